@@ -1,0 +1,58 @@
+/* schema.c -- the tables behind schema.h. */
+#include "schema.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+const ls_column ls_metric_columns[LS_METRIC_COUNT] = {
+#define LS_X_COL(E, name, type, unit, desc) {name, type, unit, desc},
+    LS_METRICS(LS_X_COL)
+#undef LS_X_COL
+};
+
+const ls_config_column ls_config_columns[LS_CONFIG_COLUMN_COUNT] = {
+#define LS_X_CCOL(f, type, n, unit, desc) \
+    {#f, type, offsetof(ls_config_row, f), sizeof(((ls_config_row *)0)->f), unit, desc},
+    LS_CONFIG_COLUMNS(LS_X_CCOL)
+#undef LS_X_CCOL
+};
+
+/* the count above must match the list */
+#define LS_X_ONE(f, type, n, unit, desc) +1
+_Static_assert(LS_CONFIG_COLUMN_COUNT == 0 LS_CONFIG_COLUMNS(LS_X_ONE), "LS_CONFIG_COLUMN_COUNT");
+#undef LS_X_ONE
+
+const char *ls_run_status_name(ls_run_status s)
+{
+    switch (s) {
+    case LS_RUN_OK: return "ok";
+    case LS_RUN_INFEASIBLE: return "infeasible";
+    case LS_RUN_ERROR: return "error";
+    }
+    return "error";
+}
+
+int ls_run_status_parse(const char *s)
+{
+    for (int i = 0; i <= LS_RUN_ERROR; i++)
+        if (strcmp(s, ls_run_status_name((ls_run_status)i)) == 0)
+            return i;
+    return -1;
+}
+
+void ls_metrics_init(ls_metrics *m)
+{
+    memset(m, 0, sizeof *m);
+    m->status = LS_RUN_OK;
+    for (int i = 0; i < LS_METRIC_COUNT; i++)
+        m->v[i] = NAN;
+}
+
+int ls_metric_find(const char *name)
+{
+    for (int i = 0; i < LS_METRIC_COUNT; i++)
+        if (strcmp(ls_metric_columns[i].name, name) == 0)
+            return i;
+    return -1;
+}

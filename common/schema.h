@@ -1,0 +1,164 @@
+/* schema.h -- the result schema, defined once.
+ *
+ * Every metric that `llmsweep run --json` prints, every column of the sweep's
+ * HDF5 /results and /configs datasets, and every column the report reads is
+ * listed here, with its unit and meaning. The JSON writer, the HDF5 writer,
+ * the documentation generator (`llmsweep schema`) and the report all iterate
+ * these tables, so a name cannot drift between them.
+ *
+ * Naming: <metric>_<stat>, with the unit in the name where it is not a count
+ * (ttft_p99_s, output_tps). Values are doubles in memory; columns of type
+ * LS_COL_I64 are written as 64-bit integers. A metric that is undefined for a
+ * run (no completed request, capacity not searched) is NaN (JSON null).
+ */
+#ifndef LS_SCHEMA_H
+#define LS_SCHEMA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum ls_col_type { LS_COL_F64, LS_COL_I64, LS_COL_STR } ls_col_type;
+
+/* The percentiles reported for each per-request latency. */
+#define LS_LATENCY_STATS(X, M, m, desc)                                                        \
+    X(M##_MEAN_S, #m "_mean_s", LS_COL_F64, "s", "mean " desc)                                   \
+    X(M##_P50_S, #m "_p50_s", LS_COL_F64, "s", "median " desc)                                   \
+    X(M##_P90_S, #m "_p90_s", LS_COL_F64, "s", "90th percentile " desc)                          \
+    X(M##_P95_S, #m "_p95_s", LS_COL_F64, "s", "95th percentile " desc)                          \
+    X(M##_P99_S, #m "_p99_s", LS_COL_F64, "s", "99th percentile " desc)
+
+/* X(ENUM, name, type, unit, description) */
+#define LS_METRICS(X)                                                                              \
+    LS_LATENCY_STATS(X, TTFT, ttft, "time to first token: arrival to first output token, completed requests") \
+    LS_LATENCY_STATS(X, TPOT, tpot, "time per output token: (e2e - ttft)/(output tokens - 1), completed requests with >1 output token") \
+    LS_LATENCY_STATS(X, ITL, itl, "inter-token latency: every gap between consecutive output tokens (token-weighted; log-histogram, <=1% relative error)") \
+    LS_LATENCY_STATS(X, E2E, e2e, "end-to-end latency: arrival to last token, completed requests") \
+    LS_LATENCY_STATS(X, QUEUE, queue, "queueing delay: arrival to first scheduled, requests that were scheduled") \
+    X(THROUGHPUT_RPS, "throughput_rps", LS_COL_F64, "1/s", "completed requests per second of simulated time (first arrival to last completion)") \
+    X(OUTPUT_TPS, "output_tps", LS_COL_F64, "tokens/s", "output tokens of completed requests per second") \
+    X(TOTAL_TPS, "total_tps", LS_COL_F64, "tokens/s", "prompt + output tokens of completed requests per second") \
+    X(GOODPUT_RPS, "goodput_rps", LS_COL_F64, "1/s", "completed requests per second that met every SLO (TTFT and TPOT limits)") \
+    X(SLO_ATTAINMENT, "slo_attainment", LS_COL_F64, "fraction", "share of all requests that completed within every SLO") \
+    X(SUCCESS_RATE, "success_rate", LS_COL_F64, "fraction", "completed requests / all requests") \
+    X(N_REQUESTS, "n_requests", LS_COL_I64, "count", "requests that arrived") \
+    X(N_COMPLETED, "n_completed", LS_COL_I64, "count", "requests that produced all their output tokens") \
+    X(N_REJECTED_TOO_LONG, "n_rejected_too_long", LS_COL_I64, "count", "requests rejected at arrival: prompt longer than max_model_len (or, vllm-v0, than the token budget)") \
+    X(N_REJECTED_KV, "n_rejected_kv", LS_COL_I64, "count", "requests rejected because they can never fit in the KV cache") \
+    X(N_TIMEOUT, "n_timeout", LS_COL_I64, "count", "requests abandoned after the client timeout") \
+    X(N_UNFINISHED, "n_unfinished", LS_COL_I64, "count", "requests still queued or running when the simulation stopped") \
+    X(N_PREEMPTIONS, "n_preemptions", LS_COL_I64, "count", "preemptions (by recompute) over all requests") \
+    X(RECOMPUTED_TOKENS, "recomputed_tokens", LS_COL_I64, "tokens", "tokens computed again after preemption") \
+    X(MEAN_BATCH_SIZE, "mean_batch_size", LS_COL_F64, "requests", "mean number of requests per iteration") \
+    X(MEAN_BATCH_TOKENS, "mean_batch_tokens", LS_COL_F64, "tokens", "mean number of tokens per iteration") \
+    X(KV_USAGE_MEAN, "kv_usage_mean", LS_COL_F64, "fraction", "time-weighted mean share of KV blocks in use") \
+    X(KV_USAGE_MAX, "kv_usage_max", LS_COL_F64, "fraction", "largest share of KV blocks in use") \
+    X(MFU_MEAN, "mfu_mean", LS_COL_F64, "fraction", "estimated model FLOPs utilisation, busy-time weighted, over all GPUs") \
+    X(MBU_MEAN, "mbu_mean", LS_COL_F64, "fraction", "estimated memory-bandwidth utilisation, busy-time weighted") \
+    X(MAX_NUM_BATCHED_TOKENS, "max_num_batched_tokens", LS_COL_I64, "tokens", "token budget per iteration actually used (resolved when 'auto')") \
+    X(KV_BLOCKS, "kv_blocks", LS_COL_I64, "blocks", "KV-cache blocks per replica (16 tokens each by default)") \
+    X(WEIGHTS_GB_PER_GPU, "weights_gb_per_gpu", LS_COL_F64, "GB", "weight bytes on the most loaded GPU, in 1e9 bytes") \
+    X(N_GPUS, "n_gpus", LS_COL_I64, "count", "GPUs used: tp * pp * dp") \
+    X(CAPACITY_RPS, "capacity_rps", LS_COL_F64, "1/s", "highest arrival rate meeting the SLO (capacity search; NaN when not searched)") \
+    X(SIM_TIME_S, "sim_time_s", LS_COL_F64, "s", "simulated time from first arrival to end of simulation") \
+    X(WALL_TIME_S, "wall_time_s", LS_COL_F64, "s", "wall-clock time the simulation took") \
+    X(ITERATIONS, "iterations", LS_COL_I64, "count", "engine iterations simulated, over all replicas and stages") \
+    X(EVENTS, "events", LS_COL_I64, "count", "discrete events processed")
+
+typedef enum ls_metric_id {
+#define LS_X_ENUM(E, name, type, unit, desc) LS_M_##E,
+    LS_METRICS(LS_X_ENUM)
+#undef LS_X_ENUM
+    LS_METRIC_COUNT
+} ls_metric_id;
+
+typedef struct ls_column {
+    const char *name;
+    ls_col_type type;
+    const char *unit;
+    const char *description;
+} ls_column;
+
+/* The metric columns, indexed by ls_metric_id. */
+extern const ls_column ls_metric_columns[LS_METRIC_COUNT];
+
+/* Outcome of one configuration. */
+typedef enum ls_run_status { LS_RUN_OK = 0, LS_RUN_INFEASIBLE = 1, LS_RUN_ERROR = 2 } ls_run_status;
+const char *ls_run_status_name(ls_run_status s);  /* "ok", "infeasible", "error" */
+int ls_run_status_parse(const char *s);          /* -1 when unknown */
+
+#define LS_MESSAGE_MAX 256
+
+/* The result of one configuration: status, a one-line message (why it is
+ * infeasible, what failed), and every metric. */
+typedef struct ls_metrics {
+    ls_run_status status;
+    char message[LS_MESSAGE_MAX];
+    double v[LS_METRIC_COUNT];
+} ls_metrics;
+
+/* Set every metric to NaN, status ok, empty message. */
+void ls_metrics_init(ls_metrics *m);
+
+/* Index of a metric by name, or -1. */
+int ls_metric_find(const char *name);
+
+/* ---- configuration columns (/configs) -------------------------------------
+ * One row per configuration of a sweep: what was simulated, flattened so that
+ * every grid axis is a readable column. Strings are fixed-width (NUL-padded). */
+
+#define LS_CFG_STR 64
+#define LS_CFG_LONGSTR 160
+
+/* X(field, type, c-type-size, unit, description) */
+#define LS_CONFIG_COLUMNS(X)                                                                        \
+    X(model, LS_COL_STR, LS_CFG_STR, "", "model catalog name")                                       \
+    X(hardware, LS_COL_STR, LS_CFG_STR, "", "GPU catalog name")                                     \
+    X(cluster, LS_COL_STR, LS_CFG_STR, "", "cluster/topology name")                                 \
+    X(parallelism, LS_COL_STR, LS_CFG_STR, "", "strategy string, e.g. tp4pp2")                      \
+    X(tp, LS_COL_I64, 0, "count", "tensor-parallel degree")                                         \
+    X(pp, LS_COL_I64, 0, "count", "pipeline-parallel degree")                                       \
+    X(dp, LS_COL_I64, 0, "count", "data-parallel replicas")                                         \
+    X(n_gpus, LS_COL_I64, 0, "count", "tp * pp * dp")                                               \
+    X(dtype_weights, LS_COL_STR, LS_CFG_STR, "", "weight dtype (bf16, fp8)")                        \
+    X(dtype_kv, LS_COL_STR, LS_CFG_STR, "", "KV-cache dtype (bf16, fp8)")                           \
+    X(policy, LS_COL_STR, LS_CFG_STR, "", "scheduler policy (vllm-v1, vllm-v0, sarathi)")           \
+    X(enable_chunked_prefill, LS_COL_I64, 0, "bool", "chunked prefill on (1) or off (0)")           \
+    X(prefill_chunk_size, LS_COL_I64, 0, "tokens", "long_prefill_token_threshold (0 = none)")       \
+    X(max_batched_tokens, LS_COL_STR, LS_CFG_STR, "", "token budget as configured ('auto' or a number)") \
+    X(max_num_seqs, LS_COL_I64, 0, "count", "maximum running requests per replica")                 \
+    X(max_model_len, LS_COL_I64, 0, "tokens", "maximum context length")                            \
+    X(gpu_memory_utilization, LS_COL_F64, 0, "fraction", "share of HBM the engine may use")         \
+    X(router, LS_COL_STR, LS_CFG_STR, "", "router policy across DP replicas")                       \
+    X(workload, LS_COL_STR, LS_CFG_LONGSTR, "", "trace file, or 'synthetic'")                       \
+    X(arrival_process, LS_COL_STR, LS_CFG_STR, "", "poisson, gamma, constant, trace")              \
+    X(arrival_rate, LS_COL_F64, 0, "1/s", "mean arrival rate asked for (NaN when replaying trace times)") \
+    X(arrival_cv, LS_COL_F64, 0, "", "coefficient of variation of gaps (gamma)")                    \
+    X(prompt_dist, LS_COL_STR, LS_CFG_LONGSTR, "", "prompt-length distribution, canonical text")   \
+    X(output_dist, LS_COL_STR, LS_CFG_LONGSTR, "", "output-length distribution, canonical text")    \
+    X(duration_s, LS_COL_F64, 0, "s", "arrival window")                                             \
+    X(seed, LS_COL_I64, 0, "", "random seed")                                                       \
+    X(slo_ttft_s, LS_COL_F64, 0, "s", "TTFT limit of the SLO")                                      \
+    X(slo_tpot_s, LS_COL_F64, 0, "s", "TPOT limit of the SLO")
+
+typedef struct ls_config_row {
+#define LS_X_FIELD_LS_COL_STR(f, n) char f[n];
+#define LS_X_FIELD_LS_COL_I64(f, n) int64_t f;
+#define LS_X_FIELD_LS_COL_F64(f, n) double f;
+#define LS_X_FIELD(f, type, n, unit, desc) LS_X_FIELD_##type(f, n)
+    LS_CONFIG_COLUMNS(LS_X_FIELD)
+#undef LS_X_FIELD
+} ls_config_row;
+
+typedef struct ls_config_column {
+    const char *name;
+    ls_col_type type;
+    size_t offset;   /* into ls_config_row */
+    size_t size;     /* bytes */
+    const char *unit;
+    const char *description;
+} ls_config_column;
+
+#define LS_CONFIG_COLUMN_COUNT 28
+extern const ls_config_column ls_config_columns[LS_CONFIG_COLUMN_COUNT];
+
+#endif

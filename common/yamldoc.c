@@ -1,0 +1,693 @@
+/* yamldoc.c -- libyaml events folded into an ls_yaml tree. */
+#include "yamldoc.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <yaml.h>
+
+/* ---- nodes ---------------------------------------------------------------- */
+
+static ls_yaml *node_new(ls_yaml_kind kind, const char *file, int line)
+{
+    ls_yaml *n = ls_xcalloc(1, sizeof *n);
+    n->kind = kind;
+    n->file = ls_xstrdup(file ? file : "<built-in>");
+    n->line = line;
+    return n;
+}
+
+void ls_yaml_free(ls_yaml *n)
+{
+    if (!n)
+        return;
+    for (size_t i = 0; i < n->n; i++) {
+        if (n->keys)
+            free(n->keys[i]);
+        ls_yaml_free(n->vals[i]);
+    }
+    free(n->keys);
+    free(n->vals);
+    free(n->scalar);
+    free(n->file);
+    free(n);
+}
+
+ls_yaml *ls_yaml_clone(const ls_yaml *n)
+{
+    if (!n)
+        return NULL;
+    ls_yaml *c = node_new(n->kind, n->file, n->line);
+    c->plain = n->plain;
+    if (n->scalar)
+        c->scalar = ls_xstrdup(n->scalar);
+    c->n = n->n;
+    if (n->n) {
+        c->vals = ls_xmalloc(n->n * sizeof *c->vals);
+        if (n->kind == LS_YAML_MAP)
+            c->keys = ls_xmalloc(n->n * sizeof *c->keys);
+        for (size_t i = 0; i < n->n; i++) {
+            c->vals[i] = ls_yaml_clone(n->vals[i]);
+            if (n->kind == LS_YAML_MAP)
+                c->keys[i] = ls_xstrdup(n->keys[i]);
+        }
+    }
+    return c;
+}
+
+ls_yaml *ls_yaml_new_scalar(const char *text, bool plain)
+{
+    ls_yaml *n = node_new(LS_YAML_SCALAR, NULL, 0);
+    n->scalar = ls_xstrdup(text ? text : "");
+    n->plain = plain;
+    return n;
+}
+
+ls_yaml *ls_yaml_new_map(void) { return node_new(LS_YAML_MAP, NULL, 0); }
+ls_yaml *ls_yaml_new_seq(void) { return node_new(LS_YAML_SEQ, NULL, 0); }
+
+static void append(ls_yaml *n, char *key, ls_yaml *val)
+{
+    /* grow by doubling when n is a power of two: amortised O(1) without a capacity field */
+    if ((n->n & (n->n - 1)) == 0) {
+        size_t cap = n->n ? n->n * 2 : 4;
+        n->vals = ls_xrealloc(n->vals, cap * sizeof *n->vals);
+        if (n->kind == LS_YAML_MAP)
+            n->keys = ls_xrealloc(n->keys, cap * sizeof *n->keys);
+    }
+    if (n->kind == LS_YAML_MAP)
+        n->keys[n->n] = key;
+    n->vals[n->n++] = val;
+}
+
+void ls_yaml_map_set(ls_yaml *map, const char *key, ls_yaml *val)
+{
+    for (size_t i = 0; i < map->n; i++) {
+        if (strcmp(map->keys[i], key) == 0) {
+            ls_yaml_free(map->vals[i]);
+            map->vals[i] = val;
+            return;
+        }
+    }
+    append(map, ls_xstrdup(key), val);
+}
+
+void ls_yaml_seq_push(ls_yaml *seq, ls_yaml *val) { append(seq, NULL, val); }
+
+bool ls_yaml_map_remove(ls_yaml *map, const char *key)
+{
+    if (!map || map->kind != LS_YAML_MAP)
+        return false;
+    for (size_t i = 0; i < map->n; i++) {
+        if (strcmp(map->keys[i], key) == 0) {
+            free(map->keys[i]);
+            ls_yaml_free(map->vals[i]);
+            memmove(map->keys + i, map->keys + i + 1, (map->n - i - 1) * sizeof *map->keys);
+            memmove(map->vals + i, map->vals + i + 1, (map->n - i - 1) * sizeof *map->vals);
+            map->n--;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- parsing ---------------------------------------------------------------- */
+
+typedef struct anchor {
+    char *name;
+    ls_yaml *node;
+} anchor;
+
+typedef struct loader {
+    yaml_parser_t parser;
+    const char *name;
+    anchor *anchors;
+    size_t n_anchors;
+    ls_error *e;
+} loader;
+
+static ls_status parse_error(loader *L, const char *what)
+{
+    yaml_parser_t *p = &L->parser;
+    return ls_fail(L->e, LS_EINVAL, "%s:%zu:%zu: invalid YAML: %s%s%s", L->name,
+                   p->problem_mark.line + 1, p->problem_mark.column + 1,
+                   p->problem ? p->problem : what, p->context ? " " : "",
+                   p->context ? p->context : "");
+}
+
+static void remember_anchor(loader *L, const yaml_char_t *name, ls_yaml *n)
+{
+    if (!name)
+        return;
+    L->anchors = ls_xrealloc(L->anchors, (L->n_anchors + 1) * sizeof *L->anchors);
+    L->anchors[L->n_anchors].name = ls_xstrdup((const char *)name);
+    L->anchors[L->n_anchors].node = n;
+    L->n_anchors++;
+}
+
+static ls_status parse_node(loader *L, yaml_event_t *ev, ls_yaml **out);
+
+/* Parse the children of a map or sequence until its end event. */
+static ls_status parse_children(loader *L, ls_yaml *n)
+{
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&L->parser, &ev))
+            return parse_error(L, "syntax error");
+        if (ev.type == YAML_MAPPING_END_EVENT || ev.type == YAML_SEQUENCE_END_EVENT) {
+            yaml_event_delete(&ev);
+            return LS_OK;
+        }
+        if (n->kind == LS_YAML_SEQ) {
+            ls_yaml *item = NULL;
+            ls_status rc = parse_node(L, &ev, &item);
+            yaml_event_delete(&ev);
+            if (rc)
+                return rc;
+            ls_yaml_seq_push(n, item);
+            continue;
+        }
+        /* a map: key event, then value */
+        if (ev.type != YAML_SCALAR_EVENT) {
+            ls_status rc = ls_fail(L->e, LS_EINVAL, "%s:%zu: map keys must be plain strings",
+                                   L->name, ev.start_mark.line + 1);
+            yaml_event_delete(&ev);
+            return rc;
+        }
+        char *key = ls_xstrdup((const char *)ev.data.scalar.value);
+        int key_line = (int)ev.start_mark.line + 1;
+        yaml_event_delete(&ev);
+        for (size_t i = 0; i < n->n; i++) {
+            if (strcmp(n->keys[i], key) == 0) {
+                ls_status rc = ls_fail(L->e, LS_EINVAL, "%s:%d: duplicate key '%s'", L->name,
+                                       key_line, key);
+                free(key);
+                return rc;
+            }
+        }
+        yaml_event_t vev;
+        if (!yaml_parser_parse(&L->parser, &vev)) {
+            free(key);
+            return parse_error(L, "syntax error");
+        }
+        ls_yaml *val = NULL;
+        ls_status rc = parse_node(L, &vev, &val);
+        yaml_event_delete(&vev);
+        if (rc) {
+            free(key);
+            return rc;
+        }
+        append(n, key, val);
+    }
+}
+
+static ls_status parse_node(loader *L, yaml_event_t *ev, ls_yaml **out)
+{
+    int line = (int)ev->start_mark.line + 1;
+    switch (ev->type) {
+    case YAML_SCALAR_EVENT: {
+        ls_yaml *n = node_new(LS_YAML_SCALAR, L->name, line);
+        n->scalar = ls_xstrdup((const char *)ev->data.scalar.value);
+        n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+        remember_anchor(L, ev->data.scalar.anchor, n);
+        *out = n;
+        return LS_OK;
+    }
+    case YAML_MAPPING_START_EVENT:
+    case YAML_SEQUENCE_START_EVENT: {
+        bool map = ev->type == YAML_MAPPING_START_EVENT;
+        ls_yaml *n = node_new(map ? LS_YAML_MAP : LS_YAML_SEQ, L->name, line);
+        ls_status rc = parse_children(L, n);
+        if (rc) {
+            ls_yaml_free(n);
+            return rc;
+        }
+        remember_anchor(L, map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor, n);
+        *out = n;
+        return LS_OK;
+    }
+    case YAML_ALIAS_EVENT:
+        for (size_t i = L->n_anchors; i-- > 0;) {
+            if (strcmp(L->anchors[i].name, (const char *)ev->data.alias.anchor) == 0) {
+                *out = ls_yaml_clone(L->anchors[i].node);
+                return LS_OK;
+            }
+        }
+        return ls_fail(L->e, LS_EINVAL, "%s:%d: unknown alias '*%s'", L->name, line,
+                       (const char *)ev->data.alias.anchor);
+    default:
+        return ls_fail(L->e, LS_EINVAL, "%s:%d: unexpected YAML event", L->name, line);
+    }
+}
+
+ls_status ls_yaml_load_string(const char *text, size_t len, const char *name, ls_yaml **out,
+                              ls_error *e)
+{
+    loader L = {.name = name ? name : "<string>", .e = e};
+    *out = NULL;
+    if (!yaml_parser_initialize(&L.parser))
+        return ls_fail(e, LS_ENOMEM, "%s: cannot initialise the YAML parser", L.name);
+    yaml_parser_set_input_string(&L.parser, (const unsigned char *)text, len);
+
+    ls_status rc = LS_OK;
+    ls_yaml *root = NULL;
+    int docs = 0;
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&L.parser, &ev)) {
+            rc = parse_error(&L, "syntax error");
+            break;
+        }
+        yaml_event_type_t t = ev.type;
+        if (t == YAML_STREAM_END_EVENT) {
+            yaml_event_delete(&ev);
+            break;
+        }
+        if (t == YAML_DOCUMENT_START_EVENT) {
+            if (++docs > 1) {
+                rc = ls_fail(e, LS_EINVAL, "%s:%zu: expected a single YAML document", L.name,
+                             ev.start_mark.line + 1);
+                yaml_event_delete(&ev);
+                break;
+            }
+        } else if (t == YAML_SCALAR_EVENT || t == YAML_MAPPING_START_EVENT ||
+                   t == YAML_SEQUENCE_START_EVENT || t == YAML_ALIAS_EVENT) {
+            rc = parse_node(&L, &ev, &root);
+            if (rc) {
+                yaml_event_delete(&ev);
+                break;
+            }
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&L.parser);
+    for (size_t i = 0; i < L.n_anchors; i++)
+        free(L.anchors[i].name);
+    free(L.anchors);
+    if (rc) {
+        ls_yaml_free(root);
+        return rc;
+    }
+    if (!root) { /* empty document: an empty map */
+        root = node_new(LS_YAML_MAP, L.name, 1);
+    }
+    *out = root;
+    return LS_OK;
+}
+
+ls_status ls_yaml_load_file(const char *path, ls_yaml **out, ls_error *e)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ls_fail(e, LS_EIO, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 4096, len = 0;
+    char *buf = ls_xmalloc(cap);
+    size_t got;
+    while ((got = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += got;
+        if (len == cap)
+            buf = ls_xrealloc(buf, cap *= 2);
+        if (len > (64u << 20)) {
+            free(buf);
+            fclose(f);
+            return ls_fail(e, LS_EINVAL, "%s: larger than 64 MiB: not a configuration file", path);
+        }
+    }
+    bool bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return ls_fail(e, LS_EIO, "%s: read error", path);
+    }
+    if (memchr(buf, '\0', len)) {
+        free(buf);
+        return ls_fail(e, LS_EINVAL, "%s: contains NUL bytes: not a YAML text file", path);
+    }
+    ls_status rc = ls_yaml_load_string(buf, len, path, out, e);
+    free(buf);
+    return rc;
+}
+
+/* ---- lookup --------------------------------------------------------------- */
+
+const ls_yaml *ls_yaml_get(const ls_yaml *map, const char *key)
+{
+    if (!map || map->kind != LS_YAML_MAP)
+        return NULL;
+    for (size_t i = 0; i < map->n; i++)
+        if (strcmp(map->keys[i], key) == 0)
+            return map->vals[i];
+    return NULL;
+}
+
+const ls_yaml *ls_yaml_get_path(const ls_yaml *root, const char *dotted)
+{
+    char key[256];
+    const ls_yaml *n = root;
+    const char *p = dotted;
+    while (n && *p) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        if (len >= sizeof key)
+            return NULL;
+        memcpy(key, p, len);
+        key[len] = '\0';
+        n = ls_yaml_get(n, key);
+        p = dot ? dot + 1 : p + len;
+    }
+    return n;
+}
+
+ls_status ls_yaml_set_path(ls_yaml *root, const char *dotted, ls_yaml *val, ls_error *e)
+{
+    char key[256];
+    ls_yaml *n = root;
+    const char *p = dotted;
+    for (;;) {
+        const char *dot = strchr(p, '.');
+        size_t len = dot ? (size_t)(dot - p) : strlen(p);
+        if (len == 0 || len >= sizeof key) {
+            ls_yaml_free(val);
+            return ls_fail(e, LS_EINVAL, "'%s': not a valid dotted key path", dotted);
+        }
+        memcpy(key, p, len);
+        key[len] = '\0';
+        if (n->kind != LS_YAML_MAP) {
+            ls_yaml_free(val);
+            return ls_fail(e, LS_EINVAL,
+                           "'%s': cannot set '%s' inside a value that is not a mapping (line %d)",
+                           dotted, key, n->line);
+        }
+        if (!dot) {
+            ls_yaml_map_set(n, key, val);
+            return LS_OK;
+        }
+        ls_yaml *child = (ls_yaml *)ls_yaml_get(n, key);
+        if (!child) {
+            child = ls_yaml_new_map();
+            ls_yaml_map_set(n, key, child);
+        }
+        n = child;
+        p = dot + 1;
+    }
+}
+
+const char *ls_yaml_where(const ls_yaml *n, char *buf, size_t size)
+{
+    if (!n)
+        snprintf(buf, size, "<missing>");
+    else if (n->line > 0)
+        snprintf(buf, size, "%s:%d", n->file, n->line);
+    else
+        snprintf(buf, size, "%s", n->file);
+    return buf;
+}
+
+/* ---- typed reads ---------------------------------------------------------- */
+
+static ls_status type_error(const ls_yaml *n, const char *path, const char *expected, ls_error *e)
+{
+    char where[512];
+    ls_yaml_where(n, where, sizeof where);
+    if (!n)
+        return ls_fail(e, LS_EINVAL, "%s: missing, expected %s", path, expected);
+    if (n->kind != LS_YAML_SCALAR)
+        return ls_fail(e, LS_EINVAL, "%s: %s: expected %s, got a %s", where, path, expected,
+                       n->kind == LS_YAML_MAP ? "mapping" : "list");
+    return ls_fail(e, LS_EINVAL, "%s: %s: expected %s, got '%s'", where, path, expected, n->scalar);
+}
+
+bool ls_yaml_is_null(const ls_yaml *n)
+{
+    return n && n->kind == LS_YAML_SCALAR && n->plain &&
+           (n->scalar[0] == '\0' || strcmp(n->scalar, "~") == 0 || strcasecmp(n->scalar, "null") == 0);
+}
+
+ls_status ls_yaml_as_string(const ls_yaml *n, const char *path, const char **out, ls_error *e)
+{
+    if (!n || n->kind != LS_YAML_SCALAR || ls_yaml_is_null(n))
+        return type_error(n, path, "a string", e);
+    *out = n->scalar;
+    return LS_OK;
+}
+
+ls_status ls_yaml_as_double(const ls_yaml *n, const char *path, double *out, ls_error *e)
+{
+    if (!n || n->kind != LS_YAML_SCALAR || !n->plain || !n->scalar[0])
+        return type_error(n, path, "a number", e);
+    char *end;
+    errno = 0;
+    double v = strtod(n->scalar, &end);
+    if (*end || errno == ERANGE || !isfinite(v))
+        return type_error(n, path, "a finite number", e);
+    *out = v;
+    return LS_OK;
+}
+
+ls_status ls_yaml_as_int64(const ls_yaml *n, const char *path, int64_t *out, ls_error *e)
+{
+    if (!n || n->kind != LS_YAML_SCALAR || !n->plain || !n->scalar[0])
+        return type_error(n, path, "an integer", e);
+    char *end;
+    errno = 0;
+    long long v = strtoll(n->scalar, &end, 10);
+    if (*end == '\0' && errno == 0) {
+        *out = v;
+        return LS_OK;
+    }
+    /* accept integral floats written like 1e6 or 4096.0 */
+    double d = strtod(n->scalar, &end);
+    if (*end == '\0' && isfinite(d) && d == floor(d) && fabs(d) < 9.0e18) {
+        *out = (int64_t)d;
+        return LS_OK;
+    }
+    return type_error(n, path, "an integer", e);
+}
+
+ls_status ls_yaml_as_bool(const ls_yaml *n, const char *path, bool *out, ls_error *e)
+{
+    if (n && n->kind == LS_YAML_SCALAR && n->plain) {
+        const char *s = n->scalar;
+        if (!strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "on")) {
+            *out = true;
+            return LS_OK;
+        }
+        if (!strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcasecmp(s, "off")) {
+            *out = false;
+            return LS_OK;
+        }
+    }
+    return type_error(n, path, "true or false", e);
+}
+
+ls_status ls_yaml_check_keys(const ls_yaml *map, const char *path, const char *const *allowed,
+                             ls_error *e)
+{
+    if (!map || map->kind != LS_YAML_MAP)
+        return type_error(map, path, "a mapping", e);
+    for (size_t i = 0; i < map->n; i++) {
+        bool ok = false;
+        for (const char *const *a = allowed; *a; a++)
+            if (strcmp(*a, map->keys[i]) == 0)
+                ok = true;
+        if (ok)
+            continue;
+        char list[512] = "";
+        size_t used = 0;
+        for (const char *const *a = allowed; *a && used < sizeof list - 64; a++)
+            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", a == allowed ? "" : ", ", *a);
+        char where[512];
+        ls_yaml_where(map->vals[i], where, sizeof where);
+        return ls_fail(e, LS_EINVAL, "%s: unknown key '%s%s%s' (expected one of: %s)", where,
+                       path && *path ? path : "", path && *path ? "." : "", map->keys[i], list);
+    }
+    return LS_OK;
+}
+
+/* ---- emitting ------------------------------------------------------------- */
+
+typedef struct sbuf {
+    char *s;
+    size_t len, cap;
+} sbuf;
+
+static void sb_put(sbuf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        while (b->len + n + 1 > b->cap)
+            b->cap = b->cap ? b->cap * 2 : 256;
+        b->s = ls_xrealloc(b->s, b->cap);
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
+
+/* Quote a scalar when leaving it plain would change its meaning. */
+static bool needs_quotes(const ls_yaml *n)
+{
+    const char *s = n->scalar;
+    if (!n->plain) {
+        /* a quoted scalar that would read as a number/bool/null if unquoted keeps its quotes */
+        if (!*s)
+            return true;
+        char *end;
+        strtod(s, &end);
+        if (*end == '\0')
+            return true;
+        if (!strcasecmp(s, "true") || !strcasecmp(s, "false") || !strcasecmp(s, "null") ||
+            !strcasecmp(s, "yes") || !strcasecmp(s, "no") || !strcmp(s, "~"))
+            return true;
+    }
+    if (!*s)
+        return false;
+    if (strchr("-?:,[]{}#&*!|>'\"%@` ", s[0]))
+        return true;
+    for (const char *p = s; *p; p++)
+        if (strchr(",[]{}#\"'\n\t", *p) || (*p == ':' && (p[1] == ' ' || !p[1])))
+            return true;
+    return s[strlen(s) - 1] == ' ';
+}
+
+static void emit_scalar(sbuf *b, const ls_yaml *n)
+{
+    if (!needs_quotes(n)) {
+        sb_str(b, n->scalar);
+        return;
+    }
+    sb_put(b, "\"", 1);
+    for (const char *p = n->scalar; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            sb_put(b, "\\", 1);
+        if (*p == '\n')
+            sb_str(b, "\\n");
+        else if (*p == '\t')
+            sb_str(b, "\\t");
+        else
+            sb_put(b, p, 1);
+    }
+    sb_put(b, "\"", 1);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(**(char *const *const *)a, **(char *const *const *)b);
+}
+
+static void emit_flow(sbuf *b, const ls_yaml *n)
+{
+    if (n->kind == LS_YAML_SCALAR) {
+        emit_scalar(b, n);
+    } else if (n->kind == LS_YAML_SEQ) {
+        sb_put(b, "[", 1);
+        for (size_t i = 0; i < n->n; i++) {
+            if (i)
+                sb_put(b, ", ", 2);
+            emit_flow(b, n->vals[i]);
+        }
+        sb_put(b, "]", 1);
+    } else {
+        /* sort key indices by key */
+        char **order[n->n ? n->n : 1];
+        for (size_t i = 0; i < n->n; i++)
+            order[i] = &n->keys[i];
+        qsort(order, n->n, sizeof order[0], cmp_str);
+        sb_put(b, "{", 1);
+        for (size_t k = 0; k < n->n; k++) {
+            size_t i = (size_t)(order[k] - n->keys);
+            if (k)
+                sb_put(b, ", ", 2);
+            ls_yaml key = {.kind = LS_YAML_SCALAR, .scalar = n->keys[i], .plain = true};
+            emit_scalar(b, &key);
+            sb_put(b, ": ", 2);
+            emit_flow(b, n->vals[i]);
+        }
+        sb_put(b, "}", 1);
+    }
+}
+
+char *ls_yaml_canonical(const ls_yaml *n)
+{
+    sbuf b = {0};
+    sb_str(&b, "");
+    emit_flow(&b, n);
+    return b.s;
+}
+
+static void indent(sbuf *b, int depth)
+{
+    for (int i = 0; i < depth; i++)
+        sb_put(b, "  ", 2);
+}
+
+static bool is_simple(const ls_yaml *n)
+{
+    if (n->kind == LS_YAML_SCALAR || n->n == 0)
+        return true;
+    /* short flow collections of scalars stay on one line */
+    if (n->n > 8)
+        return false;
+    for (size_t i = 0; i < n->n; i++)
+        if (n->vals[i]->kind != LS_YAML_SCALAR)
+            return false;
+    return true;
+}
+
+static void emit_block(sbuf *b, const ls_yaml *n, int depth)
+{
+    if (n->kind == LS_YAML_MAP) {
+        for (size_t i = 0; i < n->n; i++) {
+            indent(b, depth);
+            ls_yaml key = {.kind = LS_YAML_SCALAR, .scalar = n->keys[i], .plain = true};
+            emit_scalar(b, &key);
+            sb_put(b, ":", 1);
+            if (is_simple(n->vals[i])) {
+                sb_put(b, " ", 1);
+                emit_flow(b, n->vals[i]);
+                sb_put(b, "\n", 1);
+            } else {
+                sb_put(b, "\n", 1);
+                emit_block(b, n->vals[i], depth + 1);
+            }
+        }
+    } else if (n->kind == LS_YAML_SEQ) {
+        for (size_t i = 0; i < n->n; i++) {
+            indent(b, depth);
+            sb_put(b, "- ", 2);
+            emit_flow(b, n->vals[i]);
+            sb_put(b, "\n", 1);
+        }
+    } else {
+        indent(b, depth);
+        emit_scalar(b, n);
+        sb_put(b, "\n", 1);
+    }
+}
+
+char *ls_yaml_dump(const ls_yaml *n)
+{
+    sbuf b = {0};
+    sb_str(&b, "");
+    if (n->kind == LS_YAML_MAP && n->n == 0)
+        sb_str(&b, "{}\n");
+    else
+        emit_block(&b, n, 0);
+    return b.s;
+}
+
+uint64_t ls_hash64(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}

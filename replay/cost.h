@@ -1,0 +1,74 @@
+/* cost.h -- the cost model interface: how long one iteration takes.
+ *
+ * The engine describes a batch by aggregates only, so a cost model is O(1)
+ * per iteration whatever the batch size. Two implementations exist: the
+ * roofline model (cost_roofline.c) and a table of measured times
+ * (cost_table.c). Both sit behind this small vtable.
+ */
+#ifndef LS_COST_H
+#define LS_COST_H
+
+#include <stdint.h>
+
+#include "catalog.h"
+#include "error.h"
+
+#define LS_MAX_PP 64
+
+/* Aggregates of one iteration's batch for one replica. A request i brings q_i
+ * new tokens (1 for a decode, a chunk for a prefill) onto c_i cached ones. */
+typedef struct ls_batch_agg {
+    int64_t tokens;        /* T = Σ q_i */
+    int64_t n_seqs;        /* requests in the batch */
+    int64_t n_decode;      /* of which decodes (q_i = 1 after the prompt) */
+    int64_t n_sample;      /* S: requests that sample a token (decodes + last prefill chunks) */
+    double sum_qc;         /* Σ q_i·c_i */
+    double sum_q2;         /* Σ q_i² */
+    double sum_c;          /* Σ c_i: KV tokens read */
+} ls_batch_agg;
+
+typedef struct ls_iter_cost {
+    double stage_s[LS_MAX_PP]; /* each PP stage: compute + memory + TP all-reduces */
+    double transfer_s;         /* activations between consecutive stages (each boundary) */
+    double overhead_s;         /* engine CPU overhead, once per iteration */
+    double flops;              /* whole replica, for MFU estimates */
+    double bytes;              /* HBM bytes moved, whole replica, for MBU estimates */
+} ls_iter_cost;
+
+/* Everything a cost model needs to know about the deployment of one replica. */
+typedef struct ls_deploy {
+    const ls_model *model;
+    const ls_gpu *gpu;
+    const ls_cluster *cluster;
+    int tp, pp;
+    ls_dtype w_dtype, kv_dtype;
+    int first_gpu;             /* index of this replica's first GPU in the cluster (node placement) */
+} ls_deploy;
+
+typedef struct ls_cost_model ls_cost_model;
+typedef struct ls_cost_ops {
+    void (*iteration)(const ls_cost_model *cm, const ls_batch_agg *b, ls_iter_cost *out);
+    void (*free)(ls_cost_model *cm);
+} ls_cost_ops;
+
+struct ls_cost_model {
+    const ls_cost_ops *ops;
+    ls_deploy d;
+    double peak_flops;         /* replica peak at the weight dtype, for MFU */
+    double peak_bw;            /* replica HBM bandwidth, for MBU */
+};
+
+/* Roofline model from the catalog's physical parameters. */
+ls_status ls_cost_roofline_new(const ls_deploy *d, ls_cost_model **out, ls_error *e);
+
+static inline void ls_cost_iteration(const ls_cost_model *cm, const ls_batch_agg *b, ls_iter_cost *out)
+{
+    cm->ops->iteration(cm, b, out);
+}
+static inline void ls_cost_free(ls_cost_model *cm)
+{
+    if (cm)
+        cm->ops->free(cm);
+}
+
+#endif

@@ -1,0 +1,2 @@
+/* placeholder until the module's first source lands */
+typedef int ls_replay_placeholder_;

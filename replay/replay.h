@@ -1,0 +1,83 @@
+/* replay.h -- simulate one configuration (the public surface of replay/).
+ *
+ * A run configuration is the YAML document of `llmsweep run --config`
+ * (schema in docs/CONFIG.md). ls_config_load validates all of it -- unknown
+ * keys, wrong types, names missing from the catalog, tp*pp*dp larger than the
+ * cluster -- and resolves names against the catalog, so that ls_run only
+ * fails on I/O (a trace file that cannot be read) or a bug.
+ */
+#ifndef LS_REPLAY_H
+#define LS_REPLAY_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "error.h"
+#include "schema.h"
+#include "trace.h"
+#include "yamldoc.h"
+
+typedef struct ls_run_config ls_run_config;
+
+/* Validate and resolve a configuration tree. `base_dir` resolves relative
+ * paths (trace files, catalog files): the directory of the YAML file, or NULL
+ * for the current directory. `catalog` may be NULL for the built-in one. */
+ls_status ls_config_load(const ls_yaml *root, const char *base_dir, const ls_catalog *catalog,
+                         ls_run_config **out, ls_error *e);
+void ls_config_free(ls_run_config *c);
+
+/* The flattened /configs row of a configuration. */
+void ls_config_row(const ls_run_config *c, ls_config_row *row);
+
+/* Canonical text of the workload part plus seed: two configurations with the
+ * same key see exactly the same requests (common random numbers). Owned by c. */
+const char *ls_config_workload_key(const ls_run_config *c);
+
+/* A cheap, relative estimate of how long the configuration takes to simulate
+ * (expected requests x tokens / batch), for handing out expensive work first. */
+double ls_config_cost_estimate(const ls_run_config *c);
+
+/* Per-request outcome, for --requests-out and the sweep's request tables. */
+typedef enum ls_req_status {
+    LS_REQ_COMPLETED = 0,
+    LS_REQ_REJECTED_TOO_LONG = 1,
+    LS_REQ_REJECTED_KV = 2,
+    LS_REQ_TIMEOUT = 3,
+    LS_REQ_UNFINISHED = 4
+} ls_req_status;
+const char *ls_req_status_name(ls_req_status s);
+
+typedef struct ls_request_result {
+    int64_t index;            /* position in the request stream */
+    int32_t replica;
+    int32_t prompt_tokens, output_tokens;
+    int32_t status;           /* ls_req_status */
+    int32_t preemptions;
+    int32_t generated_tokens; /* output tokens produced (== output_tokens when completed) */
+    double arrival_s, first_scheduled_s, first_token_s, finish_s; /* NaN when it never happened */
+} ls_request_result;
+
+typedef struct ls_run_opts {
+    /* A pre-materialised request stream for this configuration's workload key
+     * (NULL: the run opens the workload itself). */
+    const ls_request_array *requests;
+    /* Called once per request when it reaches its final status (may be NULL). */
+    void (*on_request)(void *ctx, const ls_request_result *r);
+    void *on_request_ctx;
+    /* Chrome/Perfetto timeline of the first `timeline_iterations` iterations (NULL: none). */
+    const char *timeline_path;
+    int64_t timeline_iterations;
+    /* Checked between events: when it becomes non-zero the run stops with LS_EINTERRUPTED. */
+    volatile sig_atomic_t *stop;
+} ls_run_opts;
+
+/* Simulate. Returns LS_OK when `out` holds a result -- status ok, or
+ * infeasible with the reason in out->message -- and an error otherwise. */
+ls_status ls_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *out, ls_error *e);
+
+/* Open the workload of a configuration as a request stream. */
+ls_status ls_config_open_workload(const ls_run_config *c, ls_source **out, ls_error *e);
+
+#endif

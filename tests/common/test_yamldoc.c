@@ -1,0 +1,135 @@
+/* test_yamldoc.c -- the YAML tree: parsing, positions, typed reads, paths, canonical text. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "yamldoc.h"
+
+static ls_yaml *load(const char *text)
+{
+    ls_yaml *y = NULL;
+    ls_error e;
+    assert_int_equal(ls_yaml_load_string(text, strlen(text), "t.yaml", &y, &e), LS_OK);
+    return y;
+}
+
+static void test_parse_and_lines(void **state)
+{
+    (void)state;
+    ls_yaml *y = load("model: llama-3-70b\nscheduler:\n  max_num_seqs: 256\n  chunked: true\n"
+                      "grid: [1, 2.5, x]\n");
+    const ls_yaml *n = ls_yaml_get_path(y, "scheduler.max_num_seqs");
+    assert_non_null(n);
+    assert_int_equal(n->line, 3);
+    int64_t v;
+    ls_error e;
+    assert_int_equal(ls_yaml_as_int64(n, "scheduler.max_num_seqs", &v, &e), LS_OK);
+    assert_int_equal(v, 256);
+    bool b;
+    assert_int_equal(ls_yaml_as_bool(ls_yaml_get_path(y, "scheduler.chunked"), "c", &b, &e), LS_OK);
+    assert_true(b);
+    const ls_yaml *g = ls_yaml_get(y, "grid");
+    assert_int_equal(g->kind, LS_YAML_SEQ);
+    assert_int_equal(g->n, 3);
+    double d;
+    assert_int_equal(ls_yaml_as_double(g->vals[1], "grid[1]", &d, &e), LS_OK);
+    assert_true(d == 2.5);
+    assert_int_equal(ls_yaml_as_double(g->vals[2], "grid[2]", &d, &e), LS_EINVAL);
+    assert_non_null(strstr(e.msg, "t.yaml:5"));
+    assert_non_null(strstr(e.msg, "expected a finite number"));
+    ls_yaml_free(y);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    ls_yaml *y = NULL;
+    ls_error e;
+    const char *bad = "a: [1, 2\nb: 3\n";
+    assert_int_equal(ls_yaml_load_string(bad, strlen(bad), "bad.yaml", &y, &e), LS_EINVAL);
+    assert_non_null(strstr(e.msg, "bad.yaml:"));
+    const char *dup = "a: 1\na: 2\n";
+    assert_int_equal(ls_yaml_load_string(dup, strlen(dup), "dup.yaml", &y, &e), LS_EINVAL);
+    assert_non_null(strstr(e.msg, "duplicate key 'a'"));
+    assert_int_equal(ls_yaml_load_file("/nonexistent/x.yaml", &y, &e), LS_EIO);
+    /* a quoted number is not a number */
+    y = load("n: \"12\"\n");
+    int64_t v;
+    assert_int_equal(ls_yaml_as_int64(ls_yaml_get(y, "n"), "n", &v, &e), LS_EINVAL);
+    ls_yaml_free(y);
+}
+
+static void test_check_keys(void **state)
+{
+    (void)state;
+    ls_yaml *y = load("scheduler:\n  policy: vllm-v1\n  max_num_sqs: 3\n");
+    static const char *const allowed[] = {"policy", "max_num_seqs", NULL};
+    ls_error e;
+    assert_int_equal(ls_yaml_check_keys(ls_yaml_get(y, "scheduler"), "scheduler", allowed, &e),
+                     LS_EINVAL);
+    assert_non_null(strstr(e.msg, "t.yaml:3"));
+    assert_non_null(strstr(e.msg, "scheduler.max_num_sqs"));
+    ls_yaml_free(y);
+}
+
+static void test_set_path_and_canonical(void **state)
+{
+    (void)state;
+    ls_yaml *a = load("b: 1\na: {y: 2, x: [1, \"two\"]}\n");
+    ls_yaml *b = load("a:\n  x: [1, \"two\"]\n  y: 2\nb: 1\n");
+    char *ca = ls_yaml_canonical(a), *cb = ls_yaml_canonical(b);
+    assert_string_equal(ca, cb);
+    assert_string_equal(ca, "{a: {x: [1, two], y: 2}, b: 1}");
+    free(ca);
+    free(cb);
+    ls_error e;
+    assert_int_equal(ls_yaml_set_path(a, "w.arrival.rate", ls_yaml_new_scalar("2.5", true), &e), LS_OK);
+    assert_string_equal(ls_yaml_get_path(a, "w.arrival.rate")->scalar, "2.5");
+    assert_int_equal(ls_yaml_set_path(a, "b.c", ls_yaml_new_scalar("1", true), &e), LS_EINVAL);
+    ls_yaml *c = ls_yaml_clone(a);
+    char *c1 = ls_yaml_canonical(a), *c2 = ls_yaml_canonical(c);
+    assert_string_equal(c1, c2);
+    free(c1);
+    free(c2);
+    /* a quoted "true" stays a string in canonical text */
+    ls_yaml *q = load("s: \"true\"\n");
+    char *cq = ls_yaml_canonical(q);
+    assert_string_equal(cq, "{s: \"true\"}");
+    free(cq);
+    char *dump = ls_yaml_dump(a);
+    ls_yaml *back = load(dump);
+    char *c3 = ls_yaml_canonical(back), *c4 = ls_yaml_canonical(a);
+    assert_string_equal(c3, c4);
+    free(c3);
+    free(c4);
+    free(dump);
+    ls_yaml_free(back);
+    ls_yaml_free(q);
+    ls_yaml_free(a);
+    ls_yaml_free(b);
+    ls_yaml_free(c);
+}
+
+static void test_alias(void **state)
+{
+    (void)state;
+    ls_yaml *y = load("base: &b {x: 1}\nother: *b\n");
+    assert_string_equal(ls_yaml_get_path(y, "other.x")->scalar, "1");
+    ls_yaml_free(y);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_and_lines),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_check_keys),
+        cmocka_unit_test(test_set_path_and_canonical),
+        cmocka_unit_test(test_alias),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
