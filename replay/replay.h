@@ -77,6 +77,10 @@ typedef struct ls_run_opts {
  * infeasible with the reason in out->message -- and an error otherwise. */
 ls_status ls_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *out, ls_error *e);
 
+/* Change the mean arrival rate of the configuration's workload (synthetic
+ * arrivals, or trace timestamps rescaled to this rate); for capacity search. */
+ls_status ls_config_set_arrival_rate(ls_run_config *c, double rate, ls_error *e);
+
 /* Open the workload of a configuration as a request stream. */
 ls_status ls_config_open_workload(const ls_run_config *c, ls_source **out, ls_error *e);
 

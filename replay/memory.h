@@ -1,0 +1,41 @@
+/* memory.h -- where the bytes go on each GPU, and how many KV blocks are left.
+ *
+ * Weights per GPU by TP/PP stage (the embedding on the first stage, the LM
+ * head on the last), KV bytes per token per GPU (KV heads replicate when TP
+ * exceeds their number), the activation reserve, gpu_memory_utilization, and
+ * the KV blocks that remain. A plan whose weights do not fit is infeasible,
+ * with a reason in numbers ("weights 141.1 GB need 1 GPU of 96 GB: 86.4 GB usable").
+ */
+#ifndef LS_MEMORY_H
+#define LS_MEMORY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cost.h"
+#include "error.h"
+
+typedef struct ls_memory_plan {
+    bool feasible;
+    char reason[256];               /* why not, when !feasible */
+    double usable_bytes;            /* gpu_memory_utilization * HBM per GPU */
+    double weights_bytes[LS_MAX_PP];/* per GPU of each stage */
+    double weights_bytes_max;       /* the most loaded GPU */
+    double reserve_bytes;           /* activations + runtime, per GPU */
+    double kv_bytes_per_token_gpu;  /* per GPU, on the stage with the most layers */
+    int block_size;                 /* tokens per KV block */
+    int64_t kv_blocks;              /* blocks per replica (the tightest stage decides) */
+    bool kv_blocks_from_user;       /* set explicitly instead of derived */
+} ls_memory_plan;
+
+/* Compute the plan of one replica. `user_blocks` > 0 overrides the derived
+ * block count (vLLM's own figure, for calibration). Infeasibility is not an
+ * error: it returns LS_OK with plan->feasible false. Errors are bad inputs
+ * (tp, pp < 1, pp > layers, utilization outside (0, 1]). */
+ls_status ls_memory_plan_compute(const ls_deploy *d, double gpu_memory_utilization, int block_size,
+                                 int64_t user_blocks, ls_memory_plan *plan, ls_error *e);
+
+/* Layers held by stage s of p (layers split as evenly as possible, earlier stages take the remainder). */
+int ls_memory_stage_layers(int layers, int pp, int stage);
+
+#endif
