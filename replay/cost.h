@@ -61,6 +61,13 @@ struct ls_cost_model {
 /* Roofline model from the catalog's physical parameters. */
 ls_status ls_cost_roofline_new(const ls_deploy *d, ls_cost_model **out, ls_error *e);
 
+/* Measured times interpolated from a CSV (cost_table.c; format in docs/FIDELITY.md:
+ * header phase,tp,tokens,context,time_s; prefill and decode rows forming a full
+ * tokens x context grid at the deployment's TP). Fails with file:line on a
+ * malformed row, and naming what is missing when the grid is incomplete or the
+ * file has no rows for d->tp. The model keeps no reference to the file. */
+ls_status ls_cost_table_new(const ls_deploy *d, const char *csv_path, ls_cost_model **out, ls_error *e);
+
 static inline void ls_cost_iteration(const ls_cost_model *cm, const ls_batch_agg *b, ls_iter_cost *out)
 {
     cm->ops->iteration(cm, b, out);
