@@ -61,6 +61,15 @@ struct ls_cost_model {
 /* Roofline model from the catalog's physical parameters. */
 ls_status ls_cost_roofline_new(const ls_deploy *d, ls_cost_model **out, ls_error *e);
 
+/* Pieces of the roofline model, exposed for tests and worked examples
+ * (docs/HARDWARE.md). The deploy must be valid (as ls_cost_roofline_new checks). */
+/* One ring all-reduce of `bytes` over the TP group of stage s, on its slowest link: seconds. */
+double ls_cost_allreduce_s(const ls_deploy *d, int stage, double bytes);
+/* Sending `bytes` from stage s to stage s+1 (each TP rank to its peer): seconds. */
+double ls_cost_transfer_s(const ls_deploy *d, int stage, double bytes);
+/* Achieved fraction of peak of a GEMM with `rows` token rows: mfu_max * rows / (rows + mfu_half_tokens). */
+double ls_cost_matmul_eff(const ls_gpu *g, double rows);
+
 /* Measured times interpolated from a CSV (cost_table.c; format in docs/FIDELITY.md:
  * header phase,tp,tokens,context,time_s; prefill and decode rows forming a full
  * tokens x context grid at the deployment's TP). Fails with file:line on a

@@ -1,0 +1,523 @@
+/* catalog.c -- models, GPUs and clusters: YAML loading, lookups, derived sizes.
+ *
+ * One schema for the built-in text (catalog_data.c) and user files: top-level
+ * `models:`, `gpus:`, `clusters:` maps keyed by name. An entry may start from
+ * another with `base: NAME` (defined earlier, in this file or before) and
+ * override some fields; a name that exists already is replaced in place.
+ * Schema and units: docs/HARDWARE.md.
+ */
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+
+extern const char ls_catalog_builtin_yaml[];
+extern const size_t ls_catalog_builtin_yaml_len;
+
+struct ls_catalog {
+    ls_model *models;
+    int n_models, cap_models;
+    ls_gpu *gpus;
+    int n_gpus, cap_gpus;
+    ls_cluster *clusters;
+    int n_clusters, cap_clusters;
+};
+
+/* ---- dtypes --------------------------------------------------------------- */
+
+const char *ls_dtype_name(ls_dtype d)
+{
+    return d == LS_DTYPE_FP8 ? "fp8" : "bf16";
+}
+
+int ls_dtype_bytes(ls_dtype d)
+{
+    return d == LS_DTYPE_FP8 ? 1 : 2;
+}
+
+ls_status ls_dtype_parse(const char *s, ls_dtype *out, ls_error *e)
+{
+    if (s && (!strcmp(s, "bf16") || !strcmp(s, "bfloat16") || !strcmp(s, "fp16") || !strcmp(s, "float16"))) {
+        *out = LS_DTYPE_BF16; /* fp16 has the same size and tensor-core rate as bf16 */
+        return LS_OK;
+    }
+    if (s && (!strcmp(s, "fp8") || !strcmp(s, "fp8_e4m3") || !strcmp(s, "fp8_e5m2"))) {
+        *out = LS_DTYPE_FP8;
+        return LS_OK;
+    }
+    return ls_fail(e, LS_EINVAL, "unknown dtype '%s' (expected bf16 or fp8)", s ? s : "");
+}
+
+/* ---- derived model sizes ----------------------------------------------------- */
+
+double ls_model_embed_params(const ls_model *m)
+{
+    return (double)m->vocab * m->hidden;
+}
+
+double ls_model_head_params(const ls_model *m)
+{
+    return m->tied_embeddings ? 0.0 : (double)m->vocab * m->hidden;
+}
+
+/* Attention projections of one layer: Wq, Wk, Wv (n_q + 2 n_kv heads of d) and Wo. */
+static double attn_params(const ls_model *m)
+{
+    return (double)m->hidden * (m->heads + 2.0 * m->kv_heads) * m->head_dim +
+           (double)m->heads * m->head_dim * m->hidden;
+}
+
+/* One SwiGLU expert: gate, up (h x f) and down (f x h). */
+static double expert_params(const ls_model *m)
+{
+    return 3.0 * m->hidden * m->ffn;
+}
+
+/* Router of an MoE layer (h x E), and the two RMSNorm weight vectors of a layer. */
+static double layer_small_params(const ls_model *m)
+{
+    return (m->experts > 1 ? (double)m->hidden * m->experts : 0.0) + 2.0 * m->hidden;
+}
+
+double ls_model_layer_params(const ls_model *m)
+{
+    return attn_params(m) + m->experts * expert_params(m) + layer_small_params(m);
+}
+
+double ls_model_params(const ls_model *m)
+{
+    return ls_model_embed_params(m) + m->layers * ls_model_layer_params(m) + m->hidden /* final norm */ +
+           ls_model_head_params(m);
+}
+
+double ls_model_active_params(const ls_model *m)
+{
+    double layer = attn_params(m) + m->top_k * expert_params(m) + layer_small_params(m);
+    return ls_model_embed_params(m) + m->layers * layer + m->hidden + ls_model_head_params(m);
+}
+
+double ls_model_kv_bytes_per_token(const ls_model *m, ls_dtype kv)
+{
+    return 2.0 * m->layers * m->kv_heads * m->head_dim * ls_dtype_bytes(kv);
+}
+
+/* ---- storage ---------------------------------------------------------------- */
+
+#define GROW(arr, n, cap)                                                  \
+    do {                                                                   \
+        if ((n) == (cap)) {                                                \
+            (cap) = (cap) ? 2 * (cap) : 16;                                \
+            (arr) = ls_xrealloc((arr), (size_t)(cap) * sizeof *(arr));     \
+        }                                                                  \
+    } while (0)
+
+static int find_model(const ls_catalog *c, const char *name)
+{
+    for (int i = 0; i < c->n_models; i++)
+        if (!strcmp(c->models[i].name, name))
+            return i;
+    return -1;
+}
+
+static int find_gpu(const ls_catalog *c, const char *name)
+{
+    for (int i = 0; i < c->n_gpus; i++)
+        if (!strcmp(c->gpus[i].name, name))
+            return i;
+    return -1;
+}
+
+static int find_cluster(const ls_catalog *c, const char *name)
+{
+    for (int i = 0; i < c->n_clusters; i++)
+        if (!strcmp(c->clusters[i].name, name))
+            return i;
+    return -1;
+}
+
+/* ---- field readers ---------------------------------------------------------- */
+
+/* A parse context: the path prefix of the entry ("models.llama-3-70b") for messages. */
+typedef struct entry_ctx {
+    const ls_yaml *map;
+    char path[160];
+    ls_error *e;
+} entry_ctx;
+
+static ls_status where_fail(const ls_yaml *n, ls_error *e, const char *fmt, const char *path, const char *what)
+{
+    char where[512];
+    ls_yaml_where(n, where, sizeof where);
+    return ls_fail(e, LS_EINVAL, fmt, where, path, what);
+}
+
+/* Read optional integer `key` into *out when present; check min. */
+static ls_status get_int(entry_ctx *x, const char *key, int *out, int min, bool *seen)
+{
+    const ls_yaml *n = ls_yaml_get(x->map, key);
+    if (seen)
+        *seen = n != NULL;
+    if (!n)
+        return LS_OK;
+    char path[256];
+    snprintf(path, sizeof path, "%s.%s", x->path, key);
+    int64_t v;
+    LS_TRY(ls_yaml_as_int64(n, path, &v, x->e));
+    if (v < min || v > 100000000) {
+        char what[64];
+        snprintf(what, sizeof what, "an integer >= %d", min);
+        return where_fail(n, x->e, "%s: %s: expected %s", path, what);
+    }
+    *out = (int)v;
+    return LS_OK;
+}
+
+/* Read optional number `key` times `scale` into *out; the raw value must lie in [lo, hi]. */
+static ls_status get_num(entry_ctx *x, const char *key, double scale, double lo, double hi, double *out)
+{
+    const ls_yaml *n = ls_yaml_get(x->map, key);
+    if (!n)
+        return LS_OK;
+    char path[256];
+    snprintf(path, sizeof path, "%s.%s", x->path, key);
+    double v;
+    LS_TRY(ls_yaml_as_double(n, path, &v, x->e));
+    if (v < lo || v > hi) {
+        char what[96];
+        snprintf(what, sizeof what, "a number in [%g, %g], got %g", lo, hi, v);
+        return where_fail(n, x->e, "%s: %s: expected %s", path, what);
+    }
+    *out = v * scale;
+    return LS_OK;
+}
+
+static ls_status get_bool(entry_ctx *x, const char *key, bool *out)
+{
+    const ls_yaml *n = ls_yaml_get(x->map, key);
+    if (!n)
+        return LS_OK;
+    char path[256];
+    snprintf(path, sizeof path, "%s.%s", x->path, key);
+    return ls_yaml_as_bool(n, path, out, x->e);
+}
+
+static ls_status get_str(entry_ctx *x, const char *key, char *out, size_t size)
+{
+    const ls_yaml *n = ls_yaml_get(x->map, key);
+    if (!n)
+        return LS_OK;
+    char path[256];
+    snprintf(path, sizeof path, "%s.%s", x->path, key);
+    const char *s;
+    LS_TRY(ls_yaml_as_string(n, path, &s, x->e));
+    if (strlen(s) >= size)
+        return where_fail(n, x->e, "%s: %s: expected %s", path, "a shorter name");
+    snprintf(out, size, "%s", s);
+    return LS_OK;
+}
+
+/* Check that every field in `required` is present unless the entry has a base. */
+static ls_status require(entry_ctx *x, bool has_base, const char *const *required)
+{
+    if (has_base)
+        return LS_OK;
+    for (const char *const *r = required; *r; r++)
+        if (!ls_yaml_get(x->map, *r)) {
+            char where[512];
+            ls_yaml_where(x->map, where, sizeof where);
+            return ls_fail(x->e, LS_EINVAL, "%s: %s: missing required key '%s' (or give 'base: NAME')",
+                           where, x->path, *r);
+        }
+    return LS_OK;
+}
+
+/* Resolve `base:` through `find` into the index of an existing entry (-1 when absent). */
+static ls_status get_base(entry_ctx *x, const ls_catalog *c, int (*find)(const ls_catalog *, const char *),
+                          const char *kind, int *idx)
+{
+    *idx = -1;
+    const ls_yaml *n = ls_yaml_get(x->map, "base");
+    if (!n)
+        return LS_OK;
+    char path[256];
+    snprintf(path, sizeof path, "%s.base", x->path);
+    const char *s;
+    LS_TRY(ls_yaml_as_string(n, path, &s, x->e));
+    *idx = find(c, s);
+    if (*idx < 0) {
+        char where[512];
+        ls_yaml_where(n, where, sizeof where);
+        return ls_fail(x->e, LS_EINVAL, "%s: %s: unknown %s '%s' (a base must be defined earlier)", where, path,
+                       kind, s);
+    }
+    return LS_OK;
+}
+
+static ls_status entry_fail(entry_ctx *x, const char *what)
+{
+    char where[512];
+    ls_yaml_where(x->map, where, sizeof where);
+    return ls_fail(x->e, LS_EINVAL, "%s: %s: %s", where, x->path, what);
+}
+
+/* ---- entries ---------------------------------------------------------------- */
+
+static ls_status parse_model(ls_catalog *c, const char *name, const ls_yaml *map, ls_error *e)
+{
+    static const char *const keys[] = {"base", "description", "layers", "hidden", "heads", "kv_heads",
+                                       "head_dim", "ffn", "vocab", "max_context", "experts", "top_k",
+                                       "tied_embeddings", NULL};
+    static const char *const req[] = {"layers", "hidden", "heads", "kv_heads", "head_dim", "ffn", "vocab",
+                                      "max_context", NULL};
+    entry_ctx x = {.map = map, .e = e};
+    snprintf(x.path, sizeof x.path, "models.%s", name);
+    LS_TRY(ls_yaml_check_keys(map, x.path, keys, e));
+    int base;
+    LS_TRY(get_base(&x, c, find_model, "model", &base));
+    LS_TRY(require(&x, base >= 0, req));
+    ls_model m = {.experts = 1, .top_k = 1};
+    if (base >= 0)
+        m = c->models[base];
+    snprintf(m.name, sizeof m.name, "%s", name);
+    LS_TRY(get_int(&x, "layers", &m.layers, 1, NULL));
+    LS_TRY(get_int(&x, "hidden", &m.hidden, 1, NULL));
+    LS_TRY(get_int(&x, "heads", &m.heads, 1, NULL));
+    LS_TRY(get_int(&x, "kv_heads", &m.kv_heads, 1, NULL));
+    LS_TRY(get_int(&x, "head_dim", &m.head_dim, 1, NULL));
+    LS_TRY(get_int(&x, "ffn", &m.ffn, 1, NULL));
+    LS_TRY(get_int(&x, "vocab", &m.vocab, 1, NULL));
+    LS_TRY(get_int(&x, "max_context", &m.max_context, 1, NULL));
+    LS_TRY(get_int(&x, "experts", &m.experts, 1, NULL));
+    LS_TRY(get_int(&x, "top_k", &m.top_k, 1, NULL));
+    LS_TRY(get_bool(&x, "tied_embeddings", &m.tied_embeddings));
+    if (m.heads % m.kv_heads)
+        return entry_fail(&x, "heads must be a multiple of kv_heads (grouped-query attention)");
+    if (m.top_k > m.experts)
+        return entry_fail(&x, "top_k must not exceed experts");
+    int i = find_model(c, name);
+    if (i < 0) {
+        GROW(c->models, c->n_models, c->cap_models);
+        i = c->n_models++;
+    }
+    c->models[i] = m;
+    return LS_OK;
+}
+
+static ls_status parse_gpu(ls_catalog *c, const char *name, const ls_yaml *map, ls_error *e)
+{
+    static const char *const keys[] = {"base", "description", "memory_gb", "hbm_tbps", "bf16_tflops",
+                                       "fp8_tflops", "mfu_max", "mfu_half_tokens", "mbu", "attn_eff",
+                                       "kernel_overhead_us", "iter_overhead_ms", "activation_reserve_gb",
+                                       NULL};
+    static const char *const req[] = {"memory_gb", "hbm_tbps", "bf16_tflops", "mfu_max", "mbu", "attn_eff",
+                                      NULL};
+    entry_ctx x = {.map = map, .e = e};
+    snprintf(x.path, sizeof x.path, "gpus.%s", name);
+    LS_TRY(ls_yaml_check_keys(map, x.path, keys, e));
+    int base;
+    LS_TRY(get_base(&x, c, find_gpu, "gpu", &base));
+    LS_TRY(require(&x, base >= 0, req));
+    ls_gpu g = {0};
+    if (base >= 0)
+        g = c->gpus[base];
+    snprintf(g.name, sizeof g.name, "%s", name);
+    LS_TRY(get_num(&x, "memory_gb", 1e9, 1e-3, 1e6, &g.mem_bytes));
+    LS_TRY(get_num(&x, "hbm_tbps", 1e12, 1e-3, 1e3, &g.hbm_bw));
+    LS_TRY(get_num(&x, "bf16_tflops", 1e12, 1e-3, 1e6, &g.flops_bf16));
+    LS_TRY(get_num(&x, "fp8_tflops", 1e12, 0, 1e6, &g.flops_fp8));
+    LS_TRY(get_num(&x, "mfu_max", 1, 1e-3, 1, &g.mfu_max));
+    LS_TRY(get_num(&x, "mfu_half_tokens", 1, 0, 1e6, &g.mfu_half_tokens));
+    LS_TRY(get_num(&x, "mbu", 1, 1e-3, 1, &g.mbu));
+    LS_TRY(get_num(&x, "attn_eff", 1, 1e-3, 1, &g.attn_eff));
+    LS_TRY(get_num(&x, "kernel_overhead_us", 1e-6, 0, 1e6, &g.kernel_overhead_s));
+    LS_TRY(get_num(&x, "iter_overhead_ms", 1e-3, 0, 1e6, &g.iter_overhead_s));
+    LS_TRY(get_num(&x, "activation_reserve_gb", 1e9, 0, 1e6, &g.activation_reserve_bytes));
+    int i = find_gpu(c, name);
+    if (i < 0) {
+        GROW(c->gpus, c->n_gpus, c->cap_gpus);
+        i = c->n_gpus++;
+    }
+    c->gpus[i] = g;
+    return LS_OK;
+}
+
+static ls_status parse_cluster(ls_catalog *c, const char *name, const ls_yaml *map, ls_error *e)
+{
+    static const char *const keys[] = {"base", "description", "gpus_per_node", "max_nodes", "intra_gbps",
+                                       "intra_lat_us", "intra_switch", "inter_gbps", "inter_lat_us",
+                                       "allreduce_eff", "default_gpu", NULL};
+    static const char *const req[] = {"gpus_per_node", "inter_gbps", "allreduce_eff", NULL};
+    entry_ctx x = {.map = map, .e = e};
+    snprintf(x.path, sizeof x.path, "clusters.%s", name);
+    LS_TRY(ls_yaml_check_keys(map, x.path, keys, e));
+    int base;
+    LS_TRY(get_base(&x, c, find_cluster, "cluster", &base));
+    LS_TRY(require(&x, base >= 0, req));
+    ls_cluster k = {0};
+    if (base >= 0)
+        k = c->clusters[base];
+    snprintf(k.name, sizeof k.name, "%s", name);
+    LS_TRY(get_int(&x, "gpus_per_node", &k.gpus_per_node, 1, NULL));
+    LS_TRY(get_int(&x, "max_nodes", &k.max_nodes, 0, NULL));
+    LS_TRY(get_num(&x, "intra_gbps", 1e9, 0, 1e6, &k.intra_bw));
+    LS_TRY(get_num(&x, "intra_lat_us", 1e-6, 0, 1e6, &k.intra_lat_s));
+    LS_TRY(get_bool(&x, "intra_switch", &k.intra_switch));
+    LS_TRY(get_num(&x, "inter_gbps", 1e9, 1e-6, 1e6, &k.inter_bw));
+    LS_TRY(get_num(&x, "inter_lat_us", 1e-6, 0, 1e6, &k.inter_lat_s));
+    LS_TRY(get_num(&x, "allreduce_eff", 1, 1e-3, 1, &k.allreduce_eff));
+    LS_TRY(get_str(&x, "default_gpu", k.default_gpu, sizeof k.default_gpu));
+    if (k.gpus_per_node > 1 && !(k.intra_bw > 0))
+        return entry_fail(&x, "intra_gbps must be > 0 when gpus_per_node > 1");
+    if (k.default_gpu[0] && find_gpu(c, k.default_gpu) < 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "default_gpu '%s' is not a known gpu", k.default_gpu);
+        return entry_fail(&x, msg);
+    }
+    int i = find_cluster(c, name);
+    if (i < 0) {
+        GROW(c->clusters, c->n_clusters, c->cap_clusters);
+        i = c->n_clusters++;
+    }
+    c->clusters[i] = k;
+    return LS_OK;
+}
+
+typedef ls_status (*parse_fn)(ls_catalog *, const char *, const ls_yaml *, ls_error *);
+
+static ls_status parse_section(ls_catalog *c, const ls_yaml *doc, const char *section, parse_fn fn, ls_error *e)
+{
+    const ls_yaml *s = ls_yaml_get(doc, section);
+    if (!s || ls_yaml_is_null(s))
+        return LS_OK;
+    if (s->kind != LS_YAML_MAP) {
+        char where[512];
+        ls_yaml_where(s, where, sizeof where);
+        return ls_fail(e, LS_EINVAL, "%s: %s: expected a mapping of names to entries", where, section);
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        const char *name = s->keys[i];
+        if (!name[0] || strlen(name) >= LS_NAME_MAX) {
+            char where[512];
+            ls_yaml_where(s->vals[i], where, sizeof where);
+            return ls_fail(e, LS_EINVAL, "%s: %s: names must have 1 to %d characters", where, section,
+                           LS_NAME_MAX - 1);
+        }
+        LS_TRY(fn(c, name, s->vals[i], e));
+    }
+    return LS_OK;
+}
+
+ls_status ls_catalog_load_yaml(ls_catalog *c, const ls_yaml *doc, ls_error *e)
+{
+    assert(c);
+    static const char *const top[] = {"models", "gpus", "clusters", NULL};
+    LS_TRY(ls_yaml_check_keys(doc, "", top, e));
+    /* GPUs before clusters: a cluster's default_gpu may name a GPU of the same file. */
+    LS_TRY(parse_section(c, doc, "models", parse_model, e));
+    LS_TRY(parse_section(c, doc, "gpus", parse_gpu, e));
+    LS_TRY(parse_section(c, doc, "clusters", parse_cluster, e));
+    return LS_OK;
+}
+
+ls_status ls_catalog_load_file(ls_catalog *c, const char *path, ls_error *e)
+{
+    ls_yaml *doc = NULL;
+    LS_TRY(ls_yaml_load_file(path, &doc, e));
+    ls_status rc = ls_catalog_load_yaml(c, doc, e);
+    ls_yaml_free(doc);
+    return rc;
+}
+
+ls_status ls_catalog_builtin(ls_catalog **out, ls_error *e)
+{
+    ls_catalog *c = ls_xcalloc(1, sizeof *c);
+    ls_yaml *doc = NULL;
+    ls_status rc = ls_yaml_load_string(ls_catalog_builtin_yaml, ls_catalog_builtin_yaml_len,
+                                       "<built-in catalog>", &doc, e);
+    if (rc == LS_OK)
+        rc = ls_catalog_load_yaml(c, doc, e);
+    ls_yaml_free(doc);
+    if (rc != LS_OK) {
+        ls_catalog_free(c);
+        *out = NULL;
+        return rc;
+    }
+    *out = c;
+    return LS_OK;
+}
+
+void ls_catalog_free(ls_catalog *c)
+{
+    if (!c)
+        return;
+    free(c->models);
+    free(c->gpus);
+    free(c->clusters);
+    free(c);
+}
+
+/* ---- lookups ---------------------------------------------------------------- */
+
+/* "unknown model 'x' (known: a, b, c)" */
+static ls_status unknown(ls_error *e, const char *kind, const char *name, int n, const char *(*name_at)(const ls_catalog *, int),
+                         const ls_catalog *c)
+{
+    char list[800] = "";
+    size_t used = 0;
+    for (int i = 0; i < n && used < sizeof list - 80; i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", name_at(c, i));
+    return ls_fail(e, LS_EINVAL, "unknown %s '%s' (known: %s)", kind, name ? name : "", list);
+}
+
+static const char *model_name_at(const ls_catalog *c, int i) { return c->models[i].name; }
+static const char *gpu_name_at(const ls_catalog *c, int i) { return c->gpus[i].name; }
+static const char *cluster_name_at(const ls_catalog *c, int i) { return c->clusters[i].name; }
+
+ls_status ls_catalog_model(const ls_catalog *c, const char *name, const ls_model **out, ls_error *e)
+{
+    int i = name ? find_model(c, name) : -1;
+    if (i < 0)
+        return unknown(e, "model", name, c->n_models, model_name_at, c);
+    *out = &c->models[i];
+    return LS_OK;
+}
+
+ls_status ls_catalog_gpu(const ls_catalog *c, const char *name, const ls_gpu **out, ls_error *e)
+{
+    int i = name ? find_gpu(c, name) : -1;
+    if (i < 0)
+        return unknown(e, "gpu", name, c->n_gpus, gpu_name_at, c);
+    *out = &c->gpus[i];
+    return LS_OK;
+}
+
+ls_status ls_catalog_cluster(const ls_catalog *c, const char *name, const ls_cluster **out, ls_error *e)
+{
+    int i = name ? find_cluster(c, name) : -1;
+    if (i < 0)
+        return unknown(e, "cluster", name, c->n_clusters, cluster_name_at, c);
+    *out = &c->clusters[i];
+    return LS_OK;
+}
+
+int ls_catalog_n_models(const ls_catalog *c) { return c->n_models; }
+const ls_model *ls_catalog_model_at(const ls_catalog *c, int i)
+{
+    assert(i >= 0 && i < c->n_models);
+    return &c->models[i];
+}
+int ls_catalog_n_gpus(const ls_catalog *c) { return c->n_gpus; }
+const ls_gpu *ls_catalog_gpu_at(const ls_catalog *c, int i)
+{
+    assert(i >= 0 && i < c->n_gpus);
+    return &c->gpus[i];
+}
+int ls_catalog_n_clusters(const ls_catalog *c) { return c->n_clusters; }
+const ls_cluster *ls_catalog_cluster_at(const ls_catalog *c, int i)
+{
+    assert(i >= 0 && i < c->n_clusters);
+    return &c->clusters[i];
+}

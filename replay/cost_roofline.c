@@ -1,0 +1,235 @@
+/* cost_roofline.c -- the roofline cost model (domain.md s3, docs/HARDWARE.md).
+ *
+ * Per layer and TP rank, three operator classes, each timed as
+ *   max(FLOPs / (peak * efficiency), bytes / (HBM bandwidth * mbu)):
+ *   - attention projections (QKV, output) : GEMMs of T rows
+ *   - MLP (SwiGLU; MoE: top_k experts per token, weights of the experts touched)
+ *   - attention core (causal, over the cached context), bytes = KV read + written
+ * plus kernel_overhead_s per layer and two ring all-reduces per layer when
+ * t > 1. The last stage adds the LM head on the S sampling rows. All inputs
+ * are batch aggregates, so an iteration costs O(pp) whatever the batch.
+ */
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cost.h"
+#include "memory.h"
+
+#define ACT_BYTES 2.0 /* activations are bf16 whatever the weight dtype */
+
+typedef struct roofline {
+    ls_cost_model base;
+    /* per-stage constants */
+    int layers[LS_MAX_PP];
+    double ar_alpha[LS_MAX_PP];    /* per ring step, s */
+    double ar_bw[LS_MAX_PP];       /* effective bytes/s of the slowest link (times allreduce_eff) */
+    double xfer_alpha[LS_MAX_PP];  /* boundary s -> s+1 */
+    double xfer_bw[LS_MAX_PP];
+    /* per-layer, per-rank constants */
+    double proj_params;            /* QKV + output projection parameters per rank */
+    double expert_params;          /* one expert's gate/up/down parameters per rank */
+    double attn_flop_coef;         /* 4 * (n_q / t) * d */
+    double kv_coef;                /* 2 * kv heads per rank * d * b_kv */
+    double head_params;            /* V * h / t */
+    double mm_peak;                /* GEMM peak at the weight dtype, FLOP/s */
+    double attn_rate;              /* achieved attention FLOP/s */
+    double mem_rate;               /* achieved HBM bytes/s */
+    double b_w;
+} roofline;
+
+double ls_cost_matmul_eff(const ls_gpu *g, double rows)
+{
+    if (rows <= 0)
+        return 0;
+    return g->mfu_max * rows / (rows + g->mfu_half_tokens);
+}
+
+static int node_of(const ls_deploy *d, int gpu)
+{
+    return gpu / d->cluster->gpus_per_node;
+}
+
+/* The link a TP group uses: the network when its GPUs span nodes, NVLink otherwise. */
+static void tp_link(const ls_deploy *d, int s, double *alpha, double *bw)
+{
+    int g0 = d->first_gpu + s * d->tp, g1 = g0 + d->tp - 1;
+    bool net = node_of(d, g0) != node_of(d, g1);
+    *alpha = net ? d->cluster->inter_lat_s : d->cluster->intra_lat_s;
+    *bw = net ? d->cluster->inter_bw : d->cluster->intra_bw;
+}
+
+double ls_cost_allreduce_s(const ls_deploy *d, int stage, double bytes)
+{
+    int t = d->tp;
+    if (t <= 1 || bytes <= 0)
+        return 0;
+    double alpha, bw;
+    tp_link(d, stage, &alpha, &bw);
+    assert(bw > 0);
+    return 2.0 * (t - 1) * alpha + 2.0 * (t - 1) / t * bytes / (bw * d->cluster->allreduce_eff);
+}
+
+/* Rank r of stage s sends to rank r of stage s+1; the boundary pays the network if any pair crosses nodes. */
+static void xfer_link(const ls_deploy *d, int s, double *alpha, double *bw)
+{
+    bool net = false;
+    for (int r = 0; r < d->tp; r++) {
+        int a = d->first_gpu + s * d->tp + r, b = a + d->tp;
+        if (node_of(d, a) != node_of(d, b))
+            net = true;
+    }
+    *alpha = net ? d->cluster->inter_lat_s : d->cluster->intra_lat_s;
+    *bw = net ? d->cluster->inter_bw : d->cluster->intra_bw;
+}
+
+double ls_cost_transfer_s(const ls_deploy *d, int stage, double bytes)
+{
+    double alpha, bw;
+    xfer_link(d, stage, &alpha, &bw);
+    assert(bw > 0);
+    return alpha + bytes / bw;
+}
+
+/* max(compute, memory) of one operator class; 0 work costs 0. */
+static double roof(double flops, double flop_rate, double bytes, double byte_rate)
+{
+    double tc = flops > 0 ? flops / flop_rate : 0;
+    double tm = bytes > 0 ? bytes / byte_rate : 0;
+    return tc > tm ? tc : tm;
+}
+
+static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, ls_iter_cost *out)
+{
+    const roofline *r = (const roofline *)cm;
+    const ls_deploy *d = &cm->d;
+    const ls_model *m = d->model;
+    const ls_gpu *g = d->gpu;
+    assert(b->tokens >= 0 && b->n_sample >= 0);
+    memset(out, 0, sizeof *out);
+    out->overhead_s = g->iter_overhead_s;
+    double T = (double)b->tokens;
+    if (T <= 0)
+        return;
+
+    /* Per layer, per rank. */
+    double proj_f = 2.0 * T * r->proj_params;
+    double proj_b = r->b_w * r->proj_params;
+    double eff_T = ls_cost_matmul_eff(g, T);
+    double t_proj = roof(proj_f, r->mm_peak * eff_T, proj_b, r->mem_rate);
+
+    /* MoE: each token runs top_k experts; the weights read are those of the experts any
+     * token touched, E(1 - (1 - k/E)^T) in expectation under uniform routing. */
+    double touched = 1.0, rows = T;
+    if (m->experts > 1) {
+        touched = m->experts * (1.0 - pow(1.0 - (double)m->top_k / m->experts, T));
+        rows = T * m->top_k / touched; /* token rows per expert GEMM */
+    }
+    double mlp_f = 2.0 * T * m->top_k * r->expert_params;
+    double mlp_b = r->b_w * r->expert_params * touched;
+    double t_mlp = roof(mlp_f, r->mm_peak * ls_cost_matmul_eff(g, rows), mlp_b, r->mem_rate);
+
+    /* Causal attention: q_i new tokens over c_i cached ones, Σ q_i(q_i+1)/2 = (Σq² + T)/2. */
+    double attn_f = r->attn_flop_coef * (b->sum_qc + (b->sum_q2 + T) / 2.0);
+    double attn_b = r->kv_coef * (b->sum_c + T);
+    double t_attn = roof(attn_f, r->attn_rate, attn_b, r->mem_rate);
+
+    double layer_s = t_proj + t_mlp + t_attn + g->kernel_overhead_s;
+    double layer_f = proj_f + mlp_f + attn_f, layer_b = proj_b + mlp_b + attn_b;
+    double ar_bytes = T * m->hidden * ACT_BYTES;
+
+    double flops = 0, bytes = 0;
+    for (int s = 0; s < d->pp; s++) {
+        int L = r->layers[s];
+        double t = L * layer_s;
+        if (d->tp > 1)
+            t += 2.0 * L * (2.0 * (d->tp - 1) * r->ar_alpha[s] +
+                            2.0 * (d->tp - 1) / d->tp * ar_bytes / r->ar_bw[s]);
+        flops += L * layer_f;
+        bytes += L * layer_b;
+        if (s == d->pp - 1 && b->n_sample > 0) {
+            double S = (double)b->n_sample;
+            double head_f = 2.0 * S * r->head_params, head_b = r->b_w * r->head_params;
+            t += roof(head_f, r->mm_peak * ls_cost_matmul_eff(g, S), head_b, r->mem_rate);
+            flops += head_f;
+            bytes += head_b;
+        }
+        out->stage_s[s] = t;
+    }
+    /* Boundaries: hidden states plus residual, 2·T·h·b_a bytes; the slowest boundary is reported. */
+    double xfer_bytes = 2.0 * T * m->hidden * ACT_BYTES;
+    for (int s = 0; s + 1 < d->pp; s++) {
+        double t = r->xfer_alpha[s] + xfer_bytes / r->xfer_bw[s];
+        if (t > out->transfer_s)
+            out->transfer_s = t;
+    }
+    out->flops = flops * d->tp;
+    out->bytes = bytes * d->tp;
+}
+
+static void roofline_free(ls_cost_model *cm)
+{
+    free(cm);
+}
+
+static const ls_cost_ops roofline_ops = {roofline_iteration, roofline_free};
+
+ls_status ls_cost_roofline_new(const ls_deploy *d, ls_cost_model **out, ls_error *e)
+{
+    *out = NULL;
+    if (!d || !d->model || !d->gpu || !d->cluster)
+        return ls_fail(e, LS_EINVAL, "cost model: model, gpu and cluster are required");
+    const ls_model *m = d->model;
+    const ls_gpu *g = d->gpu;
+    const ls_cluster *c = d->cluster;
+    if (d->tp < 1 || d->pp < 1 || d->first_gpu < 0)
+        return ls_fail(e, LS_EINVAL, "cost model: tp %d, pp %d, first_gpu %d: expected tp, pp >= 1", d->tp, d->pp,
+                       d->first_gpu);
+    if (d->pp > m->layers || d->pp > LS_MAX_PP)
+        return ls_fail(e, LS_EINVAL, "cost model: pp %d exceeds the %d layers of %s (or the limit %d)", d->pp,
+                       m->layers, m->name, LS_MAX_PP);
+    int n_gpus = d->tp * d->pp;
+    if (c->max_nodes > 0 && d->first_gpu + n_gpus > c->max_nodes * c->gpus_per_node)
+        return ls_fail(e, LS_EINVAL, "cost model: GPUs %d..%d do not exist on %s (%d nodes of %d GPUs)",
+                       d->first_gpu, d->first_gpu + n_gpus - 1, c->name, c->max_nodes, c->gpus_per_node);
+
+    roofline *r = ls_xcalloc(1, sizeof *r);
+    r->base.ops = &roofline_ops;
+    r->base.d = *d;
+    int t = d->tp;
+    for (int s = 0; s < d->pp; s++) {
+        r->layers[s] = ls_memory_stage_layers(m->layers, d->pp, s);
+        if (t > 1) {
+            tp_link(d, s, &r->ar_alpha[s], &r->ar_bw[s]);
+            if (!(r->ar_bw[s] > 0)) {
+                free(r);
+                return ls_fail(e, LS_EINVAL, "cost model: cluster %s has no link bandwidth for a tp%d group", c->name, t);
+            }
+            r->ar_bw[s] *= c->allreduce_eff;
+        }
+        if (s + 1 < d->pp) {
+            xfer_link(d, s, &r->xfer_alpha[s], &r->xfer_bw[s]);
+            if (!(r->xfer_bw[s] > 0)) {
+                free(r);
+                return ls_fail(e, LS_EINVAL, "cost model: cluster %s has no link bandwidth between stages", c->name);
+            }
+        }
+    }
+    double h = m->hidden, dh = m->head_dim;
+    r->proj_params = (h * (m->heads + 2.0 * m->kv_heads) * dh + m->heads * dh * h) / t;
+    r->expert_params = 3.0 * h * m->ffn / t;
+    r->attn_flop_coef = 4.0 * ((double)m->heads / t) * dh;
+    double kv_per_rank = m->kv_heads >= t ? (double)m->kv_heads / t : 1.0;
+    r->kv_coef = 2.0 * kv_per_rank * dh * ls_dtype_bytes(d->kv_dtype);
+    r->head_params = (double)m->vocab * h / t;
+    r->b_w = ls_dtype_bytes(d->w_dtype);
+    /* fp8 weights on a GPU without fp8 tensor cores (A100): weight-only storage, bf16 compute */
+    r->mm_peak = (d->w_dtype == LS_DTYPE_FP8 && g->flops_fp8 > 0) ? g->flops_fp8 : g->flops_bf16;
+    r->attn_rate = g->flops_bf16 * g->mfu_max * g->attn_eff; /* attention runs in bf16 */
+    r->mem_rate = g->hbm_bw * g->mbu;
+    r->base.peak_flops = r->mm_peak * n_gpus;
+    r->base.peak_bw = g->hbm_bw * n_gpus;
+    *out = &r->base;
+    return LS_OK;
+}

@@ -1,0 +1,127 @@
+/* memory.c -- weights per GPU by TP/PP stage, and the KV blocks that remain.
+ *
+ * Per GPU of stage s (docs/HARDWARE.md, "Memory model"):
+ *   weights_s = b_w / t * (L_s * layer_params + [s == 0] * embed + [s == p-1] * (head + final norm))
+ *   kv_s      = 2 * L_s * max(n_kv / t, 1) * d * b_kv            bytes per token
+ *   free_s    = util * HBM - weights_s - activation_reserve
+ *   blocks    = min over s of floor(free_s / (block_size * kv_s))
+ * Every tensor is split over the t ranks (vocab-parallel embedding and head,
+ * column/row-parallel projections); norm vectors are replicated but tiny.
+ */
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "memory.h"
+
+int ls_memory_stage_layers(int layers, int pp, int stage)
+{
+    assert(pp >= 1 && stage >= 0 && stage < pp && layers >= pp);
+    return layers / pp + (stage < layers % pp ? 1 : 0);
+}
+
+/* KV heads each rank stores: heads are split over TP ranks; with t > n_kv every rank keeps one. */
+static double kv_heads_per_gpu(const ls_model *m, int tp)
+{
+    return m->kv_heads >= tp ? (double)m->kv_heads / tp : 1.0;
+}
+
+/* Weights on one GPU of stage s, in bytes. */
+static double stage_weights(const ls_deploy *d, int s)
+{
+    const ls_model *m = d->model;
+    double params = ls_memory_stage_layers(m->layers, d->pp, s) * ls_model_layer_params(m);
+    if (s == 0)
+        params += ls_model_embed_params(m);
+    if (s == d->pp - 1)
+        params += ls_model_head_params(m) + m->hidden;
+    return params / d->tp * ls_dtype_bytes(d->w_dtype);
+}
+
+static void gb(char *buf, size_t size, double bytes)
+{
+    snprintf(buf, size, "%.1f GB", bytes / 1e9);
+}
+
+ls_status ls_memory_plan_compute(const ls_deploy *d, double gpu_memory_utilization, int block_size,
+                                 int64_t user_blocks, ls_memory_plan *plan, ls_error *e)
+{
+    assert(d && d->model && d->gpu && plan);
+    const ls_model *m = d->model;
+    if (d->tp < 1 || d->pp < 1)
+        return ls_fail(e, LS_EINVAL, "tp and pp must be >= 1 (got tp %d, pp %d)", d->tp, d->pp);
+    if (d->pp > m->layers || d->pp > LS_MAX_PP)
+        return ls_fail(e, LS_EINVAL, "pp %d exceeds the %d layers of %s (or the limit %d)", d->pp, m->layers,
+                       m->name, LS_MAX_PP);
+    if (!(gpu_memory_utilization > 0 && gpu_memory_utilization <= 1))
+        return ls_fail(e, LS_EINVAL, "gpu_memory_utilization must be in (0, 1], got %g", gpu_memory_utilization);
+    if (block_size < 1)
+        return ls_fail(e, LS_EINVAL, "block_size must be >= 1, got %d", block_size);
+
+    memset(plan, 0, sizeof *plan);
+    plan->feasible = true;
+    plan->block_size = block_size;
+    plan->usable_bytes = gpu_memory_utilization * d->gpu->mem_bytes;
+    plan->reserve_bytes = d->gpu->activation_reserve_bytes;
+    int worst = 0;
+    for (int s = 0; s < d->pp; s++) {
+        plan->weights_bytes[s] = stage_weights(d, s);
+        if (plan->weights_bytes[s] > plan->weights_bytes[worst])
+            worst = s;
+    }
+    plan->weights_bytes_max = plan->weights_bytes[worst];
+    double kv_head_bytes = 2.0 * kv_heads_per_gpu(m, d->tp) * m->head_dim * ls_dtype_bytes(d->kv_dtype);
+    /* stage 0 holds the most layers (earlier stages take the remainder) */
+    plan->kv_bytes_per_token_gpu = ls_memory_stage_layers(m->layers, d->pp, 0) * kv_head_bytes;
+
+    char w[20], u[20], cap[20];
+    gb(w, sizeof w, plan->weights_bytes_max);
+    gb(u, sizeof u, plan->usable_bytes);
+    snprintf(cap, sizeof cap, "%.0f GB", d->gpu->mem_bytes / 1e9);
+    if (plan->weights_bytes_max > plan->usable_bytes) {
+        plan->feasible = false;
+        if (d->tp == 1 && d->pp == 1)
+            snprintf(plan->reason, sizeof plan->reason, "weights %s need 1 GPU of %s: %s usable", w, cap, u);
+        else if (d->pp == 1)
+            snprintf(plan->reason, sizeof plan->reason, "weights %s per GPU (tp%d) exceed %s usable on %s", w,
+                     d->tp, u, d->gpu->name);
+        else
+            snprintf(plan->reason, sizeof plan->reason,
+                     "weights %s per GPU (tp%d pp%d, stage %d) exceed %s usable on %s", w, d->tp, d->pp, worst,
+                     u, d->gpu->name);
+        return LS_OK;
+    }
+
+    /* The tightest stage decides: every stage must hold the KV of every token in flight. */
+    int64_t blocks = INT64_MAX;
+    int tight = 0;
+    double free_tight = 0;
+    for (int s = 0; s < d->pp; s++) {
+        double per_token = ls_memory_stage_layers(m->layers, d->pp, s) * kv_head_bytes;
+        double free_b = plan->usable_bytes - plan->weights_bytes[s] - plan->reserve_bytes;
+        int64_t b = free_b > 0 ? (int64_t)floor(free_b / (block_size * per_token)) : 0;
+        if (b < blocks) {
+            blocks = b;
+            tight = s;
+            free_tight = free_b;
+        }
+    }
+    if (user_blocks > 0) {
+        plan->kv_blocks = user_blocks;
+        plan->kv_blocks_from_user = true;
+        return LS_OK;
+    }
+    plan->kv_blocks = blocks;
+    if (blocks < 1) {
+        char r[20], f[20];
+        gb(w, sizeof w, plan->weights_bytes[tight]);
+        gb(r, sizeof r, plan->reserve_bytes);
+        gb(f, sizeof f, free_tight > 0 ? free_tight : 0);
+        plan->feasible = false;
+        snprintf(plan->reason, sizeof plan->reason,
+                 "no room for a KV block: weights %s + reserve %s per GPU (stage %d) leave %s of %s usable on %.40s",
+                 w, r, tight, f, u, d->gpu->name);
+    }
+    return LS_OK;
+}
