@@ -1,0 +1,50 @@
+# lib.sh -- helpers for the Slurm tests (sourced). Needs LS_SLURM_STATE (the file cluster.sh start wrote).
+set -u
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*" >&2; exit 77; }
+
+# Load the cluster's environment, or skip when the fixture could not start one.
+ls_use_cluster() {
+  [ -n "${LS_SLURM_STATE:-}" ] || fail "LS_SLURM_STATE not set"
+  [ -f "$LS_SLURM_STATE" ] || skip "no Slurm cluster (slurm_cluster_start skipped: see its output)"
+  # shellcheck disable=SC1090
+  . "$LS_SLURM_STATE"
+  export SLURM_CONF
+  sinfo -h >/dev/null 2>&1 || fail "cluster recorded in $LS_SLURM_STATE does not answer"
+  SLURM_DIR=${LS_SOURCE_DIR:?}/slurm
+  PY=${LS_PYTHON:-/usr/bin/python3}
+  # the executable the jobs run: the real one by default; LS_SLURM_LLMSWEEP overrides (e.g. the fake)
+  export LLMSWEEP=${LS_SLURM_LLMSWEEP:-${LLMSWEEP:?}}
+  # Open MPI as root inside the jobs (sbatch exports the environment by default)
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+}
+
+# sbatch that prints only the job id.
+ls_submit() { local id; id=$(sbatch --parsable "$@") || fail "sbatch $*"; echo "${id%%;*}"; }
+
+# The JobState of every job (or array task) of ID, one a line.
+ls_job_states() { scontrol -o show job "$1" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | cut -d= -f2; }
+
+# Wait until every task of job ID has ended (polls: sbatch --wait backs off to 32 s between polls).
+ls_job_wait() {
+  local id=$1 limit=${2:-300} t0=$SECONDS s
+  while [ $((SECONDS - t0)) -lt "$limit" ]; do
+    s=$(ls_job_states "$id")
+    [ -n "$s" ] || fail "job $id unknown to scontrol"
+    grep -qvE '^(COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|PREEMPTED|DEADLINE|BOOT_FAIL)$' \
+      <<<"$s" || return 0
+    sleep 0.5
+  done
+  scontrol show job "$id" >&2
+  fail "job $id still running after ${limit}s"
+}
+
+# Fail unless every task of job ID is COMPLETED; print the job and its log on failure.
+ls_job_completed() {
+  local id=$1 log=${2:-}
+  if ls_job_states "$id" | grep -qvx COMPLETED; then
+    scontrol show job "$id" >&2
+    [ -n "$log" ] && cat $log >&2
+    fail "job $id did not complete"
+  fi
+}
