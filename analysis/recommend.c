@@ -1,0 +1,411 @@
+/* recommend.c -- recommendation sentences, generated from the numbers of the report.
+ *
+ * Every number a sentence quotes is a cell of the group's tables (results,
+ * failures and resources, capacity), formatted the same way, so a reader can
+ * check each claim against the table above it. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_internal.h"
+
+typedef struct sentences {
+    char **s;
+    size_t n, cap;
+} sentences;
+
+static void add(sentences *l, char *s)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 8;
+        l->s = ls_xrealloc(l->s, l->cap * sizeof *l->s);
+    }
+    l->s[l->n++] = s;
+}
+
+#define LAT(v) ls_report_fmt_lat((v), (char[24]){0}, 24)
+#define RATE(v) ls_report_fmt_rate((v), (char[24]){0}, 24)
+#define PCT(v) ls_report_fmt_pct((v), (char[24]){0}, 24)
+#define CNT(v) ls_report_fmt_count((v), (char[32]){0}, 32)
+#define WHO(r, x) ls_report_who((r), (x), (char[512]){0}, 512)
+#define STRAT(x) ls_report_strategy_name((x)->row->cfg.parallelism, (char[128]){0}, 128)
+
+static double V(const ls_report_entry *x, ls_metric_id id)
+{
+    return ls_report_v(x, id);
+}
+
+/* "At 2 req/s" or "For this workload". */
+static const char *load_phrase(const ls_report_group *g, bool upper, char *buf, size_t size)
+{
+    double rate = g->n ? g->e[0].row->cfg.arrival_rate : NAN;
+    if (isnan(rate))
+        snprintf(buf, size, "%s this workload", upper ? "For" : "for");
+    else
+        snprintf(buf, size, "%s %g req/s", upper ? "At" : "at", rate);
+    return buf;
+}
+
+static const char *gpus(int64_t n)
+{
+    return n == 1 ? "GPU" : "GPUs";
+}
+
+/* The sentence saying why entry x misses the SLO (or is infeasible). */
+static char *why(const ls_report *r, const ls_report_group *g, const ls_report_entry *x)
+{
+    const ls_metrics *m = &x->row->m;
+    double n = V(x, LS_M_N_REQUESTS), succ = V(x, LS_M_SUCCESS_RATE);
+    switch (x->loss) {
+    case LS_LOSS_NONE:
+        return ls_report_strf("%s meets the SLO with goodput %s req/s.", WHO(r, x),
+                              RATE(V(x, LS_M_GOODPUT_RPS)));
+    case LS_LOSS_PENDING:
+        return ls_report_strf("%s has not finished yet.", WHO(r, x));
+    case LS_LOSS_INFEASIBLE:
+        return ls_report_strf("%s is infeasible: %s.", WHO(r, x),
+                              m->message[0] ? m->message : "it does not fit");
+    case LS_LOSS_ERROR:
+        return ls_report_strf("%s failed to run: %s.", WHO(r, x), m->message);
+    case LS_LOSS_TOO_LONG:
+        return ls_report_strf("%s completes only %s%% of requests: %s of %s prompts are longer than "
+                              "max_model_len %lld and are rejected at arrival.",
+                              WHO(r, x), PCT(succ), CNT(V(x, LS_M_N_REJECTED_TOO_LONG)), CNT(n),
+                              (long long)x->row->cfg.max_model_len);
+    case LS_LOSS_KV: {
+        double blocks = V(x, LS_M_KV_BLOCKS), rej = V(x, LS_M_N_REJECTED_KV);
+        double pre = V(x, LS_M_N_PREEMPTIONS);
+        char detail[256] = "";
+        size_t o = 0;
+        if (rej > 0)
+            o += (size_t)snprintf(detail + o, sizeof detail - o, "%s requests can never fit and are "
+                                  "rejected", CNT(rej));
+        if (pre > 0 && o < sizeof detail)
+            o += (size_t)snprintf(detail + o, sizeof detail - o, "%s%s preemptions recompute %s "
+                                  "tokens", o ? ", and " : "", CNT(pre),
+                                  CNT(V(x, LS_M_RECOMPUTED_TOKENS)));
+        const char *fails = (x->violations & LS_SLO_SUCCESS) ? "fails" : "misses the SLO with";
+        char fail_part[64];
+        if (x->violations & LS_SLO_SUCCESS)
+            snprintf(fail_part, sizeof fail_part, "%s%% of requests", PCT(1 - succ));
+        else
+            snprintf(fail_part, sizeof fail_part, "TTFT p99 %s, TPOT p99 %s",
+                     LAT(V(x, LS_M_TTFT_P99_S)), LAT(V(x, LS_M_TPOT_P99_S)));
+        if (!isnan(blocks))
+            return ls_report_strf("%s %s %s: each replica's KV cache holds only %s blocks (about %s "
+                                  "tokens, peak use %s%%)%s%s.",
+                                  WHO(r, x), fails, fail_part, CNT(blocks),
+                                  CNT(blocks * LS_REPORT_BLOCK_TOKENS),
+                                  PCT(V(x, LS_M_KV_USAGE_MAX)), o ? "; " : "", detail);
+        return ls_report_strf("%s %s %s: its KV cache is too small%s%s.", WHO(r, x), fails,
+                              fail_part, o ? "; " : "", detail);
+    }
+    case LS_LOSS_COMM: {
+        const ls_report_entry *y = &g->e[x->comm_ref];
+        ls_metric_id lat = (x->violations & LS_SLO_TPOT) ? LS_M_TPOT_P99_S : LS_M_TTFT_P99_S;
+        const char *lname = lat == LS_M_TPOT_P99_S ? "TPOT" : "TTFT";
+        return ls_report_strf("%s is communication-bound: %s p99 %s against %s for the same "
+                              "configuration on %s (%.1fx), so its collectives pay for the slower "
+                              "links of %s.",
+                              WHO(r, x), lname, LAT(V(x, lat)), LAT(V(y, lat)), y->row->cfg.cluster,
+                              V(x, lat) / V(y, lat), x->row->cfg.cluster);
+    }
+    case LS_LOSS_QUEUE: {
+        double unf = V(x, LS_M_N_UNFINISHED) + (isnan(V(x, LS_M_N_TIMEOUT)) ? 0 : V(x, LS_M_N_TIMEOUT));
+        if (x->violations & LS_SLO_SUCCESS)
+            return ls_report_strf("%s cannot keep up with this load: %s of %s requests time out or "
+                                  "are unfinished when the simulation stops (success %s%%, "
+                                  "throughput %s req/s).",
+                                  WHO(r, x), CNT(unf), CNT(n), PCT(succ),
+                                  RATE(V(x, LS_M_THROUGHPUT_RPS)));
+        return ls_report_strf("%s is over capacity at this load: queueing dominates its TTFT "
+                              "(queue p99 %s of TTFT p99 %s, limit %s).",
+                              WHO(r, x), LAT(V(x, LS_M_QUEUE_P99_S)), LAT(V(x, LS_M_TTFT_P99_S)),
+                              LAT(r->slo.ttft_p99_s));
+    }
+    case LS_LOSS_PREFILL:
+        return ls_report_strf("%s misses the TTFT limit without much queueing (TTFT p99 %s, queue "
+                              "p99 %s): its prefills are slow.",
+                              WHO(r, x), LAT(V(x, LS_M_TTFT_P99_S)), LAT(V(x, LS_M_QUEUE_P99_S)));
+    case LS_LOSS_DECODE:
+        return ls_report_strf("%s decodes too slowly: TPOT p99 %s against a limit of %s (mean batch "
+                              "%.1f requests).",
+                              WHO(r, x), LAT(V(x, LS_M_TPOT_P99_S)), LAT(r->slo.tpot_p99_s),
+                              V(x, LS_M_MEAN_BATCH_SIZE));
+    }
+    return ls_report_strf("%s: no reason found.", WHO(r, x));
+}
+
+/* The best sentence, or the closest miss. */
+static void best_sentences(const ls_report *r, const ls_report_group *g, sentences *out)
+{
+    char at[64];
+    load_phrase(g, true, at, sizeof at);
+    size_t met = 0, ran = 0;
+    for (size_t i = 0; i < g->n; i++) {
+        met += !g->e[i].violations;
+        ran += g->e[i].row->has_result && g->e[i].row->m.status == LS_RUN_OK;
+    }
+    if (g->best >= 0) {
+        const ls_report_entry *b = &g->e[g->best];
+        add(out, ls_report_strf("%s, %s is the best configuration under the SLO: it serves %s%% of "
+                                "requests with TTFT p99 %s and TPOT p99 %s, for a goodput of %s "
+                                "req/s (%s per GPU on %s %s). %zu of %zu configurations meet the "
+                                "SLO.",
+                                at, WHO(r, b), PCT(V(b, LS_M_SUCCESS_RATE)),
+                                LAT(V(b, LS_M_TTFT_P99_S)), LAT(V(b, LS_M_TPOT_P99_S)),
+                                RATE(V(b, LS_M_GOODPUT_RPS)),
+                                RATE(ls_report_per_gpu(b, LS_M_GOODPUT_RPS)),
+                                CNT((double)b->row->cfg.n_gpus), gpus(b->row->cfg.n_gpus), met,
+                                g->n));
+        for (size_t i = 0; i < g->n; i++) {
+            const ls_report_entry *x = &g->e[i];
+            if (x->rank_goodput_gpu == 1 && (int)i != g->best)
+                add(out, ls_report_strf("Per GPU, %s does better: %s req/s per GPU on %s %s "
+                                        "(goodput %s req/s) against %s.",
+                                        WHO(r, x), RATE(ls_report_per_gpu(x, LS_M_GOODPUT_RPS)),
+                                        CNT((double)x->row->cfg.n_gpus), gpus(x->row->cfg.n_gpus),
+                                        RATE(V(x, LS_M_GOODPUT_RPS)),
+                                        RATE(ls_report_per_gpu(b, LS_M_GOODPUT_RPS))));
+        }
+        return;
+    }
+    if (!ran) {
+        add(out, ls_report_strf("%s, no configuration ran: every one is infeasible, failed or "
+                                "pending.", at));
+        return;
+    }
+    /* the closest: highest SLO attainment among those that ran */
+    const ls_report_entry *c = NULL;
+    for (size_t i = 0; i < g->n; i++) {
+        const ls_report_entry *x = &g->e[i];
+        if (!x->row->has_result || x->row->m.status != LS_RUN_OK)
+            continue;
+        double a = V(x, LS_M_SLO_ATTAINMENT), ca = c ? V(c, LS_M_SLO_ATTAINMENT) : -1;
+        if (!c || (isnan(ca) && !isnan(a)) || a > ca)
+            c = x;
+    }
+    add(out, ls_report_strf("%s, no configuration meets the SLO (TTFT p99 <= %s, TPOT p99 <= %s, "
+                            "success >= %s%%). The closest is %s: success %s%%, TTFT p99 %s, TPOT "
+                            "p99 %s, goodput %s req/s.",
+                            at, LAT(r->slo.ttft_p99_s), LAT(r->slo.tpot_p99_s),
+                            PCT(r->slo.min_success), WHO(r, c), PCT(V(c, LS_M_SUCCESS_RATE)),
+                            LAT(V(c, LS_M_TTFT_P99_S)), LAT(V(c, LS_M_TPOT_P99_S)),
+                            RATE(V(c, LS_M_GOODPUT_RPS))));
+}
+
+/* One sentence per other strategy: its best variant's standing, or why it loses. */
+static void strategy_sentences(const ls_report *r, const ls_report_group *g, sentences *out)
+{
+    const char *best_par = g->best >= 0 ? g->e[g->best].row->cfg.parallelism : NULL;
+    const char *seen[256];
+    size_t n_seen = 0;
+    for (size_t i = 0; i < g->n && n_seen < 256; i++) {
+        const char *par = g->e[i].row->cfg.parallelism;
+        bool dup = false;
+        for (size_t k = 0; k < n_seen; k++)
+            dup |= !strcmp(seen[k], par);
+        if (dup)
+            continue;
+        seen[n_seen++] = par;
+        /* display order puts each strategy's best variant first */
+        const ls_report_entry *x = &g->e[i];
+        size_t n_inf = 0, n_var = 0;
+        const ls_report_entry *inf = NULL;
+        for (size_t j = 0; j < g->n; j++)
+            if (!strcmp(g->e[j].row->cfg.parallelism, par)) {
+                n_var++;
+                if (g->e[j].loss == LS_LOSS_INFEASIBLE) {
+                    n_inf++;
+                    if (!inf)
+                        inf = &g->e[j];
+                }
+            }
+        if (best_par && !strcmp(par, best_par)) {
+            /* the winner's own variants that miss: say why once (e.g. the other topology) */
+            for (size_t j = 0; j < g->n; j++) {
+                const ls_report_entry *y = &g->e[j];
+                if (!strcmp(y->row->cfg.parallelism, par) && y->loss != LS_LOSS_NONE &&
+                    y->loss != LS_LOSS_INFEASIBLE) {
+                    add(out, why(r, g, y));
+                    break;
+                }
+            }
+            if (inf)
+                add(out, why(r, g, inf));
+            continue;
+        }
+        char *s;
+        if (x->loss == LS_LOSS_NONE)
+            s = ls_report_strf("%s also meets the SLO, with goodput %s req/s (%s per GPU) against "
+                               "%s.",
+                               WHO(r, x), RATE(V(x, LS_M_GOODPUT_RPS)),
+                               RATE(ls_report_per_gpu(x, LS_M_GOODPUT_RPS)),
+                               g->best >= 0 ? RATE(V(&g->e[g->best], LS_M_GOODPUT_RPS)) : "-");
+        else
+            s = why(r, g, x);
+        if (n_inf && x->loss != LS_LOSS_INFEASIBLE) {
+            char *t = ls_report_strf("%s %s is infeasible in %zu of its %zu variants: %s (%s).", s,
+                                     STRAT(x), n_inf, n_var, inf->row->m.message,
+                                     ls_report_variant(r, inf, (char[400]){0}, 400));
+            free(s);
+            s = t;
+        } else if (x->loss == LS_LOSS_INFEASIBLE && n_inf > 1) {
+            char *t = ls_report_strf("%s (%zu of its %zu variants are infeasible.)", s, n_inf, n_var);
+            free(s);
+            s = t;
+        }
+        add(out, s);
+    }
+}
+
+/* Where the best strategy changes with an axis other than the strategy
+ * (cluster, dtype, scheduler ...): best per value of the axis. */
+static void axis_sentences(const ls_report *r, const ls_report_group *g, sentences *out)
+{
+    for (size_t a = 0; a < r->n_axes; a++) {
+        const char *name = ls_config_columns[r->axes[a]].name;
+        if (!strcmp(name, "parallelism"))
+            continue;
+        char vals[16][LS_CFG_LONGSTR + 1];
+        const ls_report_entry *best[16];
+        size_t nv = 0;
+        for (size_t i = 0; i < g->n; i++) {
+            char v[LS_CFG_LONGSTR + 1];
+            ls_results_cfg_text(g->e[i].row, name, v, sizeof v);
+            size_t k = 0;
+            while (k < nv && strcmp(vals[k], v))
+                k++;
+            if (k == nv) {
+                if (nv == 16)
+                    continue;
+                memcpy(vals[nv], v, sizeof v);
+                best[nv++] = NULL;
+            }
+            /* display order: the first SLO-meeting entry of a value is its best */
+            if (!best[k] && !g->e[i].violations)
+                best[k] = &g->e[i];
+        }
+        if (nv < 2)
+            continue;
+        bool same = true;
+        for (size_t k = 0; k < nv; k++)
+            same &= best[k] && best[0] && !strcmp(best[k]->row->cfg.parallelism,
+                                                  best[0]->row->cfg.parallelism);
+        char list[1024];
+        size_t o = 0;
+        const char *hdr = ls_report_axis_header(r->axes[a]);
+        /* "on gh200-quad" for places, "with weights fp8" for settings */
+        bool bare = !strcmp(name, "cluster") || !strcmp(name, "hardware") || !strcmp(name, "model");
+        for (size_t k = 0; k < nv && o < sizeof list; k++) {
+            if (best[k])
+                o += (size_t)snprintf(list + o, sizeof list - o, "%s%s%s%s%s: %s, goodput %s req/s",
+                                      k ? "; " : "", bare ? "on " : "with ", bare ? "" : hdr,
+                                      bare ? "" : " ", vals[k],
+                                      STRAT(best[k]), RATE(V(best[k], LS_M_GOODPUT_RPS)));
+            else
+                o += (size_t)snprintf(list + o, sizeof list - o, "%s%s%s%s%s: none meets the SLO",
+                                      k ? "; " : "", bare ? "on " : "with ", bare ? "" : hdr,
+                                      bare ? "" : " ", vals[k]);
+        }
+        if (same)
+            add(out, ls_report_strf("The best strategy does not change with %s (%s).", hdr, list));
+        else
+            add(out, ls_report_strf("The answer changes with %s (%s).", hdr, list));
+    }
+}
+
+/* Across groups: the best per load level, and the capacity ranking. */
+static void summary_sentences(ls_report *r, sentences *out)
+{
+    if (r->n_groups > 1) {
+        char list[4096];
+        size_t o = 0;
+        for (size_t g = 0; g < r->n_groups && o < sizeof list; g++) {
+            const ls_report_group *grp = &r->groups[g];
+            char at[64];
+            load_phrase(grp, false, at, sizeof at);
+            if (grp->best >= 0)
+                o += (size_t)snprintf(list + o, sizeof list - o, "%s%s: %s (goodput %s req/s)",
+                                      g ? "; " : "", at, WHO(r, &grp->e[grp->best]),
+                                      RATE(V(&grp->e[grp->best], LS_M_GOODPUT_RPS)));
+            else
+                o += (size_t)snprintf(list + o, sizeof list - o, "%s%s: none meets the SLO",
+                                      g ? "; " : "", at);
+        }
+        add(out, ls_report_strf("Best configuration per table: %s.", list));
+    }
+    if (r->has_capacity) {
+        /* highest capacity over the whole file, and per GPU */
+        const ls_report_entry *top = NULL, *top_gpu = NULL;
+        for (size_t g = 0; g < r->n_groups; g++)
+            for (size_t i = 0; i < r->groups[g].n; i++) {
+                const ls_report_entry *x = &r->groups[g].e[i];
+                double c = V(x, LS_M_CAPACITY_RPS), cg = ls_report_per_gpu(x, LS_M_CAPACITY_RPS);
+                if (!x->row->has_result || isnan(c))
+                    continue;
+                if (!top || c > V(top, LS_M_CAPACITY_RPS))
+                    top = x;
+                if (!top_gpu || cg > ls_report_per_gpu(top_gpu, LS_M_CAPACITY_RPS))
+                    top_gpu = x;
+            }
+        if (top)
+            add(out, ls_report_strf("By capacity (the highest arrival rate that still meets the "
+                                    "SLO), %s serves the most: %s req/s on %s GPUs (%s per GPU).",
+                                    WHO(r, top), RATE(V(top, LS_M_CAPACITY_RPS)),
+                                    CNT((double)top->row->cfg.n_gpus),
+                                    RATE(ls_report_per_gpu(top, LS_M_CAPACITY_RPS))));
+        if (top_gpu && top_gpu != top)
+            add(out, ls_report_strf("Per GPU, %s has the most capacity: %s req/s per GPU (%s req/s "
+                                    "on %s GPUs).",
+                                    WHO(r, top_gpu), RATE(ls_report_per_gpu(top_gpu, LS_M_CAPACITY_RPS)),
+                                    RATE(V(top_gpu, LS_M_CAPACITY_RPS)),
+                                    CNT((double)top_gpu->row->cfg.n_gpus)));
+    }
+}
+
+/* A workload property every strategy shares: prompts longer than max_model_len. */
+static void workload_sentences(const ls_report *r, const ls_report_group *g, sentences *out)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    const ls_report_entry *ex = NULL;
+    for (size_t i = 0; i < g->n; i++) {
+        const ls_report_entry *x = &g->e[i];
+        if (!x->row->has_result || x->row->m.status != LS_RUN_OK)
+            continue;
+        double n = V(x, LS_M_N_REQUESTS), t = V(x, LS_M_N_REJECTED_TOO_LONG);
+        if (!(n > 0) || isnan(t))
+            continue;
+        double f = t / n;
+        lo = fmin(lo, f);
+        hi = fmax(hi, f);
+        ex = x;
+    }
+    if (ex && lo > 0 && hi - lo < 1e-9)
+        add(out, ls_report_strf("Every configuration rejects %s of %s requests at arrival because "
+                                "their prompts exceed max_model_len %lld: a property of the "
+                                "workload and model, not of the strategy%s.",
+                                CNT(V(ex, LS_M_N_REJECTED_TOO_LONG)), CNT(V(ex, LS_M_N_REQUESTS)),
+                                (long long)ex->row->cfg.max_model_len,
+                                lo > 1 - r->slo.min_success
+                                    ? "; it alone keeps success below the SLO's target"
+                                    : ""));
+}
+
+void ls_report_recommend(ls_report *r)
+{
+    for (size_t g = 0; g < r->n_groups; g++) {
+        ls_report_group *grp = &r->groups[g];
+        sentences l = {0};
+        best_sentences(r, grp, &l);
+        workload_sentences(r, grp, &l);
+        strategy_sentences(r, grp, &l);
+        axis_sentences(r, grp, &l);
+        grp->recs = l.s;
+        grp->n_recs = l.n;
+    }
+    sentences s = {0};
+    summary_sentences(r, &s);
+    r->summary = s.s;
+    r->n_summary = s.n;
+}

@@ -1,0 +1,639 @@
+/* report.c -- group results, check the SLO, rank, and find why each configuration loses.
+ *
+ * The rules (documented in docs/REPORT.md):
+ * - a configuration meets the SLO when it ran (`ok`), its TTFT p99 and TPOT p99
+ *   are within the limits and at least min_success of ALL its requests completed
+ *   (percentiles cover completed requests only, so success guards against a
+ *   configuration that looks fast because it rejects most of its load);
+ * - rows meeting it are ranked by goodput and by goodput per GPU;
+ * - a row that misses it gets one dominant reason (ls_loss), chosen from its
+ *   own counters, or by comparing it with the same configuration on another
+ *   cluster (communication). */
+#include "report.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_internal.h"
+
+/* /configs columns that describe the requests: rows sharing them saw the
+ * same requests (same seed) and are compared in one table. */
+static const char *const workload_cols[] = {"workload", "arrival_process", "arrival_rate",
+                                            "arrival_cv", "prompt_dist", "output_dist",
+                                            "duration_s", NULL};
+/* Columns never used to label a row: derived from parallelism, or SLO settings. */
+static const char *const hidden_cols[] = {"tp", "pp", "dp", "n_gpus", "slo_ttft_s", "slo_tpot_s",
+                                          NULL};
+
+/* ---- SLO ------------------------------------------------------------------ */
+
+void ls_slo_default(ls_slo *s)
+{
+    s->ttft_p99_s = LS_SLO_DEFAULT_TTFT_P99_S;
+    s->tpot_p99_s = LS_SLO_DEFAULT_TPOT_P99_S;
+    s->min_success = LS_SLO_DEFAULT_MIN_SUCCESS;
+}
+
+static ls_status parse_seconds(const char *item, const char *v, double *out, ls_error *e)
+{
+    char *end = NULL;
+    double x = strtod(v, &end);
+    if (end == v || !isfinite(x) || x <= 0)
+        return ls_fail(e, LS_EINVAL, "--slo: '%s': expected a positive duration such as 2s or 200ms",
+                       item);
+    double scale = 1;
+    if (!strcmp(end, "ms"))
+        scale = 1e-3;
+    else if (!strcmp(end, "us"))
+        scale = 1e-6;
+    else if (strcmp(end, "s") && strcmp(end, ""))
+        return ls_fail(e, LS_EINVAL, "--slo: '%s': unknown unit '%s' (use s, ms or us)", item, end);
+    *out = x * scale;
+    return LS_OK;
+}
+
+ls_status ls_slo_parse(const char *text, ls_slo *s, ls_error *e)
+{
+    char *copy = ls_xstrdup(text);
+    ls_status rc = LS_OK;
+    char *save = NULL;
+    for (char *item = strtok_r(copy, ",", &save); item && rc == LS_OK;
+         item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        if (!eq) {
+            rc = ls_fail(e, LS_EINVAL, "--slo: '%s': expected NAME=VALUE (ttft_p99=2s)", item);
+            break;
+        }
+        *eq = '\0';
+        const char *v = eq + 1;
+        if (!strcmp(item, "ttft_p99") || !strcmp(item, "ttft")) {
+            rc = parse_seconds(item, v, &s->ttft_p99_s, e);
+        } else if (!strcmp(item, "tpot_p99") || !strcmp(item, "tpot")) {
+            rc = parse_seconds(item, v, &s->tpot_p99_s, e);
+        } else if (!strcmp(item, "success")) {
+            char *end = NULL;
+            double x = strtod(v, &end);
+            if (end && *end == '%') {
+                x /= 100;
+                end++;
+            }
+            if (end == v || *end || !(x >= 0 && x <= 1))
+                rc = ls_fail(e, LS_EINVAL, "--slo: success=%s: expected a fraction in [0,1] or a "
+                             "percentage", v);
+            else
+                s->min_success = x;
+        } else {
+            rc = ls_fail(e, LS_EINVAL, "--slo: unknown limit '%s' (known: ttft_p99, tpot_p99, "
+                         "success)", item);
+        }
+    }
+    free(copy);
+    return rc;
+}
+
+unsigned ls_slo_violations(const ls_slo *s, const ls_metrics *m)
+{
+    if (m->status != LS_RUN_OK)
+        return LS_SLO_TTFT | LS_SLO_TPOT | LS_SLO_SUCCESS | LS_SLO_NOT_RUN;
+    unsigned v = 0;
+    /* NaN (no completed request) fails every comparison: a violation */
+    if (!(m->v[LS_M_TTFT_P99_S] <= s->ttft_p99_s))
+        v |= LS_SLO_TTFT;
+    /* TPOT is undefined when every output is one token long: nothing to violate */
+    double tpot = m->v[LS_M_TPOT_P99_S];
+    if (!isnan(tpot) && !(tpot <= s->tpot_p99_s))
+        v |= LS_SLO_TPOT;
+    if (!(m->v[LS_M_SUCCESS_RATE] >= s->min_success))
+        v |= LS_SLO_SUCCESS;
+    return v;
+}
+
+const char *ls_loss_name(ls_loss l)
+{
+    switch (l) {
+    case LS_LOSS_NONE: return "meets SLO";
+    case LS_LOSS_INFEASIBLE: return "infeasible";
+    case LS_LOSS_ERROR: return "error";
+    case LS_LOSS_PENDING: return "pending";
+    case LS_LOSS_TOO_LONG: return "too long";
+    case LS_LOSS_KV: return "KV-bound";
+    case LS_LOSS_COMM: return "comm-bound";
+    case LS_LOSS_QUEUE: return "queueing";
+    case LS_LOSS_PREFILL: return "slow prefill";
+    case LS_LOSS_DECODE: return "slow decode";
+    }
+    return "?";
+}
+
+/* ---- small shared helpers ---------------------------------------------- */
+
+char *ls_report_strf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = ls_xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+const char *ls_report_fmt_lat(double s, char *buf, size_t size)
+{
+    if (isnan(s))
+        snprintf(buf, size, "-");
+    else if (s < 0.01)
+        snprintf(buf, size, "%.1fms", s * 1e3);
+    else if (s < 1)
+        snprintf(buf, size, "%.0fms", s * 1e3);
+    else if (s < 10)
+        snprintf(buf, size, "%.2fs", s);
+    else if (s < 100)
+        snprintf(buf, size, "%.1fs", s);
+    else
+        snprintf(buf, size, "%.0fs", s);
+    return buf;
+}
+
+const char *ls_report_fmt_rate(double r, char *buf, size_t size)
+{
+    if (isnan(r))
+        snprintf(buf, size, "-");
+    else if (r < 10)
+        snprintf(buf, size, "%.2f", r);
+    else if (r < 100)
+        snprintf(buf, size, "%.1f", r);
+    else
+        snprintf(buf, size, "%.0f", r);
+    return buf;
+}
+
+const char *ls_report_fmt_pct(double f, char *buf, size_t size)
+{
+    if (isnan(f))
+        snprintf(buf, size, "-");
+    else if (f < 1 && f >= 0.9995)
+        snprintf(buf, size, "99.9"); /* never round a failure up to 100 */
+    else
+        snprintf(buf, size, "%.1f", f * 100);
+    return buf;
+}
+
+const char *ls_report_fmt_count(double c, char *buf, size_t size)
+{
+    if (isnan(c))
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, "%.0f", c);
+    return buf;
+}
+
+double ls_report_v(const ls_report_entry *x, ls_metric_id id)
+{
+    return x->row->m.v[id];
+}
+
+double ls_report_per_gpu(const ls_report_entry *x, ls_metric_id id)
+{
+    double g = x->row->m.v[LS_M_N_GPUS];
+    if (!(g > 0))
+        g = (double)x->row->cfg.n_gpus;
+    return g > 0 ? x->row->m.v[id] / g : NAN;
+}
+
+const char *ls_report_strategy_name(const char *p, char *buf, size_t size)
+{
+    char out[128] = "";
+    size_t o = 0;
+    const char *s = p;
+    while (*s) {
+        char dim[8];
+        size_t k = 0;
+        while (isalpha((unsigned char)*s) && k < sizeof dim - 1)
+            dim[k++] = (char)toupper((unsigned char)*s++);
+        dim[k] = '\0';
+        if (!k || !isdigit((unsigned char)*s))
+            goto raw;
+        long deg = strtol(s, (char **)&s, 10);
+        o += (size_t)snprintf(out + o, sizeof out - o, "%s%s=%ld", o ? "\xc3\x97" : "", dim, deg);
+        if (o >= sizeof out)
+            goto raw;
+    }
+    if (!o)
+        goto raw;
+    snprintf(buf, size, "%s", out);
+    return buf;
+raw:
+    snprintf(buf, size, "%s", p);
+    return buf;
+}
+
+const char *ls_report_axis_header(int col)
+{
+    static const struct {
+        const char *col, *hdr;
+    } names[] = {{"parallelism", "strategy"}, {"dtype_weights", "weights"}, {"dtype_kv", "kv"},
+                 {"hardware", "gpu"}, {"enable_chunked_prefill", "chunked"},
+                 {"prefill_chunk_size", "chunk"}, {"max_batched_tokens", "budget"},
+                 {"max_num_seqs", "max_seqs"}, {"max_model_len", "max_len"},
+                 {"gpu_memory_utilization", "mem_util"}};
+    const char *name = ls_config_columns[col].name;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(names[i].col, name))
+            return names[i].hdr;
+    return name;
+}
+
+const char *ls_report_variant(const ls_report *r, const ls_report_entry *x, char *buf, size_t size)
+{
+    size_t o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < r->n_axes; i++) {
+        const char *name = ls_config_columns[r->axes[i]].name;
+        if (!strcmp(name, "parallelism"))
+            continue;
+        char v[LS_CFG_LONGSTR + 1];
+        ls_results_cfg_text(x->row, name, v, sizeof v);
+        /* numbers alone say nothing: name the axis */
+        bool bare = ls_config_columns[r->axes[i]].type == LS_COL_STR;
+        int n = bare ? snprintf(buf + o, size - o, "%s%s", o ? ", " : "", v)
+                     : snprintf(buf + o, size - o, "%s%s %s", o ? ", " : "",
+                                ls_report_axis_header(r->axes[i]), v);
+        if (n < 0 || (size_t)n >= size - o)
+            break;
+        o += (size_t)n;
+    }
+    return buf;
+}
+
+const char *ls_report_who(const ls_report *r, const ls_report_entry *x, char *buf, size_t size)
+{
+    char s[128], v[400];
+    ls_report_strategy_name(x->row->cfg.parallelism, s, sizeof s);
+    ls_report_variant(r, x, v, sizeof v);
+    if (v[0])
+        snprintf(buf, size, "%s (%s)", s, v);
+    else
+        snprintf(buf, size, "%s", s);
+    return buf;
+}
+
+/* ---- grouping -------------------------------------------------------------- */
+
+static bool in_list(const char *const *list, const char *name)
+{
+    for (; *list; list++)
+        if (!strcmp(*list, name))
+            return true;
+    return false;
+}
+
+static bool column_varies(const ls_results *res, int col)
+{
+    char a[LS_CFG_LONGSTR + 1], b[LS_CFG_LONGSTR + 1];
+    for (size_t i = 1; i < res->n; i++)
+        if (strcmp(ls_results_cfg_text(&res->rows[0], ls_config_columns[col].name, a, sizeof a),
+                   ls_results_cfg_text(&res->rows[i], ls_config_columns[col].name, b, sizeof b)))
+            return true;
+    return false;
+}
+
+/* The group key of a row: workload columns, then --by axes, joined by 0x1f. */
+static void key_append(char **k, size_t *len, size_t *cap, const char *v)
+{
+    size_t need = *len + strlen(v) + 2;
+    if (need > *cap) {
+        *cap = 2 * need;
+        *k = ls_xrealloc(*k, *cap);
+    }
+    *len += (size_t)sprintf(*k + *len, "%s\x1f", v);
+}
+
+static char *group_key(const ls_result_row *row, const ls_report_opts *o)
+{
+    size_t cap = 1024, len = 0;
+    char *k = ls_xmalloc(cap);
+    k[0] = '\0';
+    char v[LS_CFG_LONGSTR + 1];
+    for (size_t i = 0; workload_cols[i]; i++)
+        key_append(&k, &len, &cap, ls_results_cfg_text(row, workload_cols[i], v, sizeof v));
+    for (size_t i = 0; i < o->n_by; i++)
+        key_append(&k, &len, &cap, ls_results_cfg_text(row, o->by[i], v, sizeof v));
+    return k;
+}
+
+static char *group_title(const ls_result_row *row, const ls_report_opts *o)
+{
+    char w[LS_CFG_LONGSTR + 1], ap[LS_CFG_STR + 1], pd[LS_CFG_LONGSTR + 1], od[LS_CFG_LONGSTR + 1];
+    char rate[32], cv[32], dur[32], by[512] = "";
+    ls_results_cfg_text(row, "workload", w, sizeof w);
+    ls_results_cfg_text(row, "arrival_process", ap, sizeof ap);
+    ls_results_cfg_text(row, "prompt_dist", pd, sizeof pd);
+    ls_results_cfg_text(row, "output_dist", od, sizeof od);
+    const ls_config_row *c = &row->cfg;
+    if (isnan(c->arrival_rate))
+        snprintf(rate, sizeof rate, "trace timestamps");
+    else
+        snprintf(rate, sizeof rate, "%g req/s", c->arrival_rate);
+    cv[0] = '\0';
+    if (!strcmp(ap, "gamma") && !isnan(c->arrival_cv))
+        snprintf(cv, sizeof cv, " (CV %g)", c->arrival_cv);
+    dur[0] = '\0';
+    if (!isnan(c->duration_s))
+        snprintf(dur, sizeof dur, ", %g s", c->duration_s);
+    size_t o2 = 0;
+    for (size_t i = 0; i < o->n_by; i++) {
+        char v[LS_CFG_LONGSTR + 1];
+        ls_results_cfg_text(row, o->by[i], v, sizeof v);
+        o2 += (size_t)snprintf(by + o2, sizeof by - o2, "%s%s=%s", i ? ", " : " | ", o->by[i], v);
+        if (o2 >= sizeof by)
+            break;
+    }
+    if (!strcmp(w, "synthetic") || !w[0])
+        return ls_report_strf("%s arrivals at %s%s%s; prompts %s; outputs %s%s", ap[0] ? ap : "?",
+                              rate, cv, dur, pd[0] ? pd : "?", od[0] ? od : "?", by);
+    return ls_report_strf("trace %s, %s%s%s%s%s", w, ap[0] ? ap : "", ap[0] ? " at " : "", rate, dur,
+                          by);
+}
+
+/* ---- loss classification ------------------------------------------------- */
+
+/* Two entries differ only by cluster (same label axes otherwise). */
+static bool twins_but_cluster(const ls_report *r, const ls_report_entry *a, const ls_report_entry *b)
+{
+    char x[LS_CFG_LONGSTR + 1], y[LS_CFG_LONGSTR + 1];
+    bool cluster_differs = false;
+    for (size_t i = 0; i < r->n_axes; i++) {
+        const char *name = ls_config_columns[r->axes[i]].name;
+        ls_results_cfg_text(a->row, name, x, sizeof x);
+        ls_results_cfg_text(b->row, name, y, sizeof y);
+        if (!strcmp(name, "cluster"))
+            cluster_differs = strcmp(x, y) != 0;
+        else if (strcmp(x, y))
+            return false;
+    }
+    return cluster_differs;
+}
+
+static double nz(double v)
+{
+    return isnan(v) ? 0 : v;
+}
+
+/* A twin on another cluster at least 30% faster on the violated latency
+ * means this configuration pays for its links: communication-bound. */
+#define COMM_FACTOR 1.3
+
+static void classify(const ls_report *r, ls_report_group *g, size_t i)
+{
+    ls_report_entry *x = &g->e[i];
+    x->comm_ref = -1;
+    const ls_metrics *m = &x->row->m;
+    if (!x->row->has_result) {
+        x->loss = LS_LOSS_PENDING;
+        return;
+    }
+    if (m->status == LS_RUN_INFEASIBLE) {
+        x->loss = LS_LOSS_INFEASIBLE;
+        return;
+    }
+    if (m->status != LS_RUN_OK) {
+        x->loss = LS_LOSS_ERROR;
+        return;
+    }
+    if (!x->violations) {
+        x->loss = LS_LOSS_NONE;
+        return;
+    }
+    double n = nz(m->v[LS_M_N_REQUESTS]);
+    double too_long = nz(m->v[LS_M_N_REJECTED_TOO_LONG]), rej_kv = nz(m->v[LS_M_N_REJECTED_KV]);
+    double lost_time = nz(m->v[LS_M_N_TIMEOUT]) + nz(m->v[LS_M_N_UNFINISHED]);
+    double preempt = nz(m->v[LS_M_N_PREEMPTIONS]);
+    bool heavy_preempt = n > 0 && preempt >= 0.1 * n;
+    if (x->violations & LS_SLO_SUCCESS) {
+        if (rej_kv >= too_long && rej_kv >= lost_time && rej_kv > 0) {
+            x->loss = LS_LOSS_KV;
+            return;
+        }
+        if (too_long > lost_time && too_long > 0) {
+            x->loss = LS_LOSS_TOO_LONG;
+            return;
+        }
+        x->loss = heavy_preempt ? LS_LOSS_KV : LS_LOSS_QUEUE;
+        return;
+    }
+    /* latency violations: first look for a faster twin on another topology */
+    ls_metric_id lat = (x->violations & LS_SLO_TPOT) ? LS_M_TPOT_P99_S : LS_M_TTFT_P99_S;
+    double mine = m->v[lat];
+    for (size_t j = 0; j < g->n; j++) {
+        const ls_report_entry *y = &g->e[j];
+        if (j == i || y->row->m.status != LS_RUN_OK || !twins_but_cluster(r, x, y))
+            continue;
+        double theirs = y->row->m.v[lat];
+        if (theirs > 0 && mine >= COMM_FACTOR * theirs &&
+            (x->comm_ref < 0 || theirs < g->e[x->comm_ref].row->m.v[lat]))
+            x->comm_ref = (int)j;
+    }
+    if (x->comm_ref >= 0) {
+        x->loss = LS_LOSS_COMM;
+        return;
+    }
+    if (heavy_preempt) {
+        x->loss = LS_LOSS_KV;
+        return;
+    }
+    if (x->violations & LS_SLO_TTFT) {
+        double q = m->v[LS_M_QUEUE_P99_S], t = m->v[LS_M_TTFT_P99_S];
+        x->loss = (q >= 0.5 * t) ? LS_LOSS_QUEUE : LS_LOSS_PREFILL;
+        return;
+    }
+    x->loss = LS_LOSS_DECODE;
+}
+
+/* Display order: SLO-meeting by goodput, then ran-but-missed by goodput, then
+ * pending, infeasible, error; ties by config id. */
+static int order_class(const ls_report_entry *x)
+{
+    if (!x->violations)
+        return 0;
+    if (x->row->has_result && x->row->m.status == LS_RUN_OK)
+        return 1;
+    if (!x->row->has_result)
+        return 2;
+    return x->row->m.status == LS_RUN_INFEASIBLE ? 3 : 4;
+}
+
+static int desc(double a, double b)
+{
+    a = isnan(a) ? -1 : a;
+    b = isnan(b) ? -1 : b;
+    return (a < b) - (a > b);
+}
+
+static int cmp_entry(const void *pa, const void *pb)
+{
+    const ls_report_entry *a = pa, *b = pb;
+    int ca = order_class(a), cb = order_class(b);
+    if (ca != cb)
+        return ca - cb;
+    int d = desc(a->row->m.v[LS_M_GOODPUT_RPS], b->row->m.v[LS_M_GOODPUT_RPS]);
+    if (d)
+        return d;
+    d = desc(a->row->m.v[LS_M_SUCCESS_RATE], b->row->m.v[LS_M_SUCCESS_RATE]);
+    if (d)
+        return d;
+    return (a->row->config_id > b->row->config_id) - (a->row->config_id < b->row->config_id);
+}
+
+/* Rank entries with a defined key (and `eligible`) by descending key: 1-based. */
+static void rank_by(ls_report_group *g, bool need_slo, double (*key)(const ls_report_entry *),
+                    size_t field)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        ls_report_entry *x = &g->e[i];
+        int *out = (int *)((char *)x + field);
+        *out = 0;
+        double kx = key(x);
+        if ((need_slo && x->violations) || isnan(kx))
+            continue;
+        int rank = 1;
+        for (size_t j = 0; j < g->n; j++) {
+            const ls_report_entry *y = &g->e[j];
+            double ky = key(y);
+            if (j == i || (need_slo && y->violations) || isnan(ky))
+                continue;
+            if (ky > kx || (ky == kx && y->row->config_id < x->row->config_id))
+                rank++;
+        }
+        *out = rank;
+    }
+}
+
+static double key_goodput(const ls_report_entry *x)
+{
+    return ls_report_v(x, LS_M_GOODPUT_RPS);
+}
+static double key_goodput_gpu(const ls_report_entry *x)
+{
+    return ls_report_per_gpu(x, LS_M_GOODPUT_RPS);
+}
+static double key_capacity(const ls_report_entry *x)
+{
+    return x->row->has_result ? ls_report_v(x, LS_M_CAPACITY_RPS) : NAN;
+}
+static double key_capacity_gpu(const ls_report_entry *x)
+{
+    return x->row->has_result ? ls_report_per_gpu(x, LS_M_CAPACITY_RPS) : NAN;
+}
+
+ls_status ls_report_build(const ls_results *res, const ls_report_opts *o, ls_report **out,
+                          ls_error *e)
+{
+    *out = NULL;
+    for (size_t i = 0; i < o->n_by; i++)
+        if (ls_results_cfg_column(o->by[i]) < 0) {
+            char known[2048];
+            size_t k = 0;
+            for (int c = 0; c < LS_CONFIG_COLUMN_COUNT && k < sizeof known; c++)
+                k += (size_t)snprintf(known + k, sizeof known - k, "%s%s", c ? ", " : "",
+                                      ls_config_columns[c].name);
+            return ls_fail(e, LS_EINVAL, "--by: unknown axis '%s' (known: %s)", o->by[i], known);
+        }
+    ls_report *r = ls_xcalloc(1, sizeof *r);
+    r->res = res;
+    r->slo = o->slo;
+
+    /* label axes: parallelism first, then every other column that varies */
+    int par = ls_results_cfg_column("parallelism");
+    r->axes[r->n_axes++] = par;
+    for (int c = 0; c < LS_CONFIG_COLUMN_COUNT; c++) {
+        const char *name = ls_config_columns[c].name;
+        if (c == par || in_list(workload_cols, name) || in_list(hidden_cols, name))
+            continue;
+        bool is_by = false;
+        for (size_t i = 0; i < o->n_by; i++)
+            is_by |= !strcmp(o->by[i], name);
+        if (!is_by && column_varies(res, c))
+            r->axes[r->n_axes++] = c;
+    }
+
+    /* groups, in order of first appearance */
+    char **keys = ls_xcalloc(res->n + 1, sizeof *keys);
+    size_t *gi = ls_xcalloc(res->n + 1, sizeof *gi);
+    r->groups = ls_xcalloc(res->n + 1, sizeof *r->groups);
+    for (size_t i = 0; i < res->n; i++) {
+        char *k = group_key(&res->rows[i], o);
+        size_t g = 0;
+        while (g < r->n_groups && strcmp(keys[g], k))
+            g++;
+        if (g == r->n_groups) {
+            keys[g] = k;
+            r->groups[g].title = group_title(&res->rows[i], o);
+            r->groups[g].e = ls_xcalloc(res->n, sizeof(ls_report_entry));
+            r->n_groups++;
+        } else {
+            free(k);
+        }
+        gi[i] = g;
+        ls_report_group *grp = &r->groups[g];
+        ls_report_entry *x = &grp->e[grp->n++];
+        x->row = &res->rows[i];
+        x->violations = res->rows[i].has_result ? ls_slo_violations(&r->slo, &res->rows[i].m)
+                                                : (LS_SLO_TTFT | LS_SLO_TPOT | LS_SLO_SUCCESS |
+                                                   LS_SLO_NOT_RUN);
+        if (res->rows[i].has_result && !isnan(res->rows[i].m.v[LS_M_CAPACITY_RPS]))
+            r->has_capacity = true;
+        const ls_config_row *c = &res->rows[i].cfg;
+        if ((!isnan(c->slo_ttft_s) && fabs(c->slo_ttft_s - r->slo.ttft_p99_s) > 1e-9) ||
+            (!isnan(c->slo_tpot_s) && fabs(c->slo_tpot_s - r->slo.tpot_p99_s) > 1e-9))
+            r->slo_differs = true;
+    }
+    for (size_t g = 0; g < r->n_groups; g++)
+        free(keys[g]);
+    free(keys);
+    free(gi);
+
+    for (size_t g = 0; g < r->n_groups; g++) {
+        ls_report_group *grp = &r->groups[g];
+        qsort(grp->e, grp->n, sizeof *grp->e, cmp_entry);
+        for (size_t i = 0; i < grp->n; i++)
+            classify(r, grp, i);
+        rank_by(grp, true, key_goodput, offsetof(ls_report_entry, rank_goodput));
+        rank_by(grp, true, key_goodput_gpu, offsetof(ls_report_entry, rank_goodput_gpu));
+        rank_by(grp, false, key_capacity, offsetof(ls_report_entry, rank_capacity));
+        rank_by(grp, false, key_capacity_gpu, offsetof(ls_report_entry, rank_capacity_gpu));
+        grp->best = -1;
+        for (size_t i = 0; i < grp->n; i++)
+            if (grp->e[i].rank_goodput == 1)
+                grp->best = (int)i;
+    }
+    ls_report_recommend(r);
+    *out = r;
+    return LS_OK;
+}
+
+static void free_strs(char **s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(s[i]);
+    free(s);
+}
+
+void ls_report_free(ls_report *r)
+{
+    if (!r)
+        return;
+    for (size_t g = 0; g < r->n_groups; g++) {
+        free(r->groups[g].title);
+        free(r->groups[g].e);
+        free_strs(r->groups[g].recs, r->groups[g].n_recs);
+    }
+    free(r->groups);
+    free_strs(r->summary, r->n_summary);
+    free(r);
+}

@@ -1,0 +1,113 @@
+/* report.h -- turn a result file into tables, an SLO ranking and recommendations.
+ *
+ * ls_report_build groups the rows of a result file by workload (every /configs
+ * column that describes the requests: trace or synthetic, arrival process and
+ * rate, length distributions, duration) and by any axis the user names, checks
+ * each configuration against a service-level objective, ranks those that meet
+ * it, finds why the others miss it, and writes recommendation sentences whose
+ * numbers all appear in the group's tables. ls_report_write prints it as
+ * aligned text (<= 100 columns), Markdown or CSV. docs/REPORT.md explains
+ * every column and rule.
+ */
+#ifndef LS_REPORT_H
+#define LS_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "error.h"
+#include "results.h"
+
+/* The SLO a configuration must meet. Defaults: the MLPerf Llama-2-70B server
+ * limits (TTFT p99 <= 2 s, TPOT p99 <= 200 ms) and 99% of requests completed. */
+typedef struct ls_slo {
+    double ttft_p99_s;
+    double tpot_p99_s;
+    double min_success;   /* completed / all requests */
+} ls_slo;
+
+#define LS_SLO_DEFAULT_TTFT_P99_S 2.0
+#define LS_SLO_DEFAULT_TPOT_P99_S 0.2
+#define LS_SLO_DEFAULT_MIN_SUCCESS 0.99
+
+void ls_slo_default(ls_slo *s);
+
+/* Parse "ttft_p99=2s,tpot_p99=200ms,success=0.99" (any subset; units s, ms,
+ * us; success as a fraction or a percentage "99%") into `s`, keeping the
+ * fields not named. Fails naming the bad item. */
+ls_status ls_slo_parse(const char *text, ls_slo *s, ls_error *e);
+
+/* Bit mask of the SLO parts a result violates (0: it meets the SLO). A result
+ * that is not `ok` violates everything. */
+enum { LS_SLO_TTFT = 1, LS_SLO_TPOT = 2, LS_SLO_SUCCESS = 4, LS_SLO_NOT_RUN = 8 };
+unsigned ls_slo_violations(const ls_slo *s, const ls_metrics *m);
+
+/* Why a configuration loses (its dominant problem). */
+typedef enum ls_loss {
+    LS_LOSS_NONE = 0,       /* meets the SLO */
+    LS_LOSS_INFEASIBLE,     /* weights do not fit */
+    LS_LOSS_ERROR,          /* the run failed */
+    LS_LOSS_PENDING,        /* not finished (partial sweep) */
+    LS_LOSS_TOO_LONG,       /* prompts rejected as longer than max_model_len */
+    LS_LOSS_KV,             /* KV cache too small: rejections or heavy preemption */
+    LS_LOSS_COMM,           /* slower than the same strategy on another topology */
+    LS_LOSS_QUEUE,          /* over capacity: TTFT dominated by queueing, or unfinished requests */
+    LS_LOSS_PREFILL,        /* TTFT over the limit without much queueing */
+    LS_LOSS_DECODE          /* TPOT over the limit */
+} ls_loss;
+const char *ls_loss_name(ls_loss l);
+
+typedef struct ls_report_entry {
+    const ls_result_row *row;
+    unsigned violations;         /* ls_slo_violations */
+    ls_loss loss;
+    int comm_ref;                /* LS_LOSS_COMM: index (in the group) of the faster twin, else -1 */
+    int rank_goodput;            /* 1-based among the group's SLO-meeting rows; 0 = unranked */
+    int rank_goodput_gpu;
+    int rank_capacity;           /* 1-based among rows with a capacity; 0 = none */
+    int rank_capacity_gpu;
+} ls_report_entry;
+
+typedef struct ls_report_group {
+    char *title;                 /* workload (and --by axes) of the group */
+    size_t n;
+    ls_report_entry *e;          /* display order: SLO-meeting by goodput, then the rest */
+    int best;                    /* index in e of the best SLO-meeting row, -1 when none */
+    size_t n_recs;
+    char **recs;                 /* recommendation sentences */
+} ls_report_group;
+
+typedef enum ls_report_format { LS_REPORT_TEXT, LS_REPORT_MD, LS_REPORT_CSV } ls_report_format;
+
+typedef struct ls_report_opts {
+    ls_slo slo;
+    const char *const *by;       /* extra grouping axes (/configs column names) */
+    size_t n_by;
+} ls_report_opts;
+
+typedef struct ls_report {
+    const ls_results *res;
+    ls_slo slo;
+    size_t n_axes;
+    int axes[LS_CONFIG_COLUMN_COUNT];   /* /configs columns labelling the rows of a table */
+    size_t n_groups;
+    ls_report_group *groups;
+    bool has_capacity;
+    size_t n_summary;
+    char **summary;              /* sentences across groups (load levels, capacity) */
+    bool slo_differs;            /* some run's own SLO (goodput) differs from the report's */
+} ls_report;
+
+/* Build the report of `res` (which must outlive it). Fails on an unknown --by
+ * axis (naming it and the valid ones). */
+ls_status ls_report_build(const ls_results *res, const ls_report_opts *o, ls_report **out,
+                          ls_error *e);
+void ls_report_free(ls_report *r);   /* accepts NULL */
+
+/* Print the report. */
+ls_status ls_report_write(const ls_report *r, ls_report_format f, FILE *out, ls_error *e);
+
+/* "TP=4×PP=2" from "tp4pp2" (the input when it does not parse). */
+const char *ls_report_strategy_name(const char *parallelism, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,520 @@
+/* report_format.c -- print a report as aligned text, Markdown or CSV.
+ *
+ * Text and Markdown share one table model (header, unit line, cells, and
+ * for rows that did not run a reason spanning the metric columns); CSV is
+ * flat, one row per configuration with every column in SI units. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_internal.h"
+
+#define MAX_COLS 32
+#define TEXT_WIDTH 100
+
+typedef struct table {
+    size_t n_cols, n_label;     /* label columns come first, left-aligned */
+    const char *head[MAX_COLS];
+    const char *unit[MAX_COLS];
+    size_t n_rows, cap;
+    char **cells;               /* n_rows * n_cols, NULL in spanned rows after the label */
+    char **span;                /* per row: text spanning the metric columns, or NULL */
+} table;
+
+static void table_init(table *t)
+{
+    memset(t, 0, sizeof *t);
+}
+
+static void col(table *t, const char *head, const char *unit)
+{
+    t->head[t->n_cols] = head;
+    t->unit[t->n_cols] = unit;
+    t->n_cols++;
+}
+
+static char **row_new(table *t)
+{
+    if (t->n_rows == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 16;
+        t->cells = ls_xrealloc(t->cells, t->cap * MAX_COLS * sizeof *t->cells);
+        t->span = ls_xrealloc(t->span, t->cap * sizeof *t->span);
+    }
+    char **r = &t->cells[t->n_rows * MAX_COLS];
+    memset(r, 0, MAX_COLS * sizeof *r);
+    t->span[t->n_rows] = NULL;
+    t->n_rows++;
+    return r;
+}
+
+static void table_free(table *t)
+{
+    for (size_t i = 0; i < t->n_rows; i++) {
+        for (size_t c = 0; c < MAX_COLS; c++)
+            free(t->cells[i * MAX_COLS + c]);
+        free(t->span[i]);
+    }
+    free(t->cells);
+    free(t->span);
+}
+
+static void text_table(FILE *f, const table *t)
+{
+    size_t w[MAX_COLS];
+    for (size_t c = 0; c < t->n_cols; c++) {
+        w[c] = strlen(t->head[c]);
+        if (strlen(t->unit[c]) > w[c])
+            w[c] = strlen(t->unit[c]);
+        for (size_t i = 0; i < t->n_rows; i++) {
+            const char *s = t->cells[i * MAX_COLS + c];
+            if (s && strlen(s) > w[c])
+                w[c] = strlen(s);
+        }
+    }
+    for (int line = 0; line < 2; line++) {
+        for (size_t c = 0; c < t->n_cols; c++) {
+            const char *s = line ? t->unit[c] : t->head[c];
+            fprintf(f, c < t->n_label ? "%s%-*s" : "%s%*s", c ? " " : "", (int)w[c], s);
+        }
+        fputc('\n', f);
+    }
+    for (size_t i = 0; i < t->n_rows; i++) {
+        size_t len = 0;
+        for (size_t c = 0; c < t->n_cols; c++) {
+            const char *s = t->cells[i * MAX_COLS + c];
+            if (c >= t->n_label && t->span[i]) {
+                /* the reason, cut to stay inside the page */
+                int room = TEXT_WIDTH - (int)len - 1;
+                if (room < 20)
+                    room = 20;
+                fprintf(f, " %.*s", room, t->span[i]);
+                break;
+            }
+            int n = fprintf(f, c < t->n_label ? "%s%-*s" : "%s%*s", c ? " " : "", (int)w[c],
+                            s ? s : "");
+            len += (size_t)n;
+        }
+        fputc('\n', f);
+    }
+}
+
+static void md_cell(FILE *f, const char *s)
+{
+    fputc(' ', f);
+    for (; *s; s++) {
+        if (*s == '|')
+            fputc('\\', f);
+        fputc(*s, f);
+    }
+    fputs(" |", f);
+}
+
+static void md_table(FILE *f, const table *t)
+{
+    fputc('|', f);
+    for (size_t c = 0; c < t->n_cols; c++) {
+        char h[96];
+        if (t->unit[c][0])
+            snprintf(h, sizeof h, "%s (%s)", t->head[c], t->unit[c]);
+        else
+            snprintf(h, sizeof h, "%s", t->head[c]);
+        md_cell(f, h);
+    }
+    fputs("\n|", f);
+    for (size_t c = 0; c < t->n_cols; c++)
+        fputs(c < t->n_label ? "---|" : "---:|", f);
+    fputc('\n', f);
+    for (size_t i = 0; i < t->n_rows; i++) {
+        fputc('|', f);
+        for (size_t c = 0; c < t->n_cols; c++) {
+            const char *s = t->cells[i * MAX_COLS + c];
+            if (c >= t->n_label && t->span[i])
+                s = (c == t->n_cols - 1) ? t->span[i] : "-";
+            md_cell(f, s ? s : "");
+        }
+        fputc('\n', f);
+    }
+}
+
+static char *dup_lat(double v)
+{
+    char b[24];
+    return ls_xstrdup(ls_report_fmt_lat(v, b, sizeof b));
+}
+static char *dup_rate(double v)
+{
+    char b[24];
+    return ls_xstrdup(ls_report_fmt_rate(v, b, sizeof b));
+}
+static char *dup_pct(double v)
+{
+    char b[24];
+    return ls_xstrdup(ls_report_fmt_pct(v, b, sizeof b));
+}
+static char *dup_cnt(double v)
+{
+    char b[32];
+    return ls_xstrdup(ls_report_fmt_count(v, b, sizeof b));
+}
+
+/* Label cells of an entry (the report's axes). */
+static size_t label_cells(const ls_report *r, const ls_report_entry *x, char **cells)
+{
+    for (size_t a = 0; a < r->n_axes; a++) {
+        char v[LS_CFG_LONGSTR + 1];
+        cells[a] = ls_xstrdup(ls_results_cfg_text(x->row, ls_config_columns[r->axes[a]].name, v,
+                                                  sizeof v));
+    }
+    return r->n_axes;
+}
+
+static void label_cols(const ls_report *r, table *t)
+{
+    for (size_t a = 0; a < r->n_axes; a++)
+        col(t, ls_report_axis_header(r->axes[a]), "");
+    t->n_label = r->n_axes;
+}
+
+static char *not_run_text(const ls_report_entry *x)
+{
+    if (!x->row->has_result)
+        return ls_xstrdup("pending: not finished");
+    const ls_metrics *m = &x->row->m;
+    return ls_report_strf("%s%s%s", ls_run_status_name(m->status), m->message[0] ? ": " : "",
+                          m->message);
+}
+
+static void main_table(const ls_report *r, const ls_report_group *g, table *t)
+{
+    table_init(t);
+    label_cols(r, t);
+    col(t, "GPUs", "");
+    col(t, "succ", "%");
+    col(t, "thrpt", "req/s");
+    col(t, "goodput", "req/s");
+    col(t, "/GPU", "req/s");
+    col(t, "TTFT", "p50");
+    col(t, "TTFT", "p99");
+    col(t, "TPOT", "p50");
+    col(t, "TPOT", "p99");
+    col(t, "E2E", "p99");
+    col(t, "SLO", "");
+    for (size_t i = 0; i < g->n; i++) {
+        const ls_report_entry *x = &g->e[i];
+        char **c = row_new(t);
+        size_t k = label_cells(r, x, c);
+        c[k++] = dup_cnt((double)x->row->cfg.n_gpus);
+        if (!x->row->has_result || x->row->m.status != LS_RUN_OK) {
+            t->span[t->n_rows - 1] = not_run_text(x);
+            continue;
+        }
+        c[k++] = dup_pct(ls_report_v(x, LS_M_SUCCESS_RATE));
+        c[k++] = dup_rate(ls_report_v(x, LS_M_THROUGHPUT_RPS));
+        c[k++] = dup_rate(ls_report_v(x, LS_M_GOODPUT_RPS));
+        c[k++] = dup_rate(ls_report_per_gpu(x, LS_M_GOODPUT_RPS));
+        c[k++] = dup_lat(ls_report_v(x, LS_M_TTFT_P50_S));
+        c[k++] = dup_lat(ls_report_v(x, LS_M_TTFT_P99_S));
+        c[k++] = dup_lat(ls_report_v(x, LS_M_TPOT_P50_S));
+        c[k++] = dup_lat(ls_report_v(x, LS_M_TPOT_P99_S));
+        c[k++] = dup_lat(ls_report_v(x, LS_M_E2E_P99_S));
+        c[k++] = x->violations ? ls_xstrdup(ls_loss_name(x->loss))
+                               : ls_report_strf("#%d", x->rank_goodput);
+    }
+}
+
+static void failure_table(const ls_report *r, const ls_report_group *g, table *t)
+{
+    table_init(t);
+    label_cols(r, t);
+    col(t, "reqs", "");
+    col(t, "done", "");
+    col(t, "too", "long");
+    col(t, "no", "KV");
+    col(t, "time", "out");
+    col(t, "unfin", "");
+    col(t, "preempt", "");
+    col(t, "KV", "blocks");
+    col(t, "KV max", "%");
+    col(t, "queue", "p99");
+    col(t, "batch", "mean");
+    for (size_t i = 0; i < g->n; i++) {
+        const ls_report_entry *x = &g->e[i];
+        if (!x->row->has_result || x->row->m.status != LS_RUN_OK)
+            continue;
+        char **c = row_new(t);
+        size_t k = label_cells(r, x, c);
+        c[k++] = dup_cnt(ls_report_v(x, LS_M_N_REQUESTS));
+        c[k++] = dup_cnt(ls_report_v(x, LS_M_N_COMPLETED));
+        c[k++] = dup_cnt(ls_report_v(x, LS_M_N_REJECTED_TOO_LONG));
+        c[k++] = dup_cnt(ls_report_v(x, LS_M_N_REJECTED_KV));
+        c[k++] = dup_cnt(ls_report_v(x, LS_M_N_TIMEOUT));
+        c[k++] = dup_cnt(ls_report_v(x, LS_M_N_UNFINISHED));
+        c[k++] = dup_cnt(ls_report_v(x, LS_M_N_PREEMPTIONS));
+        c[k++] = dup_cnt(ls_report_v(x, LS_M_KV_BLOCKS));
+        c[k++] = dup_pct(ls_report_v(x, LS_M_KV_USAGE_MAX));
+        c[k++] = dup_lat(ls_report_v(x, LS_M_QUEUE_P99_S));
+        char b[24];
+        snprintf(b, sizeof b, "%.1f", ls_report_v(x, LS_M_MEAN_BATCH_SIZE));
+        c[k++] = ls_xstrdup(b);
+    }
+}
+
+static int cmp_capacity(const void *pa, const void *pb)
+{
+    const ls_report_entry *a = *(const ls_report_entry *const *)pa;
+    const ls_report_entry *b = *(const ls_report_entry *const *)pb;
+    return a->rank_capacity - b->rank_capacity;
+}
+
+static void capacity_table(const ls_report *r, const ls_report_group *g, table *t)
+{
+    table_init(t);
+    label_cols(r, t);
+    col(t, "GPUs", "");
+    col(t, "capacity", "req/s");
+    col(t, "/GPU", "req/s");
+    col(t, "rank", "");
+    col(t, "rank", "/GPU");
+    const ls_report_entry **v = ls_xcalloc(g->n + 1, sizeof *v);
+    size_t n = 0;
+    for (size_t i = 0; i < g->n; i++)
+        if (g->e[i].rank_capacity > 0)
+            v[n++] = &g->e[i];
+    qsort(v, n, sizeof *v, cmp_capacity);
+    for (size_t i = 0; i < n; i++) {
+        char **c = row_new(t);
+        size_t k = label_cells(r, v[i], c);
+        c[k++] = dup_cnt((double)v[i]->row->cfg.n_gpus);
+        c[k++] = dup_rate(ls_report_v(v[i], LS_M_CAPACITY_RPS));
+        c[k++] = dup_rate(ls_report_per_gpu(v[i], LS_M_CAPACITY_RPS));
+        c[k++] = ls_report_strf("%d", v[i]->rank_capacity);
+        c[k++] = ls_report_strf("%d", v[i]->rank_capacity_gpu);
+    }
+    free(v);
+}
+
+/* Words of `s` wrapped to TEXT_WIDTH, the first line after `first`, the rest after `indent`. */
+static void wrap(FILE *f, const char *first, const char *indent, const char *s)
+{
+    fputs(first, f);
+    size_t len = strlen(first);
+    bool line_start = true;
+    while (*s) {
+        while (*s == ' ')
+            s++;
+        size_t w = strcspn(s, " ");
+        if (!w)
+            break;
+        if (!line_start && len + 1 + w > TEXT_WIDTH) {
+            fprintf(f, "\n%s", indent);
+            len = strlen(indent);
+        } else if (!line_start) {
+            fputc(' ', f);
+            len++;
+        }
+        fwrite(s, 1, w, f);
+        /* UTF-8 continuation bytes take no column */
+        for (size_t i = 0; i < w; i++)
+            len += ((unsigned char)s[i] & 0xC0) != 0x80;
+        line_start = false;
+        s += w;
+    }
+    fputc('\n', f);
+}
+
+static void rankings_text(const ls_report *r, const ls_report_group *g, FILE *f, bool md)
+{
+    for (int per_gpu = 0; per_gpu < 2; per_gpu++) {
+        char buf[2048];
+        size_t o = 0;
+        for (int rank = 1; rank <= 5; rank++)
+            for (size_t i = 0; i < g->n; i++) {
+                const ls_report_entry *x = &g->e[i];
+                if ((per_gpu ? x->rank_goodput_gpu : x->rank_goodput) != rank || o >= sizeof buf)
+                    continue;
+                char who[512], v[24];
+                ls_report_who(r, x, who, sizeof who);
+                ls_report_fmt_rate(per_gpu ? ls_report_per_gpu(x, LS_M_GOODPUT_RPS)
+                                           : ls_report_v(x, LS_M_GOODPUT_RPS),
+                                   v, sizeof v);
+                o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%d. %s %s", rank > 1 ? ", " : "",
+                                      rank, who, v);
+            }
+        if (!o)
+            snprintf(buf, sizeof buf, "none meets the SLO");
+        char first[64];
+        snprintf(first, sizeof first, "%s%s", md ? "- " : "",
+                 per_gpu ? "Ranked by goodput per GPU (req/s): " : "Ranked by goodput (req/s): ");
+        wrap(f, first, "  ", buf);
+    }
+}
+
+static void write_text_or_md(const ls_report *r, FILE *f, bool md)
+{
+    const ls_results *res = r->res;
+    char ttft[24], tpot[24], succ[24];
+    ls_report_fmt_lat(r->slo.ttft_p99_s, ttft, sizeof ttft);
+    ls_report_fmt_lat(r->slo.tpot_p99_s, tpot, sizeof tpot);
+    ls_report_fmt_pct(r->slo.min_success, succ, sizeof succ);
+    if (md)
+        fprintf(f, "# llmsweep report: %s\n\n", res->spec_name[0] ? res->spec_name : res->path);
+    else
+        fprintf(f, "llmsweep report: %s\n", res->spec_name[0] ? res->spec_name : res->path);
+    fprintf(f, "%sfile %s: %zu of %zu configurations finished%s%s\n", md ? "- " : "", res->path,
+            res->n_finished, res->n, res->created[0] ? ", created " : "", res->created);
+    char *slo = ls_report_strf("SLO: TTFT p99 <= %s, TPOT p99 <= %s, success >= %s%% of requests%s",
+                               ttft, tpot, succ,
+                               (r->slo.ttft_p99_s == LS_SLO_DEFAULT_TTFT_P99_S &&
+                                r->slo.tpot_p99_s == LS_SLO_DEFAULT_TPOT_P99_S)
+                                   ? " (the MLPerf Llama-2-70B server limits)"
+                                   : "");
+    wrap(f, md ? "- " : "", md ? "  " : "     ", slo);
+    free(slo);
+    if (r->slo_differs)
+        fprintf(f, "%snote: goodput was computed by the runs against their own SLO "
+                   "(slo_ttft_s/slo_tpot_s), which differs from this one\n",
+                md ? "- " : "");
+    fprintf(f, md ? "- latencies: p50/p99 over completed requests; SLO column: rank by goodput "
+                    "among the configurations that meet the SLO, or why it misses\n"
+                  : "Latencies are over completed requests. SLO column: rank by goodput among "
+                    "those meeting the SLO,\nor the main reason a configuration misses it.\n");
+    for (size_t gi = 0; gi < r->n_groups; gi++) {
+        const ls_report_group *g = &r->groups[gi];
+        fputc('\n', f);
+        if (md)
+            fprintf(f, "## %zu. %s\n\n", gi + 1, g->title);
+        else {
+            char *h = ls_report_strf("== %zu/%zu: %s", gi + 1, r->n_groups, g->title);
+            wrap(f, "", "   ", h);
+            free(h);
+        }
+        table t;
+        main_table(r, g, &t);
+        if (md)
+            md_table(f, &t);
+        else
+            text_table(f, &t);
+        table_free(&t);
+        failure_table(r, g, &t);
+        if (t.n_rows) {
+            fprintf(f, md ? "\n### Failures and resources\n\n" : "\nFailures and resources\n");
+            if (md)
+                md_table(f, &t);
+            else
+                text_table(f, &t);
+        }
+        table_free(&t);
+        if (r->has_capacity) {
+            capacity_table(r, g, &t);
+            if (t.n_rows) {
+                fprintf(f, md ? "\n### Capacity (highest arrival rate meeting the SLO)\n\n"
+                              : "\nCapacity (highest arrival rate meeting the SLO)\n");
+                if (md)
+                    md_table(f, &t);
+                else
+                    text_table(f, &t);
+            }
+            table_free(&t);
+        }
+        fprintf(f, md ? "\n### Ranking\n\n" : "\n");
+        rankings_text(r, g, f, md);
+        fprintf(f, md ? "\n### Recommendations\n\n" : "\nRecommendations\n");
+        for (size_t i = 0; i < g->n_recs; i++)
+            wrap(f, "- ", "  ", g->recs[i]);
+    }
+    if (r->n_summary) {
+        fprintf(f, md ? "\n## Summary\n\n" : "\nSummary\n");
+        for (size_t i = 0; i < r->n_summary; i++)
+            wrap(f, "- ", "  ", r->summary[i]);
+    }
+}
+
+/* ---- CSV ------------------------------------------------------------------ */
+
+static void csv_str(FILE *f, const char *s)
+{
+    if (strpbrk(s, ",\"\n\r")) {
+        fputc('"', f);
+        for (; *s; s++) {
+            if (*s == '"')
+                fputc('"', f);
+            fputc(*s, f);
+        }
+        fputc('"', f);
+    } else {
+        fputs(s, f);
+    }
+}
+
+static void csv_num(FILE *f, double v)
+{
+    if (!isnan(v))
+        fprintf(f, "%.17g", v);
+}
+
+static void write_csv(const ls_report *r, FILE *f)
+{
+    fputs("group,workload_group,config_id,config_hash", f);
+    for (int c = 0; c < LS_CONFIG_COLUMN_COUNT; c++)
+        fprintf(f, ",%s", ls_config_columns[c].name);
+    fputs(",status,message", f);
+    for (int m = 0; m < LS_METRIC_COUNT; m++)
+        fprintf(f, ",%s", ls_metric_columns[m].name);
+    fputs(",goodput_per_gpu_rps,capacity_per_gpu_rps,slo_met,slo_violations,loss,rank_goodput,"
+          "rank_goodput_per_gpu,rank_capacity,rank_capacity_per_gpu\n",
+          f);
+    for (size_t gi = 0; gi < r->n_groups; gi++) {
+        const ls_report_group *g = &r->groups[gi];
+        for (size_t i = 0; i < g->n; i++) {
+            const ls_report_entry *x = &g->e[i];
+            fprintf(f, "%zu,", gi + 1);
+            csv_str(f, g->title);
+            fprintf(f, ",%" PRId64 ",%s", x->row->config_id, x->row->config_hash);
+            for (int c = 0; c < LS_CONFIG_COLUMN_COUNT; c++) {
+                char v[LS_CFG_LONGSTR + 1];
+                fputc(',', f);
+                if (ls_config_columns[c].type == LS_COL_F64)
+                    csv_num(f, *(const double *)((const char *)&x->row->cfg +
+                                                 ls_config_columns[c].offset));
+                else
+                    csv_str(f, ls_results_cfg_text(x->row, ls_config_columns[c].name, v, sizeof v));
+            }
+            fputc(',', f);
+            csv_str(f, x->row->has_result ? ls_run_status_name(x->row->m.status) : "pending");
+            fputc(',', f);
+            csv_str(f, x->row->m.message);
+            for (int m = 0; m < LS_METRIC_COUNT; m++) {
+                fputc(',', f);
+                csv_num(f, x->row->m.v[m]);
+            }
+            fputc(',', f);
+            csv_num(f, ls_report_per_gpu(x, LS_M_GOODPUT_RPS));
+            fputc(',', f);
+            csv_num(f, ls_report_per_gpu(x, LS_M_CAPACITY_RPS));
+            char viol[64];
+            snprintf(viol, sizeof viol, "%s%s%s%s", (x->violations & LS_SLO_TTFT) ? "ttft " : "",
+                     (x->violations & LS_SLO_TPOT) ? "tpot " : "",
+                     (x->violations & LS_SLO_SUCCESS) ? "success " : "",
+                     (x->violations & LS_SLO_NOT_RUN) ? "not_run " : "");
+            size_t vl = strlen(viol);
+            if (vl)
+                viol[vl - 1] = '\0';
+            fprintf(f, ",%d,%s,%s", x->violations ? 0 : 1, viol, ls_loss_name(x->loss));
+            fprintf(f, ",%d,%d,%d,%d\n", x->rank_goodput, x->rank_goodput_gpu, x->rank_capacity,
+                    x->rank_capacity_gpu);
+        }
+    }
+}
+
+ls_status ls_report_write(const ls_report *r, ls_report_format fmt, FILE *out, ls_error *e)
+{
+    switch (fmt) {
+    case LS_REPORT_TEXT: write_text_or_md(r, out, false); break;
+    case LS_REPORT_MD: write_text_or_md(r, out, true); break;
+    case LS_REPORT_CSV: write_csv(r, out); break;
+    }
+    if (ferror(out))
+        return ls_fail(e, LS_EIO, "cannot write the report (output error)");
+    return LS_OK;
+}

@@ -1,0 +1,37 @@
+/* report_internal.h -- helpers shared by report.c, recommend.c and report_format.c. */
+#ifndef LS_REPORT_INTERNAL_H
+#define LS_REPORT_INTERNAL_H
+
+#include <stddef.h>
+
+#include "report.h"
+
+#define LS_REPORT_BLOCK_TOKENS 16   /* vLLM's KV block size, the engine's default */
+
+/* printf into a fresh string. */
+char *ls_report_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Short human formats ("-" for NaN): latency "183ms" / "2.41s"; rate "3.25";
+ * percentage of a fraction "99.8"; count "1234". */
+const char *ls_report_fmt_lat(double s, char *buf, size_t size);
+const char *ls_report_fmt_rate(double r, char *buf, size_t size);
+const char *ls_report_fmt_pct(double f, char *buf, size_t size);
+const char *ls_report_fmt_count(double c, char *buf, size_t size);
+
+/* Value of an entry's metric. */
+double ls_report_v(const ls_report_entry *x, ls_metric_id id);
+/* Goodput (or capacity) per GPU; NaN when undefined. */
+double ls_report_per_gpu(const ls_report_entry *x, ls_metric_id id);
+
+/* "gh200-nvl32, fp8": the entry's label axes other than parallelism ("" when none). */
+const char *ls_report_variant(const ls_report *r, const ls_report_entry *x, char *buf, size_t size);
+/* "TP=8 (gh200-nvl32, fp8)". */
+const char *ls_report_who(const ls_report *r, const ls_report_entry *x, char *buf, size_t size);
+
+/* Header name of a /configs column in tables ("strategy" for parallelism). */
+const char *ls_report_axis_header(int col);
+
+/* Write the recommendation sentences of every group and the summary. */
+void ls_report_recommend(ls_report *r);
+
+#endif

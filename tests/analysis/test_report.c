@@ -1,0 +1,326 @@
+/* test_report.c -- the reader and the report on a hand-made result file.
+ *
+ * The file is written in the layout of docs/SWEEP.md by fixture_h5.h with
+ * numbers chosen by hand, so the expected best configuration, ranks and
+ * reasons follow from the numbers written here (see each row's comment). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fixture_h5.h"
+#include "report.h"
+
+static void cfg(fx_row *r, const char *par, int gpus, const char *cluster, const char *dtype,
+                double rate)
+{
+    memset(r, 0, sizeof *r);
+    for (int i = 0; i < LS_METRIC_COUNT; i++)
+        r->v[i] = NAN;
+    snprintf(r->cfg.model, sizeof r->cfg.model, "llama-3-70b");
+    snprintf(r->cfg.hardware, sizeof r->cfg.hardware, "gh200-96gb");
+    snprintf(r->cfg.cluster, sizeof r->cfg.cluster, "%s", cluster);
+    snprintf(r->cfg.parallelism, sizeof r->cfg.parallelism, "%s", par);
+    r->cfg.n_gpus = gpus;
+    snprintf(r->cfg.dtype_weights, sizeof r->cfg.dtype_weights, "%s", dtype);
+    snprintf(r->cfg.dtype_kv, sizeof r->cfg.dtype_kv, "bf16");
+    snprintf(r->cfg.policy, sizeof r->cfg.policy, "vllm-v1");
+    snprintf(r->cfg.workload, sizeof r->cfg.workload, "synthetic");
+    snprintf(r->cfg.arrival_process, sizeof r->cfg.arrival_process, "poisson");
+    snprintf(r->cfg.prompt_dist, sizeof r->cfg.prompt_dist, "{dist: lognormal, mu: 8.7, sigma: 0.17}");
+    snprintf(r->cfg.output_dist, sizeof r->cfg.output_dist, "{dist: constant, value: 256}");
+    snprintf(r->cfg.max_batched_tokens, sizeof r->cfg.max_batched_tokens, "auto");
+    r->cfg.arrival_rate = rate;
+    r->cfg.arrival_cv = NAN;
+    r->cfg.duration_s = 300;
+    r->cfg.max_model_len = 8192;
+    r->cfg.gpu_memory_utilization = 0.9;
+    r->cfg.slo_ttft_s = 2;
+    r->cfg.slo_tpot_s = 0.2;
+}
+
+/* A run that finished: the metrics the report reads. */
+static void ok(fx_row *r, double n, double done, double goodput, double ttft99, double tpot99,
+               double queue99)
+{
+    r->status = "ok";
+    r->v[LS_M_N_REQUESTS] = n;
+    r->v[LS_M_N_COMPLETED] = done;
+    r->v[LS_M_SUCCESS_RATE] = done / n;
+    r->v[LS_M_THROUGHPUT_RPS] = done / 300;
+    r->v[LS_M_GOODPUT_RPS] = goodput;
+    r->v[LS_M_SLO_ATTAINMENT] = goodput * 300 / n;
+    r->v[LS_M_TTFT_P50_S] = ttft99 / 3;
+    r->v[LS_M_TTFT_P99_S] = ttft99;
+    r->v[LS_M_TPOT_P50_S] = tpot99 / 2;
+    r->v[LS_M_TPOT_P99_S] = tpot99;
+    r->v[LS_M_E2E_P99_S] = ttft99 + 255 * tpot99;
+    r->v[LS_M_QUEUE_P99_S] = queue99;
+    r->v[LS_M_N_REJECTED_TOO_LONG] = 0;
+    r->v[LS_M_N_REJECTED_KV] = 0;
+    r->v[LS_M_N_TIMEOUT] = 0;
+    r->v[LS_M_N_UNFINISHED] = n - done;
+    r->v[LS_M_N_PREEMPTIONS] = 0;
+    r->v[LS_M_KV_BLOCKS] = 20000;
+    r->v[LS_M_KV_USAGE_MAX] = 0.5;
+    r->v[LS_M_MEAN_BATCH_SIZE] = 12;
+    r->v[LS_M_N_GPUS] = r->cfg.n_gpus;
+}
+
+enum { N_ROWS = 9 };
+
+static void make_rows(fx_row *rows)
+{
+    /* 0: TP=8 on NVL32 meets the SLO with the highest goodput (1.98) -> best */
+    cfg(&rows[0], "tp8", 8, "gh200-nvl32", "bf16", 2);
+    ok(&rows[0], 600, 599, 1.98, 0.8, 0.06, 0.1);
+    /* 1: same on the quad nodes: TPOT 0.31 s = 5.2x the NVL32 twin -> communication-bound */
+    cfg(&rows[1], "tp8", 8, "gh200-quad", "bf16", 2);
+    ok(&rows[1], 600, 599, 0.4, 1.5, 0.31, 0.1);
+    /* 2: TP=4xPP=2 meets it with less goodput (1.9) -> rank 2 */
+    cfg(&rows[2], "tp4pp2", 8, "gh200-nvl32", "bf16", 2);
+    ok(&rows[2], 600, 598, 1.9, 1.2, 0.09, 0.2);
+    /* 3: one GPU in BF16: infeasible */
+    cfg(&rows[3], "tp1", 1, "gh200-nvl32", "bf16", 2);
+    rows[3].status = "infeasible";
+    rows[3].message = "weights 141 GB > 86 GB usable";
+    /* 4: one GPU in FP8 meets the SLO at 0.5 req/s per GPU -> best per GPU (0.5 > 1.98/8) */
+    cfg(&rows[4], "tp1", 1, "gh200-nvl32", "fp8", 2);
+    ok(&rows[4], 600, 600, 0.5, 1.9, 0.15, 0.5);
+    /* 5: DP=8 in FP8: 580 of 600 rejected as never fitting in KV -> KV-bound */
+    cfg(&rows[5], "dp8", 8, "gh200-nvl32", "fp8", 2);
+    ok(&rows[5], 600, 20, 0.06, 0.5, 0.05, 0.1);
+    rows[5].v[LS_M_N_REJECTED_KV] = 580;
+    rows[5].v[LS_M_N_UNFINISHED] = 0;
+    rows[5].v[LS_M_KV_BLOCKS] = 900;
+    /* 6: PP=8: TTFT 9 s, of which queueing 8 s -> queueing */
+    cfg(&rows[6], "pp8", 8, "gh200-nvl32", "bf16", 2);
+    ok(&rows[6], 600, 599, 0.2, 9, 0.12, 8);
+    /* 7: a second load level: TP=8 at 4 req/s misses through unfinished requests */
+    cfg(&rows[7], "tp8", 8, "gh200-nvl32", "bf16", 4);
+    ok(&rows[7], 1200, 1000, 1.0, 30, 0.08, 28);
+    /* 8: not finished yet (partial sweep) */
+    cfg(&rows[8], "pp8", 8, "gh200-nvl32", "bf16", 4);
+}
+
+static char path[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    fx_row rows[N_ROWS];
+    make_rows(rows);
+    snprintf(path, sizeof path, "/tmp/ls_test_report_%d.h5", (int)getpid());
+    return fx_write(path, rows, N_ROWS);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    unlink(path);
+    return 0;
+}
+
+static const ls_report_entry *find(const ls_report_group *g, int64_t id)
+{
+    for (size_t i = 0; i < g->n; i++)
+        if (g->e[i].row->config_id == id)
+            return &g->e[i];
+    return NULL;
+}
+
+static void test_reader(void **state)
+{
+    (void)state;
+    ls_results *r = NULL;
+    ls_error e = {0};
+    assert_int_equal(ls_results_read(path, &r, &e), LS_OK);
+    assert_int_equal(r->n, N_ROWS);
+    assert_int_equal(r->n_finished, N_ROWS - 1);
+    assert_string_equal(r->spec_name, "fixture");
+    assert_string_equal(r->rows[5].cfg.parallelism, "dp8");
+    assert_string_equal(r->rows[1].cfg.cluster, "gh200-quad");
+    assert_true(r->rows[0].cfg.arrival_rate == 2);
+    assert_true(isnan(r->rows[0].cfg.arrival_cv));
+    assert_int_equal(r->rows[3].m.status, LS_RUN_INFEASIBLE);
+    assert_string_equal(r->rows[3].m.message, "weights 141 GB > 86 GB usable");
+    assert_true(r->rows[5].m.v[LS_M_N_REJECTED_KV] == 580);
+    /* counts written as -1 read as undefined */
+    assert_true(isnan(r->rows[3].m.v[LS_M_N_REQUESTS]));
+    assert_false(r->rows[8].has_result);
+    assert_string_equal(r->rows[0].config_hash, "0000000000001234");
+    ls_results_free(r);
+}
+
+static void test_missing_file(void **state)
+{
+    (void)state;
+    ls_results *r = NULL;
+    ls_error e = {0};
+    assert_int_equal(ls_results_read("/nonexistent/x.h5", &r, &e), LS_EIO);
+    assert_non_null(strstr(e.msg, "/nonexistent/x.h5"));
+}
+
+static void test_slo_parse(void **state)
+{
+    (void)state;
+    ls_slo s;
+    ls_slo_default(&s);
+    assert_true(s.ttft_p99_s == 2.0 && s.tpot_p99_s == 0.2 && s.min_success == 0.99);
+    ls_error e = {0};
+    assert_int_equal(ls_slo_parse("ttft_p99=500ms,tpot_p99=0.05s,success=95%", &s, &e), LS_OK);
+    assert_true(fabs(s.ttft_p99_s - 0.5) < 1e-12 && fabs(s.tpot_p99_s - 0.05) < 1e-12);
+    assert_true(fabs(s.min_success - 0.95) < 1e-12);
+    assert_int_equal(ls_slo_parse("ttft_p50=1s", &s, &e), LS_EINVAL);
+    assert_non_null(strstr(e.msg, "ttft_p50"));
+    assert_int_equal(ls_slo_parse("tpot_p99=3 hours", &s, &e), LS_EINVAL);
+}
+
+static void test_ranking_and_reasons(void **state)
+{
+    (void)state;
+    ls_results *res = NULL;
+    ls_report *rep = NULL;
+    ls_error e = {0};
+    assert_int_equal(ls_results_read(path, &res, &e), LS_OK);
+    ls_report_opts o = {0};
+    ls_slo_default(&o.slo);
+    assert_int_equal(ls_report_build(res, &o, &rep, &e), LS_OK);
+    assert_int_equal(rep->n_groups, 2); /* two load levels */
+    const ls_report_group *g = &rep->groups[0];
+    assert_int_equal(g->n, 7);
+    assert_true(g->best >= 0);
+    assert_int_equal(g->e[g->best].row->config_id, 0);
+    assert_int_equal(find(g, 0)->rank_goodput, 1);
+    assert_int_equal(find(g, 2)->rank_goodput, 2);
+    assert_int_equal(find(g, 4)->rank_goodput, 3);
+    assert_int_equal(find(g, 4)->rank_goodput_gpu, 1); /* 0.5 per GPU */
+    assert_int_equal(find(g, 0)->rank_goodput_gpu, 2); /* 1.98/8 = 0.2475 */
+    assert_int_equal(find(g, 1)->loss, LS_LOSS_COMM);
+    assert_int_equal(find(g, 3)->loss, LS_LOSS_INFEASIBLE);
+    assert_int_equal(find(g, 5)->loss, LS_LOSS_KV);
+    assert_int_equal(find(g, 6)->loss, LS_LOSS_QUEUE);
+    assert_int_equal(find(g, 1)->rank_goodput, 0);
+    const ls_report_group *g2 = &rep->groups[1];
+    assert_int_equal(g2->best, -1);
+    assert_int_equal(find(g2, 7)->loss, LS_LOSS_QUEUE);
+    assert_int_equal(find(g2, 8)->loss, LS_LOSS_PENDING);
+    /* the recommendations name the winner with its numbers, and the reasons */
+    bool best_said = false, inf_said = false, kv_said = false, comm_said = false;
+    for (size_t i = 0; i < g->n_recs; i++) {
+        const char *s = g->recs[i];
+        best_said |= strstr(s, "TP=8 (gh200-nvl32, bf16) is the best") && strstr(s, "1.98 req/s");
+        inf_said |= strstr(s, "weights 141 GB > 86 GB usable") != NULL;
+        kv_said |= strstr(s, "DP=8") && strstr(s, "900 blocks") && strstr(s, "96.7% of requests");
+        comm_said |= strstr(s, "communication-bound") && strstr(s, "310ms") && strstr(s, "60ms");
+    }
+    assert_true(best_said);
+    assert_true(inf_said);
+    assert_true(kv_said);
+    assert_true(comm_said);
+    /* a tighter SLO changes the answer: TPOT 70 ms leaves TP=4xPP=2 (90 ms) out, and TTFT 1 s
+     * leaves only TP=8 on NVL32 (0.8 s) */
+    ls_report_free(rep);
+    assert_int_equal(ls_slo_parse("ttft_p99=1s", &o.slo, &e), LS_OK);
+    assert_int_equal(ls_report_build(res, &o, &rep, &e), LS_OK);
+    assert_int_equal(find(&rep->groups[0], 2)->rank_goodput, 0);
+    assert_int_equal(find(&rep->groups[0], 0)->rank_goodput, 1);
+    assert_int_equal(find(&rep->groups[0], 0)->rank_goodput_gpu, 1);
+    ls_report_free(rep);
+    ls_results_free(res);
+}
+
+static void test_by_axis(void **state)
+{
+    (void)state;
+    ls_results *res = NULL;
+    ls_report *rep = NULL;
+    ls_error e = {0};
+    assert_int_equal(ls_results_read(path, &res, &e), LS_OK);
+    const char *by[] = {"cluster"};
+    ls_report_opts o = {.by = by, .n_by = 1};
+    ls_slo_default(&o.slo);
+    assert_int_equal(ls_report_build(res, &o, &rep, &e), LS_OK);
+    assert_int_equal(rep->n_groups, 3);
+    ls_report_free(rep);
+    const char *bad[] = {"colour"};
+    o.by = bad;
+    assert_int_equal(ls_report_build(res, &o, &rep, &e), LS_EINVAL);
+    assert_non_null(strstr(e.msg, "colour"));
+    ls_results_free(res);
+}
+
+/* Text fits in 100 columns, Markdown tables have a separator row with as many
+ * cells as the header, CSV rows have as many fields as the header. */
+static void test_formats(void **state)
+{
+    (void)state;
+    ls_results *res = NULL;
+    ls_report *rep = NULL;
+    ls_error e = {0};
+    assert_int_equal(ls_results_read(path, &res, &e), LS_OK);
+    ls_report_opts o = {0};
+    ls_slo_default(&o.slo);
+    assert_int_equal(ls_report_build(res, &o, &rep, &e), LS_OK);
+    char *buf = NULL;
+    size_t len = 0;
+    for (int fmt = LS_REPORT_TEXT; fmt <= LS_REPORT_CSV; fmt++) {
+        FILE *f = open_memstream(&buf, &len);
+        assert_int_equal(ls_report_write(rep, (ls_report_format)fmt, f, &e), LS_OK);
+        fclose(f);
+        if (getenv("LS_TEST_VERBOSE"))
+            fputs(buf, stdout);
+        char *save = NULL;
+        int n_fields = -1, md_cols = -1;
+        for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+            if (fmt == LS_REPORT_TEXT) {
+                /* count characters, not bytes (x in strategy names is 2 bytes) */
+                size_t chars = 0;
+                for (const char *p = line; *p; p++)
+                    chars += ((unsigned char)*p & 0xC0) != 0x80;
+                assert_in_range(chars, 0, 100);
+            } else if (fmt == LS_REPORT_MD && line[0] == '|') {
+                int cells = 0;
+                for (const char *p = line; *p; p++)
+                    cells += *p == '|' && (p == line || p[-1] != '\\');
+                if (strstr(line, "---"))
+                    assert_int_equal(cells, md_cols);
+                md_cols = cells;
+            } else if (fmt == LS_REPORT_CSV) {
+                int fields = 1;
+                bool quoted = false;
+                for (const char *p = line; *p; p++) {
+                    if (*p == '"')
+                        quoted = !quoted;
+                    else if (*p == ',' && !quoted)
+                        fields++;
+                }
+                if (n_fields < 0)
+                    n_fields = fields;
+                assert_int_equal(fields, n_fields);
+            }
+        }
+        if (fmt == LS_REPORT_CSV)
+            assert_int_equal(n_fields, 4 + LS_CONFIG_COLUMN_COUNT + 2 + LS_METRIC_COUNT + 9);
+        free(buf);
+        buf = NULL;
+    }
+    ls_report_free(rep);
+    ls_results_free(res);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reader),        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_slo_parse),     cmocka_unit_test(test_ranking_and_reasons),
+        cmocka_unit_test(test_by_axis),       cmocka_unit_test(test_formats),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
