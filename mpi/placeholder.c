@@ -1,2 +1,0 @@
-/* placeholder until the module's first source lands */
-typedef int ls_mpi_placeholder_;
