@@ -1,2 +1,0 @@
-/* placeholder until the module's first source lands */
-typedef int ls_trace_placeholder_;

@@ -1,0 +1,507 @@
+/* workload.c -- `workload:` YAML -> validated description -> request stream. */
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dist.h"
+#include "reader.h"
+#include "transform.h"
+#include "workload.h"
+
+struct ls_workload {
+    char *trace_given, *trace_path; /* NULL: synthetic */
+    ls_trace_opts topts;
+    bool trace_has_times;
+    bool has_arrival;
+    ls_arrival arrival;
+    bool has_prompt, has_output, pairs;
+    ls_dist prompt, output;
+    double start_s, duration_s, target_rate; /* NaN: not set */
+    int64_t max_requests;                    /* 0: none */
+    int64_t max_prompt, max_total;           /* 0: none */
+    bool clip;
+    /* measured at parse time by reading the pipeline once (trace workloads) */
+    double scan_n, scan_span_s, scan_mean_prompt, scan_mean_output;
+};
+
+static bool times_kept(const ls_workload *w)
+{
+    return w->trace_path && w->trace_has_times && (!w->has_arrival || w->arrival.process == LS_ARRIVAL_TRACE);
+}
+
+void ls_workload_free(ls_workload *w)
+{
+    if (!w)
+        return;
+    free(w->trace_given);
+    free(w->trace_path);
+    ls_dist_free(&w->prompt);
+    ls_dist_free(&w->output);
+    free(w);
+}
+
+ls_workload *ls_workload_clone(const ls_workload *w)
+{
+    ls_workload *c = ls_xmalloc(sizeof *c);
+    *c = *w;
+    c->trace_given = w->trace_given ? ls_xstrdup(w->trace_given) : NULL;
+    c->trace_path = w->trace_path ? ls_xstrdup(w->trace_path) : NULL;
+    ls_dist_copy(&c->prompt, &w->prompt);
+    ls_dist_copy(&c->output, &w->output);
+    return c;
+}
+
+/* ---- the pipeline -------------------------------------------------------------------- */
+
+/* `scan`: no rescaling and, with synthetic arrivals, no duration cut (to count what the trace offers). */
+static ls_status build(const ls_workload *w, uint64_t seed, bool scan, double scale, ls_source **out,
+                       ls_error *e)
+{
+    ls_source *s = NULL;
+    bool kept = times_kept(w);
+    const ls_arrival *arr = (w->has_arrival && w->arrival.process != LS_ARRIVAL_TRACE) ? &w->arrival : NULL;
+    if (w->trace_path) {
+        LS_TRY(ls_trace_open(w->trace_path, &w->topts, &s, e));
+        if (kept && (!isnan(w->start_s) || !isnan(w->duration_s)))
+            s = ls_transform_window(s, isnan(w->start_s) ? 0 : llround(w->start_s * 1e9),
+                                    isnan(w->duration_s) ? -1 : llround(w->duration_s * 1e9));
+        if (arr || w->has_prompt || w->has_output)
+            s = ls_synth_open(s, arr, w->has_prompt ? &w->prompt : NULL, w->has_output ? &w->output : NULL,
+                              w->pairs, seed);
+    } else {
+        s = ls_synth_open(NULL, arr, &w->prompt, &w->output, w->pairs, seed);
+    }
+    if (!kept && !isnan(w->duration_s) && !(scan && w->trace_path))
+        s = ls_transform_window(s, 0, llround(w->duration_s * 1e9));
+    if (w->max_prompt || w->max_total)
+        s = ls_transform_limit(s, w->max_prompt, w->max_total, w->clip);
+    if (w->max_requests)
+        s = ls_transform_first(s, (uint64_t)w->max_requests);
+    if (!scan && kept && scale != 1.0)
+        s = ls_transform_scale(s, scale);
+    *out = s;
+    return LS_OK;
+}
+
+static ls_status time_scale(const ls_workload *w, double *f, ls_error *e)
+{
+    *f = 1.0;
+    if (!times_kept(w) || isnan(w->target_rate))
+        return LS_OK;
+    if (w->scan_n < 2 || !(w->scan_span_s > 0))
+        return ls_fail(e, LS_EINVAL, "%s: cannot rescale to target_rate %g: the selected requests span no "
+                                     "time (%g requests)",
+                       w->trace_given, w->target_rate, w->scan_n);
+    double rate0 = (w->scan_n - 1) / w->scan_span_s;
+    *f = rate0 / w->target_rate;
+    return LS_OK;
+}
+
+ls_status ls_workload_open(const ls_workload *w, uint64_t seed, ls_source **out, ls_error *e)
+{
+    double f;
+    LS_TRY(time_scale(w, &f, e));
+    return build(w, seed, false, f, out, e);
+}
+
+static ls_status scan(ls_workload *w, ls_error *e)
+{
+    ls_source *s;
+    LS_TRY(build(w, 0, true, 1.0, &s, e));
+    double n = 0, sp = 0, so = 0;
+    int64_t last = 0;
+    for (;;) {
+        ls_request r;
+        int rc = ls_source_next(s, &r, e);
+        if (rc < 0) {
+            ls_source_free(s);
+            return e ? e->code : LS_EINVAL;
+        }
+        if (rc == 0)
+            break;
+        n++;
+        sp += r.prompt_tokens;
+        so += r.output_tokens;
+        last = r.arrival_ns;
+    }
+    ls_source_report rep;
+    ls_source_get_report(s, &rep);
+    ls_source_free(s);
+    w->scan_n = n;
+    w->scan_span_s = (double)last / 1e9;
+    w->scan_mean_prompt = n ? sp / n : NAN;
+    w->scan_mean_output = n ? so / n : NAN;
+    return LS_OK;
+}
+
+/* ---- parsing -------------------------------------------------------------------------- */
+
+static ls_status fail_at(const ls_yaml *n, const char *path, const char *key, const char *what, ls_error *e)
+{
+    char where[256];
+    const ls_yaml *v = key ? ls_yaml_get(n, key) : NULL;
+    return ls_fail(e, LS_EINVAL, "%s: %s%s%s: %s", ls_yaml_where(v ? v : n, where, sizeof where), path,
+                   key ? "." : "", key ? key : "", what);
+}
+
+static ls_status get_double(const ls_yaml *m, const char *path, const char *key, double lo, bool lo_open,
+                            double *out, ls_error *e)
+{
+    const ls_yaml *v = ls_yaml_get(m, key);
+    if (!v)
+        return LS_OK;
+    char kp[1024];
+    snprintf(kp, sizeof kp, "%s.%s", path, key);
+    LS_TRY(ls_yaml_as_double(v, kp, out, e));
+    if (!isfinite(*out) || (lo_open ? !(*out > lo) : !(*out >= lo))) {
+        char what[96];
+        snprintf(what, sizeof what, "expected a number %s %g", lo_open ? ">" : ">=", lo);
+        return fail_at(m, path, key, what, e);
+    }
+    return LS_OK;
+}
+
+static ls_status get_count(const ls_yaml *m, const char *path, const char *key, int64_t *out, ls_error *e)
+{
+    const ls_yaml *v = ls_yaml_get(m, key);
+    if (!v)
+        return LS_OK;
+    char kp[1024];
+    snprintf(kp, sizeof kp, "%s.%s", path, key);
+    LS_TRY(ls_yaml_as_int64(v, kp, out, e));
+    if (*out < 1)
+        return fail_at(m, path, key, "expected an integer >= 1", e);
+    return LS_OK;
+}
+
+static ls_status get_word(const ls_yaml *m, const char *path, const char *key, const char **out, ls_error *e)
+{
+    const ls_yaml *v = ls_yaml_get(m, key);
+    if (!v)
+        return LS_OK;
+    char kp[1024];
+    snprintf(kp, sizeof kp, "%s.%s", path, key);
+    return ls_yaml_as_string(v, kp, out, e);
+}
+
+static ls_status parse_arrival(const ls_yaml *n, const char *path, ls_arrival *a, ls_error *e)
+{
+    if (!n || n->kind != LS_YAML_MAP) {
+        char where[256];
+        return ls_fail(e, LS_EINVAL, "%s: %s: expected a mapping like {process: poisson, rate: 2.0}",
+                       n ? ls_yaml_where(n, where, sizeof where) : "?", path);
+    }
+    const char *proc = NULL;
+    LS_TRY(get_word(n, path, "process", &proc, e));
+    if (!proc)
+        return fail_at(n, path, NULL, "missing 'process' (poisson, gamma, constant or trace)", e);
+    memset(a, 0, sizeof *a);
+    a->cv = NAN;
+    if (!strcmp(proc, "trace")) {
+        static const char *const keys[] = {"process", NULL};
+        LS_TRY(ls_yaml_check_keys(n, path, keys, e));
+        a->process = LS_ARRIVAL_TRACE;
+        a->rate = NAN;
+        return LS_OK;
+    }
+    if (!strcmp(proc, "poisson") || !strcmp(proc, "constant")) {
+        static const char *const keys[] = {"process", "rate", NULL};
+        LS_TRY(ls_yaml_check_keys(n, path, keys, e));
+        a->process = proc[0] == 'p' ? LS_ARRIVAL_POISSON : LS_ARRIVAL_CONSTANT;
+        a->cv = proc[0] == 'p' ? 1.0 : 0.0;
+    } else if (!strcmp(proc, "gamma")) {
+        static const char *const keys[] = {"process", "rate", "cv", NULL};
+        LS_TRY(ls_yaml_check_keys(n, path, keys, e));
+        a->process = LS_ARRIVAL_GAMMA;
+        if (!ls_yaml_get(n, "cv"))
+            return fail_at(n, path, NULL, "missing 'cv' (coefficient of variation of the gaps; 1 = Poisson)", e);
+        LS_TRY(get_double(n, path, "cv", 0, true, &a->cv, e));
+        if (a->cv > 100)
+            return fail_at(n, path, "cv", "expected a coefficient of variation in (0, 100]", e);
+    } else {
+        return fail_at(n, path, "process", "expected poisson, gamma, constant or trace", e);
+    }
+    if (!ls_yaml_get(n, "rate"))
+        return fail_at(n, path, NULL, "missing 'rate' (requests per second)", e);
+    LS_TRY(get_double(n, path, "rate", 0, true, &a->rate, e));
+    if (a->rate > 1e9)
+        return fail_at(n, path, "rate", "expected a rate in requests per second below 1e9", e);
+    return LS_OK;
+}
+
+static char *join_path(const char *file, const char *base_dir)
+{
+    if (file[0] == '/' || !base_dir || !*base_dir)
+        return ls_xstrdup(file);
+    size_t n = strlen(base_dir) + strlen(file) + 2;
+    char *p = ls_xmalloc(n);
+    snprintf(p, n, "%s/%s", base_dir, file);
+    return p;
+}
+
+static ls_status parse_into(ls_workload *w, const ls_yaml *n, const char *path, const char *base_dir,
+                            ls_error *e)
+{
+    static const char *const keys[] = {"trace", "format", "arrival", "prompt_tokens", "output_tokens",
+                                       "duration_s", "max_requests", "start_s", "target_rate",
+                                       "max_prompt_tokens", "max_total_tokens", "over_limit",
+                                       "burstgpt_failed", "sort", NULL};
+    LS_TRY(ls_yaml_check_keys(n, path, keys, e));
+    char kp[512];
+    const char *s = NULL;
+    LS_TRY(get_word(n, path, "trace", &s, e));
+    if (s) {
+        w->trace_given = ls_xstrdup(s);
+        w->trace_path = join_path(s, base_dir);
+    }
+    s = NULL;
+    LS_TRY(get_word(n, path, "format", &s, e));
+    if (s && !ls_trace_format_parse(s, &w->topts.format))
+        return fail_at(n, path, "format", "expected auto, native, azure, vidur, lengths, burstgpt or mooncake", e);
+    s = NULL;
+    LS_TRY(get_word(n, path, "burstgpt_failed", &s, e));
+    if (s) {
+        if (strcmp(s, "exclude") && strcmp(s, "keep"))
+            return fail_at(n, path, "burstgpt_failed", "expected exclude or keep", e);
+        w->topts.burstgpt_keep_failed = !strcmp(s, "keep");
+    }
+    if (ls_yaml_get(n, "sort")) {
+        snprintf(kp, sizeof kp, "%s.sort", path);
+        LS_TRY(ls_yaml_as_bool(ls_yaml_get(n, "sort"), kp, &w->topts.sort, e));
+    }
+    if (ls_yaml_get(n, "arrival")) {
+        snprintf(kp, sizeof kp, "%s.arrival", path);
+        LS_TRY(parse_arrival(ls_yaml_get(n, "arrival"), kp, &w->arrival, e));
+        w->has_arrival = true;
+    }
+    const ls_yaml *pn = ls_yaml_get(n, "prompt_tokens"), *on = ls_yaml_get(n, "output_tokens");
+    if (pn) {
+        snprintf(kp, sizeof kp, "%s.prompt_tokens", path);
+        LS_TRY(ls_dist_parse(pn, kp, base_dir, LS_ROLE_PROMPT, &w->prompt, e));
+        w->has_prompt = true;
+    }
+    if (on) {
+        snprintf(kp, sizeof kp, "%s.output_tokens", path);
+        LS_TRY(ls_dist_parse(on, kp, base_dir, LS_ROLE_OUTPUT, &w->output, e));
+        w->has_output = true;
+    }
+    /* the same empirical file for both: resample rows as pairs with one stream */
+    if (w->has_prompt && w->has_output && w->prompt.kind == LS_DIST_EMPIRICAL &&
+        w->output.kind == LS_DIST_EMPIRICAL && !strcmp(w->prompt.file, w->output.file) &&
+        !strcmp(w->prompt.format, w->output.format))
+        w->pairs = true;
+    LS_TRY(get_double(n, path, "duration_s", 0, true, &w->duration_s, e));
+    LS_TRY(get_double(n, path, "start_s", 0, false, &w->start_s, e));
+    LS_TRY(get_double(n, path, "target_rate", 0, true, &w->target_rate, e));
+    LS_TRY(get_count(n, path, "max_requests", &w->max_requests, e));
+    LS_TRY(get_count(n, path, "max_prompt_tokens", &w->max_prompt, e));
+    LS_TRY(get_count(n, path, "max_total_tokens", &w->max_total, e));
+    if (w->max_total == 1)
+        return fail_at(n, path, "max_total_tokens", "expected at least 2 (a prompt and an output token)", e);
+    if (w->duration_s > 1e9 || w->start_s > 1e9)
+        return fail_at(n, path, w->duration_s > 1e9 ? "duration_s" : "start_s", "expected seconds below 1e9", e);
+    s = NULL;
+    LS_TRY(get_word(n, path, "over_limit", &s, e));
+    if (s) {
+        if (strcmp(s, "drop") && strcmp(s, "clip"))
+            return fail_at(n, path, "over_limit", "expected drop or clip", e);
+        if (!w->max_prompt && !w->max_total)
+            return fail_at(n, path, "over_limit", "needs max_prompt_tokens or max_total_tokens", e);
+        w->clip = !strcmp(s, "clip");
+    }
+
+    /* what goes with what */
+    if (!w->trace_path) {
+        static const char *const trace_only[] = {"format", "start_s", "target_rate", "burstgpt_failed", "sort",
+                                                 NULL};
+        for (const char *const *k = trace_only; *k; k++)
+            if (ls_yaml_get(n, *k))
+                return fail_at(n, path, *k, "only applies to a trace file (add trace: FILE)", e);
+        if (!w->has_arrival)
+            return fail_at(n, path, NULL, "a synthetic workload needs arrival, prompt_tokens and output_tokens "
+                                          "(or a trace: FILE)", e);
+        if (w->arrival.process == LS_ARRIVAL_TRACE)
+            return fail_at(n, path, "arrival", "process trace replays a trace's times: add trace: FILE", e);
+        if (!w->has_prompt || (!w->has_output && !w->pairs))
+            return fail_at(n, path, NULL, "a synthetic workload needs both prompt_tokens and output_tokens", e);
+        if (isnan(w->duration_s) && !w->max_requests)
+            return fail_at(n, path, NULL, "a synthetic workload needs duration_s or max_requests (it is "
+                                          "endless otherwise)", e);
+        return LS_OK;
+    }
+    /* read the header now: the file must exist and its format be known */
+    ls_source *probe;
+    ls_status st = ls_trace_open(w->trace_path, &w->topts, &probe, e);
+    if (st != LS_OK)
+        return ls_error_prefix(e, "%s.trace", path);
+    w->trace_has_times = ls_trace_source_format(probe) != LS_FMT_LENGTHS;
+    ls_source_free(probe);
+    bool replaced = w->has_arrival && w->arrival.process != LS_ARRIVAL_TRACE;
+    if (!w->trace_has_times && !replaced)
+        return fail_at(n, path, "trace", "a length-only file has no times: add an arrival process, e.g. "
+                                         "arrival: {process: poisson, rate: 2.0}", e);
+    if (!times_kept(w) && ls_yaml_get(n, "start_s"))
+        return fail_at(n, path, "start_s", "a window start needs the trace's own times", e);
+    if (!times_kept(w) && ls_yaml_get(n, "target_rate"))
+        return fail_at(n, path, "target_rate", "rescales trace times; with an arrival process set its rate", e);
+    if (w->pairs && !w->has_output)
+        w->pairs = false;
+    st = scan(w, e);
+    if (st != LS_OK)
+        return st;
+    if (times_kept(w) && !isnan(w->target_rate)) {
+        double f;
+        LS_TRY(time_scale(w, &f, e));
+    }
+    return LS_OK;
+}
+
+ls_status ls_workload_parse(const ls_yaml *node, const char *path, const char *base_dir, ls_workload **out,
+                            ls_error *e)
+{
+    *out = NULL;
+    if (!path)
+        path = "workload";
+    ls_workload *w = ls_xcalloc(1, sizeof *w);
+    ls_trace_opts_default(&w->topts);
+    w->start_s = w->duration_s = w->target_rate = NAN;
+    w->prompt.min = w->prompt.max = w->output.min = w->output.max = NAN;
+    ls_status st;
+    if (!node || node->kind != LS_YAML_MAP) {
+        char where[256];
+        st = ls_fail(e, LS_EINVAL, "%s: %s: expected a mapping (trace: FILE, or arrival/prompt_tokens/"
+                                   "output_tokens)",
+                     node ? ls_yaml_where(node, where, sizeof where) : "?", path);
+    } else {
+        st = parse_into(w, node, path, base_dir, e);
+    }
+    if (st != LS_OK) {
+        ls_workload_free(w);
+        return st;
+    }
+    *out = w;
+    return LS_OK;
+}
+
+/* ---- description ------------------------------------------------------------------------ */
+
+static void app(char *buf, size_t size, size_t *len, const char *key, double x)
+{
+    if (isnan(x))
+        return;
+    char v[40];
+    ls_fmt_double(v, sizeof v, x);
+    int k = snprintf(buf + *len, size - *len, ";%s=%s", key, v);
+    if (k > 0 && *len + (size_t)k < size)
+        *len += (size_t)k;
+}
+
+char *ls_workload_canonical(const ls_workload *w)
+{
+    size_t size = 8192 + (w->trace_path ? strlen(w->trace_path) : 0);
+    char *buf = ls_xmalloc(size);
+    size_t len = 0;
+    if (w->trace_path)
+        len += (size_t)snprintf(buf, size, "trace=%s;format=%s;burstgpt_failed=%s;sort=%d", w->trace_path,
+                                ls_trace_format_name(w->topts.format),
+                                w->topts.burstgpt_keep_failed ? "keep" : "exclude", (int)w->topts.sort);
+    else
+        len += (size_t)snprintf(buf, size, "synthetic");
+    if (w->has_arrival) {
+        char r[40], c[40];
+        ls_fmt_double(r, sizeof r, w->arrival.rate);
+        ls_fmt_double(c, sizeof c, w->arrival.cv);
+        if (w->arrival.process == LS_ARRIVAL_TRACE)
+            len += (size_t)snprintf(buf + len, size - len, ";arrival=trace");
+        else if (w->arrival.process == LS_ARRIVAL_GAMMA)
+            len += (size_t)snprintf(buf + len, size - len, ";arrival=gamma(rate=%s,cv=%s)", r, c);
+        else
+            len += (size_t)snprintf(buf + len, size - len, ";arrival=%s(rate=%s)",
+                                    ls_arrival_name(w->arrival.process), r);
+    }
+    if (w->has_prompt) {
+        char *d = ls_dist_canonical(&w->prompt);
+        len += (size_t)snprintf(buf + len, size - len, ";prompt_tokens=%s%s", d, w->pairs ? "+pairs" : "");
+        free(d);
+    }
+    if (w->has_output) {
+        char *d = ls_dist_canonical(&w->output);
+        len += (size_t)snprintf(buf + len, size - len, ";output_tokens=%s", d);
+        free(d);
+    }
+    if (len >= size)
+        len = size - 1;
+    app(buf, size, &len, "start_s", w->start_s);
+    app(buf, size, &len, "duration_s", w->duration_s);
+    app(buf, size, &len, "target_rate", times_kept(w) ? w->target_rate : NAN);
+    app(buf, size, &len, "max_requests", w->max_requests ? (double)w->max_requests : NAN);
+    app(buf, size, &len, "max_prompt_tokens", w->max_prompt ? (double)w->max_prompt : NAN);
+    app(buf, size, &len, "max_total_tokens", w->max_total ? (double)w->max_total : NAN);
+    if (w->max_prompt || w->max_total)
+        snprintf(buf + len, size - len, ";over_limit=%s", w->clip ? "clip" : "drop");
+    return buf;
+}
+
+void ls_workload_info_get(const ls_workload *w, ls_workload_info *o)
+{
+    memset(o, 0, sizeof *o);
+    snprintf(o->source, sizeof o->source, "%s", w->trace_given ? w->trace_given : "synthetic");
+    bool kept = times_kept(w);
+    if (kept) {
+        snprintf(o->arrival_process, sizeof o->arrival_process, "trace");
+        o->arrival_rate = w->target_rate;
+        o->arrival_cv = NAN;
+    } else {
+        snprintf(o->arrival_process, sizeof o->arrival_process, "%s", ls_arrival_name(w->arrival.process));
+        o->arrival_rate = w->arrival.rate;
+        o->arrival_cv = w->arrival.cv;
+    }
+    if (w->has_prompt) {
+        char *d = ls_dist_canonical(&w->prompt);
+        snprintf(o->prompt_dist, sizeof o->prompt_dist, "%s", d);
+        free(d);
+    } else {
+        snprintf(o->prompt_dist, sizeof o->prompt_dist, "trace");
+    }
+    if (w->has_output) {
+        char *d = ls_dist_canonical(&w->output);
+        snprintf(o->output_dist, sizeof o->output_dist, "%s", d);
+        free(d);
+    } else {
+        snprintf(o->output_dist, sizeof o->output_dist, "trace");
+    }
+    o->duration_s = w->duration_s;
+    o->mean_prompt = w->has_prompt ? ls_dist_mean(&w->prompt) : w->scan_mean_prompt;
+    o->mean_output = w->has_output ? ls_dist_mean(&w->output) : w->scan_mean_output;
+    if (kept) {
+        o->expected_requests = w->scan_n;
+    } else {
+        double n = INFINITY;
+        if (!isnan(w->duration_s))
+            n = floor(w->arrival.rate * w->duration_s) + 1;
+        if (w->trace_path && w->scan_n < n)
+            n = w->scan_n;
+        if (w->max_requests && (double)w->max_requests < n)
+            n = (double)w->max_requests;
+        o->expected_requests = n;
+    }
+}
+
+ls_status ls_workload_set_rate(ls_workload *w, double rate, ls_error *e)
+{
+    if (!(rate > 0) || !isfinite(rate) || rate > 1e9)
+        return ls_fail(e, LS_EINVAL, "workload rate: expected a rate in requests per second in (0, 1e9], got %g",
+                       rate);
+    if (times_kept(w)) {
+        double old = w->target_rate, f;
+        w->target_rate = rate;
+        ls_status st = time_scale(w, &f, e);
+        if (st != LS_OK)
+            w->target_rate = old;
+        return st;
+    }
+    w->arrival.rate = rate;
+    return LS_OK;
+}
