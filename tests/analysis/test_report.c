@@ -123,7 +123,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    unlink(path);
+    if (getenv("LS_TEST_KEEP")) /* keep the fixture for a look: LS_TEST_KEEP=1 */
+        printf("fixture kept: %s\n", path);
+    else
+        unlink(path);
     return 0;
 }
 

@@ -1,0 +1,347 @@
+#!/usr/bin/python3
+"""Plots of a llmsweep result file (called by `llmsweep plot RESULTS.h5 -o DIR`).
+
+Writes PNG and SVG files into DIR:
+  latency_vs_rate   TTFT p99 and TPOT p99 against arrival rate, a line per configuration
+  goodput           goodput per configuration, a bar per arrival rate
+  success           share of requests by outcome (completed, rejected, timed out, unfinished),
+                    one panel per arrival rate; infeasible configurations hatched
+  capacity_per_gpu  capacity (highest arrival rate meeting the SLO) per GPU; from capacity_rps
+                    when the sweep searched it, else the highest swept rate that met the SLO
+  ttft_cdf          CDF of TTFT from the per-request table (/requests), when the file has one
+
+Needs h5py, numpy and matplotlib (Debian: python3-h5py python3-numpy python3-matplotlib).
+The layout is documented in docs/SWEEP.md; the SLO rule in docs/REPORT.md.
+"""
+import argparse
+import math
+import os
+import sys
+
+import h5py
+import numpy as np
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
+
+# Columns that describe the workload: they make the x axis or the panels, never the legend.
+WORKLOAD = ["workload", "arrival_process", "arrival_rate", "arrival_cv", "prompt_dist",
+            "output_dist", "duration_s", "seed"]
+HIDDEN = ["tp", "pp", "dp", "n_gpus", "slo_ttft_s", "slo_tpot_s"]
+OUTCOMES = [("n_completed", "completed", "#4c9a2a"),
+            ("n_rejected_too_long", "rejected: prompt too long", "#e0a030"),
+            ("n_rejected_kv", "rejected: never fits in KV cache", "#d0502a"),
+            ("n_timeout", "timed out", "#9b59b6"),
+            ("n_unfinished", "unfinished at end", "#7f8c8d")]
+
+
+def text(v):
+    if isinstance(v, bytes):
+        return v.split(b"\0", 1)[0].decode("utf-8", "replace")
+    return v
+
+
+def load(path):
+    """Rows joined by config_id: dict of column -> value, with 'status' and 'message'."""
+    with h5py.File(path, "r") as f:
+        cfgs = {}
+        if "configs" in f:
+            c = f["configs"][...]
+            for row in c:
+                cfgs[int(row["config_id"])] = {n: text(row[n]) for n in c.dtype.names}
+        rows = []
+        r = f["results"][...]
+        for row in r:
+            d = dict(cfgs.get(int(row["config_id"]), {"config_id": int(row["config_id"])}))
+            for n in r.dtype.names:
+                v = text(row[n])
+                if r.dtype[n].kind == "i" and n not in ("config_id",) and v < 0:
+                    v = float("nan")  # -1: an undefined count
+                d[n] = v
+            rows.append(d)
+        requests = None
+        if "requests" in f:
+            requests = f["requests"][...]
+        name = text(f.attrs.get("spec_name", b"")) or os.path.basename(path)
+    rows.sort(key=lambda d: d["config_id"])
+    return rows, requests, name
+
+
+def varying(rows, skip):
+    cols = []
+    if not rows:
+        return cols
+    for k in rows[0]:
+        if k in skip or k in ("config_id", "config_hash") or not isinstance(rows[0][k], (str, int, float, np.integer, np.floating)):
+            continue
+        if k in ("status", "message") or k in METRICS:
+            continue
+        vals = {str(d.get(k)) for d in rows}
+        if len(vals) > 1:
+            cols.append(k)
+    return cols
+
+
+METRICS = set()
+
+
+def label_of(d, axes):
+    parts = [str(d.get("parallelism", "?"))]
+    for a in axes:
+        if a != "parallelism":
+            parts.append(str(d.get(a)))
+    return " ".join(parts)
+
+
+def num(d, k):
+    v = d.get(k, float("nan"))
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def meets(d, slo):
+    if d.get("status") != "ok":
+        return False
+    ttft, tpot, succ = num(d, "ttft_p99_s"), num(d, "tpot_p99_s"), num(d, "success_rate")
+    return (ttft <= slo["ttft"] and (math.isnan(tpot) or tpot <= slo["tpot"])
+            and succ >= slo["success"])
+
+
+def save(fig, out, name, written):
+    fig.tight_layout()
+    for ext in ("png", "svg"):
+        p = os.path.join(out, f"{name}.{ext}")
+        fig.savefig(p, dpi=120)
+        written.append(p)
+    plt.close(fig)
+
+
+def styles(labels):
+    cmap = plt.get_cmap("tab20" if len(labels) > 10 else "tab10")
+    marks = "osD^vP*Xh<>"
+    return {l: (cmap(i % cmap.N), marks[i % len(marks)]) for i, l in enumerate(labels)}
+
+
+def plot_latency(rows, axes, slo, title, out, written):
+    labels = sorted({label_of(d, axes) for d in rows})
+    st = styles(labels)
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(13, 5.5))
+    for lab in labels:
+        pts = sorted((num(d, "arrival_rate"), num(d, "ttft_p99_s"), num(d, "tpot_p99_s"))
+                     for d in rows if label_of(d, axes) == lab and d.get("status") == "ok")
+        if not pts:
+            continue
+        x = [p[0] for p in pts]
+        c, m = st[lab]
+        a1.plot(x, [p[1] for p in pts], marker=m, color=c, label=lab)
+        a2.plot(x, [p[2] * 1e3 for p in pts], marker=m, color=c, label=lab)
+    a1.axhline(slo["ttft"], color="red", ls="--", lw=1, label=f"SLO {slo['ttft']:g} s")
+    a2.axhline(slo["tpot"] * 1e3, color="red", ls="--", lw=1, label=f"SLO {slo['tpot']*1e3:g} ms")
+    a1.set(title="TTFT p99 vs arrival rate", xlabel="arrival rate (requests/s)",
+           ylabel="TTFT p99 (s, log scale)", yscale="log")
+    a2.set(title="TPOT p99 vs arrival rate", xlabel="arrival rate (requests/s)",
+           ylabel="TPOT p99 (ms, log scale)", yscale="log")
+    plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")
+    for a in (a1, a2):
+        a.grid(True, which="both", alpha=0.3)
+        a.yaxis.set_major_formatter(plain)
+        a.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    h, lab = a1.get_legend_handles_labels()
+    fig.legend(h, lab, loc="center right", fontsize=8, title="configuration")
+    fig.suptitle(f"{title}: latency (p99 over completed requests; infeasible configurations omitted)")
+    fig.tight_layout(rect=(0, 0, 0.8, 1))
+    for ext in ("png", "svg"):
+        p = os.path.join(out, f"latency_vs_rate.{ext}")
+        fig.savefig(p, dpi=120)
+        written.append(p)
+    plt.close(fig)
+
+
+def plot_goodput(rows, axes, title, out, written):
+    labels = sorted({label_of(d, axes) for d in rows})
+    rates = sorted({num(d, "arrival_rate") for d in rows})
+    fig, ax = plt.subplots(figsize=(max(8, 0.5 * len(labels) * max(1, len(rates)) / 2 + 4), 5.5))
+    w = 0.8 / max(1, len(rates))
+    x = np.arange(len(labels))
+    for i, rate in enumerate(rates):
+        ys = []
+        for lab in labels:
+            v = [num(d, "goodput_rps") for d in rows
+                 if label_of(d, axes) == lab and num(d, "arrival_rate") == rate
+                 and d.get("status") == "ok"]
+            ys.append(v[0] if v else 0.0)
+        ax.bar(x + (i - (len(rates) - 1) / 2) * w, ys, w,
+               label=("trace rate" if math.isnan(rate) else f"{rate:g} req/s"))
+    ax.set_xticks(x, labels, rotation=60, ha="right", fontsize=8)
+    ax.set(ylabel="goodput (requests/s meeting the SLO)",
+           title=f"{title}: goodput per configuration (0 = infeasible or nothing met the SLO)")
+    ax.legend(title="arrival rate")
+    ax.grid(True, axis="y", alpha=0.3)
+    save(fig, out, "goodput", written)
+
+
+def plot_success(rows, axes, title, out, written):
+    labels = sorted({label_of(d, axes) for d in rows})
+    rates = sorted({num(d, "arrival_rate") for d in rows})
+    fig, axs = plt.subplots(len(rates), 1, figsize=(max(8, 0.45 * len(labels) + 3), 3.2 * len(rates) + 1.5),
+                            squeeze=False, sharex=True)
+    x = np.arange(len(labels))
+    for ax, rate in zip(axs[:, 0], rates):
+        bottom = np.zeros(len(labels))
+        infeasible = np.zeros(len(labels))
+        shares = {k: np.zeros(len(labels)) for k, _, _ in OUTCOMES}
+        for j, lab in enumerate(labels):
+            ds = [d for d in rows if label_of(d, axes) == lab and num(d, "arrival_rate") == rate]
+            if not ds:
+                continue
+            d = ds[0]
+            if d.get("status") != "ok":
+                infeasible[j] = 1.0
+                continue
+            n = num(d, "n_requests")
+            for k, _, _ in OUTCOMES:
+                v = num(d, k)
+                shares[k][j] = (0 if math.isnan(v) else v) / n * 100 if n > 0 else 0
+        for k, name, color in OUTCOMES:
+            ax.bar(x, shares[k], 0.7, bottom=bottom, color=color, label=name)
+            bottom += shares[k]
+        ax.bar(x, infeasible * 100, 0.7, color="white", edgecolor="black", hatch="//",
+               label="infeasible / error (not run)")
+        ax.set(ylabel="requests (%)", ylim=(0, 105),
+               title=("trace rate" if math.isnan(rate) else f"arrival rate {rate:g} req/s"))
+        ax.grid(True, axis="y", alpha=0.3)
+    axs[-1, 0].set_xticks(x, labels, rotation=60, ha="right", fontsize=8)
+    h, lab = axs[0, 0].get_legend_handles_labels()
+    top = 1 - 1.3 / fig.get_figheight()
+    fig.suptitle(f"{title}: outcome of every request (blank: configuration not in the sweep)")
+    fig.legend(h, lab, loc="upper center", ncol=3, fontsize=8, bbox_to_anchor=(0.5, top + 0.9 / fig.get_figheight()))
+    fig.tight_layout(rect=(0, 0, 1, top))
+    for ext in ("png", "svg"):
+        p = os.path.join(out, f"success.{ext}")
+        fig.savefig(p, dpi=120)
+        written.append(p)
+    plt.close(fig)
+
+
+def plot_capacity(rows, axes, slo, title, out, written):
+    searched = any(not math.isnan(num(d, "capacity_rps")) for d in rows)
+    labels = sorted({label_of(d, axes) for d in rows})
+    vals, gpus = [], []
+    for lab in labels:
+        ds = [d for d in rows if label_of(d, axes) == lab]
+        g = max((num(d, "n_gpus") for d in ds), default=float("nan"))
+        if math.isnan(g):
+            g = max((float(d.get("n_gpus", 0) or 0) for d in ds), default=0)
+        if searched:
+            caps = [num(d, "capacity_rps") for d in ds if not math.isnan(num(d, "capacity_rps"))]
+            c = max(caps) if caps else 0.0
+        else:
+            ok = [num(d, "arrival_rate") for d in ds if meets(d, slo)]
+            c = max(ok) if ok else 0.0
+        vals.append(c / g if g and g > 0 else 0.0)
+        gpus.append(g)
+    order = np.argsort(vals)[::-1]
+    fig, ax = plt.subplots(figsize=(max(8, 0.45 * len(labels) + 3), 5.5))
+    x = np.arange(len(labels))
+    ax.bar(x, [vals[i] for i in order], 0.7, color="#2f6f9f")
+    ax.set_xticks(x, [f"{labels[i]} ({gpus[i]:g} GPU)" for i in order], rotation=60, ha="right",
+                  fontsize=8)
+    what = ("capacity_rps (bisection on the arrival rate)" if searched else
+            "highest swept arrival rate that met the SLO (grid estimate, a lower bound)")
+    ax.set(ylabel="capacity per GPU (requests/s per GPU)",
+           title=f"{title}: capacity per GPU\n{what}; SLO TTFT p99 <= {slo['ttft']:g} s, "
+                 f"TPOT p99 <= {slo['tpot']*1e3:g} ms, success >= {slo['success']*100:g}%")
+    ax.grid(True, axis="y", alpha=0.3)
+    save(fig, out, "capacity_per_gpu", written)
+
+
+def plot_cdf(rows, axes, requests, ids, title, out, written):
+    by_id = {d["config_id"]: d for d in rows}
+    if not ids:
+        # default: at the highest rate with results, the best variant of each strategy by goodput
+        ok = [d for d in rows if d.get("status") == "ok"]
+        if not ok:
+            return False
+        top = max(num(d, "arrival_rate") for d in ok)
+        best = {}
+        for d in ok:
+            if num(d, "arrival_rate") != top and not math.isnan(top):
+                continue
+            p = d.get("parallelism")
+            if p not in best or num(d, "goodput_rps") > num(best[p], "goodput_rps"):
+                best[p] = d
+        ids = [d["config_id"] for d in sorted(best.values(), key=lambda d: -num(d, "goodput_rps"))][:8]
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    cid = requests["config_id"]
+    status = requests["status"] if "status" in requests.dtype.names else np.zeros(len(cid))
+    drawn = 0
+    for i in ids:
+        sel = (cid == i) & (status == 0)
+        ttft = requests["first_token_s"][sel] - requests["arrival_s"][sel]
+        ttft = np.sort(ttft[~np.isnan(ttft)])
+        if len(ttft) == 0:
+            continue
+        n_all = int(np.sum(cid == i))
+        y = np.arange(1, len(ttft) + 1) / max(1, n_all) * 100
+        d = by_id.get(i, {})
+        ax.step(ttft, y, where="post",
+                label=f"{label_of(d, axes)} @ {num(d, 'arrival_rate'):g} req/s")
+        drawn += 1
+    if not drawn:
+        plt.close(fig)
+        return False
+    ax.axvline(float(SLO_TTFT[0]), color="red", ls="--", lw=1, label="TTFT SLO")
+    ax.set(xscale="log", xlabel="TTFT (s, log scale)", ylabel="requests with TTFT <= x (% of all)",
+           title=f"{title}: TTFT distribution (failed requests never reach 100%)", ylim=(0, 101))
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    save(fig, out, "ttft_cdf", written)
+    return True
+
+
+SLO_TTFT = [2.0]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("results")
+    ap.add_argument("-o", "--out", required=True, help="output directory (created)")
+    ap.add_argument("--slo-ttft", type=float, default=2.0, help="TTFT p99 limit, s")
+    ap.add_argument("--slo-tpot", type=float, default=0.2, help="TPOT p99 limit, s")
+    ap.add_argument("--min-success", type=float, default=0.99, help="completed share required")
+    ap.add_argument("--configs", default="", help="config ids for the TTFT CDF, comma-separated")
+    a = ap.parse_args()
+    slo = {"ttft": a.slo_ttft, "tpot": a.slo_tpot, "success": a.min_success}
+    SLO_TTFT[0] = a.slo_ttft
+    rows, requests, name = load(a.results)
+    if not rows:
+        print(f"{a.results}: no finished configuration to plot", file=sys.stderr)
+        return 1
+    with h5py.File(a.results, "r") as f:
+        METRICS.update(f["results"].dtype.names)
+    METRICS.difference_update({"config_id", "config_hash"})
+    os.makedirs(a.out, exist_ok=True)
+    axes = varying(rows, set(WORKLOAD) | set(HIDDEN))
+    written = []
+    plot_latency(rows, axes, slo, name, a.out, written)
+    plot_goodput(rows, axes, name, a.out, written)
+    plot_success(rows, axes, name, a.out, written)
+    plot_capacity(rows, axes, slo, name, a.out, written)
+    if requests is not None and len(requests):
+        ids = [int(x) for x in a.configs.split(",") if x.strip()]
+        if not plot_cdf(rows, axes, requests, ids, name, a.out, written):
+            print("no completed request for the TTFT CDF", file=sys.stderr)
+    else:
+        print("no /requests table in the file: TTFT CDF skipped (sweep with per-request output "
+              "to get it)", file=sys.stderr)
+    for p in written:
+        print(p)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
