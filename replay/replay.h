@@ -28,8 +28,11 @@ ls_status ls_config_load(const ls_yaml *root, const char *base_dir, const ls_cat
                          ls_run_config **out, ls_error *e);
 void ls_config_free(ls_run_config *c);
 
-/* The flattened /configs row of a configuration. */
-void ls_config_row(const ls_run_config *c, ls_config_row *row);
+/* The flattened /configs row of a configuration. (C forbids a function named
+ * like the ls_config_row type, so the function is ls_config_get_row and the
+ * function-like macro keeps the call `ls_config_row(c, &row)` working.) */
+void ls_config_get_row(const ls_run_config *c, ls_config_row *row);
+#define ls_config_row(c, row) ls_config_get_row((c), (row))
 
 /* Canonical text of the workload part plus seed: two configurations with the
  * same key see exactly the same requests (common random numbers). Owned by c. */

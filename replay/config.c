@@ -1,0 +1,612 @@
+/* config.c -- validate and resolve a run configuration (docs/CONFIG.md).
+ *
+ * Every key is checked against the schema; every error names FILE:LINE and
+ * the dotted key path. Names are resolved against the catalog here so that
+ * ls_run only fails on I/O. */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_internal.h"
+#include "workload.h"
+
+const char *ls_policy_name(ls_policy p)
+{
+    switch (p) {
+    case LS_POLICY_VLLM_V1: return "vllm-v1";
+    case LS_POLICY_VLLM_V0: return "vllm-v0";
+    case LS_POLICY_SARATHI: return "sarathi";
+    }
+    return "?";
+}
+
+const char *ls_router_name(ls_router_policy r)
+{
+    switch (r) {
+    case LS_ROUTER_ROUND_ROBIN: return "round-robin";
+    case LS_ROUTER_LEAST_OUTSTANDING: return "least-outstanding";
+    case LS_ROUTER_LEAST_KV: return "least-kv";
+    }
+    return "?";
+}
+
+static const char *where(const ls_yaml *n, char *buf, size_t size)
+{
+    return ls_yaml_where(n, buf, size);
+}
+
+/* Read an optional integer key of a map into *out, checking it is >= lo. */
+static ls_status get_int(const ls_yaml *map, const char *key, const char *path, int64_t lo, int64_t *out,
+                         ls_error *e)
+{
+    const ls_yaml *n = ls_yaml_get(map, key);
+    if (!n)
+        return LS_OK;
+    char full[256];
+    snprintf(full, sizeof full, "%s%s%s", path, *path ? "." : "", key);
+    int64_t v;
+    LS_TRY(ls_yaml_as_int64(n, full, &v, e));
+    if (v < lo) {
+        char w[300];
+        return ls_fail(e, LS_EINVAL, "%s: %s: expected an integer >= %lld, got %lld", where(n, w, sizeof w), full,
+                       (long long)lo, (long long)v);
+    }
+    *out = v;
+    return LS_OK;
+}
+
+static ls_status get_double(const ls_yaml *map, const char *key, const char *path, double lo, bool lo_open,
+                            double *out, ls_error *e)
+{
+    const ls_yaml *n = ls_yaml_get(map, key);
+    if (!n)
+        return LS_OK;
+    char full[256];
+    snprintf(full, sizeof full, "%s%s%s", path, *path ? "." : "", key);
+    double v;
+    LS_TRY(ls_yaml_as_double(n, full, &v, e));
+    if (lo_open ? !(v > lo) : !(v >= lo)) {
+        char w[300];
+        return ls_fail(e, LS_EINVAL, "%s: %s: expected a number %s %g, got %g", where(n, w, sizeof w), full,
+                       lo_open ? ">" : ">=", lo, v);
+    }
+    *out = v;
+    return LS_OK;
+}
+
+static ls_status get_bool(const ls_yaml *map, const char *key, const char *path, bool *out, ls_error *e)
+{
+    const ls_yaml *n = ls_yaml_get(map, key);
+    if (!n)
+        return LS_OK;
+    char full[256];
+    snprintf(full, sizeof full, "%s%s%s", path, *path ? "." : "", key);
+    return ls_yaml_as_bool(n, full, out, e);
+}
+
+static ls_status get_string(const ls_yaml *map, const char *key, const char *path, const char **out, ls_error *e)
+{
+    const ls_yaml *n = ls_yaml_get(map, key);
+    if (!n)
+        return LS_OK;
+    char full[256];
+    snprintf(full, sizeof full, "%s%s%s", path, *path ? "." : "", key);
+    if (n->kind != LS_YAML_SCALAR || ls_yaml_is_null(n)) {
+        char w[300];
+        return ls_fail(e, LS_EINVAL, "%s: %s: expected a string", where(n, w, sizeof w), full);
+    }
+    return ls_yaml_as_string(n, full, out, e);
+}
+
+/* "tp4pp2dp2", "dp8", "tp1" (any order, each at most once, missing = 1). */
+static ls_status parse_strategy(const char *s, int *tp, int *pp, int *dp, char *err, size_t errsz)
+{
+    *tp = *pp = *dp = 1;
+    bool seen[3] = {false, false, false};
+    const char *p = s;
+    if (!*p) {
+        snprintf(err, errsz, "empty strategy");
+        return LS_EINVAL;
+    }
+    while (*p) {
+        int which;
+        if (!strncmp(p, "tp", 2))
+            which = 0;
+        else if (!strncmp(p, "pp", 2))
+            which = 1;
+        else if (!strncmp(p, "dp", 2))
+            which = 2;
+        else {
+            snprintf(err, errsz, "expected tp<N>, pp<N> or dp<N> at '%s'", p);
+            return LS_EINVAL;
+        }
+        p += 2;
+        if (!isdigit((unsigned char)*p)) {
+            snprintf(err, errsz, "expected a number after '%.2s'", p - 2);
+            return LS_EINVAL;
+        }
+        long v = 0;
+        while (isdigit((unsigned char)*p) && v < 1000000)
+            v = v * 10 + (*p++ - '0');
+        if (v < 1 || v > 65536 || seen[which]) {
+            snprintf(err, errsz, "degree out of range or repeated");
+            return LS_EINVAL;
+        }
+        seen[which] = true;
+        if (which == 0)
+            *tp = (int)v;
+        else if (which == 1)
+            *pp = (int)v;
+        else
+            *dp = (int)v;
+    }
+    return LS_OK;
+}
+
+static void format_strategy(int tp, int pp, int dp, char *out, size_t size)
+{
+    int n = snprintf(out, size, "tp%d", tp);
+    if (pp > 1)
+        n += snprintf(out + n, size - (size_t)n, "pp%d", pp);
+    if (dp > 1)
+        snprintf(out + n, size - (size_t)n, "dp%d", dp);
+}
+
+/* Join a relative path to base_dir (caller frees). */
+static char *resolve_path(const char *base_dir, const char *path)
+{
+    if (!base_dir || !*base_dir || path[0] == '/')
+        return ls_xstrdup(path);
+    size_t n = strlen(base_dir) + strlen(path) + 2;
+    char *out = ls_xmalloc(n);
+    snprintf(out, n, "%s/%s", base_dir, path);
+    return out;
+}
+
+static const char *const top_keys[] = {"model", "dtype", "hardware", "cluster", "parallelism", "scheduler",
+                                       "router", "workload", "seed", "slo", "timeout_s", "drain",
+                                       "horizon_s", "catalog", "cost", NULL};
+static const char *const sched_keys[] = {"policy", "enable_chunked_prefill", "prefill_chunk_size",
+                                         "max_batched_tokens", "max_num_seqs", "max_model_len",
+                                         "gpu_memory_utilization", "block_size", "num_kv_blocks",
+                                         "target_tbt_s", "watermark", NULL};
+
+static ls_status load_catalog(const ls_yaml *root, const char *base_dir, const ls_catalog *given,
+                              ls_catalog **owned, const ls_catalog **use, ls_error *e)
+{
+    const ls_yaml *files = ls_yaml_get(root, "catalog");
+    const ls_yaml *cl = ls_yaml_get(root, "cluster");
+    bool inline_cluster = cl && cl->kind == LS_YAML_MAP;
+    *owned = NULL;
+    *use = given;
+    if (!files && !inline_cluster && given)
+        return LS_OK;
+    if (files && files->kind != LS_YAML_SEQ && files->kind != LS_YAML_SCALAR) {
+        char w[300];
+        return ls_fail(e, LS_EINVAL, "%s: catalog: expected a list of catalog files", where(files, w, sizeof w));
+    }
+    /* A private catalog: the built-in entries plus the configuration's own files.
+     * (A caller-supplied catalog cannot be copied, so its extra entries are
+     * not visible when a configuration names catalog files of its own.) */
+    LS_TRY(ls_catalog_builtin(owned, e));
+    *use = *owned;
+    size_t nf = files ? (files->kind == LS_YAML_SEQ ? files->n : 1) : 0;
+    for (size_t i = 0; i < nf; i++) {
+        const ls_yaml *f = files->kind == LS_YAML_SEQ ? files->vals[i] : files;
+        char path[64];
+        snprintf(path, sizeof path, "catalog[%zu]", i);
+        const char *name;
+        LS_TRY(ls_yaml_as_string(f, path, &name, e));
+        char *full = resolve_path(base_dir, name);
+        ls_status rc = ls_catalog_load_file(*owned, full, e);
+        free(full);
+        if (rc) {
+            char w[300];
+            return ls_error_prefix(e, "%s: %s", where(f, w, sizeof w), path);
+        }
+    }
+    if (inline_cluster) {
+        /* An inline topology is a catalog entry named by its 'name' key (or "custom"). */
+        ls_yaml *copy = ls_yaml_clone(cl);
+        const ls_yaml *nm = ls_yaml_get(copy, "name");
+        char name[LS_NAME_MAX] = "custom";
+        if (nm && nm->kind == LS_YAML_SCALAR)
+            snprintf(name, sizeof name, "%s", nm->scalar);
+        ls_yaml_map_remove(copy, "name");
+        ls_yaml *clusters = ls_yaml_new_map();
+        ls_yaml_map_set(clusters, name, copy);
+        ls_yaml *doc = ls_yaml_new_map();
+        ls_yaml_map_set(doc, "clusters", clusters);
+        ls_status rc = ls_catalog_load_yaml(*owned, doc, e);
+        ls_yaml_free(doc);
+        if (rc) {
+            char w[300];
+            return ls_error_prefix(e, "%s: cluster", where(cl, w, sizeof w));
+        }
+    }
+    return LS_OK;
+}
+
+static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *base_dir, const ls_catalog *cat,
+                           ls_error *e)
+{
+    char w[300];
+    /* model */
+    const char *model_name = NULL;
+    LS_TRY(get_string(root, "model", "", &model_name, e));
+    if (!model_name)
+        return ls_fail(e, LS_EINVAL, "%s: missing key 'model' (a catalog model name, e.g. llama-3-70b)",
+                       where(root, w, sizeof w));
+    const ls_model *m;
+    if (ls_catalog_model(cat, model_name, &m, e))
+        return ls_error_prefix(e, "%s: model", where(ls_yaml_get(root, "model"), w, sizeof w));
+    c->model = *m;
+
+    /* dtype: {weights, kv} or one string for both */
+    c->w_dtype = c->kv_dtype = LS_DTYPE_BF16;
+    const ls_yaml *dt = ls_yaml_get(root, "dtype");
+    if (dt && dt->kind == LS_YAML_SCALAR) {
+        const char *s;
+        LS_TRY(ls_yaml_as_string(dt, "dtype", &s, e));
+        if (ls_dtype_parse(s, &c->w_dtype, e))
+            return ls_error_prefix(e, "%s: dtype", where(dt, w, sizeof w));
+        c->kv_dtype = c->w_dtype;
+    } else if (dt) {
+        static const char *const k[] = {"weights", "kv", NULL};
+        LS_TRY(ls_yaml_check_keys(dt, "dtype", k, e));
+        const char *s = NULL;
+        LS_TRY(get_string(dt, "weights", "dtype", &s, e));
+        if (s && ls_dtype_parse(s, &c->w_dtype, e))
+            return ls_error_prefix(e, "%s: dtype.weights", where(ls_yaml_get(dt, "weights"), w, sizeof w));
+        s = NULL;
+        LS_TRY(get_string(dt, "kv", "dtype", &s, e));
+        if (s && ls_dtype_parse(s, &c->kv_dtype, e))
+            return ls_error_prefix(e, "%s: dtype.kv", where(ls_yaml_get(dt, "kv"), w, sizeof w));
+    }
+
+    /* cluster, then hardware (defaults to the cluster's GPU) */
+    const ls_yaml *cl = ls_yaml_get(root, "cluster");
+    const char *cluster_name = "dgx-h100";
+    if (cl && cl->kind == LS_YAML_MAP) {
+        const ls_yaml *nm = ls_yaml_get(cl, "name");
+        cluster_name = nm && nm->kind == LS_YAML_SCALAR ? nm->scalar : "custom";
+    } else if (cl) {
+        LS_TRY(get_string(root, "cluster", "", &cluster_name, e));
+    }
+    const ls_cluster *clu;
+    if (ls_catalog_cluster(cat, cluster_name, &clu, e))
+        return ls_error_prefix(e, "%s: cluster", where(cl ? cl : root, w, sizeof w));
+    c->cluster = *clu;
+    snprintf(c->cluster_label, sizeof c->cluster_label, "%s", cluster_name);
+
+    const char *gpu_name = c->cluster.default_gpu[0] ? c->cluster.default_gpu : NULL;
+    LS_TRY(get_string(root, "hardware", "", &gpu_name, e));
+    if (!gpu_name)
+        return ls_fail(e, LS_EINVAL, "%s: missing key 'hardware' (a catalog GPU name, e.g. h100-sxm)",
+                       where(root, w, sizeof w));
+    const ls_gpu *g;
+    if (ls_catalog_gpu(cat, gpu_name, &g, e))
+        return ls_error_prefix(e, "%s: hardware", where(ls_yaml_get(root, "hardware") ? ls_yaml_get(root, "hardware") : root, w, sizeof w));
+    c->gpu = *g;
+
+    /* parallelism */
+    c->tp = c->pp = c->dp = 1;
+    const ls_yaml *par = ls_yaml_get(root, "parallelism");
+    if (par && par->kind == LS_YAML_MAP) {
+        static const char *const k[] = {"tp", "pp", "dp", NULL};
+        LS_TRY(ls_yaml_check_keys(par, "parallelism", k, e));
+        int64_t v[3] = {1, 1, 1};
+        LS_TRY(get_int(par, "tp", "parallelism", 1, &v[0], e));
+        LS_TRY(get_int(par, "pp", "parallelism", 1, &v[1], e));
+        LS_TRY(get_int(par, "dp", "parallelism", 1, &v[2], e));
+        if (v[0] > 65536 || v[1] > 65536 || v[2] > 65536)
+            return ls_fail(e, LS_EINVAL, "%s: parallelism: degrees must be <= 65536", where(par, w, sizeof w));
+        c->tp = (int)v[0];
+        c->pp = (int)v[1];
+        c->dp = (int)v[2];
+    } else if (par) {
+        const char *s;
+        LS_TRY(get_string(root, "parallelism", "", &s, e));
+        char err[128];
+        if (parse_strategy(s, &c->tp, &c->pp, &c->dp, err, sizeof err))
+            return ls_fail(e, LS_EINVAL, "%s: parallelism: '%s': %s (e.g. tp4pp2, tp2pp2dp2, dp8, or {tp: 4, pp: 2, dp: 1})",
+                           where(par, w, sizeof w), s, err);
+    }
+    if (c->pp > LS_MAX_PP)
+        return ls_fail(e, LS_EINVAL, "%s: parallelism: pp %d exceeds the maximum of %d", where(par, w, sizeof w),
+                       c->pp, LS_MAX_PP);
+    if (c->pp > c->model.layers)
+        return ls_fail(e, LS_EINVAL, "%s: parallelism: pp %d exceeds the %d layers of %s", where(par, w, sizeof w),
+                       c->pp, c->model.layers, c->model.name);
+    format_strategy(c->tp, c->pp, c->dp, c->parallelism, sizeof c->parallelism);
+    int64_t n_gpus = (int64_t)c->tp * c->pp * c->dp;
+    if (c->cluster.max_nodes > 0) {
+        int64_t have = (int64_t)c->cluster.max_nodes * c->cluster.gpus_per_node;
+        if (n_gpus > have)
+            return ls_fail(e, LS_EINVAL,
+                           "%s: parallelism: %s needs %lld GPUs but cluster %s has %lld (%d nodes of %d)",
+                           where(par ? par : root, w, sizeof w), c->parallelism, (long long)n_gpus,
+                           c->cluster_label, (long long)have, c->cluster.max_nodes, c->cluster.gpus_per_node);
+    }
+
+    /* scheduler */
+    ls_sched_config *s = &c->sched;
+    s->policy = LS_POLICY_VLLM_V1;
+    s->enable_chunked_prefill = true;
+    s->prefill_chunk_size = 0;
+    bool big = c->gpu.mem_bytes >= 70.0 * 1073741824.0;  /* vLLM's defaults depend on the GPU size */
+    s->max_batched_tokens = big ? 8192 : 2048;
+    s->budget_auto = false;
+    s->max_num_seqs = big ? 1024 : 256;
+    s->max_model_len = c->model.max_context;
+    s->block_size = 16;
+    s->kv_blocks = 0;
+    s->watermark = 0.01;
+    c->gpu_memory_utilization = 0.9;
+    c->num_kv_blocks = 0;
+    c->target_tbt_s = NAN;
+    bool seqs_given = false;
+    const ls_yaml *sch = ls_yaml_get(root, "scheduler");
+    if (sch) {
+        LS_TRY(ls_yaml_check_keys(sch, "scheduler", sched_keys, e));
+        const char *pol = NULL;
+        LS_TRY(get_string(sch, "policy", "scheduler", &pol, e));
+        if (pol) {
+            if (!strcmp(pol, "vllm-v1") || !strcmp(pol, "vllm"))
+                s->policy = LS_POLICY_VLLM_V1;
+            else if (!strcmp(pol, "vllm-v0"))
+                s->policy = LS_POLICY_VLLM_V0;
+            else if (!strcmp(pol, "sarathi"))
+                s->policy = LS_POLICY_SARATHI;
+            else
+                return ls_fail(e, LS_EINVAL, "%s: scheduler.policy: unknown policy '%s' (expected vllm-v1, vllm-v0 or sarathi)",
+                               where(ls_yaml_get(sch, "policy"), w, sizeof w), pol);
+        }
+        LS_TRY(get_bool(sch, "enable_chunked_prefill", "scheduler", &s->enable_chunked_prefill, e));
+        LS_TRY(get_int(sch, "prefill_chunk_size", "scheduler", 0, &s->prefill_chunk_size, e));
+        const ls_yaml *mbt = ls_yaml_get(sch, "max_batched_tokens");
+        if (mbt && mbt->kind == LS_YAML_SCALAR && !strcmp(mbt->scalar, "auto")) {
+            s->budget_auto = true;
+            s->max_batched_tokens = 0;
+        } else if (mbt) {
+            if (mbt->kind != LS_YAML_SCALAR || !mbt->plain)
+                return ls_fail(e, LS_EINVAL, "%s: scheduler.max_batched_tokens: expected 'auto' or an integer",
+                               where(mbt, w, sizeof w));
+            LS_TRY(get_int(sch, "max_batched_tokens", "scheduler", 1, &s->max_batched_tokens, e));
+        }
+        seqs_given = ls_yaml_get(sch, "max_num_seqs") != NULL;
+        LS_TRY(get_int(sch, "max_num_seqs", "scheduler", 1, &s->max_num_seqs, e));
+        LS_TRY(get_int(sch, "max_model_len", "scheduler", 2, &s->max_model_len, e));
+        LS_TRY(get_double(sch, "gpu_memory_utilization", "scheduler", 0.0, true, &c->gpu_memory_utilization, e));
+        if (c->gpu_memory_utilization > 1.0)
+            return ls_fail(e, LS_EINVAL, "%s: scheduler.gpu_memory_utilization: expected a fraction in (0, 1], got %g",
+                           where(ls_yaml_get(sch, "gpu_memory_utilization"), w, sizeof w), c->gpu_memory_utilization);
+        int64_t bs = s->block_size;
+        LS_TRY(get_int(sch, "block_size", "scheduler", 1, &bs, e));
+        if (bs > 4096)
+            return ls_fail(e, LS_EINVAL, "%s: scheduler.block_size: expected at most 4096",
+                           where(ls_yaml_get(sch, "block_size"), w, sizeof w));
+        s->block_size = (int)bs;
+        LS_TRY(get_int(sch, "num_kv_blocks", "scheduler", 0, &c->num_kv_blocks, e));
+        LS_TRY(get_double(sch, "target_tbt_s", "scheduler", 0.0, true, &c->target_tbt_s, e));
+        LS_TRY(get_double(sch, "watermark", "scheduler", 0.0, false, &s->watermark, e));
+    }
+    if (s->max_model_len > c->model.max_context && c->model.max_context > 0)
+        return ls_fail(e, LS_EINVAL, "%s: scheduler.max_model_len: %lld exceeds %s's context of %d",
+                       where(ls_yaml_get(sch, "max_model_len"), w, sizeof w), (long long)s->max_model_len,
+                       c->model.name, c->model.max_context);
+    if (!s->budget_auto && s->max_batched_tokens < s->max_num_seqs) {
+        if (seqs_given)
+            return ls_fail(e, LS_EINVAL,
+                           "%s: scheduler.max_batched_tokens (%lld) must be >= scheduler.max_num_seqs (%lld), as in vLLM",
+                           where(sch, w, sizeof w), (long long)s->max_batched_tokens, (long long)s->max_num_seqs);
+        s->max_num_seqs = s->max_batched_tokens;  /* default max_num_seqs follows a small budget */
+    }
+
+    /* router */
+    c->router = LS_ROUTER_ROUND_ROBIN;
+    const char *rt = NULL;
+    LS_TRY(get_string(root, "router", "", &rt, e));
+    if (rt) {
+        if (!strcmp(rt, "round-robin"))
+            c->router = LS_ROUTER_ROUND_ROBIN;
+        else if (!strcmp(rt, "least-outstanding"))
+            c->router = LS_ROUTER_LEAST_OUTSTANDING;
+        else if (!strcmp(rt, "least-kv"))
+            c->router = LS_ROUTER_LEAST_KV;
+        else
+            return ls_fail(e, LS_EINVAL, "%s: router: unknown policy '%s' (expected round-robin, least-outstanding or least-kv)",
+                           where(ls_yaml_get(root, "router"), w, sizeof w), rt);
+    }
+
+    /* seed, slo, timeouts, horizon */
+    int64_t seed = 42;
+    LS_TRY(get_int(root, "seed", "", 0, &seed, e));
+    c->seed = (uint64_t)seed;
+    c->slo_ttft_s = 2.0;
+    c->slo_tpot_s = 0.2;
+    const ls_yaml *slo = ls_yaml_get(root, "slo");
+    if (slo) {
+        static const char *const k[] = {"ttft_s", "tpot_s", NULL};
+        LS_TRY(ls_yaml_check_keys(slo, "slo", k, e));
+        LS_TRY(get_double(slo, "ttft_s", "slo", 0.0, true, &c->slo_ttft_s, e));
+        LS_TRY(get_double(slo, "tpot_s", "slo", 0.0, true, &c->slo_tpot_s, e));
+    }
+    if (isnan(c->target_tbt_s))
+        c->target_tbt_s = c->slo_tpot_s;
+    c->timeout_s = 0.0;
+    LS_TRY(get_double(root, "timeout_s", "", 0.0, false, &c->timeout_s, e));
+    c->drain = true;
+    LS_TRY(get_bool(root, "drain", "", &c->drain, e));
+    c->horizon_s = NAN;
+    LS_TRY(get_double(root, "horizon_s", "", 0.0, true, &c->horizon_s, e));
+
+    /* cost model (tests and calibration) */
+    c->cost_kind = 0;
+    c->cost_const_s = 0.0;
+    const ls_yaml *cost = ls_yaml_get(root, "cost");
+    if (cost) {
+        static const char *const k[] = {"model", "time_s", NULL};
+        LS_TRY(ls_yaml_check_keys(cost, "cost", k, e));
+        const char *cm = "roofline";
+        LS_TRY(get_string(cost, "model", "cost", &cm, e));
+        if (!strcmp(cm, "roofline"))
+            c->cost_kind = 0;
+        else if (!strcmp(cm, "constant"))
+            c->cost_kind = 1;
+        else if (!strcmp(cm, "exponential"))
+            c->cost_kind = 2;
+        else
+            return ls_fail(e, LS_EINVAL, "%s: cost.model: unknown cost model '%s' (expected roofline, constant or exponential)",
+                           where(ls_yaml_get(cost, "model"), w, sizeof w), cm);
+        LS_TRY(get_double(cost, "time_s", "cost", 0.0, true, &c->cost_const_s, e));
+        if (c->cost_kind && !(c->cost_const_s > 0))
+            return ls_fail(e, LS_EINVAL, "%s: cost.time_s: required (> 0) for the %s cost model",
+                           where(cost, w, sizeof w), cm);
+    }
+
+    /* workload */
+    const ls_yaml *wl = ls_yaml_get(root, "workload");
+    if (!wl)
+        return ls_fail(e, LS_EINVAL, "%s: missing key 'workload' (a trace file or a synthetic workload)",
+                       where(root, w, sizeof w));
+    LS_TRY(ls_workload_parse(wl, "workload", base_dir, &c->workload, e));
+    char *canon = ls_workload_canonical(c->workload);
+    size_t n = strlen(canon) + 48;
+    c->workload_key = ls_xmalloc(n);
+    snprintf(c->workload_key, n, "%s seed=%llu", canon, (unsigned long long)c->seed);
+    free(canon);
+    return LS_OK;
+}
+
+ls_status ls_config_load(const ls_yaml *root, const char *base_dir, const ls_catalog *catalog,
+                         ls_run_config **out, ls_error *e)
+{
+    *out = NULL;
+    if (!root || root->kind != LS_YAML_MAP) {
+        char w[300];
+        return ls_fail(e, LS_EINVAL, "%s: a run configuration must be a mapping", root ? where(root, w, sizeof w) : "<null>");
+    }
+    LS_TRY(ls_yaml_check_keys(root, "", top_keys, e));
+    ls_catalog *owned = NULL;
+    const ls_catalog *cat = NULL;
+    ls_status rc = load_catalog(root, base_dir, catalog, &owned, &cat, e);
+    if (rc) {
+        ls_catalog_free(owned);
+        return rc;
+    }
+    if (!cat) {
+        rc = ls_catalog_builtin(&owned, e);
+        if (rc)
+            return rc;
+        cat = owned;
+    }
+    ls_run_config *c = ls_xcalloc(1, sizeof *c);
+    rc = load_body(c, root, base_dir, cat, e);
+    ls_catalog_free(owned);
+    if (rc) {
+        ls_config_free(c);
+        return rc;
+    }
+    *out = c;
+    return LS_OK;
+}
+
+void ls_config_free(ls_run_config *c)
+{
+    if (!c)
+        return;
+    ls_workload_free(c->workload);
+    free(c->workload_key);
+    free(c);
+}
+
+static void copy_str(char *dst, size_t size, const char *src)
+{
+    memset(dst, 0, size);
+    if (src) {
+        size_t n = strlen(src);
+        memcpy(dst, src, n < size - 1 ? n : size - 1);  /* NUL-padded, truncated */
+    }
+}
+
+void ls_config_get_row(const ls_run_config *c, ls_config_row *row)
+{
+    memset(row, 0, sizeof *row);
+    copy_str(row->model, sizeof row->model, c->model.name);
+    copy_str(row->hardware, sizeof row->hardware, c->gpu.name);
+    copy_str(row->cluster, sizeof row->cluster, c->cluster_label);
+    copy_str(row->parallelism, sizeof row->parallelism, c->parallelism);
+    row->tp = c->tp;
+    row->pp = c->pp;
+    row->dp = c->dp;
+    row->n_gpus = (int64_t)c->tp * c->pp * c->dp;
+    copy_str(row->dtype_weights, sizeof row->dtype_weights, ls_dtype_name(c->w_dtype));
+    copy_str(row->dtype_kv, sizeof row->dtype_kv, ls_dtype_name(c->kv_dtype));
+    copy_str(row->policy, sizeof row->policy, ls_policy_name(c->sched.policy));
+    row->enable_chunked_prefill = c->sched.enable_chunked_prefill;
+    row->prefill_chunk_size = c->sched.prefill_chunk_size;
+    if (c->sched.budget_auto)
+        copy_str(row->max_batched_tokens, sizeof row->max_batched_tokens, "auto");
+    else
+        snprintf(row->max_batched_tokens, sizeof row->max_batched_tokens, "%lld",
+                 (long long)c->sched.max_batched_tokens);
+    row->max_num_seqs = c->sched.max_num_seqs;
+    row->max_model_len = c->sched.max_model_len;
+    row->gpu_memory_utilization = c->gpu_memory_utilization;
+    copy_str(row->router, sizeof row->router, ls_router_name(c->router));
+    ls_workload_info info;
+    memset(&info, 0, sizeof info);
+    ls_workload_info_get(c->workload, &info);
+    copy_str(row->workload, sizeof row->workload, info.source);
+    copy_str(row->arrival_process, sizeof row->arrival_process, info.arrival_process);
+    row->arrival_rate = info.arrival_rate;
+    row->arrival_cv = info.arrival_cv;
+    copy_str(row->prompt_dist, sizeof row->prompt_dist, info.prompt_dist);
+    copy_str(row->output_dist, sizeof row->output_dist, info.output_dist);
+    row->duration_s = info.duration_s;
+    row->seed = (int64_t)c->seed;
+    row->slo_ttft_s = c->slo_ttft_s;
+    row->slo_tpot_s = c->slo_tpot_s;
+}
+
+const char *ls_config_workload_key(const ls_run_config *c)
+{
+    return c->workload_key;
+}
+
+double ls_config_cost_estimate(const ls_run_config *c)
+{
+    ls_workload_info info;
+    memset(&info, 0, sizeof info);
+    ls_workload_info_get(c->workload, &info);
+    double nreq = info.expected_requests > 0 && isfinite(info.expected_requests) ? info.expected_requests : 1000.0;
+    double out = info.mean_output > 0 && isfinite(info.mean_output) ? info.mean_output : 256.0;
+    /* Work is dominated by decode iterations: requests x output tokens / concurrent decodes. */
+    double batch = (double)c->sched.max_num_seqs;
+    if (batch > 256)
+        batch = 256;
+    /* PP multiplies the micro-batches formed; DP only splits the same work. */
+    return nreq * out / batch * (double)c->pp + nreq;
+}
+
+ls_status ls_config_set_arrival_rate(ls_run_config *c, double rate, ls_error *e)
+{
+    if (!(rate > 0) || !isfinite(rate))
+        return ls_fail(e, LS_EINVAL, "arrival rate must be a positive number, got %g", rate);
+    LS_TRY(ls_workload_set_rate(c->workload, rate, e));
+    char *canon = ls_workload_canonical(c->workload);
+    size_t n = strlen(canon) + 48;
+    free(c->workload_key);
+    c->workload_key = ls_xmalloc(n);
+    snprintf(c->workload_key, n, "%s seed=%llu", canon, (unsigned long long)c->seed);
+    free(canon);
+    return LS_OK;
+}
+
+ls_status ls_config_open_workload(const ls_run_config *c, ls_source **out, ls_error *e)
+{
+    return ls_workload_open(c->workload, c->seed, out, e);
+}

@@ -1,0 +1,75 @@
+/* config_internal.h -- the resolved run configuration (inside replay/ only).
+ *
+ * ls_config_load fills this from a YAML tree; the engine and the CLI's
+ * summary read it. Catalog entries are copied by value so that a
+ * configuration outlives the catalog it was resolved against. */
+#ifndef LS_CONFIG_INTERNAL_H
+#define LS_CONFIG_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "cost.h"
+#include "replay.h"
+
+struct ls_workload;
+
+typedef enum ls_policy { LS_POLICY_VLLM_V1 = 0, LS_POLICY_VLLM_V0 = 1, LS_POLICY_SARATHI = 2 } ls_policy;
+typedef enum ls_router_policy {
+    LS_ROUTER_ROUND_ROBIN = 0,
+    LS_ROUTER_LEAST_OUTSTANDING = 1,
+    LS_ROUTER_LEAST_KV = 2
+} ls_router_policy;
+
+const char *ls_policy_name(ls_policy p);
+const char *ls_router_name(ls_router_policy r);
+
+/* Scheduler settings of one replica (also used directly by scheduler tests). */
+typedef struct ls_sched_config {
+    ls_policy policy;
+    bool enable_chunked_prefill;
+    int64_t prefill_chunk_size;    /* long_prefill_token_threshold; 0 = none */
+    int64_t max_batched_tokens;    /* resolved budget (> 0) */
+    bool budget_auto;              /* configured as 'auto' */
+    int64_t max_num_seqs;
+    int64_t max_model_len;
+    int block_size;
+    int64_t kv_blocks;             /* per replica (resolved by the memory plan, or forced) */
+    double watermark;              /* vllm-v0 admission watermark, fraction of blocks (0.01) */
+} ls_sched_config;
+
+struct ls_run_config {
+    ls_model model;
+    ls_gpu gpu;
+    ls_cluster cluster;
+    char cluster_label[LS_NAME_MAX];
+    ls_dtype w_dtype, kv_dtype;
+    int tp, pp, dp;
+    char parallelism[LS_NAME_MAX];  /* canonical strategy string (tp4pp2) */
+
+    ls_sched_config sched;          /* kv_blocks/max_batched_tokens may be 0 = resolved at run time */
+    int64_t num_kv_blocks;          /* user override (0 = derived) */
+    double gpu_memory_utilization;
+    double target_tbt_s;            /* for max_batched_tokens: auto */
+    ls_router_policy router;
+
+    struct ls_workload *workload;
+    char *workload_key;             /* canonical workload + seed */
+    uint64_t seed;
+    double slo_ttft_s, slo_tpot_s;
+    double timeout_s;               /* client timeout while waiting; 0 = none */
+    bool drain;                     /* after the last arrival, run until every request ends */
+    double horizon_s;               /* stop simulating at this time when !drain (default: duration) */
+
+    /* cost model override for tests: "roofline" (default) or "constant" */
+    int cost_kind;                  /* 0 roofline, 1 constant, 2 exponential */
+    double cost_const_s;            /* constant / mean service time per iteration */
+};
+
+/* A cost model with a fixed (or exponentially distributed, mean `mean_s`)
+ * time per iteration, independent of the batch: for queueing tests. */
+ls_status ls_cost_constant_new(const ls_deploy *d, double mean_s, bool exponential, uint64_t seed,
+                               ls_cost_model **out, ls_error *e);
+
+#endif

@@ -1,0 +1,1120 @@
+/* scheduler.c -- per-replica schedulers (vllm-v1, vllm-v0, sarathi) and the paged KV cache.
+ *
+ * Rules: docs/ENGINE.md (which follows domain.md §5). Data layout, see
+ * scheduler.h: requests live in a slot pool (recycled when they end, so
+ * memory is O(requests in the system)); running requests form one list in
+ * admission order whose front part is "lazy" (decoders kept in cohorts with a
+ * shared clock) and whose back part, from the oldest request that still
+ * prefills, is "explicit" (visited one by one).
+ *
+ * Token accounting of a request: it knows prompt + g tokens (g generated);
+ * `computed` of them are in the KV cache. A step schedules n of the missing
+ * prompt + g - computed; when computed reaches prompt + g a token is sampled
+ * (g += 1). A decode is the case computed = prompt + g - 1, n = 1. A lazy
+ * member's computed and g both advance by one per cohort step. */
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scheduler.h"
+
+enum { ST_FREE = 0, ST_WAIT_NEW, ST_WAIT_PRE, ST_RUN_EXP, ST_RUN_LAZY };
+enum { HEAP_FIN = 0, HEAP_BLK = 1 };
+
+typedef struct sreq {
+    int64_t id;
+    int64_t adm_seq;      /* admission order (re-admission gets a new one) */
+    int64_t computed;     /* explicit: tokens in KV; lazy: at cohort entry */
+    int64_t blocks;       /* KV blocks held */
+    int64_t c0;           /* lazy: cohort clock at entry */
+    int64_t key[2];       /* lazy: cohort clock of the finishing step / of the next block allocation */
+    int32_t pos[2];       /* lazy: positions in the cohort heaps */
+    int32_t prompt, target, requested;
+    int32_t g;            /* explicit: generated tokens; lazy: at cohort entry */
+    int32_t state;
+    int32_t cohort;
+    int32_t prev, next;   /* running list; `next` also links the free list */
+    int32_t mb;           /* explicit: micro-batch slot in flight, -1 none */
+    int32_t preemptions;
+    double arrival, deadline, first_sched, first_token, last_token;
+} sreq;
+
+typedef struct cohort {
+    int64_t clock;        /* steps taken */
+    int64_t n;
+    int64_t sumk;         /* Σ (computed at entry - c0): Σ computed = sumk + n·clock */
+    int32_t *heap[2];
+    int64_t cap;
+    double last_token;    /* when its members produced their last token */
+    int mb;               /* in flight in this slot, -1 none */
+    bool live;
+} cohort;
+
+typedef struct mbatch {
+    bool busy;
+    int cohort;           /* lazy decoders of the batch, -1 none */
+    int32_t *ex;          /* explicit requests and their token counts */
+    int64_t *exn;
+    int64_t nex, capex;
+    double *gt;           /* ITL groups: previous token time and count of the lazy members */
+    int64_t *gn;
+    int64_t ng, capg;
+} mbatch;
+
+typedef struct deque {
+    int32_t *v;
+    int64_t cap, head, n;
+} deque;
+
+struct ls_replica {
+    ls_sched_config cfg;
+    int pp, index;
+    ls_replica_done_fn done;
+    ls_replica_itl_fn itl;
+    void *ctx;
+
+    sreq *req;
+    int32_t nreq, capreq, free_head;
+
+    deque wait_pre, wait_new;  /* waiting order: wait_pre (front first), then wait_new */
+    int32_t run_head, run_tail, exp_head;
+    int64_t n_running;
+    int64_t adm_counter;
+
+    cohort *co;
+    int nco, capco;
+    mbatch *mb;
+    int in_flight;
+
+    int64_t used_blocks, total_blocks, wm_blocks, kv_max;
+    double kv_area, kv_t;
+    int64_t preemptions, recomputed;
+
+    int32_t *tmp;         /* crossers of one step */
+    int64_t ntmp, captmp;
+};
+
+/* ---------------------------------------------------------------- deque */
+
+static void dq_grow(deque *d)
+{
+    int64_t nc = d->cap ? d->cap * 2 : 64;
+    int32_t *v = ls_xmalloc((size_t)nc * sizeof *v);
+    for (int64_t i = 0; i < d->n; i++)
+        v[i] = d->v[(d->head + i) % d->cap];
+    free(d->v);
+    d->v = v;
+    d->cap = nc;
+    d->head = 0;
+}
+static void dq_push_back(deque *d, int32_t x)
+{
+    if (d->n == d->cap)
+        dq_grow(d);
+    d->v[(d->head + d->n) % d->cap] = x;
+    d->n++;
+}
+static void dq_push_front(deque *d, int32_t x)
+{
+    if (d->n == d->cap)
+        dq_grow(d);
+    d->head = (d->head + d->cap - 1) % d->cap;
+    d->v[d->head] = x;
+    d->n++;
+}
+static int32_t dq_front(const deque *d)
+{
+    assert(d->n > 0);
+    return d->v[d->head];
+}
+static int32_t dq_pop_front(deque *d)
+{
+    int32_t x = dq_front(d);
+    d->head = (d->head + 1) % d->cap;
+    d->n--;
+    return x;
+}
+static int32_t dq_at(const deque *d, int64_t i)
+{
+    return d->v[(d->head + i) % d->cap];
+}
+
+/* ---------------------------------------------------------------- slots */
+
+static int32_t slot_new(ls_replica *r)
+{
+    if (r->free_head >= 0) {
+        int32_t x = r->free_head;
+        r->free_head = r->req[x].next;
+        return x;
+    }
+    if (r->nreq == r->capreq) {
+        r->capreq = r->capreq ? r->capreq * 2 : 256;
+        r->req = ls_xrealloc(r->req, (size_t)r->capreq * sizeof *r->req);
+    }
+    return r->nreq++;
+}
+static void slot_free(ls_replica *r, int32_t x)
+{
+    r->req[x].state = ST_FREE;
+    r->req[x].next = r->free_head;
+    r->free_head = x;
+}
+
+/* ---------------------------------------------------------------- KV blocks */
+
+static void kv_touch(ls_replica *r, double now)
+{
+    if (now > r->kv_t) {
+        r->kv_area += (double)r->used_blocks * (now - r->kv_t);
+        r->kv_t = now;
+    }
+}
+static bool kv_alloc(ls_replica *r, int64_t k)
+{
+    assert(k >= 0);
+    if (r->used_blocks + k > r->total_blocks)
+        return false;
+    r->used_blocks += k;
+    if (r->used_blocks > r->kv_max)
+        r->kv_max = r->used_blocks;
+    return true;
+}
+static void kv_release(ls_replica *r, int64_t k)
+{
+    r->used_blocks -= k;
+    assert(r->used_blocks >= 0);
+}
+static int64_t blocks_for(const ls_replica *r, int64_t tokens)
+{
+    return (tokens + r->cfg.block_size - 1) / r->cfg.block_size;
+}
+
+/* ---------------------------------------------------------------- heaps (per cohort) */
+
+static bool heap_less(const ls_replica *r, int w, int32_t a, int32_t b)
+{
+    const sreq *x = &r->req[a], *y = &r->req[b];
+    if (x->key[w] != y->key[w])
+        return x->key[w] < y->key[w];
+    return x->adm_seq < y->adm_seq;
+}
+static void heap_set(ls_replica *r, cohort *c, int w, int64_t i, int32_t x)
+{
+    c->heap[w][i] = x;
+    r->req[x].pos[w] = (int32_t)i;
+}
+static void heap_up(ls_replica *r, cohort *c, int w, int64_t i)
+{
+    int32_t x = c->heap[w][i];
+    while (i > 0) {
+        int64_t p = (i - 1) / 2;
+        if (!heap_less(r, w, x, c->heap[w][p]))
+            break;
+        heap_set(r, c, w, i, c->heap[w][p]);
+        i = p;
+    }
+    heap_set(r, c, w, i, x);
+}
+static void heap_down(ls_replica *r, cohort *c, int w, int64_t i, int64_t n)
+{
+    int32_t x = c->heap[w][i];
+    for (;;) {
+        int64_t l = 2 * i + 1;
+        if (l >= n)
+            break;
+        int64_t m = l;
+        if (l + 1 < n && heap_less(r, w, c->heap[w][l + 1], c->heap[w][l]))
+            m = l + 1;
+        if (!heap_less(r, w, c->heap[w][m], x))
+            break;
+        heap_set(r, c, w, i, c->heap[w][m]);
+        i = m;
+    }
+    heap_set(r, c, w, i, x);
+}
+/* Insert x into both heaps of c; c->n counts members (both heaps hold all). */
+static void cohort_insert(ls_replica *r, cohort *c, int32_t x)
+{
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 16;
+        for (int w = 0; w < 2; w++)
+            c->heap[w] = ls_xrealloc(c->heap[w], (size_t)c->cap * sizeof(int32_t));
+    }
+    int64_t i = c->n++;
+    for (int w = 0; w < 2; w++) {
+        c->heap[w][i] = x;
+        r->req[x].pos[w] = (int32_t)i;
+        heap_up(r, c, w, i);
+    }
+}
+static void heap_remove_at(ls_replica *r, cohort *c, int w, int64_t i, int64_t n_before)
+{
+    int64_t last = n_before - 1;
+    if (i != last) {
+        heap_set(r, c, w, i, c->heap[w][last]);
+        heap_down(r, c, w, i, last);
+        heap_up(r, c, w, i);
+    }
+}
+static void cohort_remove(ls_replica *r, cohort *c, int32_t x)
+{
+    int64_t n = c->n;
+    heap_remove_at(r, c, HEAP_FIN, r->req[x].pos[HEAP_FIN], n);
+    heap_remove_at(r, c, HEAP_BLK, r->req[x].pos[HEAP_BLK], n);
+    c->n--;
+    c->sumk -= r->req[x].computed - r->req[x].c0;
+}
+/* Re-key the top of heap w after its key grew. */
+static void heap_fix_top(ls_replica *r, cohort *c, int w)
+{
+    heap_down(r, c, w, 0, c->n);
+}
+
+static int cohort_new(ls_replica *r, double last_token)
+{
+    int id = -1;
+    for (int i = 0; i < r->nco; i++)
+        if (!r->co[i].live) {
+            id = i;
+            break;
+        }
+    if (id < 0) {
+        if (r->nco == r->capco) {
+            r->capco = r->capco ? r->capco * 2 : 8;
+            r->co = ls_xrealloc(r->co, (size_t)r->capco * sizeof *r->co);
+        }
+        id = r->nco++;
+        memset(&r->co[id], 0, sizeof r->co[id]);
+    }
+    cohort *c = &r->co[id];
+    c->clock = 0;
+    c->n = 0;
+    c->sumk = 0;
+    c->last_token = last_token;
+    c->mb = -1;
+    c->live = true;
+    return id;
+}
+
+/* Current computed tokens / generated tokens of a running request. */
+static int64_t cur_computed(const ls_replica *r, const sreq *x)
+{
+    if (x->state == ST_RUN_LAZY)
+        return x->computed + (r->co[x->cohort].clock - x->c0);
+    return x->computed;
+}
+static int32_t cur_g(const ls_replica *r, const sreq *x)
+{
+    if (x->state == ST_RUN_LAZY)
+        return x->g + (int32_t)(r->co[x->cohort].clock - x->c0);
+    return x->g;
+}
+
+/* Make an explicit decoder a lazy member of cohort ci. */
+static void make_lazy(ls_replica *r, int ci, int32_t xi)
+{
+    sreq *x = &r->req[xi];
+    cohort *c = &r->co[ci];
+    assert(x->state == ST_RUN_EXP && x->g >= 1 && x->computed == x->prompt + x->g - 1);
+    x->state = ST_RUN_LAZY;
+    x->cohort = ci;
+    x->c0 = c->clock;
+    /* The step at clock s produces token g + (s - c0) + 1: the last one when s = c0 + target - 1 - g. */
+    x->key[HEAP_FIN] = c->clock + (x->target - 1 - x->g);
+    /* It needs a new block for the step at clock s when computed + (s - c0) + 1 > blocks·bs. */
+    x->key[HEAP_BLK] = c->clock + x->blocks * r->cfg.block_size - x->computed;
+    c->sumk += x->computed - x->c0;
+    cohort_insert(r, c, xi);
+}
+
+/* Move every member of cohort `from` into `into` (small into large). */
+static void cohort_merge(ls_replica *r, int into, int from)
+{
+    cohort *a = &r->co[into], *b = &r->co[from];
+    int64_t shift = a->clock - b->clock;
+    for (int64_t i = 0; i < b->n; i++) {
+        int32_t xi = b->heap[HEAP_FIN][i];
+        sreq *x = &r->req[xi];
+        x->c0 += shift;
+        x->key[0] += shift;
+        x->key[1] += shift;
+        x->cohort = into;
+        a->sumk += x->computed - x->c0;
+        cohort_insert(r, a, xi);
+    }
+    b->n = 0;
+    b->live = false;
+}
+
+/* ---------------------------------------------------------------- running list */
+
+static void run_append(ls_replica *r, int32_t xi)
+{
+    sreq *x = &r->req[xi];
+    x->prev = r->run_tail;
+    x->next = -1;
+    if (r->run_tail >= 0)
+        r->req[r->run_tail].next = xi;
+    else
+        r->run_head = xi;
+    r->run_tail = xi;
+    if (r->exp_head < 0)
+        r->exp_head = xi;
+    r->n_running++;
+}
+static void run_remove(ls_replica *r, int32_t xi)
+{
+    sreq *x = &r->req[xi];
+    if (r->exp_head == xi)
+        r->exp_head = x->next;
+    if (x->prev >= 0)
+        r->req[x->prev].next = x->next;
+    else
+        r->run_head = x->next;
+    if (x->next >= 0)
+        r->req[x->next].prev = x->prev;
+    else
+        r->run_tail = x->prev;
+    x->prev = x->next = -1;
+    r->n_running--;
+}
+
+/* ---------------------------------------------------------------- lifecycle */
+
+static void report(ls_replica *r, int32_t xi, ls_req_status st, double t_finish)
+{
+    sreq *x = &r->req[xi];
+    ls_req_done d;
+    d.id = x->id;
+    d.prompt_tokens = x->prompt;
+    d.output_tokens = x->target;
+    d.requested_output = x->requested;
+    d.status = st;
+    d.preemptions = x->preemptions;
+    d.generated = (x->state == ST_RUN_LAZY || x->state == ST_RUN_EXP) ? cur_g(r, x) : x->g;
+    d.arrival_s = x->arrival;
+    d.first_scheduled_s = x->first_sched;
+    d.first_token_s = x->first_token;
+    d.finish_s = t_finish;
+    if (r->done)
+        r->done(r->ctx, r->index, &d);
+}
+
+static void finish_request(ls_replica *r, int32_t xi, double now)
+{
+    sreq *x = &r->req[xi];
+    if (x->state == ST_RUN_LAZY) {
+        cohort *c = &r->co[x->cohort];
+        int64_t d = c->clock - x->c0;
+        cohort_remove(r, c, xi);
+        x->computed += d;
+        x->g += (int32_t)d;
+        x->state = ST_RUN_EXP;
+    }
+    assert(x->g == x->target);
+    report(r, xi, LS_REQ_COMPLETED, now);
+    kv_release(r, x->blocks);
+    x->blocks = 0;
+    run_remove(r, xi);
+    slot_free(r, xi);
+}
+
+static void preempt(ls_replica *r, int32_t xi)
+{
+    sreq *x = &r->req[xi];
+    if (x->state == ST_RUN_LAZY) {
+        cohort *c = &r->co[x->cohort];
+        int64_t d = c->clock - x->c0;
+        cohort_remove(r, c, xi);
+        x->computed += d;
+        x->g += (int32_t)d;
+        x->last_token = c->last_token;
+    }
+    assert(x->mb < 0);
+    r->recomputed += x->computed;
+    kv_release(r, x->blocks);
+    x->blocks = 0;
+    x->computed = 0;
+    run_remove(r, xi);
+    x->state = ST_WAIT_PRE;
+    x->preemptions++;
+    r->preemptions++;
+    dq_push_front(&r->wait_pre, xi);
+}
+
+static bool in_flight(const ls_replica *r, const sreq *x)
+{
+    if (x->state == ST_RUN_LAZY)
+        return r->co[x->cohort].mb >= 0;
+    return x->mb >= 0;
+}
+
+/* The newest running request that is not in another micro-batch (-1 none). */
+static int32_t newest_available(const ls_replica *r, int slot)
+{
+    for (int32_t xi = r->run_tail; xi >= 0; xi = r->req[xi].prev) {
+        const sreq *x = &r->req[xi];
+        if (x->state == ST_RUN_EXP && x->mb == slot)
+            continue;  /* already in the batch being formed (never chosen in practice) */
+        if (!in_flight(r, x))
+            return xi;
+    }
+    return -1;
+}
+
+/* Allocate `k` blocks for request xi, preempting the newest available
+ * requests while they do not fit. Returns false when xi itself was preempted. */
+static bool alloc_or_preempt(ls_replica *r, int32_t xi, int64_t k, int slot, bool *preempted)
+{
+    while (!kv_alloc(r, k)) {
+        int32_t v = newest_available(r, slot);
+        assert(v >= 0);
+        *preempted = true;
+        preempt(r, v);
+        if (v == xi)
+            return false;
+    }
+    r->req[xi].blocks += k;
+    return true;
+}
+
+/* ---------------------------------------------------------------- public: create / add */
+
+ls_replica *ls_replica_new(const ls_sched_config *cfg, int pp, int index, ls_replica_done_fn done,
+                           ls_replica_itl_fn itl, void *ctx)
+{
+    assert(cfg->max_batched_tokens > 0 && cfg->block_size > 0 && cfg->kv_blocks >= 0 && pp >= 1);
+    ls_replica *r = ls_xcalloc(1, sizeof *r);
+    r->cfg = *cfg;
+    r->pp = pp;
+    r->index = index;
+    r->done = done;
+    r->itl = itl;
+    r->ctx = ctx;
+    r->free_head = -1;
+    r->run_head = r->run_tail = r->exp_head = -1;
+    r->mb = ls_xcalloc((size_t)pp, sizeof *r->mb);
+    for (int i = 0; i < pp; i++)
+        r->mb[i].cohort = -1;
+    r->total_blocks = cfg->kv_blocks;
+    r->wm_blocks = cfg->policy == LS_POLICY_VLLM_V0 ? (int64_t)(cfg->watermark * (double)cfg->kv_blocks) : 0;
+    return r;
+}
+
+void ls_replica_free(ls_replica *r)
+{
+    if (!r)
+        return;
+    for (int i = 0; i < r->nco; i++) {
+        free(r->co[i].heap[0]);
+        free(r->co[i].heap[1]);
+    }
+    for (int i = 0; i < r->pp; i++) {
+        free(r->mb[i].ex);
+        free(r->mb[i].exn);
+        free(r->mb[i].gt);
+        free(r->mb[i].gn);
+    }
+    free(r->co);
+    free(r->mb);
+    free(r->req);
+    free(r->wait_pre.v);
+    free(r->wait_new.v);
+    free(r->tmp);
+    free(r);
+}
+
+void ls_replica_add(ls_replica *r, int64_t id, int32_t prompt, int32_t output, double t, double timeout_s)
+{
+    kv_touch(r, t);
+    int32_t xi = slot_new(r);
+    sreq *x = &r->req[xi];
+    memset(x, 0, sizeof *x);
+    x->id = id;
+    x->prompt = prompt < 1 ? 1 : prompt;  /* an empty prompt still needs one token to start */
+    x->requested = output;
+    x->state = ST_WAIT_NEW;
+    x->cohort = -1;
+    x->prev = x->next = -1;
+    x->mb = -1;
+    x->arrival = t;
+    x->deadline = timeout_s > 0 ? t + timeout_s : INFINITY;
+    x->first_sched = x->first_token = x->last_token = NAN;
+    const ls_sched_config *c = &r->cfg;
+    int64_t room = c->max_model_len - x->prompt;  /* output is capped so prompt + output <= max_model_len */
+    int64_t tgt = output < 1 ? 1 : output;
+    if (tgt > room)
+        tgt = room;
+    x->target = (int32_t)(tgt < 1 ? 1 : tgt);
+    bool too_long = x->prompt >= c->max_model_len;
+    if (c->policy == LS_POLICY_VLLM_V0 && x->prompt > c->max_batched_tokens)
+        too_long = true;
+    if (too_long) {
+        report(r, xi, LS_REQ_REJECTED_TOO_LONG, NAN);
+        slot_free(r, xi);
+        return;
+    }
+    /* The KV cache holds at most prompt + target - 1 tokens (the last token is never fed back). */
+    int64_t need = blocks_for(r, (int64_t)x->prompt + x->target - 1);
+    int64_t cap = r->total_blocks - r->wm_blocks;
+    if (need > r->total_blocks || blocks_for(r, x->prompt) > cap) {
+        report(r, xi, LS_REQ_REJECTED_KV, NAN);
+        slot_free(r, xi);
+        return;
+    }
+    dq_push_back(&r->wait_new, xi);
+}
+
+/* ---------------------------------------------------------------- forming a micro-batch */
+
+static void mb_add_explicit(ls_replica *r, mbatch *m, int slot, int32_t xi, int64_t n, ls_mbatch_info *out)
+{
+    sreq *x = &r->req[xi];
+    if (m->nex == m->capex) {
+        m->capex = m->capex ? m->capex * 2 : 16;
+        m->ex = ls_xrealloc(m->ex, (size_t)m->capex * sizeof *m->ex);
+        m->exn = ls_xrealloc(m->exn, (size_t)m->capex * sizeof *m->exn);
+    }
+    m->ex[m->nex] = xi;
+    m->exn[m->nex] = n;
+    m->nex++;
+    x->mb = slot;
+    ls_batch_agg *a = &out->agg;
+    a->tokens += n;
+    a->n_seqs++;
+    bool decode = n == 1 && x->g >= 1 && x->computed == (int64_t)x->prompt + x->g - 1;
+    if (decode) {
+        a->n_decode++;
+    } else {
+        out->n_prefill++;
+        out->prefill_tokens += n;
+    }
+    if (x->computed + n == (int64_t)x->prompt + x->g)
+        a->n_sample++;
+    a->sum_qc += (double)n * (double)x->computed;
+    a->sum_q2 += (double)n * (double)n;
+    a->sum_c += (double)x->computed;
+    if (isnan(x->first_sched))
+        x->first_sched = r->kv_t;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+    const int64_t *x = a, *y = b;
+    return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+static void tmp_push(ls_replica *r, int32_t x)
+{
+    if (r->ntmp == r->captmp) {
+        r->captmp = r->captmp ? r->captmp * 2 : 64;
+        r->tmp = ls_xrealloc(r->tmp, (size_t)r->captmp * sizeof *r->tmp);
+    }
+    r->tmp[r->ntmp++] = x;
+}
+
+/* Lazy decoders of every available cohort: allocate the blocks of the members
+ * that cross a block boundary, in admission order, preempting the newest
+ * available requests when the cache is full. Returns false when a crosser was
+ * itself preempted (the phase stops). */
+static bool lazy_blocks(ls_replica *r, int slot, bool *preempted)
+{
+    r->ntmp = 0;
+    for (int ci = 0; ci < r->nco; ci++) {
+        cohort *c = &r->co[ci];
+        if (!c->live || c->mb >= 0)
+            continue;
+        while (c->n > 0 && r->req[c->heap[HEAP_BLK][0]].key[HEAP_BLK] <= c->clock) {
+            int32_t xi = c->heap[HEAP_BLK][0];
+            /* take it out of the block heap by pushing its key one block ahead now;
+             * if the allocation fails it is preempted and leaves the cohort anyway */
+            r->req[xi].key[HEAP_BLK] += r->cfg.block_size;
+            heap_fix_top(r, c, HEAP_BLK);
+            tmp_push(r, xi);
+        }
+    }
+    if (r->ntmp > 1) {
+        /* admission order: sort (adm_seq, slot) pairs */
+        int64_t *pairs = ls_xmalloc((size_t)r->ntmp * 2 * sizeof *pairs);
+        for (int64_t i = 0; i < r->ntmp; i++) {
+            pairs[2 * i] = r->req[r->tmp[i]].adm_seq;
+            pairs[2 * i + 1] = r->tmp[i];
+        }
+        qsort(pairs, (size_t)r->ntmp, 2 * sizeof *pairs, cmp_pair);
+        for (int64_t i = 0; i < r->ntmp; i++)
+            r->tmp[i] = (int32_t)pairs[2 * i + 1];
+        free(pairs);
+    }
+    for (int64_t i = 0; i < r->ntmp; i++) {
+        int32_t xi = r->tmp[i];
+        if (r->req[xi].state != ST_RUN_LAZY)
+            continue;  /* preempted as a victim meanwhile */
+        if (!alloc_or_preempt(r, xi, 1, slot, preempted))
+            return false;
+    }
+    return true;
+}
+
+/* Add the available cohorts to the batch and merge them into one cohort. */
+static void lazy_collect(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
+{
+    int best = -1;
+    m->ng = 0;
+    for (int ci = 0; ci < r->nco; ci++) {
+        cohort *c = &r->co[ci];
+        if (!c->live || c->mb >= 0)
+            continue;
+        if (c->n == 0) {
+            c->live = false;
+            continue;
+        }
+        ls_batch_agg *a = &out->agg;
+        double sum_comp = (double)c->sumk + (double)c->n * (double)c->clock;
+        a->tokens += c->n;
+        a->n_seqs += c->n;
+        a->n_decode += c->n;
+        a->n_sample += c->n;
+        a->sum_qc += sum_comp;
+        a->sum_q2 += (double)c->n;
+        a->sum_c += sum_comp;
+        if (m->ng == m->capg) {
+            m->capg = m->capg ? m->capg * 2 : 4;
+            m->gt = ls_xrealloc(m->gt, (size_t)m->capg * sizeof *m->gt);
+            m->gn = ls_xrealloc(m->gn, (size_t)m->capg * sizeof *m->gn);
+        }
+        m->gt[m->ng] = c->last_token;
+        m->gn[m->ng] = c->n;
+        m->ng++;
+        if (best < 0 || c->n > r->co[best].n)
+            best = ci;
+    }
+    if (best >= 0) {
+        for (int ci = 0; ci < r->nco; ci++) {
+            cohort *c = &r->co[ci];
+            if (ci != best && c->live && c->mb < 0)
+                cohort_merge(r, best, ci);
+        }
+        r->co[best].mb = slot;
+    }
+    m->cohort = best;
+}
+
+/* Expire never-scheduled requests whose client deadline has passed. */
+static void expire_waiting(ls_replica *r, double now)
+{
+    while (r->wait_new.n > 0 && r->req[dq_front(&r->wait_new)].deadline <= now) {
+        int32_t xi = dq_pop_front(&r->wait_new);
+        report(r, xi, LS_REQ_TIMEOUT, r->req[xi].deadline);
+        slot_free(r, xi);
+    }
+}
+
+static int32_t waiting_front(ls_replica *r)
+{
+    if (r->wait_pre.n > 0)
+        return dq_front(&r->wait_pre);
+    if (r->wait_new.n > 0)
+        return dq_front(&r->wait_new);
+    return -1;
+}
+static void waiting_pop(ls_replica *r)
+{
+    if (r->wait_pre.n > 0)
+        dq_pop_front(&r->wait_pre);
+    else
+        dq_pop_front(&r->wait_new);
+}
+
+static void admit(ls_replica *r, int32_t xi)
+{
+    sreq *x = &r->req[xi];
+    x->state = ST_RUN_EXP;
+    x->adm_seq = r->adm_counter++;
+    x->mb = -1;
+    run_append(r, xi);
+}
+
+static int64_t threshold_cap(const ls_replica *r, int64_t n)
+{
+    if (r->cfg.enable_chunked_prefill && r->cfg.prefill_chunk_size > 0 && n > r->cfg.prefill_chunk_size)
+        return r->cfg.prefill_chunk_size;
+    return n;
+}
+
+/* vllm-v1 (domain.md §5): running first in admission order, then admission. */
+static void form_v1(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
+{
+    int64_t budget = r->cfg.max_batched_tokens;
+    bool preempted = false;
+    bool go = lazy_blocks(r, slot, &preempted);
+    if (go) {
+        /* every available lazy decoder is scheduled: they precede all prefills
+         * and number at most max_num_seqs <= budget */
+        for (int ci = 0; ci < r->nco; ci++)
+            if (r->co[ci].live && r->co[ci].mb < 0)
+                budget -= r->co[ci].n;
+        assert(budget >= 0);
+        for (int32_t xi = r->exp_head; xi >= 0 && budget > 0;) {
+            sreq *x = &r->req[xi];
+            if (x->mb >= 0) {
+                xi = x->next;
+                continue;
+            }
+            int64_t n = (int64_t)x->prompt + x->g - x->computed;
+            assert(n >= 1);
+            n = threshold_cap(r, n);
+            if (n > budget)
+                n = budget;
+            int64_t need = blocks_for(r, x->computed + n) - x->blocks;
+            if (need > 0 && !alloc_or_preempt(r, xi, need, slot, &preempted)) {
+                go = false;
+                break;
+            }
+            mb_add_explicit(r, m, slot, xi, n, out);
+            budget -= n;
+            xi = x->next;
+        }
+    }
+    lazy_collect(r, m, slot, out);
+    if (preempted)
+        return;
+    while (budget > 0 && r->n_running < r->cfg.max_num_seqs) {
+        int32_t xi = waiting_front(r);
+        if (xi < 0)
+            break;
+        sreq *x = &r->req[xi];
+        int64_t total = (int64_t)x->prompt + x->g;
+        int64_t n = threshold_cap(r, total);
+        if (n > budget)
+            n = budget;
+        if (!r->cfg.enable_chunked_prefill && n < total)
+            break;  /* without chunking a prompt must fit the budget whole */
+        int64_t need = blocks_for(r, n);
+        if (!kv_alloc(r, need))
+            break;  /* first come, first served: the head blocks the queue */
+        waiting_pop(r);
+        admit(r, xi);
+        x->blocks = need;
+        mb_add_explicit(r, m, slot, xi, n, out);
+        budget -= n;
+    }
+}
+
+/* vllm-v0: whole-prompt prefills first (with the watermark), else a decode step. */
+static void form_v0(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
+{
+    int64_t budget = r->cfg.max_batched_tokens;
+    bool any = false;
+    while (r->n_running < r->cfg.max_num_seqs) {
+        int32_t xi = waiting_front(r);
+        if (xi < 0)
+            break;
+        sreq *x = &r->req[xi];
+        int64_t total = (int64_t)x->prompt + x->g;
+        /* a recompute longer than the budget runs alone rather than never */
+        if (total > budget && !(any == false && budget == r->cfg.max_batched_tokens))
+            break;
+        int64_t need = blocks_for(r, total);
+        if (r->used_blocks + need + r->wm_blocks > r->total_blocks)
+            break;
+        kv_alloc(r, need);
+        waiting_pop(r);
+        admit(r, xi);
+        x->blocks = need;
+        mb_add_explicit(r, m, slot, xi, total, out);
+        budget -= total;
+        any = true;
+        if (budget <= 0)
+            break;
+    }
+    if (any) {
+        m->cohort = -1;
+        m->ng = 0;
+        return;  /* prefill and decode are never mixed */
+    }
+    bool preempted = false;
+    if (lazy_blocks(r, slot, &preempted)) {
+        for (int32_t xi = r->exp_head; xi >= 0;) {
+            sreq *x = &r->req[xi];
+            if (x->mb >= 0) {
+                xi = x->next;
+                continue;
+            }
+            int64_t need = blocks_for(r, x->computed + 1) - x->blocks;
+            if (need > 0 && !alloc_or_preempt(r, xi, need, slot, &preempted))
+                break;
+            mb_add_explicit(r, m, slot, xi, 1, out);
+            xi = x->next;
+        }
+    }
+    lazy_collect(r, m, slot, out);
+}
+
+/* sarathi: decodes, then partial prefills, then new prefills; whole prompt reserved at admission. */
+static void form_sarathi(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
+{
+    int64_t budget = r->cfg.max_batched_tokens;
+    bool preempted = false;
+    bool go = lazy_blocks(r, slot, &preempted);
+    if (go) {
+        for (int ci = 0; ci < r->nco; ci++)
+            if (r->co[ci].live && r->co[ci].mb < 0)
+                budget -= r->co[ci].n;
+        /* explicit decoders */
+        for (int32_t xi = r->exp_head; xi >= 0 && go;) {
+            sreq *x = &r->req[xi];
+            bool decode = x->g >= 1 && x->computed == (int64_t)x->prompt + x->g - 1;
+            if (x->mb >= 0 || !decode) {
+                xi = x->next;
+                continue;
+            }
+            int64_t need = blocks_for(r, x->computed + 1) - x->blocks;
+            if (need > 0 && !alloc_or_preempt(r, xi, need, slot, &preempted)) {
+                go = false;
+                break;
+            }
+            mb_add_explicit(r, m, slot, xi, 1, out);
+            budget -= 1;
+            xi = x->next;
+        }
+        /* partial prefills (their blocks are already reserved) */
+        for (int32_t xi = r->exp_head; xi >= 0 && go && budget > 0; xi = r->req[xi].next) {
+            sreq *x = &r->req[xi];
+            if (x->mb >= 0)
+                continue;
+            int64_t n = (int64_t)x->prompt + x->g - x->computed;
+            n = threshold_cap(r, n);
+            if (n > budget)
+                n = budget;
+            mb_add_explicit(r, m, slot, xi, n, out);
+            budget -= n;
+        }
+    }
+    lazy_collect(r, m, slot, out);
+    if (preempted)
+        return;
+    while (budget > 0 && r->n_running < r->cfg.max_num_seqs) {
+        int32_t xi = waiting_front(r);
+        if (xi < 0)
+            break;
+        sreq *x = &r->req[xi];
+        int64_t total = (int64_t)x->prompt + x->g;
+        int64_t need = blocks_for(r, total);
+        if (!kv_alloc(r, need))
+            break;
+        waiting_pop(r);
+        admit(r, xi);
+        x->blocks = need;
+        int64_t n = threshold_cap(r, total);
+        if (n > budget)
+            n = budget;
+        mb_add_explicit(r, m, slot, xi, n, out);
+        budget -= n;
+    }
+}
+
+bool ls_replica_schedule(ls_replica *r, double now, ls_mbatch_info *out)
+{
+    assert(r->in_flight < r->pp);
+    kv_touch(r, now);
+    r->kv_t = now;  /* mb_add_explicit reads the current time from here */
+    memset(out, 0, sizeof *out);
+    int slot = -1;
+    for (int i = 0; i < r->pp; i++)
+        if (!r->mb[i].busy) {
+            slot = i;
+            break;
+        }
+    assert(slot >= 0);
+    mbatch *m = &r->mb[slot];
+    m->nex = 0;
+    m->ng = 0;
+    m->cohort = -1;
+    expire_waiting(r, now);
+    switch (r->cfg.policy) {
+    case LS_POLICY_VLLM_V1: form_v1(r, m, slot, out); break;
+    case LS_POLICY_VLLM_V0: form_v0(r, m, slot, out); break;
+    case LS_POLICY_SARATHI: form_sarathi(r, m, slot, out); break;
+    }
+    if (out->agg.n_seqs == 0) {
+        if (m->cohort >= 0) {
+            r->co[m->cohort].mb = -1;
+            m->cohort = -1;
+        }
+        return false;
+    }
+    m->busy = true;
+    r->in_flight++;
+    out->slot = slot;
+    return true;
+}
+
+/* ---------------------------------------------------------------- completing a micro-batch */
+
+void ls_replica_complete(ls_replica *r, int slot, double now)
+{
+    assert(slot >= 0 && slot < r->pp && r->mb[slot].busy);
+    kv_touch(r, now);
+    mbatch *m = &r->mb[slot];
+    int ci = m->cohort;
+    if (ci >= 0) {
+        cohort *c = &r->co[ci];
+        if (r->itl)
+            for (int64_t i = 0; i < m->ng; i++)
+                r->itl(r->ctx, now - m->gt[i], m->gn[i]);
+        c->clock++;
+        c->last_token = now;
+        c->mb = -1;
+        while (c->n > 0 && r->req[c->heap[HEAP_FIN][0]].key[HEAP_FIN] < c->clock)
+            finish_request(r, c->heap[HEAP_FIN][0], now);
+    }
+    for (int64_t i = 0; i < m->nex; i++) {
+        int32_t xi = m->ex[i];
+        sreq *x = &r->req[xi];
+        assert(x->state == ST_RUN_EXP && x->mb == slot);
+        x->mb = -1;
+        x->computed += m->exn[i];
+        assert(x->computed <= (int64_t)x->prompt + x->g);
+        if (x->computed == (int64_t)x->prompt + x->g) {
+            x->g++;
+            if (isnan(x->first_token))
+                x->first_token = now;
+            else if (r->itl)
+                r->itl(r->ctx, now - x->last_token, 1);
+            x->last_token = now;
+            if (x->g >= x->target)
+                finish_request(r, xi, now);
+        }
+    }
+    /* Promote decoders at the front of the explicit part that produced a token now. */
+    while (r->exp_head >= 0) {
+        int32_t xi = r->exp_head;
+        sreq *x = &r->req[xi];
+        bool decode = x->g >= 1 && x->computed == (int64_t)x->prompt + x->g - 1;
+        if (x->mb >= 0 || !decode || x->last_token != now)
+            break;
+        if (ci < 0 || !r->co[ci].live) {
+            ci = cohort_new(r, now);
+            m->cohort = ci;
+        }
+        r->exp_head = x->next;
+        make_lazy(r, ci, xi);
+    }
+    if (ci >= 0 && r->co[ci].n == 0)
+        r->co[ci].live = false;
+    m->busy = false;
+    m->nex = 0;
+    m->ng = 0;
+    m->cohort = -1;
+    r->in_flight--;
+}
+
+void ls_replica_finish_all(ls_replica *r, double now)
+{
+    kv_touch(r, now);
+    deque *qs[2] = {&r->wait_pre, &r->wait_new};
+    for (int q = 0; q < 2; q++)
+        while (qs[q]->n > 0) {
+            int32_t xi = dq_pop_front(qs[q]);
+            sreq *x = &r->req[xi];
+            bool to = isnan(x->first_sched) && x->deadline <= now;
+            report(r, xi, to ? LS_REQ_TIMEOUT : LS_REQ_UNFINISHED, to ? x->deadline : NAN);
+            slot_free(r, xi);
+        }
+    while (r->run_head >= 0) {
+        int32_t xi = r->run_head;
+        report(r, xi, LS_REQ_UNFINISHED, NAN);
+        sreq *x = &r->req[xi];
+        if (x->state == ST_RUN_LAZY)
+            cohort_remove(r, &r->co[x->cohort], xi);
+        kv_release(r, x->blocks);
+        run_remove(r, xi);
+        slot_free(r, xi);
+    }
+}
+
+/* ---------------------------------------------------------------- counters and tests */
+
+int ls_replica_in_flight(const ls_replica *r) { return r->in_flight; }
+int64_t ls_replica_running(const ls_replica *r) { return r->n_running; }
+int64_t ls_replica_waiting(const ls_replica *r) { return r->wait_pre.n + r->wait_new.n; }
+int64_t ls_replica_outstanding(const ls_replica *r) { return r->n_running + r->wait_pre.n + r->wait_new.n; }
+int64_t ls_replica_used_blocks(const ls_replica *r) { return r->used_blocks; }
+int64_t ls_replica_total_blocks(const ls_replica *r) { return r->total_blocks; }
+int64_t ls_replica_preemptions(const ls_replica *r) { return r->preemptions; }
+int64_t ls_replica_recomputed(const ls_replica *r) { return r->recomputed; }
+int64_t ls_replica_kv_max(const ls_replica *r) { return r->kv_max; }
+
+double ls_replica_kv_area(ls_replica *r, double now)
+{
+    kv_touch(r, now);
+    return r->kv_area;
+}
+
+int64_t ls_replica_debug_batch(const ls_replica *r, int slot, int64_t *ids, int64_t *tokens, int64_t cap)
+{
+    const mbatch *m = &r->mb[slot];
+    int64_t n = m->nex + (m->cohort >= 0 ? r->co[m->cohort].n : 0);
+    int64_t *pairs = ls_xmalloc((size_t)(n ? n : 1) * 2 * sizeof *pairs);
+    int64_t k = 0;
+    for (int64_t i = 0; i < m->nex; i++) {
+        pairs[2 * k] = r->req[m->ex[i]].id;
+        pairs[2 * k + 1] = m->exn[i];
+        k++;
+    }
+    if (m->cohort >= 0)
+        for (int64_t i = 0; i < r->co[m->cohort].n; i++) {
+            pairs[2 * k] = r->req[r->co[m->cohort].heap[HEAP_FIN][i]].id;
+            pairs[2 * k + 1] = 1;
+            k++;
+        }
+    qsort(pairs, (size_t)k, 2 * sizeof *pairs, cmp_pair);
+    for (int64_t i = 0; i < k && i < cap; i++) {
+        ids[i] = pairs[2 * i];
+        tokens[i] = pairs[2 * i + 1];
+    }
+    free(pairs);
+    return k;
+}
+
+void ls_replica_debug_check(const ls_replica *r)
+{
+    int64_t blocks = 0, running = 0;
+    bool seen_explicit = false;
+    for (int32_t xi = r->run_head; xi >= 0; xi = r->req[xi].next) {
+        const sreq *x = &r->req[xi];
+        running++;
+        blocks += x->blocks;
+        assert(x->state == ST_RUN_LAZY || x->state == ST_RUN_EXP);
+        if (x->state == ST_RUN_EXP)
+            seen_explicit = true;
+        else
+            assert(!seen_explicit);  /* lazy members precede every explicit request */
+        int64_t comp = cur_computed(r, x);
+        assert(comp >= 0 && comp <= (int64_t)x->prompt + cur_g(r, x));
+        assert(blocks_for(r, comp) <= x->blocks);
+    }
+    for (int32_t q = 0; q < 2; q++) {
+        const deque *d = q ? &r->wait_new : &r->wait_pre;
+        for (int64_t i = 0; i < d->n; i++)
+            blocks += r->req[dq_at(d, i)].blocks;
+    }
+    assert(running == r->n_running);
+    assert(blocks == r->used_blocks);
+    assert(r->used_blocks >= 0 && r->used_blocks <= r->total_blocks);
+    for (int ci = 0; ci < r->nco; ci++) {
+        const cohort *c = &r->co[ci];
+        if (!c->live)
+            continue;
+        int64_t sumk = 0;
+        for (int64_t i = 0; i < c->n; i++) {
+            const sreq *x = &r->req[c->heap[HEAP_FIN][i]];
+            assert(x->state == ST_RUN_LAZY && x->cohort == ci);
+            sumk += x->computed - x->c0;
+            assert(x->key[HEAP_FIN] >= c->clock);
+        }
+        assert(sumk == c->sumk);
+    }
+}

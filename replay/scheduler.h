@@ -1,0 +1,91 @@
+/* scheduler.h -- one replica: its scheduler and its paged KV cache (internal).
+ *
+ * The engine hands each replica arrivals (ls_replica_add), asks it to form a
+ * micro-batch whenever its first pipeline stage is free (ls_replica_schedule)
+ * and tells it when that micro-batch has gone through every stage
+ * (ls_replica_complete). Tests drive the same three calls step by step.
+ *
+ * Speed: decoding requests that sit in front of every prefill in admission
+ * order are kept *lazily* in cohorts (the requests of one micro-batch): a
+ * cohort has a clock (steps taken) and running sums, plus two heaps keyed by
+ * the clock value at which a member finishes and at which it needs its next
+ * KV block. A decode step therefore touches only the members that finish,
+ * cross a block boundary or are preempted: O(1) amortised per step, not
+ * O(batch). Requests behind a prefill in admission order ("explicit") are
+ * visited one by one, because the token budget may run out before them.
+ */
+#ifndef LS_SCHEDULER_H
+#define LS_SCHEDULER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config_internal.h"
+#include "cost.h"
+#include "replay.h"
+
+typedef struct ls_replica ls_replica;
+
+/* What the replica reports about a request that reached its final status. */
+typedef struct ls_req_done {
+    int64_t id;
+    int32_t prompt_tokens, output_tokens; /* output_tokens: the (capped) target */
+    int32_t requested_output;            /* as in the trace */
+    ls_req_status status;
+    int32_t preemptions;
+    int32_t generated;
+    double arrival_s, first_scheduled_s, first_token_s, finish_s;
+} ls_req_done;
+
+typedef void (*ls_replica_done_fn)(void *ctx, int replica, const ls_req_done *d);
+/* Inter-token gaps: `count` tokens each `gap_s` after the previous one. */
+typedef void (*ls_replica_itl_fn)(void *ctx, double gap_s, int64_t count);
+
+/* One micro-batch as formed by the scheduler. */
+typedef struct ls_mbatch_info {
+    int slot;                 /* micro-batch slot in the replica, for ls_replica_complete */
+    ls_batch_agg agg;
+    int64_t n_prefill;        /* requests with a prefill chunk (q > 1 or first token) */
+    int64_t prefill_tokens;
+} ls_mbatch_info;
+
+ls_replica *ls_replica_new(const ls_sched_config *cfg, int pp, int index, ls_replica_done_fn done,
+                           ls_replica_itl_fn itl, void *ctx);
+void ls_replica_free(ls_replica *r);
+
+/* A request arrives at time t. Rejections (too long, never fits) are
+ * reported through the done callback right away. `timeout_s` 0 = none. */
+void ls_replica_add(ls_replica *r, int64_t id, int32_t prompt, int32_t output, double t, double timeout_s);
+
+/* Form one micro-batch at time `now` from what is not in flight. Returns
+ * false (nothing to run) or true with *out filled. The caller must not call
+ * again when ls_replica_in_flight == pp. */
+bool ls_replica_schedule(ls_replica *r, double now, ls_mbatch_info *out);
+
+/* The micro-batch in `slot` has finished its last stage at time `now`. */
+void ls_replica_complete(ls_replica *r, int slot, double now);
+
+/* End of simulation at `now`: every request still waiting or running is
+ * reported (timed out when its client deadline passed, unfinished otherwise). */
+void ls_replica_finish_all(ls_replica *r, double now);
+
+/* Counters. */
+int ls_replica_in_flight(const ls_replica *r);
+int64_t ls_replica_outstanding(const ls_replica *r);  /* waiting + running */
+int64_t ls_replica_running(const ls_replica *r);
+int64_t ls_replica_waiting(const ls_replica *r);
+int64_t ls_replica_used_blocks(const ls_replica *r);
+int64_t ls_replica_total_blocks(const ls_replica *r);
+int64_t ls_replica_preemptions(const ls_replica *r);
+int64_t ls_replica_recomputed(const ls_replica *r);
+/* Time-integral of used blocks up to `now` (block-seconds), and the maximum. */
+double ls_replica_kv_area(ls_replica *r, double now);
+int64_t ls_replica_kv_max(const ls_replica *r);
+
+/* Tests: the requests of an in-flight micro-batch with their token counts,
+ * sorted by request id (O(batch): for tests only). Returns the count. */
+int64_t ls_replica_debug_batch(const ls_replica *r, int slot, int64_t *ids, int64_t *tokens, int64_t cap);
+/* Tests: full consistency check of the lazy structures (O(running)). */
+void ls_replica_debug_check(const ls_replica *r);
+
+#endif
