@@ -21,7 +21,23 @@ typedef struct ls_capacity_result {
     int runs;                 /* simulations done */
 } ls_capacity_result;
 
+/* Search. `c` is not modified: the search runs on a private copy. An
+ * infeasible configuration returns LS_OK with capacity NaN after one run. */
 ls_status ls_capacity_search(const ls_run_config *c, const ls_capacity_opts *o,
                              ls_capacity_result *out, ls_error *e);
+
+/* ---- additions (analysis helper) ---------------------------------------- */
+
+/* Share of ALL requests that must complete for a run to meet the SLO. */
+#define LS_CAPACITY_MIN_SUCCESS 0.99
+
+/* rate_lo/rate_hi 0 (guess, grow), rel_tol 0.05, max_runs 24. */
+void ls_capacity_opts_default(ls_capacity_opts *o);
+
+/* The SLO test of the search, on the configuration's own limits (slo.ttft_s,
+ * slo.tpot_s): status ok, ttft_p99 <= ttft limit, tpot_p99 <= tpot limit
+ * (or undefined: no request had two output tokens), and success_rate >=
+ * LS_CAPACITY_MIN_SUCCESS. The report applies the same rule (docs/REPORT.md). */
+bool ls_capacity_meets_slo(const ls_run_config *c, const ls_metrics *m);
 
 #endif

@@ -1,0 +1,177 @@
+/* capacity.c -- the highest arrival rate a configuration serves within its SLO.
+ *
+ * Bisection on the arrival rate: every run uses the configuration's seed, so
+ * two runs differ only by the rate (for synthetic arrivals the same random
+ * draws are rescaled in time), which keeps "meets the SLO" close to monotone
+ * in the rate. The search brackets the threshold: `capacity_rps` met the SLO,
+ * `failing_rps` did not, and they are within rel_tol of each other unless
+ * max_runs ran out first. Capacity is a property of the served load, so it
+ * depends on duration_s too (a longer window lets queues grow further).
+ *
+ * Cost: each probe is a full simulation, O(log2(range/tol)) probes (about 8
+ * for a 10x bracket at 5%). */
+#include "capacity.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_internal.h"
+#include "workload.h"
+
+void ls_capacity_opts_default(ls_capacity_opts *o)
+{
+    o->rate_lo = 0;
+    o->rate_hi = 0;
+    o->rel_tol = 0.05;
+    o->max_runs = 24;
+}
+
+bool ls_capacity_meets_slo(const ls_run_config *c, const ls_metrics *m)
+{
+    if (m->status != LS_RUN_OK)
+        return false;
+    double ttft = m->v[LS_M_TTFT_P99_S], tpot = m->v[LS_M_TPOT_P99_S];
+    double succ = m->v[LS_M_SUCCESS_RATE];
+    /* NaN TTFT (nothing completed) fails; NaN TPOT (no multi-token output) has nothing to violate */
+    return ttft <= c->slo_ttft_s && (isnan(tpot) || tpot <= c->slo_tpot_s) &&
+           succ >= LS_CAPACITY_MIN_SUCCESS;
+}
+
+/* A private copy: ls_config_free frees exactly the workload and its key,
+ * everything else is held by value. */
+static ls_run_config *clone_config(const ls_run_config *c)
+{
+    ls_run_config *p = ls_xmalloc(sizeof *p);
+    *p = *c;
+    p->workload = ls_workload_clone(c->workload);
+    p->workload_key = ls_xstrdup(c->workload_key);
+    return p;
+}
+
+typedef struct probe_ctx {
+    ls_run_config *c;
+    int runs;
+    int max_runs;
+} probe_ctx;
+
+/* Run at `rate`: *meets = the SLO test; *infeasible when the weights do not fit. */
+static ls_status probe(probe_ctx *p, double rate, bool *meets, bool *infeasible, ls_error *e)
+{
+    assert(p->runs < p->max_runs);
+    LS_TRY(ls_config_set_arrival_rate(p->c, rate, e));
+    ls_metrics m;
+    ls_metrics_init(&m);
+    ls_run_opts opts;
+    memset(&opts, 0, sizeof opts);
+    p->runs++;
+    LS_TRY(ls_run(p->c, &opts, &m, e));
+    *infeasible = m.status == LS_RUN_INFEASIBLE;
+    *meets = ls_capacity_meets_slo(p->c, &m);
+    return LS_OK;
+}
+
+static ls_status search(probe_ctx *p, const ls_capacity_opts *o, double guess,
+                        ls_capacity_result *out, ls_error *e)
+{
+    bool ok = false, inf = false;
+    double lo = NAN, hi = NAN;
+    double start = o->rate_lo > 0 ? o->rate_lo : guess;
+    LS_TRY(probe(p, start, &ok, &inf, e));
+    if (inf)
+        return LS_OK; /* capacity stays NaN */
+    if (ok) {
+        lo = start;
+    } else {
+        hi = start;
+        /* a given rate_lo that fails ends the search: capacity 0 */
+        if (o->rate_lo > 0) {
+            out->capacity_rps = 0;
+            out->failing_rps = hi;
+            return LS_OK;
+        }
+        /* halve down to a passing rate, at most 10 times (1/1024 of the guess) */
+        for (int k = 0; k < 10 && p->runs < p->max_runs; k++) {
+            double r = hi / 2;
+            LS_TRY(probe(p, r, &ok, &inf, e));
+            if (ok) {
+                lo = r;
+                break;
+            }
+            hi = r;
+        }
+        if (isnan(lo)) {
+            out->capacity_rps = 0;
+            out->failing_rps = hi;
+            return LS_OK;
+        }
+    }
+    if (isnan(hi)) {
+        /* grow to a failing rate: the given upper end, or doubling */
+        if (o->rate_hi > 0 && o->rate_hi > lo) {
+            LS_TRY(probe(p, o->rate_hi, &ok, &inf, e));
+            if (ok) {
+                out->capacity_rps = o->rate_hi; /* meets the SLO up to the end of the range */
+                return LS_OK;
+            }
+            hi = o->rate_hi;
+        } else {
+            while (p->runs < p->max_runs) {
+                double r = lo * 2;
+                LS_TRY(probe(p, r, &ok, &inf, e));
+                if (!ok) {
+                    hi = r;
+                    break;
+                }
+                lo = r;
+            }
+            if (isnan(hi)) {
+                out->capacity_rps = lo;
+                return LS_OK;
+            }
+        }
+    }
+    /* bisection; geometric midpoints while the bracket is wide */
+    while ((hi - lo) / lo > o->rel_tol && p->runs < p->max_runs) {
+        double mid = (hi / lo > 4) ? sqrt(lo * hi) : 0.5 * (lo + hi);
+        LS_TRY(probe(p, mid, &ok, &inf, e));
+        if (ok)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    out->capacity_rps = lo;
+    out->failing_rps = hi;
+    return LS_OK;
+}
+
+ls_status ls_capacity_search(const ls_run_config *c, const ls_capacity_opts *o,
+                             ls_capacity_result *out, ls_error *e)
+{
+    ls_capacity_opts d;
+    ls_capacity_opts_default(&d);
+    if (o) {
+        d.rate_lo = o->rate_lo;
+        d.rate_hi = o->rate_hi;
+        if (o->rel_tol > 0)
+            d.rel_tol = o->rel_tol;
+        if (o->max_runs > 0)
+            d.max_runs = o->max_runs;
+    }
+    out->capacity_rps = NAN;
+    out->failing_rps = NAN;
+    out->runs = 0;
+    if (d.rate_lo > 0 && d.rate_hi > 0 && d.rate_hi <= d.rate_lo)
+        return ls_fail(e, LS_EINVAL, "capacity search: rate_hi %g must exceed rate_lo %g", d.rate_hi,
+                       d.rate_lo);
+    ls_config_row row;
+    ls_config_row(c, &row);
+    /* start from the configured rate when there is one */
+    double guess = (row.arrival_rate > 0 && isfinite(row.arrival_rate)) ? row.arrival_rate : 1.0;
+    probe_ctx p = {clone_config(c), 0, d.max_runs};
+    ls_status rc = search(&p, &d, guess, out, e);
+    out->runs = p.runs;
+    ls_config_free(p.c);
+    return rc;
+}
