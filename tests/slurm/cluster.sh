@@ -170,7 +170,7 @@ ls_slurm_stop() {
   # Only processes whose command line names our scratch dir: a recorded PID reused since is left alone.
   local p pids=""
   for p in $LS_SLURMD_PID $LS_SLURMCTLD_PID $LS_MUNGE_PID; do
-    [ -n "$LS_SLURM_SCRATCH" ] && tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF "$LS_SLURM_SCRATCH" &&
+    [ -n "$LS_SLURM_SCRATCH" ] && tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -qF "$LS_SLURM_SCRATCH" &&
       pids="$pids $p"
   done
   for p in $pids; do kill -TERM "$p" 2>/dev/null; done
@@ -186,14 +186,14 @@ ls_slurm_stop() {
   local e env
   for e in /proc/[0-9]*/environ; do
     p=${e#/proc/}; p=${p%/environ}
-    env=$(tr '\0' '\n' <"$e" 2>/dev/null) || continue
+    env=$(tr '\0' '\n' 2>/dev/null <"$e") || continue
     grep -qxF "SLURM_CONF=$LS_SLURM_SCRATCH/etc/slurm.conf" <<<"$env" || continue
     if grep -q '^SLURM_JOB_ID=' <<<"$env" || grep -q '^slurmstepd' "/proc/$p/comm" 2>/dev/null; then
       kill -KILL "$p" 2>/dev/null
     fi
   done
   # the watchdog leads its own process group (setsid): end it and its sleep
-  [ -n "$LS_WATCHDOG_PID" ] && tr '\0' ' ' <"/proc/$LS_WATCHDOG_PID/cmdline" 2>/dev/null |
+  [ -n "$LS_WATCHDOG_PID" ] && tr '\0' ' ' 2>/dev/null <"/proc/$LS_WATCHDOG_PID/cmdline" |
     grep -qF "$LS_SLURM_SCRATCH" && kill -- "-$LS_WATCHDOG_PID" 2>/dev/null
   case "$LS_SLURM_SCRATCH" in /tmp/ls-slurm.*) rm -rf "$LS_SLURM_SCRATCH" ;; esac
   rm -f "$state"
