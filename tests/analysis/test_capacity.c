@@ -1,0 +1,145 @@
+/* test_capacity.c -- capacity search on the real engine.
+ *
+ * The search must bracket the threshold: a run at the capacity it returns
+ * meets the SLO, a run at the failing rate it returns does not, and the two
+ * are within the stated tolerance. The SLO test is re-done here from the raw
+ * metrics with the limits written in the YAML below, not with the search's
+ * own predicate. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "capacity.h"
+#include "replay.h"
+
+/* Llama-3.1-8B on one H100: short fixed requests keep every run cheap. */
+static const char *cfg_text =
+    "model: llama-3.1-8b\n"
+    "cluster: dgx-h100\n"
+    "parallelism: tp1\n"
+    "workload:\n"
+    "  arrival: {process: poisson, rate: 4}\n"
+    "  prompt_tokens: {dist: fixed, value: 1024}\n"
+    "  output_tokens: {dist: fixed, value: 64}\n"
+    "  duration_s: 40\n"
+    "seed: 7\n"
+    "slo: {ttft_s: 0.5, tpot_s: 0.05}\n";
+
+#define SLO_TTFT 0.5
+#define SLO_TPOT 0.05
+
+static ls_run_config *load(const char *text)
+{
+    ls_yaml *y = NULL;
+    ls_error e = {0};
+    assert_int_equal(ls_yaml_load_string(text, strlen(text), "<test>", &y, &e), LS_OK);
+    ls_run_config *c = NULL;
+    if (ls_config_load(y, NULL, NULL, &c, &e) != LS_OK)
+        fail_msg("config: %s", e.msg);
+    ls_yaml_free(y);
+    return c;
+}
+
+/* Run a copy of the configuration text at `rate` and apply the SLO by hand. */
+static bool meets_at(double rate)
+{
+    ls_run_config *c = load(cfg_text);
+    ls_error e = {0};
+    assert_int_equal(ls_config_set_arrival_rate(c, rate, &e), LS_OK);
+    ls_metrics m;
+    ls_run_opts o;
+    memset(&o, 0, sizeof o);
+    if (ls_run(c, &o, &m, &e) != LS_OK)
+        fail_msg("run: %s", e.msg);
+    ls_config_free(c);
+    assert_int_equal(m.status, LS_RUN_OK);
+    return m.v[LS_M_TTFT_P99_S] <= SLO_TTFT && m.v[LS_M_TPOT_P99_S] <= SLO_TPOT &&
+           m.v[LS_M_SUCCESS_RATE] >= 0.99;
+}
+
+static void test_brackets_threshold(void **state)
+{
+    (void)state;
+    ls_run_config *c = load(cfg_text);
+    ls_config_row before, after;
+    ls_config_row(c, &before);
+    char *key_before = strdup(ls_config_workload_key(c));
+    ls_capacity_opts o;
+    ls_capacity_opts_default(&o);
+    o.rel_tol = 0.05;
+    ls_capacity_result r;
+    ls_error e = {0};
+    if (ls_capacity_search(c, &o, &r, &e) != LS_OK)
+        fail_msg("search: %s", e.msg);
+    printf("capacity %.3f req/s, failing %.3f req/s, %d runs\n", r.capacity_rps, r.failing_rps, r.runs);
+    assert_true(r.capacity_rps > 0);
+    assert_true(isfinite(r.failing_rps));
+    assert_true(r.failing_rps > r.capacity_rps);
+    assert_true((r.failing_rps - r.capacity_rps) / r.capacity_rps <= 0.05 + 1e-12);
+    assert_in_range(r.runs, 2, o.max_runs);
+    /* the caller's configuration is untouched */
+    ls_config_row(c, &after);
+    assert_true(after.arrival_rate == before.arrival_rate);
+    assert_string_equal(ls_config_workload_key(c), key_before);
+    free(key_before);
+    ls_config_free(c);
+    /* independent runs: at the capacity the SLO holds, at the failing rate it does not,
+     * and well below / above the bracket the answers agree */
+    assert_true(meets_at(r.capacity_rps));
+    assert_false(meets_at(r.failing_rps));
+    assert_true(meets_at(0.7 * r.capacity_rps));
+    assert_false(meets_at(1.5 * r.failing_rps));
+}
+
+static void test_given_range(void **state)
+{
+    (void)state;
+    ls_run_config *c = load(cfg_text);
+    ls_capacity_opts o;
+    ls_capacity_opts_default(&o);
+    ls_capacity_result r;
+    ls_error e = {0};
+    /* a lower end that already fails: capacity 0, the lower end is the failing rate */
+    o.rate_lo = 1000;
+    assert_int_equal(ls_capacity_search(c, &o, &r, &e), LS_OK);
+    assert_true(r.capacity_rps == 0);
+    assert_true(r.failing_rps == 1000);
+    assert_int_equal(r.runs, 1);
+    /* an inverted range is an error */
+    o.rate_lo = 4;
+    o.rate_hi = 2;
+    assert_int_equal(ls_capacity_search(c, &o, &r, &e), LS_EINVAL);
+    ls_config_free(c);
+}
+
+static void test_infeasible(void **state)
+{
+    (void)state;
+    /* Llama-3-70B in BF16 (141 GB of weights) on one 96 GB GH200 */
+    ls_run_config *c = load("model: llama-3-70b\ncluster: gh200-single\nparallelism: tp1\n"
+                            "workload: {arrival: {process: poisson, rate: 1},\n"
+                            "  prompt_tokens: {dist: fixed, value: 100},\n"
+                            "  output_tokens: {dist: fixed, value: 10}, duration_s: 10}\n");
+    ls_capacity_result r;
+    ls_error e = {0};
+    assert_int_equal(ls_capacity_search(c, NULL, &r, &e), LS_OK);
+    assert_true(isnan(r.capacity_rps));
+    assert_int_equal(r.runs, 1);
+    ls_config_free(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_brackets_threshold),
+        cmocka_unit_test(test_given_range),
+        cmocka_unit_test(test_infeasible),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
