@@ -1,12 +1,200 @@
-/* cmd_merge.c -- `llmsweep merge` (being written). */
+/* cmd_merge.c -- `llmsweep merge PART... -o FILE`: combine sweep shards into one result file.
+ *
+ * The parts must come from the same specification (same expansion: equal
+ * config hash lists); a configuration may have a result in one part only. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
+#include "sweep_h5.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: llmsweep merge PART.h5... -o FILE [--force]\n\n"
+               "Combine result files of shards (`llmsweep sweep --shard I/N`) or of partial\n"
+               "sweeps of one specification into FILE. Refuses parts of different\n"
+               "specifications and configurations present in two parts.\n");
+}
+
+typedef struct part {
+    const char *path;
+    ls_h5file *f;
+    char(*hashes)[LS_HASH_HEX];
+    size_t n_hashes;
+    char *set_hash, *spec_text, *spec_name;
+    int64_t seed, ranks;
+} part;
+
+static int merge(part *p, int np, const char *out_path)
+{
+    ls_error e;
+    ls_error_clear(&e);
+    for (int i = 0; i < np; i++) {
+        if (ls_h5_open(p[i].path, false, &p[i].f, &e) ||
+            ls_h5_read_config_hashes(p[i].f, &p[i].hashes, &p[i].n_hashes, &e) ||
+            ls_h5_attr_string(p[i].f, "set_hash", &p[i].set_hash, &e) ||
+            ls_h5_attr_string(p[i].f, "spec_text", &p[i].spec_text, &e) ||
+            ls_h5_attr_string(p[i].f, "spec_name", &p[i].spec_name, &e) ||
+            ls_h5_attr_int(p[i].f, "seed", &p[i].seed, &e) || ls_h5_attr_int(p[i].f, "ranks", &p[i].ranks, &e)) {
+            ls_cli_error("merge: %s", e.msg);
+            return LS_EXIT_ERROR;
+        }
+        if (i == 0)
+            continue;
+        bool same = p[i].n_hashes == p[0].n_hashes && !strcmp(p[i].set_hash, p[0].set_hash);
+        for (size_t k = 0; same && k < p[i].n_hashes; k++)
+            same = !strcmp(p[i].hashes[k], p[0].hashes[k]);
+        if (!same) {
+            ls_cli_error("merge: %s and %s come from different specifications (%zu vs %zu configurations, "
+                         "expansion hash %s vs %s): refusing to merge",
+                         p[0].path, p[i].path, p[0].n_hashes, p[i].n_hashes, p[0].set_hash, p[i].set_hash);
+            return LS_EXIT_ERROR;
+        }
+        if (strcmp(p[i].spec_text, p[0].spec_text))
+            fprintf(stderr, "llmsweep: note: %s and %s store different specification texts with the same "
+                            "expansion; keeping the first\n", p[0].path, p[i].path);
+    }
+    size_t n = p[0].n_hashes;
+    int *owner = ls_xmalloc((n ? n : 1) * sizeof *owner);
+    for (size_t k = 0; k < n; k++)
+        owner[k] = -1;
+    ls_sweep_result **res = ls_xcalloc((size_t)np, sizeof *res);
+    size_t *nres = ls_xcalloc((size_t)np, sizeof *nres);
+    int status = LS_EXIT_OK;
+    int64_t ranks = 0;
+    for (int i = 0; i < np && !status; i++) {
+        if (ls_h5_read_results(p[i].f, &res[i], &nres[i], &e)) {
+            ls_cli_error("merge: %s", e.msg);
+            status = LS_EXIT_ERROR;
+            break;
+        }
+        if (p[i].ranks > ranks)
+            ranks = p[i].ranks;
+        for (size_t r = 0; r < nres[i]; r++) {
+            int64_t id = res[i][r].config_id;
+            if (id < 0 || (size_t)id >= n || strcmp(res[i][r].hash, p[0].hashes[id])) {
+                ls_cli_error("merge: %s: result row %zu names configuration %lld (%s), which is not in the "
+                             "specification", p[i].path, r, (long long)id, res[i][r].hash);
+                status = LS_EXIT_ERROR;
+                break;
+            }
+            if (owner[id] >= 0) {
+                ls_cli_error("merge: configuration %lld (hash %s) has a result in both %s and %s: refusing "
+                             "duplicates", (long long)id, res[i][r].hash, p[owner[id]].path, p[i].path);
+                status = LS_EXIT_ERROR;
+                break;
+            }
+            owner[id] = i;
+        }
+    }
+    ls_h5file *out = NULL;
+    if (!status) {
+        ls_h5_meta m = {.tool_version = LLMSWEEP_VERSION,
+                        .git_revision = LLMSWEEP_GIT_REV,
+                        .spec_text = p[0].spec_text,
+                        .spec_name = p[0].spec_name,
+                        .set_hash = p[0].set_hash,
+                        .seed = p[0].seed,
+                        .ranks = ranks,
+                        .n_configs = (int64_t)n,
+                        .shard_index = 0,
+                        .shard_count = 1,
+                        .merged_from = np};
+        ls_status rc = ls_h5_create_bare(out_path, &m, &out, &e);
+        if (!rc)
+            rc = ls_h5_copy_configs(p[0].f, out, &e);
+        for (int i = 0; i < np && !rc; i++) {
+            rc = ls_h5_append_results(out, res[i], nres[i], &e);
+            ls_sweep_reqrow *rq = NULL;
+            size_t nrq = 0;
+            if (!rc)
+                rc = ls_h5_read_requests(p[i].f, &rq, &nrq, &e);
+            if (!rc)
+                rc = ls_h5_append_requests(out, rq, nrq, &e);
+            free(rq);
+        }
+        if (!rc)
+            rc = ls_h5_close(out, &e);
+        else
+            ls_h5_close(out, NULL);
+        if (rc) {
+            ls_cli_error("merge: %s", e.msg);
+            remove(out_path);
+            status = LS_EXIT_ERROR;
+        } else {
+            size_t done = 0;
+            for (size_t k = 0; k < n; k++)
+                done += owner[k] >= 0;
+            fprintf(stderr, "llmsweep: merged %d parts: %zu of %zu configurations have results -> %s\n", np,
+                    done, n, out_path);
+        }
+    }
+    for (int i = 0; i < np; i++)
+        free(res[i]);
+    free(res);
+    free(nres);
+    free(owner);
+    return status;
+}
 
 int ls_cmd_merge(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    ls_cli_error("'merge' is not available in this build yet");
-    return LS_EXIT_ERROR;
+    const char *out = NULL;
+    bool force = false;
+    part *p = ls_xcalloc((size_t)argc, sizeof *p);
+    int np = 0, status = LS_EXIT_OK;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            usage(stdout);
+            free(p);
+            return LS_EXIT_OK;
+        } else if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) {
+            if (i + 1 >= argc) {
+                ls_cli_error("merge: %s needs a value", argv[i]);
+                free(p);
+                return LS_EXIT_USAGE;
+            }
+            out = argv[++i];
+        } else if (!strcmp(argv[i], "--force")) {
+            force = true;
+        } else if (argv[i][0] == '-') {
+            ls_cli_error("merge: unknown option '%s'", argv[i]);
+            usage(stderr);
+            free(p);
+            return LS_EXIT_USAGE;
+        } else {
+            p[np++].path = argv[i];
+        }
+    }
+    if (!out || np == 0) {
+        ls_cli_error("merge: need at least one part and -o FILE");
+        usage(stderr);
+        free(p);
+        return LS_EXIT_USAGE;
+    }
+    struct stat sb;
+    for (int i = 0; i < np; i++)
+        if (!strcmp(p[i].path, out)) {
+            ls_cli_error("merge: the output %s is also an input", out);
+            free(p);
+            return LS_EXIT_USAGE;
+        }
+    if (stat(out, &sb) == 0 && !force) {
+        ls_cli_error("merge: %s exists: pass --force to overwrite it", out);
+        free(p);
+        return LS_EXIT_ERROR;
+    }
+    ls_h5_quiet();
+    status = merge(p, np, out);
+    for (int i = 0; i < np; i++) {
+        ls_h5_close(p[i].f, NULL);
+        free(p[i].hashes);
+        free(p[i].set_hash);
+        free(p[i].spec_text);
+        free(p[i].spec_name);
+    }
+    free(p);
+    return status;
 }

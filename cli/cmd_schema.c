@@ -1,12 +1,150 @@
-/* cmd_schema.c -- `llmsweep schema` (being written). */
+/* cmd_schema.c -- `llmsweep schema`: every column of the result file with unit and meaning.
+ *
+ * Printed from the same tables (common/schema.h) the HDF5 writer iterates, so
+ * docs/RESULTS.md, generated with `llmsweep schema --format md`, cannot drift. */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
+#include "sweep_h5.h"
+#include "schema.h"
+
+typedef enum fmt { FMT_TEXT, FMT_MD, FMT_JSON } fmt;
+
+typedef struct col {
+    const char *name, *type, *unit, *desc;
+} col;
+
+static const char *type_name(ls_col_type t, size_t size, char *buf, size_t n)
+{
+    if (t == LS_COL_I64)
+        return "int64";
+    if (t == LS_COL_F64)
+        return "float64";
+    snprintf(buf, n, "string[%zu]", size);
+    return buf;
+}
+
+static void json_str(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            printf("\\%c", *s);
+        else if ((unsigned char)*s < 0x20)
+            printf("\\u%04x", *s);
+        else
+            putchar(*s);
+    }
+    putchar('"');
+}
+
+static void emit(fmt f, const char *table, const col *c, size_t n, bool last_table)
+{
+    if (f == FMT_JSON) {
+        printf("  ");
+        json_str(table);
+        printf(": [\n");
+        for (size_t i = 0; i < n; i++) {
+            printf("    {\"name\": ");
+            json_str(c[i].name);
+            printf(", \"type\": ");
+            json_str(c[i].type);
+            printf(", \"unit\": ");
+            json_str(c[i].unit);
+            printf(", \"description\": ");
+            json_str(c[i].desc);
+            printf("}%s\n", i + 1 < n ? "," : "");
+        }
+        printf("  ]%s\n", last_table ? "" : ",");
+    } else if (f == FMT_MD) {
+        printf("## `%s`\n\n| column | type | unit | meaning |\n|---|---|---|---|\n", table);
+        for (size_t i = 0; i < n; i++)
+            printf("| `%s` | %s | %s | %s |\n", c[i].name, c[i].type, *c[i].unit ? c[i].unit : "", c[i].desc);
+        printf("\n");
+    } else {
+        printf("%s\n", table);
+        for (size_t i = 0; i < n; i++)
+            printf("  %-24s %-12s %-9s %s\n", c[i].name, c[i].type, *c[i].unit ? c[i].unit : "-", c[i].desc);
+        printf("\n");
+    }
+}
 
 int ls_cmd_schema(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    ls_cli_error("'schema' is not available in this build yet");
-    return LS_EXIT_ERROR;
+    fmt f = FMT_TEXT;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            printf("usage: llmsweep schema [--format text|md|json]\n\n"
+                   "Print every column of the sweep result file (/configs, /results, /requests)\n"
+                   "with its type, unit and meaning. docs/RESULTS.md is `--format md`.\n");
+            return LS_EXIT_OK;
+        }
+        const char *v = NULL;
+        if (!strcmp(argv[i], "--format") && i + 1 < argc)
+            v = argv[++i];
+        else if (!strncmp(argv[i], "--format=", 9))
+            v = argv[i] + 9;
+        else {
+            ls_cli_error("schema: unknown argument '%s'", argv[i]);
+            return LS_EXIT_USAGE;
+        }
+        if (!strcmp(v, "text"))
+            f = FMT_TEXT;
+        else if (!strcmp(v, "md"))
+            f = FMT_MD;
+        else if (!strcmp(v, "json"))
+            f = FMT_JSON;
+        else {
+            ls_cli_error("schema: --format: expected text, md or json, got '%s'", v);
+            return LS_EXIT_USAGE;
+        }
+    }
+    char tbuf[LS_CONFIG_COLUMN_COUNT][32];
+    col cfg[2 + LS_CONFIG_COLUMN_COUNT];
+    cfg[0] = (col){"config_id", "int64", "", "index of the configuration in the expanded grid (0-based)"};
+    cfg[1] = (col){"config_hash", "string[17]", "",
+                   "FNV-1a 64 of the canonical YAML of the configuration, 16 lowercase hex digits"};
+    for (int i = 0; i < LS_CONFIG_COLUMN_COUNT; i++) {
+        const ls_config_column *c = &ls_config_columns[i];
+        cfg[2 + i] = (col){c->name, type_name(c->type, c->size, tbuf[i], sizeof tbuf[i]), c->unit,
+                           c->description};
+    }
+    col res[4 + LS_METRIC_COUNT];
+    res[0] = (col){"config_id", "int64", "", "configuration (row of /configs)"};
+    res[1] = (col){"config_hash", "string[17]", "", "hash of the configuration (as in /configs)"};
+    res[2] = (col){"status", "string[16]", "", "ok | infeasible (weights do not fit; not simulated) | error"};
+    res[3] = (col){"message", "string[256]", "", "why infeasible or what failed; empty when ok"};
+    for (int i = 0; i < LS_METRIC_COUNT; i++) {
+        const ls_column *c = &ls_metric_columns[i];
+        res[4 + i] = (col){c->name, c->type == LS_COL_I64 ? "int64" : "float64", c->unit, c->description};
+    }
+    size_t nrq;
+    const char *const *rq = ls_h5_request_columns(&nrq);
+    col req[32];
+    char rbuf[32][256];
+    static const char *const rtypes[] = {"int64", "int64", "int32", "int32", "int32", "int32", "int32",
+                                         "int32", "float64", "float64", "float64", "float64"};
+    for (size_t i = 0; i < nrq && i < 32; i++) {
+        snprintf(rbuf[i], sizeof rbuf[i], "%s", rq[i]);
+        char *p1 = strchr(rbuf[i], '|'), *p2 = p1 ? strchr(p1 + 1, '|') : NULL;
+        if (p1)
+            *p1 = 0;
+        if (p2)
+            *p2 = 0;
+        req[i] = (col){rbuf[i], i < sizeof rtypes / sizeof rtypes[0] ? rtypes[i] : "?", p1 ? p1 + 1 : "",
+                       p2 ? p2 + 1 : ""};
+    }
+    if (f == FMT_JSON)
+        printf("{\n");
+    if (f == FMT_MD)
+        printf("# Result file columns\n\nGenerated by `llmsweep schema --format md` from common/schema.h "
+               "(do not edit by hand).\nIn `/results`, int64 metrics are -1 when undefined; float64 "
+               "metrics are NaN when undefined.\n\n");
+    emit(f, "/configs", cfg, 2 + LS_CONFIG_COLUMN_COUNT, false);
+    emit(f, "/results", res, 4 + LS_METRIC_COUNT, false);
+    emit(f, "/requests", req, nrq, true);
+    if (f == FMT_JSON)
+        printf("}\n");
+    return LS_EXIT_OK;
 }

@@ -1,12 +1,401 @@
-/* cmd_sweep.c -- `llmsweep sweep` (being written). */
+/* cmd_sweep.c -- `llmsweep sweep SPEC [-o FILE]`: a grid of configurations over MPI ranks into HDF5.
+ *
+ * Every rank parses the flags and expands the specification itself (it is
+ * deterministic); rank 0 validates every configuration, opens or creates the
+ * result file and tells the others whether to go on. Exit statuses: cli.h. */
+#include <errno.h>
+#include <hdf5.h>
+#include <math.h>
+#include <mpi.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
+#include "sweep_engine.h"
+#include "sweep_h5.h"
+#include "sweep_spec.h"
+#include "sweep.h"
+
+/* Set by SIGTERM/SIGINT. A signal handler can only reach a global; nothing
+ * else in the sweep is global (the loop gets a pointer to it). */
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+typedef struct sweep_args {
+    const char *spec, *out;
+    bool dry_run, resume, force, quiet, progress_off;
+    ls_reqs_mode requests;
+    size_t sample_n;
+    long shard_i, shard_n;
+    size_t show;
+} sweep_args;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: llmsweep sweep SPEC [-o FILE] [options]\n"
+            "       mpirun -np N llmsweep sweep SPEC -o FILE   (or srun)\n\n"
+            "Expand the grid of a sweep specification (docs/SWEEP.md) and simulate every\n"
+            "configuration, over MPI ranks when started by mpirun/srun, into one HDF5 file.\n\n"
+            "options:\n"
+            "  -o, --output FILE     result file (default results.h5)\n"
+            "  --dry-run             print the count and the first configurations, validate all, stop\n"
+            "  --show N              configurations listed by --dry-run (default 10)\n"
+            "  --resume              continue an interrupted sweep: run what FILE lacks\n"
+            "  --force               overwrite FILE if it exists\n"
+            "  --requests MODE       per-request rows: none (default), all, sample:N\n"
+            "  --shard I/N           run only slice I of N (0-based), for job arrays; merge later\n"
+            "  --no-progress         no progress lines on stderr\n"
+            "  -q, --quiet           no progress and no summary\n"
+            "exit status: 0 done, 1 error, 2 usage, 4 interrupted (resume with --resume)\n");
+}
+
+/* 0 ok, LS_EXIT_USAGE on a bad flag (message printed by rank 0 only). */
+static int parse_args(int argc, char **argv, sweep_args *a, bool talk)
+{
+    memset(a, 0, sizeof *a);
+    a->out = "results.h5";
+    a->shard_n = 1;
+    a->show = 10;
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEED_VALUE()                                                      \
+    do {                                                                  \
+        if (!val) {                                                       \
+            if (talk)                                                     \
+                ls_cli_error("sweep: %s needs a value", s);               \
+            return LS_EXIT_USAGE;                                         \
+        }                                                                 \
+        i++;                                                              \
+    } while (0)
+        if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+            return -1;
+        } else if (!strcmp(s, "-o") || !strcmp(s, "--output")) {
+            NEED_VALUE();
+            a->out = val;
+        } else if (!strcmp(s, "--dry-run")) {
+            a->dry_run = true;
+        } else if (!strcmp(s, "--resume")) {
+            a->resume = true;
+        } else if (!strcmp(s, "--force")) {
+            a->force = true;
+        } else if (!strcmp(s, "-q") || !strcmp(s, "--quiet")) {
+            a->quiet = true;
+        } else if (!strcmp(s, "--no-progress")) {
+            a->progress_off = true;
+        } else if (!strcmp(s, "--show")) {
+            NEED_VALUE();
+            a->show = (size_t)strtoull(val, NULL, 10);
+        } else if (!strcmp(s, "--requests")) {
+            NEED_VALUE();
+            ls_error e;
+            if (ls_sweep_parse_requests(val, &a->requests, &a->sample_n, &e)) {
+                if (talk)
+                    ls_cli_error("sweep: %s", e.msg);
+                return LS_EXIT_USAGE;
+            }
+        } else if (!strcmp(s, "--shard")) {
+            NEED_VALUE();
+            char *end;
+            a->shard_i = strtol(val, &end, 10);
+            if (*end != '/' || (a->shard_n = strtol(end + 1, &end, 10)) < 1 || *end || a->shard_i < 0 ||
+                a->shard_i >= a->shard_n) {
+                if (talk)
+                    ls_cli_error("sweep: --shard: expected I/N with 0 <= I < N, got '%s'", val);
+                return LS_EXIT_USAGE;
+            }
+        } else if (s[0] == '-' && s[1]) {
+            if (talk) {
+                ls_cli_error("sweep: unknown option '%s'", s);
+                usage(stderr);
+            }
+            return LS_EXIT_USAGE;
+        } else if (!a->spec) {
+            a->spec = s;
+        } else {
+            if (talk)
+                ls_cli_error("sweep: unexpected argument '%s' (one specification file)", s);
+            return LS_EXIT_USAGE;
+        }
+#undef NEED_VALUE
+    }
+    if (!a->spec) {
+        if (talk) {
+            ls_cli_error("sweep: missing the specification file");
+            usage(stderr);
+        }
+        return LS_EXIT_USAGE;
+    }
+    if (a->resume && a->force) {
+        if (talk)
+            ls_cli_error("sweep: --resume and --force contradict each other");
+        return LS_EXIT_USAGE;
+    }
+    return 0;
+}
+
+static void print_dry_run(const ls_sweep_spec *s, size_t show)
+{
+    printf("specification: %s (%s)\n", s->name, s->path);
+    printf("configurations: %zu (grid points %zu, excluded %zu)\n", s->n, s->n_points, s->n_points - s->n);
+    if (s->has_seed)
+        printf("seed: %lld (every configuration)\n", (long long)s->seed);
+    if (s->capacity.enabled)
+        printf("capacity search: rel_tol %g, max_runs %d%s\n", s->capacity.rel_tol, s->capacity.max_runs,
+               ls_sweep_engine_has_capacity() ? "" : " (not available in this build: capacity_rps stays NaN)");
+    size_t n = show < s->n ? show : s->n;
+    for (size_t i = 0; i < n; i++)
+        printf("  %6zu  %s  %s\n", i, s->configs[i].hash, s->configs[i].label);
+    if (n < s->n)
+        printf("  ... %zu more\n", s->n - n);
+}
+
+/* Rank 0: open (resume) or create the output; fill todo[]. Returns an exit status. */
+static int prepare_output(const sweep_args *a, const ls_sweep_spec *s, const ls_config_row *rows, int ranks,
+                          bool *todo, ls_h5file **out, size_t *n_todo)
+{
+    ls_error e;
+    ls_error_clear(&e);
+    struct stat sb;
+    bool exists = stat(a->out, &sb) == 0;
+    for (size_t i = 0; i < s->n; i++)
+        todo[i] = (long)(i % (size_t)a->shard_n) == a->shard_i;
+    if (exists && !a->resume && !a->force) {
+        ls_cli_error("sweep: %s exists: pass --resume to continue it or --force to overwrite it", a->out);
+        return LS_EXIT_ERROR;
+    }
+    if (!exists || !a->resume) {
+        ls_h5_meta m = {.tool_version = LLMSWEEP_VERSION,
+                        .git_revision = LLMSWEEP_GIT_REV,
+                        .spec_text = s->text,
+                        .spec_name = s->name,
+                        .set_hash = s->set_hash,
+                        .seed = s->has_seed ? s->seed : -1,
+                        .ranks = ranks,
+                        .n_configs = (int64_t)s->n,
+                        .shard_index = a->shard_i,
+                        .shard_count = a->shard_n};
+        if (ls_h5_create(a->out, &m, s, rows, a->requests != LS_REQS_NONE, out, &e)) {
+            ls_cli_error("sweep: %s", e.msg);
+            return LS_EXIT_ERROR;
+        }
+    } else {
+        /* resume: the file must describe exactly this expansion */
+        ls_h5file *f = NULL;
+        if (ls_h5_open(a->out, true, &f, &e)) {
+            ls_cli_error("sweep: cannot resume: %s", e.msg);
+            return LS_EXIT_ERROR;
+        }
+        char(*hashes)[LS_HASH_HEX] = NULL;
+        size_t nh = 0;
+        int64_t si = 0, sn = 1;
+        char *text = NULL;
+        int bad = 0;
+        if (ls_h5_read_config_hashes(f, &hashes, &nh, &e) || ls_h5_attr_int(f, "shard_index", &si, &e) ||
+            ls_h5_attr_int(f, "shard_count", &sn, &e) || ls_h5_attr_string(f, "spec_text", &text, &e)) {
+            ls_cli_error("sweep: cannot resume %s: %s", a->out, e.msg);
+            bad = 1;
+        } else if (nh != s->n) {
+            ls_cli_error("sweep: cannot resume %s: it holds %zu configurations, %s expands to %zu: the "
+                         "specification changed; use a new output file (or --force to start over)",
+                         a->out, nh, a->spec, s->n);
+            bad = 1;
+        } else if (si != a->shard_i || sn != a->shard_n) {
+            ls_cli_error("sweep: cannot resume %s: it is shard %lld/%lld, this run is %ld/%ld", a->out,
+                         (long long)si, (long long)sn, a->shard_i, a->shard_n);
+            bad = 1;
+        } else {
+            for (size_t i = 0; i < nh && !bad; i++)
+                if (strcmp(hashes[i], s->configs[i].hash)) {
+                    ls_cli_error("sweep: cannot resume %s: configuration %zu is %s there but %s in %s "
+                                 "(%s): the specification changed; use a new output file (or --force)",
+                                 a->out, i, hashes[i], s->configs[i].hash, a->spec, s->configs[i].label);
+                    bad = 1;
+                }
+            if (!bad && strcmp(text, s->text))
+                fprintf(stderr, "llmsweep: note: %s differs from the specification stored in %s but "
+                                "expands to the same configurations: resuming\n", a->spec, a->out);
+        }
+        free(hashes);
+        free(text);
+        ls_sweep_result *res = NULL;
+        size_t nr = 0;
+        if (!bad && ls_h5_read_results(f, &res, &nr, &e)) {
+            ls_cli_error("sweep: cannot resume %s: %s", a->out, e.msg);
+            bad = 1;
+        }
+        if (bad) {
+            free(res);
+            ls_h5_close(f, NULL);
+            return LS_EXIT_ERROR;
+        }
+        /* keep ok/infeasible rows (once each); error rows are run again */
+        bool *done = ls_xcalloc(s->n ? s->n : 1, sizeof *done);
+        size_t kept = 0;
+        for (size_t i = 0; i < nr; i++) {
+            int64_t id = res[i].config_id;
+            bool good = id >= 0 && (size_t)id < s->n && !strcmp(res[i].hash, s->configs[id].hash) &&
+                        res[i].m.status != LS_RUN_ERROR && !done[id];
+            if (good) {
+                done[id] = true;
+                res[kept++] = res[i];
+            }
+        }
+        ls_status rc = LS_OK;
+        if (kept != nr)
+            rc = ls_h5_rewrite_results(f, res, kept, &e);
+        if (!rc)
+            rc = ls_h5_filter_requests(f, done, s->n, &e);
+        if (!rc)
+            rc = ls_h5_flush(f, &e);
+        free(res);
+        if (rc) {
+            free(done);
+            ls_h5_close(f, NULL);
+            ls_cli_error("sweep: cannot resume %s: %s", a->out, e.msg);
+            return LS_EXIT_ERROR;
+        }
+        for (size_t i = 0; i < s->n; i++)
+            if (done[i])
+                todo[i] = false;
+        if (!a->quiet)
+            fprintf(stderr, "llmsweep: resuming %s: %zu configurations already done, %zu dropped (error or "
+                            "duplicate)\n", a->out, kept, nr - kept);
+        free(done);
+        *out = f;
+    }
+    *n_todo = 0;
+    for (size_t i = 0; i < s->n; i++)
+        *n_todo += todo[i];
+    return LS_EXIT_OK;
+}
+
+static int sweep_main(int rank, int size, const sweep_args *a)
+{
+    ls_error e;
+    ls_error_clear(&e);
+    ls_sweep_spec *s = NULL;
+    int32_t verdict = LS_EXIT_OK;
+    if (ls_sweep_spec_load(a->spec, &s, &e)) {
+        if (rank == 0)
+            ls_cli_error("sweep: %s", e.msg);
+        return LS_EXIT_ERROR; /* every rank read the same file and failed the same way */
+    }
+    if (a->shard_n > 1 && size > 1) {
+        if (rank == 0)
+            ls_cli_error("sweep: --shard runs one slice on one rank (a job array): start it without mpirun");
+        ls_sweep_spec_free(s);
+        return LS_EXIT_USAGE;
+    }
+    ls_config_row *rows = NULL;
+    double *cost = NULL;
+    bool *todo = NULL;
+    ls_h5file *out = NULL;
+    size_t n_todo = 0;
+    if (rank == 0) {
+        if (a->dry_run)
+            print_dry_run(s, a->show);
+        rows = ls_xcalloc(s->n, sizeof *rows);
+        cost = ls_xcalloc(s->n, sizeof *cost);
+        size_t n_bad = 0;
+        if (ls_sweep_validate(s, rows, cost, stderr, 20, &n_bad, &e)) {
+            ls_cli_error("sweep: %zu of %zu configurations are invalid; nothing was run", n_bad, s->n);
+            verdict = LS_EXIT_ERROR;
+        } else if (a->dry_run) {
+            printf("validated: all %zu configurations load\n", s->n);
+            verdict = -1; /* done, successfully */
+        } else {
+            todo = ls_xcalloc(s->n, sizeof *todo);
+            verdict = prepare_output(a, s, rows, size, todo, &out, &n_todo);
+        }
+    }
+    MPI_Bcast(&verdict, 1, MPI_INT32_T, 0, MPI_COMM_WORLD);
+    if (verdict != LS_EXIT_OK) {
+        free(rows);
+        free(cost);
+        free(todo);
+        ls_sweep_spec_free(s);
+        return verdict < 0 ? LS_EXIT_OK : verdict;
+    }
+    if (rank == 0 && n_todo == 0 && !a->quiet)
+        fprintf(stderr, "llmsweep: nothing to run: %s already holds every configuration\n", a->out);
+    ls_sweep_engine *g = ls_sweep_engine_new(s);
+    ls_sweep_opts o = {.spec = s,
+                       .run = ls_sweep_engine_run,
+                       .run_ctx = g,
+                       .comm = MPI_COMM_WORLD,
+                       .stop = &g_stop,
+                       .requests = a->requests,
+                       .sample_n = a->sample_n,
+                       .cost = cost,
+                       .todo = todo,
+                       .out = out,
+                       .progress = !a->quiet && !a->progress_off};
+    ls_sweep_stats st;
+    ls_status rc = ls_sweep_execute(&o, &st, &e);
+    int status = LS_EXIT_OK;
+    if (rank == 0) {
+        ls_error ce;
+        if (ls_h5_close(out, &ce) && !rc) {
+            rc = ce.code;
+            e = ce;
+        }
+        if (rc == LS_EINTERRUPTED) {
+            fprintf(stderr,
+                    "llmsweep: sweep interrupted: %zu of %zu configurations recorded in %s (the file is "
+                    "complete up to them)\nllmsweep: resume with: llmsweep sweep %s -o %s --resume%s\n",
+                    st.done, st.total, a->out, a->spec, a->out, a->shard_n > 1 ? " --shard I/N" : "");
+            status = LS_EXIT_INTERRUPTED;
+        } else if (rc) {
+            ls_cli_error("sweep: %s", e.msg);
+            status = LS_EXIT_ERROR;
+        } else if (!a->quiet) {
+            fprintf(stderr, "llmsweep: %zu configurations in %.1f s on %d rank%s (%zu by rank 0), %zu failed -> %s\n",
+                    st.done, st.wall_s, size, size > 1 ? "s" : "", st.by_rank0, st.failed, a->out);
+        }
+    } else {
+        status = rc == LS_EINTERRUPTED ? LS_EXIT_INTERRUPTED : rc ? LS_EXIT_ERROR : LS_EXIT_OK;
+    }
+    ls_sweep_engine_free(g);
+    free(rows);
+    free(cost);
+    free(todo);
+    ls_sweep_spec_free(s);
+    return status;
+}
 
 int ls_cmd_sweep(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    ls_cli_error("'sweep' is not available in this build yet");
-    return LS_EXIT_ERROR;
+    int provided = 0;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_SINGLE, &provided);
+    int rank = 0, size = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    ls_h5_quiet();
+    sweep_args a;
+    int status = parse_args(argc, argv, &a, rank == 0);
+    if (status < 0) {
+        if (rank == 0)
+            usage(stdout);
+        status = LS_EXIT_OK;
+    } else if (status == 0) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGINT, &sa, NULL);
+        status = sweep_main(rank, size, &a);
+    }
+    MPI_Finalize();
+    return status;
 }

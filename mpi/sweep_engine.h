@@ -1,0 +1,39 @@
+/* sweep_engine.h -- the sweep's connection to the replay engine.
+ *
+ * Validation of every configuration before any work (ls_config_load of each
+ * expanded tree), and the ls_sweep_run_fn that simulates one configuration:
+ * it keeps the materialised request stream of each distinct workload key
+ * (common random numbers: every strategy replays the same requests, read or
+ * generated once per rank), and runs the capacity search when the spec asks.
+ */
+#ifndef LS_SWEEP_ENGINE_H
+#define LS_SWEEP_ENGINE_H
+
+#include <stdio.h>
+
+#include "sweep.h"
+
+/* Load every configuration of `s`. For each, fill rows[i] (the /configs row)
+ * and cost[i] (relative simulation cost) when those arrays are non-NULL.
+ * Every failure is printed to `report` (at most `max_report`, then a count)
+ * as "SPEC:LINE: configuration ID (LABEL): ERROR"; returns LS_EINVAL with the
+ * first one in `e` when any failed. */
+ls_status ls_sweep_validate(const ls_sweep_spec *s, ls_config_row *rows, double *cost, FILE *report,
+                            size_t max_report, size_t *n_bad, ls_error *e);
+
+typedef struct ls_sweep_engine ls_sweep_engine;
+
+/* The run context for `s` (borrowed; must outlive the engine). Configuration
+ * ids listed in the environment variable LS_SWEEP_FAIL_IDS ("3,7") fail with
+ * an injected error: a test hook for the error path of a sweep. */
+ls_sweep_engine *ls_sweep_engine_new(const ls_sweep_spec *s);
+void ls_sweep_engine_free(ls_sweep_engine *g);
+
+/* An ls_sweep_run_fn; ctx is an ls_sweep_engine. */
+ls_status ls_sweep_engine_run(void *ctx, size_t id, ls_metrics *out, ls_sweep_rowbuf *rows,
+                              volatile sig_atomic_t *stop, ls_error *e);
+
+/* Whether this build can run the capacity search (replay/capacity.c present). */
+bool ls_sweep_engine_has_capacity(void);
+
+#endif

@@ -1,0 +1,485 @@
+/* sweep_spec.c -- parse a sweep specification and expand its grid (see sweep_spec.h). */
+#include "sweep_spec.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Bound on the expanded grid: beyond this a typo (an axis with 10^4 values
+ * twice) is likelier than intent, and memory for the trees would explode. */
+#define LS_SWEEP_MAX_POINTS 10000000u
+
+/* One axis of the product: `n_points` points, each assigning `n_paths` values
+ * (one path for a grid key, several for a zip group). */
+typedef struct axis {
+    size_t n_points, n_paths;
+    const char **paths;      /* borrowed from the spec tree */
+    const ls_yaml **vals;    /* [point * n_paths + path], borrowed */
+} axis;
+
+typedef struct expander {
+    const ls_yaml *root, *base, *exclude;
+    axis *axes;
+    size_t n_axes;
+    const char *name;
+} expander;
+
+void ls_sweep_hash_hex(const char *canonical, char out[LS_HASH_HEX])
+{
+    snprintf(out, LS_HASH_HEX, "%016" PRIx64, ls_hash64(canonical, strlen(canonical)));
+}
+
+static ls_status where_fail(ls_error *e, const ls_yaml *n, const char *path, const char *what)
+{
+    char w[160];
+    return ls_fail(e, LS_EINVAL, "%s: %s: %s", ls_yaml_where(n, w, sizeof w), path, what);
+}
+
+/* ---- axes ------------------------------------------------------------------ */
+
+static void axis_init(axis *a, size_t n_points, size_t n_paths)
+{
+    a->n_points = n_points;
+    a->n_paths = n_paths;
+    a->paths = ls_xcalloc(n_paths, sizeof *a->paths);
+    a->vals = ls_xcalloc(n_points * n_paths, sizeof *a->vals);
+}
+
+static void axes_free(expander *x)
+{
+    for (size_t i = 0; i < x->n_axes; i++) {
+        free(x->axes[i].paths);
+        free(x->axes[i].vals);
+    }
+    free(x->axes);
+}
+
+static axis *axis_push(expander *x)
+{
+    x->axes = ls_xrealloc(x->axes, (x->n_axes + 1) * sizeof *x->axes);
+    axis *a = &x->axes[x->n_axes++];
+    memset(a, 0, sizeof *a);
+    return a;
+}
+
+static ls_status check_path(const ls_yaml *at, const char *path, ls_error *e)
+{
+    if (!strcmp(path, "."))
+        return LS_OK;
+    if (!*path || path[0] == '.' || path[strlen(path) - 1] == '.' || strstr(path, ".."))
+        return where_fail(e, at, path, "expected a dotted path into base (e.g. scheduler.max_num_seqs)");
+    return LS_OK;
+}
+
+static ls_status parse_grid(expander *x, const ls_yaml *grid, ls_error *e)
+{
+    if (!grid || ls_yaml_is_null(grid))
+        return LS_OK;
+    if (grid->kind != LS_YAML_MAP)
+        return where_fail(e, grid, "grid", "expected a mapping of dotted paths to lists of values");
+    for (size_t i = 0; i < grid->n; i++) {
+        const ls_yaml *v = grid->vals[i];
+        char path[512];
+        snprintf(path, sizeof path, "grid.%s", grid->keys[i]);
+        LS_TRY(check_path(v, grid->keys[i], e));
+        if (v->kind == LS_YAML_SEQ && v->n == 0)
+            return where_fail(e, v, path, "expected a non-empty list of values");
+        axis *a = axis_push(x);
+        size_t np = v->kind == LS_YAML_SEQ ? v->n : 1;
+        axis_init(a, np, 1);
+        a->paths[0] = grid->keys[i];
+        for (size_t p = 0; p < np; p++)
+            a->vals[p] = v->kind == LS_YAML_SEQ ? v->vals[p] : v;
+    }
+    return LS_OK;
+}
+
+static ls_status parse_zip(expander *x, const ls_yaml *zip, ls_error *e)
+{
+    if (!zip || ls_yaml_is_null(zip))
+        return LS_OK;
+    if (zip->kind != LS_YAML_SEQ)
+        return where_fail(e, zip, "zip", "expected a list of groups {path: [values], path: [values]}");
+    for (size_t g = 0; g < zip->n; g++) {
+        const ls_yaml *grp = zip->vals[g];
+        char gpath[64];
+        snprintf(gpath, sizeof gpath, "zip[%zu]", g);
+        if (grp->kind != LS_YAML_MAP || grp->n == 0)
+            return where_fail(e, grp, gpath, "expected a mapping of dotted paths to lists of equal length");
+        size_t len = 0;
+        for (size_t k = 0; k < grp->n; k++) {
+            const ls_yaml *v = grp->vals[k];
+            char path[600];
+            snprintf(path, sizeof path, "%s.%s", gpath, grp->keys[k]);
+            LS_TRY(check_path(v, grp->keys[k], e));
+            if (v->kind != LS_YAML_SEQ || v->n == 0)
+                return where_fail(e, v, path, "expected a non-empty list of values");
+            if (k == 0)
+                len = v->n;
+            else if (v->n != len) {
+                char what[160];
+                snprintf(what, sizeof what, "has %zu values but '%s' has %zu: zipped axes need equal lengths",
+                         v->n, grp->keys[0], len);
+                return where_fail(e, v, path, what);
+            }
+        }
+        axis *a = axis_push(x);
+        axis_init(a, len, grp->n);
+        for (size_t k = 0; k < grp->n; k++) {
+            a->paths[k] = grp->keys[k];
+            for (size_t p = 0; p < len; p++)
+                a->vals[p * grp->n + k] = grp->vals[k]->vals[p];
+        }
+    }
+    return LS_OK;
+}
+
+static ls_status parse_capacity(const ls_yaml *c, ls_sweep_capacity *cap, ls_error *e)
+{
+    cap->enabled = false;
+    cap->rel_tol = 0.05;
+    cap->max_runs = 20;
+    cap->rate_lo = cap->rate_hi = 0;
+    if (!c || ls_yaml_is_null(c))
+        return LS_OK;
+    if (c->kind == LS_YAML_SCALAR) {
+        bool on;
+        LS_TRY(ls_yaml_as_bool(c, "capacity", &on, e));
+        cap->enabled = on;
+        return LS_OK;
+    }
+    static const char *const keys[] = {"rel_tol", "max_runs", "rate_lo", "rate_hi", "enabled", NULL};
+    LS_TRY(ls_yaml_check_keys(c, "capacity", keys, e));
+    cap->enabled = true;
+    const ls_yaml *v;
+    if ((v = ls_yaml_get(c, "enabled")))
+        LS_TRY(ls_yaml_as_bool(v, "capacity.enabled", &cap->enabled, e));
+    if ((v = ls_yaml_get(c, "rel_tol"))) {
+        LS_TRY(ls_yaml_as_double(v, "capacity.rel_tol", &cap->rel_tol, e));
+        if (!(cap->rel_tol > 0 && cap->rel_tol < 1))
+            return where_fail(e, v, "capacity.rel_tol", "expected a number in (0, 1)");
+    }
+    if ((v = ls_yaml_get(c, "max_runs"))) {
+        int64_t m;
+        LS_TRY(ls_yaml_as_int64(v, "capacity.max_runs", &m, e));
+        if (m < 1 || m > 1000)
+            return where_fail(e, v, "capacity.max_runs", "expected an integer in 1..1000");
+        cap->max_runs = (int)m;
+    }
+    if ((v = ls_yaml_get(c, "rate_lo")))
+        LS_TRY(ls_yaml_as_double(v, "capacity.rate_lo", &cap->rate_lo, e));
+    if ((v = ls_yaml_get(c, "rate_hi")))
+        LS_TRY(ls_yaml_as_double(v, "capacity.rate_hi", &cap->rate_hi, e));
+    return LS_OK;
+}
+
+/* ---- applying values ------------------------------------------------------- */
+
+/* Merge mapping `src` into mapping `dst`, key by key, recursing where both are maps. */
+static void merge_map(ls_yaml *dst, const ls_yaml *src)
+{
+    assert(dst->kind == LS_YAML_MAP && src->kind == LS_YAML_MAP);
+    for (size_t i = 0; i < src->n; i++) {
+        ls_yaml *cur = (ls_yaml *)ls_yaml_get(dst, src->keys[i]);
+        if (cur && cur->kind == LS_YAML_MAP && src->vals[i]->kind == LS_YAML_MAP)
+            merge_map(cur, src->vals[i]);
+        else
+            ls_yaml_map_set(dst, src->keys[i], ls_yaml_clone(src->vals[i]));
+    }
+}
+
+static ls_status apply(ls_yaml *tree, const char *path, const ls_yaml *val, ls_error *e)
+{
+    if (!strcmp(path, ".")) {
+        if (val->kind != LS_YAML_MAP)
+            return where_fail(e, val, ".", "a value at the root path '.' must be a mapping");
+        merge_map(tree, val);
+        return LS_OK;
+    }
+    ls_yaml *cur = (ls_yaml *)ls_yaml_get_path(tree, path);
+    if (val->kind == LS_YAML_MAP && cur && cur->kind == LS_YAML_MAP) {
+        merge_map(cur, val);
+        return LS_OK;
+    }
+    ls_status rc = ls_yaml_set_path(tree, path, ls_yaml_clone(val), e);
+    if (rc) {
+        char w[160];
+        ls_error_prefix(e, "%s", ls_yaml_where(val, w, sizeof w));
+    }
+    return rc;
+}
+
+/* ---- exclusion ------------------------------------------------------------- */
+
+static bool scalar_equal(const ls_yaml *a, const ls_yaml *b)
+{
+    if (!strcmp(a->scalar, b->scalar))
+        return true;
+    /* numbers written differently (1 vs 1.0) are the same value */
+    double x, y;
+    if (ls_yaml_as_double(a, "", &x, NULL) == LS_OK && ls_yaml_as_double(b, "", &y, NULL) == LS_OK)
+        return x == y;
+    return false;
+}
+
+/* Does configuration node `n` match rule value `r`? A list in the rule means
+ * "any of"; a mapping means "every key matches". */
+static bool rule_match(const ls_yaml *n, const ls_yaml *r)
+{
+    if (!n)
+        return false;
+    if (r->kind == LS_YAML_SEQ && n->kind != LS_YAML_SEQ) {
+        for (size_t i = 0; i < r->n; i++)
+            if (rule_match(n, r->vals[i]))
+                return true;
+        return false;
+    }
+    if (r->kind == LS_YAML_MAP) {
+        if (n->kind != LS_YAML_MAP)
+            return false;
+        for (size_t i = 0; i < r->n; i++)
+            if (!rule_match(ls_yaml_get(n, r->keys[i]), r->vals[i]))
+                return false;
+        return true;
+    }
+    if (r->kind == LS_YAML_SCALAR)
+        return n->kind == LS_YAML_SCALAR && scalar_equal(n, r);
+    /* both sequences: equal content */
+    char *a = ls_yaml_canonical(n), *b = ls_yaml_canonical(r);
+    bool eq = !strcmp(a, b);
+    free(a);
+    free(b);
+    return eq;
+}
+
+static const ls_yaml *path_get(const ls_yaml *tree, const char *path)
+{
+    return strcmp(path, ".") ? ls_yaml_get_path(tree, path) : tree;
+}
+
+static bool excluded(const ls_yaml *tree, const ls_yaml *exclude)
+{
+    if (!exclude)
+        return false;
+    for (size_t i = 0; i < exclude->n; i++) {
+        const ls_yaml *rule = exclude->vals[i];
+        bool all = true;
+        for (size_t k = 0; k < rule->n && all; k++)
+            all = rule_match(path_get(tree, rule->keys[k]), rule->vals[k]);
+        if (all)
+            return true;
+    }
+    return false;
+}
+
+static ls_status check_exclude(const ls_yaml *ex, ls_error *e)
+{
+    if (!ex || ls_yaml_is_null(ex))
+        return LS_OK;
+    if (ex->kind != LS_YAML_SEQ)
+        return where_fail(e, ex, "exclude", "expected a list of rules {path: value-or-list, ...}");
+    for (size_t i = 0; i < ex->n; i++) {
+        char p[64];
+        snprintf(p, sizeof p, "exclude[%zu]", i);
+        if (ex->vals[i]->kind != LS_YAML_MAP || ex->vals[i]->n == 0)
+            return where_fail(e, ex->vals[i], p, "expected a non-empty mapping of dotted paths to values");
+        for (size_t k = 0; k < ex->vals[i]->n; k++)
+            LS_TRY(check_path(ex->vals[i]->vals[k], ex->vals[i]->keys[k], e));
+    }
+    return LS_OK;
+}
+
+/* ---- labels ---------------------------------------------------------------- */
+
+static void label_add(char **buf, size_t *len, const char *path, const ls_yaml *v)
+{
+    char *t = ls_yaml_canonical(v);
+    if (strlen(t) > 48)
+        strcpy(t + 45, "...");
+    size_t add = strlen(path) + strlen(t) + 2;
+    *buf = ls_xrealloc(*buf, *len + add + 1);
+    *len += (size_t)sprintf(*buf + *len, "%s%s=%s", *len ? " " : "", path, t);
+    free(t);
+}
+
+/* ---- expansion ------------------------------------------------------------- */
+
+static ls_status expand(expander *x, ls_sweep_spec *s, ls_error *e)
+{
+    size_t total = 1;
+    for (size_t a = 0; a < x->n_axes; a++) {
+        if (total > LS_SWEEP_MAX_POINTS / x->axes[a].n_points)
+            return ls_fail(e, LS_EINVAL, "%s: the grid has more than %u points", x->name,
+                           LS_SWEEP_MAX_POINTS);
+        total *= x->axes[a].n_points;
+    }
+    s->n_points = total;
+    size_t cap = total < 1024 ? total : 1024;
+    s->configs = ls_xcalloc(cap ? cap : 1, sizeof *s->configs);
+    size_t *idx = ls_xcalloc(x->n_axes ? x->n_axes : 1, sizeof *idx);
+    ls_status rc = LS_OK;
+    for (size_t p = 0; p < total && rc == LS_OK; p++) {
+        /* mixed-radix digits of p, last axis fastest */
+        size_t q = p;
+        for (size_t a = x->n_axes; a-- > 0;) {
+            idx[a] = q % x->axes[a].n_points;
+            q /= x->axes[a].n_points;
+        }
+        ls_yaml *tree = ls_yaml_clone(x->base);
+        if (s->has_seed) {
+            const ls_yaml *sn = ls_yaml_get(x->root, "seed");
+            ls_yaml_map_set(tree, "seed", ls_yaml_clone(sn));
+        }
+        char *label = NULL;
+        size_t llen = 0;
+        const ls_yaml *first = NULL;
+        for (size_t a = 0; a < x->n_axes && rc == LS_OK; a++) {
+            const axis *ax = &x->axes[a];
+            for (size_t k = 0; k < ax->n_paths && rc == LS_OK; k++) {
+                const ls_yaml *v = ax->vals[idx[a] * ax->n_paths + k];
+                if (!first)
+                    first = v;
+                rc = apply(tree, ax->paths[k], v, e);
+                label_add(&label, &llen, ax->paths[k], v);
+            }
+        }
+        if (rc || excluded(tree, x->exclude)) {
+            ls_yaml_free(tree);
+            free(label);
+            continue;
+        }
+        if (s->n == cap) {
+            cap *= 2;
+            s->configs = ls_xrealloc(s->configs, cap * sizeof *s->configs);
+        }
+        ls_sweep_config *c = &s->configs[s->n++];
+        memset(c, 0, sizeof *c);
+        c->tree = tree;
+        c->canonical = ls_yaml_canonical(tree);
+        ls_sweep_hash_hex(c->canonical, c->hash);
+        c->label = label ? label : ls_xstrdup("(base)");
+        ls_yaml_where(first ? first : x->base, c->where, sizeof c->where);
+    }
+    free(idx);
+    if (rc)
+        return rc;
+    if (s->n == 0)
+        return ls_fail(e, LS_EINVAL, "%s: every one of the %zu grid points is excluded", x->name, total);
+    /* one hash for the whole expansion: resume and merge compare it */
+    size_t n = s->n * 16;
+    char *all = ls_xmalloc(n + 1);
+    for (size_t i = 0; i < s->n; i++)
+        memcpy(all + 16 * i, s->configs[i].hash, 16);
+    all[n] = 0;
+    ls_sweep_hash_hex(all, s->set_hash);
+    free(all);
+    return LS_OK;
+}
+
+ls_status ls_sweep_spec_parse(const char *text, size_t len, const char *name, const char *base_dir,
+                              ls_sweep_spec **out, ls_error *e)
+{
+    *out = NULL;
+    ls_yaml *root = NULL;
+    LS_TRY(ls_yaml_load_string(text, len, name, &root, e));
+    ls_sweep_spec *s = ls_xcalloc(1, sizeof *s);
+    s->path = ls_xstrdup(name);
+    s->base_dir = base_dir ? ls_xstrdup(base_dir) : NULL;
+    s->text = ls_xmalloc(len + 1);
+    memcpy(s->text, text, len);
+    s->text[len] = 0;
+    s->text_len = len;
+    expander x = {.root = root, .name = name};
+    ls_status rc = LS_OK;
+    static const char *const keys[] = {"name", "description", "seed", "base", "grid", "zip",
+                                       "exclude", "capacity", NULL};
+    if ((rc = ls_yaml_check_keys(root, "(specification)", keys, e)))
+        goto done;
+    const ls_yaml *v = ls_yaml_get(root, "name");
+    const char *nm = NULL;
+    if (v && (rc = ls_yaml_as_string(v, "name", &nm, e)))
+        goto done;
+    s->name = ls_xstrdup(nm ? nm : "sweep");
+    if ((v = ls_yaml_get(root, "seed"))) {
+        if ((rc = ls_yaml_as_int64(v, "seed", &s->seed, e)))
+            goto done;
+        s->has_seed = true;
+    }
+    x.base = ls_yaml_get(root, "base");
+    if (!x.base || x.base->kind != LS_YAML_MAP) {
+        rc = x.base ? where_fail(e, x.base, "base", "expected a mapping (a complete run configuration)")
+                    : ls_fail(e, LS_EINVAL, "%s: missing 'base' (a complete run configuration)", name);
+        goto done;
+    }
+    if ((rc = parse_capacity(ls_yaml_get(root, "capacity"), &s->capacity, e)))
+        goto done;
+    if ((rc = parse_grid(&x, ls_yaml_get(root, "grid"), e)) ||
+        (rc = parse_zip(&x, ls_yaml_get(root, "zip"), e)))
+        goto done;
+    x.exclude = ls_yaml_get(root, "exclude");
+    if ((rc = check_exclude(x.exclude, e)))
+        goto done;
+    if (x.exclude && ls_yaml_is_null(x.exclude))
+        x.exclude = NULL;
+    rc = expand(&x, s, e);
+done:
+    axes_free(&x);
+    ls_yaml_free(root);
+    if (rc) {
+        ls_sweep_spec_free(s);
+        return rc;
+    }
+    *out = s;
+    return LS_OK;
+}
+
+ls_status ls_sweep_spec_load(const char *path, ls_sweep_spec **out, ls_error *e)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ls_fail(e, LS_EIO, "%s: cannot open the specification", path);
+    size_t cap = 4096, len = 0;
+    char *buf = ls_xmalloc(cap);
+    size_t got;
+    while ((got = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += got;
+        if (len == cap)
+            buf = ls_xrealloc(buf, cap *= 2);
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (err) {
+        free(buf);
+        return ls_fail(e, LS_EIO, "%s: read error", path);
+    }
+    char *dir = ls_xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        slash[slash == dir ? 1 : 0] = 0;
+    else
+        strcpy(dir, ".");
+    ls_status rc = ls_sweep_spec_parse(buf, len, path, dir, out, e);
+    free(buf);
+    free(dir);
+    return rc;
+}
+
+void ls_sweep_spec_free(ls_sweep_spec *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n; i++) {
+        ls_yaml_free(s->configs[i].tree);
+        free(s->configs[i].canonical);
+        free(s->configs[i].label);
+    }
+    free(s->configs);
+    free(s->path);
+    free(s->base_dir);
+    free(s->text);
+    free(s->name);
+    free(s);
+}

@@ -1,0 +1,208 @@
+/* test_sweep_spec.c -- specification parsing and grid expansion: counts, order,
+ * zip, exclude, merged sub-configurations, seed, hashes and error messages. */
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sweep_spec.h"
+
+static ls_sweep_spec *parse_ok(const char *text)
+{
+    ls_sweep_spec *s = NULL;
+    ls_error e;
+    ls_error_clear(&e);
+    ls_status rc = ls_sweep_spec_parse(text, strlen(text), "spec.yaml", NULL, &s, &e);
+    if (rc)
+        fail_msg("unexpected error: %s", e.msg);
+    return s;
+}
+
+static void parse_err(const char *text, const char *needle1, const char *needle2)
+{
+    ls_sweep_spec *s = NULL;
+    ls_error e;
+    ls_error_clear(&e);
+    ls_status rc = ls_sweep_spec_parse(text, strlen(text), "spec.yaml", NULL, &s, &e);
+    assert_int_not_equal(rc, LS_OK);
+    assert_null(s);
+    if (!strstr(e.msg, needle1) || (needle2 && !strstr(e.msg, needle2)))
+        fail_msg("message '%s' lacks '%s' / '%s'", e.msg, needle1, needle2 ? needle2 : "");
+}
+
+static const char *at(const ls_sweep_spec *s, size_t i, const char *path)
+{
+    const ls_yaml *n = ls_yaml_get_path(s->configs[i].tree, path);
+    return n && n->kind == LS_YAML_SCALAR ? n->scalar : "<none>";
+}
+
+static void test_cartesian_order(void **st)
+{
+    (void)st;
+    ls_sweep_spec *s = parse_ok("name: t\n"
+                                "base: {model: m, scheduler: {policy: v1, max_num_seqs: 4}}\n"
+                                "grid:\n"
+                                "  parallelism: [tp1, tp2]\n"
+                                "  workload.arrival.rate: [0.5, 1, 2]\n");
+    assert_int_equal(s->n, 6);
+    assert_int_equal(s->n_points, 6);
+    /* first axis slowest, as nested loops written in file order */
+    const char *par[] = {"tp1", "tp1", "tp1", "tp2", "tp2", "tp2"};
+    const char *rate[] = {"0.5", "1", "2", "0.5", "1", "2"};
+    for (size_t i = 0; i < 6; i++) {
+        assert_string_equal(at(s, i, "parallelism"), par[i]);
+        assert_string_equal(at(s, i, "workload.arrival.rate"), rate[i]);
+        assert_string_equal(at(s, i, "scheduler.max_num_seqs"), "4"); /* base kept */
+    }
+    assert_string_equal(s->name, "t");
+    assert_string_equal(s->configs[4].label, "parallelism=tp2 workload.arrival.rate=1");
+    /* where: the spec line of the first axis value */
+    assert_string_equal(s->configs[4].where, "spec.yaml:4");
+    ls_sweep_spec_free(s);
+}
+
+static void test_hash_is_fnv_of_canonical(void **st)
+{
+    (void)st;
+    ls_sweep_spec *s = parse_ok("base: {b: 2, a: 1}\ngrid: {c: [x]}\n");
+    assert_int_equal(s->n, 1);
+    assert_string_equal(s->configs[0].canonical, "{a: 1, b: 2, c: x}");
+    /* FNV-1a 64 computed here independently */
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const char *p = "{a: 1, b: 2, c: x}"; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    char want[17];
+    snprintf(want, sizeof want, "%016" PRIx64, h);
+    assert_string_equal(s->configs[0].hash, want);
+    assert_int_equal(strlen(s->configs[0].hash), 16);
+    ls_sweep_spec_free(s);
+}
+
+static void test_deterministic(void **st)
+{
+    (void)st;
+    const char *t = "base: {x: 1}\ngrid: {a: [1, 2, 3], b: [p, q]}\n";
+    ls_sweep_spec *s1 = parse_ok(t), *s2 = parse_ok(t);
+    assert_int_equal(s1->n, s2->n);
+    for (size_t i = 0; i < s1->n; i++)
+        assert_string_equal(s1->configs[i].hash, s2->configs[i].hash);
+    assert_string_equal(s1->set_hash, s2->set_hash);
+    /* distinct configurations, distinct hashes */
+    for (size_t i = 0; i < s1->n; i++)
+        for (size_t j = i + 1; j < s1->n; j++)
+            assert_string_not_equal(s1->configs[i].hash, s1->configs[j].hash);
+    ls_sweep_spec_free(s1);
+    ls_sweep_spec_free(s2);
+}
+
+static void test_zip(void **st)
+{
+    (void)st;
+    ls_sweep_spec *s = parse_ok("base: {w: {d: 10}}\n"
+                                "grid: {p: [a, b]}\n"
+                                "zip:\n"
+                                "  - {w.rate: [1, 2, 4], w.d: [40, 20, 10]}\n");
+    assert_int_equal(s->n, 6); /* 2 x 3, not 2 x 3 x 3 */
+    const char *rate[] = {"1", "2", "4", "1", "2", "4"};
+    const char *d[] = {"40", "20", "10", "40", "20", "10"};
+    for (size_t i = 0; i < 6; i++) {
+        assert_string_equal(at(s, i, "w.rate"), rate[i]);
+        assert_string_equal(at(s, i, "w.d"), d[i]);
+        assert_string_equal(at(s, i, "p"), i < 3 ? "a" : "b");
+    }
+    ls_sweep_spec_free(s);
+}
+
+static void test_exclude(void **st)
+{
+    (void)st;
+    ls_sweep_spec *s = parse_ok("base: {x: 0}\n"
+                                "grid: {p: [tp1, tp8], r: [1, 2.0, 3], c: [true, false]}\n"
+                                "exclude:\n"
+                                "  - {p: tp8, r: 2}\n"          /* 2 matches 2.0 numerically */
+                                "  - {p: tp1, r: [1, 3], c: false}\n");
+    /* 12 points; rule 1 drops tp8 x r=2 x 2 = 2; rule 2 drops tp1 x {1,3} x false = 2 */
+    assert_int_equal(s->n_points, 12);
+    assert_int_equal(s->n, 8);
+    for (size_t i = 0; i < s->n; i++) {
+        bool tp8 = !strcmp(at(s, i, "p"), "tp8");
+        assert_false(tp8 && !strcmp(at(s, i, "r"), "2.0"));
+        assert_false(!tp8 && strcmp(at(s, i, "r"), "2.0") && !strcmp(at(s, i, "c"), "false"));
+    }
+    ls_sweep_spec_free(s);
+}
+
+static void test_mapping_values_merge(void **st)
+{
+    (void)st;
+    ls_sweep_spec *s = parse_ok("base:\n"
+                                "  scheduler: {policy: vllm-v1, max_num_seqs: 64, chunk: 512}\n"
+                                "grid:\n"
+                                "  scheduler:\n"
+                                "    - {policy: vllm-v0}\n"
+                                "    - {policy: sarathi, max_num_seqs: 8}\n"
+                                "  .:\n"
+                                "    - {model: a, hardware: h100}\n"
+                                "    - {model: b}\n");
+    assert_int_equal(s->n, 4);
+    assert_string_equal(at(s, 0, "scheduler.policy"), "vllm-v0");
+    assert_string_equal(at(s, 0, "scheduler.max_num_seqs"), "64"); /* merged, not replaced */
+    assert_string_equal(at(s, 0, "scheduler.chunk"), "512");
+    assert_string_equal(at(s, 0, "model"), "a");
+    assert_string_equal(at(s, 0, "hardware"), "h100");
+    assert_string_equal(at(s, 1, "model"), "b");
+    assert_string_equal(at(s, 1, "hardware"), "<none>");
+    assert_string_equal(at(s, 3, "scheduler.policy"), "sarathi");
+    assert_string_equal(at(s, 3, "scheduler.max_num_seqs"), "8");
+    ls_sweep_spec_free(s);
+}
+
+static void test_seed_and_capacity(void **st)
+{
+    (void)st;
+    ls_sweep_spec *s = parse_ok("seed: 42\nbase: {seed: 1}\ngrid: {a: [1, 2]}\n"
+                                "capacity: {rel_tol: 0.1, max_runs: 12}\n");
+    assert_true(s->has_seed);
+    assert_int_equal(s->seed, 42);
+    for (size_t i = 0; i < s->n; i++)
+        assert_string_equal(at(s, i, "seed"), "42");
+    assert_true(s->capacity.enabled);
+    assert_true(s->capacity.rel_tol == 0.1);
+    assert_int_equal(s->capacity.max_runs, 12);
+    ls_sweep_spec_free(s);
+    /* no grid: one configuration, the base */
+    s = parse_ok("base: {a: 1}\n");
+    assert_int_equal(s->n, 1);
+    assert_false(s->capacity.enabled);
+    ls_sweep_spec_free(s);
+}
+
+static void test_errors(void **st)
+{
+    (void)st;
+    parse_err("base: {a: 1}\nbogus: 3\n", "bogus", NULL);
+    parse_err("grid: {a: [1]}\n", "missing 'base'", NULL);
+    parse_err("base: {a: 1}\ngrid: {a: []}\n", "spec.yaml:2", "grid.a");
+    parse_err("base: {a: 1}\nzip:\n  - {x: [1, 2], y: [1]}\n", "spec.yaml:3", "equal length");
+    parse_err("base: {a: 1}\ngrid: {p: [x]}\nexclude: [{p: x}]\n", "excluded", NULL);
+    parse_err("base: {a: 1}\ngrid: {\"a..b\": [1]}\n", "dotted path", NULL);
+    parse_err("base: {a: 1}\ncapacity: {rel_tol: 2}\n", "capacity.rel_tol", NULL);
+    /* a path through a scalar cannot be set: names the spec line */
+    parse_err("base: {a: 1}\ngrid: {a.b: [1]}\n", "spec.yaml:2", NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cartesian_order), cmocka_unit_test(test_hash_is_fnv_of_canonical),
+        cmocka_unit_test(test_deterministic),   cmocka_unit_test(test_zip),
+        cmocka_unit_test(test_exclude),         cmocka_unit_test(test_mapping_values_merge),
+        cmocka_unit_test(test_seed_and_capacity), cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
