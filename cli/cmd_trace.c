@@ -181,7 +181,7 @@ static int parse_flags(const char *sub, int argc, char **argv, flags *f)
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, "+ho:", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "ho:", long_opts, NULL)) != -1) {
         if (c == '?' || !allowed(sub, c)) {
             if (c == '?' && optopt)
                 ls_cli_error("trace %s: option -%c needs a value or is unknown", sub, optopt);

@@ -102,16 +102,18 @@ static ls_status load_empirical(ls_dist *d, const ls_yaml *n, const char *path, 
     if (!ls_trace_format_parse(d->format, &o.format))
         return bad(n, path, "format", "expected auto, native, azure, vidur, lengths, burstgpt or mooncake", e);
     ls_source *s;
+    char where[256];
+    ls_yaml_where(ls_yaml_get(n, "file"), where, sizeof where);
     ls_status st = ls_trace_open(d->file, &o, &s, e);
     if (st != LS_OK)
-        return ls_error_prefix(e, "%s.file", path);
+        return ls_error_prefix(e, "%s: %s.file", where, path);
     size_t cap = 0;
     for (;;) {
         ls_request r;
         int rc = ls_source_next(s, &r, e);
         if (rc < 0) {
             ls_source_free(s);
-            return ls_error_prefix(e, "%s.file", path);
+            return ls_error_prefix(e, "%s: %s.file", where, path);
         }
         if (rc == 0)
             break;

@@ -60,6 +60,8 @@ typedef struct reader {
     char *buf;
     size_t pos, end;
     bool eof;
+    bool zfail;                   /* zlib reported damage: fail at the next refill */
+    char zmsg[128];
     uint64_t lineno;
     ls_trace_format fmt;
     int nfields;                  /* columns in the header (CSV) */
@@ -117,6 +119,10 @@ static int read_line(reader *r, char **line, size_t *len, ls_error *e)
             r->pos = r->end;
             break;
         }
+        if (r->zfail) /* data before the damage has been used; the rest is lost */
+            return ls_fail(e, LS_EIO, "%s:%" PRIu64 ": %s: expected a complete gzip stream (truncated or "
+                                      "corrupt file?)",
+                           r->name, r->lineno + 1, r->zmsg), -1;
         if (avail > LS_TRACE_MAX_LINE)
             return ls_fail(e, LS_EINVAL,
                            "%s:%" PRIu64 ": line longer than %u bytes: expected a text trace with "
@@ -128,10 +134,16 @@ static int read_line(reader *r, char **line, size_t *len, ls_error *e)
         int got = gzread(r->gz, r->buf + r->end, (unsigned)(BUF_CAP - 1 - r->end));
         int zerr = Z_OK;
         const char *zmsg = gzerror(r->gz, &zerr);
-        if (got < 0 || (zerr != Z_OK && zerr != Z_STREAM_END))
-            return ls_fail(e, LS_EIO, "%s: after line %" PRIu64 ": %s: expected a complete gzip stream "
-                                      "(truncated or corrupt file?)",
-                           r->name, r->lineno, zmsg && *zmsg ? zmsg : "read error"), -1;
+        if (got < 0 || (zerr != Z_OK && zerr != Z_STREAM_END)) {
+            /* zlib prefixes its message with the file name ("<fd:3>: "): keep only the reason */
+            const char *m = zmsg && *zmsg ? zmsg : "read error";
+            if (!strncmp(m, "<fd:", 4) && strstr(m, ": "))
+                m = strstr(m, ": ") + 2;
+            snprintf(r->zmsg, sizeof r->zmsg, "%s", m);
+            r->zfail = true;
+            if (got <= 0)
+                continue;
+        }
         if (got == 0)
             r->eof = true;
         r->end += (size_t)got;
