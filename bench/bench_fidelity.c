@@ -1,0 +1,575 @@
+/* bench_fidelity.c -- simulate every published calibration point and print
+ * simulated beside measured, with the relative error.
+ *
+ *   build/bench/bench_fidelity [--points bench/fidelity/points.yaml]
+ *       [--catalog FILE] [--only SUBSTRING] [--set PATH=VALUE]... [--max-requests N]
+ *       [--csv FILE]
+ *
+ * The points file is data (see bench/fidelity/points.yaml): a `base` run
+ * configuration, and a list of `points`, each a configuration fragment
+ * deep-merged onto the base plus the `measured` metrics (names of the result
+ * schema, e.g. output_tps, ttft_p99_s). Each point belongs to a `group`; the
+ * summary gives each group's median and worst absolute relative error beside
+ * the group's targets. The program knows nothing about the engine's settings:
+ * they all live in the points file. `--set` overrides a dotted path in every
+ * point after the merge (e.g. `--set workload.requests=200` for a quick run);
+ * `--max-requests` caps every point's request count (a smoke run; the errors
+ * then mean nothing); `--catalog` adds a catalog file (e.g. trial GPU parameters while fitting).
+ *
+ * Exit status: 0 when every point simulated, 1 when one failed to load or run
+ * (the error level is reported, never turned into a failure: it is a benchmark).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "catalog.h"
+#include "memory.h"
+#include "replay.h"
+#include "schema.h"
+#include "yamldoc.h"
+
+#define MAX_ROWS 256
+#define MAX_GROUPS 16
+#define MAX_SETS 32
+
+typedef struct result_row {
+    char point[160];
+    char group[32];
+    char metric[32];
+    double measured, simulated, err; /* err = simulated/measured - 1 */
+} result_row;
+
+typedef struct group_target {
+    char name[32];
+    double median, worst; /* targets on |err|; NaN when not given */
+} group_target;
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: bench_fidelity [--points FILE] [--catalog FILE] [--only SUBSTRING]\n"
+               "                      [--set PATH=VALUE]... [--max-requests N] [--csv FILE]\n"
+               "Simulates the calibration points of FILE (default bench/fidelity/points.yaml)\n"
+               "and prints simulated vs measured with the relative error.\n");
+}
+
+/* Deep copy whose maps and lists are built by appending, so that later
+ * ls_yaml_map_set calls may grow them. (ls_yaml_clone sizes its arrays to
+ * exactly n entries while the append path assumes power-of-two capacity:
+ * setting a new key on a cloned map of 3, 5, 6 or 7 entries overruns it.) */
+static ls_yaml *grow_clone(const ls_yaml *n)
+{
+    if (n->kind == LS_YAML_SCALAR)
+        return ls_yaml_clone(n);
+    ls_yaml *c = n->kind == LS_YAML_MAP ? ls_yaml_new_map() : ls_yaml_new_seq();
+    for (size_t i = 0; i < n->n; i++) {
+        if (n->kind == LS_YAML_MAP)
+            ls_yaml_map_set(c, n->keys[i], grow_clone(n->vals[i]));
+        else
+            ls_yaml_seq_push(c, grow_clone(n->vals[i]));
+    }
+    return c;
+}
+
+/* Deep merge: maps merge key by key, anything else replaces. */
+static void merge_into(ls_yaml *dst, const ls_yaml *src)
+{
+    for (size_t i = 0; i < src->n; i++) {
+        const ls_yaml *sv = src->vals[i];
+        ls_yaml *dv = (ls_yaml *)ls_yaml_get(dst, src->keys[i]);
+        if (dv && dv->kind == LS_YAML_MAP && sv->kind == LS_YAML_MAP)
+            merge_into(dv, sv);
+        else
+            ls_yaml_map_set(dst, src->keys[i], grow_clone(sv));
+    }
+}
+
+/* Parse a "--set path=value" value as YAML, so numbers stay numbers and maps are allowed. */
+static ls_status apply_set(ls_yaml *root, const char *spec, ls_error *e)
+{
+    const char *eq = strchr(spec, '=');
+    if (!eq || eq == spec)
+        return ls_fail(e, LS_EINVAL, "--set %s: expected PATH=VALUE", spec);
+    char path[256];
+    size_t n = (size_t)(eq - spec);
+    if (n >= sizeof path)
+        return ls_fail(e, LS_EINVAL, "--set: path too long");
+    memcpy(path, spec, n);
+    path[n] = '\0';
+    ls_yaml *val = NULL;
+    LS_TRY(ls_yaml_load_string(eq + 1, strlen(eq + 1), "--set", &val, e));
+    ls_status rc = ls_yaml_set_path(root, path, val, e);
+    if (rc)
+        ls_yaml_free(val);
+    return rc;
+}
+
+
+/* ---- request streams -------------------------------------------------------
+ * The harness builds each point's requests itself (ls_run_opts.requests), so
+ * that "all requests at time zero" and the derived OpenOrca length
+ * distribution do not depend on what the workload parser offers:
+ *
+ *   requests:
+ *     count: 3000
+ *     prompt: 128                  # a fixed length, or
+ *     output: {mean: 291, cv: 0.8, min: 1, max: 1024}   # log-normal, see parse_length
+ *     arrival: offline             # all at t = 0, or {poisson: 101} (requests/s)
+ *     seed: 1
+ */
+
+typedef struct rng {
+    uint64_t s;
+} rng;
+
+/* splitmix64: small, well mixed, and reproducible everywhere. */
+static uint64_t rng_next(rng *r)
+{
+    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static double rng_uniform(rng *r) /* in (0, 1) */
+{
+    return ((double)(rng_next(r) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+static double rng_normal(rng *r)
+{
+    double u = rng_uniform(r), v = rng_uniform(r);
+    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
+typedef struct length_dist {
+    double fixed;           /* > 0: every request has this length */
+    double mu, sigma;       /* log-normal of the underlying normal */
+    double min, max;        /* truncation by resampling */
+} length_dist;
+
+/* E[X | a <= X <= b] for X log-normal(mu, sigma). */
+static double truncated_lognormal_mean(double mu, double sigma, double a, double b)
+{
+    double za = (log(a) - mu) / sigma, zb = (log(b) - mu) / sigma;
+    double mass = 0.5 * (erfc(-zb / sqrt(2.0)) - erfc(-za / sqrt(2.0)));
+    double part = 0.5 * (erfc(-(zb - sigma) / sqrt(2.0)) - erfc(-(za - sigma) / sqrt(2.0)));
+    return mass > 0 ? exp(mu + 0.5 * sigma * sigma) * part / mass : (a + b) / 2;
+}
+
+static ls_status parse_length(const ls_yaml *n, const char *what, length_dist *d, ls_error *e)
+{
+    memset(d, 0, sizeof *d);
+    if (!n)
+        return ls_fail(e, LS_EINVAL, "requests.%s: missing", what);
+    if (n->kind == LS_YAML_SCALAR)
+        return ls_yaml_as_double(n, what, &d->fixed, e);
+    double mean = 0, cv = 0;
+    d->min = 1;
+    d->max = 1e9;
+    const ls_yaml *v;
+    if ((v = ls_yaml_get(n, "mean")))
+        LS_TRY(ls_yaml_as_double(v, "mean", &mean, e));
+    if ((v = ls_yaml_get(n, "cv")))
+        LS_TRY(ls_yaml_as_double(v, "cv", &cv, e));
+    if ((v = ls_yaml_get(n, "min")))
+        LS_TRY(ls_yaml_as_double(v, "min", &d->min, e));
+    if ((v = ls_yaml_get(n, "max")))
+        LS_TRY(ls_yaml_as_double(v, "max", &d->max, e));
+    if (!(mean > 0 && cv > 0 && d->min >= 1 && d->max >= d->min))
+        return ls_fail(e, LS_EINVAL, "requests.%s: expected {mean: >0, cv: >0, min, max}", what);
+    /* Log-normal whose spread is set by the CV of the untruncated lengths and
+     * whose location is chosen so that the mean AFTER truncation to [min, max]
+     * is `mean` (the published figure is a mean of the truncated data). */
+    d->sigma = sqrt(log(1.0 + cv * cv));
+    if (!(mean > d->min && mean < d->max))
+        return ls_fail(e, LS_EINVAL, "requests.%s: mean %g must lie inside [min, max]", what, mean);
+    double lo = log(d->min) - 10 * d->sigma, hi = log(d->max) + 10 * d->sigma;
+    for (int it = 0; it < 200; it++) { /* the truncated mean increases with mu */
+        double mid = 0.5 * (lo + hi);
+        if (truncated_lognormal_mean(mid, d->sigma, d->min, d->max) < mean)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    d->mu = 0.5 * (lo + hi);
+    return LS_OK;
+}
+
+static int32_t draw_length(const length_dist *d, rng *r)
+{
+    if (d->fixed > 0)
+        return (int32_t)d->fixed;
+    for (;;) {
+        double x = floor(exp(d->mu + d->sigma * rng_normal(r)) + 0.5);
+        if (x >= d->min && x <= d->max)
+            return (int32_t)x;
+    }
+}
+
+static ls_status build_requests(const ls_yaml *spec, const char *name, int64_t max_requests, ls_request_array *out,
+                                ls_error *e)
+{
+    memset(out, 0, sizeof *out);
+    if (!spec || spec->kind != LS_YAML_MAP)
+        return ls_fail(e, LS_EINVAL, "point '%s': 'requests' must be a map", name);
+    int64_t count = 0, seed = 1;
+    double rate = 0; /* 0: offline */
+    const ls_yaml *v;
+    if ((v = ls_yaml_get(spec, "count")))
+        LS_TRY(ls_yaml_as_int64(v, "requests.count", &count, e));
+    if ((v = ls_yaml_get(spec, "seed")))
+        LS_TRY(ls_yaml_as_int64(v, "requests.seed", &seed, e));
+    if ((v = ls_yaml_get(spec, "arrival")) && v->kind == LS_YAML_MAP) {
+        const ls_yaml *p = ls_yaml_get(v, "poisson");
+        if (!p)
+            return ls_fail(e, LS_EINVAL, "point '%s': requests.arrival: expected offline or {poisson: RATE}", name);
+        LS_TRY(ls_yaml_as_double(p, "requests.arrival.poisson", &rate, e));
+    } else if (v && strcmp(v->scalar, "offline") != 0)
+        return ls_fail(e, LS_EINVAL, "point '%s': requests.arrival: expected offline or {poisson: RATE}", name);
+    length_dist pd, od;
+    LS_TRY(parse_length(ls_yaml_get(spec, "prompt"), "prompt", &pd, e));
+    LS_TRY(parse_length(ls_yaml_get(spec, "output"), "output", &od, e));
+    if (count < 1)
+        return ls_fail(e, LS_EINVAL, "point '%s': requests.count must be >= 1", name);
+    if (max_requests > 0 && count > max_requests)
+        count = max_requests;
+    rng r_arr = {(uint64_t)seed * 3 + 1}, r_p = {(uint64_t)seed * 3 + 2}, r_o = {(uint64_t)seed * 3 + 3};
+    out->v = ls_xcalloc((size_t)count, sizeof *out->v);
+    out->n = out->cap = (size_t)count;
+    double t = 0;
+    for (int64_t i = 0; i < count; i++) {
+        ls_request *q = &out->v[i];
+        if (rate > 0 && i > 0)
+            t += -log(rng_uniform(&r_arr)) / rate;
+        q->arrival_ns = (int64_t)llround(t * 1e9);
+        q->prompt_tokens = draw_length(&pd, &r_p);
+        q->output_tokens = draw_length(&od, &r_o);
+        q->session_id = -1;
+    }
+    return LS_OK;
+}
+
+/* TensorRT-LLM's default capacity scheduler (GUARANTEED_NO_EVICT) reserves KV
+ * for prompt + output at admission, so it never preempts. With identical
+ * requests that is exactly a cap on running requests: the KV blocks of the
+ * memory plan divided by the blocks of one whole request. `no_evict: true` on
+ * a point applies that cap to scheduler.max_num_seqs. */
+static ls_status apply_no_evict(ls_yaml *cfg, const ls_yaml *reqspec, const ls_catalog *cat, const char *name,
+                                ls_error *e)
+{
+    const ls_yaml *pn = reqspec ? ls_yaml_get(reqspec, "prompt") : NULL;
+    const ls_yaml *on = reqspec ? ls_yaml_get(reqspec, "output") : NULL;
+    double isl, osl;
+    if (!pn || !on || pn->kind != LS_YAML_SCALAR || on->kind != LS_YAML_SCALAR)
+        return ls_fail(e, LS_EINVAL, "point '%s': no_evict needs fixed prompt and output lengths", name);
+    LS_TRY(ls_yaml_as_double(pn, "requests.prompt", &isl, e));
+    LS_TRY(ls_yaml_as_double(on, "requests.output", &osl, e));
+    const char *model_name, *gpu_name;
+    LS_TRY(ls_yaml_as_string(ls_yaml_get(cfg, "model"), "model", &model_name, e));
+    LS_TRY(ls_yaml_as_string(ls_yaml_get(cfg, "hardware"), "hardware", &gpu_name, e));
+    ls_deploy d;
+    memset(&d, 0, sizeof d);
+    LS_TRY(ls_catalog_model(cat, model_name, &d.model, e));
+    LS_TRY(ls_catalog_gpu(cat, gpu_name, &d.gpu, e));
+    int64_t tp = 1, pp = 1, bs = 16, seqs = 0;
+    double util = 0.9;
+    const ls_yaml *v;
+    if ((v = ls_yaml_get_path(cfg, "parallelism.tp")))
+        LS_TRY(ls_yaml_as_int64(v, "parallelism.tp", &tp, e));
+    if ((v = ls_yaml_get_path(cfg, "parallelism.pp")))
+        LS_TRY(ls_yaml_as_int64(v, "parallelism.pp", &pp, e));
+    if ((v = ls_yaml_get_path(cfg, "scheduler.gpu_memory_utilization")))
+        LS_TRY(ls_yaml_as_double(v, "scheduler.gpu_memory_utilization", &util, e));
+    if ((v = ls_yaml_get_path(cfg, "scheduler.block_size")))
+        LS_TRY(ls_yaml_as_int64(v, "scheduler.block_size", &bs, e));
+    if ((v = ls_yaml_get_path(cfg, "scheduler.max_num_seqs")))
+        LS_TRY(ls_yaml_as_int64(v, "scheduler.max_num_seqs", &seqs, e));
+    const char *wd = "fp8", *kd = "fp8";
+    if ((v = ls_yaml_get_path(cfg, "dtype.weights")))
+        LS_TRY(ls_yaml_as_string(v, "dtype.weights", &wd, e));
+    if ((v = ls_yaml_get_path(cfg, "dtype.kv")))
+        LS_TRY(ls_yaml_as_string(v, "dtype.kv", &kd, e));
+    LS_TRY(ls_dtype_parse(wd, &d.w_dtype, e));
+    LS_TRY(ls_dtype_parse(kd, &d.kv_dtype, e));
+    d.tp = (int)tp;
+    d.pp = (int)pp;
+    ls_memory_plan plan;
+    LS_TRY(ls_memory_plan_compute(&d, util, (int)bs, 0, &plan, e));
+    if (!plan.feasible)
+        return ls_fail(e, LS_EINFEASIBLE, "point '%s': %s", name, plan.reason);
+    int64_t per_req = (int64_t)ceil((isl + osl) / (double)bs);
+    int64_t cap = plan.kv_blocks / per_req;
+    if (cap < 1)
+        return ls_fail(e, LS_EINFEASIBLE, "point '%s': one request needs %lld KV blocks, the plan has %lld", name,
+                       (long long)per_req, (long long)plan.kv_blocks);
+    if (seqs == 0 || cap < seqs) {
+        char text[32];
+        snprintf(text, sizeof text, "%lld", (long long)cap);
+        return ls_yaml_set_path(cfg, "scheduler.max_num_seqs", ls_yaml_new_scalar(text, true), e);
+    }
+    return LS_OK;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    if (n == 0)
+        return NAN;
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+static const char *str_or(const ls_yaml *n, const char *dflt)
+{
+    return n && n->kind == LS_YAML_SCALAR ? n->scalar : dflt;
+}
+
+static void copy_str(char *dst, size_t size, const char *src)
+{
+    snprintf(dst, size, "%s", src);
+}
+
+/* Simulate one point; append one result row per measured metric. */
+static ls_status run_point(const ls_yaml *base, const ls_yaml *pt, const char *base_dir, const ls_catalog *cat,
+                           char **sets, int n_sets, int64_t max_requests, result_row *rows, int *n_rows, ls_error *e)
+{
+    const char *name = str_or(ls_yaml_get(pt, "name"), "?");
+    const char *group = str_or(ls_yaml_get(pt, "group"), "all");
+    const ls_yaml *frag = ls_yaml_get(pt, "config");
+    const ls_yaml *meas = ls_yaml_get(pt, "measured");
+    if (!meas || meas->kind != LS_YAML_MAP || meas->n == 0)
+        return ls_fail(e, LS_EINVAL, "point '%s': 'measured' must be a map of metric: value", name);
+    ls_yaml *cfg = grow_clone(base);
+    if (frag && frag->kind == LS_YAML_MAP)
+        merge_into(cfg, frag);
+    ls_status rc = LS_OK;
+    for (int i = 0; i < n_sets && !rc; i++)
+        rc = apply_set(cfg, sets[i], e);
+    const ls_yaml *ne = ls_yaml_get(pt, "no_evict");
+    if (!rc && ne && ne->kind == LS_YAML_SCALAR && !strcmp(ne->scalar, "true"))
+        rc = apply_no_evict(cfg, ls_yaml_get(pt, "requests"), cat, name, e);
+    ls_run_config *rc_cfg = NULL;
+    if (!rc)
+        rc = ls_config_load(cfg, base_dir, cat, &rc_cfg, e);
+    ls_metrics m;
+    ls_metrics_init(&m);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ls_request_array reqs;
+    memset(&reqs, 0, sizeof reqs);
+    if (!rc)
+        rc = build_requests(ls_yaml_get(pt, "requests"), name, max_requests, &reqs, e);
+    double mean_in = 0, mean_out = 0;
+    size_t n_req = reqs.n;
+    for (size_t i = 0; i < reqs.n; i++) {
+        mean_in += reqs.v[i].prompt_tokens / (double)reqs.n;
+        mean_out += reqs.v[i].output_tokens / (double)reqs.n;
+    }
+    if (!rc) {
+        ls_run_opts opts;
+        memset(&opts, 0, sizeof opts);
+        opts.requests = &reqs;
+        rc = ls_run(rc_cfg, &opts, &m, e);
+    }
+    ls_request_array_free(&reqs);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ls_config_free(rc_cfg);
+    ls_yaml_free(cfg);
+    if (rc)
+        return ls_error_prefix(e, "point '%s'", name);
+    if (m.status != LS_RUN_OK)
+        return ls_fail(e, LS_EINFEASIBLE, "point '%s': %s: %s", name, ls_run_status_name(m.status), m.message);
+    fprintf(stderr,
+            "  %-48s %5.1f s wall | %lld requests, mean in/out %.0f/%.0f | %lld done, %lld preempted, "
+            "mean batch %.0f, %.0f tokens, kv max %.2f\n",
+            name, (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec), (long long)n_req,
+            mean_in, mean_out, (long long)m.v[LS_M_N_COMPLETED], (long long)m.v[LS_M_N_PREEMPTIONS],
+            m.v[LS_M_MEAN_BATCH_SIZE], m.v[LS_M_MEAN_BATCH_TOKENS], m.v[LS_M_KV_USAGE_MAX]);
+    for (size_t i = 0; i < meas->n; i++) {
+        int id = ls_metric_find(meas->keys[i]);
+        if (id < 0)
+            return ls_fail(e, LS_EINVAL, "point '%s': unknown metric '%s' (see `llmsweep schema`)", name,
+                           meas->keys[i]);
+        double want;
+        LS_TRY(ls_yaml_as_double(meas->vals[i], meas->keys[i], &want, e));
+        if (*n_rows == MAX_ROWS)
+            return ls_fail(e, LS_EINVAL, "more than %d measured values", MAX_ROWS);
+        result_row *r = &rows[(*n_rows)++];
+        copy_str(r->point, sizeof r->point, name);
+        copy_str(r->group, sizeof r->group, group);
+        copy_str(r->metric, sizeof r->metric, meas->keys[i]);
+        r->measured = want;
+        r->simulated = m.v[id];
+        r->err = m.v[id] / want - 1.0;
+    }
+    return LS_OK;
+}
+
+static void print_value(const char *metric, double v)
+{
+    if (strstr(metric, "_s") == metric + strlen(metric) - 2)
+        printf(" %9.1f ms |", v * 1e3);
+    else
+        printf(" %12.1f |", v);
+}
+
+static void print_report(const result_row *rows, int n, const group_target *tg, int n_tg)
+{
+    printf("| point | metric | measured | simulated | error |\n|---|---|---:|---:|---:|\n");
+    for (int i = 0; i < n; i++) {
+        printf("| %s | %s |", rows[i].point, rows[i].metric);
+        print_value(rows[i].metric, rows[i].measured);
+        print_value(rows[i].metric, rows[i].simulated);
+        printf(" %+6.1f%% |\n", 100 * rows[i].err);
+    }
+    printf("\n| group | rows | median abs error | worst abs error | target median / worst |\n"
+           "|---|---:|---:|---:|---|\n");
+    double *v = ls_xmalloc((size_t)(n + 1) * sizeof *v);
+    for (int g = 0; g < n_tg; g++) {
+        int k = 0;
+        double worst = 0;
+        for (int i = 0; i < n; i++)
+            if (!strcmp(rows[i].group, tg[g].name)) {
+                /* a metric the run could not produce (NaN) counts as infinitely wrong */
+                double a = isnan(rows[i].err) ? INFINITY : fabs(rows[i].err);
+                v[k++] = a;
+                worst = fmax(worst, a);
+            }
+        if (k == 0)
+            continue;
+        double med = median(v, k);
+        printf("| %s | %d | %.1f%% | %.1f%% |", tg[g].name, k, 100 * med, 100 * worst);
+        if (isnan(tg[g].median) && isnan(tg[g].worst))
+            printf(" - |\n");
+        else
+            printf(" %.0f%% / %.0f%%: %s |\n", 100 * tg[g].median, 100 * tg[g].worst,
+                   (isnan(tg[g].median) || med <= tg[g].median) && (isnan(tg[g].worst) || worst <= tg[g].worst)
+                       ? "met"
+                       : "MISSED");
+    }
+    free(v);
+}
+
+static void write_csv(const char *path, const result_row *rows, int n)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "bench_fidelity: cannot write %s\n", path);
+        return;
+    }
+    fprintf(f, "point,group,metric,measured,simulated,rel_error\n");
+    for (int i = 0; i < n; i++)
+        fprintf(f, "\"%s\",%s,%s,%.6g,%.6g,%.4f\n", rows[i].point, rows[i].group, rows[i].metric,
+                rows[i].measured, rows[i].simulated, rows[i].err);
+    fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+    const char *points_path = "bench/fidelity/points.yaml", *catalog_path = NULL, *only = NULL,
+               *csv_path = NULL;
+    char *sets[MAX_SETS];
+    int n_sets = 0;
+    int64_t max_requests = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool has_val = i + 1 < argc;
+        if (!strcmp(a, "--points") && has_val)
+            points_path = argv[++i];
+        else if (!strcmp(a, "--catalog") && has_val)
+            catalog_path = argv[++i];
+        else if (!strcmp(a, "--only") && has_val)
+            only = argv[++i];
+        else if (!strcmp(a, "--csv") && has_val)
+            csv_path = argv[++i];
+        else if (!strcmp(a, "--max-requests") && has_val)
+            max_requests = strtoll(argv[++i], NULL, 10);
+        else if (!strcmp(a, "--set") && has_val && n_sets < MAX_SETS)
+            sets[n_sets++] = argv[++i];
+        else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    ls_error e;
+    ls_yaml *doc = NULL;
+    ls_catalog *cat = NULL;
+    if (ls_yaml_load_file(points_path, &doc, &e) || ls_catalog_builtin(&cat, &e) ||
+        (catalog_path && ls_catalog_load_file(cat, catalog_path, &e))) {
+        fprintf(stderr, "bench_fidelity: %s\n", e.msg);
+        ls_yaml_free(doc);
+        ls_catalog_free(cat);
+        return 1;
+    }
+    /* relative paths in the points (trace files) are relative to the points file */
+    char base_dir[1024];
+    copy_str(base_dir, sizeof base_dir, points_path);
+    char *slash = strrchr(base_dir, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        copy_str(base_dir, sizeof base_dir, ".");
+
+    const ls_yaml *base = ls_yaml_get(doc, "base");
+    const ls_yaml *points = ls_yaml_get(doc, "points");
+    const ls_yaml *targets = ls_yaml_get(doc, "targets");
+    int status = 0;
+    if (!base || base->kind != LS_YAML_MAP || !points || points->kind != LS_YAML_SEQ) {
+        fprintf(stderr, "bench_fidelity: %s: expected maps 'base' and a list 'points'\n", points_path);
+        status = 1;
+    }
+    group_target tg[MAX_GROUPS];
+    int n_tg = 0;
+    for (size_t i = 0; !status && targets && i < targets->n && n_tg < MAX_GROUPS; i++) {
+        group_target *t = &tg[n_tg++];
+        copy_str(t->name, sizeof t->name, targets->keys[i]);
+        t->median = t->worst = NAN;
+        const ls_yaml *md = ls_yaml_get(targets->vals[i], "median"), *wo = ls_yaml_get(targets->vals[i], "worst");
+        if ((md && ls_yaml_as_double(md, "targets.median", &t->median, &e)) ||
+            (wo && ls_yaml_as_double(wo, "targets.worst", &t->worst, &e))) {
+            fprintf(stderr, "bench_fidelity: %s\n", e.msg);
+            status = 1;
+        }
+    }
+    static result_row rows[MAX_ROWS];
+    int n_rows = 0;
+    for (size_t i = 0; !status && i < points->n; i++) {
+        const ls_yaml *pt = points->vals[i];
+        const char *name = str_or(ls_yaml_get(pt, "name"), "?");
+        if (only && !strstr(name, only))
+            continue;
+        const char *group = str_or(ls_yaml_get(pt, "group"), "all");
+        bool known = false;
+        for (int g = 0; g < n_tg; g++)
+            known = known || !strcmp(tg[g].name, group);
+        if (!known && n_tg < MAX_GROUPS) {
+            copy_str(tg[n_tg].name, sizeof tg[n_tg].name, group);
+            tg[n_tg].median = tg[n_tg].worst = NAN;
+            n_tg++;
+        }
+        if (run_point(base, pt, base_dir, cat, sets, n_sets, max_requests, rows, &n_rows, &e)) {
+            fprintf(stderr, "bench_fidelity: %s\n", e.msg);
+            status = 1;
+        }
+    }
+    if (n_rows > 0) {
+        print_report(rows, n_rows, tg, n_tg);
+        if (csv_path)
+            write_csv(csv_path, rows, n_rows);
+    }
+    ls_yaml_free(doc);
+    ls_catalog_free(cat);
+    return status;
+}
