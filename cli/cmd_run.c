@@ -1,12 +1,477 @@
-/* cmd_run.c -- `llmsweep run` (being written). */
+/* cmd_run.c -- `llmsweep run`: simulate one configuration and print its metrics.
+ *
+ * Flags are written into the configuration tree at their dotted paths (the
+ * same paths a sweep grid uses), then the whole tree goes through
+ * ls_config_load: the command line and YAML files share one validation. */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "replay.h"
+#include "yamldoc.h"
+
+static const char *const usage_text =
+    "usage: llmsweep run [--config FILE.yaml] [OPTIONS]\n"
+    "\n"
+    "Simulate one serving configuration on a request stream and print its metrics.\n"
+    "The YAML schema is in docs/CONFIG.md; every flag below overrides the file.\n"
+    "\n"
+    "configuration:\n"
+    "  --config FILE           run configuration (YAML)\n"
+    "  --model NAME            catalog model (llama-3-70b, ...)\n"
+    "  --hardware NAME         catalog GPU (h100-sxm, gh200-96gb, ...)\n"
+    "  --cluster NAME          catalog cluster (dgx-h100, gh200-quad, ...)\n"
+    "  --catalog FILE          extra catalog file (models, gpus, clusters); repeatable\n"
+    "  --parallelism S         strategy string: tp4pp2, tp2pp2dp2, dp8, ...\n"
+    "  --tp N, --pp N, --dp N  degrees (instead of --parallelism)\n"
+    "  --dtype D               weights dtype (bf16, fp8)\n"
+    "  --kv-dtype D            KV-cache dtype (bf16, fp8)\n"
+    "  --policy P              vllm-v1 (default), vllm-v0, sarathi\n"
+    "  --max-batched-tokens N  token budget per iteration, or 'auto'\n"
+    "  --max-num-seqs N        running requests per replica\n"
+    "  --max-model-len N       context limit\n"
+    "  --prefill-chunk-size N  long_prefill_token_threshold (0 = none)\n"
+    "  --no-chunked-prefill    prompts must fit the budget whole\n"
+    "  --gpu-memory-utilization F\n"
+    "  --num-kv-blocks N       force the KV block count per replica\n"
+    "  --router R              round-robin, least-outstanding, least-kv\n"
+    "  --seed N                random seed (default 42)\n"
+    "  --slo-ttft S, --slo-tpot S   SLO limits in seconds (default 2.0 and 0.2)\n"
+    "  --timeout S             client timeout while waiting to be scheduled\n"
+    "  --no-drain              stop at the end of the arrivals and count what is unfinished\n"
+    "  --set PATH=VALUE        set any key (VALUE is YAML: 8192, auto, {tp: 4})\n"
+    "\n"
+    "workload:\n"
+    "  --trace FILE            replay a trace file\n"
+    "  --rate R                Poisson arrivals at R requests/s (synthetic, or replacing trace times)\n"
+    "  --prompt SPEC           prompt lengths: fixed:128, lognormal:mu=8.7,sigma=0.17, ...\n"
+    "  --output SPEC           output lengths, same forms\n"
+    "  --duration S            arrival window in seconds\n"
+    "\n"
+    "output:\n"
+    "  --json                  one flat JSON object: status, message and every metric\n"
+    "  --requests-out FILE     per-request table (CSV)\n"
+    "  --timeline-out FILE     Chrome/Perfetto trace of the first iterations\n"
+    "  --timeline-iterations N iterations per replica in the timeline (default 1000)\n"
+    "  -h, --help              this help\n"
+    "\n"
+    "exit status: 0 ok, 1 error, 2 usage, 3 infeasible configuration\n";
+
+enum {
+    O_CONFIG = 1000, O_MODEL, O_HARDWARE, O_CLUSTER, O_CATALOG, O_PAR, O_TP, O_PP, O_DP, O_DTYPE, O_KVDTYPE,
+    O_POLICY, O_MBT, O_SEQS, O_MML, O_CHUNK, O_NOCHUNK, O_GMU, O_BLOCKS, O_ROUTER, O_SEED, O_TTFT, O_TPOT,
+    O_TIMEOUT, O_NODRAIN, O_SET, O_TRACE, O_RATE, O_PROMPT, O_OUTPUT, O_DURATION, O_JSON, O_REQOUT, O_TLOUT,
+    O_TLITER, O_HELP
+};
+
+static const struct option long_opts[] = {
+    {"config", required_argument, NULL, O_CONFIG},
+    {"model", required_argument, NULL, O_MODEL},
+    {"hardware", required_argument, NULL, O_HARDWARE},
+    {"cluster", required_argument, NULL, O_CLUSTER},
+    {"catalog", required_argument, NULL, O_CATALOG},
+    {"parallelism", required_argument, NULL, O_PAR},
+    {"tp", required_argument, NULL, O_TP},
+    {"pp", required_argument, NULL, O_PP},
+    {"dp", required_argument, NULL, O_DP},
+    {"dtype", required_argument, NULL, O_DTYPE},
+    {"kv-dtype", required_argument, NULL, O_KVDTYPE},
+    {"policy", required_argument, NULL, O_POLICY},
+    {"max-batched-tokens", required_argument, NULL, O_MBT},
+    {"max-num-seqs", required_argument, NULL, O_SEQS},
+    {"max-model-len", required_argument, NULL, O_MML},
+    {"prefill-chunk-size", required_argument, NULL, O_CHUNK},
+    {"no-chunked-prefill", no_argument, NULL, O_NOCHUNK},
+    {"gpu-memory-utilization", required_argument, NULL, O_GMU},
+    {"num-kv-blocks", required_argument, NULL, O_BLOCKS},
+    {"router", required_argument, NULL, O_ROUTER},
+    {"seed", required_argument, NULL, O_SEED},
+    {"slo-ttft", required_argument, NULL, O_TTFT},
+    {"slo-tpot", required_argument, NULL, O_TPOT},
+    {"timeout", required_argument, NULL, O_TIMEOUT},
+    {"no-drain", no_argument, NULL, O_NODRAIN},
+    {"set", required_argument, NULL, O_SET},
+    {"trace", required_argument, NULL, O_TRACE},
+    {"rate", required_argument, NULL, O_RATE},
+    {"prompt", required_argument, NULL, O_PROMPT},
+    {"output", required_argument, NULL, O_OUTPUT},
+    {"duration", required_argument, NULL, O_DURATION},
+    {"json", no_argument, NULL, O_JSON},
+    {"requests-out", required_argument, NULL, O_REQOUT},
+    {"timeline-out", required_argument, NULL, O_TLOUT},
+    {"timeline-iterations", required_argument, NULL, O_TLITER},
+    {"help", no_argument, NULL, O_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+/* A flag value as a YAML node: parsed as YAML text so that numbers stay
+ * plain scalars and `{tp: 4}` becomes a mapping; file/line say "<command line>". */
+static ls_status value_node(const char *text, ls_yaml **out, ls_error *e)
+{
+    if (!*text) {
+        *out = ls_yaml_new_scalar("", false);
+        return LS_OK;
+    }
+    return ls_yaml_load_string(text, strlen(text), "<command line>", out, e);
+}
+
+static ls_status set_path(ls_yaml *root, const char *path, const char *text, ls_error *e)
+{
+    ls_yaml *v;
+    LS_TRY(value_node(text, &v, e));
+    return ls_yaml_set_path(root, path, v, e);
+}
+
+/* "lognormal:mu=8.7,sigma=0.17" -> {dist: lognormal, mu: 8.7, sigma: 0.17}; "128" -> fixed. */
+static ls_yaml *spec_map(const char *spec)
+{
+    ls_yaml *m = ls_yaml_new_map();
+    const char *colon = strchr(spec, ':');
+    char *kind = colon ? strndup(spec, (size_t)(colon - spec)) : ls_xstrdup(spec);
+    if (!colon && kind[0] >= '0' && kind[0] <= '9') {
+        ls_yaml_map_set(m, "dist", ls_yaml_new_scalar("fixed", true));
+        ls_yaml_map_set(m, "value", ls_yaml_new_scalar(kind, true));
+        free(kind);
+        return m;
+    }
+    ls_yaml_map_set(m, "dist", ls_yaml_new_scalar(kind, true));
+    if (colon) {
+        char *rest = ls_xstrdup(colon + 1), *save = NULL;
+        for (char *tok = strtok_r(rest, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+            char *eq = strchr(tok, '=');
+            if (eq) {
+                *eq = '\0';
+                ls_yaml_map_set(m, tok, ls_yaml_new_scalar(eq + 1, true));
+            } else {
+                ls_yaml_map_set(m, !strcmp(kind, "empirical") ? "file" : "value", ls_yaml_new_scalar(tok, true));
+            }
+        }
+        free(rest);
+    }
+    free(kind);
+    return m;
+}
+
+typedef struct req_writer {
+    FILE *f;
+} req_writer;
+
+static void csv_num(FILE *f, double x)
+{
+    if (isnan(x))
+        fputs(",", f);
+    else
+        fprintf(f, ",%.9g", x);
+}
+
+static void write_request(void *ctx, const ls_request_result *r)
+{
+    req_writer *w = ctx;
+    fprintf(w->f, "%lld,%d,%d,%d,%s,%d,%d", (long long)r->index, r->replica, r->prompt_tokens, r->output_tokens,
+            ls_req_status_name((ls_req_status)r->status), r->preemptions, r->generated_tokens);
+    csv_num(w->f, r->arrival_s);
+    csv_num(w->f, r->first_scheduled_s);
+    csv_num(w->f, r->first_token_s);
+    csv_num(w->f, r->finish_s);
+    fputc('\n', w->f);
+}
+
+static void print_json(const ls_metrics *m)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "status", json_string(ls_run_status_name(m->status)));
+    json_object_set_new(o, "message", json_string(m->message));
+    for (int i = 0; i < LS_METRIC_COUNT; i++) {
+        double v = m->v[i];
+        json_t *j;
+        if (!isfinite(v))
+            j = json_null();
+        else if (ls_metric_columns[i].type == LS_COL_I64)
+            j = json_integer((json_int_t)llround(v));
+        else
+            j = json_real(v);
+        json_object_set_new(o, ls_metric_columns[i].name, j);
+    }
+    char *s = json_dumps(o, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
+    puts(s);
+    free(s);
+    json_decref(o);
+}
+
+static void print_summary(const ls_run_config *c, const ls_metrics *m)
+{
+    ls_config_row row;
+    ls_config_row(c, &row);
+    const double *v = m->v;
+    printf("configuration  %s on %s (%s), %s, %s/%s, policy %s, router %s\n", row.model, row.hardware, row.cluster,
+           row.parallelism, row.dtype_weights, row.dtype_kv, row.policy, row.router);
+    printf("workload       %s, seed %lld\n", row.workload, (long long)row.seed);
+    if (m->status != LS_RUN_OK) {
+        printf("status         %s: %s\n", ls_run_status_name(m->status), m->message);
+        return;
+    }
+    printf("deployment     %lld GPUs, %.1f GB weights per GPU, %lld KV blocks per replica, budget %lld tokens%s\n",
+           (long long)v[LS_M_N_GPUS], v[LS_M_WEIGHTS_GB_PER_GPU], (long long)v[LS_M_KV_BLOCKS],
+           (long long)v[LS_M_MAX_NUM_BATCHED_TOKENS], strcmp(row.max_batched_tokens, "auto") ? "" : " (auto)");
+    printf("requests       %lld arrived, %lld completed (%.1f%%), %lld too long, %lld never fit, %lld timed out, "
+           "%lld unfinished\n",
+           (long long)v[LS_M_N_REQUESTS], (long long)v[LS_M_N_COMPLETED], 100 * v[LS_M_SUCCESS_RATE],
+           (long long)v[LS_M_N_REJECTED_TOO_LONG], (long long)v[LS_M_N_REJECTED_KV], (long long)v[LS_M_N_TIMEOUT],
+           (long long)v[LS_M_N_UNFINISHED]);
+    printf("%-14s %10s %10s %10s %10s %10s\n", "latency (s)", "mean", "p50", "p90", "p95", "p99");
+    static const struct { const char *name; int first; } rows[] = {
+        {"TTFT", LS_M_TTFT_MEAN_S}, {"TPOT", LS_M_TPOT_MEAN_S}, {"ITL", LS_M_ITL_MEAN_S},
+        {"E2E", LS_M_E2E_MEAN_S}, {"queue", LS_M_QUEUE_MEAN_S}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        printf("%-14s %10.4f %10.4f %10.4f %10.4f %10.4f\n", rows[i].name, v[rows[i].first], v[rows[i].first + 1],
+               v[rows[i].first + 2], v[rows[i].first + 3], v[rows[i].first + 4]);
+    printf("throughput     %.3f req/s, %.1f output tok/s, %.1f total tok/s\n", v[LS_M_THROUGHPUT_RPS],
+           v[LS_M_OUTPUT_TPS], v[LS_M_TOTAL_TPS]);
+    printf("SLO            TTFT <= %g s, TPOT <= %g s: goodput %.3f req/s, attainment %.1f%%\n", row.slo_ttft_s,
+           row.slo_tpot_s, v[LS_M_GOODPUT_RPS], 100 * v[LS_M_SLO_ATTAINMENT]);
+    printf("engine         batch %.1f seqs / %.0f tokens, KV usage mean %.1f%% max %.1f%%, %lld preemptions "
+           "(%lld tokens recomputed), MFU %.3f, MBU %.3f\n",
+           v[LS_M_MEAN_BATCH_SIZE], v[LS_M_MEAN_BATCH_TOKENS], 100 * v[LS_M_KV_USAGE_MEAN], 100 * v[LS_M_KV_USAGE_MAX],
+           (long long)v[LS_M_N_PREEMPTIONS], (long long)v[LS_M_RECOMPUTED_TOKENS], v[LS_M_MFU_MEAN], v[LS_M_MBU_MEAN]);
+    printf("simulation     %.1f s simulated, %lld iterations, %lld events, %.3f s wall\n", v[LS_M_SIM_TIME_S],
+           (long long)v[LS_M_ITERATIONS], (long long)v[LS_M_EVENTS], v[LS_M_WALL_TIME_S]);
+}
 
 int ls_cmd_run(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    ls_cli_error("'run' is not available in this build yet");
-    return LS_EXIT_ERROR;
+    ls_error err;
+    ls_error_clear(&err);
+    ls_yaml *root = NULL;
+    ls_run_config *cfg = NULL;
+    char *base_dir = NULL;
+    bool json = false;
+    const char *req_out = NULL, *tl_out = NULL;
+    long long tl_iter = 1000;
+    int status = LS_EXIT_ERROR;
+    const char *config_path = NULL;
+
+    /* first pass: --config and --help, so the file is the base the other flags override */
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+        if (c == '?' || c == ':') {
+            ls_cli_error("run: unknown or incomplete option '%s'", argv[optind - 1]);
+            fputs(usage_text, stderr);
+            return LS_EXIT_USAGE;
+        }
+        if (c == 'h' || c == O_HELP) {
+            fputs(usage_text, stdout);
+            return LS_EXIT_OK;
+        }
+        if (c == O_CONFIG)
+            config_path = optarg;
+    }
+    if (optind < argc) {
+        ls_cli_error("run: unexpected argument '%s'", argv[optind]);
+        fputs(usage_text, stderr);
+        return LS_EXIT_USAGE;
+    }
+    if (config_path) {
+        if (ls_yaml_load_file(config_path, &root, &err)) {
+            ls_cli_error("%s", err.msg);
+            return LS_EXIT_ERROR;
+        }
+        char *tmp = ls_xstrdup(config_path);
+        base_dir = ls_xstrdup(dirname(tmp));
+        free(tmp);
+    } else {
+        root = ls_yaml_new_map();
+    }
+
+    optind = 1;
+    ls_status rc = LS_OK;
+    while (!rc && (c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+        switch (c) {
+        case O_CONFIG: break;
+        case O_MODEL: rc = set_path(root, "model", optarg, &err); break;
+        case O_HARDWARE: rc = set_path(root, "hardware", optarg, &err); break;
+        case O_CLUSTER: rc = set_path(root, "cluster", optarg, &err); break;
+        case O_CATALOG: {
+            const ls_yaml *cur = ls_yaml_get(root, "catalog");
+            ls_yaml *seq = ls_yaml_new_seq();
+            if (cur && cur->kind == LS_YAML_SEQ)
+                for (size_t i = 0; i < cur->n; i++)
+                    ls_yaml_seq_push(seq, ls_yaml_clone(cur->vals[i]));
+            else if (cur)
+                ls_yaml_seq_push(seq, ls_yaml_clone(cur));
+            /* a file named on the command line is relative to the current directory */
+            char *abs = NULL;
+            if (optarg[0] != '/' && base_dir) {
+                char cwd[4096];
+                if (getcwd(cwd, sizeof cwd)) {
+                    size_t n = strlen(cwd) + strlen(optarg) + 2;
+                    abs = ls_xmalloc(n);
+                    snprintf(abs, n, "%s/%s", cwd, optarg);
+                }
+            }
+            ls_yaml_seq_push(seq, ls_yaml_new_scalar(abs ? abs : optarg, false));
+            free(abs);
+            ls_yaml_map_set(root, "catalog", seq);
+            break;
+        }
+        case O_PAR: rc = set_path(root, "parallelism", optarg, &err); break;
+        case O_TP:
+        case O_PP:
+        case O_DP: {
+            const ls_yaml *cur = ls_yaml_get(root, "parallelism");
+            if (cur && cur->kind != LS_YAML_MAP)
+                ls_yaml_map_remove(root, "parallelism");  /* --tp overrides a strategy string */
+            rc = set_path(root, c == O_TP ? "parallelism.tp" : c == O_PP ? "parallelism.pp" : "parallelism.dp", optarg,
+                          &err);
+            break;
+        }
+        case O_DTYPE: {
+            const ls_yaml *cur = ls_yaml_get(root, "dtype");
+            if (cur && cur->kind == LS_YAML_SCALAR) {  /* one dtype for both: keep KV as it was */
+                ls_yaml *m = ls_yaml_new_map();
+                ls_yaml_map_set(m, "kv", ls_yaml_clone(cur));
+                ls_yaml_map_set(root, "dtype", m);
+            }
+            rc = set_path(root, "dtype.weights", optarg, &err);
+            break;
+        }
+        case O_KVDTYPE: {
+            const ls_yaml *cur = ls_yaml_get(root, "dtype");
+            if (cur && cur->kind == LS_YAML_SCALAR) {
+                ls_yaml *m = ls_yaml_new_map();
+                ls_yaml_map_set(m, "weights", ls_yaml_clone(cur));
+                ls_yaml_map_set(root, "dtype", m);
+            }
+            rc = set_path(root, "dtype.kv", optarg, &err);
+            break;
+        }
+        case O_POLICY: rc = set_path(root, "scheduler.policy", optarg, &err); break;
+        case O_MBT: rc = set_path(root, "scheduler.max_batched_tokens", optarg, &err); break;
+        case O_SEQS: rc = set_path(root, "scheduler.max_num_seqs", optarg, &err); break;
+        case O_MML: rc = set_path(root, "scheduler.max_model_len", optarg, &err); break;
+        case O_CHUNK: rc = set_path(root, "scheduler.prefill_chunk_size", optarg, &err); break;
+        case O_NOCHUNK: rc = set_path(root, "scheduler.enable_chunked_prefill", "false", &err); break;
+        case O_GMU: rc = set_path(root, "scheduler.gpu_memory_utilization", optarg, &err); break;
+        case O_BLOCKS: rc = set_path(root, "scheduler.num_kv_blocks", optarg, &err); break;
+        case O_ROUTER: rc = set_path(root, "router", optarg, &err); break;
+        case O_SEED: rc = set_path(root, "seed", optarg, &err); break;
+        case O_TTFT: rc = set_path(root, "slo.ttft_s", optarg, &err); break;
+        case O_TPOT: rc = set_path(root, "slo.tpot_s", optarg, &err); break;
+        case O_TIMEOUT: rc = set_path(root, "timeout_s", optarg, &err); break;
+        case O_NODRAIN: rc = set_path(root, "drain", "false", &err); break;
+        case O_SET: {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg) {
+                ls_cli_error("run: --set expects PATH=VALUE, got '%s'", optarg);
+                status = LS_EXIT_USAGE;
+                goto out;
+            }
+            char *path = strndup(optarg, (size_t)(eq - optarg));
+            rc = set_path(root, path, eq + 1, &err);
+            free(path);
+            break;
+        }
+        case O_TRACE: {
+            /* a path on the command line is relative to the current directory */
+            char *abs = NULL;
+            if (optarg[0] != '/' && base_dir) {
+                char cwd[4096];
+                if (getcwd(cwd, sizeof cwd)) {
+                    size_t n = strlen(cwd) + strlen(optarg) + 2;
+                    abs = ls_xmalloc(n);
+                    snprintf(abs, n, "%s/%s", cwd, optarg);
+                }
+            }
+            rc = ls_yaml_set_path(root, "workload.trace", ls_yaml_new_scalar(abs ? abs : optarg, false), &err);
+            free(abs);
+            break;
+        }
+        case O_RATE: {
+            ls_yaml *m = ls_yaml_new_map();
+            ls_yaml_map_set(m, "process", ls_yaml_new_scalar("poisson", true));
+            ls_yaml_map_set(m, "rate", ls_yaml_new_scalar(optarg, true));
+            rc = ls_yaml_set_path(root, "workload.arrival", m, &err);
+            break;
+        }
+        case O_PROMPT: rc = ls_yaml_set_path(root, "workload.prompt_tokens", spec_map(optarg), &err); break;
+        case O_OUTPUT: rc = ls_yaml_set_path(root, "workload.output_tokens", spec_map(optarg), &err); break;
+        case O_DURATION: rc = set_path(root, "workload.duration_s", optarg, &err); break;
+        case O_JSON: json = true; break;
+        case O_REQOUT: req_out = optarg; break;
+        case O_TLOUT: tl_out = optarg; break;
+        case O_TLITER: {
+            char *end;
+            errno = 0;
+            tl_iter = strtoll(optarg, &end, 10);
+            if (*end || errno || tl_iter < 1) {
+                ls_cli_error("run: --timeline-iterations expects a positive integer, got '%s'", optarg);
+                status = LS_EXIT_USAGE;
+                goto out;
+            }
+            break;
+        }
+        default: break;
+        }
+    }
+    if (rc) {
+        ls_cli_error("%s", err.msg);
+        goto out;
+    }
+    if (ls_config_load(root, base_dir, NULL, &cfg, &err)) {
+        ls_cli_error("%s", err.msg);
+        goto out;
+    }
+
+    req_writer rw = {NULL};
+    ls_run_opts opts;
+    memset(&opts, 0, sizeof opts);
+    if (req_out) {
+        rw.f = fopen(req_out, "w");
+        if (!rw.f) {
+            ls_cli_error("%s: cannot write: %s", req_out, strerror(errno));
+            goto out;
+        }
+        fputs("index,replica,prompt_tokens,output_tokens,status,preemptions,generated_tokens,arrival_s,"
+              "first_scheduled_s,first_token_s,finish_s\n",
+              rw.f);
+        opts.on_request = write_request;
+        opts.on_request_ctx = &rw;
+    }
+    opts.timeline_path = tl_out;
+    opts.timeline_iterations = tl_iter;
+    ls_metrics m;
+    rc = ls_run(cfg, &opts, &m, &err);
+    if (rw.f && fclose(rw.f) != 0 && !rc)
+        rc = ls_fail(&err, LS_EIO, "%s: error writing the request table", req_out);
+    if (rc) {
+        m.status = LS_RUN_ERROR;
+        snprintf(m.message, sizeof m.message, "%.*s", (int)sizeof m.message - 1, err.msg);
+        if (json)
+            print_json(&m);
+        ls_cli_error("%s", err.msg);
+        goto out;
+    }
+    if (json)
+        print_json(&m);
+    else
+        print_summary(cfg, &m);
+    if (m.status == LS_RUN_INFEASIBLE) {
+        ls_cli_error("infeasible configuration: %s", m.message);
+        status = LS_EXIT_INFEASIBLE;
+    } else {
+        status = LS_EXIT_OK;
+    }
+out:
+    ls_config_free(cfg);
+    ls_yaml_free(root);
+    free(base_dir);
+    return status;
 }

@@ -1,0 +1,389 @@
+/* engine.c -- the discrete-event loop: arrivals, router, pipeline stages, metrics.
+ *
+ * Events are (time, sequence number) ordered in a binary heap, so equal
+ * times resolve in creation order. The next arrival is held outside the heap
+ * (the source is pulled lazily, one request ahead) and goes before heap
+ * events of the same time. Each formed micro-batch is pushed through its
+ * replica's pipeline at formation: stage s starts when stage s-1 has
+ * finished plus the boundary transfer and when stage s is free, so the whole
+ * schedule is known at once; two events follow, "stage 0 free" (PP > 1:
+ * the next micro-batch may start) and "done" (the last stage finished). */
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine.h"
+#include "metrics.h"
+
+enum { EV_STAGE0_FREE = 0, EV_DONE = 1 };
+
+typedef struct event {
+    double t;
+    uint64_t seq;
+    int32_t kind, replica, slot, pad;
+} event;
+
+typedef struct evheap {
+    event *v;
+    size_t n, cap;
+} evheap;
+
+static bool ev_less(const event *a, const event *b)
+{
+    if (a->t != b->t)
+        return a->t < b->t;
+    return a->seq < b->seq;
+}
+
+static void ev_push(evheap *h, event ev)
+{
+    if (h->n == h->cap) {
+        h->cap = h->cap ? h->cap * 2 : 64;
+        h->v = ls_xrealloc(h->v, h->cap * sizeof *h->v);
+    }
+    size_t i = h->n++;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!ev_less(&ev, &h->v[p]))
+            break;
+        h->v[i] = h->v[p];
+        i = p;
+    }
+    h->v[i] = ev;
+}
+
+static event ev_pop(evheap *h)
+{
+    event top = h->v[0];
+    event last = h->v[--h->n];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1;
+        if (l >= h->n)
+            break;
+        size_t m = l;
+        if (l + 1 < h->n && ev_less(&h->v[l + 1], &h->v[l]))
+            m = l + 1;
+        if (!ev_less(&h->v[m], &last))
+            break;
+        h->v[i] = h->v[m];
+        i = m;
+    }
+    if (h->n > 0)
+        h->v[i] = last;
+    return top;
+}
+
+typedef struct rep_state {
+    ls_replica *r;
+    double stage_free[LS_MAX_PP];
+    int64_t timeline_left;
+} rep_state;
+
+typedef struct engine {
+    const ls_engine_setup *s;
+    int dp, pp;
+    rep_state *rep;
+    evheap ev;
+    uint64_t seq;
+    int rr_next;
+    ls_timeline *tl;
+
+    /* metrics */
+    ls_dvec ttft, tpot, e2e, queue;
+    ls_itl_hist *itl;
+    int64_t n_req, n_status[5], n_good;
+    double out_tokens, total_tokens;
+    double first_arrival, last_completion, now;
+    int64_t iterations, events;
+    double sum_seqs, sum_tokens;
+    double flops, bytes, busy_s, peak_flops, peak_bw;
+    double computed_tokens;
+} engine;
+
+static void on_done(void *ctx, int replica, const ls_req_done *d)
+{
+    engine *g = ctx;
+    g->n_status[d->status]++;
+    if (!isnan(d->first_scheduled_s))
+        ls_dvec_push(&g->queue, d->first_scheduled_s - d->arrival_s);
+    if (d->status == LS_REQ_COMPLETED) {
+        double ttft = d->first_token_s - d->arrival_s;
+        double e2e = d->finish_s - d->arrival_s;
+        ls_dvec_push(&g->ttft, ttft);
+        ls_dvec_push(&g->e2e, e2e);
+        double tpot = NAN;
+        if (d->output_tokens > 1) {
+            tpot = (e2e - ttft) / (d->output_tokens - 1);
+            ls_dvec_push(&g->tpot, tpot);
+        }
+        g->out_tokens += d->output_tokens;
+        g->total_tokens += d->output_tokens + d->prompt_tokens;
+        if (isnan(g->last_completion) || d->finish_s > g->last_completion)
+            g->last_completion = d->finish_s;
+        const ls_run_config *c = g->s->cfg;
+        if (ttft <= c->slo_ttft_s && (isnan(tpot) || tpot <= c->slo_tpot_s))
+            g->n_good++;
+    }
+    const ls_run_opts *o = g->s->opts;
+    if (o && o->on_request) {
+        ls_request_result rr;
+        rr.index = d->id;
+        rr.replica = replica;
+        rr.prompt_tokens = d->prompt_tokens;
+        rr.output_tokens = d->output_tokens;
+        rr.status = (int32_t)d->status;
+        rr.preemptions = d->preemptions;
+        rr.generated_tokens = d->generated;
+        rr.arrival_s = d->arrival_s;
+        rr.first_scheduled_s = d->first_scheduled_s;
+        rr.first_token_s = d->first_token_s;
+        rr.finish_s = d->finish_s;
+        o->on_request(o->on_request_ctx, &rr);
+    }
+}
+
+static void on_itl(void *ctx, double gap, int64_t count)
+{
+    engine *g = ctx;
+    ls_itl_add(g->itl, gap, count);
+}
+
+static int route(engine *g)
+{
+    int best = 0;
+    switch (g->s->cfg->router) {
+    case LS_ROUTER_ROUND_ROBIN:
+        best = g->rr_next;
+        g->rr_next = (g->rr_next + 1) % g->dp;
+        break;
+    case LS_ROUTER_LEAST_OUTSTANDING:
+        for (int i = 1; i < g->dp; i++)
+            if (ls_replica_outstanding(g->rep[i].r) < ls_replica_outstanding(g->rep[best].r))
+                best = i;
+        break;
+    case LS_ROUTER_LEAST_KV: {
+        /* used blocks (all replicas have the same capacity); ties: fewer outstanding */
+        for (int i = 1; i < g->dp; i++) {
+            int64_t a = ls_replica_used_blocks(g->rep[i].r), b = ls_replica_used_blocks(g->rep[best].r);
+            if (a < b || (a == b && ls_replica_outstanding(g->rep[i].r) < ls_replica_outstanding(g->rep[best].r)))
+                best = i;
+        }
+        break;
+    }
+    }
+    return best;
+}
+
+/* Form micro-batches on replica i while its first stage is free and fewer
+ * than pp are in flight. */
+static void try_schedule(engine *g, int i, double now)
+{
+    rep_state *rs = &g->rep[i];
+    while (ls_replica_in_flight(rs->r) < g->pp && rs->stage_free[0] <= now) {
+        ls_mbatch_info b;
+        if (!ls_replica_schedule(rs->r, now, &b))
+            return;
+        ls_iter_cost ic;
+        ls_cost_iteration(g->s->cost[i], &b.agg, &ic);
+        double start = now, end = now, stage0_end = now, busy = 0;
+        for (int st = 0; st < g->pp; st++) {
+            double d = ic.stage_s[st] + (st == 0 ? ic.overhead_s : 0.0);
+            assert(d >= 0);
+            double ready = st == 0 ? now : end + ic.transfer_s;
+            start = ready > rs->stage_free[st] ? ready : rs->stage_free[st];
+            end = start + d;
+            rs->stage_free[st] = end;
+            busy += d;
+            if (st == 0)
+                stage0_end = end;
+            if (g->tl && rs->timeline_left > 0)
+                ls_timeline_add(g->tl, i, st, start, end, &b);
+        }
+        if (rs->timeline_left > 0)
+            rs->timeline_left--;
+        g->iterations++;
+        g->sum_seqs += (double)b.agg.n_seqs;
+        g->sum_tokens += (double)b.agg.tokens;
+        g->computed_tokens += (double)b.agg.tokens;
+        g->flops += ic.flops;
+        g->bytes += ic.bytes;
+        g->busy_s += busy / g->pp;
+        if (g->pp > 1 && stage0_end < end)
+            ev_push(&g->ev, (event){stage0_end, g->seq++, EV_STAGE0_FREE, i, b.slot, 0});
+        ev_push(&g->ev, (event){end, g->seq++, EV_DONE, i, b.slot, 0});
+    }
+}
+
+static void fill_latency(ls_metrics *m, int first, ls_dvec *v)
+{
+    m->v[first + 0] = ls_mean(v->v, v->n);
+    m->v[first + 1] = ls_percentile(v->v, v->n, 50);
+    m->v[first + 2] = ls_percentile(v->v, v->n, 90);
+    m->v[first + 3] = ls_percentile(v->v, v->n, 95);
+    m->v[first + 4] = ls_percentile(v->v, v->n, 99);
+}
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *e)
+{
+    double wall0 = wall_now();
+    engine g;
+    memset(&g, 0, sizeof g);
+    g.s = s;
+    g.dp = s->cfg->dp;
+    g.pp = s->cfg->pp;
+    g.itl = ls_xcalloc(1, sizeof *g.itl);
+    g.first_arrival = NAN;
+    g.last_completion = NAN;
+    g.rep = ls_xcalloc((size_t)g.dp, sizeof *g.rep);
+    const ls_run_opts *o = s->opts;
+    ls_status rc = LS_OK;
+    if (o && o->timeline_path) {
+        rc = ls_timeline_open(o->timeline_path, &g.tl, e);
+        if (rc)
+            goto out;
+    }
+    for (int i = 0; i < g.dp; i++) {
+        g.rep[i].r = ls_replica_new(&s->sched, g.pp, i, on_done, on_itl, &g);
+        g.rep[i].timeline_left = o && o->timeline_path ? (o->timeline_iterations > 0 ? o->timeline_iterations : 1000) : 0;
+    }
+    g.peak_flops = s->cost[0]->peak_flops * g.dp;
+    g.peak_bw = s->cost[0]->peak_bw * g.dp;
+
+    ls_request next;
+    int have = ls_source_next(s->src, &next, e);
+    if (have < 0) {
+        rc = e ? e->code : LS_EIO;
+        if (rc == LS_OK)
+            rc = LS_EIO;
+        goto out;
+    }
+    bool stop_at_horizon = !s->cfg->drain;
+    double horizon = s->horizon_s;
+    double now = 0;
+    for (;;) {
+        if (o && o->stop && *o->stop) {
+            rc = ls_fail(e, LS_EINTERRUPTED, "simulation interrupted at t = %.3f s", now);
+            goto out;
+        }
+        double t_arr = have ? (double)next.arrival_ns * 1e-9 : INFINITY;
+        if (have && t_arr > s->arrival_limit_s) {
+            have = 0;  /* arrivals stop at the workload's duration */
+            t_arr = INFINITY;
+        }
+        double t_ev = g.ev.n ? g.ev.v[0].t : INFINITY;
+        if (!have && g.ev.n == 0)
+            break;
+        double t = t_arr <= t_ev ? t_arr : t_ev;
+        if (stop_at_horizon && t > horizon) {
+            now = horizon;
+            break;
+        }
+        assert(t >= now);  /* time never goes back */
+        now = t;
+        g.events++;
+        if (t_arr <= t_ev) {
+            if (isnan(g.first_arrival))
+                g.first_arrival = t_arr;
+            int i = route(&g);
+            ls_replica_add(g.rep[i].r, g.n_req, next.prompt_tokens, next.output_tokens, t_arr, s->cfg->timeout_s);
+            g.n_req++;
+            try_schedule(&g, i, now);
+            have = ls_source_next(s->src, &next, e);
+            if (have < 0) {
+                rc = e ? e->code : LS_EIO;
+                if (rc == LS_OK)
+                    rc = LS_EIO;
+                goto out;
+            }
+        } else {
+            event ev = ev_pop(&g.ev);
+            if (ev.kind == EV_DONE)
+                ls_replica_complete(g.rep[ev.replica].r, ev.slot, now);
+            try_schedule(&g, ev.replica, now);
+        }
+    }
+    /* What is left: unfinished (or timed out) requests. */
+    for (int i = 0; i < g.dp; i++)
+        ls_replica_finish_all(g.rep[i].r, now);
+    g.now = now;
+
+    /* ---- metrics */
+    double t0 = isnan(g.first_arrival) ? 0.0 : g.first_arrival;
+    double sim = now - t0;
+    fill_latency(m, LS_M_TTFT_MEAN_S, &g.ttft);
+    fill_latency(m, LS_M_TPOT_MEAN_S, &g.tpot);
+    fill_latency(m, LS_M_E2E_MEAN_S, &g.e2e);
+    fill_latency(m, LS_M_QUEUE_MEAN_S, &g.queue);
+    m->v[LS_M_ITL_MEAN_S] = ls_itl_mean(g.itl);
+    m->v[LS_M_ITL_P50_S] = ls_itl_percentile(g.itl, 50);
+    m->v[LS_M_ITL_P90_S] = ls_itl_percentile(g.itl, 90);
+    m->v[LS_M_ITL_P95_S] = ls_itl_percentile(g.itl, 95);
+    m->v[LS_M_ITL_P99_S] = ls_itl_percentile(g.itl, 99);
+    int64_t done = g.n_status[LS_REQ_COMPLETED];
+    double span = isnan(g.last_completion) ? NAN : g.last_completion - t0;
+    bool span_ok = span > 0;
+    m->v[LS_M_THROUGHPUT_RPS] = span_ok ? (double)done / span : (done ? NAN : 0.0);
+    m->v[LS_M_OUTPUT_TPS] = span_ok ? g.out_tokens / span : (done ? NAN : 0.0);
+    m->v[LS_M_TOTAL_TPS] = span_ok ? g.total_tokens / span : (done ? NAN : 0.0);
+    m->v[LS_M_GOODPUT_RPS] = span_ok ? (double)g.n_good / span : (done ? NAN : 0.0);
+    m->v[LS_M_SLO_ATTAINMENT] = g.n_req ? (double)g.n_good / (double)g.n_req : NAN;
+    m->v[LS_M_SUCCESS_RATE] = g.n_req ? (double)done / (double)g.n_req : NAN;
+    m->v[LS_M_N_REQUESTS] = (double)g.n_req;
+    m->v[LS_M_N_COMPLETED] = (double)done;
+    m->v[LS_M_N_REJECTED_TOO_LONG] = (double)g.n_status[LS_REQ_REJECTED_TOO_LONG];
+    m->v[LS_M_N_REJECTED_KV] = (double)g.n_status[LS_REQ_REJECTED_KV];
+    m->v[LS_M_N_TIMEOUT] = (double)g.n_status[LS_REQ_TIMEOUT];
+    m->v[LS_M_N_UNFINISHED] = (double)g.n_status[LS_REQ_UNFINISHED];
+    int64_t pre = 0, rec = 0, kvmax = 0;
+    double area = 0;
+    for (int i = 0; i < g.dp; i++) {
+        pre += ls_replica_preemptions(g.rep[i].r);
+        rec += ls_replica_recomputed(g.rep[i].r);
+        area += ls_replica_kv_area(g.rep[i].r, now);
+        if (ls_replica_kv_max(g.rep[i].r) > kvmax)
+            kvmax = ls_replica_kv_max(g.rep[i].r);
+    }
+    double blocks = (double)s->sched.kv_blocks;
+    m->v[LS_M_N_PREEMPTIONS] = (double)pre;
+    m->v[LS_M_RECOMPUTED_TOKENS] = (double)rec;
+    m->v[LS_M_MEAN_BATCH_SIZE] = g.iterations ? g.sum_seqs / (double)g.iterations : NAN;
+    m->v[LS_M_MEAN_BATCH_TOKENS] = g.iterations ? g.sum_tokens / (double)g.iterations : NAN;
+    m->v[LS_M_KV_USAGE_MEAN] = sim > 0 && blocks > 0 ? area / (blocks * g.dp * sim) : NAN;
+    m->v[LS_M_KV_USAGE_MAX] = blocks > 0 ? (double)kvmax / blocks : NAN;
+    /* busy_s sums each replica's busy time; peak_* are over all replicas */
+    m->v[LS_M_MFU_MEAN] = g.busy_s > 0 && g.peak_flops > 0 ? g.flops / (g.peak_flops / g.dp * g.busy_s) : NAN;
+    m->v[LS_M_MBU_MEAN] = g.busy_s > 0 && g.peak_bw > 0 ? g.bytes / (g.peak_bw / g.dp * g.busy_s) : NAN;
+    m->v[LS_M_MAX_NUM_BATCHED_TOKENS] = (double)s->sched.max_batched_tokens;
+    m->v[LS_M_KV_BLOCKS] = blocks;
+    m->v[LS_M_SIM_TIME_S] = sim;
+    m->v[LS_M_ITERATIONS] = (double)g.iterations;
+    m->v[LS_M_EVENTS] = (double)g.events;
+    m->v[LS_M_WALL_TIME_S] = wall_now() - wall0;
+out:
+    if (g.tl) {
+        ls_status rc2 = ls_timeline_close(g.tl, rc ? NULL : e);
+        if (!rc)
+            rc = rc2;
+    }
+    for (int i = 0; i < g.dp; i++)
+        ls_replica_free(g.rep[i].r);
+    free(g.rep);
+    free(g.ev.v);
+    free(g.itl);
+    ls_dvec_free(&g.ttft);
+    ls_dvec_free(&g.tpot);
+    ls_dvec_free(&g.e2e);
+    ls_dvec_free(&g.queue);
+    return rc;
+}

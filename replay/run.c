@@ -1,0 +1,140 @@
+/* run.c -- ls_run: feasibility, cost models, token budget, then the engine. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "budget.h"
+#include "engine.h"
+#include "memory.h"
+#include "workload.h"
+
+const char *ls_req_status_name(ls_req_status s)
+{
+    switch (s) {
+    case LS_REQ_COMPLETED: return "completed";
+    case LS_REQ_REJECTED_TOO_LONG: return "rejected_too_long";
+    case LS_REQ_REJECTED_KV: return "rejected_kv";
+    case LS_REQ_TIMEOUT: return "timeout";
+    case LS_REQ_UNFINISHED: return "unfinished";
+    }
+    return "?";
+}
+
+static void deploy_of(const ls_run_config *c, int replica, ls_deploy *d)
+{
+    memset(d, 0, sizeof *d);
+    d->model = &c->model;
+    d->gpu = &c->gpu;
+    d->cluster = &c->cluster;
+    d->tp = c->tp;
+    d->pp = c->pp;
+    d->w_dtype = c->w_dtype;
+    d->kv_dtype = c->kv_dtype;
+    d->first_gpu = replica * c->tp * c->pp;  /* replicas packed onto consecutive GPUs */
+}
+
+/* The `auto` budget's parameters (docs/CONFIG.md): a mixed iteration of one
+ * chunk plus the decodes that fit the KV cache at the workload's mean
+ * lengths (at most max_num_seqs), at their mean context, under target_tbt_s. */
+static int64_t auto_budget(const ls_run_config *c, const ls_cost_model *cm, int64_t kv_blocks)
+{
+    ls_workload_info info;
+    memset(&info, 0, sizeof info);
+    ls_workload_info_get(c->workload, &info);
+    double mp = info.mean_prompt > 0 && isfinite(info.mean_prompt) ? info.mean_prompt : 1024;
+    double mo = info.mean_output > 0 && isfinite(info.mean_output) ? info.mean_output : 256;
+    double per_req = mp + mo;
+    double fit = (double)kv_blocks * c->sched.block_size / per_req;
+    int64_t batch = (int64_t)fit;
+    if (batch > c->sched.max_num_seqs)
+        batch = c->sched.max_num_seqs;
+    if (batch < 1)
+        batch = 1;
+    ls_budget_params p;
+    p.target_tbt_s = c->target_tbt_s;
+    p.decode_batch = batch;
+    p.decode_context = (int64_t)(mp + mo / 2);
+    p.granule = 256;
+    p.min_budget = c->sched.max_num_seqs > 512 ? c->sched.max_num_seqs : 512;
+    p.max_budget = 65536;
+    if (p.max_budget < p.min_budget)
+        p.max_budget = p.min_budget;
+    return ls_budget_auto(cm, &p);
+}
+
+ls_status ls_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *out, ls_error *e)
+{
+    ls_metrics_init(out);
+    out->v[LS_M_N_GPUS] = (double)c->tp * c->pp * c->dp;
+    ls_deploy d;
+    deploy_of(c, 0, &d);
+    ls_memory_plan plan;
+    LS_TRY(ls_memory_plan_compute(&d, c->gpu_memory_utilization, c->sched.block_size, c->num_kv_blocks, &plan, e));
+    out->v[LS_M_WEIGHTS_GB_PER_GPU] = plan.weights_bytes_max / 1e9;
+    if (!plan.feasible || plan.kv_blocks < 1) {
+        out->status = LS_RUN_INFEASIBLE;
+        snprintf(out->message, sizeof out->message, "%s",
+                 !plan.feasible ? plan.reason : "no memory left for the KV cache");
+        out->v[LS_M_KV_BLOCKS] = (double)(plan.kv_blocks > 0 ? plan.kv_blocks : 0);
+        return LS_OK;
+    }
+    ls_cost_model **cost = ls_xcalloc((size_t)c->dp, sizeof *cost);
+    ls_source *src = NULL;
+    ls_status rc = LS_OK;
+    for (int i = 0; i < c->dp && !rc; i++) {
+        ls_deploy di;
+        deploy_of(c, i, &di);
+        if (c->cost_kind == 0)
+            rc = ls_cost_roofline_new(&di, &cost[i], e);
+        else
+            rc = ls_cost_constant_new(&di, c->cost_const_s, c->cost_kind == 2, c->seed + 7919u * (uint64_t)i,
+                                      &cost[i], e);
+    }
+    if (rc)
+        goto done;
+    ls_engine_setup s;
+    memset(&s, 0, sizeof s);
+    s.cfg = c;
+    s.sched = c->sched;
+    s.sched.kv_blocks = plan.kv_blocks;
+    if (c->sched.budget_auto)
+        s.sched.max_batched_tokens = auto_budget(c, cost[0], plan.kv_blocks);
+    if (s.sched.max_num_seqs > s.sched.max_batched_tokens)
+        s.sched.max_num_seqs = s.sched.max_batched_tokens;  /* every decode must fit the budget */
+    s.cost = cost;
+    s.opts = opts;
+    if (opts && opts->requests)
+        src = ls_source_from_array(opts->requests);
+    else {
+        rc = ls_config_open_workload(c, &src, e);
+        if (rc)
+            goto done;
+    }
+    s.src = src;
+    ls_workload_info info;
+    memset(&info, 0, sizeof info);
+    ls_workload_info_get(c->workload, &info);
+    s.arrival_limit_s = info.duration_s > 0 && isfinite(info.duration_s) ? info.duration_s : INFINITY;
+    s.horizon_s = !isnan(c->horizon_s) ? c->horizon_s : s.arrival_limit_s;
+    rc = ls_engine_simulate(&s, out, e);
+    if (!rc) {
+        out->v[LS_M_N_GPUS] = (double)c->tp * c->pp * c->dp;
+        out->v[LS_M_WEIGHTS_GB_PER_GPU] = plan.weights_bytes_max / 1e9;
+    }
+done:
+    ls_source_free(src);
+    for (int i = 0; i < c->dp; i++)
+        ls_cost_free(cost[i]);
+    free(cost);
+    if (rc) {
+        out->status = LS_RUN_ERROR;
+        const char *msg = e ? e->msg : "error";
+        size_t n = strlen(msg);
+        if (n >= sizeof out->message)
+            n = sizeof out->message - 1;
+        memcpy(out->message, msg, n);
+        out->message[n] = '\0';
+    }
+    return rc;
+}
