@@ -46,9 +46,14 @@ ls_yaml *ls_yaml_clone(const ls_yaml *n)
         c->scalar = ls_xstrdup(n->scalar);
     c->n = n->n;
     if (n->n) {
-        c->vals = ls_xmalloc(n->n * sizeof *c->vals);
+        /* append() grows only when n is a power of two, so the capacity must be
+         * the next power of two >= n, not n itself (a clone is appended to) */
+        size_t cap = 1;
+        while (cap < n->n)
+            cap *= 2;
+        c->vals = ls_xmalloc(cap * sizeof *c->vals);
         if (n->kind == LS_YAML_MAP)
-            c->keys = ls_xmalloc(n->n * sizeof *c->keys);
+            c->keys = ls_xmalloc(cap * sizeof *c->keys);
         for (size_t i = 0; i < n->n; i++) {
             c->vals[i] = ls_yaml_clone(n->vals[i]);
             if (n->kind == LS_YAML_MAP)
