@@ -333,9 +333,11 @@ static ls_status parse_into(ls_workload *w, const ls_yaml *n, const char *path, 
     }
     /* read the header now: the file must exist and its format be known */
     ls_source *probe;
+    char where[256];
+    ls_yaml_where(ls_yaml_get(n, "trace"), where, sizeof where);
     ls_status st = ls_trace_open(w->trace_path, &w->topts, &probe, e);
     if (st != LS_OK)
-        return ls_error_prefix(e, "%s.trace", path);
+        return ls_error_prefix(e, "%s: %s.trace", where, path);
     w->trace_has_times = ls_trace_source_format(probe) != LS_FMT_LENGTHS;
     ls_source_free(probe);
     bool replaced = w->has_arrival && w->arrival.process != LS_ARRIVAL_TRACE;
@@ -350,7 +352,7 @@ static ls_status parse_into(ls_workload *w, const ls_yaml *n, const char *path, 
         w->pairs = false;
     st = scan(w, e);
     if (st != LS_OK)
-        return st;
+        return ls_error_prefix(e, "%s: %s.trace", where, path);
     if (times_kept(w) && !isnan(w->target_rate)) {
         double f;
         LS_TRY(time_scale(w, &f, e));
