@@ -549,7 +549,10 @@ void ls_replica_add(ls_replica *r, int64_t id, int32_t prompt, int32_t output, d
         tgt = room;
     x->target = (int32_t)(tgt < 1 ? 1 : tgt);
     bool too_long = x->prompt >= c->max_model_len;
-    if (c->policy == LS_POLICY_VLLM_V0 && x->prompt > c->max_batched_tokens)
+    /* vllm-v0 drops ("ignores") prompts over the budget; without chunking a
+     * vllm-v1 prompt over the budget could never be scheduled either */
+    if ((c->policy == LS_POLICY_VLLM_V0 || (c->policy == LS_POLICY_VLLM_V1 && !c->enable_chunked_prefill)) &&
+        x->prompt > c->max_batched_tokens)
         too_long = true;
     if (too_long) {
         report(r, xi, LS_REQ_REJECTED_TOO_LONG, NAN);
@@ -789,8 +792,13 @@ static void form_v1(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
         int64_t n = threshold_cap(r, total);
         if (n > budget)
             n = budget;
-        if (!r->cfg.enable_chunked_prefill && n < total)
-            break;  /* without chunking a prompt must fit the budget whole */
+        if (!r->cfg.enable_chunked_prefill && n < total) {
+            /* without chunking a prompt must fit the budget whole; a recompute
+             * longer than the whole budget runs alone rather than never */
+            if (budget < r->cfg.max_batched_tokens || total <= r->cfg.max_batched_tokens)
+                break;
+            n = total;
+        }
         int64_t need = blocks_for(r, n);
         if (!kv_alloc(r, need))
             break;  /* first come, first served: the head blocks the queue */
