@@ -173,7 +173,8 @@ typedef struct progress {
     bool on, tty;
     size_t total;
     double start, last;
-    size_t last_pct;
+    size_t last_pct, last_done;
+    bool shown;
 } progress;
 
 static void fmt_dur(char *buf, size_t n, double s)
@@ -188,7 +189,7 @@ static void fmt_dur(char *buf, size_t n, double s)
 
 static void progress_show(progress *p, const ls_sweep_stats *st, bool final)
 {
-    if (!p->on)
+    if (!p->on || (final && p->shown && p->last_done == st->done && !p->tty))
         return;
     double t = now_s(), el = t - p->start;
     size_t pct = p->total ? st->done * 100 / p->total : 100;
@@ -197,6 +198,8 @@ static void progress_show(progress *p, const ls_sweep_stats *st, bool final)
         return;
     p->last = t;
     p->last_pct = pct;
+    p->last_done = st->done;
+    p->shown = true;
     double rate = el > 0 ? (double)st->done / el : 0;
     char eta[32], ela[32];
     fmt_dur(eta, sizeof eta, rate > 0 ? (double)(p->total - st->done) / rate : NAN);
