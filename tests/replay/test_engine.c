@@ -1,0 +1,287 @@
+/* test_engine.c -- conservation, consistency and determinism of the engine.
+ *
+ *  - a randomized driver steps each policy's replica directly on a small KV
+ *    cache (many preemptions) and checks the full invariants after every
+ *    step: blocks held = blocks used, within [0, capacity], lazy cohorts
+ *    consistent; at the end the tokens computed equal prompt + output - 1 per
+ *    completed request plus the recomputed tokens;
+ *  - whole runs (ls_run) with PP and DP: every request reported exactly once
+ *    with one status, counts by status add up, tokens conserved;
+ *  - determinism: two runs give the same metrics bit for bit (but wall time). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "replay.h"
+#include "scheduler.h"
+
+typedef struct tally {
+    int64_t n, completed, other, sum_need;
+    unsigned char *seen;
+    int64_t cap;
+    double last_finish;
+} tally;
+
+static void on_done(void *ctx, int replica, const ls_req_done *d)
+{
+    tally *t = ctx;
+    (void)replica;
+    assert_true(d->id >= 0 && d->id < t->cap);
+    assert_int_equal(t->seen[d->id], 0);
+    t->seen[d->id] = 1;
+    t->n++;
+    if (d->status == LS_REQ_COMPLETED) {
+        t->completed++;
+        t->sum_need += d->prompt_tokens + d->output_tokens - 1;
+        assert_int_equal(d->generated, d->output_tokens);
+        assert_true(d->first_scheduled_s >= d->arrival_s && d->first_token_s > d->first_scheduled_s);
+        assert_true(d->finish_s >= d->first_token_s);
+    } else {
+        t->other++;
+    }
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static void drive(ls_policy pol, uint64_t seed, int64_t threshold)
+{
+    enum { N = 600 };
+    ls_sched_config c;
+    memset(&c, 0, sizeof c);
+    c.policy = pol;
+    c.enable_chunked_prefill = true;
+    c.prefill_chunk_size = threshold;
+    c.max_batched_tokens = 64;
+    c.max_num_seqs = 16;
+    c.max_model_len = 200;
+    c.block_size = 4;
+    c.kv_blocks = 60;
+    c.watermark = 0.01;
+    tally t = {0};
+    t.cap = N;
+    t.seen = calloc(N, 1);
+    ls_replica *r = ls_replica_new(&c, 1, 0, on_done, NULL, &t);
+    uint64_t s = seed;
+    double arr[N];
+    int32_t pr[N], out[N];
+    double at = 0;
+    for (int i = 0; i < N; i++) {
+        at += (double)(rng_next(&s) % 1000) / 250.0;  /* mean gap 2 steps */
+        arr[i] = at;
+        pr[i] = 1 + (int32_t)(rng_next(&s) % 120);
+        out[i] = 1 + (int32_t)(rng_next(&s) % 60);
+    }
+    double now = 0;
+    int next = 0;
+    int64_t tokens = 0;
+    for (;;) {
+        while (next < N && arr[next] <= now) {
+            ls_replica_add(r, next, pr[next], out[next], arr[next], 0);
+            next++;
+        }
+        ls_mbatch_info b;
+        if (ls_replica_schedule(r, now, &b)) {
+            ls_replica_debug_check(r);
+            tokens += b.agg.tokens;
+            assert_true(b.agg.tokens <= c.max_batched_tokens || pol == LS_POLICY_VLLM_V0);
+            assert_true(ls_replica_used_blocks(r) <= c.kv_blocks);
+            ls_replica_complete(r, b.slot, now + 1);
+            ls_replica_debug_check(r);
+            now += 1;
+        } else if (next < N) {
+            now = arr[next];
+        } else {
+            break;
+        }
+    }
+    assert_int_equal(ls_replica_outstanding(r), 0);  /* drained: nothing stuck */
+    assert_int_equal(t.n, N);
+    assert_int_equal(tokens, t.sum_need + ls_replica_recomputed(r));
+    assert_int_equal(ls_replica_used_blocks(r), 0);
+    print_message("policy %s seed %llu: %lld completed, %lld rejected, %lld preemptions, %lld recomputed\n",
+                  ls_policy_name(pol), (unsigned long long)seed, (long long)t.completed, (long long)t.other,
+                  (long long)ls_replica_preemptions(r), (long long)ls_replica_recomputed(r));
+    assert_true(ls_replica_preemptions(r) > 0);  /* the scenario is meant to exercise preemption */
+    ls_replica_free(r);
+    free(t.seen);
+}
+
+static void test_random_driver(void **state)
+{
+    (void)state;
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        drive(LS_POLICY_VLLM_V1, seed, 0);
+        drive(LS_POLICY_VLLM_V1, seed, 16);
+        drive(LS_POLICY_VLLM_V0, seed, 0);
+        drive(LS_POLICY_SARATHI, seed, 0);
+    }
+}
+
+/* ---- whole runs */
+
+typedef struct rtally {
+    int64_t n, by_status[5], sum_need;
+    unsigned char *seen;
+    int64_t cap;
+} rtally;
+
+static void on_request(void *ctx, const ls_request_result *r)
+{
+    rtally *t = ctx;
+    assert_true(r->index >= 0 && r->index < t->cap);
+    assert_int_equal(t->seen[r->index], 0);
+    t->seen[r->index] = 1;
+    t->n++;
+    assert_true(r->status >= 0 && r->status <= 4);
+    t->by_status[r->status]++;
+    if (r->status == LS_REQ_COMPLETED)
+        t->sum_need += r->prompt_tokens + r->output_tokens - 1;
+}
+
+static ls_run_config *load(const char *text)
+{
+    ls_yaml *root;
+    ls_error e;
+    assert_int_equal(ls_yaml_load_string(text, strlen(text), "<test>", &root, &e), LS_OK);
+    ls_run_config *c = NULL;
+    if (ls_config_load(root, NULL, NULL, &c, &e) != LS_OK) {
+        print_error("%s\n", e.msg);
+        fail();
+    }
+    ls_yaml_free(root);
+    return c;
+}
+
+static const char *const run_text =
+    "model: llama-3-8b\n"
+    "hardware: h100-sxm\n"
+    "cluster: dgx-h100\n"
+    "parallelism: %s\n"
+    "router: %s\n"
+    "scheduler: {policy: %s, num_kv_blocks: 400, max_num_seqs: 64, prefill_chunk_size: 512}\n"
+    "workload:\n"
+    "  arrival: {process: poisson, rate: 30}\n"
+    "  prompt_tokens: {dist: lognormal, mean: 700, stddev: 500}\n"
+    "  output_tokens: {dist: lognormal, mean: 150, stddev: 120}\n"
+    "  duration_s: 40\n"
+    "seed: 9\n";
+
+static void whole_run(const char *par, const char *router, const char *policy)
+{
+    char text[2048];
+    snprintf(text, sizeof text, run_text, par, router, policy);
+    ls_run_config *c = load(text);
+    rtally t = {0};
+    t.cap = 100000;
+    t.seen = calloc((size_t)t.cap, 1);
+    ls_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.on_request = on_request;
+    o.on_request_ctx = &t;
+    ls_metrics m;
+    ls_error e;
+    assert_int_equal(ls_run(c, &o, &m, &e), LS_OK);
+    assert_int_equal(m.status, LS_RUN_OK);
+    const double *v = m.v;
+    assert_int_equal(t.n, (int64_t)v[LS_M_N_REQUESTS]);
+    assert_int_equal(t.by_status[LS_REQ_COMPLETED], (int64_t)v[LS_M_N_COMPLETED]);
+    assert_int_equal(t.by_status[LS_REQ_REJECTED_TOO_LONG], (int64_t)v[LS_M_N_REJECTED_TOO_LONG]);
+    assert_int_equal(t.by_status[LS_REQ_REJECTED_KV], (int64_t)v[LS_M_N_REJECTED_KV]);
+    assert_int_equal(t.by_status[LS_REQ_UNFINISHED], 0);  /* drained */
+    assert_true(v[LS_M_N_COMPLETED] + v[LS_M_N_REJECTED_TOO_LONG] + v[LS_M_N_REJECTED_KV] + v[LS_M_N_TIMEOUT] +
+                    v[LS_M_N_UNFINISHED] == v[LS_M_N_REQUESTS]);
+    double computed = v[LS_M_MEAN_BATCH_TOKENS] * v[LS_M_ITERATIONS];
+    assert_true(fabs(computed - ((double)t.sum_need + v[LS_M_RECOMPUTED_TOKENS])) < 1e-6 * computed + 1);
+    assert_true(v[LS_M_KV_USAGE_MAX] <= 1.0 && v[LS_M_KV_USAGE_MEAN] >= 0 && v[LS_M_KV_USAGE_MEAN] <= 1.0);
+    assert_true(v[LS_M_TTFT_P50_S] <= v[LS_M_TTFT_P90_S] && v[LS_M_TTFT_P90_S] <= v[LS_M_TTFT_P99_S]);
+    assert_true(v[LS_M_MFU_MEAN] > 0 && v[LS_M_MFU_MEAN] < 1 && v[LS_M_MBU_MEAN] > 0 && v[LS_M_MBU_MEAN] < 1.5);
+    print_message("%s %s %s: %lld requests, %lld preemptions, ttft p50 %.3f s, tpot p50 %.4f s\n", par, router,
+                  policy, (long long)t.n, (long long)v[LS_M_N_PREEMPTIONS], v[LS_M_TTFT_P50_S], v[LS_M_TPOT_P50_S]);
+    free(t.seen);
+    ls_config_free(c);
+}
+
+static void test_whole_runs(void **state)
+{
+    (void)state;
+    whole_run("tp1", "round-robin", "vllm-v1");
+    whole_run("tp2pp2", "round-robin", "vllm-v1");
+    whole_run("tp1pp4dp2", "least-outstanding", "vllm-v1");
+    whole_run("dp3", "least-kv", "sarathi");
+    whole_run("tp2dp2", "round-robin", "vllm-v0");
+}
+
+static void test_determinism(void **state)
+{
+    (void)state;
+    char text[2048];
+    snprintf(text, sizeof text, run_text, "tp2pp2dp2", "least-kv", "vllm-v1");
+    ls_metrics a, b;
+    ls_error e;
+    ls_run_config *c = load(text);
+    assert_int_equal(ls_run(c, NULL, &a, &e), LS_OK);
+    ls_config_free(c);
+    c = load(text);
+    assert_int_equal(ls_run(c, NULL, &b, &e), LS_OK);
+    ls_config_free(c);
+    a.v[LS_M_WALL_TIME_S] = b.v[LS_M_WALL_TIME_S] = 0;
+    assert_memory_equal(a.v, b.v, sizeof a.v);
+    assert_string_equal(a.message, b.message);
+}
+
+/* Stop at the horizon instead of draining: what is left is counted unfinished. */
+static void test_no_drain(void **state)
+{
+    (void)state;
+    char text[2048];
+    snprintf(text, sizeof text, run_text, "tp1", "round-robin", "vllm-v1");
+    strcat(text, "drain: false\n");
+    ls_run_config *c = load(text);
+    ls_metrics m;
+    ls_error e;
+    assert_int_equal(ls_run(c, NULL, &m, &e), LS_OK);
+    assert_true(m.v[LS_M_N_UNFINISHED] > 0);
+    assert_true(m.v[LS_M_SIM_TIME_S] <= 40.0 + 1e-9);
+    assert_true(m.v[LS_M_N_COMPLETED] + m.v[LS_M_N_UNFINISHED] + m.v[LS_M_N_REJECTED_KV] +
+                    m.v[LS_M_N_REJECTED_TOO_LONG] == m.v[LS_M_N_REQUESTS]);
+    ls_config_free(c);
+}
+
+/* Infeasible: Llama-3-70B BF16 on one GH200 96 GB returns LS_OK with the reason. */
+static void test_infeasible(void **state)
+{
+    (void)state;
+    ls_run_config *c = load("model: llama-3-70b\nhardware: gh200-96gb\ncluster: gh200-quad\nparallelism: tp1\n"
+                            "workload: {arrival: {process: poisson, rate: 1}, prompt_tokens: {dist: fixed, value: 100},"
+                            " output_tokens: {dist: fixed, value: 10}, duration_s: 10}\n");
+    ls_metrics m;
+    ls_error e;
+    assert_int_equal(ls_run(c, NULL, &m, &e), LS_OK);
+    assert_int_equal(m.status, LS_RUN_INFEASIBLE);
+    assert_non_null(strstr(m.message, "141.1 GB"));
+    assert_true(fabs(m.v[LS_M_WEIGHTS_GB_PER_GPU] - 141.1) < 0.1);
+    ls_config_free(c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_random_driver), cmocka_unit_test(test_whole_runs),
+        cmocka_unit_test(test_determinism),   cmocka_unit_test(test_no_drain),
+        cmocka_unit_test(test_infeasible),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
