@@ -158,6 +158,16 @@ static void best_sentences(const ls_report *r, const ls_report_group *g, sentenc
                                 RATE(ls_report_per_gpu(b, LS_M_GOODPUT_RPS)),
                                 CNT((double)b->row->cfg.n_gpus), gpus(b->row->cfg.n_gpus), met,
                                 g->n));
+        size_t ties = 0;
+        double gb = V(b, LS_M_GOODPUT_RPS);
+        for (size_t i = 0; i < g->n; i++)
+            ties += (int)i != g->best && !g->e[i].violations &&
+                    V(&g->e[i], LS_M_GOODPUT_RPS) >= gb * 0.99;
+        if (ties)
+            add(out, ls_report_strf("%zu other %s the same goodput within 1%% (at this load they "
+                                    "serve nearly every request in time); %s has the lowest TTFT p99 among them.",
+                                    ties, ties == 1 ? "configuration reaches" : "configurations reach",
+                                    STRAT(b)));
         for (size_t i = 0; i < g->n; i++) {
             const ls_report_entry *x = &g->e[i];
             if (x->rank_goodput_gpu == 1 && (int)i != g->best)
@@ -194,12 +204,38 @@ static void best_sentences(const ls_report *r, const ls_report_group *g, sentenc
                             RATE(V(c, LS_M_GOODPUT_RPS))));
 }
 
-/* One sentence per other strategy: its best variant's standing, or why it loses. */
+/* True when x and y differ in exactly one label axis other than the strategy
+ * (its index in r->axes goes to *axis). */
+static bool one_axis_apart(const ls_report *r, const ls_report_entry *x, const ls_report_entry *y,
+                           size_t *axis)
+{
+    size_t n_diff = 0, which = 0;
+    char vx[LS_CFG_LONGSTR + 1], vy[LS_CFG_LONGSTR + 1];
+    for (size_t k = 0; k < r->n_axes; k++) {
+        const char *nk = ls_config_columns[r->axes[k]].name;
+        ls_results_cfg_text(x->row, nk, vx, sizeof vx);
+        ls_results_cfg_text(y->row, nk, vy, sizeof vy);
+        if (strcmp(vx, vy)) {
+            if (!strcmp(nk, "parallelism"))
+                return false;
+            n_diff++;
+            which = k;
+        }
+    }
+    if (axis)
+        *axis = which;
+    return n_diff == 1;
+}
+
+/* Why each other strategy loses (its best variant), and one sentence listing
+ * the other strategies that also meet the SLO. */
 static void strategy_sentences(const ls_report *r, const ls_report_group *g, sentences *out)
 {
     const char *best_par = g->best >= 0 ? g->e[g->best].row->cfg.parallelism : NULL;
     const char *seen[256];
     size_t n_seen = 0;
+    char also[2048];
+    size_t n_also = 0, o_also = 0;
     for (size_t i = 0; i < g->n && n_seen < 256; i++) {
         const char *par = g->e[i].row->cfg.parallelism;
         bool dup = false;
@@ -221,32 +257,38 @@ static void strategy_sentences(const ls_report *r, const ls_report_group *g, sen
                         inf = &g->e[j];
                 }
             }
+        char *s = NULL;
         if (best_par && !strcmp(par, best_par)) {
             /* the winner's own variants that miss: say why once (e.g. the other topology) */
-            for (size_t j = 0; j < g->n; j++) {
+            const ls_report_entry *b = &g->e[g->best];
+            for (size_t j = 0; j < g->n && !s; j++) {
                 const ls_report_entry *y = &g->e[j];
                 if (!strcmp(y->row->cfg.parallelism, par) && y->loss != LS_LOSS_NONE &&
-                    y->loss != LS_LOSS_INFEASIBLE) {
-                    add(out, why(r, g, y));
-                    break;
-                }
+                    y->loss != LS_LOSS_INFEASIBLE && !one_axis_apart(r, b, y, NULL))
+                    s = why(r, g, y);
             }
-            if (inf)
+            if (!s && inf)
+                s = why(r, g, inf);
+            else if (s && inf)
                 add(out, why(r, g, inf));
+            if (s)
+                add(out, s);
             continue;
         }
-        char *s;
-        if (x->loss == LS_LOSS_NONE)
-            s = ls_report_strf("%s also meets the SLO, with goodput %s req/s (%s per GPU) against "
-                               "%s.",
-                               WHO(r, x), RATE(V(x, LS_M_GOODPUT_RPS)),
-                               RATE(ls_report_per_gpu(x, LS_M_GOODPUT_RPS)),
-                               g->best >= 0 ? RATE(V(&g->e[g->best], LS_M_GOODPUT_RPS)) : "-");
-        else
+        if (x->loss == LS_LOSS_NONE) {
+            if (o_also < sizeof also)
+                o_also += (size_t)snprintf(also + o_also, sizeof also - o_also,
+                                           "%s%s, goodput %s req/s, TTFT p99 %s, TPOT p99 %s",
+                                           n_also ? "; " : "", WHO(r, x), RATE(V(x, LS_M_GOODPUT_RPS)),
+                                           LAT(V(x, LS_M_TTFT_P99_S)), LAT(V(x, LS_M_TPOT_P99_S)));
+            n_also++;
+        } else {
             s = why(r, g, x);
+        }
         if (n_inf && x->loss != LS_LOSS_INFEASIBLE) {
-            char *t = ls_report_strf("%s %s is infeasible in %zu of its %zu variants: %s (%s).", s,
-                                     STRAT(x), n_inf, n_var, inf->row->m.message,
+            char *t = ls_report_strf("%s%s%s is infeasible in %zu of its %zu variants: %s (%s).",
+                                     s ? s : "", s ? " " : "", STRAT(x), n_inf, n_var,
+                                     inf->row->m.message,
                                      ls_report_variant(r, inf, (char[400]){0}, 400));
             free(s);
             s = t;
@@ -255,7 +297,62 @@ static void strategy_sentences(const ls_report *r, const ls_report_group *g, sen
             free(s);
             s = t;
         }
-        add(out, s);
+        if (s)
+            add(out, s);
+    }
+    if (n_also)
+        add(out, ls_report_strf("Also within the SLO (the best variant of each other strategy): "
+                                "%s.", also));
+}
+
+/* For the best configuration, its twins that differ in one axis only (the
+ * other topology, the other dtype): what that axis costs or gains. */
+static void twin_sentences(const ls_report *r, const ls_report_group *g, sentences *out)
+{
+    if (g->best < 0)
+        return;
+    const ls_report_entry *b = &g->e[g->best];
+    for (size_t a = 0; a < r->n_axes; a++) {
+        const char *name = ls_config_columns[r->axes[a]].name;
+        if (!strcmp(name, "parallelism"))
+            continue;
+        for (size_t j = 0; j < g->n; j++) {
+            const ls_report_entry *y = &g->e[j];
+            if ((int)j == g->best)
+                continue;
+            size_t axis;
+            char vy[LS_CFG_LONGSTR + 1];
+            if (!one_axis_apart(r, b, y, &axis) || axis != a)
+                continue;
+            ls_results_cfg_text(y->row, name, vy, sizeof vy);
+            const char *hdr = ls_report_axis_header(r->axes[a]);
+            if (y->row->m.status != LS_RUN_OK || !y->row->has_result) {
+                add(out, ls_report_strf("With %s %s, the same strategy is not an option: %s.", hdr,
+                                        vy, y->row->m.message[0] ? y->row->m.message : "it did not run"));
+                continue;
+            }
+            char *t;
+            if (!y->violations) {
+                t = ls_report_strf("With %s %s instead, %s has TTFT p99 %s, TPOT p99 %s and goodput "
+                                   "%s req/s (against %s, %s and %s).",
+                                   hdr, vy, WHO(r, y), LAT(V(y, LS_M_TTFT_P99_S)),
+                                   LAT(V(y, LS_M_TPOT_P99_S)), RATE(V(y, LS_M_GOODPUT_RPS)),
+                                   LAT(V(b, LS_M_TTFT_P99_S)), LAT(V(b, LS_M_TPOT_P99_S)),
+                                   RATE(V(b, LS_M_GOODPUT_RPS)));
+            } else {
+                /* why() starts with the configuration's name: reuse the rest */
+                char *w = why(r, g, y);
+                const char *who = WHO(r, y);
+                const char *rest = strncmp(w, who, strlen(who)) ? w : w + strlen(who) + 1;
+                size_t len = strlen(rest);
+                t = ls_report_strf("With %s %s instead, the same strategy %.*s (goodput %s req/s "
+                                   "against %s).",
+                                   hdr, vy, (int)(len && rest[len - 1] == '.' ? len - 1 : len), rest,
+                                   RATE(V(y, LS_M_GOODPUT_RPS)), RATE(V(b, LS_M_GOODPUT_RPS)));
+                free(w);
+            }
+            add(out, t);
+        }
     }
 }
 
@@ -349,12 +446,33 @@ static void summary_sentences(ls_report *r, sentences *out)
                 if (!top_gpu || cg > ls_report_per_gpu(top_gpu, LS_M_CAPACITY_RPS))
                     top_gpu = x;
             }
+        /* what one axis (topology, dtype) does to the top configuration's capacity */
+        const ls_report_group *tg = NULL;
+        for (size_t g = 0; g < r->n_groups && top && !tg; g++)
+            if (top >= r->groups[g].e && top < r->groups[g].e + r->groups[g].n)
+                tg = &r->groups[g];
+        char twins[1024] = "";
+        size_t o = 0;
+        for (size_t j = 0; tg && j < tg->n && o < sizeof twins; j++) {
+            const ls_report_entry *y = &tg->e[j];
+            size_t axis;
+            if (y == top || !y->row->has_result || isnan(V(y, LS_M_CAPACITY_RPS)) ||
+                !one_axis_apart(r, top, y, &axis))
+                continue;
+            char v[LS_CFG_LONGSTR + 1];
+            ls_results_cfg_text(y->row, ls_config_columns[r->axes[axis]].name, v, sizeof v);
+            o += (size_t)snprintf(twins + o, sizeof twins - o, "%s%s %s: %s req/s", o ? "; " : "",
+                                  ls_report_axis_header(r->axes[axis]), v,
+                                  RATE(V(y, LS_M_CAPACITY_RPS)));
+        }
         if (top)
             add(out, ls_report_strf("By capacity (the highest arrival rate that still meets the "
                                     "SLO), %s serves the most: %s req/s on %s GPUs (%s per GPU).",
                                     WHO(r, top), RATE(V(top, LS_M_CAPACITY_RPS)),
                                     CNT((double)top->row->cfg.n_gpus),
                                     RATE(ls_report_per_gpu(top, LS_M_CAPACITY_RPS))));
+        if (twins[0])
+            add(out, ls_report_strf("The same strategy with one setting changed: %s.", twins));
         if (top_gpu && top_gpu != top)
             add(out, ls_report_strf("Per GPU, %s has the most capacity: %s req/s per GPU (%s req/s "
                                     "on %s GPUs).",
@@ -400,6 +518,7 @@ void ls_report_recommend(ls_report *r)
         best_sentences(r, grp, &l);
         workload_sentences(r, grp, &l);
         strategy_sentences(r, grp, &l);
+        twin_sentences(r, grp, &l);
         axis_sentences(r, grp, &l);
         grp->recs = l.s;
         grp->n_recs = l.n;

@@ -111,6 +111,23 @@ unsigned ls_slo_violations(const ls_slo *s, const ls_metrics *m)
     return v;
 }
 
+const char *ls_loss_short(ls_loss l)
+{
+    switch (l) {
+    case LS_LOSS_NONE: return "ok";
+    case LS_LOSS_INFEASIBLE: return "infeasible";
+    case LS_LOSS_ERROR: return "error";
+    case LS_LOSS_PENDING: return "pending";
+    case LS_LOSS_TOO_LONG: return "too long";
+    case LS_LOSS_KV: return "KV";
+    case LS_LOSS_COMM: return "comm";
+    case LS_LOSS_QUEUE: return "queue";
+    case LS_LOSS_PREFILL: return "prefill";
+    case LS_LOSS_DECODE: return "decode";
+    }
+    return "?";
+}
+
 const char *ls_loss_name(ls_loss l)
 {
     switch (l) {
@@ -210,19 +227,33 @@ const char *ls_report_strategy_name(const char *p, char *buf, size_t size)
 {
     char out[128] = "";
     size_t o = 0;
+    int parts = 0, ones = 0;
     const char *s = p;
-    while (*s) {
-        char dim[8];
-        size_t k = 0;
-        while (isalpha((unsigned char)*s) && k < sizeof dim - 1)
-            dim[k++] = (char)toupper((unsigned char)*s++);
-        dim[k] = '\0';
-        if (!k || !isdigit((unsigned char)*s))
-            goto raw;
-        long deg = strtol(s, (char **)&s, 10);
-        o += (size_t)snprintf(out + o, sizeof out - o, "%s%s=%ld", o ? "\xc3\x97" : "", dim, deg);
-        if (o >= sizeof out)
-            goto raw;
+    /* "tp1dp8" -> "DP=8": a degree of 1 says nothing unless it is the only one */
+    for (int pass = 0; pass < 2; pass++) {
+        s = p;
+        o = 0;
+        out[0] = '\0';
+        while (*s) {
+            char dim[8];
+            size_t k = 0;
+            while (isalpha((unsigned char)*s) && k < sizeof dim - 1)
+                dim[k++] = (char)toupper((unsigned char)*s++);
+            dim[k] = '\0';
+            if (!k || !isdigit((unsigned char)*s))
+                goto raw;
+            long deg = strtol(s, (char **)&s, 10);
+            if (pass == 0) {
+                parts++;
+                ones += deg == 1;
+                continue;
+            }
+            if (deg == 1 && ones < parts)
+                continue;
+            o += (size_t)snprintf(out + o, sizeof out - o, "%s%s=%ld", o ? "\xc3\x97" : "", dim, deg);
+            if (o >= sizeof out)
+                goto raw;
+        }
     }
     if (!o)
         goto raw;
@@ -481,6 +512,8 @@ static int cmp_entry(const void *pa, const void *pb)
     int ca = order_class(a), cb = order_class(b);
     if (ca != cb)
         return ca - cb;
+    if (ca == 0 && a->rank_goodput != b->rank_goodput)
+        return a->rank_goodput - b->rank_goodput;
     int d = desc(a->row->m.v[LS_M_GOODPUT_RPS], b->row->m.v[LS_M_GOODPUT_RPS]);
     if (d)
         return d;
@@ -490,28 +523,64 @@ static int cmp_entry(const void *pa, const void *pb)
     return (a->row->config_id > b->row->config_id) - (a->row->config_id < b->row->config_id);
 }
 
-/* Rank entries with a defined key (and `eligible`) by descending key: 1-based. */
-static void rank_by(ls_report_group *g, bool need_slo, double (*key)(const ls_report_entry *),
+/* Goodputs within this relative distance of a better one are a tie: the
+ * simulation's own noise (one seed) is larger than that, so lower TTFT p99
+ * decides between them. */
+#define LS_RANK_TIE 0.01
+
+typedef struct rank_item {
+    ls_report_entry *x;
+    double key;
+    double tie;     /* key of the class leader */
+} rank_item;
+
+static int cmp_key_desc(const void *pa, const void *pb)
+{
+    const rank_item *a = pa, *b = pb;
+    if (a->key != b->key)
+        return a->key > b->key ? -1 : 1;
+    return (a->x->row->config_id > b->x->row->config_id) - (a->x->row->config_id < b->x->row->config_id);
+}
+
+static int cmp_class_then_ttft(const void *pa, const void *pb)
+{
+    const rank_item *a = pa, *b = pb;
+    if (a->tie != b->tie)
+        return a->tie > b->tie ? -1 : 1;
+    double ta = a->x->row->m.v[LS_M_TTFT_P99_S], tb = b->x->row->m.v[LS_M_TTFT_P99_S];
+    if (ta != tb && !isnan(ta) && !isnan(tb))
+        return ta < tb ? -1 : 1;
+    return cmp_key_desc(pa, pb);
+}
+
+/* Rank the entries with a defined key (meeting the SLO when need_slo) by
+ * descending key, 1-based; with `ties`, keys within LS_RANK_TIE of their
+ * class leader (greedy from the top) are ordered by TTFT p99. */
+static void rank_by(ls_report_group *g, bool need_slo, bool ties, double (*key)(const ls_report_entry *),
                     size_t field)
 {
+    rank_item *v = ls_xcalloc(g->n + 1, sizeof *v);
+    size_t n = 0;
     for (size_t i = 0; i < g->n; i++) {
         ls_report_entry *x = &g->e[i];
-        int *out = (int *)((char *)x + field);
-        *out = 0;
-        double kx = key(x);
-        if ((need_slo && x->violations) || isnan(kx))
+        *(int *)((char *)x + field) = 0;
+        double k = key(x);
+        if ((need_slo && x->violations) || isnan(k))
             continue;
-        int rank = 1;
-        for (size_t j = 0; j < g->n; j++) {
-            const ls_report_entry *y = &g->e[j];
-            double ky = key(y);
-            if (j == i || (need_slo && y->violations) || isnan(ky))
-                continue;
-            if (ky > kx || (ky == kx && y->row->config_id < x->row->config_id))
-                rank++;
-        }
-        *out = rank;
+        v[n].x = x;
+        v[n].key = k;
+        n++;
     }
+    qsort(v, n, sizeof *v, cmp_key_desc);
+    for (size_t i = 0; i < n; i++) {
+        bool joins = ties && i > 0 && v[i].key >= v[i - 1].tie * (1 - LS_RANK_TIE);
+        v[i].tie = joins ? v[i - 1].tie : v[i].key;
+    }
+    if (ties)
+        qsort(v, n, sizeof *v, cmp_class_then_ttft);
+    for (size_t i = 0; i < n; i++)
+        *(int *)((char *)v[i].x + field) = (int)i + 1;
+    free(v);
 }
 
 static double key_goodput(const ls_report_entry *x)
@@ -600,13 +669,14 @@ ls_status ls_report_build(const ls_results *res, const ls_report_opts *o, ls_rep
 
     for (size_t g = 0; g < r->n_groups; g++) {
         ls_report_group *grp = &r->groups[g];
+        /* rank first (order-free), then sort by rank, then classify (keeps indices) */
+        rank_by(grp, true, true, key_goodput, offsetof(ls_report_entry, rank_goodput));
+        rank_by(grp, true, true, key_goodput_gpu, offsetof(ls_report_entry, rank_goodput_gpu));
+        rank_by(grp, false, false, key_capacity, offsetof(ls_report_entry, rank_capacity));
+        rank_by(grp, false, false, key_capacity_gpu, offsetof(ls_report_entry, rank_capacity_gpu));
         qsort(grp->e, grp->n, sizeof *grp->e, cmp_entry);
         for (size_t i = 0; i < grp->n; i++)
             classify(r, grp, i);
-        rank_by(grp, true, key_goodput, offsetof(ls_report_entry, rank_goodput));
-        rank_by(grp, true, key_goodput_gpu, offsetof(ls_report_entry, rank_goodput_gpu));
-        rank_by(grp, false, key_capacity, offsetof(ls_report_entry, rank_capacity));
-        rank_by(grp, false, key_capacity_gpu, offsetof(ls_report_entry, rank_capacity_gpu));
         grp->best = -1;
         for (size_t i = 0; i < grp->n; i++)
             if (grp->e[i].rank_goodput == 1)

@@ -55,14 +55,16 @@ typedef enum ls_loss {
     LS_LOSS_PREFILL,        /* TTFT over the limit without much queueing */
     LS_LOSS_DECODE          /* TPOT over the limit */
 } ls_loss;
-const char *ls_loss_name(ls_loss l);
+const char *ls_loss_name(ls_loss l);    /* "KV-bound" */
+const char *ls_loss_short(ls_loss l);   /* "KV", for the table's SLO column */
 
 typedef struct ls_report_entry {
     const ls_result_row *row;
     unsigned violations;         /* ls_slo_violations */
     ls_loss loss;
     int comm_ref;                /* LS_LOSS_COMM: index (in the group) of the faster twin, else -1 */
-    int rank_goodput;            /* 1-based among the group's SLO-meeting rows; 0 = unranked */
+    int rank_goodput;            /* 1-based among the group's SLO-meeting rows; 0 = unranked;
+                                  * goodputs within 1% are a tie, broken by lower TTFT p99 */
     int rank_goodput_gpu;
     int rank_capacity;           /* 1-based among rows with a capacity; 0 = none */
     int rank_capacity_gpu;

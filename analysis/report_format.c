@@ -3,6 +3,7 @@
  * Text and Markdown share one table model (header, unit line, cells, and
  * for rows that did not run a reason spanning the metric columns); CSV is
  * flat, one row per configuration with every column in SI units. */
+#include <assert.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 typedef struct table {
     size_t n_cols, n_label;     /* label columns come first, left-aligned */
+    size_t span_from;           /* first column a spanning reason replaces */
     const char *head[MAX_COLS];
     const char *unit[MAX_COLS];
     size_t n_rows, cap;
@@ -29,6 +31,7 @@ static void table_init(table *t)
 
 static void col(table *t, const char *head, const char *unit)
 {
+    assert(t->n_cols < MAX_COLS);
     t->head[t->n_cols] = head;
     t->unit[t->n_cols] = unit;
     t->n_cols++;
@@ -83,7 +86,7 @@ static void text_table(FILE *f, const table *t)
         size_t len = 0;
         for (size_t c = 0; c < t->n_cols; c++) {
             const char *s = t->cells[i * MAX_COLS + c];
-            if (c >= t->n_label && t->span[i]) {
+            if (c >= t->span_from && t->span[i]) {
                 /* the reason, cut to stay inside the page */
                 int room = TEXT_WIDTH - (int)len - 1;
                 if (room < 20)
@@ -129,7 +132,7 @@ static void md_table(FILE *f, const table *t)
         fputc('|', f);
         for (size_t c = 0; c < t->n_cols; c++) {
             const char *s = t->cells[i * MAX_COLS + c];
-            if (c >= t->n_label && t->span[i])
+            if (c >= t->span_from && t->span[i])
                 s = (c == t->n_cols - 1) ? t->span[i] : "-";
             md_cell(f, s ? s : "");
         }
@@ -174,6 +177,7 @@ static void label_cols(const ls_report *r, table *t)
     for (size_t a = 0; a < r->n_axes; a++)
         col(t, ls_report_axis_header(r->axes[a]), "");
     t->n_label = r->n_axes;
+    t->span_from = r->n_axes;
 }
 
 static char *not_run_text(const ls_report_entry *x)
@@ -190,6 +194,7 @@ static void main_table(const ls_report *r, const ls_report_group *g, table *t)
     table_init(t);
     label_cols(r, t);
     col(t, "GPUs", "");
+    t->span_from = t->n_cols; /* the GPU count stays visible on rows that did not run */
     col(t, "succ", "%");
     col(t, "thrpt", "req/s");
     col(t, "goodput", "req/s");
@@ -218,7 +223,7 @@ static void main_table(const ls_report *r, const ls_report_group *g, table *t)
         c[k++] = dup_lat(ls_report_v(x, LS_M_TPOT_P50_S));
         c[k++] = dup_lat(ls_report_v(x, LS_M_TPOT_P99_S));
         c[k++] = dup_lat(ls_report_v(x, LS_M_E2E_P99_S));
-        c[k++] = x->violations ? ls_xstrdup(ls_loss_name(x->loss))
+        c[k++] = x->violations ? ls_xstrdup(ls_loss_short(x->loss))
                                : ls_report_strf("#%d", x->rank_goodput);
     }
 }
@@ -264,10 +269,31 @@ static int cmp_capacity(const void *pa, const void *pb)
 {
     const ls_report_entry *a = *(const ls_report_entry *const *)pa;
     const ls_report_entry *b = *(const ls_report_entry *const *)pb;
-    return a->rank_capacity - b->rank_capacity;
+    double ca = ls_report_v(a, LS_M_CAPACITY_RPS), cb = ls_report_v(b, LS_M_CAPACITY_RPS);
+    if (ca != cb)
+        return ca > cb ? -1 : 1;
+    return (a->row->config_id > b->row->config_id) - (a->row->config_id < b->row->config_id);
 }
 
-static void capacity_table(const ls_report *r, const ls_report_group *g, table *t)
+/* The identity of a configuration apart from its arrival rate: capacity
+ * search does not depend on the rate a configuration was listed at, so the
+ * capacity table keeps one row per such identity (the first one found). */
+static char *capacity_key(const ls_report *r, const ls_report_entry *x)
+{
+    char lab[512], t[LS_CFG_LONGSTR + 1];
+    ls_report_variant(r, x, lab, sizeof lab);
+    char *k = ls_report_strf("%s|%s", x->row->cfg.parallelism, lab);
+    static const char *const cols[] = {"workload", "arrival_process", "arrival_cv", "prompt_dist",
+                                       "output_dist", "duration_s", NULL};
+    for (size_t i = 0; cols[i]; i++) {
+        char *u = ls_report_strf("%s|%s", k, ls_results_cfg_text(x->row, cols[i], t, sizeof t));
+        free(k);
+        k = u;
+    }
+    return k;
+}
+
+static void capacity_table(const ls_report *r, table *t)
 {
     table_init(t);
     label_cols(r, t);
@@ -276,21 +302,48 @@ static void capacity_table(const ls_report *r, const ls_report_group *g, table *
     col(t, "/GPU", "req/s");
     col(t, "rank", "");
     col(t, "rank", "/GPU");
-    const ls_report_entry **v = ls_xcalloc(g->n + 1, sizeof *v);
+    size_t total = 0;
+    for (size_t g = 0; g < r->n_groups; g++)
+        total += r->groups[g].n;
+    const ls_report_entry **v = ls_xcalloc(total + 1, sizeof *v);
+    char **keys = ls_xcalloc(total + 1, sizeof *keys);
     size_t n = 0;
-    for (size_t i = 0; i < g->n; i++)
-        if (g->e[i].rank_capacity > 0)
-            v[n++] = &g->e[i];
+    for (size_t g = 0; g < r->n_groups; g++)
+        for (size_t i = 0; i < r->groups[g].n; i++) {
+            const ls_report_entry *x = &r->groups[g].e[i];
+            if (!x->row->has_result || isnan(ls_report_v(x, LS_M_CAPACITY_RPS)))
+                continue;
+            char *k = capacity_key(r, x);
+            bool dup = false;
+            for (size_t j = 0; j < n && !dup; j++)
+                dup = !strcmp(keys[j], k);
+            if (dup) {
+                free(k);
+                continue;
+            }
+            keys[n] = k;
+            v[n++] = x;
+        }
     qsort(v, n, sizeof *v, cmp_capacity);
     for (size_t i = 0; i < n; i++) {
         char **c = row_new(t);
         size_t k = label_cells(r, v[i], c);
+        double cap = ls_report_v(v[i], LS_M_CAPACITY_RPS);
+        double per = ls_report_per_gpu(v[i], LS_M_CAPACITY_RPS);
+        int rank_gpu = 1;
+        for (size_t j = 0; j < n; j++)
+            rank_gpu += ls_report_per_gpu(v[j], LS_M_CAPACITY_RPS) > per ||
+                        (ls_report_per_gpu(v[j], LS_M_CAPACITY_RPS) == per && j < i);
         c[k++] = dup_cnt((double)v[i]->row->cfg.n_gpus);
-        c[k++] = dup_rate(ls_report_v(v[i], LS_M_CAPACITY_RPS));
-        c[k++] = dup_rate(ls_report_per_gpu(v[i], LS_M_CAPACITY_RPS));
-        c[k++] = ls_report_strf("%d", v[i]->rank_capacity);
-        c[k++] = ls_report_strf("%d", v[i]->rank_capacity_gpu);
+        c[k++] = dup_rate(cap);
+        c[k++] = dup_rate(per);
+        /* 0 req/s: even the lowest rate tried misses the SLO; not ranked */
+        c[k++] = cap > 0 ? ls_report_strf("%zu", i + 1) : ls_xstrdup("-");
+        c[k++] = cap > 0 ? ls_report_strf("%d", rank_gpu) : ls_xstrdup("-");
     }
+    for (size_t i = 0; i < n; i++)
+        free(keys[i]);
+    free(keys);
     free(v);
 }
 
@@ -405,23 +458,24 @@ static void write_text_or_md(const ls_report *r, FILE *f, bool md)
                 text_table(f, &t);
         }
         table_free(&t);
-        if (r->has_capacity) {
-            capacity_table(r, g, &t);
-            if (t.n_rows) {
-                fprintf(f, md ? "\n### Capacity (highest arrival rate meeting the SLO)\n\n"
-                              : "\nCapacity (highest arrival rate meeting the SLO)\n");
-                if (md)
-                    md_table(f, &t);
-                else
-                    text_table(f, &t);
-            }
-            table_free(&t);
-        }
         fprintf(f, md ? "\n### Ranking\n\n" : "\n");
         rankings_text(r, g, f, md);
         fprintf(f, md ? "\n### Recommendations\n\n" : "\nRecommendations\n");
         for (size_t i = 0; i < g->n_recs; i++)
             wrap(f, "- ", "  ", g->recs[i]);
+    }
+    if (r->has_capacity) {
+        table t;
+        capacity_table(r, &t);
+        if (t.n_rows) {
+            fprintf(f, md ? "\n## Capacity\n\n" : "\nCapacity: the highest arrival rate meeting the SLO "
+                                                  "(bisection, same seed; one row per configuration)\n");
+            if (md)
+                md_table(f, &t);
+            else
+                text_table(f, &t);
+        }
+        table_free(&t);
     }
     if (r->n_summary) {
         fprintf(f, md ? "\n## Summary\n\n" : "\nSummary\n");
