@@ -230,9 +230,11 @@ def plot_success(rows, axes, title, out, written):
 def plot_capacity(rows, axes, slo, title, out, written):
     searched = any(not math.isnan(num(d, "capacity_rps")) for d in rows)
     labels = sorted({label_of(d, axes) for d in rows})
-    vals, gpus = [], []
+    vals, gpus, notes = [], [], []
     for lab in labels:
         ds = [d for d in rows if label_of(d, axes) == lab]
+        notes.append("infeasible" if all(d.get("status") == "infeasible" for d in ds) else
+                     "error" if all(d.get("status") != "ok" for d in ds) else "")
         g = max((num(d, "n_gpus") for d in ds), default=float("nan"))
         if math.isnan(g):
             g = max((float(d.get("n_gpus", 0) or 0) for d in ds), default=0)
@@ -248,6 +250,12 @@ def plot_capacity(rows, axes, slo, title, out, written):
     fig, ax = plt.subplots(figsize=(max(8, 0.45 * len(labels) + 3), 5.5))
     x = np.arange(len(labels))
     ax.bar(x, [vals[i] for i in order], 0.7, color="#2f6f9f")
+    top = max(vals) if vals and max(vals) > 0 else 1.0
+    for k, i in enumerate(order):
+        if vals[i] == 0:
+            # say why a bar is missing: not runnable, or no rate met the SLO
+            ax.text(x[k], top * 0.02, notes[i] or "misses SLO at every rate", rotation=90,
+                    ha="center", va="bottom", fontsize=7, color="#a03020")
     ax.set_xticks(x, [f"{labels[i]} ({gpus[i]:g} GPU)" for i in order], rotation=60, ha="right",
                   fontsize=8)
     what = ("capacity_rps (bisection on the arrival rate)" if searched else
