@@ -1,0 +1,125 @@
+/* bench_replay.c -- speed of the replay engine on a fixed list of cases.
+ *
+ * Usage: bench_replay [TRACE_DIR] [--quick]
+ * For each case: requests/s, iterations/s and events/s of ls_run (best of 3,
+ * requests materialised beforehand so that trace parsing is not timed), and
+ * the process's peak resident memory after the case. One core, no threads.
+ * Results are recorded in docs/ENGINE.md. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "replay.h"
+
+typedef struct bench_case {
+    const char *name;
+    const char *yaml;     /* %s: the trace directory */
+    int repeats;
+} bench_case;
+
+#define SYNTH_AZURE_CONV(rate, dur)                                                                  \
+    "workload:\n"                                                                                  \
+    "  arrival: {process: poisson, rate: " #rate "}\n"                                              \
+    "  prompt_tokens: {dist: lognormal, mean: 1155, stddev: 1000}\n"                    \
+    "  output_tokens: {dist: lognormal, mean: 211, stddev: 180}\n"                      \
+    "  duration_s: " #dur "\n"
+
+static const bench_case cases[] = {
+    {"azure-conv 70B tp4 h100 vllm-v1",
+     "model: llama-3-70b\nhardware: h100-sxm\ncluster: dgx-h100\nparallelism: tp4\n"
+     "workload: {trace: %s/AzureLLMInferenceTrace_conv.csv.gz}\n", 3},
+    {"azure-conv 70B tp4pp2 gh200-quad vllm-v1",
+     "model: llama-3-70b\nhardware: gh200-96gb\ncluster: gh200-quad\nparallelism: tp4pp2\n"
+     "workload: {trace: %s/AzureLLMInferenceTrace_conv.csv.gz}\n", 3},
+    {"azure-conv 70B tp4dp2 h100 sarathi",
+     "model: llama-3-70b\nhardware: h100-sxm\ncluster: dgx-h100\nparallelism: tp4dp2\n"
+     "scheduler: {policy: sarathi, max_batched_tokens: 2048}\nrouter: least-outstanding\n"
+     "workload: {trace: %s/AzureLLMInferenceTrace_conv.csv.gz}\n", 3},
+    {"azure-conv 70B tp4 h100 vllm-v0",
+     "model: llama-3-70b\nhardware: h100-sxm\ncluster: dgx-h100\nparallelism: tp4\n"
+     "scheduler: {policy: vllm-v0}\n"
+     "workload: {trace: %s/AzureLLMInferenceTrace_conv.csv.gz}\n", 3},
+    {"1M synthetic azure-conv-like 70B tp4dp2 h100 vllm-v1 (streamed)",
+     "model: llama-3-70b\nhardware: h100-sxm\ncluster: dgx-h100\nparallelism: tp4dp2\n"
+     "router: least-outstanding\n" SYNTH_AZURE_CONV(10, 100000), 1},
+};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);  /* CPU time: the machine is shared */
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double peak_rss_mb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = "../shared/traces";
+    bool quick = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--quick"))
+            quick = true;
+        else
+            dir = argv[i];
+    }
+    printf("%-62s %9s %10s %12s %12s %12s %8s\n", "case", "requests", "cpu_s", "requests/s", "iterations/s",
+           "events/s", "rss_MB");
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const bench_case *bc = &cases[k];
+        if (quick && strstr(bc->name, "1M"))
+            continue;
+        char text[4096];
+        snprintf(text, sizeof text, bc->yaml, dir);
+        ls_error e;
+        ls_yaml *root;
+        ls_run_config *c;
+        if (ls_yaml_load_string(text, strlen(text), bc->name, &root, &e) ||
+            ls_config_load(root, NULL, NULL, &c, &e)) {
+            fprintf(stderr, "%s: %s\n", bc->name, e.msg);
+            return 1;
+        }
+        ls_yaml_free(root);
+        /* traces are materialised (not timed); the synthetic case streams */
+        ls_request_array arr = {0};
+        bool materialise = strstr(bc->yaml, "trace:") != NULL;
+        if (materialise) {
+            ls_source *src;
+            if (ls_config_open_workload(c, &src, &e) || ls_source_collect(src, 0, &arr, &e)) {
+                fprintf(stderr, "%s: %s\n", bc->name, e.msg);
+                return 1;
+            }
+            ls_source_free(src);
+        }
+        ls_run_opts o;
+        memset(&o, 0, sizeof o);
+        o.requests = materialise ? &arr : NULL;
+        double best = INFINITY;
+        ls_metrics m;
+        for (int r = 0; r < bc->repeats; r++) {
+            double t0 = now_s();
+            if (ls_run(c, &o, &m, &e)) {
+                fprintf(stderr, "%s: %s\n", bc->name, e.msg);
+                return 1;
+            }
+            double t = now_s() - t0;
+            if (t < best)
+                best = t;
+        }
+        double n = m.v[LS_M_N_REQUESTS];
+        printf("%-62s %9.0f %10.4f %12.0f %12.0f %12.0f %8.1f\n", bc->name, n, best, n / best,
+               m.v[LS_M_ITERATIONS] / best, m.v[LS_M_EVENTS] / best, peak_rss_mb());
+        fflush(stdout);
+        ls_request_array_free(&arr);
+        ls_config_free(c);
+    }
+    return 0;
+}
