@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# sweep_errors.sh -- a specification with errors is rejected before any work, the message naming
+# the YAML path, the spec file:line and the configuration; a configuration failing at run time is
+# recorded with status error and the rest complete; --resume runs the failed ones again.
+. "$(dirname "$0")/sweep_lib.bash"
+cd "$T"
+# 1. a wrong type in one grid value (first hit: configuration 6)
+sed 's/  parallelism: \[tp1, tp2, dp2\]/  parallelism: [tp1, tp2, dp2]\n  scheduler.max_num_seqs: [16, lots]/' "$SMALL" > bad.yaml
+line=$(grep -n "scheduler.max_num_seqs: \[16, lots\]" bad.yaml | cut -d: -f1)
+"$LLMSWEEP" sweep bad.yaml -o bad.h5 2>err1; rc=$?
+[ $rc -eq 1 ] || fail "bad value: exit $rc"
+grep -q "bad.yaml:$line" err1 || fail "bad value: no spec line $line: $(head -3 err1)"
+grep -q "max_num_seqs" err1 || fail "bad value: no YAML path: $(head -3 err1)"
+grep -q "configuration 6 (parallelism=tp1 scheduler.max_num_seqs=lots" err1 || fail "bad value: no configuration: $(head -3 err1)"
+grep -q "nothing was run" err1 || fail "bad value: summary"
+[ ! -e bad.h5 ] || fail "an invalid spec created its output"
+# --dry-run validates too
+"$LLMSWEEP" sweep bad.yaml --dry-run >out2 2>err2; rc=$?
+[ $rc -eq 1 ] && grep -q "max_num_seqs" err2 || fail "dry-run of a bad spec: exit $rc"
+grep -q "configurations: 34" out2 || fail "dry-run count: $(head -3 out2)"
+# 2. an unknown catalog name in an axis, under mpiexec: rejected by rank 0, every rank exits
+sed 's/  parallelism: \[tp1, tp2, dp2\]/  model: [llama-3-8b, llama-9b]/' "$SMALL" > big.yaml
+"$MPIEXEC" -n 2 "$LLMSWEEP" sweep big.yaml -o big.h5 2>err3; rc=$?
+[ $rc -ne 0 ] || fail "unknown model: exit 0"
+grep -q "model: unknown model 'llama-9b'" err3 && grep -q "model=llama-9b" err3 || fail "unknown model: message: $(head -3 err3)"
+[ ! -e big.h5 ] || fail "unknown model created its output"
+# 3. a malformed specification and an unknown key: file:line
+printf 'name: x\nbase: {model: llama-3-8b\ngrid: [\n' > syntax.yaml
+"$LLMSWEEP" sweep syntax.yaml --dry-run 2>err4; [ $? -eq 1 ] && grep -q "syntax.yaml:" err4 || fail "syntax error: $(cat err4)"
+sed 's/^grid:/grdi:/' "$SMALL" > key.yaml
+"$LLMSWEEP" sweep key.yaml --dry-run 2>err5; [ $? -eq 1 ] && grep -q "grdi" err5 || fail "unknown key: $(cat err5)"
+# 4. failures at run time are results (injected: LS_SWEEP_FAIL_IDS is the test hook)
+LS_SWEEP_FAIL_IDS=2,5 "$MPIEXEC" -n 2 -x LS_SWEEP_FAIL_IDS "$LLMSWEEP" sweep "$SMALL" -o run.h5 -q || fail "sweep with failures"
+"$PY" - run.h5 <<'PY' || fail "failed configurations"
+import sys, h5py
+r = h5py.File(sys.argv[1], "r")["/results"][:]
+assert sorted(r["config_id"]) == list(range(17))
+for x in r:
+    if x["config_id"] in (2, 5):
+        assert x["status"] == b"error" and b"injected" in x["message"], x
+    else:
+        assert x["status"] == b"ok", x
+PY
+"$LLMSWEEP" sweep "$SMALL" -o run.h5 --resume -q 2>err6 || fail "resume of failures"
+"$LLMSWEEP" sweep "$SMALL" -o ref.h5 -q || fail "reference"
+"$PY" "$COMPARE" ref.h5 run.h5 || fail "failed configurations not rerun by --resume"
+# usage errors
+"$LLMSWEEP" sweep 2>/dev/null; [ $? -eq 2 ] || fail "no spec: exit"
+"$LLMSWEEP" sweep "$SMALL" --requests some 2>/dev/null; [ $? -eq 2 ] || fail "--requests some"
+"$LLMSWEEP" sweep "$SMALL" --shard 3/3 2>/dev/null; [ $? -eq 2 ] || fail "--shard 3/3"
+"$LLMSWEEP" sweep --help | grep -q "usage: llmsweep sweep" || fail "--help"
+echo "sweep_errors: ok"
