@@ -120,15 +120,31 @@ def save(fig, out, name, written):
     plt.close(fig)
 
 
-def styles(labels):
-    cmap = plt.get_cmap("tab20" if len(labels) > 10 else "tab10")
-    marks = "osD^vP*Xh<>"
-    return {l: (cmap(i % cmap.N), marks[i % len(marks)]) for i, l in enumerate(labels)}
+def styles(rows, axes):
+    """label -> (color, marker, linestyle): colour by strategy, line style by the first other
+    axis (e.g. cluster), marker by the second (e.g. dtype), so related lines look related."""
+    others = [a for a in axes if a != "parallelism"]
+    def values(k):
+        return sorted({str(d.get(k)) for d in rows})
+    strategies = values("parallelism")
+    cmap = plt.get_cmap("tab10" if len(strategies) <= 10 else "tab20")
+    dashes = ["-", "--", ":", "-."]
+    marks = "os^DvP*Xh<>"
+    ls_vals = values(others[0]) if others else []
+    mk_vals = values(others[1]) if len(others) > 1 else []
+    out = {}
+    for d in rows:
+        lab = label_of(d, axes)
+        c = cmap(strategies.index(str(d.get("parallelism"))) % cmap.N)
+        ls = dashes[ls_vals.index(str(d.get(others[0]))) % len(dashes)] if others else "-"
+        m = marks[mk_vals.index(str(d.get(others[1]))) % len(marks)] if len(others) > 1 else "o"
+        out[lab] = (c, m, ls)
+    return out
 
 
 def plot_latency(rows, axes, slo, title, out, written):
     labels = sorted({label_of(d, axes) for d in rows})
-    st = styles(labels)
+    st = styles(rows, axes)
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(13, 5.5))
     for lab in labels:
         pts = sorted((num(d, "arrival_rate"), num(d, "ttft_p99_s"), num(d, "tpot_p99_s"))
@@ -136,9 +152,9 @@ def plot_latency(rows, axes, slo, title, out, written):
         if not pts:
             continue
         x = [p[0] for p in pts]
-        c, m = st[lab]
-        a1.plot(x, [p[1] for p in pts], marker=m, color=c, label=lab)
-        a2.plot(x, [p[2] * 1e3 for p in pts], marker=m, color=c, label=lab)
+        c, m, ls = st[lab]
+        a1.plot(x, [p[1] for p in pts], marker=m, color=c, ls=ls, label=lab)
+        a2.plot(x, [p[2] * 1e3 for p in pts], marker=m, color=c, ls=ls, label=lab)
     a1.axhline(slo["ttft"], color="red", ls="--", lw=1, label=f"SLO {slo['ttft']:g} s")
     a2.axhline(slo["tpot"] * 1e3, color="red", ls="--", lw=1, label=f"SLO {slo['tpot']*1e3:g} ms")
     a1.set(title="TTFT p99 vs arrival rate", xlabel="arrival rate (requests/s)",
@@ -148,6 +164,7 @@ def plot_latency(rows, axes, slo, title, out, written):
     plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")
     for a in (a1, a2):
         a.grid(True, which="both", alpha=0.3)
+        a.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
         a.yaxis.set_major_formatter(plain)
         a.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     h, lab = a1.get_legend_handles_labels()
