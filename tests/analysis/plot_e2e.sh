@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# plot_e2e.sh -- `llmsweep plot` on a tiny real sweep with per-request rows: every plot exists as
+# PNG and SVG and is not empty; a missing Python names the packages to install. Skips (exit 0,
+# with a message) when matplotlib, h5py or numpy is missing.
+set -euo pipefail
+: "${LLMSWEEP:?set by ctest}"
+PY=${LS_PYTHON:-/usr/bin/python3}
+if ! "$PY" -c 'import matplotlib, h5py, numpy' 2>/dev/null; then
+  echo "SKIP: matplotlib/h5py/numpy missing for $PY (apt-get install python3-matplotlib python3-h5py python3-numpy)"
+  exit 0
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+cat > "$tmp/spec.yaml" <<'EOF'
+name: report-e2e
+seed: 3
+base:
+  model: llama-3.1-70b
+  hardware: h100-sxm
+  cluster: dgx-h100
+  parallelism: tp4
+  dtype: {weights: bf16, kv: bf16}
+  scheduler: {max_model_len: 8192}
+  workload:
+    arrival: {process: poisson, rate: 1}
+    prompt_tokens: {dist: lognormal, mean: 2000, stddev: 500}
+    output_tokens: {dist: fixed, value: 128}
+    duration_s: 60
+  slo: {ttft_s: 2, tpot_s: 0.2}
+grid:
+  workload.arrival.rate: [2, 8]
+  parallelism: [tp1, tp4, tp8, tp4dp2, pp8]
+EOF
+
+mpirun -np 2 "$LLMSWEEP" sweep "$tmp/spec.yaml" -o "$tmp/r.h5" --no-progress --quiet --requests all
+"$LLMSWEEP" plot "$tmp/r.h5" -o "$tmp/plots" > "$tmp/plots.list"
+for p in latency_vs_rate goodput success capacity_per_gpu ttft_cdf; do
+  for ext in png svg; do
+    f="$tmp/plots/$p.$ext"
+    [ -s "$f" ] || { echo "missing or empty plot $f"; exit 1; }
+  done
+  [ "$(stat -c %s "$tmp/plots/$p.png")" -gt 10000 ] || { echo "$p.png suspiciously small"; exit 1; }
+  head -c 8 "$tmp/plots/$p.png" | od -An -c | grep -q 'P   N   G' || { echo "$p.png is not a PNG"; exit 1; }
+  grep -q '<svg' "$tmp/plots/$p.svg" || { echo "$p.svg is not an SVG"; exit 1; }
+done
+# a missing interpreter is reported with the package to install
+if LS_PYTHON=/nonexistent/python3 "$LLMSWEEP" plot "$tmp/r.h5" -o "$tmp/p2" 2>"$tmp/err"; then
+  echo "plot without python succeeded"; exit 1
+fi
+grep -q "apt-get install" "$tmp/err"
+echo "ok"
