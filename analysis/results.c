@@ -290,7 +290,7 @@ ls_status ls_results_read(const char *path, ls_results **out, ls_error *e)
     for (size_t i = 0; i < n_cfg; i++) {
         ls_result_row *row = row_for(r, &cap, cfgs[i].config_id);
         row->cfg = cfgs[i].row;
-        snprintf(row->config_hash, sizeof row->config_hash, "%s", cfgs[i].hash);
+        snprintf(row->config_hash, sizeof row->config_hash, "%.16s", cfgs[i].hash);
     }
     for (size_t i = 0; i < n_res; i++) {
         ls_result_row *row = row_for(r, &cap, res[i].config_id);
@@ -299,10 +299,10 @@ ls_status ls_results_read(const char *path, ls_results **out, ls_error *e)
             r->n_finished++;
         row->has_result = true;
         if (!row->config_hash[0])
-            snprintf(row->config_hash, sizeof row->config_hash, "%s", res[i].hash);
+            snprintf(row->config_hash, sizeof row->config_hash, "%.16s", res[i].hash);
         int st = ls_run_status_parse(res[i].status);
         row->m.status = st < 0 ? LS_RUN_ERROR : (ls_run_status)st;
-        snprintf(row->m.message, sizeof row->m.message, "%s", res[i].message);
+        snprintf(row->m.message, sizeof row->m.message, "%.*s", LS_MESSAGE_MAX - 1, res[i].message);
         memcpy(row->m.v, res[i].v, sizeof row->m.v);
     }
     free(res);
