@@ -84,9 +84,11 @@ static char *why(const ls_report *r, const ls_report_group *g, const ls_report_e
             o += (size_t)snprintf(detail + o, sizeof detail - o, "%s%s preemptions recompute %s "
                                   "tokens", o ? ", and " : "", CNT(pre),
                                   CNT(V(x, LS_M_RECOMPUTED_TOKENS)));
-        const char *fails = (x->violations & LS_SLO_SUCCESS) ? "fails" : "misses the SLO with";
+        /* "fails N%" only when the KV cache is what rejects them */
+        bool kv_fails = (x->violations & LS_SLO_SUCCESS) && rej > 0;
+        const char *fails = kv_fails ? "fails" : "misses the SLO with";
         char fail_part[64];
-        if (x->violations & LS_SLO_SUCCESS)
+        if (kv_fails)
             snprintf(fail_part, sizeof fail_part, "%s%% of requests", PCT(1 - succ));
         else
             snprintf(fail_part, sizeof fail_part, "TTFT p99 %s, TPOT p99 %s",
@@ -229,7 +231,8 @@ static bool one_axis_apart(const ls_report *r, const ls_report_entry *x, const l
 
 /* Why each other strategy loses (its best variant), and one sentence listing
  * the other strategies that also meet the SLO. */
-static void strategy_sentences(const ls_report *r, const ls_report_group *g, sentences *out)
+static void strategy_sentences(const ls_report *r, const ls_report_group *g, bool shared_too_long,
+                               sentences *out)
 {
     const char *best_par = g->best >= 0 ? g->e[g->best].row->cfg.parallelism : NULL;
     const char *seen[256];
@@ -282,8 +285,8 @@ static void strategy_sentences(const ls_report *r, const ls_report_group *g, sen
                                            n_also ? "; " : "", WHO(r, x), RATE(V(x, LS_M_GOODPUT_RPS)),
                                            LAT(V(x, LS_M_TTFT_P99_S)), LAT(V(x, LS_M_TPOT_P99_S)));
             n_also++;
-        } else {
-            s = why(r, g, x);
+        } else if (!(shared_too_long && x->loss == LS_LOSS_TOO_LONG)) {
+            s = why(r, g, x); /* (a rejection every strategy shares was said once above) */
         }
         if (n_inf && x->loss != LS_LOSS_INFEASIBLE) {
             char *t = ls_report_strf("%s%s%s is infeasible in %zu of its %zu variants: %s (%s).",
@@ -383,8 +386,11 @@ static void axis_sentences(const ls_report *r, const ls_report_group *g, sentenc
             if (!best[k] && !g->e[i].violations)
                 best[k] = &g->e[i];
         }
-        if (nv < 2)
-            continue;
+        bool any = false;
+        for (size_t k = 0; k < nv; k++)
+            any |= best[k] != NULL;
+        if (nv < 2 || !any)
+            continue; /* nothing meets the SLO anywhere: no answer to compare */
         bool same = true;
         for (size_t k = 0; k < nv; k++)
             same &= best[k] && best[0] && !strcmp(best[k]->row->cfg.parallelism,
@@ -483,7 +489,7 @@ static void summary_sentences(ls_report *r, sentences *out)
 }
 
 /* A workload property every strategy shares: prompts longer than max_model_len. */
-static void workload_sentences(const ls_report *r, const ls_report_group *g, sentences *out)
+static bool workload_sentences(const ls_report *r, const ls_report_group *g, sentences *out)
 {
     double lo = INFINITY, hi = -INFINITY;
     const ls_report_entry *ex = NULL;
@@ -499,15 +505,22 @@ static void workload_sentences(const ls_report *r, const ls_report_group *g, sen
         hi = fmax(hi, f);
         ex = x;
     }
-    if (ex && lo > 0 && hi - lo < 1e-9)
-        add(out, ls_report_strf("Every configuration rejects %s of %s requests at arrival because "
-                                "their prompts exceed max_model_len %lld: a property of the "
-                                "workload and model, not of the strategy%s.",
-                                CNT(V(ex, LS_M_N_REJECTED_TOO_LONG)), CNT(V(ex, LS_M_N_REQUESTS)),
-                                (long long)ex->row->cfg.max_model_len,
-                                lo > 1 - r->slo.min_success
-                                    ? "; it alone keeps success below the SLO's target"
-                                    : ""));
+    if (!(ex && lo > 0 && hi - lo < 1e-9))
+        return false;
+    bool blocks = lo > 1 - r->slo.min_success;
+    /* the success target that asks the same of the requests the model can accept */
+    double fair = floor(1000 * r->slo.min_success * (1 - lo)) / 10;
+    char hint[160] = "";
+    if (blocks)
+        snprintf(hint, sizeof hint, "; it alone keeps success below the SLO's target: use a model "
+                 "with a longer context, or compare the strategies on the other requests with "
+                 "--slo success=%.1f%%", fair);
+    add(out, ls_report_strf("Every configuration rejects %s of %s requests at arrival because "
+                            "their prompts exceed max_model_len %lld: a property of the workload "
+                            "and model, not of the strategy%s.",
+                            CNT(V(ex, LS_M_N_REJECTED_TOO_LONG)), CNT(V(ex, LS_M_N_REQUESTS)),
+                            (long long)ex->row->cfg.max_model_len, hint));
+    return true;
 }
 
 void ls_report_recommend(ls_report *r)
@@ -516,8 +529,8 @@ void ls_report_recommend(ls_report *r)
         ls_report_group *grp = &r->groups[g];
         sentences l = {0};
         best_sentences(r, grp, &l);
-        workload_sentences(r, grp, &l);
-        strategy_sentences(r, grp, &l);
+        bool shared_too_long = workload_sentences(r, grp, &l);
+        strategy_sentences(r, grp, shared_too_long, &l);
         twin_sentences(r, grp, &l);
         axis_sentences(r, grp, &l);
         grp->recs = l.s;

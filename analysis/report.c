@@ -452,11 +452,16 @@ static void classify(const ls_report *r, ls_report_group *g, size_t i)
             return;
         }
         if (too_long > lost_time && too_long > 0) {
-            x->loss = LS_LOSS_TOO_LONG;
+            /* rejected prompts are a property of the model's context; a latency miss on
+             * top says more about the strategy */
+            if (!(x->violations & (LS_SLO_TTFT | LS_SLO_TPOT))) {
+                x->loss = LS_LOSS_TOO_LONG;
+                return;
+            }
+        } else {
+            x->loss = heavy_preempt ? LS_LOSS_KV : LS_LOSS_QUEUE;
             return;
         }
-        x->loss = heavy_preempt ? LS_LOSS_KV : LS_LOSS_QUEUE;
-        return;
     }
     /* latency violations: first look for a faster twin on another topology */
     ls_metric_id lat = (x->violations & LS_SLO_TPOT) ? LS_M_TPOT_P99_S : LS_M_TTFT_P99_S;
