@@ -318,12 +318,59 @@ static void test_formats(void **state)
     ls_results_free(res);
 }
 
+
+/* Prompts longer than max_model_len, rejected alike by every strategy: said once, with the
+ * success target that compares the strategies on the rest (0.99 x 570/600 = 94.05% -> 94.0%). */
+static void test_shared_too_long(void **state)
+{
+    (void)state;
+    fx_row rows[2];
+    cfg(&rows[0], "tp8", 8, "gh200-nvl32", "bf16", 2);
+    ok(&rows[0], 600, 570, 1.9, 0.8, 0.06, 0.1);
+    cfg(&rows[1], "tp4pp2", 8, "gh200-nvl32", "bf16", 2);
+    ok(&rows[1], 600, 570, 1.8, 0.9, 0.07, 0.1);
+    for (int i = 0; i < 2; i++) {
+        rows[i].v[LS_M_N_REJECTED_TOO_LONG] = 30;
+        rows[i].v[LS_M_N_UNFINISHED] = 0;
+    }
+    char p2[300];
+    snprintf(p2, sizeof p2, "%s.toolong.h5", path);
+    assert_int_equal(fx_write(p2, rows, 2), 0);
+    ls_results *res = NULL;
+    ls_report *rep = NULL;
+    ls_error e = {0};
+    assert_int_equal(ls_results_read(p2, &res, &e), LS_OK);
+    ls_report_opts o = {0};
+    ls_slo_default(&o.slo);
+    assert_int_equal(ls_report_build(res, &o, &rep, &e), LS_OK);
+    const ls_report_group *g = &rep->groups[0];
+    assert_int_equal(g->best, -1);
+    assert_int_equal(g->e[0].loss, LS_LOSS_TOO_LONG);
+    bool said = false;
+    size_t n_too_long = 0;
+    for (size_t i = 0; i < g->n_recs; i++) {
+        said |= strstr(g->recs[i], "Every configuration rejects 30 of 600") &&
+                strstr(g->recs[i], "--slo success=94.0%");
+        n_too_long += strstr(g->recs[i], "longer than max_model_len") != NULL;
+    }
+    assert_true(said);
+    assert_int_equal(n_too_long, 0); /* not repeated per strategy */
+    ls_report_free(rep);
+    assert_int_equal(ls_slo_parse("success=94%", &o.slo, &e), LS_OK);
+    assert_int_equal(ls_report_build(res, &o, &rep, &e), LS_OK);
+    assert_int_equal(rep->groups[0].e[rep->groups[0].best].row->config_id, 0);
+    ls_report_free(rep);
+    ls_results_free(res);
+    unlink(p2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reader),        cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_slo_parse),     cmocka_unit_test(test_ranking_and_reasons),
         cmocka_unit_test(test_by_axis),       cmocka_unit_test(test_formats),
+        cmocka_unit_test(test_shared_too_long),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
