@@ -23,6 +23,7 @@
 #include "yamldoc.h" /* ls_hash64 */
 
 #define BUF_CAP (2u * LS_TRACE_MAX_LINE + 1u) /* a full line plus a read of the same size */
+#define BUF_START (64u * 1024u + 1u)           /* grown up to BUF_CAP for long lines */
 #define MAX_COLUMNS 64
 #define MAX_ABS_SECONDS 4000000000LL /* 4e9 s in ns still fits in int64 with room to subtract */
 
@@ -58,7 +59,7 @@ typedef struct reader {
     gzFile gz;
     char *name;
     char *buf;
-    size_t pos, end;
+    size_t cap, pos, end;
     bool eof;
     bool zfail;                   /* zlib reported damage: fail at the next refill */
     char zmsg[128];
@@ -131,7 +132,11 @@ static int read_line(reader *r, char **line, size_t *len, ls_error *e)
         memmove(r->buf, start, avail);
         r->pos = 0;
         r->end = avail;
-        int got = gzread(r->gz, r->buf + r->end, (unsigned)(BUF_CAP - 1 - r->end));
+        if (r->cap - 1 - r->end < r->cap / 4 && r->cap < BUF_CAP) { /* a long line: make room */
+            r->cap = r->cap * 2 > BUF_CAP ? BUF_CAP : r->cap * 2;
+            r->buf = ls_xrealloc(r->buf, r->cap);
+        }
+        int got = gzread(r->gz, r->buf + r->end, (unsigned)(r->cap - 1 - r->end));
         int zerr = Z_OK;
         const char *zmsg = gzerror(r->gz, &zerr);
         if (got < 0 || (zerr != Z_OK && zerr != Z_STREAM_END)) {
@@ -151,7 +156,7 @@ static int read_line(reader *r, char **line, size_t *len, ls_error *e)
     r->lineno++;
     if (n && start[n - 1] == '\r')
         n--;
-    start[n] = '\0'; /* BUF_CAP keeps one spare byte after the data */
+    start[n] = '\0'; /* reads leave one spare byte after the data */
     *line = start;
     *len = n;
     return 1;
@@ -848,12 +853,13 @@ ls_status ls_trace_open_fd(int fd, const char *name, const ls_trace_opts *opts, 
         close(fd);
         return ls_fail(e, LS_EIO, "%s: cannot read: %s", name, strerror(errno));
     }
-    gzbuffer(gz, 256 * 1024);
+    gzbuffer(gz, 128 * 1024);
     reader *r = ls_xcalloc(1, sizeof *r);
     r->base.vt = &reader_vt;
     r->gz = gz;
     r->name = ls_xstrdup(name);
-    r->buf = ls_xmalloc(BUF_CAP);
+    r->cap = BUF_START;
+    r->buf = ls_xmalloc(r->cap);
     r->tol = opts->backwards_tolerance_ns < 0 ? LS_TRACE_BACKWARDS_TOLERANCE_NS : opts->backwards_tolerance_ns;
     r->keep_failed = opts->burstgpt_keep_failed;
     char *line;
