@@ -30,6 +30,7 @@ struct ls_sweep_engine {
     size_t cached_requests;
     uint64_t tick;
     bool *fail;     /* injected failures, by config id (NULL: none) */
+    ls_catalog *catalog; /* built-in catalog, loaded once (NULL if it failed: each load retries) */
 };
 
 static void where_label(const ls_sweep_spec *s, size_t i, char *buf, size_t n)
@@ -43,11 +44,14 @@ ls_status ls_sweep_validate(const ls_sweep_spec *s, ls_config_row *rows, double 
     size_t bad = 0;
     ls_error first;
     ls_error_clear(&first);
+    /* the built-in catalog once, not once per configuration (it is parsed from YAML) */
+    ls_catalog *cat = NULL;
+    LS_TRY(ls_catalog_builtin(&cat, e));
     for (size_t i = 0; i < s->n; i++) {
         ls_run_config *c = NULL;
         ls_error err;
         ls_error_clear(&err);
-        ls_status rc = ls_config_load(s->configs[i].tree, s->base_dir, NULL, &c, &err);
+        ls_status rc = ls_config_load(s->configs[i].tree, s->base_dir, cat, &c, &err);
         if (rc) {
             char w[512];
             where_label(s, i, w, sizeof w);
@@ -65,6 +69,7 @@ ls_status ls_sweep_validate(const ls_sweep_spec *s, ls_config_row *rows, double 
             cost[i] = ls_config_cost_estimate(c);
         ls_config_free(c);
     }
+    ls_catalog_free(cat);
     if (n_bad)
         *n_bad = bad;
     if (bad) {
@@ -81,6 +86,8 @@ ls_sweep_engine *ls_sweep_engine_new(const ls_sweep_spec *s)
 {
     ls_sweep_engine *g = ls_xcalloc(1, sizeof *g);
     g->spec = s;
+    if (ls_catalog_builtin(&g->catalog, NULL))
+        g->catalog = NULL;
     const char *ids = getenv("LS_SWEEP_FAIL_IDS");
     if (ids && *ids) {
         g->fail = ls_xcalloc(s->n ? s->n : 1, sizeof *g->fail);
@@ -106,6 +113,7 @@ void ls_sweep_engine_free(ls_sweep_engine *g)
         ls_request_array_free(&g->cache[i].arr);
     }
     free(g->fail);
+    ls_catalog_free(g->catalog);
     free(g);
 }
 
@@ -181,7 +189,7 @@ ls_status ls_sweep_engine_run(void *ctx, size_t id, ls_metrics *out, ls_sweep_ro
     if (g->fail && g->fail[id])
         return ls_fail(e, LS_EIO, "injected failure (LS_SWEEP_FAIL_IDS)");
     ls_run_config *c = NULL;
-    LS_TRY(ls_config_load(s->configs[id].tree, s->base_dir, NULL, &c, e));
+    LS_TRY(ls_config_load(s->configs[id].tree, s->base_dir, g->catalog, &c, e));
     const ls_request_array *arr = NULL;
     ls_status rc = cache_get(g, c, &arr, e);
     if (!rc) {
