@@ -15,6 +15,8 @@
 
 #include "cli.h"
 #include "replay.h"
+#include "sweep_h5.h"
+#include "sweep_spec.h"
 #include "yamldoc.h"
 
 static const char *const usage_text =
@@ -159,9 +161,29 @@ static ls_yaml *spec_map(const char *spec)
     return m;
 }
 
+/* The per-request table: CSV, or HDF5 (/requests rows with config_id 0, in
+ * the sweep's layout, plus the run's /results row) when the name ends in .h5. */
 typedef struct req_writer {
     FILE *f;
+    ls_h5file *h5;
+    ls_sweep_reqrow *buf;
+    size_t n, cap;
+    ls_status rc;
+    ls_error err;
 } req_writer;
+
+static bool is_h5_name(const char *p)
+{
+    size_t n = strlen(p);
+    return (n > 3 && !strcmp(p + n - 3, ".h5")) || (n > 5 && !strcmp(p + n - 5, ".hdf5"));
+}
+
+static void h5_flush_rows(req_writer *w)
+{
+    if (w->n && !w->rc)
+        w->rc = ls_h5_append_requests(w->h5, w->buf, w->n, &w->err);
+    w->n = 0;
+}
 
 static void csv_num(FILE *f, double x)
 {
@@ -174,6 +196,20 @@ static void csv_num(FILE *f, double x)
 static void write_request(void *ctx, const ls_request_result *r)
 {
     req_writer *w = ctx;
+    if (w->h5) {
+        if (w->n == w->cap) {
+            w->cap = w->cap ? w->cap * 2 : 4096;
+            if (w->cap > 65536)
+                w->cap = 65536;
+            w->buf = ls_xrealloc(w->buf, w->cap * sizeof *w->buf);
+        }
+        memset(&w->buf[w->n], 0, sizeof w->buf[w->n]);
+        w->buf[w->n].config_id = 0;
+        w->buf[w->n].r = *r;
+        if (++w->n == 65536)
+            h5_flush_rows(w);
+        return;
+    }
     fprintf(w->f, "%lld,%d,%d,%d,%s,%d,%d", (long long)r->index, r->replica, r->prompt_tokens, r->output_tokens,
             ls_req_status_name((ls_req_status)r->status), r->preemptions, r->generated_tokens);
     csv_num(w->f, r->arrival_s);
@@ -430,10 +466,35 @@ int ls_cmd_run(int argc, char **argv)
         goto out;
     }
 
-    req_writer rw = {NULL};
+    req_writer rw;
+    memset(&rw, 0, sizeof rw);
     ls_run_opts opts;
     memset(&opts, 0, sizeof opts);
-    if (req_out) {
+    char *canon = ls_yaml_canonical(root);
+    char hash[LS_HASH_HEX];
+    ls_sweep_hash_hex(canon, hash);
+    if (req_out && is_h5_name(req_out)) {
+        ls_h5_quiet();
+        ls_h5_meta meta;
+        memset(&meta, 0, sizeof meta);
+        meta.tool_version = LLMSWEEP_VERSION;
+        meta.git_revision = LLMSWEEP_GIT_REV;
+        meta.spec_text = canon;
+        meta.spec_name = config_path ? config_path : "llmsweep run";
+        ls_config_row row;
+        ls_config_row(cfg, &row);
+        meta.seed = row.seed;
+        meta.ranks = 1;
+        meta.n_configs = 1;
+        meta.shard_count = 1;
+        if (ls_h5_create_bare(req_out, &meta, &rw.h5, &err)) {
+            ls_cli_error("%s", err.msg);
+            free(canon);
+            goto out;
+        }
+        opts.on_request = write_request;
+        opts.on_request_ctx = &rw;
+    } else if (req_out) {
         rw.f = fopen(req_out, "w");
         if (!rw.f) {
             ls_cli_error("%s: cannot write: %s", req_out, strerror(errno));
@@ -451,6 +512,28 @@ int ls_cmd_run(int argc, char **argv)
     rc = ls_run(cfg, &opts, &m, &err);
     if (rw.f && fclose(rw.f) != 0 && !rc)
         rc = ls_fail(&err, LS_EIO, "%s: error writing the request table", req_out);
+    if (rw.h5) {
+        h5_flush_rows(&rw);
+        if (rw.rc && !rc) {
+            rc = rw.rc;
+            err = rw.err;
+        }
+        if (!rc) {
+            ls_sweep_result res;
+            memset(&res, 0, sizeof res);
+            res.config_id = 0;
+            memcpy(res.hash, hash, sizeof res.hash);
+            res.m = m;
+            rc = ls_h5_append_results(rw.h5, &res, 1, &err);
+        }
+        ls_error e2;
+        if (ls_h5_close(rw.h5, &e2) && !rc) {
+            rc = LS_EIO;
+            err = e2;
+        }
+        free(rw.buf);
+    }
+    free(canon);
     if (rc) {
         m.status = LS_RUN_ERROR;
         snprintf(m.message, sizeof m.message, "%.*s", (int)sizeof m.message - 1, err.msg);

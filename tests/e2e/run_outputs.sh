@@ -95,4 +95,20 @@ PY
     >"$T/d.json" 2>"$T/err" || fail "--set: $(cat "$T/err")"
 "$LS_PYTHON" -c "import json,sys; d=json.load(open('$T/d.json')); assert d['max_num_batched_tokens']==2048, d" \
     || fail "--set value not used"
+# --requests-out FILE.h5: the sweep's /requests layout plus the run's /results row
+"$LLMSWEEP" run --config "$T/run.yaml" --set workload.duration_s=30 --requests-out "$T/req.h5" --json \
+    >"$T/e.json" 2>"$T/err" || fail "--requests-out .h5: $(cat "$T/err")"
+if "$LS_PYTHON" -c "import h5py" 2>/dev/null; then
+    "$LS_PYTHON" - "$T" <<'PY' || fail "HDF5 request table"
+import json, sys, h5py
+T = sys.argv[1]
+d = json.load(open(T + "/e.json"))
+f = h5py.File(T + "/req.h5", "r")
+r = f["/requests"][:]
+assert len(r) == d["n_requests"], (len(r), d["n_requests"])
+assert (r["status"] == 0).sum() == d["n_completed"]
+res = f["/results"][:]
+assert len(res) == 1 and res["n_completed"][0] == d["n_completed"]
+PY
+fi
 echo "run_outputs: ok"
