@@ -276,12 +276,61 @@ static void test_infeasible(void **state)
     ls_config_free(c);
 }
 
+
+/* PP and DP timing with a constant cost model (D per iteration, D/pp per stage),
+ * one-token prompts and outputs (one iteration per request), constant arrivals
+ * every D/2, numbers worked out by hand:
+ *  - tp1pp2 (max_num_seqs 2: the in-flight request counts as running, one
+ *    scheduler for the replica as in vLLM V1): stage 0 frees after D/2, just
+ *    when the next request arrives, so every request starts on arrival and
+ *    ends D later: e2e = D, queue = 0;
+ *  - dp2, round-robin: each replica gets a request every D, exactly when its
+ *    previous one ends: e2e = D, queue = 0;
+ *  - tp1 alone is overloaded (arrivals at 2/D, service 1/D): request k waits
+ *    k·D/2, so with n requests the mean wait is (n-1)·D/4. */
+static ls_metrics constant_run(const char *par, int seqs, double D, int n)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "model: llama-3-8b\nhardware: h100-sxm\ncluster: dgx-h100\nparallelism: %s\n"
+             "scheduler: {max_num_seqs: %d, max_batched_tokens: 16}\n"
+             "cost: {model: constant, time_s: %.17g}\n"
+             "workload: {arrival: {process: constant, rate: %.17g}, prompt_tokens: {dist: fixed, value: 1},"
+             " output_tokens: {dist: fixed, value: 1}, duration_s: %.17g}\n",
+             par, seqs, D, 2 / D, (n - 0.5) * D / 2);
+    ls_run_config *c = load(text);
+    ls_metrics m;
+    ls_error e;
+    assert_int_equal(ls_run(c, NULL, &m, &e), LS_OK);
+    ls_config_free(c);
+    assert_int_equal((int64_t)m.v[LS_M_N_REQUESTS], n);
+    assert_int_equal((int64_t)m.v[LS_M_N_COMPLETED], n);
+    return m;
+}
+
+static void test_pipeline_timing(void **state)
+{
+    (void)state;
+    const double D = 0.25;  /* exact in binary: no rounding in the sums below */
+    const int n = 101;
+    ls_metrics m = constant_run("tp1pp2", 2, D, n);
+    assert_true(fabs(m.v[LS_M_E2E_MEAN_S] - D) < 1e-12 && fabs(m.v[LS_M_E2E_P99_S] - D) < 1e-12);
+    assert_true(fabs(m.v[LS_M_QUEUE_MEAN_S]) < 1e-12);
+    assert_true(fabs(m.v[LS_M_SIM_TIME_S] - ((n - 1) * D / 2 + D)) < 1e-12);
+    m = constant_run("dp2", 1, D, n);
+    assert_true(fabs(m.v[LS_M_E2E_MEAN_S] - D) < 1e-12 && fabs(m.v[LS_M_QUEUE_P99_S]) < 1e-12);
+    m = constant_run("tp1", 1, D, n);
+    assert_true(fabs(m.v[LS_M_QUEUE_MEAN_S] - (n - 1) * D / 4) < 1e-9);
+    assert_true(fabs(m.v[LS_M_QUEUE_P50_S] - (n - 1) / 2 * D / 2) < 1e-9);
+    assert_true(fabs(m.v[LS_M_SIM_TIME_S] - n * D) < 1e-9);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_driver), cmocka_unit_test(test_whole_runs),
         cmocka_unit_test(test_determinism),   cmocka_unit_test(test_no_drain),
-        cmocka_unit_test(test_infeasible),
+        cmocka_unit_test(test_infeasible),   cmocka_unit_test(test_pipeline_timing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
