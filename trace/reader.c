@@ -374,8 +374,12 @@ static int row_error(reader *r, ls_error *e, int col, const char *what, const ch
         colname = "session";
     else if (col == r->col_hash)
         colname = "hash_ids";
-    return ls_fail(e, LS_EINVAL, "%s:%" PRIu64 ": column %d (%s): %s, got '%.*s%s'", r->name, r->lineno,
-                   col + 1, colname, what, shown, p, (q - p) > 40 ? "..." : ""),
+    char text[48];
+    for (int i = 0; i < shown; i++) /* control bytes would cut or garble the message */
+        text[i] = ((unsigned char)p[i] < 0x20 || p[i] == 0x7f) ? '?' : p[i];
+    text[shown] = '\0';
+    return ls_fail(e, LS_EINVAL, "%s:%" PRIu64 ": column %d (%s): %s, got '%s%s'", r->name, r->lineno, col + 1,
+                   colname, what, text, (q - p) > 40 ? "..." : ""),
            -1;
 }
 
@@ -780,6 +784,8 @@ static ls_status setup_header(reader *r, char *line, size_t len, ls_trace_format
         r->col_time = r->col_prompt = r->col_output = r->col_session = r->col_hash = -1;
         return LS_OK;
     }
+    char shown[84]; /* the header as it was, for messages (splitting writes NULs into it) */
+    snprintf(shown, sizeof shown, "%.80s", line);
     char *names[MAX_COLUMNS];
     int n = 0;
     char *p = line, *end = line + len;
@@ -829,7 +835,7 @@ static ls_status setup_header(reader *r, char *line, size_t len, ls_trace_format
                                  "'num_prefill_tokens,num_decode_tokens' (lengths), "
                                  "'Timestamp,...,Request tokens,Response tokens,...' (burstgpt), "
                                  "or JSON Lines (mooncake)",
-                   r->name, line);
+                   r->name, shown);
 }
 
 static int cmp_req(const void *a, const void *b)
