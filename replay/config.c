@@ -229,6 +229,30 @@ static ls_status load_catalog(const ls_yaml *root, const char *base_dir, const l
     return LS_OK;
 }
 
+/* cost: {model: table, file: F}: resolve F against base_dir and open it once
+ * here, so that a malformed table or a TP it lacks fails at load time. */
+static ls_status load_cost_table(ls_run_config *c, const ls_yaml *cost, const char *base_dir, ls_error *e)
+{
+    char w[300];
+    const char *file = NULL;
+    LS_TRY(get_string(cost, "file", "cost", &file, e));
+    if (!file)
+        return ls_fail(e, LS_EINVAL, "%s: cost.file: required (a CSV of measured times) for the table cost model",
+                       where(cost, w, sizeof w));
+    int n = file[0] == '/' || !base_dir || !*base_dir
+                ? snprintf(c->cost_table_path, sizeof c->cost_table_path, "%s", file)
+                : snprintf(c->cost_table_path, sizeof c->cost_table_path, "%s/%s", base_dir, file);
+    if (n < 0 || (size_t)n >= sizeof c->cost_table_path)
+        return ls_fail(e, LS_EINVAL, "%s: cost.file: path too long", where(ls_yaml_get(cost, "file"), w, sizeof w));
+    ls_deploy d = {.model = &c->model, .gpu = &c->gpu, .cluster = &c->cluster, .tp = c->tp, .pp = c->pp,
+                   .w_dtype = c->w_dtype, .kv_dtype = c->kv_dtype, .first_gpu = 0};
+    ls_cost_model *cm = NULL;
+    if (ls_cost_table_new(&d, c->cost_table_path, &cm, e))
+        return ls_error_prefix(e, "%s: cost.file", where(ls_yaml_get(cost, "file"), w, sizeof w));
+    ls_cost_free(cm);
+    return LS_OK;
+}
+
 static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *base_dir, const ls_catalog *cat,
                            ls_error *e)
 {
@@ -448,7 +472,7 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
     c->cost_const_s = 0.0;
     const ls_yaml *cost = ls_yaml_get(root, "cost");
     if (cost) {
-        static const char *const k[] = {"model", "time_s", NULL};
+        static const char *const k[] = {"model", "time_s", "file", NULL};
         LS_TRY(ls_yaml_check_keys(cost, "cost", k, e));
         const char *cm = "roofline";
         LS_TRY(get_string(cost, "model", "cost", &cm, e));
@@ -458,11 +482,15 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
             c->cost_kind = 1;
         else if (!strcmp(cm, "exponential"))
             c->cost_kind = 2;
+        else if (!strcmp(cm, "table"))
+            c->cost_kind = 3;
         else
-            return ls_fail(e, LS_EINVAL, "%s: cost.model: unknown cost model '%s' (expected roofline, constant or exponential)",
+            return ls_fail(e, LS_EINVAL, "%s: cost.model: unknown cost model '%s' (expected roofline, constant, exponential or table)",
                            where(ls_yaml_get(cost, "model"), w, sizeof w), cm);
+        if (c->cost_kind == 3) /* measured times from a CSV (cost_table.c, docs/FIDELITY.md) */
+            LS_TRY(load_cost_table(c, cost, base_dir, e));
         LS_TRY(get_double(cost, "time_s", "cost", 0.0, true, &c->cost_const_s, e));
-        if (c->cost_kind && !(c->cost_const_s > 0))
+        if (c->cost_kind && c->cost_kind != 3 && !(c->cost_const_s > 0))
             return ls_fail(e, LS_EINVAL, "%s: cost.time_s: required (> 0) for the %s cost model",
                            where(cost, w, sizeof w), cm);
     }

@@ -63,8 +63,9 @@ struct ls_run_config {
     double horizon_s;               /* stop simulating at this time when !drain (default: duration) */
 
     /* cost model override for tests: "roofline" (default) or "constant" */
-    int cost_kind;                  /* 0 roofline, 1 constant, 2 exponential */
+    int cost_kind;                  /* 0 roofline, 1 constant, 2 exponential, 3 table */
     double cost_const_s;            /* constant / mean service time per iteration */
+    char cost_table_path[1024];     /* table: the CSV (cost_table.c), resolved against the config's folder */
 };
 
 /* A cost model with a fixed (or exponentially distributed, mean `mean_s`)

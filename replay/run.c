@@ -87,6 +87,8 @@ ls_status ls_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *ou
         deploy_of(c, i, &di);
         if (c->cost_kind == 0)
             rc = ls_cost_roofline_new(&di, &cost[i], e);
+        else if (c->cost_kind == 3)
+            rc = ls_cost_table_new(&di, c->cost_table_path, &cost[i], e);
         else
             rc = ls_cost_constant_new(&di, c->cost_const_s, c->cost_kind == 2, c->seed + 7919u * (uint64_t)i,
                                       &cost[i], e);
