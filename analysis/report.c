@@ -388,8 +388,9 @@ static char *group_title(const ls_result_row *row, const ls_report_opts *o)
     if (!strcmp(w, "synthetic") || !w[0])
         return ls_report_strf("%s arrivals at %s%s%s; prompts %s; outputs %s%s", ap[0] ? ap : "?",
                               rate, cv, dur, pd[0] ? pd : "?", od[0] ? od : "?", by);
-    return ls_report_strf("trace %s, %s%s%s%s%s", w, ap[0] ? ap : "", ap[0] ? " at " : "", rate, dur,
-                          by);
+    if (!strcmp(ap, "trace") || isnan(c->arrival_rate))
+        return ls_report_strf("trace %s at its own timestamps%s%s", w, dur, by);
+    return ls_report_strf("trace %s, %s arrivals at %s%s%s%s", w, ap[0] ? ap : "?", rate, cv, dur, by);
 }
 
 /* ---- loss classification ------------------------------------------------- */
