@@ -107,7 +107,9 @@ MLPERF = """
   - name: mlperf llama-2-70b 8xh200 server 101 q/s
     group: mlperf-throughput
     config: *mlperf_cfg
-    requests: &server_req {count: 24576, prompt: *isl, output: *osl, arrival: {poisson: 101}, seed: 1}
+    # 60,600 requests = 600 s at 101 q/s, MLPerf's minimum run duration (the 24,576-sample set is
+    # cycled), so that the drain at the end weighs ~3% on the throughput instead of ~10%.
+    requests: &server_req {count: 60600, prompt: *isl, output: *osl, arrival: {poisson: 101}, seed: 1}
     measured: {output_tps: 29228.2}
   - name: mlperf llama-2-70b 8xh200 server 101 q/s latency
     group: mlperf-latency
