@@ -887,7 +887,8 @@ ls_status ls_trace_open_fd(int fd, const char *name, const ls_trace_opts *opts, 
             return st;
         }
         r->raw = false;
-        qsort(arr.v, arr.n, sizeof *arr.v, cmp_req);
+        if (arr.n > 1)
+            qsort(arr.v, arr.n, sizeof *arr.v, cmp_req);
         int64_t t0 = arr.n ? arr.v[0].arrival_ns : 0;
         for (size_t i = 0; i < arr.n; i++)
             arr.v[i].arrival_ns -= t0;
