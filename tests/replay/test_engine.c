@@ -325,12 +325,31 @@ static void test_pipeline_timing(void **state)
     assert_true(fabs(m.v[LS_M_SIM_TIME_S] - n * D) < 1e-9);
 }
 
+/* A stop flag set before the run: LS_EINTERRUPTED, status error, no crash. */
+static void test_stop_flag(void **state)
+{
+    (void)state;
+    char text[2048];
+    snprintf(text, sizeof text, run_text, "tp1", "round-robin", "vllm-v1");
+    ls_run_config *c = load(text);
+    volatile sig_atomic_t stop = 1;
+    ls_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.stop = &stop;
+    ls_metrics m;
+    ls_error e;
+    assert_int_equal(ls_run(c, &o, &m, &e), LS_EINTERRUPTED);
+    assert_int_equal(m.status, LS_RUN_ERROR);
+    assert_non_null(strstr(m.message, "interrupted"));
+    ls_config_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_driver), cmocka_unit_test(test_whole_runs),
         cmocka_unit_test(test_determinism),   cmocka_unit_test(test_no_drain),
-        cmocka_unit_test(test_infeasible),   cmocka_unit_test(test_pipeline_timing),
+        cmocka_unit_test(test_infeasible),   cmocka_unit_test(test_pipeline_timing), cmocka_unit_test(test_stop_flag),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
