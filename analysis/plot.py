@@ -4,7 +4,8 @@
 Writes PNG and SVG files into DIR:
   latency_vs_rate   TTFT p99 and TPOT p99 against arrival rate, a line per configuration
   goodput           goodput per configuration, a bar per arrival rate
-  success           share of requests by outcome (completed, rejected, timed out, unfinished),
+  success           share of requests by outcome (completed within the SLO, completed late,
+                    rejected, timed out, unfinished),
                     one panel per arrival rate; infeasible configurations hatched
   capacity_per_gpu  capacity (highest arrival rate meeting the SLO) per GPU; from capacity_rps
                     when the sweep searched it, else the highest swept rate that met the SLO
@@ -30,7 +31,8 @@ import matplotlib.ticker  # noqa: E402
 WORKLOAD = ["workload", "arrival_process", "arrival_rate", "arrival_cv", "prompt_dist",
             "output_dist", "duration_s", "seed"]
 HIDDEN = ["tp", "pp", "dp", "n_gpus", "slo_ttft_s", "slo_tpot_s"]
-OUTCOMES = [("n_completed", "completed", "#4c9a2a"),
+OUTCOMES = [("in_slo", "completed within the SLO", "#4c9a2a"),
+            ("late", "completed, but slower than the SLO", "#b5d99c"),
             ("n_rejected_too_long", "rejected: prompt too long", "#e0a030"),
             ("n_rejected_kv", "rejected: never fits in KV cache", "#d0502a"),
             ("n_timeout", "timed out", "#9b59b6"),
@@ -181,7 +183,7 @@ def plot_latency(rows, axes, slo, title, out, written):
 def plot_goodput(rows, axes, title, out, written):
     labels = sorted({label_of(d, axes) for d in rows})
     rates = sorted({num(d, "arrival_rate") for d in rows})
-    fig, ax = plt.subplots(figsize=(max(8, 0.5 * len(labels) * max(1, len(rates)) / 2 + 4), 5.5))
+    fig, ax = plt.subplots(figsize=(min(18, max(8, 0.25 * len(labels) * max(1, len(rates)) + 4)), 5.5))
     w = 0.8 / max(1, len(rates))
     x = np.arange(len(labels))
     for i, rate in enumerate(rates):
@@ -220,8 +222,13 @@ def plot_success(rows, axes, title, out, written):
                 infeasible[j] = 1.0
                 continue
             n = num(d, "n_requests")
+            # slo_attainment: share of all requests completed within every SLO limit (the run's own)
+            att = num(d, "slo_attainment")
+            done = num(d, "n_completed")
+            in_slo = att * n if not math.isnan(att) else done
+            extra = {"in_slo": in_slo, "late": max(0.0, done - in_slo)}
             for k, _, _ in OUTCOMES:
-                v = num(d, k)
+                v = extra[k] if k in extra else num(d, k)
                 shares[k][j] = (0 if math.isnan(v) else v) / n * 100 if n > 0 else 0
         for k, name, color in OUTCOMES:
             ax.bar(x, shares[k], 0.7, bottom=bottom, color=color, label=name)
