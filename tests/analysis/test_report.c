@@ -364,13 +364,50 @@ static void test_shared_too_long(void **state)
     unlink(p2);
 }
 
+/* A sweep that has just started: configurations, no result yet. Every format still prints. */
+static void test_nothing_finished(void **state)
+{
+    (void)state;
+    fx_row rows[2];
+    cfg(&rows[0], "tp8", 8, "gh200-nvl32", "bf16", 2);
+    cfg(&rows[1], "tp1", 1, "gh200-nvl32", "bf16", 2);
+    char p2[300];
+    snprintf(p2, sizeof p2, "%s.empty.h5", path);
+    assert_int_equal(fx_write(p2, rows, 2), 0);
+    ls_results *res = NULL;
+    ls_report *rep = NULL;
+    ls_error e = {0};
+    assert_int_equal(ls_results_read(p2, &res, &e), LS_OK);
+    assert_int_equal(res->n, 2);
+    assert_int_equal(res->n_finished, 0);
+    ls_report_opts o = {0};
+    ls_slo_default(&o.slo);
+    assert_int_equal(ls_report_build(res, &o, &rep, &e), LS_OK);
+    assert_int_equal(rep->groups[0].best, -1);
+    assert_int_equal(rep->groups[0].e[0].loss, LS_LOSS_PENDING);
+    for (int fmt = LS_REPORT_TEXT; fmt <= LS_REPORT_CSV; fmt++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        assert_int_equal(ls_report_write(rep, (ls_report_format)fmt, f, &e), LS_OK);
+        fclose(f);
+        assert_true(len > 0);
+        if (fmt == LS_REPORT_TEXT)
+            assert_non_null(strstr(buf, "pending"));
+        free(buf);
+    }
+    ls_report_free(rep);
+    ls_results_free(res);
+    unlink(p2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reader),        cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_slo_parse),     cmocka_unit_test(test_ranking_and_reasons),
         cmocka_unit_test(test_by_axis),       cmocka_unit_test(test_formats),
-        cmocka_unit_test(test_shared_too_long),
+        cmocka_unit_test(test_shared_too_long), cmocka_unit_test(test_nothing_finished),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
