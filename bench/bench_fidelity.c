@@ -422,6 +422,15 @@ static void print_value(const char *metric, double v)
         printf(" %12.1f |", v);
 }
 
+static const char *fmt_target(double t, char *buf, size_t size)
+{
+    if (isnan(t))
+        snprintf(buf, size, "-");
+    else
+        snprintf(buf, size, "%.0f%%", 100 * t);
+    return buf;
+}
+
 static void print_report(const result_row *rows, int n, const group_target *tg, int n_tg)
 {
     printf("| point | metric | measured | simulated | error |\n|---|---|---:|---:|---:|\n");
@@ -447,11 +456,12 @@ static void print_report(const result_row *rows, int n, const group_target *tg, 
         if (k == 0)
             continue;
         double med = median(v, k);
+        char tm[16], tw[16];
         printf("| %s | %d | %.1f%% | %.1f%% |", tg[g].name, k, 100 * med, 100 * worst);
         if (isnan(tg[g].median) && isnan(tg[g].worst))
             printf(" - |\n");
         else
-            printf(" %.0f%% / %.0f%%: %s |\n", 100 * tg[g].median, 100 * tg[g].worst,
+            printf(" %s / %s: %s |\n", fmt_target(tg[g].median, tm, sizeof tm), fmt_target(tg[g].worst, tw, sizeof tw),
                    (isnan(tg[g].median) || med <= tg[g].median) && (isnan(tg[g].worst) || worst <= tg[g].worst)
                        ? "met"
                        : "MISSED");
