@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "reader.h"
@@ -142,6 +143,28 @@ static void set(ls_yaml *map, const char *key, const char *val)
     ls_yaml_map_set(map, key, ls_yaml_new_scalar(val, true));
 }
 
+/* Flag values that name files are made absolute: a --config fragment resolves its own relative
+ * names against its folder, flags against the current directory. */
+static char *abs_path(const char *p)
+{
+    if (p[0] == '/' || !strcmp(p, "-"))
+        return ls_xstrdup(p);
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof cwd))
+        return ls_xstrdup(p);
+    size_t n = strlen(cwd) + strlen(p) + 2;
+    char *a = ls_xmalloc(n);
+    snprintf(a, n, "%s/%s", cwd, p);
+    return a;
+}
+
+static void set_path(ls_yaml *map, const char *key, const char *val)
+{
+    char *a = abs_path(val);
+    set(map, key, a);
+    free(a);
+}
+
 static ls_yaml *spec_map(const char *spec)
 {
     /* "lognormal:mu=8.7,sigma=0.17" -> {dist: lognormal, mu: 8.7, sigma: 0.17} */
@@ -155,9 +178,14 @@ static ls_yaml *spec_map(const char *spec)
             char *eq = strchr(tok, '=');
             if (eq) {
                 *eq = '\0';
-                set(m, tok, eq + 1);
+                if (!strcmp(tok, "file"))
+                    set_path(m, tok, eq + 1);
+                else
+                    set(m, tok, eq + 1);
+            } else if (!strcmp(kind, "empirical")) {
+                set_path(m, "file", tok);
             } else {
-                set(m, !strcmp(kind, "empirical") ? "file" : "value", tok);
+                set(m, "value", tok);
             }
         }
         free(rest);
@@ -207,7 +235,7 @@ static int parse_flags(const char *sub, int argc, char **argv, flags *f)
         case OPT_QUIET: f->quiet = true; break;
         case OPT_CONFIG: f->config = optarg; break;
         case OPT_SEED: f->seed = optarg; break;
-        case OPT_TRACE: set(f->map, "trace", optarg); break;
+        case OPT_TRACE: set_path(f->map, "trace", optarg); break;
         case OPT_PROCESS: f->process = optarg; break;
         case OPT_RATE: f->rate = optarg; break;
         case OPT_CV: f->cv = optarg; break;
@@ -338,7 +366,7 @@ static int cmd_stats(int argc, char **argv)
 
 /* ---- convert and synth -------------------------------------------------------------------- */
 
-static int run_workload(const char *sub, flags *f, const char *out, bool from_trace)
+static int run_workload(const char *sub, flags *f, const char *out, const char *base_dir, bool from_trace)
 {
     ls_error e;
     /* arrival flags: merge into (or create) the arrival mapping */
@@ -365,7 +393,7 @@ static int run_workload(const char *sub, flags *f, const char *out, bool from_tr
         }
     }
     ls_workload *w;
-    if (ls_workload_parse(f->map, "workload", NULL, &w, &e) != LS_OK) {
+    if (ls_workload_parse(f->map, "workload", base_dir, &w, &e) != LS_OK) {
         ls_cli_error("%s", e.msg);
         return LS_EXIT_ERROR;
     }
@@ -379,7 +407,11 @@ static int run_workload(const char *sub, flags *f, const char *out, bool from_tr
         const ls_yaml *fm = ls_yaml_get(f->map, "format");
         if (fm)
             ls_trace_format_parse(fm->scalar, &o.format);
-        if (tr && ls_trace_open(tr->scalar, &o, &probe, &e) == LS_OK) {
+        char tpath[4096] = "";
+        if (tr && tr->scalar)
+            snprintf(tpath, sizeof tpath, "%s%s%s", tr->scalar[0] != '/' && base_dir ? base_dir : "",
+                     tr->scalar[0] != '/' && base_dir ? "/" : "", tr->scalar);
+        if (tr && ls_trace_open(tpath, &o, &probe, &e) == LS_OK) {
             if (ls_trace_source_format(probe) == LS_FMT_MOONCAKE)
                 wflags |= LS_WRITE_HASH_IDS;
             ls_source_free(probe);
@@ -425,7 +457,7 @@ static int cmd_convert(int argc, char **argv)
     }
     if (rc == LS_EXIT_OK) {
         set(f.map, "trace", argv[optind]);
-        rc = run_workload("convert", &f, argv[optind + 1], true);
+        rc = run_workload("convert", &f, argv[optind + 1], NULL, true);
     }
     ls_yaml_free(f.map);
     return rc;
@@ -470,8 +502,18 @@ static int cmd_synth(int argc, char **argv)
             ls_yaml_free(doc);
         }
     }
+    char *base_dir = NULL;
+    if (rc == LS_EXIT_OK && f.config) {
+        base_dir = ls_xstrdup(f.config);
+        char *slash = strrchr(base_dir, '/');
+        if (slash)
+            *slash = '\0';
+        else
+            strcpy(base_dir, ".");
+    }
     if (rc == LS_EXIT_OK)
-        rc = run_workload("synth", &f, f.out, false);
+        rc = run_workload("synth", &f, f.out, base_dir, false);
+    free(base_dir);
     ls_yaml_free(f.map);
     return rc;
 }

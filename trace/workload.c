@@ -475,6 +475,9 @@ void ls_workload_info_get(const ls_workload *w, ls_workload_info *o)
         snprintf(o->output_dist, sizeof o->output_dist, "trace");
     }
     o->duration_s = w->duration_s;
+    double f;
+    if (kept && !isnan(w->duration_s) && time_scale(w, &f, NULL) == LS_OK)
+        o->duration_s = w->duration_s * f; /* the window as replayed, after rescaling */
     o->mean_prompt = w->has_prompt ? ls_dist_mean(&w->prompt) : w->scan_mean_prompt;
     o->mean_output = w->has_output ? ls_dist_mean(&w->output) : w->scan_mean_output;
     if (kept) {

@@ -36,7 +36,7 @@ typedef struct ls_workload_info {
     double arrival_rate;       /* 1/s asked for; NaN when replaying trace times unscaled */
     double arrival_cv;         /* gamma cv, 1 for poisson, 0 constant, NaN trace */
     char prompt_dist[160], output_dist[160]; /* canonical text, or "trace" */
-    double duration_s;         /* arrival window; NaN when the whole trace */
+    double duration_s;         /* arrival window (trace times: after rescaling); NaN when the whole trace */
     double expected_requests;  /* estimate, for cost estimates */
     double mean_prompt, mean_output; /* estimates */
 } ls_workload_info;
