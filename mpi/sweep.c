@@ -81,6 +81,8 @@ void ls_sweep_rowbuf_free(ls_sweep_rowbuf *b)
 
 static void rowbuf_append(ls_sweep_rowbuf *b, const ls_sweep_reqrow *r, size_t n)
 {
+    if (n == 0)
+        return; /* r may be NULL then */
     if (b->n + n > b->cap) {
         while (b->n + n > b->cap)
             b->cap = b->cap ? b->cap * 2 : 1024;

@@ -2,6 +2,7 @@
 # sweep_ranks.sh -- the same specification on 1, 2 and 3 ranks gives identical /results and
 # /requests (wall times aside); h5ls, h5dump, h5py and pandas.read_hdf read the file; an
 # existing output is refused without --resume/--force.
+SWEEP_FULL_LEAK_CHECK=1
 . "$(dirname "$0")/sweep_lib.bash"
 "$LLMSWEEP" sweep "$SMALL" -o "$T/np1.h5" --requests all -q || fail "1 rank (no mpirun)"
 "$MPIEXEC" -n 2 "$LLMSWEEP" sweep "$SMALL" -o "$T/np2.h5" --requests all -q || fail "2 ranks"
