@@ -400,7 +400,7 @@ static int run_workload(const char *sub, flags *f, const char *out, const char *
     unsigned wflags = 0;
     const ls_yaml *tr = ls_yaml_get(f->map, "trace");
     if (from_trace || tr) {
-        /* keep Mooncake prefix hashes when converting */
+        /* keep Mooncake prefix hashes and BurstGPT/native session ids when converting */
         ls_source *probe;
         ls_trace_opts o;
         ls_trace_opts_default(&o);
@@ -414,6 +414,13 @@ static int run_workload(const char *sub, flags *f, const char *out, const char *
         if (tr && ls_trace_open(tpath, &o, &probe, &e) == LS_OK) {
             if (ls_trace_source_format(probe) == LS_FMT_MOONCAKE)
                 wflags |= LS_WRITE_HASH_IDS;
+            ls_request first;
+            if (ls_source_next(probe, &first, &e) == 1) { /* optional columns the input has */
+                if (first.session_id >= 0)
+                    wflags |= LS_WRITE_SESSION;
+                if (first.n_hash_ids)
+                    wflags |= LS_WRITE_HASH_IDS;
+            }
             ls_source_free(probe);
         }
     }
