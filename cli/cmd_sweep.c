@@ -285,10 +285,18 @@ static int sweep_main(int rank, int size, const sweep_args *a)
     ls_error_clear(&e);
     ls_sweep_spec *s = NULL;
     int32_t verdict = LS_EXIT_OK;
-    if (ls_sweep_spec_load(a->spec, &s, &e)) {
-        if (rank == 0)
+    /* every rank reads the spec itself; agree on the outcome so that a rank that
+     * cannot read it (another node's file system) does not leave the others waiting */
+    int32_t bad = ls_sweep_spec_load(a->spec, &s, &e) != LS_OK, any_bad = 0, bad0 = bad;
+    MPI_Allreduce(&bad, &any_bad, 1, MPI_INT32_T, MPI_MAX, MPI_COMM_WORLD);
+    MPI_Bcast(&bad0, 1, MPI_INT32_T, 0, MPI_COMM_WORLD);
+    if (any_bad) {
+        if (rank == 0 && bad)
             ls_cli_error("sweep: %s", e.msg);
-        return LS_EXIT_ERROR; /* every rank read the same file and failed the same way */
+        else if (bad && !bad0) /* only this rank failed: say which */
+            ls_cli_error("sweep: rank %d: %s", rank, e.msg);
+        ls_sweep_spec_free(s);
+        return LS_EXIT_ERROR;
     }
     if (a->shard_n > 1 && size > 1) {
         if (rank == 0)
