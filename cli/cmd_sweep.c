@@ -367,8 +367,11 @@ static int sweep_main(int rank, int size, const sweep_args *a)
             ls_cli_error("sweep: %s", e.msg);
             status = LS_EXIT_ERROR;
         } else if (!a->quiet) {
-            fprintf(stderr, "llmsweep: %zu configurations in %.1f s on %d rank%s (%zu by rank 0), %zu failed -> %s\n",
-                    st.done, st.wall_s, size, size > 1 ? "s" : "", st.by_rank0, st.failed, a->out);
+            fprintf(stderr,
+                    "llmsweep: %zu configurations in %.1f s on %d rank%s (%zu by rank 0): %zu ok, %zu "
+                    "infeasible, %zu failed -> %s\n",
+                    st.done, st.wall_s, size, size > 1 ? "s" : "", st.by_rank0,
+                    st.done - st.failed - st.infeasible, st.infeasible, st.failed, a->out);
         }
     } else {
         status = rc == LS_EINTERRUPTED ? LS_EXIT_INTERRUPTED : rc ? LS_EXIT_ERROR : LS_EXIT_OK;

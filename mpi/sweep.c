@@ -269,6 +269,8 @@ static void record(coord *c, int64_t id, const ls_metrics *m, const ls_sweep_req
     c->st->done++;
     if (m->status == LS_RUN_ERROR)
         c->st->failed++;
+    else if (m->status == LS_RUN_INFEASIBLE)
+        c->st->infeasible++;
     if (c->reqs.n >= REQ_WRITE_ROWS)
         write_pending(c, false);
     progress_show(&c->prog, c->st, false);

@@ -65,6 +65,7 @@ typedef struct ls_sweep_stats {
     size_t total;        /* configurations to run in this invocation */
     size_t done;         /* results recorded (any status) */
     size_t failed;       /* of which status error */
+    size_t infeasible;   /* of which status infeasible */
     size_t interrupted;  /* abandoned because of a stop */
     size_t by_rank0;     /* computed by rank 0 itself */
     size_t request_rows; /* rows written to /requests */
