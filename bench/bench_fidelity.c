@@ -210,8 +210,8 @@ static int32_t draw_length(const length_dist *d, rng *r)
     }
 }
 
-static ls_status build_requests(const ls_yaml *spec, const char *name, int64_t max_requests, ls_request_array *out,
-                                ls_error *e)
+static ls_status build_requests(const ls_yaml *spec, const char *name, int64_t max_requests, double rate_override,
+                                ls_request_array *out, ls_error *e)
 {
     memset(out, 0, sizeof *out);
     if (!spec || spec->kind != LS_YAML_MAP)
@@ -230,6 +230,8 @@ static ls_status build_requests(const ls_yaml *spec, const char *name, int64_t m
         LS_TRY(ls_yaml_as_double(p, "requests.arrival.poisson", &rate, e));
     } else if (v && strcmp(v->scalar, "offline") != 0)
         return ls_fail(e, LS_EINVAL, "point '%s': requests.arrival: expected offline or {poisson: RATE}", name);
+    if (rate_override > 0)
+        rate = rate_override;
     length_dist pd, od;
     LS_TRY(parse_length(ls_yaml_get(spec, "prompt"), "prompt", &pd, e));
     LS_TRY(parse_length(ls_yaml_get(spec, "output"), "output", &od, e));
@@ -339,6 +341,70 @@ static void copy_str(char *dst, size_t size, const char *src)
 }
 
 /* Simulate one point; append one result row per measured metric. */
+/* Run one configuration on the point's requests (Poisson rate replaced when
+ * rate > 0); with `report`, one line of context on stderr. */
+static ls_status simulate(const ls_run_config *cfg, const ls_yaml *reqspec, const char *name, int64_t max_requests,
+                          double rate, bool report, ls_metrics *m, ls_error *e)
+{
+    ls_request_array reqs;
+    LS_TRY(build_requests(reqspec, name, max_requests, rate, &reqs, e));
+    double mean_in = 0, mean_out = 0;
+    for (size_t i = 0; i < reqs.n; i++) {
+        mean_in += reqs.v[i].prompt_tokens / (double)reqs.n;
+        mean_out += reqs.v[i].output_tokens / (double)reqs.n;
+    }
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ls_run_opts opts;
+    memset(&opts, 0, sizeof opts);
+    opts.requests = &reqs;
+    ls_metrics_init(m);
+    ls_status rc = ls_run(cfg, &opts, m, e);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    size_t n_req = reqs.n;
+    ls_request_array_free(&reqs);
+    if (rc || !report)
+        return rc;
+    fprintf(stderr,
+            "  %-48s %5.2f s wall | %zu requests, mean in/out %.0f/%.0f | %lld done, %lld preempted, "
+            "mean batch %.0f, %.0f tokens, kv max %.2f\n",
+            name, (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec), n_req, mean_in,
+            mean_out, (long long)m->v[LS_M_N_COMPLETED], (long long)m->v[LS_M_N_PREEMPTIONS],
+            m->v[LS_M_MEAN_BATCH_SIZE], m->v[LS_M_MEAN_BATCH_TOKENS], m->v[LS_M_KV_USAGE_MAX]);
+    return LS_OK;
+}
+
+/* `match_rate: {metric: M, lo: A, hi: B}`: the Poisson rate in [A, B] at which
+ * the simulated M equals the measured M, by bisection (M must grow with the
+ * rate, as latencies do; the same seed gives every trial the same random
+ * numbers, so the search is deterministic). A diagnostic: it turns a latency
+ * miss near saturation into the capacity error it really is. */
+static ls_status match_rate(const ls_run_config *cfg, const ls_yaml *pt, const ls_yaml *mr, const char *name,
+                            int64_t max_requests, double *rate, ls_error *e)
+{
+    const char *metric = NULL;
+    double lo = 0, hi = 0, want = 0;
+    LS_TRY(ls_yaml_as_string(ls_yaml_get(mr, "metric"), "match_rate.metric", &metric, e));
+    LS_TRY(ls_yaml_as_double(ls_yaml_get(mr, "lo"), "match_rate.lo", &lo, e));
+    LS_TRY(ls_yaml_as_double(ls_yaml_get(mr, "hi"), "match_rate.hi", &hi, e));
+    int id = ls_metric_find(metric);
+    const ls_yaml *wn = ls_yaml_get(ls_yaml_get(pt, "measured"), metric);
+    if (id < 0 || !wn || !(lo > 0 && hi > lo))
+        return ls_fail(e, LS_EINVAL, "match_rate: expected a measured metric and 0 < lo < hi");
+    LS_TRY(ls_yaml_as_double(wn, metric, &want, e));
+    ls_metrics m;
+    for (int it = 0; it < 14; it++) {
+        double mid = 0.5 * (lo + hi);
+        LS_TRY(simulate(cfg, ls_yaml_get(pt, "requests"), name, max_requests, mid, false, &m, e));
+        if (m.v[id] < want)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    *rate = 0.5 * (lo + hi);
+    return LS_OK;
+}
+
 static ls_status run_point(const ls_yaml *base, const ls_yaml *pt, const char *base_dir, const ls_catalog *cat,
                            char **sets, int n_sets, int64_t max_requests, result_row *rows, int *n_rows, ls_error *e)
 {
@@ -360,40 +426,26 @@ static ls_status run_point(const ls_yaml *base, const ls_yaml *pt, const char *b
     ls_run_config *rc_cfg = NULL;
     if (!rc)
         rc = ls_config_load(cfg, base_dir, cat, &rc_cfg, e);
+    ls_yaml_free(cfg);
     ls_metrics m;
     ls_metrics_init(&m);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    ls_request_array reqs;
-    memset(&reqs, 0, sizeof reqs);
+    double rate = 0;
+    const ls_yaml *mr = ls_yaml_get(pt, "match_rate");
+    if (!rc && mr)
+        rc = match_rate(rc_cfg, pt, mr, name, max_requests, &rate, e);
     if (!rc)
-        rc = build_requests(ls_yaml_get(pt, "requests"), name, max_requests, &reqs, e);
-    double mean_in = 0, mean_out = 0;
-    size_t n_req = reqs.n;
-    for (size_t i = 0; i < reqs.n; i++) {
-        mean_in += reqs.v[i].prompt_tokens / (double)reqs.n;
-        mean_out += reqs.v[i].output_tokens / (double)reqs.n;
-    }
-    if (!rc) {
-        ls_run_opts opts;
-        memset(&opts, 0, sizeof opts);
-        opts.requests = &reqs;
-        rc = ls_run(rc_cfg, &opts, &m, e);
-    }
-    ls_request_array_free(&reqs);
-    clock_gettime(CLOCK_MONOTONIC, &t1);
+        rc = simulate(rc_cfg, ls_yaml_get(pt, "requests"), name, max_requests, rate, true, &m, e);
     ls_config_free(rc_cfg);
-    ls_yaml_free(cfg);
     if (rc)
         return ls_error_prefix(e, "point '%s'", name);
     if (m.status != LS_RUN_OK)
         return ls_fail(e, LS_EINFEASIBLE, "point '%s': %s: %s", name, ls_run_status_name(m.status), m.message);
-    fprintf(stderr,
-            "  %-48s %5.1f s wall | %lld requests, mean in/out %.0f/%.0f | %lld done, %lld preempted, "
-            "mean batch %.0f, %.0f tokens, kv max %.2f\n",
-            name, (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec), (long long)n_req,
-            mean_in, mean_out, (long long)m.v[LS_M_N_COMPLETED], (long long)m.v[LS_M_N_PREEMPTIONS],
-            m.v[LS_M_MEAN_BATCH_SIZE], m.v[LS_M_MEAN_BATCH_TOKENS], m.v[LS_M_KV_USAGE_MAX]);
+    char label[160];
+    if (rate > 0)
+        snprintf(label, sizeof label, "%s [%.1f q/s]", name, rate);
+    else
+        copy_str(label, sizeof label, name);
+    name = label;
     for (size_t i = 0; i < meas->n; i++) {
         int id = ls_metric_find(meas->keys[i]);
         if (id < 0)
