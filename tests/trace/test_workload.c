@@ -196,6 +196,19 @@ static void test_trace_transforms(void **state)
     assert_int_equal(a.v[4].arrival_ns, 8000000000LL);
     ls_request_array_free(&a);
     ls_workload_free(w);
+    /* the first 50 s at twice the rate: 50 requests over 49 s -> factor 0.5, window 25 s as replayed */
+    snprintf(y, sizeof y, "{trace: %s, duration_s: 50, target_rate: 2}", p);
+    w = wl(y);
+    ls_workload_info_get(w, &info);
+    assert_true(fabs(info.duration_s - 25) < 1e-12);
+    assert_true(info.expected_requests == 50);
+    assert_true(isnan(info.arrival_cv));
+    assert_string_equal(info.arrival_process, "trace");
+    a = collect(w, 1, NULL);
+    assert_int_equal(a.n, 50);
+    assert_int_equal(a.v[49].arrival_ns, 24500000000LL);
+    ls_request_array_free(&a);
+    ls_workload_free(w);
     /* clip: prompt 991 + output 100 over a total of 500 -> prompt 499, output 1 */
     snprintf(y, sizeof y, "{trace: %s, max_total_tokens: 500, over_limit: clip}", p);
     w = wl(y);

@@ -1,0 +1,89 @@
+/* test_stats.c -- trace statistics by hand arithmetic: nearest-rank percentiles, rate, gap CV. */
+#include <math.h>
+
+#include "trace_test_util.h"
+#include "writer.h"
+
+static void test_small(void **state)
+{
+    (void)state;
+    /* times 0, 1, 3, 6: gaps 1, 2, 3 -> mean 2, population sd sqrt(2/3), CV 0.408248;
+     * span 6 s, rate (4-1)/6 = 0.5. Prompts 40, 10, 30, 20 -> sorted 10 20 30 40: mean 25,
+     * p50 = 2nd (ceil(0.5*4)), p90 = 4th (ceil(3.6)), p99 = 4th. */
+    char *p = tmp_text(".csv", "arrival_s,prompt_tokens,output_tokens\n0,40,1\n1,10,2\n3,30,3\n6,20,4\n");
+    ls_source *s;
+    ls_error e;
+    assert_int_equal(ls_trace_open(p, NULL, &s, &e), LS_OK);
+    ls_trace_stats st;
+    assert_int_equal(ls_trace_stats_compute(s, &st, &e), LS_OK);
+    ls_source_free(s);
+    assert_int_equal(st.rows, 4);
+    assert_true(st.has_times);
+    assert_true(fabs(st.span_s - 6) < 1e-12);
+    assert_true(fabs(st.rate - 0.5) < 1e-12);
+    assert_true(fabs(st.ia_cv - sqrt(2.0 / 3.0) / 2) < 1e-12);
+    assert_true(fabs(st.max_gap_s - 3) < 1e-12);
+    assert_true(st.prompt.mean == 25);
+    assert_int_equal(st.prompt.min, 10);
+    assert_int_equal(st.prompt.p50, 20);
+    assert_int_equal(st.prompt.p90, 40);
+    assert_int_equal(st.prompt.p99, 40);
+    assert_int_equal(st.prompt.max, 40);
+    assert_true(st.output.mean == 2.5);
+    assert_int_equal(st.output.p50, 2);
+    unlink(p);
+    free(p);
+}
+
+static void test_percentile_ranks(void **state)
+{
+    (void)state;
+    /* 1..200: p50 = 100, p90 = 180, p99 = 198 (nearest rank: the ceil(p n)-th value) */
+    char *buf = malloc(200 * 16 + 64), *q = buf;
+    q += sprintf(q, "num_prefill_tokens,num_decode_tokens\n");
+    for (int i = 200; i >= 1; i--)
+        q += sprintf(q, "%d,%d\n", i, 201 - i);
+    char *p = tmp_text(".csv", buf);
+    ls_source *s;
+    ls_error e;
+    assert_int_equal(ls_trace_open(p, NULL, &s, &e), LS_OK);
+    ls_trace_stats st;
+    assert_int_equal(ls_trace_stats_compute(s, &st, &e), LS_OK);
+    ls_source_free(s);
+    assert_false(st.has_times);
+    assert_true(isnan(st.rate) && isnan(st.span_s) && isnan(st.ia_cv));
+    assert_int_equal(st.prompt.p50, 100);
+    assert_int_equal(st.prompt.p90, 180);
+    assert_int_equal(st.prompt.p99, 198);
+    assert_int_equal(st.output.p99, 198);
+    assert_true(fabs(st.prompt.mean - 100.5) < 1e-12);
+    unlink(p);
+    free(p);
+    free(buf);
+}
+
+static void test_empty_stream(void **state)
+{
+    (void)state;
+    char *p = tmp_text(".csv", "arrival_s,prompt_tokens,output_tokens\n");
+    ls_source *s;
+    ls_error e;
+    assert_int_equal(ls_trace_open(p, NULL, &s, &e), LS_OK);
+    ls_trace_stats st;
+    assert_int_equal(ls_trace_stats_compute(s, &st, &e), LS_OK);
+    ls_source_free(s);
+    assert_int_equal(st.rows, 0);
+    assert_true(isnan(st.prompt.mean) && isnan(st.rate));
+    unlink(p);
+    free(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_small),
+        cmocka_unit_test(test_percentile_ranks),
+        cmocka_unit_test(test_empty_stream),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
