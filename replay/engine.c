@@ -102,6 +102,7 @@ typedef struct engine {
     double sum_seqs, sum_tokens;
     double flops, bytes, busy_s, peak_flops, peak_bw;
     double computed_tokens;
+    double arrived_tokens;  /* Σ prompt + output of the arrivals: bounds the work (livelock guard) */
 } engine;
 
 static void on_done(void *ctx, int replica, const ls_req_done *d)
@@ -298,6 +299,7 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
             int i = route(&g);
             ls_replica_add(g.rep[i].r, g.n_req, next.prompt_tokens, next.output_tokens, t_arr, s->cfg->timeout_s);
             g.n_req++;
+            g.arrived_tokens += (double)next.prompt_tokens + (double)next.output_tokens + 2.0;
             try_schedule(&g, i, now);
             have = ls_source_next(s->src, &next, e);
             if (have < 0) {
@@ -307,6 +309,15 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                 goto out;
             }
         } else {
+            /* A scheduler that recomputes without end would hang a sweep rank:
+             * fail instead once the work is 100x what the arrivals need. */
+            if (g.computed_tokens > 100.0 * g.arrived_tokens + 1e7) {
+                rc = ls_fail(e, LS_EINTERNAL,
+                             "the simulation makes no progress at t = %.3f s (%.3g tokens computed for %.3g requested): "
+                             "a scheduler livelock, please report it",
+                             now, g.computed_tokens, g.arrived_tokens);
+                goto out;
+            }
             event ev = ev_pop(&g.ev);
             if (ev.kind == EV_DONE)
                 ls_replica_complete(g.rep[ev.replica].r, ev.slot, now);

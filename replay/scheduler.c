@@ -92,6 +92,7 @@ struct ls_replica {
     int64_t used_blocks, total_blocks, wm_blocks, kv_max;
     double kv_area, kv_t;
     int64_t preemptions, recomputed;
+    bool blocked;         /* this formation waits for an in-flight micro-batch (see alloc_or_preempt) */
 
     int32_t *tmp;         /* crossers of one step */
     int64_t ntmp, captmp;
@@ -489,12 +490,29 @@ static int32_t newest_available(const ls_replica *r, int slot)
 }
 
 /* Allocate `k` blocks for request xi, preempting the newest available
- * requests while they do not fit. Returns false when xi itself was preempted. */
+ * requests while they do not fit. Returns false when xi itself was preempted
+ * or when the replica is blocked (below).
+ *
+ * With PP the newest running requests may be in flight and cannot be
+ * preempted. vLLM's rule then would pick an *older* request than xi, and old
+ * requests could preempt each other forever (a livelock the randomized
+ * driver found). So only requests newer than xi are victims; xi preempts
+ * itself only when it is the newest running request (vLLM's case); when
+ * every newer request is in flight the replica is blocked: this micro-batch
+ * is not formed and the replica waits for one in flight to return. The
+ * oldest running request is thus never preempted while others run, and it
+ * always progresses. Without PP nothing is in flight and this is vLLM's rule. */
 static bool alloc_or_preempt(ls_replica *r, int32_t xi, int64_t k, int slot, bool *preempted)
 {
     while (!kv_alloc(r, k)) {
         int32_t v = newest_available(r, slot);
         assert(v >= 0);
+        if (v == xi && r->run_tail != xi) {
+            r->blocked = true;
+            *preempted = true;
+            return false;
+        }
+        assert(r->req[v].adm_seq >= r->req[xi].adm_seq);
         *preempted = true;
         preempt(r, v);
         if (v == xi)
@@ -689,8 +707,13 @@ static bool lazy_blocks(ls_replica *r, int slot, bool *preempted)
         int32_t xi = r->tmp[i];
         if (r->req[xi].state != ST_RUN_LAZY)
             continue;  /* preempted as a victim meanwhile */
-        if (!alloc_or_preempt(r, xi, 1, slot, preempted))
+        if (!alloc_or_preempt(r, xi, 1, slot, preempted)) {
+            if (r->blocked)  /* xi and the crossers after it got no block: their keys step back */
+                for (int64_t j = i; j < r->ntmp; j++)
+                    if (r->req[r->tmp[j]].state == ST_RUN_LAZY)
+                        r->req[r->tmp[j]].key[HEAP_BLK] -= r->cfg.block_size;
             return false;
+        }
     }
     return true;
 }
@@ -976,10 +999,20 @@ bool ls_replica_schedule(ls_replica *r, double now, ls_mbatch_info *out)
     m->ng = 0;
     m->cohort = -1;
     expire_waiting(r, now);
+    r->blocked = false;
     switch (r->cfg.policy) {
     case LS_POLICY_VLLM_V1: form_v1(r, m, slot, out); break;
     case LS_POLICY_VLLM_V0: form_v0(r, m, slot, out); break;
     case LS_POLICY_SARATHI: form_sarathi(r, m, slot, out); break;
+    }
+    if (r->blocked) {
+        /* Nothing runs now. Blocks already allocated stay with their requests
+         * (they are needed at the next attempt); preemptions stand. */
+        assert(r->in_flight > 0);
+        for (int64_t i = 0; i < m->nex; i++)
+            r->req[m->ex[i]].mb = -1;
+        m->nex = 0;
+        memset(out, 0, sizeof *out);
     }
     if (out->agg.n_seqs == 0) {
         if (m->cohort >= 0) {

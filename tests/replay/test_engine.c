@@ -56,7 +56,10 @@ static uint64_t rng_next(uint64_t *s)
     return z ^ (z >> 31);
 }
 
-static void drive(ls_policy pol, uint64_t seed, int64_t threshold)
+/* Drive one replica with `pp` micro-batches in flight: at each unit of time
+ * the oldest micro-batch that has spent pp units in the pipeline completes,
+ * arrivals are added, and one new micro-batch is formed if a slot is free. */
+static void drive(ls_policy pol, uint64_t seed, int64_t threshold, int pp)
 {
     enum { N = 600 };
     ls_sched_config c;
@@ -73,46 +76,54 @@ static void drive(ls_policy pol, uint64_t seed, int64_t threshold)
     tally t = {0};
     t.cap = N;
     t.seen = calloc(N, 1);
-    ls_replica *r = ls_replica_new(&c, 1, 0, on_done, NULL, &t);
+    ls_replica *r = ls_replica_new(&c, pp, 0, on_done, NULL, &t);
     uint64_t s = seed;
     double arr[N];
     int32_t pr[N], out[N];
     double at = 0;
     for (int i = 0; i < N; i++) {
-        at += (double)(rng_next(&s) % 1000) / 250.0;  /* mean gap 2 steps */
+        at += (double)(rng_next(&s) % 1000) / 250.0;  /* mean gap 2 time units */
         arr[i] = at;
         pr[i] = 1 + (int32_t)(rng_next(&s) % 120);
         out[i] = 1 + (int32_t)(rng_next(&s) % 60);
     }
+    int slot_q[8], nq = 0;
+    double end_q[8];
     double now = 0;
     int next = 0;
     int64_t tokens = 0;
     for (;;) {
+        while (nq > 0 && end_q[0] <= now) {
+            ls_replica_complete(r, slot_q[0], now);
+            ls_replica_debug_check(r);
+            memmove(slot_q, slot_q + 1, (size_t)(nq - 1) * sizeof *slot_q);
+            memmove(end_q, end_q + 1, (size_t)(nq - 1) * sizeof *end_q);
+            nq--;
+        }
         while (next < N && arr[next] <= now) {
             ls_replica_add(r, next, pr[next], out[next], arr[next], 0);
             next++;
         }
         ls_mbatch_info b;
-        if (ls_replica_schedule(r, now, &b)) {
+        if (nq < pp && ls_replica_schedule(r, now, &b)) {
             ls_replica_debug_check(r);
             tokens += b.agg.tokens;
             assert_true(b.agg.tokens <= c.max_batched_tokens || pol == LS_POLICY_VLLM_V0);
             assert_true(ls_replica_used_blocks(r) <= c.kv_blocks);
-            ls_replica_complete(r, b.slot, now + 1);
-            ls_replica_debug_check(r);
-            now += 1;
-        } else if (next < N) {
-            now = arr[next];
-        } else {
+            slot_q[nq] = b.slot;
+            end_q[nq] = now + pp;
+            nq++;
+        } else if (nq == 0 && next >= N) {
             break;
         }
+        now += 1;
     }
     assert_int_equal(ls_replica_outstanding(r), 0);  /* drained: nothing stuck */
     assert_int_equal(t.n, N);
     assert_int_equal(tokens, t.sum_need + ls_replica_recomputed(r));
     assert_int_equal(ls_replica_used_blocks(r), 0);
-    print_message("policy %s seed %llu: %lld completed, %lld rejected, %lld preemptions, %lld recomputed\n",
-                  ls_policy_name(pol), (unsigned long long)seed, (long long)t.completed, (long long)t.other,
+    print_message("policy %s pp %d seed %llu: %lld completed, %lld rejected, %lld preemptions, %lld recomputed\n",
+                  ls_policy_name(pol), pp, (unsigned long long)seed, (long long)t.completed, (long long)t.other,
                   (long long)ls_replica_preemptions(r), (long long)ls_replica_recomputed(r));
     assert_true(ls_replica_preemptions(r) > 0);  /* the scenario is meant to exercise preemption */
     ls_replica_free(r);
@@ -122,12 +133,13 @@ static void drive(ls_policy pol, uint64_t seed, int64_t threshold)
 static void test_random_driver(void **state)
 {
     (void)state;
-    for (uint64_t seed = 1; seed <= 3; seed++) {
-        drive(LS_POLICY_VLLM_V1, seed, 0);
-        drive(LS_POLICY_VLLM_V1, seed, 16);
-        drive(LS_POLICY_VLLM_V0, seed, 0);
-        drive(LS_POLICY_SARATHI, seed, 0);
-    }
+    for (uint64_t seed = 1; seed <= 3; seed++)
+        for (int pp = 1; pp <= 3; pp++) {
+            drive(LS_POLICY_VLLM_V1, seed, 0, pp);
+            drive(LS_POLICY_VLLM_V1, seed, 16, pp);
+            drive(LS_POLICY_VLLM_V0, seed, 0, pp);
+            drive(LS_POLICY_SARATHI, seed, 0, pp);
+        }
 }
 
 /* ---- whole runs */
