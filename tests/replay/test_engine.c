@@ -356,12 +356,67 @@ static void test_stop_flag(void **state)
     ls_config_free(c);
 }
 
+/* Token timing with a constant cost model: every iteration takes D, so a
+ * lone request of output 5 gets its tokens at D, 2D, ..., 5D: TTFT = D,
+ * TPOT = D and every inter-token gap is D (the histogram reads it within 1%). */
+static void test_token_timing(void **state)
+{
+    (void)state;
+    const double D = 0.05;
+    char text[2048];
+    snprintf(text, sizeof text,
+             "model: llama-3-8b\nhardware: h100-sxm\nparallelism: tp1pp2\n"
+             "cost: {model: constant, time_s: %.17g}\n"
+             "workload: {arrival: {process: constant, rate: 1}, prompt_tokens: {dist: fixed, value: 100},"
+             " output_tokens: {dist: fixed, value: 5}, duration_s: 9.5}\n", D);
+    ls_run_config *c = load(text);
+    ls_metrics m;
+    ls_error e;
+    assert_int_equal(ls_run(c, NULL, &m, &e), LS_OK);
+    ls_config_free(c);
+    assert_int_equal((int64_t)m.v[LS_M_N_COMPLETED], 10);
+    assert_true(fabs(m.v[LS_M_TTFT_MEAN_S] - D) < 1e-12 && fabs(m.v[LS_M_TPOT_P99_S] - D) < 1e-12);
+    assert_true(fabs(m.v[LS_M_E2E_MEAN_S] - 5 * D) < 1e-12);
+    assert_true(fabs(m.v[LS_M_ITL_MEAN_S] - D) < 1e-12);
+    assert_true(fabs(m.v[LS_M_ITL_P50_S] - D) <= 0.01 * D && fabs(m.v[LS_M_ITL_P99_S] - D) <= 0.01 * D);
+    assert_true(fabs(m.v[LS_M_MEAN_BATCH_SIZE] - 1.0) < 1e-12);
+}
+
+/* Client timeout on an overloaded replica: requests not scheduled in time are
+ * counted apart, and the counts still add up. */
+static void test_timeouts(void **state)
+{
+    (void)state;
+    char text[2048];
+    snprintf(text, sizeof text, run_text, "tp1", "round-robin", "vllm-v1");
+    strcat(text, "timeout_s: 5\n");
+    ls_run_config *c = load(text);
+    rtally t = {0};
+    t.cap = 100000;
+    t.seen = calloc((size_t)t.cap, 1);
+    ls_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.on_request = on_request;
+    o.on_request_ctx = &t;
+    ls_metrics m;
+    ls_error e;
+    assert_int_equal(ls_run(c, &o, &m, &e), LS_OK);
+    ls_config_free(c);
+    assert_true(m.v[LS_M_N_TIMEOUT] > 0);
+    assert_int_equal(t.by_status[LS_REQ_TIMEOUT], (int64_t)m.v[LS_M_N_TIMEOUT]);
+    assert_true(m.v[LS_M_N_COMPLETED] + m.v[LS_M_N_REJECTED_TOO_LONG] + m.v[LS_M_N_REJECTED_KV] +
+                    m.v[LS_M_N_TIMEOUT] + m.v[LS_M_N_UNFINISHED] == m.v[LS_M_N_REQUESTS]);
+    /* nobody waited for a first schedule longer than the timeout */
+    assert_true(m.v[LS_M_QUEUE_P99_S] <= 5.0 + 1e-9);
+    free(t.seen);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_driver), cmocka_unit_test(test_whole_runs),
         cmocka_unit_test(test_determinism),   cmocka_unit_test(test_no_drain),
-        cmocka_unit_test(test_infeasible),   cmocka_unit_test(test_pipeline_timing), cmocka_unit_test(test_stop_flag),
+        cmocka_unit_test(test_infeasible),   cmocka_unit_test(test_pipeline_timing), cmocka_unit_test(test_stop_flag), cmocka_unit_test(test_token_timing), cmocka_unit_test(test_timeouts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
