@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -114,6 +115,29 @@ static void test_set_path_and_canonical(void **state)
     ls_yaml_free(c);
 }
 
+/* a clone of a map whose size is not a power of two must still take new keys */
+static void test_clone_then_grow(void **state)
+{
+    (void)state;
+    for (int size = 1; size <= 9; size++) {
+        ls_yaml *m = ls_yaml_new_map();
+        char key[16];
+        for (int i = 0; i < size; i++) {
+            snprintf(key, sizeof key, "k%d", i);
+            ls_yaml_map_set(m, key, ls_yaml_new_scalar("1", true));
+        }
+        ls_yaml *c = ls_yaml_clone(m);
+        for (int i = size; i < size + 9; i++) {
+            snprintf(key, sizeof key, "k%d", i);
+            ls_yaml_map_set(c, key, ls_yaml_new_scalar("2", true));
+        }
+        assert_int_equal(c->n, (size_t)size + 9);
+        assert_string_equal(ls_yaml_get(c, "k0")->scalar, "1");
+        ls_yaml_free(m);
+        ls_yaml_free(c);
+    }
+}
+
 static void test_alias(void **state)
 {
     (void)state;
@@ -130,6 +154,7 @@ int main(void)
         cmocka_unit_test(test_check_keys),
         cmocka_unit_test(test_set_path_and_canonical),
         cmocka_unit_test(test_alias),
+        cmocka_unit_test(test_clone_then_grow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
