@@ -491,7 +491,9 @@ static int parse_csv_row(reader *r, char *line, size_t len, ls_request *out, ls_
         const char *q = a;
         while (q < b && (unsigned)(*q - '0') < 10 && v < INT64_MAX / 16)
             v = v * 10 + (*q++ - '0');
-        if (q != b || a == b) /* not a plain number: a stable hash of the text */
+        if (a == b || (b - a == 2 && a[0] == '-' && a[1] == '1'))
+            v = -1; /* none (the writer's -1) */
+        else if (q != b) /* not a plain number: a stable hash of the text */
             v = (int64_t)(ls_hash64(a, (size_t)(b - a)) >> 1);
         out->session_id = v;
     }

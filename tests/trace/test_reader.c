@@ -46,8 +46,10 @@ static void test_native(void **state)
     }
     /* session and hash columns */
     ls_request_array a = read_ok("arrival_s,prompt_tokens,output_tokens,session_id,hash_ids\n"
-                                 "0,1024,5,7,1 2\n1e-3,600,5,8,\n", 0, NULL, LS_FMT_NATIVE);
-    assert_int_equal(a.n, 2);
+                                 "0,1024,5,7,1 2\n1e-3,600,5,8,\n2,1,1,-1,\n3,1,1,,\n", 0, NULL, LS_FMT_NATIVE);
+    assert_int_equal(a.n, 4);
+    assert_int_equal(a.v[2].session_id, -1);
+    assert_int_equal(a.v[3].session_id, -1);
     assert_int_equal(a.v[0].session_id, 7);
     assert_int_equal(a.v[0].n_hash_ids, 2);
     assert_int_equal(a.v[0].hash_ids[1], 2);
