@@ -489,7 +489,7 @@ static int parse_csv_row(reader *r, char *line, size_t len, ls_request *out, ls_
         trim(&a, &b);
         int64_t v = 0;
         const char *q = a;
-        while (q < b && (unsigned)(*q - '0') < 10 && v < INT64_MAX / 16)
+        while (q < b && (unsigned)(*q - '0') < 10 && v <= (INT64_MAX - (*q - '0')) / 10)
             v = v * 10 + (*q++ - '0');
         if (a == b || (b - a == 2 && a[0] == '-' && a[1] == '1'))
             v = -1; /* none (the writer's -1) */

@@ -278,9 +278,13 @@ static void test_roundtrip(void **state)
     const char *js = "{\"timestamp\": 5, \"input_length\": 1100, \"output_length\": 52, \"hash_ids\": [0, 1, 2]}\n"
                      "{\"timestamp\": 5, \"input_length\": 600, \"output_length\": 7, \"hash_ids\": [0, -3]}\n"
                      "{\"timestamp\": 3006, \"input_length\": 10, \"output_length\": 1, \"hash_ids\": []}\n";
-    const char *ins[] = {az, js};
-    for (int k = 0; k < 2; k++) {
-        char *in = tmp_text(k ? ".jsonl" : ".csv", ins[k]);
+    const char *bg = "Timestamp,Session ID,Elapsed time,Model,Request tokens,Response tokens,Total tokens,Log Type\n"
+                     "19440110.0,1234,2.5,GPT-4,100,20,120,Conversation log\n"
+                     "19440111.5,chat-9,1.0,ChatGPT,50,10,60,API log\n";
+    const char *ins[] = {az, js, bg};
+    const unsigned flags[] = {0, LS_WRITE_HASH_IDS, LS_WRITE_SESSION};
+    for (int k = 0; k < 3; k++) {
+        char *in = tmp_text(k == 1 ? ".jsonl" : ".csv", ins[k]);
         ls_request_array a, b;
         ls_error e;
         assert_int_equal(read_all(in, NULL, &a, &e), LS_OK);
@@ -288,7 +292,7 @@ static void test_roundtrip(void **state)
         snprintf(out, sizeof out, "%s.native.csv.gz", in);
         ls_source *s = ls_source_from_array(&a);
         uint64_t rows;
-        assert_int_equal(ls_trace_write_source(s, out, k ? LS_WRITE_HASH_IDS : 0, &rows, &e), LS_OK);
+        assert_int_equal(ls_trace_write_source(s, out, flags[k], &rows, &e), LS_OK);
         ls_source_free(s);
         assert_int_equal(rows, a.n);
         if (read_all(out, NULL, &b, &e) != LS_OK)
@@ -299,6 +303,7 @@ static void test_roundtrip(void **state)
             assert_int_equal(a.v[i].prompt_tokens, b.v[i].prompt_tokens);
             assert_int_equal(a.v[i].output_tokens, b.v[i].output_tokens);
             assert_int_equal(a.v[i].n_hash_ids, b.v[i].n_hash_ids);
+            assert_int_equal(a.v[i].session_id, b.v[i].session_id);
             for (uint32_t j = 0; j < a.v[i].n_hash_ids; j++)
                 assert_int_equal(a.v[i].hash_ids[j], b.v[i].hash_ids[j]);
         }
