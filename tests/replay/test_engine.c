@@ -146,6 +146,8 @@ static void test_random_driver(void **state)
 
 typedef struct rtally {
     int64_t n, by_status[5], sum_need;
+    int rr_dp;                /* > 0: round-robin over this many replicas is checked */
+    int64_t per_replica[8];
     unsigned char *seen;
     int64_t cap;
 } rtally;
@@ -159,6 +161,10 @@ static void on_request(void *ctx, const ls_request_result *r)
     t->n++;
     assert_true(r->status >= 0 && r->status <= 4);
     t->by_status[r->status]++;
+    assert_true(r->replica >= 0 && r->replica < 8);
+    t->per_replica[r->replica]++;
+    if (t->rr_dp > 0)
+        assert_int_equal(r->replica, r->index % t->rr_dp);
     if (r->status == LS_REQ_COMPLETED)
         t->sum_need += r->prompt_tokens + r->output_tokens - 1;
 }
@@ -199,6 +205,9 @@ static void whole_run(const char *par, const char *router, const char *policy)
     rtally t = {0};
     t.cap = 100000;
     t.seen = calloc((size_t)t.cap, 1);
+    int dp = c->dp;
+    if (!strcmp(router, "round-robin"))
+        t.rr_dp = dp;
     ls_run_opts o;
     memset(&o, 0, sizeof o);
     o.on_request = on_request;
@@ -207,6 +216,9 @@ static void whole_run(const char *par, const char *router, const char *policy)
     ls_error e;
     assert_int_equal(ls_run(c, &o, &m, &e), LS_OK);
     assert_int_equal(m.status, LS_RUN_OK);
+    /* every replica gets a fair share under each router (identical replicas) */
+    for (int i = 0; i < dp; i++)
+        assert_true(t.per_replica[i] > 0.8 * (double)t.n / dp && t.per_replica[i] < 1.2 * (double)t.n / dp);
     const double *v = m.v;
     assert_int_equal(t.n, (int64_t)v[LS_M_N_REQUESTS]);
     assert_int_equal(t.by_status[LS_REQ_COMPLETED], (int64_t)v[LS_M_N_COMPLETED]);
