@@ -118,6 +118,9 @@ EOF
   [ -S "$sock" ] || ls_slurm_fail "$state" "munged did not create its socket"
 
   export SLURM_CONF=$dir/etc/slurm.conf
+  # slurmctld checks time limits (and sends --signal warnings) every 30 s from its start: tests that
+  # need a signal at a known moment align on this
+  echo "LS_SLURMCTLD_T0=$(date +%s.%N)" >>"$state"
   setsid /usr/sbin/slurmctld -D -i -f "$SLURM_CONF" </dev/null >>"$logs/slurmctld.out" 2>&1 &
   echo "LS_SLURMCTLD_PID=$!" >>"$state"
   setsid /usr/sbin/slurmd -D -N localhost -f "$SLURM_CONF" </dev/null >>"$logs/slurmd.out" 2>&1 &

@@ -13,7 +13,7 @@ ls_use_cluster() {
   sinfo -h >/dev/null 2>&1 || fail "cluster recorded in $LS_SLURM_STATE does not answer"
   SLURM_DIR=${LS_SOURCE_DIR:?}/slurm
   PY=${LS_PYTHON:-/usr/bin/python3}
-  # the executable the jobs run: the real one by default; LS_SLURM_LLMSWEEP overrides (e.g. the fake)
+  # the executable the jobs run: the real one by default; LS_SLURM_LLMSWEEP overrides
   export LLMSWEEP=${LS_SLURM_LLMSWEEP:-${LLMSWEEP:?}}
   # Open MPI as root inside the jobs (sbatch exports the environment by default)
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
