@@ -358,10 +358,15 @@ static int sweep_main(int rank, int size, const sweep_args *a)
             e = ce;
         }
         if (rc == LS_EINTERRUPTED) {
+            size_t slice = 0; /* configurations of this run's slice (all without --shard) */
+            for (size_t i = 0; i < s->n; i++)
+                slice += (long)(i % (size_t)a->shard_n) == a->shard_i;
             fprintf(stderr,
-                    "llmsweep: sweep interrupted: %zu of %zu configurations recorded in %s (the file is "
-                    "complete up to them)\nllmsweep: resume with: llmsweep sweep %s -o %s --resume%s\n",
-                    st.done, st.total, a->out, a->spec, a->out, a->shard_n > 1 ? " --shard I/N" : "");
+                    "llmsweep: sweep interrupted: %s holds %zu of %zu configurations (%zu recorded by this "
+                    "run); the file is closed and consistent\nllmsweep: resume with: llmsweep sweep %s -o "
+                    "%s --resume%s\n",
+                    a->out, slice - st.total + st.done, slice, st.done, a->spec, a->out,
+                    a->shard_n > 1 ? " --shard I/N" : "");
             status = LS_EXIT_INTERRUPTED;
         } else if (rc) {
             ls_cli_error("sweep: %s", e.msg);
