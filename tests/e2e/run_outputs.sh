@@ -35,7 +35,7 @@ YAML
 "$LLMSWEEP" run --config "$T/run.yaml" --json >"$T/b.json" 2>"$T/err" || fail "second run: $(cat "$T/err")"
 "$LLMSWEEP" run --config "$T/run.yaml" >"$T/summary.txt" 2>"$T/err" || fail "summary: $(cat "$T/err")"
 grep -q "TTFT" "$T/summary.txt" && grep -q "(auto)" "$T/summary.txt" || fail "summary content"
-"$LLMSWEEP" schema >"$T/schema.txt" 2>/dev/null || true
+"$LLMSWEEP" schema --format json >"$T/schema.json" 2>/dev/null || fail "llmsweep schema --format json"
 "$LS_PYTHON" - "$T" <<'PY' || fail "content"
 import csv, json, sys
 T = sys.argv[1]
@@ -48,6 +48,10 @@ for k in ("status", "message", "ttft_p99_s", "tpot_mean_s", "itl_p50_s", "output
           "capacity_rps", "iterations", "events"):
     assert k in a, k
 assert a["status"] == "ok", a["message"]
+# exactly the schema's metric names (the /results columns but config_id, config_hash), status and message
+schema = json.load(open(T + "/schema.json"))["/results"]
+names = [c["name"] for c in schema if c["name"] not in ("config_id", "config_hash")]
+assert sorted(a) == sorted(names), set(a) ^ set(names)
 assert a["capacity_rps"] is None
 assert a["n_gpus"] == 8
 # determinism: identical except wall time
