@@ -399,13 +399,13 @@ static int token_error(reader *r, ls_error *e, int col, num_rc rc, const char *p
 
 /* ---- rows ------------------------------------------------------------------ */
 
-static int store_hash(reader *r, uint32_t n)
+/* Room for n hash ids in the reader's array (valid until the next row). */
+static void store_hash(reader *r, uint32_t n)
 {
     if (n > r->hash_cap) {
-        r->hash_cap = n * 2;
+        r->hash_cap = (size_t)n * 2;
         r->hash = ls_xrealloc(r->hash, r->hash_cap * sizeof *r->hash);
     }
-    return 0;
 }
 
 /* Space- or semicolon-separated integers (native hash_ids column). */
