@@ -39,17 +39,6 @@ bool ls_capacity_meets_slo(const ls_run_config *c, const ls_metrics *m)
            succ >= LS_CAPACITY_MIN_SUCCESS;
 }
 
-/* A private copy: ls_config_free frees exactly the workload and its key,
- * everything else is held by value. */
-static ls_run_config *clone_config(const ls_run_config *c)
-{
-    ls_run_config *p = ls_xmalloc(sizeof *p);
-    *p = *c;
-    p->workload = ls_workload_clone(c->workload);
-    p->workload_key = ls_xstrdup(c->workload_key);
-    return p;
-}
-
 typedef struct probe_ctx {
     ls_run_config *c;
     int runs;
@@ -169,7 +158,7 @@ ls_status ls_capacity_search(const ls_run_config *c, const ls_capacity_opts *o,
     ls_config_row(c, &row);
     /* start from the configured rate when there is one */
     double guess = (row.arrival_rate > 0 && isfinite(row.arrival_rate)) ? row.arrival_rate : 1.0;
-    probe_ctx p = {clone_config(c), 0, d.max_runs};
+    probe_ctx p = {ls_config_clone(c), 0, d.max_runs};
     ls_status rc = search(&p, &d, guess, out, e);
     out->runs = p.runs;
     ls_config_free(p.c);

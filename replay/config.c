@@ -551,6 +551,16 @@ void ls_config_free(ls_run_config *c)
     free(c);
 }
 
+ls_run_config *ls_config_clone(const ls_run_config *c)
+{
+    /* everything is held by value except the workload and its key */
+    ls_run_config *p = ls_xmalloc(sizeof *p);
+    *p = *c;
+    p->workload = ls_workload_clone(c->workload);
+    p->workload_key = ls_xstrdup(c->workload_key);
+    return p;
+}
+
 static void copy_str(char *dst, size_t size, const char *src)
 {
     memset(dst, 0, size);

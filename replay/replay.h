@@ -27,6 +27,9 @@ typedef struct ls_run_config ls_run_config;
 ls_status ls_config_load(const ls_yaml *root, const char *base_dir, const ls_catalog *catalog,
                          ls_run_config **out, ls_error *e);
 void ls_config_free(ls_run_config *c);
+/* An independent copy (free it with ls_config_free); used to vary one
+ * configuration (capacity search) without touching the caller's. */
+ls_run_config *ls_config_clone(const ls_run_config *c);
 
 /* The flattened /configs row of a configuration. (C forbids a function named
  * like the ls_config_row type, so the function is ls_config_get_row and the
