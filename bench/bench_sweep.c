@@ -53,6 +53,29 @@ static ls_status busy_run(void *ctx, size_t id, ls_metrics *out, ls_sweep_rowbuf
     return LS_OK;
 }
 
+/* Counts the configurations each rank ran, around the real runner. */
+typedef struct counted {
+    ls_sweep_run_fn fn;
+    void *ctx;
+    long runs;
+} counted;
+
+static ls_status counted_run(void *ctx, size_t id, ls_metrics *out, ls_sweep_rowbuf *rows,
+                             volatile sig_atomic_t *stop, ls_error *e)
+{
+    counted *c = ctx;
+    c->runs++;
+    return c->fn(c->ctx, id, out, rows, stop, e);
+}
+
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_sec +
+           1e-6 * (double)ru.ru_stime.tv_usec;
+}
+
 static void tmp_path(char *buf, size_t n, const char *tag)
 {
     int pid = (int)getpid();
@@ -111,13 +134,22 @@ static int run_loop(const char *mode, ls_sweep_spec *s, ls_sweep_run_fn fn, void
     tmp_path(path, sizeof path, mode);
     ls_h5file *f = rank == 0 ? create(path, s, rows, false) : NULL;
     volatile sig_atomic_t stop = 0;
-    ls_sweep_opts o = {.spec = s, .run = fn, .run_ctx = ctx, .comm = MPI_COMM_WORLD, .stop = &stop,
+    counted cnt = {fn, ctx, 0};
+    ls_sweep_opts o = {.spec = s, .run = counted_run, .run_ctx = &cnt, .comm = MPI_COMM_WORLD, .stop = &stop,
                        .cost = cost, .out = f};
     ls_sweep_stats st;
     ls_error e;
     MPI_Barrier(MPI_COMM_WORLD);
+    double c0 = cpu_s();
     ls_status rc = ls_sweep_execute(&o, &st, &e);
+    /* per rank: configurations run and CPU seconds used during the sweep */
+    double mine[3] = {(double)cnt.runs, cpu_s() - c0, st.idle_s};
+    double *all = ls_xcalloc(3 * (size_t)size, sizeof *all);
+    MPI_Gather(mine, 3, MPI_DOUBLE, all, 3, MPI_DOUBLE, 0, MPI_COMM_WORLD);
     if (rank == 0) {
+        for (int r = 0; r < size; r++)
+            printf("  rank %d: %.0f configurations, %.2f s CPU, %.3f s asleep waiting for work\n", r,
+                   all[3 * r], all[3 * r + 1], all[3 * r + 2]);
         ls_h5_close(f, NULL);
         double per = st.wall_s / (double)s->n;
         struct rusage ru;
@@ -132,6 +164,7 @@ static int run_loop(const char *mode, ls_sweep_spec *s, ls_sweep_run_fn fn, void
                load[0], ls_status_name(rc));
         remove(path);
     }
+    free(all);
     return rc ? 1 : 0;
 }
 

@@ -12,7 +12,8 @@
 
 #define TAG_WORK 11   /* rank 0 -> worker: one int64 config id, -1 = no more */
 #define TAG_RESULT 12 /* worker -> rank 0: msg_head + request rows */
-#define DEPTH 2       /* configurations held by a worker: one running, one queued */
+#define DEPTH_MIN 2   /* configurations held by a worker: at least one running, one queued */
+#define DEPTH_MAX 64  /* ... and at most this many (tiny configurations, slow flushes) */
 #define REQ_WRITE_ROWS (1u << 20) /* write buffered request rows once this many wait */
 
 /* Header of a result message; request rows follow. */
@@ -223,6 +224,7 @@ typedef struct coord {
     bool io_failed;
     ls_error io_err;
     progress prog;
+    double cfg_s;            /* running mean of configuration wall times */
 } coord;
 
 static void write_pending(coord *c, bool flush)
@@ -267,6 +269,9 @@ static void record(coord *c, int64_t id, const ls_metrics *m, const ls_sweep_req
     r->m = *m;
     rowbuf_append(&c->reqs, rows, n_rows);
     c->st->done++;
+    double wt = m->v[LS_M_WALL_TIME_S];
+    if (isfinite(wt) && wt >= 0)
+        c->cfg_s += (wt - c->cfg_s) / (double)(c->st->done < 100 ? c->st->done : 100);
     if (m->status == LS_RUN_ERROR)
         c->st->failed++;
     else if (m->status == LS_RUN_INFEASIBLE)
@@ -340,7 +345,7 @@ static ls_status coordinate(const ls_sweep_opts *o, int size, ls_sweep_stats *st
     int nw = size - 1;
     int *outstanding = ls_xcalloc((size_t)size, sizeof *outstanding);
     bool *stop_sent = ls_xcalloc((size_t)size, sizeof *stop_sent);
-    for (int round = 0; round < DEPTH; round++)
+    for (int round = 0; round < DEPTH_MIN; round++)
         for (int w = 1; w <= nw; w++)
             if (head < tail && !*o->stop) {
                 send_id(o->comm, w, (int64_t)order[head++]);
@@ -356,7 +361,8 @@ static ls_status coordinate(const ls_sweep_opts *o, int size, ls_sweep_stats *st
     ls_metrics m;
     ls_sweep_rowbuf rows = {0};
     long backoff = 50000;
-    double last_flush = now_s(), last_run_s = 0;
+    double last_flush = now_s(), last_run_s = 0, write_max = 0;
+    int want = DEPTH_MIN;
     for (;;) {
         bool progressed = false;
         /* new results: hand out the next id at once (before the bytes arrive) */
@@ -379,8 +385,10 @@ static ls_status coordinate(const ls_sweep_opts *o, int size, ls_sweep_stats *st
             n_fl++;
             outstanding[w]--;
             if (!*o->stop && head < tail) {
-                send_id(o->comm, w, (int64_t)order[head++]);
-                outstanding[w]++;
+                do {
+                    send_id(o->comm, w, (int64_t)order[head++]);
+                    outstanding[w]++;
+                } while (outstanding[w] < want && head < tail);
             } else if (!stop_sent[w]) {
                 send_id(o->comm, w, -1);
                 stop_sent[w] = true;
@@ -422,8 +430,23 @@ static ls_status coordinate(const ls_sweep_opts *o, int size, ls_sweep_stats *st
          * every tiny configuration would double its cost; a kill then loses at
          * most 50 ms of finished results besides those in flight. */
         if (!work || t_now - last_flush >= 0.05 || last_run_s >= 0.01) {
+            /* Workers must not run dry while rank 0 writes: each holds enough
+             * configurations to cover the slowest recent write (at least
+             * DEPTH_MIN), judged from the mean configuration time so far. */
+            for (int w = 1; w <= nw && !*o->stop; w++)
+                while (outstanding[w] < want && head < tail) {
+                    send_id(o->comm, w, (int64_t)order[head++]);
+                    outstanding[w]++;
+                }
+            double tw = now_s();
             write_pending(&c, true);
+            double dw = now_s() - tw;
             last_flush = t_now;
+            write_max = dw > 0.9 * write_max ? dw : 0.9 * write_max;
+            if (c.st->done > 0 && c.cfg_s > 0) {
+                double d = DEPTH_MIN + ceil(write_max / c.cfg_s);
+                want = d > DEPTH_MAX ? DEPTH_MAX : (int)d;
+            }
         }
         if (work) {
             size_t id = order[--tail];
@@ -438,7 +461,9 @@ static ls_status coordinate(const ls_sweep_opts *o, int size, ls_sweep_stats *st
             }
             backoff = 50000;
         } else {
+            double t0 = now_s();
             nap(&backoff);
+            st->idle_s += now_s() - t0;
         }
     }
     write_pending(&c, true);
@@ -484,10 +509,10 @@ static void drain_sends(outmsg *out, size_t *n, bool wait)
     }
 }
 
-static void work(const ls_sweep_opts *o)
+static void work(const ls_sweep_opts *o, ls_sweep_stats *st)
 {
-    int64_t queue[DEPTH + 1], next = -1;
-    size_t q_head = 0, q_n = 0;
+    int64_t *queue = NULL, next = -1; /* FIFO: queue[q_head .. q_end) */
+    size_t q_head = 0, q_end = 0, q_cap = 0;
     bool got_stop = false;
     MPI_Request rreq;
     MPI_Irecv(&next, 1, MPI_INT64_T, 0, TAG_WORK, o->comm, &rreq);
@@ -505,16 +530,19 @@ static void work(const ls_sweep_opts *o)
             if (next < 0)
                 got_stop = true;
             else {
-                assert(q_n <= DEPTH);
-                queue[(q_head + q_n++) % (DEPTH + 1)] = next;
+                if (q_head == q_end)
+                    q_head = q_end = 0;
+                if (q_end == q_cap) {
+                    q_cap = q_cap ? 2 * q_cap : 16;
+                    queue = ls_xrealloc(queue, q_cap * sizeof *queue);
+                }
+                queue[q_end++] = next;
                 MPI_Irecv(&next, 1, MPI_INT64_T, 0, TAG_WORK, o->comm, &rreq);
             }
         }
         drain_sends(out, &n_out, false);
-        if (q_n > 0) {
-            int64_t id = queue[q_head];
-            q_head = (q_head + 1) % (DEPTH + 1);
-            q_n--;
+        if (q_head < q_end) {
+            int64_t id = queue[q_head++];
             bool abandoned = run_one(o, (size_t)id, &m, &rows);
             msg_head h;
             memset(&h, 0, sizeof h);
@@ -542,9 +570,12 @@ static void work(const ls_sweep_opts *o)
         }
         if (got_stop)
             break;
+        double t0 = now_s();
         nap(&backoff);
+        st->idle_s += now_s() - t0;
     }
     drain_sends(out, &n_out, true);
+    free(queue);
     free(out);
     ls_sweep_rowbuf_free(&rows);
 }
@@ -564,7 +595,7 @@ ls_status ls_sweep_execute(const ls_sweep_opts *o, ls_sweep_stats *st, ls_error 
     if (rank == 0)
         outcome = (int32_t)coordinate(o, size, st, e);
     else
-        work(o);
+        work(o, st);
     /* every rank leaves with the same verdict */
     MPI_Bcast(&outcome, 1, MPI_INT32_T, 0, o->comm);
     st->wall_s = now_s() - t0;

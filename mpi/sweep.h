@@ -1,8 +1,9 @@
 /* sweep.h -- run a sweep's configurations over MPI ranks (the distribution loop).
  *
- * Rank 0 coordinates with dynamic self-scheduling: every worker holds at most
- * two configurations (one running, one queued, so it never waits for rank 0),
- * and each result it sends is its request for the next. Work is handed out
+ * Rank 0 coordinates with dynamic self-scheduling: every worker holds a few
+ * configurations (one running, at least one queued, more when configurations
+ * are tiny compared with rank 0's writes, so it never waits for rank 0), and
+ * each result it sends is its request for the next. Work is handed out
  * most expensive first; rank 0 takes the cheapest from the other end when it
  * has nothing to answer, so it stays responsive. Nobody blocks in MPI_Recv:
  * waiting is MPI_Test/MPI_Improbe plus nanosleep, so an idle coordinator
@@ -71,12 +72,14 @@ typedef struct ls_sweep_stats {
     size_t request_rows; /* rows written to /requests */
     double wall_s;
     double write_s;      /* rank 0 time in HDF5 writes and flushes */
+    double idle_s;       /* this rank (any rank): time asleep waiting for work or messages */
 } ls_sweep_stats;
 
 /* Collective over o->comm. Returns LS_OK when every configuration to run has
  * a recorded result, LS_EINTERRUPTED when a stop left some unrun (the file is
  * consistent; resume runs them), or an I/O error of the result file (rank 0;
- * the other ranks then get LS_EIO too). `st` is filled on rank 0. */
+ * the other ranks then get LS_EIO too). `st` is filled on rank 0 (idle_s and
+ * wall_s on every rank). */
 ls_status ls_sweep_execute(const ls_sweep_opts *o, ls_sweep_stats *st, ls_error *e);
 
 #endif
