@@ -244,7 +244,7 @@ static void print_json(const ls_metrics *m)
 static void print_summary(const ls_run_config *c, const ls_metrics *m)
 {
     ls_config_row row;
-    ls_config_row(c, &row);
+    ls_config_get_row(c, &row);
     const double *v = m->v;
     printf("configuration  %s on %s (%s), %s, %s/%s, policy %s, router %s\n", row.model, row.hardware, row.cluster,
            row.parallelism, row.dtype_weights, row.dtype_kv, row.policy, row.router);
@@ -482,7 +482,7 @@ int ls_cmd_run(int argc, char **argv)
         meta.spec_text = canon;
         meta.spec_name = config_path ? config_path : "llmsweep run";
         ls_config_row row;
-        ls_config_row(cfg, &row);
+        ls_config_get_row(cfg, &row);
         meta.seed = row.seed;
         meta.ranks = 1;
         meta.n_configs = 1;

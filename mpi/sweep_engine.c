@@ -64,7 +64,7 @@ ls_status ls_sweep_validate(const ls_sweep_spec *s, ls_config_row *rows, double 
             continue;
         }
         if (rows)
-            ls_config_row(c, &rows[i]);
+            ls_config_get_row(c, &rows[i]);
         if (cost)
             cost[i] = ls_config_cost_estimate(c);
         ls_config_free(c);

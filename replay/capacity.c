@@ -155,7 +155,7 @@ ls_status ls_capacity_search(const ls_run_config *c, const ls_capacity_opts *o,
         return ls_fail(e, LS_EINVAL, "capacity search: rate_hi %g must exceed rate_lo %g", d.rate_hi,
                        d.rate_lo);
     ls_config_row row;
-    ls_config_row(c, &row);
+    ls_config_get_row(c, &row);
     /* start from the configured rate when there is one */
     double guess = (row.arrival_rate > 0 && isfinite(row.arrival_rate)) ? row.arrival_rate : 1.0;
     probe_ctx p = {ls_config_clone(c), 0, d.max_runs};

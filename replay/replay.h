@@ -31,11 +31,8 @@ void ls_config_free(ls_run_config *c);
  * configuration (capacity search) without touching the caller's. */
 ls_run_config *ls_config_clone(const ls_run_config *c);
 
-/* The flattened /configs row of a configuration. (C forbids a function named
- * like the ls_config_row type, so the function is ls_config_get_row and the
- * function-like macro keeps the call `ls_config_row(c, &row)` working.) */
+/* The flattened /configs row of a configuration (common/schema.h). */
 void ls_config_get_row(const ls_run_config *c, ls_config_row *row);
-#define ls_config_row(c, row) ls_config_get_row((c), (row))
 
 /* Canonical text of the workload part plus seed: two configurations with the
  * same key see exactly the same requests (common random numbers). Owned by c. */

@@ -68,7 +68,7 @@ static void test_brackets_threshold(void **state)
     (void)state;
     ls_run_config *c = load(cfg_text);
     ls_config_row before, after;
-    ls_config_row(c, &before);
+    ls_config_get_row(c, &before);
     char *key_before = strdup(ls_config_workload_key(c));
     ls_capacity_opts o;
     ls_capacity_opts_default(&o);
@@ -84,7 +84,7 @@ static void test_brackets_threshold(void **state)
     assert_true((r.failing_rps - r.capacity_rps) / r.capacity_rps <= 0.05 + 1e-12);
     assert_in_range(r.runs, 2, o.max_runs);
     /* the caller's configuration is untouched */
-    ls_config_row(c, &after);
+    ls_config_get_row(c, &after);
     assert_true(after.arrival_rate == before.arrival_rate);
     assert_string_equal(ls_config_workload_key(c), key_before);
     free(key_before);

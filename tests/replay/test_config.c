@@ -92,7 +92,7 @@ static void test_sketch_loads(void **state)
     assert_int_equal(c->router, LS_ROUTER_LEAST_OUTSTANDING);
     assert_true(c->target_tbt_s == 0.2);  /* defaults to slo.tpot_s */
     ls_config_row row;
-    ls_config_row(c, &row);
+    ls_config_get_row(c, &row);
     assert_string_equal(row.model, "llama-3-70b");
     assert_string_equal(row.hardware, "gh200-96gb");
     assert_string_equal(row.cluster, "gh200-quad");
@@ -112,7 +112,7 @@ static void test_sketch_loads(void **state)
     char *k1 = ls_xstrdup(ls_config_workload_key(c));
     assert_int_equal(ls_config_set_arrival_rate(c, 4.0, &e), LS_OK);
     assert_string_not_equal(k1, ls_config_workload_key(c));
-    ls_config_row(c, &row);
+    ls_config_get_row(c, &row);
     assert_true(row.arrival_rate == 4.0);
     assert_int_not_equal(ls_config_set_arrival_rate(c, -1.0, &e), LS_OK);
     free(k1);
