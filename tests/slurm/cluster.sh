@@ -206,6 +206,15 @@ ls_slurm_stop() {
     grep -qF "$LS_SLURM_SCRATCH" && kill -- "-$LS_WATCHDOG_PID" 2>/dev/null
   case "$LS_SLURM_SCRATCH" in /tmp/ls-slurm.*) rm -rf "$LS_SLURM_SCRATCH" ;; esac
   rm -f "$state"
+  sleep 0.2   # KILLed processes vanish asynchronously
+  for p in $pids; do
+    # a zombie (state Z: ended, not yet reaped by its new parent) counts as stopped
+    if kill -0 "$p" 2>/dev/null && ! awk '{exit $3 != "Z"}' "/proc/$p/stat" 2>/dev/null; then
+      echo "cluster.sh: process $p is still running" >&2
+      return 1
+    fi
+  done
+  return 0
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
