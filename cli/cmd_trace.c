@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dist.h"
 #include "reader.h"
 #include "workload.h"
 #include "writer.h"
@@ -138,9 +139,21 @@ static void print_usage(FILE *f, const char *sub)
         fprintf(f, "%s%s  -h, --help              this help\n", usage_synth_head, usage_transform);
 }
 
+/* Nodes built from flags say so in messages ("<command line>: workload.arrival.rate: ..."). */
+#define FROM_FLAGS "<command line>"
+
+static ls_yaml *flag_map(void)
+{
+    ls_yaml *m = ls_yaml_new_map();
+    ls_yaml_set_file(m, FROM_FLAGS);
+    return m;
+}
+
 static void set(ls_yaml *map, const char *key, const char *val)
 {
-    ls_yaml_map_set(map, key, ls_yaml_new_scalar(val, true));
+    ls_yaml *v = ls_yaml_new_scalar(val, true);
+    ls_yaml_set_file(v, FROM_FLAGS);
+    ls_yaml_map_set(map, key, v);
 }
 
 /* Flag values that name files are made absolute: a --config fragment resolves its own relative
@@ -165,32 +178,19 @@ static void set_path(ls_yaml *map, const char *key, const char *val)
     free(a);
 }
 
-static ls_yaml *spec_map(const char *spec)
+/* --prompt/--output: the parser `run` uses too (ls_dist_spec_yaml: "128" is fixed:128), then a file
+ * name made absolute like every other flag's. */
+static ls_yaml *spec_map(const char *flag, const char *spec)
 {
-    /* "lognormal:mu=8.7,sigma=0.17" -> {dist: lognormal, mu: 8.7, sigma: 0.17} */
-    ls_yaml *m = ls_yaml_new_map();
-    const char *colon = strchr(spec, ':');
-    char *kind = colon ? strndup(spec, (size_t)(colon - spec)) : ls_xstrdup(spec);
-    set(m, "dist", kind);
-    if (colon) {
-        char *rest = ls_xstrdup(colon + 1), *save = NULL;
-        for (char *tok = strtok_r(rest, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-            char *eq = strchr(tok, '=');
-            if (eq) {
-                *eq = '\0';
-                if (!strcmp(tok, "file"))
-                    set_path(m, tok, eq + 1);
-                else
-                    set(m, tok, eq + 1);
-            } else if (!strcmp(kind, "empirical")) {
-                set_path(m, "file", tok);
-            } else {
-                set(m, "value", tok);
-            }
-        }
-        free(rest);
+    ls_yaml *m;
+    ls_error e;
+    if (ls_dist_spec_yaml(spec, FROM_FLAGS, &m, &e) != LS_OK) {
+        ls_cli_error("%s: %s", flag, e.msg);
+        return NULL;
     }
-    free(kind);
+    const ls_yaml *file = ls_yaml_get(m, "file");
+    if (file && file->kind == LS_YAML_SCALAR)
+        set_path(m, "file", file->scalar);
     return m;
 }
 
@@ -205,7 +205,7 @@ typedef struct flags {
 static int parse_flags(const char *sub, int argc, char **argv, flags *f)
 {
     memset(f, 0, sizeof *f);
-    f->map = ls_yaml_new_map();
+    f->map = flag_map();
     opterr = 0;
     optind = 1;
     int c;
@@ -239,8 +239,14 @@ static int parse_flags(const char *sub, int argc, char **argv, flags *f)
         case OPT_PROCESS: f->process = optarg; break;
         case OPT_RATE: f->rate = optarg; break;
         case OPT_CV: f->cv = optarg; break;
-        case OPT_PROMPT: ls_yaml_map_set(f->map, "prompt_tokens", spec_map(optarg)); break;
-        case OPT_OUTPUT: ls_yaml_map_set(f->map, "output_tokens", spec_map(optarg)); break;
+        case OPT_PROMPT:
+        case OPT_OUTPUT: {
+            ls_yaml *m = spec_map(c == OPT_PROMPT ? "--prompt" : "--output", optarg);
+            if (!m)
+                return LS_EXIT_ERROR;
+            ls_yaml_map_set(f->map, c == OPT_PROMPT ? "prompt_tokens" : "output_tokens", m);
+            break;
+        }
         default: break;
         }
     }
@@ -372,7 +378,7 @@ static int run_workload(const char *sub, flags *f, const char *out, const char *
     /* arrival flags: merge into (or create) the arrival mapping */
     if (f->process || f->rate || f->cv) {
         const ls_yaml *old = ls_yaml_get(f->map, "arrival");
-        ls_yaml *a = old && old->kind == LS_YAML_MAP ? ls_yaml_clone(old) : ls_yaml_new_map();
+        ls_yaml *a = old && old->kind == LS_YAML_MAP ? ls_yaml_clone(old) : flag_map();
         if (f->process)
             set(a, "process", f->process);
         else if (!ls_yaml_get(a, "process"))

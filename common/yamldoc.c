@@ -20,6 +20,16 @@ static ls_yaml *node_new(ls_yaml_kind kind, const char *file, int line)
     return n;
 }
 
+void ls_yaml_set_file(ls_yaml *n, const char *file)
+{
+    if (!n)
+        return;
+    free(n->file);
+    n->file = ls_xstrdup(file ? file : "<built-in>");
+    for (size_t i = 0; i < n->n; i++)
+        ls_yaml_set_file(n->vals[i], file);
+}
+
 void ls_yaml_free(ls_yaml *n)
 {
     if (!n)

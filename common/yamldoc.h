@@ -47,6 +47,9 @@ ls_yaml *ls_yaml_new_seq(void);
 void ls_yaml_map_set(ls_yaml *map, const char *key, ls_yaml *val);  /* replaces an existing key */
 void ls_yaml_seq_push(ls_yaml *seq, ls_yaml *val);
 bool ls_yaml_map_remove(ls_yaml *map, const char *key);
+/* Relabel n and every node under it as coming from `file` (e.g. "<command line>" for a tree built
+ * from flags), so messages name where the value came from instead of "<built-in>". Accepts NULL. */
+void ls_yaml_set_file(ls_yaml *n, const char *file);
 
 /* Lookup: NULL when `map` is not a map or has no such key. */
 const ls_yaml *ls_yaml_get(const ls_yaml *map, const char *key);

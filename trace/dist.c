@@ -256,11 +256,18 @@ ls_status ls_dist_parse(const ls_yaml *n, const char *path, const char *base_dir
     return st;
 }
 
-ls_status ls_dist_parse_spec(const char *spec, const char *base_dir, ls_dist_role role, ls_dist *d, ls_error *e)
+ls_status ls_dist_spec_yaml(const char *spec, const char *label, ls_yaml **out, ls_error *e)
 {
-    memset(d, 0, sizeof *d);
+    *out = NULL;
     ls_yaml *m = ls_yaml_new_map();
     const char *colon = strchr(spec, ':');
+    if (!colon && spec[0] >= '0' && spec[0] <= '9') { /* "128": fixed (ls_dist_parse checks the number) */
+        ls_yaml_map_set(m, "dist", ls_yaml_new_scalar("fixed", true));
+        ls_yaml_map_set(m, "value", ls_yaml_new_scalar(spec, true));
+        ls_yaml_set_file(m, label);
+        *out = m;
+        return LS_OK;
+    }
     size_t kl = colon ? (size_t)(colon - spec) : strlen(spec);
     char *kind = ls_xmalloc(kl + 1);
     memcpy(kind, spec, kl);
@@ -287,8 +294,21 @@ ls_status ls_dist_parse_spec(const char *spec, const char *base_dir, ls_dist_rol
         free(rest);
     }
     free(kind);
-    if (st == LS_OK)
-        st = ls_dist_parse(m, spec, base_dir, role, d, e);
+    if (st != LS_OK) {
+        ls_yaml_free(m);
+        return st;
+    }
+    ls_yaml_set_file(m, label);
+    *out = m;
+    return LS_OK;
+}
+
+ls_status ls_dist_parse_spec(const char *spec, const char *base_dir, ls_dist_role role, ls_dist *d, ls_error *e)
+{
+    memset(d, 0, sizeof *d);
+    ls_yaml *m;
+    LS_TRY(ls_dist_spec_yaml(spec, "<command line>", &m, e));
+    ls_status st = ls_dist_parse(m, spec, base_dir, role, d, e);
     ls_yaml_free(m);
     return st;
 }

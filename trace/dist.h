@@ -55,7 +55,13 @@ typedef struct ls_dist {
  * here, once. On failure *d is left empty (safe to free). */
 ls_status ls_dist_parse(const ls_yaml *node, const char *path, const char *base_dir, ls_dist_role role,
                         ls_dist *d, ls_error *e);
-/* Parse the command-line form "lognormal:mu=8.7,sigma=0.17" (or "fixed:128"). */
+/* The mapping of the command-line form: "lognormal:mu=8.7,sigma=0.17" -> {dist: lognormal, mu: 8.7,
+ * sigma: 0.17}; a bare number "128" is fixed:128; "fixed:128" and "empirical:FILE" take a bare value.
+ * One parser for every command (trace synth/convert, run). Nodes are labelled `label` (e.g.
+ * "<command line>"; NULL: "<built-in>") for messages. File names are left as given. Fails (LS_EINVAL,
+ * naming the spec) on a bare value for a kind that has no single parameter. */
+ls_status ls_dist_spec_yaml(const char *spec, const char *label, ls_yaml **out, ls_error *e);
+/* Parse the command-line form "lognormal:mu=8.7,sigma=0.17" (or "fixed:128", or "128"). */
 ls_status ls_dist_parse_spec(const char *spec, const char *base_dir, ls_dist_role role, ls_dist *d,
                              ls_error *e);
 void ls_dist_free(ls_dist *d);

@@ -257,6 +257,22 @@ static void test_parse_errors(void **state)
     assert_int_equal(ls_dist_parse_spec("fixed:128", NULL, LS_ROLE_OUTPUT, &d, &e), LS_OK);
     assert_true(d.value == 128);
     ls_dist_free(&d);
+    /* a bare integer is fixed, as `run --prompt 128` and docs/TRACES.md have it */
+    assert_int_equal(ls_dist_parse_spec("128", NULL, LS_ROLE_OUTPUT, &d, &e), LS_OK);
+    assert_int_equal(d.kind, LS_DIST_FIXED);
+    assert_true(d.value == 128);
+    ls_dist_free(&d);
+    assert_int_not_equal(ls_dist_parse_spec("12x", NULL, LS_ROLE_OUTPUT, &d, &e), LS_OK);
+    ls_dist_free(&d);
+    assert_int_not_equal(ls_dist_parse_spec("lognormal:3", NULL, LS_ROLE_OUTPUT, &d, &e), LS_OK);
+    ls_dist_free(&d);
+    /* the mapping is labelled where it came from */
+    ls_yaml *m;
+    assert_int_equal(ls_dist_spec_yaml("uniform:low=1,high=9", "<command line>", &m, &e), LS_OK);
+    assert_string_equal(ls_yaml_get(m, "dist")->scalar, "uniform");
+    assert_string_equal(ls_yaml_get(m, "high")->file, "<command line>");
+    assert_string_equal(m->file, "<command line>");
+    ls_yaml_free(m);
 }
 
 /* ---- arrival processes ---- */

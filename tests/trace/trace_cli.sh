@@ -48,6 +48,10 @@ diff <(zcat "$T/a.csv.gz" | cut -d, -f1,2) <(cut -d, -f1,2 "$T/c.csv") >/dev/nul
 # the shipped heavy workload regenerates byte for byte
 "$LLMSWEEP" trace synth --config "$TR/synthetic-heavy.yaml" --seed 42 -o "$T/heavy.csv.gz" --quiet || fail "heavy"
 cmp -s "$T/heavy.csv.gz" "$TR/synthetic-heavy.csv.gz" || fail "synthetic-heavy.csv.gz does not regenerate"
+# a bare number is a fixed length, as in `run --prompt 10`
+"$LLMSWEEP" trace synth -o "$T/bare.csv" --rate 2 --duration 10 --prompt 10 --output 7 --quiet || fail "synth --prompt 10"
+"$LLMSWEEP" trace synth -o "$T/fixed.csv" --rate 2 --duration 10 --prompt fixed:10 --output fixed:7 --quiet || fail "synth fixed"
+cmp -s "$T/bare.csv" "$T/fixed.csv" || fail "--prompt 10 differs from --prompt fixed:10"
 # ambiguous lognormal is refused
 "$LLMSWEEP" trace synth -o "$T/x.csv" --rate 1 --duration 5 --prompt lognormal:mu=8,stddev=3 --output fixed:1 \
     2>"$T/e"; [ $? -eq 1 ] || fail "ambiguous lognormal exit"
