@@ -436,8 +436,23 @@ static int run_workload(const char *sub, flags *f, const char *out, const char *
         ls_cli_error("%s", e.msg);
         return LS_EXIT_ERROR;
     }
-    uint64_t rows;
+    uint64_t rows = 0;
     ls_status st = ls_trace_write_source(s, out, wflags, &rows, &e);
+    if (st == LS_OK && rows == 0) {
+        /* an empty workload is always a mistake (a window past the end, limits below every request) */
+        ls_source_report rep;
+        ls_source_get_report(s, &rep);
+        char *text = ls_source_report_text(&rep);
+        size_t tl = strlen(text);
+        while (tl && text[tl - 1] == '\n')
+            text[--tl] = '\0';
+        if (strcmp(out, "-"))
+            remove(out);
+        st = ls_fail(&e, LS_EINVAL,
+                     "trace %s: no request left after the transformations, %s not written:\n%s", sub,
+                     strcmp(out, "-") ? out : "nothing", text);
+        free(text);
+    }
     if (st == LS_OK && !f->quiet) {
         ls_source_report rep;
         ls_source_get_report(s, &rep);

@@ -617,6 +617,8 @@ static int read_row(reader *r, ls_request *out, ls_error *e)
         } else {
             rc = read_line(r, &line, &len, e);
         }
+        if (rc == 0 && r->rows == 0) /* a header alone is a truncated or mistaken file, not an empty workload */
+            return ls_fail(e, LS_EINVAL, "%s: no data rows after the header", r->name), -1;
         if (rc <= 0)
             return rc;
         size_t k = 0;

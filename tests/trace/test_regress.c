@@ -1,5 +1,6 @@
 /* test_regress.c -- replay every file of tests/trace/regress (fuzz findings, edge cases) through every reader. */
 #include <dirent.h>
+#include <unistd.h>
 
 #include "trace_test_util.h"
 
@@ -57,8 +58,35 @@ static void test_regress(void **state)
     assert_true(files > 0);
 }
 
+/* header-only.csv (the sort-on-empty-file fuzz finding): a header with no data rows is an error, sorted or
+ * not, never an empty stream. */
+static void test_header_only_is_an_error(void **state)
+{
+    (void)state;
+    const char *src = getenv("LS_SOURCE_DIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/trace/regress/header-only.csv", src ? src : ".");
+    if (access(path, R_OK))
+        skip();
+    for (int sort = 0; sort < 2; sort++) {
+        ls_trace_opts o;
+        ls_trace_opts_default(&o);
+        o.sort = sort;
+        ls_source *s;
+        ls_error e;
+        memset(&e, 0, sizeof e);
+        ls_status st = ls_trace_open(path, &o, &s, &e);
+        if (st == LS_OK) {
+            ls_request r;
+            assert_int_equal(ls_source_next(s, &r, &e), -1);
+            ls_source_free(s);
+        }
+        assert_non_null(strstr(e.msg, "header-only.csv: no data rows after the header"));
+    }
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_regress)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_regress), cmocka_unit_test(test_header_only_is_an_error)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

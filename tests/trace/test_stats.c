@@ -65,17 +65,24 @@ static void test_percentile_ranks(void **state)
 static void test_empty_stream(void **state)
 {
     (void)state;
+    /* a header-only file is an error ... */
     char *p = tmp_text(".csv", "arrival_s,prompt_tokens,output_tokens\n");
     ls_source *s;
     ls_error e;
     assert_int_equal(ls_trace_open(p, NULL, &s, &e), LS_OK);
     ls_trace_stats st;
+    assert_int_not_equal(ls_trace_stats_compute(s, &st, &e), LS_OK);
+    assert_non_null(strstr(e.msg, "no data rows after the header"));
+    ls_source_free(s);
+    unlink(p);
+    free(p);
+    /* ... while an empty stream (e.g. after transformations) has rows 0 and no figures */
+    ls_request_array a = {0};
+    s = ls_source_from_array(&a);
     assert_int_equal(ls_trace_stats_compute(s, &st, &e), LS_OK);
     ls_source_free(s);
     assert_int_equal(st.rows, 0);
     assert_true(isnan(st.prompt.mean) && isnan(st.rate));
-    unlink(p);
-    free(p);
 }
 
 int main(void)

@@ -52,6 +52,18 @@ cmp -s "$T/heavy.csv.gz" "$TR/synthetic-heavy.csv.gz" || fail "synthetic-heavy.c
 "$LLMSWEEP" trace synth -o "$T/bare.csv" --rate 2 --duration 10 --prompt 10 --output 7 --quiet || fail "synth --prompt 10"
 "$LLMSWEEP" trace synth -o "$T/fixed.csv" --rate 2 --duration 10 --prompt fixed:10 --output fixed:7 --quiet || fail "synth fixed"
 cmp -s "$T/bare.csv" "$T/fixed.csv" || fail "--prompt 10 differs from --prompt fixed:10"
+# no requests is an error: a header with no rows, a window past the end, limits below every request
+printf 'arrival_s,prompt_tokens,output_tokens\n' >"$T/ho.csv"
+"$LLMSWEEP" trace stats "$T/ho.csv" >/dev/null 2>"$T/e"; [ $? -eq 1 ] || fail "stats on a header-only file"
+grep -q "ho.csv: no data rows after the header" "$T/e" || fail "header-only message: $(cat "$T/e")"
+"$LLMSWEEP" trace convert "$TR/burstgpt-head42.csv.gz" "$T/w.csv" --start 99999 --duration 10 2>"$T/e"
+[ $? -eq 1 ] || fail "convert with an empty window"
+grep -q "no request left after the transformations" "$T/e" && [ ! -e "$T/w.csv" ] || fail "empty window message/file"
+"$LLMSWEEP" trace synth -o "$T/w.csv" --rate 1 --duration 10 --prompt 5 --output 5 --max-prompt-tokens 3 2>"$T/e"
+[ $? -eq 1 ] && grep -q "no request left" "$T/e" || fail "synth with every request over the limit"
+# values from flags are named as such
+"$LLMSWEEP" trace synth -o "$T/w.csv" --rate -1 --duration 10 --prompt 5 --output 5 2>"$T/e"
+grep -q "<command line>: workload.arrival.rate" "$T/e" || fail "--rate -1 location: $(cat "$T/e")"
 # ambiguous lognormal is refused
 "$LLMSWEEP" trace synth -o "$T/x.csv" --rate 1 --duration 5 --prompt lognormal:mu=8,stddev=3 --output fixed:1 \
     2>"$T/e"; [ $? -eq 1 ] || fail "ambiguous lognormal exit"
