@@ -1,5 +1,6 @@
 /* workload.c -- `workload:` YAML -> validated description -> request stream. */
 #include <assert.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,6 +242,26 @@ static char *join_path(const char *file, const char *base_dir)
     return p;
 }
 
+/* A synthetic stream is bounded by rate x duration_s and by max_requests: refuse one that expects more
+ * than LS_WORKLOAD_MAX_REQUESTS (it would exhaust a rank's memory long before it finished). */
+static ls_status check_size(const ls_workload *w, const ls_yaml *n, const char *path, ls_error *e)
+{
+    double by_time = isnan(w->duration_s) ? INFINITY : w->arrival.rate * w->duration_s;
+    double by_count = w->max_requests ? (double)w->max_requests : INFINITY;
+    if (fmin(by_time, by_count) <= LS_WORKLOAD_MAX_REQUESTS)
+        return LS_OK;
+    char what[512];
+    if (by_count < by_time)
+        snprintf(what, sizeof what, "%" PRId64 " requests is above the cap of %g: expected at most %g",
+                 w->max_requests, LS_WORKLOAD_MAX_REQUESTS, LS_WORKLOAD_MAX_REQUESTS);
+    else
+        snprintf(what, sizeof what,
+                 "%s.arrival.rate %g/s x %s.duration_s %g s = %g expected requests, above the cap of %g: lower "
+                 "the rate or the duration, or bound the stream with max_requests",
+                 path, w->arrival.rate, path, w->duration_s, by_time, LS_WORKLOAD_MAX_REQUESTS);
+    return fail_at(n, path, by_count < by_time ? "max_requests" : "duration_s", what, e);
+}
+
 static ls_status parse_into(ls_workload *w, const ls_yaml *n, const char *path, const char *base_dir,
                             ls_error *e)
 {
@@ -329,7 +350,7 @@ static ls_status parse_into(ls_workload *w, const ls_yaml *n, const char *path, 
         if (isnan(w->duration_s) && !w->max_requests)
             return fail_at(n, path, NULL, "a synthetic workload needs duration_s or max_requests (it is "
                                           "endless otherwise)", e);
-        return LS_OK;
+        return check_size(w, n, path, e);
     }
     /* read the header now: the file must exist and its format be known */
     ls_source *probe;

@@ -17,6 +17,10 @@
 #include "trace.h"
 #include "yamldoc.h"
 
+/* The most requests a synthetic workload may expect (rate x duration_s, or max_requests): a sweep rank
+ * materialises the stream (~40 bytes a request), so 1e8 is ~4 GB; more is a typo, not a workload. */
+#define LS_WORKLOAD_MAX_REQUESTS 1e8
+
 typedef struct ls_workload ls_workload;
 /* Parse the `workload:` mapping of a run configuration. `path` is its dotted key path for messages
  * ("workload"); base_dir resolves relative file names (NULL = cwd). Validates everything (unknown keys,

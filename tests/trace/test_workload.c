@@ -135,6 +135,19 @@ static void test_validation(void **state)
     wl_fails("{arrival: {process: poisson, rate: 5}, prompt_tokens: {dist: fixed, value: 3}, "
              "output_tokens: {dist: fixed, value: 3}, max_requests: 4, over_limit: clip}",
              "needs max_prompt_tokens");
+    /* size cap (LS_WORKLOAD_MAX_REQUESTS = 1e8): 1e9/s x 1000 s = 1e12 requests is refused, naming the keys and
+     * the numbers; max_requests bounds it; 1e5/s x 1000 s = 1e8 is exactly the cap and accepted */
+    wl_fails("{arrival: {process: poisson, rate: 1e9}, duration_s: 1000, prompt_tokens: {dist: fixed, value: 3}, "
+             "output_tokens: {dist: fixed, value: 3}}",
+             "w.yaml:1: workload.duration_s: workload.arrival.rate 1e+09/s x workload.duration_s 1000 s = 1e+12 "
+             "expected requests, above the cap of 1e+08");
+    wl_fails("{arrival: {process: constant, rate: 2}, max_requests: 100000001, prompt_tokens: {dist: fixed, value: 3}, "
+             "output_tokens: {dist: fixed, value: 3}}",
+             "workload.max_requests: 100000001 requests is above the cap of 1e+08");
+    ls_workload_free(wl("{arrival: {process: poisson, rate: 1e9}, duration_s: 1000, max_requests: 1000, "
+                        "prompt_tokens: {dist: fixed, value: 3}, output_tokens: {dist: fixed, value: 3}}"));
+    ls_workload_free(wl("{arrival: {process: poisson, rate: 1e5}, duration_s: 1000, "
+                        "prompt_tokens: {dist: fixed, value: 3}, output_tokens: {dist: fixed, value: 3}}"));
     char *lens = tmp_text(".csv", "num_prefill_tokens,num_decode_tokens\n10,1\n20,2\n");
     char y[512];
     snprintf(y, sizeof y, "{trace: %s}", lens);
