@@ -81,6 +81,8 @@ typedef struct rep_state {
     ls_replica *r;
     double stage_free[LS_MAX_PP];
     int64_t timeline_left;
+    int64_t tie_blocks;  /* KV blocks the prompts routed here at the current instant will need */
+    bool touched;        /* got an arrival at the current instant: schedule it once they are all in */
 } rep_state;
 
 typedef struct engine {
@@ -153,6 +155,11 @@ static void on_itl(void *ctx, double gap, int64_t count)
     ls_itl_add(g->itl, gap, count);
 }
 
+static int64_t kv_load(const engine *g, int i)
+{
+    return ls_replica_used_blocks(g->rep[i].r) + g->rep[i].tie_blocks;
+}
+
 static int route(engine *g)
 {
     int best = 0;
@@ -167,9 +174,11 @@ static int route(engine *g)
                 best = i;
         break;
     case LS_ROUTER_LEAST_KV: {
-        /* used blocks (all replicas have the same capacity); ties: fewer outstanding */
+        /* used blocks (all replicas have the same capacity), plus the prompts
+         * of this instant's earlier arrivals, which are queued but not yet
+         * scheduled; ties: fewer outstanding */
         for (int i = 1; i < g->dp; i++) {
-            int64_t a = ls_replica_used_blocks(g->rep[i].r), b = ls_replica_used_blocks(g->rep[best].r);
+            int64_t a = kv_load(g, i), b = kv_load(g, best);
             if (a < b || (a == b && ls_replica_outstanding(g->rep[i].r) < ls_replica_outstanding(g->rep[best].r)))
                 best = i;
         }
@@ -296,17 +305,34 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
         if (t_arr <= t_ev) {
             if (isnan(g.first_arrival))
                 g.first_arrival = t_arr;
-            int i = route(&g);
-            ls_replica_add(g.rep[i].r, g.n_req, next.prompt_tokens, next.output_tokens, t_arr, s->cfg->timeout_s);
-            g.n_req++;
-            g.arrived_tokens += (double)next.prompt_tokens + (double)next.output_tokens + 2.0;
-            try_schedule(&g, i, now);
-            have = ls_source_next(s->src, &next, e);
-            if (have < 0) {
-                rc = e ? e->code : LS_EIO;
-                if (rc == LS_OK)
-                    rc = LS_EIO;
-                goto out;
+            /* Every request arriving at this instant is queued before any
+             * replica schedules (vLLM drains its input queue before each
+             * step): otherwise tied arrivals would land in different steps.
+             * The router still sees the earlier ones (outstanding, tie_blocks). */
+            int64_t t_ns = next.arrival_ns;
+            g.events--;  /* counted below, one per arrival */
+            do {
+                g.events++;
+                int i = route(&g);
+                ls_replica_add(g.rep[i].r, g.n_req, next.prompt_tokens, next.output_tokens, t_arr, s->cfg->timeout_s);
+                g.rep[i].tie_blocks += ((int64_t)next.prompt_tokens + s->sched.block_size - 1) / s->sched.block_size;
+                g.rep[i].touched = true;
+                g.n_req++;
+                g.arrived_tokens += (double)next.prompt_tokens + (double)next.output_tokens + 2.0;
+                have = ls_source_next(s->src, &next, e);
+                if (have < 0) {
+                    rc = e ? e->code : LS_EIO;
+                    if (rc == LS_OK)
+                        rc = LS_EIO;
+                    goto out;
+                }
+            } while (have && next.arrival_ns == t_ns);
+            for (int i = 0; i < g.dp; i++) {
+                if (!g.rep[i].touched)
+                    continue;
+                g.rep[i].touched = false;
+                g.rep[i].tie_blocks = 0;
+                try_schedule(&g, i, now);
             }
         } else {
             /* A scheduler that recomputes without end would hang a sweep rank:

@@ -423,12 +423,77 @@ static void test_timeouts(void **state)
     free(t.seen);
 }
 
+/* Tied arrivals: requests with the same arrival time are all queued before
+ * the replica schedules (vLLM drains its input queue before each step).
+ * Three 100-token prompts at t = 0 with output 1, budget 8192, constant
+ * cost D: one step holds all three, so iterations = 1, mean batch size 3
+ * and every TTFT = D (scheduling after each arrival gave a step of one and
+ * then a step of two: TTFT 2D for two of them). */
+static void tied_run(const char *par, const char *router, const char *rows, rtally *t, ls_metrics *m)
+{
+    char path[] = "/tmp/ls_test_tiedXXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "arrived_at,num_prefill_tokens,num_decode_tokens\n%s", rows);
+    fclose(f);
+    char text[2048];
+    snprintf(text, sizeof text,
+             "model: llama-3-8b\nhardware: h100-sxm\ncluster: dgx-h100\nparallelism: %s\nrouter: %s\n"
+             "scheduler: {max_batched_tokens: 8192}\n"
+             "cost: {model: constant, time_s: 0.25}\n"
+             "workload: {trace: %s}\n",
+             par, router, path);
+    ls_run_config *c = load(text);
+    memset(t, 0, sizeof *t);
+    t->cap = 64;
+    t->seen = calloc((size_t)t->cap, 1);
+    ls_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.on_request = on_request;
+    o.on_request_ctx = t;
+    ls_error e;
+    assert_int_equal(ls_run(c, &o, m, &e), LS_OK);
+    ls_config_free(c);
+    remove(path);
+    free(t->seen);
+}
+
+static void test_tied_arrivals(void **state)
+{
+    (void)state;
+    const double D = 0.25;
+    rtally t;
+    ls_metrics m;
+    tied_run("tp1", "round-robin", "0,100,1\n0,100,1\n0,100,1\n", &t, &m);
+    assert_int_equal((int64_t)m.v[LS_M_N_COMPLETED], 3);
+    assert_int_equal((int64_t)m.v[LS_M_ITERATIONS], 1);
+    assert_true(fabs(m.v[LS_M_MEAN_BATCH_SIZE] - 3.0) < 1e-12);
+    assert_true(fabs(m.v[LS_M_TTFT_MEAN_S] - D) < 1e-12 && fabs(m.v[LS_M_TTFT_P99_S] - D) < 1e-12);
+    /* a later tie (t = 1 s, the replica idle again) forms its own single step */
+    tied_run("tp1", "round-robin", "0,100,1\n0,100,1\n1,100,1\n1,100,1\n1,100,1\n", &t, &m);
+    assert_int_equal((int64_t)m.v[LS_M_ITERATIONS], 2);
+    assert_true(fabs(m.v[LS_M_TTFT_P99_S] - D) < 1e-12);
+    /* the routers still see the earlier arrivals of the same instant:
+     * four tied requests on two idle replicas go two and two */
+    tied_run("dp2", "least-outstanding", "0,100,1\n0,100,1\n0,100,1\n0,100,1\n", &t, &m);
+    assert_int_equal(t.per_replica[0], 2);
+    assert_int_equal(t.per_replica[1], 2);
+    assert_int_equal((int64_t)m.v[LS_M_ITERATIONS], 2);
+    /* least-kv counts the blocks the queued prompts will take: one 4000-token
+     * prompt (250 blocks) then three 100-token ones (7 blocks each) -> the
+     * long prompt alone on one replica, the three short ones on the other */
+    tied_run("dp2", "least-kv", "0,4000,1\n0,100,1\n0,100,1\n0,100,1\n", &t, &m);
+    assert_int_equal(t.per_replica[0], 1);
+    assert_int_equal(t.per_replica[1], 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_driver), cmocka_unit_test(test_whole_runs),
         cmocka_unit_test(test_determinism),   cmocka_unit_test(test_no_drain),
-        cmocka_unit_test(test_infeasible),   cmocka_unit_test(test_pipeline_timing), cmocka_unit_test(test_stop_flag), cmocka_unit_test(test_token_timing), cmocka_unit_test(test_timeouts),
+        cmocka_unit_test(test_infeasible),   cmocka_unit_test(test_pipeline_timing), cmocka_unit_test(test_stop_flag), cmocka_unit_test(test_token_timing), cmocka_unit_test(test_timeouts), cmocka_unit_test(test_tied_arrivals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
