@@ -24,6 +24,7 @@ typedef struct part {
     char(*hashes)[LS_HASH_HEX];
     size_t n_hashes;
     char *set_hash, *spec_text, *spec_name;
+    char *requests_mode; /* NULL: a file from before the attribute */
     int64_t seed, ranks;
 } part;
 
@@ -41,8 +42,18 @@ static int merge(part *p, int np, const char *out_path)
             ls_cli_error("merge: %s", e.msg);
             return LS_EXIT_ERROR;
         }
+        if (ls_h5_attr_string(p[i].f, "requests_mode", &p[i].requests_mode, &e))
+            p[i].requests_mode = NULL;
         if (i == 0)
             continue;
+        /* /requests of the merge must mean one thing for every configuration */
+        const char *m0 = p[0].requests_mode ? p[0].requests_mode : "(not recorded)";
+        const char *mi = p[i].requests_mode ? p[i].requests_mode : "(not recorded)";
+        if (strcmp(m0, mi)) {
+            ls_cli_error("merge: %s was written with --requests %s but %s with --requests %s: refusing to mix "
+                         "per-request modes", p[0].path, m0, p[i].path, mi);
+            return LS_EXIT_ERROR;
+        }
         bool same = p[i].n_hashes == p[0].n_hashes && !strcmp(p[i].set_hash, p[0].set_hash);
         for (size_t k = 0; same && k < p[i].n_hashes; k++)
             same = !strcmp(p[i].hashes[k], p[0].hashes[k]);
@@ -101,7 +112,8 @@ static int merge(part *p, int np, const char *out_path)
                         .n_configs = (int64_t)n,
                         .shard_index = 0,
                         .shard_count = 1,
-                        .merged_from = np};
+                        .merged_from = np,
+                        .requests_mode = p[0].requests_mode};
         ls_status rc = ls_h5_create_bare(out_path, &m, &out, &e);
         if (!rc)
             rc = ls_h5_copy_configs(p[0].f, out, &e);
@@ -194,6 +206,7 @@ int ls_cmd_merge(int argc, char **argv)
         free(p[i].set_hash);
         free(p[i].spec_text);
         free(p[i].spec_name);
+        free(p[i].requests_mode);
     }
     free(p);
     return status;

@@ -32,6 +32,7 @@ static void on_signal(int sig)
 typedef struct sweep_args {
     const char *spec, *out;
     bool dry_run, resume, force, quiet, progress_off;
+    bool requests_set; /* --requests given: resume checks it against the file's mode */
     ls_reqs_mode requests;
     size_t sample_n;
     long shard_i, shard_n;
@@ -103,6 +104,7 @@ static int parse_args(int argc, char **argv, sweep_args *a, bool talk)
                     ls_cli_error("sweep: %s", e.msg);
                 return LS_EXIT_USAGE;
             }
+            a->requests_set = true;
         } else if (!strcmp(s, "--shard")) {
             NEED_VALUE();
             char *end;
@@ -159,10 +161,47 @@ static void print_dry_run(const ls_sweep_spec *s, size_t show)
         printf("  ... %zu more\n", s->n - n);
 }
 
-/* Rank 0: open (resume) or create the output; fill todo[]. Returns an exit status. */
-static int prepare_output(const sweep_args *a, const ls_sweep_spec *s, const ls_config_row *rows, int ranks,
-                          bool *todo, ls_h5file **out, size_t *n_todo)
+/* Resume: the file's requests_mode attribute decides the mode; a --requests
+ * flag must agree with it (mixing modes would leave /requests holding rows
+ * for some configurations only). Files written before the attribute existed
+ * take the flag as given. 0 or LS_EXIT_ERROR (message printed). */
+static int resume_requests_mode(const sweep_args *a, ls_h5file *f, ls_reqs_mode *mode, size_t *sample_n)
 {
+    ls_error e;
+    char *stored = NULL;
+    if (ls_h5_attr_string(f, "requests_mode", &stored, &e))
+        return 0; /* older file: no attribute */
+    ls_reqs_mode fm;
+    size_t fn;
+    if (ls_sweep_parse_requests(stored, &fm, &fn, &e)) {
+        ls_cli_error("sweep: cannot resume %s: its requests_mode attribute '%s' is not none, all or sample:N",
+                     a->out, stored);
+        free(stored);
+        return LS_EXIT_ERROR;
+    }
+    if (a->requests_set && (fm != a->requests || fn != a->sample_n)) {
+        char given[48];
+        ls_sweep_format_requests(a->requests, a->sample_n, given, sizeof given);
+        ls_cli_error("sweep: cannot resume %s: it was written with --requests %s, this run asks for "
+                     "--requests %s; resume with --requests %s (or leave the flag out), or start a new file",
+                     a->out, stored, given, stored);
+        free(stored);
+        return LS_EXIT_ERROR;
+    }
+    *mode = fm;
+    *sample_n = fn;
+    free(stored);
+    return 0;
+}
+
+/* Rank 0: open (resume) or create the output; fill todo[] and the requests
+ * mode to use (*mode, *sample_n: the flag's, or on resume the file's).
+ * Returns an exit status. */
+static int prepare_output(const sweep_args *a, const ls_sweep_spec *s, const ls_config_row *rows, int ranks,
+                          bool *todo, ls_h5file **out, size_t *n_todo, ls_reqs_mode *mode, size_t *sample_n)
+{
+    *mode = a->requests;
+    *sample_n = a->sample_n;
     ls_error e;
     ls_error_clear(&e);
     struct stat sb;
@@ -174,7 +213,10 @@ static int prepare_output(const sweep_args *a, const ls_sweep_spec *s, const ls_
         return LS_EXIT_ERROR;
     }
     if (!exists || !a->resume) {
-        ls_h5_meta m = {.tool_version = LLMSWEEP_VERSION,
+        char rmode[48];
+        ls_sweep_format_requests(a->requests, a->sample_n, rmode, sizeof rmode);
+        ls_h5_meta m = {.requests_mode = rmode,
+                        .tool_version = LLMSWEEP_VERSION,
                         .git_revision = LLMSWEEP_GIT_REV,
                         .spec_text = s->text,
                         .spec_name = s->name,
@@ -208,6 +250,8 @@ static int prepare_output(const sweep_args *a, const ls_sweep_spec *s, const ls_
             ls_cli_error("sweep: cannot resume %s: it holds %zu configurations, %s expands to %zu: the "
                          "specification changed; use a new output file (or --force to start over)",
                          a->out, nh, a->spec, s->n);
+            bad = 1;
+        } else if (resume_requests_mode(a, f, mode, sample_n)) {
             bad = 1;
         } else if (si != a->shard_i || sn != a->shard_n) {
             ls_cli_error("sweep: cannot resume %s: it is shard %lld/%lld, this run is %ld/%ld", a->out,
@@ -309,6 +353,7 @@ static int sweep_main(int rank, int size, const sweep_args *a)
     bool *todo = NULL;
     ls_h5file *out = NULL;
     size_t n_todo = 0;
+    int64_t reqs[2] = {(int64_t)a->requests, (int64_t)a->sample_n};
     if (rank == 0) {
         if (a->dry_run)
             print_dry_run(s, a->show);
@@ -323,10 +368,16 @@ static int sweep_main(int rank, int size, const sweep_args *a)
             verdict = -1; /* done, successfully */
         } else {
             todo = ls_xcalloc(s->n, sizeof *todo);
-            verdict = prepare_output(a, s, rows, size, todo, &out, &n_todo);
+            ls_reqs_mode m = a->requests;
+            size_t sn = a->sample_n;
+            verdict = prepare_output(a, s, rows, size, todo, &out, &n_todo, &m, &sn);
+            reqs[0] = (int64_t)m;
+            reqs[1] = (int64_t)sn;
         }
     }
     MPI_Bcast(&verdict, 1, MPI_INT32_T, 0, MPI_COMM_WORLD);
+    /* on resume rank 0 takes the mode from the file: every rank must use it */
+    MPI_Bcast(reqs, 2, MPI_INT64_T, 0, MPI_COMM_WORLD);
     if (verdict != LS_EXIT_OK) {
         free(rows);
         free(cost);
@@ -342,8 +393,8 @@ static int sweep_main(int rank, int size, const sweep_args *a)
                        .run_ctx = g,
                        .comm = MPI_COMM_WORLD,
                        .stop = &g_stop,
-                       .requests = a->requests,
-                       .sample_n = a->sample_n,
+                       .requests = (ls_reqs_mode)reqs[0],
+                       .sample_n = (size_t)reqs[1],
                        .cost = cost,
                        .todo = todo,
                        .out = out,

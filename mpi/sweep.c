@@ -65,6 +65,16 @@ ls_status ls_sweep_parse_requests(const char *s, ls_reqs_mode *mode, size_t *n, 
     return LS_OK;
 }
 
+void ls_sweep_format_requests(ls_reqs_mode mode, size_t n, char *buf, size_t cap)
+{
+    if (mode == LS_REQS_ALL)
+        snprintf(buf, cap, "all");
+    else if (mode == LS_REQS_SAMPLE)
+        snprintf(buf, cap, "sample:%zu", n);
+    else
+        snprintf(buf, cap, "none");
+}
+
 void ls_sweep_rowbuf_push(ls_sweep_rowbuf *b, const ls_sweep_reqrow *r)
 {
     if (b->n == b->cap) {

@@ -30,6 +30,8 @@ typedef enum ls_reqs_mode { LS_REQS_NONE = 0, LS_REQS_ALL = 1, LS_REQS_SAMPLE = 
 
 /* Parse "all", "none" or "sample:N". */
 ls_status ls_sweep_parse_requests(const char *s, ls_reqs_mode *mode, size_t *n, ls_error *e);
+/* The inverse: "none", "all" or "sample:N" into buf (the requests_mode root attribute). */
+void ls_sweep_format_requests(ls_reqs_mode mode, size_t n, char *buf, size_t cap);
 
 /* A growable buffer of request rows. */
 typedef struct ls_sweep_rowbuf {

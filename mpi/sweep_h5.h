@@ -7,7 +7,7 @@
  *   /requests     optional per-request rows: config_id + ls_request_result
  *   root attributes: tool_version, git_revision, spec_text, spec_name, seed, created,
  *                 ranks, hdf5_version, mpi_version, n_configs (+ set_hash, shard_index,
- *                 shard_count, merged_from: additions for resume and merge)
+ *                 shard_count, merged_from, requests_mode: additions for resume and merge)
  *
  * One process writes (rank 0) with the default (sec2) driver: rows are
  * packed into compound buffers here and appended in batches; call
@@ -47,6 +47,7 @@ typedef struct ls_h5_meta {
     int64_t n_configs;
     int64_t shard_index, shard_count; /* 0/1 without sharding */
     int64_t merged_from;     /* number of merged parts; 0 for a sweep's own file */
+    const char *requests_mode; /* "none", "all", "sample:N"; NULL: attribute not written */
 } ls_h5_meta;
 
 typedef struct ls_h5file ls_h5file;
