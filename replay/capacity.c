@@ -8,8 +8,13 @@
  * max_runs ran out first. Capacity is a property of the served load, so it
  * depends on duration_s too (a longer window lets queues grow further).
  *
- * Cost: each probe is a full simulation, O(log2(range/tol)) probes (about 8
- * for a 10x bracket at 5%). */
+ * The search never looks at the rate the configuration is listed at: it starts
+ * at LS_CAPACITY_START_RPS (or the caller's rate_lo), doubles until a probe
+ * fails (or halves until one passes), then bisects, so every listing of the
+ * same configuration gets the same probes and the identical capacity.
+ *
+ * Cost: each probe is a full simulation, O(log2(range/tol)) probes (about 11
+ * for a capacity near 6 req/s at 5%). */
 #include "capacity.h"
 
 #include <assert.h>
@@ -61,12 +66,12 @@ static ls_status probe(probe_ctx *p, double rate, bool *meets, bool *infeasible,
     return LS_OK;
 }
 
-static ls_status search(probe_ctx *p, const ls_capacity_opts *o, double guess,
-                        ls_capacity_result *out, ls_error *e)
+static ls_status search(probe_ctx *p, const ls_capacity_opts *o, ls_capacity_result *out,
+                        ls_error *e)
 {
     bool ok = false, inf = false;
     double lo = NAN, hi = NAN;
-    double start = o->rate_lo > 0 ? o->rate_lo : guess;
+    double start = o->rate_lo > 0 ? o->rate_lo : LS_CAPACITY_START_RPS;
     LS_TRY(probe(p, start, &ok, &inf, e));
     if (inf)
         return LS_OK; /* capacity stays NaN */
@@ -80,7 +85,7 @@ static ls_status search(probe_ctx *p, const ls_capacity_opts *o, double guess,
             out->failing_rps = hi;
             return LS_OK;
         }
-        /* halve down to a passing rate, at most 10 times (1/1024 of the guess) */
+        /* halve down to a passing rate, at most 10 times (1/1024 of the start) */
         for (int k = 0; k < 10 && p->runs < p->max_runs; k++) {
             double r = hi / 2;
             LS_TRY(probe(p, r, &ok, &inf, e));
@@ -154,12 +159,12 @@ ls_status ls_capacity_search(const ls_run_config *c, const ls_capacity_opts *o,
     if (d.rate_lo > 0 && d.rate_hi > 0 && d.rate_hi <= d.rate_lo)
         return ls_fail(e, LS_EINVAL, "capacity search: rate_hi %g must exceed rate_lo %g", d.rate_hi,
                        d.rate_lo);
-    ls_config_row row;
-    ls_config_get_row(c, &row);
-    /* start from the configured rate when there is one */
-    double guess = (row.arrival_rate > 0 && isfinite(row.arrival_rate)) ? row.arrival_rate : 1.0;
+    /* The start is a fixed rate, never the configuration's listed rate: the SLO
+     * test is only nearly monotone in the rate, so a start that depends on the
+     * listing lands on different probes and can give the same configuration
+     * different capacities when the sweep lists it at several rates. */
     probe_ctx p = {ls_config_clone(c), 0, d.max_runs};
-    ls_status rc = search(&p, &d, guess, out, e);
+    ls_status rc = search(&p, &d, out, e);
     out->runs = p.runs;
     ls_config_free(p.c);
     return rc;

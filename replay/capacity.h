@@ -9,7 +9,7 @@
 #include "replay.h"
 
 typedef struct ls_capacity_opts {
-    double rate_lo;           /* a rate assumed to pass (checked); <= 0: start from a small guess */
+    double rate_lo;           /* a rate assumed to pass (checked); <= 0: start at LS_CAPACITY_START_RPS */
     double rate_hi;           /* upper end of the search; <= 0: grow by doubling until it fails */
     double rel_tol;           /* stop when (hi - lo) / lo <= rel_tol (e.g. 0.05) */
     int max_runs;             /* bound on simulations (e.g. 24) */
@@ -31,7 +31,12 @@ ls_status ls_capacity_search(const ls_run_config *c, const ls_capacity_opts *o,
 /* Share of ALL requests that must complete for a run to meet the SLO. */
 #define LS_CAPACITY_MIN_SUCCESS 0.99
 
-/* rate_lo/rate_hi 0 (guess, grow), rel_tol 0.05, max_runs 24. */
+/* Where the search starts when rate_lo is not given (req/s). Fixed, never the
+ * configuration's listed arrival rate, so the capacity of a configuration does
+ * not depend on the rate it happens to be listed at in a sweep. */
+#define LS_CAPACITY_START_RPS 0.25
+
+/* rate_lo/rate_hi 0 (start at LS_CAPACITY_START_RPS, grow), rel_tol 0.05, max_runs 24. */
 void ls_capacity_opts_default(ls_capacity_opts *o);
 
 /* The SLO test of the search, on the configuration's own limits (slo.ttft_s,

@@ -97,6 +97,33 @@ static void test_brackets_threshold(void **state)
     assert_false(meets_at(1.5 * r.failing_rps));
 }
 
+/* The same configuration listed at two different arrival rates (as a sweep
+ * with a rate axis lists it) must get exactly the same capacity: the search
+ * may not start from the listed rate. Before the fix the start was the listed
+ * rate, and the two listings landed on different probes. */
+static void test_independent_of_listed_rate(void **state)
+{
+    (void)state;
+    double cap[3], fail[3];
+    const double listed[3] = {1.0, 2.5, 4.0};
+    for (int i = 0; i < 3; i++) {
+        ls_run_config *c = load(cfg_text);
+        ls_error e = {0};
+        assert_int_equal(ls_config_set_arrival_rate(c, listed[i], &e), LS_OK);
+        ls_capacity_result r;
+        if (ls_capacity_search(c, NULL, &r, &e) != LS_OK)
+            fail_msg("search: %s", e.msg);
+        cap[i] = r.capacity_rps;
+        fail[i] = r.failing_rps;
+        ls_config_free(c);
+    }
+    printf("capacity at listed rates 1, 2.5, 4: %.6f %.6f %.6f\n", cap[0], cap[1], cap[2]);
+    assert_true(cap[0] > 0);
+    /* exact equality, not a tolerance: same probes, same answer */
+    assert_true(cap[0] == cap[1] && cap[1] == cap[2]);
+    assert_true(fail[0] == fail[1] && fail[1] == fail[2]);
+}
+
 static void test_given_range(void **state)
 {
     (void)state;
@@ -138,6 +165,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_brackets_threshold),
+        cmocka_unit_test(test_independent_of_listed_rate),
         cmocka_unit_test(test_given_range),
         cmocka_unit_test(test_infeasible),
     };
