@@ -20,7 +20,8 @@
 #include "yamldoc.h"
 
 static const char *const usage_main =
-    "usage: llmsweep trace stats FILE [--format F] [--sort] [--burstgpt-failed exclude|keep] [--json]\n"
+    "usage: llmsweep trace stats FILE [--format F] [--sort] [--burstgpt-failed exclude|keep]\n"
+    "                             [--mooncake-hash-ids strict|any_length] [--json]\n"
     "       llmsweep trace convert IN OUT [--format F] [TRANSFORMATIONS]\n"
     "       llmsweep trace synth -o OUT [--config FRAGMENT.yaml] [--seed N] [GENERATOR] [TRANSFORMATIONS]\n"
     "\n"
@@ -37,6 +38,7 @@ static const char *const usage_stats =
     "  --format F              auto (default), native, azure, vidur, lengths, burstgpt, mooncake\n"
     "  --sort                  sort rows by time instead of failing on backwards timestamps\n"
     "  --burstgpt-failed X     exclude (default) or keep BurstGPT rows with 0 response tokens\n"
+    "  --mooncake-hash-ids X   strict (default: ceil(input_length/512) ids) or any_length\n"
     "  --json                  print one JSON object\n"
     "  -h, --help              this help\n";
 
@@ -45,6 +47,7 @@ static const char *const usage_transform =
     "  --format F              input format (default auto)\n"
     "  --sort                  sort rows by time\n"
     "  --burstgpt-failed X     exclude (default) or keep failed BurstGPT rows\n"
+    "  --mooncake-hash-ids X   strict (default: ceil(input_length/512) ids) or any_length\n"
     "  --start S               window start, seconds into the trace\n"
     "  --duration S            window length in seconds (synthetic arrivals: stop there)\n"
     "  --max-prompt-tokens N   token limit on the prompt\n"
@@ -81,7 +84,7 @@ static const char *const usage_synth_head =
 enum {
     OPT_FORMAT = 1000, OPT_SORT, OPT_FAILED, OPT_JSON, OPT_START, OPT_DURATION, OPT_MAXP, OPT_MAXT, OPT_OVER,
     OPT_MAXN, OPT_TRATE, OPT_QUIET, OPT_CONFIG, OPT_SEED, OPT_TRACE, OPT_PROCESS, OPT_RATE, OPT_CV,
-    OPT_PROMPT, OPT_OUTPUT
+    OPT_PROMPT, OPT_OUTPUT, OPT_MHASH
 };
 
 static const struct option long_opts[] = {
@@ -89,6 +92,7 @@ static const struct option long_opts[] = {
     {"format", required_argument, NULL, OPT_FORMAT},
     {"sort", no_argument, NULL, OPT_SORT},
     {"burstgpt-failed", required_argument, NULL, OPT_FAILED},
+    {"mooncake-hash-ids", required_argument, NULL, OPT_MHASH},
     {"json", no_argument, NULL, OPT_JSON},
     {"start", required_argument, NULL, OPT_START},
     {"duration", required_argument, NULL, OPT_DURATION},
@@ -113,7 +117,7 @@ static const struct option long_opts[] = {
 /* Which options each subcommand accepts. */
 static bool allowed(const char *sub, int opt)
 {
-    if (opt == 'h' || opt == OPT_FORMAT || opt == OPT_SORT || opt == OPT_FAILED)
+    if (opt == 'h' || opt == OPT_FORMAT || opt == OPT_SORT || opt == OPT_FAILED || opt == OPT_MHASH)
         return true;
     if (!strcmp(sub, "stats"))
         return opt == OPT_JSON;
@@ -224,6 +228,7 @@ static int parse_flags(const char *sub, int argc, char **argv, flags *f)
         case OPT_FORMAT: set(f->map, "format", optarg); break;
         case OPT_SORT: set(f->map, "sort", "true"); break;
         case OPT_FAILED: set(f->map, "burstgpt_failed", optarg); break;
+        case OPT_MHASH: set(f->map, "mooncake_hash_ids", optarg); break;
         case OPT_JSON: f->json = true; break;
         case OPT_START: set(f->map, "start_s", optarg); break;
         case OPT_DURATION: set(f->map, "duration_s", optarg); break;
@@ -316,6 +321,14 @@ static int cmd_stats(int argc, char **argv)
             return LS_EXIT_USAGE;
         }
         o.burstgpt_keep_failed = !strcmp(v->scalar, "keep");
+    }
+    if ((v = ls_yaml_get(f.map, "mooncake_hash_ids"))) {
+        if (strcmp(v->scalar, "strict") && strcmp(v->scalar, "any_length")) {
+            ls_cli_error("trace stats: --mooncake-hash-ids: expected strict or any_length");
+            ls_yaml_free(f.map);
+            return LS_EXIT_USAGE;
+        }
+        o.mooncake_any_hash_count = !strcmp(v->scalar, "any_length");
     }
     o.sort = ls_yaml_get(f.map, "sort") != NULL;
     ls_yaml_free(f.map);
@@ -413,6 +426,8 @@ static int run_workload(const char *sub, flags *f, const char *out, const char *
         const ls_yaml *fm = ls_yaml_get(f->map, "format");
         if (fm)
             ls_trace_format_parse(fm->scalar, &o.format);
+        const ls_yaml *mh = ls_yaml_get(f->map, "mooncake_hash_ids");
+        o.mooncake_any_hash_count = mh && mh->scalar && !strcmp(mh->scalar, "any_length");
         char tpath[4096] = "";
         if (tr && tr->scalar)
             snprintf(tpath, sizeof tpath, "%s%s%s", tr->scalar[0] != '/' && base_dir ? base_dir : "",

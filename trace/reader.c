@@ -74,6 +74,7 @@ typedef struct reader {
     int64_t t0, prev;
     int64_t tol;
     bool keep_failed;
+    bool any_hash_count;          /* Mooncake: hash_ids of any length */
     uint64_t rows, failed, clamped;
     int64_t *hash;
     size_t hash_cap;
@@ -592,6 +593,24 @@ static int parse_json_row(reader *r, const char *line, size_t len, ls_request *o
                 goto done;
             }
             r->hash[i] = (int64_t)json_integer_value(x);
+            if (r->hash[i] < 0) {
+                char msg[160];
+                snprintf(msg, sizeof msg, "field 'hash_ids': item %zu: negative id %lld: expected a block hash >= 0",
+                         i, (long long)r->hash[i]);
+                rc = json_error(r, e, msg);
+                goto done;
+            }
+        }
+        /* one id per 512-token block of the prompt, the last block partial */
+        int64_t blocks = ((int64_t)out->prompt_tokens + LS_MOONCAKE_BLOCK_TOKENS - 1) / LS_MOONCAKE_BLOCK_TOKENS;
+        if (!r->any_hash_count && (int64_t)n != blocks) {
+            char msg[320];
+            snprintf(msg, sizeof msg,
+                     "field 'hash_ids': %zu ids for input_length %" PRId32 ": expected ceil(input_length/%d) = %" PRId64
+                     " (one per prefix block; mooncake_hash_ids: any_length accepts other lengths)",
+                     n, out->prompt_tokens, LS_MOONCAKE_BLOCK_TOKENS, blocks);
+            rc = json_error(r, e, msg);
+            goto done;
         }
         out->n_hash_ids = (uint32_t)n;
         out->hash_ids = n ? r->hash : NULL;
@@ -872,6 +891,7 @@ ls_status ls_trace_open_fd(int fd, const char *name, const ls_trace_opts *opts, 
     r->buf = ls_xmalloc(r->cap);
     r->tol = opts->backwards_tolerance_ns < 0 ? LS_TRACE_BACKWARDS_TOLERANCE_NS : opts->backwards_tolerance_ns;
     r->keep_failed = opts->burstgpt_keep_failed;
+    r->any_hash_count = opts->mooncake_any_hash_count;
     char *line;
     size_t len;
     int rc = read_line(r, &line, &len, e);

@@ -40,7 +40,12 @@ typedef struct ls_trace_opts {
     bool burstgpt_keep_failed;    /* keep BurstGPT rows with 0 response tokens (default: exclude) */
     bool sort;                    /* sort by time (materialises the file) instead of failing on disorder */
     int64_t backwards_tolerance_ns; /* < 0: the default LS_TRACE_BACKWARDS_TOLERANCE_NS */
+    bool mooncake_any_hash_count; /* accept Mooncake hash_ids lists whose length is not ceil(input_length/512)
+                                   * (default: an error; negative ids are always an error) */
 } ls_trace_opts;
+
+/* Mooncake prefix blocks: one hash id per LS_MOONCAKE_BLOCK_TOKENS prompt tokens (the format's definition). */
+#define LS_MOONCAKE_BLOCK_TOKENS 512
 
 /* Default options (auto format, exclude failed, no sort, default tolerance). */
 void ls_trace_opts_default(ls_trace_opts *o);

@@ -268,7 +268,7 @@ static ls_status parse_into(ls_workload *w, const ls_yaml *n, const char *path, 
     static const char *const keys[] = {"trace", "format", "arrival", "prompt_tokens", "output_tokens",
                                        "duration_s", "max_requests", "start_s", "target_rate",
                                        "max_prompt_tokens", "max_total_tokens", "over_limit",
-                                       "burstgpt_failed", "sort", NULL};
+                                       "burstgpt_failed", "sort", "mooncake_hash_ids", NULL};
     LS_TRY(ls_yaml_check_keys(n, path, keys, e));
     char kp[512];
     const char *s = NULL;
@@ -287,6 +287,13 @@ static ls_status parse_into(ls_workload *w, const ls_yaml *n, const char *path, 
         if (strcmp(s, "exclude") && strcmp(s, "keep"))
             return fail_at(n, path, "burstgpt_failed", "expected exclude or keep", e);
         w->topts.burstgpt_keep_failed = !strcmp(s, "keep");
+    }
+    s = NULL;
+    LS_TRY(get_word(n, path, "mooncake_hash_ids", &s, e));
+    if (s) {
+        if (strcmp(s, "strict") && strcmp(s, "any_length"))
+            return fail_at(n, path, "mooncake_hash_ids", "expected strict or any_length", e);
+        w->topts.mooncake_any_hash_count = !strcmp(s, "any_length");
     }
     if (ls_yaml_get(n, "sort")) {
         snprintf(kp, sizeof kp, "%s.sort", path);
@@ -336,7 +343,7 @@ static ls_status parse_into(ls_workload *w, const ls_yaml *n, const char *path, 
     /* what goes with what */
     if (!w->trace_path) {
         static const char *const trace_only[] = {"format", "start_s", "target_rate", "burstgpt_failed", "sort",
-                                                 NULL};
+                                                 "mooncake_hash_ids", NULL};
         for (const char *const *k = trace_only; *k; k++)
             if (ls_yaml_get(n, *k))
                 return fail_at(n, path, *k, "only applies to a trace file (add trace: FILE)", e);

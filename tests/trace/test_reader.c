@@ -189,6 +189,38 @@ static void test_mooncake(void **state)
     }
 }
 
+/* The fixtures in tests/trace/regress: a negative id is always an error; a list of the wrong length (line 3:
+ * 1025 tokens need 3 blocks, it has 2) is an error unless mooncake_any_hash_count accepts it. */
+static void test_mooncake_hash_fixtures(void **state)
+{
+    (void)state;
+    const char *src = getenv("LS_SOURCE_DIR");
+    char neg[1024], cnt[1024];
+    snprintf(neg, sizeof neg, "%s/tests/trace/regress/mooncake-negative-hash.jsonl", src ? src : ".");
+    snprintf(cnt, sizeof cnt, "%s/tests/trace/regress/mooncake-hash-count.jsonl", src ? src : ".");
+    if (access(neg, R_OK) || access(cnt, R_OK))
+        skip();
+    ls_trace_opts o;
+    ls_trace_opts_default(&o);
+    ls_request_array a;
+    ls_error e;
+    for (int lenient = 0; lenient < 2; lenient++) {
+        o.mooncake_any_hash_count = lenient;
+        assert_int_not_equal(read_all(neg, &o, &a, &e), LS_OK);
+        assert_non_null(strstr(e.msg, "mooncake-negative-hash.jsonl:2: field 'hash_ids': item 1: negative id -3"));
+    }
+    o.mooncake_any_hash_count = false;
+    assert_int_not_equal(read_all(cnt, &o, &a, &e), LS_OK);
+    assert_non_null(strstr(e.msg, "mooncake-hash-count.jsonl:3: field 'hash_ids': 2 ids for input_length 1025: "
+                                  "expected ceil(input_length/512) = 3"));
+    o.mooncake_any_hash_count = true;
+    assert_int_equal(read_all(cnt, &o, &a, &e), LS_OK);
+    assert_int_equal(a.n, 3);
+    assert_int_equal(a.v[2].n_hash_ids, 2);
+    assert_int_equal(a.v[2].hash_ids[1], 1);
+    ls_request_array_free(&a);
+}
+
 static void test_backwards_and_sort(void **state)
 {
     (void)state;
@@ -324,6 +356,15 @@ static void test_bad_json(void **state)
          "hash_ids", "list of integers");
     BADJ("{\"timestamp\": 1, \"input_length\": 1, \"output_length\": 1, \"hash_ids\": [1, \"a\"]}", ":2:",
          "hash_ids", "item 1", "integer");
+    BADJ("{\"timestamp\": 1, \"input_length\": 1, \"output_length\": 1, \"hash_ids\": [-4]}", ":2:",
+         "hash_ids", "item 0", "negative id -4");
+    /* one id per 512-token block: 1..512 tokens -> 1 id, 513 -> 2, 0 -> none */
+    BADJ("{\"timestamp\": 1, \"input_length\": 513, \"output_length\": 1, \"hash_ids\": [1]}", ":2:",
+         "hash_ids", "1 ids for input_length 513", "ceil(input_length/512) = 2");
+    BADJ("{\"timestamp\": 1, \"input_length\": 512, \"output_length\": 1, \"hash_ids\": [1, 2]}", ":2:",
+         "2 ids for input_length 512", "= 1");
+    BADJ("{\"timestamp\": 1, \"input_length\": 10, \"output_length\": 1, \"hash_ids\": []}", ":2:",
+         "0 ids for input_length 10", "= 1");
     BADJ("{\"timestamp\": 1, \"input_length\": 1.5, \"output_length\": 1}", ":2:", "input_length", "integer");
     BADJ("{\"timestamp\": 1, \"input_length\": -1, \"output_length\": 1}", ":2:", "input_length", "range");
     BADJ("{\"timestamp\": 1, \"input_length\": 1}", ":2:", "output_length", "missing");
@@ -339,7 +380,7 @@ int main(void)
         cmocka_unit_test(test_vidur_and_lengths), cmocka_unit_test(test_burstgpt),
         cmocka_unit_test(test_mooncake),     cmocka_unit_test(test_backwards_and_sort),
         cmocka_unit_test(test_bad_csv),      cmocka_unit_test(test_bad_files),
-        cmocka_unit_test(test_bad_json),
+        cmocka_unit_test(test_bad_json),     cmocka_unit_test(test_mooncake_hash_fixtures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -289,8 +289,8 @@ static void test_roundtrip(void **state)
                      "2023-11-16 18:17:03.9799600,4808,10\r\n2023-11-16 18:17:04.0319600,3180,8\r\n"
                      "2023-11-16 18:17:04.0781490,110,27\r\n2023-11-16 19:00:00.0000001,5,5";
     const char *js = "{\"timestamp\": 5, \"input_length\": 1100, \"output_length\": 52, \"hash_ids\": [0, 1, 2]}\n"
-                     "{\"timestamp\": 5, \"input_length\": 600, \"output_length\": 7, \"hash_ids\": [0, -3]}\n"
-                     "{\"timestamp\": 3006, \"input_length\": 10, \"output_length\": 1, \"hash_ids\": []}\n";
+                     "{\"timestamp\": 5, \"input_length\": 600, \"output_length\": 7, \"hash_ids\": [0, 3]}\n"
+                     "{\"timestamp\": 3006, \"input_length\": 0, \"output_length\": 1, \"hash_ids\": []}\n";
     const char *bg = "Timestamp,Session ID,Elapsed time,Model,Request tokens,Response tokens,Total tokens,Log Type\n"
                      "19440110.0,1234,2.5,GPT-4,100,20,120,Conversation log\n"
                      "19440111.5,chat-9,1.0,ChatGPT,50,10,60,API log\n";

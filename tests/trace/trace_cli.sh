@@ -61,6 +61,14 @@ grep -q "ho.csv: no data rows after the header" "$T/e" || fail "header-only mess
 grep -q "no request left after the transformations" "$T/e" && [ ! -e "$T/w.csv" ] || fail "empty window message/file"
 "$LLMSWEEP" trace synth -o "$T/w.csv" --rate 1 --duration 10 --prompt 5 --output 5 --max-prompt-tokens 3 2>"$T/e"
 [ $? -eq 1 ] && grep -q "no request left" "$T/e" || fail "synth with every request over the limit"
+# Mooncake hash_ids: a list of the wrong length is an error unless --mooncake-hash-ids any_length
+MC="$LS_SOURCE_DIR/tests/trace/regress/mooncake-hash-count.jsonl"
+"$LLMSWEEP" trace stats "$MC" >/dev/null 2>"$T/e"; [ $? -eq 1 ] || fail "stats on wrong hash_ids count"
+grep -q "mooncake-hash-count.jsonl:3: field 'hash_ids': 2 ids for input_length 1025" "$T/e" || fail "hash count message"
+"$LLMSWEEP" trace stats --mooncake-hash-ids any_length "$MC" | grep -q "^rows *3" || fail "stats any_length"
+"$LLMSWEEP" trace convert --mooncake-hash-ids any_length "$MC" "$T/mc.csv" --quiet || fail "convert any_length"
+grep -q "^3,1025,7,0 1$" "$T/mc.csv" || fail "convert any_length kept the ids: $(cat "$T/mc.csv")"
+"$LLMSWEEP" trace convert "$MC" "$T/mc2.csv" --quiet 2>/dev/null; [ $? -eq 1 ] || fail "convert strict"
 # values from flags are named as such
 "$LLMSWEEP" trace synth -o "$T/w.csv" --rate -1 --duration 10 --prompt 5 --output 5 2>"$T/e"
 grep -q "<command line>: workload.arrival.rate" "$T/e" || fail "--rate -1 location: $(cat "$T/e")"
