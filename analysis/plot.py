@@ -263,8 +263,11 @@ def plot_capacity(rows, axes, slo, title, out, written):
         if math.isnan(g):
             g = max((float(d.get("n_gpus", 0) or 0) for d in ds), default=0)
         if searched:
-            caps = [num(d, "capacity_rps") for d in ds if not math.isnan(num(d, "capacity_rps"))]
-            c = max(caps) if caps else 0.0
+            # one value per configuration, by the report's rule (analysis/report.c,
+            # assign_capacity): the listing with the lowest config_id that has one
+            caps = sorted((int(d["config_id"]), num(d, "capacity_rps")) for d in ds
+                          if not math.isnan(num(d, "capacity_rps")))
+            c = caps[0][1] if caps else 0.0
         else:
             ok = [num(d, "arrival_rate") for d in ds if meets(d, slo)]
             c = max(ok) if ok else 0.0

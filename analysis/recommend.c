@@ -439,13 +439,15 @@ static void summary_sentences(ls_report *r, sentences *out)
         add(out, ls_report_strf("Best configuration per table: %s.", list));
     }
     if (r->has_capacity) {
-        /* highest capacity over the whole file, and per GPU */
+        /* highest capacity over the whole file, and per GPU, over the rows the
+         * capacity table shows (one per configuration: capacity_rep), so a
+         * sentence names the same row and value as the table */
         const ls_report_entry *top = NULL, *top_gpu = NULL;
         for (size_t g = 0; g < r->n_groups; g++)
             for (size_t i = 0; i < r->groups[g].n; i++) {
                 const ls_report_entry *x = &r->groups[g].e[i];
                 double c = V(x, LS_M_CAPACITY_RPS), cg = ls_report_per_gpu(x, LS_M_CAPACITY_RPS);
-                if (!x->row->has_result || isnan(c))
+                if (!x->capacity_rep || !x->row->has_result || isnan(c))
                     continue;
                 if (!top || c > V(top, LS_M_CAPACITY_RPS))
                     top = x;

@@ -212,7 +212,8 @@ const char *ls_report_fmt_count(double c, char *buf, size_t size)
 
 double ls_report_v(const ls_report_entry *x, ls_metric_id id)
 {
-    return x->row->m.v[id];
+    /* capacity: the one value of the configuration (see ls_report_entry.capacity) */
+    return id == LS_M_CAPACITY_RPS ? x->capacity : x->row->m.v[id];
 }
 
 double ls_report_per_gpu(const ls_report_entry *x, ls_metric_id id)
@@ -220,7 +221,7 @@ double ls_report_per_gpu(const ls_report_entry *x, ls_metric_id id)
     double g = x->row->m.v[LS_M_N_GPUS];
     if (!(g > 0))
         g = (double)x->row->cfg.n_gpus;
-    return g > 0 ? x->row->m.v[id] / g : NAN;
+    return g > 0 ? ls_report_v(x, id) / g : NAN;
 }
 
 const char *ls_report_strategy_name(const char *p, char *buf, size_t size)
@@ -601,6 +602,60 @@ static double key_capacity(const ls_report_entry *x)
 {
     return x->row->has_result ? ls_report_v(x, LS_M_CAPACITY_RPS) : NAN;
 }
+
+char *ls_report_capacity_key(const ls_report *r, const ls_report_entry *x)
+{
+    char lab[512], t[LS_CFG_LONGSTR + 1];
+    ls_report_variant(r, x, lab, sizeof lab);
+    char *k = ls_report_strf("%s|%s", x->row->cfg.parallelism, lab);
+    static const char *const cols[] = {"workload", "arrival_process", "arrival_cv", "prompt_dist",
+                                       "output_dist", "duration_s", NULL};
+    for (size_t i = 0; cols[i]; i++) {
+        char *u = ls_report_strf("%s|%s", k, ls_results_cfg_text(x->row, cols[i], t, sizeof t));
+        free(k);
+        k = u;
+    }
+    return k;
+}
+
+/* One capacity per configuration: every listing of it takes the value of the
+ * listing with the lowest config_id that has one (the rule docs/REPORT.md
+ * states, and analysis/plot.py applies too). */
+static void assign_capacity(ls_report *r)
+{
+    size_t total = 0;
+    for (size_t g = 0; g < r->n_groups; g++)
+        total += r->groups[g].n;
+    ls_report_entry **all = ls_xcalloc(total + 1, sizeof *all);
+    char **keys = ls_xcalloc(total + 1, sizeof *keys);
+    size_t n = 0;
+    for (size_t g = 0; g < r->n_groups; g++)
+        for (size_t i = 0; i < r->groups[g].n; i++) {
+            ls_report_entry *x = &r->groups[g].e[i];
+            x->capacity = NAN;
+            x->capacity_rep = false;
+            keys[n] = ls_report_capacity_key(r, x);
+            all[n++] = x;
+        }
+    for (size_t i = 0; i < n; i++) {
+        const ls_report_entry *rep = NULL;
+        for (size_t j = 0; j < n; j++) {
+            const ls_result_row *w = all[j]->row;
+            if (!w->has_result || isnan(w->m.v[LS_M_CAPACITY_RPS]) || strcmp(keys[i], keys[j]))
+                continue;
+            if (!rep || w->config_id < rep->row->config_id)
+                rep = all[j];
+        }
+        if (rep) {
+            all[i]->capacity = rep->row->m.v[LS_M_CAPACITY_RPS];
+            all[i]->capacity_rep = rep == all[i];
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(keys[i]);
+    free(keys);
+    free(all);
+}
 static double key_capacity_gpu(const ls_report_entry *x)
 {
     return x->row->has_result ? ls_report_per_gpu(x, LS_M_CAPACITY_RPS) : NAN;
@@ -673,6 +728,7 @@ ls_status ls_report_build(const ls_results *res, const ls_report_opts *o, ls_rep
     free(keys);
     free(gi);
 
+    assign_capacity(r);
     for (size_t g = 0; g < r->n_groups; g++) {
         ls_report_group *grp = &r->groups[g];
         /* rank first (order-free), then sort by rank, then classify (keeps indices) */

@@ -68,6 +68,14 @@ typedef struct ls_report_entry {
     int rank_goodput_gpu;
     int rank_capacity;           /* 1-based among rows with a capacity; 0 = none */
     int rank_capacity_gpu;
+    /* Capacity does not depend on the rate a configuration is listed at, so
+     * every listing of one configuration (same row apart from arrival_rate)
+     * carries ONE value: that of its listing with the lowest config_id that has
+     * a capacity. Every reader (table, summary, CSV) uses this through
+     * ls_report_v(x, LS_M_CAPACITY_RPS); the table and the summary show only
+     * the representative listing (capacity_rep). NaN when none. */
+    double capacity;
+    bool capacity_rep;
 } ls_report_entry;
 
 typedef struct ls_report_group {

@@ -275,24 +275,6 @@ static int cmp_capacity(const void *pa, const void *pb)
     return (a->row->config_id > b->row->config_id) - (a->row->config_id < b->row->config_id);
 }
 
-/* The identity of a configuration apart from its arrival rate: capacity
- * search does not depend on the rate a configuration was listed at, so the
- * capacity table keeps one row per such identity (the first one found). */
-static char *capacity_key(const ls_report *r, const ls_report_entry *x)
-{
-    char lab[512], t[LS_CFG_LONGSTR + 1];
-    ls_report_variant(r, x, lab, sizeof lab);
-    char *k = ls_report_strf("%s|%s", x->row->cfg.parallelism, lab);
-    static const char *const cols[] = {"workload", "arrival_process", "arrival_cv", "prompt_dist",
-                                       "output_dist", "duration_s", NULL};
-    for (size_t i = 0; cols[i]; i++) {
-        char *u = ls_report_strf("%s|%s", k, ls_results_cfg_text(x->row, cols[i], t, sizeof t));
-        free(k);
-        k = u;
-    }
-    return k;
-}
-
 static void capacity_table(const ls_report *r, table *t)
 {
     table_init(t);
@@ -306,24 +288,12 @@ static void capacity_table(const ls_report *r, table *t)
     for (size_t g = 0; g < r->n_groups; g++)
         total += r->groups[g].n;
     const ls_report_entry **v = ls_xcalloc(total + 1, sizeof *v);
-    char **keys = ls_xcalloc(total + 1, sizeof *keys);
     size_t n = 0;
+    /* one row per configuration: its representative listing (report.c, assign_capacity) */
     for (size_t g = 0; g < r->n_groups; g++)
-        for (size_t i = 0; i < r->groups[g].n; i++) {
-            const ls_report_entry *x = &r->groups[g].e[i];
-            if (!x->row->has_result || isnan(ls_report_v(x, LS_M_CAPACITY_RPS)))
-                continue;
-            char *k = capacity_key(r, x);
-            bool dup = false;
-            for (size_t j = 0; j < n && !dup; j++)
-                dup = !strcmp(keys[j], k);
-            if (dup) {
-                free(k);
-                continue;
-            }
-            keys[n] = k;
-            v[n++] = x;
-        }
+        for (size_t i = 0; i < r->groups[g].n; i++)
+            if (r->groups[g].e[i].capacity_rep)
+                v[n++] = &r->groups[g].e[i];
     qsort(v, n, sizeof *v, cmp_capacity);
     for (size_t i = 0; i < n; i++) {
         char **c = row_new(t);
@@ -341,9 +311,6 @@ static void capacity_table(const ls_report *r, table *t)
         c[k++] = cap > 0 ? ls_report_strf("%zu", i + 1) : ls_xstrdup("-");
         c[k++] = cap > 0 ? ls_report_strf("%d", rank_gpu) : ls_xstrdup("-");
     }
-    for (size_t i = 0; i < n; i++)
-        free(keys[i]);
-    free(keys);
     free(v);
 }
 
@@ -540,7 +507,7 @@ static void write_csv(const ls_report *r, FILE *f)
             csv_str(f, x->row->m.message);
             for (int m = 0; m < LS_METRIC_COUNT; m++) {
                 fputc(',', f);
-                csv_num(f, x->row->m.v[m]);
+                csv_num(f, ls_report_v(x, (ls_metric_id)m)); /* capacity: the configuration's one value */
             }
             fputc(',', f);
             csv_num(f, ls_report_per_gpu(x, LS_M_GOODPUT_RPS));

@@ -28,6 +28,11 @@ const char *ls_report_variant(const ls_report *r, const ls_report_entry *x, char
 /* "TP=8 (gh200-nvl32, fp8)". */
 const char *ls_report_who(const ls_report *r, const ls_report_entry *x, char *buf, size_t size);
 
+/* The identity of a configuration apart from its arrival rate (strategy, label
+ * axes, workload columns other than the rate); a fresh string. Capacity is one
+ * value per identity. */
+char *ls_report_capacity_key(const ls_report *r, const ls_report_entry *x);
+
 /* Header name of a /configs column in tables ("strategy" for parallelism). */
 const char *ls_report_axis_header(int col);
 

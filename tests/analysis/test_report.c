@@ -401,6 +401,68 @@ static void test_nothing_finished(void **state)
     unlink(p2);
 }
 
+/* One capacity per configuration. A file written before capacity search
+ * stopped depending on the listed rate holds 6.00 for TP=8 listed at 2 req/s
+ * (config 0) and 6.22 for the same configuration listed at 4 req/s (config
+ * 1). The report picks ONE value by one rule (the listing with the lowest
+ * config_id: 6.00) and the table, the summary sentence and the CSV all show
+ * it; the 6.22 appears nowhere. */
+static void test_one_capacity_per_config(void **state)
+{
+    (void)state;
+    fx_row rows[3];
+    cfg(&rows[0], "tp8", 8, "gh200-nvl32", "bf16", 2);
+    ok(&rows[0], 600, 599, 1.98, 0.8, 0.06, 0.1);
+    rows[0].v[LS_M_CAPACITY_RPS] = 6.0;
+    cfg(&rows[1], "tp8", 8, "gh200-nvl32", "bf16", 4);
+    ok(&rows[1], 1200, 1199, 3.9, 0.9, 0.07, 0.1);
+    rows[1].v[LS_M_CAPACITY_RPS] = 6.21875;
+    cfg(&rows[2], "tp4pp2", 8, "gh200-nvl32", "bf16", 2);
+    ok(&rows[2], 600, 598, 1.9, 1.2, 0.09, 0.2);
+    rows[2].v[LS_M_CAPACITY_RPS] = 3.0;
+    char p2[300];
+    snprintf(p2, sizeof p2, "%s.cap.h5", path);
+    assert_int_equal(fx_write(p2, rows, 3), 0);
+    ls_results *res = NULL;
+    ls_report *rep = NULL;
+    ls_error e = {0};
+    assert_int_equal(ls_results_read(p2, &res, &e), LS_OK);
+    ls_report_opts o = {0};
+    ls_slo_default(&o.slo);
+    assert_int_equal(ls_report_build(res, &o, &rep, &e), LS_OK);
+    assert_int_equal(rep->n_groups, 2);
+    const ls_report_entry *a = find(&rep->groups[0], 0), *b = find(&rep->groups[1], 1);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_true(a->capacity == 6.0 && b->capacity == 6.0);
+    assert_true(a->capacity_rep);
+    assert_false(b->capacity_rep);
+    assert_true(find(&rep->groups[0], 2)->capacity_rep);
+    bool top_said = false;
+    for (size_t i = 0; i < rep->n_summary; i++) {
+        top_said |= strstr(rep->summary[i], "serves the most: 6.00 req/s") != NULL;
+        assert_null(strstr(rep->summary[i], "6.22"));
+    }
+    assert_true(top_said);
+    for (int fmt = LS_REPORT_TEXT; fmt <= LS_REPORT_CSV; fmt++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        assert_int_equal(ls_report_write(rep, (ls_report_format)fmt, f, &e), LS_OK);
+        fclose(f);
+        assert_null(strstr(buf, fmt == LS_REPORT_CSV ? "6.21875" : "6.22"));
+        if (fmt != LS_REPORT_CSV) {
+            assert_non_null(strstr(buf, "6.00"));
+        } else {
+            assert_non_null(strstr(buf, ",0.75,")); /* capacity per GPU of both TP=8 rows: 6/8 */
+        }
+        free(buf);
+    }
+    ls_report_free(rep);
+    ls_results_free(res);
+    unlink(p2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -408,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_slo_parse),     cmocka_unit_test(test_ranking_and_reasons),
         cmocka_unit_test(test_by_axis),       cmocka_unit_test(test_formats),
         cmocka_unit_test(test_shared_too_long), cmocka_unit_test(test_nothing_finished),
+        cmocka_unit_test(test_one_capacity_per_config),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
