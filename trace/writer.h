@@ -44,9 +44,10 @@ typedef struct ls_trace_stats {
     ls_source_report report;
 } ls_trace_stats;
 
-/* Read all of `s` (streaming, keeping only the two length columns for the
- * percentiles) and summarise it. The stream must be in time order, which
- * every source guarantees. */
+/* Read all of `s` (streaming) and summarise it. Memory does not grow with rows: exact counts per length
+ * (up to 2^20 tokens; longer ones, rare, kept in a list) give exact nearest-rank percentiles, and the gaps
+ * are summed as they come (Welford). The stream must be in time order, which every source guarantees
+ * (a `sort: true` reader holds the file itself to sort it). */
 ls_status ls_trace_stats_compute(ls_source *s, ls_trace_stats *out, ls_error *e);
 
 #endif

@@ -85,12 +85,48 @@ static void test_empty_stream(void **state)
     assert_true(isnan(st.prompt.mean) && isnan(st.rate));
 }
 
+/* Lengths of 2^20 tokens and more are kept outside the count array: percentiles stay exact across the
+ * boundary. Nearest rank on 100 rows: p50 = 50th, p90 = 90th, p99 = 99th smallest. */
+static void test_long_lengths(void **state)
+{
+    (void)state;
+    size_t size = 100 * 48 + 64;
+    char *buf = malloc(size), *q = buf;
+    q += sprintf(q, "arrival_s,prompt_tokens,output_tokens\n");
+    /* prompts 1..97 then 5000000, 1048576, 2000000 (unsorted); outputs 1048575 except one 1048576 */
+    for (int i = 1; i <= 100; i++) {
+        int p = i <= 97 ? i : i == 98 ? 5000000 : i == 99 ? 1048576 : 2000000;
+        q += sprintf(q, "%d,%d,%d\n", i, p, i == 50 ? 1048576 : 1048575);
+    }
+    char *path = tmp_text(".csv", buf);
+    ls_source *s;
+    ls_error e;
+    assert_int_equal(ls_trace_open(path, NULL, &s, &e), LS_OK);
+    ls_trace_stats st;
+    assert_int_equal(ls_trace_stats_compute(s, &st, &e), LS_OK);
+    ls_source_free(s);
+    assert_int_equal(st.rows, 100);
+    assert_int_equal(st.prompt.min, 1);
+    assert_int_equal(st.prompt.p50, 50);
+    assert_int_equal(st.prompt.p90, 90);
+    assert_int_equal(st.prompt.p99, 2000000); /* sorted: 1..97, 1048576, 2000000, 5000000 */
+    assert_int_equal(st.prompt.max, 5000000);
+    assert_true(fabs(st.prompt.mean - (97.0 * 98 / 2 + 5000000 + 1048576 + 2000000) / 100) < 1e-9);
+    assert_int_equal(st.output.min, 1048575);
+    assert_int_equal(st.output.p99, 1048575);
+    assert_int_equal(st.output.max, 1048576);
+    unlink(path);
+    free(path);
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_small),
         cmocka_unit_test(test_percentile_ranks),
         cmocka_unit_test(test_empty_stream),
+        cmocka_unit_test(test_long_lengths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
