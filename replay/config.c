@@ -3,6 +3,7 @@
  * Every key is checked against the schema; every error names FILE:LINE and
  * the dotted key path. Names are resolved against the catalog here so that
  * ls_run only fails on I/O. */
+#include <assert.h>
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -163,6 +164,33 @@ static char *resolve_path(const char *base_dir, const char *path)
     char *out = ls_xmalloc(n);
     snprintf(out, n, "%s/%s", base_dir, path);
     return out;
+}
+
+/* TP must split the attention heads evenly, and the KV heads either evenly
+ * or by replication (vLLM's rule: heads % tp == 0 and kv_heads % tp == 0 or
+ * tp % kv_heads == 0); anything else is a deployment vLLM refuses to start. */
+static bool tp_fits(int heads, int kv_heads, int tp)
+{
+    return tp >= 1 && heads % tp == 0 && (kv_heads % tp == 0 || tp % kv_heads == 0);
+}
+
+static ls_status check_tp(const ls_run_config *c, const ls_yaml *par, const char *key, ls_error *e)
+{
+    const ls_model *m = &c->model;
+    assert(m->heads >= 1 && m->kv_heads >= 1);
+    if (tp_fits(m->heads, m->kv_heads, c->tp))
+        return LS_OK;
+    char valid[256] = "";
+    size_t n = 0;
+    for (int d = 1; d <= m->heads && n + 16 < sizeof valid; d++)
+        if (tp_fits(m->heads, m->kv_heads, d))
+            n += (size_t)snprintf(valid + n, sizeof valid - n, "%s%d", n ? ", " : "", d);
+    char w[300];
+    return ls_fail(e, LS_EINVAL,
+                   "%s: %s: tp %d does not fit %s (%d attention heads, %d KV heads): tp must divide the "
+                   "attention heads, and the KV heads must divide by tp or tp by them (as vLLM requires); "
+                   "valid TP degrees: %s",
+                   where(par, w, sizeof w), key, c->tp, m->name, m->heads, m->kv_heads, valid);
 }
 
 static const char *const top_keys[] = {"model", "dtype", "hardware", "cluster", "parallelism", "scheduler",
@@ -344,6 +372,10 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
     if (c->pp > c->model.layers)
         return ls_fail(e, LS_EINVAL, "%s: parallelism: pp %d exceeds the %d layers of %s", where(par, w, sizeof w),
                        c->pp, c->model.layers, c->model.name);
+    if (par && par->kind == LS_YAML_MAP && ls_yaml_get(par, "tp"))
+        LS_TRY(check_tp(c, ls_yaml_get(par, "tp"), "parallelism.tp", e));
+    else
+        LS_TRY(check_tp(c, par ? par : root, "parallelism", e));
     format_strategy(c->tp, c->pp, c->dp, c->parallelism, sizeof c->parallelism);
     int64_t n_gpus = (int64_t)c->tp * c->pp * c->dp;
     if (c->cluster.max_nodes > 0) {

@@ -126,6 +126,8 @@ static void test_strategies(void **state)
         {"parallelism: tp4pp2\n", 4, 2, 1, "tp4pp2"},  {"parallelism: tp2pp2dp2\n", 2, 2, 2, "tp2pp2dp2"},
         {"parallelism: dp8\n", 1, 1, 8, "tp1dp8"},     {"parallelism: tp1\n", 1, 1, 1, "tp1"},
         {"parallelism: pp2tp4\n", 4, 2, 1, "tp4pp2"},  {"parallelism: {tp: 2, pp: 1, dp: 4}\n", 2, 1, 4, "tp2dp4"},
+        /* TP beyond the KV heads replicates them (vLLM allows it) */
+        {"parallelism: tp16\n", 16, 1, 1, "tp16"},    {"parallelism: tp64\n", 64, 1, 1, "tp64"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char text[4096];
@@ -169,6 +171,14 @@ static void test_errors(void **state)
     expect_error("parallelism: tp4pp2\n", "parallelism: tp4xx2\n", "cfg.yaml:5", "tp4xx2");
     expect_error("parallelism: tp4pp2\n", "parallelism: tp4tp2\n", "cfg.yaml:5", "parallelism");
     expect_error("parallelism: tp4pp2\n", "parallelism: {tp: 4, ep: 2}\n", "cfg.yaml:5", "parallelism.ep");
+    /* TP must fit the head counts as vLLM requires (llama-3-70b: 64 heads, 8 KV
+     * heads): tp | 64 and (tp | 8 or 8 | tp), so 1, 2, 4, 8, 16, 32, 64 */
+    expect_error("parallelism: tp4pp2\n", "parallelism: tp3pp2\n", "cfg.yaml:5",
+                 "valid TP degrees: 1, 2, 4, 8, 16, 32, 64");
+    expect_error("parallelism: tp4pp2\n", "parallelism: {tp: 6, pp: 1}\n", "cfg.yaml:5: parallelism.tp: tp 6",
+                 "(64 attention heads, 8 KV heads)");
+    expect_error("parallelism: tp4pp2\n", "parallelism: tp128\n", "cfg.yaml:5: parallelism: tp 128",
+                 "llama-3-70b");
     /* more GPUs than the cluster has */
     expect_error("cluster: gh200-quad\n", "cluster: {base: gh200-quad, max_nodes: 1}\n", "needs 8 GPUs", "has 4");
     /* max_model_len beyond the model's context */
