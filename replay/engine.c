@@ -137,7 +137,7 @@ static void on_done(void *ctx, int replica, const ls_req_done *d)
         rr.index = d->id;
         rr.replica = replica;
         rr.prompt_tokens = d->prompt_tokens;
-        rr.output_tokens = d->output_tokens;
+        rr.output_tokens = d->requested_output;  /* as asked; generated_tokens says what was produced */
         rr.status = (int32_t)d->status;
         rr.preemptions = d->preemptions;
         rr.generated_tokens = d->generated;

@@ -55,10 +55,11 @@ const char *ls_req_status_name(ls_req_status s);
 typedef struct ls_request_result {
     int64_t index;            /* position in the request stream */
     int32_t replica;
-    int32_t prompt_tokens, output_tokens;
+    int32_t prompt_tokens, output_tokens; /* output_tokens: as requested (the trace's, uncapped) */
     int32_t status;           /* ls_req_status */
     int32_t preemptions;
-    int32_t generated_tokens; /* output tokens produced (== output_tokens when completed) */
+    int32_t generated_tokens; /* output tokens produced; when completed, output_tokens capped so that
+                                 prompt + output <= max_model_len */
     double arrival_s, first_scheduled_s, first_token_s, finish_s; /* NaN when it never happened */
 } ls_request_result;
 

@@ -115,4 +115,17 @@ res = f["/results"][:]
 assert len(res) == 1 and res["n_completed"][0] == d["n_completed"]
 PY
 fi
+# --requests-out output_tokens is the request's own output length, not the capped target:
+# with max_model_len 300, a 100-token prompt asking for 500 tokens completes after 200
+# (prompt + output <= max_model_len), one asking for 50 gets its 50
+printf 'arrived_at,num_prefill_tokens,num_decode_tokens\n0,100,500\n0.5,100,50\n' >"$T/cap.csv"
+"$LLMSWEEP" run --model llama-3-8b --hardware h100-sxm --max-model-len 300 --trace "$T/cap.csv" \
+    --requests-out "$T/cap_req.csv" --json >"$T/cap.json" 2>"$T/err" || fail "capped run: $(cat "$T/err")"
+"$LS_PYTHON" - "$T" <<'PY' || fail "requested vs generated output"
+import csv, sys
+T = sys.argv[1]
+rows = sorted(csv.DictReader(open(T + "/cap_req.csv")), key=lambda r: int(r["index"]))
+got = [(r["status"], int(r["output_tokens"]), int(r["generated_tokens"])) for r in rows]
+assert got == [("completed", 500, 200), ("completed", 50, 50)], got
+PY
 echo "run_outputs: ok"

@@ -165,8 +165,11 @@ static void on_request(void *ctx, const ls_request_result *r)
     t->per_replica[r->replica]++;
     if (t->rr_dp > 0)
         assert_int_equal(r->replica, r->index % t->rr_dp);
-    if (r->status == LS_REQ_COMPLETED)
-        t->sum_need += r->prompt_tokens + r->output_tokens - 1;
+    if (r->status == LS_REQ_COMPLETED) {
+        /* the target may be capped below the request's own output (max_model_len) */
+        assert_true(r->generated_tokens >= 1 && r->generated_tokens <= (r->output_tokens > 1 ? r->output_tokens : 1));
+        t->sum_need += r->prompt_tokens + r->generated_tokens - 1;
+    }
 }
 
 static ls_run_config *load(const char *text)
