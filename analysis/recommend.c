@@ -359,6 +359,55 @@ static void twin_sentences(const ls_report *r, const ls_report_group *g, sentenc
     }
 }
 
+/* Whether entry x meets the SLO within LS_RANK_TIE of the best goodput among
+ * the SLO-meeting entries of g whose column `name` reads `val`. */
+static bool in_tie(const ls_report_group *g, const char *name, const char *val,
+                   const ls_report_entry *x)
+{
+    double best = -INFINITY;
+    char v[LS_CFG_LONGSTR + 1];
+    for (size_t i = 0; i < g->n; i++) {
+        const ls_report_entry *y = &g->e[i];
+        if (!y->violations && !strcmp(ls_results_cfg_text(y->row, name, v, sizeof v), val))
+            best = fmax(best, V(y, LS_M_GOODPUT_RPS));
+    }
+    return !x->violations && !strcmp(ls_results_cfg_text(x->row, name, v, sizeof v), val) &&
+           V(x, LS_M_GOODPUT_RPS) >= best * (1 - LS_RANK_TIE);
+}
+
+/* The strategies that, for every value of the axis `name`, are within the
+ * goodput tie of that value's best: "the answer changes" is only said when no
+ * strategy is. Writes their names ("TP=8, TP=4×PP=2") to buf; returns how many. */
+static size_t tied_everywhere(const ls_report_group *g, const char *name,
+                              char vals[][LS_CFG_LONGSTR + 1], size_t nv, char *buf, size_t size)
+{
+    const ls_report_entry *hit[64];
+    size_t n = 0, o = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < g->n; i++) {
+        const char *par = g->e[i].row->cfg.parallelism;
+        bool seen = false;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = !strcmp(g->e[j].row->cfg.parallelism, par);
+        if (seen)
+            continue;
+        bool all = true;
+        for (size_t k = 0; k < nv && all; k++) {
+            bool here = false;
+            for (size_t j = 0; j < g->n && !here; j++)
+                here = !strcmp(g->e[j].row->cfg.parallelism, par) &&
+                       in_tie(g, name, vals[k], &g->e[j]);
+            all = here;
+        }
+        if (all && n < sizeof hit / sizeof *hit)
+            hit[n++] = &g->e[i];
+    }
+    for (size_t i = 0; i < n && o < size; i++)
+        o += (size_t)snprintf(buf + o, size - o, "%s%s", i == 0 ? "" : i + 1 == n ? " and " : ", ",
+                              STRAT(hit[i]));
+    return n;
+}
+
 /* Where the best strategy changes with an axis other than the strategy
  * (cluster, dtype, scheduler ...): best per value of the axis. */
 static void axis_sentences(const ls_report *r, const ls_report_group *g, sentences *out)
@@ -411,8 +460,16 @@ static void axis_sentences(const ls_report *r, const ls_report_group *g, sentenc
                                       k ? "; " : "", bare ? "on " : "with ", bare ? "" : hdr,
                                       bare ? "" : " ", vals[k]);
         }
+        char common[512] = "";
+        size_t n_common = same ? 0 : tied_everywhere(g, name, vals, nv, common, sizeof common);
         if (same)
             add(out, ls_report_strf("The best strategy does not change with %s (%s).", hdr, list));
+        else if (n_common)
+            add(out, ls_report_strf("Within the %g%% goodput tie the best strategy does not change "
+                                    "with %s: %s %s within %g%% of the best goodput for every %s "
+                                    "(the tie-break on TTFT p99 picks: %s).",
+                                    100 * LS_RANK_TIE, hdr, common, n_common > 1 ? "are" : "is",
+                                    100 * LS_RANK_TIE, hdr, list));
         else
             add(out, ls_report_strf("The answer changes with %s (%s).", hdr, list));
     }

@@ -533,7 +533,6 @@ static int cmp_entry(const void *pa, const void *pb)
 /* Goodputs within this relative distance of a better one are a tie: the
  * simulation's own noise (one seed) is larger than that, so lower TTFT p99
  * decides between them. */
-#define LS_RANK_TIE 0.01
 
 typedef struct rank_item {
     ls_report_entry *x;

@@ -363,10 +363,13 @@ static void rankings_text(const ls_report *r, const ls_report_group *g, FILE *f,
             }
         if (!o)
             snprintf(buf, sizeof buf, "none meets the SLO");
-        char first[64];
-        snprintf(first, sizeof first, "%s%s", md ? "- " : "",
-                 per_gpu ? "Ranked by goodput per GPU (req/s): " : "Ranked by goodput (req/s): ");
-        wrap(f, first, "  ", buf);
+        /* the order is the ranking's, not plain goodput order: say so, or a
+         * line such as "1. A 0.99, 2. B 1.00" reads as a mistake */
+        char *line = ls_report_strf("Ranked by goodput%s (req/s; goodputs within %g%% are a tie, "
+                                    "broken by lower TTFT p99): %s", per_gpu ? " per GPU" : "",
+                                    100 * LS_RANK_TIE, buf);
+        wrap(f, md ? "- " : "", "  ", line);
+        free(line);
     }
 }
 

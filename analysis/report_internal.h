@@ -8,6 +8,11 @@
 
 #define LS_REPORT_BLOCK_TOKENS 16   /* vLLM's KV block size, the engine's default */
 
+/* Goodputs within this fraction of each other are a tie (broken by lower TTFT
+ * p99): the ranking, the "Ranked by goodput" lines and the per-axis sentences
+ * all apply it. */
+#define LS_RANK_TIE 0.01
+
 /* printf into a fresh string. */
 char *ls_report_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

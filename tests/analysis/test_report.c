@@ -463,6 +463,78 @@ static void test_one_capacity_per_config(void **state)
     unlink(p2);
 }
 
+/* Build the report of rows[0..n) written to a scratch file; returns the
+ * group-0 recommendation containing `needle` (NULL when none), and the text
+ * report in *text (caller frees). */
+static const char *axis_sentence(const fx_row *rows, size_t n, const char *needle, char **text,
+                                 ls_results **res, ls_report **rep)
+{
+    char p2[300];
+    snprintf(p2, sizeof p2, "%s.axis.h5", path);
+    assert_int_equal(fx_write(p2, rows, n), 0);
+    ls_error e = {0};
+    assert_int_equal(ls_results_read(p2, res, &e), LS_OK);
+    unlink(p2);
+    ls_report_opts o = {0};
+    ls_slo_default(&o.slo);
+    assert_int_equal(ls_report_build(*res, &o, rep, &e), LS_OK);
+    size_t len = 0;
+    FILE *f = open_memstream(text, &len);
+    assert_int_equal(ls_report_write(*rep, LS_REPORT_TEXT, f, &e), LS_OK);
+    fclose(f);
+    const ls_report_group *g = &(*rep)->groups[0];
+    for (size_t i = 0; i < g->n_recs; i++)
+        if (strstr(g->recs[i], needle))
+            return g->recs[i];
+    return NULL;
+}
+
+/* "The answer changes with cluster" must not rest on a difference inside the
+ * report's own 1% goodput tie. Four rows at one load, goodputs by hand:
+ * NVL32: TP=8 0.970 (TTFT 0.50 s), TP=4xPP=2 0.968 (0.54 s);
+ * quad:  TP=8 0.966 (0.90 s),      TP=4xPP=2 0.970 (0.60 s).
+ * All four are within 1% (0.970 * 0.99 = 0.9603), so ranking is by TTFT p99
+ * and the tie-break picks TP=8 on NVL32 but TP=4xPP=2 on quad; yet both
+ * strategies are within 1% of the best on both clusters, so the answer does
+ * NOT change within the tie. Then TP=8 on quad drops to 0.90 and TP=4xPP=2 on
+ * NVL32 to 0.90 (both outside 1%): now the answer does change. */
+static void test_axis_answer_within_tie(void **state)
+{
+    (void)state;
+    fx_row rows[4];
+    cfg(&rows[0], "tp8", 8, "gh200-nvl32", "bf16", 1);
+    ok(&rows[0], 300, 300, 0.970, 0.50, 0.05, 0.1);
+    cfg(&rows[1], "tp4pp2", 8, "gh200-nvl32", "bf16", 1);
+    ok(&rows[1], 300, 300, 0.968, 0.54, 0.05, 0.1);
+    cfg(&rows[2], "tp8", 8, "gh200-quad", "bf16", 1);
+    ok(&rows[2], 300, 300, 0.966, 0.90, 0.05, 0.1);
+    cfg(&rows[3], "tp4pp2", 8, "gh200-quad", "bf16", 1);
+    ok(&rows[3], 300, 300, 0.970, 0.60, 0.05, 0.1);
+    ls_results *res = NULL;
+    ls_report *rep = NULL;
+    char *text = NULL;
+    const char *s = axis_sentence(rows, 4, "does not change with cluster", &text, &res, &rep);
+    assert_non_null(s);
+    assert_null(strstr(text, "answer changes"));
+    assert_non_null(strstr(s, "Within the 1% goodput tie"));
+    assert_non_null(strstr(s, "TP=8 and TP=4×PP=2 are within 1%"));
+    /* the "Ranked by goodput" line says the order is not plain goodput order */
+    assert_non_null(strstr(text, "Ranked by goodput (req/s; goodputs within 1% are a tie, broken by"));
+    free(text);
+    ls_report_free(rep);
+    ls_results_free(res);
+
+    rows[2].v[LS_M_GOODPUT_RPS] = 0.90;
+    rows[1].v[LS_M_GOODPUT_RPS] = 0.90;
+    s = axis_sentence(rows, 4, "The answer changes with cluster", &text, &res, &rep);
+    assert_non_null(s);
+    assert_non_null(strstr(s, "on gh200-nvl32: TP=8"));
+    assert_non_null(strstr(s, "on gh200-quad: TP=4×PP=2"));
+    free(text);
+    ls_report_free(rep);
+    ls_results_free(res);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -471,6 +543,7 @@ int main(void)
         cmocka_unit_test(test_by_axis),       cmocka_unit_test(test_formats),
         cmocka_unit_test(test_shared_too_long), cmocka_unit_test(test_nothing_finished),
         cmocka_unit_test(test_one_capacity_per_config),
+        cmocka_unit_test(test_axis_answer_within_tie),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
