@@ -28,6 +28,36 @@ typedef struct part {
     int64_t seed, ranks;
 } part;
 
+static int cmp_hash(const void *a, const void *b)
+{
+    return strcmp((const char *)a, (const char *)b);
+}
+
+/* A part whose /configs holds one hash twice (written before specifications
+ * with repeated configurations were rejected) cannot be merged: results keyed
+ * by hash would be ambiguous. 0 or LS_EXIT_ERROR (message printed). */
+static int check_unique_hashes(const part *q)
+{
+    if (q->n_hashes < 2)
+        return 0;
+    char(*h)[LS_HASH_HEX] = ls_xmalloc(q->n_hashes * sizeof *h);
+    memcpy(h, q->hashes, q->n_hashes * sizeof *h);
+    qsort(h, q->n_hashes, sizeof *h, cmp_hash);
+    for (size_t k = 1; k < q->n_hashes; k++)
+        if (!strcmp(h[k], h[k - 1])) {
+            size_t a = 0, b = 0;
+            for (size_t i = 0, seen = 0; i < q->n_hashes && seen < 2; i++)
+                if (!strcmp(q->hashes[i], h[k]))
+                    *(seen++ ? &b : &a) = i;
+            ls_cli_error("merge: %s holds configurations %zu and %zu with the same hash %s: refusing a part "
+                         "with duplicate configurations", q->path, a, b, h[k]);
+            free(h);
+            return LS_EXIT_ERROR;
+        }
+    free(h);
+    return 0;
+}
+
 static int merge(part *p, int np, const char *out_path)
 {
     ls_error e;
@@ -44,15 +74,10 @@ static int merge(part *p, int np, const char *out_path)
         }
         if (ls_h5_attr_string(p[i].f, "requests_mode", &p[i].requests_mode, &e))
             p[i].requests_mode = NULL;
-        if (i == 0)
+        if (i == 0) {
+            if (check_unique_hashes(&p[0]))
+                return LS_EXIT_ERROR;
             continue;
-        /* /requests of the merge must mean one thing for every configuration */
-        const char *m0 = p[0].requests_mode ? p[0].requests_mode : "(not recorded)";
-        const char *mi = p[i].requests_mode ? p[i].requests_mode : "(not recorded)";
-        if (strcmp(m0, mi)) {
-            ls_cli_error("merge: %s was written with --requests %s but %s with --requests %s: refusing to mix "
-                         "per-request modes", p[0].path, m0, p[i].path, mi);
-            return LS_EXIT_ERROR;
         }
         bool same = p[i].n_hashes == p[0].n_hashes && !strcmp(p[i].set_hash, p[0].set_hash);
         for (size_t k = 0; same && k < p[i].n_hashes; k++)
@@ -61,6 +86,14 @@ static int merge(part *p, int np, const char *out_path)
             ls_cli_error("merge: %s and %s come from different specifications (%zu vs %zu configurations, "
                          "expansion hash %s vs %s): refusing to merge",
                          p[0].path, p[i].path, p[0].n_hashes, p[i].n_hashes, p[0].set_hash, p[i].set_hash);
+            return LS_EXIT_ERROR;
+        }
+        /* /requests of the merge must mean one thing for every configuration */
+        const char *m0 = p[0].requests_mode ? p[0].requests_mode : "(not recorded)";
+        const char *mi = p[i].requests_mode ? p[i].requests_mode : "(not recorded)";
+        if (strcmp(m0, mi)) {
+            ls_cli_error("merge: %s was written with --requests %s but %s with --requests %s: refusing to mix "
+                         "per-request modes", p[0].path, m0, p[i].path, mi);
             return LS_EXIT_ERROR;
         }
         if (strcmp(p[i].spec_text, p[0].spec_text))
@@ -88,6 +121,12 @@ static int merge(part *p, int np, const char *out_path)
             if (id < 0 || (size_t)id >= n || strcmp(res[i][r].hash, p[0].hashes[id])) {
                 ls_cli_error("merge: %s: result row %zu names configuration %lld (%s), which is not in the "
                              "specification", p[i].path, r, (long long)id, res[i][r].hash);
+                status = LS_EXIT_ERROR;
+                break;
+            }
+            if (owner[id] == i) {
+                ls_cli_error("merge: %s holds two results for configuration %lld (hash %s): refusing a part "
+                             "with duplicates", p[i].path, (long long)id, res[i][r].hash);
                 status = LS_EXIT_ERROR;
                 break;
             }

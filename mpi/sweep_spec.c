@@ -24,6 +24,8 @@ typedef struct expander {
     axis *axes;
     size_t n_axes;
     const char *name;
+    bool *key_hit;       /* per exclude rule key (flattened): its value matched some grid point */
+    size_t *key_off;     /* rule i's keys start at key_hit[key_off[i]] */
 } expander;
 
 void ls_sweep_hash_hex(const char *canonical, char out[LS_HASH_HEX])
@@ -259,19 +261,120 @@ static const ls_yaml *path_get(const ls_yaml *tree, const char *path)
     return strcmp(path, ".") ? ls_yaml_get_path(tree, path) : tree;
 }
 
-static bool excluded(const ls_yaml *tree, const ls_yaml *exclude)
+/* Every key of every rule is evaluated (no short cut) so that x->key_hit
+ * records which rule values occur at all: one that never does is a typo. */
+static bool excluded(const ls_yaml *tree, const expander *x)
 {
+    const ls_yaml *exclude = x->exclude;
     if (!exclude)
         return false;
+    bool any = false;
     for (size_t i = 0; i < exclude->n; i++) {
         const ls_yaml *rule = exclude->vals[i];
         bool all = true;
-        for (size_t k = 0; k < rule->n && all; k++)
-            all = rule_match(path_get(tree, rule->keys[k]), rule->vals[k]);
-        if (all)
-            return true;
+        for (size_t k = 0; k < rule->n; k++) {
+            bool m = rule_match(path_get(tree, rule->keys[k]), rule->vals[k]);
+            if (m)
+                x->key_hit[x->key_off[i] + k] = true;
+            all = all && m;
+        }
+        any = any || all;
     }
+    return any;
+}
+
+/* Is `key` (an exclude rule path) on an axis: the axis path itself, below it
+ * (scheduler.policy for an axis of scheduler mappings), above it, or anything
+ * when an axis merges at the root? */
+static bool key_on_axis(const expander *x, const char *key)
+{
+    for (size_t a = 0; a < x->n_axes; a++)
+        for (size_t k = 0; k < x->axes[a].n_paths; k++) {
+            const char *p = x->axes[a].paths[k];
+            size_t lp = strlen(p), lk = strlen(key);
+            if (!strcmp(p, ".") || !strcmp(p, key) || (lk > lp && !strncmp(key, p, lp) && key[lp] == '.') ||
+                (lp > lk && !strncmp(p, key, lk) && p[lk] == '.'))
+                return true;
+        }
     return false;
+}
+
+/* Exclude keys must name axes: a rule on a misspelt or constant path would
+ * silently exclude nothing. */
+static ls_status check_exclude_axes(expander *x, ls_error *e)
+{
+    if (!x->exclude)
+        return LS_OK;
+    size_t total = 0;
+    x->key_off = ls_xcalloc(x->exclude->n, sizeof *x->key_off);
+    for (size_t i = 0; i < x->exclude->n; i++) {
+        const ls_yaml *rule = x->exclude->vals[i];
+        x->key_off[i] = total;
+        total += rule->n;
+        for (size_t k = 0; k < rule->n; k++) {
+            if (key_on_axis(x, rule->keys[k]))
+                continue;
+            char p[600], what[1024];
+            snprintf(p, sizeof p, "exclude[%zu].%s", i, rule->keys[k]);
+            size_t len = (size_t)snprintf(what, sizeof what, "'%s' is not an axis of grid or zip (axes:",
+                                          rule->keys[k]);
+            for (size_t a = 0; a < x->n_axes && len < sizeof what; a++)
+                for (size_t q = 0; q < x->axes[a].n_paths && len < sizeof what; q++)
+                    len += (size_t)snprintf(what + len, sizeof what - len, " %s", x->axes[a].paths[q]);
+            if (len < sizeof what)
+                snprintf(what + len, sizeof what - len, "): this rule would exclude nothing");
+            return where_fail(e, rule->vals[k], p, what);
+        }
+    }
+    x->key_hit = ls_xcalloc(total ? total : 1, sizeof *x->key_hit);
+    return LS_OK;
+}
+
+/* After expansion: a rule value that matched no grid point is a typo (tp3 on an axis of tp1, tp2). */
+static ls_status check_exclude_hits(const expander *x, ls_error *e)
+{
+    if (!x->exclude)
+        return LS_OK;
+    for (size_t i = 0; i < x->exclude->n; i++) {
+        const ls_yaml *rule = x->exclude->vals[i];
+        for (size_t k = 0; k < rule->n; k++) {
+            if (x->key_hit[x->key_off[i] + k])
+                continue;
+            char p[600], what[256];
+            char *v = ls_yaml_canonical(rule->vals[k]);
+            snprintf(p, sizeof p, "exclude[%zu].%s", i, rule->keys[k]);
+            snprintf(what, sizeof what, "the value %.100s never occurs on this axis: the rule excludes nothing", v);
+            free(v);
+            return where_fail(e, rule->vals[k], p, what);
+        }
+    }
+    return LS_OK;
+}
+
+/* The same path on two axes (grid and zip, or two zip groups): the later one
+ * silently overwrites the earlier, and the product holds duplicates. */
+static ls_status check_axes_distinct(const expander *x, const ls_yaml *grid, const ls_yaml *zip, ls_error *e)
+{
+    for (size_t a = 0; a < x->n_axes; a++)
+        for (size_t k = 0; k < x->axes[a].n_paths; k++)
+            for (size_t b = 0; b <= a; b++)
+                for (size_t q = 0; q < (b == a ? k : x->axes[b].n_paths); q++) {
+                    if (strcmp(x->axes[a].paths[k], x->axes[b].paths[q]))
+                        continue;
+                    /* locate the later occurrence for the message */
+                    const ls_yaml *at = NULL;
+                    size_t n_grid = grid && grid->kind == LS_YAML_MAP ? grid->n : 0;
+                    if (a < n_grid)
+                        at = grid->vals[a];
+                    else
+                        at = zip->vals[a - n_grid]->vals[k];
+                    char what[256];
+                    snprintf(what, sizeof what, "this axis appears twice (in %s and %s): an axis belongs to "
+                             "grid or to one zip group", b < n_grid ? "grid" : "zip",
+                             a < n_grid ? "grid" : "zip");
+                    return where_fail(e, at, x->axes[a].paths[k], what);
+                }
+    return LS_OK;
 }
 
 static ls_status check_exclude(const ls_yaml *ex, ls_error *e)
@@ -306,6 +409,60 @@ static void label_add(char **buf, size_t *len, const char *path, const ls_yaml *
 
 /* ---- expansion ------------------------------------------------------------- */
 
+typedef struct hash_ref {
+    const char *hash;
+    size_t id;
+} hash_ref;
+
+static int cmp_hash_ref(const void *a, const void *b)
+{
+    const hash_ref *x = a, *y = b;
+    int c = strcmp(x->hash, y->hash);
+    return c ? c : (x->id > y->id) - (x->id < y->id);
+}
+
+/* Two configurations with the same hash would be run twice and then refused
+ * by resume and merge: reject them, naming both ids and the spec line of the
+ * value that differs between their grid points (the repeated one). */
+static ls_status check_duplicates(const expander *x, const ls_sweep_spec *s, const size_t *point, ls_error *e)
+{
+    hash_ref *r = ls_xcalloc(s->n ? s->n : 1, sizeof *r);
+    for (size_t i = 0; i < s->n; i++)
+        r[i] = (hash_ref){s->configs[i].hash, i};
+    qsort(r, s->n, sizeof *r, cmp_hash_ref);
+    size_t i0 = 0, i1 = 0;
+    bool dup = false;
+    /* report the first repeat in config_id order (smallest second id) */
+    for (size_t i = 1; i < s->n; i++)
+        if (!strcmp(r[i].hash, r[i - 1].hash) && (!dup || r[i].id < i1) &&
+            (i < 2 || strcmp(r[i - 1].hash, r[i - 2].hash))) {
+            dup = true;
+            i0 = r[i - 1].id;
+            i1 = r[i].id;
+        }
+    free(r);
+    if (!dup)
+        return LS_OK;
+    /* the first axis (slowest) where the two grid points differ holds the repeat */
+    const ls_yaml *at = x->base;
+    const char *path = "base";
+    size_t p0 = point[i0], p1 = point[i1];
+    for (size_t a = x->n_axes; a-- > 0;) {
+        size_t d0 = p0 % x->axes[a].n_points, d1 = p1 % x->axes[a].n_points;
+        p0 /= x->axes[a].n_points;
+        p1 /= x->axes[a].n_points;
+        if (d0 != d1) {
+            at = x->axes[a].vals[d1 * x->axes[a].n_paths];
+            path = x->axes[a].paths[0];
+        }
+    }
+    char what[512];
+    snprintf(what, sizeof what, "configurations %zu (%s) and %zu (%s) are identical (hash %s): a value is "
+             "repeated, or two values mean the same; remove one", i0, s->configs[i0].label, i1,
+             s->configs[i1].label, s->configs[i0].hash);
+    return where_fail(e, at, path, what);
+}
+
 static ls_status expand(expander *x, ls_sweep_spec *s, ls_error *e)
 {
     size_t total = 1;
@@ -319,6 +476,7 @@ static ls_status expand(expander *x, ls_sweep_spec *s, ls_error *e)
     size_t cap = total < 1024 ? total : 1024;
     s->configs = ls_xcalloc(cap ? cap : 1, sizeof *s->configs);
     size_t *idx = ls_xcalloc(x->n_axes ? x->n_axes : 1, sizeof *idx);
+    size_t *point = ls_xcalloc(cap ? cap : 1, sizeof *point); /* grid point of each configuration */
     ls_status rc = LS_OK;
     for (size_t p = 0; p < total && rc == LS_OK; p++) {
         /* mixed-radix digits of p, last axis fastest */
@@ -345,7 +503,7 @@ static ls_status expand(expander *x, ls_sweep_spec *s, ls_error *e)
                 label_add(&label, &llen, ax->paths[k], v);
             }
         }
-        if (rc || excluded(tree, x->exclude)) {
+        if (rc || excluded(tree, x)) {
             ls_yaml_free(tree);
             free(label);
             continue;
@@ -353,7 +511,9 @@ static ls_status expand(expander *x, ls_sweep_spec *s, ls_error *e)
         if (s->n == cap) {
             cap *= 2;
             s->configs = ls_xrealloc(s->configs, cap * sizeof *s->configs);
+            point = ls_xrealloc(point, cap * sizeof *point);
         }
+        point[s->n] = p;
         ls_sweep_config *c = &s->configs[s->n++];
         memset(c, 0, sizeof *c);
         c->tree = tree;
@@ -363,10 +523,15 @@ static ls_status expand(expander *x, ls_sweep_spec *s, ls_error *e)
         ls_yaml_where(first ? first : x->base, c->where, sizeof c->where);
     }
     free(idx);
+    if (!rc)
+        rc = check_exclude_hits(x, e);
+    if (!rc && s->n == 0)
+        rc = ls_fail(e, LS_EINVAL, "%s: every one of the %zu grid points is excluded", x->name, total);
+    if (!rc)
+        rc = check_duplicates(x, s, point, e);
+    free(point);
     if (rc)
         return rc;
-    if (s->n == 0)
-        return ls_fail(e, LS_EINVAL, "%s: every one of the %zu grid points is excluded", x->name, total);
     /* one hash for the whole expansion: resume and merge compare it */
     size_t n = s->n * 16;
     char *all = ls_xmalloc(n + 1);
@@ -416,16 +581,21 @@ ls_status ls_sweep_spec_parse(const char *text, size_t len, const char *name, co
     if ((rc = parse_capacity(ls_yaml_get(root, "capacity"), &s->capacity, e)))
         goto done;
     if ((rc = parse_grid(&x, ls_yaml_get(root, "grid"), e)) ||
-        (rc = parse_zip(&x, ls_yaml_get(root, "zip"), e)))
+        (rc = parse_zip(&x, ls_yaml_get(root, "zip"), e)) ||
+        (rc = check_axes_distinct(&x, ls_yaml_get(root, "grid"), ls_yaml_get(root, "zip"), e)))
         goto done;
     x.exclude = ls_yaml_get(root, "exclude");
     if ((rc = check_exclude(x.exclude, e)))
         goto done;
     if (x.exclude && ls_yaml_is_null(x.exclude))
         x.exclude = NULL;
+    if ((rc = check_exclude_axes(&x, e)))
+        goto done;
     rc = expand(&x, s, e);
 done:
     axes_free(&x);
+    free(x.key_hit);
+    free(x.key_off);
     ls_yaml_free(root);
     if (rc) {
         ls_sweep_spec_free(s);

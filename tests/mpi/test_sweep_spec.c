@@ -196,6 +196,40 @@ static void test_errors(void **st)
     parse_err("base: {a: 1}\ngrid: {a.b: [1]}\n", "spec.yaml:2", NULL);
 }
 
+/* Specifications that would silently do something else than written are errors naming the line. */
+static void test_spec_checks(void **st)
+{
+    (void)st;
+    /* an exclude key that is not an axis (typo) */
+    parse_err("base: {parallelism: tp1}\ngrid: {parallelism: [tp1, tp2]}\nexclude:\n  - {parallism: tp1}\n",
+              "spec.yaml:4", "'parallism' is not an axis");
+    /* a value that never occurs on its axis */
+    parse_err("base: {parallelism: tp1}\ngrid: {parallelism: [tp1, tp2]}\nexclude:\n  - {parallelism: tp3}\n",
+              "spec.yaml:4", "tp3 never occurs");
+    /* ... also inside a list of alternatives when none occurs, and in a second key of a rule */
+    parse_err("base: {}\ngrid: {p: [a, b], q: [1, 2]}\nexclude:\n  - {p: a, q: [7, 8]}\n", "exclude[0].q",
+              "never occurs");
+    /* two identical configurations: both ids and the line of the repeated value */
+    parse_err("base: {}\ngrid:\n  parallelism:\n    - tp1\n    - tp1\n", "spec.yaml:5", "configurations 0");
+    parse_err("base: {}\ngrid:\n  parallelism: [tp1, tp1]\n", "and 1 (parallelism=tp1) are identical", NULL);
+    /* 1 and 1.0 are different texts, hence different configurations: not duplicates */
+    ls_sweep_spec *s = parse_ok("base: {}\ngrid: {r: [1, 1.0]}\n");
+    assert_int_equal(s->n, 2);
+    ls_sweep_spec_free(s);
+    /* the same axis in grid and zip, and in two zip groups */
+    parse_err("base: {}\ngrid: {p: [a, b]}\nzip:\n  - {p: [a, b], q: [1, 2]}\n", "spec.yaml:4",
+              "appears twice (in grid and zip)");
+    parse_err("base: {}\nzip:\n  - {p: [a, b]}\n  - {q: [1, 2], p: [c, d]}\n", "spec.yaml:4", "appears twice");
+    /* still fine: a key below an axis of mappings, and any key when an axis merges at the root */
+    s = parse_ok("base: {s: {policy: x}}\ngrid:\n  s: [{policy: x}, {policy: y}]\n  p: [1, 2]\n"
+                 "exclude: [{s.policy: y, p: 2}]\n");
+    assert_int_equal(s->n, 3);
+    ls_sweep_spec_free(s);
+    s = parse_ok("base: {}\ngrid:\n  .: [{a: 1}, {a: 2}]\nexclude: [{a: 2}]\n");
+    assert_int_equal(s->n, 1);
+    ls_sweep_spec_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_deterministic),   cmocka_unit_test(test_zip),
         cmocka_unit_test(test_exclude),         cmocka_unit_test(test_mapping_values_merge),
         cmocka_unit_test(test_seed_and_capacity), cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_spec_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
