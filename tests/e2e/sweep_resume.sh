@@ -25,14 +25,25 @@ YAML
 S=$T/spec.yaml
 "$LLMSWEEP" sweep "$S" -o "$T/ref.h5" -q || fail "reference run"
 
-# 1. SIGKILL of the whole job: mpiexec and its ranks share a new process group
-setsid "$MPIEXEC" -n 2 "$LLMSWEEP" sweep "$S" -o "$T/kill.h5" 2>"$T/kill.err" &
+# 1. SIGKILL of the whole job. Open MPI (4.1) puts each rank in its own process group, so a
+#    signal to mpiexec's group reaches mpiexec only and orphaned ranks would go on writing (and
+#    holding the HDF5 file lock): kill mpiexec and its children (the ranks) by pid, together, and
+#    wait until the ranks are gone before reading the file.
+"$MPIEXEC" -n 2 "$LLMSWEEP" sweep "$S" -o "$T/kill.h5" 2>"$T/kill.err" &
 pid=$!
 wait_done "$T/kill.err" 2 || fail "kill run made no progress: $(cat "$T/kill.err")"
-kill -KILL -- -"$pid"
+ranks=$(ps --ppid "$pid" -o pid= | tr -d ' ')
+[ -n "$ranks" ] || fail "no rank processes under mpiexec $pid"
+# shellcheck disable=SC2086
+kill -KILL "$pid" $ranks
 wait "$pid" 2>/dev/null
+# the ranks are not this shell's children: poll until each is gone (or a zombie: no longer running)
+alive() { local p st; for p in $ranks; do st=$(ps -o stat= -p "$p" 2>/dev/null) && [ "${st#Z}" = "$st" ] && return 0; done; return 1; }
+for _ in $(seq 1 200); do alive || break; sleep 0.05; done
+alive && fail "ranks $ranks still running 10 s after SIGKILL"
 n=$(rows "$T/kill.h5") || fail "file unreadable after SIGKILL"
 echo "after SIGKILL: $n of 12 rows"
+[ "$n" -lt 12 ] || echo "note: the job finished before SIGKILL reached it (machine too fast for this check)"
 "$MPIEXEC" -n 2 "$LLMSWEEP" sweep "$S" -o "$T/kill.h5" --resume -q 2>"$T/resume.err" || fail "resume after SIGKILL: $(cat "$T/resume.err")"
 "$PY" "$COMPARE" "$T/ref.h5" "$T/kill.h5" || fail "SIGKILL + resume differs from an uninterrupted run"
 
