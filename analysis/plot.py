@@ -144,6 +144,19 @@ def styles(rows, axes):
     return out
 
 
+def top_on_tick(a):
+    """Raise a log axis' upper limit to the next 1-2-5 tick, so the values above
+    the highest labelled tick (e.g. TPOT between 200 and 500 ms) can be read."""
+    lo, hi = a.get_ylim()
+    if not (hi > 0 and math.isfinite(hi)):
+        return
+    k = math.floor(math.log10(hi))
+    for t in (1 * 10 ** k, 2 * 10 ** k, 5 * 10 ** k, 10 ** (k + 1)):
+        if t >= hi * (1 - 1e-9):
+            a.set_ylim(lo, t)
+            return
+
+
 def plot_latency(rows, axes, slo, title, out, written):
     labels = sorted({label_of(d, axes) for d in rows})
     st = styles(rows, axes)
@@ -157,8 +170,10 @@ def plot_latency(rows, axes, slo, title, out, written):
         c, m, ls = st[lab]
         a1.plot(x, [p[1] for p in pts], marker=m, color=c, ls=ls, label=lab)
         a2.plot(x, [p[2] * 1e3 for p in pts], marker=m, color=c, ls=ls, label=lab)
-    a1.axhline(slo["ttft"], color="red", ls="--", lw=1, label=f"SLO {slo['ttft']:g} s")
-    a2.axhline(slo["tpot"] * 1e3, color="red", ls="--", lw=1, label=f"SLO {slo['tpot']*1e3:g} ms")
+    a1.axhline(slo["ttft"], color="red", ls="--", lw=1,
+               label=f"SLO TTFT p99 {slo['ttft']:g} s (left)")
+    a2.axhline(slo["tpot"] * 1e3, color="darkred", ls=":", lw=1.5,
+               label=f"SLO TPOT p99 {slo['tpot']*1e3:g} ms (right)")
     a1.set(title="TTFT p99 vs arrival rate", xlabel="arrival rate (requests/s)",
            ylabel="TTFT p99 (s, log scale)", yscale="log")
     a2.set(title="TPOT p99 vs arrival rate", xlabel="arrival rate (requests/s)",
@@ -169,7 +184,12 @@ def plot_latency(rows, axes, slo, title, out, written):
         a.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
         a.yaxis.set_major_formatter(plain)
         a.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        top_on_tick(a)
+    # one legend for both panels: the configurations and BOTH SLO lines
     h, lab = a1.get_legend_handles_labels()
+    h2, lab2 = a2.get_legend_handles_labels()
+    h.append(h2[-1])
+    lab.append(lab2[-1])
     fig.legend(h, lab, loc="center right", fontsize=8, title="configuration")
     fig.suptitle(f"{title}: latency (p99 over completed requests; infeasible configurations omitted)")
     fig.tight_layout(rect=(0, 0, 0.8, 1))

@@ -44,6 +44,30 @@ for p in latency_vs_rate goodput success capacity_per_gpu ttft_cdf; do
   head -c 8 "$tmp/plots/$p.png" | od -An -c | grep -q 'P   N   G' || { echo "$p.png is not a PNG"; exit 1; }
   grep -q '<svg' "$tmp/plots/$p.svg" || { echo "$p.svg is not an SVG"; exit 1; }
 done
+# latency_vs_rate: the legend names both SLO lines, and every plotted TTFT/TPOT p99 lies at or
+# below the highest labelled tick of its panel (values above the last label could not be read)
+"$PY" - "$tmp/r.h5" "$tmp/plots/latency_vs_rate.svg" <<'PYEOF'
+import re, sys, h5py, numpy as np
+res = h5py.File(sys.argv[1], "r")["results"][...]
+ok = np.array([s.decode() if isinstance(s, bytes) else s for s in res["status"]]) == "ok"
+svg = open(sys.argv[2]).read()
+legend = svg[svg.index('id="legend_1"'):]
+for want in ("SLO TTFT p99 2 s (left)", "SLO TPOT p99 200 ms (right)"):
+    assert f"<!-- {want} -->" in legend, f"legend lacks {want!r}"
+def top_label(axes_id, axis_id):
+    part = svg[svg.index(f'id="{axes_id}"'):]
+    part = part[part.index(f'id="{axis_id}"'):]
+    ends = [part.find(m, 1) for m in ('id="axes_', 'id="legend_', 'id="matplotlib.axis_')]
+    part = part[:min([e for e in ends if e > 0] + [len(part)])]
+    return max(float(v) for v in re.findall(r"<!-- ([0-9.]+) -->", part))
+for axes_id, axis_id, col, scale in (("axes_1", "matplotlib.axis_2", "ttft_p99_s", 1),
+                                     ("axes_2", "matplotlib.axis_4", "tpot_p99_s", 1e3)):
+    v = res[col][ok] * scale
+    v = v[np.isfinite(v)]
+    top = top_label(axes_id, axis_id)
+    assert v.max() <= top, f"{col}: {v.max():g} above the highest tick label {top:g}"
+    print(f"{col}: max {v.max():g}, highest tick label {top:g}")
+PYEOF
 # a missing interpreter is reported with the package to install
 if LS_PYTHON=/nonexistent/python3 "$LLMSWEEP" plot "$tmp/r.h5" -o "$tmp/p2" 2>"$tmp/err"; then
   echo "plot without python succeeded"; exit 1
