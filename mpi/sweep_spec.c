@@ -7,9 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Bound on the expanded grid: beyond this a typo (an axis with 10^4 values
- * twice) is likelier than intent, and memory for the trees would explode. */
-#define LS_SWEEP_MAX_POINTS 10000000u
+/* Bound on the expanded grid, checked on the product before expanding:
+ * every configuration holds its tree, canonical text and label (~6-7 KB
+ * measured: 10,000 take 62 MB for --dry-run, 300,000 took 2 GB), so a big
+ * product is killed by the OOM killer with no message. Raised with the
+ * environment variable LLMSWEEP_MAX_CONFIGS. */
+#define LS_SWEEP_MAX_POINTS 1000000ull
+#define LS_SWEEP_BYTES_PER_CONFIG 7000.0
 
 /* One axis of the product: `n_points` points, each assigning `n_paths` values
  * (one path for a grid key, several for a zip group). */
@@ -24,6 +28,7 @@ typedef struct expander {
     axis *axes;
     size_t n_axes;
     const char *name;
+    unsigned long long max_points; /* LS_SWEEP_MAX_POINTS or LLMSWEEP_MAX_CONFIGS */
     bool *key_hit;       /* per exclude rule key (flattened): its value matched some grid point */
     size_t *key_off;     /* rule i's keys start at key_hit[key_off[i]] */
 } expander;
@@ -465,13 +470,24 @@ static ls_status check_duplicates(const expander *x, const ls_sweep_spec *s, con
 
 static ls_status expand(expander *x, ls_sweep_spec *s, ls_error *e)
 {
-    size_t total = 1;
-    for (size_t a = 0; a < x->n_axes; a++) {
-        if (total > LS_SWEEP_MAX_POINTS / x->axes[a].n_points)
-            return ls_fail(e, LS_EINVAL, "%s: the grid has more than %u points", x->name,
-                           LS_SWEEP_MAX_POINTS);
-        total *= x->axes[a].n_points;
+    /* the product in floating point first: it may not fit in size_t */
+    double product = 1;
+    for (size_t a = 0; a < x->n_axes; a++)
+        product *= (double)x->axes[a].n_points;
+    if (product > (double)x->max_points) {
+        char axes[256];
+        size_t len = 0;
+        axes[0] = 0;
+        for (size_t a = 0; a < x->n_axes && len < sizeof axes; a++)
+            len += (size_t)snprintf(axes + len, sizeof axes - len, "%s%zu", a ? " x " : "", x->axes[a].n_points);
+        return ls_fail(e, LS_EINVAL,
+                       "%s: the grid has %.0f points (%s), more than the limit of %llu configurations "
+                       "(expanding them would take about %.1f GB of memory); split the sweep, or raise the "
+                       "limit with LLMSWEEP_MAX_CONFIGS=N",
+                       x->name, product, axes, (unsigned long long)x->max_points,
+                       product * LS_SWEEP_BYTES_PER_CONFIG / 1e9);
     }
+    size_t total = (size_t)product;
     s->n_points = total;
     size_t cap = total < 1024 ? total : 1024;
     s->configs = ls_xcalloc(cap ? cap : 1, sizeof *s->configs);
@@ -556,7 +572,18 @@ ls_status ls_sweep_spec_parse(const char *text, size_t len, const char *name, co
     memcpy(s->text, text, len);
     s->text[len] = 0;
     s->text_len = len;
-    expander x = {.root = root, .name = name};
+    expander x = {.root = root, .name = name, .max_points = LS_SWEEP_MAX_POINTS};
+    const char *lim = getenv("LLMSWEEP_MAX_CONFIGS");
+    if (lim && *lim) {
+        char *end;
+        unsigned long long v = strtoull(lim, &end, 10);
+        if (*end || v == 0) {
+            ls_yaml_free(root);
+            ls_sweep_spec_free(s);
+            return ls_fail(e, LS_EINVAL, "LLMSWEEP_MAX_CONFIGS: expected a positive integer, got '%s'", lim);
+        }
+        x.max_points = v;
+    }
     ls_status rc = LS_OK;
     static const char *const keys[] = {"name", "description", "seed", "base", "grid", "zip",
                                        "exclude", "capacity", NULL};

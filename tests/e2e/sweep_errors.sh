@@ -42,6 +42,12 @@ check_bad typo 's/  - {parallelism: dp2, scheduler.policy: sarathi, workload.arr
 check_bad never 's/  - {parallelism: dp2, scheduler.policy: sarathi, workload.arrival.rate: 2}/  - {parallelism: tp3}/' "tp3}" "tp3 never occurs"
 check_bad dup 's/  parallelism: \[tp1, tp2, dp2\]/  parallelism: [tp1, tp2, dp2, tp1]/' "tp1, tp2, dp2, tp1" "configurations 0 (.*) and 17 (.*) are identical"
 check_bad twice 's/  - {workload.arrival.rate: \[2, 4, 8\], /  - {parallelism: [tp1, tp2, dp2], workload.arrival.rate: [2, 4, 8], /' "{parallelism: \[tp1, tp2, dp2\], workload" "appears twice"
+# a grid of 3,600,000 points (the product, never expanded) is refused at once with the count and the limit
+vals=$(seq -s, 1 20)
+sed "s/  parallelism: \[tp1, tp2, dp2\]/&\n  seed: [$vals]\n  workload.prompt_tokens.mean: [$vals]\n  workload.output_tokens.mean: [$vals]\n  scheduler.max_num_seqs: [$(seq -s, 1 25)]/" "$SMALL" > huge.yaml
+"$LLMSWEEP" sweep huge.yaml --dry-run >/dev/null 2>huge.err; rc=$?
+[ $rc -eq 1 ] && grep -q "the grid has 3600000 points (3 x 20 x 20 x 20 x 25 x 2 x 3), more than the limit of 1000000" huge.err &&
+    grep -q LLMSWEEP_MAX_CONFIGS huge.err || fail "huge grid: exit $rc $(cat huge.err)"
 # merge refuses a part whose /configs holds one hash twice, or two results of one configuration
 "$LLMSWEEP" sweep "$SMALL" -o part.h5 --shard 0/3 -q || fail "shard for merge"
 cp part.h5 duphash.h5; cp part.h5 duprow.h5

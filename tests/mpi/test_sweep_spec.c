@@ -230,6 +230,38 @@ static void test_spec_checks(void **st)
     ls_sweep_spec_free(s);
 }
 
+/* A grid whose product exceeds the limit is refused before expansion, with
+ * the count and the limit (this one, 10^11 points: 6 grid axes and 5 zip
+ * groups of 10 values, would need terabytes if expanded). */
+static void test_grid_limit(void **st)
+{
+    (void)st;
+    const char *huge = "base: {}\ngrid:\n"
+                       "  a: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n  b: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n"
+                       "  c: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n  d: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n"
+                       "  e: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n  f: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]\n"
+                       "zip:\n  - {g: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], h: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]}\n"
+                       "  - {i: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]}\n"
+                       "  - {j: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]}\n"
+                       "  - {k: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]}\n"
+                       "  - {l: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]}\n";
+    parse_err(huge, "100000000000 points (10 x 10 x 10 x 10 x 10 x 10 x 10 x 10 x 10 x 10 x 10)",
+              "limit of 1000000 configurations");
+    parse_err(huge, "LLMSWEEP_MAX_CONFIGS", NULL);
+    /* 1,000,000 exactly is allowed by the limit: checked on a smaller limit set through the
+     * environment (6 points against 5, then 6) instead of expanding a million */
+    const char *six = "base: {}\ngrid: {a: [1, 2, 3], b: [x, y]}\n";
+    setenv("LLMSWEEP_MAX_CONFIGS", "5", 1);
+    parse_err(six, "6 points (3 x 2), more than the limit of 5", NULL);
+    setenv("LLMSWEEP_MAX_CONFIGS", "6", 1);
+    ls_sweep_spec *s = parse_ok(six);
+    assert_int_equal(s->n, 6);
+    ls_sweep_spec_free(s);
+    setenv("LLMSWEEP_MAX_CONFIGS", "lots", 1);
+    parse_err(six, "LLMSWEEP_MAX_CONFIGS: expected a positive integer", NULL);
+    unsetenv("LLMSWEEP_MAX_CONFIGS");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -237,7 +269,7 @@ int main(void)
         cmocka_unit_test(test_deterministic),   cmocka_unit_test(test_zip),
         cmocka_unit_test(test_exclude),         cmocka_unit_test(test_mapping_values_merge),
         cmocka_unit_test(test_seed_and_capacity), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_spec_checks),
+        cmocka_unit_test(test_spec_checks),     cmocka_unit_test(test_grid_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
