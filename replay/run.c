@@ -120,6 +120,16 @@ ls_status ls_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *ou
     s.arrival_limit_s = info.duration_s > 0 && isfinite(info.duration_s) ? info.duration_s : INFINITY;
     s.horizon_s = !isnan(c->horizon_s) ? c->horizon_s : s.arrival_limit_s;
     rc = ls_engine_simulate(&s, out, e);
+    if (!rc && out->v[LS_M_N_REQUESTS] == 0) {
+        /* Nothing arrived (a header-only trace, a window past its end, a
+         * duration before the first arrival): every metric would be NaN
+         * under status ok, which a sweep would then rank. */
+        char window[64] = "";
+        if (isfinite(s.arrival_limit_s))
+            snprintf(window, sizeof window, ", arrivals up to %g s", s.arrival_limit_s);
+        rc = ls_fail(e, LS_EINVAL, "workload has no requests (%s%s%s): nothing to simulate",
+                     opts && opts->requests ? "pre-read stream of " : "", info.source, window);
+    }
     if (!rc) {
         out->v[LS_M_N_GPUS] = (double)c->tp * c->pp * c->dp;
         out->v[LS_M_WEIGHTS_GB_PER_GPU] = plan.weights_bytes_max / 1e9;

@@ -50,4 +50,20 @@ grep -q "usage:" "$T/err" || fail "unknown flag: no usage"
 [ $rc -eq 1 ] && grep -q "workload" "$T/err" || fail "missing workload: exit $rc $(cat "$T/err")"
 "$LLMSWEEP" run --config "$T/nope.yaml" >/dev/null 2>"$T/err"; rc=$?
 [ $rc -eq 1 ] || fail "missing file: exit $rc"
+# a workload with no requests is an error, not status ok with NaN metrics:
+# a trace window past the trace's end (its requests are at 0 and 1 s) ...
+printf 'arrived_at,num_prefill_tokens,num_decode_tokens\n0,100,10\n1,100,10\n' >"$T/two.csv"
+"$LLMSWEEP" run --model llama-3-8b --hardware h100-sxm --trace "$T/two.csv" --set workload.start_s=100 --json \
+    >"$T/empty.json" 2>"$T/err"; rc=$?
+[ $rc -eq 1 ] || fail "empty window: exit $rc"
+grep -q "workload has no requests ($T/two.csv" "$T/err" || fail "empty window: $(cat "$T/err")"
+"$LS_PYTHON" -c "import json,sys; d=json.load(open('$T/empty.json')); assert d['status']=='error' and 'no requests' in d['message'], d" \
+    || fail "empty window: JSON status"
+# ... and the same trace with its window in range runs
+"$LLMSWEEP" run --model llama-3-8b --hardware h100-sxm --trace "$T/two.csv" --set workload.start_s=0 \
+    >/dev/null 2>"$T/err" || fail "two requests: $(cat "$T/err")"
+# a header-only trace
+printf 'arrived_at,num_prefill_tokens,num_decode_tokens\n' >"$T/header.csv"
+"$LLMSWEEP" run --model llama-3-8b --hardware h100-sxm --trace "$T/header.csv" >/dev/null 2>"$T/err"; rc=$?
+[ $rc -eq 1 ] && grep -Eq "no requests|no data rows" "$T/err" || fail "header-only trace: exit $rc $(cat "$T/err")"
 echo "run_errors: ok"
