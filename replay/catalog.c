@@ -154,7 +154,9 @@ static ls_status where_fail(const ls_yaml *n, ls_error *e, const char *fmt, cons
     return ls_fail(e, LS_EINVAL, fmt, where, path, what);
 }
 
-/* Read optional integer `key` into *out when present; check min. */
+enum { LS_CATALOG_INT_MAX = 100000000 };
+
+/* Read optional integer `key` into *out when present; check min and LS_CATALOG_INT_MAX. */
 static ls_status get_int(entry_ctx *x, const char *key, int *out, int min, bool *seen)
 {
     const ls_yaml *n = ls_yaml_get(x->map, key);
@@ -166,10 +168,15 @@ static ls_status get_int(entry_ctx *x, const char *key, int *out, int min, bool 
     snprintf(path, sizeof path, "%s.%s", x->path, key);
     int64_t v;
     LS_TRY(ls_yaml_as_int64(n, path, &v, x->e));
-    if (v < min || v > 100000000) {
+    if (v < min) {
         char what[64];
         snprintf(what, sizeof what, "an integer >= %d", min);
         return where_fail(n, x->e, "%s: %s: expected %s", path, what);
+    }
+    if (v > LS_CATALOG_INT_MAX) {  /* keeps every derived size (params, bytes) far from overflow */
+        char what[64];
+        snprintf(what, sizeof what, "at most %d, got %lld", LS_CATALOG_INT_MAX, (long long)v);
+        return where_fail(n, x->e, "%s: %s: too large (%s)", path, what);
     }
     *out = (int)v;
     return LS_OK;
@@ -289,7 +296,8 @@ static ls_status parse_model(ls_catalog *c, const char *name, const ls_yaml *map
     LS_TRY(get_int(&x, "head_dim", &m.head_dim, 1, NULL));
     LS_TRY(get_int(&x, "ffn", &m.ffn, 1, NULL));
     LS_TRY(get_int(&x, "vocab", &m.vocab, 1, NULL));
-    LS_TRY(get_int(&x, "max_context", &m.max_context, 1, NULL));
+    /* a prompt needs a token and the output one more: a context of 1 would reject every request */
+    LS_TRY(get_int(&x, "max_context", &m.max_context, 2, NULL));
     LS_TRY(get_int(&x, "experts", &m.experts, 1, NULL));
     LS_TRY(get_int(&x, "top_k", &m.top_k, 1, NULL));
     LS_TRY(get_bool(&x, "tied_embeddings", &m.tied_embeddings));

@@ -218,6 +218,21 @@ static void test_override_and_errors(void **state)
     assert_non_null(strstr(e.msg, "gpus.y.mbu"));
     assert_int_equal(load_text(c, "clusters:\n  z:\n    base: dgx-h100\n    default_gpu: tpu\n", &e), LS_EINVAL);
     assert_non_null(strstr(e.msg, "tpu"));
+    /* a context of 1 token leaves no room for a prompt and an output token:
+     * every request would be rejected, so it is refused (2 is the least) */
+    assert_int_equal(load_text(c, "models:\n  m:\n    base: llama-3-8b\n    max_context: 1\n", &e), LS_EINVAL);
+    assert_non_null(strstr(e.msg, "user.yaml:4"));
+    assert_non_null(strstr(e.msg, "models.m.max_context: expected an integer >= 2"));
+    assert_int_equal(load_text(c, "models:\n  m:\n    base: llama-3-8b\n    max_context: 2\n", &e), LS_OK);
+    /* out of range above says so (not "expected an integer >= 1") */
+    assert_int_equal(load_text(c, "models:\n  m:\n    base: llama-3-8b\n    layers: 2000000000\n", &e), LS_EINVAL);
+    assert_non_null(strstr(e.msg, "models.m.layers: too large (at most 100000000, got 2000000000)"));
+    assert_null(strstr(e.msg, ">= 1"));
+    assert_int_equal(load_text(c, "models:\n  m:\n    base: llama-3-8b\n    vocab: 1e12\n", &e), LS_EINVAL);
+    assert_non_null(strstr(e.msg, "models.m.vocab"));
+    assert_non_null(strstr(e.msg, "too large (at most 100000000"));
+    assert_int_equal(load_text(c, "clusters:\n  z:\n    base: dgx-h100\n    gpus_per_node: 300000000\n", &e), LS_EINVAL);
+    assert_non_null(strstr(e.msg, "clusters.z.gpus_per_node: too large"));
     assert_int_equal(load_text(c, "racks: {}\n", &e), LS_EINVAL);
     assert_non_null(strstr(e.msg, "racks"));
     assert_int_equal(load_text(c, "gpus: [a, b]\n", &e), LS_EINVAL);
