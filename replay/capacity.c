@@ -46,6 +46,7 @@ bool ls_capacity_meets_slo(const ls_run_config *c, const ls_metrics *m)
 
 typedef struct probe_ctx {
     ls_run_config *c;
+    double min_rate;          /* never probe below this (see ls_capacity_search) */
     int runs;
     int max_runs;
 } probe_ctx;
@@ -85,9 +86,13 @@ static ls_status search(probe_ctx *p, const ls_capacity_opts *o, ls_capacity_res
             out->failing_rps = hi;
             return LS_OK;
         }
-        /* halve down to a passing rate, at most 10 times (1/1024 of the start) */
+        /* halve down to a passing rate, at most 10 times (1/1024 of the start),
+         * and never below min_rate: a window with a handful of requests "meets"
+         * a TPOT limit the configuration misses for every real load */
         for (int k = 0; k < 10 && p->runs < p->max_runs; k++) {
             double r = hi / 2;
+            if (r < p->min_rate)
+                break;
             LS_TRY(probe(p, r, &ok, &inf, e));
             if (ok) {
                 lo = r;
@@ -163,7 +168,14 @@ ls_status ls_capacity_search(const ls_run_config *c, const ls_capacity_opts *o,
      * test is only nearly monotone in the rate, so a start that depends on the
      * listing lands on different probes and can give the same configuration
      * different capacities when the sweep lists it at several rates. */
-    probe_ctx p = {ls_config_clone(c), 0, d.max_runs};
+    /* lowest rate worth probing: LS_CAPACITY_MIN_REQUESTS expected arrivals in
+     * the window (from duration_s, not from the listed rate) */
+    ls_config_row row;
+    ls_config_get_row(c, &row);
+    double min_rate = (row.duration_s > 0 && isfinite(row.duration_s))
+                          ? LS_CAPACITY_MIN_REQUESTS / row.duration_s
+                          : 0;
+    probe_ctx p = {ls_config_clone(c), min_rate, 0, d.max_runs};
     ls_status rc = search(&p, &d, out, e);
     out->runs = p.runs;
     ls_config_free(p.c);

@@ -36,6 +36,12 @@ ls_status ls_capacity_search(const ls_run_config *c, const ls_capacity_opts *o,
  * not depend on the rate it happens to be listed at in a sweep. */
 #define LS_CAPACITY_START_RPS 0.25
 
+/* The search does not halve below the rate at which the arrival window
+ * (duration_s) expects this many requests: with fewer, a configuration can
+ * "meet" a limit it misses at every real load (one lucky request). Below it
+ * the capacity is 0. */
+#define LS_CAPACITY_MIN_REQUESTS 10.0
+
 /* rate_lo/rate_hi 0 (start at LS_CAPACITY_START_RPS, grow), rel_tol 0.05, max_runs 24. */
 void ls_capacity_opts_default(ls_capacity_opts *o);
 

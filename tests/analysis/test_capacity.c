@@ -124,6 +124,31 @@ static void test_independent_of_listed_rate(void **state)
     assert_true(fail[0] == fail[1] && fail[1] == fail[2]);
 }
 
+/* A configuration that misses the SLO at every load (TPOT limit 1 ms; an 8B
+ * model on an H100 takes several ms per token) has capacity exactly 0, and the
+ * search stops halving at the rate where the 400 s window expects 10 requests
+ * (0.025 req/s): 0.25, 0.125, 0.0625, 0.03125 fail, 0.015625 is not tried.
+ * (Halving 10 times from 0.25 reached 0.0002 req/s, under one request per
+ * window, where a lone request "met" the SLO and the capacity came out
+ * positive.) */
+static void test_misses_everywhere(void **state)
+{
+    (void)state;
+    ls_run_config *c = load("model: llama-3.1-8b\ncluster: dgx-h100\nparallelism: tp1\n"
+                            "workload: {arrival: {process: poisson, rate: 4},\n"
+                            "  prompt_tokens: {dist: fixed, value: 1024},\n"
+                            "  output_tokens: {dist: fixed, value: 64}, duration_s: 400}\n"
+                            "seed: 7\nslo: {ttft_s: 0.5, tpot_s: 0.001}\n");
+    ls_capacity_result r;
+    ls_error e = {0};
+    assert_int_equal(ls_capacity_search(c, NULL, &r, &e), LS_OK);
+    printf("capacity %g, failing %g, %d runs\n", r.capacity_rps, r.failing_rps, r.runs);
+    assert_true(r.capacity_rps == 0);
+    assert_true(r.failing_rps == 0.03125);
+    assert_int_equal(r.runs, 4);
+    ls_config_free(c);
+}
+
 static void test_given_range(void **state)
 {
     (void)state;
@@ -166,6 +191,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_brackets_threshold),
         cmocka_unit_test(test_independent_of_listed_rate),
+        cmocka_unit_test(test_misses_everywhere),
         cmocka_unit_test(test_given_range),
         cmocka_unit_test(test_infeasible),
     };
