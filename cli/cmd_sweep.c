@@ -194,6 +194,129 @@ static int resume_requests_mode(const sweep_args *a, ls_h5file *f, ls_reqs_mode 
     return 0;
 }
 
+typedef struct hash_id {
+    const char *hash;
+    size_t id;
+} hash_id;
+
+static int cmp_hash_id(const void *a, const void *b)
+{
+    return strcmp(((const hash_id *)a)->hash, ((const hash_id *)b)->hash);
+}
+
+/* Resume of a specification that only adds configurations: every configuration
+ * of the file (hashes `old`, n_old) must still be in `s`; their ids may move.
+ * Writes a new file (the new expansion's /configs, the old results and request
+ * rows with config ids mapped through the hashes) next to a->out and renames
+ * it over a->out, so a crash leaves either file whole. Closes *f and reopens
+ * the new file there. 0 or LS_EXIT_ERROR (message printed). */
+static int resume_extend(const sweep_args *a, const ls_sweep_spec *s, const ls_config_row *rows, int ranks,
+                         ls_reqs_mode mode, size_t sample_n, char (*old)[LS_HASH_HEX], size_t n_old,
+                         ls_h5file **f)
+{
+    ls_error e;
+    if (a->shard_n > 1) {
+        /* shard membership is config_id % N: moved ids would move results between shards */
+        ls_cli_error("sweep: cannot resume %s: %s no longer expands to the configurations of this shard "
+                     "file (the specification changed; a shard cannot take added configurations): use new "
+                     "shard files (or --force)", a->out, a->spec);
+        return LS_EXIT_ERROR;
+    }
+    hash_id *idx = ls_xcalloc(s->n, sizeof *idx);
+    for (size_t i = 0; i < s->n; i++)
+        idx[i] = (hash_id){s->configs[i].hash, i};
+    qsort(idx, s->n, sizeof *idx, cmp_hash_id);
+    size_t *map = ls_xcalloc(n_old ? n_old : 1, sizeof *map);
+    size_t missing = 0, first_missing = 0;
+    for (size_t i = 0; i < n_old; i++) {
+        hash_id key = {old[i], 0};
+        const hash_id *hit = bsearch(&key, idx, s->n, sizeof *idx, cmp_hash_id);
+        if (!hit && missing++ == 0)
+            first_missing = i;
+        map[i] = hit ? hit->id : 0;
+    }
+    free(idx);
+    if (missing) {
+        ls_cli_error("sweep: cannot resume %s: %zu of its %zu configurations are not in %s (the first: "
+                     "configuration %zu, hash %s): the specification changed; resume accepts a specification "
+                     "that only adds configurations; use a new output file (or --force to start over)",
+                     a->out, missing, n_old, a->spec, first_missing, old[first_missing]);
+        free(map);
+        return LS_EXIT_ERROR;
+    }
+    ls_sweep_result *res = NULL;
+    ls_sweep_reqrow *rq = NULL;
+    size_t nr = 0, nrq = 0;
+    ls_status rc = ls_h5_read_results(*f, &res, &nr, &e);
+    if (!rc)
+        rc = ls_h5_read_requests(*f, &rq, &nrq, &e);
+    size_t kept = 0, kept_rq = 0;
+    for (size_t i = 0; !rc && i < nr; i++) /* rows naming no configuration of the file are dropped */
+        if (res[i].config_id >= 0 && (size_t)res[i].config_id < n_old &&
+            !strcmp(res[i].hash, old[res[i].config_id])) {
+            res[kept] = res[i];
+            res[kept++].config_id = (int64_t)map[res[i].config_id];
+        }
+    for (size_t i = 0; !rc && i < nrq; i++)
+        if (rq[i].config_id >= 0 && (size_t)rq[i].config_id < n_old) {
+            rq[kept_rq] = rq[i];
+            rq[kept_rq++].config_id = (int64_t)map[rq[i].config_id];
+        }
+    free(map);
+    char *tmp = NULL;
+    ls_h5file *nf = NULL;
+    if (!rc) {
+        tmp = ls_xmalloc(strlen(a->out) + 16);
+        sprintf(tmp, "%s.extend-tmp", a->out);
+        char rmode[48];
+        ls_sweep_format_requests(mode, sample_n, rmode, sizeof rmode);
+        ls_h5_meta m = {.tool_version = LLMSWEEP_VERSION,
+                        .git_revision = LLMSWEEP_GIT_REV,
+                        .spec_text = s->text,
+                        .spec_name = s->name,
+                        .set_hash = s->set_hash,
+                        .seed = s->has_seed ? s->seed : -1,
+                        .ranks = ranks,
+                        .n_configs = (int64_t)s->n,
+                        .shard_index = a->shard_i,
+                        .shard_count = a->shard_n,
+                        .requests_mode = rmode};
+        rc = ls_h5_create(tmp, &m, s, rows, mode != LS_REQS_NONE, &nf, &e);
+        if (!rc)
+            rc = ls_h5_append_results(nf, res, kept, &e);
+        if (!rc && kept_rq)
+            rc = ls_h5_append_requests(nf, rq, kept_rq, &e);
+        if (!rc)
+            rc = ls_h5_close(nf, &e);
+        else
+            ls_h5_close(nf, NULL);
+        nf = NULL;
+    }
+    free(res);
+    free(rq);
+    ls_status crc = ls_h5_close(*f, rc ? NULL : &e);
+    *f = NULL;
+    if (!rc)
+        rc = crc;
+    if (!rc && rename(tmp, a->out) != 0)
+        rc = ls_fail(&e, LS_EIO, "cannot rename %s to %s: %s", tmp, a->out, strerror(errno));
+    if (!rc)
+        rc = ls_h5_open(a->out, true, f, &e);
+    if (rc) {
+        if (tmp)
+            remove(tmp);
+        free(tmp);
+        ls_cli_error("sweep: cannot resume %s with the added configurations: %s", a->out, e.msg);
+        return LS_EXIT_ERROR;
+    }
+    free(tmp);
+    if (!a->quiet)
+        fprintf(stderr, "llmsweep: %s adds %zu configurations to the %zu of %s: rewrote its /configs for the "
+                        "new expansion (%zu results kept, ids follow the hashes)\n",
+                a->spec, s->n - n_old, n_old, a->out, kept);
+    return 0;
+}
+
 /* Rank 0: open (resume) or create the output; fill todo[] and the requests
  * mode to use (*mode, *sample_n: the flag's, or on resume the file's).
  * Returns an exit status. */
@@ -246,11 +369,6 @@ static int prepare_output(const sweep_args *a, const ls_sweep_spec *s, const ls_
             ls_h5_attr_int(f, "shard_count", &sn, &e) || ls_h5_attr_string(f, "spec_text", &text, &e)) {
             ls_cli_error("sweep: cannot resume %s: %s", a->out, e.msg);
             bad = 1;
-        } else if (nh != s->n) {
-            ls_cli_error("sweep: cannot resume %s: it holds %zu configurations, %s expands to %zu: the "
-                         "specification changed; use a new output file (or --force to start over)",
-                         a->out, nh, a->spec, s->n);
-            bad = 1;
         } else if (resume_requests_mode(a, f, mode, sample_n)) {
             bad = 1;
         } else if (si != a->shard_i || sn != a->shard_n) {
@@ -258,14 +376,13 @@ static int prepare_output(const sweep_args *a, const ls_sweep_spec *s, const ls_
                          (long long)si, (long long)sn, a->shard_i, a->shard_n);
             bad = 1;
         } else {
-            for (size_t i = 0; i < nh && !bad; i++)
-                if (strcmp(hashes[i], s->configs[i].hash)) {
-                    ls_cli_error("sweep: cannot resume %s: configuration %zu is %s there but %s in %s "
-                                 "(%s): the specification changed; use a new output file (or --force)",
-                                 a->out, i, hashes[i], s->configs[i].hash, a->spec, s->configs[i].label);
-                    bad = 1;
-                }
-            if (!bad && strcmp(text, s->text))
+            bool same = nh == s->n;
+            for (size_t i = 0; i < nh && same; i++)
+                same = !strcmp(hashes[i], s->configs[i].hash);
+            /* not the same expansion: accepted when it only adds configurations */
+            if (!same && resume_extend(a, s, rows, ranks, *mode, *sample_n, hashes, nh, &f))
+                bad = 1;
+            if (!bad && same && strcmp(text, s->text))
                 fprintf(stderr, "llmsweep: note: %s differs from the specification stored in %s but "
                                 "expands to the same configurations: resuming\n", a->spec, a->out);
         }
