@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dist.h"
 #include "replay.h"
 #include "sweep_h5.h"
 #include "sweep_spec.h"
@@ -129,36 +130,6 @@ static ls_status set_path(ls_yaml *root, const char *path, const char *text, ls_
     ls_yaml *v;
     LS_TRY(value_node(text, &v, e));
     return ls_yaml_set_path(root, path, v, e);
-}
-
-/* "lognormal:mu=8.7,sigma=0.17" -> {dist: lognormal, mu: 8.7, sigma: 0.17}; "128" -> fixed. */
-static ls_yaml *spec_map(const char *spec)
-{
-    ls_yaml *m = ls_yaml_new_map();
-    const char *colon = strchr(spec, ':');
-    char *kind = colon ? strndup(spec, (size_t)(colon - spec)) : ls_xstrdup(spec);
-    if (!colon && kind[0] >= '0' && kind[0] <= '9') {
-        ls_yaml_map_set(m, "dist", ls_yaml_new_scalar("fixed", true));
-        ls_yaml_map_set(m, "value", ls_yaml_new_scalar(kind, true));
-        free(kind);
-        return m;
-    }
-    ls_yaml_map_set(m, "dist", ls_yaml_new_scalar(kind, true));
-    if (colon) {
-        char *rest = ls_xstrdup(colon + 1), *save = NULL;
-        for (char *tok = strtok_r(rest, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-            char *eq = strchr(tok, '=');
-            if (eq) {
-                *eq = '\0';
-                ls_yaml_map_set(m, tok, ls_yaml_new_scalar(eq + 1, true));
-            } else {
-                ls_yaml_map_set(m, !strcmp(kind, "empirical") ? "file" : "value", ls_yaml_new_scalar(tok, true));
-            }
-        }
-        free(rest);
-    }
-    free(kind);
-    return m;
 }
 
 /* The per-request table: CSV, or HDF5 (/requests rows with config_id 0, in
@@ -434,11 +405,19 @@ int ls_cmd_run(int argc, char **argv)
             ls_yaml *m = ls_yaml_new_map();
             ls_yaml_map_set(m, "process", ls_yaml_new_scalar("poisson", true));
             ls_yaml_map_set(m, "rate", ls_yaml_new_scalar(optarg, true));
+            ls_yaml_set_file(m, "<command line>");
             rc = ls_yaml_set_path(root, "workload.arrival", m, &err);
             break;
         }
-        case O_PROMPT: rc = ls_yaml_set_path(root, "workload.prompt_tokens", spec_map(optarg), &err); break;
-        case O_OUTPUT: rc = ls_yaml_set_path(root, "workload.output_tokens", spec_map(optarg), &err); break;
+        case O_PROMPT:
+        case O_OUTPUT: {
+            ls_yaml *m = NULL;
+            rc = ls_dist_spec_yaml(optarg, "<command line>", &m, &err);
+            if (!rc)
+                rc = ls_yaml_set_path(root, c == O_PROMPT ? "workload.prompt_tokens" : "workload.output_tokens", m,
+                                      &err);
+            break;
+        }
         case O_DURATION: rc = set_path(root, "workload.duration_s", optarg, &err); break;
         case O_JSON: json = true; break;
         case O_REQOUT: req_out = optarg; break;
