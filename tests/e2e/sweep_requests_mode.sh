@@ -46,4 +46,14 @@ grep -q "nothing to run" "$T/same.err" || fail "same --requests: message"
 "$LLMSWEEP" merge "$T/s.h5" "$T/p2.h5" -o "$T/m.h5" 2>/dev/null || fail "merge of equal modes"
 "$PY" -c "import h5py,sys; assert h5py.File(sys.argv[1],'r').attrs['requests_mode'] == 'sample:2'" "$T/m.h5" ||
     fail "merged requests_mode"
+# under mpiexec every rank uses the inherited mode (rank 0 reads it and broadcasts it)
+"$LLMSWEEP" sweep "$SMALL" -o "$T/mpi.h5" --requests sample:3 -q || fail "mpi: first run"
+"$PY" -c "import h5py,sys; h5py.File(sys.argv[1],'r+')['/results'].resize((3,))" "$T/mpi.h5" || fail "mpi: truncation"
+"$MPIEXEC" -n 2 "$LLMSWEEP" sweep "$SMALL" -o "$T/mpi.h5" --resume -q || fail "mpi: resume"
+"$PY" - "$T/mpi.h5" <<'PY' || fail "mpi: resumed /requests"
+import sys, h5py, collections
+f = h5py.File(sys.argv[1], "r")
+c = collections.Counter(f["/requests"]["config_id"])
+assert len(f["/results"]) == 17 and len(c) == 17 and set(c.values()) == {3}, (len(f["/results"]), c)
+PY
 echo "sweep_requests_mode: ok"
