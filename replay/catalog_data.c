@@ -132,7 +132,7 @@ const char ls_catalog_builtin_yaml[] =
     "    hbm_tbps: 2.039\n"
     "    bf16_tflops: 312\n"
     "    fp8_tflops: 0\n"
-    "    mfu_max: 0.5         # inference-sim: A100 prefill MFU 0.38 vs H100 0.45, so ~0.85 x H100's 0.6\n"
+    "    mfu_max: 0.5         # inference-sim: A100 prefill MFU 0.38 vs H100 0.45, so ~0.85 x H100's first-cut 0.6 (A100 not refitted)\n"
     "    mfu_half_tokens: 16\n"
     "    mbu: 0.8\n"
     "    attn_eff: 0.7\n"
