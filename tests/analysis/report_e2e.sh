@@ -16,27 +16,7 @@ PY=${LS_PYTHON:-/usr/bin/python3}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-cat > "$tmp/spec.yaml" <<'EOF'
-name: report-e2e
-seed: 3
-base:
-  model: llama-3.1-70b
-  hardware: h100-sxm
-  cluster: dgx-h100
-  parallelism: tp4
-  dtype: {weights: bf16, kv: bf16}
-  scheduler: {max_model_len: 8192}
-  workload:
-    arrival: {process: poisson, rate: 1}
-    prompt_tokens: {dist: lognormal, mean: 2000, stddev: 500}
-    output_tokens: {dist: fixed, value: 128}
-    duration_s: 60
-  slo: {ttft_s: 2, tpot_s: 0.2}
-grid:
-  workload.arrival.rate: [2, 8]
-  parallelism: [tp1, tp4, tp8, tp4dp2, pp8]
-capacity: {rel_tol: 0.1, max_runs: 12}
-EOF
+cp "$(dirname "$0")/tiny-sweep.yaml" "$tmp/spec.yaml"
 
 mpirun -np 2 "$LLMSWEEP" sweep "$tmp/spec.yaml" -o "$tmp/r.h5" --no-progress --quiet
 
