@@ -146,9 +146,14 @@ static ls_status parse_strategy(const char *s, int *tp, int *pp, int *dp, char *
     return LS_OK;
 }
 
+/* Canonical strategy string: degrees of 1 are left out unless all are 1, so it
+ * reads as users write it (dp8, pp8, tp4pp2, tp1). */
 static void format_strategy(int tp, int pp, int dp, char *out, size_t size)
 {
-    int n = snprintf(out, size, "tp%d", tp);
+    int n = 0;
+    out[0] = '\0';
+    if (tp > 1 || (pp == 1 && dp == 1))
+        n = snprintf(out, size, "tp%d", tp);
     if (pp > 1)
         n += snprintf(out + n, size - (size_t)n, "pp%d", pp);
     if (dp > 1)

@@ -31,7 +31,7 @@ assert len(r) == 17 and txt(r["status"]) == {"ok"}, r["status"]
 assert (r["n_completed"] > 0).all() and np.isfinite(r["ttft_p99_s"]).all()
 c = pd.read_hdf(p, "/configs")
 assert list(c["config_id"]) == list(range(17))
-assert txt(c["parallelism"]) == {"tp1", "tp2", "tp1dp2"} and set(c["dp"]) == {1, 2}
+assert txt(c["parallelism"]) == {"tp1", "tp2", "dp2"} and set(c["dp"]) == {1, 2}
 q = pd.read_hdf(p, "/requests")
 assert len(q) == r["n_requests"].sum(), (len(q), r["n_requests"].sum())
 PY

@@ -124,7 +124,7 @@ static void test_strategies(void **state)
     (void)state;
     static const struct { const char *s; int tp, pp, dp; const char *canon; } cases[] = {
         {"parallelism: tp4pp2\n", 4, 2, 1, "tp4pp2"},  {"parallelism: tp2pp2dp2\n", 2, 2, 2, "tp2pp2dp2"},
-        {"parallelism: dp8\n", 1, 1, 8, "tp1dp8"},     {"parallelism: tp1\n", 1, 1, 1, "tp1"},
+        {"parallelism: dp8\n", 1, 1, 8, "dp8"},     {"parallelism: tp1\n", 1, 1, 1, "tp1"},
         {"parallelism: pp2tp4\n", 4, 2, 1, "tp4pp2"},  {"parallelism: {tp: 2, pp: 1, dp: 4}\n", 2, 1, 4, "tp2dp4"},
         /* TP beyond the KV heads replicates them (vLLM allows it) */
         {"parallelism: tp16\n", 16, 1, 1, "tp16"},    {"parallelism: tp64\n", 64, 1, 1, "tp64"},
