@@ -804,6 +804,17 @@ static int64_t threshold_cap(const ls_replica *r, int64_t n)
     return n;
 }
 
+/* Tokens of the lazy decode cohorts not in flight: one per member, all
+ * scheduled this step by lazy_collect (O(cohorts), not O(members)). */
+static int64_t lazy_decode_tokens(const ls_replica *r)
+{
+    int64_t n = 0;
+    for (int ci = 0; ci < r->nco; ci++)
+        if (r->co[ci].live && r->co[ci].mb < 0)
+            n += r->co[ci].n;
+    return n;
+}
+
 /* vllm-v1 (domain.md §5): running first in admission order, then admission. */
 static void form_v1(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
 {
@@ -813,9 +824,7 @@ static void form_v1(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
     if (go) {
         /* every available lazy decoder is scheduled: they precede all prefills
          * and number at most max_num_seqs <= budget */
-        for (int ci = 0; ci < r->nco; ci++)
-            if (r->co[ci].live && r->co[ci].mb < 0)
-                budget -= r->co[ci].n;
+        budget -= lazy_decode_tokens(r);
         assert(budget >= 0);
         for (int32_t xi = r->exp_head; xi >= 0 && budget > 0;) {
             sreq *x = &r->req[xi];
@@ -925,9 +934,7 @@ static void form_sarathi(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out
     bool preempted = false;
     bool go = lazy_blocks(r, slot, &preempted);
     if (go) {
-        for (int ci = 0; ci < r->nco; ci++)
-            if (r->co[ci].live && r->co[ci].mb < 0)
-                budget -= r->co[ci].n;
+        budget -= lazy_decode_tokens(r);
         /* explicit decoders */
         for (int32_t xi = r->exp_head; xi >= 0 && go;) {
             sreq *x = &r->req[xi];
