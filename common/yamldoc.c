@@ -313,18 +313,19 @@ ls_status ls_yaml_load_string(const char *text, size_t len, const char *name, ls
     return LS_OK;
 }
 
-ls_status ls_yaml_load_file(const char *path, ls_yaml **out, ls_error *e)
+ls_status ls_yaml_read_text(const char *path, char **text, size_t *len_out, ls_error *e)
 {
-    *out = NULL;
+    *text = NULL;
+    *len_out = 0;
     FILE *f = fopen(path, "rb");
     if (!f)
         return ls_fail(e, LS_EIO, "%s: cannot open: %s", path, strerror(errno));
     size_t cap = 4096, len = 0;
     char *buf = ls_xmalloc(cap);
     size_t got;
-    while ((got = fread(buf + len, 1, cap - len, f)) > 0) {
+    while ((got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
         len += got;
-        if (len == cap)
+        if (len + 1 == cap)
             buf = ls_xrealloc(buf, cap *= 2);
         if (len > (64u << 20)) {
             free(buf);
@@ -342,6 +343,18 @@ ls_status ls_yaml_load_file(const char *path, ls_yaml **out, ls_error *e)
         free(buf);
         return ls_fail(e, LS_EINVAL, "%s: contains NUL bytes: not a YAML text file", path);
     }
+    buf[len] = '\0';
+    *text = buf;
+    *len_out = len;
+    return LS_OK;
+}
+
+ls_status ls_yaml_load_file(const char *path, ls_yaml **out, ls_error *e)
+{
+    *out = NULL;
+    char *buf;
+    size_t len;
+    LS_TRY(ls_yaml_read_text(path, &buf, &len, e));
     ls_status rc = ls_yaml_load_string(buf, len, path, out, e);
     free(buf);
     return rc;

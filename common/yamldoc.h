@@ -37,6 +37,11 @@ ls_status ls_yaml_load_file(const char *path, ls_yaml **out, ls_error *e);
 ls_status ls_yaml_load_string(const char *text, size_t len, const char *name, ls_yaml **out,
                               ls_error *e);
 
+/* Read a whole configuration text file (at most 64 MiB, no NUL bytes) into a
+ * NUL-terminated buffer the caller frees: for callers that keep the text too
+ * (a sweep stores its specification verbatim). */
+ls_status ls_yaml_read_text(const char *path, char **text, size_t *len, ls_error *e);
+
 void ls_yaml_free(ls_yaml *n);               /* accepts NULL */
 ls_yaml *ls_yaml_clone(const ls_yaml *n);
 

@@ -635,23 +635,9 @@ done:
 ls_status ls_sweep_spec_load(const char *path, ls_sweep_spec **out, ls_error *e)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ls_fail(e, LS_EIO, "%s: cannot open the specification", path);
-    size_t cap = 4096, len = 0;
-    char *buf = ls_xmalloc(cap);
-    size_t got;
-    while ((got = fread(buf + len, 1, cap - len, f)) > 0) {
-        len += got;
-        if (len == cap)
-            buf = ls_xrealloc(buf, cap *= 2);
-    }
-    int err = ferror(f);
-    fclose(f);
-    if (err) {
-        free(buf);
-        return ls_fail(e, LS_EIO, "%s: read error", path);
-    }
+    char *buf;
+    size_t len;
+    LS_TRY(ls_yaml_read_text(path, &buf, &len, e));
     char *dir = ls_xstrdup(path);
     char *slash = strrchr(dir, '/');
     if (slash)
