@@ -512,6 +512,15 @@ ls_status ls_yaml_as_bool(const ls_yaml *n, const char *path, bool *out, ls_erro
     return type_error(n, path, "true or false", e);
 }
 
+ls_status ls_yaml_fail_at(const ls_yaml *map, const char *path, const char *key, const char *what,
+                          ls_error *e)
+{
+    char where[512];
+    const ls_yaml *v = key ? ls_yaml_get(map, key) : NULL;
+    return ls_fail(e, LS_EINVAL, "%s: %s%s%s: %s", ls_yaml_where(v ? v : map, where, sizeof where), path,
+                   key ? "." : "", key ? key : "", what);
+}
+
 ls_status ls_yaml_check_keys(const ls_yaml *map, const char *path, const char *const *allowed,
                              ls_error *e)
 {

@@ -76,6 +76,11 @@ ls_status ls_yaml_as_bool(const ls_yaml *n, const char *path, bool *out, ls_erro
 /* True when n is a plain scalar null/~/empty. */
 bool ls_yaml_is_null(const ls_yaml *n);
 
+/* Fail (LS_EINVAL) with "FILE:LINE: path.key: what", the position of map[key]
+ * when it exists, else of `map` itself (key may be NULL: "path: what"). */
+ls_status ls_yaml_fail_at(const ls_yaml *map, const char *path, const char *key, const char *what,
+                          ls_error *e);
+
 /* Fail naming the first key of `map` that is not in the NULL-terminated
  * `allowed` list (and the allowed keys). Fails too if `map` is not a map. */
 ls_status ls_yaml_check_keys(const ls_yaml *map, const char *path, const char *const *allowed,

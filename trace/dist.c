@@ -75,14 +75,6 @@ static ls_status get_num(const ls_yaml *m, const char *path, const char *key, bo
     return LS_OK;
 }
 
-static ls_status bad(const ls_yaml *n, const char *path, const char *key, const char *what, ls_error *e)
-{
-    char where[256];
-    const ls_yaml *v = key ? ls_yaml_get(n, key) : NULL;
-    return ls_fail(e, LS_EINVAL, "%s: %s%s%s: %s", ls_yaml_where(v ? v : n, where, sizeof where), path,
-                   key ? "." : "", key ? key : "", what);
-}
-
 static bool is_count(double x, double lo) { return x == floor(x) && x >= lo && x <= INT32_MAX; }
 
 static char *resolve_path(const char *file, const char *base_dir)
@@ -100,7 +92,7 @@ static ls_status load_empirical(ls_dist *d, const ls_yaml *n, const char *path, 
     ls_trace_opts o;
     ls_trace_opts_default(&o);
     if (!ls_trace_format_parse(d->format, &o.format))
-        return bad(n, path, "format", "expected auto, native, azure, vidur, lengths, burstgpt or mooncake", e);
+        return ls_yaml_fail_at(n, path, "format", "expected auto, native, azure, vidur, lengths, burstgpt or mooncake", e);
     ls_source *s;
     char where[256];
     ls_yaml_where(ls_yaml_get(n, "file"), where, sizeof where);
@@ -128,7 +120,7 @@ static ls_status load_empirical(ls_dist *d, const ls_yaml *n, const char *path, 
     }
     ls_source_free(s);
     if (!d->en)
-        return bad(n, path, "file", "the file has no rows to resample", e);
+        return ls_yaml_fail_at(n, path, "file", "the file has no rows to resample", e);
     return LS_OK;
 }
 
@@ -145,7 +137,7 @@ ls_status ls_dist_parse(const ls_yaml *n, const char *path, const char *base_dir
     }
     const ls_yaml *kn = ls_yaml_get(n, "dist");
     if (!kn)
-        return bad(n, path, NULL, "missing 'dist' (fixed, uniform, normal, lognormal, zipf or empirical)", e);
+        return ls_yaml_fail_at(n, path, NULL, "missing 'dist' (fixed, uniform, normal, lognormal, zipf or empirical)", e);
     const char *kind;
     char kp[256];
     snprintf(kp, sizeof kp, "%s.dist", path);
@@ -157,7 +149,7 @@ ls_status ls_dist_parse(const ls_yaml *n, const char *path, const char *base_dir
         LS_TRY(ls_yaml_check_keys(n, path, keys, e));
         LS_TRY(get_num(n, path, "value", true, &d->value, e));
         if (!is_count(d->value, 1))
-            return bad(n, path, "value", "expected an integer token count >= 1", e);
+            return ls_yaml_fail_at(n, path, "value", "expected an integer token count >= 1", e);
     } else if (!strcmp(kind, "uniform")) {
         static const char *const keys[] = {"dist", "low", "high", NULL};
         d->kind = LS_DIST_UNIFORM;
@@ -165,9 +157,9 @@ ls_status ls_dist_parse(const ls_yaml *n, const char *path, const char *base_dir
         LS_TRY(get_num(n, path, "low", true, &d->low, e));
         LS_TRY(get_num(n, path, "high", true, &d->high, e));
         if (!is_count(d->low, 1))
-            return bad(n, path, "low", "expected an integer token count >= 1", e);
+            return ls_yaml_fail_at(n, path, "low", "expected an integer token count >= 1", e);
         if (!is_count(d->high, d->low))
-            return bad(n, path, "high", "expected an integer token count >= low", e);
+            return ls_yaml_fail_at(n, path, "high", "expected an integer token count >= low", e);
     } else if (!strcmp(kind, "normal")) {
         static const char *const keys[] = {"dist", "mean", "stddev", "min", "max", NULL};
         d->kind = LS_DIST_NORMAL;
@@ -177,11 +169,11 @@ ls_status ls_dist_parse(const ls_yaml *n, const char *path, const char *base_dir
         LS_TRY(get_num(n, path, "min", false, &d->min, e));
         LS_TRY(get_num(n, path, "max", false, &d->max, e));
         if (!(d->stddev > 0))
-            return bad(n, path, "stddev", "expected a standard deviation > 0 (use fixed for a constant)", e);
+            return ls_yaml_fail_at(n, path, "stddev", "expected a standard deviation > 0 (use fixed for a constant)", e);
         if (!isnan(d->min) && !is_count(d->min, 1))
-            return bad(n, path, "min", "expected an integer token count >= 1", e);
+            return ls_yaml_fail_at(n, path, "min", "expected an integer token count >= 1", e);
         if (!isnan(d->max) && !is_count(d->max, isnan(d->min) ? 1 : d->min))
-            return bad(n, path, "max", "expected an integer token count >= min and >= 1", e);
+            return ls_yaml_fail_at(n, path, "max", "expected an integer token count >= min and >= 1", e);
     } else if (!strcmp(kind, "lognormal")) {
         static const char *const keys[] = {"dist", "mu", "sigma", "mean", "stddev", NULL};
         d->kind = LS_DIST_LOGNORMAL;
@@ -192,22 +184,22 @@ ls_status ls_dist_parse(const ls_yaml *n, const char *path, const char *base_dir
             LS_TRY(get_num(n, path, "mu", true, &d->mu, e));
             LS_TRY(get_num(n, path, "sigma", true, &d->sigma, e));
             if (!(d->sigma > 0))
-                return bad(n, path, "sigma", "expected sigma > 0 (of the underlying normal)", e);
+                return ls_yaml_fail_at(n, path, "sigma", "expected sigma > 0 (of the underlying normal)", e);
             if (d->mu > 21)
-                return bad(n, path, "mu", "expected mu <= 21 (exp(mu) is the median length in tokens)", e);
+                return ls_yaml_fail_at(n, path, "mu", "expected mu <= 21 (exp(mu) is the median length in tokens)", e);
         } else if (has_mean && has_sd && !has_mu && !has_sigma) {
             d->by_moments = true;
             LS_TRY(get_num(n, path, "mean", true, &d->mean, e));
             LS_TRY(get_num(n, path, "stddev", true, &d->stddev, e));
             if (!(d->mean > 0) || d->mean > 1e9)
-                return bad(n, path, "mean", "expected a mean length in tokens > 0", e);
+                return ls_yaml_fail_at(n, path, "mean", "expected a mean length in tokens > 0", e);
             if (!(d->stddev > 0))
-                return bad(n, path, "stddev", "expected a standard deviation of the lengths > 0", e);
+                return ls_yaml_fail_at(n, path, "stddev", "expected a standard deviation of the lengths > 0", e);
             double s2 = log1p((d->stddev / d->mean) * (d->stddev / d->mean));
             d->sigma = sqrt(s2);
             d->mu = log(d->mean) - s2 / 2;
         } else {
-            return bad(n, path, NULL,
+            return ls_yaml_fail_at(n, path, NULL,
                        "a lognormal takes exactly one pair: mu and sigma (of the underlying normal), or mean "
                        "and stddev (of the lengths), never a mix",
                        e);
@@ -220,9 +212,9 @@ ls_status ls_dist_parse(const ls_yaml *n, const char *path, const char *base_dir
         LS_TRY(get_num(n, path, "s", true, &d->s, e));
         LS_TRY(get_num(n, path, "max", true, &mx, e));
         if (!(d->s > 0) || d->s > 100)
-            return bad(n, path, "s", "expected an exponent s in (0, 100]", e);
+            return ls_yaml_fail_at(n, path, "s", "expected an exponent s in (0, 100]", e);
         if (!is_count(mx, 1) || mx > ZIPF_MAX_SUPPORT)
-            return bad(n, path, "max", "expected an integer largest length between 1 and 10000000", e);
+            return ls_yaml_fail_at(n, path, "max", "expected an integer largest length between 1 and 10000000", e);
         d->zmax = (int64_t)mx;
         d->zcdf = ls_xmalloc((size_t)d->zmax * sizeof *d->zcdf);
         double acc = 0;
@@ -237,7 +229,7 @@ ls_status ls_dist_parse(const ls_yaml *n, const char *path, const char *base_dir
         LS_TRY(ls_yaml_check_keys(n, path, keys, e));
         const ls_yaml *f = ls_yaml_get(n, "file");
         if (!f)
-            return bad(n, path, NULL, "missing 'file' (a trace or length-only dataset to resample)", e);
+            return ls_yaml_fail_at(n, path, NULL, "missing 'file' (a trace or length-only dataset to resample)", e);
         const char *file, *fmt = "auto";
         snprintf(kp, sizeof kp, "%s.file", path);
         LS_TRY(ls_yaml_as_string(f, kp, &file, e));
@@ -249,7 +241,7 @@ ls_status ls_dist_parse(const ls_yaml *n, const char *path, const char *base_dir
         d->format = ls_xstrdup(fmt);
         st = load_empirical(d, n, path, e);
     } else {
-        return bad(n, path, "dist", "expected fixed, uniform, normal, lognormal, zipf or empirical", e);
+        return ls_yaml_fail_at(n, path, "dist", "expected fixed, uniform, normal, lognormal, zipf or empirical", e);
     }
     if (st != LS_OK)
         ls_dist_free(d);

@@ -139,14 +139,6 @@ static ls_status scan(ls_workload *w, ls_error *e)
 
 /* ---- parsing -------------------------------------------------------------------------- */
 
-static ls_status fail_at(const ls_yaml *n, const char *path, const char *key, const char *what, ls_error *e)
-{
-    char where[256];
-    const ls_yaml *v = key ? ls_yaml_get(n, key) : NULL;
-    return ls_fail(e, LS_EINVAL, "%s: %s%s%s: %s", ls_yaml_where(v ? v : n, where, sizeof where), path,
-                   key ? "." : "", key ? key : "", what);
-}
-
 static ls_status get_double(const ls_yaml *m, const char *path, const char *key, double lo, bool lo_open,
                             double *out, ls_error *e)
 {
@@ -159,7 +151,7 @@ static ls_status get_double(const ls_yaml *m, const char *path, const char *key,
     if (!isfinite(*out) || (lo_open ? !(*out > lo) : !(*out >= lo))) {
         char what[96];
         snprintf(what, sizeof what, "expected a number %s %g", lo_open ? ">" : ">=", lo);
-        return fail_at(m, path, key, what, e);
+        return ls_yaml_fail_at(m, path, key, what, e);
     }
     return LS_OK;
 }
@@ -173,7 +165,7 @@ static ls_status get_count(const ls_yaml *m, const char *path, const char *key, 
     snprintf(kp, sizeof kp, "%s.%s", path, key);
     LS_TRY(ls_yaml_as_int64(v, kp, out, e));
     if (*out < 1)
-        return fail_at(m, path, key, "expected an integer >= 1", e);
+        return ls_yaml_fail_at(m, path, key, "expected an integer >= 1", e);
     return LS_OK;
 }
 
@@ -197,7 +189,7 @@ static ls_status parse_arrival(const ls_yaml *n, const char *path, ls_arrival *a
     const char *proc = NULL;
     LS_TRY(get_word(n, path, "process", &proc, e));
     if (!proc)
-        return fail_at(n, path, NULL, "missing 'process' (poisson, gamma, constant or trace)", e);
+        return ls_yaml_fail_at(n, path, NULL, "missing 'process' (poisson, gamma, constant or trace)", e);
     memset(a, 0, sizeof *a);
     a->cv = NAN;
     if (!strcmp(proc, "trace")) {
@@ -217,18 +209,18 @@ static ls_status parse_arrival(const ls_yaml *n, const char *path, ls_arrival *a
         LS_TRY(ls_yaml_check_keys(n, path, keys, e));
         a->process = LS_ARRIVAL_GAMMA;
         if (!ls_yaml_get(n, "cv"))
-            return fail_at(n, path, NULL, "missing 'cv' (coefficient of variation of the gaps; 1 = Poisson)", e);
+            return ls_yaml_fail_at(n, path, NULL, "missing 'cv' (coefficient of variation of the gaps; 1 = Poisson)", e);
         LS_TRY(get_double(n, path, "cv", 0, true, &a->cv, e));
         if (a->cv > 100)
-            return fail_at(n, path, "cv", "expected a coefficient of variation in (0, 100]", e);
+            return ls_yaml_fail_at(n, path, "cv", "expected a coefficient of variation in (0, 100]", e);
     } else {
-        return fail_at(n, path, "process", "expected poisson, gamma, constant or trace", e);
+        return ls_yaml_fail_at(n, path, "process", "expected poisson, gamma, constant or trace", e);
     }
     if (!ls_yaml_get(n, "rate"))
-        return fail_at(n, path, NULL, "missing 'rate' (requests per second)", e);
+        return ls_yaml_fail_at(n, path, NULL, "missing 'rate' (requests per second)", e);
     LS_TRY(get_double(n, path, "rate", 0, true, &a->rate, e));
     if (a->rate > 1e9)
-        return fail_at(n, path, "rate", "expected a rate in requests per second below 1e9", e);
+        return ls_yaml_fail_at(n, path, "rate", "expected a rate in requests per second below 1e9", e);
     return LS_OK;
 }
 
@@ -259,7 +251,7 @@ static ls_status check_size(const ls_workload *w, const ls_yaml *n, const char *
                  "%s.arrival.rate %g/s x %s.duration_s %g s = %g expected requests, above the cap of %g: lower "
                  "the rate or the duration, or bound the stream with max_requests",
                  path, w->arrival.rate, path, w->duration_s, by_time, LS_WORKLOAD_MAX_REQUESTS);
-    return fail_at(n, path, by_count < by_time ? "max_requests" : "duration_s", what, e);
+    return ls_yaml_fail_at(n, path, by_count < by_time ? "max_requests" : "duration_s", what, e);
 }
 
 static ls_status parse_into(ls_workload *w, const ls_yaml *n, const char *path, const char *base_dir,
@@ -280,19 +272,19 @@ static ls_status parse_into(ls_workload *w, const ls_yaml *n, const char *path, 
     s = NULL;
     LS_TRY(get_word(n, path, "format", &s, e));
     if (s && !ls_trace_format_parse(s, &w->topts.format))
-        return fail_at(n, path, "format", "expected auto, native, azure, vidur, lengths, burstgpt or mooncake", e);
+        return ls_yaml_fail_at(n, path, "format", "expected auto, native, azure, vidur, lengths, burstgpt or mooncake", e);
     s = NULL;
     LS_TRY(get_word(n, path, "burstgpt_failed", &s, e));
     if (s) {
         if (strcmp(s, "exclude") && strcmp(s, "keep"))
-            return fail_at(n, path, "burstgpt_failed", "expected exclude or keep", e);
+            return ls_yaml_fail_at(n, path, "burstgpt_failed", "expected exclude or keep", e);
         w->topts.burstgpt_keep_failed = !strcmp(s, "keep");
     }
     s = NULL;
     LS_TRY(get_word(n, path, "mooncake_hash_ids", &s, e));
     if (s) {
         if (strcmp(s, "strict") && strcmp(s, "any_length"))
-            return fail_at(n, path, "mooncake_hash_ids", "expected strict or any_length", e);
+            return ls_yaml_fail_at(n, path, "mooncake_hash_ids", "expected strict or any_length", e);
         w->topts.mooncake_any_hash_count = !strcmp(s, "any_length");
     }
     if (ls_yaml_get(n, "sort")) {
@@ -327,16 +319,16 @@ static ls_status parse_into(ls_workload *w, const ls_yaml *n, const char *path, 
     LS_TRY(get_count(n, path, "max_prompt_tokens", &w->max_prompt, e));
     LS_TRY(get_count(n, path, "max_total_tokens", &w->max_total, e));
     if (w->max_total == 1)
-        return fail_at(n, path, "max_total_tokens", "expected at least 2 (a prompt and an output token)", e);
+        return ls_yaml_fail_at(n, path, "max_total_tokens", "expected at least 2 (a prompt and an output token)", e);
     if (w->duration_s > 1e9 || w->start_s > 1e9)
-        return fail_at(n, path, w->duration_s > 1e9 ? "duration_s" : "start_s", "expected seconds below 1e9", e);
+        return ls_yaml_fail_at(n, path, w->duration_s > 1e9 ? "duration_s" : "start_s", "expected seconds below 1e9", e);
     s = NULL;
     LS_TRY(get_word(n, path, "over_limit", &s, e));
     if (s) {
         if (strcmp(s, "drop") && strcmp(s, "clip"))
-            return fail_at(n, path, "over_limit", "expected drop or clip", e);
+            return ls_yaml_fail_at(n, path, "over_limit", "expected drop or clip", e);
         if (!w->max_prompt && !w->max_total)
-            return fail_at(n, path, "over_limit", "needs max_prompt_tokens or max_total_tokens", e);
+            return ls_yaml_fail_at(n, path, "over_limit", "needs max_prompt_tokens or max_total_tokens", e);
         w->clip = !strcmp(s, "clip");
     }
 
@@ -346,16 +338,16 @@ static ls_status parse_into(ls_workload *w, const ls_yaml *n, const char *path, 
                                                  "mooncake_hash_ids", NULL};
         for (const char *const *k = trace_only; *k; k++)
             if (ls_yaml_get(n, *k))
-                return fail_at(n, path, *k, "only applies to a trace file (add trace: FILE)", e);
+                return ls_yaml_fail_at(n, path, *k, "only applies to a trace file (add trace: FILE)", e);
         if (!w->has_arrival)
-            return fail_at(n, path, NULL, "a synthetic workload needs arrival, prompt_tokens and output_tokens "
+            return ls_yaml_fail_at(n, path, NULL, "a synthetic workload needs arrival, prompt_tokens and output_tokens "
                                           "(or a trace: FILE)", e);
         if (w->arrival.process == LS_ARRIVAL_TRACE)
-            return fail_at(n, path, "arrival", "process trace replays a trace's times: add trace: FILE", e);
+            return ls_yaml_fail_at(n, path, "arrival", "process trace replays a trace's times: add trace: FILE", e);
         if (!w->has_prompt || (!w->has_output && !w->pairs))
-            return fail_at(n, path, NULL, "a synthetic workload needs both prompt_tokens and output_tokens", e);
+            return ls_yaml_fail_at(n, path, NULL, "a synthetic workload needs both prompt_tokens and output_tokens", e);
         if (isnan(w->duration_s) && !w->max_requests)
-            return fail_at(n, path, NULL, "a synthetic workload needs duration_s or max_requests (it is "
+            return ls_yaml_fail_at(n, path, NULL, "a synthetic workload needs duration_s or max_requests (it is "
                                           "endless otherwise)", e);
         return check_size(w, n, path, e);
     }
@@ -370,12 +362,12 @@ static ls_status parse_into(ls_workload *w, const ls_yaml *n, const char *path, 
     ls_source_free(probe);
     bool replaced = w->has_arrival && w->arrival.process != LS_ARRIVAL_TRACE;
     if (!w->trace_has_times && !replaced)
-        return fail_at(n, path, "trace", "a length-only file has no times: add an arrival process, e.g. "
+        return ls_yaml_fail_at(n, path, "trace", "a length-only file has no times: add an arrival process, e.g. "
                                          "arrival: {process: poisson, rate: 2.0}", e);
     if (!times_kept(w) && ls_yaml_get(n, "start_s"))
-        return fail_at(n, path, "start_s", "a window start needs the trace's own times", e);
+        return ls_yaml_fail_at(n, path, "start_s", "a window start needs the trace's own times", e);
     if (!times_kept(w) && ls_yaml_get(n, "target_rate"))
-        return fail_at(n, path, "target_rate", "rescales trace times; with an arrival process set its rate", e);
+        return ls_yaml_fail_at(n, path, "target_rate", "rescales trace times; with an arrival process set its rate", e);
     if (w->pairs && !w->has_output)
         w->pairs = false;
     st = scan(w, e);
