@@ -23,16 +23,6 @@ const char *ls_policy_name(ls_policy p)
     return "?";
 }
 
-const char *ls_router_name(ls_router_policy r)
-{
-    switch (r) {
-    case LS_ROUTER_ROUND_ROBIN: return "round-robin";
-    case LS_ROUTER_LEAST_OUTSTANDING: return "least-outstanding";
-    case LS_ROUTER_LEAST_KV: return "least-kv";
-    }
-    return "?";
-}
-
 static const char *where(const ls_yaml *n, char *buf, size_t size)
 {
     return ls_yaml_where(n, buf, size);
@@ -467,19 +457,17 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
     }
 
     /* router */
-    c->router = LS_ROUTER_ROUND_ROBIN;
+    c->router = ls_router_default();
     const char *rt = NULL;
     LS_TRY(get_string(root, "router", "", &rt, e));
     if (rt) {
-        if (!strcmp(rt, "round-robin"))
-            c->router = LS_ROUTER_ROUND_ROBIN;
-        else if (!strcmp(rt, "least-outstanding"))
-            c->router = LS_ROUTER_LEAST_OUTSTANDING;
-        else if (!strcmp(rt, "least-kv"))
-            c->router = LS_ROUTER_LEAST_KV;
-        else
-            return ls_fail(e, LS_EINVAL, "%s: router: unknown policy '%s' (expected round-robin, least-outstanding or least-kv)",
-                           where(ls_yaml_get(root, "router"), w, sizeof w), rt);
+        c->router = ls_router_find(rt);
+        if (!c->router) {
+            char names[256];
+            ls_router_names(names, sizeof names);
+            return ls_fail(e, LS_EINVAL, "%s: router: unknown policy '%s' (expected %s)",
+                           where(ls_yaml_get(root, "router"), w, sizeof w), rt, names);
+        }
     }
 
     /* seed, slo, timeouts, horizon */
@@ -631,7 +619,7 @@ void ls_config_get_row(const ls_run_config *c, ls_config_row *row)
     row->max_num_seqs = c->sched.max_num_seqs;
     row->max_model_len = c->sched.max_model_len;
     row->gpu_memory_utilization = c->gpu_memory_utilization;
-    copy_str(row->router, sizeof row->router, ls_router_name(c->router));
+    copy_str(row->router, sizeof row->router, c->router->name);
     ls_workload_info info;
     memset(&info, 0, sizeof info);
     ls_workload_info_get(c->workload, &info);

@@ -12,18 +12,13 @@
 #include "catalog.h"
 #include "cost.h"
 #include "replay.h"
+#include "router.h"
 
 struct ls_workload;
 
 typedef enum ls_policy { LS_POLICY_VLLM_V1 = 0, LS_POLICY_VLLM_V0 = 1, LS_POLICY_SARATHI = 2 } ls_policy;
-typedef enum ls_router_policy {
-    LS_ROUTER_ROUND_ROBIN = 0,
-    LS_ROUTER_LEAST_OUTSTANDING = 1,
-    LS_ROUTER_LEAST_KV = 2
-} ls_router_policy;
 
 const char *ls_policy_name(ls_policy p);
-const char *ls_router_name(ls_router_policy r);
 
 /* Scheduler settings of one replica (also used directly by scheduler tests). */
 typedef struct ls_sched_config {
@@ -52,7 +47,7 @@ struct ls_run_config {
     int64_t num_kv_blocks;          /* user override (0 = derived) */
     double gpu_memory_utilization;
     double target_tbt_s;            /* for max_batched_tokens: auto */
-    ls_router_policy router;
+    const ls_router_ops *router;    /* router.c */
 
     struct ls_workload *workload;
     char *workload_key;             /* canonical workload + seed */

@@ -91,7 +91,7 @@ typedef struct engine {
     rep_state *rep;
     evheap ev;
     uint64_t seq;
-    int rr_next;
+    ls_router_state router;
     ls_timeline *tl;
 
     /* metrics */
@@ -155,37 +155,25 @@ static void on_itl(void *ctx, double gap, int64_t count)
     ls_itl_add(g->itl, gap, count);
 }
 
-static int64_t kv_load(const engine *g, int i)
+/* The router's view of the replicas (router.h). */
+static int64_t view_outstanding(void *ctx, int i)
 {
+    const engine *g = ctx;
+    return ls_replica_outstanding(g->rep[i].r);
+}
+
+static int64_t view_kv_load(void *ctx, int i)
+{
+    const engine *g = ctx;
     return ls_replica_used_blocks(g->rep[i].r) + g->rep[i].tie_blocks;
 }
 
-static int route(engine *g)
+static int route(engine *g, const ls_request *req)
 {
-    int best = 0;
-    switch (g->s->cfg->router) {
-    case LS_ROUTER_ROUND_ROBIN:
-        best = g->rr_next;
-        g->rr_next = (g->rr_next + 1) % g->dp;
-        break;
-    case LS_ROUTER_LEAST_OUTSTANDING:
-        for (int i = 1; i < g->dp; i++)
-            if (ls_replica_outstanding(g->rep[i].r) < ls_replica_outstanding(g->rep[best].r))
-                best = i;
-        break;
-    case LS_ROUTER_LEAST_KV: {
-        /* used blocks (all replicas have the same capacity), plus the prompts
-         * of this instant's earlier arrivals, which are queued but not yet
-         * scheduled; ties: fewer outstanding */
-        for (int i = 1; i < g->dp; i++) {
-            int64_t a = kv_load(g, i), b = kv_load(g, best);
-            if (a < b || (a == b && ls_replica_outstanding(g->rep[i].r) < ls_replica_outstanding(g->rep[best].r)))
-                best = i;
-        }
-        break;
-    }
-    }
-    return best;
+    ls_router_view v = {g->dp, g, view_outstanding, view_kv_load};
+    int i = g->s->cfg->router->pick(&g->router, &v, req);
+    assert(i >= 0 && i < g->dp);
+    return i;
 }
 
 /* Form micro-batches on replica i while its first stage is free and fewer
@@ -313,7 +301,7 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
             g.events--;  /* counted below, one per arrival */
             do {
                 g.events++;
-                int i = route(&g);
+                int i = route(&g, &next);
                 ls_replica_add(g.rep[i].r, g.n_req, next.prompt_tokens, next.output_tokens, t_arr, s->cfg->timeout_s);
                 g.rep[i].tie_blocks += ((int64_t)next.prompt_tokens + s->sched.block_size - 1) / s->sched.block_size;
                 g.rep[i].touched = true;

@@ -89,7 +89,7 @@ static void test_sketch_loads(void **state)
     assert_int_equal(c->dp, 1);
     assert_true(c->sched.budget_auto);
     assert_int_equal(c->sched.prefill_chunk_size, 4096);
-    assert_int_equal(c->router, LS_ROUTER_LEAST_OUTSTANDING);
+    assert_string_equal(c->router->name, "least-outstanding");
     assert_true(c->target_tbt_s == 0.2);  /* defaults to slo.tpot_s */
     ls_config_row row;
     ls_config_get_row(c, &row);

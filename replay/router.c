@@ -1,0 +1,94 @@
+/* router.c -- the table of routers (router.h). */
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "router.h"
+
+static int pick_round_robin(ls_router_state *st, const ls_router_view *v, const ls_request *req)
+{
+    (void)req;
+    int i = (int)(st->next % v->n);
+    st->next = (st->next + 1) % v->n;
+    return i;
+}
+
+static int pick_least_outstanding(ls_router_state *st, const ls_router_view *v, const ls_request *req)
+{
+    (void)st;
+    (void)req;
+    int best = 0;
+    int64_t best_o = v->outstanding(v->ctx, 0);
+    for (int i = 1; i < v->n; i++) {
+        int64_t o = v->outstanding(v->ctx, i);
+        if (o < best_o) {
+            best = i;
+            best_o = o;
+        }
+    }
+    return best;
+}
+
+/* Used blocks (plus the prompts of this instant's earlier arrivals, queued but
+ * not yet scheduled); ties: fewer outstanding, then the lowest index. */
+static int pick_least_kv(ls_router_state *st, const ls_router_view *v, const ls_request *req)
+{
+    (void)st;
+    (void)req;
+    int best = 0;
+    int64_t best_kv = v->kv_load(v->ctx, 0), best_o = v->outstanding(v->ctx, 0);
+    for (int i = 1; i < v->n; i++) {
+        int64_t kv = v->kv_load(v->ctx, i);
+        if (kv > best_kv)
+            continue;
+        int64_t o = v->outstanding(v->ctx, i);
+        if (kv < best_kv || o < best_o) {
+            best = i;
+            best_kv = kv;
+            best_o = o;
+        }
+    }
+    return best;
+}
+
+static const ls_router_ops routers[] = {
+    {"round-robin", "replicas in turn", pick_round_robin},
+    {"least-outstanding", "the replica with the fewest requests waiting or running", pick_least_outstanding},
+    {"least-kv", "the replica with the fewest KV blocks in use (ties: fewest outstanding)", pick_least_kv},
+};
+#define N_ROUTERS ((int)(sizeof routers / sizeof routers[0]))
+
+const ls_router_ops *ls_router_find(const char *name)
+{
+    for (int i = 0; i < N_ROUTERS; i++)
+        if (!strcmp(routers[i].name, name))
+            return &routers[i];
+    return NULL;
+}
+
+const ls_router_ops *ls_router_default(void)
+{
+    return &routers[0];
+}
+
+int ls_router_count(void)
+{
+    return N_ROUTERS;
+}
+
+const ls_router_ops *ls_router_at(int i)
+{
+    assert(i >= 0 && i < N_ROUTERS);
+    return &routers[i];
+}
+
+void ls_router_names(char *buf, size_t size)
+{
+    assert(size > 0);
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < N_ROUTERS && n < size; i++) {
+        const char *sep = i == 0 ? "" : (i == N_ROUTERS - 1 ? " or " : ", ");
+        n += (size_t)snprintf(buf + n, size - n, "%s%s", sep, routers[i].name);
+    }
+}
