@@ -17,131 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "scheduler.h"
-
-enum { ST_FREE = 0, ST_WAIT_NEW, ST_WAIT_PRE, ST_RUN_EXP, ST_RUN_LAZY };
-enum { HEAP_FIN = 0, HEAP_BLK = 1 };
-
-typedef struct sreq {
-    int64_t id;
-    int64_t adm_seq;      /* admission order (re-admission gets a new one) */
-    int64_t computed;     /* explicit: tokens in KV; lazy: at cohort entry */
-    int64_t blocks;       /* KV blocks held */
-    int64_t c0;           /* lazy: cohort clock at entry */
-    int64_t key[2];       /* lazy: cohort clock of the finishing step / of the next block allocation */
-    int32_t pos[1];       /* lazy: position in the cohort's finish heap */
-    int32_t bnext, bprev; /* lazy: block-crossing bucket list of the cohort */
-    int32_t prompt, target, requested;
-    int32_t g;            /* explicit: generated tokens; lazy: at cohort entry */
-    int32_t state;
-    int32_t cohort;
-    int32_t prev, next;   /* running list; `next` also links the free list */
-    int32_t mb;           /* explicit: micro-batch slot in flight, -1 none */
-    int32_t preemptions;
-    double arrival, deadline, first_sched, first_token, last_token;
-} sreq;
-
-typedef struct cohort {
-    int64_t clock;        /* steps taken */
-    int64_t n;
-    int64_t sumk;         /* Σ (computed at entry - c0): Σ computed = sumk + n·clock */
-    int32_t *heap[1];     /* finish heap */
-    int64_t cap;
-    int32_t *bucket;      /* block_size list heads: members whose next block key ≡ i (mod block_size) */
-    double last_token;    /* when its members produced their last token */
-    int mb;               /* in flight in this slot, -1 none */
-    bool live;
-} cohort;
-
-typedef struct mbatch {
-    bool busy;
-    int cohort;           /* lazy decoders of the batch, -1 none */
-    int32_t *ex;          /* explicit requests and their token counts */
-    int64_t *exn;
-    int64_t nex, capex;
-    double *gt;           /* ITL groups: previous token time and count of the lazy members */
-    int64_t *gn;
-    int64_t ng, capg;
-} mbatch;
-
-typedef struct deque {
-    int32_t *v;
-    int64_t cap, head, n;
-} deque;
-
-struct ls_replica {
-    ls_sched_config cfg;
-    int pp, index;
-    ls_replica_done_fn done;
-    ls_replica_itl_fn itl;
-    void *ctx;
-
-    sreq *req;
-    int32_t nreq, capreq, free_head;
-
-    deque wait_pre, wait_new;  /* waiting order: wait_pre (front first), then wait_new */
-    int32_t run_head, run_tail, exp_head;
-    int64_t n_running;
-    int64_t adm_counter;
-
-    cohort *co;
-    int nco, capco;
-    mbatch *mb;
-    int in_flight;
-
-    int64_t used_blocks, total_blocks, wm_blocks, kv_max;
-    double kv_area, kv_t;
-    int64_t preemptions, recomputed;
-    bool blocked;         /* this formation waits for an in-flight micro-batch (see alloc_or_preempt) */
-
-    int32_t *tmp;         /* crossers of one step */
-    int64_t ntmp, captmp;
-};
-
-/* ---------------------------------------------------------------- deque */
-
-static void dq_grow(deque *d)
-{
-    int64_t nc = d->cap ? d->cap * 2 : 64;
-    int32_t *v = ls_xmalloc((size_t)nc * sizeof *v);
-    for (int64_t i = 0; i < d->n; i++)
-        v[i] = d->v[(d->head + i) % d->cap];
-    free(d->v);
-    d->v = v;
-    d->cap = nc;
-    d->head = 0;
-}
-static void dq_push_back(deque *d, int32_t x)
-{
-    if (d->n == d->cap)
-        dq_grow(d);
-    d->v[(d->head + d->n) % d->cap] = x;
-    d->n++;
-}
-static void dq_push_front(deque *d, int32_t x)
-{
-    if (d->n == d->cap)
-        dq_grow(d);
-    d->head = (d->head + d->cap - 1) % d->cap;
-    d->v[d->head] = x;
-    d->n++;
-}
-static int32_t dq_front(const deque *d)
-{
-    assert(d->n > 0);
-    return d->v[d->head];
-}
-static int32_t dq_pop_front(deque *d)
-{
-    int32_t x = dq_front(d);
-    d->head = (d->head + 1) % d->cap;
-    d->n--;
-    return x;
-}
-static int32_t dq_at(const deque *d, int64_t i)
-{
-    return d->v[(d->head + i) % d->cap];
-}
+#include "sched_internal.h"
 
 /* ---------------------------------------------------------------- slots */
 
@@ -188,10 +64,6 @@ static void kv_release(ls_replica *r, int64_t k)
 {
     r->used_blocks -= k;
     assert(r->used_blocks >= 0);
-}
-static int64_t blocks_for(const ls_replica *r, int64_t tokens)
-{
-    return (tokens + r->cfg.block_size - 1) / r->cfg.block_size;
 }
 
 /* ---------------------------------------------------------------- heaps (per cohort) */
@@ -321,19 +193,6 @@ static int cohort_new(ls_replica *r, double last_token)
     return id;
 }
 
-/* Current computed tokens / generated tokens of a running request. */
-static int64_t cur_computed(const ls_replica *r, const sreq *x)
-{
-    if (x->state == ST_RUN_LAZY)
-        return x->computed + (r->co[x->cohort].clock - x->c0);
-    return x->computed;
-}
-static int32_t cur_g(const ls_replica *r, const sreq *x)
-{
-    if (x->state == ST_RUN_LAZY)
-        return x->g + (int32_t)(r->co[x->cohort].clock - x->c0);
-    return x->g;
-}
 
 /* Make an explicit decoder a lazy member of cohort ci. */
 static void make_lazy(ls_replica *r, int ci, int32_t xi)
@@ -645,11 +504,6 @@ static void mb_add_explicit(ls_replica *r, mbatch *m, int slot, int32_t xi, int6
         x->first_sched = r->kv_t;
 }
 
-static int cmp_pair(const void *a, const void *b)
-{
-    const int64_t *x = a, *y = b;
-    return (x[0] > y[0]) - (x[0] < y[0]);
-}
 
 static void tmp_push(ls_replica *r, int32_t x)
 {
@@ -1134,75 +988,4 @@ double ls_replica_kv_area(ls_replica *r, double now)
 {
     kv_touch(r, now);
     return r->kv_area;
-}
-
-int64_t ls_replica_debug_batch(const ls_replica *r, int slot, int64_t *ids, int64_t *tokens, int64_t cap)
-{
-    const mbatch *m = &r->mb[slot];
-    int64_t n = m->nex + (m->cohort >= 0 ? r->co[m->cohort].n : 0);
-    int64_t *pairs = ls_xmalloc((size_t)(n ? n : 1) * 2 * sizeof *pairs);
-    int64_t k = 0;
-    for (int64_t i = 0; i < m->nex; i++) {
-        pairs[2 * k] = r->req[m->ex[i]].id;
-        pairs[2 * k + 1] = m->exn[i];
-        k++;
-    }
-    if (m->cohort >= 0)
-        for (int64_t i = 0; i < r->co[m->cohort].n; i++) {
-            pairs[2 * k] = r->req[r->co[m->cohort].heap[HEAP_FIN][i]].id;
-            pairs[2 * k + 1] = 1;
-            k++;
-        }
-    qsort(pairs, (size_t)k, 2 * sizeof *pairs, cmp_pair);
-    for (int64_t i = 0; i < k && i < cap; i++) {
-        ids[i] = pairs[2 * i];
-        tokens[i] = pairs[2 * i + 1];
-    }
-    free(pairs);
-    return k;
-}
-
-void ls_replica_debug_check(const ls_replica *r)
-{
-    int64_t blocks = 0, running = 0;
-    bool seen_explicit = false;
-    for (int32_t xi = r->run_head; xi >= 0; xi = r->req[xi].next) {
-        const sreq *x = &r->req[xi];
-        running++;
-        blocks += x->blocks;
-        assert(x->state == ST_RUN_LAZY || x->state == ST_RUN_EXP);
-        if (x->state == ST_RUN_EXP)
-            seen_explicit = true;
-        else
-            assert(!seen_explicit);  /* lazy members precede every explicit request */
-        int64_t comp = cur_computed(r, x);
-        assert(comp >= 0 && comp <= (int64_t)x->prompt + cur_g(r, x));
-        assert(blocks_for(r, comp) <= x->blocks);
-    }
-    for (int32_t q = 0; q < 2; q++) {
-        const deque *d = q ? &r->wait_new : &r->wait_pre;
-        for (int64_t i = 0; i < d->n; i++)
-            blocks += r->req[dq_at(d, i)].blocks;
-    }
-    assert(running == r->n_running);
-    assert(blocks == r->used_blocks);
-    assert(r->used_blocks >= 0 && r->used_blocks <= r->total_blocks);
-    for (int ci = 0; ci < r->nco; ci++) {
-        const cohort *c = &r->co[ci];
-        if (!c->live)
-            continue;
-        int64_t sumk = 0;
-        for (int64_t i = 0; i < c->n; i++) {
-            const sreq *x = &r->req[c->heap[HEAP_FIN][i]];
-            assert(x->state == ST_RUN_LAZY && x->cohort == ci);
-            sumk += x->computed - x->c0;
-            assert(x->key[HEAP_FIN] >= c->clock);
-            assert(x->key[HEAP_BLK] >= c->clock && x->key[HEAP_BLK] <= c->clock + r->cfg.block_size);
-            int32_t h = c->bucket[x->key[HEAP_BLK] % r->cfg.block_size];
-            while (h >= 0 && h != c->heap[HEAP_FIN][i])
-                h = r->req[h].bnext;
-            assert(h >= 0);  /* in the bucket of its key */
-        }
-        assert(sumk == c->sumk);
-    }
 }

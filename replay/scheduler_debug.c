@@ -1,0 +1,78 @@
+/* scheduler_debug.c -- test-only views of a replica (scheduler.h): the
+ * requests of a micro-batch, and a full consistency check of the lazy
+ * structures. O(running): never called on the simulation's hot path. */
+#include <assert.h>
+#include <stdlib.h>
+
+#include "sched_internal.h"
+
+int64_t ls_replica_debug_batch(const ls_replica *r, int slot, int64_t *ids, int64_t *tokens, int64_t cap)
+{
+    const mbatch *m = &r->mb[slot];
+    int64_t n = m->nex + (m->cohort >= 0 ? r->co[m->cohort].n : 0);
+    int64_t *pairs = ls_xmalloc((size_t)(n ? n : 1) * 2 * sizeof *pairs);
+    int64_t k = 0;
+    for (int64_t i = 0; i < m->nex; i++) {
+        pairs[2 * k] = r->req[m->ex[i]].id;
+        pairs[2 * k + 1] = m->exn[i];
+        k++;
+    }
+    if (m->cohort >= 0)
+        for (int64_t i = 0; i < r->co[m->cohort].n; i++) {
+            pairs[2 * k] = r->req[r->co[m->cohort].heap[HEAP_FIN][i]].id;
+            pairs[2 * k + 1] = 1;
+            k++;
+        }
+    qsort(pairs, (size_t)k, 2 * sizeof *pairs, cmp_pair);
+    for (int64_t i = 0; i < k && i < cap; i++) {
+        ids[i] = pairs[2 * i];
+        tokens[i] = pairs[2 * i + 1];
+    }
+    free(pairs);
+    return k;
+}
+
+void ls_replica_debug_check(const ls_replica *r)
+{
+    int64_t blocks = 0, running = 0;
+    bool seen_explicit = false;
+    for (int32_t xi = r->run_head; xi >= 0; xi = r->req[xi].next) {
+        const sreq *x = &r->req[xi];
+        running++;
+        blocks += x->blocks;
+        assert(x->state == ST_RUN_LAZY || x->state == ST_RUN_EXP);
+        if (x->state == ST_RUN_EXP)
+            seen_explicit = true;
+        else
+            assert(!seen_explicit);  /* lazy members precede every explicit request */
+        int64_t comp = cur_computed(r, x);
+        assert(comp >= 0 && comp <= (int64_t)x->prompt + cur_g(r, x));
+        assert(blocks_for(r, comp) <= x->blocks);
+    }
+    for (int32_t q = 0; q < 2; q++) {
+        const deque *d = q ? &r->wait_new : &r->wait_pre;
+        for (int64_t i = 0; i < d->n; i++)
+            blocks += r->req[dq_at(d, i)].blocks;
+    }
+    assert(running == r->n_running);
+    assert(blocks == r->used_blocks);
+    assert(r->used_blocks >= 0 && r->used_blocks <= r->total_blocks);
+    for (int ci = 0; ci < r->nco; ci++) {
+        const cohort *c = &r->co[ci];
+        if (!c->live)
+            continue;
+        int64_t sumk = 0;
+        for (int64_t i = 0; i < c->n; i++) {
+            const sreq *x = &r->req[c->heap[HEAP_FIN][i]];
+            assert(x->state == ST_RUN_LAZY && x->cohort == ci);
+            sumk += x->computed - x->c0;
+            assert(x->key[HEAP_FIN] >= c->clock);
+            assert(x->key[HEAP_BLK] >= c->clock && x->key[HEAP_BLK] <= c->clock + r->cfg.block_size);
+            int32_t h = c->bucket[x->key[HEAP_BLK] % r->cfg.block_size];
+            while (h >= 0 && h != c->heap[HEAP_FIN][i])
+                h = r->req[h].bnext;
+            assert(h >= 0);  /* in the bucket of its key */
+        }
+        assert(sumk == c->sumk);
+    }
+}
