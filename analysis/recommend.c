@@ -28,6 +28,7 @@ static void add(sentences *l, char *s)
 #define PCT(v) ls_report_fmt_pct((v), (char[24]){0}, 24)
 #define CNT(v) ls_report_fmt_count((v), (char[32]){0}, 32)
 #define WHO(r, x) ls_report_who((r), (x), (char[512]){0}, 512)
+#define CAPWHO(r, x) ls_report_cap_who((r), (x), (char[512]){0}, 512)
 #define STRAT(x) ls_report_strategy_name((x)->row->cfg.parallelism, (char[128]){0}, 128)
 
 static double V(const ls_report_entry *x, ls_metric_id id)
@@ -39,10 +40,13 @@ static double V(const ls_report_entry *x, ls_metric_id id)
 static const char *load_phrase(const ls_report_group *g, bool upper, char *buf, size_t size)
 {
     double rate = g->n ? g->e[0].row->cfg.arrival_rate : NAN;
+    const char *by = g->by && g->by[0] ? g->by : NULL;
     if (isnan(rate))
-        snprintf(buf, size, "%s this workload", upper ? "For" : "for");
+        snprintf(buf, size, "%s this workload%s%s", upper ? "For" : "for", by ? " with " : "",
+                 by ? by : "");
     else
-        snprintf(buf, size, "%s %g req/s", upper ? "At" : "at", rate);
+        snprintf(buf, size, "%s %g req/s%s%s", upper ? "At" : "at", rate, by ? " with " : "",
+                 by ? by : "");
     return buf;
 }
 
@@ -141,7 +145,7 @@ static char *why(const ls_report *r, const ls_report_group *g, const ls_report_e
 /* The best sentence, or the closest miss. */
 static void best_sentences(const ls_report *r, const ls_report_group *g, sentences *out)
 {
-    char at[64];
+    char at[256];
     load_phrase(g, true, at, sizeof at);
     size_t met = 0, ran = 0;
     for (size_t i = 0; i < g->n; i++) {
@@ -483,7 +487,7 @@ static void summary_sentences(ls_report *r, sentences *out)
         size_t o = 0;
         for (size_t g = 0; g < r->n_groups && o < sizeof list; g++) {
             const ls_report_group *grp = &r->groups[g];
-            char at[64];
+            char at[256];
             load_phrase(grp, false, at, sizeof at);
             if (grp->best >= 0)
                 o += (size_t)snprintf(list + o, sizeof list - o, "%s%s: %s (goodput %s req/s)",
@@ -533,7 +537,7 @@ static void summary_sentences(ls_report *r, sentences *out)
         if (top)
             add(out, ls_report_strf("By capacity (the highest arrival rate that still meets the "
                                     "SLO), %s serves the most: %s req/s on %s GPUs (%s per GPU).",
-                                    WHO(r, top), RATE(V(top, LS_M_CAPACITY_RPS)),
+                                    CAPWHO(r, top), RATE(V(top, LS_M_CAPACITY_RPS)),
                                     CNT((double)top->row->cfg.n_gpus),
                                     RATE(ls_report_per_gpu(top, LS_M_CAPACITY_RPS))));
         if (twins[0])
@@ -541,7 +545,7 @@ static void summary_sentences(ls_report *r, sentences *out)
         if (top_gpu && top_gpu != top)
             add(out, ls_report_strf("Per GPU, %s has the most capacity: %s req/s per GPU (%s req/s "
                                     "on %s GPUs).",
-                                    WHO(r, top_gpu), RATE(ls_report_per_gpu(top_gpu, LS_M_CAPACITY_RPS)),
+                                    CAPWHO(r, top_gpu), RATE(ls_report_per_gpu(top_gpu, LS_M_CAPACITY_RPS)),
                                     RATE(V(top_gpu, LS_M_CAPACITY_RPS)),
                                     CNT((double)top_gpu->row->cfg.n_gpus)));
     }

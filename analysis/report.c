@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_key.h"
 #include "report_internal.h"
 
 /* /configs columns that describe the requests: rows sharing them saw the
@@ -281,21 +282,22 @@ const char *ls_report_axis_header(int col)
     return name;
 }
 
-const char *ls_report_variant(const ls_report *r, const ls_report_entry *x, char *buf, size_t size)
+const char *ls_report_variant_of(const int *axes, size_t n_axes, const ls_report_entry *x, char *buf,
+                                 size_t size)
 {
     size_t o = 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < r->n_axes; i++) {
-        const char *name = ls_config_columns[r->axes[i]].name;
+    for (size_t i = 0; i < n_axes; i++) {
+        const char *name = ls_config_columns[axes[i]].name;
         if (!strcmp(name, "parallelism"))
             continue;
         char v[LS_CFG_LONGSTR + 1];
         ls_results_cfg_text(x->row, name, v, sizeof v);
         /* numbers alone say nothing: name the axis */
-        bool bare = ls_config_columns[r->axes[i]].type == LS_COL_STR;
+        bool bare = ls_config_columns[axes[i]].type == LS_COL_STR;
         int n = bare ? snprintf(buf + o, size - o, "%s%s", o ? ", " : "", v)
                      : snprintf(buf + o, size - o, "%s%s %s", o ? ", " : "",
-                                ls_report_axis_header(r->axes[i]), v);
+                                ls_report_axis_header(axes[i]), v);
         if (n < 0 || (size_t)n >= size - o)
             break;
         o += (size_t)n;
@@ -303,16 +305,32 @@ const char *ls_report_variant(const ls_report *r, const ls_report_entry *x, char
     return buf;
 }
 
-const char *ls_report_who(const ls_report *r, const ls_report_entry *x, char *buf, size_t size)
+const char *ls_report_variant(const ls_report *r, const ls_report_entry *x, char *buf, size_t size)
+{
+    return ls_report_variant_of(r->axes, r->n_axes, x, buf, size);
+}
+
+static const char *who_of(const int *axes, size_t n_axes, const ls_report_entry *x, char *buf,
+                          size_t size)
 {
     char s[128], v[400];
     ls_report_strategy_name(x->row->cfg.parallelism, s, sizeof s);
-    ls_report_variant(r, x, v, sizeof v);
+    ls_report_variant_of(axes, n_axes, x, v, sizeof v);
     if (v[0])
         snprintf(buf, size, "%s (%s)", s, v);
     else
         snprintf(buf, size, "%s", s);
     return buf;
+}
+
+const char *ls_report_cap_who(const ls_report *r, const ls_report_entry *x, char *buf, size_t size)
+{
+    return who_of(r->cap_axes, r->n_cap_axes, x, buf, size);
+}
+
+const char *ls_report_who(const ls_report *r, const ls_report_entry *x, char *buf, size_t size)
+{
+    return who_of(r->axes, r->n_axes, x, buf, size);
 }
 
 /* ---- grouping -------------------------------------------------------------- */
@@ -359,6 +377,21 @@ static char *group_key(const ls_result_row *row, const ls_report_opts *o)
     return k;
 }
 
+/* "model llama-3.1-8b, cluster dgx-h100": the group's --by values ("" without --by). */
+static char *group_by_text(const ls_result_row *row, const ls_report_opts *o)
+{
+    char *k = ls_xstrdup("");
+    for (size_t i = 0; i < o->n_by; i++) {
+        char v[LS_CFG_LONGSTR + 1];
+        ls_results_cfg_text(row, o->by[i], v, sizeof v);
+        char *u = ls_report_strf("%s%s%s %s", k, i ? ", " : "",
+                                 ls_report_axis_header(ls_results_cfg_column(o->by[i])), v);
+        free(k);
+        k = u;
+    }
+    return k;
+}
+
 static char *group_title(const ls_result_row *row, const ls_report_opts *o)
 {
     char w[LS_CFG_LONGSTR + 1], ap[LS_CFG_STR + 1], pd[LS_CFG_LONGSTR + 1], od[LS_CFG_LONGSTR + 1];
@@ -389,8 +422,10 @@ static char *group_title(const ls_result_row *row, const ls_report_opts *o)
     if (!strcmp(w, "synthetic") || !w[0])
         return ls_report_strf("%s arrivals at %s%s%s; prompts %s; outputs %s%s", ap[0] ? ap : "?",
                               rate, cv, dur, pd[0] ? pd : "?", od[0] ? od : "?", by);
-    if (!strcmp(ap, "trace") || isnan(c->arrival_rate))
+    if (isnan(c->arrival_rate))
         return ls_report_strf("trace %s at its own timestamps%s%s", w, dur, by);
+    if (!strcmp(ap, "trace")) /* target_rate: the trace's times rescaled to this mean rate */
+        return ls_report_strf("trace %s rescaled to %s%s%s", w, rate, dur, by);
     return ls_report_strf("trace %s, %s arrivals at %s%s%s%s", w, ap[0] ? ap : "?", rate, cv, dur, by);
 }
 
@@ -602,59 +637,94 @@ static double key_capacity(const ls_report_entry *x)
     return x->row->has_result ? ls_report_v(x, LS_M_CAPACITY_RPS) : NAN;
 }
 
-char *ls_report_capacity_key(const ls_report *r, const ls_report_entry *x)
+/* One capacity per configuration: every listing of it (same
+ * ls_config_row_capacity_key: every /configs column but the listed rate) takes
+ * the value of the listing with the lowest config_id that has one, the rule
+ * docs/REPORT.md states and analysis/plot.py applies too. A sweep searches only
+ * that listing (mpi/sweep_engine.c); files written before hold one per listing. */
+typedef struct cap_item {
+    char *key;
+    ls_report_entry *x;
+} cap_item;
+
+static int cmp_cap_item(const void *pa, const void *pb)
 {
-    char lab[512], t[LS_CFG_LONGSTR + 1];
-    ls_report_variant(r, x, lab, sizeof lab);
-    char *k = ls_report_strf("%s|%s", x->row->cfg.parallelism, lab);
-    static const char *const cols[] = {"workload", "arrival_process", "arrival_cv", "prompt_dist",
-                                       "output_dist", "duration_s", NULL};
-    for (size_t i = 0; cols[i]; i++) {
-        char *u = ls_report_strf("%s|%s", k, ls_results_cfg_text(x->row, cols[i], t, sizeof t));
-        free(k);
-        k = u;
-    }
-    return k;
+    const cap_item *a = pa, *b = pb;
+    int c = strcmp(a->key, b->key);
+    if (c)
+        return c;
+    return (a->x->row->config_id > b->x->row->config_id) - (a->x->row->config_id < b->x->row->config_id);
 }
 
-/* One capacity per configuration: every listing of it takes the value of the
- * listing with the lowest config_id that has one (the rule docs/REPORT.md
- * states, and analysis/plot.py applies too). */
 static void assign_capacity(ls_report *r)
 {
     size_t total = 0;
     for (size_t g = 0; g < r->n_groups; g++)
         total += r->groups[g].n;
-    ls_report_entry **all = ls_xcalloc(total + 1, sizeof *all);
-    char **keys = ls_xcalloc(total + 1, sizeof *keys);
+    cap_item *v = ls_xcalloc(total + 1, sizeof *v);
     size_t n = 0;
     for (size_t g = 0; g < r->n_groups; g++)
         for (size_t i = 0; i < r->groups[g].n; i++) {
             ls_report_entry *x = &r->groups[g].e[i];
             x->capacity = NAN;
             x->capacity_rep = false;
-            keys[n] = ls_report_capacity_key(r, x);
-            all[n++] = x;
+            v[n].key = ls_config_row_capacity_key(&x->row->cfg);
+            v[n++].x = x;
         }
-    for (size_t i = 0; i < n; i++) {
+    /* sorted by key, then config_id: each run of one key is one configuration */
+    qsort(v, n, sizeof *v, cmp_cap_item);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && !strcmp(v[j].key, v[i].key))
+            j++;
         const ls_report_entry *rep = NULL;
-        for (size_t j = 0; j < n; j++) {
-            const ls_result_row *w = all[j]->row;
-            if (!w->has_result || isnan(w->m.v[LS_M_CAPACITY_RPS]) || strcmp(keys[i], keys[j]))
-                continue;
-            if (!rep || w->config_id < rep->row->config_id)
-                rep = all[j];
+        for (size_t k = i; k < j && !rep; k++) {
+            const ls_result_row *w = v[k].x->row;
+            if (w->has_result && !isnan(w->m.v[LS_M_CAPACITY_RPS]))
+                rep = v[k].x;
         }
-        if (rep) {
-            all[i]->capacity = rep->row->m.v[LS_M_CAPACITY_RPS];
-            all[i]->capacity_rep = rep == all[i];
+        for (size_t k = i; rep && k < j; k++) {
+            v[k].x->capacity = rep->row->m.v[LS_M_CAPACITY_RPS];
+            v[k].x->capacity_rep = rep == v[k].x;
         }
+        i = j;
     }
     for (size_t i = 0; i < n; i++)
-        free(keys[i]);
-    free(keys);
-    free(all);
+        free(v[i].key);
+    free(v);
 }
+/* The capacity table's label columns: parallelism, then every column that
+ * varies among its rows (one per configuration), the --by axes included. */
+static void cap_axes(ls_report *r)
+{
+    static const char *const derived[] = {"parallelism", "tp", "pp", "dp", "n_gpus", "arrival_rate",
+                                          NULL};
+    int par = ls_results_cfg_column("parallelism");
+    r->n_cap_axes = 0;
+    r->cap_axes[r->n_cap_axes++] = par;
+    for (int c = 0; c < LS_CONFIG_COLUMN_COUNT; c++) {
+        const char *name = ls_config_columns[c].name;
+        if (in_list(derived, name))
+            continue;
+        const ls_report_entry *first = NULL;
+        bool varies = false;
+        char a[LS_CFG_LONGSTR + 1], b[LS_CFG_LONGSTR + 1];
+        for (size_t g = 0; g < r->n_groups && !varies; g++)
+            for (size_t i = 0; i < r->groups[g].n && !varies; i++) {
+                const ls_report_entry *x = &r->groups[g].e[i];
+                if (!x->capacity_rep)
+                    continue;
+                if (!first)
+                    first = x;
+                else
+                    varies = strcmp(ls_results_cfg_text(first->row, name, a, sizeof a),
+                                    ls_results_cfg_text(x->row, name, b, sizeof b)) != 0;
+            }
+        if (varies)
+            r->cap_axes[r->n_cap_axes++] = c;
+    }
+}
+
 static double key_capacity_gpu(const ls_report_entry *x)
 {
     return x->row->has_result ? ls_report_per_gpu(x, LS_M_CAPACITY_RPS) : NAN;
@@ -703,6 +773,7 @@ ls_status ls_report_build(const ls_results *res, const ls_report_opts *o, ls_rep
         if (g == r->n_groups) {
             keys[g] = k;
             r->groups[g].title = group_title(&res->rows[i], o);
+            r->groups[g].by = group_by_text(&res->rows[i], o);
             r->groups[g].e = ls_xcalloc(res->n, sizeof(ls_report_entry));
             r->n_groups++;
         } else {
@@ -728,6 +799,7 @@ ls_status ls_report_build(const ls_results *res, const ls_report_opts *o, ls_rep
     free(gi);
 
     assign_capacity(r);
+    cap_axes(r);
     for (size_t g = 0; g < r->n_groups; g++) {
         ls_report_group *grp = &r->groups[g];
         /* rank first (order-free), then sort by rank, then classify (keeps indices) */
@@ -761,6 +833,7 @@ void ls_report_free(ls_report *r)
         return;
     for (size_t g = 0; g < r->n_groups; g++) {
         free(r->groups[g].title);
+        free(r->groups[g].by);
         free(r->groups[g].e);
         free_strs(r->groups[g].recs, r->groups[g].n_recs);
     }

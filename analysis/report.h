@@ -80,6 +80,7 @@ typedef struct ls_report_entry {
 
 typedef struct ls_report_group {
     char *title;                 /* workload (and --by axes) of the group */
+    char *by;                    /* its --by values, "model llama-3.1-8b" ("" without --by) */
     size_t n;
     ls_report_entry *e;          /* display order: SLO-meeting by goodput, then the rest */
     int best;                    /* index in e of the best SLO-meeting row, -1 when none */
@@ -100,6 +101,11 @@ typedef struct ls_report {
     ls_slo slo;
     size_t n_axes;
     int axes[LS_CONFIG_COLUMN_COUNT];   /* /configs columns labelling the rows of a table */
+    /* Columns labelling the capacity table, whose rows come from every group:
+     * parallelism, then every column (the --by axes included) that varies
+     * among its rows, but the listed rate. */
+    size_t n_cap_axes;
+    int cap_axes[LS_CONFIG_COLUMN_COUNT];
     size_t n_groups;
     ls_report_group *groups;
     bool has_capacity;

@@ -180,6 +180,25 @@ static void label_cols(const ls_report *r, table *t)
     t->span_from = r->n_axes;
 }
 
+/* The capacity table's label cells and columns (r->cap_axes). */
+static size_t cap_label_cells(const ls_report *r, const ls_report_entry *x, char **cells)
+{
+    for (size_t a = 0; a < r->n_cap_axes; a++) {
+        char v[LS_CFG_LONGSTR + 1];
+        cells[a] = ls_xstrdup(ls_results_cfg_text(x->row, ls_config_columns[r->cap_axes[a]].name, v,
+                                                  sizeof v));
+    }
+    return r->n_cap_axes;
+}
+
+static void cap_label_cols(const ls_report *r, table *t)
+{
+    for (size_t a = 0; a < r->n_cap_axes; a++)
+        col(t, ls_report_axis_header(r->cap_axes[a]), "");
+    t->n_label = r->n_cap_axes;
+    t->span_from = r->n_cap_axes;
+}
+
 static char *not_run_text(const ls_report_entry *x)
 {
     if (!x->row->has_result)
@@ -278,7 +297,7 @@ static int cmp_capacity(const void *pa, const void *pb)
 static void capacity_table(const ls_report *r, table *t)
 {
     table_init(t);
-    label_cols(r, t);
+    cap_label_cols(r, t);
     col(t, "GPUs", "");
     col(t, "capacity", "req/s");
     col(t, "/GPU", "req/s");
@@ -297,7 +316,7 @@ static void capacity_table(const ls_report *r, table *t)
     qsort(v, n, sizeof *v, cmp_capacity);
     for (size_t i = 0; i < n; i++) {
         char **c = row_new(t);
-        size_t k = label_cells(r, v[i], c);
+        size_t k = cap_label_cells(r, v[i], c);
         double cap = ls_report_v(v[i], LS_M_CAPACITY_RPS);
         double per = ls_report_per_gpu(v[i], LS_M_CAPACITY_RPS);
         int rank_gpu = 1;

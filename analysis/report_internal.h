@@ -30,13 +30,13 @@ double ls_report_per_gpu(const ls_report_entry *x, ls_metric_id id);
 
 /* "gh200-nvl32, fp8": the entry's label axes other than parallelism ("" when none). */
 const char *ls_report_variant(const ls_report *r, const ls_report_entry *x, char *buf, size_t size);
+/* The same over a given list of /configs columns. */
+const char *ls_report_variant_of(const int *axes, size_t n_axes, const ls_report_entry *x, char *buf,
+                                 size_t size);
 /* "TP=8 (gh200-nvl32, fp8)". */
 const char *ls_report_who(const ls_report *r, const ls_report_entry *x, char *buf, size_t size);
-
-/* The identity of a configuration apart from its arrival rate (strategy, label
- * axes, workload columns other than the rate); a fresh string. Capacity is one
- * value per identity. */
-char *ls_report_capacity_key(const ls_report *r, const ls_report_entry *x);
+/* The same with the capacity table's columns (r->cap_axes: the --by axes too). */
+const char *ls_report_cap_who(const ls_report *r, const ls_report_entry *x, char *buf, size_t size);
 
 /* Header name of a /configs column in tables ("strategy" for parallelism). */
 const char *ls_report_axis_header(int col);

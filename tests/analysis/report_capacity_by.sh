@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# report_capacity_by.sh -- `report --by model` and `--by cluster` give each configuration its own
+# capacity (issue 18.1). A sweep over {llama-3.1-8b, llama-3.1-70b} x {dgx-h100, dgx-h200} x
+# tp1..8, and the default study (examples/gh200-strategies.yaml) with `--by cluster`.
+#
+# Expected values come from the file, read by h5py (not by the report's code): for every
+# configuration, its capacity_rps in /results. Checked against the CSV (every row), and against the
+# text capacity table: one row per configuration with a capacity, labelled by every column that
+# varies (model included), each showing that configuration's /results capacity.
+set -euo pipefail
+: "${LLMSWEEP:?set by ctest}"
+PY=${LS_PYTHON:-/usr/bin/python3}
+if ! "$PY" -c 'import h5py, numpy' 2>/dev/null; then
+  echo "SKIP: h5py/numpy missing for $PY (apt-get install python3-h5py python3-numpy)"
+  exit 0
+fi
+here=$(cd "$(dirname "$0")" && pwd)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+mpirun -np 2 "$LLMSWEEP" sweep "$here/by-model-sweep.yaml" -o "$tmp/m.h5" --no-progress --quiet
+mpirun -np 2 "$LLMSWEEP" sweep "$here/../../examples/gh200-strategies.yaml" -o "$tmp/gh.h5" \
+  --no-progress --quiet
+for by in model cluster model,cluster; do
+  "$LLMSWEEP" report "$tmp/m.h5" --by "$by" > "$tmp/m-$by.txt"
+  "$LLMSWEEP" report "$tmp/m.h5" --by "$by" --format csv > "$tmp/m-$by.csv"
+done
+"$LLMSWEEP" report "$tmp/m.h5" > "$tmp/m-none.txt"
+"$LLMSWEEP" report "$tmp/m.h5" --format csv > "$tmp/m-none.csv"
+"$LLMSWEEP" report "$tmp/gh.h5" --by cluster > "$tmp/gh-cluster.txt"
+"$LLMSWEEP" report "$tmp/gh.h5" --by cluster --format csv > "$tmp/gh-cluster.csv"
+
+"$PY" - "$tmp" <<'PYEOF'
+import csv, math, sys, h5py
+tmp = sys.argv[1]
+
+def s(v):
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+def fmt_rate(r):  # the report's printed precision (docs/REPORT.md: 3 significant digits)
+    return f"{r:.2f}" if r < 10 else f"{r:.1f}" if r < 100 else f"{r:.0f}"
+
+def truth(path):
+    f = h5py.File(path, "r")
+    cfg = {int(c["config_id"]): c for c in f["configs"][...]}
+    cap = {int(x["config_id"]): float(x["capacity_rps"]) for x in f["results"][...]}
+    return cfg, cap
+
+def check_csv(path, cap):
+    rows = list(csv.DictReader(open(path, encoding="utf-8")))
+    assert len(rows) == len(cap), (path, len(rows), len(cap))
+    for d in rows:
+        want = cap[int(d["config_id"])]
+        got = float(d["capacity_rps"]) if d["capacity_rps"] else math.nan
+        assert (math.isnan(want) and math.isnan(got)) or got == want, \
+            f"{path}: config {d['config_id']} ({d['model']}, {d['cluster']}, {d['parallelism']}): " \
+            f"capacity {got}, /results holds {want}"
+
+def cap_table(path):
+    lines = open(path, encoding="utf-8").read().split("\n")
+    i = next(k for k, l in enumerate(lines) if l.startswith("Capacity"))
+    head = lines[i + 1].split()
+    rows = []
+    for l in lines[i + 3:]:
+        if not l.strip():
+            break
+        rows.append(dict(zip(head, l.split())))
+    return head, rows
+
+# the two-model sweep: every grouping
+cfg, cap = truth(f"{tmp}/m.h5")
+for by in ("model", "cluster", "model,cluster", "none"):
+    check_csv(f"{tmp}/m-{by}.csv", cap)
+    head, rows = cap_table(f"{tmp}/m-{by}.txt")
+    for col in ("strategy", "model", "cluster"):
+        assert col in head, f"--by {by}: the capacity table has no {col} column: {head}"
+    with_cap = {i for i, v in cap.items() if not math.isnan(v)}
+    assert len(rows) == len(with_cap), \
+        f"--by {by}: {len(rows)} capacity rows, /results has {len(with_cap)} capacities"
+    seen = set()
+    for r in rows:
+        ids = [i for i in with_cap if s(cfg[i]["model"]) == r["model"] and
+               s(cfg[i]["cluster"]) == r["cluster"] and s(cfg[i]["parallelism"]) == r["strategy"]]
+        assert len(ids) == 1, f"--by {by}: row {r} matches configurations {ids}"
+        seen.add(ids[0])
+        assert r["capacity"] == fmt_rate(cap[ids[0]]), \
+            f"--by {by}: {r}: /results holds capacity {cap[ids[0]]} for config {ids[0]}"
+    assert seen == with_cap
+# the issue's example: 70B TP8 on H200 has its own capacity, not the 8B one
+i70 = [i for i in cfg if s(cfg[i]["model"]) == "llama-3.1-70b" and s(cfg[i]["cluster"]) == "dgx-h200"
+       and s(cfg[i]["parallelism"]) == "tp8"][0]
+i8 = [i for i in cfg if s(cfg[i]["model"]) == "llama-3.1-8b" and s(cfg[i]["cluster"]) == "dgx-h200"
+      and s(cfg[i]["parallelism"]) == "tp8"][0]
+assert cap[i70] < cap[i8], (cap[i70], cap[i8])
+
+# the default study by cluster (issue 18.1: 27 of 78 capacities were wrong)
+cfg, cap = truth(f"{tmp}/gh.h5")
+assert len(cap) == 78, len(cap)
+check_csv(f"{tmp}/gh-cluster.csv", cap)
+head, rows = cap_table(f"{tmp}/gh-cluster.txt")
+assert "cluster" in head, head
+# one row per configuration: the listings at the three rates share one capacity
+ident = {}
+for i, c in cfg.items():
+    if not math.isnan(cap[i]):
+        ident.setdefault((s(c["parallelism"]), s(c["cluster"]), s(c["dtype_weights"])), set()).add(cap[i])
+assert all(len(v) == 1 for v in ident.values()), "a configuration has different capacities by rate"
+assert len(rows) == len(ident), (len(rows), len(ident))
+for r in rows:
+    want = ident[(r["strategy"], r["cluster"], r["weights"])]
+    assert r["capacity"] == fmt_rate(next(iter(want))), (r, want)
+print("ok")
+PYEOF
