@@ -3,8 +3,10 @@
  * Every rank parses the flags and expands the specification itself (it is
  * deterministic); rank 0 validates every configuration, opens or creates the
  * result file and tells the others whether to go on. Exit statuses: cli.h. */
+#include <assert.h>
 #include <errno.h>
 #include <hdf5.h>
+#include <limits.h>
 #include <math.h>
 #include <mpi.h>
 #include <signal.h>
@@ -440,6 +442,23 @@ static int prepare_output(const sweep_args *a, const ls_sweep_spec *s, const ls_
     return LS_EXIT_OK;
 }
 
+/* One capacity search per configuration, whatever rate it is listed at: rank 0
+ * (which holds the /configs rows) picks the listing that searches, every rank
+ * learns it (mpi/sweep_engine.h). */
+static void share_capacity_owners(const ls_sweep_spec *s, const ls_config_row *rows, int rank,
+                                  ls_sweep_engine *g)
+{
+    if (!s->capacity.enabled || !s->n)
+        return;
+    unsigned char *own = ls_xcalloc(s->n, 1);
+    if (rank == 0)
+        ls_sweep_capacity_owners(rows, s->n, own);
+    assert(s->n <= INT_MAX);
+    MPI_Bcast(own, (int)s->n, MPI_UNSIGNED_CHAR, 0, MPI_COMM_WORLD);
+    ls_sweep_engine_set_capacity_owners(g, own);
+    free(own);
+}
+
 static int sweep_main(int rank, int size, const sweep_args *a)
 {
     ls_error e;
@@ -505,6 +524,7 @@ static int sweep_main(int rank, int size, const sweep_args *a)
     if (rank == 0 && n_todo == 0 && !a->quiet)
         fprintf(stderr, "llmsweep: nothing to run: %s already holds every configuration\n", a->out);
     ls_sweep_engine *g = ls_sweep_engine_new(s);
+    share_capacity_owners(s, rows, rank, g);
     ls_sweep_opts o = {.spec = s,
                        .run = ls_sweep_engine_run,
                        .run_ctx = g,

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "config_key.h"
 #include "replay.h"
 #ifdef LS_HAVE_CAPACITY
 #include "capacity.h"
@@ -31,6 +32,7 @@ struct ls_sweep_engine {
     uint64_t tick;
     bool *fail;     /* injected failures, by config id (NULL: none) */
     ls_catalog *catalog; /* built-in catalog, loaded once (NULL if it failed: each load retries) */
+    unsigned char *searches; /* capacity search per config id (NULL: every configuration) */
 };
 
 static void where_label(const ls_sweep_spec *s, size_t i, char *buf, size_t n)
@@ -113,6 +115,7 @@ void ls_sweep_engine_free(ls_sweep_engine *g)
         ls_request_array_free(&g->cache[i].arr);
     }
     free(g->fail);
+    free(g->searches);
     ls_catalog_free(g->catalog);
     free(g);
 }
@@ -171,6 +174,41 @@ static void collect_row(void *ctx, const ls_request_result *r)
     ls_sweep_rowbuf_push(ctx, &row);
 }
 
+typedef struct owner_item {
+    char *key;
+    size_t id;
+} owner_item;
+
+static int cmp_owner(const void *pa, const void *pb)
+{
+    const owner_item *a = pa, *b = pb;
+    int c = strcmp(a->key, b->key);
+    return c ? c : (a->id > b->id) - (a->id < b->id);
+}
+
+void ls_sweep_capacity_owners(const ls_config_row *rows, size_t n, unsigned char *searches)
+{
+    owner_item *v = ls_xcalloc(n + 1, sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        v[i].key = ls_config_row_capacity_key(&rows[i]);
+        v[i].id = i;
+    }
+    qsort(v, n, sizeof *v, cmp_owner);
+    /* sorted by key, then id: the first of each run of equal keys searches */
+    for (size_t i = 0; i < n; i++)
+        searches[v[i].id] = i == 0 || strcmp(v[i].key, v[i - 1].key) != 0;
+    for (size_t i = 0; i < n; i++)
+        free(v[i].key);
+    free(v);
+}
+
+void ls_sweep_engine_set_capacity_owners(ls_sweep_engine *g, const unsigned char *searches)
+{
+    free(g->searches);
+    g->searches = ls_xmalloc(g->spec->n ? g->spec->n : 1);
+    memcpy(g->searches, searches, g->spec->n);
+}
+
 bool ls_sweep_engine_has_capacity(void)
 {
 #ifdef LS_HAVE_CAPACITY
@@ -202,7 +240,8 @@ ls_status ls_sweep_engine_run(void *ctx, size_t id, ls_metrics *out, ls_sweep_ro
         rc = ls_run(c, &opts, out, e);
     }
 #ifdef LS_HAVE_CAPACITY
-    if (!rc && out->status == LS_RUN_OK && s->capacity.enabled) {
+    /* one search per configuration, on its first listing (ls_sweep_capacity_owners) */
+    if (!rc && out->status == LS_RUN_OK && s->capacity.enabled && (!g->searches || g->searches[id])) {
         ls_capacity_opts co = {.rate_lo = s->capacity.rate_lo,
                                .rate_hi = s->capacity.rate_hi,
                                .rel_tol = s->capacity.rel_tol,

@@ -33,6 +33,18 @@ void ls_sweep_engine_free(ls_sweep_engine *g);
 ls_status ls_sweep_engine_run(void *ctx, size_t id, ls_metrics *out, ls_sweep_rowbuf *rows,
                               volatile sig_atomic_t *stop, ls_error *e);
 
+/* Capacity is a property of a configuration, not of the rate it is listed at
+ * (common/config_key.h): of the listings sharing one ls_config_row_capacity_key
+ * only the first (lowest id) searches. Fill searches[i] (n entries) with 1 for
+ * those, 0 for the others, from the /configs rows of the whole spec (so the
+ * choice is the same on any number of ranks and shards). */
+void ls_sweep_capacity_owners(const ls_config_row *rows, size_t n, unsigned char *searches);
+
+/* Make only the configurations with searches[i] != 0 run the capacity search
+ * (copied; n = the spec's configurations). Without this call every
+ * configuration that the spec asks to search does. */
+void ls_sweep_engine_set_capacity_owners(ls_sweep_engine *g, const unsigned char *searches);
+
 /* Whether this build can run the capacity search (replay/capacity.c present). */
 bool ls_sweep_engine_has_capacity(void);
 
