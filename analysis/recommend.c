@@ -127,7 +127,7 @@ static char *why(const ls_report *r, const ls_report_group *g, const ls_report_e
         return ls_report_strf("%s is over capacity at this load: queueing dominates its TTFT "
                               "(queue p99 %s of TTFT p99 %s, limit %s).",
                               WHO(r, x), LAT(V(x, LS_M_QUEUE_P99_S)), LAT(V(x, LS_M_TTFT_P99_S)),
-                              LAT(r->slo.ttft_p99_s));
+                              LAT(x->slo.ttft_p99_s));
     }
     case LS_LOSS_PREFILL:
         return ls_report_strf("%s misses the TTFT limit without much queueing (TTFT p99 %s, queue "
@@ -136,7 +136,7 @@ static char *why(const ls_report *r, const ls_report_group *g, const ls_report_e
     case LS_LOSS_DECODE:
         return ls_report_strf("%s decodes too slowly: TPOT p99 %s against a limit of %s (mean batch "
                               "%.1f requests).",
-                              WHO(r, x), LAT(V(x, LS_M_TPOT_P99_S)), LAT(r->slo.tpot_p99_s),
+                              WHO(r, x), LAT(V(x, LS_M_TPOT_P99_S)), LAT(x->slo.tpot_p99_s),
                               V(x, LS_M_MEAN_BATCH_SIZE));
     }
     return ls_report_strf("%s: no reason found.", WHO(r, x));
@@ -204,8 +204,8 @@ static void best_sentences(const ls_report *r, const ls_report_group *g, sentenc
     add(out, ls_report_strf("%s, no configuration meets the SLO (TTFT p99 <= %s, TPOT p99 <= %s, "
                             "success >= %s%%). The closest is %s: success %s%%, TTFT p99 %s, TPOT "
                             "p99 %s, goodput %s req/s.",
-                            at, LAT(r->slo.ttft_p99_s), LAT(r->slo.tpot_p99_s),
-                            PCT(r->slo.min_success), WHO(r, c), PCT(V(c, LS_M_SUCCESS_RATE)),
+                            at, LAT(c->slo.ttft_p99_s), LAT(c->slo.tpot_p99_s),
+                            PCT(c->slo.min_success), WHO(r, c), PCT(V(c, LS_M_SUCCESS_RATE)),
                             LAT(V(c, LS_M_TTFT_P99_S)), LAT(V(c, LS_M_TPOT_P99_S)),
                             RATE(V(c, LS_M_GOODPUT_RPS))));
 }
@@ -499,56 +499,120 @@ static void summary_sentences(ls_report *r, sentences *out)
         }
         add(out, ls_report_strf("Best configuration per table: %s.", list));
     }
-    if (r->has_capacity) {
-        /* highest capacity over the whole file, and per GPU, over the rows the
-         * capacity table shows (one per configuration: capacity_rep), so a
-         * sentence names the same row and value as the table */
-        const ls_report_entry *top = NULL, *top_gpu = NULL;
-        for (size_t g = 0; g < r->n_groups; g++)
-            for (size_t i = 0; i < r->groups[g].n; i++) {
-                const ls_report_entry *x = &r->groups[g].e[i];
-                double c = V(x, LS_M_CAPACITY_RPS), cg = ls_report_per_gpu(x, LS_M_CAPACITY_RPS);
-                if (!x->capacity_rep || !x->row->has_result || isnan(c))
+}
+
+/* The same strategy with one label axis changed, in the group of `top`:
+ * "cluster gh200-quad: 5.25 req/s; weights bf16: 2.00 req/s" ("" when none). */
+static void capacity_twins(const ls_report *r, const ls_report_entry *top, char *twins, size_t size)
+{
+    const ls_report_group *tg = NULL;
+    for (size_t g = 0; g < r->n_groups && !tg; g++)
+        if (top >= r->groups[g].e && top < r->groups[g].e + r->groups[g].n)
+            tg = &r->groups[g];
+    size_t o = 0;
+    twins[0] = '\0';
+    for (size_t j = 0; tg && j < tg->n && o < size; j++) {
+        const ls_report_entry *y = &tg->e[j];
+        size_t axis;
+        if (y == top || !y->row->has_result || isnan(V(y, LS_M_CAPACITY_RPS)) ||
+            !one_axis_apart(r, top, y, &axis) ||
+            !strcmp(ls_config_columns[r->axes[axis]].name, "model")) /* another model: not a setting */
+            continue;
+        char v[LS_CFG_LONGSTR + 1];
+        ls_results_cfg_text(y->row, ls_config_columns[r->axes[axis]].name, v, sizeof v);
+        o += (size_t)snprintf(twins + o, size - o, "%s%s %s: %s req/s", o ? "; " : "",
+                              ls_report_axis_header(r->axes[axis]), v, RATE(V(y, LS_M_CAPACITY_RPS)));
+    }
+}
+
+/* "TP=8 (h200, dgx-h200)": the capacity table's label, without the model. */
+static const char *who_no_model(const ls_report *r, const ls_report_entry *x, char *buf, size_t size)
+{
+    int axes[LS_CONFIG_COLUMN_COUNT];
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_cap_axes; i++)
+        if (strcmp(ls_config_columns[r->cap_axes[i]].name, "model"))
+            axes[n++] = r->cap_axes[i];
+    char st[128], v[400];
+    ls_report_strategy_name(x->row->cfg.parallelism, st, sizeof st);
+    ls_report_variant_of(axes, n, x, v, sizeof v);
+    snprintf(buf, size, v[0] ? "%s (%s)" : "%s", st, v);
+    return buf;
+}
+#define WHO_NM(r, x) who_no_model((r), (x), (char[512]){0}, 512)
+
+/* The lead: per model (in order of appearance), the configuration with the
+ * most capacity per GPU and the one with the most capacity, over the rows the
+ * capacity table shows (one per configuration: capacity_rep), so every number
+ * is a cell of that table. */
+static void lead_sentences(ls_report *r, sentences *out)
+{
+    if (!r->has_capacity)
+        return;
+    size_t total = 0;
+    for (size_t g = 0; g < r->n_groups; g++)
+        total += r->groups[g].n;
+    const ls_report_entry **reps = ls_xcalloc(total + 1, sizeof *reps);
+    size_t n = 0;
+    for (size_t g = 0; g < r->n_groups; g++)
+        for (size_t i = 0; i < r->groups[g].n; i++)
+            if (r->groups[g].e[i].capacity_rep)
+                reps[n++] = &r->groups[g].e[i];
+    bool *done = ls_xcalloc(n + 1, sizeof *done);
+    size_t n_models = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!done[i]) {
+            const char *model = reps[i]->row->cfg.model;
+            const ls_report_entry *top = NULL, *top_gpu = NULL;
+            for (size_t j = i; j < n; j++) {
+                const ls_report_entry *x = reps[j];
+                if (done[j] || strcmp(x->row->cfg.model, model))
                     continue;
-                if (!top || c > V(top, LS_M_CAPACITY_RPS))
+                done[j] = true;
+                /* ties as the capacity table orders them: more capacity, then lower id */
+                double c = V(x, LS_M_CAPACITY_RPS), cg = ls_report_per_gpu(x, LS_M_CAPACITY_RPS);
+                if (!top || c > V(top, LS_M_CAPACITY_RPS) ||
+                    (c == V(top, LS_M_CAPACITY_RPS) && x->row->config_id < top->row->config_id))
                     top = x;
-                if (!top_gpu || cg > ls_report_per_gpu(top_gpu, LS_M_CAPACITY_RPS))
+                double tg = top_gpu ? ls_report_per_gpu(top_gpu, LS_M_CAPACITY_RPS) : 0;
+                if (!top_gpu || cg > tg ||
+                    (cg == tg && (c > V(top_gpu, LS_M_CAPACITY_RPS) ||
+                                  (c == V(top_gpu, LS_M_CAPACITY_RPS) &&
+                                   x->row->config_id < top_gpu->row->config_id))))
                     top_gpu = x;
             }
-        /* what one axis (topology, dtype) does to the top configuration's capacity */
-        const ls_report_group *tg = NULL;
-        for (size_t g = 0; g < r->n_groups && top && !tg; g++)
-            if (top >= r->groups[g].e && top < r->groups[g].e + r->groups[g].n)
-                tg = &r->groups[g];
-        char twins[1024] = "";
-        size_t o = 0;
-        for (size_t j = 0; tg && j < tg->n && o < sizeof twins; j++) {
-            const ls_report_entry *y = &tg->e[j];
-            size_t axis;
-            if (y == top || !y->row->has_result || isnan(V(y, LS_M_CAPACITY_RPS)) ||
-                !one_axis_apart(r, top, y, &axis))
+            n_models++;
+            if (!(V(top, LS_M_CAPACITY_RPS) > 0)) {
+                add(out, ls_report_strf("%s: no configuration meets the SLO even at the lowest rate "
+                                        "tried (capacity 0).", model[0] ? model : "(no model)"));
                 continue;
-            char v[LS_CFG_LONGSTR + 1];
-            ls_results_cfg_text(y->row, ls_config_columns[r->axes[axis]].name, v, sizeof v);
-            o += (size_t)snprintf(twins + o, sizeof twins - o, "%s%s %s: %s req/s", o ? "; " : "",
-                                  ls_report_axis_header(r->axes[axis]), v,
-                                  RATE(V(y, LS_M_CAPACITY_RPS)));
+            }
+            char *s1 = ls_report_strf("%s: the most capacity per GPU is %s, %s req/s per GPU (%s "
+                                      "req/s on %s %s)",
+                                      model[0] ? model : "(no model)", WHO_NM(r, top_gpu),
+                                      RATE(ls_report_per_gpu(top_gpu, LS_M_CAPACITY_RPS)),
+                                      RATE(V(top_gpu, LS_M_CAPACITY_RPS)),
+                                      CNT((double)top_gpu->row->cfg.n_gpus),
+                                      gpus(top_gpu->row->cfg.n_gpus));
+            char *s2 = top == top_gpu
+                           ? ls_report_strf("%s; it also serves the most in total.", s1)
+                           : ls_report_strf("%s; the most in total is %s, %s req/s on %s %s (%s per "
+                                            "GPU).",
+                                            s1, WHO_NM(r, top), RATE(V(top, LS_M_CAPACITY_RPS)),
+                                            CNT((double)top->row->cfg.n_gpus),
+                                            gpus(top->row->cfg.n_gpus),
+                                            RATE(ls_report_per_gpu(top, LS_M_CAPACITY_RPS)));
+            free(s1);
+            add(out, s2);
+            char twins[1024];
+            capacity_twins(r, top_gpu, twins, sizeof twins);
+            if (twins[0])
+                add(out, ls_report_strf("%s with one setting changed: %s.", WHO_NM(r, top_gpu),
+                                        twins));
         }
-        if (top)
-            add(out, ls_report_strf("By capacity (the highest arrival rate that still meets the "
-                                    "SLO), %s serves the most: %s req/s on %s GPUs (%s per GPU).",
-                                    CAPWHO(r, top), RATE(V(top, LS_M_CAPACITY_RPS)),
-                                    CNT((double)top->row->cfg.n_gpus),
-                                    RATE(ls_report_per_gpu(top, LS_M_CAPACITY_RPS))));
-        if (twins[0])
-            add(out, ls_report_strf("The same strategy with one setting changed: %s.", twins));
-        if (top_gpu && top_gpu != top)
-            add(out, ls_report_strf("Per GPU, %s has the most capacity: %s req/s per GPU (%s req/s "
-                                    "on %s GPUs).",
-                                    CAPWHO(r, top_gpu), RATE(ls_report_per_gpu(top_gpu, LS_M_CAPACITY_RPS)),
-                                    RATE(V(top_gpu, LS_M_CAPACITY_RPS)),
-                                    CNT((double)top_gpu->row->cfg.n_gpus)));
-    }
+    free(done);
+    free(reps);
+    (void)n_models;
 }
 
 /* A workload property every strategy shares: prompts longer than max_model_len. */
@@ -599,6 +663,10 @@ void ls_report_recommend(ls_report *r)
         grp->recs = l.s;
         grp->n_recs = l.n;
     }
+    sentences lead = {0};
+    lead_sentences(r, &lead);
+    r->lead = lead.s;
+    r->n_lead = lead.n;
     sentences s = {0};
     summary_sentences(r, &s);
     r->summary = s.s;

@@ -38,6 +38,39 @@ void ls_slo_default(ls_slo *s)
     s->min_success = LS_SLO_DEFAULT_MIN_SUCCESS;
 }
 
+void ls_slo_from_file(ls_slo *s)
+{
+    s->ttft_p99_s = NAN;
+    s->tpot_p99_s = NAN;
+    s->min_success = LS_SLO_DEFAULT_MIN_SUCCESS;
+}
+
+/* The SLO a row is judged by: the parts given, else its configuration's own,
+ * else the built-in defaults (*fell_back says so). */
+static ls_slo row_slo(const ls_slo *given, const ls_config_row *c, bool *from_file, bool *fell_back)
+{
+    ls_slo s = *given;
+    if (isnan(s.ttft_p99_s)) {
+        bool own = !isnan(c->slo_ttft_s) && c->slo_ttft_s > 0;
+        s.ttft_p99_s = own ? c->slo_ttft_s : LS_SLO_DEFAULT_TTFT_P99_S;
+        *from_file |= own;
+        *fell_back |= !own;
+    }
+    if (isnan(s.tpot_p99_s)) {
+        bool own = !isnan(c->slo_tpot_s) && c->slo_tpot_s > 0;
+        s.tpot_p99_s = own ? c->slo_tpot_s : LS_SLO_DEFAULT_TPOT_P99_S;
+        *from_file |= own;
+        *fell_back |= !own;
+    }
+    return s;
+}
+
+static bool slo_equal(const ls_slo *a, const ls_slo *b)
+{
+    return fabs(a->ttft_p99_s - b->ttft_p99_s) <= 1e-12 && fabs(a->tpot_p99_s - b->tpot_p99_s) <= 1e-12 &&
+           a->min_success == b->min_success;
+}
+
 static ls_status parse_seconds(const char *item, const char *v, double *out, ls_error *e)
 {
     char *end = NULL;
@@ -745,7 +778,8 @@ ls_status ls_report_build(const ls_results *res, const ls_report_opts *o, ls_rep
         }
     ls_report *r = ls_xcalloc(1, sizeof *r);
     r->res = res;
-    r->slo = o->slo;
+    bool from_file = false, fell_back = false;
+    ls_slo first = {0};
 
     /* label axes: parallelism first, then every other column that varies */
     int par = ls_results_cfg_column("parallelism");
@@ -783,16 +817,34 @@ ls_status ls_report_build(const ls_results *res, const ls_report_opts *o, ls_rep
         ls_report_group *grp = &r->groups[g];
         ls_report_entry *x = &grp->e[grp->n++];
         x->row = &res->rows[i];
-        x->violations = res->rows[i].has_result ? ls_slo_violations(&r->slo, &res->rows[i].m)
+        const ls_config_row *c = &res->rows[i].cfg;
+        x->slo = row_slo(&o->slo, c, &from_file, &fell_back);
+        if (i == 0)
+            first = x->slo;
+        else if (!slo_equal(&first, &x->slo))
+            r->slo_mixed = true;
+        x->violations = res->rows[i].has_result ? ls_slo_violations(&x->slo, &res->rows[i].m)
                                                 : (LS_SLO_TTFT | LS_SLO_TPOT | LS_SLO_SUCCESS |
                                                    LS_SLO_NOT_RUN);
         if (res->rows[i].has_result && !isnan(res->rows[i].m.v[LS_M_CAPACITY_RPS]))
             r->has_capacity = true;
-        const ls_config_row *c = &res->rows[i].cfg;
-        if ((!isnan(c->slo_ttft_s) && fabs(c->slo_ttft_s - r->slo.ttft_p99_s) > 1e-9) ||
-            (!isnan(c->slo_tpot_s) && fabs(c->slo_tpot_s - r->slo.tpot_p99_s) > 1e-9))
+        if ((!isnan(c->slo_ttft_s) && fabs(c->slo_ttft_s - x->slo.ttft_p99_s) > 1e-9) ||
+            (!isnan(c->slo_tpot_s) && fabs(c->slo_tpot_s - x->slo.tpot_p99_s) > 1e-9))
             r->slo_differs = true;
     }
+    if (res->n)
+        r->slo = first;
+    else
+        r->slo = row_slo(&o->slo, &(ls_config_row){.slo_ttft_s = NAN, .slo_tpot_s = NAN}, &from_file,
+                         &fell_back);
+    bool all = !isnan(o->slo.ttft_p99_s) && !isnan(o->slo.tpot_p99_s);
+    bool some = !isnan(o->slo.ttft_p99_s) || !isnan(o->slo.tpot_p99_s);
+    const char *rest = r->slo_mixed ? "each configuration's own from the file: its slo_ttft_s and "
+                                      "slo_tpot_s differ"
+                       : from_file && !fell_back ? "the file's slo_ttft_s/slo_tpot_s"
+                       : from_file ? "the file's slo_ttft_s/slo_tpot_s where set, else 2s/200ms"
+                                   : "the MLPerf Llama-2-70B server limits: the file stores no SLO";
+    r->slo_source = all ? ls_xstrdup("--slo") : ls_report_strf("%s%s", some ? "--slo, the rest " : "", rest);
     for (size_t g = 0; g < r->n_groups; g++)
         free(keys[g]);
     free(keys);
@@ -838,6 +890,8 @@ void ls_report_free(ls_report *r)
         free_strs(r->groups[g].recs, r->groups[g].n_recs);
     }
     free(r->groups);
+    free(r->slo_source);
     free_strs(r->summary, r->n_summary);
+    free_strs(r->lead, r->n_lead);
     free(r);
 }

@@ -32,6 +32,12 @@ typedef struct ls_slo {
 
 void ls_slo_default(ls_slo *s);
 
+/* The report's SLO when none is asked for: latency limits NaN ("take each
+ * configuration's own, the slo_ttft_s/slo_tpot_s its runs computed goodput
+ * with"), success LS_SLO_DEFAULT_MIN_SUCCESS. ls_slo_parse then fills the parts
+ * the user names. */
+void ls_slo_from_file(ls_slo *s);
+
 /* Parse "ttft_p99=2s,tpot_p99=200ms,success=0.99" (any subset; units s, ms,
  * us; success as a fraction or a percentage "99%") into `s`, keeping the
  * fields not named. Fails naming the bad item. */
@@ -60,6 +66,8 @@ const char *ls_loss_short(ls_loss l);   /* "KV", for the table's SLO column */
 
 typedef struct ls_report_entry {
     const ls_result_row *row;
+    ls_slo slo;                  /* the SLO this row is judged by (the given parts of the report's,
+                                  * the rest from its own configuration, else the defaults) */
     unsigned violations;         /* ls_slo_violations */
     ls_loss loss;
     int comm_ref;                /* LS_LOSS_COMM: index (in the group) of the faster twin, else -1 */
@@ -91,14 +99,16 @@ typedef struct ls_report_group {
 typedef enum ls_report_format { LS_REPORT_TEXT, LS_REPORT_MD, LS_REPORT_CSV } ls_report_format;
 
 typedef struct ls_report_opts {
-    ls_slo slo;
+    ls_slo slo;                  /* a NaN latency limit: each configuration's own (ls_slo_from_file) */
     const char *const *by;       /* extra grouping axes (/configs column names) */
     size_t n_by;
 } ls_report_opts;
 
 typedef struct ls_report {
     const ls_results *res;
-    ls_slo slo;
+    ls_slo slo;                  /* the SLO of every row; when slo_mixed, that of the first */
+    bool slo_mixed;              /* rows are judged by different SLOs (their own, which differ) */
+    char *slo_source;            /* where the SLO comes from, for the header */
     size_t n_axes;
     int axes[LS_CONFIG_COLUMN_COUNT];   /* /configs columns labelling the rows of a table */
     /* Columns labelling the capacity table, whose rows come from every group:
@@ -109,8 +119,10 @@ typedef struct ls_report {
     size_t n_groups;
     ls_report_group *groups;
     bool has_capacity;
+    size_t n_lead;
+    char **lead;                 /* the answer first: capacity per GPU, per model */
     size_t n_summary;
-    char **summary;              /* sentences across groups (load levels, capacity) */
+    char **summary;              /* sentences across groups (the best per load level) */
     bool slo_differs;            /* some run's own SLO (goodput) differs from the report's */
 } ls_report;
 

@@ -62,6 +62,8 @@ static void table_free(table *t)
     free(t->span);
 }
 
+static void wrap_from(FILE *f, const char *first, size_t first_len, const char *indent, const char *s);
+
 static void text_table(FILE *f, const table *t)
 {
     size_t w[MAX_COLS];
@@ -87,18 +89,23 @@ static void text_table(FILE *f, const table *t)
         for (size_t c = 0; c < t->n_cols; c++) {
             const char *s = t->cells[i * MAX_COLS + c];
             if (c >= t->span_from && t->span[i]) {
-                /* the reason, cut to stay inside the page */
-                int room = TEXT_WIDTH - (int)len - 1;
-                if (room < 20)
-                    room = 20;
-                fprintf(f, " %.*s", room, t->span[i]);
+                /* the reason in full, wrapped under itself to stay inside the page */
+                size_t at = len + 1;
+                if (at > TEXT_WIDTH - 30)
+                    at = 4;
+                char *indent = ls_xmalloc(at + 1);
+                memset(indent, ' ', at);
+                indent[at] = '\0';
+                wrap_from(f, " ", len + 1, indent, t->span[i]);
+                free(indent);
                 break;
             }
             int n = fprintf(f, c < t->n_label ? "%s%-*s" : "%s%*s", c ? " " : "", (int)w[c],
                             s ? s : "");
             len += (size_t)n;
         }
-        fputc('\n', f);
+        if (!t->span[i] || t->span_from >= t->n_cols)
+            fputc('\n', f);
     }
 }
 
@@ -284,14 +291,35 @@ static void failure_table(const ls_report *r, const ls_report_group *g, table *t
     }
 }
 
-static int cmp_capacity(const void *pa, const void *pb)
+/* Capacity rows: by model (in order of first appearance), then capacity per
+ * GPU, then capacity, descending; then config id. */
+typedef struct cap_row {
+    const ls_report_entry *x;
+    size_t model;               /* index of its model in order of appearance */
+    double cap, per;
+    size_t rank, rank_gpu;      /* within its model */
+} cap_row;
+
+static int cmp_cap_gpu(const void *pa, const void *pb)
 {
-    const ls_report_entry *a = *(const ls_report_entry *const *)pa;
-    const ls_report_entry *b = *(const ls_report_entry *const *)pb;
-    double ca = ls_report_v(a, LS_M_CAPACITY_RPS), cb = ls_report_v(b, LS_M_CAPACITY_RPS);
-    if (ca != cb)
-        return ca > cb ? -1 : 1;
-    return (a->row->config_id > b->row->config_id) - (a->row->config_id < b->row->config_id);
+    const cap_row *a = pa, *b = pb;
+    if (a->model != b->model)
+        return a->model < b->model ? -1 : 1;
+    if (a->per != b->per)
+        return a->per > b->per ? -1 : 1;
+    if (a->cap != b->cap)
+        return a->cap > b->cap ? -1 : 1;
+    return (a->x->row->config_id > b->x->row->config_id) - (a->x->row->config_id < b->x->row->config_id);
+}
+
+static int cmp_cap_total(const void *pa, const void *pb)
+{
+    const cap_row *a = *(const cap_row *const *)pa, *b = *(const cap_row *const *)pb;
+    if (a->model != b->model)
+        return a->model < b->model ? -1 : 1;
+    if (a->cap != b->cap)
+        return a->cap > b->cap ? -1 : 1;
+    return (a->x->row->config_id > b->x->row->config_id) - (a->x->row->config_id < b->x->row->config_id);
 }
 
 static void capacity_table(const ls_report *r, table *t)
@@ -306,38 +334,58 @@ static void capacity_table(const ls_report *r, table *t)
     size_t total = 0;
     for (size_t g = 0; g < r->n_groups; g++)
         total += r->groups[g].n;
-    const ls_report_entry **v = ls_xcalloc(total + 1, sizeof *v);
+    cap_row *v = ls_xcalloc(total + 1, sizeof *v);
     size_t n = 0;
-    /* one row per configuration: its representative listing (report.c, assign_capacity) */
+    /* one row per configuration: its representative listing (report.c, assign_capacity),
+     * taken in config id order so that models number in order of appearance */
     for (size_t g = 0; g < r->n_groups; g++)
         for (size_t i = 0; i < r->groups[g].n; i++)
             if (r->groups[g].e[i].capacity_rep)
-                v[n++] = &r->groups[g].e[i];
-    qsort(v, n, sizeof *v, cmp_capacity);
+                v[n++].x = &r->groups[g].e[i];
+    const char **models = ls_xcalloc(n + 1, sizeof *models);
+    size_t n_models = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *m = v[i].x->row->cfg.model;
+        size_t k = 0;
+        while (k < n_models && strcmp(models[k], m))
+            k++;
+        if (k == n_models)
+            models[n_models++] = m;
+        v[i].model = k;
+        v[i].cap = ls_report_v(v[i].x, LS_M_CAPACITY_RPS);
+        v[i].per = ls_report_per_gpu(v[i].x, LS_M_CAPACITY_RPS);
+    }
+    free(models);
+    /* ranks within the model: comparing a 70B with an 8B model says nothing */
+    qsort(v, n, sizeof *v, cmp_cap_gpu);
+    cap_row **by_total = ls_xcalloc(n + 1, sizeof *by_total);
+    for (size_t i = 0; i < n; i++) {
+        v[i].rank_gpu = (i && v[i - 1].model == v[i].model) ? v[i - 1].rank_gpu + 1 : 1;
+        by_total[i] = &v[i];
+    }
+    qsort(by_total, n, sizeof *by_total, cmp_cap_total);
+    for (size_t i = 0; i < n; i++)
+        by_total[i]->rank = (i && by_total[i - 1]->model == by_total[i]->model) ? by_total[i - 1]->rank + 1 : 1;
+    free(by_total);
     for (size_t i = 0; i < n; i++) {
         char **c = row_new(t);
-        size_t k = cap_label_cells(r, v[i], c);
-        double cap = ls_report_v(v[i], LS_M_CAPACITY_RPS);
-        double per = ls_report_per_gpu(v[i], LS_M_CAPACITY_RPS);
-        int rank_gpu = 1;
-        for (size_t j = 0; j < n; j++)
-            rank_gpu += ls_report_per_gpu(v[j], LS_M_CAPACITY_RPS) > per ||
-                        (ls_report_per_gpu(v[j], LS_M_CAPACITY_RPS) == per && j < i);
-        c[k++] = dup_cnt((double)v[i]->row->cfg.n_gpus);
-        c[k++] = dup_rate(cap);
-        c[k++] = dup_rate(per);
+        size_t k = cap_label_cells(r, v[i].x, c);
+        c[k++] = dup_cnt((double)v[i].x->row->cfg.n_gpus);
+        c[k++] = dup_rate(v[i].cap);
+        c[k++] = dup_rate(v[i].per);
         /* 0 req/s: even the lowest rate tried misses the SLO; not ranked */
-        c[k++] = cap > 0 ? ls_report_strf("%zu", i + 1) : ls_xstrdup("-");
-        c[k++] = cap > 0 ? ls_report_strf("%d", rank_gpu) : ls_xstrdup("-");
+        c[k++] = v[i].cap > 0 ? ls_report_strf("%zu", v[i].rank) : ls_xstrdup("-");
+        c[k++] = v[i].cap > 0 ? ls_report_strf("%zu", v[i].rank_gpu) : ls_xstrdup("-");
     }
     free(v);
 }
 
-/* Words of `s` wrapped to TEXT_WIDTH, the first line after `first`, the rest after `indent`. */
-static void wrap(FILE *f, const char *first, const char *indent, const char *s)
+/* Words of `s` wrapped to TEXT_WIDTH, the first line after `first` (which
+ * ends at column first_len), the rest after `indent`. */
+static void wrap_from(FILE *f, const char *first, size_t first_len, const char *indent, const char *s)
 {
     fputs(first, f);
-    size_t len = strlen(first);
+    size_t len = first_len;
     bool line_start = true;
     while (*s) {
         while (*s == ' ')
@@ -360,6 +408,12 @@ static void wrap(FILE *f, const char *first, const char *indent, const char *s)
         s += w;
     }
     fputc('\n', f);
+}
+
+static void wrap(FILE *f, const char *first, const char *indent, const char *s)
+{
+    const char *nl = strrchr(first, '\n');
+    wrap_from(f, first, strlen(nl ? nl + 1 : first), indent, s);
 }
 
 static void rankings_text(const ls_report *r, const ls_report_group *g, FILE *f, bool md)
@@ -392,6 +446,36 @@ static void rankings_text(const ls_report *r, const ls_report_group *g, FILE *f,
     }
 }
 
+/* The answer first: capacity per GPU by model, then the table it comes from. */
+static void lead_section(const ls_report *r, FILE *f, bool md)
+{
+    if (!r->has_capacity) {
+        fputc('\n', f);
+        wrap(f, md ? "- " : "", "  ", "No capacity search in this file (add `capacity:` to the sweep "
+             "spec for the highest rate each configuration serves): the tables compare the "
+             "configurations at each listed load only, where at light load most of them tie.");
+        return;
+    }
+    fprintf(f, md ? "\n## Capacity per GPU, by model\n\n"
+                  : "\nCapacity per GPU, by model (the highest arrival rate meeting the SLO)\n");
+    for (size_t i = 0; i < r->n_lead; i++)
+        wrap(f, "- ", "  ", r->lead[i]);
+    table t;
+    capacity_table(r, &t);
+    if (t.n_rows) {
+        if (md)
+            fputc('\n', f);
+        else
+            wrap(f, "\n", "", "Capacity (bisection on the arrival rate, same seed): one row per "
+                 "configuration, by model, the most per GPU first; ranks within the model");
+        if (md)
+            md_table(f, &t);
+        else
+            text_table(f, &t);
+    }
+    table_free(&t);
+}
+
 static void write_text_or_md(const ls_report *r, FILE *f, bool md)
 {
     const ls_results *res = r->res;
@@ -405,22 +489,20 @@ static void write_text_or_md(const ls_report *r, FILE *f, bool md)
         fprintf(f, "llmsweep report: %s\n", res->spec_name[0] ? res->spec_name : res->path);
     fprintf(f, "%sfile %s: %zu of %zu configurations finished%s%s\n", md ? "- " : "", res->path,
             res->n_finished, res->n, res->created[0] ? ", created " : "", res->created);
-    char *slo = ls_report_strf("SLO: TTFT p99 <= %s, TPOT p99 <= %s, success >= %s%% of requests%s",
-                               ttft, tpot, succ,
-                               (r->slo.ttft_p99_s == LS_SLO_DEFAULT_TTFT_P99_S &&
-                                r->slo.tpot_p99_s == LS_SLO_DEFAULT_TPOT_P99_S)
-                                   ? " (the MLPerf Llama-2-70B server limits)"
-                                   : "");
+    char *slo = r->slo_mixed
+                    ? ls_report_strf("SLO: %s; success >= %s%% of requests", r->slo_source, succ)
+                    : ls_report_strf("SLO: TTFT p99 <= %s, TPOT p99 <= %s, success >= %s%% of "
+                                     "requests (%s)", ttft, tpot, succ, r->slo_source);
     wrap(f, md ? "- " : "", md ? "  " : "     ", slo);
     free(slo);
     if (r->slo_differs)
-        fprintf(f, "%snote: goodput was computed by the runs against their own SLO "
-                   "(slo_ttft_s/slo_tpot_s), which differs from this one\n",
-                md ? "- " : "");
+        wrap(f, md ? "- " : "", "  ", "note: goodput was computed by the runs against their own SLO "
+             "(slo_ttft_s/slo_tpot_s), which differs from this one");
     fprintf(f, md ? "- latencies: p50/p99 over completed requests; SLO column: rank by goodput "
                     "among the configurations that meet the SLO, or why it misses\n"
                   : "Latencies are over completed requests. SLO column: rank by goodput among "
                     "those meeting the SLO,\nor the main reason a configuration misses it.\n");
+    lead_section(r, f, md);
     for (size_t gi = 0; gi < r->n_groups; gi++) {
         const ls_report_group *g = &r->groups[gi];
         fputc('\n', f);
@@ -452,19 +534,6 @@ static void write_text_or_md(const ls_report *r, FILE *f, bool md)
         fprintf(f, md ? "\n### Recommendations\n\n" : "\nRecommendations\n");
         for (size_t i = 0; i < g->n_recs; i++)
             wrap(f, "- ", "  ", g->recs[i]);
-    }
-    if (r->has_capacity) {
-        table t;
-        capacity_table(r, &t);
-        if (t.n_rows) {
-            fprintf(f, md ? "\n## Capacity\n\n" : "\nCapacity: the highest arrival rate meeting the SLO "
-                                                  "(bisection, same seed; one row per configuration)\n");
-            if (md)
-                md_table(f, &t);
-            else
-                text_table(f, &t);
-        }
-        table_free(&t);
     }
     if (r->n_summary) {
         fprintf(f, md ? "\n## Summary\n\n" : "\nSummary\n");

@@ -70,7 +70,8 @@ def check_csv(path, cap):
 
 def cap_table(path):
     lines = open(path, encoding="utf-8").read().split("\n")
-    i = next(k for k, l in enumerate(lines) if l.startswith("Capacity"))
+    i = next(k for k, l in enumerate(lines) if l.startswith("Capacity (bisection"))
+    i = next(k for k in range(i, len(lines)) if lines[k].startswith("strategy")) - 1
     head = lines[i + 1].split()
     rows = []
     for l in lines[i + 3:]:

@@ -53,7 +53,8 @@ assert one == two, f"1 rank {one} != 2 ranks {two}"
 
 text = open(f"{tmp}/r.txt", encoding="utf-8").read()
 lines = text.split("\n")
-i = next(k for k, l in enumerate(lines) if l.startswith("Capacity"))
+i = next(k for k, l in enumerate(lines) if l.startswith("Capacity (bisection"))
+i = next(k for k in range(i, len(lines)) if lines[k].startswith("strategy")) - 1
 rows = []
 for l in lines[i + 3:]:
     if not l.strip():
