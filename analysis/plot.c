@@ -2,6 +2,7 @@
 #include "plot.h"
 
 #include <fcntl.h>
+#include <math.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,10 +93,15 @@ ls_status ls_plot_run(const char *results, const char *outdir, const ls_plot_opt
     argv[k++] = (char *)results;
     argv[k++] = "-o";
     argv[k++] = (char *)outdir;
-    argv[k++] = "--slo-ttft";
-    argv[k++] = ttft;
-    argv[k++] = "--slo-tpot";
-    argv[k++] = tpot;
+    /* a limit not given (NaN): the script takes each configuration's own from the file */
+    if (!isnan(o->slo.ttft_p99_s)) {
+        argv[k++] = "--slo-ttft";
+        argv[k++] = ttft;
+    }
+    if (!isnan(o->slo.tpot_p99_s)) {
+        argv[k++] = "--slo-tpot";
+        argv[k++] = tpot;
+    }
     argv[k++] = "--min-success";
     argv[k++] = succ;
     if (o->config_ids) {

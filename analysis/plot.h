@@ -11,7 +11,7 @@
 typedef struct ls_plot_opts {
     const char *python;      /* interpreter; NULL: $LS_PYTHON or /usr/bin/python3 */
     const char *script;      /* plot.py; NULL: $LLMSWEEP_PLOT_SCRIPT or the source tree's */
-    ls_slo slo;
+    ls_slo slo;              /* a NaN latency limit: each configuration's own from the file */
     const char *config_ids;  /* ids for the TTFT CDF, "3,7" (NULL: the script chooses) */
 } ls_plot_opts;
 

@@ -11,6 +11,14 @@ Writes PNG and SVG files into DIR:
                     when the sweep searched it, else the highest swept rate that met the SLO
   ttft_cdf          CDF of TTFT from the per-request table (/requests), when the file has one
 
+A large sweep is drawn within bounds: at most MAX_LINES lines per latency panel (one row of
+panels per model, at most MAX_FACETS models) and MAX_BARS bars per bar chart, chosen as the
+configurations with the most capacity per GPU (else goodput per GPU within the SLO); a note on
+standard error says what was left out (the report and its CSV list every configuration).
+
+Without --slo-ttft/--slo-tpot each configuration is judged by the SLO stored in the file for it
+(slo_ttft_s, slo_tpot_s), as `llmsweep report` does; 2 s / 200 ms only where the file has none.
+
 Needs h5py, numpy and matplotlib (Debian: python3-h5py python3-numpy python3-matplotlib).
 The layout is documented in docs/SWEEP.md; the SLO rule in docs/REPORT.md.
 """
@@ -39,6 +47,19 @@ OUTCOMES = [("in_slo", "completed within the SLO", "#4c9a2a"),
             ("n_unfinished", "unfinished at end", "#7f8c8d")]
 
 
+USED_METRICS = {"config_id", "status", "message", "ttft_p99_s", "tpot_p99_s", "goodput_rps",
+                "success_rate", "slo_attainment", "n_requests", "n_completed",
+                "n_rejected_too_long", "n_rejected_kv", "n_timeout", "n_unfinished",
+                "capacity_rps", "n_gpus"}
+MAX_LINES = 10    # lines per latency panel (and per legend)
+MAX_BARS = 30     # bars per bar chart
+MAX_FACETS = 6    # models drawn as rows of latency panels
+
+
+def warn(msg):
+    print(f"plot: {msg}", file=sys.stderr)
+
+
 def text(v):
     if isinstance(v, bytes):
         return v.split(b"\0", 1)[0].decode("utf-8", "replace")
@@ -46,22 +67,39 @@ def text(v):
 
 
 def load(path):
-    """Rows joined by config_id: dict of column -> value, with 'status' and 'message'."""
+    """Rows joined by config_id: dict of column -> value, with 'status' and 'message'.
+    Read column by column (numpy), so that 100,000 rows load in seconds."""
+    def columns(arr, counts):
+        out = {}
+        for n in arr.dtype.names:
+            col = arr[n]
+            if col.dtype.kind == "S":
+                out[n] = [v.split(b"\0", 1)[0].decode("utf-8", "replace") for v in col.tolist()]
+            elif counts and col.dtype.kind == "i" and n != "config_id":
+                v = col.astype(float)
+                v[col < 0] = float("nan")  # -1: an undefined count
+                out[n] = v.tolist()
+            else:
+                out[n] = col.tolist()
+        return out
     with h5py.File(path, "r") as f:
         cfgs = {}
         if "configs" in f:
-            c = f["configs"][...]
-            for row in c:
-                cfgs[int(row["config_id"])] = {n: text(row[n]) for n in c.dtype.names}
+            c = columns(f["configs"][...], False)
+            names = list(c)
+            for vals in zip(*(c[n] for n in names)):
+                d = dict(zip(names, vals))
+                cfgs[int(d["config_id"])] = d
+        # only the metrics the plots read: 100,000 rows of every column take ~1 GB as dicts
+        res_arr = f["results"][...]
+        keep = [n for n in res_arr.dtype.names if n in USED_METRICS]
+        r = columns(res_arr[keep], True)
+        names = list(r)
         rows = []
-        r = f["results"][...]
-        for row in r:
-            d = dict(cfgs.get(int(row["config_id"]), {"config_id": int(row["config_id"])}))
-            for n in r.dtype.names:
-                v = text(row[n])
-                if r.dtype[n].kind == "i" and n not in ("config_id",) and v < 0:
-                    v = float("nan")  # -1: an undefined count
-                d[n] = v
+        for vals in zip(*(r[n] for n in names)):
+            res = dict(zip(names, vals))
+            d = dict(cfgs.get(int(res["config_id"]), {}))
+            d.update(res)
             rows.append(d)
         requests = None
         if "requests" in f:
@@ -105,12 +143,77 @@ def num(d, k):
         return float("nan")
 
 
+def limits(d, slo):
+    """(TTFT, TPOT) limits a row is judged by: --slo where given, else its own from the file."""
+    def pick(given, col, default):
+        if given is not None:
+            return given
+        v = num(d, col)
+        return v if v > 0 else default
+    return pick(slo["ttft"], "slo_ttft_s", 2.0), pick(slo["tpot"], "slo_tpot_s", 0.2)
+
+
 def meets(d, slo):
     if d.get("status") != "ok":
         return False
     ttft, tpot, succ = num(d, "ttft_p99_s"), num(d, "tpot_p99_s"), num(d, "success_rate")
-    return (ttft <= slo["ttft"] and (math.isnan(tpot) or tpot <= slo["tpot"])
-            and succ >= slo["success"])
+    lt, lp = limits(d, slo)
+    return (ttft <= lt and (math.isnan(tpot) or tpot <= lp) and succ >= slo["success"])
+
+
+def by_label(rows, axes):
+    """label -> its rows (in config_id order), built once: the plots look labels up here
+    instead of scanning every row per label."""
+    out = {}
+    for d in rows:
+        out.setdefault(label_of(d, axes), []).append(d)
+    return out
+
+
+def capacity_of(ds, slo):
+    """One capacity per configuration, by the report's rule (analysis/report.c,
+    assign_capacity): the listing with the lowest config_id that has one; without a capacity
+    search, the highest listed rate that met the SLO (a lower bound). 0 when none."""
+    caps = [num(d, "capacity_rps") for d in ds if not math.isnan(num(d, "capacity_rps"))]
+    if caps:
+        return caps[0]
+    ok = [num(d, "arrival_rate") for d in ds if meets(d, slo)]
+    ok = [v for v in ok if not math.isnan(v)]
+    return max(ok) if ok else 0.0
+
+
+def gpus_of(ds):
+    g = max((num(d, "n_gpus") for d in ds), default=float("nan"))
+    return g if g > 0 else float("nan")
+
+
+def score(ds, slo):
+    """What ranks configurations for the plots' limits: capacity per GPU, else the best
+    goodput per GPU within the SLO."""
+    g = gpus_of(ds)
+    c = capacity_of(ds, slo)
+    if c > 0 and g > 0:
+        return c / g
+    good = [num(d, "goodput_rps") for d in ds if meets(d, slo)]
+    return (max(good) / g) if good and g > 0 else 0.0
+
+
+def top_labels(groups, slo, limit, what):
+    """The `limit` labels with the best score (all when there are no more), in label order,
+    and a note on standard error when some are left out."""
+    labels = sorted(groups)
+    if len(labels) <= limit:
+        return labels
+    ranked = sorted(labels, key=lambda lab: (-score(groups[lab], slo), lab))[:limit]
+    warn(f"{len(labels)} configurations: {what} shows the {limit} with the most capacity per GPU "
+         f"(else goodput per GPU); `llmsweep report FILE --format csv` lists them all")
+    return sorted(ranked)
+
+
+def uniform_slo(rows, slo):
+    """The (TTFT, TPOT) limits when every row has the same, else None."""
+    seen = {limits(d, slo) for d in rows}
+    return next(iter(seen)) if len(seen) == 1 else None
 
 
 def save(fig, out, name, written):
@@ -158,40 +261,75 @@ def top_on_tick(a):
 
 
 def plot_latency(rows, axes, slo, title, out, written):
-    labels = sorted({label_of(d, axes) for d in rows})
-    st = styles(rows, axes)
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(13, 5.5))
-    for lab in labels:
-        pts = sorted((num(d, "arrival_rate"), num(d, "ttft_p99_s"), num(d, "tpot_p99_s"))
-                     for d in rows if label_of(d, axes) == lab and d.get("status") == "ok")
-        if not pts:
-            continue
-        x = [p[0] for p in pts]
-        c, m, ls = st[lab]
-        a1.plot(x, [p[1] for p in pts], marker=m, color=c, ls=ls, label=lab)
-        a2.plot(x, [p[2] * 1e3 for p in pts], marker=m, color=c, ls=ls, label=lab)
-    a1.axhline(slo["ttft"], color="red", ls="--", lw=1,
-               label=f"SLO TTFT p99 {slo['ttft']:g} s (left)")
-    a2.axhline(slo["tpot"] * 1e3, color="darkred", ls=":", lw=1.5,
-               label=f"SLO TPOT p99 {slo['tpot']*1e3:g} ms (right)")
-    a1.set(title="TTFT p99 vs arrival rate", xlabel="arrival rate (requests/s)",
-           ylabel="TTFT p99 (s, log scale)", yscale="log")
-    a2.set(title="TPOT p99 vs arrival rate", xlabel="arrival rate (requests/s)",
-           ylabel="TPOT p99 (ms, log scale)", yscale="log")
+    groups = by_label(rows, axes)
+    # one row of panels per model, at most MAX_FACETS (the best first)
+    facet_col = "model" if "model" in axes else None
+    if facet_col:
+        models = {}
+        for lab, ds in groups.items():
+            models.setdefault(str(ds[0].get("model")), []).append(lab)
+        order = sorted(models, key=lambda m: (-max(score(groups[l], slo) for l in models[m]), m))
+        if len(order) > MAX_FACETS:
+            warn(f"{len(order)} models: latency_vs_rate shows the {MAX_FACETS} with the most "
+                 f"capacity per GPU")
+            order = order[:MAX_FACETS]
+        facets = [(m, {l: groups[l] for l in models[m]}) for m in order]
+    else:
+        facets = [(None, groups)]
+    shown_rows = []
+    chosen = []
+    for m, g in facets:
+        what = "latency_vs_rate" + (f" ({m})" if m else "")
+        labs = top_labels(g, slo, MAX_LINES, what)
+        chosen.append((m, labs, g))
+        for lab in labs:
+            shown_rows.extend(g[lab])
+    st = styles(shown_rows, axes)
+    lim = uniform_slo(rows, slo)
+    nf = len(chosen)
+    fig, axs = plt.subplots(nf, 2, figsize=(13, 5.5 if nf == 1 else 4.2 * nf + 1), squeeze=False)
     plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")
-    for a in (a1, a2):
-        a.grid(True, which="both", alpha=0.3)
-        a.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
-        a.yaxis.set_major_formatter(plain)
-        a.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-        top_on_tick(a)
-    # one legend for both panels: the configurations and BOTH SLO lines
-    h, lab = a1.get_legend_handles_labels()
-    h2, lab2 = a2.get_legend_handles_labels()
-    h.append(h2[-1])
-    lab.append(lab2[-1])
-    fig.legend(h, lab, loc="center right", fontsize=8, title="configuration")
-    fig.suptitle(f"{title}: latency (p99 over completed requests; infeasible configurations omitted)")
+    for k, (m, labs, g) in enumerate(chosen):
+        a1, a2 = axs[k]
+        for lab in labs:
+            pts = sorted((num(d, "arrival_rate"), num(d, "ttft_p99_s"), num(d, "tpot_p99_s"))
+                         for d in g[lab] if d.get("status") == "ok")
+            if not pts:
+                continue
+            x = [p[0] for p in pts]
+            c, mk, ls = st[lab]
+            a1.plot(x, [p[1] for p in pts], marker=mk, color=c, ls=ls, label=lab)
+            a2.plot(x, [p[2] * 1e3 for p in pts], marker=mk, color=c, ls=ls, label=lab)
+        if lim:
+            a1.axhline(lim[0], color="red", ls="--", lw=1,
+                       label=f"SLO TTFT p99 {lim[0]:g} s (left)")
+            a2.axhline(lim[1] * 1e3, color="darkred", ls=":", lw=1.5,
+                       label=f"SLO TPOT p99 {lim[1]*1e3:g} ms (right)")
+        pre = f"{m}: " if m else ""
+        a1.set(title=f"{pre}TTFT p99 vs arrival rate", xlabel="arrival rate (requests/s)",
+               ylabel="TTFT p99 (s, log scale)", yscale="log")
+        a2.set(title=f"{pre}TPOT p99 vs arrival rate", xlabel="arrival rate (requests/s)",
+               ylabel="TPOT p99 (ms, log scale)", yscale="log")
+        for a in (a1, a2):
+            a.grid(True, which="both", alpha=0.3)
+            a.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+            a.yaxis.set_major_formatter(plain)
+            a.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+            top_on_tick(a)
+        # one legend per row of panels: its configurations and BOTH SLO lines
+        h, lab = a1.get_legend_handles_labels()
+        h2, lab2 = a2.get_legend_handles_labels()
+        if lim and h2:
+            h.append(h2[-1])
+            lab.append(lab2[-1])
+        if nf == 1:
+            fig.legend(h, lab, loc="center right", fontsize=8, title="configuration")
+        elif h:
+            a2.legend(h, lab, loc="upper left", bbox_to_anchor=(1.02, 1), fontsize=7,
+                      title="configuration")
+    slo_note = "" if lim else "; SLO lines omitted: the configurations' SLOs differ"
+    fig.suptitle(f"{title}: latency (p99 over completed requests; infeasible configurations "
+                 f"omitted{slo_note})")
     fig.tight_layout(rect=(0, 0, 0.8, 1))
     for ext in ("png", "svg"):
         p = os.path.join(out, f"latency_vs_rate.{ext}")
@@ -200,32 +338,37 @@ def plot_latency(rows, axes, slo, title, out, written):
     plt.close(fig)
 
 
-def plot_goodput(rows, axes, title, out, written):
-    labels = sorted({label_of(d, axes) for d in rows})
-    rates = sorted({num(d, "arrival_rate") for d in rows})
+def plot_goodput(rows, axes, slo, title, out, written):
+    groups = by_label(rows, axes)
+    labels = top_labels(groups, slo, MAX_BARS, "goodput")
+    rates = sorted({num(d, "arrival_rate") for lab in labels for d in groups[lab]})
     fig, ax = plt.subplots(figsize=(min(18, max(8, 0.25 * len(labels) * max(1, len(rates)) + 4)), 5.5))
     w = 0.8 / max(1, len(rates))
     x = np.arange(len(labels))
     for i, rate in enumerate(rates):
         ys = []
         for lab in labels:
-            v = [num(d, "goodput_rps") for d in rows
-                 if label_of(d, axes) == lab and num(d, "arrival_rate") == rate
-                 and d.get("status") == "ok"]
+            v = [num(d, "goodput_rps") for d in groups[lab]
+                 if num(d, "arrival_rate") == rate and d.get("status") == "ok"]
             ys.append(v[0] if v else 0.0)
         ax.bar(x + (i - (len(rates) - 1) / 2) * w, ys, w,
                label=("trace rate" if math.isnan(rate) else f"{rate:g} req/s"))
     ax.set_xticks(x, labels, rotation=60, ha="right", fontsize=8)
     ax.set(ylabel="goodput (requests/s meeting the SLO)",
            title=f"{title}: goodput per configuration (0 = infeasible or nothing met the SLO)")
-    ax.legend(title="arrival rate")
+    if len(rates) <= 12:
+        ax.legend(title="arrival rate")
     ax.grid(True, axis="y", alpha=0.3)
     save(fig, out, "goodput", written)
 
 
-def plot_success(rows, axes, title, out, written):
-    labels = sorted({label_of(d, axes) for d in rows})
-    rates = sorted({num(d, "arrival_rate") for d in rows})
+def plot_success(rows, axes, slo, title, out, written):
+    groups = by_label(rows, axes)
+    labels = top_labels(groups, slo, MAX_BARS, "success")
+    rates = sorted({num(d, "arrival_rate") for lab in labels for d in groups[lab]})
+    if len(rates) > 8:
+        warn(f"{len(rates)} arrival rates: success shows the 8 highest")
+        rates = rates[-8:]
     fig, axs = plt.subplots(len(rates), 1, figsize=(max(8, 0.45 * len(labels) + 3), 3.2 * len(rates) + 1.5),
                             squeeze=False, sharex=True)
     x = np.arange(len(labels))
@@ -234,7 +377,7 @@ def plot_success(rows, axes, title, out, written):
         infeasible = np.zeros(len(labels))
         shares = {k: np.zeros(len(labels)) for k, _, _ in OUTCOMES}
         for j, lab in enumerate(labels):
-            ds = [d for d in rows if label_of(d, axes) == lab and num(d, "arrival_rate") == rate]
+            ds = [d for d in groups[lab] if num(d, "arrival_rate") == rate]
             if not ds:
                 continue
             d = ds[0]
@@ -273,27 +416,18 @@ def plot_success(rows, axes, title, out, written):
 
 def plot_capacity(rows, axes, slo, title, out, written):
     searched = any(not math.isnan(num(d, "capacity_rps")) for d in rows)
-    labels = sorted({label_of(d, axes) for d in rows})
+    groups = by_label(rows, axes)
+    labels = top_labels(groups, slo, MAX_BARS, "capacity_per_gpu")
     vals, gpus, notes = [], [], []
     for lab in labels:
-        ds = [d for d in rows if label_of(d, axes) == lab]
+        ds = groups[lab]
         notes.append("infeasible" if all(d.get("status") == "infeasible" for d in ds) else
                      "error" if all(d.get("status") != "ok" for d in ds) else "")
-        g = max((num(d, "n_gpus") for d in ds), default=float("nan"))
-        if math.isnan(g):
-            g = max((float(d.get("n_gpus", 0) or 0) for d in ds), default=0)
-        if searched:
-            # one value per configuration, by the report's rule (analysis/report.c,
-            # assign_capacity): the listing with the lowest config_id that has one
-            caps = sorted((int(d["config_id"]), num(d, "capacity_rps")) for d in ds
-                          if not math.isnan(num(d, "capacity_rps")))
-            c = caps[0][1] if caps else 0.0
-        else:
-            ok = [num(d, "arrival_rate") for d in ds if meets(d, slo)]
-            c = max(ok) if ok else 0.0
-        vals.append(c / g if g and g > 0 else 0.0)
+        g = gpus_of(ds)
+        c = capacity_of(ds, slo)
+        vals.append(c / g if g > 0 else 0.0)
         gpus.append(g)
-    order = np.argsort(vals)[::-1]
+    order = np.argsort(vals, kind="stable")[::-1]
     fig, ax = plt.subplots(figsize=(max(8, 0.45 * len(labels) + 3), 5.5))
     x = np.arange(len(labels))
     ax.bar(x, [vals[i] for i in order], 0.7, color="#2f6f9f")
@@ -307,9 +441,11 @@ def plot_capacity(rows, axes, slo, title, out, written):
                   fontsize=8)
     what = ("capacity_rps (bisection on the arrival rate)" if searched else
             "highest swept arrival rate that met the SLO (grid estimate, a lower bound)")
+    lim = uniform_slo(rows, slo)
+    slo_text = (f"SLO TTFT p99 <= {lim[0]:g} s, TPOT p99 <= {lim[1]*1e3:g} ms" if lim
+                else "each configuration's own SLO")
     ax.set(ylabel="capacity per GPU (requests/s per GPU)",
-           title=f"{title}: capacity per GPU\n{what}; SLO TTFT p99 <= {slo['ttft']:g} s, "
-                 f"TPOT p99 <= {slo['tpot']*1e3:g} ms, success >= {slo['success']*100:g}%")
+           title=f"{title}: capacity per GPU\n{what}; {slo_text}, success >= {slo['success']*100:g}%")
     ax.grid(True, axis="y", alpha=0.3)
     save(fig, out, "capacity_per_gpu", written)
 
@@ -349,7 +485,8 @@ def plot_cdf(rows, axes, requests, ids, title, out, written):
     if not drawn:
         plt.close(fig)
         return False
-    ax.axvline(float(SLO_TTFT[0]), color="red", ls="--", lw=1, label="TTFT SLO")
+    if SLO_TTFT[0] is not None:
+        ax.axvline(float(SLO_TTFT[0]), color="red", ls="--", lw=1, label="TTFT SLO")
     ax.set(xscale="log", xlabel="TTFT (s, log scale)", ylabel="requests with TTFT <= x (% of all)",
            title=f"{title}: TTFT distribution (failed requests never reach 100%)", ylim=(0, 101))
     ax.grid(True, which="both", alpha=0.3)
@@ -365,14 +502,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("results")
     ap.add_argument("-o", "--out", required=True, help="output directory (created)")
-    ap.add_argument("--slo-ttft", type=float, default=2.0, help="TTFT p99 limit, s")
-    ap.add_argument("--slo-tpot", type=float, default=0.2, help="TPOT p99 limit, s")
+    ap.add_argument("--slo-ttft", type=float, default=None,
+                    help="TTFT p99 limit, s (default: each configuration's own from the file)")
+    ap.add_argument("--slo-tpot", type=float, default=None,
+                    help="TPOT p99 limit, s (default: each configuration's own from the file)")
     ap.add_argument("--min-success", type=float, default=0.99, help="completed share required")
     ap.add_argument("--configs", default="", help="config ids for the TTFT CDF, comma-separated")
     a = ap.parse_args()
     slo = {"ttft": a.slo_ttft, "tpot": a.slo_tpot, "success": a.min_success}
-    SLO_TTFT[0] = a.slo_ttft
     rows, requests, name = load(a.results)
+    lim = uniform_slo(rows, slo)
+    SLO_TTFT[0] = lim[0] if lim else None
     if not rows:
         print(f"{a.results}: no finished configuration to plot", file=sys.stderr)
         return 1
@@ -383,8 +523,8 @@ def main():
     axes = varying(rows, set(WORKLOAD) | set(HIDDEN))
     written = []
     plot_latency(rows, axes, slo, name, a.out, written)
-    plot_goodput(rows, axes, name, a.out, written)
-    plot_success(rows, axes, name, a.out, written)
+    plot_goodput(rows, axes, slo, name, a.out, written)
+    plot_success(rows, axes, slo, name, a.out, written)
     plot_capacity(rows, axes, slo, name, a.out, written)
     if requests is not None and len(requests):
         ids = [int(x) for x in a.configs.split(",") if x.strip()]

@@ -16,7 +16,8 @@ static void usage(FILE *f)
             "(packages python3-matplotlib python3-h5py python3-numpy; LS_PYTHON overrides the\n"
             "interpreter, LLMSWEEP_PLOT_SCRIPT the script).\n\n"
             "  -o, --output DIR  output directory (created)\n"
-            "  --slo LIMITS      ttft_p99=2s,tpot_p99=200ms,success=0.99 (the defaults)\n"
+            "  --slo LIMITS      ttft_p99=2s,tpot_p99=200ms,success=0.99 (any subset; by default\n"
+            "                    each configuration's own SLO stored in the file, success 99%%)\n"
             "  --configs IDS     config ids drawn in the TTFT CDF (default: the best of each\n"
             "                    strategy at the highest arrival rate)\n");
 }
@@ -29,7 +30,7 @@ int ls_cmd_plot(int argc, char **argv)
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     ls_plot_opts o = {0};
-    ls_slo_default(&o.slo);
+    ls_slo_from_file(&o.slo);
     const char *outdir = NULL;
     ls_error e = {0};
     int c;
