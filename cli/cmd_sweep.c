@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "sweep_engine.h"
@@ -22,10 +23,22 @@
 /* Set by SIGTERM/SIGINT. A signal handler can only reach a global; nothing
  * else in the sweep is global (the loop gets a pointer to it). */
 static volatile sig_atomic_t g_stop;
+/* Set once this rank may touch the output (rank 0: before opening it). Until
+ * then nothing is written, and reading, expanding and validating the spec do
+ * not poll g_stop (a 10^6-configuration grid validates for a minute), so a
+ * signal ends the process at once with the interrupted status. */
+static volatile sig_atomic_t g_started;
 
 static void on_signal(int sig)
 {
     (void)sig;
+    if (!g_started) {
+        static const char msg[] = "llmsweep: interrupted while reading or validating the specification: "
+                                  "nothing was written\n";
+        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)w;
+        _exit(LS_EXIT_INTERRUPTED);
+    }
     g_stop = 1;
 }
 
@@ -485,6 +498,7 @@ static int sweep_main(int rank, int size, const sweep_args *a)
             verdict = -1; /* done, successfully */
         } else {
             todo = ls_xcalloc(s->n, sizeof *todo);
+            g_started = 1;
             ls_reqs_mode m = a->requests;
             size_t sn = a->sample_n;
             verdict = prepare_output(a, s, rows, size, todo, &out, &n_todo, &m, &sn);
@@ -492,6 +506,7 @@ static int sweep_main(int rank, int size, const sweep_args *a)
             reqs[1] = (int64_t)sn;
         }
     }
+    g_started = 1; /* workers: from here a signal stops the loop (rank 0 may be writing) */
     MPI_Bcast(&verdict, 1, MPI_INT32_T, 0, MPI_COMM_WORLD);
     /* on resume rank 0 takes the mode from the file: every rank must use it */
     MPI_Bcast(reqs, 2, MPI_INT64_T, 0, MPI_COMM_WORLD);

@@ -134,6 +134,7 @@ bool ls_yaml_map_remove(ls_yaml *map, const char *key)
 typedef struct anchor {
     char *name;
     ls_yaml *node;
+    size_t size; /* nodes in the subtree: what one alias of it costs */
 } anchor;
 
 typedef struct loader {
@@ -141,8 +142,39 @@ typedef struct loader {
     const char *name;
     anchor *anchors;
     size_t n_anchors;
+    size_t nodes;        /* nodes of the tree so far, alias copies included */
+    size_t alias_nodes;  /* of which copied by aliases */
+    int depth;           /* nesting of the collection being parsed */
     ls_error *e;
 } loader;
+
+/* Every node created counts against the budgets, so a document is refused
+ * before it is built, never after: an alias is priced (its anchor's subtree
+ * size) before it is copied. */
+static ls_status count_nodes(loader *L, size_t k, int line, const char *alias)
+{
+    if (alias && L->alias_nodes + k > LS_YAML_MAX_ALIAS_NODES)
+        return ls_fail(L->e, LS_EINVAL,
+                       "%s:%d: alias '*%s' would expand aliases to more than %d nodes (this one copies %zu, "
+                       "%zu copied before): refusing nested aliases that multiply (a 'billion laughs' "
+                       "document); write the values out or use fewer levels of aliases",
+                       L->name, line, alias, LS_YAML_MAX_ALIAS_NODES, k, L->alias_nodes);
+    if (L->nodes + k > LS_YAML_MAX_NODES)
+        return ls_fail(L->e, LS_EINVAL, "%s:%d: more than %d YAML nodes: not a configuration file", L->name,
+                       line, LS_YAML_MAX_NODES);
+    L->nodes += k;
+    if (alias)
+        L->alias_nodes += k;
+    return LS_OK;
+}
+
+static size_t subtree_size(const ls_yaml *n)
+{
+    size_t k = 1;
+    for (size_t i = 0; i < n->n; i++)
+        k += subtree_size(n->vals[i]);
+    return k;
+}
 
 static ls_status parse_error(loader *L, const char *what)
 {
@@ -160,6 +192,7 @@ static void remember_anchor(loader *L, const yaml_char_t *name, ls_yaml *n)
     L->anchors = ls_xrealloc(L->anchors, (L->n_anchors + 1) * sizeof *L->anchors);
     L->anchors[L->n_anchors].name = ls_xstrdup((const char *)name);
     L->anchors[L->n_anchors].node = n;
+    L->anchors[L->n_anchors].size = subtree_size(n);
     L->n_anchors++;
 }
 
@@ -224,6 +257,7 @@ static ls_status parse_node(loader *L, yaml_event_t *ev, ls_yaml **out)
     int line = (int)ev->start_mark.line + 1;
     switch (ev->type) {
     case YAML_SCALAR_EVENT: {
+        LS_TRY(count_nodes(L, 1, line, NULL));
         ls_yaml *n = node_new(LS_YAML_SCALAR, L->name, line);
         n->scalar = ls_xstrdup((const char *)ev->data.scalar.value);
         n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
@@ -234,8 +268,14 @@ static ls_status parse_node(loader *L, yaml_event_t *ev, ls_yaml **out)
     case YAML_MAPPING_START_EVENT:
     case YAML_SEQUENCE_START_EVENT: {
         bool map = ev->type == YAML_MAPPING_START_EVENT;
+        LS_TRY(count_nodes(L, 1, line, NULL));
+        if (L->depth >= LS_YAML_MAX_DEPTH) /* the parser recurses per level: bound the stack */
+            return ls_fail(L->e, LS_EINVAL, "%s:%d: nested deeper than %d levels: not a configuration file",
+                           L->name, line, LS_YAML_MAX_DEPTH);
         ls_yaml *n = node_new(map ? LS_YAML_MAP : LS_YAML_SEQ, L->name, line);
+        L->depth++;
         ls_status rc = parse_children(L, n);
+        L->depth--;
         if (rc) {
             ls_yaml_free(n);
             return rc;
@@ -247,6 +287,7 @@ static ls_status parse_node(loader *L, yaml_event_t *ev, ls_yaml **out)
     case YAML_ALIAS_EVENT:
         for (size_t i = L->n_anchors; i-- > 0;) {
             if (strcmp(L->anchors[i].name, (const char *)ev->data.alias.anchor) == 0) {
+                LS_TRY(count_nodes(L, L->anchors[i].size, line, L->anchors[i].name));
                 *out = ls_yaml_clone(L->anchors[i].node);
                 return LS_OK;
             }

@@ -31,8 +31,19 @@ struct ls_yaml {
     ls_yaml **vals;    /* MAP: values; SEQ: items */
 };
 
+/* Limits of a parsed document. Aliases are expanded by copying, so nested
+ * aliases multiply (9 levels of 9 aliases: 387 million nodes from 600 bytes);
+ * each alias is priced before it is copied, and a document whose aliases
+ * would copy more than LS_YAML_MAX_ALIAS_NODES nodes is refused (at most ~20 MB
+ * spent). LS_YAML_MAX_NODES bounds the whole tree, LS_YAML_MAX_DEPTH the nesting
+ * (the parser recurses per level). */
+#define LS_YAML_MAX_ALIAS_NODES 100000
+#define LS_YAML_MAX_NODES 4000000
+#define LS_YAML_MAX_DEPTH 256
+
 /* Parse a file / a string. The document must be a single YAML document;
- * aliases are expanded. On error, the message names file:line:column. */
+ * aliases are expanded (within the limits above). On error, the message names
+ * file:line:column. */
 ls_status ls_yaml_load_file(const char *path, ls_yaml **out, ls_error *e);
 ls_status ls_yaml_load_string(const char *text, size_t len, const char *name, ls_yaml **out,
                               ls_error *e);
