@@ -759,13 +759,14 @@ char *ls_yaml_dump(const ls_yaml *n)
     return b.s;
 }
 
-uint64_t ls_hash64(const void *data, size_t len)
+uint64_t ls_hash64_update(uint64_t h, const void *data, size_t len)
 {
     const unsigned char *p = data;
-    uint64_t h = 0xcbf29ce484222325ULL;
     for (size_t i = 0; i < len; i++) {
         h ^= p[i];
         h *= 0x100000001b3ULL;
     }
     return h;
 }
+
+uint64_t ls_hash64(const void *data, size_t len) { return ls_hash64_update(LS_HASH64_INIT, data, len); }

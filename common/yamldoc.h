@@ -105,5 +105,8 @@ char *ls_yaml_dump(const ls_yaml *n);
 
 /* 64-bit FNV-1a of a byte string (stable across platforms; used for config hashes). */
 uint64_t ls_hash64(const void *data, size_t len);
+/* The same, in pieces: h = LS_HASH64_INIT, then h = ls_hash64_update(h, piece, n) per piece. */
+#define LS_HASH64_INIT 0xcbf29ce484222325ULL
+uint64_t ls_hash64_update(uint64_t h, const void *data, size_t len);
 
 #endif
