@@ -194,12 +194,12 @@ extern const ls_config_column ls_config_columns[LS_CONFIG_COLUMN_COUNT];
     X(command, LS_COL_STR, "", "sweep (created the file), resume, extend (a resume that added configurations) or merge") \
     X(start_utc, LS_COL_STR, "", "start, ISO-8601 UTC")                                              \
     X(end_utc, LS_COL_STR, "", "end, ISO-8601 UTC; empty when the run never closed the file (killed)") \
-    X(outcome, LS_COL_STR, "", "complete, interrupted, error; running when it never closed the file") \
+    X(outcome, LS_COL_STR, "", "complete, interrupted, error; running while it writes, killed when it never closed the file") \
     X(ranks, LS_COL_I64, "count", "MPI ranks of the run (merge: parts merged)")                      \
     X(shard, LS_COL_STR, "", "I/N of --shard (0/1 without)")                                         \
     X(spec_hash, LS_COL_STR, "", "specification revision of the run (a row of /spec_revisions)")    \
     X(n_configs, LS_COL_I64, "count", "configurations of that specification")                       \
-    X(rows_added, LS_COL_I64, "count", "/results rows the run recorded (any status)")                \
+    X(rows_added, LS_COL_I64, "count", "/results rows the run recorded (any status); -1 when killed (unknown)") \
     X(tool_version, LS_COL_STR, "", "llmsweep version of the run")                                   \
     X(git_revision, LS_COL_STR, "", "git revision of that build")                                    \
     X(host, LS_COL_STR, "", "host name of rank 0")                                                   \

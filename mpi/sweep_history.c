@@ -261,6 +261,14 @@ ls_status ls_hist_begin(ls_h5file *f, const ls_hist_run *r, int64_t *run, ls_err
     snprintf(shard, sizeof shard, "%ld/%ld", r->shard_index, r->shard_count > 0 ? r->shard_count : 1);
     if (gethostname(host, sizeof host - 1) != 0)
         snprintf(host, sizeof host, "unknown");
+    /* a run still "running" never closed the file: it was killed (this run holds the file now) */
+    for (size_t i = 0; i < h.n; i++) {
+        ls_cell *old = ls_ptable_row(&h, i);
+        if (!strcmp(old[LS_HI_outcome].s, "running")) {
+            ls_ptable_set_str(old, LS_HI_outcome, "killed");
+            old[LS_HI_rows_added].i = -1;
+        }
+    }
     *run = (int64_t)h.n;
     ls_cell *row = ls_ptable_add(&h);
     row[LS_HI_run].i = *run;

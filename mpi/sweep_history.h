@@ -63,7 +63,9 @@ typedef struct ls_hist_run {
 /* "%016llx" of ls_hash64 over a specification text. */
 void ls_hist_spec_hash(const char *text, size_t len, char out[17]);
 
-/* Start a run: append its /history row (outcome "running"), add its
+/* Start a run: append its /history row (outcome "running"; an earlier row
+ * still "running" never closed the file and becomes "killed", rows_added -1:
+ * unknown), add its
  * specification to /spec_revisions if the file does not hold it yet, and
  * update the root attributes that describe the whole history: spec_hash,
  * n_runs, updated, ranks (the largest over the runs), tool_version and
