@@ -562,28 +562,95 @@ ls_status ls_yaml_fail_at(const ls_yaml *map, const char *path, const char *key,
                    key ? "." : "", key ? key : "", what);
 }
 
+static bool key_allowed(const char *key, const char *const *allowed)
+{
+    for (const char *const *a = allowed; *a; a++)
+        if (strcmp(*a, key) == 0)
+            return true;
+    return false;
+}
+
+static ls_status unknown_key(const char *where, const char *path, const char *key, const char *const *allowed,
+                             ls_error *e)
+{
+    char list[512] = "";
+    size_t used = 0;
+    for (const char *const *a = allowed; *a && used < sizeof list - 64; a++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", a == allowed ? "" : ", ", *a);
+    return ls_fail(e, LS_EINVAL, "%s: unknown key '%s%s%s' (expected one of: %s)", where, path && *path ? path : "",
+                   path && *path ? "." : "", key, list);
+}
+
 ls_status ls_yaml_check_keys(const ls_yaml *map, const char *path, const char *const *allowed,
                              ls_error *e)
 {
     if (!map || map->kind != LS_YAML_MAP)
         return type_error(map, path, "a mapping", e);
     for (size_t i = 0; i < map->n; i++) {
-        bool ok = false;
-        for (const char *const *a = allowed; *a; a++)
-            if (strcmp(*a, map->keys[i]) == 0)
-                ok = true;
-        if (ok)
+        if (key_allowed(map->keys[i], allowed))
             continue;
-        char list[512] = "";
-        size_t used = 0;
-        for (const char *const *a = allowed; *a && used < sizeof list - 64; a++)
-            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", a == allowed ? "" : ", ", *a);
         char where[512];
         ls_yaml_where(map->vals[i], where, sizeof where);
-        return ls_fail(e, LS_EINVAL, "%s: unknown key '%s%s%s' (expected one of: %s)", where,
-                       path && *path ? path : "", path && *path ? "." : "", map->keys[i], list);
+        return unknown_key(where, path, map->keys[i], allowed, e);
     }
     return LS_OK;
+}
+
+ls_status ls_yaml_check_top_keys(const char *text, size_t len, const char *name, const char *path,
+                                 const char *const *allowed, ls_error *e)
+{
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p))
+        return LS_OK; /* the full parse reports it */
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+    ls_status rc = LS_OK;
+    int depth = 0;         /* collections open */
+    bool root_map = false; /* the document is a mapping */
+    bool want_key = false; /* the next node directly under the root mapping is a key */
+    for (bool done = false; !done && !rc;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&p, &ev))
+            break; /* a syntax error: the full parse names it */
+        switch (ev.type) {
+        case YAML_STREAM_END_EVENT:
+            done = true;
+            break;
+        case YAML_SCALAR_EVENT:
+        case YAML_ALIAS_EVENT:
+            if (depth == 0) {
+                done = true; /* not a mapping */
+            } else if (root_map && depth == 1) {
+                if (want_key && ev.type == YAML_SCALAR_EVENT &&
+                    !key_allowed((const char *)ev.data.scalar.value, allowed)) {
+                    char where[512];
+                    snprintf(where, sizeof where, "%s:%zu", name, ev.start_mark.line + 1);
+                    rc = unknown_key(where, path, (const char *)ev.data.scalar.value, allowed, e);
+                }
+                want_key = !want_key;
+            }
+            break;
+        case YAML_MAPPING_START_EVENT:
+        case YAML_SEQUENCE_START_EVENT:
+            if (depth == 0) {
+                root_map = ev.type == YAML_MAPPING_START_EVENT;
+                done = !root_map;
+                want_key = true;
+            } else if (root_map && depth == 1) {
+                want_key = !want_key; /* a collection as a key or a value */
+            }
+            depth++;
+            break;
+        case YAML_MAPPING_END_EVENT:
+        case YAML_SEQUENCE_END_EVENT:
+            done = --depth == 0;
+            break;
+        default:
+            break;
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&p);
+    return rc;
 }
 
 /* ---- emitting ------------------------------------------------------------- */

@@ -97,6 +97,14 @@ ls_status ls_yaml_fail_at(const ls_yaml *map, const char *path, const char *key,
 ls_status ls_yaml_check_keys(const ls_yaml *map, const char *path, const char *const *allowed,
                              ls_error *e);
 
+/* The same for the top-level keys of a document, from its text, without
+ * building the tree (so without expanding an alias): a document whose keys
+ * are wrong is refused before any cost. Only problems with keys are reported:
+ * a syntax error, or a document that is not a mapping, passes (the full
+ * parse names them). */
+ls_status ls_yaml_check_top_keys(const char *text, size_t len, const char *name, const char *path,
+                                 const char *const *allowed, ls_error *e);
+
 /* Canonical one-line flow text: map keys sorted, scalars quoted only when
  * needed. Equal content gives equal text (used for hashes). Caller frees. */
 char *ls_yaml_canonical(const ls_yaml *n);

@@ -564,6 +564,10 @@ ls_status ls_sweep_spec_parse(const char *text, size_t len, const char *name, co
 {
     *out = NULL;
     ls_yaml *root = NULL;
+    static const char *const keys[] = {"name", "description", "seed", "base", "grid", "zip",
+                                       "exclude", "capacity", NULL};
+    /* the keys first, from the text: a misspelt key is named before any alias is expanded */
+    LS_TRY(ls_yaml_check_top_keys(text, len, name, "(specification)", keys, e));
     LS_TRY(ls_yaml_load_string(text, len, name, &root, e));
     ls_sweep_spec *s = ls_xcalloc(1, sizeof *s);
     s->path = ls_xstrdup(name);
@@ -585,8 +589,6 @@ ls_status ls_sweep_spec_parse(const char *text, size_t len, const char *name, co
         x.max_points = v;
     }
     ls_status rc = LS_OK;
-    static const char *const keys[] = {"name", "description", "seed", "base", "grid", "zip",
-                                       "exclude", "capacity", NULL};
     if ((rc = ls_yaml_check_keys(root, "(specification)", keys, e)))
         goto done;
     const ls_yaml *v = ls_yaml_get(root, "name");

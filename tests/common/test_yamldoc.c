@@ -177,6 +177,25 @@ static void test_alias_budget(void **state)
     ls_yaml_free(y);
 }
 
+/* Top-level keys from the text: nothing is built, aliases are not expanded. */
+static void test_check_top_keys(void **state)
+{
+    (void)state;
+    static const char *const allowed[] = {"name", "base", "grid", NULL};
+    ls_error e;
+    const char *ok = "name: x\nbase: &b {a: [1, {b: 2}], c: *b}\ngrid: {x: [*b, *b]}\n";
+    assert_int_equal(ls_yaml_check_top_keys(ok, strlen(ok), "s.yaml", "(spec)", allowed, &e), LS_OK);
+    const char *bad = "name: x\nbase: {a: 1}\ngird: {x: [1]}\n";
+    assert_int_equal(ls_yaml_check_top_keys(bad, strlen(bad), "s.yaml", "(spec)", allowed, &e), LS_EINVAL);
+    assert_string_equal(e.msg, "s.yaml:3: unknown key '(spec).gird' (expected one of: name, base, grid)");
+    /* keys nested below a top-level value are not top-level keys */
+    const char *nested = "base: {gird: 1, name: {grid: 2}}\n";
+    assert_int_equal(ls_yaml_check_top_keys(nested, strlen(nested), "s.yaml", "(spec)", allowed, &e), LS_OK);
+    /* not a mapping, or not YAML: left to the full parse */
+    assert_int_equal(ls_yaml_check_top_keys("[1, 2]", 6, "s.yaml", "(spec)", allowed, &e), LS_OK);
+    assert_int_equal(ls_yaml_check_top_keys("name: [", 7, "s.yaml", "(spec)", allowed, &e), LS_OK);
+}
+
 static void test_depth_limit(void **state)
 {
     (void)state;
@@ -212,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_alias),
         cmocka_unit_test(test_alias_budget),
         cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_check_top_keys),
         cmocka_unit_test(test_clone_then_grow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # yaml_alias_bomb.sh -- a 600-byte specification of nested aliases (9 levels of 9: 387 million nodes
 # if expanded, 18.7 GB and 142 s before the alias budget) is refused within 1 s and 100 MB, naming
-# the file, through `sweep`, `sweep --dry-run` and `run`; a signal while a large grid is being
-# expanded and validated ends the sweep at once with exit 4 and writes nothing.
+# the file: for its unknown top-level keys, checked before anything is expanded, and, with the
+# anchors under a known key (`base`) or in a run configuration, by the alias budget; through
+# `sweep`, `sweep --dry-run` and `run`. A signal while a large grid is being expanded and
+# validated ends the sweep at once with exit 4 and writes nothing.
 . "$(dirname "$0")/sweep_lib.bash"
 cd "$T"
 {
@@ -18,12 +20,18 @@ cd "$T"
 } > bomb.yaml
 size=$(wc -c < bomb.yaml)
 [ "$size" -lt 800 ] || fail "the bomb is $size bytes"
-check() { # NAME COMMAND...: exit 1, message names bomb.yaml and the alias, < 1 s, < 100 MB
-    local name=$1; shift
+# the same anchors inside base: the top-level keys are right, the alias budget refuses it
+{
+    echo "name: lol"
+    echo "base:"
+    sed -n '2,10p' bomb.yaml | sed 's/^/  /'
+    echo "grid: {parallelism: [tp1]}"
+} > bomb2.yaml
+check() { # NAME MESSAGE COMMAND...: exit 1, stderr matches MESSAGE, < 1 s, < 100 MB
+    local name=$1 msg=$2; shift 2
     /usr/bin/time -v -o "$name.time" "$@" >"$name.out" 2>"$name.err"; local rc=$?
     [ $rc -eq 1 ] || fail "$name: exit $rc: $(cat "$name.err")"
-    grep -q "bomb.yaml:[0-9]*: alias '\*[a-i]' would expand aliases to more than 100000 nodes" "$name.err" ||
-        fail "$name: message: $(cat "$name.err")"
+    grep -q "$msg" "$name.err" || fail "$name: message: $(cat "$name.err")"
     local kb s
     kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$name.time")
     s=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); v = 0; for (i = 1; i <= n; i++) v = v * 60 + p[i]; print v}' "$name.time")
@@ -31,13 +39,17 @@ check() { # NAME COMMAND...: exit 1, message names bomb.yaml and the alias, < 1 
     awk -v s="$s" 'BEGIN {exit !(s < 1.0)}' || fail "$name: took $s s (limit 1 s)"
     echo "$name: rejected in $s s, peak RSS $kb kB"
 }
-check dry "$LLMSWEEP" sweep bomb.yaml --dry-run
-check sweep "$LLMSWEEP" sweep bomb.yaml -o bomb.h5
+KEY="bomb.yaml:2: unknown key '(specification).a' (expected one of: name,"
+ALIAS="bomb2.yaml:[0-9]*: alias '\*[a-i]' would expand aliases to more than 100000 nodes"
+check dry "$KEY" "$LLMSWEEP" sweep bomb.yaml --dry-run
+check sweep "$KEY" "$LLMSWEEP" sweep bomb.yaml -o bomb.h5
+check dry2 "$ALIAS" "$LLMSWEEP" sweep bomb2.yaml --dry-run
+check sweep2 "$ALIAS" "$LLMSWEEP" sweep bomb2.yaml -o bomb.h5
 [ ! -e bomb.h5 ] || fail "the refused spec created its output"
 sed -n '2,10p' bomb.yaml > bombcfg.yaml   # the same aliases in a run configuration
 echo "model: llama-3-8b" >> bombcfg.yaml
-/usr/bin/time -v -o run.time "$LLMSWEEP" run --config bombcfg.yaml >run.out 2>run.err; rc=$?
-[ $rc -ne 0 ] && grep -q "bombcfg.yaml:[0-9]*: alias '\*[a-i]' would expand" run.err || fail "run: exit $rc: $(cat run.err)"
+check run "bombcfg.yaml:[0-9]*: alias '\*[a-i]' would expand aliases to more than 100000 nodes" \
+    "$LLMSWEEP" run --config bombcfg.yaml
 # a signal during the (slow) expansion and validation of a 34,000-configuration grid: exit 4 at once
 sed "s/^grid:/grid:\n  workload.prompt_tokens.mean: [RANGE]/" "$SMALL" |
     sed "s/RANGE/$(seq -s, 100 2099)/" > large.yaml
