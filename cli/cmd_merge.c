@@ -9,13 +9,17 @@
 
 #include "cli.h"
 #include "sweep_h5.h"
+#include "sweep_history.h"
+#include "sweep_inputs.h"
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: llmsweep merge PART.h5... -o FILE [--force]\n\n"
+    fprintf(f, "usage: llmsweep merge PART.h5... -o FILE [--force] [--accept-revision]\n\n"
                "Combine result files of shards (`llmsweep sweep --shard I/N`) or of partial\n"
                "sweeps of one specification into FILE. Refuses parts of different\n"
-               "specifications and configurations present in two parts.\n");
+               "specifications, configurations present in two parts, parts that read\n"
+               "different contents of one input file, and parts written by different\n"
+               "llmsweep builds (unless --accept-revision).\n");
 }
 
 typedef struct part {
@@ -25,6 +29,7 @@ typedef struct part {
     size_t n_hashes;
     char *set_hash, *spec_text, *spec_name;
     char *requests_mode; /* NULL: a file from before the attribute */
+    char *git_revision, *tool_version;
     int64_t seed, ranks;
 } part;
 
@@ -58,7 +63,40 @@ static int check_unique_hashes(const part *q)
     return 0;
 }
 
-static int merge(part *p, int np, const char *out_path)
+/* The merged file's provenance: the parts' inputs, spec revisions and runs,
+ * then the merge's own /history row. */
+static ls_status record_merge(part *p, int np, const ls_ptable *inputs, size_t rows, ls_h5file *out, ls_error *e)
+{
+    ls_h5file **files = ls_xcalloc((size_t)np, sizeof *files);
+    for (int i = 0; i < np; i++)
+        files[i] = p[i].f;
+    ls_status rc = ls_hist_merge(files, np, out, e);
+    free(files);
+    if (!rc)
+        rc = ls_inputs_record(out, inputs, e);
+    char spec_hash[LS_HASH_HEX];
+    ls_hist_spec_hash(p[0].spec_text, strlen(p[0].spec_text), spec_hash);
+    ls_hist_run r = {.command = "merge",
+                     .ranks = np,
+                     .shard_index = 0,
+                     .shard_count = 1,
+                     .spec_hash = spec_hash,
+                     .set_hash = p[0].set_hash,
+                     .spec_name = p[0].spec_name,
+                     .spec_text = p[0].spec_text,
+                     .n_configs = (int64_t)p[0].n_hashes,
+                     .tool_version = LLMSWEEP_VERSION,
+                     .git_revision = LLMSWEEP_GIT_REV,
+                     .output = ls_h5_path(out)};
+    int64_t run = 0;
+    if (!rc)
+        rc = ls_hist_begin(out, &r, &run, e);
+    if (!rc)
+        rc = ls_hist_end(out, run, (int64_t)rows, "complete", e);
+    return rc;
+}
+
+static int merge(part *p, int np, const char *out_path, bool accept_revision)
 {
     ls_error e;
     ls_error_clear(&e);
@@ -74,6 +112,11 @@ static int merge(part *p, int np, const char *out_path)
         }
         if (ls_h5_attr_string(p[i].f, "requests_mode", &p[i].requests_mode, &e))
             p[i].requests_mode = NULL;
+        if (ls_h5_attr_string(p[i].f, "git_revision", &p[i].git_revision, &e) ||
+            ls_h5_attr_string(p[i].f, "tool_version", &p[i].tool_version, &e)) {
+            ls_cli_error("merge: %s", e.msg);
+            return LS_EXIT_ERROR;
+        }
         if (i == 0) {
             if (check_unique_hashes(&p[0]))
                 return LS_EXIT_ERROR;
@@ -96,9 +139,34 @@ static int merge(part *p, int np, const char *out_path)
                          "per-request modes", p[0].path, m0, p[i].path, mi);
             return LS_EXIT_ERROR;
         }
+        if (!accept_revision &&
+            (strcmp(p[i].git_revision, p[0].git_revision) || strcmp(p[i].tool_version, p[0].tool_version))) {
+            ls_cli_error("merge: %s was written by llmsweep %s (revision %s) but %s by llmsweep %s (revision %s): "
+                         "refusing to mix results of two builds (--accept-revision accepts it)",
+                         p[0].path, p[0].tool_version, p[0].git_revision, p[i].path, p[i].tool_version,
+                         p[i].git_revision);
+            return LS_EXIT_ERROR;
+        }
         if (strcmp(p[i].spec_text, p[0].spec_text))
             fprintf(stderr, "llmsweep: note: %s and %s store different specification texts with the same "
                             "expansion; keeping the first\n", p[0].path, p[i].path);
+    }
+    /* every input file must have one content over all parts */
+    ls_ptable inputs;
+    {
+        ls_h5file **files = ls_xcalloc((size_t)np, sizeof *files);
+        const char **paths = ls_xcalloc((size_t)np, sizeof *paths);
+        for (int i = 0; i < np; i++) {
+            files[i] = p[i].f;
+            paths[i] = p[i].path;
+        }
+        ls_status rc = ls_inputs_check_parts(files, paths, np, &inputs, &e);
+        free(files);
+        free(paths);
+        if (rc) {
+            ls_cli_error("merge: %s", e.msg);
+            return LS_EXIT_ERROR;
+        }
     }
     size_t n = p[0].n_hashes;
     int *owner = ls_xmalloc((n ? n : 1) * sizeof *owner);
@@ -166,6 +234,11 @@ static int merge(part *p, int np, const char *out_path)
                 rc = ls_h5_append_requests(out, rq, nrq, &e);
             free(rq);
         }
+        size_t rows = 0;
+        for (int i = 0; i < np; i++)
+            rows += nres[i];
+        if (!rc)
+            rc = record_merge(p, np, &inputs, rows, out, &e);
         if (!rc)
             rc = ls_h5_close(out, &e);
         else
@@ -184,6 +257,7 @@ static int merge(part *p, int np, const char *out_path)
     }
     for (int i = 0; i < np; i++)
         free(res[i]);
+    ls_ptable_free(&inputs);
     free(res);
     free(nres);
     free(owner);
@@ -193,7 +267,7 @@ static int merge(part *p, int np, const char *out_path)
 int ls_cmd_merge(int argc, char **argv)
 {
     const char *out = NULL;
-    bool force = false;
+    bool force = false, accept_revision = false;
     part *p = ls_xcalloc((size_t)argc, sizeof *p);
     int np = 0, status = LS_EXIT_OK;
     for (int i = 1; i < argc; i++) {
@@ -210,6 +284,8 @@ int ls_cmd_merge(int argc, char **argv)
             out = argv[++i];
         } else if (!strcmp(argv[i], "--force")) {
             force = true;
+        } else if (!strcmp(argv[i], "--accept-revision")) {
+            accept_revision = true;
         } else if (argv[i][0] == '-') {
             ls_cli_error("merge: unknown option '%s'", argv[i]);
             usage(stderr);
@@ -238,7 +314,7 @@ int ls_cmd_merge(int argc, char **argv)
         return LS_EXIT_ERROR;
     }
     ls_h5_quiet();
-    status = merge(p, np, out);
+    status = merge(p, np, out, accept_revision);
     for (int i = 0; i < np; i++) {
         ls_h5_close(p[i].f, NULL);
         free(p[i].hashes);
@@ -246,6 +322,8 @@ int ls_cmd_merge(int argc, char **argv)
         free(p[i].spec_text);
         free(p[i].spec_name);
         free(p[i].requests_mode);
+        free(p[i].git_revision);
+        free(p[i].tool_version);
     }
     free(p);
     return status;

@@ -76,7 +76,8 @@ int ls_cmd_schema(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             printf("usage: llmsweep schema [--format text|md|json]\n\n"
-                   "Print every column of the sweep result file (/configs, /results, /requests)\n"
+                   "Print every column of the sweep result file (/configs, /results, /requests,\n"
+                   "/inputs, /spec_revisions, /history)\n"
                    "with its type, unit and meaning. docs/RESULTS.md is `--format md`.\n");
             return LS_EXIT_OK;
         }
@@ -136,14 +137,18 @@ int ls_cmd_schema(int argc, char **argv)
                        p2 ? p2 + 1 : ""};
     }
     static const col attrs[] = {
-        {"tool_version", "string", "", "llmsweep version that wrote the file"},
-        {"git_revision", "string", "", "git revision of that build"},
+        {"tool_version", "string", "", "llmsweep version of the latest run that wrote the file (every run's: /history)"},
+        {"git_revision", "string", "", "git revision of that build (resume and merge refuse another one unless "
+                                       "--accept-revision)"},
         {"spec_text", "string", "", "the sweep specification, as written"},
         {"spec_name", "string", "", "its `name`"},
         {"set_hash", "string", "", "hash of all config hashes in order: resume and merge compare it"},
         {"seed", "int64", "", "the specification's seed (-1 when it has none)"},
-        {"created", "string", "", "creation time, ISO-8601 UTC"},
-        {"ranks", "int64", "count", "MPI ranks used (merge: the largest over the parts)"},
+        {"created", "string", "", "creation time, ISO-8601 UTC (kept by resumes and extensions)"},
+        {"updated", "string", "", "start of the latest run, ISO-8601 UTC"},
+        {"n_runs", "int64", "count", "runs that wrote the file (rows of /history)"},
+        {"spec_hash", "string", "", "FNV-1a 64 of the latest run's specification text (a row of /spec_revisions)"},
+        {"ranks", "int64", "count", "the most MPI ranks of any run in /history (merge: over the parts' runs)"},
         {"hdf5_version", "string", "", "HDF5 library version"},
         {"mpi_version", "string", "", "MPI library version (first line)"},
         {"n_configs", "int64", "count", "configurations in the specification (rows of /configs)"},
@@ -164,7 +169,13 @@ int ls_cmd_schema(int argc, char **argv)
                "indexed by config_id; config_hash is FNV-1a 64 of this text.\n"
                "- `/results`: one row per finished configuration, in the order they finished.\n"
                "- `/requests` (with `--requests all|sample:N`): one row per request of each finished "
-               "configuration.\n\n"
+               "configuration.\n"
+               "- `/inputs`: one row per file the configurations read (trace, catalog, cost table, "
+               "distribution), with its content hash: resume and merge refuse a file whose content changed.\n"
+               "- `/spec_revisions`: every specification the file holds results of (a study grows by resuming "
+               "with added axis values).\n"
+               "- `/history`: one row per run that wrote the file (sweep, resume, extend, merge): times, ranks, "
+               "revision, rows added.\n\n"
                "The compound tables are 1-D, chunked, shuffle+deflate, extensible. Every table has a "
                "`columns` attribute: one `name|unit|description` string per column.\n"
                "In `/results`, int64 metrics are -1 when undefined; float64 metrics are NaN when "
@@ -173,7 +184,18 @@ int ls_cmd_schema(int argc, char **argv)
     emit(f, "/ (root attributes)", attrs, sizeof attrs / sizeof attrs[0], false);
     emit(f, "/configs", cfg, 2 + LS_CONFIG_COLUMN_COUNT, false);
     emit(f, "/results", res, 4 + LS_METRIC_COUNT, false);
-    emit(f, "/requests", req, nrq, true);
+    emit(f, "/requests", req, nrq, false);
+    col prov[3][LS_HISTORY_NCOLS];
+    const ls_column *pc[3] = {ls_input_columns, ls_spec_revision_columns, ls_history_columns};
+    const size_t pn[3] = {LS_INPUT_NCOLS, LS_SPECREV_NCOLS, LS_HISTORY_NCOLS};
+    const char *const pname[3] = {LS_H5_INPUTS, LS_H5_SPEC_REVISIONS, LS_H5_HISTORY};
+    _Static_assert((int)LS_INPUT_NCOLS <= (int)LS_HISTORY_NCOLS && (int)LS_SPECREV_NCOLS <= (int)LS_HISTORY_NCOLS, "prov[] width");
+    for (int t = 0; t < 3; t++) {
+        for (size_t i = 0; i < pn[t]; i++)
+            prov[t][i] = (col){pc[t][i].name, pc[t][i].type == LS_COL_STR ? "string" : pc[t][i].type == LS_COL_I64 ? "int64" : "float64",
+                               pc[t][i].unit, pc[t][i].description};
+        emit(f, pname[t], prov[t], pn[t], t == 2);
+    }
     if (f == FMT_JSON)
         printf("}\n");
     return LS_EXIT_OK;

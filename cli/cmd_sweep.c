@@ -14,26 +14,42 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "sweep_engine.h"
 #include "sweep_h5.h"
+#include "sweep_history.h"
+#include "sweep_inputs.h"
 #include "sweep_spec.h"
 #include "sweep.h"
 
 /* Set by SIGTERM/SIGINT. A signal handler can only reach a global; nothing
  * else in the sweep is global (the loop gets a pointer to it). */
 static volatile sig_atomic_t g_stop;
+/* Set once this rank may touch the output (rank 0: before opening it). Until
+ * then nothing is written, and reading, expanding and validating the spec do
+ * not poll g_stop (a 10^6-configuration grid validates for a minute), so a
+ * signal ends the process at once with the interrupted status. */
+static volatile sig_atomic_t g_started;
 
 static void on_signal(int sig)
 {
     (void)sig;
+    if (!g_started) {
+        static const char msg[] = "llmsweep: interrupted while reading or validating the specification: "
+                                  "nothing was written\n";
+        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)w;
+        _exit(LS_EXIT_INTERRUPTED);
+    }
     g_stop = 1;
 }
 
 typedef struct sweep_args {
     const char *spec, *out;
     bool dry_run, resume, force, quiet, progress_off;
+    bool accept_revision; /* resume a file another build wrote */
     bool requests_set; /* --requests given: resume checks it against the file's mode */
     ls_reqs_mode requests;
     size_t sample_n;
@@ -52,7 +68,9 @@ static void usage(FILE *f)
             "  -o, --output FILE     result file (default results.h5)\n"
             "  --dry-run             print the count and the first configurations, validate all, stop\n"
             "  --show N              configurations listed by --dry-run (default 10)\n"
-            "  --resume              continue an interrupted sweep: run what FILE lacks\n"
+            "  --resume              continue an interrupted sweep, or grow it with added axis values:\n"
+            "                        run what FILE lacks (its inputs and build must be unchanged)\n"
+            "  --accept-revision     with --resume: accept a FILE written by another llmsweep build\n"
             "  --force               overwrite FILE if it exists\n"
             "  --requests MODE       per-request rows: none (default), all, sample:N\n"
             "  --shard I/N           run only slice I of N (0-based), for job arrays; merge later\n"
@@ -89,6 +107,8 @@ static int parse_args(int argc, char **argv, sweep_args *a, bool talk)
             a->dry_run = true;
         } else if (!strcmp(s, "--resume")) {
             a->resume = true;
+        } else if (!strcmp(s, "--accept-revision")) {
+            a->accept_revision = true;
         } else if (!strcmp(s, "--force")) {
             a->force = true;
         } else if (!strcmp(s, "-q") || !strcmp(s, "--quiet")) {
@@ -214,7 +234,7 @@ static int cmp_hash_id(const void *a, const void *b)
  * the new file there. 0 or LS_EXIT_ERROR (message printed). */
 static int resume_extend(const sweep_args *a, const ls_sweep_spec *s, const ls_config_row *rows, int ranks,
                          ls_reqs_mode mode, size_t sample_n, char (*old)[LS_HASH_HEX], size_t n_old,
-                         ls_h5file **f)
+                         const char *old_text, ls_h5file **f)
 {
     ls_error e;
     if (a->shard_n > 1) {
@@ -239,10 +259,15 @@ static int resume_extend(const sweep_args *a, const ls_sweep_spec *s, const ls_c
     }
     free(idx);
     if (missing) {
+        /* say what changed: the stored specification against this one */
+        char *what = ls_sweep_spec_diff(old_text, s->text, 4);
         ls_cli_error("sweep: cannot resume %s: %zu of its %zu configurations are not in %s (the first: "
-                     "configuration %zu, hash %s): the specification changed; resume accepts a specification "
-                     "that only adds configurations; use a new output file (or --force to start over)",
-                     a->out, missing, n_old, a->spec, first_missing, old[first_missing]);
+                     "configuration %zu, hash %s): the specification changed%s%s; resume accepts a "
+                     "specification that only adds configurations (new axis values); use a new output file "
+                     "(or --force to start over)",
+                     a->out, missing, n_old, a->spec, first_missing, old[first_missing],
+                     what ? ": " : "", what ? what : "");
+        free(what);
         free(map);
         return LS_EXIT_ERROR;
     }
@@ -272,6 +297,10 @@ static int resume_extend(const sweep_args *a, const ls_sweep_spec *s, const ls_c
         sprintf(tmp, "%s.extend-tmp", a->out);
         char rmode[48];
         ls_sweep_format_requests(mode, sample_n, rmode, sizeof rmode);
+        char *created = NULL; /* the study's creation time survives the rewrite */
+        ls_error ignore;
+        if (ls_h5_attr_string(*f, "created", &created, &ignore))
+            created = NULL;
         ls_h5_meta m = {.tool_version = LLMSWEEP_VERSION,
                         .git_revision = LLMSWEEP_GIT_REV,
                         .spec_text = s->text,
@@ -282,8 +311,12 @@ static int resume_extend(const sweep_args *a, const ls_sweep_spec *s, const ls_c
                         .n_configs = (int64_t)s->n,
                         .shard_index = a->shard_i,
                         .shard_count = a->shard_n,
-                        .requests_mode = rmode};
+                        .requests_mode = rmode,
+                        .created = created};
         rc = ls_h5_create(tmp, &m, s, rows, mode != LS_REQS_NONE, &nf, &e);
+        free(created);
+        if (!rc)
+            rc = ls_hist_copy(*f, nf, &e);
         if (!rc)
             rc = ls_h5_append_results(nf, res, kept, &e);
         if (!rc && kept_rq)
@@ -319,11 +352,46 @@ static int resume_extend(const sweep_args *a, const ls_sweep_spec *s, const ls_c
     return 0;
 }
 
+/* Rank 0, once the output is open: record this run's inputs, specification
+ * and /history row (*run). 0 or LS_EXIT_ERROR (message printed, *out closed). */
+static int record_run(const sweep_args *a, const ls_sweep_spec *s, int ranks, const char *command,
+                      const ls_ptable *inputs, ls_h5file **out, int64_t *run)
+{
+    ls_error e;
+    char spec_hash[LS_HASH_HEX];
+    ls_hist_spec_hash(s->text, s->text_len, spec_hash);
+    ls_hist_run r = {.command = command,
+                     .ranks = ranks,
+                     .shard_index = a->shard_i,
+                     .shard_count = a->shard_n,
+                     .spec_hash = spec_hash,
+                     .set_hash = s->set_hash,
+                     .spec_name = s->name,
+                     .spec_text = s->text,
+                     .n_configs = (int64_t)s->n,
+                     .tool_version = LLMSWEEP_VERSION,
+                     .git_revision = LLMSWEEP_GIT_REV,
+                     .output = a->out};
+    ls_status rc = ls_inputs_record(*out, inputs, &e);
+    if (!rc)
+        rc = ls_hist_begin(*out, &r, run, &e);
+    if (!rc)
+        rc = ls_h5_flush(*out, &e);
+    if (rc) {
+        ls_cli_error("sweep: %s", e.msg);
+        ls_h5_close(*out, NULL);
+        *out = NULL;
+        return LS_EXIT_ERROR;
+    }
+    return 0;
+}
+
 /* Rank 0: open (resume) or create the output; fill todo[] and the requests
- * mode to use (*mode, *sample_n: the flag's, or on resume the file's).
- * Returns an exit status. */
+ * mode to use (*mode, *sample_n: the flag's, or on resume the file's), and
+ * record the run (*run: its /history row). Returns an exit status. */
 static int prepare_output(const sweep_args *a, const ls_sweep_spec *s, const ls_config_row *rows, int ranks,
-                          bool *todo, ls_h5file **out, size_t *n_todo, ls_reqs_mode *mode, size_t *sample_n)
+                          bool *todo, ls_h5file **out, size_t *n_todo, ls_reqs_mode *mode, size_t *sample_n,
+                          int64_t *run)
 {
     *mode = a->requests;
     *sample_n = a->sample_n;
@@ -337,6 +405,13 @@ static int prepare_output(const sweep_args *a, const ls_sweep_spec *s, const ls_
         ls_cli_error("sweep: %s exists: pass --resume to continue it or --force to overwrite it", a->out);
         return LS_EXIT_ERROR;
     }
+    /* every file the configurations read, by content: a resume must see the same */
+    ls_ptable inputs;
+    if (ls_inputs_collect(s, &inputs, &e)) {
+        ls_cli_error("sweep: %s", e.msg);
+        return LS_EXIT_ERROR;
+    }
+    const char *command = "sweep";
     if (!exists || !a->resume) {
         char rmode[48];
         ls_sweep_format_requests(a->requests, a->sample_n, rmode, sizeof rmode);
@@ -353,6 +428,7 @@ static int prepare_output(const sweep_args *a, const ls_sweep_spec *s, const ls_
                         .shard_count = a->shard_n};
         if (ls_h5_create(a->out, &m, s, rows, a->requests != LS_REQS_NONE, out, &e)) {
             ls_cli_error("sweep: %s", e.msg);
+            ls_ptable_free(&inputs);
             return LS_EXIT_ERROR;
         }
     } else {
@@ -360,8 +436,10 @@ static int prepare_output(const sweep_args *a, const ls_sweep_spec *s, const ls_
         ls_h5file *f = NULL;
         if (ls_h5_open(a->out, true, &f, &e)) {
             ls_cli_error("sweep: cannot resume: %s", e.msg);
+            ls_ptable_free(&inputs);
             return LS_EXIT_ERROR;
         }
+        command = "resume";
         char(*hashes)[LS_HASH_HEX] = NULL;
         size_t nh = 0;
         int64_t si = 0, sn = 1;
@@ -377,13 +455,22 @@ static int prepare_output(const sweep_args *a, const ls_sweep_spec *s, const ls_
             ls_cli_error("sweep: cannot resume %s: it is shard %lld/%lld, this run is %ld/%ld", a->out,
                          (long long)si, (long long)sn, a->shard_i, a->shard_n);
             bad = 1;
+        } else if (!a->accept_revision &&
+                   ls_hist_check_revision(f, LLMSWEEP_VERSION, LLMSWEEP_GIT_REV, "resuming", &e)) {
+            ls_cli_error("sweep: cannot resume: %s", e.msg);
+            bad = 1;
+        } else if (ls_inputs_check(f, &inputs, "resume", &(bool){false}, &e)) {
+            ls_cli_error("sweep: %s", e.msg);
+            bad = 1;
         } else {
             bool same = nh == s->n;
             for (size_t i = 0; i < nh && same; i++)
                 same = !strcmp(hashes[i], s->configs[i].hash);
             /* not the same expansion: accepted when it only adds configurations */
-            if (!same && resume_extend(a, s, rows, ranks, *mode, *sample_n, hashes, nh, &f))
+            if (!same && resume_extend(a, s, rows, ranks, *mode, *sample_n, hashes, nh, text, &f))
                 bad = 1;
+            if (!same)
+                command = "extend";
             if (!bad && same && strcmp(text, s->text))
                 fprintf(stderr, "llmsweep: note: %s differs from the specification stored in %s but "
                                 "expands to the same configurations: resuming\n", a->spec, a->out);
@@ -399,6 +486,7 @@ static int prepare_output(const sweep_args *a, const ls_sweep_spec *s, const ls_
         if (bad) {
             free(res);
             ls_h5_close(f, NULL);
+            ls_ptable_free(&inputs);
             return LS_EXIT_ERROR;
         }
         /* keep ok/infeasible rows (once each); error rows are run again */
@@ -425,6 +513,7 @@ static int prepare_output(const sweep_args *a, const ls_sweep_spec *s, const ls_
             free(done);
             ls_h5_close(f, NULL);
             ls_cli_error("sweep: cannot resume %s: %s", a->out, e.msg);
+            ls_ptable_free(&inputs);
             return LS_EXIT_ERROR;
         }
         for (size_t i = 0; i < s->n; i++)
@@ -436,6 +525,10 @@ static int prepare_output(const sweep_args *a, const ls_sweep_spec *s, const ls_
         free(done);
         *out = f;
     }
+    int st = record_run(a, s, ranks, command, &inputs, out, run);
+    ls_ptable_free(&inputs);
+    if (st)
+        return st;
     *n_todo = 0;
     for (size_t i = 0; i < s->n; i++)
         *n_todo += todo[i];
@@ -488,6 +581,7 @@ static int sweep_main(int rank, int size, const sweep_args *a)
     double *cost = NULL;
     bool *todo = NULL;
     ls_h5file *out = NULL;
+    int64_t run = -1; /* rank 0: this run's /history row */
     size_t n_todo = 0;
     int64_t reqs[2] = {(int64_t)a->requests, (int64_t)a->sample_n};
     if (rank == 0) {
@@ -504,13 +598,15 @@ static int sweep_main(int rank, int size, const sweep_args *a)
             verdict = -1; /* done, successfully */
         } else {
             todo = ls_xcalloc(s->n, sizeof *todo);
+            g_started = 1;
             ls_reqs_mode m = a->requests;
             size_t sn = a->sample_n;
-            verdict = prepare_output(a, s, rows, size, todo, &out, &n_todo, &m, &sn);
+            verdict = prepare_output(a, s, rows, size, todo, &out, &n_todo, &m, &sn, &run);
             reqs[0] = (int64_t)m;
             reqs[1] = (int64_t)sn;
         }
     }
+    g_started = 1; /* workers: from here a signal stops the loop (rank 0 may be writing) */
     MPI_Bcast(&verdict, 1, MPI_INT32_T, 0, MPI_COMM_WORLD);
     /* on resume rank 0 takes the mode from the file: every rank must use it */
     MPI_Bcast(reqs, 2, MPI_INT64_T, 0, MPI_COMM_WORLD);
@@ -536,11 +632,14 @@ static int sweep_main(int rank, int size, const sweep_args *a)
                        .todo = todo,
                        .out = out,
                        .progress = !a->quiet && !a->progress_off};
-    ls_sweep_stats st;
+    ls_sweep_stats st = {0};
     ls_status rc = ls_sweep_execute(&o, &st, &e);
     int status = LS_EXIT_OK;
     if (rank == 0) {
         ls_error ce;
+        const char *outcome = rc == LS_OK ? "complete" : rc == LS_EINTERRUPTED ? "interrupted" : "error";
+        if (out && ls_hist_end(out, run, (int64_t)st.done, outcome, &ce))
+            fprintf(stderr, "llmsweep: warning: the end of this run is not recorded in %s: %s\n", a->out, ce.msg);
         if (ls_h5_close(out, &ce) && !rc) {
             rc = ce.code;
             e = ce;

@@ -18,6 +18,12 @@ const ls_config_column ls_config_columns[LS_CONFIG_COLUMN_COUNT] = {
 #undef LS_X_CCOL
 };
 
+#define LS_X_PCOL(f, type, unit, desc) {#f, type, unit, desc},
+const ls_column ls_input_columns[LS_INPUT_NCOLS] = {LS_INPUT_COLUMNS(LS_X_PCOL)};
+const ls_column ls_spec_revision_columns[LS_SPECREV_NCOLS] = {LS_SPEC_REVISION_COLUMNS(LS_X_PCOL)};
+const ls_column ls_history_columns[LS_HISTORY_NCOLS] = {LS_HISTORY_COLUMNS(LS_X_PCOL)};
+#undef LS_X_PCOL
+
 /* the count above must match the list */
 #define LS_X_ONE(f, type, n, unit, desc) +1
 _Static_assert(LS_CONFIG_COLUMN_COUNT == 0 LS_CONFIG_COLUMNS(LS_X_ONE), "LS_CONFIG_COLUMN_COUNT");

@@ -161,4 +161,63 @@ typedef struct ls_config_column {
 #define LS_CONFIG_COLUMN_COUNT 28
 extern const ls_config_column ls_config_columns[LS_CONFIG_COLUMN_COUNT];
 
+/* ---- provenance tables of a result file -------------------------------------
+ * What produced the rows: the content of every file the configurations read
+ * (/inputs: resume and merge refuse a file whose content changed), every
+ * specification revision the file holds (/spec_revisions: a study grows by
+ * resuming with added axis values), and one row per run that wrote the file
+ * (/history). Written and read by mpi/sweep_history.c, documented by
+ * `llmsweep schema`. Types: LS_COL_STR is a variable-length UTF-8 string. */
+#define LS_H5_INPUTS "/inputs"
+#define LS_H5_SPEC_REVISIONS "/spec_revisions"
+#define LS_H5_HISTORY "/history"
+
+/* X(field, type, unit, description) */
+#define LS_INPUT_COLUMNS(X)                                                                         \
+    X(kind, LS_COL_STR, "", "trace, catalog, cost_table or distribution")                            \
+    X(name, LS_COL_STR, "", "the file as written in the configuration (relative to the specification's directory)") \
+    X(key, LS_COL_STR, "", "configuration key that names it, e.g. workload.trace")                   \
+    X(first_config, LS_COL_I64, "", "config_id of the first configuration reading it, in the run that recorded it") \
+    X(bytes, LS_COL_I64, "bytes", "size of the file; -1 when it could not be read (nothing computed from it)") \
+    X(content_hash, LS_COL_STR, "", "FNV-1a 64 of the file's bytes, 16 hex digits (empty when unreadable)")
+
+#define LS_SPEC_REVISION_COLUMNS(X)                                                                  \
+    X(spec_hash, LS_COL_STR, "", "FNV-1a 64 of the specification text, 16 hex digits")               \
+    X(set_hash, LS_COL_STR, "", "its expansion (hash of all config hashes in order)")                \
+    X(n_configs, LS_COL_I64, "count", "configurations it expands to")                                \
+    X(first_run, LS_COL_I64, "", "the /history run that first used it")                             \
+    X(spec_name, LS_COL_STR, "", "its `name`")                                                        \
+    X(spec_text, LS_COL_STR, "", "the specification, as written")
+
+#define LS_HISTORY_COLUMNS(X)                                                                        \
+    X(run, LS_COL_I64, "", "0-based index of the run")                                              \
+    X(command, LS_COL_STR, "", "sweep (created the file), resume, extend (a resume that added configurations) or merge") \
+    X(start_utc, LS_COL_STR, "", "start, ISO-8601 UTC")                                              \
+    X(end_utc, LS_COL_STR, "", "end, ISO-8601 UTC; empty when the run never closed the file (killed)") \
+    X(outcome, LS_COL_STR, "", "complete, interrupted, error; running while it writes, killed when it never closed the file") \
+    X(ranks, LS_COL_I64, "count", "MPI ranks of the run (merge: parts merged)")                      \
+    X(shard, LS_COL_STR, "", "I/N of --shard (0/1 without)")                                         \
+    X(spec_hash, LS_COL_STR, "", "specification revision of the run (a row of /spec_revisions)")    \
+    X(n_configs, LS_COL_I64, "count", "configurations of that specification")                       \
+    X(rows_added, LS_COL_I64, "count", "/results rows the run recorded (any status); -1 when killed (unknown)") \
+    X(tool_version, LS_COL_STR, "", "llmsweep version of the run")                                   \
+    X(git_revision, LS_COL_STR, "", "git revision of that build")                                    \
+    X(host, LS_COL_STR, "", "host name of rank 0")                                                   \
+    X(output, LS_COL_STR, "", "the result file as the run named it")
+
+/* Column indices: LS_IN_kind, LS_SR_spec_hash, LS_HI_run, ... */
+#define LS_X_IN(f, type, unit, desc) LS_IN_##f,
+#define LS_X_SR(f, type, unit, desc) LS_SR_##f,
+#define LS_X_HI(f, type, unit, desc) LS_HI_##f,
+typedef enum ls_input_col { LS_INPUT_COLUMNS(LS_X_IN) LS_INPUT_NCOLS } ls_input_col;
+typedef enum ls_specrev_col { LS_SPEC_REVISION_COLUMNS(LS_X_SR) LS_SPECREV_NCOLS } ls_specrev_col;
+typedef enum ls_history_col { LS_HISTORY_COLUMNS(LS_X_HI) LS_HISTORY_NCOLS } ls_history_col;
+#undef LS_X_IN
+#undef LS_X_SR
+#undef LS_X_HI
+
+extern const ls_column ls_input_columns[LS_INPUT_NCOLS];
+extern const ls_column ls_spec_revision_columns[LS_SPECREV_NCOLS];
+extern const ls_column ls_history_columns[LS_HISTORY_NCOLS];
+
 #endif

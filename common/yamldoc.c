@@ -134,6 +134,7 @@ bool ls_yaml_map_remove(ls_yaml *map, const char *key)
 typedef struct anchor {
     char *name;
     ls_yaml *node;
+    size_t size; /* nodes in the subtree: what one alias of it costs */
 } anchor;
 
 typedef struct loader {
@@ -141,8 +142,39 @@ typedef struct loader {
     const char *name;
     anchor *anchors;
     size_t n_anchors;
+    size_t nodes;        /* nodes of the tree so far, alias copies included */
+    size_t alias_nodes;  /* of which copied by aliases */
+    int depth;           /* nesting of the collection being parsed */
     ls_error *e;
 } loader;
+
+/* Every node created counts against the budgets, so a document is refused
+ * before it is built, never after: an alias is priced (its anchor's subtree
+ * size) before it is copied. */
+static ls_status count_nodes(loader *L, size_t k, int line, const char *alias)
+{
+    if (alias && L->alias_nodes + k > LS_YAML_MAX_ALIAS_NODES)
+        return ls_fail(L->e, LS_EINVAL,
+                       "%s:%d: alias '*%s' would expand aliases to more than %d nodes (this one copies %zu, "
+                       "%zu copied before): refusing nested aliases that multiply (a 'billion laughs' "
+                       "document); write the values out or use fewer levels of aliases",
+                       L->name, line, alias, LS_YAML_MAX_ALIAS_NODES, k, L->alias_nodes);
+    if (L->nodes + k > LS_YAML_MAX_NODES)
+        return ls_fail(L->e, LS_EINVAL, "%s:%d: more than %d YAML nodes: not a configuration file", L->name,
+                       line, LS_YAML_MAX_NODES);
+    L->nodes += k;
+    if (alias)
+        L->alias_nodes += k;
+    return LS_OK;
+}
+
+static size_t subtree_size(const ls_yaml *n)
+{
+    size_t k = 1;
+    for (size_t i = 0; i < n->n; i++)
+        k += subtree_size(n->vals[i]);
+    return k;
+}
 
 static ls_status parse_error(loader *L, const char *what)
 {
@@ -160,6 +192,7 @@ static void remember_anchor(loader *L, const yaml_char_t *name, ls_yaml *n)
     L->anchors = ls_xrealloc(L->anchors, (L->n_anchors + 1) * sizeof *L->anchors);
     L->anchors[L->n_anchors].name = ls_xstrdup((const char *)name);
     L->anchors[L->n_anchors].node = n;
+    L->anchors[L->n_anchors].size = subtree_size(n);
     L->n_anchors++;
 }
 
@@ -224,6 +257,7 @@ static ls_status parse_node(loader *L, yaml_event_t *ev, ls_yaml **out)
     int line = (int)ev->start_mark.line + 1;
     switch (ev->type) {
     case YAML_SCALAR_EVENT: {
+        LS_TRY(count_nodes(L, 1, line, NULL));
         ls_yaml *n = node_new(LS_YAML_SCALAR, L->name, line);
         n->scalar = ls_xstrdup((const char *)ev->data.scalar.value);
         n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
@@ -234,8 +268,14 @@ static ls_status parse_node(loader *L, yaml_event_t *ev, ls_yaml **out)
     case YAML_MAPPING_START_EVENT:
     case YAML_SEQUENCE_START_EVENT: {
         bool map = ev->type == YAML_MAPPING_START_EVENT;
+        LS_TRY(count_nodes(L, 1, line, NULL));
+        if (L->depth >= LS_YAML_MAX_DEPTH) /* the parser recurses per level: bound the stack */
+            return ls_fail(L->e, LS_EINVAL, "%s:%d: nested deeper than %d levels: not a configuration file",
+                           L->name, line, LS_YAML_MAX_DEPTH);
         ls_yaml *n = node_new(map ? LS_YAML_MAP : LS_YAML_SEQ, L->name, line);
+        L->depth++;
         ls_status rc = parse_children(L, n);
+        L->depth--;
         if (rc) {
             ls_yaml_free(n);
             return rc;
@@ -247,6 +287,7 @@ static ls_status parse_node(loader *L, yaml_event_t *ev, ls_yaml **out)
     case YAML_ALIAS_EVENT:
         for (size_t i = L->n_anchors; i-- > 0;) {
             if (strcmp(L->anchors[i].name, (const char *)ev->data.alias.anchor) == 0) {
+                LS_TRY(count_nodes(L, L->anchors[i].size, line, L->anchors[i].name));
                 *out = ls_yaml_clone(L->anchors[i].node);
                 return LS_OK;
             }
@@ -521,28 +562,95 @@ ls_status ls_yaml_fail_at(const ls_yaml *map, const char *path, const char *key,
                    key ? "." : "", key ? key : "", what);
 }
 
+static bool key_allowed(const char *key, const char *const *allowed)
+{
+    for (const char *const *a = allowed; *a; a++)
+        if (strcmp(*a, key) == 0)
+            return true;
+    return false;
+}
+
+static ls_status unknown_key(const char *where, const char *path, const char *key, const char *const *allowed,
+                             ls_error *e)
+{
+    char list[512] = "";
+    size_t used = 0;
+    for (const char *const *a = allowed; *a && used < sizeof list - 64; a++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", a == allowed ? "" : ", ", *a);
+    return ls_fail(e, LS_EINVAL, "%s: unknown key '%s%s%s' (expected one of: %s)", where, path && *path ? path : "",
+                   path && *path ? "." : "", key, list);
+}
+
 ls_status ls_yaml_check_keys(const ls_yaml *map, const char *path, const char *const *allowed,
                              ls_error *e)
 {
     if (!map || map->kind != LS_YAML_MAP)
         return type_error(map, path, "a mapping", e);
     for (size_t i = 0; i < map->n; i++) {
-        bool ok = false;
-        for (const char *const *a = allowed; *a; a++)
-            if (strcmp(*a, map->keys[i]) == 0)
-                ok = true;
-        if (ok)
+        if (key_allowed(map->keys[i], allowed))
             continue;
-        char list[512] = "";
-        size_t used = 0;
-        for (const char *const *a = allowed; *a && used < sizeof list - 64; a++)
-            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", a == allowed ? "" : ", ", *a);
         char where[512];
         ls_yaml_where(map->vals[i], where, sizeof where);
-        return ls_fail(e, LS_EINVAL, "%s: unknown key '%s%s%s' (expected one of: %s)", where,
-                       path && *path ? path : "", path && *path ? "." : "", map->keys[i], list);
+        return unknown_key(where, path, map->keys[i], allowed, e);
     }
     return LS_OK;
+}
+
+ls_status ls_yaml_check_top_keys(const char *text, size_t len, const char *name, const char *path,
+                                 const char *const *allowed, ls_error *e)
+{
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p))
+        return LS_OK; /* the full parse reports it */
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+    ls_status rc = LS_OK;
+    int depth = 0;         /* collections open */
+    bool root_map = false; /* the document is a mapping */
+    bool want_key = false; /* the next node directly under the root mapping is a key */
+    for (bool done = false; !done && !rc;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&p, &ev))
+            break; /* a syntax error: the full parse names it */
+        switch (ev.type) {
+        case YAML_STREAM_END_EVENT:
+            done = true;
+            break;
+        case YAML_SCALAR_EVENT:
+        case YAML_ALIAS_EVENT:
+            if (depth == 0) {
+                done = true; /* not a mapping */
+            } else if (root_map && depth == 1) {
+                if (want_key && ev.type == YAML_SCALAR_EVENT &&
+                    !key_allowed((const char *)ev.data.scalar.value, allowed)) {
+                    char where[512];
+                    snprintf(where, sizeof where, "%s:%zu", name, ev.start_mark.line + 1);
+                    rc = unknown_key(where, path, (const char *)ev.data.scalar.value, allowed, e);
+                }
+                want_key = !want_key;
+            }
+            break;
+        case YAML_MAPPING_START_EVENT:
+        case YAML_SEQUENCE_START_EVENT:
+            if (depth == 0) {
+                root_map = ev.type == YAML_MAPPING_START_EVENT;
+                done = !root_map;
+                want_key = true;
+            } else if (root_map && depth == 1) {
+                want_key = !want_key; /* a collection as a key or a value */
+            }
+            depth++;
+            break;
+        case YAML_MAPPING_END_EVENT:
+        case YAML_SEQUENCE_END_EVENT:
+            done = --depth == 0;
+            break;
+        default:
+            break;
+        }
+        yaml_event_delete(&ev);
+    }
+    yaml_parser_delete(&p);
+    return rc;
 }
 
 /* ---- emitting ------------------------------------------------------------- */
@@ -718,13 +826,14 @@ char *ls_yaml_dump(const ls_yaml *n)
     return b.s;
 }
 
-uint64_t ls_hash64(const void *data, size_t len)
+uint64_t ls_hash64_update(uint64_t h, const void *data, size_t len)
 {
     const unsigned char *p = data;
-    uint64_t h = 0xcbf29ce484222325ULL;
     for (size_t i = 0; i < len; i++) {
         h ^= p[i];
         h *= 0x100000001b3ULL;
     }
     return h;
 }
+
+uint64_t ls_hash64(const void *data, size_t len) { return ls_hash64_update(LS_HASH64_INIT, data, len); }

@@ -317,7 +317,7 @@ static ls_status write_root_attrs(hid_t file, const ls_h5_meta *m, const char *p
     rc |= attr_str(file, "spec_name", m->spec_name ? m->spec_name : "");
     rc |= attr_str(file, "set_hash", m->set_hash ? m->set_hash : "");
     rc |= attr_i64(file, "seed", m->seed);
-    rc |= attr_str(file, "created", created);
+    rc |= attr_str(file, "created", m->created ? m->created : created);
     rc |= attr_i64(file, "ranks", m->ranks);
     rc |= attr_str(file, "hdf5_version", h5v);
     rc |= attr_str(file, "mpi_version", mpiv);
@@ -454,6 +454,11 @@ static ls_status create_requests(ls_h5file *f, ls_error *e)
     size_t n = sizeof request_docs / sizeof request_docs[0];
     return write_columns_attr(f->requests, (char **)request_docs, n, "/requests", e);
 }
+
+_Static_assert(sizeof(hid_t) == sizeof(int64_t), "hid_t is 64-bit since HDF5 1.10");
+
+int64_t ls_h5_hid(const ls_h5file *f) { return f->file; }
+const char *ls_h5_path(const ls_h5file *f) { return f->path; }
 
 ls_status ls_h5_create_bare(const char *path, const ls_h5_meta *m, ls_h5file **out, ls_error *e)
 {

@@ -48,6 +48,7 @@ typedef struct ls_h5_meta {
     int64_t shard_index, shard_count; /* 0/1 without sharding */
     int64_t merged_from;     /* number of merged parts; 0 for a sweep's own file */
     const char *requests_mode; /* "none", "all", "sample:N"; NULL: attribute not written */
+    const char *created;     /* ISO-8601 UTC; NULL: now (a rewrite keeps the original's) */
 } ls_h5_meta;
 
 typedef struct ls_h5file ls_h5file;
@@ -96,6 +97,11 @@ ls_status ls_h5_filter_requests(ls_h5file *f, const bool *keep, size_t n_keep, l
 ls_status ls_h5_copy_configs(ls_h5file *src, ls_h5file *dst, ls_error *e);
 /* Documentation lines ("name|unit|description") of the /requests columns. */
 const char *const *ls_h5_request_columns(size_t *n);
+
+/* The file's HDF5 id (a hid_t) and its path, for the provenance tables of
+ * mpi/sweep_history.c, which live beside the result tables. */
+int64_t ls_h5_hid(const ls_h5file *f);
+const char *ls_h5_path(const ls_h5file *f);
 
 /* Create an empty result file with root attributes only (merge fills it). */
 ls_status ls_h5_create_bare(const char *path, const ls_h5_meta *m, ls_h5file **out, ls_error *e);

@@ -564,6 +564,10 @@ ls_status ls_sweep_spec_parse(const char *text, size_t len, const char *name, co
 {
     *out = NULL;
     ls_yaml *root = NULL;
+    static const char *const keys[] = {"name", "description", "seed", "base", "grid", "zip",
+                                       "exclude", "capacity", NULL};
+    /* the keys first, from the text: a misspelt key is named before any alias is expanded */
+    LS_TRY(ls_yaml_check_top_keys(text, len, name, "(specification)", keys, e));
     LS_TRY(ls_yaml_load_string(text, len, name, &root, e));
     ls_sweep_spec *s = ls_xcalloc(1, sizeof *s);
     s->path = ls_xstrdup(name);
@@ -585,8 +589,6 @@ ls_status ls_sweep_spec_parse(const char *text, size_t len, const char *name, co
         x.max_points = v;
     }
     ls_status rc = LS_OK;
-    static const char *const keys[] = {"name", "description", "seed", "base", "grid", "zip",
-                                       "exclude", "capacity", NULL};
     if ((rc = ls_yaml_check_keys(root, "(specification)", keys, e)))
         goto done;
     const ls_yaml *v = ls_yaml_get(root, "name");
@@ -665,4 +667,104 @@ void ls_sweep_spec_free(ls_sweep_spec *s)
     free(s->text);
     free(s->name);
     free(s);
+}
+
+/* ---- differences between two specifications (resume messages) ------------------ */
+
+typedef struct diff_out {
+    char *s;
+    size_t len;
+    int n, max;
+} diff_out;
+
+/* Short canonical text of a node (at most 60 characters), into buf. */
+static const char *short_text(const ls_yaml *n, char *buf, size_t size)
+{
+    char *c = ls_yaml_canonical(n);
+    if (strlen(c) > 60)
+        snprintf(buf, size, "%.57s...", c);
+    else
+        snprintf(buf, size, "%s", c);
+    free(c);
+    return buf;
+}
+
+static void diff_add(diff_out *d, const char *fmt, const char *path, const char *a, const char *b)
+{
+    if (d->n++ >= d->max)
+        return;
+    char line[512];
+    int k = snprintf(line, sizeof line, fmt, path, a, b);
+    if (k < 0)
+        return;
+    size_t n = strlen(line);
+    d->s = ls_xrealloc(d->s, d->len + n + 3);
+    if (d->len) {
+        memcpy(d->s + d->len, "; ", 2);
+        d->len += 2;
+    }
+    memcpy(d->s + d->len, line, n + 1);
+    d->len += n;
+}
+
+static void diff_nodes(diff_out *d, const char *path, const ls_yaml *o, const ls_yaml *n)
+{
+    char a[80], b[80], sub[512];
+    if (o->kind == LS_YAML_MAP && n->kind == LS_YAML_MAP) {
+        for (size_t i = 0; i < o->n; i++) {
+            snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", o->keys[i]);
+            const ls_yaml *nv = ls_yaml_get(n, o->keys[i]);
+            if (nv)
+                diff_nodes(d, sub, o->vals[i], nv);
+            else
+                diff_add(d, "%s: %s removed%s", sub, short_text(o->vals[i], a, sizeof a), "");
+        }
+        for (size_t i = 0; i < n->n; i++)
+            if (!ls_yaml_get(o, n->keys[i])) {
+                snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", n->keys[i]);
+                diff_add(d, "%s: %s added%s", sub, short_text(n->vals[i], b, sizeof b), "");
+            }
+    } else if (o->kind == LS_YAML_SEQ && n->kind == LS_YAML_SEQ) {
+        /* as sets of canonical items: order and additions do not drop configurations */
+        for (size_t i = 0; i < o->n; i++) {
+            char *ci = ls_yaml_canonical(o->vals[i]);
+            bool found = false;
+            for (size_t j = 0; j < n->n && !found; j++) {
+                char *cj = ls_yaml_canonical(n->vals[j]);
+                found = !strcmp(ci, cj);
+                free(cj);
+            }
+            free(ci);
+            if (!found)
+                diff_add(d, "%s: %s removed%s", path, short_text(o->vals[i], a, sizeof a), "");
+        }
+    } else {
+        char *co = ls_yaml_canonical(o), *cn = ls_yaml_canonical(n);
+        if (strcmp(co, cn))
+            diff_add(d, "%s: was %s, now %s", path, short_text(o, a, sizeof a), short_text(n, b, sizeof b));
+        free(co);
+        free(cn);
+    }
+}
+
+char *ls_sweep_spec_diff(const char *old_text, const char *new_text, int max)
+{
+    ls_yaml *o = NULL, *n = NULL;
+    ls_error e;
+    if (ls_yaml_load_string(old_text, strlen(old_text), "old", &o, &e) ||
+        ls_yaml_load_string(new_text, strlen(new_text), "new", &n, &e)) {
+        ls_yaml_free(o);
+        return NULL;
+    }
+    diff_out d = {.max = max > 0 ? max : 1};
+    diff_nodes(&d, "", o, n);
+    ls_yaml_free(o);
+    ls_yaml_free(n);
+    if (d.s && d.n > d.max) {
+        char more[48];
+        snprintf(more, sizeof more, "; and %d more", d.n - d.max);
+        d.s = ls_xrealloc(d.s, d.len + strlen(more) + 1);
+        strcpy(d.s + d.len, more);
+    }
+    return d.s;
 }

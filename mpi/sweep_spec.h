@@ -73,6 +73,14 @@ ls_status ls_sweep_spec_parse(const char *text, size_t len, const char *name, co
 
 void ls_sweep_spec_free(ls_sweep_spec *s); /* accepts NULL */
 
+/* What differs between two specification texts that can drop configurations:
+ * changed, removed and added keys, changed scalars, list items removed, as
+ * "path: was A, now B" / "path: B added" / "path: A removed", '; '-separated,
+ * at most `max` (then "and N more"). Items only added to a list (new axis
+ * values) are not listed. NULL when a text does not parse or nothing else
+ * differs. Caller frees. */
+char *ls_sweep_spec_diff(const char *old_text, const char *new_text, int max);
+
 /* "%016llx" of ls_hash64 over the canonical text. */
 void ls_sweep_hash_hex(const char *canonical, char out[LS_HASH_HEX]);
 

@@ -146,6 +146,81 @@ static void test_alias(void **state)
     ls_yaml_free(y);
 }
 
+/* Nested aliases that multiply are refused before they are copied; ordinary
+ * aliases within the budget still expand. */
+static void test_alias_budget(void **state)
+{
+    (void)state;
+    /* 9 levels of 9 aliases: 9^9 scalars if expanded */
+    char text[2048];
+    size_t n = (size_t)snprintf(text, sizeof text, "a: &a [x, x, x, x, x, x, x, x, x]\n");
+    for (char c = 'b'; c <= 'i'; c++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "%c: &%c [*%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c]\n",
+                              c, c, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1);
+    ls_yaml *y = NULL;
+    ls_error e;
+    assert_int_equal(ls_yaml_load_string(text, n, "bomb.yaml", &y, &e), LS_EINVAL);
+    assert_null(y);
+    assert_non_null(strstr(e.msg, "bomb.yaml:"));
+    assert_non_null(strstr(e.msg, "alias '*"));
+    assert_non_null(strstr(e.msg, "100000 nodes"));
+    /* 3 levels (9^3 = 729 scalars) are fine and fully expanded */
+    n = (size_t)snprintf(text, sizeof text, "a: &a [x, x, x, x, x, x, x, x, x]\n");
+    for (char c = 'b'; c <= 'c'; c++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "%c: &%c [*%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c, *%c]\n",
+                              c, c, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1, c - 1);
+    assert_int_equal(ls_yaml_load_string(text, n, "ok.yaml", &y, &e), LS_OK);
+    const ls_yaml *c = ls_yaml_get(y, "c");
+    assert_int_equal(c->n, 9);
+    assert_int_equal(c->vals[8]->n, 9);
+    assert_string_equal(c->vals[8]->vals[8]->vals[8]->scalar, "x");
+    ls_yaml_free(y);
+}
+
+/* Top-level keys from the text: nothing is built, aliases are not expanded. */
+static void test_check_top_keys(void **state)
+{
+    (void)state;
+    static const char *const allowed[] = {"name", "base", "grid", NULL};
+    ls_error e;
+    const char *ok = "name: x\nbase: &b {a: [1, {b: 2}], c: *b}\ngrid: {x: [*b, *b]}\n";
+    assert_int_equal(ls_yaml_check_top_keys(ok, strlen(ok), "s.yaml", "(spec)", allowed, &e), LS_OK);
+    const char *bad = "name: x\nbase: {a: 1}\ngird: {x: [1]}\n";
+    assert_int_equal(ls_yaml_check_top_keys(bad, strlen(bad), "s.yaml", "(spec)", allowed, &e), LS_EINVAL);
+    assert_string_equal(e.msg, "s.yaml:3: unknown key '(spec).gird' (expected one of: name, base, grid)");
+    /* keys nested below a top-level value are not top-level keys */
+    const char *nested = "base: {gird: 1, name: {grid: 2}}\n";
+    assert_int_equal(ls_yaml_check_top_keys(nested, strlen(nested), "s.yaml", "(spec)", allowed, &e), LS_OK);
+    /* not a mapping, or not YAML: left to the full parse */
+    assert_int_equal(ls_yaml_check_top_keys("[1, 2]", 6, "s.yaml", "(spec)", allowed, &e), LS_OK);
+    assert_int_equal(ls_yaml_check_top_keys("name: [", 7, "s.yaml", "(spec)", allowed, &e), LS_OK);
+}
+
+static void test_depth_limit(void **state)
+{
+    (void)state;
+    size_t depth = LS_YAML_MAX_DEPTH + 10;
+    char *text = malloc(2 * depth + 1);
+    for (size_t i = 0; i < depth; i++) {
+        text[i] = '[';
+        text[2 * depth - 1 - i] = ']';
+    }
+    text[2 * depth] = 0;
+    ls_yaml *y = NULL;
+    ls_error e;
+    assert_int_equal(ls_yaml_load_string(text, 2 * depth, "deep.yaml", &y, &e), LS_EINVAL);
+    assert_non_null(strstr(e.msg, "deep.yaml:1: nested deeper than"));
+    /* within the limit it loads */
+    depth = 100;
+    for (size_t i = 0; i < depth; i++) {
+        text[i] = '[';
+        text[2 * depth - 1 - i] = ']';
+    }
+    assert_int_equal(ls_yaml_load_string(text, 2 * depth, "deep.yaml", &y, &e), LS_OK);
+    ls_yaml_free(y);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -154,6 +229,9 @@ int main(void)
         cmocka_unit_test(test_check_keys),
         cmocka_unit_test(test_set_path_and_canonical),
         cmocka_unit_test(test_alias),
+        cmocka_unit_test(test_alias_budget),
+        cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_check_top_keys),
         cmocka_unit_test(test_clone_then_grow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
