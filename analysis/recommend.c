@@ -1,8 +1,11 @@
-/* recommend.c -- recommendation sentences, generated from the numbers of the report.
+/* recommend.c -- recommendation sentences, computed from a report's ranked results
+ * (see recommend.h).
  *
  * Every number a sentence quotes is a cell of the group's tables (results,
  * failures and resources, capacity), formatted the same way, so a reader can
  * check each claim against the table above it. */
+#include "recommend.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -480,7 +483,7 @@ static void axis_sentences(const ls_report *r, const ls_report_group *g, sentenc
 }
 
 /* Across groups: the best per load level, and the capacity ranking. */
-static void summary_sentences(ls_report *r, sentences *out)
+static void summary_sentences(const ls_report *r, sentences *out)
 {
     if (r->n_groups > 1) {
         char list[4096];
@@ -545,7 +548,7 @@ static const char *who_no_model(const ls_report *r, const ls_report_entry *x, ch
  * most capacity per GPU and the one with the most capacity, over the rows the
  * capacity table shows (one per configuration: capacity_rep), so every number
  * is a cell of that table. */
-static void lead_sentences(ls_report *r, sentences *out)
+static void lead_sentences(const ls_report *r, sentences *out)
 {
     if (!r->has_capacity)
         return;
@@ -650,25 +653,50 @@ static bool workload_sentences(const ls_report *r, const ls_report_group *g, sen
     return true;
 }
 
-void ls_report_recommend(ls_report *r)
+static ls_recommend_list list_of(sentences l)
 {
+    return (ls_recommend_list){.n = l.n, .s = l.s};
+}
+
+ls_recommendations *ls_recommend_build(const ls_report *r)
+{
+    ls_recommendations *rec = ls_xcalloc(1, sizeof *rec);
+    rec->n_groups = r->n_groups;
+    rec->groups = ls_xcalloc(r->n_groups + 1, sizeof *rec->groups);
     for (size_t g = 0; g < r->n_groups; g++) {
-        ls_report_group *grp = &r->groups[g];
+        const ls_report_group *grp = &r->groups[g];
         sentences l = {0};
         best_sentences(r, grp, &l);
         bool shared_too_long = workload_sentences(r, grp, &l);
         strategy_sentences(r, grp, shared_too_long, &l);
         twin_sentences(r, grp, &l);
         axis_sentences(r, grp, &l);
-        grp->recs = l.s;
-        grp->n_recs = l.n;
+        rec->groups[g] = list_of(l);
     }
     sentences lead = {0};
     lead_sentences(r, &lead);
-    r->lead = lead.s;
-    r->n_lead = lead.n;
+    rec->lead = list_of(lead);
     sentences s = {0};
     summary_sentences(r, &s);
-    r->summary = s.s;
-    r->n_summary = s.n;
+    rec->summary = list_of(s);
+    return rec;
+}
+
+static void free_list(ls_recommend_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->s[i]);
+    free(l->s);
+}
+
+void ls_recommend_free(ls_recommendations *rec)
+{
+    if (!rec)
+        return;
+    free_list(&rec->lead);
+    for (size_t g = 0; g < rec->n_groups; g++)
+        free_list(&rec->groups[g]);
+    free(rec->groups);
+    free_list(&rec->summary);
+    free(rec);
 }

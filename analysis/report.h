@@ -4,10 +4,9 @@
  * column that describes the requests: trace or synthetic, arrival process and
  * rate, length distributions, duration) and by any axis the user names, checks
  * each configuration against a service-level objective, ranks those that meet
- * it, finds why the others miss it, and writes recommendation sentences whose
- * numbers all appear in the group's tables. ls_report_write prints it as
- * aligned text (<= 100 columns), Markdown or CSV. docs/REPORT.md explains
- * every column and rule.
+ * it and finds why the others miss it. ls_report_write prints it as aligned
+ * text (<= 100 columns), Markdown or CSV, with the recommendations that
+ * recommend.h computes from it. docs/REPORT.md explains every column and rule.
  */
 #ifndef LS_REPORT_H
 #define LS_REPORT_H
@@ -92,8 +91,6 @@ typedef struct ls_report_group {
     size_t n;
     ls_report_entry *e;          /* display order: SLO-meeting by goodput, then the rest */
     int best;                    /* index in e of the best SLO-meeting row, -1 when none */
-    size_t n_recs;
-    char **recs;                 /* recommendation sentences */
 } ls_report_group;
 
 typedef enum ls_report_format { LS_REPORT_TEXT, LS_REPORT_MD, LS_REPORT_CSV } ls_report_format;
@@ -119,10 +116,6 @@ typedef struct ls_report {
     size_t n_groups;
     ls_report_group *groups;
     bool has_capacity;
-    size_t n_lead;
-    char **lead;                 /* the answer first: capacity per GPU, per model */
-    size_t n_summary;
-    char **summary;              /* sentences across groups (the best per load level) */
     bool slo_differs;            /* some run's own SLO (goodput) differs from the report's */
 } ls_report;
 

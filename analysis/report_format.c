@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "recommend.h"
 #include "report_internal.h"
 
 #define MAX_COLS 32
@@ -447,7 +448,7 @@ static void rankings_text(const ls_report *r, const ls_report_group *g, FILE *f,
 }
 
 /* The answer first: capacity per GPU by model, then the table it comes from. */
-static void lead_section(const ls_report *r, FILE *f, bool md)
+static void lead_section(const ls_report *r, const ls_recommendations *rec, FILE *f, bool md)
 {
     if (!r->has_capacity) {
         fputc('\n', f);
@@ -458,8 +459,8 @@ static void lead_section(const ls_report *r, FILE *f, bool md)
     }
     fprintf(f, md ? "\n## Capacity per GPU, by model\n\n"
                   : "\nCapacity per GPU, by model (the highest arrival rate meeting the SLO)\n");
-    for (size_t i = 0; i < r->n_lead; i++)
-        wrap(f, "- ", "  ", r->lead[i]);
+    for (size_t i = 0; i < rec->lead.n; i++)
+        wrap(f, "- ", "  ", rec->lead.s[i]);
     table t;
     capacity_table(r, &t);
     if (t.n_rows) {
@@ -478,6 +479,7 @@ static void lead_section(const ls_report *r, FILE *f, bool md)
 
 static void write_text_or_md(const ls_report *r, FILE *f, bool md)
 {
+    ls_recommendations *rec = ls_recommend_build(r);
     const ls_results *res = r->res;
     char ttft[24], tpot[24], succ[24];
     ls_report_fmt_lat(r->slo.ttft_p99_s, ttft, sizeof ttft);
@@ -502,7 +504,7 @@ static void write_text_or_md(const ls_report *r, FILE *f, bool md)
                     "among the configurations that meet the SLO, or why it misses\n"
                   : "Latencies are over completed requests. SLO column: rank by goodput among "
                     "those meeting the SLO,\nor the main reason a configuration misses it.\n");
-    lead_section(r, f, md);
+    lead_section(r, rec, f, md);
     for (size_t gi = 0; gi < r->n_groups; gi++) {
         const ls_report_group *g = &r->groups[gi];
         fputc('\n', f);
@@ -532,14 +534,15 @@ static void write_text_or_md(const ls_report *r, FILE *f, bool md)
         fprintf(f, md ? "\n### Ranking\n\n" : "\n");
         rankings_text(r, g, f, md);
         fprintf(f, md ? "\n### Recommendations\n\n" : "\nRecommendations\n");
-        for (size_t i = 0; i < g->n_recs; i++)
-            wrap(f, "- ", "  ", g->recs[i]);
+        for (size_t i = 0; i < rec->groups[gi].n; i++)
+            wrap(f, "- ", "  ", rec->groups[gi].s[i]);
     }
-    if (r->n_summary) {
+    if (rec->summary.n) {
         fprintf(f, md ? "\n## Summary\n\n" : "\nSummary\n");
-        for (size_t i = 0; i < r->n_summary; i++)
-            wrap(f, "- ", "  ", r->summary[i]);
+        for (size_t i = 0; i < rec->summary.n; i++)
+            wrap(f, "- ", "  ", rec->summary.s[i]);
     }
+    ls_recommend_free(rec);
 }
 
 /* ---- CSV ------------------------------------------------------------------ */

@@ -1,4 +1,5 @@
-/* report_internal.h -- helpers shared by report.c, recommend.c and report_format.c. */
+/* report_internal.h -- helpers shared by report.c, recommend.c and report_format.c,
+ * implemented in report_text.c (a leaf: it calls none of them). */
 #ifndef LS_REPORT_INTERNAL_H
 #define LS_REPORT_INTERNAL_H
 
@@ -41,7 +42,5 @@ const char *ls_report_cap_who(const ls_report *r, const ls_report_entry *x, char
 /* Header name of a /configs column in tables ("strategy" for parallelism). */
 const char *ls_report_axis_header(int col);
 
-/* Write the recommendation sentences of every group and the summary. */
-void ls_report_recommend(ls_report *r);
 
 #endif

@@ -15,7 +15,25 @@
 #include <cmocka.h>
 
 #include "fixture_h5.h"
+#include "recommend.h"
 #include "report.h"
+
+/* The recommendations of a report (recommend.h), kept until the next call or
+ * rec_done(). */
+static ls_recommendations *g_rec;
+
+static void rec_done(void)
+{
+    ls_recommend_free(g_rec);
+    g_rec = NULL;
+}
+
+static const ls_recommendations *recs_of(const ls_report *rep)
+{
+    rec_done();
+    g_rec = ls_recommend_build(rep);
+    return g_rec;
+}
 
 static void cfg(fx_row *r, const char *par, int gpus, const char *cluster, const char *dtype,
                 double rate)
@@ -216,8 +234,9 @@ static void test_ranking_and_reasons(void **state)
     assert_int_equal(find(g2, 8)->loss, LS_LOSS_PENDING);
     /* the recommendations name the winner with its numbers, and the reasons */
     bool best_said = false, inf_said = false, kv_said = false, comm_said = false;
-    for (size_t i = 0; i < g->n_recs; i++) {
-        const char *s = g->recs[i];
+    const ls_recommend_list *L = &recs_of(rep)->groups[0];
+    for (size_t i = 0; i < L->n; i++) {
+        const char *s = L->s[i];
         best_said |= strstr(s, "TP=8 (gh200-nvl32, bf16) is the best") && strstr(s, "1.98 req/s");
         inf_said |= strstr(s, "weights 141 GB > 86 GB usable") != NULL;
         kv_said |= strstr(s, "DP=8") && strstr(s, "900 blocks") && strstr(s, "96.7% of requests");
@@ -229,12 +248,14 @@ static void test_ranking_and_reasons(void **state)
     assert_true(comm_said);
     /* a tighter SLO changes the answer: TPOT 70 ms leaves TP=4xPP=2 (90 ms) out, and TTFT 1 s
      * leaves only TP=8 on NVL32 (0.8 s) */
+    rec_done();
     ls_report_free(rep);
     assert_int_equal(ls_slo_parse("ttft_p99=1s", &o.slo, &e), LS_OK);
     assert_int_equal(ls_report_build(res, &o, &rep, &e), LS_OK);
     assert_int_equal(find(&rep->groups[0], 2)->rank_goodput, 0);
     assert_int_equal(find(&rep->groups[0], 0)->rank_goodput, 1);
     assert_int_equal(find(&rep->groups[0], 0)->rank_goodput_gpu, 1);
+    rec_done();
     ls_report_free(rep);
     ls_results_free(res);
 }
@@ -251,6 +272,7 @@ static void test_by_axis(void **state)
     ls_slo_default(&o.slo);
     assert_int_equal(ls_report_build(res, &o, &rep, &e), LS_OK);
     assert_int_equal(rep->n_groups, 3);
+    rec_done();
     ls_report_free(rep);
     const char *bad[] = {"colour"};
     o.by = bad;
@@ -314,6 +336,7 @@ static void test_formats(void **state)
         free(buf);
         buf = NULL;
     }
+    rec_done();
     ls_report_free(rep);
     ls_results_free(res);
 }
@@ -348,17 +371,20 @@ static void test_shared_too_long(void **state)
     assert_int_equal(g->e[0].loss, LS_LOSS_TOO_LONG);
     bool said = false;
     size_t n_too_long = 0;
-    for (size_t i = 0; i < g->n_recs; i++) {
-        said |= strstr(g->recs[i], "Every configuration rejects 30 of 600") &&
-                strstr(g->recs[i], "--slo success=94.0%");
-        n_too_long += strstr(g->recs[i], "longer than max_model_len") != NULL;
+    const ls_recommend_list *L = &recs_of(rep)->groups[0];
+    for (size_t i = 0; i < L->n; i++) {
+        said |= strstr(L->s[i], "Every configuration rejects 30 of 600") &&
+                strstr(L->s[i], "--slo success=94.0%");
+        n_too_long += strstr(L->s[i], "longer than max_model_len") != NULL;
     }
     assert_true(said);
     assert_int_equal(n_too_long, 0); /* not repeated per strategy */
+    rec_done();
     ls_report_free(rep);
     assert_int_equal(ls_slo_parse("success=94%", &o.slo, &e), LS_OK);
     assert_int_equal(ls_report_build(res, &o, &rep, &e), LS_OK);
     assert_int_equal(rep->groups[0].e[rep->groups[0].best].row->config_id, 0);
+    rec_done();
     ls_report_free(rep);
     ls_results_free(res);
     unlink(p2);
@@ -396,6 +422,7 @@ static void test_nothing_finished(void **state)
             assert_non_null(strstr(buf, "pending"));
         free(buf);
     }
+    rec_done();
     ls_report_free(rep);
     ls_results_free(res);
     unlink(p2);
@@ -440,9 +467,10 @@ static void test_one_capacity_per_config(void **state)
     assert_true(find(&rep->groups[0], 2)->capacity_rep);
     /* the lead (capacity per GPU by model) names the one value */
     bool top_said = false;
-    for (size_t i = 0; i < rep->n_lead; i++) {
-        top_said |= strstr(rep->lead[i], "0.75 req/s per GPU (6.00 req/s on 8 GPUs)") != NULL;
-        assert_null(strstr(rep->lead[i], "6.22"));
+    const ls_recommend_list *lead = &recs_of(rep)->lead;
+    for (size_t i = 0; i < lead->n; i++) {
+        top_said |= strstr(lead->s[i], "0.75 req/s per GPU (6.00 req/s on 8 GPUs)") != NULL;
+        assert_null(strstr(lead->s[i], "6.22"));
     }
     assert_true(top_said);
     for (int fmt = LS_REPORT_TEXT; fmt <= LS_REPORT_CSV; fmt++) {
@@ -459,6 +487,7 @@ static void test_one_capacity_per_config(void **state)
         }
         free(buf);
     }
+    rec_done();
     ls_report_free(rep);
     ls_results_free(res);
     unlink(p2);
@@ -483,10 +512,10 @@ static const char *axis_sentence(const fx_row *rows, size_t n, const char *needl
     FILE *f = open_memstream(text, &len);
     assert_int_equal(ls_report_write(*rep, LS_REPORT_TEXT, f, &e), LS_OK);
     fclose(f);
-    const ls_report_group *g = &(*rep)->groups[0];
-    for (size_t i = 0; i < g->n_recs; i++)
-        if (strstr(g->recs[i], needle))
-            return g->recs[i];
+    const ls_recommend_list *L = &recs_of(*rep)->groups[0];
+    for (size_t i = 0; i < L->n; i++)
+        if (strstr(L->s[i], needle))
+            return L->s[i];
     return NULL;
 }
 
@@ -522,6 +551,7 @@ static void test_axis_answer_within_tie(void **state)
     /* the "Ranked by goodput" line says the order is not plain goodput order */
     assert_non_null(strstr(text, "Ranked by goodput (req/s; goodputs within 1% are a tie, broken by"));
     free(text);
+    rec_done();
     ls_report_free(rep);
     ls_results_free(res);
 
@@ -532,6 +562,7 @@ static void test_axis_answer_within_tie(void **state)
     assert_non_null(strstr(s, "on gh200-nvl32: TP=8"));
     assert_non_null(strstr(s, "on gh200-quad: TP=4×PP=2"));
     free(text);
+    rec_done();
     ls_report_free(rep);
     ls_results_free(res);
 }
