@@ -169,42 +169,33 @@ static char *dup_cnt(double v)
     return ls_xstrdup(ls_report_fmt_count(v, b, sizeof b));
 }
 
-/* Label cells of an entry (the report's axes). */
+/* Label cells and columns over a list of /configs columns: the report's axes
+ * (r->axes) for the per-load tables, r->cap_axes for the capacity table. */
+static size_t axis_cells(const int *axes, size_t n, const ls_report_entry *x, char **cells)
+{
+    for (size_t a = 0; a < n; a++) {
+        char v[LS_CFG_LONGSTR + 1];
+        cells[a] = ls_xstrdup(ls_results_cfg_text(x->row, ls_config_columns[axes[a]].name, v, sizeof v));
+    }
+    return n;
+}
+
+static void axis_cols(const int *axes, size_t n, table *t)
+{
+    for (size_t a = 0; a < n; a++)
+        col(t, ls_report_axis_header(axes[a]), "");
+    t->n_label = n;
+    t->span_from = n;
+}
+
 static size_t label_cells(const ls_report *r, const ls_report_entry *x, char **cells)
 {
-    for (size_t a = 0; a < r->n_axes; a++) {
-        char v[LS_CFG_LONGSTR + 1];
-        cells[a] = ls_xstrdup(ls_results_cfg_text(x->row, ls_config_columns[r->axes[a]].name, v,
-                                                  sizeof v));
-    }
-    return r->n_axes;
+    return axis_cells(r->axes, r->n_axes, x, cells);
 }
 
 static void label_cols(const ls_report *r, table *t)
 {
-    for (size_t a = 0; a < r->n_axes; a++)
-        col(t, ls_report_axis_header(r->axes[a]), "");
-    t->n_label = r->n_axes;
-    t->span_from = r->n_axes;
-}
-
-/* The capacity table's label cells and columns (r->cap_axes). */
-static size_t cap_label_cells(const ls_report *r, const ls_report_entry *x, char **cells)
-{
-    for (size_t a = 0; a < r->n_cap_axes; a++) {
-        char v[LS_CFG_LONGSTR + 1];
-        cells[a] = ls_xstrdup(ls_results_cfg_text(x->row, ls_config_columns[r->cap_axes[a]].name, v,
-                                                  sizeof v));
-    }
-    return r->n_cap_axes;
-}
-
-static void cap_label_cols(const ls_report *r, table *t)
-{
-    for (size_t a = 0; a < r->n_cap_axes; a++)
-        col(t, ls_report_axis_header(r->cap_axes[a]), "");
-    t->n_label = r->n_cap_axes;
-    t->span_from = r->n_cap_axes;
+    axis_cols(r->axes, r->n_axes, t);
 }
 
 static char *not_run_text(const ls_report_entry *x)
@@ -326,7 +317,7 @@ static int cmp_cap_total(const void *pa, const void *pb)
 static void capacity_table(const ls_report *r, table *t)
 {
     table_init(t);
-    cap_label_cols(r, t);
+    axis_cols(r->cap_axes, r->n_cap_axes, t);
     col(t, "GPUs", "");
     col(t, "capacity", "req/s");
     col(t, "/GPU", "req/s");
@@ -370,7 +361,7 @@ static void capacity_table(const ls_report *r, table *t)
     free(by_total);
     for (size_t i = 0; i < n; i++) {
         char **c = row_new(t);
-        size_t k = cap_label_cells(r, v[i].x, c);
+        size_t k = axis_cells(r->cap_axes, r->n_cap_axes, v[i].x, c);
         c[k++] = dup_cnt((double)v[i].x->row->cfg.n_gpus);
         c[k++] = dup_rate(v[i].cap);
         c[k++] = dup_rate(v[i].per);

@@ -10,15 +10,8 @@
 # Skips when matplotlib, h5py or numpy is missing. No time limit here (bench/ holds figures):
 # docs/REPORT.md records the 100,000-row run.
 set -euo pipefail
-: "${LLMSWEEP:?set by ctest}"
-PY=${LS_PYTHON:-/usr/bin/python3}
-if ! "$PY" -c 'import matplotlib, h5py, numpy' 2>/dev/null; then
-  echo "SKIP: matplotlib/h5py/numpy missing for $PY (apt-get install python3-matplotlib python3-h5py python3-numpy)"
-  exit 0
-fi
-here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+NEED_PY="matplotlib h5py numpy"
+source "$(dirname "$0")/h5py_lib.bash"
 
 "$LLMSWEEP" sweep "$here/tiny-sweep.yaml" -o "$tmp/tiny.h5" --no-progress --quiet
 "$PY" "$here/big_results.py" "$tmp/tiny.h5" "$tmp/big.h5" 10000

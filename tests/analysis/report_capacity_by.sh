@@ -8,15 +8,7 @@
 # text capacity table: one row per configuration with a capacity, labelled by every column that
 # varies (model included), each showing that configuration's /results capacity.
 set -euo pipefail
-: "${LLMSWEEP:?set by ctest}"
-PY=${LS_PYTHON:-/usr/bin/python3}
-if ! "$PY" -c 'import h5py, numpy' 2>/dev/null; then
-  echo "SKIP: h5py/numpy missing for $PY (apt-get install python3-h5py python3-numpy)"
-  exit 0
-fi
-here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/h5py_lib.bash"
 
 mpirun -np 2 "$LLMSWEEP" sweep "$here/by-model-sweep.yaml" -o "$tmp/m.h5" --no-progress --quiet
 mpirun -np 2 "$LLMSWEEP" sweep "$here/../../examples/gh200-strategies.yaml" -o "$tmp/gh.h5" \

@@ -8,15 +8,7 @@
 # - an infeasible configuration's reason is printed in full, wrapped inside 100 columns.
 # Expected values come from the file, read by h5py, not from the report's code.
 set -euo pipefail
-: "${LLMSWEEP:?set by ctest}"
-PY=${LS_PYTHON:-/usr/bin/python3}
-if ! "$PY" -c 'import h5py, numpy' 2>/dev/null; then
-  echo "SKIP: h5py/numpy missing for $PY (apt-get install python3-h5py python3-numpy)"
-  exit 0
-fi
-here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/h5py_lib.bash"
 
 mpirun -np 2 "$LLMSWEEP" sweep "$here/slo-file-sweep.yaml" -o "$tmp/r.h5" --no-progress --quiet
 "$LLMSWEEP" report "$tmp/r.h5" > "$tmp/r.txt"

@@ -6,15 +6,7 @@
 # configuration (its first listing; the others NaN), the same on 1 and 2 ranks; the text capacity
 # table has one row per configuration showing that value, and every CSV listing carries it.
 set -euo pipefail
-: "${LLMSWEEP:?set by ctest}"
-PY=${LS_PYTHON:-/usr/bin/python3}
-if ! "$PY" -c 'import h5py, numpy' 2>/dev/null; then
-  echo "SKIP: h5py/numpy missing for $PY (apt-get install python3-h5py python3-numpy)"
-  exit 0
-fi
-here=$(cd "$(dirname "$0")" && pwd)
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+source "$(dirname "$0")/h5py_lib.bash"
 
 "$LLMSWEEP" sweep "$here/target-rate-sweep.yaml" -o "$tmp/one.h5" --no-progress --quiet
 mpirun -np 2 "$LLMSWEEP" sweep "$here/target-rate-sweep.yaml" -o "$tmp/two.h5" --no-progress --quiet
