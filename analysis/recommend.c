@@ -559,7 +559,7 @@ static void lead_sentences(const ls_report *r, sentences *out)
     size_t n = 0;
     for (size_t g = 0; g < r->n_groups; g++)
         for (size_t i = 0; i < r->groups[g].n; i++)
-            if (r->groups[g].e[i].capacity_rep)
+            if (r->groups[g].e[i].capacity_rep && !isnan(r->groups[g].e[i].capacity))
                 reps[n++] = &r->groups[g].e[i];
     bool *done = ls_xcalloc(n + 1, sizeof *done);
     size_t n_models = 0;

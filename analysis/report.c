@@ -533,6 +533,10 @@ static void assign_capacity(ls_report *r)
             v[k].x->capacity = rep->row->m.v[LS_M_CAPACITY_RPS];
             v[k].x->capacity_rep = rep == v[k].x;
         }
+        /* none (infeasible, failed, pending): its first listing stands for it in
+         * the capacity table, which says why, so the table loses no configuration */
+        if (!rep)
+            v[i].x->capacity_rep = true;
         i = j;
     }
     for (size_t i = 0; i < n; i++)

@@ -80,7 +80,8 @@ typedef struct ls_report_entry {
      * carries ONE value: that of its listing with the lowest config_id that has
      * a capacity. Every reader (table, summary, CSV) uses this through
      * ls_report_v(x, LS_M_CAPACITY_RPS); the table and the summary show only
-     * the representative listing (capacity_rep). NaN when none. */
+     * the representative listing (capacity_rep; for a configuration without
+     * a capacity, its first listing). NaN when none. */
     double capacity;
     bool capacity_rep;
 } ls_report_entry;

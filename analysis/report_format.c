@@ -297,6 +297,8 @@ static int cmp_cap_gpu(const void *pa, const void *pb)
     const cap_row *a = pa, *b = pb;
     if (a->model != b->model)
         return a->model < b->model ? -1 : 1;
+    if (isnan(a->per) != isnan(b->per)) /* no capacity: last in its model */
+        return isnan(a->per) ? 1 : -1;
     if (a->per != b->per)
         return a->per > b->per ? -1 : 1;
     if (a->cap != b->cap)
@@ -309,6 +311,8 @@ static int cmp_cap_total(const void *pa, const void *pb)
     const cap_row *a = *(const cap_row *const *)pa, *b = *(const cap_row *const *)pb;
     if (a->model != b->model)
         return a->model < b->model ? -1 : 1;
+    if (isnan(a->cap) != isnan(b->cap))
+        return isnan(a->cap) ? 1 : -1;
     if (a->cap != b->cap)
         return a->cap > b->cap ? -1 : 1;
     return (a->x->row->config_id > b->x->row->config_id) - (a->x->row->config_id < b->x->row->config_id);
@@ -319,6 +323,7 @@ static void capacity_table(const ls_report *r, table *t)
     table_init(t);
     axis_cols(r->cap_axes, r->n_cap_axes, t);
     col(t, "GPUs", "");
+    t->span_from = t->n_cols; /* rows without a capacity say why after their GPU count */
     col(t, "capacity", "req/s");
     col(t, "/GPU", "req/s");
     col(t, "rank", "");
@@ -363,6 +368,14 @@ static void capacity_table(const ls_report *r, table *t)
         char **c = row_new(t);
         size_t k = axis_cells(r->cap_axes, r->n_cap_axes, v[i].x, c);
         c[k++] = dup_cnt((double)v[i].x->row->cfg.n_gpus);
+        if (isnan(v[i].cap)) { /* why it has none */
+            const ls_result_row *w = v[i].x->row;
+            t->span[t->n_rows - 1] = (w->has_result && w->m.status == LS_RUN_OK)
+                                         ? ls_report_strf("no capacity%s%s", w->m.message[0] ? ": " : "",
+                                                          w->m.message)
+                                         : not_run_text(v[i].x);
+            continue;
+        }
         c[k++] = dup_rate(v[i].cap);
         c[k++] = dup_rate(v[i].per);
         /* 0 req/s: even the lowest rate tried misses the SLO; not ranked */

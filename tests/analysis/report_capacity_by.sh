@@ -5,8 +5,8 @@
 #
 # Expected values come from the file, read by h5py (not by the report's code): for every
 # configuration, its capacity_rps in /results (on the one listing the sweep searched). Checked against the CSV (every row), and against the
-# text capacity table: one row per configuration with a capacity, labelled by every column that
-# varies (model included), each showing that configuration's /results capacity.
+# text capacity table: one row per configuration, labelled by every column that varies (model
+# included), each showing that configuration's /results capacity, or why it has none.
 set -euo pipefail
 source "$(dirname "$0")/h5py_lib.bash"
 
@@ -50,6 +50,9 @@ def truth(path):
     cap = {i: vals[ident[i]][0] if ident[i] in vals else math.nan for i in cfg}
     return cfg, cap
 
+def res_of(path):
+    return {int(x["config_id"]): x for x in h5py.File(path, "r")["results"][...]}
+
 def check_csv(path, cap):
     rows = list(csv.DictReader(open(path, encoding="utf-8")))
     assert len(rows) == len(cap), (path, len(rows), len(cap))
@@ -69,6 +72,8 @@ def cap_table(path):
     for l in lines[i + 3:]:
         if not l.strip():
             break
+        if l[0] == " ":  # a wrapped reason
+            continue
         rows.append(dict(zip(head, l.split())))
     return head, rows
 
@@ -79,18 +84,24 @@ for by in ("model", "cluster", "model,cluster", "none"):
     head, rows = cap_table(f"{tmp}/m-{by}.txt")
     for col in ("strategy", "model", "cluster"):
         assert col in head, f"--by {by}: the capacity table has no {col} column: {head}"
-    with_cap = {i for i, v in cap.items() if not math.isnan(v)}
-    assert len(rows) == len(with_cap), \
-        f"--by {by}: {len(rows)} capacity rows, /results has {len(with_cap)} capacities"
+    # one row per configuration (no rate axis here: one per config id), none lost: those
+    # without a capacity say why (their /results status)
+    assert len(rows) == len(cfg), \
+        f"--by {by}: {len(rows)} capacity rows for {len(cfg)} configurations"
     seen = set()
     for r in rows:
-        ids = [i for i in with_cap if s(cfg[i]["model"]) == r["model"] and
+        ids = [i for i in cfg if s(cfg[i]["model"]) == r["model"] and
                s(cfg[i]["cluster"]) == r["cluster"] and s(cfg[i]["parallelism"]) == r["strategy"]]
         assert len(ids) == 1, f"--by {by}: row {r} matches configurations {ids}"
         seen.add(ids[0])
-        assert r["capacity"] == fmt_rate(cap[ids[0]]), \
-            f"--by {by}: {r}: /results holds capacity {cap[ids[0]]} for config {ids[0]}"
-    assert seen == with_cap
+        if math.isnan(cap[ids[0]]):
+            st = s(res_of(f"{tmp}/m.h5")[ids[0]]["status"])
+            assert r["capacity"] == f"{st}:", f"--by {by}: {r}: no capacity, status {st}"
+        else:
+            assert r["capacity"] == fmt_rate(cap[ids[0]]), \
+                f"--by {by}: {r}: /results holds capacity {cap[ids[0]]} for config {ids[0]}"
+    assert seen == set(cfg)
+    assert any(math.isnan(v) for v in cap.values()), "fixture: an infeasible configuration"
 # the issue's example: 70B TP8 on H200 has its own capacity, not the 8B one
 i70 = [i for i in cfg if s(cfg[i]["model"]) == "llama-3.1-70b" and s(cfg[i]["cluster"]) == "dgx-h200"
        and s(cfg[i]["parallelism"]) == "tp8"][0]
@@ -107,11 +118,10 @@ assert "cluster" in head, head
 # one row per configuration: the listings at the three rates share one capacity
 ident = {}
 for i, c in cfg.items():
-    if not math.isnan(cap[i]):
-        ident.setdefault((s(c["parallelism"]), s(c["cluster"]), s(c["dtype_weights"])), set()).add(cap[i])
-assert len(rows) == len(ident), (len(rows), len(ident))
+    ident.setdefault((s(c["parallelism"]), s(c["cluster"]), s(c["dtype_weights"])), set()).add(cap[i])
+assert len(rows) == len(ident) == 26, (len(rows), len(ident))
 for r in rows:
-    want = ident[(r["strategy"], r["cluster"], r["weights"])]
-    assert r["capacity"] == fmt_rate(next(iter(want))), (r, want)
+    want = next(iter(ident[(r["strategy"], r["cluster"], r["weights"])]))
+    assert r["capacity"] == ("infeasible:" if math.isnan(want) else fmt_rate(want)), (r, want)
 print("ok")
 PYEOF
