@@ -93,15 +93,19 @@ static hid_t vlen_utf8(void)
     return t;
 }
 
-/* The compound type of a table: member k at offset 8k (in memory and on disk). */
-static hid_t table_type(const ls_column *cols, size_t ncols)
+/* The compound type of a table: member k at offset 8k (in memory and on disk).
+ * With `present` (the type of a table in a file), only the columns it has: a
+ * file written before a column was added reads with that column empty. */
+static hid_t table_type(const ls_column *cols, size_t ncols, hid_t present)
 {
     hid_t t = H5Tcreate(H5T_COMPOUND, ncols * sizeof(ls_cell));
     hid_t s = vlen_utf8();
     for (size_t c = 0; c < ncols; c++)
-        H5Tinsert(t, cols[c].name, c * sizeof(ls_cell),
-                  cols[c].type == LS_COL_STR ? s : cols[c].type == LS_COL_I64 ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE);
+        if (present < 0 || H5Tget_member_index(present, cols[c].name) >= 0)
+            H5Tinsert(t, cols[c].name, c * sizeof(ls_cell),
+                      cols[c].type == LS_COL_STR ? s : cols[c].type == LS_COL_I64 ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE);
     H5Tclose(s);
+    H5Eclear2(H5E_DEFAULT);
     return t;
 }
 
@@ -120,7 +124,9 @@ ls_status ls_ptable_read(ls_h5file *f, const char *name, const ls_column *cols, 
     hid_t sp = H5Dget_space(d);
     hsize_t n = 0;
     H5Sget_simple_extent_dims(sp, &n, NULL);
-    hid_t mt = table_type(cols, ncols);
+    hid_t ft = H5Dget_type(d);
+    hid_t mt = table_type(cols, ncols, ft);
+    H5Tclose(ft);
     ls_cell *buf = ls_xcalloc((size_t)(n ? n : 1) * ncols, sizeof *buf);
     herr_t rc = n ? H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0;
     if (rc >= 0) {
@@ -184,7 +190,7 @@ ls_status ls_ptable_write(ls_h5file *f, const char *name, const ls_ptable *t, ls
     hid_t sp = H5Screate_simple(1, &dim, &max);
     hid_t pl = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_chunk(pl, 1, &chunk);
-    hid_t mt = table_type(t->cols, t->ncols);
+    hid_t mt = table_type(t->cols, t->ncols, H5I_INVALID_HID);
     hid_t d = H5Dcreate2(file, name, mt, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
     herr_t rc = d < 0 ? -1 : 0;
     if (rc >= 0 && t->n)
