@@ -445,6 +445,7 @@ static int prepare_output(const sweep_args *a, const ls_sweep_spec *s, const ls_
         int64_t si = 0, sn = 1;
         char *text = NULL;
         int bad = 0;
+        bool recorded = true; /* the file has /inputs */
         if (ls_h5_read_config_hashes(f, &hashes, &nh, &e) || ls_h5_attr_int(f, "shard_index", &si, &e) ||
             ls_h5_attr_int(f, "shard_count", &sn, &e) || ls_h5_attr_string(f, "spec_text", &text, &e)) {
             ls_cli_error("sweep: cannot resume %s: %s", a->out, e.msg);
@@ -459,10 +460,13 @@ static int prepare_output(const sweep_args *a, const ls_sweep_spec *s, const ls_
                    ls_hist_check_revision(f, LLMSWEEP_VERSION, LLMSWEEP_GIT_REV, "resuming", &e)) {
             ls_cli_error("sweep: cannot resume: %s", e.msg);
             bad = 1;
-        } else if (ls_inputs_check(f, &inputs, "resume", &(bool){false}, &e)) {
+        } else if (ls_inputs_check(f, &inputs, "resume", &recorded, &e)) {
             ls_cli_error("sweep: %s", e.msg);
             bad = 1;
         } else {
+            if (!recorded && inputs.n && !a->quiet)
+                fprintf(stderr, "llmsweep: note: %s records no input contents (written before /inputs existed): "
+                                "its %zu input files cannot be checked; recording them now\n", a->out, inputs.n);
             bool same = nh == s->n;
             for (size_t i = 0; i < nh && same; i++)
                 same = !strcmp(hashes[i], s->configs[i].hash);

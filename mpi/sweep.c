@@ -458,7 +458,8 @@ static ls_status coordinate(const ls_sweep_opts *o, int size, ls_sweep_stats *st
                 want = d > DEPTH_MAX ? DEPTH_MAX : (int)d;
             }
         }
-        if (work) {
+        /* the top-up above may have handed the workers the last ids: `work` is stale then */
+        if (work && head < tail && !*o->stop) {
             size_t id = order[--tail];
             double t0 = now_s();
             bool abandoned = run_one(o, id, &m, &rows);

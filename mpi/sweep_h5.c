@@ -271,8 +271,11 @@ static herr_t write_rows(hid_t d, hid_t type, hsize_t at, const void *buf, hsize
 
 /* ---- attributes -------------------------------------------------------------- */
 
+/* Create or replace attribute `name` of obj. */
 static herr_t attr_str(hid_t obj, const char *name, const char *val)
 {
+    if (H5Aexists(obj, name) > 0 && H5Adelete(obj, name) < 0)
+        return -1;
     hid_t sp = H5Screate(H5S_SCALAR), st = vlen_str_type();
     hid_t a = H5Acreate2(obj, name, st, sp, H5P_DEFAULT, H5P_DEFAULT);
     herr_t rc = a < 0 ? -1 : H5Awrite(a, st, &val);
@@ -285,6 +288,8 @@ static herr_t attr_str(hid_t obj, const char *name, const char *val)
 
 static herr_t attr_i64(hid_t obj, const char *name, int64_t v)
 {
+    if (H5Aexists(obj, name) > 0 && H5Adelete(obj, name) < 0)
+        return -1;
     hid_t sp = H5Screate(H5S_SCALAR);
     hid_t a = H5Acreate2(obj, name, H5T_NATIVE_INT64, sp, H5P_DEFAULT, H5P_DEFAULT);
     herr_t rc = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_INT64, &v);
@@ -633,6 +638,16 @@ ls_status ls_h5_attr_int(ls_h5file *f, const char *name, int64_t *out, ls_error 
     if (rc < 0)
         return h5fail(e, f->path, "cannot read an integer root attribute");
     return LS_OK;
+}
+
+ls_status ls_h5_set_attr_string(ls_h5file *f, const char *name, const char *val, ls_error *e)
+{
+    return attr_str(f->file, name, val ? val : "") < 0 ? h5fail(e, f->path, "cannot write a root attribute") : LS_OK;
+}
+
+ls_status ls_h5_set_attr_int(ls_h5file *f, const char *name, int64_t val, ls_error *e)
+{
+    return attr_i64(f->file, name, val) < 0 ? h5fail(e, f->path, "cannot write a root attribute") : LS_OK;
 }
 
 ls_status ls_h5_read_config_hashes(ls_h5file *f, char (**out)[LS_HASH_HEX], size_t *n, ls_error *e)

@@ -76,6 +76,9 @@ ls_status ls_h5_flush(ls_h5file *f, ls_error *e);
 /* Root attributes: strings (caller frees) and integers. */
 ls_status ls_h5_attr_string(ls_h5file *f, const char *name, char **out, ls_error *e);
 ls_status ls_h5_attr_int(ls_h5file *f, const char *name, int64_t *out, ls_error *e);
+/* Set (create or replace) a root attribute: the history's attributes change per run. */
+ls_status ls_h5_set_attr_string(ls_h5file *f, const char *name, const char *val, ls_error *e);
+ls_status ls_h5_set_attr_int(ls_h5file *f, const char *name, int64_t val, ls_error *e);
 
 /* The config_hash column of /configs, in config_id order (n x LS_HASH_HEX bytes; caller frees). */
 ls_status ls_h5_read_config_hashes(ls_h5file *f, char (**out)[LS_HASH_HEX], size_t *n, ls_error *e);

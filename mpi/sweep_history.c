@@ -65,6 +65,18 @@ void ls_ptable_set_str(ls_cell *row, size_t col, const char *s)
     row[col].s = ls_xstrdup(s ? s : "");
 }
 
+ls_cell *ls_ptable_add_copy(ls_ptable *t, const ls_cell *from)
+{
+    ls_cell *to = ls_ptable_add(t);
+    for (size_t c = 0; c < t->ncols; c++) {
+        if (t->cols[c].type == LS_COL_STR)
+            ls_ptable_set_str(to, c, from[c].s);
+        else
+            to[c] = from[c];
+    }
+    return to;
+}
+
 /* ---- tables in the file ---------------------------------------------------- */
 
 static ls_status fail_h5(ls_error *e, const char *path, const char *what, const char *table)
@@ -81,15 +93,19 @@ static hid_t vlen_utf8(void)
     return t;
 }
 
-/* The compound type of a table: member k at offset 8k (in memory and on disk). */
-static hid_t table_type(const ls_column *cols, size_t ncols)
+/* The compound type of a table: member k at offset 8k (in memory and on disk).
+ * With `present` (the type of a table in a file), only the columns it has: a
+ * file written before a column was added reads with that column empty. */
+static hid_t table_type(const ls_column *cols, size_t ncols, hid_t present)
 {
     hid_t t = H5Tcreate(H5T_COMPOUND, ncols * sizeof(ls_cell));
     hid_t s = vlen_utf8();
     for (size_t c = 0; c < ncols; c++)
-        H5Tinsert(t, cols[c].name, c * sizeof(ls_cell),
-                  cols[c].type == LS_COL_STR ? s : cols[c].type == LS_COL_I64 ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE);
+        if (present < 0 || H5Tget_member_index(present, cols[c].name) >= 0)
+            H5Tinsert(t, cols[c].name, c * sizeof(ls_cell),
+                      cols[c].type == LS_COL_STR ? s : cols[c].type == LS_COL_I64 ? H5T_NATIVE_INT64 : H5T_NATIVE_DOUBLE);
     H5Tclose(s);
+    H5Eclear2(H5E_DEFAULT);
     return t;
 }
 
@@ -108,7 +124,9 @@ ls_status ls_ptable_read(ls_h5file *f, const char *name, const ls_column *cols, 
     hid_t sp = H5Dget_space(d);
     hsize_t n = 0;
     H5Sget_simple_extent_dims(sp, &n, NULL);
-    hid_t mt = table_type(cols, ncols);
+    hid_t ft = H5Dget_type(d);
+    hid_t mt = table_type(cols, ncols, ft);
+    H5Tclose(ft);
     ls_cell *buf = ls_xcalloc((size_t)(n ? n : 1) * ncols, sizeof *buf);
     herr_t rc = n ? H5Dread(d, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) : 0;
     if (rc >= 0) {
@@ -172,7 +190,7 @@ ls_status ls_ptable_write(ls_h5file *f, const char *name, const ls_ptable *t, ls
     hid_t sp = H5Screate_simple(1, &dim, &max);
     hid_t pl = H5Pcreate(H5P_DATASET_CREATE);
     H5Pset_chunk(pl, 1, &chunk);
-    hid_t mt = table_type(t->cols, t->ncols);
+    hid_t mt = table_type(t->cols, t->ncols, H5I_INVALID_HID);
     hid_t d = H5Dcreate2(file, name, mt, sp, H5P_DEFAULT, pl, H5P_DEFAULT);
     herr_t rc = d < 0 ? -1 : 0;
     if (rc >= 0 && t->n)
@@ -185,35 +203,6 @@ ls_status ls_ptable_write(ls_h5file *f, const char *name, const ls_ptable *t, ls
     H5Pclose(pl);
     H5Sclose(sp);
     return rc < 0 ? fail_h5(e, ls_h5_path(f), "write", name) : LS_OK;
-}
-
-/* ---- root attributes ---------------------------------------------------------- */
-
-static herr_t set_attr_str(hid_t file, const char *name, const char *val)
-{
-    if (H5Aexists(file, name) > 0)
-        H5Adelete(file, name);
-    hid_t sp = H5Screate(H5S_SCALAR), st = vlen_utf8();
-    hid_t a = H5Acreate2(file, name, st, sp, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = a < 0 ? -1 : H5Awrite(a, st, &val);
-    if (a >= 0)
-        H5Aclose(a);
-    H5Tclose(st);
-    H5Sclose(sp);
-    return rc;
-}
-
-static herr_t set_attr_i64(hid_t file, const char *name, int64_t v)
-{
-    if (H5Aexists(file, name) > 0)
-        H5Adelete(file, name);
-    hid_t sp = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(file, name, H5T_NATIVE_INT64, sp, H5P_DEFAULT, H5P_DEFAULT);
-    herr_t rc = a < 0 ? -1 : H5Awrite(a, H5T_NATIVE_INT64, &v);
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(sp);
-    return rc;
 }
 
 /* ---- runs -------------------------------------------------------------------- */
@@ -301,16 +290,17 @@ ls_status ls_hist_begin(ls_h5file *f, const ls_hist_run *r, int64_t *run, ls_err
     if (!rc)
         rc = ls_ptable_write(f, LS_H5_SPEC_REVISIONS, &revs, e);
     if (!rc) {
-        hid_t file = (hid_t)ls_h5_hid(f);
-        herr_t a = 0;
-        a |= set_attr_str(file, "spec_hash", r->spec_hash);
-        a |= set_attr_i64(file, "n_runs", (int64_t)h.n);
-        a |= set_attr_str(file, "updated", start);
-        a |= set_attr_i64(file, "ranks", ranks ? ranks : r->ranks);
-        a |= set_attr_str(file, "tool_version", r->tool_version);
-        a |= set_attr_str(file, "git_revision", r->git_revision);
-        if (a < 0)
-            rc = fail_h5(e, ls_h5_path(f), "update", "the root attributes");
+        rc = ls_h5_set_attr_string(f, "spec_hash", r->spec_hash, e);
+        if (!rc)
+            rc = ls_h5_set_attr_int(f, "n_runs", (int64_t)h.n, e);
+        if (!rc)
+            rc = ls_h5_set_attr_string(f, "updated", start, e);
+        if (!rc)
+            rc = ls_h5_set_attr_int(f, "ranks", ranks ? ranks : r->ranks, e);
+        if (!rc)
+            rc = ls_h5_set_attr_string(f, "tool_version", r->tool_version, e);
+        if (!rc)
+            rc = ls_h5_set_attr_string(f, "git_revision", r->git_revision, e);
     }
     ls_ptable_free(&h);
     ls_ptable_free(&revs);
@@ -374,28 +364,14 @@ ls_status ls_hist_merge(ls_h5file *const *parts, int np, ls_h5file *dst, ls_erro
         }
         int64_t base = (int64_t)h.n;
         for (size_t r = 0; r < ph.n; r++) {
-            const ls_cell *from = ls_ptable_row(&ph, r);
-            ls_cell *to = ls_ptable_add(&h);
-            for (size_t c = 0; c < LS_HISTORY_NCOLS; c++) {
-                if (ls_history_columns[c].type == LS_COL_STR)
-                    ls_ptable_set_str(to, c, from[c].s);
-                else
-                    to[c] = from[c];
-            }
+            ls_cell *to = ls_ptable_add_copy(&h, ls_ptable_row(&ph, r));
             to[LS_HI_run].i = base + (int64_t)r;
         }
         for (size_t r = 0; r < pr.n; r++) {
             const ls_cell *from = ls_ptable_row(&pr, r);
             if (has_spec(&revs, from[LS_SR_spec_hash].s))
                 continue;
-            ls_cell *to = ls_ptable_add(&revs);
-            for (size_t c = 0; c < LS_SPECREV_NCOLS; c++) {
-                if (ls_spec_revision_columns[c].type == LS_COL_STR)
-                    ls_ptable_set_str(to, c, from[c].s);
-                else
-                    to[c] = from[c];
-            }
-            to[LS_SR_first_run].i += base;
+            ls_ptable_add_copy(&revs, from)[LS_SR_first_run].i += base;
         }
         ls_ptable_free(&ph);
         ls_ptable_free(&pr);

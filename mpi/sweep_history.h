@@ -41,6 +41,8 @@ ls_cell *ls_ptable_row(const ls_ptable *t, size_t r);
 /* Append a row: strings are set to "" and numbers to 0; returns the row. */
 ls_cell *ls_ptable_add(ls_ptable *t);
 void ls_ptable_set_str(ls_cell *row, size_t col, const char *s); /* replaces; copies s */
+/* Append a copy of `from`, a row of a table with the same columns; returns the new row. */
+ls_cell *ls_ptable_add_copy(ls_ptable *t, const ls_cell *from);
 
 /* Read table `name` of f into t (initialised with cols). *exists is false (and
  * t empty) when the file has no such table (written before it existed). */

@@ -186,17 +186,6 @@ ls_status ls_inputs_check(ls_h5file *f, const ls_ptable *cur, const char *what, 
     return rc;
 }
 
-static void copy_row(ls_ptable *t, const ls_cell *from)
-{
-    ls_cell *to = ls_ptable_add(t);
-    for (size_t c = 0; c < LS_INPUT_NCOLS; c++) {
-        if (ls_input_columns[c].type == LS_COL_STR)
-            ls_ptable_set_str(to, c, from[c].s);
-        else
-            to[c] = from[c];
-    }
-}
-
 /* Add the rows of `add` that `t` lacks; an unreadable row of t takes the
  * content of a readable one. */
 static void unite(ls_ptable *t, const ls_ptable *add)
@@ -205,7 +194,7 @@ static void unite(ls_ptable *t, const ls_ptable *add)
         const ls_cell *row = ls_ptable_row(add, r);
         ls_cell *have = (ls_cell *)find(t, row[LS_IN_kind].s, row[LS_IN_name].s);
         if (!have) {
-            copy_row(t, row);
+            ls_ptable_add_copy(t, row);
         } else if (have[LS_IN_bytes].i < 0 && row[LS_IN_bytes].i >= 0) {
             have[LS_IN_bytes].i = row[LS_IN_bytes].i;
             ls_ptable_set_str(have, LS_IN_content_hash, row[LS_IN_content_hash].s);
@@ -250,7 +239,7 @@ ls_status ls_inputs_check_parts(ls_h5file *const *parts, const char *const *path
                              have[LS_IN_content_hash].s, (long long)have[LS_IN_bytes].i, paths[i],
                              row[LS_IN_content_hash].s, (long long)row[LS_IN_bytes].i);
             } else if (!have) {
-                copy_row(all, row);
+                ls_ptable_add_copy(all, row);
                 owner = ls_xrealloc(owner, all->n * sizeof *owner);
                 owner[all->n - 1] = i;
             }

@@ -101,4 +101,27 @@ PY
 "$LLMSWEEP" merge p0.h5 p1.h5 -o m2.h5 2>err7; rc=$?
 [ $rc -eq 1 ] && grep -q "refusing to mix results of two builds" err7 || fail "merge, two builds: exit $rc: $(cat err7)"
 "$LLMSWEEP" merge p0.h5 p1.h5 -o m2.h5 --accept-revision 2>err8 || fail "merge --accept-revision: $(cat err8)"
+# 5. a file whose /history lacks a column (written before it existed) and has no /inputs:
+#    resumed with the column empty for the old run and a note that inputs were not recorded
+"$PY" - r.h5 <<'PY' || fail "rewriting an old-style history"
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r+")
+h = f["/history"][:]
+names = [n for n in h.dtype.names if n != "host"]
+old = np.empty(len(h), dtype=np.dtype([(n, h.dtype[n]) for n in names]))
+for n in names:
+    old[n] = h[n]
+del f["/history"], f["/inputs"]
+f.create_dataset("/history", data=old, maxshape=(None,), chunks=(16,))
+PY
+"$LLMSWEEP" sweep spec.yaml -o r.h5 --resume 2>err9 || fail "resume of an old-style file: $(cat err9)"
+grep -q "records no input contents" err9 || fail "no note about unrecorded inputs: $(cat err9)"
+"$PY" - r.h5 <<'PY' || fail "old-style history after resume"
+import sys, h5py
+f = h5py.File(sys.argv[1], "r")
+h = f["/history"][:]
+assert list(h["host"][:2]) == [b"", b""] and h["host"][2] != b"", h["host"]
+assert [c.decode() for c in h["command"]] == ["sweep", "resume", "resume"], h["command"]
+assert len(f["/inputs"]) == 1
+PY
 echo "sweep_inputs: ok"

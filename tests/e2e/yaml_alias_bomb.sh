@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # yaml_alias_bomb.sh -- a 600-byte specification of nested aliases (9 levels of 9: 387 million nodes
-# if expanded, 18.7 GB and 142 s before the alias budget) is refused within 1 s and 100 MB, naming
+# if expanded, 18.7 GB and 142 s before the alias budget) is refused within 1 s of CPU and 100 MB, naming
 # the file: for its unknown top-level keys, checked before anything is expanded, and, with the
 # anchors under a known key (`base`) or in a run configuration, by the alias budget; through
 # `sweep`, `sweep --dry-run` and `run`. A signal while a large grid is being expanded and
@@ -32,12 +32,16 @@ check() { # NAME MESSAGE COMMAND...: exit 1, stderr matches MESSAGE, < 1 s, < 10
     /usr/bin/time -v -o "$name.time" "$@" >"$name.out" 2>"$name.err"; local rc=$?
     [ $rc -eq 1 ] || fail "$name: exit $rc: $(cat "$name.err")"
     grep -q "$msg" "$name.err" || fail "$name: message: $(cat "$name.err")"
-    local kb s
+    # CPU time (user + system) is bounded at 1 s: wall time on this shared machine depends on
+    # the load (MPI start-up alone can take seconds at a load of 15); it is bounded loosely
+    local kb cpu s
     kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$name.time")
+    cpu=$(awk -F': ' '/User time|System time/ {v += $2} END {print v}' "$name.time")
     s=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); v = 0; for (i = 1; i <= n; i++) v = v * 60 + p[i]; print v}' "$name.time")
     [ -n "$kb" ] && [ "$kb" -lt 102400 ] || fail "$name: peak RSS ${kb} kB (limit 100 MB)"
-    awk -v s="$s" 'BEGIN {exit !(s < 1.0)}' || fail "$name: took $s s (limit 1 s)"
-    echo "$name: rejected in $s s, peak RSS $kb kB"
+    awk -v c="$cpu" 'BEGIN {exit !(c < 1.0)}' || fail "$name: took $cpu s of CPU (limit 1 s)"
+    awk -v s="$s" 'BEGIN {exit !(s < 10.0)}' || fail "$name: took $s s wall clock (limit 10 s)"
+    echo "$name: rejected in $cpu s of CPU ($s s wall clock), peak RSS $kb kB"
 }
 KEY="bomb.yaml:2: unknown key '(specification).a' (expected one of: name,"
 ALIAS="bomb2.yaml:[0-9]*: alias '\*[a-i]' would expand aliases to more than 100000 nodes"
@@ -54,14 +58,19 @@ check run "bombcfg.yaml:[0-9]*: alias '\*[a-i]' would expand aliases to more tha
 sed "s/^grid:/grid:\n  workload.prompt_tokens.mean: [RANGE]/" "$SMALL" |
     sed "s/RANGE/$(seq -s, 100 2099)/" > large.yaml
 "$LLMSWEEP" sweep large.yaml -o large.h5 2>large.err & pid=$!
-sleep 0.5
-kill -TERM $pid 2>/dev/null || fail "the large sweep ended within 0.5 s (make the grid larger)"
+# wait until it is expanding (past MPI start-up, handlers installed): its memory grows past 100 MB
+for _ in $(seq 1 600); do
+    kb=$(awk '/VmRSS/ {print $2}' /proc/$pid/status 2>/dev/null)
+    [ "${kb:-0}" -gt 102400 ] && break
+    sleep 0.05
+done
+kill -TERM $pid 2>/dev/null || fail "the large sweep ended before the signal (make the grid larger)"
 t0=$(date +%s.%N)
 wait $pid; rc=$?
 t1=$(date +%s.%N)
 [ $rc -eq 4 ] || fail "signal during validation: exit $rc: $(tail -3 large.err)"
 grep -q "interrupted while reading or validating the specification: nothing was written" large.err ||
     fail "signal during validation: message: $(tail -3 large.err)"
-awk -v a="$t0" -v b="$t1" 'BEGIN {exit !(b - a < 1.0)}' || fail "signal during validation: exit took $(echo "$t1 - $t0" | bc) s"
+awk -v a="$t0" -v b="$t1" 'BEGIN {exit !(b - a < 2.0)}' || fail "signal during validation: exit took $(awk -v a="$t0" -v b="$t1" "BEGIN {print b - a}") s"
 [ ! -e large.h5 ] || fail "an interrupted validation created its output"
 echo "yaml_alias_bomb: ok"

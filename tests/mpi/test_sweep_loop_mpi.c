@@ -216,6 +216,63 @@ static void test_stop_then_finish(void **st)
     ls_sweep_spec_free(s);
 }
 
+/* Configurations that report a tiny wall time while rank 0's own take 20 ms and the workers'
+ * 50 ms: the hand-out depth jumps to its maximum after rank 0's first write, and the next write
+ * section (no result has arrived) hands the workers every remaining id. Rank 0 must then not run
+ * one itself from its stale "work left" flag: that ran the last id twice (41 results of 40, a
+ * duplicate /results row), seen under load. */
+static ls_status slow_tiny_run(void *ctx, size_t id, ls_metrics *out, ls_sweep_rowbuf *rows,
+                               volatile sig_atomic_t *stop, ls_error *e)
+{
+    (void)ctx;
+    (void)rows;
+    (void)stop;
+    (void)e;
+    int rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    usleep(rank == 0 ? 20000 : 50000);
+    out->v[LS_M_TTFT_MEAN_S] = 0.5 * (double)id;
+    out->v[LS_M_WALL_TIME_S] = 1e-9;
+    return LS_OK;
+}
+
+static void test_depth_jump_runs_each_once(void **st)
+{
+    (void)st;
+    int rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    const char *t = "name: jump\nbase: {a: 1}\ngrid: {x: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]}\n";
+    ls_sweep_spec *s = NULL;
+    ls_error e;
+    if (ls_sweep_spec_parse(t, strlen(t), "jump.yaml", NULL, &s, &e))
+        fail_msg("%s", e.msg);
+    char path[256];
+    path_for(path, sizeof path, "jump");
+    ls_h5file *f = rank == 0 ? create_file(path, s) : NULL;
+    volatile sig_atomic_t stop = 0;
+    ls_sweep_opts o = {.spec = s, .run = slow_tiny_run, .comm = MPI_COMM_WORLD, .stop = &stop,
+                       .requests = LS_REQS_NONE, .out = f};
+    ls_sweep_stats stt;
+    assert_int_equal(ls_sweep_execute(&o, &stt, &e), LS_OK);
+    if (rank == 0) {
+        assert_int_equal(stt.done, s->n);
+        assert_int_equal(ls_h5_close(f, &e), LS_OK);
+        assert_int_equal(ls_h5_open(path, false, &f, &e), LS_OK);
+        ls_sweep_result *r;
+        size_t n;
+        assert_int_equal(ls_h5_read_results(f, &r, &n, &e), LS_OK);
+        assert_int_equal(n, s->n);
+        int seen[12] = {0};
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(++seen[r[i].config_id], 1);
+        free(r);
+        ls_h5_close(f, NULL);
+        remove(path);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    ls_sweep_spec_free(s);
+}
+
 static void test_sampling_is_deterministic(void **st)
 {
     (void)st;
@@ -238,6 +295,7 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_all_configs_once),
         cmocka_unit_test(test_stop_then_finish),
+        cmocka_unit_test(test_depth_jump_runs_each_once),
         cmocka_unit_test(test_sampling_is_deterministic),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
