@@ -48,6 +48,7 @@ struct ls_run_config {
     double moe_imbalance;           /* moe.imbalance: busiest EP rank over the mean (1) */
     int redundant_experts;          /* moe.redundant_experts (EPLB), 0 */
     bool a2a_fp8;                   /* moe.dispatch: fp8 */
+    const struct ls_moe_backend *moe_backend; /* moe.backend (cost_moe.h); NULL: deepep_ll */
     char parallelism[LS_NAME_MAX];  /* canonical strategy string (tp4pp2, dp8ep8) */
 
     ls_sched_config sched;          /* kv_blocks/max_batched_tokens may be 0 = resolved at run time */

@@ -16,7 +16,7 @@ static const char *at(const ls_yaml *n, char *buf, size_t size)
 
 static ls_status load_moe_map(ls_run_config *c, const ls_yaml *moe, ls_error *e)
 {
-    static const char *const keys[] = {"imbalance", "redundant_experts", "dispatch", NULL};
+    static const char *const keys[] = {"imbalance", "redundant_experts", "dispatch", "backend", NULL};
     char w[300];
     LS_TRY(ls_yaml_check_keys(moe, "moe", keys, e));
     const ls_yaml *n = ls_yaml_get(moe, "imbalance");
@@ -49,6 +49,15 @@ static ls_status load_moe_map(ls_run_config *c, const ls_yaml *moe, ls_error *e)
         else
             return ls_fail(e, LS_EINVAL, "%s: moe.dispatch: expected bf16 or fp8, got '%s'", at(n, w, sizeof w), s);
     }
+    n = ls_yaml_get(moe, "backend");
+    if (n) {
+        const char *s;
+        LS_TRY(ls_yaml_as_string(n, "moe.backend", &s, e));
+        c->moe_backend = ls_moe_backend_find(s);
+        if (!c->moe_backend)
+            return ls_fail(e, LS_EINVAL, "%s: moe.backend: unknown all-to-all backend '%s' (expected one of: %s)",
+                           at(n, w, sizeof w), s, ls_moe_backend_names());
+    }
     return LS_OK;
 }
 
@@ -63,9 +72,10 @@ ls_status ls_config_moe_load(ls_run_config *c, const ls_yaml *root, ls_error *e)
     c->moe_imbalance = 1.0;
     c->redundant_experts = 0;
     c->a2a_fp8 = false;
+    c->moe_backend = NULL;
     if (moe && !ls_yaml_is_null(moe)) {
         if (moe->kind != LS_YAML_MAP)
-            return ls_fail(e, LS_EINVAL, "%s: moe: expected a mapping {imbalance, redundant_experts, dispatch}",
+            return ls_fail(e, LS_EINVAL, "%s: moe: expected a mapping {imbalance, redundant_experts, dispatch, backend}",
                            at(moe, w, sizeof w));
         if (!ls_model_is_moe(m))
             return ls_fail(e, LS_EINVAL, "%s: moe: model %s has no experts", at(moe, w, sizeof w), m->name);

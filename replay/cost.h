@@ -51,6 +51,7 @@ typedef struct ls_deploy {
     double moe_imbalance;      /* busiest EP rank's token load over the mean (0: 1, balanced) */
     int redundant_experts;     /* EPLB replicas: (E + R) / ep expert slots per GPU */
     bool a2a_fp8;              /* dispatch in FP8 (DeepEP with block-FP8 weights); combine stays BF16 */
+    const struct ls_moe_backend *moe_backend; /* the all-to-all (cost_moe.h); NULL: deepep_ll */
     double kv_context_hint;    /* mean context of the workload: sliding-window layers' KV per token is
                                   charged as min(1, window / hint) of a full layer's (0: no bound) */
 } ls_deploy;

@@ -91,6 +91,7 @@ ls_status ls_moe_cost_init(ls_moe_cost *mc, const ls_deploy *d, ls_error *e)
     }
     mc->imbalance = ep ? imb : 1.0; /* TP: every rank holds a slice of every expert */
     mc->disp_bytes = d->a2a_fp8 ? FP8_DISPATCH : ACT_BYTES;
+    mc->backend = d->moe_backend ? d->moe_backend : ls_moe_backend_find("deepep_ll");
     if (ep)
         LS_TRY(a2a_links(mc, d, e));
     return LS_OK;
@@ -109,31 +110,79 @@ static double tokens_per_gpu(const ls_moe_cost *mc, double T)
     return T / mc->d->tp;
 }
 
+/* ---- all-to-all backends (a table of handlers found by name) --------------- */
+
+/* DeepEP low latency: one copy per (token, expert) pair, k (ep-1)/ep of them leave the GPU. */
+static double ll_copies(const ls_moe_cost *mc)
+{
+    int ep = mc->d->ep;
+    return mc->d->model->top_k * (double)(ep - 1) / ep;
+}
+
+/* DeepEP high throughput: one copy per distinct destination rank; each other rank holds one of
+ * a token's k experts with probability 1 - (1 - 1/ep)^k (uniform routing). */
+static double ht_copies(const ls_moe_cost *mc)
+{
+    int ep = mc->d->ep;
+    return (ep - 1) * (1.0 - pow(1.0 - 1.0 / ep, mc->d->model->top_k));
+}
+
+/* Point-to-point phase: NVLink and NIC run in parallel; the busiest rank receives imbalance x the mean. */
+static double p2p_phase_s(const ls_moe_cost *mc, double bytes)
+{
+    double out = mc->on_frac + mc->off_frac;
+    double on = bytes * mc->on_frac / out * mc->imbalance, off = bytes * mc->off_frac / out * mc->imbalance;
+    double t_on = on > 0 ? on / mc->intra_rate : 0, t_off = off > 0 ? off / mc->inter_rate : 0;
+    return mc->a2a_lat_s + (t_on > t_off ? t_on : t_off);
+}
+
+/* vLLM's default allgather_reducescatter: every rank gathers every token of the group (and
+ * reduce-scatters the sums back), independent of top_k: (ep-1) copies out per token. */
+static double ag_copies(const ls_moe_cost *mc)
+{
+    return mc->d->ep - 1;
+}
+
+/* A ring over the group on its slowest link: ep-1 steps. */
+static double ring_phase_s(const ls_moe_cost *mc, double bytes)
+{
+    double rate = mc->off_frac > 0 ? mc->inter_rate : mc->intra_rate;
+    return (mc->d->ep - 1) * mc->a2a_lat_s + bytes / rate;
+}
+
+static const ls_moe_backend backends[] = {
+    {"deepep_ll", ll_copies, p2p_phase_s, false},
+    {"deepep_ht", ht_copies, p2p_phase_s, false},
+    {"allgather", ag_copies, ring_phase_s, true},
+};
+
+const ls_moe_backend *ls_moe_backend_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
+        if (!strcmp(backends[i].name, name))
+            return &backends[i];
+    return NULL;
+}
+
+const char *ls_moe_backend_names(void)
+{
+    return "deepep_ll, deepep_ht, allgather";
+}
+
 double ls_moe_a2a_bytes(const ls_moe_cost *mc, double T)
 {
     if (mc->d->ep <= 1 || T <= 0)
         return 0;
-    /* one copy per (token, expert) pair, as DeepEP low-latency sends: k h bytes per token */
-    double pairs = tokens_per_gpu(mc, T) * mc->d->model->top_k;
-    double out = (mc->on_frac + mc->off_frac) * pairs * mc->d->model->hidden;
+    double out = tokens_per_gpu(mc, T) * mc->backend->out_copies(mc) * mc->d->model->hidden;
     return out * (mc->disp_bytes + ACT_BYTES);
-}
-
-/* One phase: NVLink and NIC run in parallel; the busiest rank receives imbalance x the mean. */
-static double phase_s(const ls_moe_cost *mc, double elems, double bytes_per_elem)
-{
-    double on = mc->on_frac * elems * bytes_per_elem * mc->imbalance;
-    double off = mc->off_frac * elems * bytes_per_elem * mc->imbalance;
-    double t_on = on > 0 ? on / mc->intra_rate : 0, t_off = off > 0 ? off / mc->inter_rate : 0;
-    return mc->a2a_lat_s + (t_on > t_off ? t_on : t_off);
 }
 
 double ls_moe_a2a_s(const ls_moe_cost *mc, double T)
 {
     if (mc->d->ep <= 1 || T <= 0)
         return 0;
-    double elems = tokens_per_gpu(mc, T) * mc->d->model->top_k * mc->d->model->hidden;
-    return phase_s(mc, elems, mc->disp_bytes) + phase_s(mc, elems, ACT_BYTES);
+    double elems = tokens_per_gpu(mc, T) * mc->backend->out_copies(mc) * mc->d->model->hidden;
+    return mc->backend->phase_s(mc, elems * mc->disp_bytes) + mc->backend->phase_s(mc, elems * ACT_BYTES);
 }
 
 void ls_moe_layer(const ls_moe_cost *mc, double T, ls_op_cost *out)
@@ -162,8 +211,10 @@ void ls_moe_layer(const ls_moe_cost *mc, double T, ls_op_cost *out)
     double sf = 2.0 * T * mc->shared_params, sb = mc->b_w * mc->shared_params;
     double t_shared = roof(sf, mc->w_peak * ls_cost_matmul_eff(d->gpu, T), sb, mc->mem_rate);
     /* Permutation: token rows gathered into expert order and scattered back, each a
-     * read and a write of k h activations per pair. */
-    double pb = 4.0 * pairs * h * ACT_BYTES;
+     * read and a write of k h activations per pair -- of every token of the group when
+     * the backend gathers them all (the kernel routes them all, and keeps its own). */
+    double perm_pairs = ep && mc->backend->all_tokens ? group_tokens * k : pairs;
+    double pb = 4.0 * perm_pairs * h * ACT_BYTES;
     double t_perm = pb / mc->mem_rate;
     out->comm_s = ls_moe_a2a_s(mc, T);
     out->s = t_routed + t_shared + t_perm + out->comm_s;

@@ -16,6 +16,23 @@
 
 #include "cost.h"
 
+typedef struct ls_moe_cost ls_moe_cost;
+
+/* How the tokens reach their experts and come back (vllm-internals.md s7):
+ * deepep_ll one copy per (token, expert); deepep_ht one per destination rank;
+ * allgather (vLLM's default allgather_reducescatter) every token to every rank,
+ * as a ring on the slowest link, and the kernel then routes all of them. */
+typedef struct ls_moe_backend {
+    const char *name;
+    double (*out_copies)(const ls_moe_cost *mc);   /* copies of a token's hidden vector leaving its GPU */
+    double (*phase_s)(const ls_moe_cost *mc, double bytes); /* one phase moving `bytes` out of a GPU */
+    bool all_tokens;                                /* every GPU's kernel sees every token of the group */
+} ls_moe_backend;
+
+/* The backend named `name`, or NULL; ls_moe_backend_names lists them for messages. */
+const ls_moe_backend *ls_moe_backend_find(const char *name);
+const char *ls_moe_backend_names(void);
+
 /* The time, work and traffic of one operator (per GPU). */
 typedef struct ls_op_cost {
     double s;          /* seconds, compute/memory roofline plus communication */
@@ -25,7 +42,7 @@ typedef struct ls_op_cost {
 } ls_op_cost;
 
 /* Constants of one replica's MoE layers, fixed at deployment. */
-typedef struct ls_moe_cost {
+struct ls_moe_cost {
     const ls_deploy *d;
     double expert_params;      /* one routed expert, whole (EP) or its TP slice */
     double shared_params;      /* shared experts + router, TP slice */
@@ -39,7 +56,8 @@ typedef struct ls_moe_cost {
     double a2a_lat_s;
     double intra_rate, inter_rate; /* achieved bytes/s */
     double disp_bytes;         /* bytes per element of a dispatched token (BF16 or FP8 + scales) */
-} ls_moe_cost;
+    const ls_moe_backend *backend;
+};
 
 /* The GEMM peak for weights of dtype w on g: FP8/FP4 tensor cores where the GPU
  * has them, else the next wider rate it has (FP4 -> FP8 only for NVFP4 with FP8

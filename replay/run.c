@@ -38,6 +38,7 @@ static void deploy_of(const ls_run_config *c, int replica, ls_deploy *d)
     d->moe_imbalance = c->moe_imbalance;
     d->redundant_experts = c->redundant_experts;
     d->a2a_fp8 = c->a2a_fp8;
+    d->moe_backend = c->moe_backend;
     if (c->model.sliding_window > 0) {  /* bounds the sliding layers' KV per token (memory.h) */
         ls_workload_info info;
         memset(&info, 0, sizeof info);

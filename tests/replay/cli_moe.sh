@@ -90,6 +90,7 @@ check_run "parallelism: dp8ep16" "bad.yaml:11: parallelism: ep 16 is larger than
 check_run "parallelism: {tp: 2, dp: 4, ep: 3}" "bad.yaml:11: parallelism: ep 3 must be a multiple of tp 2"
 check_run "moe: {imbalance: 0.5}" "bad.yaml:11: moe.imbalance: expected"
 check_run "moe: {skew: 2}" "bad.yaml:11: unknown key 'moe.skew'"
+check_run "moe: {backend: pplx}" "bad.yaml:11: moe.backend: unknown all-to-all backend 'pplx' (expected one of: deepep_ll"
 { sed 's/^model: .*/model: llama-3-8b/' "$tmp/run.yaml"; } >"$tmp/dense.yaml"
 "$LLMSWEEP" run --config "$tmp/dense.yaml" >/dev/null 2>"$tmp/err"; [ $? -eq 1 ] || fail "dense ep exit"
 grep -q "dense.yaml:4: parallelism: ep 8: model llama-3-8b has no experts" "$tmp/err" || fail "dense ep: $(cat "$tmp/err")"

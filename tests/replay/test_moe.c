@@ -240,6 +240,25 @@ static void test_a2a_deepseek_layer(void **state)
     assert_rel(ls_moe_a2a_s(&mc, 256), 2 * (4e-6 + 1.5 * 7.0 / 8 * elems * 2 / (450e9 * 0.9)), 1e-12);
     ls_moe_layer(&mc, 256, &oc);
     assert_rel(oc.flops, 1.5 * 2.0 * 256 * 8 * 44040192.0 + 2.0 * 256 * (44040192.0 + 7168 * 256), 1e-12);
+    /* the other backends (vllm-internals.md s7), balanced: DeepEP high-throughput sends one copy per
+     * distinct destination rank, 7 (1 - (7/8)^8) = 4.595 of them per token; vLLM's default
+     * allgather_reducescatter sends every token to the 7 other ranks as a ring of 7 steps, and its
+     * kernel then permutes the rows of all 8 x 256 tokens of the group */
+    ls_deploy bk = d;
+    bk.moe_imbalance = 1;
+    bk.moe_backend = ls_moe_backend_find("deepep_ht");
+    assert_int_equal(ls_moe_cost_init(&mc, &bk, &e), LS_OK);
+    double ht = 7 * (1 - pow(7.0 / 8, 8));
+    assert_rel(ls_moe_a2a_bytes(&mc, 256), 256 * ht * 7168 * 4, 1e-12);
+    assert_rel(ls_moe_a2a_s(&mc, 256), 2 * (4e-6 + 256 * ht * 7168 * 2 / (450e9 * 0.9)), 1e-12);
+    bk.moe_backend = ls_moe_backend_find("allgather");
+    assert_int_equal(ls_moe_cost_init(&mc, &bk, &e), LS_OK);
+    assert_rel(ls_moe_a2a_bytes(&mc, 256), 7 * 256 * 7168 * 4.0, 1e-12);
+    assert_rel(ls_moe_a2a_s(&mc, 256), 2 * (7 * 4e-6 + 7 * 256 * 7168 * 2 / (450e9 * 0.9)), 1e-12);
+    ls_op_cost ag;
+    ls_moe_layer(&mc, 256, &ag);
+    assert_rel(ag.bytes - oc.bytes, 4.0 * (8 * 256 - 1.5 * 256) * 8 * 7168 * 2, 1e-9); /* vs imbalance 1.5 above */
+    assert_null(ls_moe_backend_find("pplx")); /* removed from vLLM */
     /* EPLB: 8 redundant experts over 8 ranks relieve every rank: back to balanced */
     d.redundant_experts = 8;
     assert_int_equal(ls_moe_cost_init(&mc, &d, &e), LS_OK);
