@@ -280,7 +280,7 @@ static ls_status parse_gpu(ls_catalog *c, const char *name, const ls_yaml *map, 
 {
     static const char *const keys[] = {"base", "description", "memory_gb", "hbm_tbps", "bf16_tflops",
                                        "fp8_tflops", "fp4_tflops", "source", "mfu_max", "mfu_half_tokens", "mbu", "attn_eff",
-                                       "kernel_overhead_us", "iter_overhead_ms", "activation_reserve_gb",
+                                       "kernel_overhead_us", "moe_overhead_us", "iter_overhead_ms", "activation_reserve_gb",
                                        NULL};
     static const char *const req[] = {"memory_gb", "hbm_tbps", "bf16_tflops", "mfu_max", "mbu", "attn_eff",
                                       NULL};
@@ -305,6 +305,7 @@ static ls_status parse_gpu(ls_catalog *c, const char *name, const ls_yaml *map, 
     LS_TRY(get_num(&x, "mbu", 1, 1e-3, 1, &g.mbu));
     LS_TRY(get_num(&x, "attn_eff", 1, 1e-3, 1, &g.attn_eff));
     LS_TRY(get_num(&x, "kernel_overhead_us", 1e-6, 0, 1e6, &g.kernel_overhead_s));
+    LS_TRY(get_num(&x, "moe_overhead_us", 1e-6, 0, 1e6, &g.moe_overhead_s));
     LS_TRY(get_num(&x, "iter_overhead_ms", 1e-3, 0, 1e6, &g.iter_overhead_s));
     LS_TRY(get_num(&x, "activation_reserve_gb", 1e9, 0, 1e6, &g.activation_reserve_bytes));
     int i = find_gpu(c, name);
@@ -412,8 +413,8 @@ ls_status ls_catalog_builtin(ls_catalog **out, ls_error *e)
         size_t len;
         const char *name;
     } parts[] = {{ls_catalog_builtin_yaml, ls_catalog_builtin_yaml_len, "<built-in catalog>"},
-                 {ls_catalog_builtin_2026_yaml, ls_catalog_builtin_2026_yaml_len, "<built-in catalog 2026>"},
-                 {ls_catalog_builtin_sources_yaml, ls_catalog_builtin_sources_yaml_len, "<built-in sources>"}};
+                 {ls_catalog_builtin_sources_yaml, ls_catalog_builtin_sources_yaml_len, "<built-in sources>"},
+                 {ls_catalog_builtin_2026_yaml, ls_catalog_builtin_2026_yaml_len, "<built-in catalog 2026>"}};
     ls_status rc = LS_OK;
     for (size_t i = 0; i < sizeof parts / sizeof parts[0] && rc == LS_OK; i++) {
         ls_yaml *doc = NULL;

@@ -104,6 +104,7 @@ typedef struct ls_gpu {
     double mbu;                /* fraction of HBM bandwidth achieved */
     double attn_eff;           /* attention-core efficiency relative to mfu_max */
     double kernel_overhead_s;  /* fixed per-layer launch/sync overhead */
+    double moe_overhead_s;     /* fixed time of one fused-MoE layer beyond its roofline (routing, sort, tails) */
     double iter_overhead_s;    /* per-iteration serving-engine CPU overhead */
     double activation_reserve_bytes; /* activation peak + CUDA context/graphs kept aside */
 } ls_gpu;

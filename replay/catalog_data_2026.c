@@ -321,8 +321,15 @@ const char ls_catalog_builtin_2026_yaml[] =
 
 const size_t ls_catalog_builtin_2026_yaml_len = sizeof ls_catalog_builtin_2026_yaml - 1;
 
-/* Sources of the entries of catalog_data.c, applied last: each entry is
- * overridden in place by itself plus `source:`, nothing else changes. */
+/* Additions to the entries of catalog_data.c, applied right after it (before
+ * the 2026 entries, which inherit them through `base:`): each entry is
+ * overridden in place by itself plus `source:`, and the GPUs whose MoE layer was
+ * measured get `moe_overhead_us`. FITTED by bench/bench_moe.c against the vLLM
+ * FusedMoE tables of ../shared/kernels (AIConfigurator, vLLM 0.24.0): the median,
+ * over 8-9 model shapes, of what one token costs beyond the roofline (H100
+ * 25-135 us, median 47; H200 23-138, median 48; B200 14-64, median 19): the
+ * routing top-k, the sort/align of token rows, the two grouped-GEMM launches and
+ * their tails. A100 has no such table at this vLLM version: 0. */
 const char ls_catalog_builtin_sources_yaml[] =
     "# ---- sources of the entries of catalog_data.c (overridden in place, nothing else changes) ----\n"
     "models:\n"
@@ -354,21 +361,26 @@ const char ls_catalog_builtin_sources_yaml[] =
     "  h100-sxm:\n"
     "    base: h100-sxm\n"
     "    source: NVIDIA H100 Tensor Core GPU data sheet (SXM5 80 GB HBM3, 3.35 TB/s, 989 / 1979 TFLOP/s dense BF16 / FP8); efficiencies fitted in issue 7 (docs/FIDELITY.md)\n"
+    "    moe_overhead_us: 45\n"
     "  h200:\n"
     "    base: h200\n"
     "    source: NVIDIA H200 Tensor Core GPU data sheet (141 GB HBM3e, 4.8 TB/s; H100 compute); efficiencies = h100-sxm\n"
+    "    moe_overhead_us: 45\n"
     "  gh200-96gb:\n"
     "    base: gh200-96gb\n"
     "    source: NVIDIA GH200 Grace Hopper Superchip data sheet (96 GB HBM3, 4.0 TB/s); efficiencies = h100-sxm\n"
+    "    moe_overhead_us: 45\n"
     "  gh200-144gb:\n"
     "    base: gh200-144gb\n"
     "    source: NVIDIA GH200 data sheet (144 GB HBM3e; 4.9 TB/s UNVERIFIED); efficiencies = h100-sxm\n"
+    "    moe_overhead_us: 45\n"
     "  a100-80gb:\n"
     "    base: a100-80gb\n"
     "    source: NVIDIA A100 Tensor Core GPU data sheet (80 GB HBM2e, 2.039 TB/s, 312 TFLOP/s dense BF16, no FP8)\n"
     "  b200:\n"
     "    base: b200\n"
     "    source: NVIDIA HGX B200 data sheet (180 GB HBM3e, 8 TB/s; 72/144 PF sparse FP8/FP4 per 8 GPUs); efficiencies = h100-sxm\n"
+    "    moe_overhead_us: 20\n"
     "clusters:\n"
     "  dgx-h100:\n"
     "    base: dgx-h100\n"

@@ -217,7 +217,7 @@ void ls_moe_layer(const ls_moe_cost *mc, double T, ls_op_cost *out)
     double pb = 4.0 * perm_pairs * h * ACT_BYTES;
     double t_perm = pb / mc->mem_rate;
     out->comm_s = ls_moe_a2a_s(mc, T);
-    out->s = t_routed + t_shared + t_perm + out->comm_s;
+    out->s = t_routed + t_shared + t_perm + d->gpu->moe_overhead_s + out->comm_s;
     out->flops = rf + sf;
     out->bytes = rb + sb + pb;
 }

@@ -342,13 +342,31 @@ static void test_every_entry_has_a_source(void **state)
     for (int i = 0; i < ls_catalog_n_clusters(cat); i++)
         missing += !ls_catalog_cluster_at(cat, i)->source[0];
     assert_int_equal(missing, 0);
-    /* data-sheet figures of the new GPUs */
-    assert_true(gpu("mi300x")->mem_bytes == 192e9 && gpu("mi300x")->hbm_bw == 5.3e12);
-    assert_true(gpu("mi355x")->flops_fp4 == 10066.3e12 && gpu("mi355x")->mem_bytes == 288e9);
-    assert_true(gpu("gb200")->mem_bytes == 186e9 && gpu("gb200")->flops_fp4 == 10000e12);
-    assert_true(gpu("l40s")->hbm_bw == 864e9 && gpu("l4")->mem_bytes == 24e9);
-    assert_true(gpu("a100-40gb")->mem_bytes == 40e9 && gpu("a100-40gb")->flops_fp8 == 0);
+    /* every GPU against the figures its source cites (GB, TB/s, dense TFLOP/s; 0: none) */
+    static const struct {
+        const char *name;
+        double mem, bw, bf16, fp8, fp4;
+    } sheets[] = {
+        {"h100-sxm", 80, 3.35, 989, 1979, 0},       {"h200", 141, 4.8, 989, 1979, 0},
+        {"gh200-96gb", 96, 4.0, 989, 1979, 0},      {"gh200-144gb", 144, 4.9, 989, 1979, 0},
+        {"a100-80gb", 80, 2.039, 312, 0, 0},        {"a100-40gb", 40, 1.555, 312, 0, 0},
+        {"b200", 180, 8.0, 2250, 4500, 9000},       {"gb200", 186, 8.0, 2500, 5000, 10000},
+        {"b300", 288, 8.0, 2250, 4500, 13500},      {"gb300", 288, 8.0, 2500, 5000, 15000},
+        {"h20", 96, 4.0, 148, 296, 0},              {"mi300x", 192, 5.3, 1307.4, 2614.9, 0},
+        {"mi325x", 256, 6.0, 1307.4, 2614.9, 0},    {"mi355x", 288, 8.0, 2516.6, 5033.2, 10066.3},
+        {"l40s", 48, 0.864, 362, 733, 0},           {"l4", 24, 0.3, 121, 242.5, 0},
+        {"rtx-4090", 24, 1.008, 165.2, 330.3, 0},
+    };
+    assert_int_equal(ls_catalog_n_gpus(cat), (int)(sizeof sheets / sizeof sheets[0]));
+    for (size_t i = 0; i < sizeof sheets / sizeof sheets[0]; i++) {
+        const ls_gpu *g = gpu(sheets[i].name);
+        assert_true(g->mem_bytes == sheets[i].mem * 1e9 && g->hbm_bw == sheets[i].bw * 1e12);
+        assert_true(g->flops_bf16 == sheets[i].bf16 * 1e12 && g->flops_fp8 == sheets[i].fp8 * 1e12);
+        assert_true(g->flops_fp4 == sheets[i].fp4 * 1e12);
+    }
     assert_int_equal(cluster("gb200-nvl72")->gpus_per_node, 72);
+    assert_true(cluster("gb200-nvl72")->intra_bw == 900e9 && cluster("gb300-nvl72")->inter_bw == 100e9);
+    assert_true(cluster("mi300x-8")->intra_bw == 64e9 && !cluster("mi300x-8")->intra_switch);
 }
 
 int main(void)
