@@ -34,7 +34,7 @@ static const char *const usage_text =
     "  --catalog FILE          extra catalog file (models, gpus, clusters); repeatable\n"
     "  --parallelism S         strategy string: tp4pp2, tp2pp2dp2, dp8, ...\n"
     "  --tp N, --pp N, --dp N  degrees (instead of --parallelism)\n"
-    "  --dtype D               weights dtype (bf16, fp8)\n"
+    "  --dtype D               weights dtype (bf16, fp8, nvfp4, mxfp4, int4)\n"
     "  --kv-dtype D            KV-cache dtype (bf16, fp8)\n"
     "  --policy P              vllm-v1 (default), vllm-v0, sarathi\n"
     "  --max-batched-tokens N  token budget per iteration, or 'auto'\n"
@@ -220,6 +220,10 @@ static void print_summary(const ls_run_config *c, const ls_metrics *m)
     printf("configuration  %s on %s (%s), %s, %s/%s, policy %s, router %s\n", row.model, row.hardware, row.cluster,
            row.parallelism, row.dtype_weights, row.dtype_kv, row.policy, row.router);
     printf("workload       %s, seed %lld\n", row.workload, (long long)row.seed);
+    char note[256];
+    ls_config_compute_note(c, note, sizeof note);
+    if (note[0])
+        printf("note           %s\n", note);
     if (m->status != LS_RUN_OK) {
         printf("status         %s: %s\n", ls_run_status_name(m->status), m->message);
         return;

@@ -16,6 +16,11 @@
 
 extern const char ls_catalog_builtin_yaml[];
 extern const size_t ls_catalog_builtin_yaml_len;
+/* The 2026 entries (MoE, MLA, sliding-window models; Blackwell, AMD, ... GPUs), applied after the first. */
+extern const char ls_catalog_builtin_2026_yaml[];
+extern const size_t ls_catalog_builtin_2026_yaml_len;
+extern const char ls_catalog_builtin_sources_yaml[];
+extern const size_t ls_catalog_builtin_sources_yaml_len;
 
 struct ls_catalog {
     ls_model *models;
@@ -25,84 +30,6 @@ struct ls_catalog {
     ls_cluster *clusters;
     int n_clusters, cap_clusters;
 };
-
-/* ---- dtypes --------------------------------------------------------------- */
-
-const char *ls_dtype_name(ls_dtype d)
-{
-    return d == LS_DTYPE_FP8 ? "fp8" : "bf16";
-}
-
-int ls_dtype_bytes(ls_dtype d)
-{
-    return d == LS_DTYPE_FP8 ? 1 : 2;
-}
-
-ls_status ls_dtype_parse(const char *s, ls_dtype *out, ls_error *e)
-{
-    if (s && (!strcmp(s, "bf16") || !strcmp(s, "bfloat16") || !strcmp(s, "fp16") || !strcmp(s, "float16"))) {
-        *out = LS_DTYPE_BF16; /* fp16 has the same size and tensor-core rate as bf16 */
-        return LS_OK;
-    }
-    if (s && (!strcmp(s, "fp8") || !strcmp(s, "fp8_e4m3") || !strcmp(s, "fp8_e5m2"))) {
-        *out = LS_DTYPE_FP8;
-        return LS_OK;
-    }
-    return ls_fail(e, LS_EINVAL, "unknown dtype '%s' (expected bf16 or fp8)", s ? s : "");
-}
-
-/* ---- derived model sizes ----------------------------------------------------- */
-
-double ls_model_embed_params(const ls_model *m)
-{
-    return (double)m->vocab * m->hidden;
-}
-
-double ls_model_head_params(const ls_model *m)
-{
-    return m->tied_embeddings ? 0.0 : (double)m->vocab * m->hidden;
-}
-
-/* Attention projections of one layer: Wq, Wk, Wv (n_q + 2 n_kv heads of d) and Wo. */
-static double attn_params(const ls_model *m)
-{
-    return (double)m->hidden * (m->heads + 2.0 * m->kv_heads) * m->head_dim +
-           (double)m->heads * m->head_dim * m->hidden;
-}
-
-/* One SwiGLU expert: gate, up (h x f) and down (f x h). */
-static double expert_params(const ls_model *m)
-{
-    return 3.0 * m->hidden * m->ffn;
-}
-
-/* Router of an MoE layer (h x E), and the two RMSNorm weight vectors of a layer. */
-static double layer_small_params(const ls_model *m)
-{
-    return (m->experts > 1 ? (double)m->hidden * m->experts : 0.0) + 2.0 * m->hidden;
-}
-
-double ls_model_layer_params(const ls_model *m)
-{
-    return attn_params(m) + m->experts * expert_params(m) + layer_small_params(m);
-}
-
-double ls_model_params(const ls_model *m)
-{
-    return ls_model_embed_params(m) + m->layers * ls_model_layer_params(m) + m->hidden /* final norm */ +
-           ls_model_head_params(m);
-}
-
-double ls_model_active_params(const ls_model *m)
-{
-    double layer = attn_params(m) + m->top_k * expert_params(m) + layer_small_params(m);
-    return ls_model_embed_params(m) + m->layers * layer + m->hidden + ls_model_head_params(m);
-}
-
-double ls_model_kv_bytes_per_token(const ls_model *m, ls_dtype kv)
-{
-    return 2.0 * m->layers * m->kv_heads * m->head_dim * ls_dtype_bytes(kv);
-}
 
 /* ---- storage ---------------------------------------------------------------- */
 
@@ -221,7 +148,7 @@ static ls_status get_str(entry_ctx *x, const char *key, char *out, size_t size)
     const char *s;
     LS_TRY(ls_yaml_as_string(n, path, &s, x->e));
     if (strlen(s) >= size)
-        return where_fail(n, x->e, "%s: %s: expected %s", path, "a shorter name");
+        return where_fail(n, x->e, "%s: %s: expected %s", path, "a shorter string");
     snprintf(out, size, "%s", s);
     return LS_OK;
 }
@@ -272,11 +199,48 @@ static ls_status entry_fail(entry_ctx *x, const char *what)
 
 /* ---- entries ---------------------------------------------------------------- */
 
+/* The optional architecture keys (MoE layout, MLA, separate v head, sliding
+ * window) and the checks that tie them together. */
+static ls_status get_model_arch(entry_ctx *x, ls_model *m)
+{
+    bool seen_moe_ffn, seen_shared, seen_dense;
+    LS_TRY(get_int(x, "v_head_dim", &m->v_head_dim, 1, NULL));
+    LS_TRY(get_int(x, "moe_ffn", &m->moe_ffn, 1, &seen_moe_ffn));
+    LS_TRY(get_int(x, "shared_experts", &m->shared_experts, 0, &seen_shared));
+    LS_TRY(get_int(x, "dense_layers", &m->dense_layers, 0, &seen_dense));
+    LS_TRY(get_int(x, "q_lora_rank", &m->q_lora_rank, 0, NULL));
+    LS_TRY(get_int(x, "kv_lora_rank", &m->kv_lora_rank, 0, NULL));
+    LS_TRY(get_int(x, "qk_rope_dim", &m->qk_rope_dim, 0, NULL));
+    LS_TRY(get_int(x, "sliding_window", &m->sliding_window, 0, NULL));
+    LS_TRY(get_int(x, "sliding_layers", &m->sliding_layers, 0, NULL));
+    if (m->heads % m->kv_heads)
+        return entry_fail(x, "heads must be a multiple of kv_heads (grouped-query attention)");
+    if (m->top_k > m->experts)
+        return entry_fail(x, "top_k must not exceed experts");
+    if (m->experts == 1 && (seen_moe_ffn || seen_shared || seen_dense) &&
+        (m->moe_ffn || m->shared_experts || m->dense_layers))
+        return entry_fail(x, "moe_ffn, shared_experts and dense_layers describe MoE layers: set experts > 1");
+    if (m->dense_layers >= m->layers && m->experts > 1)
+        return entry_fail(x, "dense_layers must be fewer than layers (the rest are MoE layers)");
+    if (m->kv_lora_rank > 0 && !(m->qk_rope_dim > 0 && m->qk_rope_dim < m->head_dim))
+        return entry_fail(x, "an MLA model (kv_lora_rank > 0) needs 0 < qk_rope_dim < head_dim "
+                             "(head_dim = qk_nope_head_dim + qk_rope_head_dim)");
+    if (m->kv_lora_rank == 0 && (m->q_lora_rank || m->qk_rope_dim))
+        return entry_fail(x, "q_lora_rank and qk_rope_dim are MLA keys: set kv_lora_rank too");
+    if (m->sliding_layers > m->layers)
+        return entry_fail(x, "sliding_layers must not exceed layers");
+    if ((m->sliding_layers > 0) != (m->sliding_window > 0))
+        return entry_fail(x, "sliding_window and sliding_layers go together (both > 0, or neither)");
+    return LS_OK;
+}
+
 static ls_status parse_model(ls_catalog *c, const char *name, const ls_yaml *map, ls_error *e)
 {
-    static const char *const keys[] = {"base", "description", "layers", "hidden", "heads", "kv_heads",
-                                       "head_dim", "ffn", "vocab", "max_context", "experts", "top_k",
-                                       "tied_embeddings", NULL};
+    static const char *const keys[] = {"base", "description", "source", "layers", "hidden", "heads",
+                                       "kv_heads", "head_dim", "v_head_dim", "ffn", "vocab", "max_context",
+                                       "experts", "top_k", "moe_ffn", "shared_experts", "dense_layers",
+                                       "q_lora_rank", "kv_lora_rank", "qk_rope_dim", "sliding_window",
+                                       "sliding_layers", "tied_embeddings", NULL};
     static const char *const req[] = {"layers", "hidden", "heads", "kv_heads", "head_dim", "ffn", "vocab",
                                       "max_context", NULL};
     entry_ctx x = {.map = map, .e = e};
@@ -301,10 +265,8 @@ static ls_status parse_model(ls_catalog *c, const char *name, const ls_yaml *map
     LS_TRY(get_int(&x, "experts", &m.experts, 1, NULL));
     LS_TRY(get_int(&x, "top_k", &m.top_k, 1, NULL));
     LS_TRY(get_bool(&x, "tied_embeddings", &m.tied_embeddings));
-    if (m.heads % m.kv_heads)
-        return entry_fail(&x, "heads must be a multiple of kv_heads (grouped-query attention)");
-    if (m.top_k > m.experts)
-        return entry_fail(&x, "top_k must not exceed experts");
+    LS_TRY(get_str(&x, "source", m.source, sizeof m.source));
+    LS_TRY(get_model_arch(&x, &m));
     int i = find_model(c, name);
     if (i < 0) {
         GROW(c->models, c->n_models, c->cap_models);
@@ -317,8 +279,8 @@ static ls_status parse_model(ls_catalog *c, const char *name, const ls_yaml *map
 static ls_status parse_gpu(ls_catalog *c, const char *name, const ls_yaml *map, ls_error *e)
 {
     static const char *const keys[] = {"base", "description", "memory_gb", "hbm_tbps", "bf16_tflops",
-                                       "fp8_tflops", "mfu_max", "mfu_half_tokens", "mbu", "attn_eff",
-                                       "kernel_overhead_us", "iter_overhead_ms", "activation_reserve_gb",
+                                       "fp8_tflops", "fp4_tflops", "source", "mfu_max", "mfu_half_tokens", "mbu", "attn_eff",
+                                       "kernel_overhead_us", "moe_overhead_us", "iter_overhead_ms", "activation_reserve_gb",
                                        NULL};
     static const char *const req[] = {"memory_gb", "hbm_tbps", "bf16_tflops", "mfu_max", "mbu", "attn_eff",
                                       NULL};
@@ -336,11 +298,14 @@ static ls_status parse_gpu(ls_catalog *c, const char *name, const ls_yaml *map, 
     LS_TRY(get_num(&x, "hbm_tbps", 1e12, 1e-3, 1e3, &g.hbm_bw));
     LS_TRY(get_num(&x, "bf16_tflops", 1e12, 1e-3, 1e6, &g.flops_bf16));
     LS_TRY(get_num(&x, "fp8_tflops", 1e12, 0, 1e6, &g.flops_fp8));
+    LS_TRY(get_num(&x, "fp4_tflops", 1e12, 0, 1e6, &g.flops_fp4));
+    LS_TRY(get_str(&x, "source", g.source, sizeof g.source));
     LS_TRY(get_num(&x, "mfu_max", 1, 1e-3, 1, &g.mfu_max));
     LS_TRY(get_num(&x, "mfu_half_tokens", 1, 0, 1e6, &g.mfu_half_tokens));
     LS_TRY(get_num(&x, "mbu", 1, 1e-3, 1, &g.mbu));
     LS_TRY(get_num(&x, "attn_eff", 1, 1e-3, 1, &g.attn_eff));
     LS_TRY(get_num(&x, "kernel_overhead_us", 1e-6, 0, 1e6, &g.kernel_overhead_s));
+    LS_TRY(get_num(&x, "moe_overhead_us", 1e-6, 0, 1e6, &g.moe_overhead_s));
     LS_TRY(get_num(&x, "iter_overhead_ms", 1e-3, 0, 1e6, &g.iter_overhead_s));
     LS_TRY(get_num(&x, "activation_reserve_gb", 1e9, 0, 1e6, &g.activation_reserve_bytes));
     int i = find_gpu(c, name);
@@ -356,7 +321,7 @@ static ls_status parse_cluster(ls_catalog *c, const char *name, const ls_yaml *m
 {
     static const char *const keys[] = {"base", "description", "gpus_per_node", "max_nodes", "intra_gbps",
                                        "intra_lat_us", "intra_switch", "inter_gbps", "inter_lat_us",
-                                       "allreduce_eff", "default_gpu", NULL};
+                                       "allreduce_eff", "default_gpu", "source", NULL};
     static const char *const req[] = {"gpus_per_node", "inter_gbps", "allreduce_eff", NULL};
     entry_ctx x = {.map = map, .e = e};
     snprintf(x.path, sizeof x.path, "clusters.%s", name);
@@ -377,6 +342,7 @@ static ls_status parse_cluster(ls_catalog *c, const char *name, const ls_yaml *m
     LS_TRY(get_num(&x, "inter_lat_us", 1e-6, 0, 1e6, &k.inter_lat_s));
     LS_TRY(get_num(&x, "allreduce_eff", 1, 1e-3, 1, &k.allreduce_eff));
     LS_TRY(get_str(&x, "default_gpu", k.default_gpu, sizeof k.default_gpu));
+    LS_TRY(get_str(&x, "source", k.source, sizeof k.source));
     if (k.gpus_per_node > 1 && !(k.intra_bw > 0))
         return entry_fail(&x, "intra_gbps must be > 0 when gpus_per_node > 1");
     if (k.default_gpu[0] && find_gpu(c, k.default_gpu) < 0) {
@@ -442,12 +408,21 @@ ls_status ls_catalog_load_file(ls_catalog *c, const char *path, ls_error *e)
 ls_status ls_catalog_builtin(ls_catalog **out, ls_error *e)
 {
     ls_catalog *c = ls_xcalloc(1, sizeof *c);
-    ls_yaml *doc = NULL;
-    ls_status rc = ls_yaml_load_string(ls_catalog_builtin_yaml, ls_catalog_builtin_yaml_len,
-                                       "<built-in catalog>", &doc, e);
-    if (rc == LS_OK)
-        rc = ls_catalog_load_yaml(c, doc, e);
-    ls_yaml_free(doc);
+    const struct {
+        const char *text;
+        size_t len;
+        const char *name;
+    } parts[] = {{ls_catalog_builtin_yaml, ls_catalog_builtin_yaml_len, "<built-in catalog>"},
+                 {ls_catalog_builtin_sources_yaml, ls_catalog_builtin_sources_yaml_len, "<built-in sources>"},
+                 {ls_catalog_builtin_2026_yaml, ls_catalog_builtin_2026_yaml_len, "<built-in catalog 2026>"}};
+    ls_status rc = LS_OK;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0] && rc == LS_OK; i++) {
+        ls_yaml *doc = NULL;
+        rc = ls_yaml_load_string(parts[i].text, parts[i].len, parts[i].name, &doc, e);
+        if (rc == LS_OK)
+            rc = ls_catalog_load_yaml(c, doc, e);
+        ls_yaml_free(doc);
+    }
     if (rc != LS_OK) {
         ls_catalog_free(c);
         *out = NULL;

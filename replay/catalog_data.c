@@ -145,6 +145,7 @@ const char ls_catalog_builtin_yaml[] =
     "    hbm_tbps: 8.0\n"
     "    bf16_tflops: 2250\n"
     "    fp8_tflops: 4500\n"
+    "    fp4_tflops: 9000     # NVFP4/MXFP4 tensor cores (HGX B200 data sheet: 144 PF sparse FP4 / 8 GPUs)\n"
     "    activation_reserve_gb: 4\n"
     "\n"
     "# ---- clusters: topology of GPUs (domain.md s2, calibration.md C) ----\n"

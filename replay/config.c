@@ -91,26 +91,26 @@ static ls_status get_string(const ls_yaml *map, const char *key, const char *pat
     return ls_yaml_as_string(n, full, out, e);
 }
 
-/* "tp4pp2dp2", "dp8", "tp1" (any order, each at most once, missing = 1). */
-static ls_status parse_strategy(const char *s, int *tp, int *pp, int *dp, char *err, size_t errsz)
+/* "tp4pp2dp2", "dp8", "tp1", "dp8ep8" (any order, each at most once, missing = 1;
+ * deg[] = tp, pp, dp, ep). */
+static ls_status parse_strategy(const char *s, int deg[4], char *err, size_t errsz)
 {
-    *tp = *pp = *dp = 1;
-    bool seen[3] = {false, false, false};
+    static const char names[4][3] = {"tp", "pp", "dp", "ep"};
+    bool seen[4] = {false, false, false, false};
+    for (int i = 0; i < 4; i++)
+        deg[i] = 1;
     const char *p = s;
     if (!*p) {
         snprintf(err, errsz, "empty strategy");
         return LS_EINVAL;
     }
     while (*p) {
-        int which;
-        if (!strncmp(p, "tp", 2))
-            which = 0;
-        else if (!strncmp(p, "pp", 2))
-            which = 1;
-        else if (!strncmp(p, "dp", 2))
-            which = 2;
-        else {
-            snprintf(err, errsz, "expected tp<N>, pp<N> or dp<N> at '%s'", p);
+        int which = -1;
+        for (int i = 0; i < 4; i++)
+            if (!strncmp(p, names[i], 2))
+                which = i;
+        if (which < 0) {
+            snprintf(err, errsz, "expected tp<N>, pp<N>, dp<N> or ep<N> at '%s'", p);
             return LS_EINVAL;
         }
         p += 2;
@@ -126,19 +126,14 @@ static ls_status parse_strategy(const char *s, int *tp, int *pp, int *dp, char *
             return LS_EINVAL;
         }
         seen[which] = true;
-        if (which == 0)
-            *tp = (int)v;
-        else if (which == 1)
-            *pp = (int)v;
-        else
-            *dp = (int)v;
+        deg[which] = (int)v;
     }
     return LS_OK;
 }
 
 /* Canonical strategy string: degrees of 1 are left out unless all are 1, so it
- * reads as users write it (dp8, pp8, tp4pp2, tp1). */
-static void format_strategy(int tp, int pp, int dp, char *out, size_t size)
+ * reads as users write it (dp8, pp8, tp4pp2, tp1, dp8ep8). */
+static void format_strategy(int tp, int pp, int dp, int ep, char *out, size_t size)
 {
     int n = 0;
     out[0] = '\0';
@@ -147,7 +142,9 @@ static void format_strategy(int tp, int pp, int dp, char *out, size_t size)
     if (pp > 1)
         n += snprintf(out + n, size - (size_t)n, "pp%d", pp);
     if (dp > 1)
-        snprintf(out + n, size - (size_t)n, "dp%d", dp);
+        n += snprintf(out + n, size - (size_t)n, "dp%d", dp);
+    if (ep > 1)
+        snprintf(out + n, size - (size_t)n, "ep%d", ep);
 }
 
 /* Join a relative path to base_dir (caller frees). */
@@ -190,7 +187,7 @@ static ls_status check_tp(const ls_run_config *c, const ls_yaml *par, const char
 
 static const char *const top_keys[] = {"model", "dtype", "hardware", "cluster", "parallelism", "scheduler",
                                        "router", "workload", "seed", "slo", "timeout_s", "drain",
-                                       "horizon_s", "catalog", "cost", NULL};
+                                       "horizon_s", "catalog", "cost", "moe", NULL};
 static const char *const sched_keys[] = {"policy", "enable_chunked_prefill", "prefill_chunk_size",
                                          "max_batched_tokens", "max_num_seqs", "max_model_len",
                                          "gpu_memory_utilization", "block_size", "num_kv_blocks",
@@ -301,7 +298,7 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
             return ls_error_prefix(e, "%s: dtype", where(dt, w, sizeof w));
         c->kv_dtype = c->w_dtype;
     } else if (dt) {
-        static const char *const k[] = {"weights", "kv", NULL};
+        static const char *const k[] = {"weights", "kv", "experts", NULL};
         LS_TRY(ls_yaml_check_keys(dt, "dtype", k, e));
         const char *s = NULL;
         LS_TRY(get_string(dt, "weights", "dtype", &s, e));
@@ -311,7 +308,15 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
         LS_TRY(get_string(dt, "kv", "dtype", &s, e));
         if (s && ls_dtype_parse(s, &c->kv_dtype, e))
             return ls_error_prefix(e, "%s: dtype.kv", where(ls_yaml_get(dt, "kv"), w, sizeof w));
+        s = NULL;
+        LS_TRY(get_string(dt, "experts", "dtype", &s, e));
+        if (s && ls_dtype_parse(s, &c->e_dtype, e))
+            return ls_error_prefix(e, "%s: dtype.experts", where(ls_yaml_get(dt, "experts"), w, sizeof w));
+        c->has_e_dtype = s != NULL;
     }
+    if (c->kv_dtype != LS_DTYPE_BF16 && c->kv_dtype != LS_DTYPE_FP8)
+        return ls_fail(e, LS_EINVAL, "%s: dtype%s: a KV cache of %s is not modelled (expected bf16 or fp8)",
+                       where(dt, w, sizeof w), dt->kind == LS_YAML_SCALAR ? "" : ".kv", ls_dtype_name(c->kv_dtype));
 
     /* cluster, then hardware (defaults to the cluster's GPU) */
     const ls_yaml *cl = ls_yaml_get(root, "cluster");
@@ -339,27 +344,35 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
     c->gpu = *g;
 
     /* parallelism */
-    c->tp = c->pp = c->dp = 1;
+    c->tp = c->pp = c->dp = c->ep = 1;
     const ls_yaml *par = ls_yaml_get(root, "parallelism");
     if (par && par->kind == LS_YAML_MAP) {
-        static const char *const k[] = {"tp", "pp", "dp", NULL};
+        static const char *const k[] = {"tp", "pp", "dp", "ep", NULL};
         LS_TRY(ls_yaml_check_keys(par, "parallelism", k, e));
-        int64_t v[3] = {1, 1, 1};
+        int64_t v[4] = {1, 1, 1, 1};
         LS_TRY(get_int(par, "tp", "parallelism", 1, &v[0], e));
         LS_TRY(get_int(par, "pp", "parallelism", 1, &v[1], e));
         LS_TRY(get_int(par, "dp", "parallelism", 1, &v[2], e));
-        if (v[0] > 65536 || v[1] > 65536 || v[2] > 65536)
+        LS_TRY(get_int(par, "ep", "parallelism", 1, &v[3], e));
+        if (v[0] > 65536 || v[1] > 65536 || v[2] > 65536 || v[3] > 65536)
             return ls_fail(e, LS_EINVAL, "%s: parallelism: degrees must be <= 65536", where(par, w, sizeof w));
         c->tp = (int)v[0];
         c->pp = (int)v[1];
         c->dp = (int)v[2];
+        c->ep = (int)v[3];
     } else if (par) {
         const char *s;
         LS_TRY(get_string(root, "parallelism", "", &s, e));
         char err[128];
-        if (parse_strategy(s, &c->tp, &c->pp, &c->dp, err, sizeof err))
-            return ls_fail(e, LS_EINVAL, "%s: parallelism: '%s': %s (e.g. tp4pp2, tp2pp2dp2, dp8, or {tp: 4, pp: 2, dp: 1})",
+        int deg[4];
+        if (parse_strategy(s, deg, err, sizeof err))
+            return ls_fail(e, LS_EINVAL,
+                           "%s: parallelism: '%s': %s (e.g. tp4pp2, tp2pp2dp2, dp8, dp8ep8, or {tp: 4, pp: 2, dp: 1})",
                            where(par, w, sizeof w), s, err);
+        c->tp = deg[0];
+        c->pp = deg[1];
+        c->dp = deg[2];
+        c->ep = deg[3];
     }
     if (c->pp > LS_MAX_PP)
         return ls_fail(e, LS_EINVAL, "%s: parallelism: pp %d exceeds the maximum of %d", where(par, w, sizeof w),
@@ -371,7 +384,8 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
         LS_TRY(check_tp(c, ls_yaml_get(par, "tp"), "parallelism.tp", e));
     else
         LS_TRY(check_tp(c, par ? par : root, "parallelism", e));
-    format_strategy(c->tp, c->pp, c->dp, c->parallelism, sizeof c->parallelism);
+    LS_TRY(ls_config_moe_load(c, root, e));
+    format_strategy(c->tp, c->pp, c->dp, c->ep, c->parallelism, sizeof c->parallelism);
     int64_t n_gpus = (int64_t)c->tp * c->pp * c->dp;
     if (c->cluster.max_nodes > 0) {
         int64_t have = (int64_t)c->cluster.max_nodes * c->cluster.gpus_per_node;

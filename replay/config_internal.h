@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stddef.h>
 
 #include "catalog.h"
 #include "cost.h"
@@ -41,7 +42,14 @@ struct ls_run_config {
     char cluster_label[LS_NAME_MAX];
     ls_dtype w_dtype, kv_dtype;
     int tp, pp, dp;
-    char parallelism[LS_NAME_MAX];  /* canonical strategy string (tp4pp2) */
+    int ep;                         /* expert parallelism (1: routed experts TP-split) */
+    bool has_e_dtype;               /* dtype.experts given (gpt-oss MXFP4 experts) */
+    ls_dtype e_dtype;
+    double moe_imbalance;           /* moe.imbalance: busiest EP rank over the mean (1) */
+    int redundant_experts;          /* moe.redundant_experts (EPLB), 0 */
+    bool a2a_fp8;                   /* moe.dispatch: fp8 */
+    const struct ls_moe_backend *moe_backend; /* moe.backend (cost_moe.h); NULL: deepep_ll */
+    char parallelism[LS_NAME_MAX];  /* canonical strategy string (tp4pp2, dp8ep8) */
 
     ls_sched_config sched;          /* kv_blocks/max_batched_tokens may be 0 = resolved at run time */
     int64_t num_kv_blocks;          /* user override (0 = derived) */
@@ -62,6 +70,10 @@ struct ls_run_config {
     double cost_const_s;            /* constant / mean service time per iteration */
     char cost_table_path[1024];     /* table: the CSV (cost_table.c), resolved against the config's folder */
 };
+
+/* The `moe:` mapping and the checks of parallelism.ep against the model and
+ * the other degrees (config_moe.c); called once tp/pp/dp/ep are parsed. */
+ls_status ls_config_moe_load(ls_run_config *c, const ls_yaml *root, ls_error *e);
 
 /* A cost model with a fixed (or exponentially distributed, mean `mean_s`)
  * time per iteration, independent of the batch: for queueing tests. */

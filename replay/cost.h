@@ -8,6 +8,7 @@
 #ifndef LS_COST_H
 #define LS_COST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "catalog.h"
@@ -43,7 +44,23 @@ typedef struct ls_deploy {
     int tp, pp;
     ls_dtype w_dtype, kv_dtype;
     int first_gpu;             /* index of this replica's first GPU in the cluster (node placement) */
+    /* MoE and model-side options; zero values keep the dense/TP behaviour (cost_moe.h). */
+    int ep;                    /* expert parallelism: routed experts whole over ep GPUs (0 or 1: TP-split) */
+    bool has_e_dtype;          /* routed-expert weights in e_dtype instead of w_dtype (gpt-oss MXFP4) */
+    ls_dtype e_dtype;
+    double moe_imbalance;      /* busiest EP rank's token load over the mean (0: 1, balanced) */
+    int redundant_experts;     /* EPLB replicas: (E + R) / ep expert slots per GPU */
+    bool a2a_fp8;              /* dispatch in FP8 (DeepEP with block-FP8 weights); combine stays BF16 */
+    const struct ls_moe_backend *moe_backend; /* the all-to-all (cost_moe.h); NULL: deepep_ll */
+    double kv_context_hint;    /* mean context of the workload: sliding-window layers' KV per token is
+                                  charged as min(1, window / hint) of a full layer's (0: no bound) */
 } ls_deploy;
+
+/* The dtype of the routed experts (d->e_dtype when set, else the weights'). */
+static inline ls_dtype ls_deploy_expert_dtype(const ls_deploy *d)
+{
+    return d->has_e_dtype ? d->e_dtype : d->w_dtype;
+}
 
 typedef struct ls_cost_model ls_cost_model;
 typedef struct ls_cost_ops {

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cost.h"
+#include "cost_moe.h"
 #include "memory.h"
 
 #define ACT_BYTES 2.0 /* activations are bf16 whatever the weight dtype */
@@ -27,16 +28,22 @@ typedef struct roofline {
     double ar_bw[LS_MAX_PP];       /* effective bytes/s of the slowest link (times allreduce_eff) */
     double xfer_alpha[LS_MAX_PP];  /* boundary s -> s+1 */
     double xfer_bw[LS_MAX_PP];
+    int moe_layers[LS_MAX_PP];     /* of which MoE layers (the dense ones come first) */
     /* per-layer, per-rank constants */
-    double proj_params;            /* QKV + output projection parameters per rank */
-    double expert_params;          /* one expert's gate/up/down parameters per rank */
-    double attn_flop_coef;         /* 4 * (n_q / t) * d */
-    double kv_coef;                /* 2 * kv heads per rank * d * b_kv */
+    double proj_params;            /* attention projections per rank (TP-split / t + replicated) */
+    double ffn_params;             /* a dense layer's FFN per rank */
+    double pair_flops;             /* attention FLOPs per (query, key) pair per rank: 2 (n_q/t)(d + d_v) */
+    double pair_flops_absorbed;    /* MLA decode with absorbed weights: 2 (n_q/t)(2 r_kv + rope) */
+    double kvb_params;             /* MLA kv_b per rank: re-expands the cached latent for prefill */
+    double kv_coef;                /* KV bytes per token per layer per rank */
+    double sliding_frac;           /* share of layers with a sliding window */
     double head_params;            /* V * h / t */
     double mm_peak;                /* GEMM peak at the weight dtype, FLOP/s */
     double attn_rate;              /* achieved attention FLOP/s */
     double mem_rate;               /* achieved HBM bytes/s */
     double b_w;
+    double b_head, head_peak;      /* the LM head stays BF16 under 4-bit weights */
+    ls_moe_cost moe;
 } roofline;
 
 double ls_cost_matmul_eff(const ls_gpu *g, double rows)
@@ -119,39 +126,64 @@ static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, l
     double eff_T = ls_cost_matmul_eff(g, T);
     double t_proj = roof(proj_f, r->mm_peak * eff_T, proj_b, r->mem_rate);
 
-    /* MoE: each token runs top_k experts; the weights read are those of the experts any
-     * token touched, E(1 - (1 - k/E)^T) in expectation under uniform routing. */
-    double touched = 1.0, rows = T;
-    if (m->experts > 1) {
-        touched = m->experts * (1.0 - pow(1.0 - (double)m->top_k / m->experts, T));
-        rows = T * m->top_k / touched; /* token rows per expert GEMM */
-    }
-    double mlp_f = 2.0 * T * m->top_k * r->expert_params;
-    double mlp_b = r->b_w * r->expert_params * touched;
-    double t_mlp = roof(mlp_f, r->mm_peak * ls_cost_matmul_eff(g, rows), mlp_b, r->mem_rate);
+    /* Dense FFN (a dense model's every layer, an MoE model's first dense_layers). */
+    double ffn_f = 2.0 * T * r->ffn_params, ffn_b = r->b_w * r->ffn_params;
+    double t_ffn = roof(ffn_f, r->mm_peak * eff_T, ffn_b, r->mem_rate);
+    ls_op_cost moe = {0};
+    if (ls_model_is_moe(m))
+        ls_moe_layer(&r->moe, T, &moe);
 
-    /* Causal attention: q_i new tokens over c_i cached ones, Σ q_i(q_i+1)/2 = (Σq² + T)/2. */
-    double attn_f = r->attn_flop_coef * (b->sum_qc + (b->sum_q2 + T) / 2.0);
+    /* Causal attention: q_i new tokens over c_i cached ones, Σ q_i(q_i+1)/2 = (Σq² + T)/2
+     * pairs. MLA decodes attend in the latent space (absorbed weights); the other pairs,
+     * and prefill's re-expansion of the cached latent, use the materialised heads. */
+    double pairs = b->sum_qc + (b->sum_q2 + T) / 2.0;
+    double dec_pairs = 0, pre_ctx = 0;
+    if (r->pair_flops_absorbed > 0 && b->n_seqs > 0) {
+        double dec_c = b->sum_c * (double)b->n_decode / (double)b->n_seqs; /* mean-context estimate */
+        dec_pairs = dec_c + (double)b->n_decode;
+        if (dec_pairs > pairs)
+            dec_pairs = pairs;
+        pre_ctx = b->sum_c - dec_c;
+    }
+    double attn_f = r->pair_flops * (pairs - dec_pairs) + r->pair_flops_absorbed * dec_pairs +
+                    2.0 * pre_ctx * r->kvb_params;
     double attn_b = r->kv_coef * (b->sum_c + T);
     double t_attn = roof(attn_f, r->attn_rate, attn_b, r->mem_rate);
+    /* Sliding-window layers attend to at most W keys per query and read at most W per sequence. */
+    double t_attn_sl = 0, attn_f_sl = 0, attn_b_sl = 0;
+    if (r->sliding_frac > 0) {
+        double w = m->sliding_window;
+        double cap = T * w < pairs ? T * w / pairs : 1.0;
+        attn_f_sl = attn_f * cap;
+        double ctx = b->sum_c < (double)b->n_seqs * w ? b->sum_c : (double)b->n_seqs * w;
+        attn_b_sl = r->kv_coef * (ctx + T);
+        t_attn_sl = roof(attn_f_sl, r->attn_rate, attn_b_sl, r->mem_rate);
+    }
+    double sf = r->sliding_frac;
+    double attn_s = (1 - sf) * t_attn + sf * t_attn_sl;
+    double attn_fl = (1 - sf) * attn_f + sf * attn_f_sl, attn_by = (1 - sf) * attn_b + sf * attn_b_sl;
 
-    double layer_s = t_proj + t_mlp + t_attn + g->kernel_overhead_s;
-    double layer_f = proj_f + mlp_f + attn_f, layer_b = proj_b + mlp_b + attn_b;
+    double dense_s = t_proj + t_ffn + attn_s + g->kernel_overhead_s;
+    double moe_s = t_proj + moe.s + attn_s + g->kernel_overhead_s;
+    double dense_f = proj_f + ffn_f + attn_fl, dense_b = proj_b + ffn_b + attn_by;
+    double moe_f = proj_f + moe.flops + attn_fl, moe_b = proj_b + moe.bytes + attn_by;
     double ar_bytes = T * m->hidden * ACT_BYTES;
+    /* Under EP a MoE layer's combine returns the sums to the tokens' ranks: no FFN all-reduce. */
+    int ar_per_moe = d->ep > 1 ? 1 : 2;
 
     double flops = 0, bytes = 0;
     for (int s = 0; s < d->pp; s++) {
-        int L = r->layers[s];
-        double t = L * layer_s;
+        int L = r->layers[s], Lm = r->moe_layers[s], Ld = L - Lm;
+        double t = Ld * dense_s + Lm * moe_s;
         if (d->tp > 1)
-            t += 2.0 * L * (2.0 * (d->tp - 1) * r->ar_alpha[s] +
-                            2.0 * (d->tp - 1) / d->tp * ar_bytes / r->ar_bw[s]);
-        flops += L * layer_f;
-        bytes += L * layer_b;
+            t += (2.0 * Ld + ar_per_moe * Lm) * (2.0 * (d->tp - 1) * r->ar_alpha[s] +
+                                                  2.0 * (d->tp - 1) / d->tp * ar_bytes / r->ar_bw[s]);
+        flops += Ld * dense_f + Lm * moe_f;
+        bytes += Ld * dense_b + Lm * moe_b;
         if (s == d->pp - 1 && b->n_sample > 0) {
             double S = (double)b->n_sample;
-            double head_f = 2.0 * S * r->head_params, head_b = r->b_w * r->head_params;
-            t += roof(head_f, r->mm_peak * ls_cost_matmul_eff(g, S), head_b, r->mem_rate);
+            double head_f = 2.0 * S * r->head_params, head_b = r->b_head * r->head_params;
+            t += roof(head_f, r->head_peak * ls_cost_matmul_eff(g, S), head_b, r->mem_rate);
             flops += head_f;
             bytes += head_b;
         }
@@ -216,18 +248,38 @@ ls_status ls_cost_roofline_new(const ls_deploy *d, ls_cost_model **out, ls_error
             }
         }
     }
-    double h = m->hidden, dh = m->head_dim;
-    r->proj_params = (h * (m->heads + 2.0 * m->kv_heads) * dh + m->heads * dh * h) / t;
-    r->expert_params = 3.0 * h * m->ffn / t;
-    r->attn_flop_coef = 4.0 * ((double)m->heads / t) * dh;
-    double kv_per_rank = m->kv_heads >= t ? (double)m->kv_heads / t : 1.0;
-    r->kv_coef = 2.0 * kv_per_rank * dh * ls_dtype_bytes(d->kv_dtype);
+    int first = 0, dense_total = ls_model_is_moe(m) ? m->dense_layers : m->layers;
+    for (int s = 0; s < d->pp; s++) {
+        int lo = first, hi = first + r->layers[s];
+        int dense = (dense_total > hi ? hi : dense_total) - lo;
+        r->moe_layers[s] = r->layers[s] - (dense > 0 ? dense : 0);
+        first = hi;
+    }
+    double h = m->hidden, dh = m->head_dim, dv = ls_model_v_dim(m);
+    double a_split, a_repl;
+    ls_model_attn_params(m, &a_split, &a_repl);
+    r->proj_params = a_split / t + a_repl;
+    r->ffn_params = 3.0 * h * m->ffn / t;
+    r->pair_flops = 2.0 * ((double)m->heads / t) * (dh + dv);
+    if (ls_model_is_mla(m)) {
+        r->pair_flops_absorbed = 2.0 * ((double)m->heads / t) * (2.0 * m->kv_lora_rank + m->qk_rope_dim);
+        r->kvb_params = (double)m->kv_lora_rank * m->heads * (dh - m->qk_rope_dim + dv) / t;
+    }
+    r->kv_coef = ls_model_kv_layer_bytes_gpu(m, d->kv_dtype, t);
+    r->sliding_frac = m->sliding_window > 0 ? (double)m->sliding_layers / m->layers : 0;
     r->head_params = (double)m->vocab * h / t;
     r->b_w = ls_dtype_bytes(d->w_dtype);
     /* fp8 weights on a GPU without fp8 tensor cores (A100): weight-only storage, bf16 compute */
-    r->mm_peak = (d->w_dtype == LS_DTYPE_FP8 && g->flops_fp8 > 0) ? g->flops_fp8 : g->flops_bf16;
+    r->mm_peak = ls_cost_gemm_peak(g, d->w_dtype, NULL);
+    r->b_head = ls_dtype_is_4bit(d->w_dtype) ? 2.0 : r->b_w;
+    r->head_peak = ls_dtype_is_4bit(d->w_dtype) ? g->flops_bf16 : r->mm_peak;
     r->attn_rate = g->flops_bf16 * g->mfu_max * g->attn_eff; /* attention runs in bf16 */
     r->mem_rate = g->hbm_bw * g->mbu;
+    ls_status rc = ls_moe_cost_init(&r->moe, &r->base.d, e);
+    if (rc) {
+        free(r);
+        return rc;
+    }
     r->base.peak_flops = r->mm_peak * n_gpus;
     r->base.peak_bw = g->hbm_bw * n_gpus;
     *out = &r->base;

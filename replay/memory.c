@@ -1,8 +1,9 @@
 /* memory.c -- weights per GPU by TP/PP stage, and the KV blocks that remain.
  *
  * Per GPU of stage s (docs/HARDWARE.md, "Memory model"):
- *   weights_s = b_w / t * (L_s * layer_params + [s == 0] * embed + [s == p-1] * (head + final norm))
- *   kv_s      = 2 * L_s * max(n_kv / t, 1) * d * b_kv            bytes per token
+ *   weights_s = b_w * (split_s / t + replicated_s) + b_e * routed_s / (t, or ep / (1 + R/E) under EP)
+ *               + [s == 0] * embed / t + [s == p-1] * (head + final norm) / t
+ *   kv_s      = L_s * KV bytes per token of a layer on one GPU (ls_model_kv_layer_bytes_gpu)
  *   free_s    = util * HBM - weights_s - activation_reserve
  *   blocks    = min over s of floor(free_s / (block_size * kv_s))
  * Every tensor is split over the t ranks (vocab-parallel embedding and head,
@@ -21,22 +22,45 @@ int ls_memory_stage_layers(int layers, int pp, int stage)
     return layers / pp + (stage < layers % pp ? 1 : 0);
 }
 
-/* KV heads each rank stores: heads are split over TP ranks; with t > n_kv every rank keeps one. */
-static double kv_heads_per_gpu(const ls_model *m, int tp)
+/* Bytes of the embedding and LM head: the weight dtype, but BF16 under a 4-bit
+ * format (vLLM keeps them unquantised in NVFP4/MXFP4/AWQ/GPTQ checkpoints). */
+static double embed_dtype_bytes(const ls_deploy *d)
 {
-    return m->kv_heads >= tp ? (double)m->kv_heads / tp : 1.0;
+    return ls_dtype_is_4bit(d->w_dtype) ? 2.0 : ls_dtype_bytes(d->w_dtype);
 }
 
-/* Weights on one GPU of stage s, in bytes. */
+/* Weights on one GPU of stage s, in bytes: TP-split parts / t, replicated parts
+ * whole, routed experts / t (TP-split) or (E + R) / E / ep of them (EP). */
 static double stage_weights(const ls_deploy *d, int s)
 {
     const ls_model *m = d->model;
-    double params = ls_memory_stage_layers(m->layers, d->pp, s) * ls_model_layer_params(m);
-    if (s == 0)
-        params += ls_model_embed_params(m);
+    int first = 0;
+    for (int i = 0; i < s; i++)
+        first += ls_memory_stage_layers(m->layers, d->pp, i);
+    double split, repl, routed;
+    ls_model_layers_parts(m, first, ls_memory_stage_layers(m->layers, d->pp, s), &split, &repl, &routed);
     if (s == d->pp - 1)
-        params += ls_model_head_params(m) + m->hidden;
-    return params / d->tp * ls_dtype_bytes(d->w_dtype);
+        split += m->hidden; /* final norm */
+    double bytes = (split / d->tp + repl) * ls_dtype_bytes(d->w_dtype);
+    if (d->ep > 1)
+        routed *= (double)(m->experts + d->redundant_experts) / m->experts / d->ep;
+    else
+        routed /= d->tp;
+    bytes += routed * ls_dtype_bytes(ls_deploy_expert_dtype(d));
+    double eh = (s == 0 ? ls_model_embed_params(m) : 0) + (s == d->pp - 1 ? ls_model_head_params(m) : 0);
+    return bytes + eh / d->tp * embed_dtype_bytes(d);
+}
+
+double ls_memory_kv_bytes_per_token_stage(const ls_deploy *d, int layers)
+{
+    const ls_model *m = d->model;
+    double lb = ls_model_kv_layer_bytes_gpu(m, d->kv_dtype, d->tp);
+    if (m->sliding_window <= 0 || !(d->kv_context_hint > 0))
+        return layers * lb;
+    /* sliding layers assumed spread evenly over the stages (gpt-oss alternates, Gemma-3 5:1) */
+    double frac = (double)m->sliding_layers / m->layers;
+    double keep = d->kv_context_hint > m->sliding_window ? m->sliding_window / d->kv_context_hint : 1.0;
+    return layers * lb * ((1.0 - frac) + frac * keep);
 }
 
 static void gb(char *buf, size_t size, double bytes)
@@ -71,9 +95,8 @@ ls_status ls_memory_plan_compute(const ls_deploy *d, double gpu_memory_utilizati
             worst = s;
     }
     plan->weights_bytes_max = plan->weights_bytes[worst];
-    double kv_head_bytes = 2.0 * kv_heads_per_gpu(m, d->tp) * m->head_dim * ls_dtype_bytes(d->kv_dtype);
     /* stage 0 holds the most layers (earlier stages take the remainder) */
-    plan->kv_bytes_per_token_gpu = ls_memory_stage_layers(m->layers, d->pp, 0) * kv_head_bytes;
+    plan->kv_bytes_per_token_gpu = ls_memory_kv_bytes_per_token_stage(d, ls_memory_stage_layers(m->layers, d->pp, 0));
 
     char w[20], u[20], cap[20];
     gb(w, sizeof w, plan->weights_bytes_max);
@@ -98,7 +121,7 @@ ls_status ls_memory_plan_compute(const ls_deploy *d, double gpu_memory_utilizati
     int tight = 0;
     double free_tight = 0;
     for (int s = 0; s < d->pp; s++) {
-        double per_token = ls_memory_stage_layers(m->layers, d->pp, s) * kv_head_bytes;
+        double per_token = ls_memory_kv_bytes_per_token_stage(d, ls_memory_stage_layers(m->layers, d->pp, s));
         double free_b = plan->usable_bytes - plan->weights_bytes[s] - plan->reserve_bytes;
         int64_t b = free_b > 0 ? (int64_t)floor(free_b / (block_size * per_token)) : 0;
         if (b < blocks) {

@@ -35,6 +35,11 @@ typedef struct ls_memory_plan {
 ls_status ls_memory_plan_compute(const ls_deploy *d, double gpu_memory_utilization, int block_size,
                                  int64_t user_blocks, ls_memory_plan *plan, ls_error *e);
 
+/* KV bytes per token on one GPU of a stage with `layers` layers: MLA's latent
+ * replicated on each TP rank, GQA heads split; sliding-window layers charged at
+ * min(1, window / d->kv_context_hint) of a full layer's when the hint is set. */
+double ls_memory_kv_bytes_per_token_stage(const ls_deploy *d, int layers);
+
 /* Layers held by stage s of p (layers split as evenly as possible, earlier stages take the remainder). */
 int ls_memory_stage_layers(int layers, int pp, int stage);
 

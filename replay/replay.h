@@ -31,6 +31,11 @@ void ls_config_free(ls_run_config *c);
  * configuration (capacity search) without touching the caller's. */
 ls_run_config *ls_config_clone(const ls_run_config *c);
 
+/* What the configuration computes differently from what it names (FP8 or
+ * 4-bit weights computed in BF16 on a GPU without such tensor cores), for the
+ * run summary; "" when nothing. */
+void ls_config_compute_note(const ls_run_config *c, char *buf, size_t size);
+
 /* The flattened /configs row of a configuration (common/schema.h). */
 void ls_config_get_row(const ls_run_config *c, ls_config_row *row);
 

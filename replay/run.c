@@ -32,6 +32,21 @@ static void deploy_of(const ls_run_config *c, int replica, ls_deploy *d)
     d->w_dtype = c->w_dtype;
     d->kv_dtype = c->kv_dtype;
     d->first_gpu = replica * c->tp * c->pp;  /* replicas packed onto consecutive GPUs */
+    d->ep = c->ep;
+    d->has_e_dtype = c->has_e_dtype;
+    d->e_dtype = c->e_dtype;
+    d->moe_imbalance = c->moe_imbalance;
+    d->redundant_experts = c->redundant_experts;
+    d->a2a_fp8 = c->a2a_fp8;
+    d->moe_backend = c->moe_backend;
+    if (c->model.sliding_window > 0) {  /* bounds the sliding layers' KV per token (memory.h) */
+        ls_workload_info info;
+        memset(&info, 0, sizeof info);
+        ls_workload_info_get(c->workload, &info);
+        double mp = info.mean_prompt > 0 && isfinite(info.mean_prompt) ? info.mean_prompt : 0;
+        double mo = info.mean_output > 0 && isfinite(info.mean_output) ? info.mean_output : 0;
+        d->kv_context_hint = mp + mo / 2;
+    }
 }
 
 /* The `auto` budget's parameters (docs/CONFIG.md): a mixed iteration of one

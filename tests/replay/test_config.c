@@ -170,7 +170,7 @@ static void test_errors(void **state)
     /* strategies */
     expect_error("parallelism: tp4pp2\n", "parallelism: tp4xx2\n", "cfg.yaml:5", "tp4xx2");
     expect_error("parallelism: tp4pp2\n", "parallelism: tp4tp2\n", "cfg.yaml:5", "parallelism");
-    expect_error("parallelism: tp4pp2\n", "parallelism: {tp: 4, ep: 2}\n", "cfg.yaml:5", "parallelism.ep");
+    expect_error("parallelism: tp4pp2\n", "parallelism: {tp: 4, ep: 2}\n", "cfg.yaml:5", "has no experts");
     /* TP must fit the head counts as vLLM requires (llama-3-70b: 64 heads, 8 KV
      * heads): tp | 64 and (tp | 8 or 8 | tp), so 1, 2, 4, 8, 16, 32, 64 */
     expect_error("parallelism: tp4pp2\n", "parallelism: tp3pp2\n", "cfg.yaml:5",
