@@ -21,6 +21,7 @@
 #include "sweep_h5.h"
 #include "sweep_history.h"
 #include "sweep_inputs.h"
+#include "sweep_lock.h"
 #include "sweep_spec.h"
 #include "sweep.h"
 
@@ -552,6 +553,22 @@ static void share_capacity_owners(const ls_sweep_spec *s, const ls_config_row *r
     free(own);
 }
 
+/* Rank 0: the tool's own lock on the output (mpi/sweep_lock.h), whatever HDF5's locking does.
+ * 0, or 1 with the message printed. */
+static int take_lock(const sweep_args *a, ls_sweep_lock **lock)
+{
+    ls_error e;
+    char *note = NULL;
+    if (ls_sweep_lock_take(a->out, lock, &note, &e)) {
+        ls_cli_error("sweep: %s", e.msg);
+        return 1;
+    }
+    if (note && !a->quiet)
+        fprintf(stderr, "llmsweep: note: %s\n", note);
+    free(note);
+    return 0;
+}
+
 static int sweep_main(int rank, int size, const sweep_args *a)
 {
     ls_error e;
@@ -582,6 +599,7 @@ static int sweep_main(int rank, int size, const sweep_args *a)
     bool *todo = NULL;
     ls_h5file *out = NULL;
     int64_t run = -1; /* rank 0: this run's /history row */
+    ls_sweep_lock *lock = NULL; /* rank 0: FILE.lock, held from before the file is opened until it is closed */
     size_t n_todo = 0;
     int64_t reqs[2] = {(int64_t)a->requests, (int64_t)a->sample_n};
     if (rank == 0) {
@@ -596,6 +614,8 @@ static int sweep_main(int rank, int size, const sweep_args *a)
         } else if (a->dry_run) {
             printf("validated: all %zu configurations load\n", s->n);
             verdict = -1; /* done, successfully */
+        } else if (take_lock(a, &lock)) {
+            verdict = LS_EXIT_ERROR;
         } else {
             todo = ls_xcalloc(s->n, sizeof *todo);
             g_started = 1;
@@ -611,6 +631,7 @@ static int sweep_main(int rank, int size, const sweep_args *a)
     /* on resume rank 0 takes the mode from the file: every rank must use it */
     MPI_Bcast(reqs, 2, MPI_INT64_T, 0, MPI_COMM_WORLD);
     if (verdict != LS_EXIT_OK) {
+        ls_sweep_lock_release(lock);
         free(rows);
         free(cost);
         free(todo);
@@ -644,6 +665,7 @@ static int sweep_main(int rank, int size, const sweep_args *a)
             rc = ce.code;
             e = ce;
         }
+        ls_sweep_lock_release(lock);
         if (rc == LS_EINTERRUPTED) {
             size_t slice = 0; /* configurations of this run's slice (all without --shard) */
             for (size_t i = 0; i < s->n; i++)
