@@ -47,6 +47,38 @@ static void on_signal(int sig)
     g_stop = 1;
 }
 
+/* SIGTERM and SIGINT stop the sweep cleanly (exit 4), and so do SIGUSR1/SIGUSR2: Open MPI's
+ * mpirun passes those two on to every rank, where it answers SIGTERM/SIGINT itself by aborting
+ * the job with status 1 (docs/SWEEP.md). Installed before MPI_Init, so that a signal during the
+ * start is not fatal either. */
+static void catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    const int sigs[] = {SIGTERM, SIGINT, SIGUSR1, SIGUSR2};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaction(sigs[i], &sa, NULL);
+}
+
+/* How this process was started, repeated by the resume hint (issue 18.7): "mpirun -np N ",
+ * "srun -n N " or "" (plain). Open MPI's launcher leaves its contact URI in every rank's
+ * environment; srun leaves the step id. */
+static void launch_prefix(int size, char *buf, size_t n)
+{
+    const char *mpi = getenv("SLURM_MPI_TYPE");
+    if (getenv("OMPI_MCA_orte_hnp_uri"))
+        snprintf(buf, n, "mpirun -np %d ", size);
+    else if (getenv("SLURM_STEP_ID") && getenv("SLURM_PROCID"))
+        snprintf(buf, n, "srun%s%s -n %d ", mpi && strcmp(mpi, "none") ? " --mpi=" : "",
+                 mpi && strcmp(mpi, "none") ? mpi : "", size);
+    else if (size > 1)
+        snprintf(buf, n, "mpirun -np %d ", size);
+    else
+        buf[0] = 0;
+}
+
 typedef struct sweep_args {
     const char *spec, *out;
     bool dry_run, resume, force, quiet, progress_off;
@@ -670,11 +702,13 @@ static int sweep_main(int rank, int size, const sweep_args *a)
             size_t slice = 0; /* configurations of this run's slice (all without --shard) */
             for (size_t i = 0; i < s->n; i++)
                 slice += (long)(i % (size_t)a->shard_n) == a->shard_i;
+            char how[128];
+            launch_prefix(size, how, sizeof how);
             fprintf(stderr,
                     "llmsweep: sweep interrupted: %s holds %zu of %zu configurations (%zu recorded by this "
-                    "run); the file is closed and consistent\nllmsweep: resume with: llmsweep sweep %s -o "
+                    "run); the file is closed and consistent\nllmsweep: resume with: %sllmsweep sweep %s -o "
                     "%s --resume%s\n",
-                    a->out, slice - st.total + st.done, slice, st.done, a->spec, a->out,
+                    a->out, slice - st.total + st.done, slice, st.done, how, a->spec, a->out,
                     a->shard_n > 1 ? " --shard I/N" : "");
             status = LS_EXIT_INTERRUPTED;
         } else if (rc) {
@@ -700,6 +734,7 @@ static int sweep_main(int rank, int size, const sweep_args *a)
 
 int ls_cmd_sweep(int argc, char **argv)
 {
+    catch_stop_signals();
     int provided = 0;
     MPI_Init_thread(&argc, &argv, MPI_THREAD_SINGLE, &provided);
     int rank = 0, size = 1;
@@ -713,12 +748,6 @@ int ls_cmd_sweep(int argc, char **argv)
             usage(stdout);
         status = LS_EXIT_OK;
     } else if (status == 0) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGTERM, &sa, NULL);
-        sigaction(SIGINT, &sa, NULL);
         status = sweep_main(rank, size, &a);
     }
     MPI_Finalize();
