@@ -109,7 +109,9 @@ static void usage(FILE *f)
             "  --shard I/N           run only slice I of N (0-based), for job arrays; merge later\n"
             "  --no-progress         no progress lines on stderr\n"
             "  -q, --quiet           no progress and no summary\n"
-            "exit status: 0 done, 1 error, 2 usage, 4 interrupted (resume with --resume)\n");
+            "exit status: 0 done, 1 error, 2 usage, 4 interrupted (resume with --resume)\n"
+            "SIGTERM, SIGINT, SIGUSR1 stop it cleanly (mpirun and srun pass SIGUSR1 on to the ranks);\n"
+            "FILE.lock keeps a second sweep off FILE; docs/SWEEP.md\n");
 }
 
 /* 0 ok, LS_EXIT_USAGE on a bad flag (message printed by rank 0 only). */
