@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "report.h"
+#include "sweep_lock.h"
 
 static void usage(FILE *f)
 {
@@ -101,7 +102,18 @@ int ls_cmd_report(int argc, char **argv)
     ls_results *res = NULL;
     ls_report *rep = NULL;
     FILE *f = stdout;
-    if (ls_results_read(argv[optind], &res, &e) || ls_report_build(res, &o, &rep, &e)) {
+    /* a file a sweep is writing is read through a snapshot of its last flush (mpi/sweep_lock.h) */
+    char *snap = NULL, host[256];
+    long pid = 0;
+    if (ls_sweep_lock_live_snapshot(argv[optind], &snap, &pid, host, sizeof host, &e)) {
+        ls_cli_error("%s", e.msg);
+        rc = LS_EXIT_ERROR;
+        goto done;
+    }
+    if (snap)
+        fprintf(stderr, "llmsweep: note: %s is being written by a running sweep (pid %ld, host %s): reporting "
+                        "a snapshot of its last flush\n", argv[optind], pid, host);
+    if (ls_results_read(snap ? snap : argv[optind], &res, &e) || ls_report_build(res, &o, &rep, &e)) {
         ls_cli_error("%s", e.msg);
         rc = LS_EXIT_ERROR;
         goto done;
@@ -120,6 +132,7 @@ int ls_cmd_report(int argc, char **argv)
         rc = LS_EXIT_ERROR;
     }
 done:
+    ls_sweep_lock_snapshot_drop(snap);
     ls_report_free(rep);
     ls_results_free(res);
     free(by_text);

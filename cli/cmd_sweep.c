@@ -21,6 +21,7 @@
 #include "sweep_h5.h"
 #include "sweep_history.h"
 #include "sweep_inputs.h"
+#include "sweep_lock.h"
 #include "sweep_spec.h"
 #include "sweep.h"
 
@@ -44,6 +45,38 @@ static void on_signal(int sig)
         _exit(LS_EXIT_INTERRUPTED);
     }
     g_stop = 1;
+}
+
+/* SIGTERM and SIGINT stop the sweep cleanly (exit 4), and so do SIGUSR1/SIGUSR2: Open MPI's
+ * mpirun passes those two on to every rank, where it answers SIGTERM/SIGINT itself by aborting
+ * the job with status 1 (docs/SWEEP.md). Installed before MPI_Init, so that a signal during the
+ * start is not fatal either. */
+static void catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    const int sigs[] = {SIGTERM, SIGINT, SIGUSR1, SIGUSR2};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaction(sigs[i], &sa, NULL);
+}
+
+/* How this process was started, repeated by the resume hint (issue 18.7): "mpirun -np N ",
+ * "srun -n N " or "" (plain). Open MPI's launcher leaves its contact URI in every rank's
+ * environment; srun leaves the step id. */
+static void launch_prefix(int size, char *buf, size_t n)
+{
+    const char *mpi = getenv("SLURM_MPI_TYPE");
+    if (getenv("OMPI_MCA_orte_hnp_uri"))
+        snprintf(buf, n, "mpirun -np %d ", size);
+    else if (getenv("SLURM_STEP_ID") && getenv("SLURM_PROCID"))
+        snprintf(buf, n, "srun%s%s -n %d ", mpi && strcmp(mpi, "none") ? " --mpi=" : "",
+                 mpi && strcmp(mpi, "none") ? mpi : "", size);
+    else if (size > 1)
+        snprintf(buf, n, "mpirun -np %d ", size);
+    else
+        buf[0] = 0;
 }
 
 typedef struct sweep_args {
@@ -76,7 +109,9 @@ static void usage(FILE *f)
             "  --shard I/N           run only slice I of N (0-based), for job arrays; merge later\n"
             "  --no-progress         no progress lines on stderr\n"
             "  -q, --quiet           no progress and no summary\n"
-            "exit status: 0 done, 1 error, 2 usage, 4 interrupted (resume with --resume)\n");
+            "exit status: 0 done, 1 error, 2 usage, 4 interrupted (resume with --resume)\n"
+            "SIGTERM, SIGINT, SIGUSR1 stop it cleanly (mpirun and srun pass SIGUSR1 on to the ranks);\n"
+            "FILE.lock keeps a second sweep off FILE; docs/SWEEP.md\n");
 }
 
 /* 0 ok, LS_EXIT_USAGE on a bad flag (message printed by rank 0 only). */
@@ -556,6 +591,22 @@ static void share_capacity_owners(const ls_sweep_spec *s, const ls_config_row *r
     free(own);
 }
 
+/* Rank 0: the tool's own lock on the output (mpi/sweep_lock.h), whatever HDF5's locking does.
+ * 0, or 1 with the message printed. */
+static int take_lock(const sweep_args *a, ls_sweep_lock **lock)
+{
+    ls_error e;
+    char *note = NULL;
+    if (ls_sweep_lock_take(a->out, lock, &note, &e)) {
+        ls_cli_error("sweep: %s", e.msg);
+        return 1;
+    }
+    if (note && !a->quiet)
+        fprintf(stderr, "llmsweep: note: %s\n", note);
+    free(note);
+    return 0;
+}
+
 static int sweep_main(int rank, int size, const sweep_args *a)
 {
     ls_error e;
@@ -586,6 +637,7 @@ static int sweep_main(int rank, int size, const sweep_args *a)
     bool *todo = NULL;
     ls_h5file *out = NULL;
     int64_t run = -1; /* rank 0: this run's /history row */
+    ls_sweep_lock *lock = NULL; /* rank 0: FILE.lock, held from before the file is opened until it is closed */
     size_t n_todo = 0;
     int64_t reqs[2] = {(int64_t)a->requests, (int64_t)a->sample_n};
     if (rank == 0) {
@@ -600,6 +652,8 @@ static int sweep_main(int rank, int size, const sweep_args *a)
         } else if (a->dry_run) {
             printf("validated: all %zu configurations load\n", s->n);
             verdict = -1; /* done, successfully */
+        } else if (take_lock(a, &lock)) {
+            verdict = LS_EXIT_ERROR;
         } else {
             todo = ls_xcalloc(s->n, sizeof *todo);
             g_started = 1;
@@ -615,6 +669,7 @@ static int sweep_main(int rank, int size, const sweep_args *a)
     /* on resume rank 0 takes the mode from the file: every rank must use it */
     MPI_Bcast(reqs, 2, MPI_INT64_T, 0, MPI_COMM_WORLD);
     if (verdict != LS_EXIT_OK) {
+        ls_sweep_lock_release(lock);
         free(rows);
         free(cost);
         free(todo);
@@ -648,15 +703,18 @@ static int sweep_main(int rank, int size, const sweep_args *a)
             rc = ce.code;
             e = ce;
         }
+        ls_sweep_lock_release(lock);
         if (rc == LS_EINTERRUPTED) {
             size_t slice = 0; /* configurations of this run's slice (all without --shard) */
             for (size_t i = 0; i < s->n; i++)
                 slice += (long)(i % (size_t)a->shard_n) == a->shard_i;
+            char how[128];
+            launch_prefix(size, how, sizeof how);
             fprintf(stderr,
                     "llmsweep: sweep interrupted: %s holds %zu of %zu configurations (%zu recorded by this "
-                    "run); the file is closed and consistent\nllmsweep: resume with: llmsweep sweep %s -o "
+                    "run); the file is closed and consistent\nllmsweep: resume with: %sllmsweep sweep %s -o "
                     "%s --resume%s\n",
-                    a->out, slice - st.total + st.done, slice, st.done, a->spec, a->out,
+                    a->out, slice - st.total + st.done, slice, st.done, how, a->spec, a->out,
                     a->shard_n > 1 ? " --shard I/N" : "");
             status = LS_EXIT_INTERRUPTED;
         } else if (rc) {
@@ -682,6 +740,7 @@ static int sweep_main(int rank, int size, const sweep_args *a)
 
 int ls_cmd_sweep(int argc, char **argv)
 {
+    catch_stop_signals();
     int provided = 0;
     MPI_Init_thread(&argc, &argv, MPI_THREAD_SINGLE, &provided);
     int rank = 0, size = 1;
@@ -695,12 +754,6 @@ int ls_cmd_sweep(int argc, char **argv)
             usage(stdout);
         status = LS_EXIT_OK;
     } else if (status == 0) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGTERM, &sa, NULL);
-        sigaction(SIGINT, &sa, NULL);
         status = sweep_main(rank, size, &a);
     }
     MPI_Finalize();

@@ -7,6 +7,7 @@
 #include "sweep_h5.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <hdf5.h>
 #include <math.h>
 #include <mpi.h>
@@ -14,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "sweep_journal.h"
 
 #define RESULTS_CHUNK 128
 #define CONFIGS_CHUNK 64
@@ -24,6 +27,7 @@ struct ls_h5file {
     hid_t file;
     bool write;
     char *path;
+    ls_journal *journal;     /* writable files: batches land whole (sweep_journal.h) */
     hid_t results, requests; /* open datasets, or H5I_INVALID_HID */
     hid_t results_type, requests_type;
     size_t results_size;     /* packed row bytes */
@@ -46,6 +50,18 @@ static ls_status h5fail(ls_error *e, const char *path, const char *what)
     H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_last, detail);
     H5Eclear2(H5E_DEFAULT);
     return ls_fail(e, LS_EIO, "%s: %s%s%s", path, what, *detail ? ": " : "", detail);
+}
+
+/* A failed write of a writable file: the OS error (ENOSPC...) and what is left. */
+static ls_status write_fail(ls_h5file *f, ls_error *e, const char *what)
+{
+    int err = ls_journal_failed(f->journal);
+    if (!err)
+        return h5fail(e, f->path, what);
+    H5Eclear2(H5E_DEFAULT);
+    return ls_fail(e, LS_EIO, "%s: %s: %s%s; nothing more is written and the file is rolled back to its last "
+                              "flush, which --resume continues", f->path, what, strerror(err),
+                   err == ENOSPC ? " (ENOSPC)" : "");
 }
 
 void ls_h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
@@ -405,10 +421,11 @@ static void pack_config(unsigned char *p, int64_t id, const char *hash, const ls
 
 /* ---- open / create ----------------------------------------------------------- */
 
-static ls_h5file *file_new(hid_t fid, const char *path, bool write)
+static ls_h5file *file_new(hid_t fid, const char *path, bool write, ls_journal *j)
 {
     ls_h5file *f = ls_xcalloc(1, sizeof *f);
     f->file = fid;
+    f->journal = j;
     f->write = write;
     f->path = ls_xstrdup(path);
     f->results = f->requests = H5I_INVALID_HID;
@@ -446,7 +463,7 @@ static ls_status create_results(ls_h5file *f, ls_error *e)
 {
     f->results = create_table(f->file, "/results", f->results_type, RESULTS_CHUNK, 4);
     if (f->results < 0)
-        return h5fail(e, f->path, "cannot create /results");
+        return write_fail(f, e, "cannot create /results");
     return results_columns_attr(f->results, e);
 }
 
@@ -455,7 +472,7 @@ static ls_status create_requests(ls_h5file *f, ls_error *e)
     /* level 1: per-request rows are the bulk of the bytes; speed over ratio */
     f->requests = create_table(f->file, "/requests", f->requests_type, REQUESTS_CHUNK, 1);
     if (f->requests < 0)
-        return h5fail(e, f->path, "cannot create /requests");
+        return write_fail(f, e, "cannot create /requests");
     size_t n = sizeof request_docs / sizeof request_docs[0];
     return write_columns_attr(f->requests, (char **)request_docs, n, "/requests", e);
 }
@@ -468,15 +485,29 @@ const char *ls_h5_path(const ls_h5file *f) { return f->path; }
 ls_status ls_h5_create_bare(const char *path, const ls_h5_meta *m, ls_h5file **out, ls_error *e)
 {
     *out = NULL;
-    hid_t fid = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (fid < 0)
+    ls_journal *j;
+    hid_t fapl;
+    LS_TRY(ls_journal_fapl(path, &j, &fapl, e));
+    hid_t fid = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    if (fid < 0) {
+        int err = ls_journal_failed(j);
+        ls_journal_free(j, NULL);
+        if (err) {
+            H5Eclear2(H5E_DEFAULT);
+            remove(path); /* a torn new file holds nothing to keep */
+            return ls_fail(e, LS_EIO, "%s: cannot create the result file: %s%s", path, strerror(err),
+                           err == ENOSPC ? " (ENOSPC)" : "");
+        }
         return h5fail(e, path, "cannot create the result file");
-    ls_h5file *f = file_new(fid, path, true);
+    }
+    ls_h5file *f = file_new(fid, path, true, j);
     ls_status rc = write_root_attrs(fid, m, path, e);
     if (!rc)
         rc = create_results(f, e);
     if (rc) {
         ls_h5_close(f, NULL);
+        remove(path); /* a new file that could not be set up holds nothing to keep */
         return rc;
     }
     *out = f;
@@ -493,14 +524,14 @@ ls_status ls_h5_create(const char *path, const ls_h5_meta *m, const ls_sweep_spe
     hid_t ct = configs_type();
     hid_t d = create_table(f->file, "/configs", ct, CONFIGS_CHUNK, 4);
     if (d < 0)
-        rc = h5fail(e, path, "cannot create /configs");
+        rc = write_fail(f, e, "cannot create /configs");
     size_t rs = configs_row_size();
     if (!rc) {
         unsigned char *buf = ls_xmalloc(rs * spec->n);
         for (size_t i = 0; i < spec->n; i++)
             pack_config(buf + i * rs, (int64_t)i, spec->configs[i].hash, &rows[i]);
         if (write_rows(d, ct, 0, buf, spec->n) < 0)
-            rc = h5fail(e, path, "cannot write /configs");
+            rc = write_fail(f, e, "cannot write /configs");
         free(buf);
     }
     if (!rc)
@@ -517,7 +548,7 @@ ls_status ls_h5_create(const char *path, const ls_h5_meta *m, const ls_sweep_spe
         for (size_t i = 0; i < spec->n; i++)
             txt[i] = spec->configs[i].canonical;
         if (y < 0 || H5Dwrite(y, st, H5S_ALL, H5S_ALL, H5P_DEFAULT, txt) < 0)
-            rc = h5fail(e, path, "cannot write /config_yaml");
+            rc = write_fail(f, e, "cannot write /config_yaml");
         free(txt);
         if (y >= 0)
             H5Dclose(y);
@@ -530,6 +561,7 @@ ls_status ls_h5_create(const char *path, const ls_h5_meta *m, const ls_sweep_spe
         rc = ls_h5_flush(f, e);
     if (rc) {
         ls_h5_close(f, NULL);
+        remove(path); /* a new file that could not be set up holds nothing to keep */
         return rc;
     }
     *out = f;
@@ -539,10 +571,18 @@ ls_status ls_h5_create(const char *path, const ls_h5_meta *m, const ls_sweep_spe
 ls_status ls_h5_open(const char *path, bool write, ls_h5file **out, ls_error *e)
 {
     *out = NULL;
-    hid_t fid = H5Fopen(path, write ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (fid < 0)
+    ls_journal *j = NULL;
+    hid_t fapl = H5P_DEFAULT;
+    if (write) /* the caller holds the sweep lock: the open may roll back a killed writer's batch */
+        LS_TRY(ls_journal_fapl(path, &j, &fapl, e));
+    hid_t fid = H5Fopen(path, write ? H5F_ACC_RDWR : H5F_ACC_RDONLY, fapl);
+    if (write)
+        H5Pclose(fapl);
+    if (fid < 0) {
+        ls_journal_free(j, NULL);
         return h5fail(e, path, "cannot open the result file");
-    ls_h5file *f = file_new(fid, path, write);
+    }
+    ls_h5file *f = file_new(fid, path, write, j);
     ls_status rc = open_tables(f, e);
     if (rc) {
         ls_h5_close(f, NULL);
@@ -563,8 +603,18 @@ ls_status ls_h5_close(ls_h5file *f, ls_error *e)
         H5Dclose(f->requests);
     H5Tclose(f->results_type);
     H5Tclose(f->requests_type);
-    if (H5Fclose(f->file) < 0)
-        rc = h5fail(e, f->path, "cannot close the result file");
+    bool failed = ls_journal_failed(f->journal) != 0;
+    herr_t c = H5Fclose(f->file);
+    if (failed) /* the write error was reported; what the close dropped is rolled back */
+        H5Eclear2(H5E_DEFAULT);
+    else if (c < 0)
+        rc = write_fail(f, e, "cannot close the result file");
+    ls_error je;
+    if (ls_journal_free(f->journal, &je) && !rc) {
+        rc = je.code;
+        if (e)
+            *e = je;
+    }
     free(f->path);
     free(f);
     return rc;
@@ -583,7 +633,7 @@ ls_status ls_h5_append_results(ls_h5file *f, const ls_sweep_result *rows, size_t
     herr_t w = write_rows(f->results, f->results_type, f->results_rows, buf, n);
     free(buf);
     if (w < 0)
-        return h5fail(e, f->path, "cannot append to /results");
+        return write_fail(f, e, "cannot append to /results");
     f->results_rows += n;
     return LS_OK;
 }
@@ -596,15 +646,18 @@ ls_status ls_h5_append_requests(ls_h5file *f, const ls_sweep_reqrow *rows, size_
     if (f->requests < 0)
         LS_TRY(create_requests(f, e));
     if (write_rows(f->requests, f->requests_type, f->requests_rows, rows, n) < 0)
-        return h5fail(e, f->path, "cannot append to /requests");
+        return write_fail(f, e, "cannot append to /requests");
     f->requests_rows += n;
     return LS_OK;
 }
 
 ls_status ls_h5_flush(ls_h5file *f, ls_error *e)
 {
+    if (ls_journal_failed(f->journal))
+        return write_fail(f, e, "cannot flush");
     if (H5Fflush(f->file, H5F_SCOPE_GLOBAL) < 0)
-        return h5fail(e, f->path, "cannot flush");
+        return write_fail(f, e, "cannot flush");
+    ls_journal_commit(f->journal); /* the batch is on disk: it becomes the state a failure returns to */
     return LS_OK;
 }
 
@@ -700,7 +753,7 @@ ls_status ls_h5_rewrite_results(ls_h5file *f, const ls_sweep_result *rows, size_
     assert(f->write);
     hsize_t cnt = n;
     if (H5Dset_extent(f->results, &cnt) < 0)
-        return h5fail(e, f->path, "cannot resize /results");
+        return write_fail(f, e, "cannot resize /results");
     f->results_rows = 0;
     return ls_h5_append_results(f, rows, n, e);
 }
@@ -743,7 +796,7 @@ ls_status ls_h5_filter_requests(ls_h5file *f, const bool *keep, size_t n_keep, l
     if (k != n) {
         hsize_t cnt = k;
         if (H5Dset_extent(f->requests, &cnt) < 0)
-            rc = h5fail(e, f->path, "cannot resize /requests");
+            rc = write_fail(f, e, "cannot resize /requests");
         f->requests_rows = 0;
         if (!rc)
             rc = ls_h5_append_requests(f, r, k, e);
@@ -755,8 +808,8 @@ ls_status ls_h5_filter_requests(ls_h5file *f, const bool *keep, size_t n_keep, l
 ls_status ls_h5_copy_configs(ls_h5file *src, ls_h5file *dst, ls_error *e)
 {
     if (H5Ocopy(src->file, "/configs", dst->file, "/configs", H5P_DEFAULT, H5P_DEFAULT) < 0)
-        return h5fail(e, dst->path, "cannot copy /configs");
+        return write_fail(dst, e, "cannot copy /configs");
     if (H5Ocopy(src->file, "/config_yaml", dst->file, "/config_yaml", H5P_DEFAULT, H5P_DEFAULT) < 0)
-        return h5fail(e, dst->path, "cannot copy /config_yaml");
+        return write_fail(dst, e, "cannot copy /config_yaml");
     return LS_OK;
 }
