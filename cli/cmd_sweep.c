@@ -696,8 +696,10 @@ static int sweep_main(int rank, int size, const sweep_args *a)
     int status = LS_EXIT_OK;
     if (rank == 0) {
         ls_error ce;
-        const char *outcome = rc == LS_OK ? "complete" : rc == LS_EINTERRUPTED ? "interrupted" : "error";
-        if (out && ls_hist_end(out, run, (int64_t)st.done, outcome, &ce))
+        /* an I/O error (ENOSPC) stopped the writes: the file is rolled back to its last flush,
+         * and the next run finds this run's /history row unfinished ("aborted") */
+        if (out && (rc == LS_OK || rc == LS_EINTERRUPTED) &&
+            ls_hist_end(out, run, (int64_t)st.done, rc == LS_OK ? "complete" : "interrupted", &ce))
             fprintf(stderr, "llmsweep: warning: the end of this run is not recorded in %s: %s\n", a->out, ce.msg);
         if (ls_h5_close(out, &ce) && !rc) {
             rc = ce.code;

@@ -193,13 +193,13 @@ extern const ls_config_column ls_config_columns[LS_CONFIG_COLUMN_COUNT];
     X(run, LS_COL_I64, "", "0-based index of the run")                                              \
     X(command, LS_COL_STR, "", "sweep (created the file), resume, extend (a resume that added configurations) or merge") \
     X(start_utc, LS_COL_STR, "", "start, ISO-8601 UTC")                                              \
-    X(end_utc, LS_COL_STR, "", "end, ISO-8601 UTC; empty when the run never closed the file (killed)") \
-    X(outcome, LS_COL_STR, "", "complete, interrupted, error; running while it writes, killed when it never closed the file") \
+    X(end_utc, LS_COL_STR, "", "end, ISO-8601 UTC; empty when the run never recorded it (aborted)") \
+    X(outcome, LS_COL_STR, "", "complete, interrupted; running while it writes; aborted when it never recorded its end (killed, or a failed write rolled the file back)") \
     X(ranks, LS_COL_I64, "count", "MPI ranks of the run (merge: parts merged)")                      \
     X(shard, LS_COL_STR, "", "I/N of --shard (0/1 without)")                                         \
     X(spec_hash, LS_COL_STR, "", "specification revision of the run (a row of /spec_revisions)")    \
     X(n_configs, LS_COL_I64, "count", "configurations of that specification")                       \
-    X(rows_added, LS_COL_I64, "count", "/results rows the run recorded (any status); -1 when killed (unknown)") \
+    X(rows_added, LS_COL_I64, "count", "/results rows the run recorded (any status); -1 when aborted (unknown)") \
     X(tool_version, LS_COL_STR, "", "llmsweep version of the run")                                   \
     X(git_revision, LS_COL_STR, "", "git revision of that build")                                    \
     X(host, LS_COL_STR, "", "host name of rank 0")                                                   \

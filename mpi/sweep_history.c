@@ -250,11 +250,12 @@ ls_status ls_hist_begin(ls_h5file *f, const ls_hist_run *r, int64_t *run, ls_err
     snprintf(shard, sizeof shard, "%ld/%ld", r->shard_index, r->shard_count > 0 ? r->shard_count : 1);
     if (gethostname(host, sizeof host - 1) != 0)
         snprintf(host, sizeof host, "unknown");
-    /* a run still "running" never closed the file: it was killed (this run holds the file now) */
+    /* a run still "running" never recorded its end: it was killed, or its last write failed and
+     * the file was rolled back to its last flush (this run holds the file now) */
     for (size_t i = 0; i < h.n; i++) {
         ls_cell *old = ls_ptable_row(&h, i);
         if (!strcmp(old[LS_HI_outcome].s, "running")) {
-            ls_ptable_set_str(old, LS_HI_outcome, "killed");
+            ls_ptable_set_str(old, LS_HI_outcome, "aborted");
             old[LS_HI_rows_added].i = -1;
         }
     }

@@ -66,14 +66,14 @@ typedef struct ls_hist_run {
 void ls_hist_spec_hash(const char *text, size_t len, char out[17]);
 
 /* Start a run: append its /history row (outcome "running"; an earlier row
- * still "running" never closed the file and becomes "killed", rows_added -1:
+ * still "running" never recorded its end and becomes "aborted", rows_added -1:
  * unknown), add its
  * specification to /spec_revisions if the file does not hold it yet, and
  * update the root attributes that describe the whole history: spec_hash,
  * n_runs, updated, ranks (the largest over the runs), tool_version and
  * git_revision (the latest run's). *run is the row's index. */
 ls_status ls_hist_begin(ls_h5file *f, const ls_hist_run *r, int64_t *run, ls_error *e);
-/* End run `run`: its end time, outcome ("complete", "interrupted", "error")
+/* End run `run`: its end time, outcome ("complete" or "interrupted")
  * and the number of /results rows it recorded. */
 ls_status ls_hist_end(ls_h5file *f, int64_t run, int64_t rows_added, const char *outcome, ls_error *e);
 

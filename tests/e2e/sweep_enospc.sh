@@ -79,6 +79,13 @@ full() {
     "$@" "$LLMSWEEP" sweep "$spec" -o "$T/$label.h5" --resume -q 2>"$T/$label.resume.err" ||
         fail "$label: resume on a roomy disk: $(cat "$T/$label.resume.err")"
     "$PY" "$COMPARE" "$ref" "$T/$label.h5" || fail "$label: resumed file differs from the clean run"
+    # /history: the run the full disk stopped never recorded its end (the file was rolled back): aborted
+    "$PY" - "$T/$label.h5" <<'PY' || fail "$label: /history after ENOSPC and resume"
+import sys, h5py
+h = h5py.File(sys.argv[1], "r")["/history"][:]
+o = [v.decode() for v in h["outcome"]]
+assert o[-1] == "complete" and all(x == "aborted" for x in o[:-1]), o
+PY
 }
 R="--requests sample:100"
 full req120k 120k "$T/spec.yaml" "$T/ref.h5" "$R"

@@ -91,12 +91,12 @@ sed 's/rate: \[10, 20, 30, 40\]/rate: [10, 20, 30, 50]/' "$S" > "$T/changed.yaml
 "$LLMSWEEP" sweep "$T/changed.yaml" -o "$T/ref.h5" --resume 2>"$T/changed.err"; rc=$?
 [ $rc -eq 1 ] || fail "changed spec: exit $rc"
 grep -q "specification changed" "$T/changed.err" || fail "changed spec: message: $(cat "$T/changed.err")"
-# /history: the killed run is marked killed (rows unknown), the interrupted one interrupted
+# /history: the killed run is marked aborted (rows unknown), the interrupted one interrupted
 "$PY" - "$T/kill.h5" "$T/term.h5" <<'PY' || fail "history of the interrupted files"
 import sys, h5py
 k = h5py.File(sys.argv[1], "r")["/history"][:]
 o = [v.decode() for v in k["outcome"]]
-assert o in (["killed", "complete"], ["complete", "complete"]), o  # complete: finished before SIGKILL
+assert o in (["aborted", "complete"], ["complete", "complete"]), o  # complete: finished before SIGKILL
 assert o[0] == "complete" or (k["end_utc"][0] == b"" and k["rows_added"][0] == -1), k[0]
 t = h5py.File(sys.argv[2], "r")
 h = t["/history"][:]

@@ -1,5 +1,5 @@
 /* test_sweep_history.c -- the provenance of a result file: /history rows across runs (a run
- * that never ended becomes "killed"), /spec_revisions, root attributes; /inputs collected from
+ * that never ended becomes "aborted"), /spec_revisions, root attributes; /inputs collected from
  * the configurations with an independent FNV-1a of the file bytes, a changed content refused;
  * merge of parts; the specification diff of a refused resume. */
 #include <setjmp.h>
@@ -179,7 +179,7 @@ static void test_history(void **st)
     assert_int_equal(h.n, 3);
     assert_string_equal(ls_ptable_row(&h, 0)[LS_HI_outcome].s, "interrupted");
     assert_int_equal(ls_ptable_row(&h, 0)[LS_HI_rows_added].i, 3);
-    assert_string_equal(ls_ptable_row(&h, 1)[LS_HI_outcome].s, "killed");
+    assert_string_equal(ls_ptable_row(&h, 1)[LS_HI_outcome].s, "aborted");
     assert_int_equal(ls_ptable_row(&h, 1)[LS_HI_rows_added].i, -1);
     assert_string_equal(ls_ptable_row(&h, 1)[LS_HI_end_utc].s, "");
     assert_string_equal(ls_ptable_row(&h, 2)[LS_HI_command].s, "extend");
