@@ -107,6 +107,12 @@ static ls_status rollback(int fd, int jfd, const char *path, const char *jpath, 
         return LS_OK; /* no batch was opened: the file was not touched */
     uint64_t base;
     memcpy(&base, head + 8, 8);
+    struct stat fs0;
+    if (fstat(fd, &fs0) == 0 && (uint64_t)fs0.st_size < base)
+        /* the file never shrinks below the committed size within a batch: this is another file */
+        return ls_fail(e, LS_EIO, "%s does not belong to %s (the file is shorter than the size it records): "
+                                  "the file was replaced after a crash; remove the journal if the file is right",
+                       jpath, path);
     rec *rs = NULL;
     size_t n = 0, cap = 0;
     uint64_t at = HEAD_BYTES;
