@@ -1,6 +1,6 @@
 /* bench_replay.c -- speed of the replay engine on a fixed list of cases.
  *
- * Usage: bench_replay [TRACE_DIR] [--quick]
+ * Usage: bench_replay [TRACE_DIR] [--quick] [--only SUBSTRING]
  * For each case: requests/s, iterations/s and events/s of ls_run (best of 3,
  * requests materialised beforehand so that trace parsing is not timed), and
  * the process's peak resident memory after the case. One core, no threads.
@@ -28,6 +28,15 @@ typedef struct bench_case {
     "  duration_s: " #dur "\n"
 
 static const bench_case cases[] = {
+    /* issue 17.5's engine target (<= 5 ms in-process): 10,000 Poisson requests, materialised */
+    {"10k poisson llama-2-70b tp4 h100 sarathi 512",
+     "model: llama-2-70b\nhardware: h100-sxm\ncluster: dgx-h100\nparallelism: tp4\n"
+     "scheduler: {policy: sarathi, max_batched_tokens: 512}\n"
+     "workload:\n"
+     "  arrival: {process: poisson, rate: 5}\n"
+     "  prompt_tokens: {dist: lognormal, mean: 1155, stddev: 1000}\n"
+     "  output_tokens: {dist: lognormal, mean: 211, stddev: 180}\n"
+     "  max_requests: 10000\n", 30},
     {"azure-conv 70B tp4 h100 vllm-v1",
      "model: llama-3-70b\nhardware: h100-sxm\ncluster: dgx-h100\nparallelism: tp4\n"
      "workload: {trace: %s/AzureLLMInferenceTrace_conv.csv.gz}\n", 3},
@@ -65,9 +74,12 @@ int main(int argc, char **argv)
 {
     const char *dir = "../shared/traces";
     bool quick = false;
+    const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
             quick = true;
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+            only = argv[++i];
         else
             dir = argv[i];
     }
@@ -75,7 +87,7 @@ int main(int argc, char **argv)
            "events/s", "rss_MB");
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         const bench_case *bc = &cases[k];
-        if (quick && strstr(bc->name, "1M"))
+        if ((quick && strstr(bc->name, "1M")) || (only && !strstr(bc->name, only)))
             continue;
         char text[4096];
         snprintf(text, sizeof text, bc->yaml, dir);
@@ -88,9 +100,9 @@ int main(int argc, char **argv)
             return 1;
         }
         ls_yaml_free(root);
-        /* traces are materialised (not timed); the synthetic case streams */
+        /* traces and the 10k case are materialised (not timed); the 1M synthetic case streams */
         ls_request_array arr = {0};
-        bool materialise = strstr(bc->yaml, "trace:") != NULL;
+        bool materialise = strstr(bc->yaml, "trace:") != NULL || strstr(bc->yaml, "max_requests:") != NULL;
         if (materialise) {
             ls_source *src;
             if (ls_config_open_workload(c, &src, &e) || ls_source_collect(src, 0, &arr, &e)) {

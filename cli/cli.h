@@ -5,6 +5,8 @@
 #ifndef LS_CLI_H
 #define LS_CLI_H
 
+#include <stdbool.h>
+
 enum {
     LS_EXIT_OK = 0,
     LS_EXIT_ERROR = 1,       /* bad input, I/O error: a message on stderr */
@@ -22,6 +24,13 @@ int ls_cmd_merge(int argc, char **argv);
 int ls_cmd_report(int argc, char **argv);
 int ls_cmd_plot(int argc, char **argv);
 int ls_cmd_schema(int argc, char **argv);
+
+/* True when `path` names an HDF5 file (.h5 or .hdf5). */
+bool ls_cli_is_h5_name(const char *path);
+
+/* True when a `run` command line (argv[0] = "run") writes its request table
+ * as HDF5, which only llmsweep-mpi can do. Leaves argv as it was. */
+bool ls_cmd_run_wants_hdf5(int argc, char **argv);
 
 /* Print "llmsweep: <msg>" on stderr. */
 void ls_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -16,8 +16,7 @@
 #include "cli.h"
 #include "dist.h"
 #include "replay.h"
-#include "sweep_h5.h"
-#include "sweep_spec.h"
+#include "run_h5.h"
 #include "yamldoc.h"
 
 static const char *const usage_text =
@@ -133,29 +132,7 @@ static ls_status set_path(ls_yaml *root, const char *path, const char *text, ls_
 }
 
 /* The per-request table: CSV, or HDF5 (/requests rows with config_id 0, in
- * the sweep's layout, plus the run's /results row) when the name ends in .h5. */
-typedef struct req_writer {
-    FILE *f;
-    ls_h5file *h5;
-    ls_sweep_reqrow *buf;
-    size_t n, cap;
-    ls_status rc;
-    ls_error err;
-} req_writer;
-
-static bool is_h5_name(const char *p)
-{
-    size_t n = strlen(p);
-    return (n > 3 && !strcmp(p + n - 3, ".h5")) || (n > 5 && !strcmp(p + n - 5, ".hdf5"));
-}
-
-static void h5_flush_rows(req_writer *w)
-{
-    if (w->n && !w->rc)
-        w->rc = ls_h5_append_requests(w->h5, w->buf, w->n, &w->err);
-    w->n = 0;
-}
-
+ * the sweep's layout, plus the run's /results row, run_h5.c) when the name ends in .h5. */
 static void csv_num(FILE *f, double x)
 {
     if (isnan(x))
@@ -164,30 +141,40 @@ static void csv_num(FILE *f, double x)
         fprintf(f, ",%.9g", x);
 }
 
-static void write_request(void *ctx, const ls_request_result *r)
+static void write_csv_request(void *ctx, const ls_request_result *r)
 {
-    req_writer *w = ctx;
-    if (w->h5) {
-        if (w->n == w->cap) {
-            w->cap = w->cap ? w->cap * 2 : 4096;
-            if (w->cap > 65536)
-                w->cap = 65536;
-            w->buf = ls_xrealloc(w->buf, w->cap * sizeof *w->buf);
-        }
-        memset(&w->buf[w->n], 0, sizeof w->buf[w->n]);
-        w->buf[w->n].config_id = 0;
-        w->buf[w->n].r = *r;
-        if (++w->n == 65536)
-            h5_flush_rows(w);
-        return;
-    }
-    fprintf(w->f, "%lld,%d,%d,%d,%s,%d,%d", (long long)r->index, r->replica, r->prompt_tokens, r->output_tokens,
+    FILE *f = ctx;
+    fprintf(f, "%lld,%d,%d,%d,%s,%d,%d", (long long)r->index, r->replica, r->prompt_tokens, r->output_tokens,
             ls_req_status_name((ls_req_status)r->status), r->preemptions, r->generated_tokens);
-    csv_num(w->f, r->arrival_s);
-    csv_num(w->f, r->first_scheduled_s);
-    csv_num(w->f, r->first_token_s);
-    csv_num(w->f, r->finish_s);
-    fputc('\n', w->f);
+    csv_num(f, r->arrival_s);
+    csv_num(f, r->first_scheduled_s);
+    csv_num(f, r->first_token_s);
+    csv_num(f, r->finish_s);
+    fputc('\n', f);
+}
+
+bool ls_cli_is_h5_name(const char *p)
+{
+    size_t n = strlen(p);
+    return (n > 3 && !strcmp(p + n - 3, ".h5")) || (n > 5 && !strcmp(p + n - 5, ".hdf5"));
+}
+
+bool ls_cmd_run_wants_hdf5(int argc, char **argv)
+{
+    /* getopt_long permutes its argv: scan a copy, the caller may exec the original */
+    char **copy = ls_xmalloc(((size_t)argc + 1) * sizeof *copy);
+    memcpy(copy, argv, (size_t)argc * sizeof *copy);
+    copy[argc] = NULL;
+    bool h5 = false;
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, copy, "h", long_opts, NULL)) != -1)
+        if (c == O_REQOUT)
+            h5 = ls_cli_is_h5_name(optarg);  /* the last one counts, as in ls_cmd_run */
+    optind = 1;
+    free(copy);
+    return h5;
 }
 
 static void print_json(const ls_metrics *m)
@@ -449,74 +436,53 @@ int ls_cmd_run(int argc, char **argv)
         goto out;
     }
 
-    req_writer rw;
-    memset(&rw, 0, sizeof rw);
+    FILE *csv = NULL;
+#ifndef LS_CLI_LEAN
+    ls_cli_run_h5 *h5 = NULL;
+#endif
     ls_run_opts opts;
     memset(&opts, 0, sizeof opts);
-    char *canon = ls_yaml_canonical(root);
-    char hash[LS_HASH_HEX];
-    ls_sweep_hash_hex(canon, hash);
-    if (req_out && is_h5_name(req_out)) {
-        ls_h5_quiet();
-        ls_h5_meta meta;
-        memset(&meta, 0, sizeof meta);
-        meta.tool_version = LLMSWEEP_VERSION;
-        meta.git_revision = LLMSWEEP_GIT_REV;
-        meta.spec_text = canon;
-        meta.spec_name = config_path ? config_path : "llmsweep run";
-        ls_config_row row;
-        ls_config_get_row(cfg, &row);
-        meta.seed = row.seed;
-        meta.ranks = 1;
-        meta.n_configs = 1;
-        meta.shard_count = 1;
-        if (ls_h5_create_bare(req_out, &meta, &rw.h5, &err)) {
+    if (req_out && ls_cli_is_h5_name(req_out)) {
+#ifdef LS_CLI_LEAN
+        /* no HDF5 linked here: main.c hands such a run to llmsweep-mpi first */
+        ls_cli_error("run: --requests-out %s: HDF5 output is written by llmsweep-mpi", req_out);
+        goto out;
+#else
+        if (ls_cli_run_h5_open(req_out, root, config_path ? config_path : "llmsweep run", cfg, &h5, &err)) {
             ls_cli_error("%s", err.msg);
-            free(canon);
             goto out;
         }
-        opts.on_request = write_request;
-        opts.on_request_ctx = &rw;
+        opts.on_request = ls_cli_run_h5_request;
+        opts.on_request_ctx = h5;
+#endif
     } else if (req_out) {
-        rw.f = fopen(req_out, "w");
-        if (!rw.f) {
+        csv = fopen(req_out, "w");
+        if (!csv) {
             ls_cli_error("%s: cannot write: %s", req_out, strerror(errno));
             goto out;
         }
         fputs("index,replica,prompt_tokens,output_tokens,status,preemptions,generated_tokens,arrival_s,"
               "first_scheduled_s,first_token_s,finish_s\n",
-              rw.f);
-        opts.on_request = write_request;
-        opts.on_request_ctx = &rw;
+              csv);
+        opts.on_request = write_csv_request;
+        opts.on_request_ctx = csv;
     }
     opts.timeline_path = tl_out;
     opts.timeline_iterations = tl_iter;
     ls_metrics m;
     rc = ls_run(cfg, &opts, &m, &err);
-    if (rw.f && fclose(rw.f) != 0 && !rc)
+    if (csv && fclose(csv) != 0 && !rc)
         rc = ls_fail(&err, LS_EIO, "%s: error writing the request table", req_out);
-    if (rw.h5) {
-        h5_flush_rows(&rw);
-        if (rw.rc && !rc) {
-            rc = rw.rc;
-            err = rw.err;
-        }
-        if (!rc) {
-            ls_sweep_result res;
-            memset(&res, 0, sizeof res);
-            res.config_id = 0;
-            memcpy(res.hash, hash, sizeof res.hash);
-            res.m = m;
-            rc = ls_h5_append_results(rw.h5, &res, 1, &err);
-        }
+#ifndef LS_CLI_LEAN
+    if (h5) {
         ls_error e2;
-        if (ls_h5_close(rw.h5, &e2) && !rc) {
-            rc = LS_EIO;
+        ls_status rc2 = ls_cli_run_h5_close(h5, rc ? NULL : &m, &e2);
+        if (rc2 && !rc) {
+            rc = rc2;
             err = e2;
         }
-        free(rw.buf);
     }
-    free(canon);
+#endif
     if (rc) {
         m.status = LS_RUN_ERROR;
         snprintf(m.message, sizeof m.message, "%.*s", (int)sizeof m.message - 1, err.msg);

@@ -1,26 +1,67 @@
-/* main.c -- llmsweep: dispatch to a subcommand. */
+/* main.c -- llmsweep: dispatch to a subcommand.
+ *
+ * Built twice (cli/CMakeLists.txt). `llmsweep-mpi` has every command. The lean
+ * `llmsweep` (LS_CLI_LEAN) links neither MPI nor HDF5, whose loading cost a tiny
+ * `run` most of its time: it runs run/trace/catalog itself and execs its sibling
+ * llmsweep-mpi for the others (and for a run writing HDF5). The exec comes first
+ * thing, before MPI_Init, and keeps the pid, the environment and the signal
+ * dispositions, so `mpirun -n 4 llmsweep sweep` and `srun llmsweep sweep` work as before. */
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
 typedef struct command {
     const char *name;
-    int (*fn)(int argc, char **argv);
+    int (*fn)(int argc, char **argv);  /* NULL: llmsweep-mpi runs it (lean executable) */
     const char *summary;
 } command;
 
+#ifdef LS_CLI_LEAN
+#define MPI_CMD(fn) NULL
+#else
+#define MPI_CMD(fn) fn
+#endif
+
 static const command commands[] = {
     {"run", ls_cmd_run, "simulate one configuration and print its metrics"},
-    {"sweep", ls_cmd_sweep, "run a grid of configurations (MPI) into one HDF5 file"},
-    {"merge", ls_cmd_merge, "combine sweep shards into one HDF5 file"},
-    {"report", ls_cmd_report, "tables, SLO ranking and recommendations from a result file"},
-    {"plot", ls_cmd_plot, "PNG/SVG plots from a result file"},
+    {"sweep", MPI_CMD(ls_cmd_sweep), "run a grid of configurations (MPI) into one HDF5 file"},
+    {"merge", MPI_CMD(ls_cmd_merge), "combine sweep shards into one HDF5 file"},
+    {"report", MPI_CMD(ls_cmd_report), "tables, SLO ranking and recommendations from a result file"},
+    {"plot", MPI_CMD(ls_cmd_plot), "PNG/SVG plots from a result file"},
     {"trace", ls_cmd_trace, "inspect, convert and synthesise request traces"},
     {"catalog", ls_cmd_catalog, "list the built-in models, GPUs and clusters"},
-    {"schema", ls_cmd_schema, "print the result columns with their units"},
+    {"schema", MPI_CMD(ls_cmd_schema), "print the result columns with their units"},
 };
+
+#ifdef LS_CLI_LEAN
+/* Replace this process by llmsweep-mpi from the same directory as this
+ * executable (/proc/self/exe: right whatever PATH or argv[0] say), same arguments.
+ * Returns only on failure. */
+static int exec_mpi(char **argv)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n < 0) {
+        ls_cli_error("cannot find this executable (/proc/self/exe): %s", strerror(errno));
+        return LS_EXIT_ERROR;
+    }
+    self[n] = '\0';
+    const char *slash = strrchr(self, '/');
+    int dir = slash ? (int)(slash - self + 1) : 0;
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%.*sllmsweep-mpi", dir, self);
+    argv[0] = path;
+    execv(path, argv);
+    ls_cli_error("cannot run %s, which the '%s' command needs (it is built and installed beside llmsweep): %s",
+                 path, argv[1], strerror(errno));
+    return LS_EXIT_ERROR;
+}
+#endif
 
 static void usage(FILE *f)
 {
@@ -58,9 +99,15 @@ int main(int argc, char **argv)
         printf("llmsweep %s (%s)\n", LLMSWEEP_VERSION, LLMSWEEP_GIT_REV);
         return LS_EXIT_OK;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(cmd, commands[i].name))
-            return commands[i].fn(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(cmd, commands[i].name))
+            continue;
+#ifdef LS_CLI_LEAN
+        if (!commands[i].fn || (commands[i].fn == ls_cmd_run && ls_cmd_run_wants_hdf5(argc - 1, argv + 1)))
+            return exec_mpi(argv);
+#endif
+        return commands[i].fn(argc - 1, argv + 1);
+    }
     ls_cli_error("unknown command '%s'", cmd);
     usage(stderr);
     return LS_EXIT_USAGE;

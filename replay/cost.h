@@ -29,7 +29,7 @@ typedef struct ls_batch_agg {
 } ls_batch_agg;
 
 typedef struct ls_iter_cost {
-    double stage_s[LS_MAX_PP]; /* each PP stage: compute + memory + TP all-reduces */
+    double stage_s[LS_MAX_PP]; /* each PP stage (the first pp are set): compute + memory + TP all-reduces */
     double transfer_s;         /* activations between consecutive stages (each boundary) */
     double overhead_s;         /* engine CPU overhead, once per iteration */
     double flops;              /* whole replica, for MFU estimates */

@@ -20,8 +20,33 @@
 
 #define ACT_BYTES 2.0 /* activations are bf16 whatever the weight dtype */
 
+/* What an iteration costs that depends on its token count T alone (the
+ * projections, the dense FFN, the MoE layer, the all-reduces, the boundary
+ * transfers) or on its sampling rows S alone (the LM head): memoised,
+ * direct-mapped by T and S, because those repeat from step to step (a decode
+ * batch keeps its size) and were most of the cost model's time; only
+ * attention depends on the context. Entries hold the values the same
+ * expressions give, so results are unchanged (docs/ENGINE.md). */
+#define MEMO_SIZE 64
+typedef struct t_entry {
+    double T;                       /* 0: empty (T > 0 always) */
+    double pf_s, pf_f, pf_b;        /* proj + dense FFN: time, FLOPs, bytes */
+    double pm_s, pm_f, pm_b;        /* proj + MoE layer */
+    double ar_add[LS_MAX_PP];       /* the stage's all-reduce time */
+    double transfer_s;
+} t_entry;
+typedef struct s_entry {
+    double S;                       /* 0: empty */
+    double t, f, b;                 /* LM head time, FLOPs, bytes */
+} s_entry;
+typedef struct roof_memo {
+    t_entry t[MEMO_SIZE];
+    s_entry s[MEMO_SIZE];
+} roof_memo;
+
 typedef struct roofline {
     ls_cost_model base;
+    roof_memo *memo;               /* mutable cache behind the const model */
     /* per-stage constants */
     int layers[LS_MAX_PP];
     double ar_alpha[LS_MAX_PP];    /* per ring step, s */
@@ -114,24 +139,57 @@ static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, l
     const ls_model *m = d->model;
     const ls_gpu *g = d->gpu;
     assert(b->tokens >= 0 && b->n_sample >= 0);
-    memset(out, 0, sizeof *out);
+    /* not a memset of the whole struct (LS_MAX_PP stages): only the pp used */
     out->overhead_s = g->iter_overhead_s;
+    out->transfer_s = out->flops = out->bytes = 0;
     double T = (double)b->tokens;
-    if (T <= 0)
+    if (T <= 0) {
+        for (int s = 0; s < d->pp; s++)
+            out->stage_s[s] = 0;
         return;
+    }
 
-    /* Per layer, per rank. */
-    double proj_f = 2.0 * T * r->proj_params;
-    double proj_b = r->b_w * r->proj_params;
-    double eff_T = ls_cost_matmul_eff(g, T);
-    double t_proj = roof(proj_f, r->mm_peak * eff_T, proj_b, r->mem_rate);
+    t_entry *te = &r->memo->t[(uint64_t)b->tokens % MEMO_SIZE];
+    if (te->T != T) {
+        /* Per layer, per rank. */
+        double proj_f = 2.0 * T * r->proj_params;
+        double proj_b = r->b_w * r->proj_params;
+        double eff_T = ls_cost_matmul_eff(g, T);
+        double t_proj = roof(proj_f, r->mm_peak * eff_T, proj_b, r->mem_rate);
 
-    /* Dense FFN (a dense model's every layer, an MoE model's first dense_layers). */
-    double ffn_f = 2.0 * T * r->ffn_params, ffn_b = r->b_w * r->ffn_params;
-    double t_ffn = roof(ffn_f, r->mm_peak * eff_T, ffn_b, r->mem_rate);
-    ls_op_cost moe = {0};
-    if (ls_model_is_moe(m))
-        ls_moe_layer(&r->moe, T, &moe);
+        /* Dense FFN (a dense model's every layer, an MoE model's first dense_layers). */
+        double ffn_f = 2.0 * T * r->ffn_params, ffn_b = r->b_w * r->ffn_params;
+        double t_ffn = roof(ffn_f, r->mm_peak * eff_T, ffn_b, r->mem_rate);
+        ls_op_cost moe = {0};
+        if (ls_model_is_moe(m))
+            ls_moe_layer(&r->moe, T, &moe);
+        te->pf_s = t_proj + t_ffn;
+        te->pm_s = t_proj + moe.s;
+        te->pf_f = proj_f + ffn_f;
+        te->pf_b = proj_b + ffn_b;
+        te->pm_f = proj_f + moe.flops;
+        te->pm_b = proj_b + moe.bytes;
+
+        double ar_bytes = T * m->hidden * ACT_BYTES;
+        /* Under EP a MoE layer's combine returns the sums to the tokens' ranks: no FFN all-reduce. */
+        int ar_per_moe = d->ep > 1 ? 1 : 2;
+        for (int s = 0; s < d->pp; s++) {
+            int L = r->layers[s], Lm = r->moe_layers[s], Ld = L - Lm;
+            te->ar_add[s] = d->tp > 1 ? (2.0 * Ld + ar_per_moe * Lm) * (2.0 * (d->tp - 1) * r->ar_alpha[s] +
+                                                                       2.0 * (d->tp - 1) / d->tp * ar_bytes /
+                                                                           r->ar_bw[s])
+                                      : 0.0;
+        }
+        /* Boundaries: hidden states plus residual, 2·T·h·b_a bytes; the slowest boundary is reported. */
+        double xfer_bytes = 2.0 * T * m->hidden * ACT_BYTES;
+        te->transfer_s = 0;
+        for (int s = 0; s + 1 < d->pp; s++) {
+            double t = r->xfer_alpha[s] + xfer_bytes / r->xfer_bw[s];
+            if (t > te->transfer_s)
+                te->transfer_s = t;
+        }
+        te->T = T;
+    }
 
     /* Causal attention: q_i new tokens over c_i cached ones, Σ q_i(q_i+1)/2 = (Σq² + T)/2
      * pairs. MLA decodes attend in the latent space (absorbed weights); the other pairs,
@@ -163,45 +221,42 @@ static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, l
     double attn_s = (1 - sf) * t_attn + sf * t_attn_sl;
     double attn_fl = (1 - sf) * attn_f + sf * attn_f_sl, attn_by = (1 - sf) * attn_b + sf * attn_b_sl;
 
-    double dense_s = t_proj + t_ffn + attn_s + g->kernel_overhead_s;
-    double moe_s = t_proj + moe.s + attn_s + g->kernel_overhead_s;
-    double dense_f = proj_f + ffn_f + attn_fl, dense_b = proj_b + ffn_b + attn_by;
-    double moe_f = proj_f + moe.flops + attn_fl, moe_b = proj_b + moe.bytes + attn_by;
-    double ar_bytes = T * m->hidden * ACT_BYTES;
-    /* Under EP a MoE layer's combine returns the sums to the tokens' ranks: no FFN all-reduce. */
-    int ar_per_moe = d->ep > 1 ? 1 : 2;
+    double dense_s = te->pf_s + attn_s + g->kernel_overhead_s;
+    double moe_s = te->pm_s + attn_s + g->kernel_overhead_s;
+    double dense_f = te->pf_f + attn_fl, dense_b = te->pf_b + attn_by;
+    double moe_f = te->pm_f + attn_fl, moe_b = te->pm_b + attn_by;
 
     double flops = 0, bytes = 0;
     for (int s = 0; s < d->pp; s++) {
         int L = r->layers[s], Lm = r->moe_layers[s], Ld = L - Lm;
         double t = Ld * dense_s + Lm * moe_s;
         if (d->tp > 1)
-            t += (2.0 * Ld + ar_per_moe * Lm) * (2.0 * (d->tp - 1) * r->ar_alpha[s] +
-                                                  2.0 * (d->tp - 1) / d->tp * ar_bytes / r->ar_bw[s]);
+            t += te->ar_add[s];
         flops += Ld * dense_f + Lm * moe_f;
         bytes += Ld * dense_b + Lm * moe_b;
         if (s == d->pp - 1 && b->n_sample > 0) {
             double S = (double)b->n_sample;
-            double head_f = 2.0 * S * r->head_params, head_b = r->b_head * r->head_params;
-            t += roof(head_f, r->head_peak * ls_cost_matmul_eff(g, S), head_b, r->mem_rate);
-            flops += head_f;
-            bytes += head_b;
+            s_entry *se = &r->memo->s[(uint64_t)b->n_sample % MEMO_SIZE];
+            if (se->S != S) {
+                se->f = 2.0 * S * r->head_params;
+                se->b = r->b_head * r->head_params;
+                se->t = roof(se->f, r->head_peak * ls_cost_matmul_eff(g, S), se->b, r->mem_rate);
+                se->S = S;
+            }
+            t += se->t;
+            flops += se->f;
+            bytes += se->b;
         }
         out->stage_s[s] = t;
     }
-    /* Boundaries: hidden states plus residual, 2·T·h·b_a bytes; the slowest boundary is reported. */
-    double xfer_bytes = 2.0 * T * m->hidden * ACT_BYTES;
-    for (int s = 0; s + 1 < d->pp; s++) {
-        double t = r->xfer_alpha[s] + xfer_bytes / r->xfer_bw[s];
-        if (t > out->transfer_s)
-            out->transfer_s = t;
-    }
+    out->transfer_s = te->transfer_s;
     out->flops = flops * d->tp;
     out->bytes = bytes * d->tp;
 }
 
 static void roofline_free(ls_cost_model *cm)
 {
+    free(((roofline *)cm)->memo);
     free(cm);
 }
 
@@ -282,6 +337,7 @@ ls_status ls_cost_roofline_new(const ls_deploy *d, ls_cost_model **out, ls_error
     }
     r->base.peak_flops = r->mm_peak * n_gpus;
     r->base.peak_bw = g->hbm_bw * n_gpus;
+    r->memo = ls_xcalloc(1, sizeof *r->memo);
     *out = &r->base;
     return LS_OK;
 }

@@ -95,7 +95,7 @@ typedef struct engine {
     ls_timeline *tl;
 
     /* metrics */
-    ls_dvec ttft, tpot, e2e, queue;
+    ls_quantiles ttft, tpot, e2e, queue;  /* exact up to 2^20 requests, then a sketch (metrics.h) */
     ls_itl_hist *itl;
     int64_t n_req, n_status[5], n_good;
     double out_tokens, total_tokens;
@@ -112,16 +112,16 @@ static void on_done(void *ctx, int replica, const ls_req_done *d)
     engine *g = ctx;
     g->n_status[d->status]++;
     if (!isnan(d->first_scheduled_s))
-        ls_dvec_push(&g->queue, d->first_scheduled_s - d->arrival_s);
+        ls_quant_add(&g->queue, d->first_scheduled_s - d->arrival_s);
     if (d->status == LS_REQ_COMPLETED) {
         double ttft = d->first_token_s - d->arrival_s;
         double e2e = d->finish_s - d->arrival_s;
-        ls_dvec_push(&g->ttft, ttft);
-        ls_dvec_push(&g->e2e, e2e);
+        ls_quant_add(&g->ttft, ttft);
+        ls_quant_add(&g->e2e, e2e);
         double tpot = NAN;
         if (d->output_tokens > 1) {
             tpot = (e2e - ttft) / (d->output_tokens - 1);
-            ls_dvec_push(&g->tpot, tpot);
+            ls_quant_add(&g->tpot, tpot);
         }
         g->out_tokens += d->output_tokens;
         g->total_tokens += d->output_tokens + d->prompt_tokens;
@@ -216,13 +216,11 @@ static void try_schedule(engine *g, int i, double now)
     }
 }
 
-static void fill_latency(ls_metrics *m, int first, ls_dvec *v)
+static void fill_latency(ls_metrics *m, int first, ls_quantiles *v)
 {
-    m->v[first + 0] = ls_mean(v->v, v->n);
-    m->v[first + 1] = ls_percentile(v->v, v->n, 50);
-    m->v[first + 2] = ls_percentile(v->v, v->n, 90);
-    m->v[first + 3] = ls_percentile(v->v, v->n, 95);
-    m->v[first + 4] = ls_percentile(v->v, v->n, 99);
+    static const double q[4] = {50, 90, 95, 99};
+    m->v[first + 0] = ls_quant_mean(v);
+    ls_quant_percentiles(v, q, 4, &m->v[first + 1]);
 }
 
 static double wall_now(void)
@@ -244,6 +242,12 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
     g.first_arrival = NAN;
     g.last_completion = NAN;
     g.rep = ls_xcalloc((size_t)g.dp, sizeof *g.rep);
+    /* one allocation each instead of doublings: their copies into fresh pages
+     * were a tenth of a 10k-request run (docs/ENGINE.md) */
+    ls_quant_reserve(&g.ttft, s->expected_requests);
+    ls_quant_reserve(&g.tpot, s->expected_requests);
+    ls_quant_reserve(&g.e2e, s->expected_requests);
+    ls_quant_reserve(&g.queue, s->expected_requests);
     const ls_run_opts *o = s->opts;
     ls_status rc = LS_OK;
     if (o && o->timeline_path) {
@@ -406,9 +410,9 @@ out:
     free(g.rep);
     free(g.ev.v);
     free(g.itl);
-    ls_dvec_free(&g.ttft);
-    ls_dvec_free(&g.tpot);
-    ls_dvec_free(&g.e2e);
-    ls_dvec_free(&g.queue);
+    ls_quant_free(&g.ttft);
+    ls_quant_free(&g.tpot);
+    ls_quant_free(&g.e2e);
+    ls_quant_free(&g.queue);
     return rc;
 }

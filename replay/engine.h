@@ -15,6 +15,7 @@ typedef struct ls_engine_setup {
     double arrival_limit_s;          /* no arrivals after this (INFINITY: none) */
     double horizon_s;                /* with !drain: stop here */
     const ls_run_opts *opts;         /* callbacks, timeline, stop flag (may be NULL) */
+    double expected_requests;        /* hint: room reserved for the latencies (0: unknown) */
 } ls_engine_setup;
 
 /* Run the simulation and fill the engine's part of `m` (everything but the

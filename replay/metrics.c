@@ -1,7 +1,8 @@
-/* metrics.c -- exact percentiles by selection, and the ITL log histogram. */
+/* metrics.c -- exact percentiles by selection, bounded-memory percentiles, and the ITL log histogram. */
 #include <assert.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "error.h"
 #include "metrics.h"
@@ -30,8 +31,9 @@ static void swap(double *a, double *b)
 }
 
 /* k-th smallest of v[0..n) (0-based), Hoare-style quickselect with a
- * median-of-three pivot; deterministic. Leaves v[k] in place and everything
- * after it >= v[k]. */
+ * median-of-three pivot; deterministic. Leaves v[k] in place, everything
+ * before it <= v[k] and everything after it >= v[k] (ls_percentiles relies
+ * on both). */
 static double select_k(double *v, size_t n, size_t k)
 {
     size_t lo = 0, hi = n - 1;
@@ -87,6 +89,39 @@ double ls_percentile(double *v, size_t n, double q)
     return a + frac * (b - a);
 }
 
+void ls_percentiles(double *v, size_t n, const double *q, int nq, double *out)
+{
+    /* After select_k(k) on v[lo..n), v[k] is in place and v[k+1..n) >= v[k]:
+     * v[k..n) holds exactly the order statistics k..n-1, so the next (larger)
+     * rank is selected there. Order statistics are unique values, so the
+     * results are those of ls_percentile whatever the order of the array. */
+    size_t lo = 0;
+    for (int i = 0; i < nq; i++) {
+        assert(i == 0 || q[i] >= q[i - 1]);
+        if (n == 0) {
+            out[i] = NAN;
+            continue;
+        }
+        double pos = q[i] / 100.0 * (double)(n - 1);
+        size_t k = (size_t)floor(pos);
+        if (k >= n - 1)
+            k = n - 1;
+        assert(k >= lo);
+        double a = select_k(v + lo, n - lo, k - lo);
+        lo = k;
+        double frac = pos - (double)k;
+        if (frac <= 0 || k + 1 >= n) {
+            out[i] = a;
+            continue;
+        }
+        double b = v[k + 1];
+        for (size_t j = k + 2; j < n; j++)
+            if (v[j] < b)
+                b = v[j];
+        out[i] = a + frac * (b - a);
+    }
+}
+
 double ls_mean(const double *v, size_t n)
 {
     if (n == 0)
@@ -140,4 +175,144 @@ double ls_itl_percentile(const ls_itl_hist *h, double q)
             return LS_ITL_MIN_S * pow(LS_ITL_RATIO, b + 0.5);
     }
     return LS_ITL_MIN_S * pow(LS_ITL_RATIO, LS_ITL_BUCKETS);
+}
+
+/* ---- bounded-memory percentiles (metrics.h) ---------------------------------- */
+
+#define QUANT_SUBS ((size_t)1 << LS_QUANT_SUB_BITS)
+#define MANT_BITS 52
+
+static uint64_t bits_of(double x)
+{
+    uint64_t b;
+    memcpy(&b, &x, sizeof b);
+    return b;
+}
+
+static double double_of(uint64_t b)
+{
+    double x;
+    memcpy(&x, &b, sizeof x);
+    return x;
+}
+
+static void hist_add(ls_quantiles *qs, double x)
+{
+    uint64_t b = bits_of(x);
+    unsigned ex = (unsigned)(b >> MANT_BITS);  /* sign is 0: x >= 0 */
+    if (ex == 0) {                             /* zero or subnormal */
+        qs->zeros++;
+        return;
+    }
+    assert(ex < 2047);
+    if (!qs->oct[ex - 1])
+        qs->oct[ex - 1] = ls_xcalloc(QUANT_SUBS, sizeof *qs->oct[ex - 1]);
+    qs->oct[ex - 1][(b >> (MANT_BITS - LS_QUANT_SUB_BITS)) & (QUANT_SUBS - 1)]++;
+}
+
+void ls_quant_reserve(ls_quantiles *qs, double n)
+{
+    if (!(n >= 1) || qs->hist)  /* NaN too */
+        return;
+    size_t want = n >= (double)(LS_QUANT_EXACT_MAX + 1) ? LS_QUANT_EXACT_MAX + 1 : (size_t)n;
+    if (want > qs->exact.cap) {
+        qs->exact.cap = want;
+        qs->exact.v = ls_xrealloc(qs->exact.v, want * sizeof *qs->exact.v);
+    }
+}
+
+void ls_quant_add(ls_quantiles *qs, double x)
+{
+    assert(x >= 0 && isfinite(x));
+    if (qs->n == 0 || x < qs->min)
+        qs->min = x;
+    if (qs->n == 0 || x > qs->max)
+        qs->max = x;
+    qs->n++;
+    qs->sum += x;
+    if (!qs->hist) {
+        ls_dvec_push(&qs->exact, x);
+        if (qs->exact.n <= LS_QUANT_EXACT_MAX)
+            return;
+        qs->hist = true;  /* past the exact limit: the kept values go into the histogram */
+        qs->oct = ls_xcalloc(2047, sizeof *qs->oct);
+        for (size_t i = 0; i < qs->exact.n; i++)
+            hist_add(qs, qs->exact.v[i]);
+        ls_dvec_free(&qs->exact);
+        return;
+    }
+    hist_add(qs, x);
+}
+
+/* The value of 0-based rank k in histogram mode: its bucket's centre (the
+ * mantissa bit below the bucket's bits set), clamped to [min, max]; the
+ * first and last ranks are the exact min and max. */
+static double hist_rank(const ls_quantiles *qs, uint64_t k)
+{
+    if (k == 0)
+        return qs->min;
+    if (k + 1 >= qs->n)
+        return qs->max;
+    if (k < qs->zeros)
+        return 0.0;
+    uint64_t acc = qs->zeros;
+    for (unsigned e = 0; e < 2047; e++) {
+        const uint64_t *c = qs->oct[e];
+        if (!c)
+            continue;
+        for (size_t j = 0; j < QUANT_SUBS; j++) {
+            acc += c[j];
+            if (k < acc) {
+                uint64_t b = ((uint64_t)(e + 1) << MANT_BITS) | ((uint64_t)j << (MANT_BITS - LS_QUANT_SUB_BITS)) |
+                             ((uint64_t)1 << (MANT_BITS - LS_QUANT_SUB_BITS - 1));
+                double v = double_of(b);
+                return v < qs->min ? qs->min : v > qs->max ? qs->max : v;
+            }
+        }
+    }
+    return qs->max;  /* not reached: the counts sum to n */
+}
+
+double ls_quant_percentile(ls_quantiles *qs, double q)
+{
+    if (!qs->hist)
+        return ls_percentile(qs->exact.v, qs->exact.n, q);
+    if (qs->n == 0)
+        return NAN;
+    /* the same order statistics and interpolation as ls_percentile */
+    double pos = q / 100.0 * (double)(qs->n - 1);
+    uint64_t k = (uint64_t)floor(pos);
+    if (k >= qs->n - 1)
+        k = qs->n - 1;
+    double a = hist_rank(qs, k);
+    double frac = pos - (double)k;
+    if (frac <= 0 || k + 1 >= qs->n)
+        return a;
+    double b = hist_rank(qs, k + 1);
+    return a + frac * (b - a);
+}
+
+void ls_quant_percentiles(ls_quantiles *qs, const double *q, int nq, double *out)
+{
+    if (!qs->hist) {
+        ls_percentiles(qs->exact.v, qs->exact.n, q, nq, out);
+        return;
+    }
+    for (int i = 0; i < nq; i++)
+        out[i] = ls_quant_percentile(qs, q[i]);
+}
+
+double ls_quant_mean(const ls_quantiles *qs)
+{
+    return qs->n ? qs->sum / (double)qs->n : NAN;
+}
+
+void ls_quant_free(ls_quantiles *qs)
+{
+    ls_dvec_free(&qs->exact);
+    if (qs->oct)
+        for (unsigned e = 0; e < 2047; e++)
+            free(qs->oct[e]);
+    free(qs->oct);
+    memset(qs, 0, sizeof *qs);
 }

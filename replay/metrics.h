@@ -2,6 +2,7 @@
 #ifndef LS_METRICS_H
 #define LS_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,7 +17,46 @@ void ls_dvec_free(ls_dvec *d);
 /* Exact percentile q in [0, 100] with linear interpolation between order
  * statistics (numpy's default). Reorders `v` (selection, O(n)). NaN when n = 0. */
 double ls_percentile(double *v, size_t n, double q);
+/* out[i] = ls_percentile(v, n, q[i]) for ascending q[0..nq), the same values
+ * bit for bit, each selection starting where the previous one left off. */
+void ls_percentiles(double *v, size_t n, const double *q, int nq, double *out);
 double ls_mean(const double *v, size_t n);
+
+/* Percentiles and mean of a stream of non-negative values (per-request
+ * latencies) in bounded memory.
+ *
+ * Exact while at most LS_QUANT_EXACT_MAX (2^20) values were added: they are
+ * kept and ls_percentile selects, so every run up to a million requests gives
+ * exactly today's figures. The 2^20 + 1st value moves them all into a
+ * log-linear histogram (the values stop being kept): each binary octave
+ * [2^e, 2^(e+1)) is cut into 2^LS_QUANT_SUB_BITS equal buckets and a value is
+ * read back at its bucket's centre, clamped to the observed [min, max], so a
+ * reported order statistic, and the interpolation between two of them, is
+ * within a relative 2^-13 of the exact one (tests/replay/test_metrics.c
+ * checks it against a sort). Values below 2^-1022 count as 0. The mean is a
+ * running sum in insertion order, bit-identical to ls_mean, in both modes.
+ * Memory: 8 MB at most in the exact mode, then 32 KB per octave in use
+ * (latencies from 0.1 ms to a day: ~30 octaves, 1 MB). */
+#define LS_QUANT_EXACT_MAX ((size_t)1 << 20)
+#define LS_QUANT_SUB_BITS 12
+#define LS_QUANT_REL_ERROR (1.0 / 8192)  /* 2^-(SUB_BITS + 1) */
+typedef struct ls_quantiles {
+    ls_dvec exact;          /* the values while n <= LS_QUANT_EXACT_MAX */
+    uint64_t n, zeros;      /* zeros: values < 2^-1022 (histogram mode) */
+    double sum, min, max;
+    bool hist;              /* histogram mode */
+    uint64_t **oct;         /* histogram mode: per biased exponent 1..2046, 2^SUB_BITS counts or NULL */
+} ls_quantiles;
+/* Room for n values (a hint: NaN, infinite or < 1 reserves nothing; at most the exact mode's). */
+void ls_quant_reserve(ls_quantiles *qs, double n);
+void ls_quant_add(ls_quantiles *qs, double x);
+/* Percentile q in [0, 100] as ls_percentile (exact or within the bound above);
+ * NaN when empty. May reorder the kept values; more values may follow. */
+double ls_quant_percentile(ls_quantiles *qs, double q);
+/* The same for ascending q[0..nq) at once (faster in the exact mode). */
+void ls_quant_percentiles(ls_quantiles *qs, const double *q, int nq, double *out);
+double ls_quant_mean(const ls_quantiles *qs);
+void ls_quant_free(ls_quantiles *qs);
 
 /* Token-weighted log-bucketed histogram of gaps. Buckets grow by a factor of
  * 1.02 from 1 µs, so a value reported from its bucket (the geometric centre)

@@ -132,6 +132,7 @@ ls_status ls_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *ou
     ls_workload_info info;
     memset(&info, 0, sizeof info);
     ls_workload_info_get(c->workload, &info);
+    s.expected_requests = opts && opts->requests ? (double)opts->requests->n : info.expected_requests;
     s.arrival_limit_s = info.duration_s > 0 && isfinite(info.duration_s) ? info.duration_s : INFINITY;
     s.horizon_s = !isnan(c->horizon_s) ? c->horizon_s : s.arrival_limit_s;
     rc = ls_engine_simulate(&s, out, e);

@@ -98,12 +98,128 @@ static void test_itl_hist(void **state)
     assert_true(isnan(ls_itl_percentile(&empty, 50)) && isnan(ls_itl_mean(&empty)));
 }
 
+static uint64_t lcg(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+    return *s >> 11;
+}
+
+/* numpy's linear percentile on sorted s[0..n) */
+static double sorted_pct(const double *s, size_t n, double q)
+{
+    double pos = q / 100 * (double)(n - 1);
+    size_t k = (size_t)floor(pos);
+    return k + 1 < n ? s[k] + (pos - (double)k) * (s[k + 1] - s[k]) : s[k];
+}
+
+static const double qs_list[] = {0, 0.1, 1, 10, 25, 50, 75, 90, 95, 99, 99.9, 99.99, 100};
+#define N_Q (sizeof qs_list / sizeof qs_list[0])
+
+/* Up to 2^20 values the stream keeps them: the same figures, bit for bit, as
+ * ls_percentile and ls_mean on the whole array (what the engine gave before). */
+static void test_quant_exact(void **state)
+{
+    (void)state;
+    uint64_t seed = 99;
+    size_t sizes[] = {1, 2, 7, 1000, 65537};
+    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
+        size_t n = sizes[t];
+        ls_quantiles q;
+        memset(&q, 0, sizeof q);
+        double *v = malloc(n * sizeof *v), *w = malloc(n * sizeof *w);
+        for (size_t i = 0; i < n; i++) {
+            v[i] = (double)(lcg(&seed) % 1000) * 1e-3 + (i % 5 == 0 ? 0 : 1e-6 * (double)(lcg(&seed) % 7));
+            ls_quant_add(&q, v[i]);
+        }
+        assert_false(q.hist);
+        assert_true(ls_quant_mean(&q) == ls_mean(v, n));
+        double all[N_Q], fresh[N_Q];
+        for (size_t k = 0; k < N_Q; k++) {
+            memcpy(w, v, n * sizeof *w);
+            fresh[k] = ls_percentile(w, n, qs_list[k]);
+            assert_true(ls_quant_percentile(&q, qs_list[k]) == fresh[k]);
+        }
+        /* all at once, each selection narrowed by the previous one: the same bits */
+        ls_quant_percentiles(&q, qs_list, (int)N_Q, all);
+        for (size_t k = 0; k < N_Q; k++)
+            assert_true(all[k] == fresh[k]);
+        memcpy(w, v, n * sizeof *w);
+        ls_percentiles(w, n, qs_list, (int)N_Q, all);
+        for (size_t k = 0; k < N_Q; k++)
+            assert_true(all[k] == fresh[k]);
+        ls_quant_free(&q);
+        free(v);
+        free(w);
+    }
+    ls_quantiles e;
+    memset(&e, 0, sizeof e);
+    assert_true(isnan(ls_quant_percentile(&e, 50)) && isnan(ls_quant_mean(&e)));
+}
+
+/* Past 2^20 values: every percentile within a relative 2^-13 of the exact
+ * one from a sort, on values spread over 35 octaves with zeros, ties, and
+ * values on and just below bucket and octave edges. The bound is tight
+ * enough to fail with 2^11 buckets an octave, and min/max are exact. */
+static void test_quant_sketch_bound(void **state)
+{
+    (void)state;
+    size_t n = LS_QUANT_EXACT_MAX + 150000;
+    double *v = malloc(n * sizeof *v);
+    uint64_t seed = 2024;
+    ls_quantiles q;
+    memset(&q, 0, sizeof q);
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t r = lcg(&seed);
+        double x;
+        switch (r % 10) {
+        case 0: x = 0; break;                                                       /* zeros */
+        case 1: x = ldexp(1.0, (int)(r >> 8) % 30 - 15); break;                     /* octave edges */
+        case 2: x = nextafter(ldexp(1.0, (int)(r >> 8) % 30 - 15), 0); break;       /* just below */
+        case 3: x = ldexp(1.0 + (double)((r >> 8) % 4096) / 4096, -3); break;       /* bucket edges */
+        case 4: x = 0.125; break;                                                   /* ties */
+        default: x = exp(((double)((r >> 8) % 1000000) / 1e6 - 0.5) * 24); break;  /* e^-12 .. e^12 */
+        }
+        v[i] = x;
+        sum += x;
+        ls_quant_add(&q, x);
+    }
+    assert_true(q.hist);
+    assert_null(q.exact.v);  /* the values are no longer kept */
+    assert_true(ls_quant_mean(&q) == sum / (double)n);
+    qsort(v, n, sizeof *v, cmp);
+    for (size_t k = 0; k < N_Q; k++) {
+        double ref = sorted_pct(v, n, qs_list[k]);
+        double got = ls_quant_percentile(&q, qs_list[k]);
+        double err = ref > 0 ? fabs(got - ref) / ref : fabs(got);
+        /* 1e-15: the rounding of the interpolation itself */
+        assert_true(err <= LS_QUANT_REL_ERROR + 1e-15);
+    }
+    assert_true(ls_quant_percentile(&q, 0) == v[0]);
+    assert_true(ls_quant_percentile(&q, 100) == v[n - 1]);
+    /* every rank in a sweep of the distribution, not just the listed q */
+    for (int i = 0; i <= 2000; i++) {
+        double qq = i / 20.0;
+        double ref = sorted_pct(v, n, qq);
+        double got = ls_quant_percentile(&q, qq);
+        assert_true(ref > 0 ? fabs(got - ref) <= (LS_QUANT_REL_ERROR + 1e-15) * ref : got == 0);
+    }
+    /* more values after a read still count */
+    for (int i = 0; i < 1000; i++)
+        ls_quant_add(&q, 1e6);
+    assert_true(ls_quant_percentile(&q, 100) == 1e6);
+    ls_quant_free(&q);
+    free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_percentiles_hand),
         cmocka_unit_test(test_percentiles_random),
         cmocka_unit_test(test_itl_hist),
+        cmocka_unit_test(test_quant_exact),
+        cmocka_unit_test(test_quant_sketch_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
