@@ -2,11 +2,13 @@
  *
  * Per layer and TP rank, three operator classes, each timed as
  *   max(FLOPs / (peak * efficiency), bytes / (HBM bandwidth * mbu)):
- *   - attention projections (QKV, output) : GEMMs of T rows
- *   - MLP (SwiGLU; MoE: top_k experts per token, weights of the experts touched)
- *   - attention core (causal, over the cached context), bytes = KV read + written
+ *   - attention projections (GQA QKV/output, or MLA's split and replicated ones): GEMMs of T rows
+ *   - FFN: dense SwiGLU on dense layers; the MoE layer (experts, router, permutation,
+ *     EP all-to-all) from cost_moe.c on the others
+ *   - attention core (causal, over the cached context; MLA decodes absorbed, sliding
+ *     layers bounded by the window), bytes = KV read + written
  * plus kernel_overhead_s per layer and two ring all-reduces per layer when
- * t > 1. The last stage adds the LM head on the S sampling rows. All inputs
+ * t > 1 (one on an MoE layer under EP). The last stage adds the LM head on the S sampling rows. All inputs
  * are batch aggregates, so an iteration costs O(pp) whatever the batch.
  */
 #include <assert.h>

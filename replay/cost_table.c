@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "cost.h"
+#include "cost_moe.h"
 
 enum { PHASE_PREFILL = 0, PHASE_DECODE = 1, N_PHASES = 2 };
 static const char *const phase_names[N_PHASES] = {"prefill", "decode"};
@@ -403,20 +404,16 @@ ls_status ls_cost_table_new(const ls_deploy *d, const char *csv_path, ls_cost_mo
         table_free(&m->base);
         return rc;
     }
+    /* Model-side sizes for the MFU/MBU estimates (replay/model.c: MoE, MLA, 4-bit formats included). */
     const ls_model *md = d->model;
-    double L = md->layers, h = md->hidden, d_h = md->head_dim;
-    double layer_active = h * (md->heads + 2.0 * md->kv_heads) * d_h + (double)md->heads * d_h * h +
-                          3.0 * h * md->ffn * (md->top_k > 0 ? md->top_k : 1);
-    double layer_all = h * (md->heads + 2.0 * md->kv_heads) * d_h + (double)md->heads * d_h * h +
-                       3.0 * h * md->ffn * (md->experts > 0 ? md->experts : 1);
-    double head = h * md->vocab;
-    m->linear_flops_per_token = 2.0 * (L * layer_active + head);
-    m->attn_flops_coeff = 4.0 * md->heads * d_h * L;
-    m->weight_bytes = (L * layer_all + head) * (d->w_dtype == LS_DTYPE_FP8 ? 1.0 : 2.0);
-    m->kv_bytes_per_token = 2.0 * L * md->kv_heads * d_h * (d->kv_dtype == LS_DTYPE_FP8 ? 1.0 : 2.0);
+    double L = md->layers, embed = ls_model_embed_params(md);
+    m->linear_flops_per_token = 2.0 * (ls_model_active_params(md) - embed);
+    m->attn_flops_coeff = 2.0 * md->heads * (md->head_dim + ls_model_v_dim(md)) * L;
+    m->weight_bytes = (ls_model_params(md) - embed) * ls_dtype_bytes(d->w_dtype);
+    m->kv_bytes_per_token = ls_model_kv_bytes_per_token(md, d->kv_dtype);
     m->base.ops = &table_ops;
     m->base.d = *d;
-    double peak = d->w_dtype == LS_DTYPE_FP8 ? d->gpu->flops_fp8 : d->gpu->flops_bf16;
+    double peak = ls_cost_gemm_peak(d->gpu, d->w_dtype, NULL);
     m->base.peak_flops = peak * d->tp * d->pp;
     m->base.peak_bw = d->gpu->hbm_bw * d->tp * d->pp;
     *out = &m->base;

@@ -78,6 +78,25 @@ run --set model=gpt-oss-120b --set dtype=bf16 --set cluster=dgx-h100 --set hardw
   >"$tmp/out"; rc=$?
 [ $rc -eq 3 ] && grep -q "infeasible: weights 233.6 GB need 1 GPU of 80 GB" "$tmp/out" || fail "infeasible rc $rc"
 
+# every built-in model runs on a GPU where it fits, or says why it does not (exit 3, never a crash)
+"$LLMSWEEP" catalog models --json | "$LS_PYTHON" -c 'import json,sys; print("\n".join(m["name"] for m in json.load(sys.stdin)["models"]))' >"$tmp/models"
+[ "$(wc -l <"$tmp/models")" -ge 21 ] || fail "model list"
+while read -r m; do
+  fit=0
+  for dep in "dgx-h200 h200 tp8" "dgx-b200 b200 tp8" "gb200-nvl72 gb200 tp16"; do
+    set -- $dep
+    run --set model="$m" --set cluster="$1" --set hardware="$2" --parallelism "$3" --set workload.duration_s=5 \
+      >"$tmp/out" 2>&1; rc=$?
+    if [ $rc -eq 0 ]; then fit=1; break; fi
+    [ $rc -eq 3 ] && grep -q "^status  *infeasible: weights" "$tmp/out" || fail "$m on $dep: rc $rc $(cat "$tmp/out")"
+  done
+  [ $fit -eq 1 ] || fail "$m fits nowhere"
+done <"$tmp/models"
+# Kimi K2 (1.03 T, FP8) does not fit 8 x H200 at TP8, and says so in numbers
+run --set model=kimi-k2 --parallelism tp8 >"$tmp/out"; rc=$?
+[ $rc -eq 3 ] && grep -q "infeasible: weights 129.1 GB per GPU (tp8) exceed 126.9 GB usable on h200" "$tmp/out" \
+  || fail "kimi-k2 tp8: rc $rc $(cat "$tmp/out")"
+
 # bad MoE configurations: file:line and what is wrong
 check_run() {  # yaml line to append, expected fragment
   { grep -v '^parallelism' "$tmp/run.yaml"; printf '%s\n' "$1"; } >"$tmp/bad.yaml"
