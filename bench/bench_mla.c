@@ -19,6 +19,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "bench_kernels.h"
 #include "catalog.h"
 #include "cost.h"
 
@@ -86,11 +87,6 @@ static double model_ms(const ls_catalog *cat, const char *gpu, int heads, int ba
     return c.stage_s[0] * 1e3;
 }
 
-static const char *our_gpu(const char *sys)
-{
-    return !strcmp(sys, "h100_sxm") ? "h100-sxm" : !strcmp(sys, "h200_sxm") ? "h200" : "b200";
-}
-
 static void table(const ls_catalog *cat, const char *gpu, const row *r, int n, int gen, const int *batches,
                   int nb, const int *lens, int nl, int heads)
 {
@@ -118,30 +114,14 @@ static void table(const ls_catalog *cat, const char *gpu, const row *r, int n, i
 
 int main(int argc, char **argv)
 {
-    const char *dir = "../shared/kernels";
-    const char *gpus[8];
-    int n_gpus = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--kernels") && i + 1 < argc)
-            dir = argv[++i];
-        else if (!strcmp(argv[i], "--gpu") && i + 1 < argc && n_gpus < 8)
-            gpus[n_gpus++] = argv[++i];
-        else {
-            fprintf(stderr, "usage: bench_mla [--kernels DIR] [--gpu h100_sxm|h200_sxm|b200_sxm]...\n");
-            return 2;
-        }
-    }
-    if (!n_gpus) {
-        gpus[n_gpus++] = "h100_sxm";
-        gpus[n_gpus++] = "h200_sxm";
-        gpus[n_gpus++] = "b200_sxm";
-    }
-    ls_catalog *cat;
-    ls_error e;
-    if (ls_catalog_builtin(&cat, &e)) {
-        fprintf(stderr, "%s\n", e.msg);
-        return 1;
-    }
+    ls_bench_args args;
+    int rc = ls_bench_args_parse(argc, argv, "bench_mla", &args);
+    if (rc)
+        return rc;
+    const char *dir = args.dir;
+    const char **gpus = args.gpus;
+    int n_gpus = args.n_gpus;
+    ls_catalog *cat = args.cat;
     static const int dec_b[] = {1, 16, 64, 256}, dec_l[] = {1024, 4096, 16384, 65536};
     static const int pre_b[] = {1, 4}, pre_l[] = {512, 2048, 8192, 16384};
     for (int gi = 0; gi < n_gpus; gi++) {
@@ -152,12 +132,12 @@ int main(int argc, char **argv)
         snprintf(path, sizeof path, "%s/%s/mla_context_module_vllm_0.24.0.csv.gz", dir, gpus[gi]);
         int nc = read_rows(path, "FLASH_ATTN", ctx);
         printf("== %s (%s): %d decode rows, %d prefill rows (FP8 latent, fp8_block projections)\n", gpus[gi],
-               our_gpu(gpus[gi]), ng, nc);
+               ls_bench_our_gpu(gpus[gi]), ng, nc);
         for (int h = 16; h <= 128; h *= 8) {
             if (ng > 0)
-                table(cat, our_gpu(gpus[gi]), gen, ng, 1, dec_b, 4, dec_l, 4, h);
+                table(cat, ls_bench_our_gpu(gpus[gi]), gen, ng, 1, dec_b, 4, dec_l, 4, h);
             if (nc > 0)
-                table(cat, our_gpu(gpus[gi]), ctx, nc, 0, pre_b, 2, pre_l, 4, h);
+                table(cat, ls_bench_our_gpu(gpus[gi]), ctx, nc, 0, pre_b, 2, pre_l, 4, h);
         }
         printf("\n");
     }

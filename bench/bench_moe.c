@@ -21,6 +21,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "bench_kernels.h"
 #include "catalog.h"
 #include "cost_moe.h"
 
@@ -106,37 +107,16 @@ static double model_ms(const ls_catalog *cat, const char *gpu, const shape *x, i
     return (oc.s - oc.comm_s) * 1e3;
 }
 
-static const char *our_gpu(const char *sys)
-{
-    return !strcmp(sys, "h100_sxm") ? "h100-sxm" : !strcmp(sys, "h200_sxm") ? "h200" : "b200";
-}
-
 int main(int argc, char **argv)
 {
-    const char *dir = "../shared/kernels";
-    const char *gpus[8];
-    int n_gpus = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--kernels") && i + 1 < argc)
-            dir = argv[++i];
-        else if (!strcmp(argv[i], "--gpu") && i + 1 < argc && n_gpus < 8)
-            gpus[n_gpus++] = argv[++i];
-        else {
-            fprintf(stderr, "usage: bench_moe [--kernels DIR] [--gpu h100_sxm|h200_sxm|b200_sxm]...\n");
-            return 2;
-        }
-    }
-    if (!n_gpus) {
-        gpus[n_gpus++] = "h100_sxm";
-        gpus[n_gpus++] = "h200_sxm";
-        gpus[n_gpus++] = "b200_sxm";
-    }
-    ls_catalog *cat;
-    ls_error e;
-    if (ls_catalog_builtin(&cat, &e)) {
-        fprintf(stderr, "%s\n", e.msg);
-        return 1;
-    }
+    ls_bench_args args;
+    int rc = ls_bench_args_parse(argc, argv, "bench_moe", &args);
+    if (rc)
+        return rc;
+    const char *dir = args.dir;
+    const char **gpus = args.gpus;
+    int n_gpus = args.n_gpus;
+    ls_catalog *cat = args.cat;
     enum { NS = sizeof shapes / sizeof shapes[0] };
     for (int gi = 0; gi < n_gpus; gi++) {
         char path[1024];
@@ -148,7 +128,7 @@ int main(int argc, char **argv)
             continue;
         }
         printf("== %s (%s): measured / model, balanced routing; last column: power_law_1.2 / balanced at 8192\n",
-               gpus[gi], our_gpu(gpus[gi]));
+               gpus[gi], ls_bench_our_gpu(gpus[gi]));
         printf("%-27s", "shape");
         for (int t = 0; t < NT; t++)
             printf(" %6d", tokens[t]);
@@ -161,7 +141,7 @@ int main(int argc, char **argv)
                 continue;
             printf("%-27s", shapes[s].label);
             for (int t = 0; t < NT; t++) {
-                double mod = model_ms(cat, our_gpu(gpus[gi]), &shapes[s], tokens[t]);
+                double mod = model_ms(cat, ls_bench_our_gpu(gpus[gi]), &shapes[s], tokens[t]);
                 if (m[s][t].bal > 0 && mod > 0)
                     printf(" %6.2f", m[s][t].bal / mod);
                 else
@@ -172,7 +152,7 @@ int main(int argc, char **argv)
             else
                 printf("  %7s", "-");
             /* what one token costs beyond the roofline: the fixed part of a fused-MoE call */
-            double one = model_ms(cat, our_gpu(gpus[gi]), &shapes[s], 1);
+            double one = model_ms(cat, ls_bench_our_gpu(gpus[gi]), &shapes[s], 1);
             if (m[s][0].bal > 0)
                 printf(" %8.1f", (m[s][0].bal - one) * 1e3);
             printf("\n");
