@@ -28,19 +28,31 @@
 /* Set by SIGTERM/SIGINT. A signal handler can only reach a global; nothing
  * else in the sweep is global (the loop gets a pointer to it). */
 static volatile sig_atomic_t g_stop;
-/* Set once this rank may touch the output (rank 0: before opening it). Until
- * then nothing is written, and reading, expanding and validating the spec do
- * not poll g_stop (a 10^6-configuration grid validates for a minute), so a
- * signal ends the process at once with the interrupted status. */
-static volatile sig_atomic_t g_started;
+/* Set while a one-rank sweep (no other rank to leave waiting) has initialised
+ * MPI and not yet touched its output: reading, expanding and validating the
+ * spec do not poll g_stop (a 10^6-configuration grid validates for a minute),
+ * so a signal then ends the process at once with the interrupted status. Never
+ * set with several ranks, nor inside MPI_Init: a rank that exits there leaves
+ * mpiexec waiting; those cases are stopped by the check of g_stop before the
+ * output is opened (sweep_main). */
+static volatile sig_atomic_t g_quick_exit;
+
+static const char g_early_msg[] = "llmsweep: interrupted while reading or validating the specification: "
+                                  "nothing was written\n";
+
+/* Rank 0, about to open the output: from here a signal only stops the loop.
+ * Whether one came already (then nothing is opened). */
+static bool stopped_before_output(void)
+{
+    g_quick_exit = 0;
+    return g_stop != 0;
+}
 
 static void on_signal(int sig)
 {
     (void)sig;
-    if (!g_started) {
-        static const char msg[] = "llmsweep: interrupted while reading or validating the specification: "
-                                  "nothing was written\n";
-        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    if (g_quick_exit) {
+        ssize_t w = write(STDERR_FILENO, g_early_msg, sizeof g_early_msg - 1);
         (void)w;
         _exit(LS_EXIT_INTERRUPTED);
     }
@@ -652,11 +664,14 @@ static int sweep_main(int rank, int size, const sweep_args *a)
         } else if (a->dry_run) {
             printf("validated: all %zu configurations load\n", s->n);
             verdict = -1; /* done, successfully */
+        } else if (stopped_before_output()) {
+            /* signalled before the output exists (in MPI_Init, or any rank of several): stop here */
+            fputs(g_early_msg, stderr);
+            verdict = LS_EXIT_INTERRUPTED;
         } else if (take_lock(a, &lock)) {
             verdict = LS_EXIT_ERROR;
         } else {
             todo = ls_xcalloc(s->n, sizeof *todo);
-            g_started = 1;
             ls_reqs_mode m = a->requests;
             size_t sn = a->sample_n;
             verdict = prepare_output(a, s, rows, size, todo, &out, &n_todo, &m, &sn, &run);
@@ -664,7 +679,6 @@ static int sweep_main(int rank, int size, const sweep_args *a)
             reqs[1] = (int64_t)sn;
         }
     }
-    g_started = 1; /* workers: from here a signal stops the loop (rank 0 may be writing) */
     MPI_Bcast(&verdict, 1, MPI_INT32_T, 0, MPI_COMM_WORLD);
     /* on resume rank 0 takes the mode from the file: every rank must use it */
     MPI_Bcast(reqs, 2, MPI_INT64_T, 0, MPI_COMM_WORLD);
@@ -748,6 +762,7 @@ int ls_cmd_sweep(int argc, char **argv)
     int rank = 0, size = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
+    g_quick_exit = size == 1 && !g_stop;
     ls_h5_quiet();
     sweep_args a;
     int status = parse_args(argc, argv, &a, rank == 0);
