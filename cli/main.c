@@ -40,7 +40,8 @@ static const command commands[] = {
 
 #ifdef LS_CLI_LEAN
 /* Replace this process by llmsweep-mpi from the same directory as this
- * executable (/proc/self/exe: right whatever PATH or argv[0] say), same arguments.
+ * executable (/proc/self/exe: right whatever PATH or argv[0] say), same arguments
+ * (argv[0] included).
  * Returns only on failure. */
 static int exec_mpi(char **argv)
 {
@@ -55,7 +56,8 @@ static int exec_mpi(char **argv)
     int dir = slash ? (int)(slash - self + 1) : 0;
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%.*sllmsweep-mpi", dir, self);
-    argv[0] = path;
+    /* argv[0] stays as typed: the process keeps the command line that ps, pgrep -f
+     * and job scripts saw (tests/slurm/slurm_signals.sh finds its task by it) */
     execv(path, argv);
     ls_cli_error("cannot run %s, which the '%s' command needs (it is built and installed beside llmsweep): %s",
                  path, argv[1], strerror(errno));
