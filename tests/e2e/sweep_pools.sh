@@ -55,6 +55,30 @@ PY
 "$LLMSWEEP" report "$T/np2.h5" > "$T/report.txt" || fail "report"
 grep -q "1P-tp1+1D-tp1" "$T/report.txt" && grep -q "TP=2" "$T/report.txt" || fail "report lists both kinds"
 grep -q "Ranked by goodput per GPU" "$T/report.txt" || fail "report ranks per GPU"
+grep -q "^Disaggregated prefill/decode" "$T/report.txt" || fail "report: per-role table"
+
+# a file written before the per-role columns existed is still read (they are NaN)
+"$PY" - "$T/np2.h5" "$T/old.h5" <<'PY' || fail "making an old-layout file"
+import sys, h5py
+from numpy.lib import recfunctions as rf
+new = {"kv_transfer_mean_s", "kv_transfer_p50_s", "kv_transfer_p90_s", "kv_transfer_p95_s", "kv_transfer_p99_s",
+       "kv_wire_mean_s", "prefill_ttft_mean_s", "decode_first_token_mean_s", "prefill_utilization",
+       "decode_utilization", "decode_kv_usage_mean", "decode_kv_usage_max"}
+src, dst = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "w")
+for k, v in src.attrs.items():
+    dst.attrs[k] = v
+for name in src:
+    if name != "results":
+        src.copy(name, dst)
+r = src["/results"][:]
+d = dst.create_dataset("results", data=rf.repack_fields(r[[n for n in r.dtype.names if n not in new]]),
+                       maxshape=(None,), chunks=True)
+name = lambda c: (c.decode() if isinstance(c, bytes) else c).split("|")[0]
+d.attrs["columns"] = [c for c in src["/results"].attrs["columns"] if name(c) not in new]
+PY
+"$LLMSWEEP" report "$T/old.h5" > "$T/old.txt" || fail "report of an old-layout file"
+grep -q "1P-tp1+1D-tp1" "$T/old.txt" || fail "old-layout report: rows"
+! grep -q "^Disaggregated prefill/decode" "$T/old.txt" || fail "old-layout report: per-role table without columns"
 
 # bad pools are rejected before any work, naming the spec line and the value's line
 cat > "$T/bad.yaml" <<'YAML'
