@@ -35,7 +35,7 @@ static const char *const role_name[2] = {"prefill", "decode"};
 
 static const char *const dis_keys[] = {"prefill", "decode", "kv_transfer", "router", NULL};
 static const char *const pool_keys[] = {"replicas", "parallelism", "hardware", "scheduler", NULL};
-static const char *const xfer_keys[] = {"link", "bandwidth_gbps", "latency_us", NULL};
+static const char *const xfer_keys[] = {"link", "bandwidth_gbps", "latency_us", "mode", NULL};
 
 static const struct {
     const char *name;
@@ -184,11 +184,26 @@ double ls_pools_transfer_s(const ls_pools_config *p, int i, int j, int64_t promp
     return lat + tokens * per_gpu / bw;
 }
 
+double ls_pools_transfer_end(const ls_pools_config *p, int i, int j, int64_t prompt, double first_sched, double now,
+                             double link_free)
+{
+    double wire = ls_pools_transfer_s(p, i, j, prompt);
+    if (p->mode == LS_KV_AFTER_PREFILL)
+        return (now > link_free ? now : link_free) + wire;
+    double bw, lat;
+    ls_pools_link(p, i, j, &bw, &lat);
+    int layers = p->pool[LS_ROLE_PREFILL].cfg->model.layers;
+    double start = first_sched > link_free ? first_sched : link_free;
+    double last = now + lat + (wire - lat) / layers;  /* the last layer's share of the bytes */
+    return last > start + wire ? last : start + wire;
+}
+
 static ls_status load_transfer(ls_pools_config *p, const ls_yaml *dis, ls_error *e)
 {
     char w[300];
     const char *path = "disaggregation.kv_transfer";
     p->link = LS_KV_LINK_AUTO;
+    p->mode = LS_KV_AFTER_PREFILL;
     p->bandwidth = p->latency_s = NAN;
     const ls_yaml *kt = ls_yaml_get(dis, "kv_transfer");
     const ls_yaml *ln = NULL;
@@ -206,6 +221,20 @@ static ls_status load_transfer(ls_pools_config *p, const ls_yaml *dis, ls_error 
                                "%s: %s.link: unknown link '%s' (expected auto, nvlink, or network (also: infiniband, roce))",
                                ls_yaml_where(ln, w, sizeof w), path, s);
             p->link = link_names[k].link;
+        }
+        const ls_yaml *mn = ls_yaml_get(kt, "mode");
+        if (mn) {
+            const char *s;
+            LS_TRY(ls_yaml_as_string(mn, "disaggregation.kv_transfer.mode", &s, e));
+            if (!strcmp(s, "after_prefill"))
+                p->mode = LS_KV_AFTER_PREFILL;
+            else if (!strcmp(s, "layerwise"))
+                p->mode = LS_KV_LAYERWISE;
+            else
+                return ls_fail(e, LS_EINVAL,
+                               "%s: %s.mode: unknown mode '%s' (expected after_prefill (NixlConnector) or layerwise "
+                               "(P2pNcclConnector))",
+                               ls_yaml_where(mn, w, sizeof w), path, s);
         }
         const ls_yaml *bn = ls_yaml_get(kt, "bandwidth_gbps");
         if (bn) {
@@ -465,14 +494,10 @@ static void pump(pools_run *pr, int j, double now)
             pr->qtail[j] = -1;
         x->next = -1;
         pr->q_blocks[j] -= x->d_blocks;
-        double t = now;
-        if (pr->send_free[x->p] > t)
-            t = pr->send_free[x->p];
-        if (pr->recv_free[j] > t)
-            t = pr->recv_free[j];
-        double end = t + ls_pools_transfer_s(pr->pc, x->p, j, x->d.prompt_tokens);
+        double link_free = pr->send_free[x->p] > pr->recv_free[j] ? pr->send_free[x->p] : pr->recv_free[j];
+        double end = ls_pools_transfer_end(pr->pc, x->p, j, x->d.prompt_tokens, x->d.first_scheduled_s, now, link_free);
         pr->send_free[x->p] = pr->recv_free[j] = end;
-        x->t_start = t;
+        x->t_start = now > link_free ? now : link_free;  /* layer-wise: only the part after this shows */
         x->stage = XF_WIRE;
         ls_engine_push(pr->g, end, i);
     }

@@ -30,9 +30,14 @@ typedef struct ls_pool {
     double kv_bytes_per_token_gpu; /* per GPU (the stage with most layers), from its memory plan */
 } ls_pool;
 
+/* How the connector moves the KV: after the whole prefill (NixlConnector's
+ * pull, the default) or pushed layer by layer during it (P2pNcclConnector). */
+typedef enum ls_kv_mode { LS_KV_AFTER_PREFILL = 0, LS_KV_LAYERWISE = 1 } ls_kv_mode;
+
 typedef struct ls_pools_config {
     ls_pool pool[2];               /* LS_ROLE_PREFILL, LS_ROLE_DECODE */
     ls_kv_link link;
+    ls_kv_mode mode;
     double bandwidth;              /* bytes/s override of the link's per-GPU bandwidth; NaN = the cluster's */
     double latency_s;              /* override of the link's latency; NaN = the cluster's */
     const ls_router_ops *router;   /* picks the decode instance */
@@ -59,6 +64,15 @@ void ls_pools_link(const ls_pools_config *p, int i, int j, double *bandwidth, do
  * ceil(prompt / block) * block * max(KV bytes per token per GPU, prefill
  * and decode) / bandwidth. */
 double ls_pools_transfer_s(const ls_pools_config *p, int i, int j, int64_t prompt);
+/* When the KV of a transfer whose link is free from `link_free` is on the
+ * decode side, for a prefill scheduled first at `first_sched` and ending at
+ * `done`, the decode blocks reserved at `now` >= done. After the prefill: the
+ * wire starts at max(now, link_free). Layer-wise: the wire runs from
+ * max(first_sched, link_free) beside the compute, and cannot end before the
+ * last layer's share has followed the prefill's end: max(now + latency +
+ * bytes / layers / bandwidth, start + wire). The link is busy until then. */
+double ls_pools_transfer_end(const ls_pools_config *p, int i, int j, int64_t prompt, double first_sched, double now,
+                             double link_free);
 
 /* ls_run for a configuration with pools. */
 ls_status ls_pools_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *out, ls_error *e);

@@ -61,7 +61,16 @@ static const char *const one_text =
     "  output_tokens: {dist: fixed, value: 11}\n"
     "  duration_s: 0.5\n";
 
+static void one_request_ttft(const char *ptp, const char *dtp, const char *xfer, int prompt, double wire,
+                             double exposed);
 static void one_request(const char *ptp, const char *dtp, const char *xfer, int prompt, double wire)
+{
+    one_request_ttft(ptp, dtp, xfer, prompt, wire, wire);
+}
+
+/* `exposed`: the part of the transfer after the prefill's end (= wire unless layer-wise) */
+static void one_request_ttft(const char *ptp, const char *dtp, const char *xfer, int prompt, double wire,
+                             double exposed)
 {
     char text[2048];
     snprintf(text, sizeof text, one_text, ptp, dtp, xfer, prompt);
@@ -75,15 +84,15 @@ static void one_request(const char *ptp, const char *dtp, const char *xfer, int 
     const double *v = m.v;
     assert_int_equal((int64_t)v[LS_M_N_COMPLETED], 1);
     /* prefill (one iteration: the prompt fits the 8192-token budget), the wire, one decode step */
-    assert_true(fabs(v[LS_M_TTFT_MEAN_S] - (0.05 + wire + 0.05)) < 1e-12);
+    assert_true(fabs(v[LS_M_TTFT_MEAN_S] - (0.05 + exposed + 0.05)) < 1e-12);
     assert_true(fabs(v[LS_M_TPOT_MEAN_S] - 0.05) < 1e-12);
-    assert_true(fabs(v[LS_M_E2E_MEAN_S] - (0.05 + wire + 11 * 0.05)) < 1e-12);
-    assert_true(fabs(v[LS_M_KV_TRANSFER_MEAN_S] - wire) < 1e-15);
-    assert_true(fabs(v[LS_M_KV_TRANSFER_P99_S] - wire) < 1e-15);
-    assert_true(fabs(v[LS_M_KV_WIRE_MEAN_S] - wire) < 1e-15);
+    assert_true(fabs(v[LS_M_E2E_MEAN_S] - (0.05 + exposed + 11 * 0.05)) < 1e-12);
+    assert_true(fabs(v[LS_M_KV_TRANSFER_MEAN_S] - exposed) < 1e-15);
+    assert_true(fabs(v[LS_M_KV_TRANSFER_P99_S] - exposed) < 1e-15);
+    assert_true(fabs(v[LS_M_KV_WIRE_MEAN_S] - exposed) < 1e-15);
     assert_true(fabs(v[LS_M_PREFILL_TTFT_MEAN_S] - 0.05) < 1e-12);
     assert_true(fabs(v[LS_M_DECODE_FIRST_TOKEN_MEAN_S] - 0.05) < 1e-12);
-    double sim = 0.05 + wire + 11 * 0.05;
+    double sim = 0.05 + exposed + 11 * 0.05;
     assert_true(fabs(v[LS_M_PREFILL_UTILIZATION] - 0.05 / sim) < 1e-12);
     assert_true(fabs(v[LS_M_DECODE_UTILIZATION] - 0.55 / sim) < 1e-12);
     assert_int_equal((int64_t)v[LS_M_ITERATIONS], 12);
@@ -106,6 +115,12 @@ static void test_hand_computed(void **state)
     one_request("tp4", "tp4", "{bandwidth_gbps: 10, latency_us: 100}", 17, 1e-4 + 32.0 * 81920.0 / 10e9);
     /* tp2 -> tp4: each decode GPU reads from the larger prefill shard's link: 163,840 B/token decides */
     one_request("tp2", "tp4", "{}", 1000, 4e-6 + 1008.0 * 163840.0 / 450e9);
+    /* layer-wise push during the 50 ms prefill: a fast link leaves only the last of 80 layers' share
+     * after it; a slow one (0.1 GB/s: 0.826 s of wire) shows all but the 50 ms it overlapped */
+    double bytes = 1008.0 * 81920.0;
+    one_request_ttft("tp4", "tp4", "{mode: layerwise}", 1000, nv, 4e-6 + bytes / 450e9 / 80);
+    one_request_ttft("tp4", "tp4", "{mode: layerwise, bandwidth_gbps: 0.1, latency_us: 0}", 1000, bytes / 0.1e9,
+                     bytes / 0.1e9 - 0.05);
 }
 
 /* A decode replica driven directly: KV reserved, requests added with their
@@ -264,6 +279,7 @@ static void test_whole_runs(void **state)
     whole_run("vllm-v1", "least-outstanding", 2, 1, 0, "least-kv", NULL);
     whole_run("sarathi", "least-kv", 1, 2, 0, "least-outstanding", NULL);
     whole_run("vllm-v0", "round-robin", 2, 2, 0, "round-robin", NULL);
+    whole_run("vllm-v1", "round-robin", 2, 1, 0, "least-kv\n  kv_transfer: {mode: layerwise, link: network}", NULL);
     /* a decode side of 400 blocks (6,400 tokens): requests wait for its KV space before the transfer */
     whole_run("vllm-v1", "round-robin", 1, 1, 400, "round-robin", &starved);
     assert_true(starved.v[LS_M_KV_TRANSFER_MEAN_S] > 10 * starved.v[LS_M_KV_WIRE_MEAN_S]);
@@ -353,6 +369,7 @@ static void test_errors(void **state)
         "{replicas: 1, parallelism: tp1, hardware: gh200-144gb}", "{link: nvlink}", "pd.yaml:7", "no NVLink");
     BAD("dgx-h100", ok, ok, "{link: pcie}", "pd.yaml:7: disaggregation.kv_transfer.link", "unknown link 'pcie'");
     BAD("dgx-h100", ok, ok, "{bandwidth_gbps: 0}", "pd.yaml:7: disaggregation.kv_transfer.bandwidth_gbps", "> 0");
+    BAD("dgx-h100", ok, ok, "{mode: pipelined}", "pd.yaml:7: disaggregation.kv_transfer.mode", "layerwise");
     BAD("dgx-h100", ok, ok, "{speed: 1}", "pd.yaml:7", "unknown key 'disaggregation.kv_transfer.speed'");
     /* the pools do not fit the cluster; different GPUs need nodes of their own */
     BAD("{base: dgx-h100, max_nodes: 1}", "{replicas: 1, parallelism: tp4}", "{replicas: 2, parallelism: tp4}", "{}",
