@@ -59,6 +59,8 @@ typedef struct ls_engine_setup {
 ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *e);
 
 /* Pieces of ls_run (run.c) shared with disaggregated serving (pools.c). */
+/* The deployment of one replica of `c` whose first GPU is `first_gpu`. */
+void ls_run_deploy(const ls_run_config *c, int first_gpu, ls_deploy *d);
 /* The `auto` token budget of a replica with `kv_blocks` blocks (docs/CONFIG.md). */
 int64_t ls_run_auto_budget(const ls_run_config *c, const ls_cost_model *cm, int64_t kv_blocks);
 /* The configured cost model of a replica placed by `d` (`index` seeds the random ones). */

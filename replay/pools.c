@@ -45,16 +45,7 @@ static const struct {
 
 static void deploy_of(const ls_pool *pl, int replica, ls_deploy *d)
 {
-    const ls_run_config *c = pl->cfg;
-    memset(d, 0, sizeof *d);
-    d->model = &c->model;
-    d->gpu = &c->gpu;
-    d->cluster = &c->cluster;
-    d->tp = c->tp;
-    d->pp = c->pp;
-    d->w_dtype = c->w_dtype;
-    d->kv_dtype = c->kv_dtype;
-    d->first_gpu = pl->first_gpu + replica * c->tp * c->pp;
+    ls_run_deploy(pl->cfg, pl->first_gpu + replica * pl->cfg->tp * pl->cfg->pp, d);
 }
 
 static int replica_gpus(const ls_pool *pl)

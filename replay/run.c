@@ -24,6 +24,11 @@ const char *ls_req_status_name(ls_req_status s)
 
 static void deploy_of(const ls_run_config *c, int replica, ls_deploy *d)
 {
+    ls_run_deploy(c, replica * c->tp * c->pp, d);  /* replicas packed onto consecutive GPUs */
+}
+
+void ls_run_deploy(const ls_run_config *c, int first_gpu, ls_deploy *d)
+{
     memset(d, 0, sizeof *d);
     d->model = &c->model;
     d->gpu = &c->gpu;
@@ -32,7 +37,7 @@ static void deploy_of(const ls_run_config *c, int replica, ls_deploy *d)
     d->pp = c->pp;
     d->w_dtype = c->w_dtype;
     d->kv_dtype = c->kv_dtype;
-    d->first_gpu = replica * c->tp * c->pp;  /* replicas packed onto consecutive GPUs */
+    d->first_gpu = first_gpu;
     d->ep = c->ep;
     d->has_e_dtype = c->has_e_dtype;
     d->e_dtype = c->e_dtype;

@@ -428,9 +428,9 @@ void ls_replica_free(ls_replica *r)
     free(r);
 }
 
-void ls_replica_add(ls_replica *r, int64_t id, int32_t prompt, int32_t output, double t, double timeout_s)
+/* A new waiting request in a fresh slot (not queued yet). */
+static int32_t req_new(ls_replica *r, int64_t id, int32_t prompt, int32_t output, double t, double deadline)
 {
-    kv_touch(r, t);
     int32_t xi = slot_new(r);
     sreq *x = &r->req[xi];
     memset(x, 0, sizeof *x);
@@ -442,14 +442,22 @@ void ls_replica_add(ls_replica *r, int64_t id, int32_t prompt, int32_t output, d
     x->prev = x->next = -1;
     x->mb = -1;
     x->arrival = t;
-    x->deadline = timeout_s > 0 ? t + timeout_s : INFINITY;
+    x->deadline = deadline;
     x->first_sched = x->first_token = x->last_token = NAN;
-    const ls_sched_config *c = &r->cfg;
-    int64_t room = c->max_model_len - x->prompt;  /* output is capped so prompt + output <= max_model_len */
+    int64_t room = r->cfg.max_model_len - x->prompt;  /* output is capped so prompt + output <= max_model_len */
     int64_t tgt = output < 1 ? 1 : output;
     if (tgt > room)
         tgt = room;
     x->target = (int32_t)(tgt < 1 ? 1 : tgt);
+    return xi;
+}
+
+void ls_replica_add(ls_replica *r, int64_t id, int32_t prompt, int32_t output, double t, double timeout_s)
+{
+    kv_touch(r, t);
+    int32_t xi = req_new(r, id, prompt, output, t, timeout_s > 0 ? t + timeout_s : INFINITY);
+    sreq *x = &r->req[xi];
+    const ls_sched_config *c = &r->cfg;
     if (c->prefill_only)
         x->target = 1;  /* a prefill instance stops at the first token (max_tokens=1, pools.c) */
     bool too_long = x->prompt >= c->max_model_len;
@@ -480,26 +488,14 @@ void ls_replica_add_prefilled(ls_replica *r, int64_t id, int32_t prompt, int32_t
     kv_touch(r, now);
     assert(r->reserved_blocks >= blocks && blocks == blocks_for(r, prompt < 1 ? 1 : prompt));
     r->reserved_blocks -= blocks;  /* the reservation becomes the request's own blocks */
-    int32_t xi = slot_new(r);
+    /* no client timeout: it was scheduled (on the prefill instance) */
+    int32_t xi = req_new(r, id, prompt, output, arrival, INFINITY);
     sreq *x = &r->req[xi];
-    memset(x, 0, sizeof *x);
-    x->id = id;
-    x->prompt = prompt < 1 ? 1 : prompt;
-    x->requested = output;
-    int64_t room = r->cfg.max_model_len - x->prompt, tgt = output < 1 ? 1 : output;
-    x->target = (int32_t)(tgt > room ? (room < 1 ? 1 : room) : tgt);
     /* vLLM's NixlConnector: the last prompt token is recomputed, so the first
      * decode step samples the first output token here */
     x->computed = x->prompt - 1;
     x->blocks = blocks;
-    x->state = ST_WAIT_NEW;
-    x->cohort = -1;
-    x->prev = x->next = -1;
-    x->mb = -1;
-    x->arrival = arrival;
-    x->deadline = INFINITY;  /* it was scheduled (on the prefill instance): no client timeout */
     x->first_sched = first_sched;
-    x->first_token = x->last_token = NAN;
     /* ahead of every other waiting request: it holds its blocks, so admitting
      * it costs none, and a preempted request at the head that waits for
      * blocks could otherwise wait for these forever */
