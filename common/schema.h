@@ -19,6 +19,12 @@
 
 typedef enum ls_col_type { LS_COL_F64, LS_COL_I64, LS_COL_STR } ls_col_type;
 
+/* Version of the columns below, written as the result file's `schema_version`
+ * attribute. Readers take columns by name (a missing one reads as NaN), so
+ * older files stay readable. 1: files without the attribute; 2: the
+ * disaggregated prefill/decode columns (kv_transfer_* ... decode_kv_usage_max). */
+#define LS_SCHEMA_VERSION 2
+
 /* The percentiles reported for each per-request latency. */
 #define LS_LATENCY_STATS(X, M, m, desc)                                                        \
     X(M##_MEAN_S, #m "_mean_s", LS_COL_F64, "s", "mean " desc)                                   \
