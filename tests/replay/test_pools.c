@@ -297,6 +297,30 @@ static void test_determinism(void **state)
     assert_memory_equal(a.v, b.v, sizeof a.v);
 }
 
+/* Different GPUs per pool: a node each, so the KV crosses the network. */
+static void test_heterogeneous(void **state)
+{
+    (void)state;
+    char text[2048];
+    snprintf(text, sizeof text, one_text, "tp4, hardware: b200", "tp4, hardware: h200", "{}", 1000);
+    ls_run_config *c = load(text);
+    assert_int_equal(c->pools->pool[LS_ROLE_PREFILL].first_gpu, 0);
+    assert_int_equal(c->pools->pool[LS_ROLE_DECODE].first_gpu, 8);
+    double bw, lat;
+    ls_pools_link(c->pools, 0, 0, &bw, &lat);
+    assert_true(fabs(bw - 50e9) < 1 && fabs(lat - 5e-6) < 1e-15);
+    assert_true(fabs(ls_pools_transfer_s(c->pools, 0, 0, 1000) - (5e-6 + 1008.0 * 81920.0 / 50e9)) < 1e-15);
+    ls_config_row row;
+    ls_config_get_row(c, &row);
+    assert_string_equal(row.hardware, "b200/h200");
+    assert_int_equal(row.n_gpus, 8);
+    ls_metrics m;
+    ls_error e;
+    assert_int_equal(ls_run(c, NULL, &m, &e), LS_OK);
+    assert_true(fabs(m.v[LS_M_TTFT_MEAN_S] - (0.1 + 5e-6 + 1008.0 * 81920.0 / 50e9)) < 1e-12);
+    ls_config_free(c);
+}
+
 /* The configuration row says what was simulated. */
 static void test_row(void **state)
 {
@@ -414,7 +438,7 @@ int main(void)
         cmocka_unit_test(test_hand_computed), cmocka_unit_test(test_whole_runs),
         cmocka_unit_test(test_determinism),   cmocka_unit_test(test_row),
         cmocka_unit_test(test_errors),        cmocka_unit_test(test_null_is_aggregated),
-        cmocka_unit_test(test_decode_replica),
+        cmocka_unit_test(test_decode_replica), cmocka_unit_test(test_heterogeneous),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
