@@ -307,10 +307,10 @@ ls_status ls_pools_config_load(const ls_run_config *top, const ls_yaml *root, co
     if (c->max_nodes > 0 && (int64_t)b->first_gpu + nb > (int64_t)c->max_nodes * gpn) {
         rc = ls_fail(e, LS_EINVAL,
                      "%s: disaggregation: the pools need %d GPUs (prefill %d x %s, decode %d x %s%s) but cluster %s "
-                     "has %d (%d nodes of %d)",
+                     "has %d (%d node%s of %d)",
                      ls_yaml_where(node, w, sizeof w), b->first_gpu + nb, a->replicas, a->cfg->parallelism, b->replicas,
                      b->cfg->parallelism, hetero ? ", on separate nodes: different GPUs" : "", top->cluster_label,
-                     c->max_nodes * gpn, c->max_nodes, gpn);
+                     c->max_nodes * gpn, c->max_nodes, c->max_nodes == 1 ? "" : "s", gpn);
         goto fail;
     }
     rc = load_transfer(p, node, e);
