@@ -28,6 +28,7 @@
 #include "memory.h"
 #include "metrics.h"
 #include "pools.h"
+#include "workload.h"
 
 static const char *const role_name[2] = {"prefill", "decode"};
 
@@ -59,8 +60,8 @@ static ls_yaml *pool_tree(const ls_yaml *root, const ls_yaml *pn)
 {
     ls_yaml *t = ls_yaml_clone(root);
     ls_yaml_map_remove(t, "disaggregation");
-    /* the requests are the top level's: a one-request placeholder spares
-     * reading a trace again per pool (the top level validated the real one) */
+    /* the requests are the top level's (load_pool copies them in): a
+     * one-request placeholder spares reading a trace again per pool */
     ls_yaml *wl = NULL;
     ls_error ignore;
     static const char placeholder[] =
@@ -85,8 +86,8 @@ static ls_yaml *pool_tree(const ls_yaml *root, const ls_yaml *pn)
     return t;
 }
 
-static ls_status load_pool(const ls_yaml *root, const ls_yaml *dis, int role, const char *base_dir,
-                           const ls_catalog *cat, ls_pool *out, ls_error *e)
+static ls_status load_pool(const ls_run_config *top, const ls_yaml *root, const ls_yaml *dis, int role,
+                           const char *base_dir, const ls_catalog *cat, ls_pool *out, ls_error *e)
 {
     char path[64], w[300];
     snprintf(path, sizeof path, "disaggregation.%s", role_name[role]);
@@ -119,6 +120,9 @@ static ls_status load_pool(const ls_yaml *root, const ls_yaml *dis, int role, co
     if (rc)
         return ls_error_prefix(e, "%s", path);
     out->cfg = pc;
+    /* the top level's requests: the mean lengths that size the auto budget and sliding-window KV */
+    ls_workload_free(pc->workload);
+    pc->workload = ls_workload_clone(top->workload);
     if (pc->dp != 1) {
         const ls_yaml *par = ls_yaml_get(pn, "parallelism") ? ls_yaml_get(pn, "parallelism") : pn;
         return ls_fail(e, LS_EINVAL, "%s: %s.parallelism: %s has dp %d: a pool's data parallelism is its 'replicas'",
@@ -293,7 +297,7 @@ ls_status ls_pools_config_load(const ls_run_config *top, const ls_yaml *root, co
     ls_pools_config *p = ls_xcalloc(1, sizeof *p);
     ls_status rc = LS_OK;
     for (int r = 0; r < 2 && !rc; r++)
-        rc = load_pool(root, node, r, base_dir, cat, &p->pool[r], e);
+        rc = load_pool(top, root, node, r, base_dir, cat, &p->pool[r], e);
     if (rc)
         goto fail;
     /* placement: prefill from GPU 0, decode right after, on a node of its own when the GPU types differ */
@@ -681,11 +685,8 @@ ls_status ls_pools_run(const ls_run_config *c, const ls_run_opts *opts, ls_metri
             break;
         ls_sched_config s = pl->cfg->sched;
         s.kv_blocks = plan.kv_blocks;
-        if (s.budget_auto) {
-            ls_run_config with_requests = *pl->cfg;  /* the pool's settings, the top level's workload */
-            with_requests.workload = c->workload;
-            s.max_batched_tokens = ls_run_auto_budget(&with_requests, cost[base], plan.kv_blocks);
-        }
+        if (s.budget_auto)
+            s.max_batched_tokens = ls_run_auto_budget(pl->cfg, cost[base], plan.kv_blocks);
         if (s.max_num_seqs > s.max_batched_tokens)
             s.max_num_seqs = s.max_batched_tokens;
         s.prefill_only = role == LS_ROLE_PREFILL;
