@@ -283,6 +283,36 @@ static void failure_table(const ls_report *r, const ls_report_group *g, table *t
     }
 }
 
+/* Disaggregated prefill/decode rows (docs/ENGINE.md): where TTFT goes, how busy each pool is. */
+static void pools_table(const ls_report *r, const ls_report_group *g, table *t)
+{
+    table_init(t);
+    label_cols(r, t);
+    col(t, "prefill", "TTFT");
+    col(t, "handoff", "mean");
+    col(t, "handoff", "p99");
+    col(t, "wire", "mean");
+    col(t, "decode", "1st tok");
+    col(t, "prefill", "busy %");
+    col(t, "decode", "busy %");
+    col(t, "decode", "KV %");
+    for (size_t i = 0; i < g->n; i++) {
+        const ls_report_entry *x = &g->e[i];
+        if (!x->row->has_result || x->row->m.status != LS_RUN_OK || isnan(ls_report_v(x, LS_M_PREFILL_UTILIZATION)))
+            continue;
+        char **c = row_new(t);
+        size_t k = label_cells(r, x, c);
+        c[k++] = dup_lat(ls_report_v(x, LS_M_PREFILL_TTFT_MEAN_S));
+        c[k++] = dup_lat(ls_report_v(x, LS_M_KV_TRANSFER_MEAN_S));
+        c[k++] = dup_lat(ls_report_v(x, LS_M_KV_TRANSFER_P99_S));
+        c[k++] = dup_lat(ls_report_v(x, LS_M_KV_WIRE_MEAN_S));
+        c[k++] = dup_lat(ls_report_v(x, LS_M_DECODE_FIRST_TOKEN_MEAN_S));
+        c[k++] = dup_pct(ls_report_v(x, LS_M_PREFILL_UTILIZATION));
+        c[k++] = dup_pct(ls_report_v(x, LS_M_DECODE_UTILIZATION));
+        c[k++] = dup_pct(ls_report_v(x, LS_M_DECODE_KV_USAGE_MEAN));
+    }
+}
+
 /* Capacity rows: by model (in order of first appearance), then capacity per
  * GPU, then capacity, descending; then config id. */
 typedef struct cap_row {
@@ -529,6 +559,16 @@ static void write_text_or_md(const ls_report *r, FILE *f, bool md)
         failure_table(r, g, &t);
         if (t.n_rows) {
             fprintf(f, md ? "\n### Failures and resources\n\n" : "\nFailures and resources\n");
+            if (md)
+                md_table(f, &t);
+            else
+                text_table(f, &t);
+        }
+        table_free(&t);
+        pools_table(r, g, &t);
+        if (t.n_rows) {
+            fprintf(f, md ? "\n### Disaggregated prefill/decode\n\n"
+                          : "\nDisaggregated prefill/decode (TTFT = prefill TTFT + handoff + decode 1st token)\n");
             if (md)
                 md_table(f, &t);
             else

@@ -238,6 +238,12 @@ static void print_summary(const ls_run_config *c, const ls_metrics *m)
            "(%lld tokens recomputed), MFU %.3f, MBU %.3f\n",
            v[LS_M_MEAN_BATCH_SIZE], v[LS_M_MEAN_BATCH_TOKENS], 100 * v[LS_M_KV_USAGE_MEAN], 100 * v[LS_M_KV_USAGE_MAX],
            (long long)v[LS_M_N_PREEMPTIONS], (long long)v[LS_M_RECOMPUTED_TOKENS], v[LS_M_MFU_MEAN], v[LS_M_MBU_MEAN]);
+    if (!isnan(v[LS_M_PREFILL_UTILIZATION]))  /* disaggregated prefill/decode (docs/ENGINE.md) */
+        printf("pools          prefill busy %.1f%%, decode busy %.1f%%, decode KV mean %.1f%% max %.1f%%; TTFT = "
+               "prefill %.4f + handoff %.4f (p99 %.4f, wire %.5f) + decode first token %.4f s (means)\n",
+               100 * v[LS_M_PREFILL_UTILIZATION], 100 * v[LS_M_DECODE_UTILIZATION], 100 * v[LS_M_DECODE_KV_USAGE_MEAN],
+               100 * v[LS_M_DECODE_KV_USAGE_MAX], v[LS_M_PREFILL_TTFT_MEAN_S], v[LS_M_KV_TRANSFER_MEAN_S],
+               v[LS_M_KV_TRANSFER_P99_S], v[LS_M_KV_WIRE_MEAN_S], v[LS_M_DECODE_FIRST_TOKEN_MEAN_S]);
     printf("simulation     %.1f s simulated, %lld iterations, %lld events, %.3f s wall\n", v[LS_M_SIM_TIME_S],
            (long long)v[LS_M_ITERATIONS], (long long)v[LS_M_EVENTS], v[LS_M_WALL_TIME_S]);
 }

@@ -155,6 +155,8 @@ int ls_cmd_schema(int argc, char **argv)
         {"shard_index", "int64", "", "slice I of --shard I/N (0 without sharding)"},
         {"shard_count", "int64", "", "N of --shard I/N (1 without sharding, and after merge)"},
         {"merged_from", "int64", "count", "parts combined by `llmsweep merge` (0 for a sweep's own file)"},
+        {"schema_version", "int64", "", "version of the result columns (common/schema.h; absent: 1, before the "
+                                        "disaggregated prefill/decode columns of version 2)"},
         {"requests_mode", "string", "", "--requests of the sweep: none, all or sample:N (resume inherits it; merge "
                                         "requires equal modes)"},
     };

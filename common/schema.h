@@ -19,6 +19,12 @@
 
 typedef enum ls_col_type { LS_COL_F64, LS_COL_I64, LS_COL_STR } ls_col_type;
 
+/* Version of the columns below, written as the result file's `schema_version`
+ * attribute. Readers take columns by name (a missing one reads as NaN), so
+ * older files stay readable. 1: files without the attribute; 2: the
+ * disaggregated prefill/decode columns (kv_transfer_* ... decode_kv_usage_max). */
+#define LS_SCHEMA_VERSION 2
+
 /* The percentiles reported for each per-request latency. */
 #define LS_LATENCY_STATS(X, M, m, desc)                                                        \
     X(M##_MEAN_S, #m "_mean_s", LS_COL_F64, "s", "mean " desc)                                   \
@@ -62,7 +68,15 @@ typedef enum ls_col_type { LS_COL_F64, LS_COL_I64, LS_COL_STR } ls_col_type;
     X(SIM_TIME_S, "sim_time_s", LS_COL_F64, "s", "simulated time from first arrival to end of simulation") \
     X(WALL_TIME_S, "wall_time_s", LS_COL_F64, "s", "wall-clock time the simulation took") \
     X(ITERATIONS, "iterations", LS_COL_I64, "count", "engine iterations simulated, over all replicas and stages") \
-    X(EVENTS, "events", LS_COL_I64, "count", "discrete events processed")
+    X(EVENTS, "events", LS_COL_I64, "count", "discrete events processed") \
+    LS_LATENCY_STATS(X, KV_TRANSFER, kv_transfer, "KV handoff of disaggregated serving: prefill instance's first token to the prompt KV on the decode instance (waiting for decode KV space and the link, and the wire), completed requests; NaN when aggregated") \
+    X(KV_WIRE_MEAN_S, "kv_wire_mean_s", LS_COL_F64, "s", "mean time the prompt KV spends on the link (disaggregated; NaN when aggregated)") \
+    X(PREFILL_TTFT_MEAN_S, "prefill_ttft_mean_s", LS_COL_F64, "s", "mean arrival to the prefill instance's first token (queue + prefill), completed requests (disaggregated)") \
+    X(DECODE_FIRST_TOKEN_MEAN_S, "decode_first_token_mean_s", LS_COL_F64, "s", "mean KV arrival on the decode instance to its first token (queue + one step), completed requests (disaggregated)") \
+    X(PREFILL_UTILIZATION, "prefill_utilization", LS_COL_F64, "fraction", "busy share of the prefill instances over the simulated time (disaggregated)") \
+    X(DECODE_UTILIZATION, "decode_utilization", LS_COL_F64, "fraction", "busy share of the decode instances over the simulated time (disaggregated)") \
+    X(DECODE_KV_USAGE_MEAN, "decode_kv_usage_mean", LS_COL_F64, "fraction", "time-weighted mean share of the decode instances' KV blocks in use, incl. blocks reserved for KV in transit (disaggregated)") \
+    X(DECODE_KV_USAGE_MAX, "decode_kv_usage_max", LS_COL_F64, "fraction", "largest share of a decode instance's KV blocks in use (disaggregated)")
 
 typedef enum ls_metric_id {
 #define LS_X_ENUM(E, name, type, unit, desc) LS_M_##E,

@@ -346,6 +346,7 @@ static ls_status write_root_attrs(hid_t file, const ls_h5_meta *m, const char *p
     rc |= attr_i64(file, "shard_index", m->shard_index);
     rc |= attr_i64(file, "shard_count", m->shard_count > 0 ? m->shard_count : 1);
     rc |= attr_i64(file, "merged_from", m->merged_from);
+    rc |= attr_i64(file, "schema_version", LS_SCHEMA_VERSION);
     if (m->requests_mode)
         rc |= attr_str(file, "requests_mode", m->requests_mode);
     return rc < 0 ? h5fail(e, path, "cannot write the root attributes") : LS_OK;

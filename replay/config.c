@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "config_internal.h"
+#include "pools.h"
 #include "workload.h"
 
 const char *ls_policy_name(ls_policy p)
@@ -187,7 +188,7 @@ static ls_status check_tp(const ls_run_config *c, const ls_yaml *par, const char
 
 static const char *const top_keys[] = {"model", "dtype", "hardware", "cluster", "parallelism", "scheduler",
                                        "router", "workload", "seed", "slo", "timeout_s", "drain",
-                                       "horizon_s", "catalog", "cost", "moe", NULL};
+                                       "horizon_s", "catalog", "cost", "moe", "disaggregation", NULL};
 static const char *const sched_keys[] = {"policy", "enable_chunked_prefill", "prefill_chunk_size",
                                          "max_batched_tokens", "max_num_seqs", "max_model_len",
                                          "gpu_memory_utilization", "block_size", "num_kv_blocks",
@@ -545,6 +546,11 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
     c->workload_key = ls_xmalloc(n);
     snprintf(c->workload_key, n, "%s seed=%llu", canon, (unsigned long long)c->seed);
     free(canon);
+
+    /* disaggregated prefill/decode pools (pools.c); null = aggregated, for sweeps */
+    const ls_yaml *dg = ls_yaml_get(root, "disaggregation");
+    if (dg && !ls_yaml_is_null(dg))
+        LS_TRY(ls_pools_config_load(c, root, dg, base_dir, cat, &c->pools, e));
     return LS_OK;
 }
 
@@ -587,6 +593,7 @@ void ls_config_free(ls_run_config *c)
         return;
     ls_workload_free(c->workload);
     free(c->workload_key);
+    ls_pools_config_free(c->pools);
     free(c);
 }
 
@@ -597,6 +604,7 @@ ls_run_config *ls_config_clone(const ls_run_config *c)
     *p = *c;
     p->workload = ls_workload_clone(c->workload);
     p->workload_key = ls_xstrdup(c->workload_key);
+    p->pools = ls_pools_config_clone(c->pools);
     return p;
 }
 
@@ -647,6 +655,8 @@ void ls_config_get_row(const ls_run_config *c, ls_config_row *row)
     row->seed = (int64_t)c->seed;
     row->slo_ttft_s = c->slo_ttft_s;
     row->slo_tpot_s = c->slo_tpot_s;
+    if (c->pools)
+        ls_pools_config_row(c->pools, row);
 }
 
 const char *ls_config_workload_key(const ls_run_config *c)

@@ -33,6 +33,7 @@ typedef struct ls_sched_config {
     int block_size;
     int64_t kv_blocks;             /* per replica (resolved by the memory plan, or forced) */
     double watermark;              /* vllm-v0 admission watermark, fraction of blocks (0.01) */
+    bool prefill_only;             /* a prefill instance of disaggregated serving: 1 output token */
 } ls_sched_config;
 
 struct ls_run_config {
@@ -69,6 +70,8 @@ struct ls_run_config {
     int cost_kind;                  /* 0 roofline, 1 constant, 2 exponential, 3 table */
     double cost_const_s;            /* constant / mean service time per iteration */
     char cost_table_path[1024];     /* table: the CSV (cost_table.c), resolved against the config's folder */
+
+    struct ls_pools_config *pools;  /* disaggregated prefill/decode (pools.c); NULL = aggregated */
 };
 
 /* The `moe:` mapping and the checks of parallelism.ep against the model and

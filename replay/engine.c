@@ -18,7 +18,7 @@
 #include "engine.h"
 #include "metrics.h"
 
-enum { EV_STAGE0_FREE = 0, EV_DONE = 1 };
+enum { EV_STAGE0_FREE = 0, EV_DONE = 1, EV_HOOK = 2 };
 
 typedef struct event {
     double t;
@@ -79,15 +79,19 @@ static event ev_pop(evheap *h)
 
 typedef struct rep_state {
     ls_replica *r;
+    const ls_sched_config *sched;
+    int pp;
+    double busy_s, flops, bytes;  /* this replica's share of the totals (pools.c) */
     double stage_free[LS_MAX_PP];
     int64_t timeline_left;
     int64_t tie_blocks;  /* KV blocks the prompts routed here at the current instant will need */
     bool touched;        /* got an arrival at the current instant: schedule it once they are all in */
 } rep_state;
 
-typedef struct engine {
+typedef struct ls_engine {
     const ls_engine_setup *s;
-    int dp, pp;
+    const ls_engine_hooks *hooks;
+    int dp;
     rep_state *rep;
     evheap ev;
     uint64_t seq;
@@ -107,9 +111,18 @@ typedef struct engine {
     double arrived_tokens;  /* Σ prompt + output of the arrivals: bounds the work (livelock guard) */
 } engine;
 
+static void count_done(engine *g, int replica, const ls_req_done *d);
+
 static void on_done(void *ctx, int replica, const ls_req_done *d)
 {
     engine *g = ctx;
+    if (g->hooks && g->hooks->on_done(g->hooks->ctx, replica, d))
+        return;
+    count_done(g, replica, d);
+}
+
+static void count_done(engine *g, int replica, const ls_req_done *d)
+{
     g->n_status[d->status]++;
     if (!isnan(d->first_scheduled_s))
         ls_quant_add(&g->queue, d->first_scheduled_s - d->arrival_s);
@@ -170,9 +183,9 @@ static int64_t view_kv_load(void *ctx, int i)
 
 static int route(engine *g, const ls_request *req)
 {
-    ls_router_view v = {g->dp, g, view_outstanding, view_kv_load};
+    ls_router_view v = {g->hooks ? g->hooks->n_route : g->dp, g, view_outstanding, view_kv_load};
     int i = g->s->cfg->router->pick(&g->router, &v, req);
-    assert(i >= 0 && i < g->dp);
+    assert(i >= 0 && i < v.n);
     return i;
 }
 
@@ -181,14 +194,14 @@ static int route(engine *g, const ls_request *req)
 static void try_schedule(engine *g, int i, double now)
 {
     rep_state *rs = &g->rep[i];
-    while (ls_replica_in_flight(rs->r) < g->pp && rs->stage_free[0] <= now) {
+    while (ls_replica_in_flight(rs->r) < rs->pp && rs->stage_free[0] <= now) {
         ls_mbatch_info b;
         if (!ls_replica_schedule(rs->r, now, &b))
             return;
         ls_iter_cost ic;
         ls_cost_iteration(g->s->cost[i], &b.agg, &ic);
         double start = now, end = now, stage0_end = now, busy = 0;
-        for (int st = 0; st < g->pp; st++) {
+        for (int st = 0; st < rs->pp; st++) {
             double d = ic.stage_s[st] + (st == 0 ? ic.overhead_s : 0.0);
             assert(d >= 0);
             double ready = st == 0 ? now : end + ic.transfer_s;
@@ -209,11 +222,44 @@ static void try_schedule(engine *g, int i, double now)
         g->computed_tokens += (double)b.agg.tokens;
         g->flops += ic.flops;
         g->bytes += ic.bytes;
-        g->busy_s += busy / g->pp;
-        if (g->pp > 1 && stage0_end < end)
+        g->busy_s += busy / rs->pp;
+        rs->busy_s += busy / rs->pp;
+        rs->flops += ic.flops;
+        rs->bytes += ic.bytes;
+        if (rs->pp > 1 && stage0_end < end)
             ev_push(&g->ev, (event){stage0_end, g->seq++, EV_STAGE0_FREE, i, b.slot, 0});
         ev_push(&g->ev, (event){end, g->seq++, EV_DONE, i, b.slot, 0});
     }
+}
+
+void ls_engine_push(ls_engine *g, double t, int32_t payload)
+{
+    assert(t >= g->now && g->hooks);
+    ev_push(&g->ev, (event){t, g->seq++, EV_HOOK, -1, payload, 0});
+}
+
+ls_replica *ls_engine_replica(ls_engine *g, int i)
+{
+    assert(i >= 0 && i < g->dp);
+    return g->rep[i].r;
+}
+
+void ls_engine_kick(ls_engine *g, int i, double now)
+{
+    try_schedule(g, i, now);
+}
+
+void ls_engine_report(ls_engine *g, int replica, const ls_req_done *d)
+{
+    count_done(g, replica, d);
+}
+
+void ls_engine_replica_work(const ls_engine *g, int i, double *busy_s, double *flops, double *bytes)
+{
+    assert(i >= 0 && i < g->dp);
+    *busy_s = g->rep[i].busy_s;
+    *flops = g->rep[i].flops;
+    *bytes = g->rep[i].bytes;
 }
 
 static void fill_latency(ls_metrics *m, int first, ls_quantiles *v)
@@ -236,8 +282,8 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
     engine g;
     memset(&g, 0, sizeof g);
     g.s = s;
-    g.dp = s->cfg->dp;
-    g.pp = s->cfg->pp;
+    g.hooks = s->hooks;
+    g.dp = s->n_replicas > 0 ? s->n_replicas : s->cfg->dp;
     g.itl = ls_xcalloc(1, sizeof *g.itl);
     g.first_arrival = NAN;
     g.last_completion = NAN;
@@ -256,7 +302,9 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
             goto out;
     }
     for (int i = 0; i < g.dp; i++) {
-        g.rep[i].r = ls_replica_new(&s->sched, g.pp, i, on_done, on_itl, &g);
+        g.rep[i].sched = s->scheds ? &s->scheds[i] : &s->sched;
+        g.rep[i].pp = s->pps ? s->pps[i] : s->cfg->pp;
+        g.rep[i].r = ls_replica_new(g.rep[i].sched, g.rep[i].pp, i, on_done, on_itl, &g);
         g.rep[i].timeline_left = o && o->timeline_path ? (o->timeline_iterations > 0 ? o->timeline_iterations : 1000) : 0;
     }
     g.peak_flops = s->cost[0]->peak_flops * g.dp;
@@ -293,6 +341,7 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
         }
         assert(t >= now);  /* time never goes back */
         now = t;
+        g.now = now;
         g.events++;
         if (t_arr <= t_ev) {
             if (isnan(g.first_arrival))
@@ -307,7 +356,8 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                 g.events++;
                 int i = route(&g, &next);
                 ls_replica_add(g.rep[i].r, g.n_req, next.prompt_tokens, next.output_tokens, t_arr, s->cfg->timeout_s);
-                g.rep[i].tie_blocks += ((int64_t)next.prompt_tokens + s->sched.block_size - 1) / s->sched.block_size;
+                int bs = g.rep[i].sched->block_size;
+                g.rep[i].tie_blocks += ((int64_t)next.prompt_tokens + bs - 1) / bs;
                 g.rep[i].touched = true;
                 g.n_req++;
                 g.arrived_tokens += (double)next.prompt_tokens + (double)next.output_tokens + 2.0;
@@ -324,6 +374,8 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                     continue;
                 g.rep[i].touched = false;
                 g.rep[i].tie_blocks = 0;
+                if (g.hooks)
+                    g.hooks->after_step(g.hooks->ctx, &g, i, now);
                 try_schedule(&g, i, now);
             }
         } else {
@@ -337,8 +389,14 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                 goto out;
             }
             event ev = ev_pop(&g.ev);
+            if (ev.kind == EV_HOOK) {
+                g.hooks->on_event(g.hooks->ctx, &g, ev.slot, now);
+                continue;
+            }
             if (ev.kind == EV_DONE)
                 ls_replica_complete(g.rep[ev.replica].r, ev.slot, now);
+            if (g.hooks)
+                g.hooks->after_step(g.hooks->ctx, &g, ev.replica, now);
             try_schedule(&g, ev.replica, now);
         }
     }
@@ -346,6 +404,8 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
     for (int i = 0; i < g.dp; i++)
         ls_replica_finish_all(g.rep[i].r, now);
     g.now = now;
+    if (g.hooks)
+        g.hooks->finish(g.hooks->ctx, &g, now, m);
 
     /* ---- metrics */
     double t0 = isnan(g.first_arrival) ? 0.0 : g.first_arrival;
@@ -374,22 +434,24 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
     m->v[LS_M_N_REJECTED_KV] = (double)g.n_status[LS_REQ_REJECTED_KV];
     m->v[LS_M_N_TIMEOUT] = (double)g.n_status[LS_REQ_TIMEOUT];
     m->v[LS_M_N_UNFINISHED] = (double)g.n_status[LS_REQ_UNFINISHED];
-    int64_t pre = 0, rec = 0, kvmax = 0;
-    double area = 0;
+    int64_t pre = 0, rec = 0;
+    double area = 0, all_blocks = 0, kv_max = 0;
     for (int i = 0; i < g.dp; i++) {
         pre += ls_replica_preemptions(g.rep[i].r);
         rec += ls_replica_recomputed(g.rep[i].r);
         area += ls_replica_kv_area(g.rep[i].r, now);
-        if (ls_replica_kv_max(g.rep[i].r) > kvmax)
-            kvmax = ls_replica_kv_max(g.rep[i].r);
+        double nb = (double)g.rep[i].sched->kv_blocks;
+        all_blocks += nb;
+        if (nb > 0 && (double)ls_replica_kv_max(g.rep[i].r) / nb > kv_max)
+            kv_max = (double)ls_replica_kv_max(g.rep[i].r) / nb;
     }
     double blocks = (double)s->sched.kv_blocks;
     m->v[LS_M_N_PREEMPTIONS] = (double)pre;
     m->v[LS_M_RECOMPUTED_TOKENS] = (double)rec;
     m->v[LS_M_MEAN_BATCH_SIZE] = g.iterations ? g.sum_seqs / (double)g.iterations : NAN;
     m->v[LS_M_MEAN_BATCH_TOKENS] = g.iterations ? g.sum_tokens / (double)g.iterations : NAN;
-    m->v[LS_M_KV_USAGE_MEAN] = sim > 0 && blocks > 0 ? area / (blocks * g.dp * sim) : NAN;
-    m->v[LS_M_KV_USAGE_MAX] = blocks > 0 ? (double)kvmax / blocks : NAN;
+    m->v[LS_M_KV_USAGE_MEAN] = sim > 0 && all_blocks > 0 ? area / (all_blocks * sim) : NAN;
+    m->v[LS_M_KV_USAGE_MAX] = all_blocks > 0 ? kv_max : NAN;
     /* busy_s sums each replica's busy time; peak_* are over all replicas */
     m->v[LS_M_MFU_MEAN] = g.busy_s > 0 && g.peak_flops > 0 ? g.flops / (g.peak_flops / g.dp * g.busy_s) : NAN;
     m->v[LS_M_MBU_MEAN] = g.busy_s > 0 && g.peak_bw > 0 ? g.bytes / (g.peak_bw / g.dp * g.busy_s) : NAN;

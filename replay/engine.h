@@ -7,6 +7,36 @@
 #include "replay.h"
 #include "scheduler.h"
 
+typedef struct ls_engine ls_engine;
+
+/* Hooks of disaggregated serving (pools.c), NULL for aggregated serving. The
+ * hook owns what happens between the replicas (KV handoff); the engine keeps
+ * the events, the pipelines and the metrics. */
+typedef struct ls_engine_hooks {
+    void *ctx;
+    int n_route;  /* arrivals are routed among replicas [0, n_route) */
+    /* A request reached its final status on `replica` (called from inside the
+     * scheduler: defer any action to after_step). True = the hook takes it
+     * over and the engine does not count it now. */
+    bool (*on_done)(void *ctx, int replica, const ls_req_done *d);
+    /* Replica `replica` completed a micro-batch (its freed blocks are back) or
+     * got arrivals, at `now`; called before it schedules again. */
+    void (*after_step)(void *ctx, ls_engine *g, int replica, double now);
+    /* An event pushed with ls_engine_push fired. */
+    void (*on_event)(void *ctx, ls_engine *g, int32_t payload, double now);
+    /* End of the simulation: report what the hook still holds, add its metrics. */
+    void (*finish)(void *ctx, ls_engine *g, double now, ls_metrics *m);
+} ls_engine_hooks;
+
+/* For hooks: an event at t >= now carrying `payload`; the replica i; form its
+ * micro-batches now; count a request's final status in the metrics; the busy
+ * seconds, FLOPs and bytes of replica i so far. */
+void ls_engine_push(ls_engine *g, double t, int32_t payload);
+ls_replica *ls_engine_replica(ls_engine *g, int i);
+void ls_engine_kick(ls_engine *g, int i, double now);
+void ls_engine_report(ls_engine *g, int replica, const ls_req_done *d);
+void ls_engine_replica_work(const ls_engine *g, int i, double *busy_s, double *flops, double *bytes);
+
 typedef struct ls_engine_setup {
     const ls_run_config *cfg;        /* router, dp, pp, timeout, drain, SLO */
     ls_sched_config sched;           /* resolved budget and KV blocks */
@@ -16,11 +46,31 @@ typedef struct ls_engine_setup {
     double horizon_s;                /* with !drain: stop here */
     const ls_run_opts *opts;         /* callbacks, timeline, stop flag (may be NULL) */
     double expected_requests;        /* hint: room reserved for the latencies (0: unknown) */
+    /* Heterogeneous replicas (pools.c): n_replicas (0 = cfg->dp), each with
+     * its own scheduler settings and PP degree (NULL = sched and cfg->pp). */
+    int n_replicas;
+    const ls_sched_config *scheds;
+    const int *pps;
+    const ls_engine_hooks *hooks;    /* NULL: aggregated serving */
 } ls_engine_setup;
 
 /* Run the simulation and fill the engine's part of `m` (everything but the
  * deployment columns). Fails on source errors (I/O) and LS_EINTERRUPTED. */
 ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *e);
+
+/* Pieces of ls_run (run.c) shared with disaggregated serving (pools.c). */
+/* The deployment of one replica of `c` whose first GPU is `first_gpu`. */
+void ls_run_deploy(const ls_run_config *c, int first_gpu, ls_deploy *d);
+/* The `auto` token budget of a replica with `kv_blocks` blocks (docs/CONFIG.md). */
+int64_t ls_run_auto_budget(const ls_run_config *c, const ls_cost_model *cm, int64_t kv_blocks);
+/* The configured cost model of a replica placed by `d` (`index` seeds the random ones). */
+ls_status ls_run_cost_new(const ls_run_config *c, const ls_deploy *d, int index, ls_cost_model **out, ls_error *e);
+/* Open the requests (opts->requests or the workload), set the arrival limit and
+ * horizon of `s`, simulate, and fail on a workload without requests. */
+ls_status ls_run_engine(const ls_run_config *c, const ls_run_opts *opts, ls_engine_setup *s, ls_metrics *out,
+                        ls_error *e);
+/* Status error with e's message. */
+void ls_run_set_error(ls_metrics *out, const ls_error *e);
 
 /* Timeline of iterations (Chrome/Perfetto trace-event JSON). */
 typedef struct ls_timeline ls_timeline;

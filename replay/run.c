@@ -7,6 +7,7 @@
 #include "budget.h"
 #include "engine.h"
 #include "memory.h"
+#include "pools.h"
 #include "workload.h"
 
 const char *ls_req_status_name(ls_req_status s)
@@ -23,6 +24,11 @@ const char *ls_req_status_name(ls_req_status s)
 
 static void deploy_of(const ls_run_config *c, int replica, ls_deploy *d)
 {
+    ls_run_deploy(c, replica * c->tp * c->pp, d);  /* replicas packed onto consecutive GPUs */
+}
+
+void ls_run_deploy(const ls_run_config *c, int first_gpu, ls_deploy *d)
+{
     memset(d, 0, sizeof *d);
     d->model = &c->model;
     d->gpu = &c->gpu;
@@ -31,7 +37,7 @@ static void deploy_of(const ls_run_config *c, int replica, ls_deploy *d)
     d->pp = c->pp;
     d->w_dtype = c->w_dtype;
     d->kv_dtype = c->kv_dtype;
-    d->first_gpu = replica * c->tp * c->pp;  /* replicas packed onto consecutive GPUs */
+    d->first_gpu = first_gpu;
     d->ep = c->ep;
     d->has_e_dtype = c->has_e_dtype;
     d->e_dtype = c->e_dtype;
@@ -52,7 +58,7 @@ static void deploy_of(const ls_run_config *c, int replica, ls_deploy *d)
 /* The `auto` budget's parameters (docs/CONFIG.md): a mixed iteration of one
  * chunk plus the decodes that fit the KV cache at the workload's mean
  * lengths (at most max_num_seqs), at their mean context, under target_tbt_s. */
-static int64_t auto_budget(const ls_run_config *c, const ls_cost_model *cm, int64_t kv_blocks)
+int64_t ls_run_auto_budget(const ls_run_config *c, const ls_cost_model *cm, int64_t kv_blocks)
 {
     ls_workload_info info;
     memset(&info, 0, sizeof info);
@@ -78,8 +84,66 @@ static int64_t auto_budget(const ls_run_config *c, const ls_cost_model *cm, int6
     return ls_budget_auto(cm, &p);
 }
 
+ls_status ls_run_cost_new(const ls_run_config *c, const ls_deploy *d, int index, ls_cost_model **out, ls_error *e)
+{
+    if (c->cost_kind == 0)
+        return ls_cost_roofline_new(d, out, e);
+    if (c->cost_kind == 3)
+        return ls_cost_table_new(d, c->cost_table_path, out, e);
+    return ls_cost_constant_new(d, c->cost_const_s, c->cost_kind == 2, c->seed + 7919u * (uint64_t)index, out, e);
+}
+
+ls_status ls_run_engine(const ls_run_config *c, const ls_run_opts *opts, ls_engine_setup *s, ls_metrics *out,
+                        ls_error *e)
+{
+    ls_source *src = NULL;
+    ls_status rc = LS_OK;
+    s->opts = opts;
+    if (opts && opts->requests)
+        src = ls_source_from_array(opts->requests);
+    else
+        LS_TRY(ls_config_open_workload(c, &src, e));
+    s->src = src;
+    ls_workload_info info;
+    memset(&info, 0, sizeof info);
+    ls_workload_info_get(c->workload, &info);
+    s->expected_requests = opts && opts->requests ? (double)opts->requests->n : info.expected_requests;
+    s->arrival_limit_s = info.duration_s > 0 && isfinite(info.duration_s) ? info.duration_s : INFINITY;
+    s->horizon_s = !isnan(c->horizon_s) ? c->horizon_s : s->arrival_limit_s;
+    rc = ls_engine_simulate(s, out, e);
+    if (!rc && out->v[LS_M_N_REQUESTS] == 0) {
+        /* Nothing arrived (a header-only trace, a window past its end, a
+         * duration before the first arrival): every metric would be NaN
+         * under status ok, which a sweep would then rank. */
+        char window[64] = "";
+        if (isfinite(s->arrival_limit_s))
+            snprintf(window, sizeof window, ", arrivals up to %g s", s->arrival_limit_s);
+        rc = ls_fail(e, LS_EINVAL, "workload has no requests (%s%s%s): nothing to simulate",
+                     opts && opts->requests ? "pre-read stream of " : "", info.source, window);
+    }
+    ls_source_free(src);
+    return rc;
+}
+
+void ls_run_set_error(ls_metrics *out, const ls_error *e)
+{
+    out->status = LS_RUN_ERROR;
+    const char *msg = e ? e->msg : "error";
+    size_t n = strlen(msg);
+    if (n >= sizeof out->message)
+        n = sizeof out->message - 1;
+    memcpy(out->message, msg, n);
+    out->message[n] = '\0';
+}
+
 ls_status ls_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *out, ls_error *e)
 {
+    if (c->pools) {
+        ls_status prc = ls_pools_run(c, opts, out, e);
+        if (prc)
+            ls_run_set_error(out, e);
+        return prc;
+    }
     ls_metrics_init(out);
     out->v[LS_M_N_GPUS] = (double)c->tp * c->pp * c->dp;
     ls_deploy d;
@@ -95,18 +159,11 @@ ls_status ls_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *ou
         return LS_OK;
     }
     ls_cost_model **cost = ls_xcalloc((size_t)c->dp, sizeof *cost);
-    ls_source *src = NULL;
     ls_status rc = LS_OK;
     for (int i = 0; i < c->dp && !rc; i++) {
         ls_deploy di;
         deploy_of(c, i, &di);
-        if (c->cost_kind == 0)
-            rc = ls_cost_roofline_new(&di, &cost[i], e);
-        else if (c->cost_kind == 3)
-            rc = ls_cost_table_new(&di, c->cost_table_path, &cost[i], e);
-        else
-            rc = ls_cost_constant_new(&di, c->cost_const_s, c->cost_kind == 2, c->seed + 7919u * (uint64_t)i,
-                                      &cost[i], e);
+        rc = ls_run_cost_new(c, &di, i, &cost[i], e);
     }
     if (rc)
         goto done;
@@ -116,53 +173,20 @@ ls_status ls_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *ou
     s.sched = c->sched;
     s.sched.kv_blocks = plan.kv_blocks;
     if (c->sched.budget_auto)
-        s.sched.max_batched_tokens = auto_budget(c, cost[0], plan.kv_blocks);
+        s.sched.max_batched_tokens = ls_run_auto_budget(c, cost[0], plan.kv_blocks);
     if (s.sched.max_num_seqs > s.sched.max_batched_tokens)
         s.sched.max_num_seqs = s.sched.max_batched_tokens;  /* every decode must fit the budget */
     s.cost = cost;
-    s.opts = opts;
-    if (opts && opts->requests)
-        src = ls_source_from_array(opts->requests);
-    else {
-        rc = ls_config_open_workload(c, &src, e);
-        if (rc)
-            goto done;
-    }
-    s.src = src;
-    ls_workload_info info;
-    memset(&info, 0, sizeof info);
-    ls_workload_info_get(c->workload, &info);
-    s.expected_requests = opts && opts->requests ? (double)opts->requests->n : info.expected_requests;
-    s.arrival_limit_s = info.duration_s > 0 && isfinite(info.duration_s) ? info.duration_s : INFINITY;
-    s.horizon_s = !isnan(c->horizon_s) ? c->horizon_s : s.arrival_limit_s;
-    rc = ls_engine_simulate(&s, out, e);
-    if (!rc && out->v[LS_M_N_REQUESTS] == 0) {
-        /* Nothing arrived (a header-only trace, a window past its end, a
-         * duration before the first arrival): every metric would be NaN
-         * under status ok, which a sweep would then rank. */
-        char window[64] = "";
-        if (isfinite(s.arrival_limit_s))
-            snprintf(window, sizeof window, ", arrivals up to %g s", s.arrival_limit_s);
-        rc = ls_fail(e, LS_EINVAL, "workload has no requests (%s%s%s): nothing to simulate",
-                     opts && opts->requests ? "pre-read stream of " : "", info.source, window);
-    }
+    rc = ls_run_engine(c, opts, &s, out, e);
     if (!rc) {
         out->v[LS_M_N_GPUS] = (double)c->tp * c->pp * c->dp;
         out->v[LS_M_WEIGHTS_GB_PER_GPU] = plan.weights_bytes_max / 1e9;
     }
 done:
-    ls_source_free(src);
     for (int i = 0; i < c->dp; i++)
         ls_cost_free(cost[i]);
     free(cost);
-    if (rc) {
-        out->status = LS_RUN_ERROR;
-        const char *msg = e ? e->msg : "error";
-        size_t n = strlen(msg);
-        if (n >= sizeof out->message)
-            n = sizeof out->message - 1;
-        memcpy(out->message, msg, n);
-        out->message[n] = '\0';
-    }
+    if (rc)
+        ls_run_set_error(out, e);
     return rc;
 }

@@ -72,6 +72,7 @@ struct ls_replica {
     int32_t nreq, capreq, free_head;
 
     deque wait_pre, wait_new;  /* waiting order: wait_pre (front first), then wait_new */
+    deque wait_kv;             /* before both: requests whose KV arrived (pools.c), FIFO */
     int32_t run_head, run_tail, exp_head;
     int64_t n_running;
     int64_t adm_counter;
@@ -82,6 +83,7 @@ struct ls_replica {
     int in_flight;
 
     int64_t used_blocks, total_blocks, wm_blocks, kv_max;
+    int64_t reserved_blocks; /* in used_blocks but held by no request: KV in transit (pools.c) */
     double kv_area, kv_t;
     int64_t preemptions, recomputed;
     bool blocked;         /* this formation waits for an in-flight micro-batch (see alloc_or_preempt) */

@@ -423,13 +423,14 @@ void ls_replica_free(ls_replica *r)
     free(r->req);
     free(r->wait_pre.v);
     free(r->wait_new.v);
+    free(r->wait_kv.v);
     free(r->tmp);
     free(r);
 }
 
-void ls_replica_add(ls_replica *r, int64_t id, int32_t prompt, int32_t output, double t, double timeout_s)
+/* A new waiting request in a fresh slot (not queued yet). */
+static int32_t req_new(ls_replica *r, int64_t id, int32_t prompt, int32_t output, double t, double deadline)
 {
-    kv_touch(r, t);
     int32_t xi = slot_new(r);
     sreq *x = &r->req[xi];
     memset(x, 0, sizeof *x);
@@ -441,14 +442,24 @@ void ls_replica_add(ls_replica *r, int64_t id, int32_t prompt, int32_t output, d
     x->prev = x->next = -1;
     x->mb = -1;
     x->arrival = t;
-    x->deadline = timeout_s > 0 ? t + timeout_s : INFINITY;
+    x->deadline = deadline;
     x->first_sched = x->first_token = x->last_token = NAN;
-    const ls_sched_config *c = &r->cfg;
-    int64_t room = c->max_model_len - x->prompt;  /* output is capped so prompt + output <= max_model_len */
+    int64_t room = r->cfg.max_model_len - x->prompt;  /* output is capped so prompt + output <= max_model_len */
     int64_t tgt = output < 1 ? 1 : output;
     if (tgt > room)
         tgt = room;
     x->target = (int32_t)(tgt < 1 ? 1 : tgt);
+    return xi;
+}
+
+void ls_replica_add(ls_replica *r, int64_t id, int32_t prompt, int32_t output, double t, double timeout_s)
+{
+    kv_touch(r, t);
+    int32_t xi = req_new(r, id, prompt, output, t, timeout_s > 0 ? t + timeout_s : INFINITY);
+    sreq *x = &r->req[xi];
+    const ls_sched_config *c = &r->cfg;
+    if (c->prefill_only)
+        x->target = 1;  /* a prefill instance stops at the first token (max_tokens=1, pools.c) */
     bool too_long = x->prompt >= c->max_model_len;
     /* vllm-v0 drops ("ignores") prompts over the budget; without chunking a
      * vllm-v1 prompt over the budget could never be scheduled either */
@@ -469,6 +480,43 @@ void ls_replica_add(ls_replica *r, int64_t id, int32_t prompt, int32_t output, d
         return;
     }
     dq_push_back(&r->wait_new, xi);
+}
+
+void ls_replica_add_prefilled(ls_replica *r, int64_t id, int32_t prompt, int32_t output, double arrival,
+                              double first_sched, int64_t blocks, double now)
+{
+    kv_touch(r, now);
+    assert(r->reserved_blocks >= blocks && blocks == blocks_for(r, prompt < 1 ? 1 : prompt));
+    r->reserved_blocks -= blocks;  /* the reservation becomes the request's own blocks */
+    /* no client timeout: it was scheduled (on the prefill instance) */
+    int32_t xi = req_new(r, id, prompt, output, arrival, INFINITY);
+    sreq *x = &r->req[xi];
+    /* vLLM's NixlConnector: the last prompt token is recomputed, so the first
+     * decode step samples the first output token here */
+    x->computed = x->prompt - 1;
+    x->blocks = blocks;
+    x->first_sched = first_sched;
+    /* ahead of every other waiting request: it holds its blocks, so admitting
+     * it costs none, and a preempted request at the head that waits for
+     * blocks could otherwise wait for these forever */
+    dq_push_back(&r->wait_kv, xi);
+}
+
+bool ls_replica_kv_reserve(ls_replica *r, int64_t blocks, double now)
+{
+    kv_touch(r, now);
+    if (!kv_alloc(r, blocks))
+        return false;
+    r->reserved_blocks += blocks;
+    return true;
+}
+
+void ls_replica_kv_unreserve(ls_replica *r, int64_t blocks, double now)
+{
+    kv_touch(r, now);
+    assert(r->reserved_blocks >= blocks);
+    r->reserved_blocks -= blocks;
+    kv_release(r, blocks);
 }
 
 /* ---------------------------------------------------------------- forming a micro-batch */
@@ -628,6 +676,8 @@ static void expire_waiting(ls_replica *r, double now)
 
 static int32_t waiting_front(ls_replica *r)
 {
+    if (r->wait_kv.n > 0)
+        return dq_front(&r->wait_kv);
     if (r->wait_pre.n > 0)
         return dq_front(&r->wait_pre);
     if (r->wait_new.n > 0)
@@ -636,7 +686,9 @@ static int32_t waiting_front(ls_replica *r)
 }
 static void waiting_pop(ls_replica *r)
 {
-    if (r->wait_pre.n > 0)
+    if (r->wait_kv.n > 0)
+        dq_pop_front(&r->wait_kv);
+    else if (r->wait_pre.n > 0)
         dq_pop_front(&r->wait_pre);
     else
         dq_pop_front(&r->wait_new);
@@ -709,7 +761,7 @@ static void form_v1(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
         if (xi < 0)
             break;
         sreq *x = &r->req[xi];
-        int64_t total = (int64_t)x->prompt + x->g;
+        int64_t total = (int64_t)x->prompt + x->g - x->computed;  /* computed > 0: KV arrived (pools.c) */
         int64_t n = threshold_cap(r, total);
         if (n > budget)
             n = budget;
@@ -720,12 +772,12 @@ static void form_v1(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
                 break;
             n = total;
         }
-        int64_t need = blocks_for(r, n);
-        if (!kv_alloc(r, need))
+        int64_t need = blocks_for(r, x->computed + n) - x->blocks;
+        if (need > 0 && !kv_alloc(r, need))
             break;  /* first come, first served: the head blocks the queue */
         waiting_pop(r);
         admit(r, xi);
-        x->blocks = need;
+        x->blocks += need > 0 ? need : 0;
         mb_add_explicit(r, m, slot, xi, n, out);
         budget -= n;
     }
@@ -743,17 +795,17 @@ static void form_v0(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
         sreq *x = &r->req[xi];
         int64_t total = (int64_t)x->prompt + x->g;
         /* a recompute longer than the budget runs alone rather than never */
-        if (total > budget && !(any == false && budget == r->cfg.max_batched_tokens))
+        if (total - x->computed > budget && !(any == false && budget == r->cfg.max_batched_tokens))
             break;
-        int64_t need = blocks_for(r, total);
+        int64_t need = blocks_for(r, total) - x->blocks;  /* blocks > 0: KV arrived (pools.c) */
         if (r->used_blocks + need + r->wm_blocks > r->total_blocks)
             break;
         kv_alloc(r, need);
         waiting_pop(r);
         admit(r, xi);
-        x->blocks = need;
-        mb_add_explicit(r, m, slot, xi, total, out);
-        budget -= total;
+        x->blocks += need;
+        mb_add_explicit(r, m, slot, xi, total - x->computed, out);
+        budget -= total - x->computed;
         any = true;
         if (budget <= 0)
             break;
@@ -828,13 +880,13 @@ static void form_sarathi(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out
             break;
         sreq *x = &r->req[xi];
         int64_t total = (int64_t)x->prompt + x->g;
-        int64_t need = blocks_for(r, total);
+        int64_t need = blocks_for(r, total) - x->blocks;  /* blocks > 0: KV arrived (pools.c) */
         if (!kv_alloc(r, need))
             break;
         waiting_pop(r);
         admit(r, xi);
-        x->blocks = need;
-        int64_t n = threshold_cap(r, total);
+        x->blocks += need;
+        int64_t n = threshold_cap(r, total - x->computed);
         if (n > budget)
             n = budget;
         mb_add_explicit(r, m, slot, xi, n, out);
@@ -951,13 +1003,14 @@ void ls_replica_complete(ls_replica *r, int slot, double now)
 void ls_replica_finish_all(ls_replica *r, double now)
 {
     kv_touch(r, now);
-    deque *qs[2] = {&r->wait_pre, &r->wait_new};
-    for (int q = 0; q < 2; q++)
+    deque *qs[3] = {&r->wait_kv, &r->wait_pre, &r->wait_new};
+    for (int q = 0; q < 3; q++)
         while (qs[q]->n > 0) {
             int32_t xi = dq_pop_front(qs[q]);
             sreq *x = &r->req[xi];
             bool to = isnan(x->first_sched) && x->deadline <= now;
             report(r, xi, to ? LS_REQ_TIMEOUT : LS_REQ_UNFINISHED, to ? x->deadline : NAN);
+            kv_release(r, x->blocks);  /* non-zero only for a request whose KV arrived (pools.c) */
             slot_free(r, xi);
         }
     while (r->run_head >= 0) {
@@ -976,8 +1029,9 @@ void ls_replica_finish_all(ls_replica *r, double now)
 
 int ls_replica_in_flight(const ls_replica *r) { return r->in_flight; }
 int64_t ls_replica_running(const ls_replica *r) { return r->n_running; }
-int64_t ls_replica_waiting(const ls_replica *r) { return r->wait_pre.n + r->wait_new.n; }
-int64_t ls_replica_outstanding(const ls_replica *r) { return r->n_running + r->wait_pre.n + r->wait_new.n; }
+int64_t ls_replica_waiting(const ls_replica *r) { return r->wait_kv.n + r->wait_pre.n + r->wait_new.n; }
+int64_t ls_replica_waiting_preempted(const ls_replica *r) { return r->wait_pre.n; }
+int64_t ls_replica_outstanding(const ls_replica *r) { return r->n_running + ls_replica_waiting(r); }
 int64_t ls_replica_used_blocks(const ls_replica *r) { return r->used_blocks; }
 int64_t ls_replica_total_blocks(const ls_replica *r) { return r->total_blocks; }
 int64_t ls_replica_preemptions(const ls_replica *r) { return r->preemptions; }

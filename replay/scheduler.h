@@ -57,6 +57,19 @@ void ls_replica_free(ls_replica *r);
  * reported through the done callback right away. `timeout_s` 0 = none. */
 void ls_replica_add(ls_replica *r, int64_t id, int32_t prompt, int32_t output, double t, double timeout_s);
 
+/* Disaggregated serving (pools.c). A decode instance receives a request whose
+ * prompt KV was computed elsewhere: `blocks` (= the prompt's blocks) were
+ * reserved with ls_replica_kv_reserve and now belong to the request, which
+ * waits to be admitted with computed = prompt - 1 (vLLM's NixlConnector
+ * recomputes the last prompt token and samples the first output token). */
+void ls_replica_add_prefilled(ls_replica *r, int64_t id, int32_t prompt, int32_t output, double arrival,
+                              double first_sched, int64_t blocks, double now);
+/* Hold `blocks` free KV blocks for no request (KV in transit: the decode side
+ * before the transfer, the prefill side until it is read). Reserve fails,
+ * holding nothing, when they are not free. */
+bool ls_replica_kv_reserve(ls_replica *r, int64_t blocks, double now);
+void ls_replica_kv_unreserve(ls_replica *r, int64_t blocks, double now);
+
 /* Form one micro-batch at time `now` from what is not in flight. Returns
  * false (nothing to run) or true with *out filled. The caller must not call
  * again when ls_replica_in_flight == pp. */
@@ -74,6 +87,7 @@ int ls_replica_in_flight(const ls_replica *r);
 int64_t ls_replica_outstanding(const ls_replica *r);  /* waiting + running */
 int64_t ls_replica_running(const ls_replica *r);
 int64_t ls_replica_waiting(const ls_replica *r);
+int64_t ls_replica_waiting_preempted(const ls_replica *r);
 int64_t ls_replica_used_blocks(const ls_replica *r);
 int64_t ls_replica_total_blocks(const ls_replica *r);
 int64_t ls_replica_preemptions(const ls_replica *r);

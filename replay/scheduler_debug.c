@@ -49,13 +49,13 @@ void ls_replica_debug_check(const ls_replica *r)
         assert(comp >= 0 && comp <= (int64_t)x->prompt + cur_g(r, x));
         assert(blocks_for(r, comp) <= x->blocks);
     }
-    for (int32_t q = 0; q < 2; q++) {
-        const deque *d = q ? &r->wait_new : &r->wait_pre;
+    for (int32_t q = 0; q < 3; q++) {
+        const deque *d = q == 2 ? &r->wait_kv : q ? &r->wait_new : &r->wait_pre;
         for (int64_t i = 0; i < d->n; i++)
             blocks += r->req[dq_at(d, i)].blocks;
     }
     assert(running == r->n_running);
-    assert(blocks == r->used_blocks);
+    assert(blocks + r->reserved_blocks == r->used_blocks);
     assert(r->used_blocks >= 0 && r->used_blocks <= r->total_blocks);
     for (int ci = 0; ci < r->nco; ci++) {
         const cohort *c = &r->co[ci];
