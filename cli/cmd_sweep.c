@@ -34,9 +34,17 @@ static volatile sig_atomic_t g_stop;
  * signal ends the process at once with the interrupted status. */
 static volatile sig_atomic_t g_started;
 
+/* Set until MPI_Init returns: a process that ends inside MPI_Init leaves mpirun hanging (its
+ * PMIx connection half made), so a signal then only records the stop, acted on after the init. */
+static volatile sig_atomic_t g_in_init = 1;
+
 static void on_signal(int sig)
 {
     (void)sig;
+    if (g_in_init) {
+        g_stop = 1;
+        return;
+    }
     if (!g_started) {
         static const char msg[] = "llmsweep: interrupted while reading or validating the specification: "
                                   "nothing was written\n";
@@ -745,6 +753,9 @@ int ls_cmd_sweep(int argc, char **argv)
     catch_stop_signals();
     int provided = 0;
     MPI_Init_thread(&argc, &argv, MPI_THREAD_SINGLE, &provided);
+    g_in_init = 0;
+    if (g_stop)
+        on_signal(SIGTERM); /* signalled during the init: nothing was written, exit 4 now */
     int rank = 0, size = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
