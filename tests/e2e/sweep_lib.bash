@@ -32,3 +32,15 @@ wait_done() {
 
 # rows FILE: number of /results rows
 rows() { "$PY" -c "import h5py,sys; print(len(h5py.File(sys.argv[1],'r')['/results']))" "$1"; }
+
+# wait_bounded PID LABEL [SECONDS]: wait for background job PID (default 120 s); on a hang kill it
+# and its children and fail, so a hung launcher fails the test in bounded time. Sets $rc.
+wait_bounded() {
+    if ! timeout "${3:-120}" tail --pid="$1" -f /dev/null; then
+        pkill -KILL -P "$1" 2>/dev/null
+        kill -KILL "$1" 2>/dev/null
+        wait "$1" 2>/dev/null
+        fail "$2: still running after ${3:-120} s (hang)"
+    fi
+    wait "$1"; rc=$?
+}

@@ -58,7 +58,7 @@ if kill -0 "$first" 2>/dev/null; then
 else
     echo "note: the first sweep ended before the report (machine too fast)"
 fi
-wait "$first"; rc=$?
+wait_bounded "$first" "first sweep"
 [ $rc -eq 0 ] || fail "first sweep: exit $rc: $(tail -3 "$T/first.err")"
 [ -e "$F.lock" ] && fail "lock file left after a clean end"
 [ -e "$F.journal" ] && fail "journal left after a clean end"
@@ -69,10 +69,10 @@ wait "$first"; rc=$?
 pid=$!
 wait_done "$T/killed.err" 2 || fail "kill run made no progress"
 kill -KILL "$pid"
-wait "$pid" 2>/dev/null
+wait_bounded "$pid" "killed sweep"
 [ -e "$T/killed.h5.lock" ] || fail "no lock file left by the killed sweep"
 grep -q "pid $pid" "$T/killed.h5.lock" || fail "lock file does not name pid $pid: $(cat "$T/killed.h5.lock")"
-"$LLMSWEEP" sweep "$S" -o "$T/killed.h5" --resume 2>"$T/stale.err" || fail "resume over a stale lock: $(cat "$T/stale.err")"
+timeout 120 "$LLMSWEEP" sweep "$S" -o "$T/killed.h5" --resume 2>"$T/stale.err" || fail "resume over a stale lock: $(cat "$T/stale.err")"
 grep -q "took over the stale lock .* of pid $pid" "$T/stale.err" || fail "stale lock: no note: $(cat "$T/stale.err")"
 "$PY" "$COMPARE" "$T/ref.h5" "$T/killed.h5" || fail "SIGKILL + stale lock + resume differs from a clean run"
 echo "sweep_lock: ok"

@@ -64,7 +64,7 @@ stop() {
 stop scancel_term scancel TERM
 stop scancel_int scancel INT
 stop srun_usr1 kill USR1
-srun --mpi="$MPI" -n 2 "$LLMSWEEP" sweep "$S" -o "$work/scancel_term.h5" --resume -q || fail "resume under srun"
+timeout 120 srun --mpi="$MPI" -n 2 "$LLMSWEEP" sweep "$S" -o "$work/scancel_term.h5" --resume -q || fail "resume under srun"
 "$PY" "$COMPARE" "$work/ref.h5" "$work/scancel_term.h5" || fail "scancel TERM + resume differs from a clean run"
 
 # SIGKILL of one task: the step is aborted; the file resumes to the clean run's rows
@@ -82,7 +82,7 @@ timeout 90 tail --pid="$pid" -f /dev/null || fail "kill: srun still running 90 s
 wait "$pid"; rc=$?
 grep -q "configurations in" "$work/kill.err" || [ $rc -ne 0 ] || fail "kill: exit 0 after SIGKILL of a task"
 for _ in $(seq 300); do [ -z "$(step_job ls-kill)" ] && break; sleep 0.1; done
-srun --mpi="$MPI" -n 2 "$LLMSWEEP" sweep "$S" -o "$out" --resume -q 2>"$work/kill.resume.err" ||
+timeout 120 srun --mpi="$MPI" -n 2 "$LLMSWEEP" sweep "$S" -o "$out" --resume -q 2>"$work/kill.resume.err" ||
   fail "resume after SIGKILL of a task: $(cat "$work/kill.resume.err")"
 "$PY" "$COMPARE" "$work/ref.h5" "$out" || fail "SIGKILL of a task + resume differs from a clean run"
 echo "SIGKILL of a task: step aborted (exit $rc), resumed to the clean run's rows"
