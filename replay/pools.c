@@ -404,7 +404,7 @@ typedef struct pools_run {
     int64_t *q_blocks, *bound;  /* per decode replica: queued blocks; requests queued or on the wire */
     double *send_free, *recv_free;
     ls_router_state rs;
-    ls_dvec kv_transfer, prefill_ttft, decode_first;
+    ls_quantiles kv_transfer, prefill_ttft, decode_first;  /* bounded memory (metrics.h) */
     double wire_sum;
     int64_t n_wire;
     /* saved at the end of the simulation */
@@ -563,9 +563,9 @@ static bool hook_done(void *ctx, int replica, const ls_req_done *d)
     r.id = x->d.id;
     r.first_scheduled_s = x->d.first_scheduled_s;
     if (d->status == LS_REQ_COMPLETED) {
-        ls_dvec_push(&pr->kv_transfer, x->t_kv - x->d.finish_s);
-        ls_dvec_push(&pr->prefill_ttft, x->d.first_token_s - x->d.arrival_s);
-        ls_dvec_push(&pr->decode_first, d->first_token_s - x->t_kv);
+        ls_quant_add(&pr->kv_transfer, x->t_kv - x->d.finish_s);
+        ls_quant_add(&pr->prefill_ttft, x->d.first_token_s - x->d.arrival_s);
+        ls_quant_add(&pr->decode_first, d->first_token_s - x->t_kv);
     }
     ls_engine_report(pr->g, replica, &r);
     xfer_free(pr, (int32_t)d->id);
@@ -621,7 +621,7 @@ static void hook_finish(void *ctx, ls_engine *g, double now, ls_metrics *m)
     }
 }
 
-static void role_metrics(const pools_run *pr, ls_cost_model *const *cost, ls_metrics *m)
+static void role_metrics(pools_run *pr, ls_cost_model *const *cost, ls_metrics *m)
 {
     double sim = m->v[LS_M_SIM_TIME_S];
     double busy[2] = {0, 0}, flops = 0, bytes = 0, pf = 0, pb = 0;
@@ -636,15 +636,12 @@ static void role_metrics(const pools_run *pr, ls_cost_model *const *cost, ls_met
     m->v[LS_M_DECODE_UTILIZATION] = sim > 0 ? busy[1] / (pr->nd * sim) : NAN;
     m->v[LS_M_MFU_MEAN] = pf > 0 ? flops / pf : NAN;  /* per replica peak: the pools may differ */
     m->v[LS_M_MBU_MEAN] = pb > 0 ? bytes / pb : NAN;
-    ls_dvec kt = pr->kv_transfer;  /* percentiles reorder; the run state is done with them */
-    m->v[LS_M_KV_TRANSFER_MEAN_S] = ls_mean(kt.v, kt.n);
-    m->v[LS_M_KV_TRANSFER_P50_S] = ls_percentile(kt.v, kt.n, 50);
-    m->v[LS_M_KV_TRANSFER_P90_S] = ls_percentile(kt.v, kt.n, 90);
-    m->v[LS_M_KV_TRANSFER_P95_S] = ls_percentile(kt.v, kt.n, 95);
-    m->v[LS_M_KV_TRANSFER_P99_S] = ls_percentile(kt.v, kt.n, 99);
+    static const double q[4] = {50, 90, 95, 99};
+    m->v[LS_M_KV_TRANSFER_MEAN_S] = ls_quant_mean(&pr->kv_transfer);
+    ls_quant_percentiles(&pr->kv_transfer, q, 4, &m->v[LS_M_KV_TRANSFER_P50_S]);
     m->v[LS_M_KV_WIRE_MEAN_S] = pr->n_wire ? pr->wire_sum / (double)pr->n_wire : NAN;
-    m->v[LS_M_PREFILL_TTFT_MEAN_S] = ls_mean(pr->prefill_ttft.v, pr->prefill_ttft.n);
-    m->v[LS_M_DECODE_FIRST_TOKEN_MEAN_S] = ls_mean(pr->decode_first.v, pr->decode_first.n);
+    m->v[LS_M_PREFILL_TTFT_MEAN_S] = ls_quant_mean(&pr->prefill_ttft);
+    m->v[LS_M_DECODE_FIRST_TOKEN_MEAN_S] = ls_quant_mean(&pr->decode_first);
     m->v[LS_M_DECODE_KV_USAGE_MEAN] = sim > 0 && pr->d_blocks > 0 ? pr->d_area / (pr->d_blocks * sim) : NAN;
     m->v[LS_M_DECODE_KV_USAGE_MAX] = pr->d_blocks > 0 ? pr->d_max : NAN;
 }
@@ -746,8 +743,8 @@ done:
     free(pr.busy);
     free(pr.flops);
     free(pr.bytes);
-    ls_dvec_free(&pr.kv_transfer);
-    ls_dvec_free(&pr.prefill_ttft);
-    ls_dvec_free(&pr.decode_first);
+    ls_quant_free(&pr.kv_transfer);
+    ls_quant_free(&pr.prefill_ttft);
+    ls_quant_free(&pr.decode_first);
     return rc;
 }
