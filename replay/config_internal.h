@@ -34,6 +34,7 @@ typedef struct ls_sched_config {
     int64_t kv_blocks;             /* per replica (resolved by the memory plan, or forced) */
     double watermark;              /* vllm-v0 admission watermark, fraction of blocks (0.01) */
     bool prefill_only;             /* a prefill instance of disaggregated serving: 1 output token */
+    bool enable_prefix_caching;    /* automatic prefix caching (kvcache.c), vllm-v1 only */
 } ls_sched_config;
 
 struct ls_run_config {

@@ -355,7 +355,8 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
             do {
                 g.events++;
                 int i = route(&g, &next);
-                ls_replica_add(g.rep[i].r, g.n_req, next.prompt_tokens, next.output_tokens, t_arr, s->cfg->timeout_s);
+                ls_replica_add_hashed(g.rep[i].r, g.n_req, next.prompt_tokens, next.output_tokens, next.hash_ids,
+                                      next.n_hash_ids, t_arr, s->cfg->timeout_s);
                 int bs = g.rep[i].sched->block_size;
                 g.rep[i].tie_blocks += ((int64_t)next.prompt_tokens + bs - 1) / bs;
                 g.rep[i].touched = true;
@@ -444,6 +445,21 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
         all_blocks += nb;
         if (nb > 0 && (double)ls_replica_kv_max(g.rep[i].r) / nb > kv_max)
             kv_max = (double)ls_replica_kv_max(g.rep[i].r) / nb;
+    }
+    ls_kvcache_stats pst = {0}, one;
+    bool caching = false;
+    for (int i = 0; i < g.dp; i++)
+        if (ls_replica_prefix_stats(g.rep[i].r, &one)) {
+            caching = true;
+            pst.lookups += one.lookups;
+            pst.query_tokens += one.query_tokens;
+            pst.hit_tokens += one.hit_tokens;
+            pst.evicted_blocks += one.evicted_blocks;
+        }
+    if (caching) {
+        m->v[LS_M_PREFIX_HIT_RATE] = pst.query_tokens ? (double)pst.hit_tokens / (double)pst.query_tokens : NAN;
+        m->v[LS_M_PREFIX_CACHED_TOKENS_MEAN] = pst.lookups ? (double)pst.hit_tokens / (double)pst.lookups : NAN;
+        m->v[LS_M_PREFIX_EVICTED_BLOCKS] = (double)pst.evicted_blocks;
     }
     double blocks = (double)s->sched.kv_blocks;
     m->v[LS_M_N_PREEMPTIONS] = (double)pre;

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# prefix_cache.sh -- automatic prefix caching on the Mooncake conversation trace
+# (12,031 requests with hash_ids), through the real command line:
+#  - with an unbounded cache the simulated prefix_hit_rate equals the ideal hit
+#    rate computed here, independently of the engine, from the trace's own
+#    hash_ids (to 0.1 percentage point; block sizes 16 and 64);
+#  - with a bounded cache the hit rate falls as the KV capacity shrinks;
+#  - the native format carries the hash ids (a converted excerpt gives the same rate);
+#  - off by default (the metrics are null); bad settings fail with file:line.
+# Skips when the shared traces are absent.
+set -u
+fail() { echo "FAIL: $*"; exit 1; }
+TR="${LS_SHARED_TRACES:-}/mooncake_conversation_trace.jsonl.gz"
+[ -f "$TR" ] || { echo "prefix_cache: skipped (no $TR)"; exit 0; }
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+
+# One replica (a cache is per replica), everything drained, `blocks` KV blocks.
+cfg() { # name block_size blocks [trace]
+    cat >"$T/$1.yaml" <<EOF
+model: llama-3.1-8b
+hardware: h100-sxm
+parallelism: tp1
+scheduler:
+  enable_prefix_caching: true
+  block_size: $2
+  num_kv_blocks: $3
+workload:
+  trace: ${4:-$TR}
+drain: true
+EOF
+}
+run() { # name
+    "$LLMSWEEP" run --config "$T/$1.yaml" --json >"$T/$1.json" 2>"$T/err" || fail "$1: $(cat "$T/err")"
+}
+
+cfg unb16 16 1000000000; run unb16
+cfg unb64 64 1000000000; run unb64
+for b in 1000000 300000 100000 25000; do cfg b$b 16 $b; run b$b; done
+"$LLMSWEEP" run --config "$T/unb16.yaml" --json --no-chunked-prefill --max-batched-tokens 131072 \
+    >"$T/nochunk.json" 2>"$T/err" || fail "nochunk: $(cat "$T/err")"
+"$LLMSWEEP" run --model llama-3.1-8b --hardware h100-sxm --trace "$TR" --json >"$T/off.json" 2>"$T/err" \
+    || fail "off: $(cat "$T/err")"
+# the native format keeps the hash ids
+"$LLMSWEEP" trace convert "$TR" "$T/ex.csv" --max-requests 2000 >/dev/null 2>"$T/err" || fail "convert: $(cat "$T/err")"
+cfg nat 16 1000000000 "$T/ex.csv"; run nat
+zcat "$TR" | head -n 2000 >"$T/ex.jsonl"
+cfg moon 16 1000000000 "$T/ex.jsonl"; run moon
+
+"$LS_PYTHON" - "$T" "$TR" <<'PY' || fail "content"
+import gzip, json, sys
+T, TR = sys.argv[1], sys.argv[2]
+def load(n):
+    return json.load(open(f"{T}/{n}.json"))
+
+def ideal(path, bs, limit=None):
+    """vLLM V1's rules on the trace's own hash ids: a request hits the longest chain of
+    512-token hash blocks that an earlier request had, in whole engine blocks, never its
+    last token; an unbounded cache keeps everything."""
+    chain, q, h = {}, 0, 0                 # (parent block, hash id) -> block number
+    op = gzip.open if path.endswith(".gz") else open
+    for n, line in enumerate(op(path, "rt")):
+        if limit is not None and n >= limit:
+            break
+        o = json.loads(line)
+        L, ids = o["input_length"], o["hash_ids"]
+        assert len(ids) == (L + 511) // 512
+        parent, k = -1, 0
+        for x in ids:                      # the chain: a block is named by its whole prefix
+            if (parent, x) not in chain:
+                break
+            parent = chain[(parent, x)]
+            k += 1
+        parent = -1
+        for x in ids:
+            parent = chain.setdefault((parent, x), len(chain))
+        hit = min(k * 512, L) // bs * bs   # full engine blocks only
+        h += min(hit, (L - 1) // bs * bs)  # the last token is always recomputed
+        q += L
+    return h / q
+
+for name, bs in (("unb16", 16), ("unb64", 64)):
+    d = load(name)
+    want = ideal(TR, bs)
+    got = d["prefix_hit_rate"]
+    print(f"block {bs}: simulated {got:.6f}, ideal from hash_ids {want:.6f}")
+    assert d["status"] == "ok" and d["n_completed"] == 12031, d
+    assert abs(got - want) < 0.001, (name, got, want)
+    assert d["prefix_evicted_blocks"] == 0
+    assert abs(d["prefix_cached_tokens_mean"] - got * 144793823 / 12031) < 1.0
+# without chunked prefill (whole prompts in one step) the same
+assert abs(load("nochunk")["prefix_hit_rate"] - ideal(TR, 16)) < 0.001
+
+rates = [load(f"b{b}")["prefix_hit_rate"] for b in (1000000, 300000, 100000, 25000)]
+ev = [load(f"b{b}")["prefix_evicted_blocks"] for b in (1000000, 300000, 100000, 25000)]
+print("bounded:", rates, ev)
+assert load("unb16")["prefix_hit_rate"] > rates[0]
+assert all(a > b for a, b in zip(rates, rates[1:])), rates
+assert all(a < b for a, b in zip(ev, ev[1:])), ev
+
+off = load("off")
+assert off["prefix_hit_rate"] is None and off["prefix_evicted_blocks"] is None
+
+nat, moon = load("nat"), load("moon")
+assert nat["prefix_hit_rate"] == moon["prefix_hit_rate"], (nat["prefix_hit_rate"], moon["prefix_hit_rate"])
+assert abs(moon["prefix_hit_rate"] - ideal(f"{T}/ex.jsonl", 16)) < 0.001
+PY
+
+# bad settings: file:line and what is expected
+bad() { # name expected-text yaml-lines...
+    local name=$1 want=$2
+    shift 2
+    printf '%s\n' "$@" >"$T/$name.yaml"
+    if "$LLMSWEEP" run --config "$T/$name.yaml" --json >/dev/null 2>"$T/err"; then fail "$name: accepted"; fi
+    grep -q -- "$want" "$T/err" || fail "$name: message: $(cat "$T/err")"
+}
+bad pol "pol.yaml:4: scheduler.enable_prefix_caching: needs scheduler.policy vllm-v1" \
+    "model: llama-3.1-8b" "scheduler:" "  policy: sarathi" "  enable_prefix_caching: true" \
+    "workload: {trace: $T/ex.csv}"
+bad bsz "bsz.yaml:4: scheduler.enable_prefix_caching: block_size 48 does not map" \
+    "model: llama-3.1-8b" "scheduler:" "  block_size: 48" "  enable_prefix_caching: true" \
+    "workload: {trace: $T/ex.csv}"
+bad typ "typ.yaml:3: scheduler.enable_prefix_caching" \
+    "model: llama-3.1-8b" "scheduler:" "  enable_prefix_caching: sometimes" "workload: {trace: $T/ex.csv}"
+# hash ids that do not match the prompt: the trace's file:line
+printf 'arrival_s,prompt_tokens,output_tokens,hash_ids\n0,600,5,1 2\n1,600,5,1\n' >"$T/short.csv"
+bad short "short.csv:3: column 4 (hash_ids): 1 hash ids for 600 prompt tokens: expected ceil(prompt_tokens/512) = 2" \
+    "model: llama-3.1-8b" "scheduler: {enable_prefix_caching: true}" "workload: {trace: $T/short.csv}"
+echo "prefix_cache: ok"
