@@ -44,7 +44,7 @@ static const char *const usage_text =
     "  --enable-prefix-caching automatic prefix caching (blocks from the trace's hash_ids)\n"
     "  --gpu-memory-utilization F\n"
     "  --num-kv-blocks N       force the KV block count per replica\n"
-    "  --router R              round-robin, least-outstanding, least-kv\n"
+    "  --router R              round-robin, least-outstanding, least-kv, prefix-aware\n"
     "  --seed N                random seed (default 42)\n"
     "  --slo-ttft S, --slo-tpot S   SLO limits in seconds (default 2.0 and 0.2)\n"
     "  --timeout S             client timeout while waiting to be scheduled\n"

@@ -181,9 +181,15 @@ static int64_t view_kv_load(void *ctx, int i)
     return ls_replica_used_blocks(g->rep[i].r) + g->rep[i].tie_blocks;
 }
 
+static int64_t view_prefix_blocks(void *ctx, int i, const ls_request *req)
+{
+    const engine *g = ctx;
+    return ls_replica_prefix_probe(g->rep[i].r, req->prompt_tokens, req->hash_ids, req->n_hash_ids);
+}
+
 static int route(engine *g, const ls_request *req)
 {
-    ls_router_view v = {g->hooks ? g->hooks->n_route : g->dp, g, view_outstanding, view_kv_load};
+    ls_router_view v = {g->hooks ? g->hooks->n_route : g->dp, g, view_outstanding, view_kv_load, view_prefix_blocks};
     int i = g->s->cfg->router->pick(&g->router, &v, req);
     assert(i >= 0 && i < v.n);
     return i;

@@ -337,6 +337,12 @@ static kreq *req_at(ls_kvcache *kv, int32_t slot)
     return &kv->req[slot];
 }
 
+static uint64_t chain_next(uint64_t c, int64_t id)
+{
+    return mix64(c ^ mix64((uint64_t)id + 0x9e3779b97f4a7c15ULL));
+}
+#define CHAIN_ROOT 0x6c6c6d7377656570ULL
+
 void ls_kvcache_set(ls_kvcache *kv, int32_t slot, int32_t prompt, const int64_t *hash_ids, uint32_t n)
 {
     kreq *q = req_at(kv, slot);
@@ -350,9 +356,9 @@ void ls_kvcache_set(ls_kvcache *kv, int32_t slot, int32_t prompt, const int64_t 
         q->capchain = n;
         q->chain = ls_xrealloc(q->chain, (size_t)n * sizeof *q->chain);
     }
-    uint64_t c = 0x6c6c6d7377656570ULL;  /* the chain's root */
+    uint64_t c = CHAIN_ROOT;
     for (uint32_t i = 0; i < n; i++) {
-        c = mix64(c ^ mix64((uint64_t)hash_ids[i] + 0x9e3779b97f4a7c15ULL));
+        c = chain_next(c, hash_ids[i]);
         q->chain[i] = c;
     }
     int64_t covered = kv->bs <= kv->ht ? (int64_t)n * kv->per : (int64_t)n / kv->k;
@@ -410,6 +416,32 @@ int64_t ls_kvcache_match(ls_kvcache *kv, int32_t slot, int64_t tokens, int64_t *
             break;
     }
     *n_free = nf;
+    return j;
+}
+
+int64_t ls_kvcache_probe(const ls_kvcache *kv, int32_t prompt, const int64_t *hash_ids, uint32_t n)
+{
+    if (prompt < 1 || n == 0)
+        return 0;
+    int64_t maxb = ((int64_t)prompt - 1) / kv->bs;  /* as a lookup: never the last token */
+    uint64_t c = CHAIN_ROOT;
+    int64_t j = 0;
+    for (uint32_t m = 0; m < n && j < maxb; m++) {
+        c = chain_next(c, hash_ids[m]);
+        if (kv->bs > kv->ht && (m + 1) % (uint32_t)kv->k != 0)
+            continue;  /* big blocks: named by the id of their last hash block */
+        int32_t s = tab_find(kv, c);
+        if (s == NIL)
+            break;
+        const int32_t *ref = &kv->ref[(int64_t)s * kv->per];
+        int i = 0;
+        while (i < kv->per && j < maxb && ref[i] >= 0) {
+            i++;
+            j++;
+        }
+        if (i < kv->per)
+            break;
+    }
     return j;
 }
 

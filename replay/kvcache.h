@@ -63,6 +63,11 @@ void ls_kvcache_set(ls_kvcache *kv, int32_t slot, int32_t prompt, const int64_t 
  * free blocks when acquired). No effect on the cache. */
 int64_t ls_kvcache_match(ls_kvcache *kv, int32_t slot, int64_t tokens, int64_t *n_free);
 
+/* For a router: how many blocks of a prompt of `prompt` tokens described by
+ * `n` hash ids this pool would serve from its cache now (held or free), under
+ * the lookup's rules. No effect on the cache. */
+int64_t ls_kvcache_probe(const ls_kvcache *kv, int32_t prompt, const int64_t *hash_ids, uint32_t n);
+
 /* The request takes the `hit` blocks of the match just made (ref counts up,
  * out of the free queue). `first` counts it in the hit-rate statistics. */
 void ls_kvcache_acquire(ls_kvcache *kv, int32_t slot, int64_t hit, bool first);

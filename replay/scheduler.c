@@ -1051,7 +1051,7 @@ void ls_replica_finish_all(ls_replica *r, double now)
             sreq *x = &r->req[xi];
             bool to = isnan(x->first_sched) && x->deadline <= now;
             report(r, xi, to ? LS_REQ_TIMEOUT : LS_REQ_UNFINISHED, to ? x->deadline : NAN);
-            kv_release(r, x->blocks);  /* non-zero only for a request whose KV arrived (pools.c) */
+            kv_release(r, xi);  /* holds blocks only when its KV arrived (pools.c) */
             slot_free(r, xi);
         }
     while (r->run_head >= 0) {
@@ -1078,6 +1078,11 @@ int64_t ls_replica_total_blocks(const ls_replica *r) { return r->total_blocks; }
 int64_t ls_replica_preemptions(const ls_replica *r) { return r->preemptions; }
 int64_t ls_replica_recomputed(const ls_replica *r) { return r->recomputed; }
 int64_t ls_replica_kv_max(const ls_replica *r) { return r->kv_max; }
+
+int64_t ls_replica_prefix_probe(const ls_replica *r, int32_t prompt, const int64_t *hash_ids, uint32_t n_hash)
+{
+    return r->kv ? ls_kvcache_probe(r->kv, prompt, hash_ids, n_hash) : 0;
+}
 
 bool ls_replica_prefix_stats(const ls_replica *r, ls_kvcache_stats *out)
 {

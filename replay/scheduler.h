@@ -100,6 +100,8 @@ int64_t ls_replica_recomputed(const ls_replica *r);
 /* Time-integral of used blocks up to `now` (block-seconds), and the maximum. */
 double ls_replica_kv_area(ls_replica *r, double now);
 int64_t ls_replica_kv_max(const ls_replica *r);
+/* Blocks of a prompt this replica's prefix cache would serve now (0 when off). */
+int64_t ls_replica_prefix_probe(const ls_replica *r, int32_t prompt, const int64_t *hash_ids, uint32_t n_hash);
 /* Prefix-cache counters; false (and *out untouched) when caching is off. */
 bool ls_replica_prefix_stats(const ls_replica *r, ls_kvcache_stats *out);
 

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "kvcache.h"
+#include "router.h"
 #include "scheduler.h"
 
 /* One request's life in the pool: look up, take the hits, allocate the rest,
@@ -218,6 +219,36 @@ static void test_scheduler_prefix(void **state)
     ls_replica_free(r);
 }
 
+/* ---- prefix-aware routing ---------------------------------------------------- */
+
+typedef struct fake { int64_t load[3], cached[3], out[3]; } fake;
+static int64_t f_out(void *c, int i) { return ((fake *)c)->out[i]; }
+static int64_t f_load(void *c, int i) { return ((fake *)c)->load[i]; }
+static int64_t f_cached(void *c, int i, const ls_request *q) { (void)q; return ((fake *)c)->cached[i]; }
+
+/* cost = blocks in use - 4 x cached blocks of the prompt; ties: fewer outstanding, then lowest index */
+static void test_prefix_router(void **state)
+{
+    (void)state;
+    const ls_router_ops *r = ls_router_find("prefix-aware");
+    assert_non_null(r);
+    ls_router_state st = {0};
+    ls_request q = {0};
+    fake f = {{100, 100, 100}, {0, 10, 0}, {5, 5, 5}};
+    ls_router_view v = {3, &f, f_out, f_load, f_cached};
+    assert_int_equal(r->pick(&st, &v, &q), 1);   /* the cache wins at equal load */
+    f.load[0] = 50;                               /* 50 vs 100 - 40 = 60: load wins */
+    assert_int_equal(r->pick(&st, &v, &q), 0);
+    f.load[0] = 60;                               /* tie 60 / 60: fewer outstanding */
+    f.out[1] = 4;
+    assert_int_equal(r->pick(&st, &v, &q), 1);
+    f.out[1] = 5;                                 /* full tie: the lowest index */
+    assert_int_equal(r->pick(&st, &v, &q), 0);
+    char names[128];
+    ls_router_names(names, sizeof names);
+    assert_non_null(strstr(names, "prefix-aware"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_full_blocks_and_refs),
         cmocka_unit_test(test_big_blocks),
         cmocka_unit_test(test_scheduler_prefix),
+        cmocka_unit_test(test_prefix_router),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
