@@ -189,7 +189,8 @@ static ls_status check_tp(const ls_run_config *c, const ls_yaml *par, const char
 
 static const char *const top_keys[] = {"model", "dtype", "hardware", "cluster", "parallelism", "scheduler",
                                        "router", "workload", "seed", "slo", "timeout_s", "drain",
-                                       "horizon_s", "catalog", "cost", "moe", "disaggregation", NULL};
+                                       "horizon_s", "catalog", "cost", "moe", "disaggregation", "kv_offload",
+                                       "cpu_offload_gb", "cpu_offload_link", NULL};
 static const char *const sched_keys[] = {"policy", "enable_chunked_prefill", "prefill_chunk_size",
                                          "max_batched_tokens", "max_num_seqs", "max_model_len",
                                          "gpu_memory_utilization", "block_size", "num_kv_blocks",
@@ -482,6 +483,9 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
         s->max_num_seqs = s->max_batched_tokens;  /* default max_num_seqs follows a small budget */
     }
 
+    LS_TRY(ls_kvoffload_parse(root, &c->gpu, &c->cluster, c->tp * c->pp, s->enable_prefix_caching, s->block_size,
+                              &c->offload, e));
+
     /* router */
     c->router = ls_router_default();
     const char *rt = NULL;
@@ -644,6 +648,12 @@ void ls_config_get_row(const ls_run_config *c, ls_config_row *row)
     copy_str(row->policy, sizeof row->policy, ls_policy_name(c->sched.policy));
     row->enable_chunked_prefill = c->sched.enable_chunked_prefill;
     row->enable_prefix_caching = c->sched.enable_prefix_caching;
+    row->cpu_offload_gb = c->offload.weights_bytes / 1e9;
+    if (c->offload.tier == LS_TIER_NONE)
+        copy_str(row->kv_offload, sizeof row->kv_offload, "none");
+    else
+        snprintf(row->kv_offload, sizeof row->kv_offload, "%s %g %s", ls_tier_name(c->offload.tier),
+                 c->offload.capacity_bytes / 1e9, c->offload.link);
     row->prefill_chunk_size = c->sched.prefill_chunk_size;
     if (c->sched.budget_auto)
         copy_str(row->max_batched_tokens, sizeof row->max_batched_tokens, "auto");

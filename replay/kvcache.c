@@ -20,6 +20,7 @@
 
 #include "error.h"
 #include "kvcache.h"
+#include "kvoffload.h"
 
 #define NIL (-1)
 
@@ -61,6 +62,8 @@ struct ls_kvcache {
     int32_t qhead, qtail;
     kreq *req;
     int32_t capreq;
+    ls_kvtier *tier;     /* host tier, NULL none */
+    int64_t pend_load, pend_store;
     ls_kvcache_stats st;
 };
 
@@ -81,7 +84,7 @@ bool ls_kvcache_sizes_ok(int block_size, int hash_tokens)
     return block_size <= hash_tokens ? hash_tokens % block_size == 0 : block_size % hash_tokens == 0;
 }
 
-ls_kvcache *ls_kvcache_new(int block_size, int hash_tokens, int64_t total_blocks)
+ls_kvcache *ls_kvcache_new(int block_size, int hash_tokens, int64_t total_blocks, int64_t tier_entries)
 {
     assert(ls_kvcache_sizes_ok(block_size, hash_tokens) && total_blocks >= 0);
     ls_kvcache *kv = ls_xcalloc(1, sizeof *kv);
@@ -95,6 +98,10 @@ ls_kvcache *ls_kvcache_new(int block_size, int hash_tokens, int64_t total_blocks
     kv->mask = 1023;
     kv->tab = ls_xmalloc((kv->mask + 1) * sizeof *kv->tab);
     memset(kv->tab, 0xff, (kv->mask + 1) * sizeof *kv->tab);
+    if (tier_entries > 0) {
+        assert(block_size <= hash_tokens);
+        kv->tier = ls_kvtier_new(tier_entries);
+    }
     return kv;
 }
 
@@ -111,6 +118,7 @@ void ls_kvcache_free(ls_kvcache *kv)
     free(kv->ref);
     free(kv->ent);
     free(kv->tab);
+    ls_kvtier_free(kv->tier);
     free(kv);
 }
 
@@ -388,7 +396,7 @@ static uint64_t block_seg_key(const ls_kvcache *kv, const kreq *q, int64_t j, in
     return q->chain[(j + 1) * kv->k - 1];
 }
 
-int64_t ls_kvcache_match(ls_kvcache *kv, int32_t slot, int64_t tokens, int64_t *n_free)
+int64_t ls_kvcache_match(ls_kvcache *kv, int32_t slot, int64_t tokens, int64_t *n_free, int64_t *n_loaded)
 {
     kreq *q = req_at(kv, slot);
     assert(q->h == 0 && tokens >= 1);
@@ -416,7 +424,14 @@ int64_t ls_kvcache_match(ls_kvcache *kv, int32_t slot, int64_t tokens, int64_t *
             break;
     }
     *n_free = nf;
-    return j;
+    /* the host tier holds whole hash blocks: what follows the GPU hits */
+    int64_t h = j;
+    while (kv->tier && j < maxb && ls_kvtier_lookup(kv->tier, q->chain[j / kv->per])) {
+        int64_t end = (j / kv->per + 1) * kv->per;
+        j = end < maxb ? end : maxb;
+    }
+    *n_loaded = j - h;
+    return h;
 }
 
 int64_t ls_kvcache_probe(const ls_kvcache *kv, int32_t prompt, const int64_t *hash_ids, uint32_t n)
@@ -463,7 +478,7 @@ static void seg_cut(ls_kvcache *kv, int32_t s, int32_t b)
     }
 }
 
-void ls_kvcache_acquire(ls_kvcache *kv, int32_t slot, int64_t hit, bool first)
+void ls_kvcache_acquire(ls_kvcache *kv, int32_t slot, int64_t hit, int64_t loaded, bool first)
 {
     kreq *q = req_at(kv, slot);
     assert(q->h == 0 && hit >= 0 && hit <= q->lim);
@@ -489,11 +504,21 @@ void ls_kvcache_acquire(ls_kvcache *kv, int32_t slot, int64_t hit, bool first)
         j += b;
     }
     q->h = hit;
+    kv->pend_load += loaded;
+    kv->st.loaded_blocks += loaded;
     if (first) {
         kv->st.lookups++;
         kv->st.query_tokens += q->prompt;
         kv->st.hit_tokens += hit * kv->bs;
+        kv->st.offload_hit_tokens += loaded * kv->bs;
     }
+}
+
+void ls_kvcache_transfers(ls_kvcache *kv, int64_t *load_blocks, int64_t *store_blocks)
+{
+    *load_blocks = kv->pend_load;
+    *store_blocks = kv->pend_store;
+    kv->pend_load = kv->pend_store = 0;
 }
 
 void ls_kvcache_commit(ls_kvcache *kv, int32_t slot, int64_t tokens)
@@ -528,6 +553,11 @@ void ls_kvcache_commit(ls_kvcache *kv, int32_t slot, int64_t tokens)
             }
         }
         kv->seg[s].ncached += nc;
+        /* write-through: a hash block completed now goes to the host tier unless it is there */
+        if (kv->tier && j % kv->per == 0 && ls_kvtier_store(kv->tier, key)) {
+            kv->pend_store += kv->per;
+            kv->st.stored_blocks += kv->per;
+        }
     }
     q->h = b;
 }

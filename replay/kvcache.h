@@ -44,14 +44,19 @@ typedef struct ls_kvcache_stats {
     int64_t query_tokens;     /* their prompt tokens */
     int64_t hit_tokens;       /* of which served from the cache */
     int64_t evicted_blocks;   /* cached blocks evicted for reuse */
+    int64_t offload_hit_tokens; /* of the query tokens, loaded from the host tier (first admissions) */
+    int64_t loaded_blocks;    /* blocks copied host -> GPU (every admission) */
+    int64_t stored_blocks;    /* blocks copied GPU -> host (write-through) */
 } ls_kvcache_stats;
 
 /* True when hash blocks of `hash_tokens` map onto engine blocks of `block_size`
  * (one divides the other). */
 bool ls_kvcache_sizes_ok(int block_size, int hash_tokens);
 
-/* A pool of `total_blocks` blocks, all free and never used. */
-ls_kvcache *ls_kvcache_new(int block_size, int hash_tokens, int64_t total_blocks);
+/* A pool of `total_blocks` blocks, all free and never used; with a host tier
+ * of `tier_entries` > 0 offload blocks (one per hash block; block_size must
+ * divide hash_tokens), 0 for none. */
+ls_kvcache *ls_kvcache_new(int block_size, int hash_tokens, int64_t total_blocks, int64_t tier_entries);
 void ls_kvcache_free(ls_kvcache *kv);
 
 /* Request `slot` (new, or recycled) has `prompt` tokens described by `n` hash
@@ -60,8 +65,10 @@ void ls_kvcache_set(ls_kvcache *kv, int32_t slot, int32_t prompt, const int64_t 
 
 /* Longest cached prefix of `slot` for a request of `tokens` tokens, in blocks;
  * *n_free gets how many of them sit in the free queue (they count against the
- * free blocks when acquired). No effect on the cache. */
-int64_t ls_kvcache_match(ls_kvcache *kv, int32_t slot, int64_t tokens, int64_t *n_free);
+ * free blocks when acquired), *n_loaded how many blocks after them the host
+ * tier holds (they need new blocks and a copy, not compute). No effect on the
+ * GPU cache (tier hits become its most recently used). */
+int64_t ls_kvcache_match(ls_kvcache *kv, int32_t slot, int64_t tokens, int64_t *n_free, int64_t *n_loaded);
 
 /* For a router: how many blocks of a prompt of `prompt` tokens described by
  * `n` hash ids this pool would serve from its cache now (held or free), under
@@ -69,8 +76,13 @@ int64_t ls_kvcache_match(ls_kvcache *kv, int32_t slot, int64_t tokens, int64_t *
 int64_t ls_kvcache_probe(const ls_kvcache *kv, int32_t prompt, const int64_t *hash_ids, uint32_t n);
 
 /* The request takes the `hit` blocks of the match just made (ref counts up,
- * out of the free queue). `first` counts it in the hit-rate statistics. */
-void ls_kvcache_acquire(ls_kvcache *kv, int32_t slot, int64_t hit, bool first);
+ * out of the free queue) and has `loaded` blocks copied from the host tier.
+ * `first` counts it in the hit-rate statistics. */
+void ls_kvcache_acquire(ls_kvcache *kv, int32_t slot, int64_t hit, int64_t loaded, bool first);
+
+/* Blocks copied host -> GPU and GPU -> host since the last call (the step
+ * being formed moves them). */
+void ls_kvcache_transfers(ls_kvcache *kv, int64_t *load_blocks, int64_t *store_blocks);
 
 /* `k` blocks leave the free pool for new allocations (never-used first, then
  * the front of the queue, evicting cached blocks). The scheduler has checked

@@ -406,7 +406,7 @@ ls_replica *ls_replica_new(const ls_sched_config *cfg, int pp, int index, ls_rep
     r->wm_blocks = cfg->policy == LS_POLICY_VLLM_V0 ? (int64_t)(cfg->watermark * (double)cfg->kv_blocks) : 0;
     if (cfg->enable_prefix_caching) {
         assert(cfg->policy == LS_POLICY_VLLM_V1);
-        r->kv = ls_kvcache_new(cfg->block_size, LS_PREFIX_HASH_TOKENS, cfg->kv_blocks);
+        r->kv = ls_kvcache_new(cfg->block_size, LS_PREFIX_HASH_TOKENS, cfg->kv_blocks, cfg->offload_entries);
     }
     return r;
 }
@@ -788,12 +788,13 @@ static void form_v1(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
         sreq *x = &r->req[xi];
         int64_t total = (int64_t)x->prompt + x->g;
         /* prefix caching: cached blocks skip their tokens and cost no budget;
-         * those sitting in the free queue count against the free blocks.
+         * those sitting in the free queue count against the free blocks; blocks
+         * loaded from the host tier need new blocks but no compute.
          * computed > 0: the KV arrived from a prefill instance (pools.c) */
-        int64_t hit = 0, pinned = 0;
+        int64_t hit = 0, pinned = 0, loaded = 0;
         if (r->kv && x->computed == 0)
-            hit = ls_kvcache_match(r->kv, xi, total, &pinned);
-        int64_t have = x->computed > 0 ? x->computed : hit * r->cfg.block_size;
+            hit = ls_kvcache_match(r->kv, xi, total, &pinned, &loaded);
+        int64_t have = x->computed > 0 ? x->computed : (hit + loaded) * r->cfg.block_size;
         int64_t left = total - have;
         int64_t n = threshold_cap(r, left);
         if (n > budget)
@@ -811,7 +812,7 @@ static void form_v1(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
         if (r->used_blocks + pinned + need > r->total_blocks)
             break;  /* first come, first served: the head blocks the queue */
         if (r->kv) {
-            ls_kvcache_acquire(r->kv, xi, hit, x->preemptions == 0);
+            ls_kvcache_acquire(r->kv, xi, hit, loaded, x->preemptions == 0);
             r->used_blocks += pinned;
         }
         kv_alloc(r, need);
@@ -978,6 +979,8 @@ bool ls_replica_schedule(ls_replica *r, double now, ls_mbatch_info *out)
     m->busy = true;
     r->in_flight++;
     out->slot = slot;
+    if (r->kv)  /* the copies to and from the host tier this step makes */
+        ls_kvcache_transfers(r->kv, &out->kv_load_blocks, &out->kv_store_blocks);
     return true;
 }
 

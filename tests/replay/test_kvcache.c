@@ -20,9 +20,10 @@ static int64_t admit(ls_kvcache *kv, int64_t *used, int32_t slot, int32_t prompt
                      int bs, int64_t *pinned_out)
 {
     ls_kvcache_set(kv, slot, prompt, ids, n);
-    int64_t pinned;
-    int64_t hit = ls_kvcache_match(kv, slot, prompt, &pinned);
-    ls_kvcache_acquire(kv, slot, hit, true);
+    int64_t pinned, loaded;
+    int64_t hit = ls_kvcache_match(kv, slot, prompt, &pinned, &loaded);
+    assert_int_equal(loaded, 0);
+    ls_kvcache_acquire(kv, slot, hit, 0, true);
     *used += pinned;
     int64_t need = (prompt + bs - 1) / bs - hit;
     ls_kvcache_take(kv, need);
@@ -49,7 +50,7 @@ static void release(ls_kvcache *kv, int64_t *used, int32_t slot, int64_t blocks)
 static void test_lru_three_requests(void **state)
 {
     (void)state;
-    ls_kvcache *kv = ls_kvcache_new(4, 4, 6);
+    ls_kvcache *kv = ls_kvcache_new(4, 4, 6, 0);
     int64_t used = 0;
     const int64_t A[] = {1, 2}, B[] = {3, 4}, C[] = {5, 6};
     assert_int_equal(admit(kv, &used, 0, 8, A, 2, 4, NULL), 0);
@@ -101,7 +102,7 @@ static void test_full_blocks_and_refs(void **state)
 {
     (void)state;
     /* 2-token blocks, 8-token hash blocks: 4 engine blocks per hash block */
-    ls_kvcache *kv = ls_kvcache_new(2, 8, 64);
+    ls_kvcache *kv = ls_kvcache_new(2, 8, 64, 0);
     int64_t used = 0;
     const int64_t X[] = {10, 11};
     assert_int_equal(admit(kv, &used, 0, 16, X, 2, 2, NULL), 0);
@@ -128,7 +129,7 @@ static void test_full_blocks_and_refs(void **state)
 static void test_big_blocks(void **state)
 {
     (void)state;
-    ls_kvcache *kv = ls_kvcache_new(1024, 512, 16);
+    ls_kvcache *kv = ls_kvcache_new(1024, 512, 16, 0);
     int64_t used = 0;
     const int64_t P[] = {1, 2, 3, 4, 5}, Q[] = {1, 2, 3, 9, 9};
     assert_int_equal(admit(kv, &used, 0, 2500, P, 5, 1024, NULL), 0);
@@ -138,6 +139,58 @@ static void test_big_blocks(void **state)
     release(kv, &used, 1, 3);
     assert_true(ls_kvcache_sizes_ok(16, 512) && ls_kvcache_sizes_ok(1024, 512));
     assert_false(ls_kvcache_sizes_ok(48, 512));
+    ls_kvcache_free(kv);
+}
+
+/* A host tier of 4 offload blocks behind a GPU pool of 3 blocks (block = hash
+ * block = 4 tokens), written through. A (ids 1 2) is computed and stored; B
+ * (3 4) takes the last fresh block and evicts A2 from the GPU (the front of
+ * the queue A2 A1). A' (ids 1 2 9, 12 tokens) then hits A1 on the GPU, finds
+ * A2 in the tier (a load: a new block and a copy, no compute) and computes its
+ * third block, whose store evicts the tier's least recently used entry, A1
+ * (A2 was just used by the lookup). */
+static void test_host_tier(void **state)
+{
+    (void)state;
+    ls_kvcache *kv = ls_kvcache_new(4, 4, 3, 4);
+    int64_t used = 0, pinned, loaded, l, s;
+    const int64_t A[] = {1, 2}, B[] = {3, 4}, A2[] = {1, 2, 9};
+    assert_int_equal(admit(kv, &used, 0, 8, A, 2, 4, NULL), 0);
+    ls_kvcache_transfers(kv, &l, &s);
+    assert_int_equal(l, 0);
+    assert_int_equal(s, 2);  /* write-through of A's two blocks */
+    release(kv, &used, 0, 2);
+    assert_int_equal(admit(kv, &used, 1, 8, B, 2, 4, NULL), 0);
+    ls_kvcache_transfers(kv, &l, &s);
+    assert_int_equal(s, 2);
+    release(kv, &used, 1, 2);
+    assert_false(ls_kvcache_debug_cached(kv, 0, 1));
+
+    ls_kvcache_set(kv, 2, 12, A2, 3);
+    assert_int_equal(ls_kvcache_match(kv, 2, 12, &pinned, &loaded), 1);
+    assert_int_equal(pinned, 1);
+    assert_int_equal(loaded, 1);
+    ls_kvcache_acquire(kv, 2, 1, 1, true);
+    used += pinned;
+    ls_kvcache_take(kv, 2);  /* the loaded block and the computed one: B2, B1 go */
+    used += 2;
+    ls_kvcache_commit(kv, 2, 12);
+    ls_kvcache_debug_check(kv, used);
+    ls_kvcache_transfers(kv, &l, &s);
+    assert_int_equal(l, 1);
+    assert_int_equal(s, 1);  /* (1 2) is in the tier already; (1 2 9) is new */
+    ls_kvcache_stats st;
+    ls_kvcache_get_stats(kv, &st);
+    assert_int_equal(st.hit_tokens, 4);
+    assert_int_equal(st.offload_hit_tokens, 4);
+    assert_int_equal(st.query_tokens, 28);
+    assert_int_equal(st.loaded_blocks, 1);
+    assert_int_equal(st.stored_blocks, 5);
+    release(kv, &used, 2, 3);
+    /* B's blocks left the GPU for A' but stay in the tier: a lookup of B loads (8-1)/4 = 1 block */
+    ls_kvcache_set(kv, 3, 8, B, 2);
+    assert_int_equal(ls_kvcache_match(kv, 3, 8, &pinned, &loaded), 0);
+    assert_int_equal(loaded, 1);
     ls_kvcache_free(kv);
 }
 
@@ -255,6 +308,7 @@ int main(void)
         cmocka_unit_test(test_lru_three_requests),
         cmocka_unit_test(test_full_blocks_and_refs),
         cmocka_unit_test(test_big_blocks),
+        cmocka_unit_test(test_host_tier),
         cmocka_unit_test(test_scheduler_prefix),
         cmocka_unit_test(test_prefix_router),
     };
