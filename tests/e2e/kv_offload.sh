@@ -3,19 +3,9 @@
 # through the real command line: bad settings fail with file:line; on the Mooncake conversation
 # trace a Grace tier adds hits beyond the GPU's and its link time is the copies' bytes over
 # 450 GB/s, computed here from the model's KV size. Skips the trace part when it is absent.
-set -u
-fail() { echo "FAIL: $*"; exit 1; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/config_lib.bash"
 printf 'arrival_s,prompt_tokens,output_tokens,hash_ids\n0,600,5,1 2\n1,600,5,1 3\n' >"$T/tiny.csv"
 
-bad() { # name expected-text yaml-lines...
-    local name=$1 want=$2
-    shift 2
-    printf '%s\n' "$@" >"$T/$name.yaml"
-    if "$LLMSWEEP" run --config "$T/$name.yaml" --json >/dev/null 2>"$T/err"; then fail "$name: accepted"; fi
-    grep -q -- "$want" "$T/err" || fail "$name: message: $(cat "$T/err")"
-}
 GH=("model: llama-3.1-8b" "hardware: gh200-96gb" "cluster: gh200-single" "scheduler: {enable_prefix_caching: true}"
     "workload: {trace: $T/tiny.csv}")
 bad big "big.yaml:8: kv_offload.capacity_gb: 600 GB is more than the host memory of the chosen node: gh200-single has 480 GB per node of 1 GPU, so a replica of 1 GPU gets 480 GB" \

@@ -8,10 +8,7 @@
 #  - the native format carries the hash ids (a converted excerpt gives the same rate);
 #  - off by default (the metrics are null); bad settings fail with file:line.
 # Skips when the shared traces are absent.
-set -u
-fail() { echo "FAIL: $*"; exit 1; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/config_lib.bash"
 
 # Shared system prompts (workload.shared_prefix): 100 requests of 1000 tokens behind one of 2 system
 # prompts of 1024 tokens = two 512-token hash blocks. Every request but the first of each system prompt
@@ -33,6 +30,20 @@ printf '%s\n' "model: llama-3.1-8b" "workload:" "  arrival: {process: poisson, r
     "  shared_prefix: {prompts: 0, tokens: 100}" "  max_requests: 5" >"$T/spbad.yaml"
 if "$LLMSWEEP" run --config "$T/spbad.yaml" >/dev/null 2>"$T/err"; then fail "shared_prefix prompts 0 accepted"; fi
 grep -q "spbad.yaml:6: workload.shared_prefix.prompts: expected an integer >= 1" "$T/err" || fail "spbad: $(cat "$T/err")"
+
+printf 'arrival_s,prompt_tokens,output_tokens,hash_ids\n0,600,5,1 2\n1,600,5,1\n' >"$T/short.csv"
+# bad settings: file:line and what is expected
+bad pol "pol.yaml:4: scheduler.enable_prefix_caching: needs scheduler.policy vllm-v1" \
+    "model: llama-3.1-8b" "scheduler:" "  policy: sarathi" "  enable_prefix_caching: true" \
+    "workload: {trace: $T/short.csv}"
+bad bsz "bsz.yaml:4: scheduler.enable_prefix_caching: block_size 48 does not map" \
+    "model: llama-3.1-8b" "scheduler:" "  block_size: 48" "  enable_prefix_caching: true" \
+    "workload: {trace: $T/short.csv}"
+bad typ "typ.yaml:3: scheduler.enable_prefix_caching" \
+    "model: llama-3.1-8b" "scheduler:" "  enable_prefix_caching: sometimes" "workload: {trace: $T/short.csv}"
+# hash ids that do not match the prompt: the trace's file:line
+bad short "short.csv:3: column 4 (hash_ids): 1 hash ids for 600 prompt tokens: expected ceil(prompt_tokens/512) = 2" \
+    "model: llama-3.1-8b" "scheduler: {enable_prefix_caching: true}" "workload: {trace: $T/short.csv}"
 
 TR="${LS_SHARED_TRACES:-}/mooncake_conversation_trace.jsonl.gz"
 [ -f "$TR" ] || { echo "prefix_cache: trace part skipped (no $TR)"; exit 0; }
@@ -137,24 +148,4 @@ assert nat["prefix_hit_rate"] == moon["prefix_hit_rate"], (nat["prefix_hit_rate"
 assert abs(moon["prefix_hit_rate"] - ideal(f"{T}/ex.jsonl", 16)) < 0.001
 PY
 
-# bad settings: file:line and what is expected
-bad() { # name expected-text yaml-lines...
-    local name=$1 want=$2
-    shift 2
-    printf '%s\n' "$@" >"$T/$name.yaml"
-    if "$LLMSWEEP" run --config "$T/$name.yaml" --json >/dev/null 2>"$T/err"; then fail "$name: accepted"; fi
-    grep -q -- "$want" "$T/err" || fail "$name: message: $(cat "$T/err")"
-}
-bad pol "pol.yaml:4: scheduler.enable_prefix_caching: needs scheduler.policy vllm-v1" \
-    "model: llama-3.1-8b" "scheduler:" "  policy: sarathi" "  enable_prefix_caching: true" \
-    "workload: {trace: $T/ex.csv}"
-bad bsz "bsz.yaml:4: scheduler.enable_prefix_caching: block_size 48 does not map" \
-    "model: llama-3.1-8b" "scheduler:" "  block_size: 48" "  enable_prefix_caching: true" \
-    "workload: {trace: $T/ex.csv}"
-bad typ "typ.yaml:3: scheduler.enable_prefix_caching" \
-    "model: llama-3.1-8b" "scheduler:" "  enable_prefix_caching: sometimes" "workload: {trace: $T/ex.csv}"
-# hash ids that do not match the prompt: the trace's file:line
-printf 'arrival_s,prompt_tokens,output_tokens,hash_ids\n0,600,5,1 2\n1,600,5,1\n' >"$T/short.csv"
-bad short "short.csv:3: column 4 (hash_ids): 1 hash ids for 600 prompt tokens: expected ceil(prompt_tokens/512) = 2" \
-    "model: llama-3.1-8b" "scheduler: {enable_prefix_caching: true}" "workload: {trace: $T/short.csv}"
 echo "prefix_cache: ok"
