@@ -203,11 +203,11 @@ static int route(engine *g, const ls_request *req)
  * computes; write-through stores run on their own stream beside it (vLLM
  * defers them to the next step's start), so only what outlasts the compute
  * shows. */
-static void offload_time(engine *g, const ls_mbatch_info *b, ls_iter_cost *ic)
+static void offload_time(engine *g, int pp, const ls_mbatch_info *b, ls_iter_cost *ic)
 {
     double load = (double)b->kv_load_blocks * g->s->offload_s_per_block;
     double store = (double)b->kv_store_blocks * g->s->offload_s_per_block;
-    for (int st = 0; st < g->pp; st++) {
+    for (int st = 0; st < pp; st++) {
         double d = ic->stage_s[st] + g->s->weight_stream_s;  /* offloaded weights: read over the link */
         ic->stage_s[st] = (store > d ? store : d) + load;
     }
@@ -226,7 +226,7 @@ static void try_schedule(engine *g, int i, double now)
         ls_iter_cost ic;
         ls_cost_iteration(g->s->cost[i], &b.agg, &ic);
         if (b.kv_load_blocks || b.kv_store_blocks || g->s->weight_stream_s > 0)
-            offload_time(g, &b, &ic);
+            offload_time(g, rs->pp, &b, &ic);
         double start = now, end = now, stage0_end = now, busy = 0;
         for (int st = 0; st < rs->pp; st++) {
             double d = ic.stage_s[st] + (st == 0 ? ic.overhead_s : 0.0);

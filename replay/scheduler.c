@@ -794,7 +794,7 @@ static void form_v1(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
         int64_t hit = 0, pinned = 0, loaded = 0;
         if (r->kv && x->computed == 0)
             hit = ls_kvcache_match(r->kv, xi, total, &pinned, &loaded);
-        int64_t have = x->computed > 0 ? x->computed : (hit + loaded) * r->cfg.block_size;
+        int64_t have = x->computed + (hit + loaded) * r->cfg.block_size;
         int64_t left = total - have;
         int64_t n = threshold_cap(r, left);
         if (n > budget)
@@ -806,7 +806,7 @@ static void form_v1(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
                 break;
             n = left;
         }
-        int64_t need = blocks_for(r, have + n) - (x->computed > 0 ? x->blocks : hit);
+        int64_t need = blocks_for(r, have + n) - (x->blocks + hit);
         if (need < 0)
             need = 0;
         if (r->used_blocks + pinned + need > r->total_blocks)
@@ -818,7 +818,7 @@ static void form_v1(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
         kv_alloc(r, need);
         waiting_pop(r);
         admit(r, xi);
-        x->blocks = (x->computed > 0 ? x->blocks : hit) + need;
+        x->blocks += hit + need;
         x->computed = have;
         mb_add_explicit(r, m, slot, xi, n, out);
         budget -= n;
