@@ -41,9 +41,10 @@ static const char *const usage_text =
     "  --max-model-len N       context limit\n"
     "  --prefill-chunk-size N  long_prefill_token_threshold (0 = none)\n"
     "  --no-chunked-prefill    prompts must fit the budget whole\n"
+    "  --enable-prefix-caching automatic prefix caching (blocks from the trace's hash_ids)\n"
     "  --gpu-memory-utilization F\n"
     "  --num-kv-blocks N       force the KV block count per replica\n"
-    "  --router R              round-robin, least-outstanding, least-kv\n"
+    "  --router R              round-robin, least-outstanding, least-kv, prefix-aware\n"
     "  --seed N                random seed (default 42)\n"
     "  --slo-ttft S, --slo-tpot S   SLO limits in seconds (default 2.0 and 0.2)\n"
     "  --timeout S             client timeout while waiting to be scheduled\n"
@@ -68,7 +69,7 @@ static const char *const usage_text =
 
 enum {
     O_CONFIG = 1000, O_MODEL, O_HARDWARE, O_CLUSTER, O_CATALOG, O_PAR, O_TP, O_PP, O_DP, O_DTYPE, O_KVDTYPE,
-    O_POLICY, O_MBT, O_SEQS, O_MML, O_CHUNK, O_NOCHUNK, O_GMU, O_BLOCKS, O_ROUTER, O_SEED, O_TTFT, O_TPOT,
+    O_POLICY, O_MBT, O_SEQS, O_MML, O_CHUNK, O_NOCHUNK, O_PREFIX, O_GMU, O_BLOCKS, O_ROUTER, O_SEED, O_TTFT, O_TPOT,
     O_TIMEOUT, O_NODRAIN, O_SET, O_TRACE, O_RATE, O_PROMPT, O_OUTPUT, O_DURATION, O_JSON, O_REQOUT, O_TLOUT,
     O_TLITER, O_HELP
 };
@@ -91,6 +92,7 @@ static const struct option long_opts[] = {
     {"max-model-len", required_argument, NULL, O_MML},
     {"prefill-chunk-size", required_argument, NULL, O_CHUNK},
     {"no-chunked-prefill", no_argument, NULL, O_NOCHUNK},
+    {"enable-prefix-caching", no_argument, NULL, O_PREFIX},
     {"gpu-memory-utilization", required_argument, NULL, O_GMU},
     {"num-kv-blocks", required_argument, NULL, O_BLOCKS},
     {"router", required_argument, NULL, O_ROUTER},
@@ -363,6 +365,7 @@ int ls_cmd_run(int argc, char **argv)
         case O_MML: rc = set_path(root, "scheduler.max_model_len", optarg, &err); break;
         case O_CHUNK: rc = set_path(root, "scheduler.prefill_chunk_size", optarg, &err); break;
         case O_NOCHUNK: rc = set_path(root, "scheduler.enable_chunked_prefill", "false", &err); break;
+        case O_PREFIX: rc = set_path(root, "scheduler.enable_prefix_caching", "true", &err); break;
         case O_GMU: rc = set_path(root, "scheduler.gpu_memory_utilization", optarg, &err); break;
         case O_BLOCKS: rc = set_path(root, "scheduler.num_kv_blocks", optarg, &err); break;
         case O_ROUTER: rc = set_path(root, "router", optarg, &err); break;

@@ -58,6 +58,13 @@ typedef enum ls_col_type { LS_COL_F64, LS_COL_I64, LS_COL_STR } ls_col_type;
     X(MEAN_BATCH_TOKENS, "mean_batch_tokens", LS_COL_F64, "tokens", "mean number of tokens per iteration") \
     X(KV_USAGE_MEAN, "kv_usage_mean", LS_COL_F64, "fraction", "time-weighted mean share of KV blocks in use") \
     X(KV_USAGE_MAX, "kv_usage_max", LS_COL_F64, "fraction", "largest share of KV blocks in use") \
+    X(PREFIX_HIT_RATE, "prefix_hit_rate", LS_COL_F64, "fraction", "prompt tokens served from the prefix cache / prompt tokens looked up, first admissions only (as vLLM; NaN when prefix caching is off)") \
+    X(PREFIX_CACHED_TOKENS_MEAN, "prefix_cached_tokens_mean", LS_COL_F64, "tokens", "prompt tokens served from the prefix cache per request looked up (NaN when prefix caching is off)") \
+    X(PREFIX_EVICTED_BLOCKS, "prefix_evicted_blocks", LS_COL_I64, "blocks", "cached KV blocks evicted (LRU) to be reused, over all replicas (NaN when prefix caching is off)") \
+    X(OFFLOAD_HIT_RATE, "offload_hit_rate", LS_COL_F64, "fraction", "prompt tokens loaded from the host KV tier (kv_offload) / prompt tokens looked up, first admissions (NaN without a tier)") \
+    X(OFFLOAD_BLOCKS_LOADED, "offload_blocks_loaded", LS_COL_I64, "blocks", "KV blocks copied host -> GPU, over all replicas (NaN without a tier)") \
+    X(OFFLOAD_BLOCKS_STORED, "offload_blocks_stored", LS_COL_I64, "blocks", "KV blocks copied GPU -> host (write-through), over all replicas (NaN without a tier)") \
+    X(OFFLOAD_LINK_S, "offload_link_s", LS_COL_F64, "s", "link time of those copies on each GPU, summed over steps and replicas (NaN without a tier)") \
     X(MFU_MEAN, "mfu_mean", LS_COL_F64, "fraction", "estimated model FLOPs utilisation, busy-time weighted, over all GPUs") \
     X(MBU_MEAN, "mbu_mean", LS_COL_F64, "fraction", "estimated memory-bandwidth utilisation, busy-time weighted") \
     X(MAX_NUM_BATCHED_TOKENS, "max_num_batched_tokens", LS_COL_I64, "tokens", "token budget per iteration actually used (resolved when 'auto')") \
@@ -138,6 +145,9 @@ int ls_metric_find(const char *name);
     X(policy, LS_COL_STR, LS_CFG_STR, "", "scheduler policy (vllm-v1, vllm-v0, sarathi)")           \
     X(enable_chunked_prefill, LS_COL_I64, 0, "bool", "chunked prefill on (1) or off (0)")           \
     X(prefill_chunk_size, LS_COL_I64, 0, "tokens", "long_prefill_token_threshold (0 = none)")       \
+    X(enable_prefix_caching, LS_COL_I64, 0, "bool", "automatic prefix caching on (1) or off (0)")   \
+    X(kv_offload, LS_COL_STR, LS_CFG_STR, "", "host KV tier: 'none' or 'TIER CAPACITY_GB LINK' (grace 400 c2c)") \
+    X(cpu_offload_gb, LS_COL_F64, 0, "GB", "weights per GPU kept in host memory and read over the link each step (0 = none)") \
     X(max_batched_tokens, LS_COL_STR, LS_CFG_STR, "", "token budget as configured ('auto' or a number)") \
     X(max_num_seqs, LS_COL_I64, 0, "count", "maximum running requests per replica")                 \
     X(max_model_len, LS_COL_I64, 0, "tokens", "maximum context length")                            \
@@ -172,7 +182,7 @@ typedef struct ls_config_column {
     const char *description;
 } ls_config_column;
 
-#define LS_CONFIG_COLUMN_COUNT 28
+#define LS_CONFIG_COLUMN_COUNT 31
 extern const ls_config_column ls_config_columns[LS_CONFIG_COLUMN_COUNT];
 
 /* ---- provenance tables of a result file -------------------------------------

@@ -281,7 +281,7 @@ static ls_status parse_gpu(ls_catalog *c, const char *name, const ls_yaml *map, 
     static const char *const keys[] = {"base", "description", "memory_gb", "hbm_tbps", "bf16_tflops",
                                        "fp8_tflops", "fp4_tflops", "source", "mfu_max", "mfu_half_tokens", "mbu", "attn_eff",
                                        "kernel_overhead_us", "moe_overhead_us", "iter_overhead_ms", "activation_reserve_gb",
-                                       NULL};
+                                       "host", NULL};
     static const char *const req[] = {"memory_gb", "hbm_tbps", "bf16_tflops", "mfu_max", "mbu", "attn_eff",
                                       NULL};
     entry_ctx x = {.map = map, .e = e};
@@ -308,6 +308,12 @@ static ls_status parse_gpu(ls_catalog *c, const char *name, const ls_yaml *map, 
     LS_TRY(get_num(&x, "moe_overhead_us", 1e-6, 0, 1e6, &g.moe_overhead_s));
     LS_TRY(get_num(&x, "iter_overhead_ms", 1e-3, 0, 1e6, &g.iter_overhead_s));
     LS_TRY(get_num(&x, "activation_reserve_gb", 1e9, 0, 1e6, &g.activation_reserve_bytes));
+    char host[16] = "";
+    LS_TRY(get_str(&x, "host", host, sizeof host));
+    if (host[0] && strcmp(host, "x86") && strcmp(host, "grace"))
+        return entry_fail(&x, "host must be x86 or grace");
+    if (host[0])
+        g.grace_host = !strcmp(host, "grace");
     int i = find_gpu(c, name);
     if (i < 0) {
         GROW(c->gpus, c->n_gpus, c->cap_gpus);
@@ -321,7 +327,7 @@ static ls_status parse_cluster(ls_catalog *c, const char *name, const ls_yaml *m
 {
     static const char *const keys[] = {"base", "description", "gpus_per_node", "max_nodes", "intra_gbps",
                                        "intra_lat_us", "intra_switch", "inter_gbps", "inter_lat_us",
-                                       "allreduce_eff", "default_gpu", "source", NULL};
+                                       "allreduce_eff", "default_gpu", "source", "host_memory_gb", NULL};
     static const char *const req[] = {"gpus_per_node", "inter_gbps", "allreduce_eff", NULL};
     entry_ctx x = {.map = map, .e = e};
     snprintf(x.path, sizeof x.path, "clusters.%s", name);
@@ -343,6 +349,7 @@ static ls_status parse_cluster(ls_catalog *c, const char *name, const ls_yaml *m
     LS_TRY(get_num(&x, "allreduce_eff", 1, 1e-3, 1, &k.allreduce_eff));
     LS_TRY(get_str(&x, "default_gpu", k.default_gpu, sizeof k.default_gpu));
     LS_TRY(get_str(&x, "source", k.source, sizeof k.source));
+    LS_TRY(get_num(&x, "host_memory_gb", 1e9, 0, 1e9, &k.host_memory_bytes));
     if (k.gpus_per_node > 1 && !(k.intra_bw > 0))
         return entry_fail(&x, "intra_gbps must be > 0 when gpus_per_node > 1");
     if (k.default_gpu[0] && find_gpu(c, k.default_gpu) < 0) {

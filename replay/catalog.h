@@ -107,6 +107,7 @@ typedef struct ls_gpu {
     double moe_overhead_s;     /* fixed time of one fused-MoE layer beyond its roofline (routing, sort, tails) */
     double iter_overhead_s;    /* per-iteration serving-engine CPU overhead */
     double activation_reserve_bytes; /* activation peak + CUDA context/graphs kept aside */
+    bool grace_host;           /* host is a Grace CPU over NVLink-C2C (GH200), else x86 over PCIe */
 } ls_gpu;
 
 typedef struct ls_cluster {
@@ -120,6 +121,7 @@ typedef struct ls_cluster {
     double inter_bw;           /* bytes/s one way per GPU between nodes */
     double inter_lat_s;
     double allreduce_eff;      /* achieved fraction of link bandwidth in collectives */
+    double host_memory_bytes;  /* host (CPU) memory per node, 0 = unknown: for KV offload */
     char default_gpu[LS_NAME_MAX];
 } ls_cluster;
 

@@ -12,6 +12,7 @@
 
 #include "config_internal.h"
 #include "pools.h"
+#include "kvcache.h"
 #include "workload.h"
 
 const char *ls_policy_name(ls_policy p)
@@ -188,11 +189,12 @@ static ls_status check_tp(const ls_run_config *c, const ls_yaml *par, const char
 
 static const char *const top_keys[] = {"model", "dtype", "hardware", "cluster", "parallelism", "scheduler",
                                        "router", "workload", "seed", "slo", "timeout_s", "drain",
-                                       "horizon_s", "catalog", "cost", "moe", "disaggregation", NULL};
+                                       "horizon_s", "catalog", "cost", "moe", "disaggregation", "kv_offload",
+                                       "cpu_offload_gb", "cpu_offload_link", NULL};
 static const char *const sched_keys[] = {"policy", "enable_chunked_prefill", "prefill_chunk_size",
                                          "max_batched_tokens", "max_num_seqs", "max_model_len",
                                          "gpu_memory_utilization", "block_size", "num_kv_blocks",
-                                         "target_tbt_s", "watermark", NULL};
+                                         "target_tbt_s", "watermark", "enable_prefix_caching", NULL};
 
 static ls_status load_catalog(const ls_yaml *root, const char *base_dir, const ls_catalog *given,
                               ls_catalog **owned, const ls_catalog **use, ls_error *e)
@@ -458,6 +460,16 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
         LS_TRY(get_int(sch, "num_kv_blocks", "scheduler", 0, &c->num_kv_blocks, e));
         LS_TRY(get_double(sch, "target_tbt_s", "scheduler", 0.0, true, &c->target_tbt_s, e));
         LS_TRY(get_double(sch, "watermark", "scheduler", 0.0, false, &s->watermark, e));
+        LS_TRY(get_bool(sch, "enable_prefix_caching", "scheduler", &s->enable_prefix_caching, e));
+        const ls_yaml *pc = ls_yaml_get(sch, "enable_prefix_caching");
+        if (s->enable_prefix_caching && s->policy != LS_POLICY_VLLM_V1)
+            return ls_fail(e, LS_EINVAL, "%s: scheduler.enable_prefix_caching: needs scheduler.policy vllm-v1 (got %s)",
+                           where(pc, w, sizeof w), ls_policy_name(s->policy));
+        if (s->enable_prefix_caching && !ls_kvcache_sizes_ok(s->block_size, LS_PREFIX_HASH_TOKENS))
+            return ls_fail(e, LS_EINVAL,
+                           "%s: scheduler.enable_prefix_caching: block_size %d does not map onto the trace's "
+                           "%d-token hash blocks: expected a divisor or a multiple of %d",
+                           where(pc, w, sizeof w), s->block_size, LS_PREFIX_HASH_TOKENS, LS_PREFIX_HASH_TOKENS);
     }
     if (s->max_model_len > c->model.max_context && c->model.max_context > 0)
         return ls_fail(e, LS_EINVAL, "%s: scheduler.max_model_len: %lld exceeds %s's context of %d",
@@ -470,6 +482,9 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
                            where(sch, w, sizeof w), (long long)s->max_batched_tokens, (long long)s->max_num_seqs);
         s->max_num_seqs = s->max_batched_tokens;  /* default max_num_seqs follows a small budget */
     }
+
+    LS_TRY(ls_kvoffload_parse(root, &c->gpu, &c->cluster, c->tp * c->pp, s->enable_prefix_caching, s->block_size,
+                              &c->offload, e));
 
     /* router */
     c->router = ls_router_default();
@@ -632,6 +647,13 @@ void ls_config_get_row(const ls_run_config *c, ls_config_row *row)
     copy_str(row->dtype_kv, sizeof row->dtype_kv, ls_dtype_name(c->kv_dtype));
     copy_str(row->policy, sizeof row->policy, ls_policy_name(c->sched.policy));
     row->enable_chunked_prefill = c->sched.enable_chunked_prefill;
+    row->enable_prefix_caching = c->sched.enable_prefix_caching;
+    row->cpu_offload_gb = c->offload.weights_bytes / 1e9;
+    if (c->offload.tier == LS_TIER_NONE)
+        copy_str(row->kv_offload, sizeof row->kv_offload, "none");
+    else
+        snprintf(row->kv_offload, sizeof row->kv_offload, "%s %g %s", ls_tier_name(c->offload.tier),
+                 c->offload.capacity_bytes / 1e9, c->offload.link);
     row->prefill_chunk_size = c->sched.prefill_chunk_size;
     if (c->sched.budget_auto)
         copy_str(row->max_batched_tokens, sizeof row->max_batched_tokens, "auto");

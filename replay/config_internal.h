@@ -12,6 +12,7 @@
 
 #include "catalog.h"
 #include "cost.h"
+#include "kvoffload.h"
 #include "replay.h"
 #include "router.h"
 
@@ -34,6 +35,8 @@ typedef struct ls_sched_config {
     int64_t kv_blocks;             /* per replica (resolved by the memory plan, or forced) */
     double watermark;              /* vllm-v0 admission watermark, fraction of blocks (0.01) */
     bool prefill_only;             /* a prefill instance of disaggregated serving: 1 output token */
+    bool enable_prefix_caching;    /* automatic prefix caching (kvcache.c), vllm-v1 only */
+    int64_t offload_entries;       /* host KV tier, in 512-token offload blocks (0 = none; resolved at run time) */
 } ls_sched_config;
 
 struct ls_run_config {
@@ -57,6 +60,7 @@ struct ls_run_config {
     double gpu_memory_utilization;
     double target_tbt_s;            /* for max_batched_tokens: auto */
     const ls_router_ops *router;    /* router.c */
+    ls_kvoffload_config offload;    /* kv_offload: (kvoffload.c) */
 
     struct ls_workload *workload;
     char *workload_key;             /* canonical workload + seed */

@@ -54,6 +54,7 @@ typedef struct ls_deploy {
     const struct ls_moe_backend *moe_backend; /* the all-to-all (cost_moe.h); NULL: deepep_ll */
     double kv_context_hint;    /* mean context of the workload: sliding-window layers' KV per token is
                                   charged as min(1, window / hint) of a full layer's (0: no bound) */
+    double cpu_offload_bytes;  /* weights per GPU kept in host memory (vLLM's --cpu-offload-gb), 0 none */
 } ls_deploy;
 
 /* The dtype of the routed experts (d->e_dtype when set, else the weights'). */

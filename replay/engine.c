@@ -109,6 +109,7 @@ typedef struct ls_engine {
     double flops, bytes, busy_s, peak_flops, peak_bw;
     double computed_tokens;
     double arrived_tokens;  /* Σ prompt + output of the arrivals: bounds the work (livelock guard) */
+    double offload_s;       /* link time of KV offload copies */
 } engine;
 
 static void count_done(engine *g, int replica, const ls_req_done *d);
@@ -181,12 +182,36 @@ static int64_t view_kv_load(void *ctx, int i)
     return ls_replica_used_blocks(g->rep[i].r) + g->rep[i].tie_blocks;
 }
 
+static int64_t view_prefix_blocks(void *ctx, int i, const ls_request *req)
+{
+    const engine *g = ctx;
+    return ls_replica_prefix_probe(g->rep[i].r, req->prompt_tokens, req->hash_ids, req->n_hash_ids);
+}
+
 static int route(engine *g, const ls_request *req)
 {
-    ls_router_view v = {g->hooks ? g->hooks->n_route : g->dp, g, view_outstanding, view_kv_load};
+    ls_router_view v = {g->hooks ? g->hooks->n_route : g->dp, g, view_outstanding, view_kv_load, view_prefix_blocks};
     int i = g->s->cfg->router->pick(&g->router, &v, req);
     assert(i >= 0 && i < v.n);
     return i;
+}
+
+/* KV offload (kvoffload.h): each GPU copies its share of the blocks over its
+ * own host link, every stage in parallel. CPU weight offload: every forward
+ * pass reads the offloaded weights over the link (UVA), on top of the
+ * roofline (which counted them as HBM reads: small beside the link). Loads are needed before the step
+ * computes; write-through stores run on their own stream beside it (vLLM
+ * defers them to the next step's start), so only what outlasts the compute
+ * shows. */
+static void offload_time(engine *g, int pp, const ls_mbatch_info *b, ls_iter_cost *ic)
+{
+    double load = (double)b->kv_load_blocks * g->s->offload_s_per_block;
+    double store = (double)b->kv_store_blocks * g->s->offload_s_per_block;
+    for (int st = 0; st < pp; st++) {
+        double d = ic->stage_s[st] + g->s->weight_stream_s;  /* offloaded weights: read over the link */
+        ic->stage_s[st] = (store > d ? store : d) + load;
+    }
+    g->offload_s += load + store;
 }
 
 /* Form micro-batches on replica i while its first stage is free and fewer
@@ -200,6 +225,8 @@ static void try_schedule(engine *g, int i, double now)
             return;
         ls_iter_cost ic;
         ls_cost_iteration(g->s->cost[i], &b.agg, &ic);
+        if (b.kv_load_blocks || b.kv_store_blocks || g->s->weight_stream_s > 0)
+            offload_time(g, rs->pp, &b, &ic);
         double start = now, end = now, stage0_end = now, busy = 0;
         for (int st = 0; st < rs->pp; st++) {
             double d = ic.stage_s[st] + (st == 0 ? ic.overhead_s : 0.0);
@@ -355,7 +382,8 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
             do {
                 g.events++;
                 int i = route(&g, &next);
-                ls_replica_add(g.rep[i].r, g.n_req, next.prompt_tokens, next.output_tokens, t_arr, s->cfg->timeout_s);
+                ls_replica_add_hashed(g.rep[i].r, g.n_req, next.prompt_tokens, next.output_tokens, next.hash_ids,
+                                      next.n_hash_ids, t_arr, s->cfg->timeout_s);
                 int bs = g.rep[i].sched->block_size;
                 g.rep[i].tie_blocks += ((int64_t)next.prompt_tokens + bs - 1) / bs;
                 g.rep[i].touched = true;
@@ -444,6 +472,30 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
         all_blocks += nb;
         if (nb > 0 && (double)ls_replica_kv_max(g.rep[i].r) / nb > kv_max)
             kv_max = (double)ls_replica_kv_max(g.rep[i].r) / nb;
+    }
+    ls_kvcache_stats pst = {0}, one;
+    bool caching = false;
+    for (int i = 0; i < g.dp; i++)
+        if (ls_replica_prefix_stats(g.rep[i].r, &one)) {
+            caching = true;
+            pst.lookups += one.lookups;
+            pst.query_tokens += one.query_tokens;
+            pst.hit_tokens += one.hit_tokens;
+            pst.evicted_blocks += one.evicted_blocks;
+            pst.offload_hit_tokens += one.offload_hit_tokens;
+            pst.loaded_blocks += one.loaded_blocks;
+            pst.stored_blocks += one.stored_blocks;
+        }
+    if (caching) {
+        m->v[LS_M_PREFIX_HIT_RATE] = pst.query_tokens ? (double)pst.hit_tokens / (double)pst.query_tokens : NAN;
+        m->v[LS_M_PREFIX_CACHED_TOKENS_MEAN] = pst.lookups ? (double)pst.hit_tokens / (double)pst.lookups : NAN;
+        m->v[LS_M_PREFIX_EVICTED_BLOCKS] = (double)pst.evicted_blocks;
+    }
+    if (caching && s->offload_s_per_block > 0) {
+        m->v[LS_M_OFFLOAD_HIT_RATE] = pst.query_tokens ? (double)pst.offload_hit_tokens / (double)pst.query_tokens : NAN;
+        m->v[LS_M_OFFLOAD_BLOCKS_LOADED] = (double)pst.loaded_blocks;
+        m->v[LS_M_OFFLOAD_BLOCKS_STORED] = (double)pst.stored_blocks;
+        m->v[LS_M_OFFLOAD_LINK_S] = g.offload_s;
     }
     double blocks = (double)s->sched.kv_blocks;
     m->v[LS_M_N_PREEMPTIONS] = (double)pre;

@@ -52,6 +52,8 @@ typedef struct ls_engine_setup {
     const ls_sched_config *scheds;
     const int *pps;
     const ls_engine_hooks *hooks;    /* NULL: aggregated serving */
+    double offload_s_per_block;      /* KV offload: link time of one block's copy on each GPU (0: none) */
+    double weight_stream_s;          /* CPU weight offload: link time per forward pass of every stage (0: none) */
 } ls_engine_setup;
 
 /* Run the simulation and fill the engine's part of `m` (everything but the

@@ -48,7 +48,8 @@ static double stage_weights(const ls_deploy *d, int s)
         routed /= d->tp;
     bytes += routed * ls_dtype_bytes(ls_deploy_expert_dtype(d));
     double eh = (s == 0 ? ls_model_embed_params(m) : 0) + (s == d->pp - 1 ? ls_model_head_params(m) : 0);
-    return bytes + eh / d->tp * embed_dtype_bytes(d);
+    bytes += eh / d->tp * embed_dtype_bytes(d);
+    return bytes > d->cpu_offload_bytes ? bytes - d->cpu_offload_bytes : 0;  /* offloaded weights stay on the host */
 }
 
 double ls_memory_kv_bytes_per_token_stage(const ls_deploy *d, int layers)

@@ -498,6 +498,15 @@ static void pump(pools_run *pr, int j, double now)
     }
 }
 
+/* A handed-off request brings its KV: no prefix of it is looked up on the decode side. */
+static int64_t view_no_prefix(void *ctx, int i, const ls_request *req)
+{
+    (void)ctx;
+    (void)i;
+    (void)req;
+    return 0;
+}
+
 static void handoff(pools_run *pr, int32_t i, double now)
 {
     xfer *x = &pr->x[i];
@@ -508,7 +517,7 @@ static void handoff(pools_run *pr, int32_t i, double now)
     bool held = ls_replica_kv_reserve(ls_engine_replica(pr->g, x->p), x->p_blocks, now);
     assert(held);  /* they were released by this completion */
     (void)held;
-    ls_router_view v = {pr->nd, pr, view_outstanding, view_kv_load};
+    ls_router_view v = {pr->nd, pr, view_outstanding, view_kv_load, view_no_prefix};
     ls_request req = {.arrival_ns = (int64_t)llround(x->d.arrival_s * 1e9), .prompt_tokens = prompt,
                       .output_tokens = x->d.requested_output};
     int j = pr->pc->router->pick(&pr->rs, &v, &req);

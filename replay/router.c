@@ -29,32 +29,65 @@ static int pick_least_outstanding(ls_router_state *st, const ls_router_view *v, 
     return best;
 }
 
-/* Used blocks (plus the prompts of this instant's earlier arrivals, queued but
- * not yet scheduled); ties: fewer outstanding, then the lowest index. */
-static int pick_least_kv(ls_router_state *st, const ls_router_view *v, const ls_request *req)
+typedef int64_t (*cost_fn)(const ls_router_view *v, int i, const ls_request *req);
+
+/* The replica of least cost; ties: fewer outstanding, then the lowest index. */
+static int least_cost(const ls_router_view *v, const ls_request *req, cost_fn cost)
 {
-    (void)st;
-    (void)req;
     int best = 0;
-    int64_t best_kv = v->kv_load(v->ctx, 0), best_o = v->outstanding(v->ctx, 0);
+    int64_t best_c = cost(v, 0, req), best_o = v->outstanding(v->ctx, 0);
     for (int i = 1; i < v->n; i++) {
-        int64_t kv = v->kv_load(v->ctx, i);
-        if (kv > best_kv)
+        int64_t c = cost(v, i, req);
+        if (c > best_c)
             continue;
         int64_t o = v->outstanding(v->ctx, i);
-        if (kv < best_kv || o < best_o) {
+        if (c < best_c || o < best_o) {
             best = i;
-            best_kv = kv;
+            best_c = c;
             best_o = o;
         }
     }
     return best;
 }
 
+/* Used blocks (plus the prompts of this instant's earlier arrivals, queued but
+ * not yet scheduled). */
+static int64_t kv_cost(const ls_router_view *v, int i, const ls_request *req)
+{
+    (void)req;
+    return v->kv_load(v->ctx, i);
+}
+
+static int pick_least_kv(ls_router_state *st, const ls_router_view *v, const ls_request *req)
+{
+    (void)st;
+    return least_cost(v, req, kv_cost);
+}
+
+/* llm-d's / Dynamo's KV-aware rule: the cost of replica i is the blocks it
+ * would have to compute (prompt - cached there), weighted, plus the blocks it
+ * has in use; the prompt is the same everywhere, so: the least
+ * kv_load - PREFIX_WEIGHT x cached. Without prefix caching it is least-kv. */
+#define PREFIX_WEIGHT 4
+static int64_t prefix_cost(const ls_router_view *v, int i, const ls_request *req)
+{
+    return v->kv_load(v->ctx, i) - PREFIX_WEIGHT * v->prefix_blocks(v->ctx, i, req);
+}
+
+static int pick_prefix_aware(ls_router_state *st, const ls_router_view *v, const ls_request *req)
+{
+    (void)st;
+    return least_cost(v, req, prefix_cost);
+}
+
 static const ls_router_ops routers[] = {
     {"round-robin", "replicas in turn", pick_round_robin},
     {"least-outstanding", "the replica with the fewest requests waiting or running", pick_least_outstanding},
     {"least-kv", "the replica with the fewest KV blocks in use (ties: fewest outstanding)", pick_least_kv},
+    {"prefix-aware",
+     "the replica holding most of the prompt in its prefix cache, balanced against load: the least KV blocks in "
+     "use minus 4 times the prompt's cached blocks there (llm-d/Dynamo's KV routing; least-kv without prefix caching)",
+     pick_prefix_aware},
 };
 #define N_ROUTERS ((int)(sizeof routers / sizeof routers[0]))
 

@@ -22,6 +22,9 @@ typedef struct ls_router_view {
     int64_t (*outstanding)(void *ctx, int i);  /* requests waiting + running */
     int64_t (*kv_load)(void *ctx, int i);      /* KV blocks in use, plus the prompts routed to it
                                                   at the current instant and not yet scheduled */
+    /* KV blocks of req's prompt that replica i holds in its prefix cache now
+     * (0 without prefix caching) */
+    int64_t (*prefix_blocks)(void *ctx, int i, const ls_request *req);
 } ls_router_view;
 
 /* Per-run router state (zeroed at the start of a run). */

@@ -6,6 +6,7 @@
 
 #include "budget.h"
 #include "engine.h"
+#include "kvcache.h"
 #include "memory.h"
 #include "pools.h"
 #include "workload.h"
@@ -53,6 +54,7 @@ void ls_run_deploy(const ls_run_config *c, int first_gpu, ls_deploy *d)
         double mo = info.mean_output > 0 && isfinite(info.mean_output) ? info.mean_output : 0;
         d->kv_context_hint = mp + mo / 2;
     }
+    d->cpu_offload_bytes = c->offload.weights_bytes;
 }
 
 /* The `auto` budget's parameters (docs/CONFIG.md): a mixed iteration of one
@@ -176,6 +178,24 @@ ls_status ls_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *ou
         s.sched.max_batched_tokens = ls_run_auto_budget(c, cost[0], plan.kv_blocks);
     if (s.sched.max_num_seqs > s.sched.max_batched_tokens)
         s.sched.max_num_seqs = s.sched.max_batched_tokens;  /* every decode must fit the budget */
+    if (c->offload.tier != LS_TIER_NONE) {
+        /* every GPU of the replica holds its share of a block and copies it over its own link */
+        double block_gpu = plan.kv_bytes_per_token_gpu * c->sched.block_size;
+        double entry = block_gpu * c->tp * c->pp * (LS_PREFIX_HASH_TOKENS / c->sched.block_size);
+        s.sched.offload_entries = (int64_t)(c->offload.capacity_bytes / entry);
+        s.offload_s_per_block = block_gpu / c->offload.link_bw;
+    }
+    if (c->offload.weights_bytes > 0) {
+        /* UVA: the offloaded weights are read over the link on every forward pass (the most loaded stage) */
+        ls_deploy full = d;
+        full.cpu_offload_bytes = 0;
+        ls_memory_plan whole;
+        rc = ls_memory_plan_compute(&full, c->gpu_memory_utilization, c->sched.block_size, 0, &whole, e);
+        if (rc)
+            goto done;
+        double moved = whole.weights_bytes_max - plan.weights_bytes_max;
+        s.weight_stream_s = moved / c->offload.weights_link_bw;
+    }
     s.cost = cost;
     rc = ls_run_engine(c, opts, &s, out, e);
     if (!rc) {

@@ -9,6 +9,7 @@
 #include <assert.h>
 #include <stdlib.h>
 
+#include "kvcache.h"
 #include "scheduler.h"
 
 enum { ST_FREE = 0, ST_WAIT_NEW, ST_WAIT_PRE, ST_RUN_EXP, ST_RUN_LAZY };
@@ -87,6 +88,8 @@ struct ls_replica {
     double kv_area, kv_t;
     int64_t preemptions, recomputed;
     bool blocked;         /* this formation waits for an in-flight micro-batch (see alloc_or_preempt) */
+
+    ls_kvcache *kv;       /* prefix caching (kvcache.c), NULL when off */
 
     int32_t *tmp;         /* crossers of one step */
     int64_t ntmp, captmp;

@@ -58,11 +58,16 @@ static bool kv_alloc(ls_replica *r, int64_t k)
     r->used_blocks += k;
     if (r->used_blocks > r->kv_max)
         r->kv_max = r->used_blocks;
+    if (r->kv)
+        ls_kvcache_take(r->kv, k);
     return true;
 }
-static void kv_release(ls_replica *r, int64_t k)
+/* Request xi gives back its blocks (with prefix caching, shared blocks stay held). */
+static void kv_release(ls_replica *r, int32_t xi)
 {
-    r->used_blocks -= k;
+    sreq *x = &r->req[xi];
+    r->used_blocks -= r->kv ? ls_kvcache_release(r->kv, xi, x->blocks) : x->blocks;
+    x->blocks = 0;
     assert(r->used_blocks >= 0);
 }
 
@@ -299,8 +304,7 @@ static void finish_request(ls_replica *r, int32_t xi, double now)
     }
     assert(x->g == x->target);
     report(r, xi, LS_REQ_COMPLETED, now);
-    kv_release(r, x->blocks);
-    x->blocks = 0;
+    kv_release(r, xi);
     run_remove(r, xi);
     slot_free(r, xi);
 }
@@ -318,8 +322,7 @@ static void preempt(ls_replica *r, int32_t xi)
     }
     assert(x->mb < 0);
     r->recomputed += x->computed;
-    kv_release(r, x->blocks);
-    x->blocks = 0;
+    kv_release(r, xi);
     x->computed = 0;
     run_remove(r, xi);
     x->state = ST_WAIT_PRE;
@@ -401,6 +404,10 @@ ls_replica *ls_replica_new(const ls_sched_config *cfg, int pp, int index, ls_rep
         r->mb[i].cohort = -1;
     r->total_blocks = cfg->kv_blocks;
     r->wm_blocks = cfg->policy == LS_POLICY_VLLM_V0 ? (int64_t)(cfg->watermark * (double)cfg->kv_blocks) : 0;
+    if (cfg->enable_prefix_caching) {
+        assert(cfg->policy == LS_POLICY_VLLM_V1);
+        r->kv = ls_kvcache_new(cfg->block_size, LS_PREFIX_HASH_TOKENS, cfg->kv_blocks, cfg->offload_entries);
+    }
     return r;
 }
 
@@ -425,6 +432,7 @@ void ls_replica_free(ls_replica *r)
     free(r->wait_new.v);
     free(r->wait_kv.v);
     free(r->tmp);
+    ls_kvcache_free(r->kv);
     free(r);
 }
 
@@ -454,6 +462,12 @@ static int32_t req_new(ls_replica *r, int64_t id, int32_t prompt, int32_t output
 
 void ls_replica_add(ls_replica *r, int64_t id, int32_t prompt, int32_t output, double t, double timeout_s)
 {
+    ls_replica_add_hashed(r, id, prompt, output, NULL, 0, t, timeout_s);
+}
+
+void ls_replica_add_hashed(ls_replica *r, int64_t id, int32_t prompt, int32_t output, const int64_t *hash_ids,
+                           uint32_t n_hash, double t, double timeout_s)
+{
     kv_touch(r, t);
     int32_t xi = req_new(r, id, prompt, output, t, timeout_s > 0 ? t + timeout_s : INFINITY);
     sreq *x = &r->req[xi];
@@ -479,6 +493,8 @@ void ls_replica_add(ls_replica *r, int64_t id, int32_t prompt, int32_t output, d
         slot_free(r, xi);
         return;
     }
+    if (r->kv)
+        ls_kvcache_set(r->kv, xi, x->prompt, hash_ids, n_hash);
     dq_push_back(&r->wait_new, xi);
 }
 
@@ -496,6 +512,8 @@ void ls_replica_add_prefilled(ls_replica *r, int64_t id, int32_t prompt, int32_t
     x->computed = x->prompt - 1;
     x->blocks = blocks;
     x->first_sched = first_sched;
+    if (r->kv)  /* its blocks came over the network: anonymous here */
+        ls_kvcache_set(r->kv, xi, x->prompt, NULL, 0);
     /* ahead of every other waiting request: it holds its blocks, so admitting
      * it costs none, and a preempted request at the head that waits for
      * blocks could otherwise wait for these forever */
@@ -516,7 +534,10 @@ void ls_replica_kv_unreserve(ls_replica *r, int64_t blocks, double now)
     kv_touch(r, now);
     assert(r->reserved_blocks >= blocks);
     r->reserved_blocks -= blocks;
-    kv_release(r, blocks);
+    r->used_blocks -= blocks;
+    assert(r->used_blocks >= 0);
+    if (r->kv)
+        ls_kvcache_put(r->kv, blocks);
 }
 
 /* ---------------------------------------------------------------- forming a micro-batch */
@@ -550,6 +571,8 @@ static void mb_add_explicit(ls_replica *r, mbatch *m, int slot, int32_t xi, int6
     a->sum_c += (double)x->computed;
     if (isnan(x->first_sched))
         x->first_sched = r->kv_t;
+    if (r->kv)
+        ls_kvcache_commit(r->kv, xi, x->computed + n);
 }
 
 
@@ -591,6 +614,8 @@ static bool lazy_blocks(ls_replica *r, int slot, bool *preempted)
         r->used_blocks += r->ntmp;
         if (r->used_blocks > r->kv_max)
             r->kv_max = r->used_blocks;
+        if (r->kv)
+            ls_kvcache_take(r->kv, r->ntmp);
         return true;
     }
     if (r->ntmp > 1) {
@@ -761,23 +786,40 @@ static void form_v1(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
         if (xi < 0)
             break;
         sreq *x = &r->req[xi];
-        int64_t total = (int64_t)x->prompt + x->g - x->computed;  /* computed > 0: KV arrived (pools.c) */
-        int64_t n = threshold_cap(r, total);
+        int64_t total = (int64_t)x->prompt + x->g;
+        /* prefix caching: cached blocks skip their tokens and cost no budget;
+         * those sitting in the free queue count against the free blocks; blocks
+         * loaded from the host tier need new blocks but no compute.
+         * computed > 0: the KV arrived from a prefill instance (pools.c) */
+        int64_t hit = 0, pinned = 0, loaded = 0;
+        if (r->kv && x->computed == 0)
+            hit = ls_kvcache_match(r->kv, xi, total, &pinned, &loaded);
+        int64_t have = x->computed + (hit + loaded) * r->cfg.block_size;
+        int64_t left = total - have;
+        int64_t n = threshold_cap(r, left);
         if (n > budget)
             n = budget;
-        if (!r->cfg.enable_chunked_prefill && n < total) {
+        if (!r->cfg.enable_chunked_prefill && n < left) {
             /* without chunking a prompt must fit the budget whole; a recompute
              * longer than the whole budget runs alone rather than never */
-            if (budget < r->cfg.max_batched_tokens || total <= r->cfg.max_batched_tokens)
+            if (budget < r->cfg.max_batched_tokens || left <= r->cfg.max_batched_tokens)
                 break;
-            n = total;
+            n = left;
         }
-        int64_t need = blocks_for(r, x->computed + n) - x->blocks;
-        if (need > 0 && !kv_alloc(r, need))
+        int64_t need = blocks_for(r, have + n) - (x->blocks + hit);
+        if (need < 0)
+            need = 0;
+        if (r->used_blocks + pinned + need > r->total_blocks)
             break;  /* first come, first served: the head blocks the queue */
+        if (r->kv) {
+            ls_kvcache_acquire(r->kv, xi, hit, loaded, x->preemptions == 0);
+            r->used_blocks += pinned;
+        }
+        kv_alloc(r, need);
         waiting_pop(r);
         admit(r, xi);
-        x->blocks += need > 0 ? need : 0;
+        x->blocks += hit + need;
+        x->computed = have;
         mb_add_explicit(r, m, slot, xi, n, out);
         budget -= n;
     }
@@ -937,6 +979,8 @@ bool ls_replica_schedule(ls_replica *r, double now, ls_mbatch_info *out)
     m->busy = true;
     r->in_flight++;
     out->slot = slot;
+    if (r->kv)  /* the copies to and from the host tier this step makes */
+        ls_kvcache_transfers(r->kv, &out->kv_load_blocks, &out->kv_store_blocks);
     return true;
 }
 
@@ -1010,7 +1054,7 @@ void ls_replica_finish_all(ls_replica *r, double now)
             sreq *x = &r->req[xi];
             bool to = isnan(x->first_sched) && x->deadline <= now;
             report(r, xi, to ? LS_REQ_TIMEOUT : LS_REQ_UNFINISHED, to ? x->deadline : NAN);
-            kv_release(r, x->blocks);  /* non-zero only for a request whose KV arrived (pools.c) */
+            kv_release(r, xi);  /* holds blocks only when its KV arrived (pools.c) */
             slot_free(r, xi);
         }
     while (r->run_head >= 0) {
@@ -1019,7 +1063,7 @@ void ls_replica_finish_all(ls_replica *r, double now)
         sreq *x = &r->req[xi];
         if (x->state == ST_RUN_LAZY)
             cohort_remove(r, &r->co[x->cohort], xi);
-        kv_release(r, x->blocks);
+        kv_release(r, xi);
         run_remove(r, xi);
         slot_free(r, xi);
     }
@@ -1037,6 +1081,19 @@ int64_t ls_replica_total_blocks(const ls_replica *r) { return r->total_blocks; }
 int64_t ls_replica_preemptions(const ls_replica *r) { return r->preemptions; }
 int64_t ls_replica_recomputed(const ls_replica *r) { return r->recomputed; }
 int64_t ls_replica_kv_max(const ls_replica *r) { return r->kv_max; }
+
+int64_t ls_replica_prefix_probe(const ls_replica *r, int32_t prompt, const int64_t *hash_ids, uint32_t n_hash)
+{
+    return r->kv ? ls_kvcache_probe(r->kv, prompt, hash_ids, n_hash) : 0;
+}
+
+bool ls_replica_prefix_stats(const ls_replica *r, ls_kvcache_stats *out)
+{
+    if (!r->kv)
+        return false;
+    ls_kvcache_get_stats(r->kv, out);
+    return true;
+}
 
 double ls_replica_kv_area(ls_replica *r, double now)
 {

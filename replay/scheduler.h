@@ -22,6 +22,7 @@
 
 #include "config_internal.h"
 #include "cost.h"
+#include "kvcache.h"
 #include "replay.h"
 
 typedef struct ls_replica ls_replica;
@@ -47,6 +48,7 @@ typedef struct ls_mbatch_info {
     ls_batch_agg agg;
     int64_t n_prefill;        /* requests with a prefill chunk (q > 1 or first token) */
     int64_t prefill_tokens;
+    int64_t kv_load_blocks, kv_store_blocks; /* copied host -> GPU / GPU -> host (KV offload) */
 } ls_mbatch_info;
 
 ls_replica *ls_replica_new(const ls_sched_config *cfg, int pp, int index, ls_replica_done_fn done,
@@ -56,6 +58,10 @@ void ls_replica_free(ls_replica *r);
 /* A request arrives at time t. Rejections (too long, never fits) are
  * reported through the done callback right away. `timeout_s` 0 = none. */
 void ls_replica_add(ls_replica *r, int64_t id, int32_t prompt, int32_t output, double t, double timeout_s);
+/* The same with the prompt's prefix-block hash ids (LS_PREFIX_HASH_TOKENS
+ * tokens each; copied), used when prefix caching is on. */
+void ls_replica_add_hashed(ls_replica *r, int64_t id, int32_t prompt, int32_t output, const int64_t *hash_ids,
+                           uint32_t n_hash, double t, double timeout_s);
 
 /* Disaggregated serving (pools.c). A decode instance receives a request whose
  * prompt KV was computed elsewhere: `blocks` (= the prompt's blocks) were
@@ -95,6 +101,10 @@ int64_t ls_replica_recomputed(const ls_replica *r);
 /* Time-integral of used blocks up to `now` (block-seconds), and the maximum. */
 double ls_replica_kv_area(ls_replica *r, double now);
 int64_t ls_replica_kv_max(const ls_replica *r);
+/* Blocks of a prompt this replica's prefix cache would serve now (0 when off). */
+int64_t ls_replica_prefix_probe(const ls_replica *r, int32_t prompt, const int64_t *hash_ids, uint32_t n_hash);
+/* Prefix-cache counters; false (and *out untouched) when caching is off. */
+bool ls_replica_prefix_stats(const ls_replica *r, ls_kvcache_stats *out);
 
 /* Tests: the requests of an in-flight micro-batch with their token counts,
  * sorted by request id (O(batch): for tests only). Returns the count. */

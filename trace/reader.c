@@ -502,6 +502,22 @@ static int parse_csv_row(reader *r, char *line, size_t len, ls_request *out, ls_
     out->hash_ids = NULL;
     if (r->col_hash >= 0 && parse_hash_field(r, r->col_hash, fs[r->col_hash], fe[r->col_hash], out, e) < 0)
         return -1;
+    if (out->n_hash_ids) {
+        /* the same rules as Mooncake's: ids >= 0, one per 512-token prompt block (an empty field: none) */
+        const char *a = fs[r->col_hash], *b = fe[r->col_hash];
+        for (uint32_t i = 0; i < out->n_hash_ids; i++)
+            if (out->hash_ids[i] < 0)
+                return row_error(r, e, r->col_hash, "negative hash id: expected block hashes >= 0", a, b);
+        int64_t blocks = ((int64_t)out->prompt_tokens + LS_MOONCAKE_BLOCK_TOKENS - 1) / LS_MOONCAKE_BLOCK_TOKENS;
+        if (!r->any_hash_count && (int64_t)out->n_hash_ids != blocks) {
+            char msg[200];
+            snprintf(msg, sizeof msg,
+                     "%" PRIu32 " hash ids for %" PRId32 " prompt tokens: expected ceil(prompt_tokens/%d) = %" PRId64
+                     " (mooncake_hash_ids: any_length accepts other lengths)",
+                     out->n_hash_ids, out->prompt_tokens, LS_MOONCAKE_BLOCK_TOKENS, blocks);
+            return row_error(r, e, r->col_hash, msg, a, b);
+        }
+    }
     return 1;
 }
 

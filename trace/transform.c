@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reader.h"
 #include "source_impl.h"
 #include "transform.h"
 
@@ -118,6 +119,10 @@ static int limit_next(ls_source *s, ls_request *out, ls_error *e)
         }
         out->prompt_tokens = (int32_t)p;
         out->output_tokens = (int32_t)o;
+        /* a clipped prompt is a prefix of the original: its prefix blocks are the first ids */
+        uint32_t nb = (uint32_t)((p + LS_MOONCAKE_BLOCK_TOKENS - 1) / LS_MOONCAKE_BLOCK_TOKENS);
+        if (out->n_hash_ids > nb)
+            out->n_hash_ids = nb;
         x->clipped++;
         return 1;
     }

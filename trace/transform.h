@@ -20,6 +20,11 @@ ls_source *ls_transform_window(ls_source *in, int64_t start_ns, int64_t duration
  * limit) are dropped, or clipped: the prompt to max_prompt, then the output
  * to max_total - prompt (the prompt to max_total - 1 if needed), >= 1 each. */
 ls_source *ls_transform_limit(ls_source *in, int64_t max_prompt, int64_t max_total, bool clip);
+/* Shared system prompts (prefix.c): each request gets one of `n` system
+ * prompts of `tokens` tokens (uniform, stream "shared_prefix" of `seed`) in
+ * front of its prompt, and the hash ids of that prefix (its other ids are
+ * fresh). */
+ls_source *ls_transform_shared_prefix(ls_source *in, int64_t n, int64_t tokens, uint64_t seed);
 /* The first n requests. */
 ls_source *ls_transform_first(ls_source *in, uint64_t n);
 /* Multiply arrival times by factor (> 0): factor = old rate / new rate. */

@@ -22,6 +22,7 @@ struct ls_workload {
     double start_s, duration_s, target_rate; /* NaN: not set */
     int64_t max_requests;                    /* 0: none */
     int64_t max_prompt, max_total;           /* 0: none */
+    int64_t sp_prompts, sp_tokens;           /* shared_prefix: system prompts and their length (0: none) */
     bool clip;
     /* measured at parse time by reading the pipeline once (trace workloads) */
     double scan_n, scan_span_s, scan_mean_prompt, scan_mean_output;
@@ -76,6 +77,8 @@ static ls_status build(const ls_workload *w, uint64_t seed, bool scan, double sc
     }
     if (!kept && !isnan(w->duration_s) && !(scan && w->trace_path))
         s = ls_transform_window(s, 0, llround(w->duration_s * 1e9));
+    if (w->sp_prompts)  /* before the limits: they see the whole prompt */
+        s = ls_transform_shared_prefix(s, w->sp_prompts, w->sp_tokens, seed);
     if (w->max_prompt || w->max_total)
         s = ls_transform_limit(s, w->max_prompt, w->max_total, w->clip);
     if (w->max_requests)
@@ -260,9 +263,21 @@ static ls_status parse_into(ls_workload *w, const ls_yaml *n, const char *path, 
     static const char *const keys[] = {"trace", "format", "arrival", "prompt_tokens", "output_tokens",
                                        "duration_s", "max_requests", "start_s", "target_rate",
                                        "max_prompt_tokens", "max_total_tokens", "over_limit",
-                                       "burstgpt_failed", "sort", "mooncake_hash_ids", NULL};
+                                       "burstgpt_failed", "sort", "mooncake_hash_ids", "shared_prefix", NULL};
     LS_TRY(ls_yaml_check_keys(n, path, keys, e));
     char kp[512];
+    const ls_yaml *sp = ls_yaml_get(n, "shared_prefix");
+    if (sp) {
+        static const char *const spk[] = {"prompts", "tokens", NULL};
+        snprintf(kp, sizeof kp, "%s.shared_prefix", path);
+        LS_TRY(ls_yaml_check_keys(sp, kp, spk, e));
+        LS_TRY(get_count(sp, kp, "prompts", &w->sp_prompts, e));
+        LS_TRY(get_count(sp, kp, "tokens", &w->sp_tokens, e));
+        if (w->sp_prompts < 1 || w->sp_prompts > 1000000)
+            return ls_yaml_fail_at(sp, kp, "prompts", "expected 1 to 1000000 system prompts", e);
+        if (w->sp_tokens < 1 || w->sp_tokens > 1000000)
+            return ls_yaml_fail_at(sp, kp, "tokens", "expected a system prompt of 1 to 1000000 tokens", e);
+    }
     const char *s = NULL;
     LS_TRY(get_word(n, path, "trace", &s, e));
     if (s) {
@@ -459,6 +474,8 @@ char *ls_workload_canonical(const ls_workload *w)
     app(buf, size, &len, "duration_s", w->duration_s);
     app(buf, size, &len, "target_rate", times_kept(w) ? w->target_rate : NAN);
     app(buf, size, &len, "max_requests", w->max_requests ? (double)w->max_requests : NAN);
+    app(buf, size, &len, "shared_prefix_prompts", w->sp_prompts ? (double)w->sp_prompts : NAN);
+    app(buf, size, &len, "shared_prefix_tokens", w->sp_prompts ? (double)w->sp_tokens : NAN);
     app(buf, size, &len, "max_prompt_tokens", w->max_prompt ? (double)w->max_prompt : NAN);
     app(buf, size, &len, "max_total_tokens", w->max_total ? (double)w->max_total : NAN);
     if (w->max_prompt || w->max_total)
@@ -498,7 +515,8 @@ void ls_workload_info_get(const ls_workload *w, ls_workload_info *o)
     double f;
     if (kept && !isnan(w->duration_s) && time_scale(w, &f, NULL) == LS_OK)
         o->duration_s = w->duration_s * f; /* the window as replayed, after rescaling */
-    o->mean_prompt = w->has_prompt ? ls_dist_mean(&w->prompt) : w->scan_mean_prompt;
+    /* a trace's scan read the prompts with their shared prefix already */
+    o->mean_prompt = w->has_prompt ? ls_dist_mean(&w->prompt) + (double)w->sp_tokens : w->scan_mean_prompt;
     o->mean_output = w->has_output ? ls_dist_mean(&w->output) : w->scan_mean_output;
     if (kept) {
         o->expected_requests = w->scan_n;

@@ -59,7 +59,7 @@ static uint64_t rng_next(uint64_t *s)
 /* Drive one replica with `pp` micro-batches in flight: at each unit of time
  * the oldest micro-batch that has spent pp units in the pipeline completes,
  * arrivals are added, and one new micro-batch is formed if a slot is free. */
-static void drive(ls_policy pol, uint64_t seed, int64_t threshold, int pp)
+static void drive_ex(ls_policy pol, uint64_t seed, int64_t threshold, int pp, bool prefix)
 {
     enum { N = 600 };
     ls_sched_config c;
@@ -73,6 +73,7 @@ static void drive(ls_policy pol, uint64_t seed, int64_t threshold, int pp)
     c.block_size = 4;
     c.kv_blocks = 60;
     c.watermark = 0.01;
+    c.enable_prefix_caching = prefix;  /* prompts share prefixes: one hash id of 4 covers each (< 512 tokens) */
     tally t = {0};
     t.cap = N;
     t.seen = calloc(N, 1);
@@ -80,12 +81,14 @@ static void drive(ls_policy pol, uint64_t seed, int64_t threshold, int pp)
     uint64_t s = seed;
     double arr[N];
     int32_t pr[N], out[N];
+    int64_t hid[N];
     double at = 0;
     for (int i = 0; i < N; i++) {
         at += (double)(rng_next(&s) % 1000) / 250.0;  /* mean gap 2 time units */
         arr[i] = at;
         pr[i] = 1 + (int32_t)(rng_next(&s) % 120);
         out[i] = 1 + (int32_t)(rng_next(&s) % 60);
+        hid[i] = (int64_t)(rng_next(&s) % 4);
     }
     int slot_q[8], nq = 0;
     double end_q[8];
@@ -101,7 +104,7 @@ static void drive(ls_policy pol, uint64_t seed, int64_t threshold, int pp)
             nq--;
         }
         while (next < N && arr[next] <= now) {
-            ls_replica_add(r, next, pr[next], out[next], arr[next], 0);
+            ls_replica_add_hashed(r, next, pr[next], out[next], &hid[next], prefix ? 1 : 0, arr[next], 0);
             next++;
         }
         ls_mbatch_info b;
@@ -120,7 +123,13 @@ static void drive(ls_policy pol, uint64_t seed, int64_t threshold, int pp)
     }
     assert_int_equal(ls_replica_outstanding(r), 0);  /* drained: nothing stuck */
     assert_int_equal(t.n, N);
-    assert_int_equal(tokens, t.sum_need + ls_replica_recomputed(r));
+    ls_kvcache_stats st = {0};
+    if (prefix) {  /* cached tokens are not computed */
+        assert_true(ls_replica_prefix_stats(r, &st));
+        assert_true(st.hit_tokens > 0 && tokens + st.hit_tokens <= t.sum_need + ls_replica_recomputed(r));
+    } else {
+        assert_int_equal(tokens, t.sum_need + ls_replica_recomputed(r));
+    }
     assert_int_equal(ls_replica_used_blocks(r), 0);
     print_message("policy %s pp %d seed %llu: %lld completed, %lld rejected, %lld preemptions, %lld recomputed\n",
                   ls_policy_name(pol), pp, (unsigned long long)seed, (long long)t.completed, (long long)t.other,
@@ -128,6 +137,11 @@ static void drive(ls_policy pol, uint64_t seed, int64_t threshold, int pp)
     assert_true(ls_replica_preemptions(r) > 0);  /* the scenario is meant to exercise preemption */
     ls_replica_free(r);
     free(t.seen);
+}
+
+static void drive(ls_policy pol, uint64_t seed, int64_t threshold, int pp)
+{
+    drive_ex(pol, seed, threshold, pp, false);
 }
 
 static void test_random_driver(void **state)
@@ -139,6 +153,8 @@ static void test_random_driver(void **state)
             drive(LS_POLICY_VLLM_V1, seed, 16, pp);
             drive(LS_POLICY_VLLM_V0, seed, 0, pp);
             drive(LS_POLICY_SARATHI, seed, 0, pp);
+            drive_ex(LS_POLICY_VLLM_V1, seed, 0, pp, true);
+            drive_ex(LS_POLICY_VLLM_V1, seed, 16, pp, true);
         }
 }
 

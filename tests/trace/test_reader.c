@@ -58,6 +58,32 @@ static void test_native(void **state)
     ls_request_array_free(&a);
 }
 
+/* Native hash_ids follow Mooncake's rules: ceil(prompt/512) ids >= 0, or none. */
+static void test_native_hash_ids(void **state)
+{
+    (void)state;
+    const char *h = "arrival_s,prompt_tokens,output_tokens,hash_ids\n0,513,1,4 5\n";
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s1,1025,1,4 5\n", h);
+    const char *const shorter[] = {":3:", "column 4 (hash_ids)", "2 hash ids for 1025 prompt tokens",
+                                   "expected ceil(prompt_tokens/512) = 3", NULL};
+    expect_error(buf, strlen(buf), 0, NULL, shorter);
+    snprintf(buf, sizeof buf, "%s1,512,1,4 5\n", h);
+    const char *const longer[] = {":3:", "2 hash ids for 512 prompt tokens", "= 1", NULL};
+    expect_error(buf, strlen(buf), 1, NULL, longer);
+    snprintf(buf, sizeof buf, "%s1,10,1,-2\n", h);
+    const char *const neg[] = {":3:", "negative hash id", NULL};
+    expect_error(buf, strlen(buf), 0, NULL, neg);
+    ls_trace_opts o;
+    ls_trace_opts_default(&o);
+    o.mooncake_any_hash_count = true;
+    snprintf(buf, sizeof buf, "%s1,1025,1,4 5\n", h);
+    ls_request_array a = read_ok(buf, 0, &o, LS_FMT_NATIVE);
+    assert_int_equal(a.n, 2);
+    assert_int_equal(a.v[1].n_hash_ids, 2);
+    ls_request_array_free(&a);
+}
+
 static void test_azure(void **state)
 {
     (void)state;
@@ -376,7 +402,7 @@ static void test_bad_json(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_native),       cmocka_unit_test(test_azure),
+        cmocka_unit_test(test_native),       cmocka_unit_test(test_native_hash_ids), cmocka_unit_test(test_azure),
         cmocka_unit_test(test_vidur_and_lengths), cmocka_unit_test(test_burstgpt),
         cmocka_unit_test(test_mooncake),     cmocka_unit_test(test_backwards_and_sort),
         cmocka_unit_test(test_bad_csv),      cmocka_unit_test(test_bad_files),

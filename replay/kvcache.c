@@ -1,0 +1,664 @@
+/* kvcache.c -- automatic prefix caching over a block pool (rules in kvcache.h).
+ *
+ * Layout. A "segment" is one hash block of one prefix chain: it owns the
+ * `per` engine blocks it spans, whose ref counts are contiguous (a lookup is
+ * one hash probe per hash block, then a walk along an array). A block's ref is
+ * -1 when it is not cached, 0 when cached and free (then it is in the free
+ * queue), > 0 while requests hold it.
+ *
+ * The free queue is a list of entries, each standing for many blocks: a run of
+ * anonymous blocks (interchangeable, so a count), or a range [lo, hi) of one
+ * segment's blocks in the order hi-1 ... lo (a request frees its blocks in
+ * reverse). Allocating from the front, releasing and acquiring cost O(1) per
+ * entry, not per block: a request's blocks of one hash block move together.
+ * A segment lists its entries so that an acquire can cut its blocks out.
+ * Never-used blocks are a count in front of the queue (vLLM's initial queue
+ * holds every block, so they are popped before any freed one). */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "kvcache.h"
+#include "kvoffload.h"
+
+#define NIL (-1)
+
+typedef struct seg {
+    uint64_t key;
+    int32_t ncached;   /* blocks with ref >= 0; the segment is dropped at 0 */
+    int32_t ent;       /* its entries in the free queue (list through snext) */
+    int32_t next_free;
+} seg;
+
+typedef struct ent {
+    int64_t count;     /* anonymous run: blocks; range: hi - lo */
+    int32_t s, lo, hi; /* s == NIL: anonymous run */
+    int32_t prev, next;   /* free queue */
+    int32_t sprev, snext; /* the segment's entries */
+} ent;
+
+typedef struct kreq {
+    int32_t prompt;
+    uint32_t n;        /* hash ids */
+    uint32_t capchain;
+    uint64_t *chain;   /* chain key of each hash block */
+    int32_t *list;     /* block (segment * per + offset) of each held identified block, -1 anonymous */
+    int64_t caplist;
+    int64_t lim;       /* blocks with an identity: full prompt blocks covered by hash ids */
+    int64_t h;         /* blocks 0..h-1 are in `list` (hits, then committed) */
+} kreq;
+
+struct ls_kvcache {
+    int bs, ht, per, k;  /* per: engine blocks per segment; k: hash blocks per engine block (bs > ht) */
+    int64_t total, fresh, nfree;
+    seg *seg;
+    int32_t *ref;        /* per block of every segment */
+    int32_t nseg, capseg, seg_free, live;
+    int32_t *tab;        /* open addressing, linear probing: segment index or -1 */
+    uint64_t mask;
+    ent *ent;
+    int32_t nent, capent, ent_free;
+    int32_t qhead, qtail;
+    kreq *req;
+    int32_t capreq;
+    ls_kvtier *tier;     /* host tier, NULL none */
+    int64_t pend_load, pend_store;
+    ls_kvcache_stats st;
+};
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+bool ls_kvcache_sizes_ok(int block_size, int hash_tokens)
+{
+    if (block_size <= 0 || hash_tokens <= 0)
+        return false;
+    return block_size <= hash_tokens ? hash_tokens % block_size == 0 : block_size % hash_tokens == 0;
+}
+
+ls_kvcache *ls_kvcache_new(int block_size, int hash_tokens, int64_t total_blocks, int64_t tier_entries)
+{
+    assert(ls_kvcache_sizes_ok(block_size, hash_tokens) && total_blocks >= 0);
+    ls_kvcache *kv = ls_xcalloc(1, sizeof *kv);
+    kv->bs = block_size;
+    kv->ht = hash_tokens;
+    kv->per = block_size <= hash_tokens ? hash_tokens / block_size : 1;
+    kv->k = block_size <= hash_tokens ? 1 : block_size / hash_tokens;
+    kv->total = kv->fresh = kv->nfree = total_blocks;
+    kv->seg_free = kv->ent_free = NIL;
+    kv->qhead = kv->qtail = NIL;
+    kv->mask = 1023;
+    kv->tab = ls_xmalloc((kv->mask + 1) * sizeof *kv->tab);
+    memset(kv->tab, 0xff, (kv->mask + 1) * sizeof *kv->tab);
+    if (tier_entries > 0) {
+        assert(block_size <= hash_tokens);
+        kv->tier = ls_kvtier_new(tier_entries);
+    }
+    return kv;
+}
+
+void ls_kvcache_free(ls_kvcache *kv)
+{
+    if (!kv)
+        return;
+    for (int32_t i = 0; i < kv->capreq; i++) {
+        free(kv->req[i].chain);
+        free(kv->req[i].list);
+    }
+    free(kv->req);
+    free(kv->seg);
+    free(kv->ref);
+    free(kv->ent);
+    free(kv->tab);
+    ls_kvtier_free(kv->tier);
+    free(kv);
+}
+
+/* ---------------------------------------------------------------- segment table */
+
+static int32_t tab_find(const ls_kvcache *kv, uint64_t key)
+{
+    for (uint64_t i = key & kv->mask;; i = (i + 1) & kv->mask) {
+        int32_t s = kv->tab[i];
+        if (s == NIL || kv->seg[s].key == key)
+            return s;
+    }
+}
+
+static void tab_put(ls_kvcache *kv, int32_t s)
+{
+    uint64_t i = kv->seg[s].key & kv->mask;
+    while (kv->tab[i] != NIL)
+        i = (i + 1) & kv->mask;
+    kv->tab[i] = s;
+}
+
+static void tab_grow(ls_kvcache *kv)
+{
+    int32_t *old = kv->tab;
+    uint64_t n = kv->mask + 1;
+    kv->mask = 2 * n - 1;
+    kv->tab = ls_xmalloc(2 * n * sizeof *kv->tab);
+    memset(kv->tab, 0xff, 2 * n * sizeof *kv->tab);
+    for (uint64_t i = 0; i < n; i++)
+        if (old[i] != NIL)
+            tab_put(kv, old[i]);
+    free(old);
+}
+
+/* Backward-shift deletion keeps probe chains unbroken without tombstones. */
+static void tab_del(ls_kvcache *kv, int32_t s)
+{
+    uint64_t i = kv->seg[s].key & kv->mask;
+    while (kv->tab[i] != s)
+        i = (i + 1) & kv->mask;
+    for (uint64_t j = (i + 1) & kv->mask;; j = (j + 1) & kv->mask) {
+        int32_t t = kv->tab[j];
+        if (t == NIL)
+            break;
+        uint64_t home = kv->seg[t].key & kv->mask;
+        /* t may move to i when its home is not in (i, j] (cyclically) */
+        if (((j - home) & kv->mask) >= ((j - i) & kv->mask)) {
+            kv->tab[i] = t;
+            i = j;
+        }
+    }
+    kv->tab[i] = NIL;
+}
+
+static int32_t seg_new(ls_kvcache *kv, uint64_t key)
+{
+    int32_t s = kv->seg_free;
+    if (s != NIL) {
+        kv->seg_free = kv->seg[s].next_free;
+    } else {
+        if (kv->nseg == kv->capseg) {
+            kv->capseg = kv->capseg ? kv->capseg * 2 : 1024;
+            kv->seg = ls_xrealloc(kv->seg, (size_t)kv->capseg * sizeof *kv->seg);
+            kv->ref = ls_xrealloc(kv->ref, (size_t)kv->capseg * (size_t)kv->per * sizeof *kv->ref);
+        }
+        s = kv->nseg++;
+    }
+    kv->seg[s].key = key;
+    kv->seg[s].ncached = 0;
+    kv->seg[s].ent = NIL;
+    int32_t *ref = &kv->ref[(int64_t)s * kv->per];
+    for (int i = 0; i < kv->per; i++)
+        ref[i] = -1;
+    if (2 * (uint64_t)(kv->live + 1) > kv->mask + 1)
+        tab_grow(kv);
+    tab_put(kv, s);
+    kv->live++;
+    return s;
+}
+
+static void seg_drop(ls_kvcache *kv, int32_t s)
+{
+    assert(kv->seg[s].ncached == 0 && kv->seg[s].ent == NIL);
+    tab_del(kv, s);
+    kv->seg[s].next_free = kv->seg_free;
+    kv->seg_free = s;
+    kv->live--;
+}
+
+/* ---------------------------------------------------------------- free queue */
+
+static int32_t ent_new(ls_kvcache *kv, int32_t s, int32_t lo, int32_t hi, int64_t count)
+{
+    int32_t e = kv->ent_free;
+    if (e != NIL) {
+        kv->ent_free = kv->ent[e].next;
+    } else {
+        if (kv->nent == kv->capent) {
+            kv->capent = kv->capent ? kv->capent * 2 : 256;
+            kv->ent = ls_xrealloc(kv->ent, (size_t)kv->capent * sizeof *kv->ent);
+        }
+        e = kv->nent++;
+    }
+    ent *x = &kv->ent[e];
+    x->count = count;
+    x->s = s;
+    x->lo = lo;
+    x->hi = hi;
+    x->prev = x->next = x->sprev = x->snext = NIL;
+    if (s != NIL) {  /* link into the segment's entries */
+        x->snext = kv->seg[s].ent;
+        if (x->snext != NIL)
+            kv->ent[x->snext].sprev = e;
+        kv->seg[s].ent = e;
+    }
+    return e;
+}
+
+/* Put e after `after` (NIL: at the front). */
+static void q_insert_after(ls_kvcache *kv, int32_t e, int32_t after)
+{
+    ent *x = &kv->ent[e];
+    x->prev = after;
+    x->next = after != NIL ? kv->ent[after].next : kv->qhead;
+    if (x->next != NIL)
+        kv->ent[x->next].prev = e;
+    else
+        kv->qtail = e;
+    if (after != NIL)
+        kv->ent[after].next = e;
+    else
+        kv->qhead = e;
+}
+
+/* Remove e from the queue and its segment, and recycle it. */
+static void ent_drop(ls_kvcache *kv, int32_t e)
+{
+    ent *x = &kv->ent[e];
+    if (x->prev != NIL)
+        kv->ent[x->prev].next = x->next;
+    else
+        kv->qhead = x->next;
+    if (x->next != NIL)
+        kv->ent[x->next].prev = x->prev;
+    else
+        kv->qtail = x->prev;
+    if (x->s != NIL) {
+        if (x->sprev != NIL)
+            kv->ent[x->sprev].snext = x->snext;
+        else
+            kv->seg[x->s].ent = x->snext;
+        if (x->snext != NIL)
+            kv->ent[x->snext].sprev = x->sprev;
+    }
+    x->next = kv->ent_free;
+    kv->ent_free = e;
+}
+
+/* c anonymous blocks to the tail (merged with a run already there). */
+static void q_append_anon(ls_kvcache *kv, int64_t c)
+{
+    if (c <= 0)
+        return;
+    if (kv->qtail != NIL && kv->ent[kv->qtail].s == NIL) {
+        kv->ent[kv->qtail].count += c;
+        return;
+    }
+    q_insert_after(kv, ent_new(kv, NIL, 0, 0, c), kv->qtail);
+}
+
+void ls_kvcache_put(ls_kvcache *kv, int64_t k)
+{
+    assert(k >= 0 && kv->nfree + k <= kv->total);
+    q_append_anon(kv, k);
+    kv->nfree += k;
+}
+
+void ls_kvcache_take(ls_kvcache *kv, int64_t k)
+{
+    assert(k >= 0 && k <= kv->nfree);
+    kv->nfree -= k;
+    int64_t t = k < kv->fresh ? k : kv->fresh;
+    kv->fresh -= t;
+    k -= t;
+    while (k > 0) {
+        int32_t e = kv->qhead;
+        assert(e != NIL);
+        ent *x = &kv->ent[e];
+        t = k < x->count ? k : x->count;
+        x->count -= t;
+        k -= t;
+        int32_t s = x->s;
+        if (s != NIL) {
+            /* cached free blocks are reused: evict them (lazily, as vLLM), from hi down */
+            int32_t *ref = &kv->ref[(int64_t)s * kv->per];
+            for (int32_t i = x->hi - (int32_t)t; i < x->hi; i++)
+                ref[i] = -1;
+            x->hi -= (int32_t)t;
+            kv->seg[s].ncached -= (int32_t)t;
+            kv->st.evicted_blocks += t;
+        }
+        if (x->count == 0) {
+            ent_drop(kv, e);
+            if (s != NIL && kv->seg[s].ncached == 0)
+                seg_drop(kv, s);
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- requests */
+
+static kreq *req_at(ls_kvcache *kv, int32_t slot)
+{
+    assert(slot >= 0);
+    if (slot >= kv->capreq) {
+        int32_t nc = kv->capreq ? kv->capreq : 64;
+        while (nc <= slot)
+            nc *= 2;
+        kv->req = ls_xrealloc(kv->req, (size_t)nc * sizeof *kv->req);
+        memset(kv->req + kv->capreq, 0, (size_t)(nc - kv->capreq) * sizeof *kv->req);
+        kv->capreq = nc;
+    }
+    return &kv->req[slot];
+}
+
+static uint64_t chain_next(uint64_t c, int64_t id)
+{
+    return mix64(c ^ mix64((uint64_t)id + 0x9e3779b97f4a7c15ULL));
+}
+#define CHAIN_ROOT 0x6c6c6d7377656570ULL
+
+void ls_kvcache_set(ls_kvcache *kv, int32_t slot, int32_t prompt, const int64_t *hash_ids, uint32_t n)
+{
+    kreq *q = req_at(kv, slot);
+    assert(q->h == 0);  /* a recycled slot was released */
+    q->prompt = prompt;
+    int64_t need = (int64_t)prompt / kv->bs * kv->k;  /* hash blocks that full prompt blocks can use */
+    if ((int64_t)n > need + 1)
+        n = (uint32_t)(need + 1);  /* a longer list (a clipped prompt) adds nothing */
+    q->n = n;
+    if (n > q->capchain) {
+        q->capchain = n;
+        q->chain = ls_xrealloc(q->chain, (size_t)n * sizeof *q->chain);
+    }
+    uint64_t c = CHAIN_ROOT;
+    for (uint32_t i = 0; i < n; i++) {
+        c = chain_next(c, hash_ids[i]);
+        q->chain[i] = c;
+    }
+    int64_t covered = kv->bs <= kv->ht ? (int64_t)n * kv->per : (int64_t)n / kv->k;
+    int64_t full = prompt / kv->bs;
+    q->lim = full < covered ? full : covered;
+    q->h = 0;
+}
+
+/* The list of a request about to hold blocks (allocated at first use, so
+ * that waiting requests cost only their hash ids). */
+static void req_list(kreq *q)
+{
+    if (q->lim > q->caplist) {
+        q->caplist = q->lim;
+        q->list = ls_xrealloc(q->list, (size_t)q->lim * sizeof *q->list);
+    }
+}
+
+/* The segment key and the block offset of engine block j. */
+static uint64_t block_seg_key(const ls_kvcache *kv, const kreq *q, int64_t j, int *off)
+{
+    if (kv->bs <= kv->ht) {
+        *off = (int)(j % kv->per);
+        return q->chain[j / kv->per];
+    }
+    *off = 0;
+    return q->chain[(j + 1) * kv->k - 1];
+}
+
+int64_t ls_kvcache_match(ls_kvcache *kv, int32_t slot, int64_t tokens, int64_t *n_free, int64_t *n_loaded)
+{
+    kreq *q = req_at(kv, slot);
+    assert(q->h == 0 && tokens >= 1);
+    int64_t maxb = (tokens - 1) / kv->bs;  /* the last token is always recomputed */
+    if (maxb > q->lim)
+        maxb = q->lim;
+    int64_t j = 0, nf = 0;
+    while (j < maxb) {  /* whole segments: a match starts at offset 0 */
+        int off;
+        int32_t s = tab_find(kv, block_seg_key(kv, q, j, &off));
+        if (s == NIL)
+            break;
+        assert(off == 0);
+        const int32_t *ref = &kv->ref[(int64_t)s * kv->per];
+        int n = kv->per;
+        if (n > maxb - j)
+            n = (int)(maxb - j);
+        int i = 0;
+        while (i < n && ref[i] >= 0) {
+            nf += ref[i] == 0;
+            i++;
+        }
+        j += i;
+        if (i < kv->per)
+            break;
+    }
+    *n_free = nf;
+    /* the host tier holds whole hash blocks: what follows the GPU hits */
+    int64_t h = j;
+    while (kv->tier && j < maxb && ls_kvtier_lookup(kv->tier, q->chain[j / kv->per])) {
+        int64_t end = (j / kv->per + 1) * kv->per;
+        j = end < maxb ? end : maxb;
+    }
+    *n_loaded = j - h;
+    return h;
+}
+
+int64_t ls_kvcache_probe(const ls_kvcache *kv, int32_t prompt, const int64_t *hash_ids, uint32_t n)
+{
+    if (prompt < 1 || n == 0)
+        return 0;
+    int64_t maxb = ((int64_t)prompt - 1) / kv->bs;  /* as a lookup: never the last token */
+    uint64_t c = CHAIN_ROOT;
+    int64_t j = 0;
+    for (uint32_t m = 0; m < n && j < maxb; m++) {
+        c = chain_next(c, hash_ids[m]);
+        if (kv->bs > kv->ht && (m + 1) % (uint32_t)kv->k != 0)
+            continue;  /* big blocks: named by the id of their last hash block */
+        int32_t s = tab_find(kv, c);
+        if (s == NIL)
+            break;
+        const int32_t *ref = &kv->ref[(int64_t)s * kv->per];
+        int i = 0;
+        while (i < kv->per && j < maxb && ref[i] >= 0) {
+            i++;
+            j++;
+        }
+        if (i < kv->per)
+            break;
+    }
+    return j;
+}
+
+/* Cut [0, b) out of segment s's entries in the free queue (the blocks a hit takes). */
+static void seg_cut(ls_kvcache *kv, int32_t s, int32_t b)
+{
+    for (int32_t e = kv->seg[s].ent; e != NIL;) {
+        ent *x = &kv->ent[e];
+        int32_t nx = x->snext;
+        if (x->lo < b) {
+            if (x->hi <= b) {
+                ent_drop(kv, e);
+            } else {
+                x->lo = b;
+                x->count = x->hi - x->lo;
+            }
+        }
+        e = nx;
+    }
+}
+
+void ls_kvcache_acquire(ls_kvcache *kv, int32_t slot, int64_t hit, int64_t loaded, bool first)
+{
+    kreq *q = req_at(kv, slot);
+    assert(q->h == 0 && hit >= 0 && hit <= q->lim);
+    req_list(q);
+    for (int64_t j = 0; j < hit;) {
+        int off;
+        int32_t s = tab_find(kv, block_seg_key(kv, q, j, &off));
+        assert(s != NIL && off == 0);
+        int32_t b = kv->per;
+        if (b > hit - j)
+            b = (int32_t)(hit - j);
+        int32_t *ref = &kv->ref[(int64_t)s * kv->per];
+        int32_t nf = 0;
+        for (int32_t i = 0; i < b; i++) {
+            assert(ref[i] >= 0);
+            nf += ref[i] == 0;
+            ref[i]++;
+            q->list[j + i] = (int32_t)((int64_t)s * kv->per + i);
+        }
+        if (nf)
+            seg_cut(kv, s, b);
+        kv->nfree -= nf;
+        j += b;
+    }
+    q->h = hit;
+    kv->pend_load += loaded;
+    kv->st.loaded_blocks += loaded;
+    if (first) {
+        kv->st.lookups++;
+        kv->st.query_tokens += q->prompt;
+        kv->st.hit_tokens += hit * kv->bs;
+        kv->st.offload_hit_tokens += loaded * kv->bs;
+    }
+}
+
+void ls_kvcache_transfers(ls_kvcache *kv, int64_t *load_blocks, int64_t *store_blocks)
+{
+    *load_blocks = kv->pend_load;
+    *store_blocks = kv->pend_store;
+    kv->pend_load = kv->pend_store = 0;
+}
+
+void ls_kvcache_commit(ls_kvcache *kv, int32_t slot, int64_t tokens)
+{
+    kreq *q = &kv->req[slot];
+    int64_t b = (tokens < q->prompt ? tokens : q->prompt) / kv->bs;
+    if (b > q->lim)
+        b = q->lim;
+    int64_t j = q->h;
+    if (j >= b)
+        return;
+    req_list(q);
+    while (j < b) {  /* one segment (hash block) at a time */
+        int off;
+        uint64_t key = block_seg_key(kv, q, j, &off);
+        int32_t s = tab_find(kv, key);
+        if (s == NIL)
+            s = seg_new(kv, key);
+        int64_t end = j + (kv->per - off);
+        if (end > b)
+            end = b;
+        int32_t v = (int32_t)((int64_t)s * kv->per + off);
+        int32_t *ref = &kv->ref[v];
+        int32_t nc = 0;
+        for (; j < end; j++, v++, ref++) {
+            if (*ref < 0) {
+                *ref = 1;
+                nc++;
+                q->list[j] = v;
+            } else {
+                q->list[j] = NIL;  /* an equal block is cached already: ours stays anonymous */
+            }
+        }
+        kv->seg[s].ncached += nc;
+        /* write-through: a hash block completed now goes to the host tier unless it is there */
+        if (kv->tier && j % kv->per == 0 && ls_kvtier_store(kv->tier, key)) {
+            kv->pend_store += kv->per;
+            kv->st.stored_blocks += kv->per;
+        }
+    }
+    q->h = b;
+}
+
+int64_t ls_kvcache_release(ls_kvcache *kv, int32_t slot, int64_t blocks)
+{
+    kreq *q = &kv->req[slot];
+    assert(q->h <= blocks);
+    /* reverse order: the tail (anonymous) first, so it is reused before the prefix */
+    int64_t freed = blocks - q->h;
+    q_append_anon(kv, blocks - q->h);
+    for (int64_t j = q->h - 1; j >= 0;) {
+        int32_t v = q->list[j];
+        if (v == NIL) {
+            q_append_anon(kv, 1);
+            freed++;
+            j--;
+            continue;
+        }
+        if (--kv->ref[v] > 0) {
+            j--;
+            continue;
+        }
+        /* a range of one segment going free together: v, v-1, ... down to its offset 0 */
+        int32_t s = v / kv->per;
+        int32_t hi = v - s * kv->per + 1, lo = hi - 1;
+        j--;
+        while (j >= 0 && lo > 0 && q->list[j] == v - 1 && kv->ref[v - 1] == 1) {
+            v--;
+            kv->ref[v] = 0;
+            lo--;
+            j--;
+        }
+        freed += hi - lo;
+        q_insert_after(kv, ent_new(kv, s, lo, hi, hi - lo), kv->qtail);
+    }
+    q->h = 0;
+    kv->nfree += freed;
+    return freed;
+}
+
+void ls_kvcache_get_stats(const ls_kvcache *kv, ls_kvcache_stats *out)
+{
+    *out = kv->st;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+bool ls_kvcache_debug_cached(ls_kvcache *kv, int32_t slot, int64_t j)
+{
+    kreq *q = req_at(kv, slot);
+    if (j < 0 || j >= q->lim)
+        return false;
+    int off;
+    int32_t s = tab_find(kv, block_seg_key(kv, q, j, &off));
+    return s != NIL && kv->ref[(int64_t)s * kv->per + off] >= 0;
+}
+
+void ls_kvcache_debug_check(const ls_kvcache *kv, int64_t used_blocks)
+{
+    int64_t nf = kv->fresh, in_ranges = 0;
+    int32_t prev = NIL;
+    for (int32_t e = kv->qhead; e != NIL; e = kv->ent[e].next) {
+        const ent *x = &kv->ent[e];
+        assert(x->prev == prev && x->count > 0);
+        if (x->s != NIL) {
+            assert(x->lo < x->hi && x->count == x->hi - x->lo);
+            for (int32_t i = x->lo; i < x->hi; i++)
+                assert(kv->ref[(int64_t)x->s * kv->per + i] == 0);
+            in_ranges += x->count;
+        }
+        nf += x->count;
+        prev = e;
+    }
+    assert(prev == kv->qtail);
+    assert(nf == kv->nfree);
+    assert(kv->total - kv->nfree == used_blocks);
+    /* every held reference is counted once in its block's ref; every free cached block is in a range */
+    int64_t refs = 0, held = 0, zeros = 0;
+    int32_t live = 0;
+    for (int32_t s = 0; s < kv->nseg; s++) {
+        if (tab_find(kv, kv->seg[s].key) != s)
+            continue;  /* on the free list */
+        live++;
+        int32_t nc = 0;
+        for (int i = 0; i < kv->per; i++) {
+            int32_t r = kv->ref[(int64_t)s * kv->per + i];
+            nc += r >= 0;
+            zeros += r == 0;
+            refs += r > 0 ? r : 0;
+        }
+        assert(nc == kv->seg[s].ncached && nc > 0);
+    }
+    assert(live == kv->live && zeros == in_ranges);
+    for (int32_t i = 0; i < kv->capreq; i++)
+        for (int64_t j = 0; j < kv->req[i].h; j++)
+            held += kv->req[i].list[j] != NIL;
+    assert(refs == held);
+    (void)refs;
+    (void)held;
+    (void)nf;
+    (void)in_ranges;
+    (void)zeros;
+}
