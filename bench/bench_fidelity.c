@@ -26,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "calibrate.h"
 #include "catalog.h"
 #include "memory.h"
 #include "replay.h"
@@ -52,6 +53,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: bench_fidelity [--points FILE] [--catalog FILE] [--only SUBSTRING]\n"
                "                      [--set PATH=VALUE]... [--max-requests N] [--csv FILE]\n"
+               "                      [--cross-validate PARAMS [--cv-gpu NAME] [--cv-group GROUP]]\n"
                "Simulates the calibration points of FILE (default bench/fidelity/points.yaml)\n"
                "and prints simulated vs measured with the relative error.\n");
 }
@@ -260,8 +262,8 @@ static ls_status build_requests(const ls_yaml *spec, const char *name, int64_t m
  * requests that is exactly a cap on running requests: the KV blocks of the
  * memory plan divided by the blocks of one whole request. `no_evict: true` on
  * a point applies that cap to scheduler.max_num_seqs. */
-static ls_status apply_no_evict(ls_yaml *cfg, const ls_yaml *reqspec, const ls_catalog *cat, const char *name,
-                                ls_error *e)
+static ls_status apply_no_evict(ls_yaml *cfg, const ls_yaml *reqspec, const char *base_dir, const ls_catalog *cat,
+                                const char *name, ls_error *e)
 {
     const ls_yaml *pn = reqspec ? ls_yaml_get(reqspec, "prompt") : NULL;
     const ls_yaml *on = reqspec ? ls_yaml_get(reqspec, "output") : NULL;
@@ -270,45 +272,23 @@ static ls_status apply_no_evict(ls_yaml *cfg, const ls_yaml *reqspec, const ls_c
         return ls_fail(e, LS_EINVAL, "point '%s': no_evict needs fixed prompt and output lengths", name);
     LS_TRY(ls_yaml_as_double(pn, "requests.prompt", &isl, e));
     LS_TRY(ls_yaml_as_double(on, "requests.output", &osl, e));
-    const char *model_name, *gpu_name;
-    LS_TRY(ls_yaml_as_string(ls_yaml_get(cfg, "model"), "model", &model_name, e));
-    LS_TRY(ls_yaml_as_string(ls_yaml_get(cfg, "hardware"), "hardware", &gpu_name, e));
-    ls_deploy d;
-    memset(&d, 0, sizeof d);
-    LS_TRY(ls_catalog_model(cat, model_name, &d.model, e));
-    LS_TRY(ls_catalog_gpu(cat, gpu_name, &d.gpu, e));
-    int64_t tp = 1, pp = 1, bs = 16, seqs = 0;
-    double util = 0.9;
-    const ls_yaml *v;
-    if ((v = ls_yaml_get_path(cfg, "parallelism.tp")))
-        LS_TRY(ls_yaml_as_int64(v, "parallelism.tp", &tp, e));
-    if ((v = ls_yaml_get_path(cfg, "parallelism.pp")))
-        LS_TRY(ls_yaml_as_int64(v, "parallelism.pp", &pp, e));
-    if ((v = ls_yaml_get_path(cfg, "scheduler.gpu_memory_utilization")))
-        LS_TRY(ls_yaml_as_double(v, "scheduler.gpu_memory_utilization", &util, e));
-    if ((v = ls_yaml_get_path(cfg, "scheduler.block_size")))
-        LS_TRY(ls_yaml_as_int64(v, "scheduler.block_size", &bs, e));
-    if ((v = ls_yaml_get_path(cfg, "scheduler.max_num_seqs")))
-        LS_TRY(ls_yaml_as_int64(v, "scheduler.max_num_seqs", &seqs, e));
-    const char *wd = "fp8", *kd = "fp8";
-    if ((v = ls_yaml_get_path(cfg, "dtype.weights")))
-        LS_TRY(ls_yaml_as_string(v, "dtype.weights", &wd, e));
-    if ((v = ls_yaml_get_path(cfg, "dtype.kv")))
-        LS_TRY(ls_yaml_as_string(v, "dtype.kv", &kd, e));
-    LS_TRY(ls_dtype_parse(wd, &d.w_dtype, e));
-    LS_TRY(ls_dtype_parse(kd, &d.kv_dtype, e));
-    d.tp = (int)tp;
-    d.pp = (int)pp;
+    /* the plan ls_run will use: the configuration's engine rule, budget and block size */
+    ls_run_config *c = NULL;
+    LS_TRY(ls_config_load(cfg, base_dir, cat, &c, e));
     ls_memory_plan plan;
-    LS_TRY(ls_memory_plan_compute(&d, util, (int)bs, 0, &plan, e));
+    ls_status rc = ls_run_memory_plan(c, &plan, e);
+    ls_config_row row;
+    ls_config_get_row(c, &row);
+    ls_config_free(c);
+    LS_TRY(rc);
     if (!plan.feasible)
         return ls_fail(e, LS_EINFEASIBLE, "point '%s': %s", name, plan.reason);
-    int64_t per_req = (int64_t)ceil((isl + osl) / (double)bs);
+    int64_t per_req = (int64_t)ceil((isl + osl) / (double)plan.block_size);
     int64_t cap = plan.kv_blocks / per_req;
     if (cap < 1)
         return ls_fail(e, LS_EINFEASIBLE, "point '%s': one request needs %lld KV blocks, the plan has %lld", name,
                        (long long)per_req, (long long)plan.kv_blocks);
-    if (seqs == 0 || cap < seqs) {
+    if (cap < row.max_num_seqs) {
         char text[32];
         snprintf(text, sizeof text, "%lld", (long long)cap);
         return ls_yaml_set_path(cfg, "scheduler.max_num_seqs", ls_yaml_new_scalar(text, true), e);
@@ -422,7 +402,7 @@ static ls_status run_point(const ls_yaml *base, const ls_yaml *pt, const char *b
         rc = apply_set(cfg, sets[i], e);
     const ls_yaml *ne = ls_yaml_get(pt, "no_evict");
     if (!rc && ne && ne->kind == LS_YAML_SCALAR && !strcmp(ne->scalar, "true"))
-        rc = apply_no_evict(cfg, ls_yaml_get(pt, "requests"), cat, name, e);
+        rc = apply_no_evict(cfg, ls_yaml_get(pt, "requests"), base_dir, cat, name, e);
     ls_run_config *rc_cfg = NULL;
     if (!rc)
         rc = ls_config_load(cfg, base_dir, cat, &rc_cfg, e);
@@ -530,9 +510,115 @@ static void write_csv(const char *path, const result_row *rows, int n)
     }
     fprintf(f, "point,group,metric,measured,simulated,rel_error\n");
     for (int i = 0; i < n; i++)
-        fprintf(f, "\"%s\",%s,%s,%.6g,%.6g,%.4f\n", rows[i].point, rows[i].group, rows[i].metric,
+        fprintf(f, "\"%s\",%s,%s,%.6g,%.6g,%.6f\n", rows[i].point, rows[i].group, rows[i].metric,
                 rows[i].measured, rows[i].simulated, rows[i].err);
     fclose(f);
+}
+
+/* ---- cross-validation --------------------------------------------------------
+ * `--cross-validate PARAMS`: refit PARAMS (calibrate.h) of the catalog GPU `--cv-gpu` (default h100-sxm,
+ * whose values the H200 shares) on the points of group `--cv-group` (default trtllm), holding out one
+ * COLUMN at a time -- the points whose names agree up to the last word ("trtllm llama-3.3-70b h200 tp1"
+ * for the rows 128/128 ... 20000/2000): fit on the other columns, predict the held-out one. Holding out
+ * the H200 column is leave-one-GPU-out; the others leave out a model and TP degree. */
+static ls_status cross_validate(const ls_yaml *base, const ls_yaml *points, const char *base_dir,
+                                const ls_catalog *cat, const char *params, const char *gpu, const char *group,
+                                char **sets, int n_sets, int64_t max_requests, ls_error *e)
+{
+    ls_calibration *cal = NULL;
+    LS_TRY(ls_calibration_new(cat, gpu, params, &cal, e));
+    ls_status rc = LS_OK;
+    for (size_t i = 0; !rc && i < points->n; i++) {
+        const ls_yaml *pt = points->vals[i];
+        const char *name = str_or(ls_yaml_get(pt, "name"), "?");
+        if (strcmp(str_or(ls_yaml_get(pt, "group"), "all"), group) || ls_yaml_get(pt, "match_rate"))
+            continue;
+        ls_yaml *cfg = grow_clone(base);
+        const ls_yaml *frag = ls_yaml_get(pt, "config");
+        if (frag && frag->kind == LS_YAML_MAP)
+            merge_into(cfg, frag);
+        for (int k = 0; k < n_sets && !rc; k++)
+            rc = apply_set(cfg, sets[k], e);
+        const ls_yaml *ne = ls_yaml_get(pt, "no_evict");
+        if (!rc && ne && ne->kind == LS_YAML_SCALAR && !strcmp(ne->scalar, "true"))
+            rc = apply_no_evict(cfg, ls_yaml_get(pt, "requests"), base_dir, cat, name, e);
+        ls_run_config *c = NULL;
+        if (!rc)
+            rc = ls_config_load(cfg, base_dir, cat, &c, e);
+        ls_yaml_free(cfg);
+        ls_request_array reqs;
+        memset(&reqs, 0, sizeof reqs);
+        if (!rc)
+            rc = build_requests(ls_yaml_get(pt, "requests"), name, max_requests, 0, &reqs, e);
+        double meas[LS_CAL_N_METRICS] = {NAN, NAN, NAN};
+        static const char *const names[LS_CAL_N_METRICS] = {"output_tps", "ttft_p50_s", "tpot_p50_s"};
+        const ls_yaml *mv = ls_yaml_get(pt, "measured");
+        for (int k = 0; k < LS_CAL_N_METRICS && !rc; k++) {
+            const ls_yaml *v = mv ? ls_yaml_get(mv, names[k]) : NULL;
+            if (v)
+                rc = ls_yaml_as_double(v, names[k], &meas[k], e);
+        }
+        char column[160];
+        copy_str(column, sizeof column, name);
+        char *sp = strrchr(column, ' ');
+        if (sp)
+            *sp = '\0';
+        if (!rc)
+            rc = ls_calibration_add_run(cal, c, &reqs, meas, name, column, e);
+        if (rc) {
+            ls_config_free(c);
+            ls_request_array_free(&reqs);
+            rc = ls_error_prefix(e, "point '%s'", name);
+        }
+    }
+    if (!rc)
+        rc = ls_calibration_fit(cal, NULL, e);
+    if (rc) {
+        ls_calibration_free(cal);
+        return rc;
+    }
+    printf("\n## Cross-validation: %s refitted on group %s, one column held out at a time\n\n", params, group);
+    printf("| held-out column | rows | in-sample median | in-sample worst | held-out median | held-out worst |\n"
+           "|---|---:|---:|---:|---:|---:|\n");
+    int n = ls_calibration_n_figures(cal);
+    double *in = calloc((size_t)n + 1, sizeof *in), *ho = calloc((size_t)n + 1, sizeof *ho);
+    double *all_in = calloc((size_t)n + 1, sizeof *in), *all_ho = calloc((size_t)n + 1, sizeof *ho);
+    for (int i = 0; i < n; i++) {
+        ls_cal_figure f = ls_calibration_figure(cal, i);
+        all_in[i] = f.err_in;
+        all_ho[i] = f.err_held;
+        bool first = true;
+        for (int j = 0; j < i; j++)
+            first = first && strcmp(ls_calibration_figure(cal, j).group, f.group);
+        if (!first)
+            continue;
+        int m = 0;
+        for (int j = i; j < n; j++) {
+            ls_cal_figure g = ls_calibration_figure(cal, j);
+            if (!strcmp(g.group, f.group)) {
+                in[m] = g.err_in;
+                ho[m++] = g.err_held;
+            }
+        }
+        double in_med = median(in, m), ho_med = median(ho, m);
+        printf("| %s | %d | %.1f%% | %.1f%% | %.1f%% | %.1f%% |\n", f.group, m, 100 * in_med, 100 * in[m - 1],
+               100 * ho_med, 100 * ho[m - 1]);
+    }
+    double im = median(all_in, n), hm = median(all_ho, n);
+    printf("| **all** | %d | %.1f%% | %.1f%% | %.1f%% | %.1f%% |\n", n, 100 * im, 100 * all_in[n - 1], 100 * hm,
+           100 * all_ho[n - 1]);
+    printf("\nfitted on all columns:");
+    char buf[256];
+    copy_str(buf, sizeof buf, params);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+        printf(" %s %.4g", tok, ls_calibration_value(cal, tok));
+    printf("\n");
+    free(in);
+    free(ho);
+    free(all_in);
+    free(all_ho);
+    ls_calibration_free(cal);
+    return LS_OK;
 }
 
 int main(int argc, char **argv)
@@ -542,6 +628,7 @@ int main(int argc, char **argv)
     char *sets[MAX_SETS];
     int n_sets = 0;
     int64_t max_requests = 0;
+    const char *cv_params = NULL, *cv_gpu = "h100-sxm", *cv_group = "trtllm";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has_val = i + 1 < argc;
@@ -553,6 +640,12 @@ int main(int argc, char **argv)
             only = argv[++i];
         else if (!strcmp(a, "--csv") && has_val)
             csv_path = argv[++i];
+        else if (!strcmp(a, "--cross-validate") && has_val)
+            cv_params = argv[++i];
+        else if (!strcmp(a, "--cv-gpu") && has_val)
+            cv_gpu = argv[++i];
+        else if (!strcmp(a, "--cv-group") && has_val)
+            cv_group = argv[++i];
         else if (!strcmp(a, "--max-requests") && has_val)
             max_requests = strtoll(argv[++i], NULL, 10);
         else if (!strcmp(a, "--set") && has_val && n_sets < MAX_SETS)
@@ -630,6 +723,11 @@ int main(int argc, char **argv)
         print_report(rows, n_rows, tg, n_tg);
         if (csv_path)
             write_csv(csv_path, rows, n_rows);
+    }
+    if (!status && cv_params &&
+        cross_validate(base, points, base_dir, cat, cv_params, cv_gpu, cv_group, sets, n_sets, max_requests, &e)) {
+        fprintf(stderr, "bench_fidelity: cross-validation: %s\n", e.msg);
+        status = 1;
     }
     ls_yaml_free(doc);
     ls_catalog_free(cat);

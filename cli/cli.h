@@ -24,6 +24,7 @@ int ls_cmd_merge(int argc, char **argv);
 int ls_cmd_report(int argc, char **argv);
 int ls_cmd_plot(int argc, char **argv);
 int ls_cmd_schema(int argc, char **argv);
+int ls_cmd_calibrate(int argc, char **argv);
 
 /* True when `path` names an HDF5 file (.h5 or .hdf5). */
 bool ls_cli_is_h5_name(const char *path);

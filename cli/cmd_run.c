@@ -206,8 +206,8 @@ static void print_summary(const ls_run_config *c, const ls_metrics *m)
     ls_config_row row;
     ls_config_get_row(c, &row);
     const double *v = m->v;
-    printf("configuration  %s on %s (%s), %s, %s/%s, policy %s, router %s\n", row.model, row.hardware, row.cluster,
-           row.parallelism, row.dtype_weights, row.dtype_kv, row.policy, row.router);
+    printf("configuration  %s on %s (%s), %s, %s/%s, engine %s, policy %s, router %s\n", row.model, row.hardware,
+           row.cluster, row.parallelism, row.dtype_weights, row.dtype_kv, row.engine, row.policy, row.router);
     printf("workload       %s, seed %lld\n", row.workload, (long long)row.seed);
     char note[256];
     ls_config_compute_note(c, note, sizeof note);
@@ -220,6 +220,10 @@ static void print_summary(const ls_run_config *c, const ls_metrics *m)
     printf("deployment     %lld GPUs, %.1f GB weights per GPU, %lld KV blocks per replica, budget %lld tokens%s\n",
            (long long)v[LS_M_N_GPUS], v[LS_M_WEIGHTS_GB_PER_GPU], (long long)v[LS_M_KV_BLOCKS],
            (long long)v[LS_M_MAX_NUM_BATCHED_TOKENS], strcmp(row.max_batched_tokens, "auto") ? "" : " (auto)");
+    printf("memory         per GPU (%s rule): %.2f GB weights, %.2f GB activation, %.2f GB non-torch, "
+           "%.2f GB CUDA graphs, %.2f GB KV cache\n",
+           row.engine, v[LS_M_WEIGHTS_GB_PER_GPU], v[LS_M_ACTIVATION_GB_PER_GPU], v[LS_M_NON_TORCH_GB_PER_GPU],
+           v[LS_M_GRAPHS_GB_PER_GPU], v[LS_M_KV_CACHE_GB_PER_GPU]);
     printf("requests       %lld arrived, %lld completed (%.1f%%), %lld too long, %lld never fit, %lld timed out, "
            "%lld unfinished\n",
            (long long)v[LS_M_N_REQUESTS], (long long)v[LS_M_N_COMPLETED], 100 * v[LS_M_SUCCESS_RATE],

@@ -36,6 +36,7 @@ static const command commands[] = {
     {"trace", ls_cmd_trace, "inspect, convert and synthesise request traces"},
     {"catalog", ls_cmd_catalog, "list the built-in models, GPUs and clusters"},
     {"schema", MPI_CMD(ls_cmd_schema), "print the result columns with their units"},
+    {"calibrate", ls_cmd_calibrate, "fit a GPU's efficiency parameters to measured vLLM benchmark runs"},
 };
 
 #ifdef LS_CLI_LEAN

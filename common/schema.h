@@ -70,6 +70,10 @@ typedef enum ls_col_type { LS_COL_F64, LS_COL_I64, LS_COL_STR } ls_col_type;
     X(MAX_NUM_BATCHED_TOKENS, "max_num_batched_tokens", LS_COL_I64, "tokens", "token budget per iteration actually used (resolved when 'auto')") \
     X(KV_BLOCKS, "kv_blocks", LS_COL_I64, "blocks", "KV-cache blocks per replica (16 tokens each by default)") \
     X(WEIGHTS_GB_PER_GPU, "weights_gb_per_gpu", LS_COL_F64, "GB", "weight bytes on the most loaded GPU, in 1e9 bytes") \
+    X(ACTIVATION_GB_PER_GPU, "activation_gb_per_gpu", LS_COL_F64, "GB", "peak activation of the engine's profile run (forward + sampler), tightest stage's GPU") \
+    X(NON_TORCH_GB_PER_GPU, "non_torch_gb_per_gpu", LS_COL_F64, "GB", "memory outside the framework's allocator (workspaces, NCCL, CUDA context), per GPU") \
+    X(GRAPHS_GB_PER_GPU, "graphs_gb_per_gpu", LS_COL_F64, "GB", "CUDA-graph memory the engine sets aside, per GPU") \
+    X(KV_CACHE_GB_PER_GPU, "kv_cache_gb_per_gpu", LS_COL_F64, "GB", "bytes left for the KV cache on the tightest stage's GPU") \
     X(N_GPUS, "n_gpus", LS_COL_I64, "count", "GPUs used: tp * pp * dp") \
     X(CAPACITY_RPS, "capacity_rps", LS_COL_F64, "1/s", "highest arrival rate meeting the SLO (capacity search; NaN when not searched)") \
     X(SIM_TIME_S, "sim_time_s", LS_COL_F64, "s", "simulated time from first arrival to end of simulation") \
@@ -143,6 +147,7 @@ int ls_metric_find(const char *name);
     X(dtype_weights, LS_COL_STR, LS_CFG_STR, "", "weight dtype (bf16, fp8)")                        \
     X(dtype_kv, LS_COL_STR, LS_CFG_STR, "", "KV-cache dtype (bf16, fp8)")                           \
     X(policy, LS_COL_STR, LS_CFG_STR, "", "scheduler policy (vllm-v1, vllm-v0, sarathi)")           \
+    X(engine, LS_COL_STR, LS_CFG_STR, "", "serving-engine profile: memory rule (vllm-v1, vllm-v0, trtllm, sglang)") \
     X(enable_chunked_prefill, LS_COL_I64, 0, "bool", "chunked prefill on (1) or off (0)")           \
     X(prefill_chunk_size, LS_COL_I64, 0, "tokens", "long_prefill_token_threshold (0 = none)")       \
     X(enable_prefix_caching, LS_COL_I64, 0, "bool", "automatic prefix caching on (1) or off (0)")   \
@@ -151,7 +156,7 @@ int ls_metric_find(const char *name);
     X(max_batched_tokens, LS_COL_STR, LS_CFG_STR, "", "token budget as configured ('auto' or a number)") \
     X(max_num_seqs, LS_COL_I64, 0, "count", "maximum running requests per replica")                 \
     X(max_model_len, LS_COL_I64, 0, "tokens", "maximum context length")                            \
-    X(gpu_memory_utilization, LS_COL_F64, 0, "fraction", "share of HBM the engine may use")         \
+    X(gpu_memory_utilization, LS_COL_F64, 0, "fraction", "the engine's memory fraction (vLLM: share of device memory; trtllm: kv_cache_free_gpu_mem_fraction; sglang: mem_fraction_static, NaN = derived)") \
     X(router, LS_COL_STR, LS_CFG_STR, "", "router policy across DP replicas")                       \
     X(workload, LS_COL_STR, LS_CFG_LONGSTR, "", "trace file, or 'synthetic'")                       \
     X(arrival_process, LS_COL_STR, LS_CFG_STR, "", "poisson, gamma, constant, trace")              \
@@ -182,7 +187,7 @@ typedef struct ls_config_column {
     const char *description;
 } ls_config_column;
 
-#define LS_CONFIG_COLUMN_COUNT 31
+#define LS_CONFIG_COLUMN_COUNT 32
 extern const ls_config_column ls_config_columns[LS_CONFIG_COLUMN_COUNT];
 
 /* ---- provenance tables of a result file -------------------------------------

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "collective.h"
 
 extern const char ls_catalog_builtin_yaml[];
 extern const size_t ls_catalog_builtin_yaml_len;
@@ -278,7 +279,7 @@ static ls_status parse_model(ls_catalog *c, const char *name, const ls_yaml *map
 
 static ls_status parse_gpu(ls_catalog *c, const char *name, const ls_yaml *map, ls_error *e)
 {
-    static const char *const keys[] = {"base", "description", "memory_gb", "hbm_tbps", "bf16_tflops",
+    static const char *const keys[] = {"base", "description", "memory_gb", "device_memory_gib", "hbm_tbps", "bf16_tflops",
                                        "fp8_tflops", "fp4_tflops", "source", "mfu_max", "mfu_half_tokens", "mbu", "attn_eff",
                                        "kernel_overhead_us", "moe_overhead_us", "iter_overhead_ms", "activation_reserve_gb",
                                        "host", NULL};
@@ -295,6 +296,9 @@ static ls_status parse_gpu(ls_catalog *c, const char *name, const ls_yaml *map, 
         g = c->gpus[base];
     snprintf(g.name, sizeof g.name, "%s", name);
     LS_TRY(get_num(&x, "memory_gb", 1e9, 1e-3, 1e6, &g.mem_bytes));
+    if (ls_yaml_get(map, "memory_gb"))
+        g.device_mem_bytes = 0;  /* a new capacity does not inherit the base's driver figure */
+    LS_TRY(get_num(&x, "device_memory_gib", 1073741824.0, 0, 1e6, &g.device_mem_bytes));
     LS_TRY(get_num(&x, "hbm_tbps", 1e12, 1e-3, 1e3, &g.hbm_bw));
     LS_TRY(get_num(&x, "bf16_tflops", 1e12, 1e-3, 1e6, &g.flops_bf16));
     LS_TRY(get_num(&x, "fp8_tflops", 1e12, 0, 1e6, &g.flops_fp8));
@@ -327,7 +331,8 @@ static ls_status parse_cluster(ls_catalog *c, const char *name, const ls_yaml *m
 {
     static const char *const keys[] = {"base", "description", "gpus_per_node", "max_nodes", "intra_gbps",
                                        "intra_lat_us", "intra_switch", "inter_gbps", "inter_lat_us",
-                                       "allreduce_eff", "default_gpu", "source", "host_memory_gb", NULL};
+                                       "allreduce_eff", "default_gpu", "source", "host_memory_gb", "intra_link",
+                                       "custom_lat_us", "allreduce_table", NULL};
     static const char *const req[] = {"gpus_per_node", "inter_gbps", "allreduce_eff", NULL};
     entry_ctx x = {.map = map, .e = e};
     snprintf(x.path, sizeof x.path, "clusters.%s", name);
@@ -335,7 +340,7 @@ static ls_status parse_cluster(ls_catalog *c, const char *name, const ls_yaml *m
     int base;
     LS_TRY(get_base(&x, c, find_cluster, "cluster", &base));
     LS_TRY(require(&x, base >= 0, req));
-    ls_cluster k = {0};
+    ls_cluster k = {.custom_lat_s = 4.5e-6};
     if (base >= 0)
         k = c->clusters[base];
     snprintf(k.name, sizeof k.name, "%s", name);
@@ -350,6 +355,22 @@ static ls_status parse_cluster(ls_catalog *c, const char *name, const ls_yaml *m
     LS_TRY(get_str(&x, "default_gpu", k.default_gpu, sizeof k.default_gpu));
     LS_TRY(get_str(&x, "source", k.source, sizeof k.source));
     LS_TRY(get_num(&x, "host_memory_gb", 1e9, 0, 1e9, &k.host_memory_bytes));
+    LS_TRY(get_num(&x, "custom_lat_us", 1e-6, 0, 1e6, &k.custom_lat_s));
+    LS_TRY(get_str(&x, "allreduce_table", k.allreduce_table, sizeof k.allreduce_table));
+    char link[16] = "";
+    LS_TRY(get_str(&x, "intra_link", link, sizeof link));
+    if (link[0]) {
+        static const char *const links[] = {"nvlink", "pcie", "pcie-nop2p"};
+        k.intra_link = -1;
+        for (int j = 0; j < 3; j++)
+            if (!strcmp(link, links[j]))
+                k.intra_link = j;
+        if (k.intra_link < 0)
+            return entry_fail(&x, "intra_link must be nvlink, pcie or pcie-nop2p");
+    }
+    if (k.allreduce_table[0] && !ls_collective_table_known(k.allreduce_table))
+        return entry_fail(&x, "allreduce_table names no measured table (known: h100_sxm, h200_sxm, b200_sxm, gb200, "
+                              "a100_sxm, l40s)");
     if (k.gpus_per_node > 1 && !(k.intra_bw > 0))
         return entry_fail(&x, "intra_gbps must be > 0 when gpus_per_node > 1");
     if (k.default_gpu[0] && find_gpu(c, k.default_gpu) < 0) {

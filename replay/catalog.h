@@ -94,6 +94,7 @@ typedef struct ls_gpu {
     char name[LS_NAME_MAX];
     char source[192];          /* data sheet the capacity, bandwidth and peaks come from */
     double mem_bytes;          /* HBM capacity */
+    double device_mem_bytes;   /* total as the driver reports it (cudaMemGetInfo); 0 = mem_bytes */
     double hbm_bw;             /* bytes/s peak */
     double flops_bf16;         /* dense FLOP/s peak */
     double flops_fp8;          /* 0: no FP8 tensor cores (FP8 weights computed in BF16) */
@@ -106,9 +107,11 @@ typedef struct ls_gpu {
     double kernel_overhead_s;  /* fixed per-layer launch/sync overhead */
     double moe_overhead_s;     /* fixed time of one fused-MoE layer beyond its roofline (routing, sort, tails) */
     double iter_overhead_s;    /* per-iteration serving-engine CPU overhead */
-    double activation_reserve_bytes; /* activation peak + CUDA context/graphs kept aside */
+    double activation_reserve_bytes; /* measured non-weight, non-KV bytes; 0 = the engine's rule derives them */
     bool grace_host;           /* host is a Grace CPU over NVLink-C2C (GH200), else x86 over PCIe */
 } ls_gpu;
+
+enum { LS_LINK_NVLINK = 0, LS_LINK_PCIE = 1, LS_LINK_PCIE_NOP2P = 2 };
 
 typedef struct ls_cluster {
     char name[LS_NAME_MAX];
@@ -118,6 +121,9 @@ typedef struct ls_cluster {
     double intra_bw;           /* bytes/s one way per GPU on the slowest intra-node path */
     double intra_lat_s;        /* per-hop latency inside a node */
     bool intra_switch;         /* NVSwitch (all GPUs see intra_bw at once) vs point-to-point pairs */
+    int intra_link;            /* LS_LINK_*: what the intra-node path is (custom all-reduce needs P2P) */
+    double custom_lat_s;       /* vLLM custom all-reduce start-up per stage (collective.h) */
+    char allreduce_table[LS_NAME_MAX]; /* measured all-reduce table (collective_data.c); "" = none */
     double inter_bw;           /* bytes/s one way per GPU between nodes */
     double inter_lat_s;
     double allreduce_eff;      /* achieved fraction of link bandwidth in collectives */

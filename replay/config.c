@@ -13,6 +13,7 @@
 #include "config_internal.h"
 #include "pools.h"
 #include "kvcache.h"
+#include "engine_profile.h"
 #include "workload.h"
 
 const char *ls_policy_name(ls_policy p)
@@ -190,7 +191,7 @@ static ls_status check_tp(const ls_run_config *c, const ls_yaml *par, const char
 static const char *const top_keys[] = {"model", "dtype", "hardware", "cluster", "parallelism", "scheduler",
                                        "router", "workload", "seed", "slo", "timeout_s", "drain",
                                        "horizon_s", "catalog", "cost", "moe", "disaggregation", "kv_offload",
-                                       "cpu_offload_gb", "cpu_offload_link", NULL};
+                                       "cpu_offload_gb", "cpu_offload_link", "engine", NULL};
 static const char *const sched_keys[] = {"policy", "enable_chunked_prefill", "prefill_chunk_size",
                                          "max_batched_tokens", "max_num_seqs", "max_model_len",
                                          "gpu_memory_utilization", "block_size", "num_kv_blocks",
@@ -412,7 +413,17 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
     s->block_size = 16;
     s->kv_blocks = 0;
     s->watermark = 0.01;
-    c->gpu_memory_utilization = 0.9;
+    /* the engine's memory rule and its fraction's default (engine_profile.c) */
+    c->engine = ls_engine_profile_default();
+    const char *eng = NULL;
+    LS_TRY(get_string(root, "engine", "", &eng, e));
+    if (eng && !(c->engine = ls_engine_profile_find(eng))) {
+        char names[128];
+        ls_engine_profile_names(names, sizeof names);
+        return ls_fail(e, LS_EINVAL, "%s: engine: unknown engine '%s' (expected %s)",
+                       where(ls_yaml_get(root, "engine"), w, sizeof w), eng, names);
+    }
+    c->gpu_memory_utilization = c->engine->default_fraction;
     c->num_kv_blocks = 0;
     c->target_tbt_s = NAN;
     bool seqs_given = false;
@@ -646,6 +657,7 @@ void ls_config_get_row(const ls_run_config *c, ls_config_row *row)
     copy_str(row->dtype_weights, sizeof row->dtype_weights, ls_dtype_name(c->w_dtype));
     copy_str(row->dtype_kv, sizeof row->dtype_kv, ls_dtype_name(c->kv_dtype));
     copy_str(row->policy, sizeof row->policy, ls_policy_name(c->sched.policy));
+    copy_str(row->engine, sizeof row->engine, c->engine->name);
     row->enable_chunked_prefill = c->sched.enable_chunked_prefill;
     row->enable_prefix_caching = c->sched.enable_prefix_caching;
     row->cpu_offload_gb = c->offload.weights_bytes / 1e9;

@@ -57,7 +57,8 @@ struct ls_run_config {
 
     ls_sched_config sched;          /* kv_blocks/max_batched_tokens may be 0 = resolved at run time */
     int64_t num_kv_blocks;          /* user override (0 = derived) */
-    double gpu_memory_utilization;
+    double gpu_memory_utilization;  /* the engine's memory fraction (NaN: derived by its rule) */
+    const struct ls_engine_profile *engine; /* engine_profile.h: memory rule */
     double target_tbt_s;            /* for max_batched_tokens: auto */
     const ls_router_ops *router;    /* router.c */
     ls_kvoffload_config offload;    /* kv_offload: (kvoffload.c) */

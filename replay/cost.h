@@ -55,6 +55,10 @@ typedef struct ls_deploy {
     double kv_context_hint;    /* mean context of the workload: sliding-window layers' KV per token is
                                   charged as min(1, window / hint) of a full layer's (0: no bound) */
     double cpu_offload_bytes;  /* weights per GPU kept in host memory (vLLM's --cpu-offload-gb), 0 none */
+    /* the serving engine (engine_profile.h; NULL = vllm-v1) and the batch limits its memory rule
+     * profiles with (0 = vLLM's defaults for the GPU) */
+    const struct ls_engine_profile *engine;
+    int64_t max_batched_tokens, max_num_seqs;
 } ls_deploy;
 
 /* The dtype of the routed experts (d->e_dtype when set, else the weights'). */
@@ -81,7 +85,8 @@ ls_status ls_cost_roofline_new(const ls_deploy *d, ls_cost_model **out, ls_error
 
 /* Pieces of the roofline model, exposed for tests and worked examples
  * (docs/HARDWARE.md). The deploy must be valid (as ls_cost_roofline_new checks). */
-/* One ring all-reduce of `bytes` over the TP group of stage s, on its slowest link: seconds. */
+/* One all-reduce of `bytes` over the TP group of stage s, by the algorithm the engine picks
+ * (collective.h: measured table, vLLM custom one-/two-shot, NCCL ring on the slowest link): seconds. */
 double ls_cost_allreduce_s(const ls_deploy *d, int stage, double bytes);
 /* Sending `bytes` from stage s to stage s+1 (each TP rank to its peer): seconds. */
 double ls_cost_transfer_s(const ls_deploy *d, int stage, double bytes);

@@ -7,8 +7,9 @@
  *     EP all-to-all) from cost_moe.c on the others
  *   - attention core (causal, over the cached context; MLA decodes absorbed, sliding
  *     layers bounded by the window), bytes = KV read + written
- * plus kernel_overhead_s per layer and two ring all-reduces per layer when
- * t > 1 (one on an MoE layer under EP). The last stage adds the LM head on the S sampling rows. All inputs
+ * plus kernel_overhead_s per layer and two all-reduces per layer when
+ * t > 1 (one on an MoE layer under EP; collective.c: measured, vLLM custom
+ * one-/two-shot, or an NCCL ring). The last stage adds the LM head on the S sampling rows. All inputs
  * are batch aggregates, so an iteration costs O(pp) whatever the batch.
  */
 #include <assert.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collective.h"
 #include "cost.h"
 #include "cost_moe.h"
 #include "memory.h"
@@ -51,8 +53,7 @@ typedef struct roofline {
     roof_memo *memo;               /* mutable cache behind the const model */
     /* per-stage constants */
     int layers[LS_MAX_PP];
-    double ar_alpha[LS_MAX_PP];    /* per ring step, s */
-    double ar_bw[LS_MAX_PP];       /* effective bytes/s of the slowest link (times allreduce_eff) */
+    ls_ar_link ar[LS_MAX_PP];      /* each stage's TP group (collective.h) */
     double xfer_alpha[LS_MAX_PP];  /* boundary s -> s+1 */
     double xfer_bw[LS_MAX_PP];
     int moe_layers[LS_MAX_PP];     /* of which MoE layers (the dense ones come first) */
@@ -85,24 +86,13 @@ static int node_of(const ls_deploy *d, int gpu)
     return gpu / d->cluster->gpus_per_node;
 }
 
-/* The link a TP group uses: the network when its GPUs span nodes, NVLink otherwise. */
-static void tp_link(const ls_deploy *d, int s, double *alpha, double *bw)
-{
-    int g0 = d->first_gpu + s * d->tp, g1 = g0 + d->tp - 1;
-    bool net = node_of(d, g0) != node_of(d, g1);
-    *alpha = net ? d->cluster->inter_lat_s : d->cluster->intra_lat_s;
-    *bw = net ? d->cluster->inter_bw : d->cluster->intra_bw;
-}
-
 double ls_cost_allreduce_s(const ls_deploy *d, int stage, double bytes)
 {
-    int t = d->tp;
-    if (t <= 1 || bytes <= 0)
+    if (d->tp <= 1 || bytes <= 0)
         return 0;
-    double alpha, bw;
-    tp_link(d, stage, &alpha, &bw);
-    assert(bw > 0);
-    return 2.0 * (t - 1) * alpha + 2.0 * (t - 1) / t * bytes / (bw * d->cluster->allreduce_eff);
+    ls_ar_link l;
+    ls_collective_link(d, stage, &l);
+    return ls_collective_allreduce_s(&l, bytes);
 }
 
 /* Rank r of stage s sends to rank r of stage s+1; the boundary pays the network if any pair crosses nodes. */
@@ -177,9 +167,7 @@ static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, l
         int ar_per_moe = d->ep > 1 ? 1 : 2;
         for (int s = 0; s < d->pp; s++) {
             int L = r->layers[s], Lm = r->moe_layers[s], Ld = L - Lm;
-            te->ar_add[s] = d->tp > 1 ? (2.0 * Ld + ar_per_moe * Lm) * (2.0 * (d->tp - 1) * r->ar_alpha[s] +
-                                                                       2.0 * (d->tp - 1) / d->tp * ar_bytes /
-                                                                           r->ar_bw[s])
+            te->ar_add[s] = d->tp > 1 ? (2.0 * Ld + ar_per_moe * Lm) * ls_collective_allreduce_s(&r->ar[s], ar_bytes)
                                       : 0.0;
         }
         /* Boundaries: hidden states plus residual, 2·T·h·b_a bytes; the slowest boundary is reported. */
@@ -290,12 +278,11 @@ ls_status ls_cost_roofline_new(const ls_deploy *d, ls_cost_model **out, ls_error
     for (int s = 0; s < d->pp; s++) {
         r->layers[s] = ls_memory_stage_layers(m->layers, d->pp, s);
         if (t > 1) {
-            tp_link(d, s, &r->ar_alpha[s], &r->ar_bw[s]);
-            if (!(r->ar_bw[s] > 0)) {
+            ls_collective_link(d, s, &r->ar[s]);
+            if (!(r->ar[s].bw > 0)) {
                 free(r);
                 return ls_fail(e, LS_EINVAL, "cost model: cluster %s has no link bandwidth for a tp%d group", c->name, t);
             }
-            r->ar_bw[s] *= c->allreduce_eff;
         }
         if (s + 1 < d->pp) {
             xfer_link(d, s, &r->xfer_alpha[s], &r->xfer_bw[s]);

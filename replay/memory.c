@@ -4,7 +4,8 @@
  *   weights_s = b_w * (split_s / t + replicated_s) + b_e * routed_s / (t, or ep / (1 + R/E) under EP)
  *               + [s == 0] * embed / t + [s == p-1] * (head + final norm) / t
  *   kv_s      = L_s * KV bytes per token of a layer on one GPU (ls_model_kv_layer_bytes_gpu)
- *   free_s    = util * HBM - weights_s - activation_reserve
+ *   free_s    = what the engine's memory rule leaves for KV on stage s (engine_profile.c:
+ *               vLLM: util * total - weights_s - profile peak - non-torch - CUDA graphs)
  *   blocks    = min over s of floor(free_s / (block_size * kv_s))
  * Every tensor is split over the t ranks (vocab-parallel embedding and head,
  * column/row-parallel projections); norm vectors are replicated but tiny.
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "engine_profile.h"
 #include "memory.h"
 
 int ls_memory_stage_layers(int layers, int pp, int stage)
@@ -79,7 +81,7 @@ ls_status ls_memory_plan_compute(const ls_deploy *d, double gpu_memory_utilizati
     if (d->pp > m->layers || d->pp > LS_MAX_PP)
         return ls_fail(e, LS_EINVAL, "pp %d exceeds the %d layers of %s (or the limit %d)", d->pp, m->layers,
                        m->name, LS_MAX_PP);
-    if (!(gpu_memory_utilization > 0 && gpu_memory_utilization <= 1))
+    if (!(gpu_memory_utilization > 0 && gpu_memory_utilization <= 1) && !isnan(gpu_memory_utilization))
         return ls_fail(e, LS_EINVAL, "gpu_memory_utilization must be in (0, 1], got %g", gpu_memory_utilization);
     if (block_size < 1)
         return ls_fail(e, LS_EINVAL, "block_size must be >= 1, got %d", block_size);
@@ -87,14 +89,20 @@ ls_status ls_memory_plan_compute(const ls_deploy *d, double gpu_memory_utilizati
     memset(plan, 0, sizeof *plan);
     plan->feasible = true;
     plan->block_size = block_size;
-    plan->usable_bytes = gpu_memory_utilization * d->gpu->mem_bytes;
-    plan->reserve_bytes = d->gpu->activation_reserve_bytes;
     int worst = 0;
     for (int s = 0; s < d->pp; s++) {
         plan->weights_bytes[s] = stage_weights(d, s);
         if (plan->weights_bytes[s] > plan->weights_bytes[worst])
             worst = s;
     }
+    /* the engine's own accounting of each stage's GPU (engine_profile.c) */
+    ls_mem_parts parts[LS_MAX_PP];
+    for (int s = 0; s < d->pp; s++) {
+        ls_mem_ctx x = {.d = d, .fraction = gpu_memory_utilization, .max_batched_tokens = d->max_batched_tokens,
+                        .max_num_seqs = d->max_num_seqs, .stage = s, .weights = plan->weights_bytes[s]};
+        ls_engine_profile_memory(d->engine, &x, &parts[s]);
+    }
+    plan->usable_bytes = parts[0].budget;
     plan->weights_bytes_max = plan->weights_bytes[worst];
     /* stage 0 holds the most layers (earlier stages take the remainder) */
     plan->kv_bytes_per_token_gpu = ls_memory_kv_bytes_per_token_stage(d, ls_memory_stage_layers(m->layers, d->pp, 0));
@@ -123,7 +131,7 @@ ls_status ls_memory_plan_compute(const ls_deploy *d, double gpu_memory_utilizati
     double free_tight = 0;
     for (int s = 0; s < d->pp; s++) {
         double per_token = ls_memory_kv_bytes_per_token_stage(d, ls_memory_stage_layers(m->layers, d->pp, s));
-        double free_b = plan->usable_bytes - plan->weights_bytes[s] - plan->reserve_bytes;
+        double free_b = parts[s].kv;
         int64_t b = free_b > 0 ? (int64_t)floor(free_b / (block_size * per_token)) : 0;
         if (b < blocks) {
             blocks = b;
@@ -131,6 +139,11 @@ ls_status ls_memory_plan_compute(const ls_deploy *d, double gpu_memory_utilizati
             free_tight = free_b;
         }
     }
+    plan->activation_bytes = parts[tight].activation;
+    plan->non_torch_bytes = parts[tight].non_torch;
+    plan->graphs_bytes = parts[tight].graphs;
+    plan->reserve_bytes = plan->activation_bytes + plan->non_torch_bytes + plan->graphs_bytes;
+    plan->kv_cache_bytes = free_tight > 0 ? free_tight : 0;
     if (user_blocks > 0) {
         plan->kv_blocks = user_blocks;
         plan->kv_blocks_from_user = true;

@@ -55,6 +55,26 @@ void ls_run_deploy(const ls_run_config *c, int first_gpu, ls_deploy *d)
         d->kv_context_hint = mp + mo / 2;
     }
     d->cpu_offload_bytes = c->offload.weights_bytes;
+    d->engine = c->engine;
+    d->max_batched_tokens = c->sched.budget_auto ? 0 : c->sched.max_batched_tokens; /* auto: profiled at the default */
+    d->max_num_seqs = c->sched.max_num_seqs;
+}
+
+/* The memory breakdown columns of the result row (docs/HARDWARE.md, "Memory model"). */
+static void put_memory(const ls_memory_plan *p, ls_metrics *out)
+{
+    out->v[LS_M_WEIGHTS_GB_PER_GPU] = p->weights_bytes_max / 1e9;
+    out->v[LS_M_ACTIVATION_GB_PER_GPU] = p->activation_bytes / 1e9;
+    out->v[LS_M_NON_TORCH_GB_PER_GPU] = p->non_torch_bytes / 1e9;
+    out->v[LS_M_GRAPHS_GB_PER_GPU] = p->graphs_bytes / 1e9;
+    out->v[LS_M_KV_CACHE_GB_PER_GPU] = p->kv_cache_bytes / 1e9;
+}
+
+ls_status ls_run_memory_plan(const ls_run_config *c, ls_memory_plan *plan, ls_error *e)
+{
+    ls_deploy d;
+    deploy_of(c, 0, &d);
+    return ls_memory_plan_compute(&d, c->gpu_memory_utilization, c->sched.block_size, c->num_kv_blocks, plan, e);
 }
 
 /* The `auto` budget's parameters (docs/CONFIG.md): a mixed iteration of one
@@ -148,11 +168,9 @@ ls_status ls_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *ou
     }
     ls_metrics_init(out);
     out->v[LS_M_N_GPUS] = (double)c->tp * c->pp * c->dp;
-    ls_deploy d;
-    deploy_of(c, 0, &d);
     ls_memory_plan plan;
-    LS_TRY(ls_memory_plan_compute(&d, c->gpu_memory_utilization, c->sched.block_size, c->num_kv_blocks, &plan, e));
-    out->v[LS_M_WEIGHTS_GB_PER_GPU] = plan.weights_bytes_max / 1e9;
+    LS_TRY(ls_run_memory_plan(c, &plan, e));
+    put_memory(&plan, out);
     if (!plan.feasible || plan.kv_blocks < 1) {
         out->status = LS_RUN_INFEASIBLE;
         snprintf(out->message, sizeof out->message, "%s",
@@ -200,7 +218,7 @@ ls_status ls_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *ou
     rc = ls_run_engine(c, opts, &s, out, e);
     if (!rc) {
         out->v[LS_M_N_GPUS] = (double)c->tp * c->pp * c->dp;
-        out->v[LS_M_WEIGHTS_GB_PER_GPU] = plan.weights_bytes_max / 1e9;
+        put_memory(&plan, out);
     }
 done:
     for (int i = 0; i < c->dp; i++)

@@ -32,18 +32,10 @@ def n_requests(isl, osl):
         return 1000
     return 3000
 
-# kv_cache_free_gpu_mem_fraction f (TRT-LLM) is a share of the memory left after weights and
-# runtime; our gpu_memory_utilization u is a share of all HBM: u = f + (1-f)(W+R)/HBM.
-def util(f, weights_gb, reserve_gb, hbm_gb):
-    return round(f + (1 - f) * (weights_gb + reserve_gb) / hbm_gb, 3)
-
-WEIGHTS_GB = {  # FP8 weights per GPU (parameters / tp), catalog-derived totals / tp
-    ("llama-3.3-70b", 2): 70.55 / 2, ("llama-3.3-70b", 1): 70.55,
-    ("llama-3.1-405b", 8): 405.85 / 8, ("llama-3.1-8b", 1): 8.03,
-}
-HBM_GB = {"h100-sxm": 80, "h200": 141}
-KV_FREE_FRACTION = 0.95  # calibration.md: 0.90 to 0.95; the upper end (max-throughput setup)
-RESERVE_GB = 3           # the catalog's activation_reserve_gb
+# The engine profile `trtllm` applies TensorRT-LLM's own memory rule: KV gets
+# kv_cache_free_gpu_mem_fraction of the memory free after the engine is loaded
+# (replay/engine_profile.c); calibration.md gives 0.90 to 0.95, the upper end is the
+# max-throughput setup.
 
 import sys
 
@@ -60,11 +52,9 @@ def emit(out):
     w("\npoints:\n")
     for isl, osl, meas in TRT_ROWS:
         for (label, model, gpu, cluster, tp), m in zip(TRT_COLUMNS, meas):
-            u = util(KV_FREE_FRACTION, WEIGHTS_GB[(model, tp)], RESERVE_GB, HBM_GB[gpu])
             w(f"  - name: trtllm {label} {isl}/{osl}\n"
               f"    group: trtllm\n"
-              f"    config: {{model: {model}, hardware: {gpu}, cluster: {cluster}, parallelism: {{tp: {tp}, pp: 1, dp: 1}},\n"
-              f"             scheduler: {{gpu_memory_utilization: {u}}}}}\n"
+              f"    config: {{model: {model}, hardware: {gpu}, cluster: {cluster}, parallelism: {{tp: {tp}, pp: 1, dp: 1}}}}\n"
               f"    no_evict: true\n"
               f"    requests: {{count: {n_requests(isl, osl)}, prompt: {isl}, output: {osl}, arrival: offline}}\n"
               f"    measured: {{output_tps: {m}}}\n")
@@ -77,8 +67,10 @@ BASE = """base:                    # shared by every point; each point's config 
   hardware: h100-sxm
   cluster: dgx-h100
   dtype: {weights: fp8, kv: fp8}
+  engine: trtllm           # TensorRT-LLM's memory rule (gpu_memory_utilization = kv_cache_free_gpu_mem_fraction)
   scheduler:               # TensorRT-LLM max-throughput setup: in-flight batching, chunked prefill
     policy: vllm-v1
+    gpu_memory_utilization: 0.95   # kv_cache_free_gpu_mem_fraction (calibration.md: 0.90 to 0.95)
     enable_chunked_prefill: true
     max_batched_tokens: 8192       # trtllm-bench max_num_tokens (ASSUMPTION: 8192)
     max_num_seqs: 2048             # trtllm-bench max_batch_size (ASSUMPTION: 2048)
@@ -101,7 +93,7 @@ MLPERF = """
       cluster: dgx-h200
       parallelism: {tp: 1, pp: 1, dp: 8}
       router: least-outstanding
-      scheduler: {gpu_memory_utilization: 0.976, max_model_len: 4096}
+      scheduler: {max_model_len: 4096}
     requests: {count: 24576, prompt: &isl {mean: 295, cv: 1.0, min: 1, max: 1024},
                output: &osl {mean: 291, cv: 0.8, min: 1, max: 1024}, arrival: offline, seed: 1}
     measured: {output_tps: 31302.7}

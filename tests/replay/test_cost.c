@@ -104,12 +104,19 @@ static ls_batch_agg batch(int64_t q, int64_t c, int64_t n, int64_t ctx)
 #define MLP 704643072.0
 #define HEAD 1050673152.0
 
-/* ring all-reduce on dgx-h100 inside one node: 2(t-1)α + 2(t-1)/t · M/(450 GB/s · eff) */
+/* all-reduce on dgx-h100 inside one node: vLLM's graph-captured all-reduce as MEASURED on 8 x H100
+ * (../shared/kernels/h100_sxm/custom_allreduce_vllm_0.24.0.csv.gz, backend vllm_graph; the table holds
+ * 6 significant digits of these, hence the 1e-6 tolerance below) at the two message sizes used here:
+ * 64 MiB (a 4096-token chunk, 33,554,432 bf16 elements) and 1 MiB (64 decodes, 524,288 elements). */
 static double ar_dgx(const ls_cluster *k, int t, double M)
 {
+    (void)k;
     if (t == 1)
         return 0;
-    return 2.0 * (t - 1) * k->intra_lat_s + 2.0 * (t - 1) / t * M / (k->intra_bw * k->allreduce_eff);
+    if (M == 4096 * 8192 * 2.0)
+        return (t == 4 ? 0.32994335174560546 : 0.3439641571044922) * 1e-3;
+    assert_true(M == 64 * 8192 * 2.0);
+    return (t == 4 ? 0.012757439613342286 : 0.01496832013130188) * 1e-3;
 }
 
 static void test_prefill_chunk_70b(void **state)
@@ -135,7 +142,7 @@ static void test_prefill_chunk_70b(void **state)
         ls_batch_agg b = batch(4096, 0, 0, 0);
         ls_iter_cost c;
         ls_cost_iteration(cm, &b, &c);
-        assert_rel(c.stage_s[0], want, 1e-9);
+        assert_rel(c.stage_s[0], want, 1e-6);
         assert_true(c.transfer_s == 0);
         assert_true(c.overhead_s == g->iter_overhead_s);
         /* the whole chunk is ~5.8e14 FLOPs (domain.md worked example), whatever t */
@@ -176,7 +183,7 @@ static void test_decode_batch_70b(void **state)
         ls_batch_agg b = batch(0, 0, 64, 2048);
         ls_iter_cost c;
         ls_cost_iteration(cm, &b, &c);
-        assert_rel(c.stage_s[0], want, 1e-9);
+        assert_rel(c.stage_s[0], want, 1e-6);
         /* memory-bound: weights (141.1 GB / t) plus the KV of 131,072 tokens (43 GB / t) */
         assert_true(2 * 64 * MLP / t / (P * eff) < 2 * MLP / t / BW);
         double bytes = 80 * (2 * (PROJ + MLP) + 2 * 8 * 128 * 2 * (131072.0 + 64)) + 2 * HEAD;
