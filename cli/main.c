@@ -2,7 +2,7 @@
  *
  * Built twice (cli/CMakeLists.txt). `llmsweep-mpi` has every command. The lean
  * `llmsweep` (LS_CLI_LEAN) links neither MPI nor HDF5, whose loading cost a tiny
- * `run` most of its time: it runs run/trace/catalog itself and execs its sibling
+ * `run` most of its time: it runs run/trace/catalog/calibrate itself and execs its sibling
  * llmsweep-mpi for the others (and for a run writing HDF5). The exec comes first
  * thing, before MPI_Init, and keeps the pid, the environment and the signal
  * dispositions, so `mpirun -n 4 llmsweep sweep` and `srun llmsweep sweep` work as before. */
