@@ -205,7 +205,8 @@ ls_status ls_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *ou
     }
     if (c->offload.weights_bytes > 0) {
         /* UVA: the offloaded weights are read over the link on every forward pass (the most loaded stage) */
-        ls_deploy full = d;
+        ls_deploy full;
+        deploy_of(c, 0, &full);
         full.cpu_offload_bytes = 0;
         ls_memory_plan whole;
         rc = ls_memory_plan_compute(&full, c->gpu_memory_utilization, c->sched.block_size, 0, &whole, e);
