@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli.h"
@@ -313,6 +314,14 @@ static int plan_main(int rank, int size, const plan_args *a)
     if (!p->spec) {
         st = rank == 0 ? report_nothing_fits(p, a) : LS_EXIT_INFEASIBLE;
     } else {
+        /* the output's folder (one level: `-o out/plan.h5` in a fresh clone) */
+        const char *slash = strrchr(a->out, '/');
+        if (rank == 0 && slash && slash != a->out) {
+            char *dir = ls_xstrdup(a->out);
+            dir[slash - a->out] = 0;
+            mkdir(dir, 0777); /* failure shows as the write error below */
+            free(dir);
+        }
         int32_t w = rank == 0 ? write_text(spec_path, p->spec_text) : 0;
         MPI_Bcast(&w, 1, MPI_INT32_T, 0, MPI_COMM_WORLD);
         st = w;
