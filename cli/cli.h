@@ -25,6 +25,13 @@ int ls_cmd_report(int argc, char **argv);
 int ls_cmd_plot(int argc, char **argv);
 int ls_cmd_schema(int argc, char **argv);
 int ls_cmd_calibrate(int argc, char **argv);
+int ls_cmd_plan(int argc, char **argv);
+
+struct ls_sweep_spec;
+/* The sweep of an expanded specification (borrowed) into `out`, as `llmsweep
+ * sweep` runs it, on every rank of MPI_COMM_WORLD (MPI started by the caller).
+ * For `plan`. Returns an exit status. */
+int ls_cli_sweep_spec(const struct ls_sweep_spec *s, const char *out, bool force, bool quiet, int rank, int size);
 
 /* True when `path` names an HDF5 file (.h5 or .hdf5). */
 bool ls_cli_is_h5_name(const char *path);

@@ -619,12 +619,13 @@ static int take_lock(const sweep_args *a, ls_sweep_lock **lock)
     return 0;
 }
 
+static int sweep_spec_main(int rank, int size, const sweep_args *a, const ls_sweep_spec *s);
+
 static int sweep_main(int rank, int size, const sweep_args *a)
 {
     ls_error e;
     ls_error_clear(&e);
     ls_sweep_spec *s = NULL;
-    int32_t verdict = LS_EXIT_OK;
     /* every rank reads the spec itself; agree on the outcome so that a rank that
      * cannot read it (another node's file system) does not leave the others waiting */
     int32_t bad = ls_sweep_spec_load(a->spec, &s, &e) != LS_OK, any_bad = 0, bad0 = bad;
@@ -644,6 +645,17 @@ static int sweep_main(int rank, int size, const sweep_args *a)
         ls_sweep_spec_free(s);
         return LS_EXIT_USAGE;
     }
+    int st = sweep_spec_main(rank, size, a, s);
+    ls_sweep_spec_free(s);
+    return st;
+}
+
+/* The sweep of an expanded specification `s` (borrowed), on every rank. */
+static int sweep_spec_main(int rank, int size, const sweep_args *a, const ls_sweep_spec *s)
+{
+    ls_error e;
+    ls_error_clear(&e);
+    int32_t verdict = LS_EXIT_OK;
     ls_config_row *rows = NULL;
     double *cost = NULL;
     bool *todo = NULL;
@@ -687,7 +699,6 @@ static int sweep_main(int rank, int size, const sweep_args *a)
         free(rows);
         free(cost);
         free(todo);
-        ls_sweep_spec_free(s);
         return verdict < 0 ? LS_EXIT_OK : verdict;
     }
     if (rank == 0 && n_todo == 0 && !a->quiet)
@@ -750,8 +761,21 @@ static int sweep_main(int rank, int size, const sweep_args *a)
     free(rows);
     free(cost);
     free(todo);
-    ls_sweep_spec_free(s);
     return status;
+}
+
+int ls_cli_sweep_spec(const ls_sweep_spec *s, const char *out, bool force, bool quiet, int rank, int size)
+{
+    catch_stop_signals(); /* after MPI_Init here: the caller started MPI */
+    sweep_args a;
+    memset(&a, 0, sizeof a);
+    a.spec = s->path;
+    a.out = out;
+    a.force = force;
+    a.quiet = quiet;
+    a.shard_n = 1;
+    a.show = 10;
+    return sweep_spec_main(rank, size, &a, s);
 }
 
 int ls_cmd_sweep(int argc, char **argv)

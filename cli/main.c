@@ -29,6 +29,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"run", ls_cmd_run, "simulate one configuration and print its metrics"},
+    {"plan", MPI_CMD(ls_cmd_plan), "search every deployment of a GPU budget for a model, traffic and SLO"},
     {"sweep", MPI_CMD(ls_cmd_sweep), "run a grid of configurations (MPI) into one HDF5 file"},
     {"merge", MPI_CMD(ls_cmd_merge), "combine sweep shards into one HDF5 file"},
     {"report", MPI_CMD(ls_cmd_report), "tables, SLO ranking and recommendations from a result file"},

@@ -82,6 +82,11 @@ typedef struct ls_run_opts {
     volatile sig_atomic_t *stop;
 } ls_run_opts;
 
+/* The memory check ls_run makes first, alone: *fits false (with the reason
+ * in `why`, as ls_run would report it) when one replica's weights, or a KV
+ * cache beside them, do not fit. Errors are bad inputs. For `plan`'s pruning. */
+ls_status ls_config_memory_fits(const ls_run_config *c, bool *fits, char *why, size_t size, ls_error *e);
+
 /* Simulate. Returns LS_OK when `out` holds a result -- status ok, or
  * infeasible with the reason in out->message -- and an error otherwise. */
 ls_status ls_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *out, ls_error *e);

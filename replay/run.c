@@ -158,6 +158,17 @@ void ls_run_set_error(ls_metrics *out, const ls_error *e)
     out->message[n] = '\0';
 }
 
+ls_status ls_config_memory_fits(const ls_run_config *c, bool *fits, char *why, size_t size, ls_error *e)
+{
+    ls_deploy d;
+    deploy_of(c, 0, &d);
+    ls_memory_plan plan;
+    LS_TRY(ls_memory_plan_compute(&d, c->gpu_memory_utilization, c->sched.block_size, c->num_kv_blocks, &plan, e));
+    *fits = plan.feasible && plan.kv_blocks >= 1;
+    snprintf(why, size, "%s", *fits ? "" : !plan.feasible ? plan.reason : "no memory left for the KV cache");
+    return LS_OK;
+}
+
 ls_status ls_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *out, ls_error *e)
 {
     if (c->pools) {

@@ -1,0 +1,344 @@
+/* plan_answer.c -- the planner's answer (plan_answer.h). */
+#include "plan_answer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One deployment: its rows at every load, its capacity (searched on one of them). */
+typedef struct deployment {
+    const ls_result_row *at_target; /* the row at the load multiple 1 (NULL: missing) */
+    double capacity;                /* req/s, NaN when not searched or infeasible */
+    double cap_per_gpu;
+    int n_gpus;
+    unsigned violations;            /* at the target rate */
+} deployment;
+
+static bool same_rate(double a, double b)
+{
+    return fabs(a - b) <= 1e-6 * fabs(b);
+}
+
+static int ep_of(const char *par)
+{
+    const char *p = strstr(par, "ep");
+    return p ? atoi(p + 2) : 1;
+}
+
+static double per_gpu(const ls_result_row *r, double x)
+{
+    return r->cfg.n_gpus > 0 ? x / (double)r->cfg.n_gpus : NAN;
+}
+
+/* Output tokens/s per GPU and per user (1 / mean TPOT) of a row. */
+static double tps_gpu(const ls_result_row *r)
+{
+    return per_gpu(r, r->m.v[LS_M_OUTPUT_TPS]);
+}
+static double tps_user(const ls_result_row *r)
+{
+    double t = r->m.v[LS_M_TPOT_MEAN_S];
+    return t > 0 ? 1.0 / t : NAN;
+}
+
+static bool same_deployment(const ls_result_row *a, const ls_result_row *b)
+{
+    return !strcmp(a->cfg.hardware, b->cfg.hardware) && !strcmp(a->cfg.parallelism, b->cfg.parallelism);
+}
+
+/* Capacity per GPU descending; unsearched/infeasible last; then fewer GPUs; then config id. */
+static int cmp_dep(const void *pa, const void *pb)
+{
+    const deployment *a = pa, *b = pb;
+    double x = isnan(a->cap_per_gpu) ? -1 : a->cap_per_gpu, y = isnan(b->cap_per_gpu) ? -1 : b->cap_per_gpu;
+    if (x != y)
+        return x > y ? -1 : 1;
+    if (a->n_gpus != b->n_gpus)
+        return a->n_gpus < b->n_gpus ? -1 : 1;
+    return a->at_target->config_id < b->at_target->config_id ? -1 : 1;
+}
+
+void ls_plan_vllm_command(const ls_result_row *row, char *buf, size_t size)
+{
+    const ls_config_row *c = &row->cfg;
+    int ep = ep_of(c->parallelism);
+    double budget = row->m.v[LS_M_MAX_NUM_BATCHED_TOKENS];
+    int n = snprintf(buf, size,
+                     "vllm serve %s --tensor-parallel-size %lld --pipeline-parallel-size %lld "
+                     "--data-parallel-size %lld%s --max-num-batched-tokens %lld --max-num-seqs %lld "
+                     "--gpu-memory-utilization %.2f --max-model-len %lld",
+                     c->model, (long long)c->tp, (long long)c->pp, (long long)c->dp,
+                     ep > 1 ? " --enable-expert-parallel" : "", isnan(budget) ? 8192LL : (long long)llround(budget),
+                     (long long)c->max_num_seqs, c->gpu_memory_utilization, (long long)c->max_model_len);
+    if (n > 0 && (size_t)n < size && !strcmp(c->dtype_weights, "fp8"))
+        n += snprintf(buf + n, size - (size_t)n, " --quantization fp8");
+    if (n > 0 && (size_t)n < size && !strcmp(c->dtype_kv, "fp8"))
+        snprintf(buf + n, size - (size_t)n, " --kv-cache-dtype fp8");
+}
+
+static void violation_text(const ls_slo *s, const ls_metrics *m, unsigned v, char *buf, size_t size)
+{
+    if (v & LS_SLO_NOT_RUN) {
+        snprintf(buf, size, "%s: %.200s", ls_run_status_name(m->status), m->message);
+        return;
+    }
+    size_t n = 0;
+    buf[0] = 0;
+    if ((v & LS_SLO_TTFT) && n < size)
+        n += (size_t)snprintf(buf + n, size - n, "%sttft_p99 %.3g s > %.3g s", n ? ", " : "",
+                              m->v[LS_M_TTFT_P99_S], s->ttft_p99_s);
+    if ((v & LS_SLO_TPOT) && n < size)
+        n += (size_t)snprintf(buf + n, size - n, "%stpot_p99 %.3g ms > %.3g ms", n ? ", " : "",
+                              1e3 * m->v[LS_M_TPOT_P99_S], 1e3 * s->tpot_p99_s);
+    if ((v & LS_SLO_SUCCESS) && n < size)
+        snprintf(buf + n, size - n, "%scompleted %.1f%% < %.1f%%", n ? ", " : "", 100 * m->v[LS_M_SUCCESS_RATE],
+                 100 * s->min_success);
+}
+
+/* Why deployment `d` ranks below the first, in numbers. */
+static void reason(const deployment *d, const deployment *best, const ls_slo *s, char *buf, size_t size)
+{
+    if (d == best) {
+        snprintf(buf, size, "best capacity per GPU");
+        return;
+    }
+    char v[256];
+    if (d->violations) {
+        violation_text(s, &d->at_target->m, d->violations, v, sizeof v);
+        snprintf(buf, size, "misses the SLO at the target rate (%s)", v);
+    } else if (isnan(d->cap_per_gpu)) {
+        snprintf(buf, size, "no capacity found");
+    } else if (d->cap_per_gpu < best->cap_per_gpu) {
+        snprintf(buf, size, "%.0f%% less capacity per GPU (%.3g vs %.3g req/s)%s",
+                 100 * (1 - d->cap_per_gpu / best->cap_per_gpu), d->cap_per_gpu, best->cap_per_gpu,
+                 d->n_gpus > best->n_gpus ? "; more GPUs for the same load" : "");
+    } else {
+        snprintf(buf, size, "ties on capacity per GPU; uses %d GPUs against %d", d->n_gpus, best->n_gpus);
+    }
+}
+
+static void print_top(const deployment *d, size_t n, const ls_plan_answer_opts *o, FILE *f)
+{
+    size_t top = (size_t)(o->top_n > 0 ? o->top_n : 5);
+    if (top > n)
+        top = n;
+    char why[512], cmd[512];
+    if (o->markdown)
+        fprintf(f, "## Top %zu deployments by capacity per GPU under the SLO\n\n"
+                   "| # | config | hardware | parallelism | GPUs | capacity req/s | req/s per GPU | "
+                   "tok/s per GPU @target | tok/s per user @target | ttft_p99 s | tpot_p99 ms | why not first |\n"
+                   "|---|---|---|---|---|---|---|---|---|---|---|---|\n", top);
+    else
+        fprintf(f, "top %zu deployments by capacity per GPU under the SLO:\n"
+                   "   # config hardware   parallelism   GPUs capacity  req/s/GPU tok/s/GPU tok/s/user ttft_p99 "
+                   "tpot_p99  why not first\n", top);
+    for (size_t i = 0; i < top; i++) {
+        const ls_result_row *r = d[i].at_target;
+        reason(&d[i], &d[0], &o->slo, why, sizeof why);
+        if (o->markdown)
+            fprintf(f, "| %zu | %lld | %s | %s | %d | %.3g | %.3g | %.4g | %.4g | %.3g | %.3g | %s |\n", i + 1,
+                    (long long)r->config_id, r->cfg.hardware, r->cfg.parallelism, d[i].n_gpus, d[i].capacity,
+                    d[i].cap_per_gpu, tps_gpu(r), tps_user(r), r->m.v[LS_M_TTFT_P99_S],
+                    1e3 * r->m.v[LS_M_TPOT_P99_S], why);
+        else
+            fprintf(f, "  %2zu %6lld %-10s %-13s %4d %8.3g %10.3g %9.4g %10.4g %7.3gs %6.3gms  %s\n", i + 1,
+                    (long long)r->config_id, r->cfg.hardware, r->cfg.parallelism, d[i].n_gpus, d[i].capacity,
+                    d[i].cap_per_gpu, tps_gpu(r), tps_user(r), r->m.v[LS_M_TTFT_P99_S],
+                    1e3 * r->m.v[LS_M_TPOT_P99_S], why);
+    }
+    fprintf(f, o->markdown ? "\nLaunch commands:\n\n" : "launch commands:\n");
+    for (size_t i = 0; i < top; i++) {
+        ls_plan_vllm_command(d[i].at_target, cmd, sizeof cmd);
+        fprintf(f, o->markdown ? "%zu. `%s`\n" : "  %zu. %s\n", i + 1, cmd);
+    }
+    fputc('\n', f);
+}
+
+/* The frontier of one GPU type over every row meeting the SLO (any load). */
+static void print_frontier(const ls_results *r, const ls_slo *s, const char *hw, bool md, FILE *f)
+{
+    fprintf(f, md ? "## Pareto frontier on %s: output tok/s per GPU vs tok/s per user\n\n"
+                    "| config | parallelism | GPUs | rate req/s | tok/s per GPU | tok/s per user |\n|---|---|---|---|---|---|\n"
+                  : "Pareto frontier on %s (output tok/s per GPU vs tok/s per user = 1/mean TPOT; SLO met):\n",
+            hw);
+    size_t shown = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        const ls_result_row *a = &r->rows[i];
+        if (!a->has_result || strcmp(a->cfg.hardware, hw) || ls_slo_violations(s, &a->m))
+            continue;
+        double x = tps_gpu(a), y = tps_user(a);
+        if (isnan(x) || isnan(y))
+            continue;
+        bool dominated = false;
+        for (size_t j = 0; j < r->n && !dominated; j++) {
+            const ls_result_row *b = &r->rows[j];
+            if (j == i || !b->has_result || strcmp(b->cfg.hardware, hw) || ls_slo_violations(s, &b->m))
+                continue;
+            double bx = tps_gpu(b), by = tps_user(b);
+            dominated = bx >= x && by >= y && (bx > x || by > y);
+        }
+        if (dominated)
+            continue;
+        shown++;
+        if (md)
+            fprintf(f, "| %lld | %s | %lld | %.4g | %.4g | %.4g |\n", (long long)a->config_id, a->cfg.parallelism,
+                    (long long)a->cfg.n_gpus, a->cfg.arrival_rate, x, y);
+        else
+            fprintf(f, "  config %-5lld %-13s %3lld GPUs at %8.4g req/s: %9.4g tok/s/GPU %8.4g tok/s/user\n",
+                    (long long)a->config_id, a->cfg.parallelism, (long long)a->cfg.n_gpus, a->cfg.arrival_rate, x, y);
+    }
+    if (!shown)
+        fprintf(f, md ? "No point meets the SLO.\n" : "  (no point meets the SLO)\n");
+    fputc('\n', f);
+}
+
+/* The fewest GPUs meeting the SLO at the target rate, and the best of one fewer. */
+static void print_min_gpus(const deployment *d, size_t n, const ls_plan_answer_opts *o, FILE *f)
+{
+    const deployment *m = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!d[i].violations && (!m || d[i].n_gpus < m->n_gpus ||
+                                 (d[i].n_gpus == m->n_gpus && tps_user(d[i].at_target) > tps_user(m->at_target))))
+            m = &d[i];
+    if (!m)
+        return;
+    fprintf(f, o->markdown ? "## Fewest GPUs at the target rate\n\n" : "fewest GPUs at the target rate:\n");
+    fprintf(f, "%s%d GPUs (%s on %s, config %lld) meet the SLO at %.4g req/s.\n", o->markdown ? "" : "  ",
+            m->n_gpus, m->at_target->cfg.parallelism, m->at_target->cfg.hardware,
+            (long long)m->at_target->config_id, o->target_rate);
+    /* one fewer: the closest deployment of that size, by its worst SLO ratio */
+    const deployment *c = NULL;
+    double cw = INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        if (d[i].n_gpus != m->n_gpus - 1)
+            continue;
+        const ls_metrics *x = &d[i].at_target->m;
+        double w = x->status != LS_RUN_OK ? INFINITY
+                                          : fmax(x->v[LS_M_TTFT_P99_S] / o->slo.ttft_p99_s,
+                                                 isnan(x->v[LS_M_TPOT_P99_S]) ? 0 : x->v[LS_M_TPOT_P99_S] / o->slo.tpot_p99_s);
+        if (!c || w < cw) {
+            c = &d[i];
+            cw = w;
+        }
+    }
+    char v[256];
+    if (m->n_gpus == 1)
+        fprintf(f, "%sone GPU is the least there is.\n", o->markdown ? "" : "  ");
+    else if (!c)
+        fprintf(f, "%swith %d GPUs no deployment fits in memory or is a valid split.\n", o->markdown ? "" : "  ",
+                m->n_gpus - 1);
+    else {
+        violation_text(&o->slo, &c->at_target->m, c->violations, v, sizeof v);
+        fprintf(f, "%swith %d GPUs the closest (%s, config %lld) %s%s%s.\n", o->markdown ? "" : "  ", m->n_gpus - 1,
+                c->at_target->cfg.parallelism, (long long)c->at_target->config_id,
+                c->violations ? "misses it: " : "meets it (check the grid)", c->violations ? v : "", "");
+    }
+    fputc('\n', f);
+}
+
+/* Nothing meets the SLO at the target: which limit binds, how far the closest is. */
+static void print_binding(const deployment *d, size_t n, const ls_plan_answer_opts *o, FILE *f)
+{
+    const deployment *c = NULL;
+    double cw = INFINITY, rt = NAN, rp = NAN;
+    for (size_t i = 0; i < n; i++) {
+        const ls_metrics *x = &d[i].at_target->m;
+        if (x->status != LS_RUN_OK)
+            continue;
+        double t = x->v[LS_M_TTFT_P99_S] / o->slo.ttft_p99_s;
+        double p = isnan(x->v[LS_M_TPOT_P99_S]) ? 0 : x->v[LS_M_TPOT_P99_S] / o->slo.tpot_p99_s;
+        double w = fmax(t, p);
+        if (!(w >= cw)) {
+            c = &d[i];
+            cw = w;
+            rt = t;
+            rp = p;
+        }
+    }
+    if (!c) {
+        fprintf(f, "no deployment ran at the target rate\n");
+        return;
+    }
+    char v[256];
+    violation_text(&o->slo, &c->at_target->m, c->violations, v, sizeof v);
+    fprintf(f, "%sno deployment meets the SLO at %.4g req/s. The closest is %s on %s (config %lld): %s; the binding "
+               "limit is %s (%.2fx its limit; the other at %.2fx)%s\n",
+            o->markdown ? "**" : "", o->target_rate, c->at_target->cfg.parallelism, c->at_target->cfg.hardware,
+            (long long)c->at_target->config_id, v, rt >= rp ? "TTFT p99" : "TPOT p99", fmax(rt, rp), fmin(rt, rp),
+            o->markdown ? "**" : "");
+    if (rp > 1)
+        fprintf(f, "%sTPOT is a per-token floor that load does not move much: no split of this budget decodes "
+                   "fast enough; relax tpot_p99 or use faster GPUs.\n", o->markdown ? "\n" : "");
+    else
+        fprintf(f, "%sTTFT binds: the load is over every deployment's capacity; lower --rate or raise --gpus.\n",
+                o->markdown ? "\n" : "");
+    fputc('\n', f);
+}
+
+/* The deployments at the target rate, ranked; *n of them. Caller frees. */
+static deployment *rank_deployments(const ls_results *r, const ls_plan_answer_opts *o, size_t *count)
+{
+    deployment *d = ls_xcalloc(r->n ? r->n : 1, sizeof *d);
+    size_t n = 0;
+    for (size_t i = 0; i < r->n; i++) {
+        const ls_result_row *a = &r->rows[i];
+        if (!a->has_result || !same_rate(a->cfg.arrival_rate, o->target_rate))
+            continue;
+        deployment *x = &d[n++];
+        x->at_target = a;
+        x->n_gpus = (int)a->cfg.n_gpus;
+        x->violations = ls_slo_violations(&o->slo, &a->m);
+        x->capacity = NAN;
+        for (size_t j = 0; j < r->n; j++) /* the listing that searched */
+            if (r->rows[j].has_result && same_deployment(a, &r->rows[j]) &&
+                !isnan(r->rows[j].m.v[LS_M_CAPACITY_RPS]))
+                x->capacity = r->rows[j].m.v[LS_M_CAPACITY_RPS];
+        x->cap_per_gpu = per_gpu(a, x->capacity);
+    }
+    qsort(d, n, sizeof *d, cmp_dep);
+    *count = n;
+    return d;
+}
+
+size_t ls_plan_answer_top(const ls_results *r, const ls_plan_answer_opts *o, int64_t *ids, size_t max)
+{
+    size_t n = 0;
+    deployment *d = rank_deployments(r, o, &n);
+    size_t k = n < max ? n : max;
+    for (size_t i = 0; i < k; i++)
+        ids[i] = d[i].at_target->config_id;
+    free(d);
+    return k;
+}
+
+bool ls_plan_answer_write(const ls_results *r, const ls_plan_answer_opts *o, FILE *f)
+{
+    size_t n = 0;
+    deployment *d = rank_deployments(r, o, &n);
+    bool met = false;
+    for (size_t i = 0; i < n; i++)
+        met |= !d[i].violations;
+    if (o->markdown)
+        fprintf(f, "# Plan: %s, budget %d GPUs, %.4g req/s, SLO ttft_p99 <= %g s, tpot_p99 <= %g ms\n\n",
+                n ? d[0].at_target->cfg.model : "?", o->gpus, o->target_rate, o->slo.ttft_p99_s,
+                1e3 * o->slo.tpot_p99_s);
+    if (!n)
+        fprintf(f, "no results at the target rate in %s\n", r->path);
+    else {
+        if (!met)
+            print_binding(d, n, o, f);
+        print_top(d, n, o, f);
+        if (met)
+            print_min_gpus(d, n, o, f);
+        /* one frontier per GPU type, in first-seen order */
+        for (size_t i = 0; i < r->n; i++) {
+            bool seen = false;
+            for (size_t j = 0; j < i && !seen; j++)
+                seen = !strcmp(r->rows[j].cfg.hardware, r->rows[i].cfg.hardware);
+            if (!seen && r->rows[i].has_result)
+                print_frontier(r, &o->slo, r->rows[i].cfg.hardware, o->markdown, f);
+        }
+    }
+    free(d);
+    return met;
+}

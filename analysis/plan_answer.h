@@ -1,0 +1,48 @@
+/* plan_answer.h -- the planner's answer, from the result file of `llmsweep plan`.
+ *
+ * Reads the rows of a plan's sweep (mpi/plan.h: every deployment at the load
+ * multiples LS_PLAN_LOADS of the target rate, capacity searched once per
+ * deployment) and writes, as text or Markdown:
+ *   - the top-N deployments by capacity per GPU under the SLO, each with the
+ *     reason it lost to the first and its `vllm serve` command line;
+ *   - the Pareto frontier of output tokens/s per GPU against tokens/s per user
+ *     (1 / mean TPOT) over every (deployment, load) that meets the SLO, per GPU
+ *     type: the points no other point beats on both;
+ *   - the fewest GPUs meeting the SLO at the target rate, and what one GPU
+ *     fewer gives;
+ *   - when nothing meets the SLO: which limit binds and how far the closest is.
+ * Every number is a cell of the file (analysis/results.h); the SLO rule is the
+ * report's (ls_slo_violations).
+ */
+#ifndef LS_PLAN_ANSWER_H
+#define LS_PLAN_ANSWER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "report.h"
+#include "results.h"
+
+typedef struct ls_plan_answer_opts {
+    double target_rate;  /* req/s of the load multiple 1 */
+    int gpus;            /* the budget */
+    ls_slo slo;
+    int top_n;           /* rows of the top table (default 5) */
+    bool markdown;
+} ls_plan_answer_opts;
+
+/* Write the answer. Returns true when some deployment meets the SLO at the
+ * target rate (false: the answer says what binds). */
+bool ls_plan_answer_write(const ls_results *r, const ls_plan_answer_opts *o, FILE *f);
+
+/* The config ids of the first `max` deployments of the ranking (their rows
+ * at the target rate), best first; returns how many. */
+size_t ls_plan_answer_top(const ls_results *r, const ls_plan_answer_opts *o, int64_t *ids, size_t max);
+
+/* The `vllm serve` command line deploying the configuration of `row`:
+ * parallel sizes, --enable-expert-parallel (ep > 1), the token budget actually
+ * used (the run's max_num_batched_tokens), --max-num-seqs,
+ * --gpu-memory-utilization, --max-model-len, FP8 weights/KV. */
+void ls_plan_vllm_command(const ls_result_row *row, char *buf, size_t size);
+
+#endif

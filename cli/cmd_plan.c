@@ -1,0 +1,367 @@
+/* cmd_plan.c -- `llmsweep plan`: a model, GPU types, a GPU budget, a workload and an SLO in;
+ * the ranked deployments, the Pareto frontier, the fewest GPUs and `vllm serve` lines out.
+ *
+ * Every rank parses the flags and builds the same specification (mpi/plan.h);
+ * the sweep runs it as `llmsweep sweep` would (ls_cli_sweep_spec), then rank 0
+ * reads the file back and writes the answer (analysis/plan_answer.h). Beside
+ * FILE.h5 it writes FILE.spec.yaml (the sweep, to resume or grow with
+ * `llmsweep sweep`), FILE.md (the answer in Markdown) and FILE.topK.yaml (the
+ * top configurations, for `llmsweep run --config`). docs/PLAN.md. */
+#include <math.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cli.h"
+#include "plan.h"
+#include "plan_answer.h"
+#include "report.h"
+#include "results.h"
+#include "sweep_h5.h"
+#include "yamldoc.h"
+
+#define PLAN_MAX_TOP 20
+
+typedef struct plan_args {
+    ls_plan_opts p;
+    const char *out, *slo;
+    bool force, quiet, markdown;
+    int top;
+} plan_args;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: llmsweep plan --model M --hardware GPU [--hardware GPU2] --gpus N\n"
+            "                     (--trace FILE [--rate R | --scale-trace X] | --isl N --osl N --rate R)\n"
+            "                     --slo ttft_p99=2s,tpot_p99=50ms [-o plan.h5] [options]\n"
+            "       mpirun -np N llmsweep plan ...\n\n"
+            "Search every TP/PP/DP (and EP, MoE models) split of 1..N GPUs of each GPU type:\n"
+            "prune what does not fit in memory, simulate the rest on the workload at 0.5, 1,\n"
+            "1.5 and 2x the target rate with a capacity search each (an ordinary sweep into\n"
+            "FILE), and answer: the top deployments by capacity per GPU under the SLO with\n"
+            "their `vllm serve` lines, the Pareto frontier (tok/s per GPU vs tok/s per user),\n"
+            "and the fewest GPUs meeting the SLO at the target rate.\n\n"
+            "options:\n"
+            "  --model M             catalog model (llmsweep catalog)\n"
+            "  --hardware GPU        catalog GPU; repeat to compare GPU types (at most 8)\n"
+            "  --cluster C           topology (default dgx-h100: 8 GPUs per node, NVLink)\n"
+            "  --gpus N              GPU budget\n"
+            "  --trace FILE          replay this trace (its lengths, its burstiness)\n"
+            "  --isl N --osl N       or fixed prompt/output lengths with Poisson arrivals\n"
+            "  --rate R              target load, requests/s (default with a trace: its own rate)\n"
+            "  --scale-trace X       target load = X times the trace's own rate\n"
+            "  --duration S          arrival window of --isl/--osl workloads (default 120 s)\n"
+            "  --slo LIMITS          ttft_p99=2s,tpot_p99=50ms (both needed; success=0.99 optional)\n"
+            "  --dtype D             bf16 (default), fp8, ... (weights and KV)\n"
+            "  --seed N              random seed (default 1)\n"
+            "  -o, --output FILE     result file (default plan.h5)\n"
+            "  --top N               rows of the top table (default 5, at most %d)\n"
+            "  --format text|md      the answer on stdout (FILE.md is always written)\n"
+            "  --force               overwrite FILE if it exists\n"
+            "  -q, --quiet           no progress lines\n"
+            "exit status: 0 answer found, 1 error, 2 usage, 3 nothing fits or meets the SLO\n",
+            PLAN_MAX_TOP);
+}
+
+static bool parse_num(const char *s, double *out)
+{
+    char *end;
+    *out = strtod(s, &end);
+    return end != s && !*end && isfinite(*out);
+}
+
+/* 0 ok, -1 help, LS_EXIT_USAGE (message printed when `talk`). */
+static int parse_args(int argc, char **argv, plan_args *a, bool talk)
+{
+    memset(a, 0, sizeof *a);
+    a->out = "plan.h5";
+    a->top = 5;
+    a->p.seed = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        if (!strcmp(s, "-h") || !strcmp(s, "--help"))
+            return -1;
+        if (!strcmp(s, "--force")) {
+            a->force = true;
+            continue;
+        }
+        if (!strcmp(s, "-q") || !strcmp(s, "--quiet")) {
+            a->quiet = true;
+            continue;
+        }
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (s[0] != '-' || !v) {
+            if (talk)
+                ls_cli_error(s[0] != '-' ? "plan: unexpected argument '%s'" : "plan: %s needs a value", s);
+            return LS_EXIT_USAGE;
+        }
+        i++;
+        double x = 0;
+        bool num = parse_num(v, &x);
+        bool bad = false;
+        if (!strcmp(s, "--model"))
+            a->p.model = v;
+        else if (!strcmp(s, "--hardware")) {
+            if (a->p.n_hardware == LS_PLAN_MAX_HW) {
+                if (talk)
+                    ls_cli_error("plan: --hardware: at most %d GPU types", LS_PLAN_MAX_HW);
+                return LS_EXIT_USAGE;
+            }
+            a->p.hardware[a->p.n_hardware++] = v;
+        } else if (!strcmp(s, "--cluster"))
+            a->p.cluster = v;
+        else if (!strcmp(s, "--gpus"))
+            bad = !num || x < 1 || x != floor(x) || x > 4096, a->p.gpus = (int)x;
+        else if (!strcmp(s, "--trace"))
+            a->p.trace = v;
+        else if (!strcmp(s, "--isl"))
+            bad = !num || x < 1 || x != floor(x) || x > 1e7, a->p.isl = (int)x;
+        else if (!strcmp(s, "--osl"))
+            bad = !num || x < 1 || x != floor(x) || x > 1e7, a->p.osl = (int)x;
+        else if (!strcmp(s, "--rate"))
+            bad = !num || !(x > 0), a->p.rate = x;
+        else if (!strcmp(s, "--scale-trace"))
+            bad = !num || !(x > 0), a->p.scale_trace = x;
+        else if (!strcmp(s, "--duration"))
+            bad = !num || !(x > 0), a->p.duration_s = x;
+        else if (!strcmp(s, "--slo"))
+            a->slo = v;
+        else if (!strcmp(s, "--dtype"))
+            a->p.dtype = v;
+        else if (!strcmp(s, "--seed"))
+            bad = !num || x < 0 || x != floor(x), a->p.seed = (int64_t)x;
+        else if (!strcmp(s, "-o") || !strcmp(s, "--output"))
+            a->out = v;
+        else if (!strcmp(s, "--top"))
+            bad = !num || x < 1 || x > PLAN_MAX_TOP || x != floor(x), a->top = (int)x;
+        else if (!strcmp(s, "--format")) {
+            bad = strcmp(v, "text") && strcmp(v, "md");
+            a->markdown = !strcmp(v, "md");
+        } else {
+            if (talk) {
+                ls_cli_error("plan: unknown option '%s'", s);
+                usage(stderr);
+            }
+            return LS_EXIT_USAGE;
+        }
+        if (bad) {
+            if (talk)
+                ls_cli_error("plan: %s: bad value '%s' (llmsweep plan --help)", s, v);
+            return LS_EXIT_USAGE;
+        }
+    }
+    if (!a->slo) {
+        if (talk)
+            ls_cli_error("plan: --slo is required, e.g. --slo ttft_p99=2s,tpot_p99=50ms");
+        return LS_EXIT_USAGE;
+    }
+    if (!ls_cli_is_h5_name(a->out)) {
+        if (talk)
+            ls_cli_error("plan: -o %s: expected an HDF5 file name (.h5)", a->out);
+        return LS_EXIT_USAGE;
+    }
+    return 0;
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* "plan.h5" -> "plan" + suffix. Caller frees. */
+static char *sibling(const char *out, const char *suffix)
+{
+    size_t n = strlen(out);
+    const char *dot = strrchr(out, '.');
+    if (dot && !strchr(dot, '/'))
+        n = (size_t)(dot - out);
+    char *p = ls_xmalloc(n + strlen(suffix) + 1);
+    memcpy(p, out, n);
+    strcpy(p + n, suffix);
+    return p;
+}
+
+static int write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f)) {
+        ls_cli_error("plan: cannot write %s", path);
+        return LS_EXIT_ERROR;
+    }
+    return 0;
+}
+
+/* Rank 0: the pruning, said once. */
+static void print_pruning(const ls_plan *p, const plan_args *a, FILE *f)
+{
+    fprintf(f, "plan: %zu candidate deployments on %d GPU type%s (1..%d GPUs): %zu pruned by memory, %zu invalid "
+               "splits, %zu simulated at %d loads (target %.4g req/s%s)\n",
+            p->n, a->p.n_hardware, a->p.n_hardware > 1 ? "s" : "", a->p.gpus, p->n_memory, p->n_invalid, p->n_kept,
+            LS_PLAN_N_LOADS, p->target_rate, isnan(p->trace_rate) ? "" : ", from the trace's rate");
+    size_t shown = 0;
+    for (size_t i = 0; i < p->n && shown < 4; i++)
+        if (p->c[i].by_memory && (i + 1 == p->n || !p->c[i + 1].by_memory || shown < 2)) {
+            fprintf(f, "  pruned %s %s: %s\n", p->c[i].hardware, p->c[i].parallelism, p->c[i].why);
+            shown++;
+        }
+    for (size_t i = 0, k = 0; i < p->n && k < 2; i++)
+        if (!p->c[i].kept && !p->c[i].by_memory) {
+            fprintf(f, "  invalid %s %s: %s\n", p->c[i].hardware, p->c[i].parallelism, p->c[i].why);
+            k++;
+        }
+}
+
+/* Nothing kept: the model fits no GPU count of the budget. */
+static int report_nothing_fits(const ls_plan *p, const plan_args *a)
+{
+    const ls_plan_candidate *big = NULL; /* the largest split that was a valid split */
+    for (size_t i = 0; i < p->n; i++)
+        if (p->c[i].by_memory && (!big || p->c[i].n_gpus >= big->n_gpus))
+            big = &p->c[i];
+    if (big)
+        ls_cli_error("plan: %s fits no GPU count in the budget of %d GPUs: all %zu candidates pruned (%zu by "
+                     "memory, %zu invalid splits); the largest, %s on %d %s: %s. Raise --gpus, or use a smaller "
+                     "dtype (--dtype fp8)",
+                     a->p.model, a->p.gpus, p->n, p->n_memory, p->n_invalid, big->parallelism, big->n_gpus,
+                     big->hardware, big->why);
+    else
+        ls_cli_error("plan: no valid split of %d GPUs for %s (%zu candidates): %s", a->p.gpus, a->p.model, p->n,
+                     p->n ? p->c[0].why : "none");
+    return LS_EXIT_INFEASIBLE;
+}
+
+/* Rank 0, after the sweep: read the file, write the answer and the top configurations. */
+static int answer(const plan_args *a, const ls_plan *p, const ls_slo *slo)
+{
+    ls_error e;
+    ls_results *r = NULL;
+    if (ls_results_read(a->out, &r, &e)) {
+        ls_cli_error("plan: %s", e.msg);
+        return LS_EXIT_ERROR;
+    }
+    ls_plan_answer_opts o = {.target_rate = p->target_rate, .gpus = a->p.gpus, .slo = *slo, .top_n = a->top,
+                             .markdown = a->markdown};
+    bool met = ls_plan_answer_write(r, &o, stdout);
+    fflush(stdout);
+    int st = 0;
+    char *md = sibling(a->out, ".md");
+    FILE *f = fopen(md, "w");
+    if (!f) {
+        ls_cli_error("plan: cannot write %s", md);
+        st = LS_EXIT_ERROR;
+    } else {
+        o.markdown = true;
+        ls_plan_answer_write(r, &o, f);
+        if (fclose(f)) {
+            ls_cli_error("plan: cannot write %s", md);
+            st = LS_EXIT_ERROR;
+        }
+    }
+    free(md);
+    int64_t ids[PLAN_MAX_TOP];
+    size_t k = ls_plan_answer_top(r, &o, ids, (size_t)a->top);
+    for (size_t i = 0; i < k && !st; i++) {
+        char suf[32];
+        snprintf(suf, sizeof suf, ".top%zu.yaml", i + 1);
+        char *path = sibling(a->out, suf);
+        char *y = ls_yaml_dump(p->spec->configs[ids[i]].tree);
+        st = write_text(path, y);
+        free(y);
+        free(path);
+    }
+    ls_results_free(r);
+    if (!st && !met) {
+        ls_cli_error("plan: no deployment meets the SLO at the target rate (the answer above says which limit "
+                     "binds)");
+        st = LS_EXIT_INFEASIBLE;
+    }
+    return st;
+}
+
+static int plan_main(int rank, int size, const plan_args *a)
+{
+    double t0 = now_s();
+    ls_error e;
+    ls_slo slo;
+    ls_slo_default(&slo);
+    slo.ttft_p99_s = slo.tpot_p99_s = NAN;
+    if (ls_slo_parse(a->slo, &slo, &e)) {
+        if (rank == 0)
+            ls_cli_error("plan: --slo: %s", e.msg);
+        return LS_EXIT_USAGE;
+    }
+    plan_args b = *a;
+    b.p.slo_ttft_s = slo.ttft_p99_s;
+    b.p.slo_tpot_s = slo.tpot_p99_s;
+    char *spec_path = sibling(a->out, ".spec.yaml");
+    ls_plan *p = NULL;
+    /* deterministic: every rank builds the same plan, or every rank fails the same way */
+    if (ls_plan_build(&b.p, spec_path, &p, &e)) {
+        if (rank == 0)
+            ls_cli_error("%s", e.msg);
+        free(spec_path);
+        return e.code == LS_EIO ? LS_EXIT_ERROR : LS_EXIT_USAGE;
+    }
+    int st = 0;
+    if (rank == 0)
+        print_pruning(p, a, stderr);
+    if (!p->spec) {
+        st = rank == 0 ? report_nothing_fits(p, a) : LS_EXIT_INFEASIBLE;
+    } else {
+        /* the output's folder (one level: `-o out/plan.h5` in a fresh clone) */
+        const char *slash = strrchr(a->out, '/');
+        if (rank == 0 && slash && slash != a->out) {
+            char *dir = ls_xstrdup(a->out);
+            dir[slash - a->out] = 0;
+            mkdir(dir, 0777); /* failure shows as the write error below */
+            free(dir);
+        }
+        int32_t w = rank == 0 ? write_text(spec_path, p->spec_text) : 0;
+        MPI_Bcast(&w, 1, MPI_INT32_T, 0, MPI_COMM_WORLD);
+        st = w;
+    }
+    double t1 = now_s();
+    if (!st)
+        st = ls_cli_sweep_spec(p->spec, a->out, a->force, a->quiet, rank, size);
+    double t2 = now_s();
+    if (!st && rank == 0) {
+        st = answer(a, p, &slo);
+        char *md = sibling(a->out, ".md");
+        if (!a->quiet)
+            fprintf(stderr, "plan: %.2f s in all: candidates and pruning %.2f s, sweep %.2f s, answer %.2f s "
+                            "(%d rank%s); sweep written to %s, answer to %s, specification %s\n",
+                    now_s() - t0, t1 - t0, t2 - t1, now_s() - t2, size, size > 1 ? "s" : "", a->out, md,
+                    spec_path);
+        free(md);
+    }
+    ls_plan_free(p);
+    free(spec_path);
+    return st;
+}
+
+int ls_cmd_plan(int argc, char **argv)
+{
+    int provided = 0;
+    MPI_Init_thread(&argc, &argv, MPI_THREAD_SINGLE, &provided);
+    int rank = 0, size = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    ls_h5_quiet();
+    plan_args a;
+    int st = parse_args(argc, argv, &a, rank == 0);
+    if (st < 0) {
+        if (rank == 0)
+            usage(stdout);
+        st = 0;
+    } else if (!st) {
+        st = plan_main(rank, size, &a);
+    }
+    MPI_Finalize();
+    return st;
+}

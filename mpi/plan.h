@@ -1,0 +1,73 @@
+/* plan.h -- `llmsweep plan`: from a model, GPU types, a GPU budget, a workload
+ * and an SLO to a sweep specification of every deployment worth simulating.
+ *
+ * The candidates are every TP/PP/DP split (tp and pp powers of two, any dp) of
+ * 1..gpus GPUs on each GPU type, and for a MoE model the same splits with
+ * expert parallelism over the whole TP x DP group (pp 1). Each candidate is
+ * loaded as a run configuration (ls_config_load: vLLM's TP rules, the cluster)
+ * and checked for memory (ls_config_memory_fits) before anything is
+ * simulated; the others are pruned with their reason. The survivors form one
+ * grid axis of an ordinary sweep specification (mpi/sweep_spec.h), crossed
+ * with the load multipliers LS_PLAN_LOADS of the target rate, with a capacity
+ * search per configuration, so the MPI sweep runs it unchanged (docs/PLAN.md).
+ * Deterministic: every rank builds the same specification.
+ */
+#ifndef LS_PLAN_H
+#define LS_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "sweep_spec.h"
+
+#define LS_PLAN_MAX_HW 8
+#define LS_PLAN_N_LOADS 4
+/* Multiples of the target rate every configuration is simulated at: 1 is the
+ * answer; the others give the frontier its spread and the sensitivity. */
+extern const double LS_PLAN_LOADS[LS_PLAN_N_LOADS];
+
+typedef struct ls_plan_opts {
+    const char *model;
+    const char *hardware[LS_PLAN_MAX_HW];  /* catalog GPU names */
+    int n_hardware;
+    const char *cluster;   /* NULL: the configuration default (dgx-h100 topology) */
+    int gpus;              /* budget: candidates use 1..gpus GPUs */
+    const char *trace;     /* a trace file, or NULL for isl/osl */
+    int isl, osl;          /* fixed prompt/output lengths (synthetic Poisson arrivals) */
+    double rate;           /* target req/s; <= 0: scale_trace x the trace's own rate */
+    double scale_trace;    /* <= 0: 1 */
+    double duration_s;     /* synthetic arrival window (default 120) */
+    double slo_ttft_s, slo_tpot_s;
+    const char *dtype;     /* NULL: bf16 */
+    int64_t seed;
+} ls_plan_opts;
+
+typedef struct ls_plan_candidate {
+    char hardware[64];
+    char parallelism[64];  /* tp2pp1dp4 style, as written in the spec */
+    int tp, pp, dp, ep, n_gpus;
+    bool kept;
+    char why[256];         /* pruning reason when !kept */
+    bool by_memory;        /* pruned by the memory check (else: an invalid split) */
+} ls_plan_candidate;
+
+typedef struct ls_plan {
+    size_t n;              /* candidates enumerated */
+    ls_plan_candidate *c;
+    size_t n_kept, n_memory, n_invalid;
+    double target_rate;    /* req/s */
+    double trace_rate;     /* the trace's own mean rate (NaN without a trace) */
+    char *spec_text;       /* the sweep specification (YAML) */
+    ls_sweep_spec *spec;   /* parsed from spec_text; NULL when nothing was kept */
+} ls_plan;
+
+/* Check the options (contradictions and ranges name the flag), enumerate,
+ * prune and build the specification. When every candidate is pruned the
+ * result is LS_OK with spec NULL (the caller reports plan->c's reasons).
+ * `spec_path` is where the caller writes spec_text (named in messages). */
+ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **out, ls_error *e);
+void ls_plan_free(ls_plan *p); /* accepts NULL */
+
+#endif

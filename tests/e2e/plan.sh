@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# plan.sh -- `llmsweep plan` end to end, on 2 MPI ranks: the file is an ordinary sweep that
+# `report` reads; every frontier point is non-dominated and every non-dominated point is on
+# the frontier (checked here from /results with h5py, not by the code that printed it); the top
+# configuration re-run with `llmsweep run` reproduces its metrics; the `vllm serve` lines use
+# only flags vLLM documents; bad input gets a clear message and no crash.
+. "$(dirname "$0")/sweep_lib.bash"
+"$PY" -c "import h5py" 2>/dev/null || { echo "plan: no h5py, skipped"; exit 77; }
+P="$LLMSWEEP plan --model llama-3-8b --hardware h100-sxm --gpus 4 --isl 512 --osl 64 --duration 20 --seed 3"
+"$MPIEXEC" -n 2 $P --rate 10 --slo ttft_p99=1s,tpot_p99=50ms -o "$T/p.h5" -q >"$T/out.txt" 2>"$T/err.txt" ||
+    { cat "$T/err.txt"; fail "plan on 2 ranks"; }
+grep -q "^top .* deployments by capacity per GPU" "$T/out.txt" || fail "no top table"
+grep -q "pruned by memory" "$T/err.txt" || fail "no pruning summary"
+for f in p.md p.spec.yaml p.top1.yaml; do [ -s "$T/$f" ] || fail "$f not written"; done
+"$LLMSWEEP" report "$T/p.h5" >/dev/null || fail "report cannot read the plan's file"
+
+# the frontier: every listed point non-dominated among the SLO-meeting rows; none missing
+grep -o '^  config [0-9]*' "$T/out.txt" | awk '{print $2}' >"$T/front.txt"
+"$PY" - "$T/p.h5" "$T/front.txt" <<'PY' || fail "frontier"
+import sys, h5py, numpy as np
+f = h5py.File(sys.argv[1], "r")
+r, c = f["/results"][:], f["/configs"][:]
+ngpu = {int(x["config_id"]): int(x["n_gpus"]) for x in c}
+ok = []
+for x in r:
+    tp = x["tpot_p99_s"]
+    if x["status"] == b"ok" and x["ttft_p99_s"] <= 1.0 and (np.isnan(tp) or tp <= 0.05) and x["success_rate"] >= 0.99:
+        i = int(x["config_id"])
+        ok.append((i, x["output_tps"] / ngpu[i], 1.0 / x["tpot_mean_s"]))
+nd = {i for i, a, b in ok if not any(p >= a and q >= b and (p > a or q > b) for j, p, q in ok if j != i)}
+listed = {int(l) for l in open(sys.argv[2]).read().split()}
+assert ok, "no point meets the SLO"
+assert listed == nd, (sorted(listed), sorted(nd))
+print("frontier points:", len(nd), "of", len(ok))
+PY
+
+# the top configuration, re-run alone, reproduces its row of /results
+top=$(awk '/^ *1 +[0-9]+ /{print $2; exit}' "$T/out.txt")
+[ -n "$top" ] || fail "no top row"
+"$LLMSWEEP" run --config "$T/p.top1.yaml" --json >"$T/run.json" || fail "run of the top configuration"
+"$PY" - "$T/p.h5" "$top" "$T/run.json" <<'PY' || fail "top configuration does not reproduce"
+import sys, json, h5py, math
+r = [x for x in h5py.File(sys.argv[1], "r")["/results"][:] if int(x["config_id"]) == int(sys.argv[2])][0]
+j = json.load(open(sys.argv[3]))
+for k in ("ttft_p99_s", "tpot_p99_s", "e2e_p99_s", "output_tps", "n_completed", "throughput_rps", "max_num_batched_tokens"):
+    a, b = float(r[k]), float(j[k])
+    assert math.isclose(a, b, rel_tol=1e-9), (k, a, b)
+PY
+
+# vLLM's documented `vllm serve` engine arguments that plan may emit. Source: vLLM documentation,
+# "Engine Arguments" (https://docs.vllm.ai/en/stable/configuration/engine_args.html, vLLM 0.10;
+# the same names in vllm/engine/arg_utils.py, EngineArgs.add_cli_args).
+VLLM_FLAGS="--tensor-parallel-size --pipeline-parallel-size --data-parallel-size --enable-expert-parallel
+--max-num-batched-tokens --max-num-seqs --gpu-memory-utilization --max-model-len --quantization --kv-cache-dtype"
+n=0
+while read -r flag; do
+    n=$((n + 1))
+    grep -qxF -- "$flag" <(tr ' ' '\n' <<<"$VLLM_FLAGS") || fail "vllm serve flag $flag is not a documented vLLM flag"
+done < <(grep -o 'vllm serve .*' "$T/out.txt" | tr ' ' '\n' | grep '^--')
+[ "$n" -gt 5 ] || fail "no vllm serve flags found"
+grep -q -- "--tensor-parallel-size" "$T/out.txt" || fail "no --tensor-parallel-size"
+
+# bad input: an SLO nothing meets names the binding limit and the distance; exit 3
+rc=0; $P --rate 10 --slo ttft_p99=1ms,tpot_p99=1ms -o "$T/no.h5" -q >"$T/no.txt" 2>"$T/no.err" || rc=$?
+[ "$rc" = 3 ] || { cat "$T/no.err"; fail "unmeetable SLO: exit $rc, expected 3"; }
+grep -q "no deployment meets the SLO at 10 req/s. The closest is .*binding limit is" "$T/no.txt" || fail "no binding limit"
+grep -q "x its limit" "$T/no.txt" || fail "no distance from the limit"
+# a model that fits no GPU count of the budget
+rc=0; "$LLMSWEEP" plan --model llama-3.1-405b --hardware h100-sxm --gpus 2 --isl 512 --osl 64 --rate 1 \
+    --slo ttft_p99=2s,tpot_p99=50ms -o "$T/big.h5" -q 2>"$T/big.err" >/dev/null || rc=$?
+[ "$rc" = 3 ] || fail "model too big: exit $rc, expected 3"
+grep -q "llama-3.1-405b fits no GPU count in the budget of 2 GPUs" "$T/big.err" || { cat "$T/big.err"; fail "model too big: message"; }
+[ ! -e "$T/big.h5" ] || fail "model too big: a file was written"
+# contradictory and missing flags: exit 2, the flags named
+check_usage() { # WORDS-EXPECTED ARGS...
+    local want=$1; shift
+    rc=0; "$LLMSWEEP" plan "$@" -o "$T/u.h5" 2>"$T/u.err" >/dev/null || rc=$?
+    [ "$rc" = 2 ] || fail "plan $*: exit $rc, expected 2"
+    grep -q -- "$want" "$T/u.err" || { cat "$T/u.err"; fail "plan $*: message lacks '$want'"; }
+}
+TR=$LS_SOURCE_DIR/traces/azure-conv-excerpt.csv.gz
+check_usage "--trace and --isl/--osl contradict" --model llama-3-8b --hardware h100-sxm --gpus 2 --trace "$TR" --isl 5 --osl 5 --slo ttft_p99=1s,tpot_p99=1s
+check_usage "--rate and --scale-trace contradict" --model llama-3-8b --hardware h100-sxm --gpus 2 --trace "$TR" --rate 1 --scale-trace 2 --slo ttft_p99=1s,tpot_p99=1s
+check_usage "--slo is required" --model llama-3-8b --hardware h100-sxm --gpus 2 --trace "$TR"
+check_usage "--gpus: bad value" --model llama-3-8b --hardware h100-sxm --gpus 0 --trace "$TR" --slo ttft_p99=1s,tpot_p99=1s
+check_usage "--hardware nosuchgpu" --model llama-3-8b --hardware nosuchgpu --gpus 2 --trace "$TR" --slo ttft_p99=1s,tpot_p99=1s
+check_usage "--isl/--osl need the target load" --model llama-3-8b --hardware h100-sxm --gpus 2 --isl 5 --osl 5 --slo ttft_p99=1s,tpot_p99=1s
+echo "plan: ok"
