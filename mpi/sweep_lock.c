@@ -81,7 +81,26 @@ static void this_host(char *buf, size_t n)
     buf[n - 1] = 0;
 }
 
-static bool alive(long pid) { return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM); }
+/* A zombie counts as gone: it holds no files, and in a container whose init does not reap
+ * (a killed MPI rank reparented to it) it would otherwise block every resume. */
+static bool zombie(long pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')'); /* the command name may hold spaces and parentheses */
+    return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
+static bool alive(long pid)
+{
+    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM) && !zombie(pid);
+}
 
 static ls_status refuse(ls_error *e, const char *out, const char *lp, const holder *h, const char *extra)
 {
