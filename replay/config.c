@@ -13,6 +13,7 @@
 #include "config_internal.h"
 #include "pools.h"
 #include "kvcache.h"
+#include "sched_order.h"
 #include "workload.h"
 
 const char *ls_policy_name(ls_policy p)
@@ -194,7 +195,8 @@ static const char *const top_keys[] = {"model", "dtype", "hardware", "cluster", 
 static const char *const sched_keys[] = {"policy", "enable_chunked_prefill", "prefill_chunk_size",
                                          "max_batched_tokens", "max_num_seqs", "max_model_len",
                                          "gpu_memory_utilization", "block_size", "num_kv_blocks",
-                                         "target_tbt_s", "watermark", "enable_prefix_caching", NULL};
+                                         "target_tbt_s", "watermark", "enable_prefix_caching",
+                                         "order", "sjf_max_wait_s", NULL};
 
 static ls_status load_catalog(const ls_yaml *root, const char *base_dir, const ls_catalog *given,
                               ls_catalog **owned, const ls_catalog **use, ls_error *e)
@@ -412,6 +414,8 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
     s->block_size = 16;
     s->kv_blocks = 0;
     s->watermark = 0.01;
+    s->order = LS_ORDER_FCFS;
+    s->sjf_max_wait_s = 10.0;
     c->gpu_memory_utilization = 0.9;
     c->num_kv_blocks = 0;
     c->target_tbt_s = NAN;
@@ -428,8 +432,10 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
                 s->policy = LS_POLICY_VLLM_V0;
             else if (!strcmp(pol, "sarathi"))
                 s->policy = LS_POLICY_SARATHI;
+            else if (strcmp(pol, "fcfs") && ls_order_find(pol, &s->order))
+                s->policy = LS_POLICY_VLLM_V1;  /* `policy: sjf` = vllm-v1 with that order */
             else
-                return ls_fail(e, LS_EINVAL, "%s: scheduler.policy: unknown policy '%s' (expected vllm-v1, vllm-v0 or sarathi)",
+                return ls_fail(e, LS_EINVAL, "%s: scheduler.policy: unknown policy '%s' (expected vllm-v1, vllm-v0, sarathi or sjf)",
                                where(ls_yaml_get(sch, "policy"), w, sizeof w), pol);
         }
         LS_TRY(get_bool(sch, "enable_chunked_prefill", "scheduler", &s->enable_chunked_prefill, e));
@@ -470,6 +476,7 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
                            "%s: scheduler.enable_prefix_caching: block_size %d does not map onto the trace's "
                            "%d-token hash blocks: expected a divisor or a multiple of %d",
                            where(pc, w, sizeof w), s->block_size, LS_PREFIX_HASH_TOKENS, LS_PREFIX_HASH_TOKENS);
+        LS_TRY(ls_order_parse(sch, s, e));
     }
     if (s->max_model_len > c->model.max_context && c->model.max_context > 0)
         return ls_fail(e, LS_EINVAL, "%s: scheduler.max_model_len: %lld exceeds %s's context of %d",
