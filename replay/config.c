@@ -14,6 +14,7 @@
 #include "pools.h"
 #include "kvcache.h"
 #include "engine_profile.h"
+#include "sched_order.h"
 #include "workload.h"
 
 const char *ls_policy_name(ls_policy p)
@@ -195,7 +196,8 @@ static const char *const top_keys[] = {"model", "dtype", "hardware", "cluster", 
 static const char *const sched_keys[] = {"policy", "enable_chunked_prefill", "prefill_chunk_size",
                                          "max_batched_tokens", "max_num_seqs", "max_model_len",
                                          "gpu_memory_utilization", "block_size", "num_kv_blocks",
-                                         "target_tbt_s", "watermark", "enable_prefix_caching", NULL};
+                                         "target_tbt_s", "watermark", "enable_prefix_caching",
+                                         "order", "sjf_max_wait_s", NULL};
 
 static ls_status load_catalog(const ls_yaml *root, const char *base_dir, const ls_catalog *given,
                               ls_catalog **owned, const ls_catalog **use, ls_error *e)
@@ -413,6 +415,8 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
     s->block_size = 16;
     s->kv_blocks = 0;
     s->watermark = 0.01;
+    s->order = LS_ORDER_FCFS;
+    s->sjf_max_wait_s = 10.0;
     /* the engine's memory rule and its fraction's default (engine_profile.c) */
     c->engine = ls_engine_profile_default();
     const char *eng = NULL;
@@ -439,8 +443,10 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
                 s->policy = LS_POLICY_VLLM_V0;
             else if (!strcmp(pol, "sarathi"))
                 s->policy = LS_POLICY_SARATHI;
+            else if (strcmp(pol, "fcfs") && ls_order_find(pol, &s->order))
+                s->policy = LS_POLICY_VLLM_V1;  /* `policy: sjf` = vllm-v1 with that order */
             else
-                return ls_fail(e, LS_EINVAL, "%s: scheduler.policy: unknown policy '%s' (expected vllm-v1, vllm-v0 or sarathi)",
+                return ls_fail(e, LS_EINVAL, "%s: scheduler.policy: unknown policy '%s' (expected vllm-v1, vllm-v0, sarathi or sjf)",
                                where(ls_yaml_get(sch, "policy"), w, sizeof w), pol);
         }
         LS_TRY(get_bool(sch, "enable_chunked_prefill", "scheduler", &s->enable_chunked_prefill, e));
@@ -481,6 +487,7 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
                            "%s: scheduler.enable_prefix_caching: block_size %d does not map onto the trace's "
                            "%d-token hash blocks: expected a divisor or a multiple of %d",
                            where(pc, w, sizeof w), s->block_size, LS_PREFIX_HASH_TOKENS, LS_PREFIX_HASH_TOKENS);
+        LS_TRY(ls_order_parse(sch, s, e));
     }
     if (s->max_model_len > c->model.max_context && c->model.max_context > 0)
         return ls_fail(e, LS_EINVAL, "%s: scheduler.max_model_len: %lld exceeds %s's context of %d",

@@ -37,6 +37,8 @@ typedef struct ls_sched_config {
     bool prefill_only;             /* a prefill instance of disaggregated serving: 1 output token */
     bool enable_prefix_caching;    /* automatic prefix caching (kvcache.c), vllm-v1 only */
     int64_t offload_entries;       /* host KV tier, in 512-token offload blocks (0 = none; resolved at run time) */
+    int order;                     /* ls_order_kind of new waiting requests (sched_order.h), 0 = fcfs */
+    double sjf_max_wait_s;         /* sjf aging bound; 0 = none (pure SJF) */
 } ls_sched_config;
 
 struct ls_run_config {

@@ -74,6 +74,7 @@ struct ls_replica {
 
     deque wait_pre, wait_new;  /* waiting order: wait_pre (front first), then wait_new */
     deque wait_kv;             /* before both: requests whose KV arrived (pools.c), FIFO */
+    int64_t pick;              /* index in wait_new chosen by the order rule (sched_order.c) */
     int32_t run_head, run_tail, exp_head;
     int64_t n_running;
     int64_t adm_counter;
@@ -139,6 +140,16 @@ static inline int32_t dq_pop_front(deque *d)
     d->head = (d->head + 1) % d->cap;
     d->n--;
     return x;
+}
+
+/* Removes element i, keeping the others' order. */
+static inline void dq_remove_at(deque *d, int64_t i)
+{
+    assert(i >= 0 && i < d->n);
+    for (int64_t j = i; j > 0; j--)
+        d->v[(d->head + j) % d->cap] = d->v[(d->head + j - 1) % d->cap];
+    d->head = (d->head + 1) % d->cap;
+    d->n--;
 }
 
 static inline int32_t dq_at(const deque *d, int64_t i)

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "sched_internal.h"
+#include "sched_order.h"
 
 /* ---------------------------------------------------------------- slots */
 
@@ -705,8 +706,10 @@ static int32_t waiting_front(ls_replica *r)
         return dq_front(&r->wait_kv);
     if (r->wait_pre.n > 0)
         return dq_front(&r->wait_pre);
-    if (r->wait_new.n > 0)
-        return dq_front(&r->wait_new);
+    if (r->wait_new.n > 0) {
+        r->pick = r->cfg.order == LS_ORDER_FCFS ? 0 : ls_order_pick(r);
+        return dq_at(&r->wait_new, r->pick);
+    }
     return -1;
 }
 static void waiting_pop(ls_replica *r)
@@ -716,7 +719,7 @@ static void waiting_pop(ls_replica *r)
     else if (r->wait_pre.n > 0)
         dq_pop_front(&r->wait_pre);
     else
-        dq_pop_front(&r->wait_new);
+        dq_remove_at(&r->wait_new, r->pick);  /* the front (pick 0) unless an order rule chose */
 }
 
 static void admit(ls_replica *r, int32_t xi)

@@ -377,6 +377,73 @@ static void test_pp_in_flight(void **state)
     ls_replica_free(r);
 }
 
+/* Order rules (sched_order.c). One sequence at a time, three prompts arriving
+ * together: 300 (id 0), 100 (id 1), 200 (id 2), two output tokens each.
+ * sjf runs 100, 200, 300 (each takes a prefill step and a decode step): they
+ * finish at t = 2, 4, 6; fcfs runs them in arrival order. */
+static void test_sjf_order(void **state)
+{
+    (void)state;
+    for (int order = 0; order < 2; order++) {
+        log_t l = {0};
+        ls_sched_config c = cfg(LS_POLICY_VLLM_V1, 512, 1, 1000, 16, 100);
+        c.order = order;  /* 0 fcfs, 1 sjf */
+        c.sjf_max_wait_s = 0;  /* no aging bound */
+        ls_replica *r = ls_replica_new(&c, 1, 0, on_done, NULL, &l);
+        ls_replica_add(r, 0, 300, 2, 0, 0);
+        ls_replica_add(r, 1, 100, 2, 0, 0);
+        ls_replica_add(r, 2, 200, 2, 0, 0);
+        step(r, 0, order ? "1:100" : "0:300");
+        step(r, 1, order ? "1:1" : "0:1");
+        step(r, 2, order ? "2:200" : "1:100");
+        step(r, 3, order ? "2:1" : "1:1");
+        step(r, 4, order ? "0:300" : "2:200");
+        step(r, 5, order ? "0:1" : "2:1");
+        step(r, 6, "");
+        assert_int_equal(l.n, 3);
+        const int64_t want[2][3] = {{0, 1, 2}, {1, 2, 0}};
+        for (int i = 0; i < 3; i++) {
+            assert_int_equal(l.d[i].id, want[order][i]);
+            assert_true(l.d[i].finish_s == 2.0 * (i + 1));
+        }
+        ls_replica_free(r);
+    }
+}
+
+/* sjf aging: 300 (id 0) and 100 (id 1) at t = 0, 50 (id 2) at 1.5, 10 (id 3)
+ * at 3.5, bound 2.5 s. At t = 0 and t = 2 id 0 has waited 0 and 2 s < 2.5, so
+ * 100 then 50 run; at t = 4 it has waited 4 s >= 2.5 and goes before the
+ * shorter id 3. Without the bound the order would be 1, 2, 3, 0. */
+static void test_sjf_aging(void **state)
+{
+    (void)state;
+    for (int aged = 0; aged < 2; aged++) {
+        log_t l = {0};
+        ls_sched_config c = cfg(LS_POLICY_VLLM_V1, 512, 1, 1000, 16, 100);
+        c.order = 1;
+        c.sjf_max_wait_s = aged ? 2.5 : 0;
+        ls_replica *r = ls_replica_new(&c, 1, 0, on_done, NULL, &l);
+        ls_replica_add(r, 0, 300, 2, 0, 0);
+        ls_replica_add(r, 1, 100, 2, 0, 0);
+        step(r, 0, "1:100");
+        step(r, 1, "1:1");
+        ls_replica_add(r, 2, 50, 2, 1.5, 0);
+        step(r, 2, "2:50");
+        step(r, 3, "2:1");
+        ls_replica_add(r, 3, 10, 2, 3.5, 0);
+        step(r, 4, aged ? "0:300" : "3:10");
+        step(r, 5, aged ? "0:1" : "3:1");
+        step(r, 6, aged ? "3:10" : "0:300");
+        step(r, 7, aged ? "3:1" : "0:1");
+        step(r, 8, "");
+        const int64_t want[2][4] = {{1, 2, 3, 0}, {1, 2, 0, 3}};
+        assert_int_equal(l.n, 4);
+        for (int i = 0; i < 4; i++)
+            assert_int_equal(l.d[i].id, want[aged][i]);
+        ls_replica_free(r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -385,7 +452,8 @@ int main(void)
         cmocka_unit_test(test_v1_head_of_line),    cmocka_unit_test(test_v1_max_num_seqs),
         cmocka_unit_test(test_rejections),         cmocka_unit_test(test_v1_no_chunking),
         cmocka_unit_test(test_v0),                 cmocka_unit_test(test_sarathi),
-        cmocka_unit_test(test_pp_in_flight),
+        cmocka_unit_test(test_pp_in_flight),       cmocka_unit_test(test_sjf_order),
+        cmocka_unit_test(test_sjf_aging),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
