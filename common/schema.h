@@ -87,7 +87,9 @@ typedef enum ls_col_type { LS_COL_F64, LS_COL_I64, LS_COL_STR } ls_col_type;
     X(PREFILL_UTILIZATION, "prefill_utilization", LS_COL_F64, "fraction", "busy share of the prefill instances over the simulated time (disaggregated)") \
     X(DECODE_UTILIZATION, "decode_utilization", LS_COL_F64, "fraction", "busy share of the decode instances over the simulated time (disaggregated)") \
     X(DECODE_KV_USAGE_MEAN, "decode_kv_usage_mean", LS_COL_F64, "fraction", "time-weighted mean share of the decode instances' KV blocks in use, incl. blocks reserved for KV in transit (disaggregated)") \
-    X(DECODE_KV_USAGE_MAX, "decode_kv_usage_max", LS_COL_F64, "fraction", "largest share of a decode instance's KV blocks in use (disaggregated)")
+    X(DECODE_KV_USAGE_MAX, "decode_kv_usage_max", LS_COL_F64, "fraction", "largest share of a decode instance's KV blocks in use (disaggregated)") \
+    X(SPEC_ACCEPTANCE_RATE, "spec_acceptance_rate", LS_COL_F64, "fraction", "speculative decoding: accepted drafts over drafted tokens, completed requests (NaN when off)") \
+    X(SPEC_MEAN_ACCEPTED_TOKENS, "spec_mean_accepted_tokens", LS_COL_F64, "tokens", "speculative decoding: tokens per verification step, 1 + accepted / rounds (vLLM's mean acceptance length; NaN when off)")
 
 typedef enum ls_metric_id {
 #define LS_X_ENUM(E, name, type, unit, desc) LS_M_##E,
@@ -167,7 +169,8 @@ int ls_metric_find(const char *name);
     X(duration_s, LS_COL_F64, 0, "s", "arrival window")                                             \
     X(seed, LS_COL_I64, 0, "", "random seed")                                                       \
     X(slo_ttft_s, LS_COL_F64, 0, "s", "TTFT limit of the SLO")                                      \
-    X(slo_tpot_s, LS_COL_F64, 0, "s", "TPOT limit of the SLO")
+    X(slo_tpot_s, LS_COL_F64, 0, "s", "TPOT limit of the SLO")                                      \
+    X(speculative, LS_COL_STR, LS_CFG_STR, "", "speculative decoding: none, or method, k, acceptance (eagle k3 a0.7)")
 
 typedef struct ls_config_row {
 #define LS_X_FIELD_LS_COL_STR(f, n) char f[n];

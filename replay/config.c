@@ -192,7 +192,7 @@ static ls_status check_tp(const ls_run_config *c, const ls_yaml *par, const char
 static const char *const top_keys[] = {"model", "dtype", "hardware", "cluster", "parallelism", "scheduler",
                                        "router", "workload", "seed", "slo", "timeout_s", "drain",
                                        "horizon_s", "catalog", "cost", "moe", "disaggregation", "kv_offload",
-                                       "cpu_offload_gb", "cpu_offload_link", "engine", NULL};
+                                       "cpu_offload_gb", "cpu_offload_link", "engine", "speculative", NULL};
 static const char *const sched_keys[] = {"policy", "enable_chunked_prefill", "prefill_chunk_size",
                                          "max_batched_tokens", "max_num_seqs", "max_model_len",
                                          "gpu_memory_utilization", "block_size", "num_kv_blocks",
@@ -503,6 +503,7 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
 
     LS_TRY(ls_kvoffload_parse(root, &c->gpu, &c->cluster, c->tp * c->pp, s->enable_prefix_caching, s->block_size,
                               &c->offload, e));
+    LS_TRY(ls_config_spec_load(c, root, cat, e));
 
     /* router */
     c->router = ls_router_default();
@@ -584,6 +585,9 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
     const ls_yaml *dg = ls_yaml_get(root, "disaggregation");
     if (dg && !ls_yaml_is_null(dg))
         LS_TRY(ls_pools_config_load(c, root, dg, base_dir, cat, &c->pools, e));
+    if (c->pools && c->spec.method != LS_SPEC_NONE)
+        return ls_fail(e, LS_EINVAL, "%s: speculative: not modelled with disaggregation (pools)",
+                       where(ls_yaml_get(root, "speculative"), w, sizeof w));
     return LS_OK;
 }
 
@@ -698,6 +702,7 @@ void ls_config_get_row(const ls_run_config *c, ls_config_row *row)
     row->slo_tpot_s = c->slo_tpot_s;
     if (c->pools)
         ls_pools_config_row(c->pools, row);
+    ls_config_spec_label(c, row->speculative, sizeof row->speculative);
 }
 
 const char *ls_config_workload_key(const ls_run_config *c)

@@ -15,6 +15,7 @@
 #include "kvoffload.h"
 #include "replay.h"
 #include "router.h"
+#include "spec_decode.h"
 
 struct ls_workload;
 
@@ -39,6 +40,7 @@ typedef struct ls_sched_config {
     int64_t offload_entries;       /* host KV tier, in 512-token offload blocks (0 = none; resolved at run time) */
     int order;                     /* ls_order_kind of new waiting requests (sched_order.h), 0 = fcfs */
     double sjf_max_wait_s;         /* sjf aging bound; 0 = none (pure SJF) */
+    int spec_tokens;               /* speculative drafts per decode: each decode holds 1 + this of the budget */
 } ls_sched_config;
 
 struct ls_run_config {
@@ -55,6 +57,7 @@ struct ls_run_config {
     int redundant_experts;          /* moe.redundant_experts (EPLB), 0 */
     bool a2a_fp8;                   /* moe.dispatch: fp8 */
     const struct ls_moe_backend *moe_backend; /* moe.backend (cost_moe.h); NULL: deepep_ll */
+    ls_spec_config spec;            /* speculative: (config_spec.c); method LS_SPEC_NONE = off */
     char parallelism[LS_NAME_MAX];  /* canonical strategy string (tp4pp2, dp8ep8) */
 
     ls_sched_config sched;          /* kv_blocks/max_batched_tokens may be 0 = resolved at run time */
@@ -84,6 +87,12 @@ struct ls_run_config {
 /* The `moe:` mapping and the checks of parallelism.ep against the model and
  * the other degrees (config_moe.c); called once tp/pp/dp/ep are parsed. */
 ls_status ls_config_moe_load(ls_run_config *c, const ls_yaml *root, ls_error *e);
+
+/* The `speculative:` mapping (config_spec.c); called once the scheduler is
+ * parsed. Sets c->spec and c->sched.spec_tokens. */
+ls_status ls_config_spec_load(ls_run_config *c, const ls_yaml *root, const ls_catalog *cat, ls_error *e);
+/* "none", or "eagle k3 a0.7" (per-position rates listed; a draft model named). */
+void ls_config_spec_label(const ls_run_config *c, char *buf, size_t size);
 
 /* A cost model with a fixed (or exponentially distributed, mean `mean_s`)
  * time per iteration, independent of the batch: for queueing tests. */

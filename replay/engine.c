@@ -110,13 +110,17 @@ typedef struct ls_engine {
     double computed_tokens;
     double arrived_tokens;  /* Σ prompt + output of the arrivals: bounds the work (livelock guard) */
     double offload_s;       /* link time of KV offload copies */
+    ls_spec_track *spec;    /* speculative decoding (spec_decode.h); NULL when off */
 } engine;
 
 static void count_done(engine *g, int replica, const ls_req_done *d);
 
-static void on_done(void *ctx, int replica, const ls_req_done *d)
+static void on_done(void *ctx, int replica, const ls_req_done *dr)
 {
     engine *g = ctx;
+    ls_req_done dd = *dr, *d = &dd;  /* with speculation: the real output lengths, not the rounds */
+    ls_spec_track_done(g->spec, d->id, d->prompt_tokens, &dd.output_tokens, &dd.requested_output, &dd.generated,
+                       d->status == LS_REQ_COMPLETED);
     if (g->hooks && g->hooks->on_done(g->hooks->ctx, replica, d))
         return;
     count_done(g, replica, d);
@@ -334,6 +338,7 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
         g.rep[i].r = ls_replica_new(g.rep[i].sched, g.rep[i].pp, i, on_done, on_itl, &g);
         g.rep[i].timeline_left = o && o->timeline_path ? (o->timeline_iterations > 0 ? o->timeline_iterations : 1000) : 0;
     }
+    g.spec = ls_spec_track_new(&s->cfg->spec, s->cfg->seed, s->sched.max_model_len);
     g.peak_flops = s->cost[0]->peak_flops * g.dp;
     g.peak_bw = s->cost[0]->peak_bw * g.dp;
 
@@ -382,7 +387,8 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
             do {
                 g.events++;
                 int i = route(&g, &next);
-                ls_replica_add_hashed(g.rep[i].r, g.n_req, next.prompt_tokens, next.output_tokens, next.hash_ids,
+                int32_t out_sched = ls_spec_track_add(g.spec, g.n_req, next.prompt_tokens, next.output_tokens);
+                ls_replica_add_hashed(g.rep[i].r, g.n_req, next.prompt_tokens, out_sched, next.hash_ids,
                                       next.n_hash_ids, t_arr, s->cfg->timeout_s);
                 int bs = g.rep[i].sched->block_size;
                 g.rep[i].tie_blocks += ((int64_t)next.prompt_tokens + bs - 1) / bs;
@@ -512,8 +518,10 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
     m->v[LS_M_SIM_TIME_S] = sim;
     m->v[LS_M_ITERATIONS] = (double)g.iterations;
     m->v[LS_M_EVENTS] = (double)g.events;
+    ls_spec_track_metrics(g.spec, m);
     m->v[LS_M_WALL_TIME_S] = wall_now() - wall0;
 out:
+    ls_spec_track_free(g.spec);
     if (g.tl) {
         ls_status rc2 = ls_timeline_close(g.tl, rc ? NULL : e);
         if (!rc)

@@ -195,6 +195,14 @@ ls_status ls_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *ou
         ls_deploy di;
         deploy_of(c, i, &di);
         rc = ls_run_cost_new(c, &di, i, &cost[i], e);
+        if (!rc && c->spec.method != LS_SPEC_NONE) {
+            ls_cost_model *target = cost[i];
+            rc = ls_spec_cost_new(&c->spec, &di, target, &cost[i], e);
+            if (rc) {
+                ls_cost_free(target);
+                cost[i] = NULL;
+            }
+        }
     }
     if (rc)
         goto done;
@@ -203,10 +211,24 @@ ls_status ls_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *ou
     s.cfg = c;
     s.sched = c->sched;
     s.sched.kv_blocks = plan.kv_blocks;
+    if (c->spec.method != LS_SPEC_NONE && !plan.kv_blocks_from_user) {
+        /* the proposer's weights and KV come out of the target's KV memory */
+        s.sched.kv_blocks = ls_spec_kv_blocks(&c->spec, &d, plan.kv_bytes_per_token_gpu, plan.block_size, plan.kv_blocks);
+        if (s.sched.kv_blocks < 1) {
+            out->status = LS_RUN_INFEASIBLE;
+            snprintf(out->message, sizeof out->message, "no memory left for the KV cache beside the %s proposer",
+                     ls_spec_method_name(c->spec.method));
+            out->v[LS_M_KV_BLOCKS] = 0;
+            goto done;
+        }
+    }
     if (c->sched.budget_auto)
-        s.sched.max_batched_tokens = ls_run_auto_budget(c, cost[0], plan.kv_blocks);
-    if (s.sched.max_num_seqs > s.sched.max_batched_tokens)
-        s.sched.max_num_seqs = s.sched.max_batched_tokens;  /* every decode must fit the budget */
+        s.sched.max_batched_tokens = ls_run_auto_budget(c, cost[0], s.sched.kv_blocks);
+    int64_t per_decode = 1 + s.sched.spec_tokens;  /* a speculative decode holds 1 + k slots */
+    if (s.sched.max_num_seqs * per_decode > s.sched.max_batched_tokens)
+        s.sched.max_num_seqs = s.sched.max_batched_tokens / per_decode;  /* every decode must fit the budget */
+    if (s.sched.max_num_seqs < 1)
+        s.sched.max_num_seqs = 1;
     if (c->offload.tier != LS_TIER_NONE) {
         /* every GPU of the replica holds its share of a block and copies it over its own link */
         double block_gpu = plan.kv_bytes_per_token_gpu * c->sched.block_size;

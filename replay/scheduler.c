@@ -757,9 +757,12 @@ static void form_v1(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
     bool go = lazy_blocks(r, slot, &preempted);
     if (go) {
         /* every available lazy decoder is scheduled: they precede all prefills
-         * and number at most max_num_seqs <= budget */
-        budget -= lazy_decode_tokens(r);
-        assert(budget >= 0);
+         * and number at most max_num_seqs <= budget / (1 + spec_tokens) (run.c);
+         * a speculative decode holds its drafts' slots too (spec_decode.h) */
+        budget -= lazy_decode_tokens(r) * (1 + r->cfg.spec_tokens);
+        assert(budget >= 0 || r->cfg.spec_tokens > 0);
+        if (budget < 0)
+            budget = 0;
         for (int32_t xi = r->exp_head; xi >= 0 && budget > 0;) {
             sreq *x = &r->req[xi];
             if (x->mb >= 0) {
@@ -777,7 +780,9 @@ static void form_v1(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
                 break;
             }
             mb_add_explicit(r, m, slot, xi, n, out);
-            budget -= n;
+            budget -= n + (n == 1 && x->g > 0 ? r->cfg.spec_tokens : 0);
+            if (budget < 0)
+                budget = 0;  /* vLLM trims drafts the budget clips; their verification is still charged */
             xi = x->next;
         }
     }
