@@ -190,7 +190,7 @@ typedef struct ls_config_column {
     const char *description;
 } ls_config_column;
 
-#define LS_CONFIG_COLUMN_COUNT 32
+#define LS_CONFIG_COLUMN_COUNT 33
 extern const ls_config_column ls_config_columns[LS_CONFIG_COLUMN_COUNT];
 
 /* ---- provenance tables of a result file -------------------------------------

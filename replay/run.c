@@ -213,6 +213,8 @@ ls_status ls_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *ou
     s.sched.kv_blocks = plan.kv_blocks;
     if (c->spec.method != LS_SPEC_NONE && !plan.kv_blocks_from_user) {
         /* the proposer's weights and KV come out of the target's KV memory */
+        ls_deploy d;
+        deploy_of(c, 0, &d);
         s.sched.kv_blocks = ls_spec_kv_blocks(&c->spec, &d, plan.kv_bytes_per_token_gpu, plan.block_size, plan.kv_blocks);
         if (s.sched.kv_blocks < 1) {
             out->status = LS_RUN_INFEASIBLE;
