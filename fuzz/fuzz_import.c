@@ -12,21 +12,15 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "fuzz_memfd.h"
 #include "catalog_import.h"
 #include "yamldoc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int fd = memfd_create("config.json", 0);
+    int fd = ls_fuzz_memfd(data, size, "config.json");
     if (fd < 0)
         return 0;
-    size_t off = 0;
-    while (off < size) {
-        ssize_t k = write(fd, data + off, size - off);
-        if (k <= 0)
-            break;
-        off += (size_t)k;
-    }
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
     ls_error e;
