@@ -562,6 +562,69 @@ ls_status ls_yaml_fail_at(const ls_yaml *map, const char *path, const char *key,
                    key ? "." : "", key ? key : "", what);
 }
 
+/* "path.key", or "key" at the top level */
+static const char *key_path(const char *path, const char *key, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s%s%s", path, *path ? "." : "", key);
+    return buf;
+}
+
+ls_status ls_yaml_get_int(const ls_yaml *map, const char *path, const char *key, int64_t lo, int64_t hi,
+                          int64_t *out, ls_error *e)
+{
+    const ls_yaml *n = ls_yaml_get(map, key);
+    if (!n)
+        return LS_OK;
+    char full[512], where[512];
+    int64_t v;
+    LS_TRY(ls_yaml_as_int64(n, key_path(path, key, full, sizeof full), &v, e));
+    if (v < lo || v > hi) {
+        ls_yaml_where(n, where, sizeof where);
+        if (hi == INT64_MAX)
+            return ls_fail(e, LS_EINVAL, "%s: %s: expected an integer >= %lld, got %lld", where, full,
+                           (long long)lo, (long long)v);
+        return ls_fail(e, LS_EINVAL, "%s: %s: expected an integer between %lld and %lld, got %lld", where, full,
+                       (long long)lo, (long long)hi, (long long)v);
+    }
+    *out = v;
+    return LS_OK;
+}
+
+ls_status ls_yaml_get_double(const ls_yaml *map, const char *path, const char *key, double lo, bool lo_open,
+                             double *out, ls_error *e)
+{
+    const ls_yaml *n = ls_yaml_get(map, key);
+    if (!n)
+        return LS_OK;
+    char full[512], where[512];
+    double v;
+    LS_TRY(ls_yaml_as_double(n, key_path(path, key, full, sizeof full), &v, e));
+    if (lo_open ? !(v > lo) : !(v >= lo))
+        return ls_fail(e, LS_EINVAL, "%s: %s: expected a number %s %g, got %g", ls_yaml_where(n, where, sizeof where),
+                       full, lo_open ? ">" : ">=", lo, v);
+    *out = v;
+    return LS_OK;
+}
+
+ls_status ls_yaml_get_bool(const ls_yaml *map, const char *path, const char *key, bool *out, ls_error *e)
+{
+    const ls_yaml *n = ls_yaml_get(map, key);
+    if (!n)
+        return LS_OK;
+    char full[512];
+    return ls_yaml_as_bool(n, key_path(path, key, full, sizeof full), out, e);
+}
+
+ls_status ls_yaml_get_string(const ls_yaml *map, const char *path, const char *key, const char **out,
+                             ls_error *e)
+{
+    const ls_yaml *n = ls_yaml_get(map, key);
+    if (!n)
+        return LS_OK;
+    char full[512];
+    return ls_yaml_as_string(n, key_path(path, key, full, sizeof full), out, e);
+}
+
 static bool key_allowed(const char *key, const char *const *allowed)
 {
     for (const char *const *a = allowed; *a; a++)

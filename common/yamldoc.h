@@ -92,6 +92,20 @@ bool ls_yaml_is_null(const ls_yaml *n);
 ls_status ls_yaml_fail_at(const ls_yaml *map, const char *path, const char *key, const char *what,
                           ls_error *e);
 
+/* Range-checked reads of an optional key of a map (the one getter family of
+ * config, catalog, workload and dist parsing). A missing key leaves *out
+ * untouched and returns LS_OK; a present one must have the type and lie in
+ * the range, else "FILE:LINE: path.key: expected ..., got V" (path may be "":
+ * "key: ..."). Integers: lo <= v <= hi (INT64_MAX: no upper bound). Numbers:
+ * finite, v >= lo (v > lo when lo_open). Strings: a non-null scalar. */
+ls_status ls_yaml_get_int(const ls_yaml *map, const char *path, const char *key, int64_t lo, int64_t hi,
+                          int64_t *out, ls_error *e);
+ls_status ls_yaml_get_double(const ls_yaml *map, const char *path, const char *key, double lo, bool lo_open,
+                             double *out, ls_error *e);
+ls_status ls_yaml_get_bool(const ls_yaml *map, const char *path, const char *key, bool *out, ls_error *e);
+ls_status ls_yaml_get_string(const ls_yaml *map, const char *path, const char *key, const char **out,
+                             ls_error *e);
+
 /* Fail naming the first key of `map` that is not in the NULL-terminated
  * `allowed` list (and the allowed keys). Fails too if `map` is not a map. */
 ls_status ls_yaml_check_keys(const ls_yaml *map, const char *path, const char *const *allowed,

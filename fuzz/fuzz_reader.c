@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "fuzz_memfd.h"
 #include "reader.h"
 
 #ifndef LS_FUZZ_FORMAT
@@ -22,17 +23,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int fd = memfd_create("fuzz", 0);
+    int fd = ls_fuzz_memfd(data, size, "fuzz");
     if (fd < 0)
         return 0;
-    size_t off = 0;
-    while (off < size) {
-        ssize_t k = write(fd, data + off, size - off);
-        if (k <= 0)
-            break;
-        off += (size_t)k;
-    }
-    lseek(fd, 0, SEEK_SET);
     ls_trace_opts o;
     ls_trace_opts_default(&o);
     o.format = LS_FUZZ_FORMAT;

@@ -90,19 +90,13 @@ static ls_status get_int(entry_ctx *x, const char *key, int *out, int min, bool 
     const ls_yaml *n = ls_yaml_get(x->map, key);
     if (seen)
         *seen = n != NULL;
+    int64_t v = 0;
     if (!n)
         return LS_OK;
-    char path[256];
-    snprintf(path, sizeof path, "%s.%s", x->path, key);
-    int64_t v;
-    LS_TRY(ls_yaml_as_int64(n, path, &v, x->e));
-    if (v < min) {
-        char what[64];
-        snprintf(what, sizeof what, "an integer >= %d", min);
-        return where_fail(n, x->e, "%s: %s: expected %s", path, what);
-    }
-    if (v > LS_CATALOG_INT_MAX) {  /* keeps every derived size (params, bytes) far from overflow */
-        char what[64];
+    LS_TRY(ls_yaml_get_int(x->map, x->path, key, min, INT64_MAX, &v, x->e));
+    if (v > LS_CATALOG_INT_MAX) { /* keeps every derived size (params, bytes) far from overflow */
+        char path[256], what[64];
+        snprintf(path, sizeof path, "%s.%s", x->path, key);
         snprintf(what, sizeof what, "at most %d, got %lld", LS_CATALOG_INT_MAX, (long long)v);
         return where_fail(n, x->e, "%s: %s: too large (%s)", path, what);
     }
@@ -131,12 +125,7 @@ static ls_status get_num(entry_ctx *x, const char *key, double scale, double lo,
 
 static ls_status get_bool(entry_ctx *x, const char *key, bool *out)
 {
-    const ls_yaml *n = ls_yaml_get(x->map, key);
-    if (!n)
-        return LS_OK;
-    char path[256];
-    snprintf(path, sizeof path, "%s.%s", x->path, key);
-    return ls_yaml_as_bool(n, path, out, x->e);
+    return ls_yaml_get_bool(x->map, x->path, key, out, x->e);
 }
 
 static ls_status get_str(entry_ctx *x, const char *key, char *out, size_t size)

@@ -32,69 +32,6 @@ static const char *where(const ls_yaml *n, char *buf, size_t size)
     return ls_yaml_where(n, buf, size);
 }
 
-/* Read an optional integer key of a map into *out, checking it is >= lo. */
-static ls_status get_int(const ls_yaml *map, const char *key, const char *path, int64_t lo, int64_t *out,
-                         ls_error *e)
-{
-    const ls_yaml *n = ls_yaml_get(map, key);
-    if (!n)
-        return LS_OK;
-    char full[256];
-    snprintf(full, sizeof full, "%s%s%s", path, *path ? "." : "", key);
-    int64_t v;
-    LS_TRY(ls_yaml_as_int64(n, full, &v, e));
-    if (v < lo) {
-        char w[300];
-        return ls_fail(e, LS_EINVAL, "%s: %s: expected an integer >= %lld, got %lld", where(n, w, sizeof w), full,
-                       (long long)lo, (long long)v);
-    }
-    *out = v;
-    return LS_OK;
-}
-
-static ls_status get_double(const ls_yaml *map, const char *key, const char *path, double lo, bool lo_open,
-                            double *out, ls_error *e)
-{
-    const ls_yaml *n = ls_yaml_get(map, key);
-    if (!n)
-        return LS_OK;
-    char full[256];
-    snprintf(full, sizeof full, "%s%s%s", path, *path ? "." : "", key);
-    double v;
-    LS_TRY(ls_yaml_as_double(n, full, &v, e));
-    if (lo_open ? !(v > lo) : !(v >= lo)) {
-        char w[300];
-        return ls_fail(e, LS_EINVAL, "%s: %s: expected a number %s %g, got %g", where(n, w, sizeof w), full,
-                       lo_open ? ">" : ">=", lo, v);
-    }
-    *out = v;
-    return LS_OK;
-}
-
-static ls_status get_bool(const ls_yaml *map, const char *key, const char *path, bool *out, ls_error *e)
-{
-    const ls_yaml *n = ls_yaml_get(map, key);
-    if (!n)
-        return LS_OK;
-    char full[256];
-    snprintf(full, sizeof full, "%s%s%s", path, *path ? "." : "", key);
-    return ls_yaml_as_bool(n, full, out, e);
-}
-
-static ls_status get_string(const ls_yaml *map, const char *key, const char *path, const char **out, ls_error *e)
-{
-    const ls_yaml *n = ls_yaml_get(map, key);
-    if (!n)
-        return LS_OK;
-    char full[256];
-    snprintf(full, sizeof full, "%s%s%s", path, *path ? "." : "", key);
-    if (n->kind != LS_YAML_SCALAR || ls_yaml_is_null(n)) {
-        char w[300];
-        return ls_fail(e, LS_EINVAL, "%s: %s: expected a string", where(n, w, sizeof w), full);
-    }
-    return ls_yaml_as_string(n, full, out, e);
-}
-
 /* "tp4pp2dp2", "dp8", "tp1", "dp8ep8" (any order, each at most once, missing = 1;
  * deg[] = tp, pp, dp, ep). */
 static ls_status parse_strategy(const char *s, int deg[4], char *err, size_t errsz)
@@ -261,7 +198,7 @@ static ls_status load_cost_table(ls_run_config *c, const ls_yaml *cost, const ch
 {
     char w[300];
     const char *file = NULL;
-    LS_TRY(get_string(cost, "file", "cost", &file, e));
+    LS_TRY(ls_yaml_get_string(cost, "cost", "file", &file, e));
     if (!file)
         return ls_fail(e, LS_EINVAL, "%s: cost.file: required (a CSV of measured times) for the table cost model",
                        where(cost, w, sizeof w));
@@ -285,7 +222,7 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
     char w[300];
     /* model */
     const char *model_name = NULL;
-    LS_TRY(get_string(root, "model", "", &model_name, e));
+    LS_TRY(ls_yaml_get_string(root, "", "model", &model_name, e));
     if (!model_name)
         return ls_fail(e, LS_EINVAL, "%s: missing key 'model' (a catalog model name, e.g. llama-3-70b)",
                        where(root, w, sizeof w));
@@ -307,15 +244,15 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
         static const char *const k[] = {"weights", "kv", "experts", NULL};
         LS_TRY(ls_yaml_check_keys(dt, "dtype", k, e));
         const char *s = NULL;
-        LS_TRY(get_string(dt, "weights", "dtype", &s, e));
+        LS_TRY(ls_yaml_get_string(dt, "dtype", "weights", &s, e));
         if (s && ls_dtype_parse(s, &c->w_dtype, e))
             return ls_error_prefix(e, "%s: dtype.weights", where(ls_yaml_get(dt, "weights"), w, sizeof w));
         s = NULL;
-        LS_TRY(get_string(dt, "kv", "dtype", &s, e));
+        LS_TRY(ls_yaml_get_string(dt, "dtype", "kv", &s, e));
         if (s && ls_dtype_parse(s, &c->kv_dtype, e))
             return ls_error_prefix(e, "%s: dtype.kv", where(ls_yaml_get(dt, "kv"), w, sizeof w));
         s = NULL;
-        LS_TRY(get_string(dt, "experts", "dtype", &s, e));
+        LS_TRY(ls_yaml_get_string(dt, "dtype", "experts", &s, e));
         if (s && ls_dtype_parse(s, &c->e_dtype, e))
             return ls_error_prefix(e, "%s: dtype.experts", where(ls_yaml_get(dt, "experts"), w, sizeof w));
         c->has_e_dtype = s != NULL;
@@ -331,7 +268,7 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
         const ls_yaml *nm = ls_yaml_get(cl, "name");
         cluster_name = nm && nm->kind == LS_YAML_SCALAR ? nm->scalar : "custom";
     } else if (cl) {
-        LS_TRY(get_string(root, "cluster", "", &cluster_name, e));
+        LS_TRY(ls_yaml_get_string(root, "", "cluster", &cluster_name, e));
     }
     const ls_cluster *clu;
     if (ls_catalog_cluster(cat, cluster_name, &clu, e))
@@ -340,7 +277,7 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
     snprintf(c->cluster_label, sizeof c->cluster_label, "%s", cluster_name);
 
     const char *gpu_name = c->cluster.default_gpu[0] ? c->cluster.default_gpu : NULL;
-    LS_TRY(get_string(root, "hardware", "", &gpu_name, e));
+    LS_TRY(ls_yaml_get_string(root, "", "hardware", &gpu_name, e));
     if (!gpu_name)
         return ls_fail(e, LS_EINVAL, "%s: missing key 'hardware' (a catalog GPU name, e.g. h100-sxm)",
                        where(root, w, sizeof w));
@@ -356,10 +293,10 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
         static const char *const k[] = {"tp", "pp", "dp", "ep", NULL};
         LS_TRY(ls_yaml_check_keys(par, "parallelism", k, e));
         int64_t v[4] = {1, 1, 1, 1};
-        LS_TRY(get_int(par, "tp", "parallelism", 1, &v[0], e));
-        LS_TRY(get_int(par, "pp", "parallelism", 1, &v[1], e));
-        LS_TRY(get_int(par, "dp", "parallelism", 1, &v[2], e));
-        LS_TRY(get_int(par, "ep", "parallelism", 1, &v[3], e));
+        LS_TRY(ls_yaml_get_int(par, "parallelism", "tp", 1, INT64_MAX, &v[0], e));
+        LS_TRY(ls_yaml_get_int(par, "parallelism", "pp", 1, INT64_MAX, &v[1], e));
+        LS_TRY(ls_yaml_get_int(par, "parallelism", "dp", 1, INT64_MAX, &v[2], e));
+        LS_TRY(ls_yaml_get_int(par, "parallelism", "ep", 1, INT64_MAX, &v[3], e));
         if (v[0] > 65536 || v[1] > 65536 || v[2] > 65536 || v[3] > 65536)
             return ls_fail(e, LS_EINVAL, "%s: parallelism: degrees must be <= 65536", where(par, w, sizeof w));
         c->tp = (int)v[0];
@@ -368,7 +305,7 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
         c->ep = (int)v[3];
     } else if (par) {
         const char *s;
-        LS_TRY(get_string(root, "parallelism", "", &s, e));
+        LS_TRY(ls_yaml_get_string(root, "", "parallelism", &s, e));
         char err[128];
         int deg[4];
         if (parse_strategy(s, deg, err, sizeof err))
@@ -420,7 +357,7 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
     /* the engine's memory rule and its fraction's default (engine_profile.c) */
     c->engine = ls_engine_profile_default();
     const char *eng = NULL;
-    LS_TRY(get_string(root, "engine", "", &eng, e));
+    LS_TRY(ls_yaml_get_string(root, "", "engine", &eng, e));
     if (eng && !(c->engine = ls_engine_profile_find(eng))) {
         char names[128];
         ls_engine_profile_names(names, sizeof names);
@@ -435,7 +372,7 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
     if (sch) {
         LS_TRY(ls_yaml_check_keys(sch, "scheduler", sched_keys, e));
         const char *pol = NULL;
-        LS_TRY(get_string(sch, "policy", "scheduler", &pol, e));
+        LS_TRY(ls_yaml_get_string(sch, "scheduler", "policy", &pol, e));
         if (pol) {
             if (!strcmp(pol, "vllm-v1") || !strcmp(pol, "vllm"))
                 s->policy = LS_POLICY_VLLM_V1;
@@ -449,8 +386,8 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
                 return ls_fail(e, LS_EINVAL, "%s: scheduler.policy: unknown policy '%s' (expected vllm-v1, vllm-v0, sarathi or sjf)",
                                where(ls_yaml_get(sch, "policy"), w, sizeof w), pol);
         }
-        LS_TRY(get_bool(sch, "enable_chunked_prefill", "scheduler", &s->enable_chunked_prefill, e));
-        LS_TRY(get_int(sch, "prefill_chunk_size", "scheduler", 0, &s->prefill_chunk_size, e));
+        LS_TRY(ls_yaml_get_bool(sch, "scheduler", "enable_chunked_prefill", &s->enable_chunked_prefill, e));
+        LS_TRY(ls_yaml_get_int(sch, "scheduler", "prefill_chunk_size", 0, INT64_MAX, &s->prefill_chunk_size, e));
         const ls_yaml *mbt = ls_yaml_get(sch, "max_batched_tokens");
         if (mbt && mbt->kind == LS_YAML_SCALAR && !strcmp(mbt->scalar, "auto")) {
             s->budget_auto = true;
@@ -459,25 +396,25 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
             if (mbt->kind != LS_YAML_SCALAR || !mbt->plain)
                 return ls_fail(e, LS_EINVAL, "%s: scheduler.max_batched_tokens: expected 'auto' or an integer",
                                where(mbt, w, sizeof w));
-            LS_TRY(get_int(sch, "max_batched_tokens", "scheduler", 1, &s->max_batched_tokens, e));
+            LS_TRY(ls_yaml_get_int(sch, "scheduler", "max_batched_tokens", 1, INT64_MAX, &s->max_batched_tokens, e));
         }
         seqs_given = ls_yaml_get(sch, "max_num_seqs") != NULL;
-        LS_TRY(get_int(sch, "max_num_seqs", "scheduler", 1, &s->max_num_seqs, e));
-        LS_TRY(get_int(sch, "max_model_len", "scheduler", 2, &s->max_model_len, e));
-        LS_TRY(get_double(sch, "gpu_memory_utilization", "scheduler", 0.0, true, &c->gpu_memory_utilization, e));
+        LS_TRY(ls_yaml_get_int(sch, "scheduler", "max_num_seqs", 1, INT64_MAX, &s->max_num_seqs, e));
+        LS_TRY(ls_yaml_get_int(sch, "scheduler", "max_model_len", 2, INT64_MAX, &s->max_model_len, e));
+        LS_TRY(ls_yaml_get_double(sch, "scheduler", "gpu_memory_utilization", 0.0, true, &c->gpu_memory_utilization, e));
         if (c->gpu_memory_utilization > 1.0)
             return ls_fail(e, LS_EINVAL, "%s: scheduler.gpu_memory_utilization: expected a fraction in (0, 1], got %g",
                            where(ls_yaml_get(sch, "gpu_memory_utilization"), w, sizeof w), c->gpu_memory_utilization);
         int64_t bs = s->block_size;
-        LS_TRY(get_int(sch, "block_size", "scheduler", 1, &bs, e));
+        LS_TRY(ls_yaml_get_int(sch, "scheduler", "block_size", 1, INT64_MAX, &bs, e));
         if (bs > 4096)
             return ls_fail(e, LS_EINVAL, "%s: scheduler.block_size: expected at most 4096",
                            where(ls_yaml_get(sch, "block_size"), w, sizeof w));
         s->block_size = (int)bs;
-        LS_TRY(get_int(sch, "num_kv_blocks", "scheduler", 0, &c->num_kv_blocks, e));
-        LS_TRY(get_double(sch, "target_tbt_s", "scheduler", 0.0, true, &c->target_tbt_s, e));
-        LS_TRY(get_double(sch, "watermark", "scheduler", 0.0, false, &s->watermark, e));
-        LS_TRY(get_bool(sch, "enable_prefix_caching", "scheduler", &s->enable_prefix_caching, e));
+        LS_TRY(ls_yaml_get_int(sch, "scheduler", "num_kv_blocks", 0, INT64_MAX, &c->num_kv_blocks, e));
+        LS_TRY(ls_yaml_get_double(sch, "scheduler", "target_tbt_s", 0.0, true, &c->target_tbt_s, e));
+        LS_TRY(ls_yaml_get_double(sch, "scheduler", "watermark", 0.0, false, &s->watermark, e));
+        LS_TRY(ls_yaml_get_bool(sch, "scheduler", "enable_prefix_caching", &s->enable_prefix_caching, e));
         const ls_yaml *pc = ls_yaml_get(sch, "enable_prefix_caching");
         if (s->enable_prefix_caching && s->policy != LS_POLICY_VLLM_V1)
             return ls_fail(e, LS_EINVAL, "%s: scheduler.enable_prefix_caching: needs scheduler.policy vllm-v1 (got %s)",
@@ -508,7 +445,7 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
     /* router */
     c->router = ls_router_default();
     const char *rt = NULL;
-    LS_TRY(get_string(root, "router", "", &rt, e));
+    LS_TRY(ls_yaml_get_string(root, "", "router", &rt, e));
     if (rt) {
         c->router = ls_router_find(rt);
         if (!c->router) {
@@ -521,7 +458,7 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
 
     /* seed, slo, timeouts, horizon */
     int64_t seed = 42;
-    LS_TRY(get_int(root, "seed", "", 0, &seed, e));
+    LS_TRY(ls_yaml_get_int(root, "", "seed", 0, INT64_MAX, &seed, e));
     c->seed = (uint64_t)seed;
     c->slo_ttft_s = 2.0;
     c->slo_tpot_s = 0.2;
@@ -529,17 +466,17 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
     if (slo) {
         static const char *const k[] = {"ttft_s", "tpot_s", NULL};
         LS_TRY(ls_yaml_check_keys(slo, "slo", k, e));
-        LS_TRY(get_double(slo, "ttft_s", "slo", 0.0, true, &c->slo_ttft_s, e));
-        LS_TRY(get_double(slo, "tpot_s", "slo", 0.0, true, &c->slo_tpot_s, e));
+        LS_TRY(ls_yaml_get_double(slo, "slo", "ttft_s", 0.0, true, &c->slo_ttft_s, e));
+        LS_TRY(ls_yaml_get_double(slo, "slo", "tpot_s", 0.0, true, &c->slo_tpot_s, e));
     }
     if (isnan(c->target_tbt_s))
         c->target_tbt_s = c->slo_tpot_s;
     c->timeout_s = 0.0;
-    LS_TRY(get_double(root, "timeout_s", "", 0.0, false, &c->timeout_s, e));
+    LS_TRY(ls_yaml_get_double(root, "", "timeout_s", 0.0, false, &c->timeout_s, e));
     c->drain = true;
-    LS_TRY(get_bool(root, "drain", "", &c->drain, e));
+    LS_TRY(ls_yaml_get_bool(root, "", "drain", &c->drain, e));
     c->horizon_s = NAN;
-    LS_TRY(get_double(root, "horizon_s", "", 0.0, true, &c->horizon_s, e));
+    LS_TRY(ls_yaml_get_double(root, "", "horizon_s", 0.0, true, &c->horizon_s, e));
 
     /* cost model (tests and calibration) */
     c->cost_kind = 0;
@@ -549,7 +486,7 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
         static const char *const k[] = {"model", "time_s", "file", NULL};
         LS_TRY(ls_yaml_check_keys(cost, "cost", k, e));
         const char *cm = "roofline";
-        LS_TRY(get_string(cost, "model", "cost", &cm, e));
+        LS_TRY(ls_yaml_get_string(cost, "cost", "model", &cm, e));
         if (!strcmp(cm, "roofline"))
             c->cost_kind = 0;
         else if (!strcmp(cm, "constant"))
@@ -563,7 +500,7 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
                            where(ls_yaml_get(cost, "model"), w, sizeof w), cm);
         if (c->cost_kind == 3) /* measured times from a CSV (cost_table.c, docs/FIDELITY.md) */
             LS_TRY(load_cost_table(c, cost, base_dir, e));
-        LS_TRY(get_double(cost, "time_s", "cost", 0.0, true, &c->cost_const_s, e));
+        LS_TRY(ls_yaml_get_double(cost, "cost", "time_s", 0.0, true, &c->cost_const_s, e));
         if (c->cost_kind && c->cost_kind != 3 && !(c->cost_const_s > 0))
             return ls_fail(e, LS_EINVAL, "%s: cost.time_s: required (> 0) for the %s cost model",
                            where(cost, w, sizeof w), cm);

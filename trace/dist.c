@@ -64,15 +64,7 @@ static ls_status get_num(const ls_yaml *m, const char *path, const char *key, bo
         }
         return LS_OK;
     }
-    char kp[256];
-    snprintf(kp, sizeof kp, "%s.%s", path, key);
-    LS_TRY(ls_yaml_as_double(v, kp, out, e));
-    if (!isfinite(*out)) {
-        char where[256];
-        return ls_fail(e, LS_EINVAL, "%s: %s: expected a finite number", ls_yaml_where(v, where, sizeof where),
-                       kp);
-    }
-    return LS_OK;
+    return ls_yaml_get_double(m, path, key, -INFINITY, false, out, e); /* as_double: finite only */
 }
 
 static bool is_count(double x, double lo) { return x == floor(x) && x >= lo && x <= INT32_MAX; }

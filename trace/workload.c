@@ -142,46 +142,6 @@ static ls_status scan(ls_workload *w, ls_error *e)
 
 /* ---- parsing -------------------------------------------------------------------------- */
 
-static ls_status get_double(const ls_yaml *m, const char *path, const char *key, double lo, bool lo_open,
-                            double *out, ls_error *e)
-{
-    const ls_yaml *v = ls_yaml_get(m, key);
-    if (!v)
-        return LS_OK;
-    char kp[1024];
-    snprintf(kp, sizeof kp, "%s.%s", path, key);
-    LS_TRY(ls_yaml_as_double(v, kp, out, e));
-    if (!isfinite(*out) || (lo_open ? !(*out > lo) : !(*out >= lo))) {
-        char what[96];
-        snprintf(what, sizeof what, "expected a number %s %g", lo_open ? ">" : ">=", lo);
-        return ls_yaml_fail_at(m, path, key, what, e);
-    }
-    return LS_OK;
-}
-
-static ls_status get_count(const ls_yaml *m, const char *path, const char *key, int64_t *out, ls_error *e)
-{
-    const ls_yaml *v = ls_yaml_get(m, key);
-    if (!v)
-        return LS_OK;
-    char kp[1024];
-    snprintf(kp, sizeof kp, "%s.%s", path, key);
-    LS_TRY(ls_yaml_as_int64(v, kp, out, e));
-    if (*out < 1)
-        return ls_yaml_fail_at(m, path, key, "expected an integer >= 1", e);
-    return LS_OK;
-}
-
-static ls_status get_word(const ls_yaml *m, const char *path, const char *key, const char **out, ls_error *e)
-{
-    const ls_yaml *v = ls_yaml_get(m, key);
-    if (!v)
-        return LS_OK;
-    char kp[1024];
-    snprintf(kp, sizeof kp, "%s.%s", path, key);
-    return ls_yaml_as_string(v, kp, out, e);
-}
-
 static ls_status parse_arrival(const ls_yaml *n, const char *path, ls_arrival *a, ls_error *e)
 {
     if (!n || n->kind != LS_YAML_MAP) {
@@ -190,7 +150,7 @@ static ls_status parse_arrival(const ls_yaml *n, const char *path, ls_arrival *a
                        n ? ls_yaml_where(n, where, sizeof where) : "?", path);
     }
     const char *proc = NULL;
-    LS_TRY(get_word(n, path, "process", &proc, e));
+    LS_TRY(ls_yaml_get_string(n, path, "process", &proc, e));
     if (!proc)
         return ls_yaml_fail_at(n, path, NULL, "missing 'process' (poisson, gamma, constant or trace)", e);
     memset(a, 0, sizeof *a);
@@ -213,7 +173,7 @@ static ls_status parse_arrival(const ls_yaml *n, const char *path, ls_arrival *a
         a->process = LS_ARRIVAL_GAMMA;
         if (!ls_yaml_get(n, "cv"))
             return ls_yaml_fail_at(n, path, NULL, "missing 'cv' (coefficient of variation of the gaps; 1 = Poisson)", e);
-        LS_TRY(get_double(n, path, "cv", 0, true, &a->cv, e));
+        LS_TRY(ls_yaml_get_double(n, path, "cv", 0, true, &a->cv, e));
         if (a->cv > 100)
             return ls_yaml_fail_at(n, path, "cv", "expected a coefficient of variation in (0, 100]", e);
     } else {
@@ -221,7 +181,7 @@ static ls_status parse_arrival(const ls_yaml *n, const char *path, ls_arrival *a
     }
     if (!ls_yaml_get(n, "rate"))
         return ls_yaml_fail_at(n, path, NULL, "missing 'rate' (requests per second)", e);
-    LS_TRY(get_double(n, path, "rate", 0, true, &a->rate, e));
+    LS_TRY(ls_yaml_get_double(n, path, "rate", 0, true, &a->rate, e));
     if (a->rate > 1e9)
         return ls_yaml_fail_at(n, path, "rate", "expected a rate in requests per second below 1e9", e);
     return LS_OK;
@@ -271,32 +231,32 @@ static ls_status parse_into(ls_workload *w, const ls_yaml *n, const char *path, 
         static const char *const spk[] = {"prompts", "tokens", NULL};
         snprintf(kp, sizeof kp, "%s.shared_prefix", path);
         LS_TRY(ls_yaml_check_keys(sp, kp, spk, e));
-        LS_TRY(get_count(sp, kp, "prompts", &w->sp_prompts, e));
-        LS_TRY(get_count(sp, kp, "tokens", &w->sp_tokens, e));
+        LS_TRY(ls_yaml_get_int(sp, kp, "prompts", 1, INT64_MAX, &w->sp_prompts, e));
+        LS_TRY(ls_yaml_get_int(sp, kp, "tokens", 1, INT64_MAX, &w->sp_tokens, e));
         if (w->sp_prompts < 1 || w->sp_prompts > 1000000)
             return ls_yaml_fail_at(sp, kp, "prompts", "expected 1 to 1000000 system prompts", e);
         if (w->sp_tokens < 1 || w->sp_tokens > 1000000)
             return ls_yaml_fail_at(sp, kp, "tokens", "expected a system prompt of 1 to 1000000 tokens", e);
     }
     const char *s = NULL;
-    LS_TRY(get_word(n, path, "trace", &s, e));
+    LS_TRY(ls_yaml_get_string(n, path, "trace", &s, e));
     if (s) {
         w->trace_given = ls_xstrdup(s);
         w->trace_path = join_path(s, base_dir);
     }
     s = NULL;
-    LS_TRY(get_word(n, path, "format", &s, e));
+    LS_TRY(ls_yaml_get_string(n, path, "format", &s, e));
     if (s && !ls_trace_format_parse(s, &w->topts.format))
         return ls_yaml_fail_at(n, path, "format", "expected auto, native, azure, vidur, lengths, burstgpt or mooncake", e);
     s = NULL;
-    LS_TRY(get_word(n, path, "burstgpt_failed", &s, e));
+    LS_TRY(ls_yaml_get_string(n, path, "burstgpt_failed", &s, e));
     if (s) {
         if (strcmp(s, "exclude") && strcmp(s, "keep"))
             return ls_yaml_fail_at(n, path, "burstgpt_failed", "expected exclude or keep", e);
         w->topts.burstgpt_keep_failed = !strcmp(s, "keep");
     }
     s = NULL;
-    LS_TRY(get_word(n, path, "mooncake_hash_ids", &s, e));
+    LS_TRY(ls_yaml_get_string(n, path, "mooncake_hash_ids", &s, e));
     if (s) {
         if (strcmp(s, "strict") && strcmp(s, "any_length"))
             return ls_yaml_fail_at(n, path, "mooncake_hash_ids", "expected strict or any_length", e);
@@ -327,18 +287,18 @@ static ls_status parse_into(ls_workload *w, const ls_yaml *n, const char *path, 
         w->output.kind == LS_DIST_EMPIRICAL && !strcmp(w->prompt.file, w->output.file) &&
         !strcmp(w->prompt.format, w->output.format))
         w->pairs = true;
-    LS_TRY(get_double(n, path, "duration_s", 0, true, &w->duration_s, e));
-    LS_TRY(get_double(n, path, "start_s", 0, false, &w->start_s, e));
-    LS_TRY(get_double(n, path, "target_rate", 0, true, &w->target_rate, e));
-    LS_TRY(get_count(n, path, "max_requests", &w->max_requests, e));
-    LS_TRY(get_count(n, path, "max_prompt_tokens", &w->max_prompt, e));
-    LS_TRY(get_count(n, path, "max_total_tokens", &w->max_total, e));
+    LS_TRY(ls_yaml_get_double(n, path, "duration_s", 0, true, &w->duration_s, e));
+    LS_TRY(ls_yaml_get_double(n, path, "start_s", 0, false, &w->start_s, e));
+    LS_TRY(ls_yaml_get_double(n, path, "target_rate", 0, true, &w->target_rate, e));
+    LS_TRY(ls_yaml_get_int(n, path, "max_requests", 1, INT64_MAX, &w->max_requests, e));
+    LS_TRY(ls_yaml_get_int(n, path, "max_prompt_tokens", 1, INT64_MAX, &w->max_prompt, e));
+    LS_TRY(ls_yaml_get_int(n, path, "max_total_tokens", 1, INT64_MAX, &w->max_total, e));
     if (w->max_total == 1)
         return ls_yaml_fail_at(n, path, "max_total_tokens", "expected at least 2 (a prompt and an output token)", e);
     if (w->duration_s > 1e9 || w->start_s > 1e9)
         return ls_yaml_fail_at(n, path, w->duration_s > 1e9 ? "duration_s" : "start_s", "expected seconds below 1e9", e);
     s = NULL;
-    LS_TRY(get_word(n, path, "over_limit", &s, e));
+    LS_TRY(ls_yaml_get_string(n, path, "over_limit", &s, e));
     if (s) {
         if (strcmp(s, "drop") && strcmp(s, "clip"))
             return ls_yaml_fail_at(n, path, "over_limit", "expected drop or clip", e);
