@@ -1,6 +1,9 @@
 /* sweep_lock.c -- FILE.lock: one writer per result file, and consistent copies of a live file
  * (see sweep_lock.h). Open-file-description locks (Linux F_OFD_*) rather than classic POSIX
  * locks: closing any other descriptor of the lock file (the journal's) must not drop them. */
+/* F_OFD_SETLK/F_OFD_SETLKW are Linux extensions, declared by <fcntl.h> only under _GNU_SOURCE;
+ * without it the kernel lock below is compiled out and only the pid fallback is left. */
+#define _GNU_SOURCE
 #include "sweep_lock.h"
 
 #include <errno.h>
