@@ -19,24 +19,7 @@ tmpfs_dir() {
 }
 
 # 12 configurations with 100 request rows each: the results outgrow 64 KB and 120 KB part way
-cat > "$T/spec.yaml" <<'YAML'
-name: enospc-test
-seed: 11
-base:
-  model: llama-3-8b
-  hardware: h100-sxm
-  cluster: dgx-h100
-  parallelism: tp1
-  scheduler: {policy: vllm-v1, max_num_seqs: 64}
-  workload:
-    arrival: {process: poisson, rate: 20}
-    prompt_tokens: {dist: lognormal, mean: 512, stddev: 256}
-    output_tokens: {dist: lognormal, mean: 64, stddev: 32}
-    duration_s: 1600
-grid:
-  parallelism: [tp1, tp2, dp2]
-  workload.arrival.rate: [10, 20, 30, 40]
-YAML
+stop_spec "$T/spec.yaml" enospc-test 1600
 # 160 tiny configurations without request rows: the metadata and /results grow instead
 cat > "$T/many.yaml" <<'YAML'
 name: enospc-many

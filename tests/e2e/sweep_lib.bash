@@ -44,3 +44,26 @@ wait_bounded() {
     fi
     wait "$1"; rc=$?
 }
+
+# stop_spec FILE NAME DURATION_S: the 12-configuration spec (3 strategies x 4 rates, llama-3-8b on
+# H100) that the interruption tests stop part way; DURATION_S sets how long each configuration runs.
+stop_spec() {
+    cat >"$1" <<YAML
+name: $2
+seed: 11
+base:
+  model: llama-3-8b
+  hardware: h100-sxm
+  cluster: dgx-h100
+  parallelism: tp1
+  scheduler: {policy: vllm-v1, max_num_seqs: 64}
+  workload:
+    arrival: {process: poisson, rate: 20}
+    prompt_tokens: {dist: lognormal, mean: 512, stddev: 256}
+    output_tokens: {dist: lognormal, mean: 64, stddev: 32}
+    duration_s: $3
+grid:
+  parallelism: [tp1, tp2, dp2]
+  workload.arrival.rate: [10, 20, 30, 40]
+YAML
+}

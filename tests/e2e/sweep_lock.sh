@@ -5,24 +5,7 @@
 # consistent snapshot; the first sweep's file ends identical to a clean run. A lock left by a killed
 # sweep (SIGKILL) is stale: the next sweep takes it over and the file resumes to the clean run's rows.
 . "$(dirname "$0")/sweep_lib.bash"
-cat > "$T/spec.yaml" <<'YAML'
-name: lock-test
-seed: 11
-base:
-  model: llama-3-8b
-  hardware: h100-sxm
-  cluster: dgx-h100
-  parallelism: tp1
-  scheduler: {policy: vllm-v1, max_num_seqs: 64}
-  workload:
-    arrival: {process: poisson, rate: 20}
-    prompt_tokens: {dist: lognormal, mean: 512, stddev: 256}
-    output_tokens: {dist: lognormal, mean: 64, stddev: 32}
-    duration_s: 4000
-grid:
-  parallelism: [tp1, tp2, dp2]
-  workload.arrival.rate: [10, 20, 30, 40]
-YAML
+stop_spec "$T/spec.yaml" lock-test 4000
 S=$T/spec.yaml F=$T/live.h5
 "$LLMSWEEP" sweep "$S" -o "$T/ref.h5" -q || fail "reference run"
 

@@ -4,24 +4,7 @@
 # of mpiexec; each resumed file holds exactly the configurations of an uninterrupted run.
 . "$(dirname "$0")/sweep_lib.bash"
 # 12 configurations of ~0.1-0.4 s each: slow enough to stop part way
-cat > "$T/spec.yaml" <<'YAML'
-name: resume-test
-seed: 11
-base:
-  model: llama-3-8b
-  hardware: h100-sxm
-  cluster: dgx-h100
-  parallelism: tp1
-  scheduler: {policy: vllm-v1, max_num_seqs: 64}
-  workload:
-    arrival: {process: poisson, rate: 20}
-    prompt_tokens: {dist: lognormal, mean: 512, stddev: 256}
-    output_tokens: {dist: lognormal, mean: 64, stddev: 32}
-    duration_s: 1600
-grid:
-  parallelism: [tp1, tp2, dp2]
-  workload.arrival.rate: [10, 20, 30, 40]
-YAML
+stop_spec "$T/spec.yaml" resume-test 1600
 S=$T/spec.yaml
 "$LLMSWEEP" sweep "$S" -o "$T/ref.h5" -q || fail "reference run"
 

@@ -7,24 +7,7 @@
 # consistent file. SIGKILL of one rank (a worker, or rank 0) aborts the whole job, and the file
 # resumes to exactly the rows of a clean run.
 . "$(dirname "$0")/sweep_lib.bash"
-cat > "$T/spec.yaml" <<'YAML'
-name: signal-test
-seed: 11
-base:
-  model: llama-3-8b
-  hardware: h100-sxm
-  cluster: dgx-h100
-  parallelism: tp1
-  scheduler: {policy: vllm-v1, max_num_seqs: 64}
-  workload:
-    arrival: {process: poisson, rate: 20}
-    prompt_tokens: {dist: lognormal, mean: 512, stddev: 256}
-    output_tokens: {dist: lognormal, mean: 64, stddev: 32}
-    duration_s: 4000
-grid:
-  parallelism: [tp1, tp2, dp2]
-  workload.arrival.rate: [10, 20, 30, 40]
-YAML
+stop_spec "$T/spec.yaml" signal-test 4000
 S=$T/spec.yaml
 "$LLMSWEEP" sweep "$S" -o "$T/ref.h5" -q || fail "reference run"
 # ranks PID: the rank processes under mpiexec PID; rank_of P: its MPI rank
