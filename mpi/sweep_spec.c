@@ -546,8 +546,58 @@ static ls_status expand(expander *x, ls_sweep_spec *s, ls_error *e)
     if (!rc)
         rc = check_duplicates(x, s, point, e);
     free(point);
-    if (rc)
-        return rc;
+    return rc;
+}
+
+/* Move the configurations of block `t` to the end of `s`, their labels
+ * prefixed with the family's name (NULL: the main grid). */
+static void append_block(ls_sweep_spec *s, ls_sweep_spec *t, const char *family)
+{
+    s->configs = ls_xrealloc(s->configs, (s->n + t->n + 1) * sizeof *s->configs);
+    for (size_t i = 0; i < t->n; i++) {
+        ls_sweep_config *c = &s->configs[s->n++];
+        *c = t->configs[i];
+        if (family) {
+            size_t n = strlen(family) + strlen(c->label) + 16;
+            char *l = ls_xmalloc(n);
+            snprintf(l, n, "family=%s %s", family, c->label);
+            free(c->label);
+            c->label = l;
+        }
+    }
+    s->n_points += t->n_points;
+    free(t->configs);
+    t->configs = NULL;
+    t->n = 0;
+}
+
+/* Across blocks: the same configuration in two families (or in a family and
+ * the main grid) would run twice; name both and the line of the second. */
+static ls_status check_duplicates_across(const ls_sweep_spec *s, ls_error *e)
+{
+    hash_ref *r = ls_xcalloc(s->n ? s->n : 1, sizeof *r);
+    for (size_t i = 0; i < s->n; i++)
+        r[i] = (hash_ref){s->configs[i].hash, i};
+    qsort(r, s->n, sizeof *r, cmp_hash_ref);
+    size_t i0 = 0, i1 = 0;
+    bool dup = false;
+    for (size_t i = 1; i < s->n; i++)
+        if (!strcmp(r[i].hash, r[i - 1].hash) && (!dup || r[i].id < i1)) {
+            dup = true;
+            i0 = r[i - 1].id;
+            i1 = r[i].id;
+        }
+    free(r);
+    if (!dup)
+        return LS_OK;
+    return ls_fail(e, LS_EINVAL, "%s: configurations %zu (%s) and %zu (%s) are identical (hash %s): a family "
+                   "repeats a configuration of the grid or of another family; remove one",
+                   s->configs[i1].where, i0, s->configs[i0].label, i1, s->configs[i1].label,
+                   s->configs[i0].hash);
+}
+
+static void set_hash(ls_sweep_spec *s)
+{
     /* one hash for the whole expansion: resume and merge compare it */
     size_t n = s->n * 16;
     char *all = ls_xmalloc(n + 1);
@@ -556,7 +606,86 @@ static ls_status expand(expander *x, ls_sweep_spec *s, ls_error *e)
     all[n] = 0;
     ls_sweep_hash_hex(all, s->set_hash);
     free(all);
-    return LS_OK;
+}
+
+/* Expand one block (the main grid, or one family) of `base` with its own
+ * grid, zip and exclude, and append it to `s`. */
+static ls_status expand_block(const ls_yaml *root, const ls_yaml *base, const ls_yaml *blk, const char *name,
+                              unsigned long long max_points, const char *family, ls_sweep_spec *s, ls_error *e)
+{
+    expander x = {.root = root, .base = base, .name = name, .max_points = max_points};
+    ls_sweep_spec t = {.has_seed = s->has_seed};
+    ls_status rc;
+    if ((rc = parse_grid(&x, ls_yaml_get(blk, "grid"), e)) ||
+        (rc = parse_zip(&x, ls_yaml_get(blk, "zip"), e)) ||
+        (rc = check_axes_distinct(&x, ls_yaml_get(blk, "grid"), ls_yaml_get(blk, "zip"), e)))
+        goto done;
+    x.exclude = ls_yaml_get(blk, "exclude");
+    if ((rc = check_exclude(x.exclude, e)))
+        goto done;
+    if (x.exclude && ls_yaml_is_null(x.exclude))
+        x.exclude = NULL;
+    if ((rc = check_exclude_axes(&x, e)))
+        goto done;
+    if ((rc = expand(&x, &t, e)) == LS_OK)
+        append_block(s, &t, family);
+done:
+    for (size_t i = 0; i < t.n; i++) {
+        ls_yaml_free(t.configs[i].tree);
+        free(t.configs[i].canonical);
+        free(t.configs[i].label);
+    }
+    free(t.configs);
+    axes_free(&x);
+    free(x.key_hit);
+    free(x.key_off);
+    return rc;
+}
+
+/* `families:` -- extra row families appended after the main grid, in file
+ * order: each merges its own `base` over the specification's base and
+ * expands its own grid, zip and exclude (docs/SWEEP.md). */
+static ls_status expand_families(const ls_yaml *root, const ls_yaml *base, const char *name,
+                                 unsigned long long max_points, ls_sweep_spec *s, ls_error *e)
+{
+    const ls_yaml *fams = ls_yaml_get(root, "families");
+    if (!fams || ls_yaml_is_null(fams))
+        return LS_OK;
+    if (fams->kind != LS_YAML_SEQ || fams->n == 0)
+        return where_fail(e, fams, "families", "expected a non-empty list of {name, base, grid, zip, exclude}");
+    static const char *const fkeys[] = {"name", "description", "base", "grid", "zip", "exclude", NULL};
+    for (size_t i = 0; i < fams->n; i++) {
+        const ls_yaml *f = fams->vals[i];
+        char path[64];
+        snprintf(path, sizeof path, "families[%zu]", i);
+        if (f->kind != LS_YAML_MAP)
+            return where_fail(e, f, path, "expected a mapping {name, base, grid, zip, exclude}");
+        LS_TRY(ls_yaml_check_keys(f, path, fkeys, e));
+        const ls_yaml *nv = ls_yaml_get(f, "name");
+        const char *fname = NULL;
+        if (!nv || nv->kind != LS_YAML_SCALAR || !*(fname = nv->scalar) || strchr(fname, ' '))
+            return where_fail(e, nv ? nv : f, path, "expected a 'name' (one word: it prefixes the family's labels)");
+        for (size_t j = 0; j < i; j++) {
+            const ls_yaml *o = ls_yaml_get(fams->vals[j], "name");
+            if (o && o->kind == LS_YAML_SCALAR && !strcmp(o->scalar, fname))
+                return where_fail(e, nv, path, "this family name is already used by an earlier family");
+        }
+        const ls_yaml *fb = ls_yaml_get(f, "base");
+        if (fb && !ls_yaml_is_null(fb) && fb->kind != LS_YAML_MAP)
+            return where_fail(e, fb, path, "base: expected a mapping merged over the specification's base");
+        ls_yaml *merged = ls_yaml_clone(base);
+        if (fb && fb->kind == LS_YAML_MAP)
+            merge_map(merged, fb);
+        unsigned long long left = max_points > s->n_points ? max_points - s->n_points : 0;
+        ls_status rc = left ? expand_block(root, merged, f, name, left, fname, s, e)
+                            : ls_fail(e, LS_EINVAL, "%s: the grid and its families have more than the limit of "
+                                      "%llu configurations; split the sweep, or raise the limit with "
+                                      "LLMSWEEP_MAX_CONFIGS=N", name, max_points);
+        ls_yaml_free(merged);
+        if (rc)
+            return rc;
+    }
+    return check_duplicates_across(s, e);
 }
 
 ls_status ls_sweep_spec_parse(const char *text, size_t len, const char *name, const char *base_dir,
@@ -565,7 +694,7 @@ ls_status ls_sweep_spec_parse(const char *text, size_t len, const char *name, co
     *out = NULL;
     ls_yaml *root = NULL;
     static const char *const keys[] = {"name", "description", "seed", "base", "grid", "zip",
-                                       "exclude", "capacity", NULL};
+                                       "exclude", "capacity", "families", NULL};
     /* the keys first, from the text: a misspelt key is named before any alias is expanded */
     LS_TRY(ls_yaml_check_top_keys(text, len, name, "(specification)", keys, e));
     LS_TRY(ls_yaml_load_string(text, len, name, &root, e));
@@ -609,22 +738,11 @@ ls_status ls_sweep_spec_parse(const char *text, size_t len, const char *name, co
     }
     if ((rc = parse_capacity(ls_yaml_get(root, "capacity"), &s->capacity, e)))
         goto done;
-    if ((rc = parse_grid(&x, ls_yaml_get(root, "grid"), e)) ||
-        (rc = parse_zip(&x, ls_yaml_get(root, "zip"), e)) ||
-        (rc = check_axes_distinct(&x, ls_yaml_get(root, "grid"), ls_yaml_get(root, "zip"), e)))
+    if ((rc = expand_block(root, x.base, root, name, x.max_points, NULL, s, e)) ||
+        (rc = expand_families(root, x.base, name, x.max_points, s, e)))
         goto done;
-    x.exclude = ls_yaml_get(root, "exclude");
-    if ((rc = check_exclude(x.exclude, e)))
-        goto done;
-    if (x.exclude && ls_yaml_is_null(x.exclude))
-        x.exclude = NULL;
-    if ((rc = check_exclude_axes(&x, e)))
-        goto done;
-    rc = expand(&x, s, e);
+    set_hash(s);
 done:
-    axes_free(&x);
-    free(x.key_hit);
-    free(x.key_off);
     ls_yaml_free(root);
     if (rc) {
         ls_sweep_spec_free(s);

@@ -13,6 +13,8 @@
  *   exclude:                      # drop every configuration matching all keys of a rule
  *     - {parallelism: tp8, scheduler.policy: sarathi}
  *   capacity: {rel_tol: 0.05, max_runs: 20}   # optional capacity search per ok configuration
+ *   families:                     # optional row families appended after the grid
+ *     - {name: spec, base: {...merged over base...}, grid: {...}, zip: [...], exclude: [...]}
  *
  * Expansion order is deterministic: the axes are the grid keys in file order,
  * then the zip groups in file order; the first axis varies slowest (nested

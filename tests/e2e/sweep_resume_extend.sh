@@ -96,4 +96,18 @@ cmp -s "$T/x.h5" "$T/before.h5" || fail "a refused resume changed the file"
 "$LLMSWEEP" sweep "$T/small.yaml" -o "$T/s.h5" --shard 0/2 -q || fail "shard"
 "$LLMSWEEP" sweep "$T/big.yaml" -o "$T/s.h5" --shard 0/2 --resume 2>"$T/sh.err"; rc=$?
 [ $rc -eq 1 ] && grep -q "a shard cannot take added configurations" "$T/sh.err" || fail "shard extend: $rc $(cat "$T/sh.err")"
+# a row family added to the specification (families:): only its rows run, the grid's stay
+{ cat "$T/small.yaml"; cat <<'YAML'
+families:
+  - name: long
+    base: {workload: {prompt_tokens: {dist: lognormal, mean: 2048, stddev: 512}}}
+    grid: {parallelism: [tp2, tp4]}
+YAML
+} > "$T/fam.yaml"
+"$LLMSWEEP" sweep "$T/small.yaml" -o "$T/f.h5" -q || fail "family: small run"
+"$LLMSWEEP" sweep "$T/fam.yaml" -o "$T/fref.h5" -q || fail "family: reference run"
+"$MPIEXEC" -n 2 "$LLMSWEEP" sweep "$T/fam.yaml" -o "$T/f.h5" --resume 2>"$T/fam.err" || fail "family: $(cat "$T/fam.err")"
+grep -q "adds 2 configurations to the 4" "$T/fam.err" && grep -q "2 configurations in" "$T/fam.err" ||
+    fail "family: ran more than its 2 rows: $(cat "$T/fam.err")"
+"$PY" "$COMPARE" "$T/fref.h5" "$T/f.h5" || fail "family: extended file differs from a fresh run"
 echo "sweep_resume_extend: ok"

@@ -262,6 +262,63 @@ static void test_grid_limit(void **st)
     unsetenv("LLMSWEEP_MAX_CONFIGS");
 }
 
+/* `families:` append row families after the main grid, each its base merged
+ * over the spec's base, with its own axes and exclusions; ids continue. */
+static void test_families(void **st)
+{
+    (void)st;
+    ls_sweep_spec *s = parse_ok("name: t\n"
+                                "base: {model: m, parallelism: tp1, scheduler: {policy: v1, max_num_seqs: 4}}\n"
+                                "grid:\n"
+                                "  parallelism: [tp1, tp2]\n"
+                                "families:\n"
+                                "  - name: spec\n"
+                                "    base: {speculative: {method: eagle, k: 3}, scheduler: {max_num_seqs: 8}}\n"
+                                "    grid: {parallelism: [tp2, tp4], speculative.k: [1, 3]}\n"
+                                "    exclude: [{parallelism: tp4, speculative.k: 1}]\n"
+                                "  - name: mixed\n"
+                                "    grid:\n"
+                                "      .: [{parallelism: tp8}]\n");
+    assert_int_equal(s->n, 2 + 3 + 1);
+    assert_int_equal(s->n_points, 2 + 4 + 1);
+    assert_string_equal(at(s, 0, "parallelism"), "tp1");
+    assert_string_equal(at(s, 1, "parallelism"), "tp2");
+    assert_string_equal(at(s, 1, "speculative.method"), "<none>"); /* the family's base stays in the family */
+    assert_string_equal(at(s, 2, "parallelism"), "tp2");
+    assert_string_equal(at(s, 2, "speculative.k"), "1");
+    assert_string_equal(at(s, 2, "speculative.method"), "eagle");
+    assert_string_equal(at(s, 2, "scheduler.max_num_seqs"), "8");  /* merged, not replaced */
+    assert_string_equal(at(s, 2, "scheduler.policy"), "v1");
+    assert_string_equal(at(s, 4, "parallelism"), "tp4");
+    assert_string_equal(at(s, 4, "speculative.k"), "3");
+    assert_string_equal(at(s, 5, "parallelism"), "tp8");
+    assert_string_equal(s->configs[2].label, "family=spec parallelism=tp2 speculative.k=1");
+    assert_string_equal(s->configs[2].where, "spec.yaml:8");
+    assert_string_equal(s->configs[5].label, "family=mixed .={parallelism: tp8}");
+    /* adding a family keeps the earlier ids and hashes: a resume computes only the new rows */
+    ls_sweep_spec *g = parse_ok("name: t\n"
+                                "base: {model: m, parallelism: tp1, scheduler: {policy: v1, max_num_seqs: 4}}\n"
+                                "grid:\n"
+                                "  parallelism: [tp1, tp2]\n");
+    for (size_t i = 0; i < g->n; i++)
+        assert_string_equal(g->configs[i].hash, s->configs[i].hash);
+    ls_sweep_spec_free(g);
+    ls_sweep_spec_free(s);
+    /* a family repeating a configuration of the grid, with the line of the repeat */
+    parse_err("base: {parallelism: tp1}\ngrid: {parallelism: [tp1, tp2]}\nfamilies:\n"
+              "  - name: again\n    grid: {parallelism: [tp4, tp2]}\n",
+              "spec.yaml:5", "configurations 1 (parallelism=tp2) and 3 (family=again parallelism=tp2) are identical");
+    parse_err("base: {}\nfamilies:\n  - {name: a, grid: {p: [1]}}\n  - {name: a, grid: {p: [2]}}\n",
+              "spec.yaml:4", "already used");
+    parse_err("base: {}\nfamilies:\n  - {grid: {p: [1]}}\n", "spec.yaml:3", "expected a 'name'");
+    parse_err("base: {}\nfamilies:\n  - {name: a, gird: {p: [1]}}\n", "gird", NULL);
+    parse_err("base: {}\nfamilies: {name: a}\n", "spec.yaml:2", "non-empty list");
+    parse_err("base: {}\nfamilies:\n  - {name: a, base: 3}\n", "spec.yaml:3", "merged over");
+    /* a family's exclusions are checked against its own axes */
+    parse_err("base: {}\ngrid: {q: [1, 2]}\nfamilies:\n  - {name: a, grid: {p: [1, 2]}, exclude: [{q: 1}]}\n",
+              "spec.yaml:4", "'q' is not an axis");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -269,7 +326,7 @@ int main(void)
         cmocka_unit_test(test_deterministic),   cmocka_unit_test(test_zip),
         cmocka_unit_test(test_exclude),         cmocka_unit_test(test_mapping_values_merge),
         cmocka_unit_test(test_seed_and_capacity), cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_spec_checks),     cmocka_unit_test(test_grid_limit),
+        cmocka_unit_test(test_spec_checks),     cmocka_unit_test(test_grid_limit), cmocka_unit_test(test_families),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
