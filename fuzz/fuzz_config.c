@@ -1,5 +1,6 @@
 /* fuzz_config.c -- libFuzzer target for a run configuration YAML (replay/config.c and the blocks it
- * wires: disaggregation (replay/pools.c), moe: and parallelism with ep (replay/config_moe.c), the
+ * wires: disaggregation (replay/pools.c), moe: and parallelism with ep (replay/config_moe.c),
+ * speculative (replay/config_spec.c), scheduler order (replay/sched_order.c), the
  * workload, scheduler, dtype): load against the built-in catalog, then the /configs row, the
  * compute note, the cost estimate and a clone. Inputs that mention files (trace, catalog, cost
  * tables, empirical lengths) are skipped: the target must not read whatever path the fuzzer writes.
