@@ -1,7 +1,7 @@
 /* bench_replay.c -- speed of the replay engine on a fixed list of cases.
  *
- * Usage: bench_replay [TRACE_DIR] [--quick] [--only SUBSTRING]
- * For each case: requests/s, iterations/s and events/s of ls_run (best of 3,
+ * Usage: bench_replay [TRACE_DIR] [--quick] [--only SUBSTRING] [--repeats N]
+ * For each case: requests/s, iterations/s and events/s of ls_run (best of 3 or N,
  * requests materialised beforehand so that trace parsing is not timed), and
  * the process's peak resident memory after the case. One core, no threads.
  * Results are recorded in docs/ENGINE.md. */
@@ -75,11 +75,14 @@ int main(int argc, char **argv)
     const char *dir = "../shared/traces";
     bool quick = false;
     const char *only = NULL;
+    int repeats = 0;  /* 0: each case's own */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--quick"))
             quick = true;
         else if (!strcmp(argv[i], "--only") && i + 1 < argc)
             only = argv[++i];
+        else if (!strcmp(argv[i], "--repeats") && i + 1 < argc)
+            repeats = atoi(argv[++i]);
         else
             dir = argv[i];
     }
@@ -116,7 +119,7 @@ int main(int argc, char **argv)
         o.requests = materialise ? &arr : NULL;
         double best = INFINITY;
         ls_metrics m;
-        for (int r = 0; r < bc->repeats; r++) {
+        for (int r = 0; r < (repeats > 0 ? repeats : bc->repeats); r++) {
             double t0 = now_s();
             if (ls_run(c, &o, &m, &e)) {
                 fprintf(stderr, "%s: %s\n", bc->name, e.msg);

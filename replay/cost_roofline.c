@@ -31,12 +31,11 @@
  * batch keeps its size) and were most of the cost model's time; only
  * attention depends on the context. Entries hold the values the same
  * expressions give, so results are unchanged (docs/ENGINE.md). */
-#define MEMO_SIZE 64
+#define MEMO_SIZE 1024             /* T below it has its own entry: a budget of up to 1024 never misses twice */
 typedef struct t_entry {
     double T;                       /* 0: empty (T > 0 always) */
     double pf_s, pf_f, pf_b;        /* proj + dense FFN: time, FLOPs, bytes */
     double pm_s, pm_f, pm_b;        /* proj + MoE layer */
-    double ar_add[LS_MAX_PP];       /* the stage's all-reduce time */
     double transfer_s;
 } t_entry;
 typedef struct s_entry {
@@ -46,6 +45,7 @@ typedef struct s_entry {
 typedef struct roof_memo {
     t_entry t[MEMO_SIZE];
     s_entry s[MEMO_SIZE];
+    double ar_add[];                /* [MEMO_SIZE][pp]: the stage's all-reduce time for entry t */
 } roof_memo;
 
 typedef struct roofline {
@@ -72,6 +72,7 @@ typedef struct roofline {
     double b_w;
     double b_head, head_peak;      /* the LM head stays BF16 under 4-bit weights */
     ls_moe_cost moe;
+    bool plain;                    /* dense, no MLA, no sliding window: plain_stages */
 } roofline;
 
 double ls_cost_matmul_eff(const ls_gpu *g, double rows)
@@ -124,6 +125,46 @@ static double roof(double flops, double flop_rate, double bytes, double byte_rat
     return tc > tm ? tc : tm;
 }
 
+/* The rest of roofline_iteration for a dense model without MLA or sliding
+ * windows, the common case: the general expressions with their zero terms
+ * left out (x + 0 and 1 * x are exact, so the results are the same bits). */
+static void plain_stages(const roofline *r, const t_entry *te, const double *ar_add, const ls_batch_agg *b, double T,
+                         double pairs, ls_iter_cost *out)
+{
+    const ls_deploy *d = &r->base.d;
+    double attn_f = r->pair_flops * pairs;
+    double attn_b = r->kv_coef * (b->sum_c + T);
+    double attn_s = roof(attn_f, r->attn_rate, attn_b, r->mem_rate);
+    double dense_s = te->pf_s + attn_s + d->gpu->kernel_overhead_s;
+    double dense_f = te->pf_f + attn_f, dense_b = te->pf_b + attn_b;
+    double flops = 0, bytes = 0;
+    for (int s = 0; s < d->pp; s++) {
+        int Ld = r->layers[s];
+        double t = Ld * dense_s;
+        if (d->tp > 1)
+            t += ar_add[s];
+        flops += Ld * dense_f;
+        bytes += Ld * dense_b;
+        if (s == d->pp - 1 && b->n_sample > 0) {
+            double S = (double)b->n_sample;
+            s_entry *se = &r->memo->s[(uint64_t)b->n_sample % MEMO_SIZE];
+            if (se->S != S) {
+                se->f = 2.0 * S * r->head_params;
+                se->b = r->b_head * r->head_params;
+                se->t = roof(se->f, r->head_peak * ls_cost_matmul_eff(d->gpu, S), se->b, r->mem_rate);
+                se->S = S;
+            }
+            t += se->t;
+            flops += se->f;
+            bytes += se->b;
+        }
+        out->stage_s[s] = t;
+    }
+    out->transfer_s = te->transfer_s;
+    out->flops = flops * d->tp;
+    out->bytes = bytes * d->tp;
+}
+
 static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, ls_iter_cost *out)
 {
     const roofline *r = (const roofline *)cm;
@@ -141,7 +182,9 @@ static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, l
         return;
     }
 
-    t_entry *te = &r->memo->t[(uint64_t)b->tokens % MEMO_SIZE];
+    uint64_t ti = (uint64_t)b->tokens % MEMO_SIZE;
+    t_entry *te = &r->memo->t[ti];
+    double *ar_add = &r->memo->ar_add[ti * (uint64_t)d->pp];
     if (te->T != T) {
         /* Per layer, per rank. */
         double proj_f = 2.0 * T * r->proj_params;
@@ -167,7 +210,7 @@ static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, l
         int ar_per_moe = d->ep > 1 ? 1 : 2;
         for (int s = 0; s < d->pp; s++) {
             int L = r->layers[s], Lm = r->moe_layers[s], Ld = L - Lm;
-            te->ar_add[s] = d->tp > 1 ? (2.0 * Ld + ar_per_moe * Lm) * ls_collective_allreduce_s(&r->ar[s], ar_bytes)
+            ar_add[s] = d->tp > 1 ? (2.0 * Ld + ar_per_moe * Lm) * ls_collective_allreduce_s(&r->ar[s], ar_bytes)
                                       : 0.0;
         }
         /* Boundaries: hidden states plus residual, 2·T·h·b_a bytes; the slowest boundary is reported. */
@@ -185,6 +228,10 @@ static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, l
      * pairs. MLA decodes attend in the latent space (absorbed weights); the other pairs,
      * and prefill's re-expansion of the cached latent, use the materialised heads. */
     double pairs = b->sum_qc + (b->sum_q2 + T) / 2.0;
+    if (r->plain) {
+        plain_stages(r, te, ar_add, b, T, pairs, out);
+        return;
+    }
     double dec_pairs = 0, pre_ctx = 0;
     if (r->pair_flops_absorbed > 0 && b->n_seqs > 0) {
         double dec_c = b->sum_c * (double)b->n_decode / (double)b->n_seqs; /* mean-context estimate */
@@ -221,7 +268,7 @@ static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, l
         int L = r->layers[s], Lm = r->moe_layers[s], Ld = L - Lm;
         double t = Ld * dense_s + Lm * moe_s;
         if (d->tp > 1)
-            t += te->ar_add[s];
+            t += ar_add[s];
         flops += Ld * dense_f + Lm * moe_f;
         bytes += Ld * dense_b + Lm * moe_b;
         if (s == d->pp - 1 && b->n_sample > 0) {
@@ -324,9 +371,12 @@ ls_status ls_cost_roofline_new(const ls_deploy *d, ls_cost_model **out, ls_error
         free(r);
         return rc;
     }
+    r->plain = !ls_model_is_moe(m) && r->pair_flops_absorbed == 0 && r->kvb_params == 0 && r->sliding_frac == 0;
+    for (int s = 0; s < d->pp; s++)
+        r->plain = r->plain && r->moe_layers[s] == 0;
     r->base.peak_flops = r->mm_peak * n_gpus;
     r->base.peak_bw = g->hbm_bw * n_gpus;
-    r->memo = ls_xcalloc(1, sizeof *r->memo);
+    r->memo = ls_xcalloc(1, sizeof *r->memo + (size_t)MEMO_SIZE * (size_t)d->pp * sizeof(double));
     *out = &r->base;
     return LS_OK;
 }

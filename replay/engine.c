@@ -218,6 +218,47 @@ static void offload_time(engine *g, int pp, const ls_mbatch_info *b, ls_iter_cos
     g->offload_s += load + store;
 }
 
+/* Cost the micro-batch just formed on replica i at `now`, run it through the
+ * pipeline and account for it. Returns its "done" event, which the caller
+ * pushes (the "stage 0 free" event of PP is pushed here). */
+static event launch(engine *g, int i, double now, const ls_mbatch_info *b)
+{
+    rep_state *rs = &g->rep[i];
+    ls_iter_cost ic;
+    ls_cost_iteration(g->s->cost[i], &b->agg, &ic);
+    if (b->kv_load_blocks || b->kv_store_blocks || g->s->weight_stream_s > 0)
+        offload_time(g, rs->pp, b, &ic);
+    double start = now, end = now, stage0_end = now, busy = 0;
+    for (int st = 0; st < rs->pp; st++) {
+        double d = ic.stage_s[st] + (st == 0 ? ic.overhead_s : 0.0);
+        assert(d >= 0);
+        double ready = st == 0 ? now : end + ic.transfer_s;
+        start = ready > rs->stage_free[st] ? ready : rs->stage_free[st];
+        end = start + d;
+        rs->stage_free[st] = end;
+        busy += d;
+        if (st == 0)
+            stage0_end = end;
+        if (g->tl && rs->timeline_left > 0)
+            ls_timeline_add(g->tl, i, st, start, end, b);
+    }
+    if (rs->timeline_left > 0)
+        rs->timeline_left--;
+    g->iterations++;
+    g->sum_seqs += (double)b->agg.n_seqs;
+    g->sum_tokens += (double)b->agg.tokens;
+    g->computed_tokens += (double)b->agg.tokens;
+    g->flops += ic.flops;
+    g->bytes += ic.bytes;
+    g->busy_s += busy / rs->pp;
+    rs->busy_s += busy / rs->pp;
+    rs->flops += ic.flops;
+    rs->bytes += ic.bytes;
+    if (rs->pp > 1 && stage0_end < end)
+        ev_push(&g->ev, (event){stage0_end, g->seq++, EV_STAGE0_FREE, i, b->slot, 0});
+    return (event){end, g->seq++, EV_DONE, i, b->slot, 0};
+}
+
 /* Form micro-batches on replica i while its first stage is free and fewer
  * than pp are in flight. */
 static void try_schedule(engine *g, int i, double now)
@@ -227,39 +268,48 @@ static void try_schedule(engine *g, int i, double now)
         ls_mbatch_info b;
         if (!ls_replica_schedule(rs->r, now, &b))
             return;
-        ls_iter_cost ic;
-        ls_cost_iteration(g->s->cost[i], &b.agg, &ic);
-        if (b.kv_load_blocks || b.kv_store_blocks || g->s->weight_stream_s > 0)
-            offload_time(g, rs->pp, &b, &ic);
-        double start = now, end = now, stage0_end = now, busy = 0;
-        for (int st = 0; st < rs->pp; st++) {
-            double d = ic.stage_s[st] + (st == 0 ? ic.overhead_s : 0.0);
-            assert(d >= 0);
-            double ready = st == 0 ? now : end + ic.transfer_s;
-            start = ready > rs->stage_free[st] ? ready : rs->stage_free[st];
-            end = start + d;
-            rs->stage_free[st] = end;
-            busy += d;
-            if (st == 0)
-                stage0_end = end;
-            if (g->tl && rs->timeline_left > 0)
-                ls_timeline_add(g->tl, i, st, start, end, &b);
+        ev_push(&g->ev, launch(g, i, now, &b));
+    }
+}
+
+/* The limits within which decode steps run without the event queue. */
+typedef struct direct_limits {
+    double before;   /* a step ending at or after this waits its turn (next arrival, next event) */
+    double horizon;  /* a step ending after this is past the horizon */
+    volatile sig_atomic_t *stop;
+} direct_limits;
+
+/* Replica i's micro-batch ev is done at `now` (no hooks). The decode-only
+ * steady state (ls_replica_decode_step) is run step after step here while
+ * each step ends before anything else happens (strictly before the next
+ * arrival and the next queued event: those would go first), exactly as the
+ * main loop would pop it: the same accounting, event count and sequence
+ * numbers, only without the queue. Anything else goes the general way.
+ * Returns the time of the last step done. */
+static double done_direct(engine *g, const event *ev, double now, const direct_limits *lim)
+{
+    rep_state *rs = &g->rep[ev->replica];
+    int slot = ev->slot;
+    for (;;) {
+        ls_mbatch_info b;
+        int k = ls_replica_decode_step(rs->r, slot, now, &b);
+        if (k < 0)
+            ls_replica_complete(rs->r, slot, now);
+        if (k <= 0) {
+            try_schedule(g, ev->replica, now);
+            return now;
         }
-        if (rs->timeline_left > 0)
-            rs->timeline_left--;
-        g->iterations++;
-        g->sum_seqs += (double)b.agg.n_seqs;
-        g->sum_tokens += (double)b.agg.tokens;
-        g->computed_tokens += (double)b.agg.tokens;
-        g->flops += ic.flops;
-        g->bytes += ic.bytes;
-        g->busy_s += busy / rs->pp;
-        rs->busy_s += busy / rs->pp;
-        rs->flops += ic.flops;
-        rs->bytes += ic.bytes;
-        if (rs->pp > 1 && stage0_end < end)
-            ev_push(&g->ev, (event){stage0_end, g->seq++, EV_STAGE0_FREE, i, b.slot, 0});
-        ev_push(&g->ev, (event){end, g->seq++, EV_DONE, i, b.slot, 0});
+        assert(rs->stage_free[0] <= now);
+        event next = launch(g, ev->replica, now, &b);
+        if (!(next.t < lim->before && next.t <= lim->horizon && !(lim->stop && *lim->stop) &&
+              !(g->computed_tokens > 100.0 * g->arrived_tokens + 1e7))) {
+            ev_push(&g->ev, next);
+            return now;
+        }
+        now = next.t;  /* the main loop would pop this event next */
+        g->now = now;
+        g->events++;
+        slot = next.slot;
     }
 }
 
@@ -425,6 +475,14 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
             event ev = ev_pop(&g.ev);
             if (ev.kind == EV_HOOK) {
                 g.hooks->on_event(g.hooks->ctx, &g, ev.slot, now);
+                continue;
+            }
+            if (ev.kind == EV_DONE && !g.hooks && g.rep[ev.replica].pp == 1 && !g.tl) {
+                double t_next = g.ev.n ? g.ev.v[0].t : INFINITY;
+                if (t_arr < t_next)
+                    t_next = t_arr;  /* INFINITY when no arrival is left */
+                direct_limits lim = {t_next, stop_at_horizon ? horizon : INFINITY, o ? o->stop : NULL};
+                now = done_direct(&g, &ev, now, &lim);
                 continue;
             }
             if (ev.kind == EV_DONE)

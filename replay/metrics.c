@@ -132,7 +132,8 @@ double ls_mean(const double *v, size_t n)
     return s / (double)n;
 }
 
-static int bucket_of(double x)
+/* The bucket by definition: floor(log(x / 1 µs) / log(1.02)). */
+static int bucket_formula(double x)
 {
     if (!(x >= LS_ITL_MIN_S))
         return LS_ITL_BUCKETS;
@@ -142,13 +143,77 @@ static int bucket_of(double x)
     return b;
 }
 
+static uint64_t bits_of(double x);
+static double double_of(uint64_t b);
+
+/* The smallest double the formula puts in bucket b or above (1 <= b < LS_ITL_BUCKETS),
+ * by bisection over the doubles' bit patterns (ordered like the values, x > 0). */
+static double edge_of(ls_itl_hist *h, int b)
+{
+    if (h->edge[b] > 0)
+        return h->edge[b];
+    double guess = LS_ITL_MIN_S * pow(LS_ITL_RATIO, b);
+    double lo = guess * 0.999, hi = guess * 1.001;
+    while (bucket_formula(lo) >= b)
+        lo *= 0.999;
+    while (bucket_formula(hi) < b)
+        hi *= 1.001;
+    uint64_t l = bits_of(lo), u = bits_of(hi);  /* formula(l) < b <= formula(u) */
+    while (u - l > 1) {
+        uint64_t mid = l + (u - l) / 2;
+        if (bucket_formula(double_of(mid)) >= b)
+            u = mid;
+        else
+            l = mid;
+    }
+    return h->edge[b] = double_of(u);
+}
+
+/* bucket_formula(x) without a log per value: an estimate from the exponent and
+ * a cubic in the mantissa (|error| < 1e-3 in ln, a twentieth of a bucket),
+ * settled by the bucket's edges, found once per histogram. The formula is
+ * monotone (log is, to within its 0.52 ulp, and so are the division and the
+ * floor), so edge(b) <= x < edge(b + 1) is exactly the formula's bucket. */
+static int bucket_of(ls_itl_hist *h, double x)
+{
+    if (!(x >= LS_ITL_MIN_S) || !(x < 1e5))  /* NaN, tiny, huge: the formula itself */
+        return bucket_formula(x);
+    double y = x / LS_ITL_MIN_S;                /* in [1, 1e11) */
+    uint64_t bits = bits_of(y);
+    int e = (int)(bits >> 52) - 1023;
+    double m = double_of((bits & ((UINT64_C(1) << 52) - 1)) | (UINT64_C(1023) << 52)) - 1.0; /* [0, 1) */
+    /* ln(1 + m) on [0, 1): least-squares cubic, max error 9.2e-4 (any error is settled below) */
+    double ln = (double)e * 0.6931471805599453 + m * (0.98669098 + m * (-0.40741059 + m * 0.11477816));
+    int b = (int)(ln * (1.0 / 0.019802627296179712));
+    if (b < 1)
+        b = 1;
+    if (b > LS_ITL_BUCKETS - 2)
+        return bucket_formula(x);
+    while (b > 0 && x < edge_of(h, b))
+        b--;
+    while (b + 1 < LS_ITL_BUCKETS && x >= edge_of(h, b + 1))
+        b++;
+    return b;
+}
+
 void ls_itl_add(ls_itl_hist *h, double gap_s, int64_t count)
 {
     if (count <= 0)
         return;
     if (gap_s < 0)
         gap_s = 0;
-    h->count[bucket_of(gap_s)] += (double)count;
+    int b;
+    if (gap_s >= h->last_lo && gap_s < h->last_hi) {
+        b = h->last;  /* consecutive gaps mostly share a bucket */
+    } else {
+        b = bucket_of(h, gap_s);
+        if (b >= 1 && b + 1 < LS_ITL_BUCKETS && h->edge[b] > 0 && h->edge[b + 1] > 0) {
+            h->last = b;
+            h->last_lo = h->edge[b];
+            h->last_hi = h->edge[b + 1];
+        }
+    }
+    h->count[b] += (double)count;
     h->total += (double)count;
     h->sum += gap_s * (double)count;
 }

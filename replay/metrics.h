@@ -60,13 +60,16 @@ void ls_quant_free(ls_quantiles *qs);
 
 /* Token-weighted log-bucketed histogram of gaps. Buckets grow by a factor of
  * 1.02 from 1 µs, so a value reported from its bucket (the geometric centre)
- * is within 1% of the true one; the mean is exact. */
+ * is within 1% of the true one; the mean is exact. Start it zeroed (calloc). */
 #define LS_ITL_MIN_S 1e-6
 #define LS_ITL_RATIO 1.02
 #define LS_ITL_BUCKETS 1400   /* 1 µs · 1.02^1400 ≈ 1e6 s */
 typedef struct ls_itl_hist {
     double count[LS_ITL_BUCKETS + 1]; /* last bucket: below 1 µs (incl. zero gaps) */
     double total, sum;
+    double edge[LS_ITL_BUCKETS];      /* lower edge of bucket b once found, 0 before (metrics.c) */
+    double last_lo, last_hi;          /* the last bucket's edges: [lo, hi), empty at first */
+    int last;
 } ls_itl_hist;
 void ls_itl_add(ls_itl_hist *h, double gap_s, int64_t count);
 double ls_itl_percentile(const ls_itl_hist *h, double q);

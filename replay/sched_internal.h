@@ -177,6 +177,18 @@ static inline int64_t blocks_for(const ls_replica *r, int64_t tokens)
     return (tokens + r->cfg.block_size - 1) / r->cfg.block_size;
 }
 
+/* The time-integral of used blocks, brought up to `now`. */
+static inline void kv_touch(ls_replica *r, double now)
+{
+    if (now > r->kv_t) {
+        r->kv_area += (double)r->used_blocks * (now - r->kv_t);
+        r->kv_t = now;
+    }
+}
+
+/* A running request that generated its last token leaves (scheduler.c). */
+void ls_replica_finish_request(ls_replica *r, int32_t xi, double now);
+
 /* qsort order of (key, value) int64 pairs by key. */
 static inline int cmp_pair(const void *a, const void *b)
 {

@@ -44,13 +44,6 @@ static void slot_free(ls_replica *r, int32_t x)
 
 /* ---------------------------------------------------------------- KV blocks */
 
-static void kv_touch(ls_replica *r, double now)
-{
-    if (now > r->kv_t) {
-        r->kv_area += (double)r->used_blocks * (now - r->kv_t);
-        r->kv_t = now;
-    }
-}
 static bool kv_alloc(ls_replica *r, int64_t k)
 {
     assert(k >= 0);
@@ -308,6 +301,11 @@ static void finish_request(ls_replica *r, int32_t xi, double now)
     kv_release(r, xi);
     run_remove(r, xi);
     slot_free(r, xi);
+}
+
+void ls_replica_finish_request(ls_replica *r, int32_t xi, double now)
+{
+    finish_request(r, xi, now);
 }
 
 static void preempt(ls_replica *r, int32_t xi)

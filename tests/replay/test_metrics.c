@@ -70,6 +70,48 @@ static void test_percentiles_random(void **state)
     }
 }
 
+/* The bucket of a gap is floor(log(gap / 1 µs) / log(1.02)) (computed here with log), whatever
+ * shortcut ls_itl_add takes: random gaps over the whole range, each bucket's edge and its
+ * neighbouring doubles, the extremes. */
+static int formula_bucket(double x)
+{
+    if (!(x >= LS_ITL_MIN_S))
+        return LS_ITL_BUCKETS;
+    int b = (int)floor(log(x / LS_ITL_MIN_S) / log(LS_ITL_RATIO));
+    return b >= LS_ITL_BUCKETS ? LS_ITL_BUCKETS - 1 : b;
+}
+static void add_and_check(ls_itl_hist *h, double x)
+{
+    int want = formula_bucket(x < 0 ? 0 : x);
+    double before = h->count[want];
+    ls_itl_add(h, x, 1);
+    assert_true(h->count[want] == before + 1);
+}
+static void test_itl_buckets_exact(void **state)
+{
+    (void)state;
+    ls_itl_hist *h = calloc(1, sizeof *h);
+    uint64_t s = 12345;
+    for (int i = 0; i < 200000; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        double u = (double)(s >> 11) / 9007199254740992.0;
+        add_and_check(h, 1e-7 * pow(10, 13 * u));  /* 0.1 µs .. 1e6 s */
+    }
+    for (int b = 1; b < LS_ITL_BUCKETS; b++) {
+        double x = LS_ITL_MIN_S * pow(LS_ITL_RATIO, b);
+        for (int k = 0; k < 4; k++) {
+            add_and_check(h, x);
+            add_and_check(h, nextafter(x, 0));
+            add_and_check(h, nextafter(x, INFINITY));
+            x = nextafter(nextafter(x, 0), 0);
+        }
+    }
+    double odd[] = {0, -1, 1e-300, 5e-7, 1e-6, nextafter(1e-6, 0), 2e-6, 1e5, 3e5, 1e6, 1e300};
+    for (size_t i = 0; i < sizeof odd / sizeof odd[0]; i++)
+        add_and_check(h, odd[i]);
+    free(h);
+}
+
 /* Every value read back from its bucket is within 1% of itself; the mean is exact. */
 static void test_itl_hist(void **state)
 {
@@ -218,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_percentiles_hand),
         cmocka_unit_test(test_percentiles_random),
         cmocka_unit_test(test_itl_hist),
+        cmocka_unit_test(test_itl_buckets_exact),
         cmocka_unit_test(test_quant_exact),
         cmocka_unit_test(test_quant_sketch_bound),
     };

@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# identical.sh OLD_LLMSWEEP NEW_LLMSWEEP [--sweeps] -- the engine gives bit-identical metrics
+# before and after a change of its hot path: every configuration below (the 10k bench case and
+# one of each feature: policies, PP, DP routers, MoE/MLA, sliding windows, prefix caching and its
+# host tier, speculative decoding, P/D pools, timeouts, no-drain, traces) runs through both
+# binaries with `run --json`, and the outputs must be equal byte for byte except wall_time_s.
+# --sweeps also sweeps the example studies (examples/*.yaml, capacity searches included) with both
+# and compares the HDF5 files with tests/e2e/sweep_compare.py (slow: minutes on 2 cores).
+# Run from the repository root; exit 1 on a difference. Used for docs/ENGINE.md's speed work.
+set -u
+OLD=$1 NEW=$2
+SWEEPS=${3:-}
+T=$(mktemp -d)
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$T"' EXIT
+TR=$PWD/traces/azure-conv-excerpt.csv.gz
+SYN='workload: {arrival: {process: poisson, rate: RATE}, prompt_tokens: {dist: lognormal, mean: 1155, stddev: 1000},
+           output_tokens: {dist: lognormal, mean: 211, stddev: 180}, max_requests: NREQ}'
+syn() { echo "${SYN/RATE/$1}" | sed "s/NREQ/$2/"; }
+n=0 bad=0
+case_() {  # case_ NAME YAML [FLAGS...]
+    local name=$1 yaml=$2
+    shift 2
+    n=$((n + 1))
+    printf '%s\n' "$yaml" >"$T/c$n.yaml"
+    for b in old new; do
+        local bin=$OLD
+        [ $b = new ] && bin=$NEW
+        "$bin" run --config "$T/c$n.yaml" "$@" --json >"$T/$b$n.raw" 2>"$T/err" ||
+            { echo "$name: $b failed: $(cat "$T/err")"; bad=1; }
+        sed 's/"wall_time_s": [^,}]*//' "$T/$b$n.raw" >"$T/$b$n.json"
+    done
+    if cmp -s "$T/old$n.json" "$T/new$n.json"; then
+        echo "same: $name"
+    else
+        echo "DIFFER: $name"
+        /usr/bin/python3 -c 'import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+print("  ", [(k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k) and k != "wall_time_s"][:6])' \
+            "$T/old$n.raw" "$T/new$n.raw"
+        bad=1
+    fi
+}
+BASE70='model: llama-2-70b
+hardware: h100-sxm
+cluster: dgx-h100'
+case_ "bench 10k sarathi 512" "$BASE70
+parallelism: tp4
+scheduler: {policy: sarathi, max_batched_tokens: 512}
+$(syn 5 10000)"
+case_ "sarathi overloaded (preemption)" "$BASE70
+parallelism: tp4
+scheduler: {policy: sarathi, max_batched_tokens: 512, num_kv_blocks: 3000}
+$(syn 20 3000)"
+case_ "vllm-v1 default" "$BASE70
+parallelism: tp4
+$(syn 8 3000)"
+case_ "vllm-v1 small KV (preemption)" "$BASE70
+parallelism: tp4
+scheduler: {num_kv_blocks: 2000}
+$(syn 12 3000)"
+case_ "vllm-v0" "$BASE70
+parallelism: tp4
+scheduler: {policy: vllm-v0}
+$(syn 6 3000)"
+case_ "vllm-v0 small KV" "$BASE70
+parallelism: tp4
+scheduler: {policy: vllm-v0, num_kv_blocks: 1500}
+$(syn 10 2000)"
+case_ "tp2pp2 vllm-v1" "$BASE70
+parallelism: tp2pp2
+$(syn 4 2000)"
+case_ "tp2pp2 small KV (blocked)" "$BASE70
+parallelism: tp2pp2
+scheduler: {num_kv_blocks: 1200}
+$(syn 8 2000)"
+case_ "tp4dp2 least-kv" "$BASE70
+parallelism: tp4dp2
+router: least-kv
+$(syn 12 3000)"
+case_ "tp2dp4 least-outstanding sarathi" "$BASE70
+parallelism: tp2dp4
+router: least-outstanding
+scheduler: {policy: sarathi, max_batched_tokens: 1024}
+$(syn 16 3000)"
+case_ "mixtral dp2" "model: mixtral-8x7b
+hardware: h100-sxm
+cluster: dgx-h100
+parallelism: tp2dp2
+$(syn 10 2000)"
+case_ "deepseek-v3 fp8 tp8pp2 (MLA, MoE)" "model: deepseek-v3
+hardware: h100-sxm
+cluster: dgx-h100
+parallelism: tp8pp2
+dtype: fp8
+$(syn 2 600)"
+case_ "gemma-3 sliding" "model: gemma-3-27b
+hardware: h100-sxm
+cluster: dgx-h100
+parallelism: tp2
+$(syn 6 2000)"
+case_ "gpt-oss-120b" "model: gpt-oss-120b
+hardware: h100-sxm
+cluster: dgx-h100
+parallelism: tp4
+$(syn 6 2000)"
+case_ "speculative eagle" "model: llama-3-8b
+hardware: h100-sxm
+parallelism: tp1
+scheduler: {max_num_seqs: 256}
+speculative: {method: eagle, num_speculative_tokens: 3, acceptance: 0.7}
+$(syn 8 2000)"
+case_ "timeout, no drain" "$BASE70
+parallelism: tp4
+timeout_s: 5
+drain: false
+$(syn 12 2000)"
+case_ "azure trace gh200 tp4pp2" "model: llama-3-70b
+hardware: gh200-96gb
+cluster: gh200-quad
+parallelism: tp4pp2
+workload: {trace: $TR}"
+case_ "azure trace vllm-v0 tp4" "model: llama-3-70b
+hardware: h100-sxm
+cluster: dgx-h100
+parallelism: tp4
+scheduler: {policy: vllm-v0}
+workload: {trace: $TR}"
+case_ "prefix caching shared prompts" "model: llama-3.1-8b
+hardware: h100-sxm
+router: prefix-aware
+parallelism: tp1dp2
+scheduler: {enable_prefix_caching: true, num_kv_blocks: 4000}
+workload: {arrival: {process: poisson, rate: 20}, shared_prefix: {prompts: 16, tokens: 2048},
+           prompt_tokens: {dist: lognormal, mean: 3000, stddev: 500},
+           output_tokens: {dist: lognormal, mean: 128, stddev: 60}, max_requests: 2000}"
+case_ "prefix caching + host tier" "model: llama-3.1-8b
+hardware: gh200-96gb
+cluster: gh200-quad
+parallelism: tp1
+scheduler: {enable_prefix_caching: true, num_kv_blocks: 2000}
+kv_offload: {tier: grace, capacity_gb: 50, link: c2c}
+workload: {arrival: {process: poisson, rate: 10}, shared_prefix: {prompts: 64, tokens: 2048},
+           prompt_tokens: {dist: lognormal, mean: 3000, stddev: 500},
+           output_tokens: {dist: lognormal, mean: 128, stddev: 60}, max_requests: 2000}"
+case_ "P/D pools" "model: llama-3.1-70b
+hardware: h100-sxm
+cluster: dgx-h100
+disaggregation: {prefill: {replicas: 1, parallelism: tp4}, decode: {replicas: 1, parallelism: tp4}}
+$(syn 4 2000)"
+case_ "P/D pools 2:1 network" "model: llama-3.1-8b
+hardware: h100-sxm
+cluster: dgx-h100
+disaggregation: {prefill: {replicas: 2, parallelism: tp1}, decode: {replicas: 1, parallelism: tp2},
+                 kv_transfer: {link: network}, router: least-kv}
+$(syn 10 2000)"
+if [ "$SWEEPS" = --sweeps ]; then
+    for s in examples/gh200-strategies.yaml examples/gh200-prefix.yaml examples/small-sweep.yaml; do
+        "$OLD" sweep "$s" -o "$T/old.h5" -q 2>"$T/err" || { echo "$s: old failed: $(cat "$T/err")"; bad=1; continue; }
+        "$NEW" sweep "$s" -o "$T/new.h5" -q 2>"$T/err" || { echo "$s: new failed: $(cat "$T/err")"; bad=1; continue; }
+        if /usr/bin/python3 tests/e2e/sweep_compare.py "$T/old.h5" "$T/new.h5"; then echo "same: $s"; else bad=1; fi
+        rm -f "$T/old.h5" "$T/new.h5"
+    done
+fi
+[ $bad = 0 ] && echo "identical.sh: all $n configurations identical" || echo "identical.sh: DIFFERENCES"
+exit $bad

@@ -1,0 +1,178 @@
+/* test_sched_decode.c -- the decode-only fast step (sched_decode.c) against the general one.
+ *
+ * Two replicas get the same arrivals and advance in lockstep: one with
+ * ls_replica_complete + ls_replica_schedule, the other with
+ * ls_replica_decode_step wherever it applies (falling back as its return
+ * value says). After every step the formed micro-batches, every reported
+ * request (status, times), the KV counters and the time-integral of used
+ * blocks must be equal bit for bit; the fast replica passes the full
+ * consistency check. Small caches make preemptions and refused block
+ * crossings happen; every policy; arrivals in bursts, so that long
+ * decode-only stretches alternate with prefills. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "scheduler.h"
+
+typedef struct log_ {
+    ls_req_done d[4096];
+    int n;
+    double itl_sum, itl_n;
+} log_;
+
+static void on_done(void *ctx, int replica, const ls_req_done *d)
+{
+    log_ *l = ctx;
+    (void)replica;
+    assert_true(l->n < 4096);
+    l->d[l->n++] = *d;
+}
+
+static void on_itl(void *ctx, double gap, int64_t count)
+{
+    log_ *l = ctx;
+    l->itl_sum += gap * (double)count;
+    l->itl_n += (double)count;
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static void same_done(const ls_req_done *a, const ls_req_done *b)
+{
+    assert_int_equal(a->id, b->id);
+    assert_int_equal(a->status, b->status);
+    assert_int_equal(a->generated, b->generated);
+    assert_int_equal(a->preemptions, b->preemptions);
+    assert_memory_equal(&a->first_scheduled_s, &b->first_scheduled_s, sizeof(double));
+    assert_memory_equal(&a->first_token_s, &b->first_token_s, sizeof(double));
+    assert_memory_equal(&a->finish_s, &b->finish_s, sizeof(double));
+}
+
+static void same_batch(const ls_mbatch_info *a, const ls_mbatch_info *b)
+{
+    assert_int_equal(a->slot, b->slot);
+    assert_int_equal(a->agg.tokens, b->agg.tokens);
+    assert_int_equal(a->agg.n_seqs, b->agg.n_seqs);
+    assert_int_equal(a->agg.n_decode, b->agg.n_decode);
+    assert_int_equal(a->agg.n_sample, b->agg.n_sample);
+    assert_memory_equal(&a->agg.sum_qc, &b->agg.sum_qc, sizeof(double));
+    assert_memory_equal(&a->agg.sum_q2, &b->agg.sum_q2, sizeof(double));
+    assert_memory_equal(&a->agg.sum_c, &b->agg.sum_c, sizeof(double));
+    assert_int_equal(a->n_prefill, b->n_prefill);
+    assert_int_equal(a->prefill_tokens, b->prefill_tokens);
+}
+
+/* Returns how many steps took the fast path. */
+static int64_t lockstep(ls_policy pol, uint64_t seed, int64_t kv_blocks)
+{
+    enum { N = 400 };
+    ls_sched_config c;
+    memset(&c, 0, sizeof c);
+    c.policy = pol;
+    c.enable_chunked_prefill = true;
+    c.max_batched_tokens = 96;
+    c.max_num_seqs = 24;
+    c.max_model_len = 400;
+    c.block_size = 4;
+    c.kv_blocks = kv_blocks;
+    c.watermark = 0.01;
+    log_ *la = calloc(1, sizeof *la), *lb = calloc(1, sizeof *lb);
+    ls_replica *a = ls_replica_new(&c, 1, 0, on_done, on_itl, la);
+    ls_replica *b = ls_replica_new(&c, 1, 0, on_done, on_itl, lb);
+    uint64_t s = seed;
+    double arr[N];
+    int32_t pr[N], out[N];
+    double at = 0;
+    for (int i = 0; i < N; i++) {
+        /* bursts of about 8 requests, then a pause of ~60 steps: decode-only stretches */
+        at += (rng_next(&s) % 8 == 0) ? 30.0 + (double)(rng_next(&s) % 60) : (double)(rng_next(&s) % 3) * 0.5;
+        arr[i] = at;
+        pr[i] = 1 + (int32_t)(rng_next(&s) % 150);
+        out[i] = 1 + (int32_t)(rng_next(&s) % 120);
+    }
+    int next = 0;
+    int64_t fast = 0;
+    bool busy = false;
+    int slot = -1;
+    ls_mbatch_info ba, bb;
+    for (double now = 0;; now += 1.0 + (double)(rng_next(&s) % 4) * 0.25) {
+        /* the engine adds the arrivals up to now first (they go before a step ending at the same time) */
+        while (next < N && arr[next] <= now) {
+            ls_replica_add(a, next, pr[next], out[next], arr[next], 0);
+            ls_replica_add(b, next, pr[next], out[next], arr[next], 0);
+            next++;
+        }
+        bool formed_b = false;
+        if (busy) {
+            ls_replica_complete(a, slot, now);
+            int k = ls_replica_decode_step(b, slot, now, &bb);
+            if (k < 0)
+                ls_replica_complete(b, slot, now);
+            formed_b = k == 1;
+            fast += k == 1;
+            busy = false;
+        }
+        bool fa = ls_replica_schedule(a, now, &ba);
+        bool fb = formed_b || ls_replica_schedule(b, now, &bb);
+        assert_int_equal(fa, fb);
+        ls_replica_debug_check(b);
+        if (fa) {
+            same_batch(&ba, &bb);
+            slot = ba.slot;
+            busy = true;
+        }
+        assert_int_equal(la->n, lb->n);
+        for (int i = 0; i < la->n; i++)
+            same_done(&la->d[i], &lb->d[i]);
+        assert_int_equal(ls_replica_used_blocks(a), ls_replica_used_blocks(b));
+        assert_int_equal(ls_replica_kv_max(a), ls_replica_kv_max(b));
+        assert_int_equal(ls_replica_preemptions(a), ls_replica_preemptions(b));
+        double ka = ls_replica_kv_area(a, now), kb = ls_replica_kv_area(b, now);
+        assert_memory_equal(&ka, &kb, sizeof ka);
+        assert_memory_equal(&la->itl_sum, &lb->itl_sum, sizeof(double));
+        if (!busy && next >= N && ls_replica_outstanding(a) == 0)
+            break;
+    }
+    assert_int_equal(la->n, N);
+    print_message("policy %s seed %llu blocks %lld: %lld fast steps, %lld preemptions\n", ls_policy_name(pol),
+                  (unsigned long long)seed, (long long)kv_blocks, (long long)fast,
+                  (long long)ls_replica_preemptions(a));
+    ls_replica_free(a);
+    ls_replica_free(b);
+    free(la);
+    free(lb);
+    return fast;
+}
+
+static void test_lockstep(void **state)
+{
+    (void)state;
+    ls_policy pols[3] = {LS_POLICY_VLLM_V1, LS_POLICY_VLLM_V0, LS_POLICY_SARATHI};
+    for (int p = 0; p < 3; p++)
+        for (uint64_t seed = 1; seed <= 4; seed++) {
+            assert_true(lockstep(pols[p], seed, 2000) > 1000);  /* ample KV: mostly fast steps */
+            lockstep(pols[p], seed + 10, 110);                 /* tight KV: refused crossings, preemptions */
+        }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lockstep),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
