@@ -201,13 +201,35 @@ static void print_json(const ls_metrics *m)
     json_decref(o);
 }
 
+/* One line per request class (the /configs column `classes` names them in index order). */
+static void print_classes(const ls_config_row *row, const double *v)
+{
+    enum { STRIDE = LS_M_C1_N_REQUESTS - LS_M_C0_N_REQUESTS };
+    char names[sizeof row->classes];
+    snprintf(names, sizeof names, "%s", row->classes);
+    char *save = NULL, *tok = strtok_r(names, " ", &save);
+    for (int k = 0; tok && k < LS_SCHEMA_CLASSES; k++, tok = strtok_r(NULL, " ", &save)) {
+        const double *c = &v[LS_M_C0_N_REQUESTS + k * STRIDE];
+        char *colon = strchr(tok, ':');
+        if (colon)
+            *colon = '\0';
+        printf("class %-8s %lld/%lld completed, TTFT p50 %.4f p99 %.4f s, TPOT p50 %.4f p99 %.4f s, goodput "
+               "%.3f req/s, attainment %.1f%%\n",
+               tok, (long long)c[LS_M_C0_N_COMPLETED - LS_M_C0_N_REQUESTS], (long long)c[0],
+               c[LS_M_C0_TTFT_P50_S - LS_M_C0_N_REQUESTS], c[LS_M_C0_TTFT_P99_S - LS_M_C0_N_REQUESTS],
+               c[LS_M_C0_TPOT_P50_S - LS_M_C0_N_REQUESTS], c[LS_M_C0_TPOT_P99_S - LS_M_C0_N_REQUESTS],
+               c[LS_M_C0_GOODPUT_RPS - LS_M_C0_N_REQUESTS], 100 * c[LS_M_C0_SLO_ATTAINMENT - LS_M_C0_N_REQUESTS]);
+    }
+}
+
 static void print_summary(const ls_run_config *c, const ls_metrics *m)
 {
     ls_config_row row;
     ls_config_get_row(c, &row);
     const double *v = m->v;
-    printf("configuration  %s on %s (%s), %s, %s/%s, engine %s, policy %s, router %s\n", row.model, row.hardware,
-           row.cluster, row.parallelism, row.dtype_weights, row.dtype_kv, row.engine, row.policy, row.router);
+    printf("configuration  %s on %s (%s), %s, %s/%s, engine %s, policy %s, order %s%s, router %s\n", row.model,
+           row.hardware, row.cluster, row.parallelism, row.dtype_weights, row.dtype_kv, row.engine, row.policy,
+           row.order, row.adaptive_budget ? ", adaptive budget" : "", row.router);
     printf("workload       %s, seed %lld\n", row.workload, (long long)row.seed);
     char note[256];
     ls_config_compute_note(c, note, sizeof note);
@@ -240,6 +262,7 @@ static void print_summary(const ls_run_config *c, const ls_metrics *m)
            v[LS_M_OUTPUT_TPS], v[LS_M_TOTAL_TPS]);
     printf("SLO            TTFT <= %g s, TPOT <= %g s: goodput %.3f req/s, attainment %.1f%%\n", row.slo_ttft_s,
            row.slo_tpot_s, v[LS_M_GOODPUT_RPS], 100 * v[LS_M_SLO_ATTAINMENT]);
+    print_classes(&row, v);
     printf("engine         batch %.1f seqs / %.0f tokens, KV usage mean %.1f%% max %.1f%%, %lld preemptions "
            "(%lld tokens recomputed), MFU %.3f, MBU %.3f\n",
            v[LS_M_MEAN_BATCH_SIZE], v[LS_M_MEAN_BATCH_TOKENS], 100 * v[LS_M_KV_USAGE_MEAN], 100 * v[LS_M_KV_USAGE_MAX],

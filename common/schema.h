@@ -33,6 +33,22 @@ typedef enum ls_col_type { LS_COL_F64, LS_COL_I64, LS_COL_STR } ls_col_type;
     X(M##_P95_S, #m "_p95_s", LS_COL_F64, "s", "95th percentile " desc)                          \
     X(M##_P99_S, #m "_p99_s", LS_COL_F64, "s", "99th percentile " desc)
 
+/* Per-class columns: a fixed LS_SCHEMA_CLASSES groups (trace.h's
+ * LS_MAX_CLASSES, asserted in replay/class_metrics.c), class k being the k-th
+ * entry of the workload's `classes:` (its name in the /configs column
+ * `classes`); NaN for classes the workload does not define. The row stays
+ * bounded whatever the workload. */
+#define LS_SCHEMA_CLASSES 4
+#define LS_CLASS_STATS(X, K)                                                                        \
+    X(C##K##_N_REQUESTS, "class" #K "_n_requests", LS_COL_I64, "count", "class " #K ": requests that arrived") \
+    X(C##K##_N_COMPLETED, "class" #K "_n_completed", LS_COL_I64, "count", "class " #K ": requests completed") \
+    X(C##K##_TTFT_P50_S, "class" #K "_ttft_p50_s", LS_COL_F64, "s", "class " #K ": median TTFT, completed requests") \
+    X(C##K##_TTFT_P99_S, "class" #K "_ttft_p99_s", LS_COL_F64, "s", "class " #K ": 99th percentile TTFT") \
+    X(C##K##_TPOT_P50_S, "class" #K "_tpot_p50_s", LS_COL_F64, "s", "class " #K ": median TPOT, completed requests with >1 output token") \
+    X(C##K##_TPOT_P99_S, "class" #K "_tpot_p99_s", LS_COL_F64, "s", "class " #K ": 99th percentile TPOT") \
+    X(C##K##_GOODPUT_RPS, "class" #K "_goodput_rps", LS_COL_F64, "1/s", "class " #K ": completed requests per second within the class's SLO (its slo:, else the run's), over the run's span") \
+    X(C##K##_SLO_ATTAINMENT, "class" #K "_slo_attainment", LS_COL_F64, "fraction", "class " #K ": share of its requests completed within its SLO")
+
 /* X(ENUM, name, type, unit, description) */
 #define LS_METRICS(X)                                                                              \
     LS_LATENCY_STATS(X, TTFT, ttft, "time to first token: arrival to first output token, completed requests") \
@@ -89,7 +105,8 @@ typedef enum ls_col_type { LS_COL_F64, LS_COL_I64, LS_COL_STR } ls_col_type;
     X(DECODE_KV_USAGE_MEAN, "decode_kv_usage_mean", LS_COL_F64, "fraction", "time-weighted mean share of the decode instances' KV blocks in use, incl. blocks reserved for KV in transit (disaggregated)") \
     X(DECODE_KV_USAGE_MAX, "decode_kv_usage_max", LS_COL_F64, "fraction", "largest share of a decode instance's KV blocks in use (disaggregated)") \
     X(SPEC_ACCEPTANCE_RATE, "spec_acceptance_rate", LS_COL_F64, "fraction", "speculative decoding: accepted drafts over drafted tokens, completed requests (NaN when off)") \
-    X(SPEC_MEAN_ACCEPTED_TOKENS, "spec_mean_accepted_tokens", LS_COL_F64, "tokens", "speculative decoding: tokens per verification step, 1 + accepted / rounds (vLLM's mean acceptance length; NaN when off)")
+    X(SPEC_MEAN_ACCEPTED_TOKENS, "spec_mean_accepted_tokens", LS_COL_F64, "tokens", "speculative decoding: tokens per verification step, 1 + accepted / rounds (vLLM's mean acceptance length; NaN when off)") \
+    LS_CLASS_STATS(X, 0) LS_CLASS_STATS(X, 1) LS_CLASS_STATS(X, 2) LS_CLASS_STATS(X, 3)
 
 typedef enum ls_metric_id {
 #define LS_X_ENUM(E, name, type, unit, desc) LS_M_##E,
@@ -170,7 +187,10 @@ int ls_metric_find(const char *name);
     X(seed, LS_COL_I64, 0, "", "random seed")                                                       \
     X(slo_ttft_s, LS_COL_F64, 0, "s", "TTFT limit of the SLO")                                      \
     X(slo_tpot_s, LS_COL_F64, 0, "s", "TPOT limit of the SLO")                                      \
-    X(speculative, LS_COL_STR, LS_CFG_STR, "", "speculative decoding: none, or method, k, acceptance (eagle k3 a0.7)")
+    X(speculative, LS_COL_STR, LS_CFG_STR, "", "speculative decoding: none, or method, k, acceptance (eagle k3 a0.7)") \
+    X(order, LS_COL_STR, LS_CFG_STR, "", "scheduler order of waiting requests: fcfs, sjf or priority") \
+    X(adaptive_budget, LS_COL_I64, 0, "bool", "per-step token budget targeting target_tbt_s (1) or the fixed budget (0)") \
+    X(classes, LS_COL_STR, LS_CFG_LONGSTR, "", "request classes in index order: name:share:priority each, space-separated (empty: none)")
 
 typedef struct ls_config_row {
 #define LS_X_FIELD_LS_COL_STR(f, n) char f[n];
@@ -190,7 +210,7 @@ typedef struct ls_config_column {
     const char *description;
 } ls_config_column;
 
-#define LS_CONFIG_COLUMN_COUNT 33
+#define LS_CONFIG_COLUMN_COUNT 36
 extern const ls_config_column ls_config_columns[LS_CONFIG_COLUMN_COUNT];
 
 /* ---- provenance tables of a result file -------------------------------------

@@ -26,8 +26,13 @@ static double mixed_time(const ls_cost_model *cm, const ls_budget_params *p, int
     b.sum_qc = (double)dec * ctx;   /* the chunk starts at context 0 */
     b.sum_q2 = (double)chunk * (double)chunk + (double)dec;
     b.sum_c = (double)dec * ctx;
+    return ls_budget_iteration_s(cm, &b);
+}
+
+double ls_budget_iteration_s(const ls_cost_model *cm, const ls_batch_agg *b)
+{
     ls_iter_cost c;
-    ls_cost_iteration(cm, &b, &c);
+    ls_cost_iteration(cm, b, &c);
     double t = c.overhead_s + (cm->d.pp - 1) * c.transfer_s;
     for (int s = 0; s < cm->d.pp; s++)
         t += c.stage_s[s];

@@ -23,6 +23,11 @@ typedef struct ls_budget_params {
     int64_t granule;          /* budgets are multiples of this (e.g. 256) */
 } ls_budget_params;
 
+/* The time between two tokens of every decode in an iteration of batch b when
+ * PP has one micro-batch in flight: the stage times, the p-1 boundary
+ * transfers and the engine overhead (shared with sched_budget.c). */
+double ls_budget_iteration_s(const ls_cost_model *cm, const ls_batch_agg *b);
+
 /* The chosen budget, within [min_budget, max_budget]. Deterministic. */
 int64_t ls_budget_auto(const ls_cost_model *cm, const ls_budget_params *p);
 

@@ -14,6 +14,7 @@
 #include "pools.h"
 #include "kvcache.h"
 #include "engine_profile.h"
+#include "dist.h" /* ls_fmt_double */
 #include "sched_order.h"
 #include "workload.h"
 
@@ -134,7 +135,7 @@ static const char *const sched_keys[] = {"policy", "enable_chunked_prefill", "pr
                                          "max_batched_tokens", "max_num_seqs", "max_model_len",
                                          "gpu_memory_utilization", "block_size", "num_kv_blocks",
                                          "target_tbt_s", "watermark", "enable_prefix_caching",
-                                         "order", "sjf_max_wait_s", NULL};
+                                         "order", "sjf_max_wait_s", "adaptive_budget", NULL};
 
 static ls_status load_catalog(const ls_yaml *root, const char *base_dir, const ls_catalog *given,
                               ls_catalog **owned, const ls_catalog **use, ls_error *e)
@@ -381,9 +382,9 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
             else if (!strcmp(pol, "sarathi"))
                 s->policy = LS_POLICY_SARATHI;
             else if (strcmp(pol, "fcfs") && ls_order_find(pol, &s->order))
-                s->policy = LS_POLICY_VLLM_V1;  /* `policy: sjf` = vllm-v1 with that order */
+                s->policy = LS_POLICY_VLLM_V1;  /* `policy: sjf|priority` = vllm-v1 with that order */
             else
-                return ls_fail(e, LS_EINVAL, "%s: scheduler.policy: unknown policy '%s' (expected vllm-v1, vllm-v0, sarathi or sjf)",
+                return ls_fail(e, LS_EINVAL, "%s: scheduler.policy: unknown policy '%s' (expected vllm-v1, vllm-v0, sarathi, sjf or priority)",
                                where(ls_yaml_get(sch, "policy"), w, sizeof w), pol);
         }
         LS_TRY(ls_yaml_get_bool(sch, "scheduler", "enable_chunked_prefill", &s->enable_chunked_prefill, e));
@@ -425,6 +426,12 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
                            "%d-token hash blocks: expected a divisor or a multiple of %d",
                            where(pc, w, sizeof w), s->block_size, LS_PREFIX_HASH_TOKENS, LS_PREFIX_HASH_TOKENS);
         LS_TRY(ls_order_parse(sch, s, e));
+        LS_TRY(ls_yaml_get_bool(sch, "scheduler", "adaptive_budget", &s->adaptive_budget, e));
+        if (s->adaptive_budget && (s->policy == LS_POLICY_VLLM_V0 || !s->enable_chunked_prefill))
+            return ls_fail(e, LS_EINVAL, "%s: scheduler.adaptive_budget: sizes prefill chunks, so it needs chunked "
+                                         "prefill and policy vllm-v1 or sarathi (got %s%s)",
+                           where(ls_yaml_get(sch, "adaptive_budget"), w, sizeof w), ls_policy_name(s->policy),
+                           s->enable_chunked_prefill ? "" : ", enable_chunked_prefill false");
     }
     if (s->max_model_len > c->model.max_context && c->model.max_context > 0)
         return ls_fail(e, LS_EINVAL, "%s: scheduler.max_model_len: %lld exceeds %s's context of %d",
@@ -471,6 +478,7 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
     }
     if (isnan(c->target_tbt_s))
         c->target_tbt_s = c->slo_tpot_s;
+    s->target_tbt_s = c->target_tbt_s;
     c->timeout_s = 0.0;
     LS_TRY(ls_yaml_get_double(root, "", "timeout_s", 0.0, false, &c->timeout_s, e));
     c->drain = true;
@@ -522,6 +530,9 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
     const ls_yaml *dg = ls_yaml_get(root, "disaggregation");
     if (dg && !ls_yaml_is_null(dg))
         LS_TRY(ls_pools_config_load(c, root, dg, base_dir, cat, &c->pools, e));
+    if (c->pools && c->sched.order == LS_ORDER_PRIORITY)
+        return ls_fail(e, LS_EINVAL, "%s: scheduler: order priority is not modelled with disaggregation (pools)",
+                       where(ls_yaml_get(root, "scheduler"), w, sizeof w));
     if (c->pools && c->spec.method != LS_SPEC_NONE)
         return ls_fail(e, LS_EINVAL, "%s: speculative: not modelled with disaggregation (pools)",
                        where(ls_yaml_get(root, "speculative"), w, sizeof w));
@@ -608,6 +619,16 @@ void ls_config_get_row(const ls_run_config *c, ls_config_row *row)
     copy_str(row->engine, sizeof row->engine, c->engine->name);
     row->enable_chunked_prefill = c->sched.enable_chunked_prefill;
     row->enable_prefix_caching = c->sched.enable_prefix_caching;
+    copy_str(row->order, sizeof row->order, ls_order_name(c->sched.order));
+    row->adaptive_budget = c->sched.adaptive_budget;
+    const ls_class_table *ct = ls_workload_classes(c->workload);
+    for (int i = 0, len = 0; i < ct->n && len < (int)sizeof row->classes; i++) {
+        char sh[32];
+        ls_fmt_double(sh, sizeof sh, ct->c[i].share);
+        int k = snprintf(row->classes + len, sizeof row->classes - (size_t)len, "%s%s:%s:%d", i ? " " : "",
+                         ct->c[i].name, sh, (int)ct->c[i].priority);
+        len = k < 0 ? (int)sizeof row->classes : len + k;
+    }
     row->cpu_offload_gb = c->offload.weights_bytes / 1e9;
     if (c->offload.tier == LS_TIER_NONE)
         copy_str(row->kv_offload, sizeof row->kv_offload, "none");

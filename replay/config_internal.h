@@ -41,6 +41,9 @@ typedef struct ls_sched_config {
     int order;                     /* ls_order_kind of new waiting requests (sched_order.h), 0 = fcfs */
     double sjf_max_wait_s;         /* sjf aging bound; 0 = none (pure SJF) */
     int spec_tokens;               /* speculative drafts per decode: each decode holds 1 + this of the budget */
+    bool adaptive_budget;          /* per-step budget so the predicted step time stays <= target_tbt_s (sched_budget.h) */
+    double target_tbt_s;           /* its target (the run's target_tbt_s) */
+    const struct ls_cost_model *cost; /* adaptive_budget: the replica's cost model (set by the engine) */
 } ls_sched_config;
 
 struct ls_run_config {

@@ -15,8 +15,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "class_metrics.h"
 #include "engine.h"
 #include "metrics.h"
+#include "workload.h"
 
 enum { EV_STAGE0_FREE = 0, EV_DONE = 1, EV_HOOK = 2 };
 
@@ -111,6 +113,8 @@ typedef struct ls_engine {
     double arrived_tokens;  /* Σ prompt + output of the arrivals: bounds the work (livelock guard) */
     double offload_s;       /* link time of KV offload copies */
     ls_spec_track *spec;    /* speculative decoding (spec_decode.h); NULL when off */
+    const ls_class_table *class_tab; /* request classes (classes.h): priorities */
+    ls_class_track *classes; /* per-class metrics (class_metrics.h); NULL without classes */
 } engine;
 
 static void count_done(engine *g, int replica, const ls_req_done *d);
@@ -146,8 +150,11 @@ static void count_done(engine *g, int replica, const ls_req_done *d)
         if (isnan(g->last_completion) || d->finish_s > g->last_completion)
             g->last_completion = d->finish_s;
         const ls_run_config *c = g->s->cfg;
-        if (ttft <= c->slo_ttft_s && (isnan(tpot) || tpot <= c->slo_tpot_s))
+        if (g->classes ? ls_class_track_done(g->classes, d, ttft, tpot)  /* the class's own SLO */
+                       : ttft <= c->slo_ttft_s && (isnan(tpot) || tpot <= c->slo_tpot_s))
             g->n_good++;
+    } else if (g->classes) {
+        ls_class_track_done(g->classes, d, NAN, NAN);
     }
     const ls_run_opts *o = g->s->opts;
     if (o && o->on_request) {
@@ -386,9 +393,12 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
         g.rep[i].sched = s->scheds ? &s->scheds[i] : &s->sched;
         g.rep[i].pp = s->pps ? s->pps[i] : s->cfg->pp;
         g.rep[i].r = ls_replica_new(g.rep[i].sched, g.rep[i].pp, i, on_done, on_itl, &g);
+        ls_replica_set_cost(g.rep[i].r, s->cost[i]);
         g.rep[i].timeline_left = o && o->timeline_path ? (o->timeline_iterations > 0 ? o->timeline_iterations : 1000) : 0;
     }
     g.spec = ls_spec_track_new(&s->cfg->spec, s->cfg->seed, s->sched.max_model_len);
+    g.class_tab = s->cfg->workload ? ls_workload_classes(s->cfg->workload) : NULL;
+    g.classes = ls_class_track_new(g.class_tab, s->cfg->slo_ttft_s, s->cfg->slo_tpot_s);
     g.peak_flops = s->cost[0]->peak_flops * g.dp;
     g.peak_bw = s->cost[0]->peak_bw * g.dp;
 
@@ -438,8 +448,13 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                 g.events++;
                 int i = route(&g, &next);
                 int32_t out_sched = ls_spec_track_add(g.spec, g.n_req, next.prompt_tokens, next.output_tokens);
-                ls_replica_add_hashed(g.rep[i].r, g.n_req, next.prompt_tokens, out_sched, next.hash_ids,
-                                      next.n_hash_ids, t_arr, s->cfg->timeout_s);
+                int32_t cls = next.class_id > 0 && g.classes ? next.class_id : 0, prio = 0;
+                if (g.classes) {
+                    ls_class_track_add(g.classes, g.n_req, cls);
+                    prio = g.class_tab->c[cls].priority;
+                }
+                ls_replica_add_prio(g.rep[i].r, g.n_req, next.prompt_tokens, out_sched, next.hash_ids,
+                                    next.n_hash_ids, prio, t_arr, s->cfg->timeout_s);
                 int bs = g.rep[i].sched->block_size;
                 g.rep[i].tie_blocks += ((int64_t)next.prompt_tokens + bs - 1) / bs;
                 g.rep[i].touched = true;
@@ -577,9 +592,12 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
     m->v[LS_M_ITERATIONS] = (double)g.iterations;
     m->v[LS_M_EVENTS] = (double)g.events;
     ls_spec_track_metrics(g.spec, m);
+    if (g.classes)
+        ls_class_track_metrics(g.classes, span, m);
     m->v[LS_M_WALL_TIME_S] = wall_now() - wall0;
 out:
     ls_spec_track_free(g.spec);
+    ls_class_track_free(g.classes);
     if (g.tl) {
         ls_status rc2 = ls_timeline_close(g.tl, rc ? NULL : e);
         if (!rc)

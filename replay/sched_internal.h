@@ -31,6 +31,7 @@ typedef struct sreq {
     int32_t prev, next;   /* running list; `next` also links the free list */
     int32_t mb;           /* explicit: micro-batch slot in flight, -1 none */
     int32_t preemptions;
+    int32_t prio;         /* priority (lower first; order priority, sched_order.c) */
     double arrival, deadline, first_sched, first_token, last_token;
 } sreq;
 
@@ -75,6 +76,9 @@ struct ls_replica {
     deque wait_pre, wait_new;  /* waiting order: wait_pre (front first), then wait_new */
     deque wait_kv;             /* before both: requests whose KV arrived (pools.c), FIFO */
     int64_t pick;              /* index in wait_new chosen by the order rule (sched_order.c) */
+    bool pick_pre;             /* order priority: the pick is in wait_pre, not wait_new */
+    struct ls_mbatch_info *forming; /* the micro-batch being formed (ls_replica_schedule), for take-backs */
+    int64_t budget_back;       /* tokens a take-back returned to the budget being spent (form_v1) */
     int32_t run_head, run_tail, exp_head;
     int64_t n_running;
     int64_t adm_counter;
@@ -188,6 +192,14 @@ static inline void kv_touch(ls_replica *r, double now)
 
 /* A running request that generated its last token leaves (scheduler.c). */
 void ls_replica_finish_request(ls_replica *r, int32_t xi, double now);
+
+/* Whether a running request is in a micro-batch in flight. */
+static inline bool in_flight(const ls_replica *r, const sreq *x)
+{
+    if (x->state == ST_RUN_LAZY)
+        return r->co[x->cohort].mb >= 0;
+    return x->mb >= 0;
+}
 
 /* qsort order of (key, value) int64 pairs by key. */
 static inline int cmp_pair(const void *a, const void *b)

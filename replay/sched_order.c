@@ -39,9 +39,64 @@ static int64_t pick_sjf(const ls_replica *r)
     return best;
 }
 
+/* Is a's key (priority, arrival) smaller than b's? */
+static bool key_less(const sreq *a, const sreq *b)
+{
+    if (a->prio != b->prio)
+        return a->prio < b->prio;
+    return a->arrival < b->arrival;
+}
+
+/* In a micro-batch that is in flight (not the one being formed). */
+static bool busy(const ls_replica *r, const sreq *x)
+{
+    int mb = x->state == ST_RUN_LAZY ? r->co[x->cohort].mb : x->mb;
+    return mb >= 0 && r->mb[mb].busy;
+}
+
+int32_t ls_order_priority_front(ls_replica *r)
+{
+    assert(r->cfg.order == LS_ORDER_PRIORITY);
+    /* O(waiting) per admission, paid only by runs that ask for it; only a
+     * strictly smaller key replaces the best: equal keys go to the preempted
+     * request, then in arrival order */
+    int32_t best = -1;
+    const deque *qs[2] = {&r->wait_pre, &r->wait_new};
+    for (int q = 0; q < 2; q++)
+        for (int64_t i = 0; i < qs[q]->n; i++) {
+            int32_t xi = dq_at(qs[q], i);
+            if (best < 0 || key_less(&r->req[xi], &r->req[best])) {
+                best = xi;
+                r->pick = i;
+                r->pick_pre = q == 0;
+            }
+        }
+    return best;
+}
+
+int32_t ls_order_victim(const ls_replica *r, bool *top)
+{
+    int32_t v = -1;
+    for (int32_t xi = r->run_head; xi >= 0; xi = r->req[xi].next) {
+        const sreq *x = &r->req[xi];
+        if (!busy(r, x) && (v < 0 || key_less(&r->req[v], x)))
+            v = xi;  /* strictly larger: the first maximum in running order */
+    }
+    *top = true;
+    if (v >= 0)
+        for (int32_t xi = r->run_head; xi >= 0; xi = r->req[xi].next)
+            if (busy(r, &r->req[xi]) && key_less(&r->req[v], &r->req[xi])) {
+                *top = false;
+                break;
+            }
+    return v;
+}
+
 static const order_rule rules[] = {
     {"fcfs", "first come, first served (arrival order)", NULL},
     {"sjf", "shortest prompt first; a request waiting longer than sjf_max_wait_s goes first", pick_sjf},
+    {"priority", "lowest (priority, arrival) first; preempts the highest (priority, arrival) running request",
+     NULL},
 };
 enum { NRULES = sizeof rules / sizeof rules[0] };
 
@@ -77,11 +132,19 @@ ls_status ls_order_parse(const ls_yaml *sch, ls_sched_config *s, ls_error *e)
     if (n) {
         const char *name = NULL;
         if (n->kind != LS_YAML_SCALAR || ls_yaml_is_null(n))
-            return ls_fail(e, LS_EINVAL, "%s: scheduler.order: expected fcfs or sjf", ls_yaml_where(n, w, sizeof w));
+            return ls_fail(e, LS_EINVAL, "%s: scheduler.order: expected fcfs, sjf or priority",
+                           ls_yaml_where(n, w, sizeof w));
         LS_TRY(ls_yaml_as_string(n, "scheduler.order", &name, e));
         if (!ls_order_find(name, &s->order))
-            return ls_fail(e, LS_EINVAL, "%s: scheduler.order: unknown order '%s' (expected fcfs or sjf)",
+            return ls_fail(e, LS_EINVAL, "%s: scheduler.order: unknown order '%s' (expected fcfs, sjf or priority)",
                            ls_yaml_where(n, w, sizeof w), name);
+    }
+    if (s->order == LS_ORDER_PRIORITY && s->policy != LS_POLICY_VLLM_V1) {
+        /* vLLM V0's priority rules differ (it preempts for waiting requests); only V1's are modelled */
+        const ls_yaml *at = n ? n : ls_yaml_get(sch, "policy");
+        return ls_fail(e, LS_EINVAL, "%s: scheduler.order: priority is vLLM V1's rule and needs policy vllm-v1 "
+                                     "(got %s, which ignores request priorities)",
+                       ls_yaml_where(at ? at : sch, w, sizeof w), ls_policy_name(s->policy));
     }
     n = sch ? ls_yaml_get(sch, "sjf_max_wait_s") : NULL;
     if (n) {

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sched_budget.h"
 #include "sched_internal.h"
 #include "sched_order.h"
 
@@ -330,13 +331,6 @@ static void preempt(ls_replica *r, int32_t xi)
     dq_push_front(&r->wait_pre, xi);
 }
 
-static bool in_flight(const ls_replica *r, const sreq *x)
-{
-    if (x->state == ST_RUN_LAZY)
-        return r->co[x->cohort].mb >= 0;
-    return x->mb >= 0;
-}
-
 /* The newest running request that is not in another micro-batch (-1 none). */
 static int32_t newest_available(const ls_replica *r, int slot)
 {
@@ -349,6 +343,8 @@ static int32_t newest_available(const ls_replica *r, int slot)
     }
     return -1;
 }
+
+static void mb_take_back(ls_replica *r, mbatch *m, int32_t xi);
 
 /* Allocate `k` blocks for request xi, preempting the newest available
  * requests while they do not fit. Returns false when xi itself was preempted
@@ -366,15 +362,24 @@ static int32_t newest_available(const ls_replica *r, int slot)
 static bool alloc_or_preempt(ls_replica *r, int32_t xi, int64_t k, int slot, bool *preempted)
 {
     while (!kv_alloc(r, k)) {
-        int32_t v = newest_available(r, slot);
+        bool newest;  /* v is the running request the rule would pick if nothing were in flight */
+        int32_t v;
+        if (r->cfg.order == LS_ORDER_PRIORITY) {
+            v = ls_order_victim(r, &newest);  /* (priority, arrival): sched_order.c */
+        } else {
+            v = newest_available(r, slot);
+            newest = v == r->run_tail;
+            assert(v < 0 || r->req[v].adm_seq >= r->req[xi].adm_seq);
+        }
         assert(v >= 0);
-        if (v == xi && r->run_tail != xi) {
+        if (v == xi && !newest) {
             r->blocked = true;
             *preempted = true;
             return false;
         }
-        assert(r->req[v].adm_seq >= r->req[xi].adm_seq);
         *preempted = true;
+        if (r->req[v].state == ST_RUN_EXP && r->req[v].mb == slot)
+            mb_take_back(r, &r->mb[slot], v);
         preempt(r, v);
         if (v == xi)
             return false;
@@ -408,6 +413,11 @@ ls_replica *ls_replica_new(const ls_sched_config *cfg, int pp, int index, ls_rep
         r->kv = ls_kvcache_new(cfg->block_size, LS_PREFIX_HASH_TOKENS, cfg->kv_blocks, cfg->offload_entries);
     }
     return r;
+}
+
+void ls_replica_set_cost(ls_replica *r, const ls_cost_model *cm)
+{
+    r->cfg.cost = cm;
 }
 
 void ls_replica_free(ls_replica *r)
@@ -467,9 +477,16 @@ void ls_replica_add(ls_replica *r, int64_t id, int32_t prompt, int32_t output, d
 void ls_replica_add_hashed(ls_replica *r, int64_t id, int32_t prompt, int32_t output, const int64_t *hash_ids,
                            uint32_t n_hash, double t, double timeout_s)
 {
+    ls_replica_add_prio(r, id, prompt, output, hash_ids, n_hash, 0, t, timeout_s);
+}
+
+void ls_replica_add_prio(ls_replica *r, int64_t id, int32_t prompt, int32_t output, const int64_t *hash_ids,
+                         uint32_t n_hash, int32_t prio, double t, double timeout_s)
+{
     kv_touch(r, t);
     int32_t xi = req_new(r, id, prompt, output, t, timeout_s > 0 ? t + timeout_s : INFINITY);
     sreq *x = &r->req[xi];
+    x->prio = prio;
     const ls_sched_config *c = &r->cfg;
     if (c->prefill_only)
         x->target = 1;  /* a prefill instance stops at the first token (max_tokens=1, pools.c) */
@@ -574,6 +591,40 @@ static void mb_add_explicit(ls_replica *r, mbatch *m, int slot, int32_t xi, int6
         ls_kvcache_commit(r->kv, xi, x->computed + n);
 }
 
+/* Remove request xi, placed in the micro-batch being formed, from it again:
+ * its tokens go back to the budget (r->budget_back) and its aggregates are
+ * subtracted (sums of integers: exact). Priority preemption only (vLLM's
+ * scheduler hands a victim's scheduled tokens back the same way). */
+static void mb_take_back(ls_replica *r, mbatch *m, int32_t xi)
+{
+    sreq *x = &r->req[xi];
+    int64_t i = 0;
+    while (i < m->nex && m->ex[i] != xi)
+        i++;
+    assert(i < m->nex && r->forming);
+    int64_t n = m->exn[i];
+    memmove(&m->ex[i], &m->ex[i + 1], (size_t)(m->nex - i - 1) * sizeof *m->ex);
+    memmove(&m->exn[i], &m->exn[i + 1], (size_t)(m->nex - i - 1) * sizeof *m->exn);
+    m->nex--;
+    x->mb = -1;
+    ls_mbatch_info *out = r->forming;
+    ls_batch_agg *a = &out->agg;
+    a->tokens -= n;
+    a->n_seqs--;
+    bool decode = n == 1 && x->g >= 1 && x->computed == (int64_t)x->prompt + x->g - 1;
+    if (decode) {
+        a->n_decode--;
+    } else {
+        out->n_prefill--;
+        out->prefill_tokens -= n;
+    }
+    if (x->computed + n == (int64_t)x->prompt + x->g)
+        a->n_sample--;
+    a->sum_qc -= (double)n * (double)x->computed;
+    a->sum_q2 -= (double)n * (double)n;
+    a->sum_c -= (double)x->computed;
+    r->budget_back += n + (n == 1 && x->g > 0 ? r->cfg.spec_tokens : 0);  /* as form_v1 charged it */
+}
 
 static void tmp_push(ls_replica *r, int32_t x)
 {
@@ -702,6 +753,8 @@ static int32_t waiting_front(ls_replica *r)
 {
     if (r->wait_kv.n > 0)
         return dq_front(&r->wait_kv);
+    if (r->cfg.order == LS_ORDER_PRIORITY)
+        return ls_order_priority_front(r);  /* preempted and new by (priority, arrival) */
     if (r->wait_pre.n > 0)
         return dq_front(&r->wait_pre);
     if (r->wait_new.n > 0) {
@@ -714,6 +767,8 @@ static void waiting_pop(ls_replica *r)
 {
     if (r->wait_kv.n > 0)
         dq_pop_front(&r->wait_kv);
+    else if (r->cfg.order == LS_ORDER_PRIORITY)
+        dq_remove_at(r->pick_pre ? &r->wait_pre : &r->wait_new, r->pick);
     else if (r->wait_pre.n > 0)
         dq_pop_front(&r->wait_pre);
     else
@@ -750,7 +805,7 @@ static int64_t lazy_decode_tokens(const ls_replica *r)
 /* vllm-v1 (domain.md §5): running first in admission order, then admission. */
 static void form_v1(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
 {
-    int64_t budget = r->cfg.max_batched_tokens;
+    int64_t budget = r->cfg.adaptive_budget ? ls_sched_budget(r) : r->cfg.max_batched_tokens;
     bool preempted = false;
     bool go = lazy_blocks(r, slot, &preempted);
     if (go) {
@@ -777,6 +832,8 @@ static void form_v1(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
                 go = false;
                 break;
             }
+            budget += r->budget_back;  /* a victim taken back out of this batch (order priority) */
+            r->budget_back = 0;
             mb_add_explicit(r, m, slot, xi, n, out);
             budget -= n + (n == 1 && x->g > 0 ? r->cfg.spec_tokens : 0);
             if (budget < 0)
@@ -884,7 +941,7 @@ static void form_v0(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
 /* sarathi: decodes, then partial prefills, then new prefills; whole prompt reserved at admission. */
 static void form_sarathi(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
 {
-    int64_t budget = r->cfg.max_batched_tokens;
+    int64_t budget = r->cfg.adaptive_budget ? ls_sched_budget(r) : r->cfg.max_batched_tokens;
     bool preempted = false;
     bool go = lazy_blocks(r, slot, &preempted);
     if (go) {
@@ -959,6 +1016,8 @@ bool ls_replica_schedule(ls_replica *r, double now, ls_mbatch_info *out)
     m->nex = 0;
     m->ng = 0;
     m->cohort = -1;
+    r->forming = out;
+    r->budget_back = 0;
     expire_waiting(r, now);
     r->blocked = false;
     switch (r->cfg.policy) {

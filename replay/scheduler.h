@@ -54,6 +54,8 @@ typedef struct ls_mbatch_info {
 ls_replica *ls_replica_new(const ls_sched_config *cfg, int pp, int index, ls_replica_done_fn done,
                            ls_replica_itl_fn itl, void *ctx);
 void ls_replica_free(ls_replica *r);
+/* The replica's cost model, for cfg->adaptive_budget (sched_budget.h); not owned. */
+void ls_replica_set_cost(ls_replica *r, const ls_cost_model *cm);
 
 /* A request arrives at time t. Rejections (too long, never fits) are
  * reported through the done callback right away. `timeout_s` 0 = none. */
@@ -62,6 +64,11 @@ void ls_replica_add(ls_replica *r, int64_t id, int32_t prompt, int32_t output, d
  * tokens each; copied), used when prefix caching is on. */
 void ls_replica_add_hashed(ls_replica *r, int64_t id, int32_t prompt, int32_t output, const int64_t *hash_ids,
                            uint32_t n_hash, double t, double timeout_s);
+
+/* The same with the request's priority (order priority, sched_order.h: lower
+ * first; ignored by the other orders). The other add functions give 0. */
+void ls_replica_add_prio(ls_replica *r, int64_t id, int32_t prompt, int32_t output, const int64_t *hash_ids,
+                         uint32_t n_hash, int32_t prio, double t, double timeout_s);
 
 /* Disaggregated serving (pools.c). A decode instance receives a request whose
  * prompt KV was computed elsewhere: `blocks` (= the prompt's blocks) were

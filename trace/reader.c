@@ -66,7 +66,7 @@ typedef struct reader {
     uint64_t lineno;
     ls_trace_format fmt;
     int nfields;                  /* columns in the header (CSV) */
-    int col_time, col_prompt, col_output, col_session, col_hash; /* -1: absent */
+    int col_time, col_prompt, col_output, col_session, col_hash, col_class; /* -1: absent */
     char *pending;                /* first JSON line, read while detecting the format */
     size_t pending_len;
     uint64_t blank_line;          /* a blank line seen (error if a row follows) */
@@ -375,6 +375,8 @@ static int row_error(reader *r, ls_error *e, int col, const char *what, const ch
         colname = "session";
     else if (col == r->col_hash)
         colname = "hash_ids";
+    else if (col == r->col_class)
+        colname = "class";
     char text[48];
     for (int i = 0; i < shown; i++) /* control bytes would cut or garble the message */
         text[i] = ((unsigned char)p[i] < 0x20 || p[i] == 0x7f) ? '?' : p[i];
@@ -498,6 +500,25 @@ static int parse_csv_row(reader *r, char *line, size_t len, ls_request *out, ls_
             v = (int64_t)(ls_hash64(a, (size_t)(b - a)) >> 1);
         out->session_id = v;
     }
+    out->class_id = -1;
+    if (r->col_class >= 0) {
+        /* the 0-based index of the request's class in the workload's `classes:` (classes.h) */
+        const char *a = fs[r->col_class], *b = fe[r->col_class];
+        trim(&a, &b);
+        int64_t v = 0;
+        const char *q = a;
+        while (q < b && (unsigned)(*q - '0') < 10 && v < LS_MAX_CLASSES)
+            v = v * 10 + (*q++ - '0');
+        if (a == b)
+            v = -1; /* empty: none given (drawn by the shares, or class 0) */
+        else if (q != b || v >= LS_MAX_CLASSES) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "expected a class index from 0 to %d (the workload's classes, in order)",
+                     LS_MAX_CLASSES - 1);
+            return row_error(r, e, r->col_class, msg, a, b);
+        }
+        out->class_id = (int32_t)v;
+    }
     out->n_hash_ids = 0;
     out->hash_ids = NULL;
     if (r->col_hash >= 0 && parse_hash_field(r, r->col_hash, fs[r->col_hash], fe[r->col_hash], out, e) < 0)
@@ -588,6 +609,7 @@ static int parse_json_row(reader *r, const char *line, size_t len, ls_request *o
     out->n_hash_ids = 0;
     out->hash_ids = NULL;
     out->session_id = -1;
+    out->class_id = -1;
     json_t *h = json_object_get(o, "hash_ids");
     if (h) {
         if (!json_is_array(h)) {
@@ -767,16 +789,16 @@ static const ls_source_vt reader_vt = {reader_next, reader_free, reader_report};
 
 typedef struct colspec {
     ls_trace_format fmt;
-    const char *time, *prompt, *output, *session, *hash;
+    const char *time, *prompt, *output, *session, *hash, *cls;
 } colspec;
 
 static const colspec specs[] = {
     /* detection order: the first format whose columns are all present wins */
-    {LS_FMT_NATIVE, "arrival_s", "prompt_tokens", "output_tokens", "session_id", "hash_ids"},
-    {LS_FMT_AZURE, "TIMESTAMP", "ContextTokens", "GeneratedTokens", NULL, NULL},
-    {LS_FMT_VIDUR, "arrived_at", "num_prefill_tokens", "num_decode_tokens", NULL, NULL},
-    {LS_FMT_BURSTGPT, "Timestamp", "Request tokens", "Response tokens", "Session ID", NULL},
-    {LS_FMT_LENGTHS, NULL, "num_prefill_tokens", "num_decode_tokens", NULL, NULL},
+    {LS_FMT_NATIVE, "arrival_s", "prompt_tokens", "output_tokens", "session_id", "hash_ids", "class"},
+    {LS_FMT_AZURE, "TIMESTAMP", "ContextTokens", "GeneratedTokens", NULL, NULL, NULL},
+    {LS_FMT_VIDUR, "arrived_at", "num_prefill_tokens", "num_decode_tokens", NULL, NULL, NULL},
+    {LS_FMT_BURSTGPT, "Timestamp", "Request tokens", "Response tokens", "Session ID", NULL, NULL},
+    {LS_FMT_LENGTHS, NULL, "num_prefill_tokens", "num_decode_tokens", NULL, NULL, NULL},
 };
 
 static int find_col(char **names, int n, const char *want)
@@ -820,7 +842,7 @@ static ls_status setup_header(reader *r, char *line, size_t len, ls_trace_format
         r->fmt = LS_FMT_MOONCAKE;
         r->pending = line;
         r->pending_len = len;
-        r->col_time = r->col_prompt = r->col_output = r->col_session = r->col_hash = -1;
+        r->col_time = r->col_prompt = r->col_output = r->col_session = r->col_hash = r->col_class = -1;
         return LS_OK;
     }
     char shown[84]; /* the header as it was, for messages (splitting writes NULs into it) */
@@ -865,6 +887,7 @@ static ls_status setup_header(reader *r, char *line, size_t len, ls_trace_format
         r->col_output = ou;
         r->col_session = find_col(names, n, cs->session);
         r->col_hash = find_col(names, n, cs->hash);
+        r->col_class = find_col(names, n, cs->cls);
         return LS_OK;
     }
     return ls_fail(e, LS_EINVAL, "%s:1: unrecognised header '%.80s': expected one of "

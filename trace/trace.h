@@ -15,6 +15,10 @@
 
 #include "error.h"
 
+/* Request classes a workload may define (classes.h); the result schema has
+ * this many per-class column groups. */
+#define LS_MAX_CLASSES 4
+
 typedef struct ls_request {
     int64_t arrival_ns;       /* >= 0, non-decreasing along a stream */
     int32_t prompt_tokens;    /* >= 0 */
@@ -23,6 +27,7 @@ typedef struct ls_request {
     uint32_t n_hash_ids;      /* prefix-block hash ids (Mooncake: 512-token blocks) */
     const int64_t *hash_ids;  /* owned by the source; valid until its next call */
     uint64_t line;            /* 1-based line in the source file; 0 for synthetic requests */
+    int32_t class_id;         /* request class (classes.h): index < LS_MAX_CLASSES; -1 = none given */
 } ls_request;
 
 typedef struct ls_source ls_source;

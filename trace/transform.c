@@ -263,6 +263,7 @@ static int synth_next(ls_source *s, ls_request *out, ls_error *e)
     } else {
         memset(out, 0, sizeof *out);
         out->session_id = -1;
+        out->class_id = -1;
     }
     if (x->has_arr) {
         /* the first request arrives at 0; then one gap per request */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classes.h"
 #include "dist.h"
 #include "reader.h"
 #include "transform.h"
@@ -24,6 +25,7 @@ struct ls_workload {
     int64_t max_prompt, max_total;           /* 0: none */
     int64_t sp_prompts, sp_tokens;           /* shared_prefix: system prompts and their length (0: none) */
     bool clip;
+    ls_class_table classes;                  /* request classes (classes.h); n = 0: none */
     /* measured at parse time by reading the pipeline once (trace workloads) */
     double scan_n, scan_span_s, scan_mean_prompt, scan_mean_output;
 };
@@ -85,6 +87,8 @@ static ls_status build(const ls_workload *w, uint64_t seed, bool scan, double sc
         s = ls_transform_first(s, (uint64_t)w->max_requests);
     if (!scan && kept && scale != 1.0)
         s = ls_transform_scale(s, scale);
+    if (w->classes.n || w->trace_path)  /* a trace's class column is checked even without classes */
+        s = ls_transform_classes(s, &w->classes, seed, w->trace_given);
     *out = s;
     return LS_OK;
 }
@@ -223,7 +227,7 @@ static ls_status parse_into(ls_workload *w, const ls_yaml *n, const char *path, 
     static const char *const keys[] = {"trace", "format", "arrival", "prompt_tokens", "output_tokens",
                                        "duration_s", "max_requests", "start_s", "target_rate",
                                        "max_prompt_tokens", "max_total_tokens", "over_limit",
-                                       "burstgpt_failed", "sort", "mooncake_hash_ids", "shared_prefix", NULL};
+                                       "burstgpt_failed", "sort", "mooncake_hash_ids", "shared_prefix", "classes", NULL};
     LS_TRY(ls_yaml_check_keys(n, path, keys, e));
     char kp[512];
     const ls_yaml *sp = ls_yaml_get(n, "shared_prefix");
@@ -305,6 +309,11 @@ static ls_status parse_into(ls_workload *w, const ls_yaml *n, const char *path, 
         if (!w->max_prompt && !w->max_total)
             return ls_yaml_fail_at(n, path, "over_limit", "needs max_prompt_tokens or max_total_tokens", e);
         w->clip = !strcmp(s, "clip");
+    }
+
+    if (ls_yaml_get(n, "classes")) {
+        snprintf(kp, sizeof kp, "%s.classes", path);
+        LS_TRY(ls_classes_parse(ls_yaml_get(n, "classes"), kp, !w->trace_path, &w->classes, e));
     }
 
     /* what goes with what */
@@ -439,8 +448,18 @@ char *ls_workload_canonical(const ls_workload *w)
     app(buf, size, &len, "max_prompt_tokens", w->max_prompt ? (double)w->max_prompt : NAN);
     app(buf, size, &len, "max_total_tokens", w->max_total ? (double)w->max_total : NAN);
     if (w->max_prompt || w->max_total)
-        snprintf(buf + len, size - len, ";over_limit=%s", w->clip ? "clip" : "drop");
+        len += (size_t)snprintf(buf + len, size - len, ";over_limit=%s", w->clip ? "clip" : "drop");
+    if (w->classes.n && len < size) {
+        char cl[1024];
+        ls_classes_canonical(&w->classes, cl, sizeof cl);
+        snprintf(buf + len, size - len, ";classes=%s", cl);
+    }
     return buf;
+}
+
+const ls_class_table *ls_workload_classes(const ls_workload *w)
+{
+    return &w->classes;
 }
 
 void ls_workload_info_get(const ls_workload *w, ls_workload_info *o)

@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 
+#include "classes.h"
 #include "error.h"
 #include "trace.h"
 #include "yamldoc.h"
@@ -45,6 +46,8 @@ typedef struct ls_workload_info {
     double mean_prompt, mean_output; /* estimates */
 } ls_workload_info;
 void ls_workload_info_get(const ls_workload *w, ls_workload_info *out);
+/* The workload's request classes (classes.h; n = 0 when it defines none). */
+const ls_class_table *ls_workload_classes(const ls_workload *w);
 /* Set the mean arrival rate (synthetic arrivals; or rescale trace times to reach it). For capacity search. */
 ls_status ls_workload_set_rate(ls_workload *w, double rate, ls_error *e);
 

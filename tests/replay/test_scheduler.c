@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "sched_order.h"
 #include "scheduler.h"
 
 typedef struct log {
@@ -444,6 +445,112 @@ static void test_sjf_aging(void **state)
     }
 }
 
+/* Order priority (sched_order.h; vLLM V1's --scheduling-policy priority).
+ * block_size 2, 6 blocks, budget 16. Id 0: priority 1 (batch), at t = 0;
+ * id 1: priority 0 (interactive), at 0.5; both prompt 4, output 8. Id 2:
+ * priority 0, prompt 2, output 1, at 3.5 (only in the priority run).
+ *  t=0 "0:4" (2 blocks). t=1 "0:1 1:4" (0 takes a 3rd block, 1 two: 5).
+ *  t=2 "0:1 1:1" (1 takes its 3rd: 6 used).
+ *  t=3: 0 (computed 6) needs a 4th block, none free. fcfs preempts the newest,
+ *  1; priority preempts max(running, key=(priority, arrival)) = 0 itself
+ *  (priority 1), so 1 runs alone: "1:1".
+ *  t=4: 1 takes its 4th block (4 used). Waiting: 0 (preempted, priority 1)
+ *  and 2 (new, priority 0): by key 2 goes first although 0 was preempted
+ *  (fcfs would try the preempted one first): "1:1 2:2"; 2 finishes at 5.
+ *  t=5..8 "1:1" (its 5th block at t=6; 0 needs 4 blocks for its 7 tokens and
+ *  waits); 1 reaches 8 tokens at t=9. t=9 "0:7" (the recompute: 4 blocks),
+ *  t=10..13 "0:1"; 0 finishes at 14. Completions: 2 (5), 1 (9), 0 (14). */
+static void test_priority_preemption(void **state)
+{
+    (void)state;
+    for (int order = LS_ORDER_PRIORITY; order >= LS_ORDER_FCFS; order -= LS_ORDER_PRIORITY) {
+        log_t l = {0};
+        ls_sched_config c = cfg(LS_POLICY_VLLM_V1, 16, 8, 1000, 2, 6);
+        c.order = order;
+        ls_replica *r = ls_replica_new(&c, 1, 0, on_done, NULL, &l);
+        ls_replica_add_prio(r, 0, 4, 8, NULL, 0, 1, 0, 0);
+        step(r, 0, "0:4");
+        ls_replica_add_prio(r, 1, 4, 8, NULL, 0, 0, 0.5, 0);
+        step(r, 1, "0:1 1:4");
+        step(r, 2, "0:1 1:1");
+        if (order == LS_ORDER_FCFS) {  /* fcfs preempts the newest, 1 */
+            step(r, 3, "0:1");
+            assert_int_equal(ls_replica_waiting_preempted(r), 1);
+            ls_replica_free(r);
+            break;
+        }
+        step(r, 3, "1:1");
+        assert_int_equal(ls_replica_preemptions(r), 1);
+        assert_int_equal(ls_replica_recomputed(r), 6);
+        ls_replica_add_prio(r, 2, 2, 1, NULL, 0, 0, 3.5, 0);
+        step(r, 4, "1:1 2:2");
+        for (int t = 5; t <= 8; t++)
+            step(r, t, "1:1");
+        step(r, 9, "0:7");
+        for (int t = 10; t <= 13; t++)
+            step(r, t, "0:1");
+        step(r, 14, "");
+        assert_int_equal(l.n, 3);
+        const int64_t want[3] = {2, 1, 0};
+        const double fin[3] = {5, 9, 14};
+        for (int i = 0; i < 3; i++) {
+            assert_int_equal(l.d[i].id, want[i]);
+            assert_int_equal(l.d[i].status, LS_REQ_COMPLETED);
+            assert_true(l.d[i].finish_s == fin[i]);
+        }
+        assert_int_equal(find(&l, 0)->preemptions, 1);
+        ls_replica_free(r);
+    }
+}
+
+/* Priority preemption takes a victim back out of the batch being formed
+ * (vLLM returns its scheduled tokens to the budget). block_size 2, 6 blocks,
+ * budget 16, long_prefill_token_threshold 2. P (id 0, priority 0, prompt 8,
+ * output 2) and A (id 1, priority 1, prompt 2, output 10) at 0; B (id 2,
+ * priority 0, prompt 2, output 10) at 0.5.
+ *  t=0 "0:2 1:2" (P first by key; 2 blocks).
+ *  t=1: P is still prefilling, so A decodes explicitly behind it:
+ *  "0:2 1:1 2:2" (P 2 blocks, A 2, B 1: 5 used).
+ *  t=2: P's chunk takes the 6th block; A's decode fits its blocks and joins
+ *  the batch; B's decode needs a block: the victim is A (priority 1), already
+ *  in the batch: it is taken out and preempted, and B gets one of its
+ *  blocks: "0:2 2:1". (fcfs: B is the newest and preempts itself: "0:2 1:1".)
+ *  Then B, priority 0, always wins the blocks over A: completions P, B, A. */
+static void test_priority_take_back(void **state)
+{
+    (void)state;
+    for (int prio = 0; prio < 2; prio++) {
+        log_t l = {0};
+        ls_sched_config c = cfg(LS_POLICY_VLLM_V1, 16, 8, 1000, 2, 6);
+        c.prefill_chunk_size = 2;
+        c.order = prio ? LS_ORDER_PRIORITY : LS_ORDER_FCFS;
+        ls_replica *r = ls_replica_new(&c, 1, 0, on_done, NULL, &l);
+        ls_replica_add_prio(r, 0, 8, 2, NULL, 0, 0, 0, 0);
+        ls_replica_add_prio(r, 1, 2, 10, NULL, 0, 1, 0, 0);
+        step(r, 0, "0:2 1:2");
+        ls_replica_add_prio(r, 2, 2, 10, NULL, 0, 0, 0.5, 0);
+        step(r, 1, "0:2 1:1 2:2");
+        step(r, 2, prio ? "0:2 2:1" : "0:2 1:1");
+        assert_int_equal(ls_replica_preemptions(r), 1);
+        assert_int_equal(ls_replica_recomputed(r), prio ? 3 : 2);  /* A: 2 + 1 decode; B: its prompt */
+        double t = 3;
+        while (l.n < 3 && t < 200) {
+            ls_mbatch_info b;
+            if (ls_replica_schedule(r, t, &b))
+                ls_replica_complete(r, b.slot, t + 1);
+            ls_replica_debug_check(r);
+            t += 1;
+        }
+        assert_int_equal(l.n, 3);
+        const int64_t want[2][3] = {{0, 1, 2}, {0, 2, 1}};
+        for (int i = 0; i < 3; i++) {
+            assert_int_equal(l.d[i].id, want[prio][i]);
+            assert_int_equal(l.d[i].status, LS_REQ_COMPLETED);
+        }
+        ls_replica_free(r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -453,7 +560,8 @@ int main(void)
         cmocka_unit_test(test_rejections),         cmocka_unit_test(test_v1_no_chunking),
         cmocka_unit_test(test_v0),                 cmocka_unit_test(test_sarathi),
         cmocka_unit_test(test_pp_in_flight),       cmocka_unit_test(test_sjf_order),
-        cmocka_unit_test(test_sjf_aging),
+        cmocka_unit_test(test_sjf_aging),          cmocka_unit_test(test_priority_preemption),
+        cmocka_unit_test(test_priority_take_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
