@@ -12,7 +12,9 @@
 #include "trace.h"
 #include "yamldoc.h"
 
-const double LS_PLAN_LOADS[LS_PLAN_N_LOADS] = {0.5, 1.0, 1.5, 2.0};
+/* The target first: it is each deployment's first listing, the one that searches its
+ * capacity, and the search starts there (capacity.start), so that run is its first probe. */
+const double LS_PLAN_LOADS[LS_PLAN_N_LOADS] = {1.0, 0.5, 1.5, 2.0};
 
 /* The `base:` mapping of every configuration, as YAML lines indented by two. */
 static void write_base(FILE *f, const ls_plan_opts *o, const char *trace_abs, double rate)
@@ -237,7 +239,7 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
     fprintf(f, "  %s:", tr ? "workload.target_rate" : "workload.arrival.rate");
     for (int k = 0; k < LS_PLAN_N_LOADS; k++)
         fprintf(f, "%s%.10g", k ? ", " : " [", LS_PLAN_LOADS[k] * p->target_rate);
-    fprintf(f, "]\ncapacity: {rel_tol: 0.05, max_runs: 16}\n");
+    fprintf(f, "]\ncapacity: {rel_tol: 0.05, max_runs: 16, start: %.10g}\n", p->target_rate);
     fclose(f);
     if (p->n_kept) {
         rc = ls_sweep_spec_parse(p->spec_text, len, spec_path, NULL, &p->spec, e);
