@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_key.h"
+
 /* One deployment: its rows at every load, its capacity (searched on one of them). */
 typedef struct deployment {
     const ls_result_row *at_target; /* the row at the load multiple 1 (NULL: missing) */
@@ -41,15 +43,41 @@ static double tps_user(const ls_result_row *r)
     return t > 0 ? 1.0 / t : NAN;
 }
 
-static bool same_deployment(const ls_result_row *a, const ls_result_row *b)
+/* The deployment's name in tables: its split, then what plan varies beside it when it is
+ * not vLLM's default (dtype, max_num_seqs, a fixed token budget). */
+static const char *label(const ls_result_row *r, char *buf, size_t size)
 {
-    return !strcmp(a->cfg.hardware, b->cfg.hardware) && !strcmp(a->cfg.parallelism, b->cfg.parallelism);
+    const ls_config_row *c = &r->cfg;
+    int n = snprintf(buf, size, "%s", c->parallelism);
+    if (n > 0 && (size_t)n < size && strcmp(c->dtype_weights, "bf16"))
+        n += snprintf(buf + n, size - (size_t)n, " %s", c->dtype_weights);
+    if (n > 0 && (size_t)n < size && c->max_num_seqs != 256)
+        n += snprintf(buf + n, size - (size_t)n, " s%lld", (long long)c->max_num_seqs);
+    if (n > 0 && (size_t)n < size && strcmp(c->max_batched_tokens, "auto"))
+        snprintf(buf + n, size - (size_t)n, " b%s", c->max_batched_tokens);
+    return buf;
 }
 
-/* Capacity per GPU descending; unsearched/infeasible last; then fewer GPUs; then config id. */
+/* Rows by deployment (the capacity key: every /configs column but the listed rate). */
+typedef struct keyed {
+    char *key;
+    const ls_result_row *row;
+} keyed;
+
+static int cmp_keyed(const void *pa, const void *pb)
+{
+    const keyed *a = pa, *b = pb;
+    int c = strcmp(a->key, b->key);
+    return c ? c : (a->row->config_id > b->row->config_id) - (a->row->config_id < b->row->config_id);
+}
+
+/* Meeting the SLO at the target rate first (the planner's question); then capacity per GPU
+ * descending, unsearched/infeasible last; then fewer GPUs; then config id. */
 static int cmp_dep(const void *pa, const void *pb)
 {
     const deployment *a = pa, *b = pb;
+    if (!a->violations != !b->violations)
+        return a->violations ? 1 : -1;
     double x = isnan(a->cap_per_gpu) ? -1 : a->cap_per_gpu, y = isnan(b->cap_per_gpu) ? -1 : b->cap_per_gpu;
     if (x != y)
         return x > y ? -1 : 1;
@@ -70,8 +98,13 @@ void ls_plan_vllm_command(const ls_result_row *row, char *buf, size_t size)
                      c->model, (long long)c->tp, (long long)c->pp, (long long)c->dp,
                      ep > 1 ? " --enable-expert-parallel" : "", isnan(budget) ? 8192LL : (long long)llround(budget),
                      (long long)c->max_num_seqs, c->gpu_memory_utilization, (long long)c->max_model_len);
-    if (n > 0 && (size_t)n < size && !strcmp(c->dtype_weights, "fp8"))
-        n += snprintf(buf + n, size - (size_t)n, " --quantization fp8");
+    /* vLLM's --quantization methods for checkpoints in these formats (FP8 online, NVIDIA
+     * ModelOpt NVFP4, MXFP4 (gpt-oss), AWQ 4-bit integer) */
+    static const struct { const char *dtype, *method; } q[] = {
+        {"fp8", "fp8"}, {"nvfp4", "modelopt_fp4"}, {"mxfp4", "mxfp4"}, {"int4", "awq"}};
+    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++)
+        if (n > 0 && (size_t)n < size && !strcmp(c->dtype_weights, q[i].dtype))
+            n += snprintf(buf + n, size - (size_t)n, " --quantization %s", q[i].method);
     if (n > 0 && (size_t)n < size && !strcmp(c->dtype_kv, "fp8"))
         snprintf(buf + n, size - (size_t)n, " --kv-cache-dtype fp8");
 }
@@ -122,27 +155,27 @@ static void print_top(const deployment *d, size_t n, const ls_plan_answer_opts *
     size_t top = (size_t)(o->top_n > 0 ? o->top_n : 5);
     if (top > n)
         top = n;
-    char why[512], cmd[512];
+    char why[512], cmd[512], lab[128];
     if (o->markdown)
         fprintf(f, "## Top %zu deployments by capacity per GPU under the SLO\n\n"
-                   "| # | config | hardware | parallelism | GPUs | capacity req/s | req/s per GPU | "
+                   "| # | config | hardware | deployment | GPUs | capacity req/s | req/s per GPU | "
                    "tok/s per GPU @target | tok/s per user @target | ttft_p99 s | tpot_p99 ms | why not first |\n"
                    "|---|---|---|---|---|---|---|---|---|---|---|---|\n", top);
     else
         fprintf(f, "top %zu deployments by capacity per GPU under the SLO:\n"
-                   "   # config hardware   parallelism   GPUs capacity  req/s/GPU tok/s/GPU tok/s/user ttft_p99 "
+                   "   # config hardware   deployment             GPUs capacity  req/s/GPU tok/s/GPU tok/s/user ttft_p99 "
                    "tpot_p99  why not first\n", top);
     for (size_t i = 0; i < top; i++) {
         const ls_result_row *r = d[i].at_target;
         reason(&d[i], &d[0], &o->slo, why, sizeof why);
         if (o->markdown)
             fprintf(f, "| %zu | %lld | %s | %s | %d | %.3g | %.3g | %.4g | %.4g | %.3g | %.3g | %s |\n", i + 1,
-                    (long long)r->config_id, r->cfg.hardware, r->cfg.parallelism, d[i].n_gpus, d[i].capacity,
+                    (long long)r->config_id, r->cfg.hardware, label(r, lab, sizeof lab), d[i].n_gpus, d[i].capacity,
                     d[i].cap_per_gpu, tps_gpu(r), tps_user(r), r->m.v[LS_M_TTFT_P99_S],
                     1e3 * r->m.v[LS_M_TPOT_P99_S], why);
         else
-            fprintf(f, "  %2zu %6lld %-10s %-13s %4d %8.3g %10.3g %9.4g %10.4g %7.3gs %6.3gms  %s\n", i + 1,
-                    (long long)r->config_id, r->cfg.hardware, r->cfg.parallelism, d[i].n_gpus, d[i].capacity,
+            fprintf(f, "  %2zu %6lld %-10s %-22s %4d %8.3g %10.3g %9.4g %10.4g %7.3gs %6.3gms  %s\n", i + 1,
+                    (long long)r->config_id, r->cfg.hardware, label(r, lab, sizeof lab), d[i].n_gpus, d[i].capacity,
                     d[i].cap_per_gpu, tps_gpu(r), tps_user(r), r->m.v[LS_M_TTFT_P99_S],
                     1e3 * r->m.v[LS_M_TPOT_P99_S], why);
     }
@@ -154,41 +187,73 @@ static void print_top(const deployment *d, size_t n, const ls_plan_answer_opts *
     fputc('\n', f);
 }
 
-/* The frontier of one GPU type over every row meeting the SLO (any load). */
+typedef struct point {
+    double x, y;  /* tok/s per GPU, tok/s per user */
+    const ls_result_row *row;
+} point;
+
+/* x descending, then y descending, then config id */
+static int cmp_point(const void *pa, const void *pb)
+{
+    const point *a = pa, *b = pb;
+    if (a->x != b->x)
+        return a->x > b->x ? -1 : 1;
+    if (a->y != b->y)
+        return a->y > b->y ? -1 : 1;
+    return (a->row->config_id > b->row->config_id) - (a->row->config_id < b->row->config_id);
+}
+
+/* The frontier of one GPU type over every row meeting the SLO (any load): sorted by
+ * tok/s per GPU, a point is on it when its tok/s per user beats every point before it
+ * (equal points: each is listed, none dominates the other). Listed by GPUs then rate. */
 static void print_frontier(const ls_results *r, const ls_slo *s, const char *hw, bool md, FILE *f)
 {
     fprintf(f, md ? "## Pareto frontier on %s: output tok/s per GPU vs tok/s per user\n\n"
-                    "| config | parallelism | GPUs | rate req/s | tok/s per GPU | tok/s per user |\n|---|---|---|---|---|---|\n"
+                    "| config | deployment | GPUs | rate req/s | tok/s per GPU | tok/s per user |\n|---|---|---|---|---|---|\n"
                   : "Pareto frontier on %s (output tok/s per GPU vs tok/s per user = 1/mean TPOT; SLO met):\n",
             hw);
-    size_t shown = 0;
+    point *pt = ls_xcalloc(r->n ? r->n : 1, sizeof *pt);
+    size_t n = 0;
     for (size_t i = 0; i < r->n; i++) {
         const ls_result_row *a = &r->rows[i];
         if (!a->has_result || strcmp(a->cfg.hardware, hw) || ls_slo_violations(s, &a->m))
             continue;
         double x = tps_gpu(a), y = tps_user(a);
-        if (isnan(x) || isnan(y))
-            continue;
-        bool dominated = false;
-        for (size_t j = 0; j < r->n && !dominated; j++) {
-            const ls_result_row *b = &r->rows[j];
-            if (j == i || !b->has_result || strcmp(b->cfg.hardware, hw) || ls_slo_violations(s, &b->m))
-                continue;
-            double bx = tps_gpu(b), by = tps_user(b);
-            dominated = bx >= x && by >= y && (bx > x || by > y);
-        }
-        if (dominated)
-            continue;
-        shown++;
-        if (md)
-            fprintf(f, "| %lld | %s | %lld | %.4g | %.4g | %.4g |\n", (long long)a->config_id, a->cfg.parallelism,
-                    (long long)a->cfg.n_gpus, a->cfg.arrival_rate, x, y);
-        else
-            fprintf(f, "  config %-5lld %-13s %3lld GPUs at %8.4g req/s: %9.4g tok/s/GPU %8.4g tok/s/user\n",
-                    (long long)a->config_id, a->cfg.parallelism, (long long)a->cfg.n_gpus, a->cfg.arrival_rate, x, y);
+        if (!isnan(x) && !isnan(y))
+            pt[n++] = (point){x, y, a};
     }
-    if (!shown)
+    qsort(pt, n, sizeof *pt, cmp_point);
+    /* keep[i]: no earlier point (x >= x_i) has y > y_i, and none equal on x has y > ... */
+    size_t kept = 0;
+    double best_y = -INFINITY;
+    for (size_t i = 0; i < n;) {
+        size_t j = i; /* the run of points with this x */
+        while (j < n && pt[j].x == pt[i].x)
+            j++;
+        double y_top = pt[i].y; /* the best y of the run (sorted) */
+        for (size_t k = i; k < j; k++) {
+            bool on = pt[k].y == y_top && pt[k].y > best_y;
+            if (on)
+                pt[kept++] = pt[k];
+        }
+        if (y_top > best_y)
+            best_y = y_top;
+        i = j;
+    }
+    char lab[128];
+    for (size_t i = kept; i-- > 0;) { /* ascending x: fewest tokens per GPU (most per user) first */
+        const ls_result_row *a = pt[i].row;
+        if (md)
+            fprintf(f, "| %lld | %s | %lld | %.4g | %.4g | %.4g |\n", (long long)a->config_id,
+                    label(a, lab, sizeof lab), (long long)a->cfg.n_gpus, a->cfg.arrival_rate, pt[i].x, pt[i].y);
+        else
+            fprintf(f, "  config %-5lld %-22s %3lld GPUs at %8.4g req/s: %9.4g tok/s/GPU %8.4g tok/s/user\n",
+                    (long long)a->config_id, label(a, lab, sizeof lab), (long long)a->cfg.n_gpus, a->cfg.arrival_rate,
+                    pt[i].x, pt[i].y);
+    }
+    if (!kept)
         fprintf(f, md ? "No point meets the SLO.\n" : "  (no point meets the SLO)\n");
+    free(pt);
     fputc('\n', f);
 }
 
@@ -279,22 +344,38 @@ static void print_binding(const deployment *d, size_t n, const ls_plan_answer_op
 static deployment *rank_deployments(const ls_results *r, const ls_plan_answer_opts *o, size_t *count)
 {
     deployment *d = ls_xcalloc(r->n ? r->n : 1, sizeof *d);
+    keyed *k = ls_xcalloc(r->n ? r->n : 1, sizeof *k);
+    size_t nk = 0;
+    for (size_t i = 0; i < r->n; i++)
+        if (r->rows[i].has_result) {
+            k[nk].key = ls_config_row_capacity_key(&r->rows[i].cfg);
+            k[nk++].row = &r->rows[i];
+        }
+    qsort(k, nk, sizeof *k, cmp_keyed);
     size_t n = 0;
-    for (size_t i = 0; i < r->n; i++) {
-        const ls_result_row *a = &r->rows[i];
-        if (!a->has_result || !same_rate(a->cfg.arrival_rate, o->target_rate))
-            continue;
-        deployment *x = &d[n++];
-        x->at_target = a;
-        x->n_gpus = (int)a->cfg.n_gpus;
-        x->violations = ls_slo_violations(&o->slo, &a->m);
-        x->capacity = NAN;
-        for (size_t j = 0; j < r->n; j++) /* the listing that searched */
-            if (r->rows[j].has_result && same_deployment(a, &r->rows[j]) &&
-                !isnan(r->rows[j].m.v[LS_M_CAPACITY_RPS]))
-                x->capacity = r->rows[j].m.v[LS_M_CAPACITY_RPS];
-        x->cap_per_gpu = per_gpu(a, x->capacity);
+    for (size_t i = 0; i < nk;) {
+        size_t j = i;
+        double cap = NAN;
+        const ls_result_row *at = NULL;
+        for (; j < nk && !strcmp(k[j].key, k[i].key); j++) { /* one deployment: its listings */
+            if (!isnan(k[j].row->m.v[LS_M_CAPACITY_RPS]))
+                cap = k[j].row->m.v[LS_M_CAPACITY_RPS];
+            if (!at && same_rate(k[j].row->cfg.arrival_rate, o->target_rate))
+                at = k[j].row;
+        }
+        if (at) {
+            deployment *x = &d[n++];
+            x->at_target = at;
+            x->n_gpus = (int)at->cfg.n_gpus;
+            x->violations = ls_slo_violations(&o->slo, &at->m);
+            x->capacity = cap;
+            x->cap_per_gpu = per_gpu(at, cap);
+        }
+        i = j;
     }
+    for (size_t i = 0; i < nk; i++)
+        free(k[i].key);
+    free(k);
     qsort(d, n, sizeof *d, cmp_dep);
     *count = n;
     return d;

@@ -27,8 +27,9 @@
 
 typedef struct plan_args {
     ls_plan_opts p;
+    char dtype_buf[LS_PLAN_MAX_LIST][16];
     const char *out, *slo;
-    bool force, quiet, markdown;
+    bool force, quiet, markdown, dry_run;
     int top;
 } plan_args;
 
@@ -56,12 +57,16 @@ static void usage(FILE *f)
             "  --scale-trace X       target load = X times the trace's own rate\n"
             "  --duration S          arrival window of --isl/--osl workloads (default 120 s)\n"
             "  --slo LIMITS          ttft_p99=2s,tpot_p99=50ms (both needed; success=0.99 optional)\n"
-            "  --dtype D             bf16 (default), fp8, ... (weights and KV)\n"
+            "  --dtype D[,D...]      weights (and KV) formats to search: bf16 (default), fp8, fp4\n"
+            "                        (NVFP4, FP8 KV; only on GPUs with FP4 tensor cores), mxfp4, int4\n"
+            "  --max-num-seqs N[,N]  vLLM's max_num_seqs values to search (default 256)\n"
+            "  --max-batched-tokens B[,B]  token budgets to search: auto (default) or integers\n"
             "  --seed N              random seed (default 1)\n"
             "  -o, --output FILE     result file (default plan.h5)\n"
             "  --top N               rows of the top table (default 5, at most %d)\n"
             "  --format text|md      the answer on stdout (FILE.md is always written)\n"
             "  --force               overwrite FILE if it exists\n"
+            "  --dry-run             enumerate, prune and write FILE.spec.yaml; simulate nothing\n"
             "  -q, --quiet           no progress lines\n"
             "exit status: 0 answer found, 1 error, 2 usage, 3 nothing fits or meets the SLO\n",
             PLAN_MAX_TOP);
@@ -74,6 +79,42 @@ static bool parse_num(const char *s, double *out)
     return end != s && !*end && isfinite(*out);
 }
 
+/* "a,b,c" -> up to LS_PLAN_MAX_LIST items of at most 15 characters; false on an empty or
+ * too long item, or too many. */
+static bool split_list(const char *v, char items[][16], int *n)
+{
+    *n = 0;
+    for (const char *p = v;;) {
+        const char *q = strchr(p, ',');
+        size_t len = q ? (size_t)(q - p) : strlen(p);
+        if (len == 0 || len > 15 || *n == LS_PLAN_MAX_LIST)
+            return false;
+        memcpy(items[*n], p, len);
+        items[(*n)++][len] = 0;
+        if (!q)
+            return true;
+        p = q + 1;
+    }
+}
+
+/* A list of positive integers ("auto" as 0 where `auto_ok`). */
+static bool int_list(const char *v, int *out, int *n, bool auto_ok)
+{
+    char items[LS_PLAN_MAX_LIST][16];
+    if (!split_list(v, items, n))
+        return false;
+    for (int i = 0; i < *n; i++) {
+        double x;
+        if (auto_ok && !strcmp(items[i], "auto"))
+            out[i] = 0;
+        else if (parse_num(items[i], &x) && x >= 1 && x <= 1e7 && x == floor(x))
+            out[i] = (int)x;
+        else
+            return false;
+    }
+    return true;
+}
+
 /* 0 ok, -1 help, LS_EXIT_USAGE (message printed when `talk`). */
 static int parse_args(int argc, char **argv, plan_args *a, bool talk)
 {
@@ -81,12 +122,20 @@ static int parse_args(int argc, char **argv, plan_args *a, bool talk)
     a->out = "plan.h5";
     a->top = 5;
     a->p.seed = 1;
+    a->p.seqs[0] = 256; /* vLLM's default */
+    a->p.n_seqs = 1;
+    a->p.budgets[0] = 0; /* auto */
+    a->p.n_budgets = 1;
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         if (!strcmp(s, "-h") || !strcmp(s, "--help"))
             return -1;
         if (!strcmp(s, "--force")) {
             a->force = true;
+            continue;
+        }
+        if (!strcmp(s, "--dry-run")) {
+            a->dry_run = true;
             continue;
         }
         if (!strcmp(s, "-q") || !strcmp(s, "--quiet")) {
@@ -130,8 +179,14 @@ static int parse_args(int argc, char **argv, plan_args *a, bool talk)
             bad = !num || !(x > 0), a->p.duration_s = x;
         else if (!strcmp(s, "--slo"))
             a->slo = v;
-        else if (!strcmp(s, "--dtype"))
-            a->p.dtype = v;
+        else if (!strcmp(s, "--dtype")) {
+            bad = !split_list(v, a->dtype_buf, &a->p.n_dtypes);
+            for (int k = 0; k < a->p.n_dtypes; k++)
+                a->p.dtypes[k] = a->dtype_buf[k];
+        } else if (!strcmp(s, "--max-num-seqs"))
+            bad = !int_list(v, a->p.seqs, &a->p.n_seqs, false);
+        else if (!strcmp(s, "--max-batched-tokens"))
+            bad = !int_list(v, a->p.budgets, &a->p.n_budgets, true);
         else if (!strcmp(s, "--seed"))
             bad = !num || x < 0 || x != floor(x), a->p.seed = (int64_t)x;
         else if (!strcmp(s, "-o") || !strcmp(s, "--output"))
@@ -200,31 +255,55 @@ static int write_text(const char *path, const char *text)
 /* Rank 0: the pruning, said once. */
 static void print_pruning(const ls_plan *p, const plan_args *a, FILE *f)
 {
-    fprintf(f, "plan: %zu candidate deployments on %d GPU type%s (1..%d GPUs): %zu pruned by memory, %zu invalid "
-               "splits, %zu simulated at %d loads (target %.4g req/s%s)\n",
-            p->n, a->p.n_hardware, a->p.n_hardware > 1 ? "s" : "", a->p.gpus, p->n_memory, p->n_invalid, p->n_kept,
-            LS_PLAN_N_LOADS, p->target_rate, isnan(p->trace_rate) ? "" : ", from the trace's rate");
+    fprintf(f, "plan: %zu candidate deployments on %d GPU type%s (1..%d GPUs): %zu pruned by memory, %zu by bound "
+               "(no load of the plan can meet the SLO), %zu invalid splits, %zu simulated at %d loads (target %.4g "
+               "req/s%s)\n",
+            p->n, a->p.n_hardware, a->p.n_hardware > 1 ? "s" : "", a->p.gpus, p->n_memory, p->n_bound, p->n_invalid,
+            p->n_kept, LS_PLAN_N_LOADS, p->target_rate, isnan(p->trace_rate) ? "" : ", from the trace's rate");
     size_t shown = 0;
     for (size_t i = 0; i < p->n && shown < 4; i++)
         if (p->c[i].by_memory && (i + 1 == p->n || !p->c[i + 1].by_memory || shown < 2)) {
             fprintf(f, "  pruned %s %s: %s\n", p->c[i].hardware, p->c[i].parallelism, p->c[i].why);
             shown++;
         }
+    for (size_t i = 0, k = 0; i < p->n && k < 3; i++)
+        if (p->c[i].by_bound) {
+            fprintf(f, "  pruned %s %s: %s\n", p->c[i].hardware, p->c[i].parallelism, p->c[i].why);
+            k++;
+        }
     for (size_t i = 0, k = 0; i < p->n && k < 2; i++)
-        if (!p->c[i].kept && !p->c[i].by_memory) {
+        if (!p->c[i].kept && !p->c[i].by_memory && !p->c[i].by_bound) {
             fprintf(f, "  invalid %s %s: %s\n", p->c[i].hardware, p->c[i].parallelism, p->c[i].why);
             k++;
         }
 }
 
-/* Nothing kept: the model fits no GPU count of the budget. */
+/* Nothing kept: the model fits no GPU count of the budget, or no load can meet the SLO. */
 static int report_nothing_fits(const ls_plan *p, const plan_args *a)
 {
-    const ls_plan_candidate *big = NULL; /* the largest split that was a valid split */
-    for (size_t i = 0; i < p->n; i++)
-        if (p->c[i].by_memory && (!big || p->c[i].n_gpus >= big->n_gpus))
-            big = &p->c[i];
-    if (big)
+    const ls_plan_candidate *big = NULL, *fast = NULL, *most = NULL;
+    for (size_t i = 0; i < p->n; i++) {
+        const ls_plan_candidate *c = &p->c[i];
+        if (c->by_memory && (!big || c->n_gpus >= big->n_gpus))
+            big = c; /* the largest split that was a valid split */
+        if (c->by_bound && (!fast || c->tpot_floor_s < fast->tpot_floor_s))
+            fast = c;
+        if (c->by_bound && c->tpot_floor_s <= a->p.slo_tpot_s && (!most || c->capacity_ceiling > most->capacity_ceiling))
+            most = c;
+    }
+    if (fast && !most)
+        ls_cli_error("plan: no deployment can meet the SLO at any load: tpot_p99 binds. The fastest decode, %s on "
+                     "%d %s, takes at least %.3g ms per token (one sequence alone), %.2fx the limit of %.3g ms; "
+                     "relax tpot_p99, or use faster GPUs or more of them (--gpus)",
+                     fast->parallelism, fast->n_gpus, fast->hardware, 1e3 * fast->tpot_floor_s,
+                     fast->tpot_floor_s / a->p.slo_tpot_s, 1e3 * a->p.slo_tpot_s);
+    else if (most)
+        ls_cli_error("plan: no deployment can meet the SLO at any load of the plan: the load binds. The highest "
+                     "capacity ceiling, %s on %d %s, is %.3g req/s, under %.2g of the target %.4g req/s (the "
+                     "lowest load simulated); lower --rate or raise --gpus",
+                     most->parallelism, most->n_gpus, most->hardware, most->capacity_ceiling,
+                     most->capacity_ceiling / p->target_rate, p->target_rate);
+    else if (big)
         ls_cli_error("plan: %s fits no GPU count in the budget of %d GPUs: all %zu candidates pruned (%zu by "
                      "memory, %zu invalid splits); the largest, %s on %d %s: %s. Raise --gpus, or use a smaller "
                      "dtype (--dtype fp8)",
@@ -312,7 +391,7 @@ static int plan_main(int rank, int size, const plan_args *a)
     if (rank == 0)
         print_pruning(p, a, stderr);
     if (!p->spec) {
-        st = rank == 0 ? report_nothing_fits(p, a) : LS_EXIT_INFEASIBLE;
+        st = rank == 0 ? report_nothing_fits(p, &b) : LS_EXIT_INFEASIBLE;
     } else {
         /* the output's folder (one level: `-o out/plan.h5` in a fresh clone) */
         const char *slash = strrchr(a->out, '/');
@@ -327,6 +406,14 @@ static int plan_main(int rank, int size, const plan_args *a)
         st = w;
     }
     double t1 = now_s();
+    if (!st && a->dry_run) {
+        if (rank == 0)
+            fprintf(stderr, "plan: dry run: %zu configurations (%zu deployments x %d loads) in %s, %.2f s; nothing "
+                            "simulated\n", p->spec->n, p->n_kept, LS_PLAN_N_LOADS, spec_path, t1 - t0);
+        ls_plan_free(p);
+        free(spec_path);
+        return 0;
+    }
     if (!st)
         st = ls_cli_sweep_spec(p->spec, a->out, a->force, a->quiet, rank, size);
     double t2 = now_s();

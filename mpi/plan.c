@@ -7,63 +7,81 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bound.h"
 #include "catalog.h"
 #include "replay.h"
 #include "trace.h"
 #include "yamldoc.h"
 
-const double LS_PLAN_LOADS[LS_PLAN_N_LOADS] = {0.5, 1.0, 1.5, 2.0};
+/* The target first: it is each deployment's first listing, the one that searches its
+ * capacity, and the search starts there (capacity.start), so that run is its first probe. */
+const double LS_PLAN_LOADS[LS_PLAN_N_LOADS] = {1.0, 0.5, 1.5, 2.0};
 
-/* The `base:` mapping of every configuration, as YAML lines indented by two. */
-static void write_base(FILE *f, const ls_plan_opts *o, const char *trace_abs, double rate)
+/* The `dtype:` value of a --dtype word: 4-bit weights keep an FP8 KV cache (int4: BF16),
+ * as deployed with vLLM's --kv-cache-dtype. NULL: not a word plan knows. */
+static const char *dtype_yaml(const char *w)
 {
-    fprintf(f, "  model: %s\n  hardware: %s\n", o->model, o->hardware[0]);
-    if (o->cluster)
-        fprintf(f, "  cluster: %s\n", o->cluster);
-    fprintf(f, "  dtype: %s\n  parallelism: tp1\n", o->dtype ? o->dtype : "bf16");
+    static const struct { const char *word, *yaml; } t[] = {
+        {"bf16", "bf16"}, {"fp8", "fp8"}, {"fp4", "{weights: nvfp4, kv: fp8}"}, {"nvfp4", "{weights: nvfp4, kv: fp8}"},
+        {"mxfp4", "{weights: mxfp4, kv: fp8}"}, {"int4", "{weights: int4, kv: bf16}"}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(w, t[i].word))
+            return t[i].yaml;
+    return NULL;
+}
+
+static bool is_fp4(const char *w)
+{
+    return !strcmp(w, "fp4") || !strcmp(w, "nvfp4") || !strcmp(w, "mxfp4");
+}
+
+static const char *first_dtype(const ls_plan_opts *o)
+{
+    return o->n_dtypes > 0 ? o->dtypes[0] : "bf16";
+}
+
+static void write_sched(FILE *f, int seqs, int budget)
+{
     /* vLLM's defaults: the budget as the simulator resolves "auto", 256 sequences, 90% of HBM */
-    fprintf(f, "  scheduler: {policy: vllm-v1, max_batched_tokens: auto, max_num_seqs: 256, "
-               "gpu_memory_utilization: 0.9}\n");
-    if (trace_abs && rate > 0)
-        fprintf(f, "  workload: {trace: \"%s\", target_rate: %.10g}\n", trace_abs, rate);
-    else if (trace_abs) /* the trace's own times: to measure its rate */
-        fprintf(f, "  workload: {trace: \"%s\"}\n", trace_abs);
+    if (budget > 0)
+        fprintf(f, "{policy: vllm-v1, max_batched_tokens: %d, max_num_seqs: %d, gpu_memory_utilization: 0.9}", budget,
+                seqs);
     else
-        fprintf(f, "  workload: {arrival: {process: poisson, rate: %.10g}, prompt_tokens: {dist: fixed, value: %d}, "
-                   "output_tokens: {dist: fixed, value: %d}, duration_s: %g}\n",
-                rate, o->isl, o->osl, o->duration_s > 0 ? o->duration_s : 120);
-    fprintf(f, "  slo: {ttft_s: %.10g, tpot_s: %.10g}\n", o->slo_ttft_s, o->slo_tpot_s);
+        fprintf(f, "{policy: vllm-v1, max_batched_tokens: auto, max_num_seqs: %d, gpu_memory_utilization: 0.9}", seqs);
 }
 
-static char *base_text(const ls_plan_opts *o, const char *trace_abs, double rate, size_t *len)
+/* A complete configuration (`ind` spaces before each line): the candidate's hardware,
+ * split, dtype and scheduler limits, or the first values with `c` NULL (the spec's base). */
+static void write_config(FILE *f, const char *ind, const ls_plan_opts *o, const ls_plan_candidate *c,
+                         const char *trace_abs, double rate)
 {
-    char *buf = NULL;
-    FILE *f = open_memstream(&buf, len);
-    write_base(f, o, trace_abs, rate);
-    fclose(f);
-    return buf;
+    fprintf(f, "%smodel: %s\n%shardware: %s\n", ind, o->model, ind, c ? c->hardware : o->hardware[0]);
+    if (o->cluster)
+        fprintf(f, "%scluster: %s\n", ind, o->cluster);
+    fprintf(f, "%sdtype: %s\n%sparallelism: %s\n%sscheduler: ", ind, dtype_yaml(c ? c->dtype : first_dtype(o)), ind,
+            c ? c->parallelism : "tp1", ind);
+    write_sched(f, c ? c->max_num_seqs : o->seqs[0], c ? c->budget : o->budgets[0]);
+    fputc('\n', f);
+    if (trace_abs && rate > 0)
+        fprintf(f, "%sworkload: {trace: \"%s\", target_rate: %.10g}\n", ind, trace_abs, rate);
+    else if (trace_abs) /* the trace's own times: to measure its rate */
+        fprintf(f, "%sworkload: {trace: \"%s\"}\n", ind, trace_abs);
+    else
+        fprintf(f, "%sworkload: {arrival: {process: poisson, rate: %.10g}, prompt_tokens: {dist: fixed, value: %d}, "
+                   "output_tokens: {dist: fixed, value: %d}, duration_s: %g}\n",
+                ind, rate, o->isl, o->osl, o->duration_s > 0 ? o->duration_s : 120);
+    fprintf(f, "%sslo: {ttft_s: %.10g, tpot_s: %.10g}\n", ind, o->slo_ttft_s, o->slo_tpot_s);
 }
 
-/* Load one candidate: base + hardware + parallelism. */
-static ls_status load_candidate(const ls_plan_opts *o, const char *trace_abs, double rate, const char *hw,
-                                const char *par, const ls_catalog *cat, ls_run_config **out, ls_error *e)
+/* Load one candidate (NULL: the base) at `rate`. */
+static ls_status load_candidate(const ls_plan_opts *o, const ls_plan_candidate *c, const char *trace_abs, double rate,
+                                const ls_catalog *cat, ls_run_config **out, ls_error *e)
 {
     size_t len = 0;
     char *text = NULL;
     FILE *f = open_memstream(&text, &len);
-    char *b = base_text(o, trace_abs, rate, &(size_t){0});
-    /* the base lines, un-indented, with this candidate's hardware and parallelism */
-    for (char *line = strtok(b, "\n"); line; line = strtok(NULL, "\n")) {
-        const char *l = line + 2;
-        if (!strncmp(l, "hardware:", 9))
-            fprintf(f, "hardware: %s\n", hw);
-        else if (!strncmp(l, "parallelism:", 12))
-            fprintf(f, "parallelism: %s\n", par);
-        else
-            fprintf(f, "%s\n", l);
-    }
+    write_config(f, "", o, c, trace_abs, rate);
     fclose(f);
-    free(b);
     ls_yaml *y = NULL;
     ls_status rc = ls_yaml_load_string(text, len, "plan", &y, e);
     if (!rc)
@@ -73,28 +91,84 @@ static ls_status load_candidate(const ls_plan_opts *o, const char *trace_abs, do
     return rc;
 }
 
-/* The trace's own mean arrival rate: (requests - 1) / (last - first arrival). */
-static ls_status trace_rate(const ls_run_config *c, double *rate, ls_error *e)
+static int cmp_double(const void *a, const void *b)
 {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sum of the smallest `k` of v[0..n). Sorts v. */
+static double smallest_sum(double *v, size_t n, size_t k)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    double s = 0;
+    for (size_t i = 0; i < k && i < n; i++)
+        s += v[i];
+    return s;
+}
+
+/* Read c's request stream: its mean arrival rate ((requests - 1) / (last - first
+ * arrival)) when `rate` is given, and what the bounds need (bound.h) when `w` is. */
+static ls_status measure(const ls_run_config *c, double *rate, ls_bound_work *w, ls_error *e)
+{
+    ls_config_row row;
+    ls_config_get_row(c, &row);
+    double mml = row.max_model_len > 0 ? (double)row.max_model_len : INFINITY;
     ls_source *src = NULL;
     LS_TRY(ls_config_open_workload(c, &src, e));
     ls_request r;
     int64_t first = -1, last = 0, n = 0;
+    size_t cap = 0;
+    double *tok = NULL, *dec = NULL, *pr = NULL, max_out = 0;
     int k;
     while ((k = ls_source_next(src, &r, e)) == 1) {
         if (first < 0)
             first = r.arrival_ns;
         last = r.arrival_ns;
+        if ((size_t)n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            tok = ls_xrealloc(tok, cap * sizeof *tok);
+            dec = ls_xrealloc(dec, cap * sizeof *dec);
+            pr = ls_xrealloc(pr, cap * sizeof *pr);
+        }
+        /* what the engine serves: a prompt over max_model_len is rejected (no work),
+         * an output is capped so that prompt + output fit */
+        double p = r.prompt_tokens, o = r.output_tokens;
+        if (p > mml)
+            p = o = 0;
+        else if (p + o > mml)
+            o = mml - p;
+        tok[n] = p + o;
+        pr[n] = p;
+        dec[n] = o > 1 ? o - 1 : 0;
+        if (o > max_out)
+            max_out = o;
         n++;
     }
     ls_source_free(src);
-    if (k < 0)
-        return e->code ? e->code : LS_EINVAL;
-    if (n < 2 || last <= first)
-        return ls_fail(e, LS_EINVAL, "plan: the trace has %lld requests over %.3g s: it gives no arrival rate; "
-                                     "pass --rate", (long long)n, (double)(last - first) / 1e9);
-    *rate = (double)(n - 1) / ((double)(last - first) / 1e9);
-    return LS_OK;
+    ls_status rc = k < 0 ? (e->code ? e->code : LS_EINVAL) : LS_OK;
+    if (!rc && rate) {
+        if (n < 2 || last <= first)
+            rc = ls_fail(e, LS_EINVAL, "plan: the trace has %lld requests over %.3g s: it gives no arrival rate; "
+                                       "pass --rate", (long long)n, (double)(last - first) / 1e9);
+        else
+            *rate = (double)(n - 1) / ((double)(last - first) / 1e9);
+    }
+    if (!rc && w) {
+        /* the SLO needs LS_CAPACITY_MIN_SUCCESS (99%) of the requests completed */
+        size_t need = (size_t)ceil(0.99 * (double)n);
+        w->span_s = n > 1 ? (double)(last - first) / 1e9 : 0;
+        w->tokens_99 = smallest_sum(tok, (size_t)n, need);
+        w->decodes_99 = smallest_sum(dec, (size_t)n, need);
+        w->max_output = max_out;
+        /* of those, the p99 may leave ceil(1%) + 1 over the TTFT limit (linear interpolation) */
+        size_t late = (size_t)ceil(0.01 * (double)n) + 1;
+        w->prompts_98 = smallest_sum(pr, (size_t)n, need > late ? need - late : 0);
+    }
+    free(tok);
+    free(dec);
+    free(pr);
+    return rc;
 }
 
 static ls_status check_opts(const ls_plan_opts *o, ls_error *e)
@@ -121,6 +195,19 @@ static ls_status check_opts(const ls_plan_opts *o, ls_error *e)
                                      "(with --isl/--osl pass --rate)");
     if (!o->trace && !(o->rate > 0))
         return ls_fail(e, LS_EINVAL, "plan: --isl/--osl need the target load: --rate R (requests/s)");
+    for (int i = 0; i < o->n_dtypes; i++)
+        if (!dtype_yaml(o->dtypes[i]))
+            return ls_fail(e, LS_EINVAL, "plan: --dtype %s: expected bf16, fp8, fp4 (nvfp4), mxfp4 or int4",
+                           o->dtypes[i]);
+    if (o->n_seqs < 1 || o->n_budgets < 1)
+        return ls_fail(e, LS_EINVAL, "plan: --max-num-seqs and --max-batched-tokens need at least one value");
+    for (int i = 0; i < o->n_seqs; i++)
+        if (o->seqs[i] < 1)
+            return ls_fail(e, LS_EINVAL, "plan: --max-num-seqs: expected integers >= 1, got %d", o->seqs[i]);
+    for (int i = 0; i < o->n_budgets; i++)
+        if (o->budgets[i] < 0)
+            return ls_fail(e, LS_EINVAL, "plan: --max-batched-tokens: expected auto or integers >= 1, got %d",
+                           o->budgets[i]);
     if (!(o->slo_ttft_s > 0) || !(o->slo_tpot_s > 0) || !isfinite(o->slo_ttft_s) || !isfinite(o->slo_tpot_s))
         return ls_fail(e, LS_EINVAL, "plan: --slo needs both limits, e.g. --slo ttft_p99=2s,tpot_p99=50ms");
     return LS_OK;
@@ -135,27 +222,35 @@ static void add(ls_plan *p, size_t *cap, const ls_plan_candidate *c)
     p->c[p->n++] = *c;
 }
 
-/* Every split of 1..gpus GPUs on `hw`: tp, pp powers of two; dp any; EP variants for MoE. */
-static void enumerate(ls_plan *p, size_t *cap, const char *hw, int gpus, bool moe)
+/* Every split of 1..gpus GPUs on `hw`: tp, pp powers of two; dp any; EP variants for MoE;
+ * each with every dtype, max_num_seqs and budget asked for. */
+static void enumerate(ls_plan *p, size_t *cap, const ls_plan_opts *o, const char *hw, bool moe)
 {
-    for (int tp = 1; tp <= gpus; tp *= 2)
-        for (int pp = 1; tp * pp <= gpus; pp *= 2)
-            for (int dp = 1; tp * pp * dp <= gpus; dp++)
-                for (int ep_on = 0; ep_on <= (moe && pp == 1 && tp * dp > 1); ep_on++) {
-                    ls_plan_candidate c;
-                    memset(&c, 0, sizeof c);
-                    snprintf(c.hardware, sizeof c.hardware, "%s", hw);
-                    c.tp = tp;
-                    c.pp = pp;
-                    c.dp = dp;
-                    c.ep = ep_on ? tp * dp : 1;
-                    c.n_gpus = tp * pp * dp;
-                    if (ep_on)
-                        snprintf(c.parallelism, sizeof c.parallelism, "tp%ddp%dep%d", tp, dp, c.ep);
-                    else
-                        snprintf(c.parallelism, sizeof c.parallelism, "tp%dpp%ddp%d", tp, pp, dp);
-                    add(p, cap, &c);
-                }
+    int gpus = o->gpus;
+    for (int di = 0; di < (o->n_dtypes > 0 ? o->n_dtypes : 1); di++)
+        for (int si = 0; si < o->n_seqs; si++)
+            for (int bi = 0; bi < o->n_budgets; bi++)
+                for (int tp = 1; tp <= gpus; tp *= 2)
+                    for (int pp = 1; tp * pp <= gpus; pp *= 2)
+                        for (int dp = 1; tp * pp * dp <= gpus; dp++)
+                            for (int ep_on = 0; ep_on <= (moe && pp == 1 && tp * dp > 1); ep_on++) {
+                                ls_plan_candidate c;
+                                memset(&c, 0, sizeof c);
+                                snprintf(c.hardware, sizeof c.hardware, "%s", hw);
+                                snprintf(c.dtype, sizeof c.dtype, "%s", o->n_dtypes > 0 ? o->dtypes[di] : "bf16");
+                                c.max_num_seqs = o->seqs[si];
+                                c.budget = o->budgets[bi];
+                                c.tp = tp;
+                                c.pp = pp;
+                                c.dp = dp;
+                                c.ep = ep_on ? tp * dp : 1;
+                                c.n_gpus = tp * pp * dp;
+                                if (ep_on)
+                                    snprintf(c.parallelism, sizeof c.parallelism, "tp%ddp%dep%d", tp, dp, c.ep);
+                                else
+                                    snprintf(c.parallelism, sizeof c.parallelism, "tp%dpp%ddp%d", tp, pp, dp);
+                                add(p, cap, &c);
+                            }
 }
 
 ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **out, ls_error *e)
@@ -183,25 +278,58 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
     /* the base on the first GPU, at tp1: catches a bad GPU name, trace or dtype once, clearly */
     for (int h = 0; h < o->n_hardware && !rc; h++) {
         ls_run_config *c = NULL;
-        bool measure = h == 0 && tr && !(o->rate > 0);
-        rc = load_candidate(o, tr, measure ? 0 : p->target_rate, o->hardware[h], "tp1", cat, &c, e);
+        bool measure_rate = h == 0 && tr && !(o->rate > 0);
+        ls_plan_candidate b;
+        memset(&b, 0, sizeof b);
+        snprintf(b.hardware, sizeof b.hardware, "%s", o->hardware[h]);
+        snprintf(b.parallelism, sizeof b.parallelism, "tp1");
+        snprintf(b.dtype, sizeof b.dtype, "%s", first_dtype(o));
+        b.max_num_seqs = o->seqs[0];
+        b.budget = o->budgets[0];
+        rc = load_candidate(o, &b, tr, measure_rate ? 0 : p->target_rate, cat, &c, e);
         if (rc)
             ls_error_prefix(e, "plan: --hardware %s", o->hardware[h]);
-        else if (measure) {
-            rc = trace_rate(c, &p->trace_rate, e);
+        else if (measure_rate) {
+            rc = measure(c, &p->trace_rate, NULL, e);
             if (!rc)
                 p->target_rate = p->trace_rate * (o->scale_trace > 0 ? o->scale_trace : 1.0);
         }
         ls_config_free(c);
     }
+    /* what the workload asks at the target rate, once, for the bounds */
+    ls_bound_work work;
+    memset(&work, 0, sizeof work);
+    work.rate = p->target_rate;
+    work.fixed_window = !tr;
+    work.window_s = o->duration_s > 0 ? o->duration_s : 120;
+    if (!rc) {
+        ls_run_config *c = NULL;
+        rc = load_candidate(o, NULL, tr, p->target_rate, cat, &c, e);
+        if (!rc)
+            rc = measure(c, NULL, &work, e);
+        ls_config_free(c);
+    }
     size_t cap = 0;
     for (int h = 0; h < o->n_hardware && !rc; h++)
-        enumerate(p, &cap, o->hardware[h], o->gpus, moe);
+        enumerate(p, &cap, o, o->hardware[h], moe);
+    double lowest = LS_PLAN_LOADS[0];
+    for (int k = 1; k < LS_PLAN_N_LOADS; k++)
+        if (LS_PLAN_LOADS[k] < lowest)
+            lowest = LS_PLAN_LOADS[k];
     for (size_t i = 0; i < p->n && !rc; i++) {
         ls_plan_candidate *c = &p->c[i];
+        c->tpot_floor_s = NAN;
+        c->capacity_ceiling = INFINITY;
         ls_run_config *rc_cfg = NULL;
         ls_error le;
-        if (load_candidate(o, tr, p->target_rate, c->hardware, c->parallelism, cat, &rc_cfg, &le)) {
+        const ls_gpu *g = NULL;
+        if (is_fp4(c->dtype) && !ls_catalog_gpu(cat, c->hardware, &g, &le) && !(g->flops_fp4 > 0)) {
+            /* vLLM's FP4 kernels need FP4 tensor cores (Blackwell) */
+            snprintf(c->why, sizeof c->why, "%s weights: %s has no FP4 tensor cores", c->dtype, c->hardware);
+            p->n_invalid++;
+            continue;
+        }
+        if (load_candidate(o, c, tr, p->target_rate, cat, &rc_cfg, &le)) {
             /* vLLM's split rules (heads, KV heads, experts) or the cluster's size */
             snprintf(c->why, sizeof c->why, "%.250s", le.msg);
             p->n_invalid++;
@@ -209,11 +337,29 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
         }
         bool fits = false;
         rc = ls_config_memory_fits(rc_cfg, &fits, c->why, sizeof c->why, e);
+        ls_bounds b = {NAN, INFINITY};
+        if (!rc && fits)
+            rc = ls_config_bounds(rc_cfg, &work, &b, e);
         ls_config_free(rc_cfg);
-        if (!rc && !fits) {
+        if (rc)
+            break;
+        c->tpot_floor_s = b.tpot_floor_s;
+        c->capacity_ceiling = b.capacity_rps;
+        if (!fits) {
             c->by_memory = true;
             p->n_memory++;
-        } else if (!rc) {
+        } else if (b.tpot_floor_s > o->slo_tpot_s) {
+            /* every inter-token gap spans at least this iteration: no load meets tpot_p99 */
+            c->by_bound = true;
+            snprintf(c->why, sizeof c->why, "TPOT floor %.3g ms (one decode alone) > tpot_p99 limit %.3g ms",
+                     1e3 * b.tpot_floor_s, 1e3 * o->slo_tpot_s);
+            p->n_bound++;
+        } else if (b.capacity_rps < lowest * p->target_rate) {
+            c->by_bound = true;
+            snprintf(c->why, sizeof c->why, "capacity ceiling %.3g req/s < the lowest load simulated, %.4g req/s",
+                     b.capacity_rps, lowest * p->target_rate);
+            p->n_bound++;
+        } else {
             c->kept = true;
             p->n_kept++;
         }
@@ -226,18 +372,28 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
     /* the specification: one axis of the kept deployments, one of the load multiples */
     size_t len = 0;
     FILE *f = open_memstream(&p->spec_text, &len);
-    fprintf(f, "# written by llmsweep plan (docs/PLAN.md): %zu candidates, %zu pruned by memory, %zu invalid splits\n",
-            p->n, p->n_memory, p->n_invalid);
+    fprintf(f, "# written by llmsweep plan (docs/PLAN.md): %zu candidates, %zu pruned by memory, %zu by bound, "
+               "%zu invalid splits\n", p->n, p->n_memory, p->n_bound, p->n_invalid);
     fprintf(f, "name: plan-%s-%dgpus\nseed: %lld\nbase:\n", o->model, o->gpus, (long long)o->seed);
-    write_base(f, o, tr, p->target_rate);
+    write_config(f, "  ", o, NULL, tr, p->target_rate);
     fprintf(f, "grid:\n  .:\n");
     for (size_t i = 0; i < p->n; i++)
-        if (p->c[i].kept)
-            fprintf(f, "    - {hardware: %s, parallelism: %s}\n", p->c[i].hardware, p->c[i].parallelism);
+        if (p->c[i].kept) {
+            const ls_plan_candidate *c = &p->c[i];
+            fprintf(f, "    - {hardware: %s, parallelism: %s", c->hardware, c->parallelism);
+            if (o->n_dtypes > 1)
+                fprintf(f, ", dtype: %s", dtype_yaml(c->dtype));
+            if (o->n_seqs > 1 || o->n_budgets > 1) {
+                fprintf(f, ", scheduler: ");
+                write_sched(f, c->max_num_seqs, c->budget);
+            }
+            fprintf(f, "}   # bounds: capacity <= %.4g req/s, tpot >= %.4g ms\n", c->capacity_ceiling,
+                    1e3 * c->tpot_floor_s);
+        }
     fprintf(f, "  %s:", tr ? "workload.target_rate" : "workload.arrival.rate");
     for (int k = 0; k < LS_PLAN_N_LOADS; k++)
         fprintf(f, "%s%.10g", k ? ", " : " [", LS_PLAN_LOADS[k] * p->target_rate);
-    fprintf(f, "]\ncapacity: {rel_tol: 0.05, max_runs: 16}\n");
+    fprintf(f, "]\ncapacity: {rel_tol: 0.05, max_runs: 16, start: %.10g}\n", p->target_rate);
     fclose(f);
     if (p->n_kept) {
         rc = ls_sweep_spec_parse(p->spec_text, len, spec_path, NULL, &p->spec, e);

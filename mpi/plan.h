@@ -23,6 +23,7 @@
 #include "sweep_spec.h"
 
 #define LS_PLAN_MAX_HW 8
+#define LS_PLAN_MAX_LIST 8 /* values of a list flag (--dtype, --max-num-seqs, --max-batched-tokens) */
 #define LS_PLAN_N_LOADS 4
 /* Multiples of the target rate every configuration is simulated at: 1 is the
  * answer; the others give the frontier its spread and the sensitivity. */
@@ -40,23 +41,33 @@ typedef struct ls_plan_opts {
     double scale_trace;    /* <= 0: 1 */
     double duration_s;     /* synthetic arrival window (default 120) */
     double slo_ttft_s, slo_tpot_s;
-    const char *dtype;     /* NULL: bf16 */
+    const char *dtypes[LS_PLAN_MAX_LIST]; /* --dtype words: bf16, fp8, fp4 (= nvfp4), mxfp4, int4 */
+    int n_dtypes;          /* 0: bf16 */
+    int seqs[LS_PLAN_MAX_LIST];    /* max_num_seqs values (at least one) */
+    int n_seqs;
+    int budgets[LS_PLAN_MAX_LIST]; /* max_num_batched_tokens values, 0 = auto (at least one) */
+    int n_budgets;
     int64_t seed;
 } ls_plan_opts;
 
 typedef struct ls_plan_candidate {
     char hardware[64];
     char parallelism[64];  /* tp2pp1dp4 style, as written in the spec */
+    char dtype[16];        /* the --dtype word */
+    int max_num_seqs, budget; /* scheduler limits (budget 0: auto) */
     int tp, pp, dp, ep, n_gpus;
     bool kept;
     char why[256];         /* pruning reason when !kept */
-    bool by_memory;        /* pruned by the memory check (else: an invalid split) */
+    bool by_memory;        /* pruned by the memory check */
+    bool by_bound;         /* pruned by a bound (replay/bound.h): no load of the plan can meet the SLO */
+    double tpot_floor_s;   /* bound.h (NaN: none or not computed) */
+    double capacity_ceiling; /* req/s (INFINITY: none) */
 } ls_plan_candidate;
 
 typedef struct ls_plan {
     size_t n;              /* candidates enumerated */
     ls_plan_candidate *c;
-    size_t n_kept, n_memory, n_invalid;
+    size_t n_kept, n_memory, n_bound, n_invalid;
     double target_rate;    /* req/s */
     double trace_rate;     /* the trace's own mean rate (NaN without a trace) */
     char *spec_text;       /* the sweep specification (YAML) */

@@ -245,7 +245,13 @@ ls_status ls_sweep_engine_run(void *ctx, size_t id, ls_metrics *out, ls_sweep_ro
         ls_capacity_opts co = {.rate_lo = s->capacity.rate_lo,
                                .rate_hi = s->capacity.rate_hi,
                                .rel_tol = s->capacity.rel_tol,
-                               .max_runs = s->capacity.max_runs};
+                               .max_runs = s->capacity.max_runs,
+                               .rate_start = s->capacity.start};
+        /* the listing's own run is the first probe when it is listed at the start */
+        ls_config_row row;
+        ls_config_get_row(c, &row);
+        co.known = out;
+        co.known_rate = row.arrival_rate;
         ls_capacity_result cr;
         ls_error ce;
         ls_error_clear(&ce);

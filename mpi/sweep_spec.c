@@ -2,6 +2,7 @@
 #include "sweep_spec.h"
 
 #include <assert.h>
+#include <math.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,7 +149,7 @@ static ls_status parse_capacity(const ls_yaml *c, ls_sweep_capacity *cap, ls_err
     cap->enabled = false;
     cap->rel_tol = 0.05;
     cap->max_runs = 20;
-    cap->rate_lo = cap->rate_hi = 0;
+    cap->rate_lo = cap->rate_hi = cap->start = 0;
     if (!c || ls_yaml_is_null(c))
         return LS_OK;
     if (c->kind == LS_YAML_SCALAR) {
@@ -157,7 +158,7 @@ static ls_status parse_capacity(const ls_yaml *c, ls_sweep_capacity *cap, ls_err
         cap->enabled = on;
         return LS_OK;
     }
-    static const char *const keys[] = {"rel_tol", "max_runs", "rate_lo", "rate_hi", "enabled", NULL};
+    static const char *const keys[] = {"rel_tol", "max_runs", "rate_lo", "rate_hi", "start", "enabled", NULL};
     LS_TRY(ls_yaml_check_keys(c, "capacity", keys, e));
     cap->enabled = true;
     const ls_yaml *v;
@@ -179,6 +180,11 @@ static ls_status parse_capacity(const ls_yaml *c, ls_sweep_capacity *cap, ls_err
         LS_TRY(ls_yaml_as_double(v, "capacity.rate_lo", &cap->rate_lo, e));
     if ((v = ls_yaml_get(c, "rate_hi")))
         LS_TRY(ls_yaml_as_double(v, "capacity.rate_hi", &cap->rate_hi, e));
+    if ((v = ls_yaml_get(c, "start"))) {
+        LS_TRY(ls_yaml_as_double(v, "capacity.start", &cap->start, e));
+        if (!(cap->start > 0) || !isfinite(cap->start))
+            return where_fail(e, v, "capacity.start", "expected a rate > 0 (req/s)");
+    }
     return LS_OK;
 }
 

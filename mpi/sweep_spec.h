@@ -49,6 +49,7 @@ typedef struct ls_sweep_capacity {
     double rel_tol;       /* default 0.05 */
     int max_runs;         /* default 20 */
     double rate_lo, rate_hi; /* <= 0: let the search choose */
+    double start;         /* first probe, req/s (<= 0: LS_CAPACITY_START_RPS); see ls_capacity_opts */
 } ls_sweep_capacity;
 
 typedef struct ls_sweep_spec {

@@ -13,12 +13,22 @@ typedef struct ls_capacity_opts {
     double rate_hi;           /* upper end of the search; <= 0: grow by doubling until it fails */
     double rel_tol;           /* stop when (hi - lo) / lo <= rel_tol (e.g. 0.05) */
     int max_runs;             /* bound on simulations (e.g. 24) */
+    /* Where the search starts when rate_lo is not given (<= 0: LS_CAPACITY_START_RPS):
+     * the first probe; it grows by doubling when that passes and halves when it fails,
+     * exactly as from the default start. A start near the capacity saves the probes
+     * between 0.25 req/s and it (`plan` starts at its target rate). */
+    double rate_start;
+    /* The outcome of a run already made at known_rate (NULL: none): when the first
+     * probe is at that rate, the search takes it instead of simulating it again. It must
+     * be the run of this configuration at that rate (same seed, same requests). */
+    const ls_metrics *known;
+    double known_rate;
 } ls_capacity_opts;
 
 typedef struct ls_capacity_result {
     double capacity_rps;      /* highest rate found to meet the SLO (0 when even the lowest fails; NaN when infeasible) */
     double failing_rps;       /* lowest rate found to miss it (NaN when never reached) */
-    int runs;                 /* simulations done */
+    int runs;                 /* probes made (a `known` run counts as one) */
 } ls_capacity_result;
 
 /* Search. `c` is not modified: the search runs on a private copy. An
@@ -42,7 +52,7 @@ ls_status ls_capacity_search(const ls_run_config *c, const ls_capacity_opts *o,
  * the capacity is 0. */
 #define LS_CAPACITY_MIN_REQUESTS 10.0
 
-/* rate_lo/rate_hi 0 (start at LS_CAPACITY_START_RPS, grow), rel_tol 0.05, max_runs 24. */
+/* rate_lo/rate_hi/rate_start 0 (start at LS_CAPACITY_START_RPS, grow), rel_tol 0.05, max_runs 24, no known run. */
 void ls_capacity_opts_default(ls_capacity_opts *o);
 
 /* The SLO test of the search, on the configuration's own limits (slo.ttft_s,

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "classes.h"
 #include "dist.h"
@@ -114,7 +115,57 @@ ls_status ls_workload_open(const ls_workload *w, uint64_t seed, ls_source **out,
     return build(w, seed, false, f, out, e);
 }
 
+/* Scans of trace workloads already made by this process, by canonical text and file
+ * identity: `plan` loads thousands of configurations of one trace, and each load would
+ * read the whole file again for its count, span and mean lengths. */
+#define SCAN_MEMO 8
+static struct scan_memo {
+    char *key;
+    double n, span_s, mean_prompt, mean_output;
+} scan_memo[SCAN_MEMO];
+static unsigned scan_memo_next;
+
+/* The memo key of w (NULL: not worth one: no trace file, or it cannot be stat'ed). Caller frees. */
+static char *scan_key(const ls_workload *w)
+{
+    struct stat st;
+    if (!w->trace_path || stat(w->trace_path, &st))
+        return NULL;
+    char *c = ls_workload_canonical(w);
+    size_t n = strlen(c) + 96;
+    char *k = ls_xmalloc(n);
+    snprintf(k, n, "%s|%llu:%llu:%lld:%lld.%09ld", c, (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+             (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    free(c);
+    return k;
+}
+
+static ls_status scan_file(ls_workload *w, ls_error *e);
+
 static ls_status scan(ls_workload *w, ls_error *e)
+{
+    char *k = scan_key(w);
+    for (unsigned i = 0; k && i < SCAN_MEMO; i++)
+        if (scan_memo[i].key && !strcmp(scan_memo[i].key, k)) {
+            w->scan_n = scan_memo[i].n;
+            w->scan_span_s = scan_memo[i].span_s;
+            w->scan_mean_prompt = scan_memo[i].mean_prompt;
+            w->scan_mean_output = scan_memo[i].mean_output;
+            free(k);
+            return LS_OK;
+        }
+    ls_status rc = scan_file(w, e);
+    if (!rc && k) {
+        struct scan_memo *m = &scan_memo[scan_memo_next++ % SCAN_MEMO];
+        free(m->key);
+        *m = (struct scan_memo){k, w->scan_n, w->scan_span_s, w->scan_mean_prompt, w->scan_mean_output};
+        k = NULL;
+    }
+    free(k);
+    return rc;
+}
+
+static ls_status scan_file(ls_workload *w, ls_error *e)
 {
     ls_source *s;
     LS_TRY(build(w, 0, true, 1.0, &s, e));

@@ -170,6 +170,49 @@ static void test_given_range(void **state)
     ls_config_free(c);
 }
 
+/* A start near the capacity brackets the same threshold with fewer probes, and a
+ * run already made at the start (`known`, as a sweep passes its listing's own run)
+ * replaces the first probe without changing the answer. */
+static void test_start_and_known(void **state)
+{
+    (void)state;
+    ls_run_config *c = load(cfg_text);
+    ls_capacity_opts o;
+    ls_capacity_opts_default(&o);
+    ls_capacity_result from0, r, rk;
+    ls_error e = {0};
+    assert_int_equal(ls_capacity_search(c, &o, &from0, &e), LS_OK);
+    o.rate_start = from0.capacity_rps / 2; /* a planner's target below the capacity */
+    assert_int_equal(ls_capacity_search(c, &o, &r, &e), LS_OK);
+    printf("from 0.25: %.3f req/s in %d runs; from %.3f: %.3f in %d runs\n", from0.capacity_rps, from0.runs,
+           o.rate_start, r.capacity_rps, r.runs);
+    assert_true(r.runs < from0.runs);
+    assert_true(r.failing_rps > r.capacity_rps);
+    assert_true((r.failing_rps - r.capacity_rps) / r.capacity_rps <= 0.05 + 1e-12);
+    assert_true(meets_at(r.capacity_rps));
+    assert_false(meets_at(r.failing_rps));
+    /* the known run at the start: same result, same probe count, one simulation fewer */
+    ls_run_config *k = load(cfg_text);
+    assert_int_equal(ls_config_set_arrival_rate(k, o.rate_start, &e), LS_OK);
+    ls_metrics m;
+    ls_run_opts ro;
+    memset(&ro, 0, sizeof ro);
+    assert_int_equal(ls_run(k, &ro, &m, &e), LS_OK);
+    ls_config_free(k);
+    o.known = &m;
+    o.known_rate = o.rate_start;
+    assert_int_equal(ls_capacity_search(c, &o, &rk, &e), LS_OK);
+    assert_true(rk.capacity_rps == r.capacity_rps);
+    assert_true(rk.failing_rps == r.failing_rps);
+    assert_int_equal(rk.runs, r.runs);
+    /* a known run at another rate is ignored */
+    o.known_rate = 2 * o.rate_start;
+    m.status = LS_RUN_INFEASIBLE;
+    assert_int_equal(ls_capacity_search(c, &o, &rk, &e), LS_OK);
+    assert_true(rk.capacity_rps == r.capacity_rps);
+    ls_config_free(c);
+}
+
 static void test_infeasible(void **state)
 {
     (void)state;
@@ -193,6 +236,7 @@ int main(void)
         cmocka_unit_test(test_independent_of_listed_rate),
         cmocka_unit_test(test_misses_everywhere),
         cmocka_unit_test(test_given_range),
+        cmocka_unit_test(test_start_and_known),
         cmocka_unit_test(test_infeasible),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -60,11 +60,42 @@ done < <(grep -o 'vllm serve .*' "$T/out.txt" | tr ' ' '\n' | grep '^--')
 [ "$n" -gt 5 ] || fail "no vllm serve flags found"
 grep -q -- "--tensor-parallel-size" "$T/out.txt" || fail "no --tensor-parallel-size"
 
+# the bounds written beside each deployment of the spec hold for every simulated row:
+# capacity <= its ceiling, TPOT p50 and mean >= its floor (replay/bound.h)
+"$PY" - "$T/p.h5" "$T/p.spec.yaml" <<'PY' || fail "bounds"
+import sys, re, h5py, math
+b = [(float(m.group(1)), float(m.group(2)) / 1e3)
+     for m in re.finditer(r"# bounds: capacity <= (\S+) req/s, tpot >= (\S+) ms", open(sys.argv[2]).read())]
+r = h5py.File(sys.argv[1], "r")["/results"][:]
+assert len(b) * 4 == len(r), (len(b), len(r))
+n = 0
+for x in r:
+    ceil, floor = b[int(x["config_id"]) // 4]   # the deployments, each at 4 loads
+    if not math.isnan(x["capacity_rps"]):
+        assert x["capacity_rps"] <= ceil, (int(x["config_id"]), x["capacity_rps"], ceil); n += 1
+    if x["status"] == b"ok" and not math.isnan(x["tpot_p50_s"]):
+        assert x["tpot_p50_s"] >= floor and x["tpot_mean_s"] >= floor, (int(x["config_id"]), x["tpot_p50_s"], floor)
+assert n == len(b), n
+PY
+
 # bad input: an SLO nothing meets names the binding limit and the distance; exit 3
-rc=0; $P --rate 10 --slo ttft_p99=1ms,tpot_p99=1ms -o "$T/no.h5" -q >"$T/no.txt" 2>"$T/no.err" || rc=$?
+# (a TTFT limit nothing meets at the target rate: simulated, the closest named)
+rc=0; $P --rate 10 --slo ttft_p99=1ms,tpot_p99=1s -o "$T/no.h5" -q >"$T/no.txt" 2>"$T/no.err" || rc=$?
 [ "$rc" = 3 ] || { cat "$T/no.err"; fail "unmeetable SLO: exit $rc, expected 3"; }
-grep -q "no deployment meets the SLO at 10 req/s. The closest is .*binding limit is" "$T/no.txt" || fail "no binding limit"
+grep -q "no deployment meets the SLO at 10 req/s. The closest is .*binding limit is TTFT p99" "$T/no.txt" || fail "no binding limit"
 grep -q "x its limit" "$T/no.txt" || fail "no distance from the limit"
+# (a TPOT limit under every deployment's floor: pruned by bound before anything runs)
+rc=0; $P --rate 10 --slo ttft_p99=1s,tpot_p99=1ms -o "$T/nob.h5" -q >"$T/nob.txt" 2>"$T/nob.err" || rc=$?
+[ "$rc" = 3 ] || { cat "$T/nob.err"; fail "TPOT under the floor: exit $rc, expected 3"; }
+grep -q "no deployment can meet the SLO at any load: tpot_p99 binds. The fastest decode, .* takes at least .* ms per token .*x the limit of 1 ms" "$T/nob.err" ||
+    { cat "$T/nob.err"; fail "TPOT under the floor: message"; }
+grep -q "by bound" "$T/nob.err" || fail "TPOT under the floor: no pruning count"
+[ ! -e "$T/nob.h5" ] || fail "TPOT under the floor: a file was written"
+# (a load over every deployment's capacity ceiling)
+rc=0; $P --rate 5000 --slo ttft_p99=1s,tpot_p99=1s -o "$T/noc.h5" -q >"$T/noc.txt" 2>"$T/noc.err" || rc=$?
+[ "$rc" = 3 ] || { cat "$T/noc.err"; fail "load over the ceilings: exit $rc, expected 3"; }
+grep -q "no deployment can meet the SLO at any load of the plan: the load binds. The highest capacity ceiling" "$T/noc.err" ||
+    { cat "$T/noc.err"; fail "load over the ceilings: message"; }
 # a model that fits no GPU count of the budget
 rc=0; "$LLMSWEEP" plan --model llama-3.1-405b --hardware h100-sxm --gpus 2 --isl 512 --osl 64 --rate 1 \
     --slo ttft_p99=2s,tpot_p99=50ms -o "$T/big.h5" -q 2>"$T/big.err" >/dev/null || rc=$?

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# plan_search.sh -- the search space flags of `llmsweep plan`: --dtype, --max-num-seqs and
+# --max-batched-tokens lists multiply the candidates; FP4 is searched only on GPUs with FP4
+# tensor cores; each candidate's values reach its configuration (checked in /configs, from the
+# file, with h5py) and its `vllm serve` line; bad list values are usage errors naming the flag.
+. "$(dirname "$0")/sweep_lib.bash"
+"$PY" -c "import h5py" 2>/dev/null || { echo "plan_search: no h5py, skipped"; exit 77; }
+P="$LLMSWEEP plan --model llama-3-8b --gpus 1 --isl 256 --osl 16 --duration 10 --rate 4 --slo ttft_p99=1s,tpot_p99=50ms -q"
+$P --hardware h100-sxm --hardware b200 --dtype bf16,fp4 --max-num-seqs 32,256 --max-batched-tokens auto,2048 \
+    -o "$T/s.h5" >"$T/out.txt" 2>"$T/err.txt" || { cat "$T/err.txt"; fail "plan with lists"; }
+# 2 GPU types x 2 dtypes x 2 x 2 scheduler values x 1 split = 16 candidates; FP4 on H100 is not one
+grep -q "^plan: 16 candidate deployments on 2 GPU types .* 4 invalid splits, 12 simulated" "$T/err.txt" ||
+    { cat "$T/err.txt"; fail "candidate count"; }
+grep -q "invalid h100-sxm tp1pp1dp1: fp4 weights: h100-sxm has no FP4 tensor cores" "$T/err.txt" || fail "fp4 on h100"
+"$PY" - "$T/s.h5" <<'PY' || fail "configurations"
+import sys, h5py
+c = h5py.File(sys.argv[1], "r")["/configs"][:]
+seen = {(x["hardware"].decode(), x["dtype_weights"].decode(), x["dtype_kv"].decode(), int(x["max_num_seqs"]),
+         x["max_batched_tokens"].decode()) for x in c}
+want = {(h, w, kv, s, b) for h, w, kv in [("h100-sxm", "bf16", "bf16"), ("b200", "bf16", "bf16"), ("b200", "nvfp4", "fp8")]
+        for s in (32, 256) for b in ("auto", "2048")}
+assert seen == want, sorted(seen ^ want)
+assert len(c) == 12 * 4, len(c)
+PY
+grep -q -- "--quantization modelopt_fp4 --kv-cache-dtype fp8" "$T/out.txt" || fail "no FP4 vllm line"
+grep -Eq "^ +[0-9]+ +[0-9]+ b200 +tp1 nvfp4" "$T/out.txt" || fail "no nvfp4 label in the top table"
+grep -q -- "--max-num-batched-tokens 2048" "$T/out.txt" || fail "fixed budget not in a vllm line"
+
+check_usage() { # WORDS-EXPECTED ARGS...
+    local want=$1; shift
+    rc=0; $P --hardware h100-sxm "$@" -o "$T/u.h5" 2>"$T/u.err" >/dev/null || rc=$?
+    [ "$rc" = 2 ] || fail "plan $*: exit $rc, expected 2"
+    grep -q -- "$want" "$T/u.err" || { cat "$T/u.err"; fail "plan $*: message lacks '$want'"; }
+}
+check_usage "--dtype fp3: expected bf16, fp8, fp4" --dtype bf16,fp3
+check_usage "--dtype: bad value" --dtype bf16,,fp8
+check_usage "--max-num-seqs: bad value" --max-num-seqs 64,0
+check_usage "--max-batched-tokens: bad value" --max-batched-tokens auto,lots
+echo "plan_search: ok"
