@@ -7,6 +7,7 @@
  * FILE.h5 it writes FILE.spec.yaml (the sweep, to resume or grow with
  * `llmsweep sweep`), FILE.md (the answer in Markdown) and FILE.topK.yaml (the
  * top configurations, for `llmsweep run --config`). docs/PLAN.md. */
+#include <limits.h>
 #include <math.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -97,6 +98,13 @@ static bool split_list(const char *v, char items[][16], int *n)
     }
 }
 
+/* x as an int, or 0 when it has none (out of range, NaN): the flag checks
+ * reject such values, but the assignment beside each check runs first. */
+static int as_int(double x)
+{
+    return x >= INT_MIN && x <= INT_MAX ? (int)x : 0;
+}
+
 /* A list of positive integers ("auto" as 0 where `auto_ok`). */
 static bool int_list(const char *v, int *out, int *n, bool auto_ok)
 {
@@ -164,13 +172,13 @@ static int parse_args(int argc, char **argv, plan_args *a, bool talk)
         } else if (!strcmp(s, "--cluster"))
             a->p.cluster = v;
         else if (!strcmp(s, "--gpus"))
-            bad = !num || x < 1 || x != floor(x) || x > 4096, a->p.gpus = (int)x;
+            bad = !num || x < 1 || x != floor(x) || x > 4096, a->p.gpus = as_int(x);
         else if (!strcmp(s, "--trace"))
             a->p.trace = v;
         else if (!strcmp(s, "--isl"))
-            bad = !num || x < 1 || x != floor(x) || x > 1e7, a->p.isl = (int)x;
+            bad = !num || x < 1 || x != floor(x) || x > 1e7, a->p.isl = as_int(x);
         else if (!strcmp(s, "--osl"))
-            bad = !num || x < 1 || x != floor(x) || x > 1e7, a->p.osl = (int)x;
+            bad = !num || x < 1 || x != floor(x) || x > 1e7, a->p.osl = as_int(x);
         else if (!strcmp(s, "--rate"))
             bad = !num || !(x > 0), a->p.rate = x;
         else if (!strcmp(s, "--scale-trace"))
@@ -188,11 +196,11 @@ static int parse_args(int argc, char **argv, plan_args *a, bool talk)
         else if (!strcmp(s, "--max-batched-tokens"))
             bad = !int_list(v, a->p.budgets, &a->p.n_budgets, true);
         else if (!strcmp(s, "--seed"))
-            bad = !num || x < 0 || x != floor(x), a->p.seed = (int64_t)x;
+            bad = !num || x < 0 || x != floor(x), a->p.seed = x >= 0 && x < 9.2e18 ? (int64_t)x : 0;
         else if (!strcmp(s, "-o") || !strcmp(s, "--output"))
             a->out = v;
         else if (!strcmp(s, "--top"))
-            bad = !num || x < 1 || x > PLAN_MAX_TOP || x != floor(x), a->top = (int)x;
+            bad = !num || x < 1 || x > PLAN_MAX_TOP || x != floor(x), a->top = as_int(x);
         else if (!strcmp(s, "--format")) {
             bad = strcmp(v, "text") && strcmp(v, "md");
             a->markdown = !strcmp(v, "md");

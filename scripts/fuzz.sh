@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # fuzz.sh [SECONDS] [TARGET...] -- build the libFuzzer targets with clang (build-fuzz/) and run each
 # for SECONDS (default 60) from its seed corpus (fuzz/seeds-*, grown in fuzz/corpus-*, git-ignored).
-# Targets (default: all): config catalog import benchjson workload auto native azure vidur lengths burstgpt
+# Targets (default: all): config catalog import benchjson plan workload auto native azure vidur lengths burstgpt
 # mooncake. Prints one line per target: executions, corpus size, findings. A finding (crash, leak,
 # undefined behaviour, timeout) is kept in fuzz/findings/<target>/ and the script exits 1: turn it
 # into a regression test that feeds the input through the real parser, then fix it.
@@ -11,14 +11,14 @@ cd "$(dirname "$0")/.."
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(config catalog import benchjson workload auto native azure vidur lengths burstgpt mooncake)
+[ ${#targets[@]} -gt 0 ] || targets=(config catalog import benchjson plan workload auto native azure vidur lengths burstgpt mooncake)
 if [ ! -f build-fuzz/CMakeCache.txt ]; then
   CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLMSWEEP_FUZZ=ON >/dev/null || exit 2
 fi
 cmake --build build-fuzz -j"$(nproc)" --target "${targets[@]/#/fuzz_}" >/dev/null || exit 2
 seeds_of() {
   case $1 in
-    config | catalog | import | benchjson | workload) echo "fuzz/seeds-$1" ;;
+    config | catalog | import | benchjson | plan | workload) echo "fuzz/seeds-$1" ;;
     *) echo "fuzz/seeds" ;; # the trace readers share one corpus
   esac
 }

@@ -116,4 +116,7 @@ check_usage "--slo is required" --model llama-3-8b --hardware h100-sxm --gpus 2 
 check_usage "--gpus: bad value" --model llama-3-8b --hardware h100-sxm --gpus 0 --trace "$TR" --slo ttft_p99=1s,tpot_p99=1s
 check_usage "--hardware nosuchgpu" --model llama-3-8b --hardware nosuchgpu --gpus 2 --trace "$TR" --slo ttft_p99=1s,tpot_p99=1s
 check_usage "--isl/--osl need the target load" --model llama-3-8b --hardware h100-sxm --gpus 2 --isl 5 --osl 5 --slo ttft_p99=1s,tpot_p99=1s
+# found by fuzz_plan: a value far out of range was converted to int before the check rejected it (UB)
+check_usage "--isl: bad value" --model llama-3-8b --hardware h100-sxm --gpus 2 --isl 10255555555555555555555555555555555555555555555555555555555555555555555555555555555555555555555555555554 --osl 5 --rate 1 --slo ttft_p99=1s,tpot_p99=1s
+check_usage "--gpus: bad value" --model llama-3-8b --hardware h100-sxm --gpus 1e300 --isl 5 --osl 5 --rate 1 --slo ttft_p99=1s,tpot_p99=1s
 echo "plan: ok"
