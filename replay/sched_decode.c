@@ -48,12 +48,13 @@ static bool cross_blocks(ls_replica *r, cohort *c)
 
 int ls_replica_decode_step(ls_replica *r, int slot, double now, ls_mbatch_info *out)
 {
-    assert(slot >= 0 && slot < r->pp && r->mb[slot].busy);
     mbatch *m = &r->mb[slot];
     int ci = m->cohort;
-    if (r->pp != 1 || r->kv || ci < 0 || m->nex != 0 || r->exp_head >= 0 || r->wait_kv.n || r->wait_pre.n ||
-        r->wait_new.n || !lone_cohort(r, ci))
+    /* the usual reasons first: a request prefills or waits */
+    if (r->exp_head >= 0 || r->wait_new.n || m->nex != 0 || ci < 0 || r->wait_pre.n || r->wait_kv.n || r->pp != 1 ||
+        r->kv || !lone_cohort(r, ci))
         return -1;
+    assert(slot == 0 && m->busy);
 
     /* ls_replica_complete: no explicit request, none to promote */
     kv_touch(r, now);
