@@ -8,7 +8,9 @@
  * file does exactly that, in the same order and with the same floating-point
  * expressions as scheduler.c, so that the results are bit-identical (the
  * tests drive both side by side); anything else (a preemption, a new cohort,
- * a waiting request) is left to the general code. */
+ * a waiting request) is left to the general code. Order rules and the
+ * adaptive budget only decide between waiting requests and prefills (none
+ * here), and victims only when a block is refused (left to scheduler.c). */
 #include <assert.h>
 
 #include "sched_internal.h"
@@ -80,6 +82,8 @@ int ls_replica_decode_step(ls_replica *r, int slot, double now, ls_mbatch_info *
     if (c->n == 0 || !cross_blocks(r, c))
         return 0;
     r->kv_t = now;
+    r->forming = out;  /* as ls_replica_schedule leaves them */
+    r->budget_back = 0;
     r->blocked = false;
     double sum_comp = (double)c->sumk + (double)c->n * (double)c->clock;
     /* the sums lazy_collect adds to 0 */
