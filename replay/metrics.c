@@ -171,9 +171,11 @@ static double edge_of(ls_itl_hist *h, int b)
 
 /* bucket_formula(x) without a log per value: an estimate from the exponent and
  * a cubic in the mantissa (|error| < 1e-3 in ln, a twentieth of a bucket),
- * settled by the bucket's edges, found once per histogram. The formula is
- * monotone (log is, to within its 0.52 ulp, and so are the division and the
- * floor), so edge(b) <= x < edge(b + 1) is exactly the formula's bucket. */
+ * settled by the bucket's edges, found once per histogram. Where the formula
+ * is monotone in x (glibc's log errs by well under an ulp; the division and
+ * the floor are monotone), edge(b) <= x < edge(b + 1) is exactly the
+ * formula's bucket: a non-monotone step could only sit within a few ulps of
+ * an edge (test_metrics.c checks every edge and its neighbours). */
 static int bucket_of(ls_itl_hist *h, double x)
 {
     if (!(x >= LS_ITL_MIN_S) || !(x < 1e5))  /* NaN, tiny, huge: the formula itself */

@@ -8,7 +8,9 @@
  * file does exactly that, in the same order and with the same floating-point
  * expressions as scheduler.c, so that the results are bit-identical (the
  * tests drive both side by side); anything else (a preemption, a new cohort,
- * a waiting request) is left to the general code. */
+ * a waiting request) is left to the general code. Order rules and the
+ * adaptive budget only decide between waiting requests and prefills (none
+ * here), and victims only when a block is refused (left to scheduler.c). */
 #include <assert.h>
 
 #include "sched_internal.h"
@@ -48,12 +50,13 @@ static bool cross_blocks(ls_replica *r, cohort *c)
 
 int ls_replica_decode_step(ls_replica *r, int slot, double now, ls_mbatch_info *out)
 {
-    assert(slot >= 0 && slot < r->pp && r->mb[slot].busy);
     mbatch *m = &r->mb[slot];
     int ci = m->cohort;
-    if (r->pp != 1 || r->kv || ci < 0 || m->nex != 0 || r->exp_head >= 0 || r->wait_kv.n || r->wait_pre.n ||
-        r->wait_new.n || !lone_cohort(r, ci))
+    /* the usual reasons first: a request prefills or waits */
+    if (r->exp_head >= 0 || r->wait_new.n || m->nex != 0 || ci < 0 || r->wait_pre.n || r->wait_kv.n || r->pp != 1 ||
+        r->kv || !lone_cohort(r, ci))
         return -1;
+    assert(slot == 0 && m->busy);
 
     /* ls_replica_complete: no explicit request, none to promote */
     kv_touch(r, now);
@@ -79,6 +82,8 @@ int ls_replica_decode_step(ls_replica *r, int slot, double now, ls_mbatch_info *
     if (c->n == 0 || !cross_blocks(r, c))
         return 0;
     r->kv_t = now;
+    r->forming = out;  /* as ls_replica_schedule leaves them */
+    r->budget_back = 0;
     r->blocked = false;
     double sum_comp = (double)c->sumk + (double)c->n * (double)c->clock;
     /* the sums lazy_collect adds to 0 */

@@ -3,7 +3,8 @@
 # (srun: tests/slurm/slurm_signals.sh). SIGTERM or SIGINT reaching the sweep's processes stops it with
 # exit 4 every time, early (during the start) or mid-sweep (SIGINT: plain; the handler is the same), with a resume hint that repeats the launch
 # prefix ("mpiexec -n 2" is printed as "mpirun -np 2"); SIGUSR1 to mpiexec (which passes it on to the
-# ranks) exits 4 too. SIGTERM to mpiexec itself ends in Open MPI's own abort (status 1) with a
+# ranks) exits 4 too, and so do SIGTERM to scripts/llmsweep-mpirun and SIGINT to its process group
+# (a Ctrl-C). SIGTERM to mpiexec itself ends in Open MPI's own abort (status 1) with a
 # consistent file. SIGKILL of one rank (a worker, or rank 0) aborts the whole job, and the file
 # resumes to exactly the rows of a clean run.
 . "$(dirname "$0")/sweep_lib.bash"
@@ -42,7 +43,9 @@ stop() {
         done
         [ $ok = 1 ] || fail "$label: the processes never installed their SIG$sig handler"
     fi
-    if [ "$target" = ranks ]; then
+    if [ "$target" = group ]; then  # a terminal's Ctrl-C: the whole foreground process group
+        kill -"$sig" -- -"$pid"
+    elif [ "$target" = ranks ]; then
         local r=""
         for _ in $(seq 100); do r=$(ranks "$pid"); [ -n "$r" ] && break; sleep 0.05; done
         # shellcheck disable=SC2086
@@ -73,6 +76,13 @@ PREFIX="mpirun -np 2 "
 stop mpi_ranks_term TERM ranks 2 "$MPIEXEC" -n 2
 stop mpi_usr1 USR1 self 2 "$MPIEXEC" -n 2
 NPROCS=2 stop mpi_usr1_early USR1 self 0 "$MPIEXEC" -n 2
+# scripts/llmsweep-mpirun: SIGTERM or SIGINT to it (or Ctrl-C to its process group) -> 4 through mpirun
+WRAP=$LS_SOURCE_DIR/scripts/llmsweep-mpirun
+export LS_MPIRUN=$MPIEXEC
+stop wrap_term TERM self 2 "$WRAP" -n 2
+# (a job started with & gets SIGINT ignored, and bash cannot trap a signal ignored at its start:
+# env gives the wrapper the default disposition a foreground command has)
+stop wrap_ctrl_c INT group 2 setsid env --default-signal=INT "$WRAP" -n 2
 
 # SIGTERM to mpiexec itself: Open MPI aborts the job (status 1, docs/SWEEP.md); the ranks still close
 "$MPIEXEC" -n 2 "$LLMSWEEP" sweep "$S" -o "$T/mpirun_term.h5" 2>"$T/mpirun_term.err" &
