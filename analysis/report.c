@@ -19,6 +19,7 @@
 
 #include "config_key.h"
 #include "report_internal.h"
+#include "spec_report.h"
 
 /* /configs columns that describe the requests: rows sharing them saw the
  * same requests (same seed) and are compared in one table. */
@@ -684,6 +685,7 @@ ls_status ls_report_build(const ls_results *res, const ls_report_opts *o, ls_rep
             if (grp->e[i].rank_goodput == 1)
                 grp->best = (int)i;
     }
+    ls_spec_report_pair(r);  /* entries stay where they are from here on */
     *out = r;
     return LS_OK;
 }

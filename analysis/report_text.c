@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "report_internal.h"
+#include "spec_gain.h"
 
 char *ls_report_strf(const char *fmt, ...)
 {
@@ -78,7 +79,16 @@ const char *ls_report_fmt_count(double c, char *buf, size_t size)
 double ls_report_v(const ls_report_entry *x, ls_metric_id id)
 {
     /* capacity: the one value of the configuration (see ls_report_entry.capacity) */
-    return id == LS_M_CAPACITY_RPS ? x->capacity : x->row->m.v[id];
+    if (id == LS_M_CAPACITY_RPS)
+        return x->capacity;
+    if ((id == LS_M_SPEC_TPOT_GAIN || id == LS_M_SPEC_TTFT_GAIN || id == LS_M_SPEC_THROUGHPUT_GAIN) &&
+        isnan(x->row->m.v[id]) && x->baseline) {
+        /* a sweep writes the gains as NaN: derive them from the paired row */
+        ls_metrics m = x->row->m;
+        ls_spec_gain_fill(&x->baseline->row->m, &m);
+        return m.v[id];
+    }
+    return x->row->m.v[id];
 }
 
 double ls_report_per_gpu(const ls_report_entry *x, ls_metric_id id)
