@@ -218,6 +218,55 @@ static char *why_text(const ls_spec_series *s)
         100 * ls_report_v(hi->x, LS_M_MFU_MEAN));
 }
 
+/* Why a series gains at every listed load: what the drafts add to the
+ * heaviest step, and what a step yields. "" when the file lacks the numbers. */
+static char *pays_text(const ls_spec_series *s)
+{
+    const ls_spec_point *hi = &s->p[s->n - 1];
+    int k = label_k(hi->x->row->cfg.speculative);
+    double b = batch(hi), tokens = ls_report_v(hi->x->baseline, LS_M_MEAN_BATCH_TOKENS);
+    double tok = ls_report_v(hi->x, LS_M_SPEC_MEAN_ACCEPTED_TOKENS);
+    if (!(k > 0 && b > 0 && tokens > 0 && tok > 0))
+        return ls_xstrdup(hi->gain < s->p[0].gain ? "the gain shrinks as batches grow, so the crossover "
+                                                    "lies above the highest listed rate"
+                                                  : "");
+    /* at most every request of the step decodes: k drafts each */
+    double extra = 100 * k * b / tokens;
+    return ls_report_strf(
+        "even at %g req/s a step without speculation carries %.0f tokens for %.1f requests%s, so the %d "
+        "drafts per request add at most %.0f%% to its tokens while a verification step yields %.2f "
+        "tokens per request%s",
+        hi->rate, tokens, b, tokens > 4 * b ? " (mostly prompt chunks)" : "", k, extra, tok,
+        hi->gain < s->p[0].gain ? "; the gain shrinks as batches grow, so the crossover lies above the "
+                                  "highest listed rate"
+                                : "");
+}
+
+/* Why speculation moves the capacity: which SLO part the speculative rows
+ * miss first above it. */
+static char *capacity_text(const ls_spec_series *s, double cs, double cb)
+{
+    int k = label_k(s->p[0].x->row->cfg.speculative);
+    if (cs >= cb * 0.99 && cs <= cb * 1.01)
+        return ls_xstrdup("the same within 1%");
+    const ls_spec_point *above = NULL;
+    for (size_t i = 0; i < s->n && !above; i++)
+        if (s->p[i].rate > cs && s->p[i].x->violations)
+            above = &s->p[i];
+    if (cs > cb)
+        return ls_xstrdup("speculation raises it: the TPOT it saves keeps the SLO met at a higher rate");
+    if (!above)
+        return ls_xstrdup("speculation lowers it");
+    double tg = ls_report_v(above->x, LS_M_SPEC_TTFT_GAIN);
+    if (above->x->violations & LS_SLO_TTFT)
+        return ls_report_strf("speculation lowers it, as TTFT p99 is the limit it misses first (at %g req/s) "
+                              "and speculation raises TTFT (TTFT gain %.2fx there: the drafts take %d slots "
+                              "of the token budget per decode, and the proposer runs over the prompt "
+                              "chunks too)", above->rate, tg, k);
+    return ls_report_strf("speculation lowers it (at %g req/s it misses the SLO on %s)", above->rate,
+                          (above->x->violations & LS_SLO_TPOT) ? "TPOT p99" : "completed requests");
+}
+
 void ls_spec_report_sentences(const ls_report *r, const ls_spec_study *st, char ***out, size_t *n,
                               size_t *cap)
 {
@@ -238,13 +287,12 @@ void ls_spec_report_sentences(const ls_report *r, const ls_spec_study *st, char 
                                 s->p[s->cross + 1].rate, why));
             free(why);
         } else if (s->n > 1 && rated && lo->gain >= 1 && hi->gain >= 1) {
+            char *why = pays_text(s);
             push(out, n, cap,
                  ls_report_strf("%s: TPOT gain %s against the same configuration without speculation: "
-                                "it wins at every listed load up to %g req/s%s.",
-                                who, gains, hi->rate,
-                                hi->gain < lo->gain ? " (the gain shrinks as batches grow, so the "
-                                                      "crossover lies above the highest listed rate)"
-                                                    : ""));
+                                "it wins at every listed load up to %g req/s%s%s.",
+                                who, gains, hi->rate, why[0] ? ": " : "", why));
+            free(why);
         } else if (s->n > 1 && rated && lo->gain < 1 && hi->gain < 1) {
             push(out, n, cap,
                  ls_report_strf("%s: TPOT gain %s: speculation costs TPOT at every listed load, from %g "
@@ -258,14 +306,13 @@ void ls_spec_report_sentences(const ls_report *r, const ls_spec_study *st, char 
                                 lo->gain >= 1 ? "" : ": it costs TPOT here, run without it"));
         }
         double cs = lo->x->capacity, cb = lo->x->baseline->capacity;
-        if (!isnan(cs) && !isnan(cb))
+        if (!isnan(cs) && !isnan(cb)) {
+            char *why = capacity_text(s, cs, cb);
             push(out, n, cap,
                  ls_report_strf("Capacity under the SLO (bisection on the rate): %s req/s with speculation "
-                                "against %s req/s without (%s).",
-                                RATE(cs), RATE(cb),
-                                cs > cb * 1.01   ? "speculation raises it"
-                                : cs < cb * 0.99 ? "speculation lowers it: at the capacity the batches "
-                                                   "are large and the drafts cost more than they save"
-                                                 : "the same within 1%"));
+                                "against %s req/s without; %s.",
+                                RATE(cs), RATE(cb), why));
+            free(why);
+        }
     }
 }
