@@ -160,6 +160,7 @@ void ls_spec_study_free(ls_spec_study *st)
 /* ---------------------------------------------------------------- sentences */
 
 #define RATE(v) ls_report_fmt_rate((v), (char[24]){0}, 24)
+#define LAT(v) ls_report_fmt_lat((v), (char[24]){0}, 24)
 
 static void push(char ***out, size_t *n, size_t *cap, char *s)
 {
@@ -255,9 +256,23 @@ static char *capacity_text(const ls_spec_series *s, double cs, double cb)
             above = &s->p[i];
     if (cs > cb)
         return ls_xstrdup("speculation raises it: the TPOT it saves keeps the SLO met at a higher rate");
-    if (!above)
-        return ls_xstrdup("speculation lowers it");
-    double tg = ls_report_v(above->x, LS_M_SPEC_TTFT_GAIN);
+    double tg;
+    if (!above) {
+        /* every listed rate meets the SLO: the limit nearest at the highest one binds first */
+        const ls_spec_point *hi = &s->p[s->n - 1];
+        const ls_report_entry *x = hi->x;
+        double ttft = ls_report_v(x, LS_M_TTFT_P99_S), tpot = ls_report_v(x, LS_M_TPOT_P99_S);
+        tg = ls_report_v(x, LS_M_SPEC_TTFT_GAIN);
+        if (!(ttft / x->slo.ttft_p99_s > tpot / x->slo.tpot_p99_s))
+            return ls_xstrdup("speculation lowers it");
+        return ls_report_strf("speculation lowers it: at %g req/s its TTFT p99 is %s of the %s limit "
+                              "while TPOT p99 is %s of %s, so TTFT binds, and speculation raises TTFT "
+                              "(TTFT gain %.2fx there: the drafts take %d slots of the token budget per "
+                              "decode, and the proposer runs over the prompt chunks too)",
+                              hi->rate, LAT(ttft), LAT(x->slo.ttft_p99_s), LAT(tpot), LAT(x->slo.tpot_p99_s),
+                              tg, k);
+    }
+    tg = ls_report_v(above->x, LS_M_SPEC_TTFT_GAIN);
     if (above->x->violations & LS_SLO_TTFT)
         return ls_report_strf("speculation lowers it, as TTFT p99 is the limit it misses first (at %g req/s) "
                               "and speculation raises TTFT (TTFT gain %.2fx there: the drafts take %d slots "
