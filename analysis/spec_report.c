@@ -10,53 +10,15 @@
 #include "config_key.h"
 #include "report_internal.h"
 
-typedef struct keyed {
-    char *key;
-    ls_report_entry *x;
-} keyed;
-
-static int cmp_keyed(const void *pa, const void *pb)
-{
-    const keyed *a = pa, *b = pb;
-    int c = strcmp(a->key, b->key);
-    if (c)
-        return c;
-    return (a->x->row->config_id > b->x->row->config_id) - (a->x->row->config_id < b->x->row->config_id);
-}
-
 static bool is_plain(const ls_report_entry *x)
 {
     return !strcmp(x->row->cfg.speculative, "none") || !x->row->cfg.speculative[0];
 }
 
-/* Every entry with `key_of` of its row, sorted by key then config_id. */
-static keyed *all_keyed(const ls_report *r, char *(*key_of)(const ls_config_row *), size_t *n)
-{
-    size_t total = 0;
-    for (size_t g = 0; g < r->n_groups; g++)
-        total += r->groups[g].n;
-    keyed *v = ls_xcalloc(total + 1, sizeof *v);
-    *n = 0;
-    for (size_t g = 0; g < r->n_groups; g++)
-        for (size_t i = 0; i < r->groups[g].n; i++) {
-            v[*n].x = &r->groups[g].e[i];
-            v[(*n)++].key = key_of(&r->groups[g].e[i].row->cfg);
-        }
-    qsort(v, *n, sizeof *v, cmp_keyed);
-    return v;
-}
-
-static void free_keyed(keyed *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i].key);
-    free(v);
-}
-
 void ls_spec_report_pair(ls_report *r)
 {
     size_t n;
-    keyed *v = all_keyed(r, ls_config_row_baseline_key, &n);
+    ls_report_keyed *v = ls_report_keyed_all(r, ls_config_row_baseline_key, &n);
     for (size_t i = 0; i < n;) {
         size_t j = i;
         while (j < n && !strcmp(v[j].key, v[i].key))
@@ -69,7 +31,7 @@ void ls_spec_report_pair(ls_report *r)
             v[k].x->baseline = is_plain(v[k].x) ? NULL : base;
         i = j;
     }
-    free_keyed(v, n);
+    ls_report_keyed_free(v, n);
 }
 
 int ls_spec_crossover(const double *rate, const double *gain, size_t n, double *at)
@@ -115,7 +77,7 @@ ls_spec_study *ls_spec_study_build(const ls_report *r)
 {
     ls_spec_study *st = ls_xcalloc(1, sizeof *st);
     size_t n;
-    keyed *v = all_keyed(r, ls_config_row_capacity_key, &n);
+    ls_report_keyed *v = ls_report_keyed_all(r, ls_config_row_capacity_key, &n);
     st->s = ls_xcalloc(n + 1, sizeof *st->s);
     for (size_t i = 0; i < n;) {
         size_t j = i;
@@ -142,7 +104,7 @@ ls_spec_study *ls_spec_study_build(const ls_report *r)
         }
         i = j;
     }
-    free_keyed(v, n);
+    ls_report_keyed_free(v, n);
     qsort(st->s, st->n, sizeof *st->s, cmp_series);
     return st;
 }
