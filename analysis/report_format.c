@@ -319,8 +319,18 @@ static void pools_table(const ls_report *r, const ls_report_group *g, table *t)
  * step yields). */
 static void spec_table(const ls_report *r, const ls_spec_study *st, table *t)
 {
+    /* the report's label axes, and the speculative column even where --by took it out */
+    int axes[LS_CONFIG_COLUMN_COUNT], spec = ls_results_cfg_column("speculative");
+    size_t na = 0;
+    bool has = false;
+    for (size_t a = 0; a < r->n_axes; a++) {
+        axes[na++] = r->axes[a];
+        has = has || r->axes[a] == spec;
+    }
+    if (!has)
+        axes[na++] = spec;
     table_init(t);
-    label_cols(r, t);
+    axis_cols(axes, na, t);
     col(t, "load", "req/s");
     col(t, "batch", "plain");
     col(t, "tok", "/step");
@@ -334,7 +344,7 @@ static void spec_table(const ls_report *r, const ls_spec_study *st, table *t)
             const ls_spec_point *p = &st->s[i].p[j];
             const ls_report_entry *x = p->x, *b = x->baseline;
             char **c = row_new(t);
-            size_t k = label_cells(r, x, c);
+            size_t k = axis_cells(axes, na, x, c);
             c[k++] = isnan(p->rate) ? ls_xstrdup("trace") : ls_report_strf("%g", p->rate);
             c[k++] = ls_report_strf("%.1f", ls_report_v(b, LS_M_MEAN_BATCH_SIZE));
             c[k++] = ls_report_strf("%.2f", ls_report_v(x, LS_M_SPEC_MEAN_ACCEPTED_TOKENS));

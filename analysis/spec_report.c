@@ -252,6 +252,10 @@ void ls_spec_report_sentences(const ls_report *r, const ls_spec_study *st, char 
         const ls_spec_point *lo = &s->p[0], *hi = &s->p[s->n - 1];
         char who[512], gains[1024];
         ls_report_who(r, lo->x, who, sizeof who);
+        if (!strstr(who, lo->x->row->cfg.speculative)) {  /* --by speculative: name it anyway */
+            size_t w = strlen(who);
+            snprintf(who + w, sizeof who - w, " with %s", lo->x->row->cfg.speculative);
+        }
         gains_text(s, gains, sizeof gains);
         bool rated = !isnan(lo->rate);
         if (s->cross >= 0) {

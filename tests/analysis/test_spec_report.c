@@ -260,6 +260,19 @@ static void test_pairs_and_series(void **state)
     assert_int_equal(filled, 6);
     free(t);
     ls_report_free(rep);
+
+    /* --by speculative: the pairs cross groups, and the section still names each series */
+    const char *by[] = {"speculative"};
+    ls_report_opts ob = {.by = by, .n_by = 1};
+    ls_slo_default(&ob.slo);
+    assert_int_equal(ls_report_build(res, &ob, &rep, &e), LS_OK);
+    t = report_text(rep, LS_REPORT_TEXT);
+    s = strstr(t, "TP=1 with eagle k3 a0.7: TPOT gain 2.00x at 1 req/s");
+    assert_non_null(s);
+    assert_non_null(strstr(s, "between 2 and 4 req/s"));
+    assert_non_null(strstr(t, "tp1      eagle k3 a0.7     4"));
+    free(t);
+    ls_report_free(rep);
     ls_results_free(res);
 }
 
