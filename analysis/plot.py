@@ -10,6 +10,10 @@ Writes PNG and SVG files into DIR:
   capacity_per_gpu  capacity (highest arrival rate meeting the SLO) per GPU; from capacity_rps
                     when the sweep searched it, else the highest swept rate that met the SLO
   ttft_cdf          CDF of TTFT from the per-request table (/requests), when the file has one
+  spec_gain         with speculative decoding: the TPOT gain (mean TPOT of the same configuration
+                    without speculation over that with it) against arrival rate, a line per
+                    speculative configuration, the crossover (gain 1) marked; pairing and
+                    crossover by the report's rule (analysis/spec_report.h)
 
 A large sweep is drawn within bounds: at most MAX_LINES lines per latency panel (one row of
 panels per model, at most MAX_FACETS models) and MAX_BARS bars per bar chart, chosen as the
@@ -50,7 +54,7 @@ OUTCOMES = [("in_slo", "completed within the SLO", "#4c9a2a"),
 USED_METRICS = {"config_id", "status", "message", "ttft_p99_s", "tpot_p99_s", "goodput_rps",
                 "success_rate", "slo_attainment", "n_requests", "n_completed",
                 "n_rejected_too_long", "n_rejected_kv", "n_timeout", "n_unfinished",
-                "capacity_rps", "n_gpus"}
+                "capacity_rps", "n_gpus", "tpot_mean_s"}
 MAX_LINES = 10    # lines per latency panel (and per legend)
 MAX_BARS = 30     # bars per bar chart
 MAX_FACETS = 6    # models drawn as rows of latency panels
@@ -495,6 +499,77 @@ def plot_cdf(rows, axes, requests, ids, title, out, written):
     return True
 
 
+def spec_pairs(rows):
+    """(speculative row, its baseline) pairs: the baseline has every /configs column equal
+    but `speculative`, which is "none" (the lowest config_id with a result), as
+    ls_config_row_baseline_key (common/config_key.c) pairs them for the report."""
+    cfg_cols = [k for k in rows[0] if k not in METRICS and k not in ("config_id", "config_hash", "status", "message")]
+    def key(d, skip):
+        return tuple(str(d.get(k)) for k in cfg_cols if k not in skip)
+    base = {}
+    for d in rows:
+        if d.get("speculative", "none") == "none" and d.get("status") == "ok":
+            base.setdefault(key(d, ("speculative",)), d)
+    out = []
+    for d in rows:
+        if d.get("speculative", "none") not in ("none", "") and d.get("status") == "ok":
+            b = base.get(key(d, ("speculative",)))
+            if b is not None:
+                out.append((d, b))
+    return out, cfg_cols
+
+
+def crossover(pts):
+    """The rate where the gain falls through 1, linear between the bracketing listed rates
+    (analysis/spec_report.c, ls_spec_crossover), or None."""
+    for (r0, g0), (r1, g1) in zip(pts, pts[1:]):
+        if g0 >= 1 > g1:
+            return r0 + (g0 - 1) / (g0 - g1) * (r1 - r0)
+    return None
+
+
+def plot_spec_gain(rows, axes, title, out, written):
+    pairs, cfg_cols = spec_pairs(rows)
+    if not pairs:
+        return False
+    series = {}
+    for d, b in pairs:
+        g = num(b, "tpot_mean_s") / num(d, "tpot_mean_s") if num(d, "tpot_mean_s") > 0 else float("nan")
+        if math.isnan(g) or math.isnan(num(d, "arrival_rate")):
+            continue
+        # one line per configuration apart from the listed rate (the capacity key)
+        dur = num(d, "duration_s")
+        if d.get("arrival_process") == "trace":
+            dur = float(f"{dur * num(d, 'arrival_rate'):.9g}")
+        k = tuple(str(d.get(c)) for c in cfg_cols if c not in ("arrival_rate", "duration_s")) + (dur,)
+        series.setdefault(k, []).append((num(d, "arrival_rate"), g, d))
+    if not series:
+        return False
+    keys = sorted(series, key=lambda k: min(p[2]["config_id"] for p in series[k]))
+    if len(keys) > MAX_LINES:
+        warn(f"{len(keys)} speculative configurations: spec_gain shows the first {MAX_LINES}")
+        keys = keys[:MAX_LINES]
+    fig, ax = plt.subplots(figsize=(10, 5.5))
+    cmap = plt.get_cmap("tab10")
+    for i, k in enumerate(keys):
+        pts = sorted(series[k], key=lambda p: p[0])
+        c = cmap(i % 10)
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", color=c,
+                label=label_of(pts[0][2], axes))
+        x = crossover([(p[0], p[1]) for p in pts])
+        if x is not None:
+            ax.axvline(x, color=c, ls=":", lw=1)
+            ax.annotate(f"{x:.2g} req/s", (x, 1), textcoords="offset points", xytext=(4, 6), color=c,
+                        fontsize=8)
+    ax.axhline(1, color="black", lw=1, ls="--", label="no gain (speculation pays above the line)")
+    ax.set(xlabel="arrival rate (requests/s)", ylabel="TPOT gain (mean TPOT without / with speculation)",
+           title=f"{title}: speculative decoding's TPOT gain against load (dotted: where it stops paying)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, title="configuration")
+    save(fig, out, "spec_gain", written)
+    return True
+
+
 SLO_TTFT = [2.0]
 
 
@@ -526,6 +601,7 @@ def main():
     plot_goodput(rows, axes, slo, name, a.out, written)
     plot_success(rows, axes, slo, name, a.out, written)
     plot_capacity(rows, axes, slo, name, a.out, written)
+    plot_spec_gain(rows, axes, name, a.out, written)
     if requests is not None and len(requests):
         ids = [int(x) for x in a.configs.split(",") if x.strip()]
         if not plot_cdf(rows, axes, requests, ids, name, a.out, written):

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "report_internal.h"
+#include "spec_report.h"
 
 typedef struct sentences {
     char **s;
@@ -679,6 +680,11 @@ ls_recommendations *ls_recommend_build(const ls_report *r)
     sentences s = {0};
     summary_sentences(r, &s);
     rec->summary = list_of(s);
+    sentences sp = {0};
+    ls_spec_study *st = ls_spec_study_build(r);
+    ls_spec_report_sentences(r, st, &sp.s, &sp.n, &sp.cap);
+    ls_spec_study_free(st);
+    rec->spec = list_of(sp);
     return rec;
 }
 
@@ -698,5 +704,6 @@ void ls_recommend_free(ls_recommendations *rec)
         free_list(&rec->groups[g]);
     free(rec->groups);
     free_list(&rec->summary);
+    free_list(&rec->spec);
     free(rec);
 }

@@ -27,6 +27,8 @@ typedef struct ls_recommendations {
     size_t n_groups;             /* = the report's */
     ls_recommend_list *groups;   /* per report group, same order */
     ls_recommend_list summary;   /* across groups: the best per load level */
+    ls_recommend_list spec;      /* speculative decoding against its baselines, per series
+                                  * (spec_report.h; empty without speculative rows) */
 } ls_recommendations;
 
 /* The recommendations of `r` (which must outlive nothing: the result owns its strings). */

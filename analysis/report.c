@@ -19,6 +19,7 @@
 
 #include "config_key.h"
 #include "report_internal.h"
+#include "spec_report.h"
 
 /* /configs columns that describe the requests: rows sharing them saw the
  * same requests (same seed) and are compared in one table. */
@@ -488,37 +489,14 @@ static double key_capacity(const ls_report_entry *x)
  * the value of the listing with the lowest config_id that has one, the rule
  * docs/REPORT.md states and analysis/plot.py applies too. A sweep searches only
  * that listing (mpi/sweep_engine.c); files written before hold one per listing. */
-typedef struct cap_item {
-    char *key;
-    ls_report_entry *x;
-} cap_item;
-
-static int cmp_cap_item(const void *pa, const void *pb)
-{
-    const cap_item *a = pa, *b = pb;
-    int c = strcmp(a->key, b->key);
-    if (c)
-        return c;
-    return (a->x->row->config_id > b->x->row->config_id) - (a->x->row->config_id < b->x->row->config_id);
-}
-
 static void assign_capacity(ls_report *r)
 {
-    size_t total = 0;
-    for (size_t g = 0; g < r->n_groups; g++)
-        total += r->groups[g].n;
-    cap_item *v = ls_xcalloc(total + 1, sizeof *v);
-    size_t n = 0;
-    for (size_t g = 0; g < r->n_groups; g++)
-        for (size_t i = 0; i < r->groups[g].n; i++) {
-            ls_report_entry *x = &r->groups[g].e[i];
-            x->capacity = NAN;
-            x->capacity_rep = false;
-            v[n].key = ls_config_row_capacity_key(&x->row->cfg);
-            v[n++].x = x;
-        }
-    /* sorted by key, then config_id: each run of one key is one configuration */
-    qsort(v, n, sizeof *v, cmp_cap_item);
+    size_t n;
+    ls_report_keyed *v = ls_report_keyed_all(r, ls_config_row_capacity_key, &n);
+    for (size_t i = 0; i < n; i++) {
+        v[i].x->capacity = NAN;
+        v[i].x->capacity_rep = false;
+    }
     for (size_t i = 0; i < n;) {
         size_t j = i;
         while (j < n && !strcmp(v[j].key, v[i].key))
@@ -539,9 +517,7 @@ static void assign_capacity(ls_report *r)
             v[i].x->capacity_rep = true;
         i = j;
     }
-    for (size_t i = 0; i < n; i++)
-        free(v[i].key);
-    free(v);
+    ls_report_keyed_free(v, n);
 }
 /* The capacity table's label columns: parallelism, then every column that
  * varies among its rows (one per configuration), the --by axes included. */
@@ -684,6 +660,7 @@ ls_status ls_report_build(const ls_results *res, const ls_report_opts *o, ls_rep
             if (grp->e[i].rank_goodput == 1)
                 grp->best = (int)i;
     }
+    ls_spec_report_pair(r);  /* entries stay where they are from here on */
     *out = r;
     return LS_OK;
 }

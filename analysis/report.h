@@ -84,6 +84,10 @@ typedef struct ls_report_entry {
      * a capacity, its first listing). NaN when none. */
     double capacity;
     bool capacity_rep;
+    /* With speculative decoding: the entry of the same configuration without it
+     * (same load and seed; spec_report.h), NULL when none is in the file or the
+     * row has no speculation. ls_report_v derives the spec_*_gain metrics from it. */
+    const struct ls_report_entry *baseline;
 } ls_report_entry;
 
 typedef struct ls_report_group {

@@ -11,6 +11,7 @@
 
 #include "recommend.h"
 #include "report_internal.h"
+#include "spec_report.h"
 
 #define MAX_COLS 32
 #define TEXT_WIDTH 100
@@ -313,6 +314,48 @@ static void pools_table(const ls_report *r, const ls_report_group *g, table *t)
     }
 }
 
+/* Speculative rows against their baselines, one series after another, by
+ * listed rate (spec_report.h): the gains and what moves them (batch, tokens a
+ * step yields). */
+static void spec_table(const ls_report *r, const ls_spec_study *st, table *t)
+{
+    /* the report's label axes, and the speculative column even where --by took it out */
+    int axes[LS_CONFIG_COLUMN_COUNT], spec = ls_results_cfg_column("speculative");
+    size_t na = 0;
+    bool has = false;
+    for (size_t a = 0; a < r->n_axes; a++) {
+        axes[na++] = r->axes[a];
+        has = has || r->axes[a] == spec;
+    }
+    if (!has)
+        axes[na++] = spec;
+    table_init(t);
+    axis_cols(axes, na, t);
+    col(t, "load", "req/s");
+    col(t, "batch", "plain");
+    col(t, "tok", "/step");
+    col(t, "TPOT", "plain");
+    col(t, "TPOT", "spec");
+    col(t, "TPOT", "gain");
+    col(t, "TTFT", "gain");
+    col(t, "thrpt", "gain");
+    for (size_t i = 0; i < st->n; i++)
+        for (size_t j = 0; j < st->s[i].n; j++) {
+            const ls_spec_point *p = &st->s[i].p[j];
+            const ls_report_entry *x = p->x, *b = x->baseline;
+            char **c = row_new(t);
+            size_t k = axis_cells(axes, na, x, c);
+            c[k++] = isnan(p->rate) ? ls_xstrdup("trace") : ls_report_strf("%g", p->rate);
+            c[k++] = ls_report_strf("%.1f", ls_report_v(b, LS_M_MEAN_BATCH_SIZE));
+            c[k++] = ls_report_strf("%.2f", ls_report_v(x, LS_M_SPEC_MEAN_ACCEPTED_TOKENS));
+            c[k++] = dup_lat(ls_report_v(b, LS_M_TPOT_MEAN_S));
+            c[k++] = dup_lat(ls_report_v(x, LS_M_TPOT_MEAN_S));
+            c[k++] = ls_report_strf("%.2fx", p->gain);
+            c[k++] = ls_report_strf("%.2fx", ls_report_v(x, LS_M_SPEC_TTFT_GAIN));
+            c[k++] = ls_report_strf("%.2fx", ls_report_v(x, LS_M_SPEC_THROUGHPUT_GAIN));
+        }
+}
+
 /* Capacity rows: by model (in order of first appearance), then capacity per
  * GPU, then capacity, descending; then config id. */
 typedef struct cap_row {
@@ -581,6 +624,29 @@ static void write_text_or_md(const ls_report *r, FILE *f, bool md)
         for (size_t i = 0; i < rec->groups[gi].n; i++)
             wrap(f, "- ", "  ", rec->groups[gi].s[i]);
     }
+    ls_spec_study *st = ls_spec_study_build(r);
+    if (st->n) {
+        fprintf(f, md ? "\n## Speculative decoding\n\n"
+                      : "\nSpeculative decoding: each speculative configuration against the same one "
+                        "without it\n");
+        wrap(f, md ? "" : "", "", "Same load and seed, so the same requests; TPOT is the mean over "
+             "completed requests, gain = without / with (throughput: with / without), > 1 when "
+             "speculation helps; batch: mean requests per step without speculation; tok/step: tokens a "
+             "verification step yields per request.");
+        if (md)
+            fputc('\n', f);
+        table t;
+        spec_table(r, st, &t);
+        if (md)
+            md_table(f, &t);
+        else
+            text_table(f, &t);
+        table_free(&t);
+        fprintf(f, md ? "\n### Where speculation pays\n\n" : "\nWhere speculation pays\n");
+        for (size_t i = 0; i < rec->spec.n; i++)
+            wrap(f, "- ", "  ", rec->spec.s[i]);
+    }
+    ls_spec_study_free(st);
     if (rec->summary.n) {
         fprintf(f, md ? "\n## Summary\n\n" : "\nSummary\n");
         for (size_t i = 0; i < rec->summary.n; i++)

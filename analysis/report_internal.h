@@ -42,5 +42,16 @@ const char *ls_report_cap_who(const ls_report *r, const ls_report_entry *x, char
 /* Header name of a /configs column in tables ("strategy" for parallelism). */
 const char *ls_report_axis_header(int col);
 
+/* Every entry of every group of `r` with a fresh key_of(its /configs row),
+ * sorted by key, then config_id: each run of one key is one identity (the
+ * capacity key: one configuration; the baseline key: a speculative row and its
+ * baseline). *n: the count. Free with ls_report_keyed_free. */
+typedef struct ls_report_keyed {
+    char *key;
+    ls_report_entry *x;
+} ls_report_keyed;
+ls_report_keyed *ls_report_keyed_all(const ls_report *r, char *(*key_of)(const ls_config_row *), size_t *n);
+void ls_report_keyed_free(ls_report_keyed *v, size_t n);
+
 
 #endif

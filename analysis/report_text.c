@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "report_internal.h"
+#include "spec_gain.h"
 
 char *ls_report_strf(const char *fmt, ...)
 {
@@ -78,7 +79,16 @@ const char *ls_report_fmt_count(double c, char *buf, size_t size)
 double ls_report_v(const ls_report_entry *x, ls_metric_id id)
 {
     /* capacity: the one value of the configuration (see ls_report_entry.capacity) */
-    return id == LS_M_CAPACITY_RPS ? x->capacity : x->row->m.v[id];
+    if (id == LS_M_CAPACITY_RPS)
+        return x->capacity;
+    if ((id == LS_M_SPEC_TPOT_GAIN || id == LS_M_SPEC_TTFT_GAIN || id == LS_M_SPEC_THROUGHPUT_GAIN) &&
+        isnan(x->row->m.v[id]) && x->baseline) {
+        /* a sweep writes the gains as NaN: derive them from the paired row */
+        ls_metrics m = x->row->m;
+        ls_spec_gain_fill(&x->baseline->row->m, &m);
+        return m.v[id];
+    }
+    return x->row->m.v[id];
 }
 
 double ls_report_per_gpu(const ls_report_entry *x, ls_metric_id id)
@@ -197,3 +207,35 @@ const char *ls_report_who(const ls_report *r, const ls_report_entry *x, char *bu
     return who_of(r->axes, r->n_axes, x, buf, size);
 }
 
+
+static int cmp_keyed(const void *pa, const void *pb)
+{
+    const ls_report_keyed *a = pa, *b = pb;
+    int c = strcmp(a->key, b->key);
+    if (c)
+        return c;
+    return (a->x->row->config_id > b->x->row->config_id) - (a->x->row->config_id < b->x->row->config_id);
+}
+
+ls_report_keyed *ls_report_keyed_all(const ls_report *r, char *(*key_of)(const ls_config_row *), size_t *n)
+{
+    size_t total = 0;
+    for (size_t g = 0; g < r->n_groups; g++)
+        total += r->groups[g].n;
+    ls_report_keyed *v = ls_xcalloc(total + 1, sizeof *v);
+    *n = 0;
+    for (size_t g = 0; g < r->n_groups; g++)
+        for (size_t i = 0; i < r->groups[g].n; i++) {
+            v[*n].x = &r->groups[g].e[i];
+            v[(*n)++].key = key_of(&r->groups[g].e[i].row->cfg);
+        }
+    qsort(v, *n, sizeof *v, cmp_keyed);
+    return v;
+}
+
+void ls_report_keyed_free(ls_report_keyed *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i].key);
+    free(v);
+}

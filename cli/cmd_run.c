@@ -17,6 +17,7 @@
 #include "dist.h"
 #include "replay.h"
 #include "run_h5.h"
+#include "spec_gain.h"
 #include "yamldoc.h"
 
 static const char *const usage_text =
@@ -60,6 +61,8 @@ static const char *const usage_text =
     "\n"
     "output:\n"
     "  --json                  one flat JSON object: status, message and every metric\n"
+    "  --no-baseline           with a speculative block: do not also run the configuration\n"
+    "                          without it (the spec_*_gain metrics stay null)\n"
     "  --requests-out FILE     per-request table (CSV)\n"
     "  --timeline-out FILE     Chrome/Perfetto trace of the first iterations\n"
     "  --timeline-iterations N iterations per replica in the timeline (default 1000)\n"
@@ -71,7 +74,7 @@ enum {
     O_CONFIG = 1000, O_MODEL, O_HARDWARE, O_CLUSTER, O_CATALOG, O_PAR, O_TP, O_PP, O_DP, O_DTYPE, O_KVDTYPE,
     O_POLICY, O_MBT, O_SEQS, O_MML, O_CHUNK, O_NOCHUNK, O_PREFIX, O_GMU, O_BLOCKS, O_ROUTER, O_SEED, O_TTFT, O_TPOT,
     O_TIMEOUT, O_NODRAIN, O_SET, O_TRACE, O_RATE, O_PROMPT, O_OUTPUT, O_DURATION, O_JSON, O_REQOUT, O_TLOUT,
-    O_TLITER, O_HELP
+    O_TLITER, O_NOBASE, O_HELP
 };
 
 static const struct option long_opts[] = {
@@ -108,6 +111,7 @@ static const struct option long_opts[] = {
     {"output", required_argument, NULL, O_OUTPUT},
     {"duration", required_argument, NULL, O_DURATION},
     {"json", no_argument, NULL, O_JSON},
+    {"no-baseline", no_argument, NULL, O_NOBASE},
     {"requests-out", required_argument, NULL, O_REQOUT},
     {"timeline-out", required_argument, NULL, O_TLOUT},
     {"timeline-iterations", required_argument, NULL, O_TLITER},
@@ -273,8 +277,47 @@ static void print_summary(const ls_run_config *c, const ls_metrics *m)
                100 * v[LS_M_PREFILL_UTILIZATION], 100 * v[LS_M_DECODE_UTILIZATION], 100 * v[LS_M_DECODE_KV_USAGE_MEAN],
                100 * v[LS_M_DECODE_KV_USAGE_MAX], v[LS_M_PREFILL_TTFT_MEAN_S], v[LS_M_KV_TRANSFER_MEAN_S],
                v[LS_M_KV_TRANSFER_P99_S], v[LS_M_KV_WIRE_MEAN_S], v[LS_M_DECODE_FIRST_TOKEN_MEAN_S]);
+    if (strcmp(row.speculative, "none")) {
+        printf("speculative    %s: %.2f tokens per step (drafts accepted %.1f%%)", row.speculative,
+               v[LS_M_SPEC_MEAN_ACCEPTED_TOKENS], 100 * v[LS_M_SPEC_ACCEPTANCE_RATE]);
+        if (isnan(v[LS_M_SPEC_TPOT_GAIN]))
+            printf("; no baseline run\n");
+        else
+            printf("; against the same run without it: TPOT gain %.2fx (mean %.4f s vs %.4f s), TTFT gain "
+                   "%.2fx, throughput %.2fx\n",
+                   v[LS_M_SPEC_TPOT_GAIN], v[LS_M_TPOT_MEAN_S], v[LS_M_TPOT_MEAN_S] * v[LS_M_SPEC_TPOT_GAIN],
+                   v[LS_M_SPEC_TTFT_GAIN], v[LS_M_SPEC_THROUGHPUT_GAIN]);
+    }
     printf("simulation     %.1f s simulated, %lld iterations, %lld events, %.3f s wall\n", v[LS_M_SIM_TIME_S],
            (long long)v[LS_M_ITERATIONS], (long long)v[LS_M_EVENTS], v[LS_M_WALL_TIME_S]);
+}
+
+/* With speculative decoding: run the same tree without its `speculative` key
+ * (same seed, so the same requests; no side outputs) and fill m's gains
+ * (common/spec_gain.h). Nothing to do without speculation. */
+static ls_status run_baseline(const ls_yaml *root, const char *base_dir, const ls_run_config *cfg, ls_metrics *m,
+                              ls_error *e)
+{
+    ls_config_row row;
+    ls_config_get_row(cfg, &row);
+    if (!strcmp(row.speculative, "none"))
+        return LS_OK;
+    ls_yaml *plain = ls_yaml_clone(root);
+    ls_yaml_map_remove(plain, "speculative");
+    ls_run_config *bc = NULL;
+    ls_status rc = ls_config_load(plain, base_dir, NULL, &bc, e);
+    ls_metrics bm;
+    ls_run_opts opts;
+    memset(&opts, 0, sizeof opts);
+    if (!rc)
+        rc = ls_run(bc, &opts, &bm, e);
+    if (rc)
+        ls_error_prefix(e, "baseline without speculative decoding (--no-baseline skips it)");
+    else
+        ls_spec_gain_fill(&bm, m);
+    ls_config_free(bc);
+    ls_yaml_free(plain);
+    return rc;
 }
 
 int ls_cmd_run(int argc, char **argv)
@@ -284,7 +327,7 @@ int ls_cmd_run(int argc, char **argv)
     ls_yaml *root = NULL;
     ls_run_config *cfg = NULL;
     char *base_dir = NULL;
-    bool json = false;
+    bool json = false, baseline = true;
     const char *req_out = NULL, *tl_out = NULL;
     long long tl_iter = 1000;
     int status = LS_EXIT_ERROR;
@@ -447,6 +490,7 @@ int ls_cmd_run(int argc, char **argv)
         }
         case O_DURATION: rc = set_path(root, "workload.duration_s", optarg, &err); break;
         case O_JSON: json = true; break;
+        case O_NOBASE: baseline = false; break;
         case O_REQOUT: req_out = optarg; break;
         case O_TLOUT: tl_out = optarg; break;
         case O_TLITER: {
@@ -524,6 +568,10 @@ int ls_cmd_run(int argc, char **argv)
         snprintf(m.message, sizeof m.message, "%.*s", (int)sizeof m.message - 1, err.msg);
         if (json)
             print_json(&m);
+        ls_cli_error("%s", err.msg);
+        goto out;
+    }
+    if (baseline && m.status == LS_RUN_OK && run_baseline(root, base_dir, cfg, &m, &err)) {
         ls_cli_error("%s", err.msg);
         goto out;
     }

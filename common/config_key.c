@@ -20,17 +20,19 @@ static void put(char **buf, size_t *len, size_t *cap, const char *name, const ch
     *len += (size_t)snprintf(*buf + *len, *cap - *len, "%s=%s\x1f", name, value);
 }
 
-char *ls_config_row_capacity_key(const ls_config_row *row)
+/* Every column of `row` in order, but arrival_rate when skip_rate (with the
+ * rescaled trace's window rule) and speculative when skip_spec. */
+static char *row_key(const ls_config_row *row, bool skip_rate, bool skip_spec)
 {
     size_t len = 0, cap = 512;
     char *k = ls_xmalloc(cap);
     k[0] = '\0';
-    bool rescaled = !strcmp(row->arrival_process, "trace") && isfinite(row->arrival_rate);
+    bool rescaled = skip_rate && !strcmp(row->arrival_process, "trace") && isfinite(row->arrival_rate);
     for (int c = 0; c < LS_CONFIG_COLUMN_COUNT; c++) {
         const ls_config_column *col = &ls_config_columns[c];
         const char *p = (const char *)row + col->offset;
         char v[LS_CFG_LONGSTR + 32];
-        if (!strcmp(col->name, "arrival_rate"))
+        if ((skip_rate && !strcmp(col->name, "arrival_rate")) || (skip_spec && !strcmp(col->name, "speculative")))
             continue;
         if (col->type == LS_COL_STR) {
             snprintf(v, sizeof v, "%.*s", (int)col->size, p);
@@ -56,4 +58,14 @@ char *ls_config_row_capacity_key(const ls_config_row *row)
         put(&k, &len, &cap, col->name, v);
     }
     return k;
+}
+
+char *ls_config_row_capacity_key(const ls_config_row *row)
+{
+    return row_key(row, true, false);
+}
+
+char *ls_config_row_baseline_key(const ls_config_row *row)
+{
+    return row_key(row, false, true);
 }

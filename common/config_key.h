@@ -19,4 +19,10 @@
  * exactly when they differ at most by the rate they are listed at. */
 char *ls_config_row_capacity_key(const ls_config_row *row);
 
+/* A fresh string naming every /configs column of `row` but `speculative`
+ * (the listed rate included): a speculative row and its baseline, the same
+ * configuration without speculation at the same load and seed, have the same
+ * key (docs/REPORT.md, "Speculative decoding"; analysis/spec_gain.c). */
+char *ls_config_row_baseline_key(const ls_config_row *row);
+
 #endif

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # report_capacity_by.sh -- `report --by model` and `--by cluster` give each configuration its own
 # capacity (issue 18.1). A sweep over {llama-3.1-8b, llama-3.1-70b} x {dgx-h100, dgx-h200} x
-# tp1..8, and the default study (examples/gh200-strategies.yaml) with `--by cluster`.
+# tp1..8, and the default study (examples/gh200-strategies.yaml) with `--by cluster`; and the default
+# study's speculative family: every EAGLE row paired with its baseline, a sentence per strategy.
 #
 # Expected values come from the file, read by h5py (not by the report's code): for every
 # configuration, its capacity_rps in /results (on the one listing the sweep searched). Checked against the CSV (every row), and against the
@@ -19,6 +20,7 @@ for by in model cluster model,cluster; do
 done
 "$LLMSWEEP" report "$tmp/m.h5" > "$tmp/m-none.txt"
 "$LLMSWEEP" report "$tmp/m.h5" --format csv > "$tmp/m-none.csv"
+"$LLMSWEEP" sweep "$here/../../examples/gh200-strategies.yaml" --dry-run > "$tmp/gh-dry.txt"
 "$LLMSWEEP" report "$tmp/gh.h5" --by cluster > "$tmp/gh-cluster.txt"
 "$LLMSWEEP" report "$tmp/gh.h5" --by cluster --format csv > "$tmp/gh-cluster.csv"
 
@@ -63,8 +65,12 @@ def check_csv(path, cap):
             f"{path}: config {d['config_id']} ({d['model']}, {d['cluster']}, {d['parallelism']}): " \
             f"capacity {got}, /results holds {want}"
 
-def cap_table(path):
-    lines = open(path, encoding="utf-8").read().split("\n")
+def cap_table(path, words=()):
+    """the capacity table's rows; `words`: cell values with spaces ("eagle k3 a0.7"), read as one"""
+    text = open(path, encoding="utf-8").read()
+    for w in words:
+        text = text.replace(w, w.replace(" ", "_"))
+    lines = text.split("\n")
     i = next(k for k, l in enumerate(lines) if l.startswith("Capacity (bisection"))
     i = next(k for k in range(i, len(lines)) if lines[k].startswith("strategy")) - 1
     head = lines[i + 1].split()
@@ -111,17 +117,30 @@ assert cap[i70] < cap[i8], (cap[i70], cap[i8])
 
 # the default study by cluster (issue 18.1: 27 of 78 capacities were wrong)
 cfg, cap = truth(f"{tmp}/gh.h5")
-assert len(cap) == 78, len(cap)
+# every configuration of the main grid and its families (examples/gh200-strategies.yaml)
+import re
+n_dry = int(re.search(r"validated: all (\d+) configurations", open(f"{tmp}/gh-dry.txt").read()).group(1))
+assert len(cap) == n_dry, (len(cap), n_dry)
 check_csv(f"{tmp}/gh-cluster.csv", cap)
-head, rows = cap_table(f"{tmp}/gh-cluster.txt")
+words = sorted({s(c["speculative"]) for c in cfg.values()} - {"none"}, key=len, reverse=True)
+head, rows = cap_table(f"{tmp}/gh-cluster.txt", words)
 assert "cluster" in head, head
-# one row per configuration: the listings at the three rates share one capacity
+# one row per configuration: the listings at the three rates share one capacity. The table's label
+# columns (strategy, cluster, weights, and those the families vary) name it.
+col_of = {"strategy": "parallelism", "weights": "dtype_weights", "kv": "dtype_kv", "gpu": "hardware"}
+labels = head[:head.index("GPUs")]
 ident = {}
 for i, c in cfg.items():
-    ident.setdefault((s(c["parallelism"]), s(c["cluster"]), s(c["dtype_weights"])), set()).add(cap[i])
-assert len(rows) == len(ident) == 26, (len(rows), len(ident))
+    ident.setdefault(tuple(s(c[col_of.get(h, h)]).replace(" ", "_") for h in labels), set()).add(cap[i])
+assert len(rows) == len(ident) >= 26, (len(rows), len(ident))
 for r in rows:
-    want = next(iter(ident[(r["strategy"], r["cluster"], r["weights"])]))
+    want = next(iter(ident[tuple(r[h] for h in labels)]))
     assert r["capacity"] == ("infeasible:" if math.isnan(want) else fmt_rate(want)), (r, want)
 print("ok")
 PYEOF
+# the speculative family (issue 15.1): each EAGLE row against its main-grid baseline, per strategy
+"$LLMSWEEP" report "$tmp/gh.h5" > "$tmp/gh.txt"
+for who in 'TP=2×DP=4 (gh200-nvl32, fp8, eagle k3 a0.7): TPOT gain' 'TP=8 (gh200-nvl32, fp8, eagle k3 a0.7): TPOT gain'; do
+  tr -s ' \n' ' ' < "$tmp/gh.txt" | grep -qF "$who" || { echo "default study: no speculative sentence '$who'"; exit 1; }
+done
+[ "$(grep -c '^tp[28].* eagle k3 a0.7 .*x$' "$tmp/gh.txt")" -eq 6 ] || { echo "default study: expected 6 speculative pairs"; exit 1; }
