@@ -63,6 +63,13 @@ run() { "$LLMSWEEP" run --config "$tmp/run.yaml" "$@"; }
 run >"$tmp/out" || fail "deepseek-v3 dp8ep8 exit $?"
 grep -q "dp8ep8, fp8/fp8" "$tmp/out" && grep -q "^deployment .* 98.9 GB weights per GPU" "$tmp/out" \
   || fail "deepseek-v3 dp8ep8: $(cat "$tmp/out")"
+grep -q "^lockstep  *DP ranks of an EP group step together: [0-9.]*% of their step time" "$tmp/out" \
+  || fail "dp8ep8 lockstep line: $(cat "$tmp/out")"
+# DP lockstep (docs/ENGINE.md): the ranks wait for the slowest; a TP replica has no one to wait for
+run --json | "$LS_PYTHON" -c 'import json,sys; f=json.load(sys.stdin)["dp_sync_wait_frac"]; assert 0 < f < 1, f' \
+  || fail "dp8ep8 dp_sync_wait_frac"
+run --parallelism tp8 --json | "$LS_PYTHON" -c 'import json,sys; assert json.load(sys.stdin)["dp_sync_wait_frac"] is None' \
+  || fail "tp8 dp_sync_wait_frac"
 run --set model=qwen3-235b-a22b --set cluster=dgx-h100 --set hardware=h100-sxm --parallelism tp8 >/dev/null \
   || fail "qwen3-235b tp8"
 run --set model=qwen3-235b-a22b --set cluster=dgx-h100 --set hardware=h100-sxm --parallelism dp8ep8 >/dev/null \
