@@ -96,15 +96,16 @@ static bool group_ready(ls_lockstep *l, ls_engine *g, group *gr, int first, doub
     int64_t in_flight = 0, pending = 0;
     for (int j = 0; j < l->size; j++)
         in_flight += ls_replica_in_flight(ls_engine_replica(g, first + j));
-    int live = 0;
     for (int k = 0; k < gr->n_steps; k++)
-        if (gr->steps[k].end > now) {
+        if (gr->steps[k].end > now)
             pending += gr->steps[k].n_real;
-            gr->steps[live++] = gr->steps[k];
-        }
     assert(in_flight >= pending);
     if (in_flight != pending)
         return false;  /* a rank has not yet completed a batch that ended now: it comes next */
+    int live = 0;
+    for (int k = 0; k < gr->n_steps; k++)
+        if (gr->steps[k].end > now)
+            gr->steps[live++] = gr->steps[k];
     gr->n_steps = live;
     return live < l->pp && ls_engine_stage0_free(g, first) <= now;
 }

@@ -11,7 +11,7 @@ hf="$LS_SOURCE_DIR/tests/fixtures/hf"
 
 # import: the entry loads and matches the built-in one's derived sizes
 for pair in deepseek-v3:deepseek-v3 qwen3-30b-a3b:qwen3-30b-a3b gpt-oss-120b:gpt-oss-120b \
-            gemma-3-27b:gemma-3-27b llama-3.2-1b:llama-3.2-1b; do
+            gemma-3-27b:gemma-3-27b llama-3.2-1b:llama-3.2-1b llama-4-maverick:llama-4-maverick; do
   file=${pair%%:*} ref=${pair##*:}
   "$LLMSWEEP" catalog import "$hf/$file.json" --name "imp-$file" --output "$tmp/$file.yaml" || fail "import $file"
   "$LLMSWEEP" catalog models --json --catalog "$tmp/$file.yaml" >"$tmp/$file.json" || fail "load $file"
@@ -19,7 +19,7 @@ for pair in deepseek-v3:deepseek-v3 qwen3-30b-a3b:qwen3-30b-a3b gpt-oss-120b:gpt
 import json, sys
 m = {x["name"]: x for x in json.load(open(sys.argv[1]))["models"]}
 a, b = m[sys.argv[2]], m[sys.argv[3]]
-for k in ("params", "active_params", "kv_bytes_per_token_bf16", "sliding_layers", "kv_lora_rank"):
+for k in ("params", "active_params", "kv_bytes_per_token_bf16", "sliding_layers", "kv_lora_rank", "moe_layer_step"):
     assert a[k] == b[k], (k, a[k], b[k])
 PY
 done

@@ -212,6 +212,8 @@ static void test_whole_runs(void **state)
     assert_true(a.v[LS_M_DP_SYNC_WAIT_FRAC] > 0 && a.v[LS_M_DP_SYNC_WAIT_FRAC] < 1);
     ls_metrics b = whole("dp4ep4", "dgx-h100");
     assert_true(b.v[LS_M_DP_SYNC_WAIT_FRAC] > 0 && b.v[LS_M_DP_SYNC_WAIT_FRAC] < 1);
+    ls_metrics pp = whole("tp1pp2dp2ep2", "dgx-h100");  /* PP with EP: two group steps in flight */
+    assert_true(pp.v[LS_M_DP_SYNC_WAIT_FRAC] > 0 && pp.v[LS_M_DP_SYNC_WAIT_FRAC] < 1);
     ls_metrics t = whole("tp2ep2", "dgx-h100");  /* one replica: nothing to wait for */
     assert_true(isnan(t.v[LS_M_DP_SYNC_WAIT_FRAC]));
     ls_metrics d = whole("dp2", "dgx-h100");     /* no EP: independent replicas */
