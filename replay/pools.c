@@ -12,7 +12,8 @@
  *   prefill done (first token) -> handoff: hold the prefill blocks (delayed
  *   free), pick a decode replica, queue for its KV space (FIFO) -> reserve
  *   the decode blocks, occupy the prefill replica's send link and the decode
- *   replica's receive link (each a FIFO resource) for the wire time -> KV
+ *   replica's receive link (each a FIFO resource; or share them, kvshare.h)
+ *   for the wire time (staged through the hosts: the sum of the hops) -> KV
  *   arrived: free the prefill blocks, the decode replica admits the request.
  *
  * A request on a decode replica carries the index of its handoff record as
