@@ -38,7 +38,7 @@ static const char *const role_name[2] = {"prefill", "decode"};
 /* ================================================================ configuration */
 
 static const char *const dis_keys[] = {"prefill", "decode", "kv_transfer", "router", NULL};
-static const char *const pool_keys[] = {"replicas", "parallelism", "hardware", "scheduler", NULL};
+static const char *const pool_keys[] = {"replicas", "parallelism", "hardware", "cluster", "scheduler", NULL};
 static const char *const xfer_keys[] = {"link", "bandwidth_gbps", "latency_us", "mode", "host_link", "sharing", NULL};
 
 static const struct {
@@ -72,8 +72,8 @@ static ls_yaml *pool_tree(const ls_yaml *root, const ls_yaml *pn)
         "output_tokens: {dist: fixed, value: 1}, max_requests: 1}";
     if (ls_yaml_load_string(placeholder, sizeof placeholder - 1, "<pool>", &wl, &ignore) == LS_OK)
         ls_yaml_map_set(t, "workload", wl);
-    static const char *const copy[] = {"parallelism", "hardware"};
-    for (int k = 0; k < 2; k++) {
+    static const char *const copy[] = {"parallelism", "hardware", "cluster"};
+    for (int k = 0; k < 3; k++) {
         const ls_yaml *v = ls_yaml_get(pn, copy[k]);
         if (v)
             ls_yaml_map_set(t, copy[k], ls_yaml_clone(v));
@@ -154,6 +154,8 @@ static int node_of(const ls_cluster *c, int gpu)
 /* Prefill replica i and decode replica j within one node? */
 static bool same_node(const ls_pools_config *p, int i, int j)
 {
+    if (p->split)
+        return false;
     const ls_pool *a = &p->pool[LS_ROLE_PREFILL], *b = &p->pool[LS_ROLE_DECODE];
     const ls_cluster *c = &a->cfg->cluster;
     int a0 = a->first_gpu + i * replica_gpus(a), b0 = b->first_gpu + j * replica_gpus(b);
@@ -161,23 +163,37 @@ static bool same_node(const ls_pools_config *p, int i, int j)
     return node_of(c, a0 + replica_gpus(a) - 1) == n && node_of(c, b0) == n && node_of(c, b0 + replica_gpus(b) - 1) == n;
 }
 
+/* The network between the pools: the prefill cluster's, or between two clusters the slower end's. */
+static void network(const ls_pools_config *p, double *bw, double *lat)
+{
+    const ls_cluster *a = &p->pool[LS_ROLE_PREFILL].cfg->cluster, *b = &p->pool[LS_ROLE_DECODE].cfg->cluster;
+    *bw = a->inter_bw;
+    *lat = a->inter_lat_s;
+    if (p->split) {
+        *bw = b->inter_bw < *bw ? b->inter_bw : *bw;
+        *lat = b->inter_lat_s > *lat ? b->inter_lat_s : *lat;
+    }
+}
+
 void ls_pools_link(const ls_pools_config *p, int i, int j, double *bandwidth, double *latency_s)
 {
     const ls_cluster *c = &p->pool[LS_ROLE_PREFILL].cfg->cluster;
+    double net_bw, net_lat;
+    network(p, &net_bw, &net_lat);
     if (p->link == LS_KV_LINK_HOST) {
         /* GPU -> host, [host -> host], host -> GPU, one after another; the host links' latency is not modelled */
         double inv = 1.0 / p->host_bw[LS_ROLE_PREFILL] + 1.0 / p->host_bw[LS_ROLE_DECODE], lat = 0;
         if (!same_node(p, i, j)) {
-            inv += 1.0 / (!isnan(p->bandwidth) ? p->bandwidth : c->inter_bw);
-            lat = !isnan(p->latency_s) ? p->latency_s : c->inter_lat_s;
+            inv += 1.0 / (!isnan(p->bandwidth) ? p->bandwidth : net_bw);
+            lat = !isnan(p->latency_s) ? p->latency_s : net_lat;
         }
         *bandwidth = 1.0 / inv;
         *latency_s = lat;
         return;
     }
     bool nv = p->link == LS_KV_LINK_NVLINK || (p->link == LS_KV_LINK_AUTO && c->intra_bw > 0 && same_node(p, i, j));
-    *bandwidth = !isnan(p->bandwidth) ? p->bandwidth : nv ? c->intra_bw : c->inter_bw;
-    *latency_s = !isnan(p->latency_s) ? p->latency_s : nv ? c->intra_lat_s : c->inter_lat_s;
+    *bandwidth = !isnan(p->bandwidth) ? p->bandwidth : nv ? c->intra_bw : net_bw;
+    *latency_s = !isnan(p->latency_s) ? p->latency_s : nv ? c->intra_lat_s : net_lat;
 }
 
 /* The bytes each GPU moves: whole blocks (the partial last one too) of the larger per-GPU shard. */
@@ -344,6 +360,16 @@ static ls_status load_transfer(ls_pools_config *p, const ls_yaml *dis, ls_error 
     const ls_cluster *c = &a->cfg->cluster;
     const ls_yaml *at = ln ? ln : kt ? kt : dis;
     LS_TRY(load_host_links(p, kt, at, e));
+    double net_bw, net_lat;
+    network(p, &net_bw, &net_lat);
+    if (p->link == LS_KV_LINK_NVLINK && p->split)
+        return ls_fail(e, LS_EINVAL, "%s: %s.link: nvlink: the pools sit in different clusters (%s, %s): use network "
+                       "or auto",
+                       ls_yaml_where(at, w, sizeof w), path, a->cfg->cluster_label, b->cfg->cluster_label);
+    if (p->split && isnan(p->bandwidth) && !(net_bw > 0))
+        return ls_fail(e, LS_EINVAL, "%s: %s: the pools sit in different clusters but %s has no network (inter_gbps 0)",
+                       ls_yaml_where(at, w, sizeof w), path,
+                       a->cfg->cluster.inter_bw > 0 ? b->cfg->cluster_label : a->cfg->cluster_label);
     if (p->link == LS_KV_LINK_NVLINK && !(c->intra_bw > 0) && isnan(p->bandwidth))
         return ls_fail(e, LS_EINVAL, "%s: %s.link: nvlink: cluster %s has no NVLink between its GPUs (intra_gbps 0)",
                        ls_yaml_where(at, w, sizeof w), path, a->cfg->cluster_label);
@@ -361,7 +387,7 @@ static ls_status load_transfer(ls_pools_config *p, const ls_yaml *dis, ls_error 
                                    strcmp(a->cfg->gpu.name, b->cfg->gpu.name) ? "; pools of different GPUs sit on different nodes" : "");
                 }
     }
-    if (p->link == LS_KV_LINK_NETWORK && (c->max_nodes == 1 || !(c->inter_bw > 0)))
+    if (!p->split && p->link == LS_KV_LINK_NETWORK && (c->max_nodes == 1 || !(c->inter_bw > 0)))
         return ls_fail(e, LS_EINVAL, "%s: %s.link: network: cluster %s has no network between nodes (%s)",
                        ls_yaml_where(at, w, sizeof w), path, a->cfg->cluster_label,
                        c->max_nodes == 1 ? "max_nodes 1" : "inter_gbps 0");
@@ -390,22 +416,38 @@ ls_status ls_pools_config_load(const ls_run_config *top, const ls_yaml *root, co
         rc = load_pool(top, root, node, r, base_dir, cat, &p->pool[r], e);
     if (rc)
         goto fail;
-    /* placement: prefill from GPU 0, decode right after, on a node of its own when the GPU types differ */
+    /* placement: prefill from GPU 0, decode right after, on a node of its own when the GPU types differ;
+     * pools with clusters of their own each from GPU 0 of theirs */
     ls_pool *a = &p->pool[LS_ROLE_PREFILL], *b = &p->pool[LS_ROLE_DECODE];
-    const ls_cluster *c = &top->cluster;
-    int gpn = c->gpus_per_node > 0 ? c->gpus_per_node : 1;
-    int na = a->replicas * replica_gpus(a), nb = b->replicas * replica_gpus(b);
-    bool hetero = strcmp(a->cfg->gpu.name, b->cfg->gpu.name) != 0;
-    a->first_gpu = 0;
-    b->first_gpu = hetero ? (na + gpn - 1) / gpn * gpn : na;
-    if (c->max_nodes > 0 && (int64_t)b->first_gpu + nb > (int64_t)c->max_nodes * gpn) {
-        rc = ls_fail(e, LS_EINVAL,
-                     "%s: disaggregation: the pools need %d GPUs (prefill %d x %s, decode %d x %s%s) but cluster %s "
-                     "has %d (%d node%s of %d)",
-                     ls_yaml_where(node, w, sizeof w), b->first_gpu + nb, a->replicas, a->cfg->parallelism, b->replicas,
-                     b->cfg->parallelism, hetero ? ", on separate nodes: different GPUs" : "", top->cluster_label,
-                     c->max_nodes * gpn, c->max_nodes, c->max_nodes == 1 ? "" : "s", gpn);
-        goto fail;
+    p->split = strcmp(a->cfg->cluster_label, b->cfg->cluster_label) != 0;
+    if (p->split) {
+        for (int r = 0; r < 2 && !rc; r++) {
+            const ls_pool *pl = &p->pool[r];
+            const ls_cluster *cr = &pl->cfg->cluster;
+            int g = cr->gpus_per_node > 0 ? cr->gpus_per_node : 1, need = pl->replicas * replica_gpus(pl);
+            if (cr->max_nodes > 0 && (int64_t)need > (int64_t)cr->max_nodes * g)
+                rc = ls_fail(e, LS_EINVAL, "%s: disaggregation.%s: %d x %s needs %d GPUs but cluster %s has %d",
+                             ls_yaml_where(ls_yaml_get(node, role_name[r]), w, sizeof w), role_name[r], pl->replicas,
+                             pl->cfg->parallelism, need, pl->cfg->cluster_label, cr->max_nodes * g);
+        }
+        if (rc)
+            goto fail;
+    } else {
+        const ls_cluster *c = &a->cfg->cluster;
+        int gpn = c->gpus_per_node > 0 ? c->gpus_per_node : 1;
+        int na = a->replicas * replica_gpus(a), nb = b->replicas * replica_gpus(b);
+        bool hetero = strcmp(a->cfg->gpu.name, b->cfg->gpu.name) != 0;
+        a->first_gpu = 0;
+        b->first_gpu = hetero ? (na + gpn - 1) / gpn * gpn : na;
+        if (c->max_nodes > 0 && (int64_t)b->first_gpu + nb > (int64_t)c->max_nodes * gpn) {
+            rc = ls_fail(e, LS_EINVAL,
+                         "%s: disaggregation: the pools need %d GPUs (prefill %d x %s, decode %d x %s%s) but cluster %s "
+                         "has %d (%d node%s of %d)",
+                         ls_yaml_where(node, w, sizeof w), b->first_gpu + nb, a->replicas, a->cfg->parallelism, b->replicas,
+                         b->cfg->parallelism, hetero ? ", on separate nodes: different GPUs" : "", a->cfg->cluster_label,
+                         c->max_nodes * gpn, c->max_nodes, c->max_nodes == 1 ? "" : "s", gpn);
+            goto fail;
+        }
     }
     rc = load_transfer(p, node, e);
     if (rc)
@@ -459,6 +501,8 @@ void ls_pools_config_row(const ls_pools_config *p, ls_config_row *row)
 {
     const ls_run_config *a = p->pool[LS_ROLE_PREFILL].cfg, *b = p->pool[LS_ROLE_DECODE].cfg;
     snprintf(row->parallelism, sizeof row->parallelism, "%s", p->label);
+    if (p->split)
+        snprintf(row->cluster, sizeof row->cluster, "%.31s/%.31s", a->cluster_label, b->cluster_label);
     if (strcmp(a->gpu.name, b->gpu.name))
         snprintf(row->hardware, sizeof row->hardware, "%.31s/%.31s", a->gpu.name, b->gpu.name);
     else

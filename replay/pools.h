@@ -53,6 +53,8 @@ typedef struct ls_pools_config {
     double bandwidth;              /* bytes/s override of the link's per-GPU bandwidth; NaN = the cluster's */
     double latency_s;              /* override of the link's latency; NaN = the cluster's */
     ls_kv_sharing sharing;
+    bool split;                    /* the pools sit in different clusters (a `cluster` key of their own): the
+                                      network links them, at the slower cluster's bandwidth and latency */
     double host_bw[2];             /* LS_KV_LINK_HOST: each side's GPU-host link, bytes/s per GPU */
     char host_link[2][16];         /* its name (pcie4, pcie5, c2c) */
     const ls_router_ops *router;   /* picks the decode instance */

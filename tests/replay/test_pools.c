@@ -162,6 +162,39 @@ static void test_c2c_staging(void **state)
     assert_true(rows[0].wire > rows[1].wire);
 }
 
+/* Pools in different clusters: prefill on an HGX B300 (100 GB/s per GPU), decode on a DGX H100 (50 GB/s),
+ * both tp4 of Llama-3.1-70B (81,920 B per token per GPU): the network links them at the slower end's
+ * 50 GB/s and 5 us, never NVLink; the /configs row names both clusters. */
+static void expect_error(const char *text, const char *n1, const char *n2);
+static void test_split_clusters(void **state)
+{
+    (void)state;
+    const char *text = "model: llama-3.1-70b\ncluster: dgx-h100\ndtype: {weights: fp8, kv: bf16}\n"
+                       "cost: {model: constant, time_s: 0.05}\n"
+                       "disaggregation:\n  prefill: {replicas: 1, parallelism: tp4, cluster: hgx-b300, hardware: b300}\n"
+                       "  decode: {replicas: 1, parallelism: tp4}\n  kv_transfer: %s\n"
+                       "workload: {arrival: {process: constant, rate: 1}, prompt_tokens: {dist: fixed, value: 1000},"
+                       " output_tokens: {dist: fixed, value: 11}, duration_s: 0.5}\n";
+    char t[1024];
+    snprintf(t, sizeof t, text, "{}");
+    ls_run_config *c = load(t);
+    double wire = 5e-6 + 1008.0 * 81920.0 / 50e9;
+    assert_true(c->pools->split);
+    assert_true(fabs(ls_pools_transfer_s(c->pools, 0, 0, 1000) - wire) < 1e-15);
+    ls_metrics m;
+    ls_error e;
+    assert_int_equal(ls_run(c, NULL, &m, &e), LS_OK);
+    assert_true(fabs(m.v[LS_M_TTFT_MEAN_S] - (0.05 + wire + 0.05)) < 1e-12);
+    assert_int_equal((int64_t)m.v[LS_M_N_GPUS], 8);
+    ls_config_row row;
+    ls_config_get_row(c, &row);
+    assert_string_equal(row.cluster, "hgx-b300/dgx-h100");
+    assert_string_equal(row.hardware, "b300/h100-sxm");
+    ls_config_free(c);
+    snprintf(t, sizeof t, text, "{link: nvlink}");
+    expect_error(t, "pd.yaml:8: disaggregation.kv_transfer.link", "different clusters");
+}
+
 /* Two transfers at once from one prefill instance (1P2D, 10 GB/s and 100 us configured, 81,920 B per token
  * per GPU at tp4): prompts of 1000 (63 blocks) and 500 tokens (32 blocks) prefilled in one 50 ms step, then
  *  - fifo: A (first in the batch) 100 us + 1008 tokens' bytes / 10 GB/s, B after it: A's wire + B's own;
@@ -545,7 +578,7 @@ static void test_null_is_aggregated(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hand_computed), cmocka_unit_test(test_c2c_staging), cmocka_unit_test(test_sharing), cmocka_unit_test(test_whole_runs),
+        cmocka_unit_test(test_hand_computed), cmocka_unit_test(test_c2c_staging), cmocka_unit_test(test_sharing), cmocka_unit_test(test_split_clusters), cmocka_unit_test(test_whole_runs),
         cmocka_unit_test(test_determinism),   cmocka_unit_test(test_row),
         cmocka_unit_test(test_errors),        cmocka_unit_test(test_null_is_aggregated),
         cmocka_unit_test(test_decode_replica), cmocka_unit_test(test_heterogeneous),
