@@ -89,7 +89,8 @@ static ls_metrics two_ranks(int lockstep, int64_t pad_max, int p0)
                             "scheduler: {max_batched_tokens: 2048}\n"
                             "workload: {arrival: {process: constant, rate: 1}, prompt_tokens: {dist: fixed, value: 1},"
                             " output_tokens: {dist: fixed, value: 1}, duration_s: 1}\n");
-    ls_request v[2] = {{0, p0, 1, -1, 0, NULL, 0}, {0, 10, 3, -1, 0, NULL, 0}};
+    ls_request v[2] = {{.prompt_tokens = p0, .output_tokens = 1, .session_id = -1, .class_id = -1},
+                       {.prompt_tokens = 10, .output_tokens = 3, .session_id = -1, .class_id = -1}};
     ls_request_array a = {v, 2, 2, NULL, 0, 0};
     ls_cost_model *cost[2];
     for (int i = 0; i < 2; i++) {

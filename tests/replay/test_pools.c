@@ -219,7 +219,8 @@ static void test_sharing(void **state)
                        "  kv_transfer: {bandwidth_gbps: 10, latency_us: 100, sharing: %s}\n"
                        "workload: {arrival: {process: constant, rate: 1}, prompt_tokens: {dist: fixed, value: 10},"
                        " output_tokens: {dist: fixed, value: 3}, duration_s: 1}\n";
-    ls_request v[2] = {{0, 1000, 3, -1, 0, NULL, 0}, {0, 500, 3, -1, 0, NULL, 0}};
+    ls_request v[2] = {{.prompt_tokens = 1000, .output_tokens = 3, .session_id = -1, .class_id = -1},
+                       {.prompt_tokens = 500, .output_tokens = 3, .session_id = -1, .class_id = -1}};
     ls_request_array a = {v, 2, 2, NULL, 0, 0};
     const double bt = 81920.0 / 10e9, lat = 1e-4;  /* seconds per token at the full 10 GB/s */
     const double fifo[2] = {lat + 1008 * bt, 2 * lat + (1008 + 512) * bt};
