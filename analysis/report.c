@@ -27,7 +27,7 @@ static const char *const workload_cols[] = {"workload", "arrival_process", "arri
                                             "arrival_cv", "prompt_dist", "output_dist",
                                             "duration_s", NULL};
 /* Columns never used to label a row: derived from parallelism, or SLO settings. */
-static const char *const hidden_cols[] = {"tp", "pp", "dp", "n_gpus", "slo_ttft_s", "slo_tpot_s",
+static const char *const hidden_cols[] = {"tp", "pp", "dp", "ep", "n_gpus", "slo_ttft_s", "slo_tpot_s",
                                           NULL};
 
 /* ---- SLO ------------------------------------------------------------------ */
@@ -523,7 +523,7 @@ static void assign_capacity(ls_report *r)
  * varies among its rows (one per configuration), the --by axes included. */
 static void cap_axes(ls_report *r)
 {
-    static const char *const derived[] = {"parallelism", "tp", "pp", "dp", "n_gpus", "arrival_rate",
+    static const char *const derived[] = {"parallelism", "tp", "pp", "dp", "ep", "n_gpus", "arrival_rate",
                                           NULL};
     int par = ls_results_cfg_column("parallelism");
     r->n_cap_axes = 0;

@@ -105,6 +105,7 @@ static json_t *json_models(const ls_catalog *c)
         json_object_set_new(o, "moe_ffn", json_integer(ls_model_expert_ffn(m)));
         json_object_set_new(o, "shared_experts", json_integer(m->shared_experts));
         json_object_set_new(o, "dense_layers", json_integer(m->dense_layers));
+        json_object_set_new(o, "moe_layer_step", json_integer(m->moe_layer_step > 1 ? m->moe_layer_step : 1));
         json_object_set_new(o, "q_lora_rank", json_integer(m->q_lora_rank));
         json_object_set_new(o, "kv_lora_rank", json_integer(m->kv_lora_rank));
         json_object_set_new(o, "qk_rope_dim", json_integer(m->qk_rope_dim));
@@ -157,9 +158,9 @@ static void show_model(const ls_model *m)
     printf(", ffn %d, vocab %d, context %d%s\n", m->ffn, m->vocab, m->max_context,
            m->tied_embeddings ? ", tied embeddings" : "");
     if (ls_model_is_moe(m))
-        printf("MoE            %d routed experts of ffn %d, top-%d, %d shared, %d dense layers first, %d MoE layers\n",
+        printf("MoE            %d routed experts of ffn %d, top-%d, %d shared, %d dense layers first, %d MoE layers%s\n",
                m->experts, ls_model_expert_ffn(m), m->top_k, m->shared_experts, m->dense_layers,
-               ls_model_moe_layers(m));
+               ls_model_moe_layers(m), m->moe_layer_step > 1 ? " (interleaved with dense ones)" : "");
     if (ls_model_is_mla(m))
         printf("MLA            kv_lora_rank %d, qk_rope_dim %d, q_lora_rank %d\n", m->kv_lora_rank, m->qk_rope_dim,
                m->q_lora_rank);

@@ -198,6 +198,8 @@ static ls_status get_model_arch(entry_ctx *x, ls_model *m)
     LS_TRY(get_int(x, "moe_ffn", &m->moe_ffn, 1, &seen_moe_ffn));
     LS_TRY(get_int(x, "shared_experts", &m->shared_experts, 0, &seen_shared));
     LS_TRY(get_int(x, "dense_layers", &m->dense_layers, 0, &seen_dense));
+    bool seen_step;
+    LS_TRY(get_int(x, "moe_layer_step", &m->moe_layer_step, 1, &seen_step));
     LS_TRY(get_int(x, "q_lora_rank", &m->q_lora_rank, 0, NULL));
     LS_TRY(get_int(x, "kv_lora_rank", &m->kv_lora_rank, 0, NULL));
     LS_TRY(get_int(x, "qk_rope_dim", &m->qk_rope_dim, 0, NULL));
@@ -210,8 +212,12 @@ static ls_status get_model_arch(entry_ctx *x, ls_model *m)
     if (m->experts == 1 && (seen_moe_ffn || seen_shared || seen_dense) &&
         (m->moe_ffn || m->shared_experts || m->dense_layers))
         return entry_fail(x, "moe_ffn, shared_experts and dense_layers describe MoE layers: set experts > 1");
+    if (m->experts == 1 && seen_step && m->moe_layer_step > 1)
+        return entry_fail(x, "moe_layer_step describes MoE layers: set experts > 1");
     if (m->dense_layers >= m->layers && m->experts > 1)
         return entry_fail(x, "dense_layers must be fewer than layers (the rest are MoE layers)");
+    if (m->experts > 1 && ls_model_moe_layers(m) < 1)
+        return entry_fail(x, "moe_layer_step leaves no MoE layer after dense_layers (expected a step <= layers)");
     if (m->kv_lora_rank > 0 && !(m->qk_rope_dim > 0 && m->qk_rope_dim < m->head_dim))
         return entry_fail(x, "an MLA model (kv_lora_rank > 0) needs 0 < qk_rope_dim < head_dim "
                              "(head_dim = qk_nope_head_dim + qk_rope_head_dim)");
@@ -228,7 +234,7 @@ static ls_status parse_model(ls_catalog *c, const char *name, const ls_yaml *map
 {
     static const char *const keys[] = {"base", "description", "source", "layers", "hidden", "heads",
                                        "kv_heads", "head_dim", "v_head_dim", "ffn", "vocab", "max_context",
-                                       "experts", "top_k", "moe_ffn", "shared_experts", "dense_layers",
+                                       "experts", "top_k", "moe_ffn", "shared_experts", "dense_layers", "moe_layer_step",
                                        "q_lora_rank", "kv_lora_rank", "qk_rope_dim", "sliding_window",
                                        "sliding_layers", "tied_embeddings", NULL};
     static const char *const req[] = {"layers", "hidden", "heads", "kv_heads", "head_dim", "ffn", "vocab",

@@ -48,6 +48,8 @@ typedef struct ls_model {
     int moe_ffn;               /* one routed expert's FFN size (0: = ffn, the Mixtral convention) */
     int shared_experts;        /* experts of moe_ffn every token runs besides the routed ones */
     int dense_layers;          /* the first N layers have a dense FFN of ffn (DeepSeek first_k_dense_replace) */
+    int moe_layer_step;        /* after those, layer i is MoE when (i + 1) % step == 0, the others dense
+                                  (Llama-4 interleave_moe_layer_step; 0 or 1: every layer) */
     int q_lora_rank;           /* MLA: query compression rank (0: full-rank query projection) */
     int kv_lora_rank;          /* MLA: latent KV size; > 0 makes the model MLA */
     int qk_rope_dim;           /* MLA: the decoupled rope part of head_dim, cached beside the latent */
@@ -65,6 +67,8 @@ double ls_model_head_params(const ls_model *m);       /* LM head (0 when tied) *
 bool ls_model_is_moe(const ls_model *m);
 bool ls_model_is_mla(const ls_model *m);
 int ls_model_moe_layers(const ls_model *m);           /* layers with routed experts */
+bool ls_model_layer_is_moe(const ls_model *m, int i); /* layer i (0-based) has routed experts */
+int ls_model_moe_layers_in(const ls_model *m, int first, int count); /* of layers [first, first + count) */
 int ls_model_expert_ffn(const ls_model *m);           /* moe_ffn, or ffn when not given */
 double ls_model_expert_params(const ls_model *m);     /* one routed expert: 3 h f_e */
 int ls_model_v_dim(const ls_model *m);                /* value head size */

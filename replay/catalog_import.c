@@ -181,8 +181,12 @@ static ls_status arch_llama4(imp *x)
 {
     LS_TRY(common_fields(x));
     ls_model *m = &x->m;
-    LS_TRY(forbid(x, "interleave_moe_layer_step", 1,
-                  "MoE on every n-th layer (Llama-4 Maverick) is not modelled (expected 1)"));
+    LS_TRY(get_i(x, "interleave_moe_layer_step", 1, &m->moe_layer_step)); /* Maverick: 2 */
+    if (m->moe_layer_step < 1 || m->moe_layer_step > m->layers)
+        return field_fail(x, "interleave_moe_layer_step", "expected a step between 1 and num_hidden_layers");
+    if (json_object_get(x->cfg, "moe_layers") && !json_is_null(json_object_get(x->cfg, "moe_layers")))
+        LS_TRY(forbid(x, "moe_layers", -1, "an explicit list of MoE layers is not modelled (expected the "
+                                           "interleave_moe_layer_step rule)"));
     m->moe_ffn = m->ffn; /* intermediate_size is the expert's */
     LS_TRY(get_i(x, "intermediate_size_mlp", m->ffn, &m->ffn));
     LS_TRY(get_i(x, "num_local_experts", -1, &m->experts));
@@ -290,6 +294,8 @@ ls_status ls_catalog_import_hf(const char *path, const char *name, char **yaml_o
     emit_int(f, "moe_ffn", m->moe_ffn, false);
     emit_int(f, "shared_experts", m->shared_experts, false);
     emit_int(f, "dense_layers", m->dense_layers, false);
+    if (m->moe_layer_step > 1)
+        emit_int(f, "moe_layer_step", m->moe_layer_step, false);
     emit_int(f, "q_lora_rank", m->q_lora_rank, false);
     emit_int(f, "kv_lora_rank", m->kv_lora_rank, false);
     emit_int(f, "qk_rope_dim", m->qk_rope_dim, false);

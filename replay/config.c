@@ -612,6 +612,7 @@ void ls_config_get_row(const ls_run_config *c, ls_config_row *row)
     row->tp = c->tp;
     row->pp = c->pp;
     row->dp = c->dp;
+    row->ep = c->ep > 1 ? c->ep : 1;
     row->n_gpus = (int64_t)c->tp * c->pp * c->dp;
     copy_str(row->dtype_weights, sizeof row->dtype_weights, ls_dtype_name(c->w_dtype));
     copy_str(row->dtype_kv, sizeof row->dtype_kv, ls_dtype_name(c->kv_dtype));

@@ -104,8 +104,6 @@ ls_status ls_config_moe_load(ls_run_config *c, const ls_yaml *root, ls_error *e)
                        "%s: parallelism: ep %d must be a multiple of tp %d and divide dp x tp = %d (whole "
                        "replicas per EP group)",
                        at(at_ep, w, sizeof w), c->ep, c->tp, width);
-    if (c->pp > 1)
-        return ls_fail(e, LS_EINVAL, "%s: parallelism: ep with pp > 1 is not modelled", at(at_ep, w, sizeof w));
     if ((m->experts + c->redundant_experts) % c->ep)
         return ls_fail(e, LS_EINVAL,
                        "%s: parallelism: ep %d does not divide the %d experts%s of %s (valid: a divisor of %d)",

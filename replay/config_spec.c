@@ -32,6 +32,7 @@ static void derive_head(ls_model *p, const ls_model *target, ls_spec_method m)
     *p = *target;
     p->layers = 1;
     p->dense_layers = 0;
+    p->moe_layer_step = 0;  /* the one layer is of the target's last kind */
     p->sliding_window = p->sliding_layers = 0;
     if (m == LS_SPEC_EAGLE) {
         p->experts = p->top_k = 1;

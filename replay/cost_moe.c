@@ -35,21 +35,32 @@ static int node_of(const ls_deploy *d, int gpu)
     return gpu / d->cluster->gpus_per_node;
 }
 
-/* The EP group is the aligned block of ep consecutive GPUs holding this replica
- * (config.c checks ep % tp == 0 and pp == 1). Destinations are uniform over the
- * group's ranks; the worst sender, with the fewest peers on its node, decides. */
+/* The EP group is made of ep/tp consecutive replicas (config.c checks that ep is
+ * a multiple of tp dividing dp x tp); replicas sit on consecutive GPUs, tp x pp
+ * each. With PP each stage has its own group, the same stage of those replicas
+ * (vLLM: EP = TP x DP within a PP stage). Destinations are uniform over the
+ * group's ranks; the worst sender of the worst stage, with the fewest peers on
+ * its node, decides (one MoE cost serves every stage). */
+static int group_gpu(const ls_deploy *d, int r0, int s, int i)
+{
+    return (r0 + i / d->tp) * d->tp * d->pp + s * d->tp + i % d->tp;
+}
+
 static ls_status a2a_links(ls_moe_cost *mc, const ls_deploy *d, ls_error *e)
 {
     const ls_cluster *c = d->cluster;
-    int ep = d->ep, g0 = d->first_gpu / ep * ep;
+    int ep = d->ep, reps = ep / d->tp;
+    int r0 = d->first_gpu / (d->tp * d->pp) / reps * reps;  /* the group's first replica */
     int min_local = ep;
-    for (int i = 0; i < ep; i++) {
-        int local = 0;
-        for (int j = 0; j < ep; j++)
-            local += node_of(d, g0 + j) == node_of(d, g0 + i);
-        if (local < min_local)
-            min_local = local;
-    }
+    for (int s = 0; s < d->pp; s++)
+        for (int i = 0; i < ep;) {  /* the group's GPUs ascend, so a node's ranks are one run */
+            int j = i, node = node_of(d, group_gpu(d, r0, s, i));
+            while (j < ep && node_of(d, group_gpu(d, r0, s, j)) == node)
+                j++;
+            if (j - i < min_local)
+                min_local = j - i;
+            i = j;
+        }
     mc->on_frac = (double)(min_local - 1) / ep;
     mc->off_frac = (double)(ep - min_local) / ep;
     if (mc->on_frac > 0 && !(c->intra_bw > 0))

@@ -56,7 +56,7 @@ typedef struct roofline {
     ls_ar_link ar[LS_MAX_PP];      /* each stage's TP group (collective.h) */
     double xfer_alpha[LS_MAX_PP];  /* boundary s -> s+1 */
     double xfer_bw[LS_MAX_PP];
-    int moe_layers[LS_MAX_PP];     /* of which MoE layers (the dense ones come first) */
+    int moe_layers[LS_MAX_PP];     /* of which MoE layers (ls_model_layer_is_moe) */
     /* per-layer, per-rank constants */
     double proj_params;            /* attention projections per rank (TP-split / t + replicated) */
     double ffn_params;             /* a dense layer's FFN per rank */
@@ -339,12 +339,10 @@ ls_status ls_cost_roofline_new(const ls_deploy *d, ls_cost_model **out, ls_error
             }
         }
     }
-    int first = 0, dense_total = ls_model_is_moe(m) ? m->dense_layers : m->layers;
+    int first = 0;
     for (int s = 0; s < d->pp; s++) {
-        int lo = first, hi = first + r->layers[s];
-        int dense = (dense_total > hi ? hi : dense_total) - lo;
-        r->moe_layers[s] = r->layers[s] - (dense > 0 ? dense : 0);
-        first = hi;
+        r->moe_layers[s] = ls_model_moe_layers_in(m, first, r->layers[s]);
+        first += r->layers[s];
     }
     double h = m->hidden, dh = m->head_dim, dv = ls_model_v_dim(m);
     double a_split, a_repl;

@@ -17,6 +17,7 @@
 
 #include "class_metrics.h"
 #include "engine.h"
+#include "lockstep.h"
 #include "metrics.h"
 #include "workload.h"
 
@@ -115,6 +116,7 @@ typedef struct ls_engine {
     ls_spec_track *spec;    /* speculative decoding (spec_decode.h); NULL when off */
     const ls_class_table *class_tab; /* request classes (classes.h): priorities */
     ls_class_track *classes; /* per-class metrics (class_metrics.h); NULL without classes */
+    ls_lockstep *lock;      /* DP lockstep of EP groups (lockstep.h); NULL when off */
 } engine;
 
 static void count_done(engine *g, int replica, const ls_req_done *d);
@@ -225,16 +227,21 @@ static void offload_time(engine *g, int pp, const ls_mbatch_info *b, ls_iter_cos
     g->offload_s += load + store;
 }
 
-/* Cost the micro-batch just formed on replica i at `now`, run it through the
- * pipeline and account for it. Returns its "done" event, which the caller
- * pushes (the "stage 0 free" event of PP is pushed here). */
-static event launch(engine *g, int i, double now, const ls_mbatch_info *b)
+/* The time of micro-batch b on replica i: the cost model, then the offload links. */
+static void step_cost(engine *g, int i, const ls_mbatch_info *b, ls_iter_cost *ic)
+{
+    ls_cost_iteration(g->s->cost[i], &b->agg, ic);
+    if (b->kv_load_blocks || b->kv_store_blocks || g->s->weight_stream_s > 0)
+        offload_time(g, g->rep[i].pp, b, ic);
+}
+
+/* Run micro-batch b, of stage times ic, through replica i's pipeline from
+ * `now` and account for it. Returns its "done" event, which the caller pushes
+ * (the "stage 0 free" event of PP is pushed here). b NULL: a DP-lockstep dummy
+ * batch, which only holds the GPUs (no events, not an iteration). */
+static event run_pipeline(engine *g, int i, double now, const ls_mbatch_info *b, const ls_iter_cost *ic)
 {
     rep_state *rs = &g->rep[i];
-    ls_iter_cost ic;
-    ls_cost_iteration(g->s->cost[i], &b->agg, &ic);
-    if (b->kv_load_blocks || b->kv_store_blocks || g->s->weight_stream_s > 0)
-        offload_time(g, rs->pp, b, &ic);
     double start = now, end = now, stage0_end = now, busy = 0;
     if (rs->pp == 1 && !g->tl) {  /* the loop below for one stage, the same operations */
         double d = ic.stage_s[0] + ic.overhead_s;
@@ -255,39 +262,53 @@ static event launch(engine *g, int i, double now, const ls_mbatch_info *b)
         return (event){end, g->seq++, EV_DONE, i, b->slot, 0};
     }
     for (int st = 0; st < rs->pp; st++) {
-        double d = ic.stage_s[st] + (st == 0 ? ic.overhead_s : 0.0);
+        double d = ic->stage_s[st] + (st == 0 ? ic->overhead_s : 0.0);
         assert(d >= 0);
-        double ready = st == 0 ? now : end + ic.transfer_s;
+        double ready = st == 0 ? now : end + ic->transfer_s;
         start = ready > rs->stage_free[st] ? ready : rs->stage_free[st];
         end = start + d;
         rs->stage_free[st] = end;
         busy += d;
         if (st == 0)
             stage0_end = end;
-        if (g->tl && rs->timeline_left > 0)
+        if (b && g->tl && rs->timeline_left > 0)
             ls_timeline_add(g->tl, i, st, start, end, b);
     }
+    g->flops += ic->flops;
+    g->bytes += ic->bytes;
+    g->busy_s += busy / rs->pp;
+    rs->busy_s += busy / rs->pp;
+    rs->flops += ic->flops;
+    rs->bytes += ic->bytes;
+    if (!b)
+        return (event){end, 0, EV_DONE, i, -1, 0};
     if (rs->timeline_left > 0)
         rs->timeline_left--;
     g->iterations++;
     g->sum_seqs += (double)b->agg.n_seqs;
     g->sum_tokens += (double)b->agg.tokens;
     g->computed_tokens += (double)b->agg.tokens;
-    g->flops += ic.flops;
-    g->bytes += ic.bytes;
-    g->busy_s += busy / rs->pp;
-    rs->busy_s += busy / rs->pp;
-    rs->flops += ic.flops;
-    rs->bytes += ic.bytes;
     if (rs->pp > 1 && stage0_end < end)
         ev_push(&g->ev, (event){stage0_end, g->seq++, EV_STAGE0_FREE, i, b->slot, 0});
     return (event){end, g->seq++, EV_DONE, i, b->slot, 0};
 }
 
+/* Cost the micro-batch just formed on replica i at `now` and run it (run_pipeline). */
+static event launch(engine *g, int i, double now, const ls_mbatch_info *b)
+{
+    ls_iter_cost ic;
+    step_cost(g, i, b, &ic);
+    return run_pipeline(g, i, now, b, &ic);
+}
+
 /* Form micro-batches on replica i while its first stage is free and fewer
- * than pp are in flight. */
+ * than pp are in flight (in DP lockstep: on its whole group, lockstep.h). */
 static void try_schedule(engine *g, int i, double now)
 {
+    if (g->lock) {
+        ls_lockstep_schedule(g->lock, g, i, now);
+        return;
+    }
     rep_state *rs = &g->rep[i];
     while (ls_replica_in_flight(rs->r) < rs->pp && rs->stage_free[0] <= now) {
         ls_mbatch_info b;
@@ -336,6 +357,27 @@ static double done_direct(engine *g, const event *ev, double now, const direct_l
         g->events++;
         slot = next.slot;
     }
+}
+
+void ls_engine_step_cost(ls_engine *g, int i, const ls_mbatch_info *b, ls_iter_cost *ic)
+{
+    assert(i >= 0 && i < g->dp);
+    step_cost(g, i, b, ic);
+}
+
+double ls_engine_launch(ls_engine *g, int i, const ls_mbatch_info *b, const ls_iter_cost *ic, double now)
+{
+    assert(i >= 0 && i < g->dp);
+    event done = run_pipeline(g, i, now, b, ic);
+    if (b)
+        ev_push(&g->ev, done);
+    return done.t;
+}
+
+double ls_engine_stage0_free(const ls_engine *g, int i)
+{
+    assert(i >= 0 && i < g->dp);
+    return g->rep[i].stage_free[0];
 }
 
 void ls_engine_push(ls_engine *g, double t, int32_t payload)
@@ -415,6 +457,10 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
         g.rep[i].timeline_left = o && o->timeline_path ? (o->timeline_iterations > 0 ? o->timeline_iterations : 1000) : 0;
     }
     g.spec = ls_spec_track_new(&s->cfg->spec, s->cfg->seed, s->sched.max_model_len);
+    if (s->lockstep > 1) {
+        assert(!s->hooks && !s->pps && g.dp % s->lockstep == 0);
+        g.lock = ls_lockstep_new(g.dp, s->lockstep, s->cfg->pp, s->lockstep_pad_max);
+    }
     g.class_tab = s->cfg->workload ? ls_workload_classes(s->cfg->workload) : NULL;
     g.classes = ls_class_track_new(g.class_tab, s->cfg->slo_ttft_s, s->cfg->slo_tpot_s);
     g.peak_flops = s->cost[0]->peak_flops * g.dp;
@@ -510,7 +556,7 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                 g.hooks->on_event(g.hooks->ctx, &g, ev.slot, now);
                 continue;
             }
-            if (ev.kind == EV_DONE && !g.hooks && g.rep[ev.replica].pp == 1 && !g.tl) {
+            if (ev.kind == EV_DONE && !g.hooks && !g.lock && g.rep[ev.replica].pp == 1 && !g.tl) {
                 double t_next = g.ev.n ? g.ev.v[0].t : INFINITY;
                 if (t_arr < t_next)
                     t_next = t_arr;  /* INFINITY when no arrival is left */
@@ -610,11 +656,14 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
     m->v[LS_M_ITERATIONS] = (double)g.iterations;
     m->v[LS_M_EVENTS] = (double)g.events;
     ls_spec_track_metrics(g.spec, m);
+    if (g.lock)
+        m->v[LS_M_DP_SYNC_WAIT_FRAC] = ls_lockstep_wait_fraction(g.lock);
     if (g.classes)
         ls_class_track_metrics(g.classes, span, m);
     m->v[LS_M_WALL_TIME_S] = wall_now() - wall0;
 out:
     ls_spec_track_free(g.spec);
+    ls_lockstep_free(g.lock);
     ls_class_track_free(g.classes);
     if (g.tl) {
         ls_status rc2 = ls_timeline_close(g.tl, rc ? NULL : e);

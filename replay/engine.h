@@ -36,6 +36,14 @@ ls_replica *ls_engine_replica(ls_engine *g, int i);
 void ls_engine_kick(ls_engine *g, int i, double now);
 void ls_engine_report(ls_engine *g, int replica, const ls_req_done *d);
 void ls_engine_replica_work(const ls_engine *g, int i, double *busy_s, double *flops, double *bytes);
+/* For DP lockstep (lockstep.c): the time of micro-batch b on replica i (cost
+ * model and offload links); push b (NULL: a dummy batch, which holds the GPUs
+ * but completes nothing) through replica i's pipeline at `now` with the
+ * stage times of ic, returning when it leaves the last stage; when replica
+ * i's first stage is free. */
+void ls_engine_step_cost(ls_engine *g, int i, const ls_mbatch_info *b, ls_iter_cost *ic);
+double ls_engine_launch(ls_engine *g, int i, const ls_mbatch_info *b, const ls_iter_cost *ic, double now);
+double ls_engine_stage0_free(const ls_engine *g, int i);
 
 typedef struct ls_engine_setup {
     const ls_run_config *cfg;        /* router, dp, pp, timeout, drain, SLO */
@@ -54,6 +62,9 @@ typedef struct ls_engine_setup {
     const ls_engine_hooks *hooks;    /* NULL: aggregated serving */
     double offload_s_per_block;      /* KV offload: link time of one block's copy on each GPU (0: none) */
     double weight_stream_s;          /* CPU weight offload: link time per forward pass of every stage (0: none) */
+    int lockstep;                    /* DP lockstep (lockstep.h): groups of this many replicas step together
+                                        (0, 1: none; not with hooks or per-replica PP) */
+    int64_t lockstep_pad_max;        /* its CUDA-graph padding limit (0: no padding) */
 } ls_engine_setup;
 
 /* Run the simulation and fill the engine's part of `m` (everything but the

@@ -24,6 +24,17 @@ static const struct link {
 };
 #define N_LINKS ((int)(sizeof links / sizeof links[0]))
 
+bool ls_kvoffload_link(const char *name, double *bw, bool *grace)
+{
+    for (int i = 0; i < N_LINKS; i++)
+        if (!strcmp(name, links[i].name)) {
+            *bw = links[i].bw;
+            *grace = links[i].grace;
+            return true;
+        }
+    return false;
+}
+
 const char *ls_tier_name(ls_tier_kind t)
 {
     switch (t) {

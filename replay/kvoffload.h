@@ -42,6 +42,9 @@ typedef struct ls_kvoffload_config {
 ls_status ls_kvoffload_parse(const ls_yaml *root, const ls_gpu *gpu, const ls_cluster *cluster, int replica_gpus,
                              bool prefix_caching, int block_size, ls_kvoffload_config *out, ls_error *e);
 const char *ls_tier_name(ls_tier_kind t);  /* "none", "cpu", "grace" */
+/* The GPU-to-host link named `name` (pcie4, pcie5, c2c): bytes/s one way per
+ * GPU and whether it reaches a Grace host; false when unknown. */
+bool ls_kvoffload_link(const char *name, double *bw, bool *grace);
 
 /* The tier: an LRU set of 64-bit block keys with a fixed capacity (> 0). */
 typedef struct ls_kvtier ls_kvtier;

@@ -73,7 +73,29 @@ bool ls_model_is_mla(const ls_model *m)
 
 int ls_model_moe_layers(const ls_model *m)
 {
-    return ls_model_is_moe(m) ? m->layers - m->dense_layers : 0;
+    return ls_model_moe_layers_in(m, 0, m->layers);
+}
+
+/* Layer i's FFN: dense (the first dense_layers, and between interleaved MoE
+ * layers), or routed experts + shared experts + router. Llama-4's rule:
+ * moe_layers = range(step - 1, layers, step) (transformers Llama4TextConfig). */
+bool ls_model_layer_is_moe(const ls_model *m, int i)
+{
+    if (!ls_model_is_moe(m) || i < m->dense_layers)
+        return false;
+    return m->moe_layer_step <= 1 || (i + 1) % m->moe_layer_step == 0;
+}
+
+int ls_model_moe_layers_in(const ls_model *m, int first, int count)
+{
+    assert(first >= 0 && count >= 0);
+    if (!ls_model_is_moe(m))
+        return 0;
+    int lo = first > m->dense_layers ? first : m->dense_layers, hi = first + count;
+    if (hi <= lo)
+        return 0;
+    int step = m->moe_layer_step > 1 ? m->moe_layer_step : 1;
+    return hi / step - lo / step;  /* the i in [lo, hi) with (i + 1) % step == 0 */
 }
 
 int ls_model_expert_ffn(const ls_model *m)
@@ -119,12 +141,6 @@ void ls_model_attn_params(const ls_model *m, double *split, double *repl)
     *repl = (rq > 0 ? h * rq + rq : 0) + h * (rkv + rope) + rkv;
 }
 
-/* Layer i's FFN: dense, or routed experts + shared experts + router. */
-static bool layer_is_moe(const ls_model *m, int i)
-{
-    return ls_model_is_moe(m) && i >= m->dense_layers;
-}
-
 void ls_model_layers_parts(const ls_model *m, int first, int count, double *split, double *replicated,
                            double *routed)
 {
@@ -136,7 +152,7 @@ void ls_model_layers_parts(const ls_model *m, int first, int count, double *spli
     for (int i = first; i < first + count; i++) {
         *split += a_split + 2.0 * h; /* two RMSNorm vectors */
         *replicated += a_repl;
-        if (layer_is_moe(m, i)) {
+        if (ls_model_layer_is_moe(m, i)) {
             *split += m->shared_experts * ls_model_expert_params(m) + h * m->experts;
             *routed += m->experts * ls_model_expert_params(m);
         } else {

@@ -12,7 +12,8 @@
  *   prefill done (first token) -> handoff: hold the prefill blocks (delayed
  *   free), pick a decode replica, queue for its KV space (FIFO) -> reserve
  *   the decode blocks, occupy the prefill replica's send link and the decode
- *   replica's receive link (each a FIFO resource) for the wire time -> KV
+ *   replica's receive link (each a FIFO resource; or share them, kvshare.h)
+ *   for the wire time (staged through the hosts: the sum of the hops) -> KV
  *   arrived: free the prefill blocks, the decode replica admits the request.
  *
  * A request on a decode replica carries the index of its handoff record as
@@ -25,6 +26,8 @@
 #include <string.h>
 
 #include "engine.h"
+#include "kvoffload.h"
+#include "kvshare.h"
 #include "memory.h"
 #include "metrics.h"
 #include "pools.h"
@@ -35,14 +38,14 @@ static const char *const role_name[2] = {"prefill", "decode"};
 /* ================================================================ configuration */
 
 static const char *const dis_keys[] = {"prefill", "decode", "kv_transfer", "router", NULL};
-static const char *const pool_keys[] = {"replicas", "parallelism", "hardware", "scheduler", NULL};
-static const char *const xfer_keys[] = {"link", "bandwidth_gbps", "latency_us", "mode", NULL};
+static const char *const pool_keys[] = {"replicas", "parallelism", "hardware", "cluster", "scheduler", NULL};
+static const char *const xfer_keys[] = {"link", "bandwidth_gbps", "latency_us", "mode", "host_link", "sharing", NULL};
 
 static const struct {
     const char *name;
     ls_kv_link link;
 } link_names[] = {{"auto", LS_KV_LINK_AUTO},       {"nvlink", LS_KV_LINK_NVLINK}, {"network", LS_KV_LINK_NETWORK},
-                  {"infiniband", LS_KV_LINK_NETWORK}, {"roce", LS_KV_LINK_NETWORK}};
+                  {"infiniband", LS_KV_LINK_NETWORK}, {"roce", LS_KV_LINK_NETWORK}, {"host", LS_KV_LINK_HOST}};
 
 static void deploy_of(const ls_pool *pl, int replica, ls_deploy *d)
 {
@@ -69,8 +72,8 @@ static ls_yaml *pool_tree(const ls_yaml *root, const ls_yaml *pn)
         "output_tokens: {dist: fixed, value: 1}, max_requests: 1}";
     if (ls_yaml_load_string(placeholder, sizeof placeholder - 1, "<pool>", &wl, &ignore) == LS_OK)
         ls_yaml_map_set(t, "workload", wl);
-    static const char *const copy[] = {"parallelism", "hardware"};
-    for (int k = 0; k < 2; k++) {
+    static const char *const copy[] = {"parallelism", "hardware", "cluster"};
+    for (int k = 0; k < 3; k++) {
         const ls_yaml *v = ls_yaml_get(pn, copy[k]);
         if (v)
             ls_yaml_map_set(t, copy[k], ls_yaml_clone(v));
@@ -151,6 +154,8 @@ static int node_of(const ls_cluster *c, int gpu)
 /* Prefill replica i and decode replica j within one node? */
 static bool same_node(const ls_pools_config *p, int i, int j)
 {
+    if (p->split)
+        return false;
     const ls_pool *a = &p->pool[LS_ROLE_PREFILL], *b = &p->pool[LS_ROLE_DECODE];
     const ls_cluster *c = &a->cfg->cluster;
     int a0 = a->first_gpu + i * replica_gpus(a), b0 = b->first_gpu + j * replica_gpus(b);
@@ -158,25 +163,56 @@ static bool same_node(const ls_pools_config *p, int i, int j)
     return node_of(c, a0 + replica_gpus(a) - 1) == n && node_of(c, b0) == n && node_of(c, b0 + replica_gpus(b) - 1) == n;
 }
 
+/* The network between the pools: the prefill cluster's, or between two clusters the slower end's. */
+static void network(const ls_pools_config *p, double *bw, double *lat)
+{
+    const ls_cluster *a = &p->pool[LS_ROLE_PREFILL].cfg->cluster, *b = &p->pool[LS_ROLE_DECODE].cfg->cluster;
+    *bw = a->inter_bw;
+    *lat = a->inter_lat_s;
+    if (p->split) {
+        *bw = b->inter_bw < *bw ? b->inter_bw : *bw;
+        *lat = b->inter_lat_s > *lat ? b->inter_lat_s : *lat;
+    }
+}
+
 void ls_pools_link(const ls_pools_config *p, int i, int j, double *bandwidth, double *latency_s)
 {
     const ls_cluster *c = &p->pool[LS_ROLE_PREFILL].cfg->cluster;
+    double net_bw, net_lat;
+    network(p, &net_bw, &net_lat);
+    if (p->link == LS_KV_LINK_HOST) {
+        /* GPU -> host, [host -> host], host -> GPU, one after another; the host links' latency is not modelled */
+        double inv = 1.0 / p->host_bw[LS_ROLE_PREFILL] + 1.0 / p->host_bw[LS_ROLE_DECODE], lat = 0;
+        if (!same_node(p, i, j)) {
+            inv += 1.0 / (!isnan(p->bandwidth) ? p->bandwidth : net_bw);
+            lat = !isnan(p->latency_s) ? p->latency_s : net_lat;
+        }
+        *bandwidth = 1.0 / inv;
+        *latency_s = lat;
+        return;
+    }
     bool nv = p->link == LS_KV_LINK_NVLINK || (p->link == LS_KV_LINK_AUTO && c->intra_bw > 0 && same_node(p, i, j));
-    *bandwidth = !isnan(p->bandwidth) ? p->bandwidth : nv ? c->intra_bw : c->inter_bw;
-    *latency_s = !isnan(p->latency_s) ? p->latency_s : nv ? c->intra_lat_s : c->inter_lat_s;
+    *bandwidth = !isnan(p->bandwidth) ? p->bandwidth : nv ? c->intra_bw : net_bw;
+    *latency_s = !isnan(p->latency_s) ? p->latency_s : nv ? c->intra_lat_s : net_lat;
+}
+
+/* The bytes each GPU moves: whole blocks (the partial last one too) of the larger per-GPU shard. */
+static double transfer_bytes(const ls_pools_config *p, int64_t prompt)
+{
+    const ls_pool *a = &p->pool[LS_ROLE_PREFILL], *b = &p->pool[LS_ROLE_DECODE];
+    int64_t bs = a->cfg->sched.block_size;
+    double tokens = (double)((prompt + bs - 1) / bs * bs);
+    double per_gpu = a->kv_bytes_per_token_gpu > b->kv_bytes_per_token_gpu ? a->kv_bytes_per_token_gpu
+                                                                           : b->kv_bytes_per_token_gpu;
+    return tokens * per_gpu;
 }
 
 double ls_pools_transfer_s(const ls_pools_config *p, int i, int j, int64_t prompt)
 {
-    const ls_pool *a = &p->pool[LS_ROLE_PREFILL], *b = &p->pool[LS_ROLE_DECODE];
-    int64_t bs = a->cfg->sched.block_size;
-    double tokens = (double)((prompt + bs - 1) / bs * bs);  /* whole blocks move, the partial last one too */
-    double per_gpu = a->kv_bytes_per_token_gpu > b->kv_bytes_per_token_gpu ? a->kv_bytes_per_token_gpu
-                                                                           : b->kv_bytes_per_token_gpu;
     double bw, lat;
     ls_pools_link(p, i, j, &bw, &lat);
     assert(bw > 0);
-    return lat + tokens * per_gpu / bw;
+    return lat + transfer_bytes(p, prompt) / bw;
 }
 
 double ls_pools_transfer_end(const ls_pools_config *p, int i, int j, int64_t prompt, double first_sched, double now,
@@ -193,13 +229,64 @@ double ls_pools_transfer_end(const ls_pools_config *p, int i, int j, int64_t pro
     return last > start + wire ? last : start + wire;
 }
 
+/* The GPU-host link of each side for host staging: `host_link` (pcie4, pcie5)
+ * for an x86 host, NVLink-C2C for a Grace one (GH200). */
+static ls_status load_host_links(ls_pools_config *p, const ls_yaml *kt, const ls_yaml *at, ls_error *e)
+{
+    char w[300];
+    const char *path = "disaggregation.kv_transfer";
+    const ls_yaml *hn = kt ? ls_yaml_get(kt, "host_link") : NULL;
+    const char *given = NULL;
+    double bw = 0;  /* of the given link (the sides' own are set below) */
+    bool grace = false;
+    if (hn) {
+        LS_TRY(ls_yaml_as_string(hn, "disaggregation.kv_transfer.host_link", &given, e));
+        if (!ls_kvoffload_link(given, &bw, &grace))
+            return ls_fail(e, LS_EINVAL, "%s: %s.host_link: unknown link '%s' (expected pcie4, pcie5 or c2c)",
+                           ls_yaml_where(hn, w, sizeof w), path, given);
+        if (p->link != LS_KV_LINK_HOST)
+            return ls_fail(e, LS_EINVAL, "%s: %s.host_link: only with link: host (staging through host memory)",
+                           ls_yaml_where(hn, w, sizeof w), path);
+    }
+    if (p->link != LS_KV_LINK_HOST)
+        return LS_OK;
+    /* host_link names the x86 sides' PCIe link; a Grace side always uses NVLink-C2C */
+    bool any_x86 = false;
+    for (int r = 0; r < 2; r++) {
+        const ls_gpu *g = &p->pool[r].cfg->gpu;
+        any_x86 |= !g->grace_host;
+        if (!g->grace_host && !given)
+            return ls_fail(e, LS_EINVAL, "%s: %s.host_link: missing: the %s pool's %s has an x86 host: pcie4 or pcie5",
+                           ls_yaml_where(at, w, sizeof w), path, role_name[r], g->name);
+        if (!g->grace_host && grace)
+            return ls_fail(e, LS_EINVAL, "%s: %s.host_link: %s does not reach the x86 host of the %s pool's %s "
+                           "(expected pcie4 or pcie5)",
+                           ls_yaml_where(hn, w, sizeof w), path, given, role_name[r], g->name);
+        const char *name = g->grace_host ? "c2c" : given;
+        bool gr, ok = ls_kvoffload_link(name, &p->host_bw[r], &gr);
+        assert(ok);
+        (void)ok;
+        snprintf(p->host_link[r], sizeof p->host_link[r], "%s", name);
+    }
+    if (given && !grace && !any_x86)
+        return ls_fail(e, LS_EINVAL, "%s: %s.host_link: %s does not reach the Grace hosts of %s (NVLink-C2C: c2c)",
+                       ls_yaml_where(hn, w, sizeof w), path, given, p->pool[0].cfg->gpu.name);
+    if (p->mode == LS_KV_LAYERWISE)
+        return ls_fail(e, LS_EINVAL, "%s: %s.mode: layerwise pushes GPU to GPU (P2pNcclConnector): not with link: host",
+                       ls_yaml_where(at, w, sizeof w), path);
+    return LS_OK;
+}
+
 static ls_status load_transfer(ls_pools_config *p, const ls_yaml *dis, ls_error *e)
 {
     char w[300];
     const char *path = "disaggregation.kv_transfer";
     p->link = LS_KV_LINK_AUTO;
     p->mode = LS_KV_AFTER_PREFILL;
+    p->sharing = LS_KV_FIFO;
     p->bandwidth = p->latency_s = NAN;
+    p->host_bw[0] = p->host_bw[1] = 0;
+    p->host_link[0][0] = p->host_link[1][0] = '\0';
     const ls_yaml *kt = ls_yaml_get(dis, "kv_transfer");
     const ls_yaml *ln = NULL;
     if (kt) {
@@ -231,6 +318,24 @@ static ls_status load_transfer(ls_pools_config *p, const ls_yaml *dis, ls_error 
                                "(P2pNcclConnector))",
                                ls_yaml_where(mn, w, sizeof w), path, s);
         }
+        const ls_yaml *sn = ls_yaml_get(kt, "sharing");
+        if (sn) {
+            const char *s;
+            LS_TRY(ls_yaml_as_string(sn, "disaggregation.kv_transfer.sharing", &s, e));
+            if (!strcmp(s, "fifo"))
+                p->sharing = LS_KV_FIFO;
+            else if (!strcmp(s, "fair"))
+                p->sharing = LS_KV_FAIR;
+            else
+                return ls_fail(e, LS_EINVAL,
+                               "%s: %s.sharing: unknown rule '%s' (expected fifo (one transfer at a time per link) or "
+                               "fair (concurrent transfers share the bandwidth))",
+                               ls_yaml_where(sn, w, sizeof w), path, s);
+            if (p->sharing == LS_KV_FAIR && p->mode == LS_KV_LAYERWISE)
+                return ls_fail(e, LS_EINVAL, "%s: %s.sharing: fair is modelled for transfers after the prefill, not "
+                               "layerwise",
+                               ls_yaml_where(sn, w, sizeof w), path);
+        }
         const ls_yaml *bn = ls_yaml_get(kt, "bandwidth_gbps");
         if (bn) {
             double v;
@@ -254,6 +359,17 @@ static ls_status load_transfer(ls_pools_config *p, const ls_yaml *dis, ls_error 
     const ls_pool *a = &p->pool[LS_ROLE_PREFILL], *b = &p->pool[LS_ROLE_DECODE];
     const ls_cluster *c = &a->cfg->cluster;
     const ls_yaml *at = ln ? ln : kt ? kt : dis;
+    LS_TRY(load_host_links(p, kt, at, e));
+    double net_bw, net_lat;
+    network(p, &net_bw, &net_lat);
+    if (p->link == LS_KV_LINK_NVLINK && p->split)
+        return ls_fail(e, LS_EINVAL, "%s: %s.link: nvlink: the pools sit in different clusters (%s, %s): use network "
+                       "or auto",
+                       ls_yaml_where(at, w, sizeof w), path, a->cfg->cluster_label, b->cfg->cluster_label);
+    if (p->split && isnan(p->bandwidth) && !(net_bw > 0))
+        return ls_fail(e, LS_EINVAL, "%s: %s: the pools sit in different clusters but %s has no network (inter_gbps 0)",
+                       ls_yaml_where(at, w, sizeof w), path,
+                       a->cfg->cluster.inter_bw > 0 ? b->cfg->cluster_label : a->cfg->cluster_label);
     if (p->link == LS_KV_LINK_NVLINK && !(c->intra_bw > 0) && isnan(p->bandwidth))
         return ls_fail(e, LS_EINVAL, "%s: %s.link: nvlink: cluster %s has no NVLink between its GPUs (intra_gbps 0)",
                        ls_yaml_where(at, w, sizeof w), path, a->cfg->cluster_label);
@@ -271,11 +387,11 @@ static ls_status load_transfer(ls_pools_config *p, const ls_yaml *dis, ls_error 
                                    strcmp(a->cfg->gpu.name, b->cfg->gpu.name) ? "; pools of different GPUs sit on different nodes" : "");
                 }
     }
-    if (p->link == LS_KV_LINK_NETWORK && (c->max_nodes == 1 || !(c->inter_bw > 0)))
+    if (!p->split && p->link == LS_KV_LINK_NETWORK && (c->max_nodes == 1 || !(c->inter_bw > 0)))
         return ls_fail(e, LS_EINVAL, "%s: %s.link: network: cluster %s has no network between nodes (%s)",
                        ls_yaml_where(at, w, sizeof w), path, a->cfg->cluster_label,
                        c->max_nodes == 1 ? "max_nodes 1" : "inter_gbps 0");
-    if (p->link == LS_KV_LINK_AUTO && isnan(p->bandwidth) && !(c->inter_bw > 0))
+    if ((p->link == LS_KV_LINK_AUTO || p->link == LS_KV_LINK_HOST) && isnan(p->bandwidth) && !(c->inter_bw > 0))
         for (int i = 0; i < a->replicas; i++)
             for (int j = 0; j < b->replicas; j++)
                 if (!same_node(p, i, j))
@@ -300,22 +416,38 @@ ls_status ls_pools_config_load(const ls_run_config *top, const ls_yaml *root, co
         rc = load_pool(top, root, node, r, base_dir, cat, &p->pool[r], e);
     if (rc)
         goto fail;
-    /* placement: prefill from GPU 0, decode right after, on a node of its own when the GPU types differ */
+    /* placement: prefill from GPU 0, decode right after, on a node of its own when the GPU types differ;
+     * pools with clusters of their own each from GPU 0 of theirs */
     ls_pool *a = &p->pool[LS_ROLE_PREFILL], *b = &p->pool[LS_ROLE_DECODE];
-    const ls_cluster *c = &top->cluster;
-    int gpn = c->gpus_per_node > 0 ? c->gpus_per_node : 1;
-    int na = a->replicas * replica_gpus(a), nb = b->replicas * replica_gpus(b);
-    bool hetero = strcmp(a->cfg->gpu.name, b->cfg->gpu.name) != 0;
-    a->first_gpu = 0;
-    b->first_gpu = hetero ? (na + gpn - 1) / gpn * gpn : na;
-    if (c->max_nodes > 0 && (int64_t)b->first_gpu + nb > (int64_t)c->max_nodes * gpn) {
-        rc = ls_fail(e, LS_EINVAL,
-                     "%s: disaggregation: the pools need %d GPUs (prefill %d x %s, decode %d x %s%s) but cluster %s "
-                     "has %d (%d node%s of %d)",
-                     ls_yaml_where(node, w, sizeof w), b->first_gpu + nb, a->replicas, a->cfg->parallelism, b->replicas,
-                     b->cfg->parallelism, hetero ? ", on separate nodes: different GPUs" : "", top->cluster_label,
-                     c->max_nodes * gpn, c->max_nodes, c->max_nodes == 1 ? "" : "s", gpn);
-        goto fail;
+    p->split = strcmp(a->cfg->cluster_label, b->cfg->cluster_label) != 0;
+    if (p->split) {
+        for (int r = 0; r < 2 && !rc; r++) {
+            const ls_pool *pl = &p->pool[r];
+            const ls_cluster *cr = &pl->cfg->cluster;
+            int g = cr->gpus_per_node > 0 ? cr->gpus_per_node : 1, need = pl->replicas * replica_gpus(pl);
+            if (cr->max_nodes > 0 && (int64_t)need > (int64_t)cr->max_nodes * g)
+                rc = ls_fail(e, LS_EINVAL, "%s: disaggregation.%s: %d x %s needs %d GPUs but cluster %s has %d",
+                             ls_yaml_where(ls_yaml_get(node, role_name[r]), w, sizeof w), role_name[r], pl->replicas,
+                             pl->cfg->parallelism, need, pl->cfg->cluster_label, cr->max_nodes * g);
+        }
+        if (rc)
+            goto fail;
+    } else {
+        const ls_cluster *c = &a->cfg->cluster;
+        int gpn = c->gpus_per_node > 0 ? c->gpus_per_node : 1;
+        int na = a->replicas * replica_gpus(a), nb = b->replicas * replica_gpus(b);
+        bool hetero = strcmp(a->cfg->gpu.name, b->cfg->gpu.name) != 0;
+        a->first_gpu = 0;
+        b->first_gpu = hetero ? (na + gpn - 1) / gpn * gpn : na;
+        if (c->max_nodes > 0 && (int64_t)b->first_gpu + nb > (int64_t)c->max_nodes * gpn) {
+            rc = ls_fail(e, LS_EINVAL,
+                         "%s: disaggregation: the pools need %d GPUs (prefill %d x %s, decode %d x %s%s) but cluster %s "
+                         "has %d (%d node%s of %d)",
+                         ls_yaml_where(node, w, sizeof w), b->first_gpu + nb, a->replicas, a->cfg->parallelism, b->replicas,
+                         b->cfg->parallelism, hetero ? ", on separate nodes: different GPUs" : "", a->cfg->cluster_label,
+                         c->max_nodes * gpn, c->max_nodes, c->max_nodes == 1 ? "" : "s", gpn);
+            goto fail;
+        }
     }
     rc = load_transfer(p, node, e);
     if (rc)
@@ -369,6 +501,8 @@ void ls_pools_config_row(const ls_pools_config *p, ls_config_row *row)
 {
     const ls_run_config *a = p->pool[LS_ROLE_PREFILL].cfg, *b = p->pool[LS_ROLE_DECODE].cfg;
     snprintf(row->parallelism, sizeof row->parallelism, "%s", p->label);
+    if (p->split)
+        snprintf(row->cluster, sizeof row->cluster, "%.31s/%.31s", a->cluster_label, b->cluster_label);
     if (strcmp(a->gpu.name, b->gpu.name))
         snprintf(row->hardware, sizeof row->hardware, "%.31s/%.31s", a->gpu.name, b->gpu.name);
     else
@@ -403,6 +537,8 @@ typedef struct pools_run {
     int32_t *qhead, *qtail;
     int64_t *q_blocks, *bound;  /* per decode replica: queued blocks; requests queued or on the wire */
     double *send_free, *recv_free;
+    ls_kvshare *share;    /* sharing: fair (NULL: FIFO links) */
+    double tick_at;       /* the earliest pending "bytes done" event of `share` (INFINITY: none) */
     ls_router_state rs;
     ls_quantiles kv_transfer, prefill_ttft, decode_first;  /* bounded memory (metrics.h) */
     double wire_sum;
@@ -471,6 +607,22 @@ static void drop(pools_run *pr, int32_t i, int replica, ls_req_status st)
     xfer_free(pr, i);
 }
 
+/* Fair sharing: hand the transfers whose bytes are done by `now` to their
+ * arrival events (after the latency), then make sure an event comes when the
+ * next one's bytes are done at the new rates. */
+static void share_tick(pools_run *pr, double now)
+{
+    int32_t id;
+    double arrive;
+    while (ls_kvshare_pop(pr->share, now, &id, &arrive))
+        ls_engine_push(pr->g, arrive, id);
+    double next = ls_kvshare_next(pr->share);
+    if (next < pr->tick_at) {
+        ls_engine_push(pr->g, next, -1);
+        pr->tick_at = next;
+    }
+}
+
 /* Start every queued transfer whose decode-side KV blocks can be reserved, in order. */
 static void pump(pools_run *pr, int j, double now)
 {
@@ -489,6 +641,15 @@ static void pump(pools_run *pr, int j, double now)
             pr->qtail[j] = -1;
         x->next = -1;
         pr->q_blocks[j] -= x->d_blocks;
+        if (pr->share) {
+            double bw, lat;
+            ls_pools_link(pr->pc, x->p, j, &bw, &lat);
+            ls_kvshare_add(pr->share, i, x->p, j, transfer_bytes(pr->pc, x->d.prompt_tokens), bw, lat, now);
+            x->t_start = now;
+            x->stage = XF_WIRE;
+            share_tick(pr, now);
+            continue;
+        }
         double link_free = pr->send_free[x->p] > pr->recv_free[j] ? pr->send_free[x->p] : pr->recv_free[j];
         double end = ls_pools_transfer_end(pr->pc, x->p, j, x->d.prompt_tokens, x->d.first_scheduled_s, now, link_free);
         pr->send_free[x->p] = pr->recv_free[j] = end;
@@ -596,6 +757,12 @@ static void hook_event(void *ctx, ls_engine *g, int32_t i, double now)
 {
     pools_run *pr = ctx;
     pr->g = g;
+    if (i < 0) {  /* fair sharing: some transfer's bytes may be done */
+        if (now == pr->tick_at)
+            pr->tick_at = INFINITY;
+        share_tick(pr, now);
+        return;
+    }
     xfer *x = &pr->x[i];
     assert(x->stage == XF_WIRE);
     x->stage = XF_DECODE;
@@ -715,6 +882,8 @@ ls_status ls_pools_run(const ls_run_config *c, const ls_run_opts *opts, ls_metri
     pr.bound = ls_xcalloc((size_t)nd, sizeof *pr.bound);
     pr.send_free = ls_xcalloc((size_t)np, sizeof *pr.send_free);
     pr.recv_free = ls_xcalloc((size_t)nd, sizeof *pr.recv_free);
+    pr.share = pc->sharing == LS_KV_FAIR ? ls_kvshare_new(np, nd) : NULL;
+    pr.tick_at = INFINITY;
     pr.busy = ls_xcalloc((size_t)n, sizeof *pr.busy);
     pr.flops = ls_xcalloc((size_t)n, sizeof *pr.flops);
     pr.bytes = ls_xcalloc((size_t)n, sizeof *pr.bytes);
@@ -749,6 +918,7 @@ done:
     free(pr.bound);
     free(pr.send_free);
     free(pr.recv_free);
+    ls_kvshare_free(pr.share);
     free(pr.busy);
     free(pr.flops);
     free(pr.bytes);

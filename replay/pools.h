@@ -21,7 +21,19 @@
 
 enum { LS_ROLE_PREFILL = 0, LS_ROLE_DECODE = 1 };
 
-typedef enum ls_kv_link { LS_KV_LINK_AUTO = 0, LS_KV_LINK_NVLINK = 1, LS_KV_LINK_NETWORK = 2 } ls_kv_link;
+/* HOST: staged through host memory (vLLM kv_buffer_device: cpu): GPU -> host
+ * over PCIe (NVLink-C2C to Grace on GH200), host -> host over the network
+ * (none inside a node), host -> GPU on the decode side. */
+typedef enum ls_kv_link {
+    LS_KV_LINK_AUTO = 0,
+    LS_KV_LINK_NVLINK = 1,
+    LS_KV_LINK_NETWORK = 2,
+    LS_KV_LINK_HOST = 3
+} ls_kv_link;
+
+/* Concurrent transfers on one replica's link: one after another (FIFO), or
+ * sharing its bandwidth equally (processor sharing, kvshare.h). */
+typedef enum ls_kv_sharing { LS_KV_FIFO = 0, LS_KV_FAIR = 1 } ls_kv_sharing;
 
 typedef struct ls_pool {
     ls_run_config *cfg;            /* the pool's own configuration; cfg->dp = replicas */
@@ -40,6 +52,11 @@ typedef struct ls_pools_config {
     ls_kv_mode mode;
     double bandwidth;              /* bytes/s override of the link's per-GPU bandwidth; NaN = the cluster's */
     double latency_s;              /* override of the link's latency; NaN = the cluster's */
+    ls_kv_sharing sharing;
+    bool split;                    /* the pools sit in different clusters (a `cluster` key of their own): the
+                                      network links them, at the slower cluster's bandwidth and latency */
+    double host_bw[2];             /* LS_KV_LINK_HOST: each side's GPU-host link, bytes/s per GPU */
+    char host_link[2][16];         /* its name (pcie4, pcie5, c2c) */
     const ls_router_ops *router;   /* picks the decode instance */
     char label[LS_NAME_MAX];       /* "1P-tp4+1D-tp4": the parallelism column */
 } ls_pools_config;
@@ -56,7 +73,10 @@ ls_pools_config *ls_pools_config_clone(const ls_pools_config *p);   /* NULL -> N
 void ls_pools_config_row(const ls_pools_config *p, ls_config_row *row);
 
 /* The link between prefill replica i and decode replica j (pool indices):
- * per-GPU bandwidth in bytes/s and latency in seconds. */
+ * per-GPU bandwidth in bytes/s and latency in seconds. Staged through the
+ * hosts, the hops run one after another (store and forward): the latencies
+ * add and the bandwidth is 1 / (1/host_p + [1/network] + 1/host_d), the
+ * network hop only between nodes (its latency and bandwidth as above). */
 void ls_pools_link(const ls_pools_config *p, int i, int j, double *bandwidth, double *latency_s);
 /* Seconds on the wire of the prompt KV of `prompt` tokens from prefill
  * replica i to decode replica j: every rank moves its shard over its own

@@ -7,6 +7,7 @@
 #include "budget.h"
 #include "engine.h"
 #include "kvcache.h"
+#include "lockstep.h"
 #include "memory.h"
 #include "pools.h"
 #include "workload.h"
@@ -231,6 +232,12 @@ ls_status ls_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *ou
         s.sched.max_num_seqs = s.sched.max_batched_tokens / per_decode;  /* every decode must fit the budget */
     if (s.sched.max_num_seqs < 1)
         s.sched.max_num_seqs = 1;
+    if (c->ep > c->tp) {
+        /* DP attention + EP: the replicas of an EP group step together (lockstep.h) */
+        s.lockstep = c->ep / c->tp;
+        s.lockstep_pad_max = ls_lockstep_capture_max(s.sched.max_num_seqs, s.sched.spec_tokens,
+                                                     s.sched.max_batched_tokens);
+    }
     if (c->offload.tier != LS_TIER_NONE) {
         /* every GPU of the replica holds its share of a block and copies it over its own link */
         double block_gpu = plan.kv_bytes_per_token_gpu * c->sched.block_size;

@@ -65,7 +65,7 @@ new = {"kv_transfer_mean_s", "kv_transfer_p50_s", "kv_transfer_p90_s", "kv_trans
        "kv_wire_mean_s", "prefill_ttft_mean_s", "decode_first_token_mean_s", "prefill_utilization",
        "decode_utilization", "decode_kv_usage_mean", "decode_kv_usage_max"}
 src, dst = h5py.File(sys.argv[1], "r"), h5py.File(sys.argv[2], "w")
-assert src.attrs["schema_version"] == 2
+assert src.attrs["schema_version"] >= 2
 for k, v in src.attrs.items():
     if k != "schema_version":  # version 1 files have none
         dst.attrs[k] = v

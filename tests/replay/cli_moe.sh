@@ -11,7 +11,7 @@ hf="$LS_SOURCE_DIR/tests/fixtures/hf"
 
 # import: the entry loads and matches the built-in one's derived sizes
 for pair in deepseek-v3:deepseek-v3 qwen3-30b-a3b:qwen3-30b-a3b gpt-oss-120b:gpt-oss-120b \
-            gemma-3-27b:gemma-3-27b llama-3.2-1b:llama-3.2-1b; do
+            gemma-3-27b:gemma-3-27b llama-3.2-1b:llama-3.2-1b llama-4-maverick:llama-4-maverick; do
   file=${pair%%:*} ref=${pair##*:}
   "$LLMSWEEP" catalog import "$hf/$file.json" --name "imp-$file" --output "$tmp/$file.yaml" || fail "import $file"
   "$LLMSWEEP" catalog models --json --catalog "$tmp/$file.yaml" >"$tmp/$file.json" || fail "load $file"
@@ -19,7 +19,7 @@ for pair in deepseek-v3:deepseek-v3 qwen3-30b-a3b:qwen3-30b-a3b gpt-oss-120b:gpt
 import json, sys
 m = {x["name"]: x for x in json.load(open(sys.argv[1]))["models"]}
 a, b = m[sys.argv[2]], m[sys.argv[3]]
-for k in ("params", "active_params", "kv_bytes_per_token_bf16", "sliding_layers", "kv_lora_rank"):
+for k in ("params", "active_params", "kv_bytes_per_token_bf16", "sliding_layers", "kv_lora_rank", "moe_layer_step"):
     assert a[k] == b[k], (k, a[k], b[k])
 PY
 done
@@ -63,6 +63,13 @@ run() { "$LLMSWEEP" run --config "$tmp/run.yaml" "$@"; }
 run >"$tmp/out" || fail "deepseek-v3 dp8ep8 exit $?"
 grep -q "dp8ep8, fp8/fp8" "$tmp/out" && grep -q "^deployment .* 98.9 GB weights per GPU" "$tmp/out" \
   || fail "deepseek-v3 dp8ep8: $(cat "$tmp/out")"
+grep -q "^lockstep  *DP ranks of an EP group step together: [0-9.]*% of their step time" "$tmp/out" \
+  || fail "dp8ep8 lockstep line: $(cat "$tmp/out")"
+# DP lockstep (docs/ENGINE.md): the ranks wait for the slowest; a TP replica has no one to wait for
+run --json | "$LS_PYTHON" -c 'import json,sys; f=json.load(sys.stdin)["dp_sync_wait_frac"]; assert 0 < f < 1, f' \
+  || fail "dp8ep8 dp_sync_wait_frac"
+run --parallelism tp8 --json | "$LS_PYTHON" -c 'import json,sys; assert json.load(sys.stdin)["dp_sync_wait_frac"] is None' \
+  || fail "tp8 dp_sync_wait_frac"
 run --set model=qwen3-235b-a22b --set cluster=dgx-h100 --set hardware=h100-sxm --parallelism tp8 >/dev/null \
   || fail "qwen3-235b tp8"
 run --set model=qwen3-235b-a22b --set cluster=dgx-h100 --set hardware=h100-sxm --parallelism dp8ep8 >/dev/null \

@@ -89,6 +89,7 @@ static void test_param_counts(void **state)
         {"llama-3.2-1b", 1.24e9, 0, 0.005},
         {"llama-3.2-3b", 3.21e9, 0, 0.005},
         {"llama-4-scout", 109e9, 17e9, 0.015},    /* 109 B includes the vision encoder */
+        {"llama-4-maverick", 400e9, 17e9, 0.02}, /* model card: 400 B / 17 B (hand count below) */
         {"gemma-3-27b", 27.0e9, 0, 0.01},         /* 27.4 B minus the 0.4 B SigLIP vision encoder */
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -120,6 +121,29 @@ static void test_param_counts(void **state)
     /* 61 x (attention + 2 norms) + 3 dense FFNs + 58 x (shared expert + router 7168 x 256) */
     assert_true(split == 61 * (171966464.0 + 14336) + 3 * 396361728.0 + 58 * (44040192.0 + 1835008.0));
     assert_true(repl == 61 * 15140864.0);
+
+    /* Llama-4 Maverick by hand (config.json text_config: hidden 5120, 48 layers, 40 heads / 8 KV of 128,
+     * vocab 202048 untied, 128 experts top-1 + 1 shared of 8192, interleave_moe_layer_step 2, dense
+     * layers of 16384). MoE layers are 1, 3, ..., 47 (transformers: range(step - 1, layers, step)).
+     *   embedding = head = 202048 * 5120 = 1,034,485,760
+     *   attention + 2 norms = 5120*40*128 * 2 + 5120*8*128 * 2 + 10240 = 62,924,800 per layer
+     *   dense FFN = 3 * 5120 * 16384 = 251,658,240 (24 layers); an expert = 3 * 5120 * 8192 = 125,829,120
+     *   MoE FFN = 129 experts + router 5120 * 128 = 16,232,611,840 (24 layers)
+     *   total = 2 * 1,034,485,760 + 48 * 62,924,800 + 24 * 251,658,240 + 24 * 16,232,611,840 + 5120
+     *         = 400,711,848,960; active: 24 * (2 * 125,829,120 + 655,360) routed + shared instead of
+     *         the MoE FFN = 17,184,691,200. */
+    const ls_model *mv = model("llama-4-maverick");
+    assert_int_equal(ls_model_moe_layers(mv), 24);
+    assert_false(ls_model_layer_is_moe(mv, 0));
+    assert_true(ls_model_layer_is_moe(mv, 1) && ls_model_layer_is_moe(mv, 47));
+    assert_int_equal(ls_model_moe_layers_in(mv, 0, 7), 3);  /* 1, 3, 5 */
+    assert_int_equal(ls_model_moe_layers_in(mv, 24, 24), 12);
+    assert_true(ls_model_params(mv) == 400711848960.0);
+    assert_true(ls_model_active_params(mv) == 17184691200.0);
+    ls_model_layers_parts(mv, 0, 48, &split, &repl, &routed);
+    assert_true(routed == 24 * 128 * 125829120.0);
+    /* Scout: every layer MoE (step 1) */
+    assert_int_equal(ls_model_moe_layers(model("llama-4-scout")), 48);
 }
 
 static void test_kv_bytes(void **state)
@@ -278,6 +302,24 @@ static void test_a2a_deepseek_layer(void **state)
     assert_rel(ls_moe_a2a_s(&mc, 256), ib + 5e-6 + 8.0 / 16 * elems * (1 + 4.0 / 128) / (50e9 * 0.82), 1e-12);
     print_message("DeepSeek-V3 layer, 256 tokens/GPU, ep16 over 2 nodes (IB): %.1f us (bf16 %.1f us)\n",
                   ls_moe_a2a_s(&mc, 256) * 1e6, 2 * ib * 1e6);
+    /* PP with EP: the group is one stage of ep/tp replicas. tp4pp2 replicas fill a DGX node each
+     * (stage 0 on GPUs 0-3, stage 1 on 4-7); ep8 = stage 0 of replicas 0 and 1, GPUs 0-3 and 8-11:
+     * half the peers across InfiniBand, the same time as ep16 over two nodes at a quarter of the
+     * tokens per GPU (each GPU sends T / tp) -- while tp4 replicas without PP keep ep8 inside a node. */
+    ls_deploy p = n;
+    p.a2a_fp8 = false;
+    p.tp = 4;
+    p.pp = 2;
+    p.ep = 8;
+    p.first_gpu = 8;  /* the second replica */
+    assert_int_equal(ls_moe_cost_init(&mc, &p, &e), LS_OK);
+    assert_true(mc.on_frac == 3.0 / 8 && mc.off_frac == 4.0 / 8);
+    assert_rel(ls_moe_a2a_s(&mc, 4 * 256),
+               2 * (5e-6 + 4.0 / 8 * elems * 2 / (50e9 * 0.82)), 1e-12);
+    p.pp = 1;
+    p.first_gpu = 4;
+    assert_int_equal(ls_moe_cost_init(&mc, &p, &e), LS_OK);
+    assert_true(mc.on_frac == 7.0 / 8 && mc.off_frac == 0);
     /* the whole roofline: an ep step of the same model costs more per token on two nodes */
     ls_cost_model *a = NULL, *b = NULL;
     ls_deploy h = n;
@@ -323,6 +365,10 @@ static void test_bad_entries(void **state)
     expect_error("models:\n  x:\n    base: deepseek-v3\n    dense_layers: 61\n", "bad.yaml:3", "dense_layers");
     expect_error("models:\n  x:\n    base: llama-3-8b\n    sliding_layers: 99\n    sliding_window: 9\n", "bad.yaml:3",
                  "sliding_layers");
+    expect_error("models:\n  x:\n    base: llama-3-8b\n    moe_layer_step: 2\n", "bad.yaml:3", "experts > 1");
+    expect_error("models:\n  x:\n    base: llama-4-maverick\n    moe_layer_step: 49\n", "bad.yaml:3",
+                 "moe_layer_step leaves no MoE layer");
+    expect_error("models:\n  x:\n    base: llama-4-maverick\n    moe_layer_step: 0\n", "bad.yaml:4", "moe_layer_step");
     expect_error("gpus:\n  g:\n    base: b200\n    fp4_tflops: -1\n", "bad.yaml:4", "fp4_tflops");
     /* a good override keeps the source of its base unless it gives one */
     ls_error e;

@@ -121,6 +121,128 @@ static void test_hand_computed(void **state)
     one_request_ttft("tp4", "tp4", "{mode: layerwise}", 1000, nv, 4e-6 + bytes / 450e9 / 80);
     one_request_ttft("tp4", "tp4", "{mode: layerwise, bandwidth_gbps: 0.1, latency_us: 0}", 1000, bytes / 0.1e9,
                      bytes / 0.1e9 - 0.05);
+    /* staged through host memory (vLLM kv_buffer_device: cpu), store and forward: inside a node GPU -> host
+     * -> GPU over PCIe Gen5 (63 GB/s each way), no latency modelled; between nodes the network in between */
+    one_request("tp4", "tp4", "{link: host, host_link: pcie5}", 1000, bytes / 63e9 + bytes / 63e9);
+    one_request("tp8", "tp8", "{link: host, host_link: pcie4}", 1000,
+                5e-6 + 1008.0 * 40960.0 * (2 / 31.5e9 + 1 / 50e9));
+}
+
+/* GH200 (one per node, 25 GB/s network, 5 us): the KV staged through Grace memory over NVLink-C2C (450 GB/s
+ * each way, kvoffload.c's link table) and the network between the Graces: 5 us + bytes x (2/450e9 + 1/25e9);
+ * Llama-3.1-8B in BF16 at tp1: 32 layers x 8 x 128 x 2 x 2 = 131,072 B/token, 1000 tokens as 1008. */
+static void test_c2c_staging(void **state)
+{
+    (void)state;
+    const char *text = "model: llama-3.1-8b\ncluster: gh200-single\nhardware: gh200-96gb\n"
+                       "cost: {model: constant, time_s: 0.05}\n"
+                       "disaggregation:\n  prefill: {replicas: 1, parallelism: tp1}\n"
+                       "  decode: {replicas: 1, parallelism: tp1}\n  kv_transfer: {link: %s}\n"
+                       "workload: {arrival: {process: constant, rate: 1}, prompt_tokens: {dist: fixed, value: 1000},"
+                       " output_tokens: {dist: fixed, value: 11}, duration_s: 0.5}\n";
+    double bytes = 1008.0 * 131072.0;
+    const struct {
+        const char *link;
+        double wire;
+    } rows[] = {{"host", 5e-6 + bytes * (2 / 450e9 + 1 / 25e9)}, {"network", 5e-6 + bytes / 25e9}};
+    for (int k = 0; k < 2; k++) {
+        char t[1024];
+        snprintf(t, sizeof t, text, rows[k].link);
+        ls_run_config *c = load(t);
+        assert_true(fabs(ls_pools_transfer_s(c->pools, 0, 0, 1000) - rows[k].wire) < 1e-15);
+        ls_metrics m;
+        ls_error e;
+        assert_int_equal(ls_run(c, NULL, &m, &e), LS_OK);
+        assert_int_equal((int64_t)m.v[LS_M_N_COMPLETED], 1);
+        assert_true(fabs(m.v[LS_M_TTFT_MEAN_S] - (0.05 + rows[k].wire + 0.05)) < 1e-12);
+        assert_true(fabs(m.v[LS_M_KV_TRANSFER_MEAN_S] - rows[k].wire) < 1e-15);
+        ls_config_free(c);
+    }
+    /* staging costs the two C2C hops on top of the direct GPU-RDMA network path */
+    assert_true(rows[0].wire > rows[1].wire);
+}
+
+/* Pools in different clusters: prefill on an HGX B300 (100 GB/s per GPU), decode on a DGX H100 (50 GB/s),
+ * both tp4 of Llama-3.1-70B (81,920 B per token per GPU): the network links them at the slower end's
+ * 50 GB/s and 5 us, never NVLink; the /configs row names both clusters. */
+static void expect_error(const char *text, const char *n1, const char *n2);
+static void test_split_clusters(void **state)
+{
+    (void)state;
+    const char *text = "model: llama-3.1-70b\ncluster: dgx-h100\ndtype: {weights: fp8, kv: bf16}\n"
+                       "cost: {model: constant, time_s: 0.05}\n"
+                       "disaggregation:\n  prefill: {replicas: 1, parallelism: tp4, cluster: hgx-b300, hardware: b300}\n"
+                       "  decode: {replicas: 1, parallelism: tp4}\n  kv_transfer: %s\n"
+                       "workload: {arrival: {process: constant, rate: 1}, prompt_tokens: {dist: fixed, value: 1000},"
+                       " output_tokens: {dist: fixed, value: 11}, duration_s: 0.5}\n";
+    char t[1024];
+    snprintf(t, sizeof t, text, "{}");
+    ls_run_config *c = load(t);
+    double wire = 5e-6 + 1008.0 * 81920.0 / 50e9;
+    assert_true(c->pools->split);
+    assert_true(fabs(ls_pools_transfer_s(c->pools, 0, 0, 1000) - wire) < 1e-15);
+    ls_metrics m;
+    ls_error e;
+    assert_int_equal(ls_run(c, NULL, &m, &e), LS_OK);
+    assert_true(fabs(m.v[LS_M_TTFT_MEAN_S] - (0.05 + wire + 0.05)) < 1e-12);
+    assert_int_equal((int64_t)m.v[LS_M_N_GPUS], 8);
+    ls_config_row row;
+    ls_config_get_row(c, &row);
+    assert_string_equal(row.cluster, "hgx-b300/dgx-h100");
+    assert_string_equal(row.hardware, "b300/h100-sxm");
+    ls_config_free(c);
+    snprintf(t, sizeof t, text, "{link: nvlink}");
+    expect_error(t, "pd.yaml:8: disaggregation.kv_transfer.link", "different clusters");
+}
+
+/* Two transfers at once from one prefill instance (1P2D, 10 GB/s and 100 us configured, 81,920 B per token
+ * per GPU at tp4): prompts of 1000 (63 blocks) and 500 tokens (32 blocks) prefilled in one 50 ms step, then
+ *  - fifo: A (first in the batch) 100 us + 1008 tokens' bytes / 10 GB/s, B after it: A's wire + B's own;
+ *  - fair: both at 5 GB/s until B's 512 tokens are done (2 x 512 x 81920 / 10e9), then A alone at 10 GB/s:
+ *    A's bytes are done at (1008 + 512) x 81920 / 10e9 (work-conserving); each arrives 100 us later. */
+static double ttft_by_id[2];
+static void on_request2(void *ctx, const ls_request_result *r)
+{
+    (void)ctx;
+    assert_true(r->index >= 0 && r->index < 2);
+    assert_int_equal(r->status, LS_REQ_COMPLETED);
+    ttft_by_id[r->index] = r->first_token_s - r->arrival_s;
+}
+
+static void test_sharing(void **state)
+{
+    (void)state;
+    const char *text = "model: llama-3.1-70b\ncluster: dgx-h100\ndtype: {weights: fp8, kv: bf16}\n"
+                       "cost: {model: constant, time_s: 0.05}\nrouter: round-robin\n"
+                       "disaggregation:\n  prefill: {replicas: 1, parallelism: tp4}\n"
+                       "  decode: {replicas: 2, parallelism: tp4}\n"
+                       "  kv_transfer: {bandwidth_gbps: 10, latency_us: 100, sharing: %s}\n"
+                       "workload: {arrival: {process: constant, rate: 1}, prompt_tokens: {dist: fixed, value: 10},"
+                       " output_tokens: {dist: fixed, value: 3}, duration_s: 1}\n";
+    ls_request v[2] = {{.prompt_tokens = 1000, .output_tokens = 3, .session_id = -1, .class_id = -1},
+                       {.prompt_tokens = 500, .output_tokens = 3, .session_id = -1, .class_id = -1}};
+    ls_request_array a = {v, 2, 2, NULL, 0, 0};
+    const double bt = 81920.0 / 10e9, lat = 1e-4;  /* seconds per token at the full 10 GB/s */
+    const double fifo[2] = {lat + 1008 * bt, 2 * lat + (1008 + 512) * bt};
+    const double fair[2] = {lat + (1008 + 512) * bt, lat + 2 * 512 * bt};
+    for (int k = 0; k < 2; k++) {
+        char t[2048];
+        snprintf(t, sizeof t, text, k ? "fair" : "fifo");
+        ls_run_config *c = load(t);
+        ls_run_opts o;
+        memset(&o, 0, sizeof o);
+        o.requests = &a;
+        o.on_request = on_request2;
+        ls_metrics m;
+        ls_error e;
+        assert_int_equal(ls_run(c, &o, &m, &e), LS_OK);
+        assert_int_equal((int64_t)m.v[LS_M_N_COMPLETED], 2);
+        const double *want = k ? fair : fifo;
+        for (int i = 0; i < 2; i++)  /* prefill step, the handoff, the decode instance's first step */
+            assert_true(fabs(ttft_by_id[i] - (0.05 + want[i] + 0.05)) < 1e-12);
+        assert_true(fabs(m.v[LS_M_KV_TRANSFER_MEAN_S] - (want[0] + want[1]) / 2) < 1e-12);
+        ls_config_free(c);
+    }
 }
 
 /* A decode replica driven directly: KV reserved, requests added with their
@@ -280,6 +402,15 @@ static void test_whole_runs(void **state)
     whole_run("sarathi", "least-kv", 1, 2, 0, "least-outstanding", NULL);
     whole_run("vllm-v0", "round-robin", 2, 2, 0, "round-robin", NULL);
     whole_run("vllm-v1", "round-robin", 2, 1, 0, "least-kv\n  kv_transfer: {mode: layerwise, link: network}", NULL);
+    /* fair sharing and host staging under load: every request once, tokens conserved; 2P2D over a slow
+     * configured network so transfers overlap */
+    ls_metrics fifo, fair;
+    whole_run("vllm-v1", "round-robin", 2, 2, 0, "least-kv\n  kv_transfer: {link: network, bandwidth_gbps: 0.5}", &fifo);
+    whole_run("vllm-v1", "round-robin", 2, 2, 0,
+              "least-kv\n  kv_transfer: {link: network, bandwidth_gbps: 0.5, sharing: fair}", &fair);
+    assert_true(fair.v[LS_M_KV_TRANSFER_MEAN_S] != fifo.v[LS_M_KV_TRANSFER_MEAN_S]);
+    whole_run("vllm-v1", "round-robin", 2, 2, 0, "least-kv\n  kv_transfer: {link: host, host_link: pcie5, sharing: fair}",
+              NULL);
     /* a decode side of 400 blocks (6,400 tokens): requests wait for its KV space before the transfer */
     whole_run("vllm-v1", "round-robin", 1, 1, 400, "round-robin", &starved);
     assert_true(starved.v[LS_M_KV_TRANSFER_MEAN_S] > 10 * starved.v[LS_M_KV_WIRE_MEAN_S]);
@@ -395,6 +526,19 @@ static void test_errors(void **state)
     BAD("dgx-h100", ok, ok, "{bandwidth_gbps: 0}", "pd.yaml:7: disaggregation.kv_transfer.bandwidth_gbps", "> 0");
     BAD("dgx-h100", ok, ok, "{mode: pipelined}", "pd.yaml:7: disaggregation.kv_transfer.mode", "layerwise");
     BAD("dgx-h100", ok, ok, "{speed: 1}", "pd.yaml:7", "unknown key 'disaggregation.kv_transfer.speed'");
+    /* host staging: the GPU-host link must be named on x86 and reach the host; not layer-wise */
+    BAD("dgx-h100", ok, ok, "{link: host}", "pd.yaml:7: disaggregation.kv_transfer.host_link",
+        "missing: the prefill pool's h100-sxm has an x86 host");
+    BAD("dgx-h100", ok, ok, "{link: host, host_link: c2c}", "pd.yaml:7: disaggregation.kv_transfer.host_link",
+        "c2c does not reach the x86 host");
+    BAD("dgx-h100", ok, ok, "{link: host, host_link: pcie9}", "pd.yaml:7", "unknown link 'pcie9'");
+    BAD("dgx-h100", ok, ok, "{host_link: pcie5}", "pd.yaml:7", "only with link: host");
+    BAD("dgx-h100", ok, ok, "{link: host, host_link: pcie5, mode: layerwise}", "pd.yaml:7", "not with link: host");
+    BAD("gh200-single", "{replicas: 1, parallelism: tp1, hardware: gh200-144gb}",
+        "{replicas: 1, parallelism: tp1, hardware: gh200-144gb}", "{link: host, host_link: pcie5}", "pd.yaml:7",
+        "pcie5 does not reach the Grace hosts");
+    BAD("dgx-h100", ok, ok, "{sharing: lottery}", "pd.yaml:7: disaggregation.kv_transfer.sharing", "unknown rule");
+    BAD("dgx-h100", ok, ok, "{sharing: fair, mode: layerwise}", "pd.yaml:7", "not layerwise");
     /* the pools do not fit the cluster; different GPUs need nodes of their own */
     BAD("{base: dgx-h100, max_nodes: 1}", "{replicas: 1, parallelism: tp4}", "{replicas: 2, parallelism: tp4}", "{}",
         "pd.yaml:5: disaggregation", "need 12 GPUs");
@@ -435,7 +579,7 @@ static void test_null_is_aggregated(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hand_computed), cmocka_unit_test(test_whole_runs),
+        cmocka_unit_test(test_hand_computed), cmocka_unit_test(test_c2c_staging), cmocka_unit_test(test_sharing), cmocka_unit_test(test_split_clusters), cmocka_unit_test(test_whole_runs),
         cmocka_unit_test(test_determinism),   cmocka_unit_test(test_row),
         cmocka_unit_test(test_errors),        cmocka_unit_test(test_null_is_aggregated),
         cmocka_unit_test(test_decode_replica), cmocka_unit_test(test_heterogeneous),
