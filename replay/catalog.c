@@ -278,7 +278,7 @@ static ls_status parse_gpu(ls_catalog *c, const char *name, const ls_yaml *map, 
     static const char *const keys[] = {"base", "description", "memory_gb", "device_memory_gib", "hbm_tbps", "bf16_tflops",
                                        "fp8_tflops", "fp4_tflops", "source", "mfu_max", "mfu_half_tokens", "mbu", "attn_eff",
                                        "kernel_overhead_us", "moe_overhead_us", "iter_overhead_ms", "activation_reserve_gb",
-                                       "host", "kernel_tables", NULL};
+                                       "host", "kernel_tables", "seq_overhead_us", NULL};
     static const char *const req[] = {"memory_gb", "hbm_tbps", "bf16_tflops", "mfu_max", "mbu", "attn_eff",
                                       NULL};
     entry_ctx x = {.map = map, .e = e};
@@ -310,6 +310,7 @@ static ls_status parse_gpu(ls_catalog *c, const char *name, const ls_yaml *map, 
     LS_TRY(get_num(&x, "kernel_overhead_us", 1e-6, 0, 1e6, &g.kernel_overhead_s));
     LS_TRY(get_num(&x, "moe_overhead_us", 1e-6, 0, 1e6, &g.moe_overhead_s));
     LS_TRY(get_num(&x, "iter_overhead_ms", 1e-3, 0, 1e6, &g.iter_overhead_s));
+    LS_TRY(get_num(&x, "seq_overhead_us", 1e-6, 0, 1e6, &g.seq_overhead_s));
     LS_TRY(get_num(&x, "activation_reserve_gb", 1e9, 0, 1e6, &g.activation_reserve_bytes));
     char host[16] = "";
     LS_TRY(get_str(&x, "host", host, sizeof host));

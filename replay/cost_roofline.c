@@ -22,6 +22,7 @@
 #include "cost.h"
 #include "cost_moe.h"
 #include "memory.h"
+#include "step_overhead.h"
 
 #define ACT_BYTES 2.0 /* activations are bf16 whatever the weight dtype */
 
@@ -297,6 +298,11 @@ static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, l
         out->stage_s[s] = t;
     }
     out->transfer_s = te->transfer_s;
+    /* the engine's host time beside this step's GPU time (step_overhead.h) */
+    double gpu_s = (d->pp - 1) * te->transfer_s;
+    for (int s = 0; s < d->pp; s++)
+        gpu_s += out->stage_s[s];
+    out->overhead_s = ls_step_overhead_s(d, b, gpu_s);
     out->flops = flops * d->tp;
     out->bytes = bytes * d->tp;
 }
