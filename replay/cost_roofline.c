@@ -128,6 +128,15 @@ static double roof(double flops, double flop_rate, double bytes, double byte_rat
     return tc > tm ? tc : tm;
 }
 
+/* The engine's host time beside the step's GPU time, all stages and transfers (step_overhead.h). */
+static void set_overhead(const ls_deploy *d, const ls_batch_agg *b, ls_iter_cost *out)
+{
+    double gpu_s = (d->pp - 1) * out->transfer_s;
+    for (int s = 0; s < d->pp; s++)
+        gpu_s += out->stage_s[s];
+    out->overhead_s = ls_step_overhead_s(d, b, gpu_s);
+}
+
 /* The rest of roofline_iteration for a dense model without MLA or sliding
  * windows, the common case: the general expressions with their zero terms
  * left out (x + 0 and 1 * x are exact, so the results are the same bits). */
@@ -237,6 +246,7 @@ static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, l
     double pairs = b->sum_qc + (b->sum_q2 + T) / 2.0;
     if (r->plain) {
         plain_stages(r, te, ar_add, b, T, pairs, out);
+        set_overhead(d, b, out);
         return;
     }
     double dec_pairs = 0, pre_ctx = 0;
@@ -298,11 +308,7 @@ static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, l
         out->stage_s[s] = t;
     }
     out->transfer_s = te->transfer_s;
-    /* the engine's host time beside this step's GPU time (step_overhead.h) */
-    double gpu_s = (d->pp - 1) * te->transfer_s;
-    for (int s = 0; s < d->pp; s++)
-        gpu_s += out->stage_s[s];
-    out->overhead_s = ls_step_overhead_s(d, b, gpu_s);
+    set_overhead(d, b, out);
     out->flops = flops * d->tp;
     out->bytes = bytes * d->tp;
 }
@@ -406,6 +412,8 @@ static ls_status roofline_new(const ls_deploy *d, bool kernels, ls_cost_model **
     r->memo = ls_xcalloc(1, sizeof *r->memo + (size_t)MEMO_SIZE * (size_t)d->pp * sizeof(double));
     if (kernels)
         r->kn = ls_kernels_new(&r->base.d);
+    if (r->kn) /* the measured kernels take the general path */
+        r->plain = false;
     *out = &r->base;
     return LS_OK;
 }
