@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config_key.h"
+#include "fidelity_band.h"
 
 /* One deployment: its rows at every load, its capacity (searched on one of them). */
 typedef struct deployment {
@@ -419,6 +420,7 @@ bool ls_plan_answer_write(const ls_results *r, const ls_plan_answer_opts *o, FIL
             if (!seen && r->rows[i].has_result)
                 print_frontier(r, &o->slo, r->rows[i].cfg.hardware, o->markdown, f);
         }
+        ls_fidelity_band_write(f, o->markdown); /* how far to trust the figures (fidelity_band.h) */
     }
     free(d);
     return met;

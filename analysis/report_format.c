@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fidelity_band.h"
 #include "recommend.h"
 #include "report_internal.h"
 #include "spec_report.h"
@@ -581,6 +582,8 @@ static void write_text_or_md(const ls_report *r, FILE *f, bool md)
                     "among the configurations that meet the SLO, or why it misses\n"
                   : "Latencies are over completed requests. SLO column: rank by goodput among "
                     "those meeting the SLO,\nor the main reason a configuration misses it.\n");
+    char band[512]; /* how far to trust the figures: bench_fidelity's held-out errors (fidelity_band.h) */
+    wrap(f, md ? "- " : "", md ? "  " : "     ", ls_fidelity_band_text("roofline", band, sizeof band));
     lead_section(r, rec, f, md);
     for (size_t gi = 0; gi < r->n_groups; gi++) {
         const ls_report_group *g = &r->groups[gi];

@@ -3,7 +3,7 @@
  *
  *   build/bench/bench_fidelity [--points bench/fidelity/points.yaml]
  *       [--catalog FILE] [--only SUBSTRING] [--set PATH=VALUE]... [--max-requests N]
- *       [--csv FILE]
+ *       [--csv FILE] [--cross-validate PARAMS [--cv-gpu NAME] [--cv-group GROUP] [--band-out FILE]]
  *
  * The points file is data (see bench/fidelity/points.yaml): a `base` run
  * configuration, and a list of `points`, each a configuration fragment
@@ -19,6 +19,7 @@
  * Exit status: 0 when every point simulated, 1 when one failed to load or run
  * (the error level is reported, never turned into a failure: it is a benchmark).
  */
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -53,7 +54,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: bench_fidelity [--points FILE] [--catalog FILE] [--only SUBSTRING]\n"
                "                      [--set PATH=VALUE]... [--max-requests N] [--csv FILE]\n"
-               "                      [--cross-validate PARAMS [--cv-gpu NAME] [--cv-group GROUP]]\n"
+               "                      [--cross-validate PARAMS [--cv-gpu NAME] [--cv-group GROUP] [--band-out FILE]]\n"
                "Simulates the calibration points of FILE (default bench/fidelity/points.yaml)\n"
                "and prints simulated vs measured with the relative error.\n");
 }
@@ -520,10 +521,11 @@ static void write_csv(const char *path, const result_row *rows, int n)
  * whose values the H200 shares) on the points of group `--cv-group` (default trtllm), holding out one
  * COLUMN at a time -- the points whose names agree up to the last word ("trtllm llama-3.3-70b h200 tp1"
  * for the rows 128/128 ... 20000/2000): fit on the other columns, predict the held-out one. Holding out
- * the H200 column is leave-one-GPU-out; the others leave out a model and TP degree. */
+ * the H200 column is leave-one-GPU-out; the others leave out a model and TP degree. `--band-out FILE` writes
+ * the all-rows figures as one CSV row (the error band reports print: scripts/make_fidelity_band.sh). */
 static ls_status cross_validate(const ls_yaml *base, const ls_yaml *points, const char *base_dir,
                                 const ls_catalog *cat, const char *params, const char *gpu, const char *group,
-                                char **sets, int n_sets, int64_t max_requests, ls_error *e)
+                                char **sets, int n_sets, int64_t max_requests, const char *band_out, ls_error *e)
 {
     ls_calibration *cal = NULL;
     LS_TRY(ls_calibration_new(cat, gpu, params, &cal, e));
@@ -613,12 +615,35 @@ static ls_status cross_validate(const ls_yaml *base, const ls_yaml *points, cons
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
         printf(" %s %.4g", tok, ls_calibration_value(cal, tok));
     printf("\n");
+    ls_status brc = LS_OK;
+    if (band_out) {
+        /* the band of this cost model, read by scripts/make_fidelity_band.sh into analysis/fidelity_band_data.c */
+        const char *cm = "roofline";
+        for (int k = 0; k < n_sets; k++)
+            if (!strncmp(sets[k], "cost.model=", 11))
+                cm = sets[k] + 11;
+        FILE *bf = fopen(band_out, "w");
+        if (!bf)
+            brc = ls_fail(e, LS_EIO, "%s: cannot write: %s", band_out, strerror(errno));
+        else {
+            fprintf(bf, "cost_model,group,gpu,params,max_requests,rows,in_median,in_worst,held_median,held_worst\n");
+            char plist[256]; /* the parameters joined by ';' (one CSV field) */
+            copy_str(plist, sizeof plist, params);
+            for (char *p = plist; *p; p++)
+                if (*p == ',')
+                    *p = ';';
+            fprintf(bf, "%s,%s,%s,%s,%lld,%d,%.4f,%.4f,%.4f,%.4f\n", cm, group, gpu, plist, (long long)max_requests,
+                    n, im, all_in[n - 1], hm, all_ho[n - 1]);
+            if (fclose(bf))
+                brc = ls_fail(e, LS_EIO, "%s: cannot write: %s", band_out, strerror(errno));
+        }
+    }
     free(in);
     free(ho);
     free(all_in);
     free(all_ho);
     ls_calibration_free(cal);
-    return LS_OK;
+    return brc;
 }
 
 int main(int argc, char **argv)
@@ -628,7 +653,7 @@ int main(int argc, char **argv)
     char *sets[MAX_SETS];
     int n_sets = 0;
     int64_t max_requests = 0;
-    const char *cv_params = NULL, *cv_gpu = "h100-sxm", *cv_group = "trtllm";
+    const char *cv_params = NULL, *cv_gpu = "h100-sxm", *cv_group = "trtllm", *band_out = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has_val = i + 1 < argc;
@@ -646,6 +671,8 @@ int main(int argc, char **argv)
             cv_gpu = argv[++i];
         else if (!strcmp(a, "--cv-group") && has_val)
             cv_group = argv[++i];
+        else if (!strcmp(a, "--band-out") && has_val)
+            band_out = argv[++i];
         else if (!strcmp(a, "--max-requests") && has_val)
             max_requests = strtoll(argv[++i], NULL, 10);
         else if (!strcmp(a, "--set") && has_val && n_sets < MAX_SETS)
@@ -725,7 +752,8 @@ int main(int argc, char **argv)
             write_csv(csv_path, rows, n_rows);
     }
     if (!status && cv_params &&
-        cross_validate(base, points, base_dir, cat, cv_params, cv_gpu, cv_group, sets, n_sets, max_requests, &e)) {
+        cross_validate(base, points, base_dir, cat, cv_params, cv_gpu, cv_group, sets, n_sets, max_requests, band_out,
+                       &e)) {
         fprintf(stderr, "bench_fidelity: cross-validation: %s\n", e.msg);
         status = 1;
     }

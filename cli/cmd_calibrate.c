@@ -21,7 +21,8 @@ static void usage(FILE *f)
             "  --gpu NAME            the GPU to calibrate (every point's configuration must use it)\n"
             "  --point C=R           a configuration and its measured result (repeatable)\n"
             "  --fit PARAMS          comma-separated: mfu_max, mbu, iter_overhead_ms, kernel_overhead_us,\n"
-            "                        attn_eff (default mfu_max,mbu,iter_overhead_ms); needs as many points\n"
+            "                        seq_overhead_us, attn_eff (default mfu_max,mbu,iter_overhead_ms);\n"
+            "                        (needs at least as many points as parameters)\n"
             "  --catalog FILE        extra catalog file (repeatable)\n"
             "  --out FILE            overlay to write (default: none)\n");
 }

@@ -30,6 +30,7 @@ static const cal_param param_table[] = {
     {"mbu", offsetof(ls_gpu, mbu), 1.0, 0.02, 1.0},
     {"iter_overhead_ms", offsetof(ls_gpu, iter_overhead_s), 1e-3, 0.0, 100.0},
     {"kernel_overhead_us", offsetof(ls_gpu, kernel_overhead_s), 1e-6, 0.0, 1000.0},
+    {"seq_overhead_us", offsetof(ls_gpu, seq_overhead_s), 1e-6, 0.0, 1000.0},
     {"attn_eff", offsetof(ls_gpu, attn_eff), 1.0, 0.02, 1.0},
 };
 #define N_PARAM_TABLE ((int)(sizeof param_table / sizeof param_table[0]))
@@ -83,7 +84,7 @@ ls_status ls_calibration_new(const ls_catalog *cat, const char *gpu, const char 
             free(c);
             return ls_fail(e, LS_EINVAL,
                            "--fit: %s parameter '%s' (expected a comma-separated subset of mfu_max, mbu, "
-                           "iter_overhead_ms, kernel_overhead_us, attn_eff)",
+                           "iter_overhead_ms, kernel_overhead_us, seq_overhead_us, attn_eff)",
                            dup ? "repeated" : "unknown", tok);
         }
         c->params[c->n_params++] = &param_table[k];

@@ -14,6 +14,7 @@
 
 #include "catalog.h"
 #include "collective.h"
+#include "cost_kernels.h"
 
 extern const char ls_catalog_builtin_yaml[];
 extern const size_t ls_catalog_builtin_yaml_len;
@@ -277,7 +278,7 @@ static ls_status parse_gpu(ls_catalog *c, const char *name, const ls_yaml *map, 
     static const char *const keys[] = {"base", "description", "memory_gb", "device_memory_gib", "hbm_tbps", "bf16_tflops",
                                        "fp8_tflops", "fp4_tflops", "source", "mfu_max", "mfu_half_tokens", "mbu", "attn_eff",
                                        "kernel_overhead_us", "moe_overhead_us", "iter_overhead_ms", "activation_reserve_gb",
-                                       "host", NULL};
+                                       "host", "kernel_tables", "seq_overhead_us", NULL};
     static const char *const req[] = {"memory_gb", "hbm_tbps", "bf16_tflops", "mfu_max", "mbu", "attn_eff",
                                       NULL};
     entry_ctx x = {.map = map, .e = e};
@@ -289,6 +290,9 @@ static ls_status parse_gpu(ls_catalog *c, const char *name, const ls_yaml *map, 
     ls_gpu g = {0};
     if (base >= 0)
         g = c->gpus[base];
+    /* measured tables belong to one physical GPU: kept by an overlay of the same name, not by a derived GPU */
+    if (base >= 0 && strcmp(c->gpus[base].name, name))
+        g.kernel_tables[0] = 0;
     snprintf(g.name, sizeof g.name, "%s", name);
     LS_TRY(get_num(&x, "memory_gb", 1e9, 1e-3, 1e6, &g.mem_bytes));
     if (ls_yaml_get(map, "memory_gb"))
@@ -306,6 +310,7 @@ static ls_status parse_gpu(ls_catalog *c, const char *name, const ls_yaml *map, 
     LS_TRY(get_num(&x, "kernel_overhead_us", 1e-6, 0, 1e6, &g.kernel_overhead_s));
     LS_TRY(get_num(&x, "moe_overhead_us", 1e-6, 0, 1e6, &g.moe_overhead_s));
     LS_TRY(get_num(&x, "iter_overhead_ms", 1e-3, 0, 1e6, &g.iter_overhead_s));
+    LS_TRY(get_num(&x, "seq_overhead_us", 1e-6, 0, 1e6, &g.seq_overhead_s));
     LS_TRY(get_num(&x, "activation_reserve_gb", 1e9, 0, 1e6, &g.activation_reserve_bytes));
     char host[16] = "";
     LS_TRY(get_str(&x, "host", host, sizeof host));
@@ -313,6 +318,13 @@ static ls_status parse_gpu(ls_catalog *c, const char *name, const ls_yaml *map, 
         return entry_fail(&x, "host must be x86 or grace");
     if (host[0])
         g.grace_host = !strcmp(host, "grace");
+    /* measured kernel tables (cost: {model: kernels}); "none" clears a base's */
+    LS_TRY(get_str(&x, "kernel_tables", g.kernel_tables, sizeof g.kernel_tables));
+    if (!strcmp(g.kernel_tables, "none"))
+        g.kernel_tables[0] = 0;
+    if (g.kernel_tables[0] && !ls_kernels_known(g.kernel_tables))
+        return entry_fail(&x, "kernel_tables names no measured tables (known: h100_sxm, h200_sxm, b200_sxm, a100_sxm, "
+                              "l40s; none clears)");
     int i = find_gpu(c, name);
     if (i < 0) {
         GROW(c->gpus, c->n_gpus, c->cap_gpus);

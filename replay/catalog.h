@@ -111,8 +111,10 @@ typedef struct ls_gpu {
     double kernel_overhead_s;  /* fixed per-layer launch/sync overhead */
     double moe_overhead_s;     /* fixed time of one fused-MoE layer beyond its roofline (routing, sort, tails) */
     double iter_overhead_s;    /* per-iteration serving-engine CPU overhead */
+    double seq_overhead_s;     /* host time per sequence of a step (step_overhead.h), 0 = none */
     double activation_reserve_bytes; /* measured non-weight, non-KV bytes; 0 = the engine's rule derives them */
     bool grace_host;           /* host is a Grace CPU over NVLink-C2C (GH200), else x86 over PCIe */
+    char kernel_tables[LS_NAME_MAX]; /* measured GEMM/attention tables (cost_kernels.h); "" = none */
 } ls_gpu;
 
 enum { LS_LINK_NVLINK = 0, LS_LINK_PCIE = 1, LS_LINK_PCIE_NOP2P = 2 };

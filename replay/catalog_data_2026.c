@@ -254,6 +254,7 @@ const char ls_catalog_builtin_2026_yaml[] =
     "    fp8_tflops: 733\n"
     "    mfu_max: 0.44        # DERIVED (issue 11): 0.57 x (L40S / H100 median bf16 GEMM efficiency, ../shared/kernels: 0.615 / 0.795)\n"
     "    mbu: 0.88            # DERIVED: 0.9 x (L40S / H100 median weight-streaming bandwidth: 0.809 / 0.828)\n"
+    "    kernel_tables: l40s\n"
     "  l4:\n"
     "    base: l40s\n"
     "    source: NVIDIA L4 data sheet (24 GB GDDR6, 300 GB/s, 121 / 242.5 TFLOP/s dense BF16 / FP8); efficiencies = l40s\n"

@@ -503,13 +503,15 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
             c->cost_kind = 2;
         else if (!strcmp(cm, "table"))
             c->cost_kind = 3;
+        else if (!strcmp(cm, "kernels")) /* roofline + measured kernel tables (cost_kernels.h) */
+            c->cost_kind = 4;
         else
-            return ls_fail(e, LS_EINVAL, "%s: cost.model: unknown cost model '%s' (expected roofline, constant, exponential or table)",
+            return ls_fail(e, LS_EINVAL, "%s: cost.model: unknown cost model '%s' (expected roofline, kernels, constant, exponential or table)",
                            where(ls_yaml_get(cost, "model"), w, sizeof w), cm);
         if (c->cost_kind == 3) /* measured times from a CSV (cost_table.c, docs/FIDELITY.md) */
             LS_TRY(load_cost_table(c, cost, base_dir, e));
         LS_TRY(ls_yaml_get_double(cost, "cost", "time_s", 0.0, true, &c->cost_const_s, e));
-        if (c->cost_kind && c->cost_kind != 3 && !(c->cost_const_s > 0))
+        if ((c->cost_kind == 1 || c->cost_kind == 2) && !(c->cost_const_s > 0))
             return ls_fail(e, LS_EINVAL, "%s: cost.time_s: required (> 0) for the %s cost model",
                            where(cost, w, sizeof w), cm);
     }

@@ -80,7 +80,7 @@ struct ls_run_config {
     double horizon_s;               /* stop simulating at this time when !drain (default: duration) */
 
     /* cost model override for tests: "roofline" (default) or "constant" */
-    int cost_kind;                  /* 0 roofline, 1 constant, 2 exponential, 3 table */
+    int cost_kind;                  /* 0 roofline, 1 constant, 2 exponential, 3 table, 4 kernels */
     double cost_const_s;            /* constant / mean service time per iteration */
     char cost_table_path[1024];     /* table: the CSV (cost_table.c), resolved against the config's folder */
 

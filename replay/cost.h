@@ -83,6 +83,10 @@ struct ls_cost_model {
 /* Roofline model from the catalog's physical parameters. */
 ls_status ls_cost_roofline_new(const ls_deploy *d, ls_cost_model **out, ls_error *e);
 
+/* The roofline with measured vLLM GEMM and attention kernel times where the GPU has tables
+ * (catalog key kernel_tables; cost_kernels.h); the roofline itself elsewhere. */
+ls_status ls_cost_kernels_new(const ls_deploy *d, ls_cost_model **out, ls_error *e);
+
 /* Pieces of the roofline model, exposed for tests and worked examples
  * (docs/HARDWARE.md). The deploy must be valid (as ls_cost_roofline_new checks). */
 /* One all-reduce of `bytes` over the TP group of stage s, by the algorithm the engine picks

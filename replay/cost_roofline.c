@@ -18,9 +18,11 @@
 #include <string.h>
 
 #include "collective.h"
+#include "cost_kernels.h"
 #include "cost.h"
 #include "cost_moe.h"
 #include "memory.h"
+#include "step_overhead.h"
 
 #define ACT_BYTES 2.0 /* activations are bf16 whatever the weight dtype */
 
@@ -51,6 +53,7 @@ typedef struct roof_memo {
 typedef struct roofline {
     ls_cost_model base;
     roof_memo *memo;               /* mutable cache behind the const model */
+    ls_kernels *kn;                /* measured GEMM/attention times (cost: {model: kernels}), or NULL */
     /* per-stage constants */
     int layers[LS_MAX_PP];
     ls_ar_link ar[LS_MAX_PP];      /* each stage's TP group (collective.h) */
@@ -125,6 +128,15 @@ static double roof(double flops, double flop_rate, double bytes, double byte_rat
     return tc > tm ? tc : tm;
 }
 
+/* The engine's host time beside the step's GPU time, all stages and transfers (step_overhead.h). */
+static void set_overhead(const ls_deploy *d, const ls_batch_agg *b, ls_iter_cost *out)
+{
+    double gpu_s = (d->pp - 1) * out->transfer_s;
+    for (int s = 0; s < d->pp; s++)
+        gpu_s += out->stage_s[s];
+    out->overhead_s = ls_step_overhead_s(d, b, gpu_s);
+}
+
 /* The rest of roofline_iteration for a dense model without MLA or sliding
  * windows, the common case: the general expressions with their zero terms
  * left out (x + 0 and 1 * x are exact, so the results are the same bits). */
@@ -195,6 +207,10 @@ static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, l
         /* Dense FFN (a dense model's every layer, an MoE model's first dense_layers). */
         double ffn_f = 2.0 * T * r->ffn_params, ffn_b = r->b_w * r->ffn_params;
         double t_ffn = roof(ffn_f, r->mm_peak * eff_T, ffn_b, r->mem_rate);
+        if (ls_kernels_has_gemm(r->kn)) { /* measured GEMM times of the same shapes */
+            t_proj = ls_kernels_proj_s(r->kn, T);
+            t_ffn = ls_kernels_ffn_s(r->kn, T);
+        }
         ls_op_cost moe = {0};
         if (ls_model_is_moe(m))
             ls_moe_layer(&r->moe, T, &moe);
@@ -230,6 +246,7 @@ static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, l
     double pairs = b->sum_qc + (b->sum_q2 + T) / 2.0;
     if (r->plain) {
         plain_stages(r, te, ar_add, b, T, pairs, out);
+        set_overhead(d, b, out);
         return;
     }
     double dec_pairs = 0, pre_ctx = 0;
@@ -256,6 +273,8 @@ static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, l
     }
     double sf = r->sliding_frac;
     double attn_s = (1 - sf) * t_attn + sf * t_attn_sl;
+    if (ls_kernels_has_attention(r->kn)) /* full-attention layers only (cost_kernels.c) */
+        attn_s = ls_kernels_attn_s(r->kn, b);
     double attn_fl = (1 - sf) * attn_f + sf * attn_f_sl, attn_by = (1 - sf) * attn_b + sf * attn_b_sl;
 
     double dense_s = te->pf_s + attn_s + g->kernel_overhead_s;
@@ -277,7 +296,9 @@ static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, l
             if (se->S != S) {
                 se->f = 2.0 * S * r->head_params;
                 se->b = r->b_head * r->head_params;
-                se->t = roof(se->f, r->head_peak * ls_cost_matmul_eff(g, S), se->b, r->mem_rate);
+                se->t = ls_kernels_has_gemm(r->kn)
+                            ? ls_kernels_head_s(r->kn, S)
+                            : roof(se->f, r->head_peak * ls_cost_matmul_eff(g, S), se->b, r->mem_rate);
                 se->S = S;
             }
             t += se->t;
@@ -287,6 +308,7 @@ static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, l
         out->stage_s[s] = t;
     }
     out->transfer_s = te->transfer_s;
+    set_overhead(d, b, out);
     out->flops = flops * d->tp;
     out->bytes = bytes * d->tp;
 }
@@ -294,12 +316,25 @@ static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, l
 static void roofline_free(ls_cost_model *cm)
 {
     free(((roofline *)cm)->memo);
+    ls_kernels_free(((roofline *)cm)->kn);
     free(cm);
 }
 
 static const ls_cost_ops roofline_ops = {roofline_iteration, roofline_free};
 
+static ls_status roofline_new(const ls_deploy *d, bool kernels, ls_cost_model **out, ls_error *e);
+
 ls_status ls_cost_roofline_new(const ls_deploy *d, ls_cost_model **out, ls_error *e)
+{
+    return roofline_new(d, false, out, e);
+}
+
+ls_status ls_cost_kernels_new(const ls_deploy *d, ls_cost_model **out, ls_error *e)
+{
+    return roofline_new(d, true, out, e);
+}
+
+static ls_status roofline_new(const ls_deploy *d, bool kernels, ls_cost_model **out, ls_error *e)
 {
     *out = NULL;
     if (!d || !d->model || !d->gpu || !d->cluster)
@@ -375,6 +410,10 @@ ls_status ls_cost_roofline_new(const ls_deploy *d, ls_cost_model **out, ls_error
     r->base.peak_flops = r->mm_peak * n_gpus;
     r->base.peak_bw = g->hbm_bw * n_gpus;
     r->memo = ls_xcalloc(1, sizeof *r->memo + (size_t)MEMO_SIZE * (size_t)d->pp * sizeof(double));
+    if (kernels)
+        r->kn = ls_kernels_new(&r->base.d);
+    if (r->kn) /* the measured kernels take the general path */
+        r->plain = false;
     *out = &r->base;
     return LS_OK;
 }

@@ -52,6 +52,9 @@ typedef struct ls_engine_profile {
     /* TP all-reduce: vLLM's custom all-reduce and the measured vLLM tables (collective.c) apply;
      * false = NCCL rings with the cluster's fitted alpha (TensorRT-LLM: no measured tables here) */
     bool custom_allreduce;
+    /* the host's per-sequence step work overlaps the previous step's GPU time (vLLM V1's async
+     * scheduling, step_overhead.h); false = it adds to every step */
+    bool async_scheduling;
 } ls_engine_profile;
 
 /* The profile named `name`, or NULL. */

@@ -113,6 +113,8 @@ ls_status ls_run_cost_new(const ls_run_config *c, const ls_deploy *d, int index,
         return ls_cost_roofline_new(d, out, e);
     if (c->cost_kind == 3)
         return ls_cost_table_new(d, c->cost_table_path, out, e);
+    if (c->cost_kind == 4)
+        return ls_cost_kernels_new(d, out, e);
     return ls_cost_constant_new(d, c->cost_const_s, c->cost_kind == 2, c->seed + 7919u * (uint64_t)index, out, e);
 }
 
