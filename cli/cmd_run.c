@@ -277,7 +277,6 @@ static void print_summary(const ls_run_config *c, const ls_metrics *m)
                100 * v[LS_M_PREFILL_UTILIZATION], 100 * v[LS_M_DECODE_UTILIZATION], 100 * v[LS_M_DECODE_KV_USAGE_MEAN],
                100 * v[LS_M_DECODE_KV_USAGE_MAX], v[LS_M_PREFILL_TTFT_MEAN_S], v[LS_M_KV_TRANSFER_MEAN_S],
                v[LS_M_KV_TRANSFER_P99_S], v[LS_M_KV_WIRE_MEAN_S], v[LS_M_DECODE_FIRST_TOKEN_MEAN_S]);
-<<<<<<< HEAD
     if (strcmp(row.speculative, "none")) {
         printf("speculative    %s: %.2f tokens per step (drafts accepted %.1f%%)", row.speculative,
                v[LS_M_SPEC_MEAN_ACCEPTED_TOKENS], 100 * v[LS_M_SPEC_ACCEPTANCE_RATE]);
@@ -289,12 +288,10 @@ static void print_summary(const ls_run_config *c, const ls_metrics *m)
                    v[LS_M_SPEC_TPOT_GAIN], v[LS_M_TPOT_MEAN_S], v[LS_M_TPOT_MEAN_S] * v[LS_M_SPEC_TPOT_GAIN],
                    v[LS_M_SPEC_TTFT_GAIN], v[LS_M_SPEC_THROUGHPUT_GAIN]);
     }
-=======
     if (!isnan(v[LS_M_DP_SYNC_WAIT_FRAC]))  /* DP attention + EP: ranks in lockstep (docs/ENGINE.md) */
         printf("lockstep       DP ranks of an EP group step together: %.1f%% of their step time waiting for the "
                "slowest\n",
                100 * v[LS_M_DP_SYNC_WAIT_FRAC]);
->>>>>>> e84a837
     printf("simulation     %.1f s simulated, %lld iterations, %lld events, %.3f s wall\n", v[LS_M_SIM_TIME_S],
            (long long)v[LS_M_ITERATIONS], (long long)v[LS_M_EVENTS], v[LS_M_WALL_TIME_S]);
 }

@@ -107,15 +107,11 @@ typedef enum ls_col_type { LS_COL_F64, LS_COL_I64, LS_COL_STR } ls_col_type;
     X(DECODE_KV_USAGE_MAX, "decode_kv_usage_max", LS_COL_F64, "fraction", "largest share of a decode instance's KV blocks in use (disaggregated)") \
     X(SPEC_ACCEPTANCE_RATE, "spec_acceptance_rate", LS_COL_F64, "fraction", "speculative decoding: accepted drafts over drafted tokens, completed requests (NaN when off)") \
     X(SPEC_MEAN_ACCEPTED_TOKENS, "spec_mean_accepted_tokens", LS_COL_F64, "tokens", "speculative decoding: tokens per verification step, 1 + accepted / rounds (vLLM's mean acceptance length; NaN when off)") \
-<<<<<<< HEAD
     X(SPEC_TPOT_GAIN, "spec_tpot_gain", LS_COL_F64, "ratio", "speculative decoding: mean TPOT of the same configuration without speculation (same load and seed) over this one's, > 1 when speculation helps; llmsweep run fills it by running that baseline, a sweep writes NaN and the report pairs its rows (common/spec_gain.h)") \
     X(SPEC_TTFT_GAIN, "spec_ttft_gain", LS_COL_F64, "ratio", "speculative decoding: mean TTFT without speculation over mean TTFT with it (same baseline as spec_tpot_gain)") \
     X(SPEC_THROUGHPUT_GAIN, "spec_throughput_gain", LS_COL_F64, "ratio", "speculative decoding: output tokens/s with speculation over without it (same baseline as spec_tpot_gain)") \
-    LS_CLASS_STATS(X, 0) LS_CLASS_STATS(X, 1) LS_CLASS_STATS(X, 2) LS_CLASS_STATS(X, 3)
-=======
     LS_CLASS_STATS(X, 0) LS_CLASS_STATS(X, 1) LS_CLASS_STATS(X, 2) LS_CLASS_STATS(X, 3) \
     X(DP_SYNC_WAIT_FRAC, "dp_sync_wait_frac", LS_COL_F64, "fraction", "DP lockstep (dp attention + ep): share of the ranks' step time spent waiting for the group's slowest rank (NaN when the ranks are independent)")
->>>>>>> e84a837
 
 typedef enum ls_metric_id {
 #define LS_X_ENUM(E, name, type, unit, desc) LS_M_##E,

@@ -243,8 +243,8 @@ static event run_pipeline(engine *g, int i, double now, const ls_mbatch_info *b,
 {
     rep_state *rs = &g->rep[i];
     double start = now, end = now, stage0_end = now, busy = 0;
-    if (rs->pp == 1 && !g->tl) {  /* the loop below for one stage, the same operations */
-        double d = ic.stage_s[0] + ic.overhead_s;
+    if (rs->pp == 1 && !g->tl && b) {  /* the loop below for one stage, the same operations */
+        double d = ic->stage_s[0] + ic->overhead_s;
         assert(d >= 0);
         start = now > rs->stage_free[0] ? now : rs->stage_free[0];
         end = start + d;
@@ -253,12 +253,12 @@ static event run_pipeline(engine *g, int i, double now, const ls_mbatch_info *b,
         g->sum_seqs += (double)b->agg.n_seqs;
         g->sum_tokens += (double)b->agg.tokens;
         g->computed_tokens += (double)b->agg.tokens;
-        g->flops += ic.flops;
-        g->bytes += ic.bytes;
+        g->flops += ic->flops;
+        g->bytes += ic->bytes;
         g->busy_s += d;  /* busy = 0 + d, divided by pp = 1: d exactly */
         rs->busy_s += d;
-        rs->flops += ic.flops;
-        rs->bytes += ic.bytes;
+        rs->flops += ic->flops;
+        rs->bytes += ic->bytes;
         return (event){end, g->seq++, EV_DONE, i, b->slot, 0};
     }
     for (int st = 0; st < rs->pp; st++) {
