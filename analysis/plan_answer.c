@@ -87,6 +87,39 @@ static int cmp_dep(const void *pa, const void *pb)
     return a->at_target->config_id < b->at_target->config_id ? -1 : 1;
 }
 
+double ls_plan_gpu_tdp_w(const char *hw)
+{
+    /* Maximum board power from the datasheets (NVIDIA H100/H200/B200/L40S/L4/H20/A100, AMD
+     * Instinct MI300X/MI325X/MI355X, GeForce RTX 4090); GB200/GB300/B300 per GPU as NVIDIA
+     * states them for NVL72 and HGX systems; GH200: the whole module (Grace CPU included). */
+    static const struct { const char *hw; double w; } t[] = {
+        {"h100-sxm", 700}, {"h200", 700}, {"gh200-96gb", 1000}, {"gh200-144gb", 1000}, {"a100-80gb", 400},
+        {"a100-40gb", 400}, {"b200", 1000}, {"gb200", 1200}, {"b300", 1100}, {"gb300", 1400}, {"h20", 400},
+        {"mi300x", 750}, {"mi325x", 1000}, {"mi355x", 1400}, {"l40s", 350}, {"l4", 72}, {"rtx-4090", 450}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(hw, t[i].hw))
+            return t[i].w;
+    return NAN;
+}
+
+static const ls_plan_gpu_figures *figures_of(const ls_plan_answer_opts *o, const char *hw)
+{
+    for (size_t i = 0; o->figures && i < o->n_figures; i++)
+        if (!strcmp(o->figures[i].hardware, hw))
+            return &o->figures[i];
+    return NULL;
+}
+
+/* $/million output tokens and J per output token of a deployment at `tps` output tok/s. */
+static void cost_energy(const ls_plan_answer_opts *o, const ls_result_row *r, double tps, double *usd_mtok,
+                        double *j_tok)
+{
+    const ls_plan_gpu_figures *g = figures_of(o, r->cfg.hardware);
+    double n = (double)r->cfg.n_gpus;
+    *usd_mtok = g && tps > 0 ? n * g->usd_per_hour / (tps * 3600.0) * 1e6 : NAN;
+    *j_tok = g && tps > 0 ? n * g->watts / tps : NAN;
+}
+
 void ls_plan_vllm_command(const ls_result_row *row, char *buf, size_t size)
 {
     const ls_config_row *c = &row->cfg;
@@ -179,6 +212,28 @@ static void print_top(const deployment *d, size_t n, const ls_plan_answer_opts *
                     (long long)r->config_id, r->cfg.hardware, label(r, lab, sizeof lab), d[i].n_gpus, d[i].capacity,
                     d[i].cap_per_gpu, tps_gpu(r), tps_user(r), r->m.v[LS_M_TTFT_P99_S],
                     1e3 * r->m.v[LS_M_TPOT_P99_S], why);
+    }
+    if (o->figures) {
+        /* at the target rate every deployment serves the same tokens: its cost is its GPUs';
+         * at its capacity, what it costs when kept full */
+        fprintf(f, o->markdown ? "\nCost and energy per output token (GPU price x count; board power x count):\n\n"
+                                 "| # | hardware | deployment | $/Mtok @target | $/Mtok @capacity | J/tok @target | J/tok @capacity |\n"
+                                 "|---|---|---|---|---|---|---|\n"
+                               : "cost and energy per output token (GPU price x count; board power x count):\n"
+                                 "   # hardware   deployment             $/Mtok@target $/Mtok@capacity J/tok@target "
+                                 "J/tok@capacity\n");
+        for (size_t i = 0; i < top; i++) {
+            const ls_result_row *r = d[i].at_target;
+            double tps = r->m.v[LS_M_OUTPUT_TPS], rps = r->m.v[LS_M_THROUGHPUT_RPS];
+            /* output tokens per request at the target, times the capacity */
+            double tps_cap = rps > 0 && d[i].capacity > 0 ? tps / rps * d[i].capacity : NAN;
+            double u1, j1, u2, j2;
+            cost_energy(o, r, tps, &u1, &j1);
+            cost_energy(o, r, tps_cap, &u2, &j2);
+            fprintf(f, o->markdown ? "| %zu | %s | %s | %.4g | %.4g | %.4g | %.4g |\n"
+                                   : "  %2zu %-10s %-22s %13.4g %15.4g %12.4g %14.4g\n",
+                    i + 1, r->cfg.hardware, label(r, lab, sizeof lab), u1, u2, j1, j2);
+        }
     }
     fprintf(f, o->markdown ? "\nLaunch commands:\n\n" : "launch commands:\n");
     for (size_t i = 0; i < top; i++) {

@@ -29,6 +29,9 @@
 typedef struct plan_args {
     ls_plan_opts p;
     char dtype_buf[LS_PLAN_MAX_LIST][16];
+    const char *prices[LS_PLAN_MAX_HW]; /* --cost-per-gpu-hour values, as given */
+    int n_prices;
+    const char *power;                  /* --power: "tdp" or NAME=W,... */
     const char *out, *slo;
     bool force, quiet, markdown, dry_run;
     int top;
@@ -61,6 +64,8 @@ static void usage(FILE *f)
             "  --dtype D[,D...]      weights (and KV) formats to search: bf16 (default), fp8, fp4\n"
             "                        (NVFP4, FP8 KV; only on GPUs with FP4 tensor cores), mxfp4, int4\n"
             "  --max-num-seqs N[,N]  vLLM's max_num_seqs values to search (default 256)\n"
+            "  --cost-per-gpu-hour GPU=$[,GPU=$]  prices: $/million output tokens in the answer\n"
+            "  --power tdp|GPU=W[,GPU=W]  W per GPU (tdp: board power of the datasheet): J/token\n"
             "  --max-batched-tokens B[,B]  token budgets to search: auto (default) or integers\n"
             "  --seed N              random seed (default 1)\n"
             "  -o, --output FILE     result file (default plan.h5)\n"
@@ -191,7 +196,13 @@ static int parse_args(int argc, char **argv, plan_args *a, bool talk)
             bad = !split_list(v, a->dtype_buf, &a->p.n_dtypes);
             for (int k = 0; k < a->p.n_dtypes; k++)
                 a->p.dtypes[k] = a->dtype_buf[k];
-        } else if (!strcmp(s, "--max-num-seqs"))
+        } else if (!strcmp(s, "--cost-per-gpu-hour")) {
+            bad = a->n_prices == LS_PLAN_MAX_HW;
+            if (!bad)
+                a->prices[a->n_prices++] = v;
+        } else if (!strcmp(s, "--power"))
+            a->power = v;
+        else if (!strcmp(s, "--max-num-seqs"))
             bad = !int_list(v, a->p.seqs, &a->p.n_seqs, false);
         else if (!strcmp(s, "--max-batched-tokens"))
             bad = !int_list(v, a->p.budgets, &a->p.n_budgets, true);
@@ -227,6 +238,70 @@ static int parse_args(int argc, char **argv, plan_args *a, bool talk)
             ls_cli_error("plan: -o %s: expected an HDF5 file name (.h5)", a->out);
         return LS_EXIT_USAGE;
     }
+    return 0;
+}
+
+/* NAME=X[,NAME=X...] into figures (usd or watts). 0, or LS_EXIT_USAGE with a message. */
+static int parse_figures(const char *flag, const char *v, const plan_args *a, ls_plan_gpu_figures *fig, bool watts,
+                         bool talk)
+{
+    char *buf = ls_xstrdup(v), *save = NULL;
+    int st = 0;
+    for (char *item = strtok_r(buf, ",", &save); item && !st; item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        double x = NAN;
+        if (eq)
+            *eq = 0;
+        if (!eq || !parse_num(eq[1] == '$' ? eq + 2 : eq + 1, &x) || !(x > 0)) {
+            if (talk)
+                ls_cli_error("plan: %s: expected GPU=%s (e.g. %s=%s), got '%s'", flag, watts ? "W" : "$",
+                             a->p.hardware[0], watts ? "700" : "2.5", item);
+            st = LS_EXIT_USAGE;
+            break;
+        }
+        int h = 0;
+        while (h < a->p.n_hardware && strcmp(a->p.hardware[h], item))
+            h++;
+        if (h == a->p.n_hardware) {
+            if (talk)
+                ls_cli_error("plan: %s: %s is not one of the --hardware searched", flag, item);
+            st = LS_EXIT_USAGE;
+            break;
+        }
+        if (watts)
+            fig[h].watts = x;
+        else
+            fig[h].usd_per_hour = x;
+    }
+    free(buf);
+    return st;
+}
+
+/* The figures of every --hardware: prices and power as given, board TDP for --power tdp.
+ * *n 0 when neither flag was given. */
+static int build_figures(const plan_args *a, ls_plan_gpu_figures *fig, size_t *n, bool talk)
+{
+    *n = 0;
+    if (!a->n_prices && !a->power)
+        return 0;
+    for (int h = 0; h < a->p.n_hardware; h++) {
+        snprintf(fig[h].hardware, sizeof fig[h].hardware, "%s", a->p.hardware[h]);
+        fig[h].usd_per_hour = fig[h].watts = NAN;
+    }
+    for (int i = 0; i < a->n_prices; i++)
+        if (parse_figures("--cost-per-gpu-hour", a->prices[i], a, fig, false, talk))
+            return LS_EXIT_USAGE;
+    if (a->power && !strcmp(a->power, "tdp")) {
+        for (int h = 0; h < a->p.n_hardware; h++)
+            if (isnan(fig[h].watts = ls_plan_gpu_tdp_w(a->p.hardware[h]))) {
+                if (talk)
+                    ls_cli_error("plan: --power tdp: no board power known for %s; give it: --power %s=W",
+                                 a->p.hardware[h], a->p.hardware[h]);
+                return LS_EXIT_USAGE;
+            }
+    } else if (a->power && parse_figures("--power", a->power, a, fig, true, talk))
+        return LS_EXIT_USAGE;
+    *n = (size_t)a->p.n_hardware;
     return 0;
 }
 
@@ -332,7 +407,11 @@ static int answer(const plan_args *a, const ls_plan *p, const ls_slo *slo)
         ls_cli_error("plan: %s", e.msg);
         return LS_EXIT_ERROR;
     }
+    ls_plan_gpu_figures fig[LS_PLAN_MAX_HW];
+    size_t nfig = 0;
+    build_figures(a, fig, &nfig, false); /* checked before the sweep */
     ls_plan_answer_opts o = {.target_rate = p->target_rate, .gpus = a->p.gpus, .slo = *slo, .top_n = a->top,
+                             .figures = nfig ? fig : NULL, .n_figures = nfig,
                              .markdown = a->markdown};
     bool met = ls_plan_answer_write(r, &o, stdout);
     fflush(stdout);
@@ -383,6 +462,10 @@ static int plan_main(int rank, int size, const plan_args *a)
             ls_cli_error("plan: --slo: %s", e.msg);
         return LS_EXIT_USAGE;
     }
+    ls_plan_gpu_figures fig[LS_PLAN_MAX_HW];
+    size_t nfig;
+    if (build_figures(a, fig, &nfig, rank == 0))
+        return LS_EXIT_USAGE;
     plan_args b = *a;
     b.p.slo_ttft_s = slo.ttft_p99_s;
     b.p.slo_tpot_s = slo.tpot_p99_s;
