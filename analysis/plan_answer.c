@@ -165,11 +165,11 @@ static void violation_text(const ls_slo *s, const ls_metrics *m, unsigned v, cha
 /* Why deployment `d` ranks below the first, in numbers. */
 static void reason(const deployment *d, const deployment *best, const ls_slo *s, char *buf, size_t size)
 {
-    if (d == best) {
+    char v[256];
+    if (d == best && !d->violations) {
         snprintf(buf, size, "best capacity per GPU");
         return;
     }
-    char v[256];
     if (d->violations) {
         violation_text(s, &d->at_target->m, d->violations, v, sizeof v);
         snprintf(buf, size, "misses the SLO at the target rate (%s)", v);
@@ -396,6 +396,97 @@ static void print_binding(const deployment *d, size_t n, const ls_plan_answer_op
     fputc('\n', f);
 }
 
+/* The worst ratio of a p99 to its limit (> 1: missed; INFINITY: did not run ok). */
+static double worst_ratio(const ls_slo *s, const ls_metrics *m)
+{
+    if (m->status != LS_RUN_OK)
+        return INFINITY;
+    double t = m->v[LS_M_TTFT_P99_S] / s->ttft_p99_s;
+    double p = isnan(m->v[LS_M_TPOT_P99_S]) ? 0 : m->v[LS_M_TPOT_P99_S] / s->tpot_p99_s;
+    return isnan(t) ? INFINITY : fmax(t, p);
+}
+
+/* The top deployments at every load multiple and under bursts: which holds, which breaks first. */
+static void print_sensitivity(const ls_results *r, const deployment *d, size_t n, const ls_plan_answer_opts *o,
+                              FILE *f)
+{
+    static const double mult[] = {0.5, 1.0, 1.5, 2.0};
+    enum { NM = sizeof mult / sizeof mult[0] };
+    size_t top = (size_t)(o->top_n > 0 ? o->top_n : 5);
+    if (top > n)
+        top = n;
+    if (!top)
+        return;
+    fprintf(f, o->markdown ? "## Sensitivity of the top %zu: SLO at 0.5-2x the load and under bursts\n\n"
+                             "Each cell: the worst p99 over its limit (met when <= 1).\n\n"
+                             "| # | hardware | deployment | 0.5x | 1x | 1.5x | 2x | bursts (gamma cv %g) |\n"
+                             "|---|---|---|---|---|---|---|---|\n"
+                           : "sensitivity of the top %zu (worst p99 / its limit; met when <= 1; '-' not simulated):\n"
+                             "   # hardware   deployment               0.5x     1x   1.5x     2x  bursts (gamma cv %g)\n",
+            top, o->burst_cv);
+    int best = -1, worst = -1;
+    double best_score = -1, worst_score = INFINITY;
+    char lab[128];
+    for (size_t i = 0; i < top; i++) {
+        const ls_result_row *a = d[i].at_target;
+        char *key = ls_config_row_capacity_key(&a->cfg);
+        double ratio[NM];
+        for (int k = 0; k < NM; k++) {
+            ratio[k] = NAN;
+            for (size_t j = 0; j < r->n && isnan(ratio[k]); j++) {
+                const ls_result_row *b = &r->rows[j];
+                if (!b->has_result || !same_rate(b->cfg.arrival_rate, mult[k] * o->target_rate))
+                    continue;
+                char *kb = ls_config_row_capacity_key(&b->cfg);
+                if (!strcmp(kb, key))
+                    ratio[k] = worst_ratio(&o->slo, &b->m);
+                free(kb);
+            }
+        }
+        free(key);
+        /* the burst sweep lists the top deployments in this order, one row each */
+        double br = NAN;
+        if (o->burst && i < o->burst->n && o->burst->rows[i].has_result)
+            br = worst_ratio(&o->slo, &o->burst->rows[i].m);
+        /* robustness: the highest multiple met from 0.5x up, bursts as the half step */
+        double score = 0;
+        for (int k = 0; k < NM && ratio[k] <= 1; k++)
+            score = mult[k];
+        if (br <= 1)
+            score += 0.25;
+        if (score > best_score)
+            best_score = score, best = (int)i;
+        if (score < worst_score)
+            worst_score = score, worst = (int)i;
+        if (o->markdown) {
+            fprintf(f, "| %zu | %s | %s |", i + 1, a->cfg.hardware, label(a, lab, sizeof lab));
+            for (int k = 0; k < NM; k++)
+                fprintf(f, isnan(ratio[k]) ? " - |" : " %.2f |", ratio[k]);
+            fprintf(f, isnan(br) ? " - |\n" : " %.2f |\n", br);
+        } else {
+            fprintf(f, "  %2zu %-10s %-22s", i + 1, a->cfg.hardware, label(a, lab, sizeof lab));
+            for (int k = 0; k < NM; k++)
+                fprintf(f, isnan(ratio[k]) ? "      -" : " %6.2f", ratio[k]);
+            fprintf(f, isnan(br) ? "       -\n" : " %7.2f\n", br);
+        }
+    }
+    const char *pre = o->markdown ? "\n" : "  ";
+    if (best >= 0 && best_score > worst_score) {
+        fprintf(f, "%smost robust: #%d (%s on %s) meets the SLO up to %gx the load%s; breaks first: #%d (%s on %s), "
+                   "%s.\n",
+                pre, best + 1, label(d[best].at_target, lab, sizeof lab), d[best].at_target->cfg.hardware,
+                floor(best_score * 2) / 2, fmod(best_score, 0.5) > 0 ? " and under bursts" : ", not under bursts",
+                worst + 1, d[worst].at_target->cfg.parallelism, d[worst].at_target->cfg.hardware,
+                worst_score < 0.5 ? "misses it at half the load"
+                : fmod(worst_score, 0.5) > 0 ? "the first to miss it as the load grows"
+                                             : "misses it under bursts or as the load grows");
+    } else if (best >= 0) {
+        fprintf(f, "%sall %zu hold alike: each meets the SLO up to %gx the load%s.\n", pre, top,
+                floor(best_score * 2) / 2, fmod(best_score, 0.5) > 0 ? " and under bursts" : ", not under bursts");
+    }
+    fputc('\n', f);
+}
+
 /* The deployments at the target rate, ranked; *n of them. Caller frees. */
 static deployment *rank_deployments(const ls_results *r, const ls_plan_answer_opts *o, size_t *count)
 {
@@ -465,6 +556,8 @@ bool ls_plan_answer_write(const ls_results *r, const ls_plan_answer_opts *o, FIL
         if (!met)
             print_binding(d, n, o, f);
         print_top(d, n, o, f);
+        if (met)
+            print_sensitivity(r, d, n, o, f);
         if (met)
             print_min_gpus(d, n, o, f);
         /* one frontier per GPU type, in first-seen order */

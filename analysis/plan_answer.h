@@ -35,6 +35,10 @@ typedef struct ls_plan_answer_opts {
      * NaN when not given; see ls_plan_gpu_figures. */
     const struct ls_plan_gpu_figures *figures;
     size_t n_figures;
+    /* The sensitivity sweep (NULL: none): the top deployments, in the order of
+     * ls_plan_answer_top, once each at the target rate with gamma arrivals of cv burst_cv. */
+    const ls_results *burst;
+    double burst_cv;
 } ls_plan_answer_opts;
 
 /* What one GPU of a type costs and draws, for $/million tokens and joules per token. */

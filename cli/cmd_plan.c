@@ -410,8 +410,14 @@ static int answer(const plan_args *a, const ls_plan *p, const ls_slo *slo)
     ls_plan_gpu_figures fig[LS_PLAN_MAX_HW];
     size_t nfig = 0;
     build_figures(a, fig, &nfig, false); /* checked before the sweep */
+    char *bpath = sibling(a->out, ".burst.h5");
+    ls_results *burst = NULL;
+    if (ls_results_read(bpath, &burst, &e))
+        burst = NULL; /* no sensitivity sweep (nothing to rank) */
+    free(bpath);
     ls_plan_answer_opts o = {.target_rate = p->target_rate, .gpus = a->p.gpus, .slo = *slo, .top_n = a->top,
-                             .figures = nfig ? fig : NULL, .n_figures = nfig,
+                             .figures = nfig ? fig : NULL, .n_figures = nfig, .burst = burst,
+                             .burst_cv = LS_PLAN_BURST_CV,
                              .markdown = a->markdown};
     bool met = ls_plan_answer_write(r, &o, stdout);
     fflush(stdout);
@@ -442,11 +448,56 @@ static int answer(const plan_args *a, const ls_plan *p, const ls_slo *slo)
         free(path);
     }
     ls_results_free(r);
+    ls_results_free(burst);
     if (!st && !met) {
         ls_cli_error("plan: no deployment meets the SLO at the target rate (the answer above says which limit "
                      "binds)");
         st = LS_EXIT_INFEASIBLE;
     }
+    return st;
+}
+
+/* The sensitivity sweep (mpi/plan.h, ls_plan_burst_spec): rank 0 picks the top deployments
+ * from the plan's file, every rank runs them under burstier arrivals into FILE.burst.h5. */
+static int burst_sweep(const plan_args *a, const ls_plan_opts *po, const ls_plan *p, const ls_slo *slo, int rank,
+                       int size)
+{
+    int64_t ids[PLAN_MAX_TOP + 1];
+    int32_t n = 0;
+    if (rank == 0) {
+        ls_error e;
+        ls_results *r = NULL;
+        if (ls_results_read(a->out, &r, &e)) {
+            ls_cli_error("plan: %s", e.msg);
+            n = -1;
+        } else {
+            ls_plan_answer_opts o = {.target_rate = p->target_rate, .gpus = a->p.gpus, .slo = *slo, .top_n = a->top};
+            n = (int32_t)ls_plan_answer_top(r, &o, ids, (size_t)a->top);
+            ls_results_free(r);
+        }
+    }
+    MPI_Bcast(&n, 1, MPI_INT32_T, 0, MPI_COMM_WORLD);
+    if (n <= 0)
+        return n < 0 ? LS_EXIT_ERROR : 0;
+    MPI_Bcast(ids, n, MPI_INT64_T, 0, MPI_COMM_WORLD);
+    char *path = sibling(a->out, ".burst.spec.yaml"), *out = sibling(a->out, ".burst.h5"), *text = NULL;
+    ls_sweep_spec *spec = NULL;
+    ls_error e;
+    int st = 0;
+    if (ls_plan_burst_spec(po, p, ids, (size_t)n, path, &text, &spec, &e)) {
+        if (rank == 0)
+            ls_cli_error("plan: sensitivity specification: %s", e.msg);
+        st = LS_EXIT_ERROR;
+    }
+    int32_t w = !st && rank == 0 ? write_text(path, text) : st;
+    MPI_Bcast(&w, 1, MPI_INT32_T, 0, MPI_COMM_WORLD);
+    st = w;
+    if (!st)
+        st = ls_cli_sweep_spec(spec, out, a->force, true, rank, size);
+    ls_sweep_spec_free(spec);
+    free(text);
+    free(path);
+    free(out);
     return st;
 }
 
@@ -508,13 +559,16 @@ static int plan_main(int rank, int size, const plan_args *a)
     if (!st)
         st = ls_cli_sweep_spec(p->spec, a->out, a->force, a->quiet, rank, size);
     double t2 = now_s();
+    if (!st)
+        st = burst_sweep(a, &b.p, p, &slo, rank, size);
+    double t3 = now_s();
     if (!st && rank == 0) {
         st = answer(a, p, &slo);
         char *md = sibling(a->out, ".md");
         if (!a->quiet)
-            fprintf(stderr, "plan: %.2f s in all: candidates and pruning %.2f s, sweep %.2f s, answer %.2f s "
-                            "(%d rank%s); sweep written to %s, answer to %s, specification %s\n",
-                    now_s() - t0, t1 - t0, t2 - t1, now_s() - t2, size, size > 1 ? "s" : "", a->out, md,
+            fprintf(stderr, "plan: %.2f s in all: candidates and pruning %.2f s, sweep %.2f s, sensitivity %.2f s, "
+                            "answer %.2f s (%d rank%s); sweep written to %s, answer to %s, specification %s\n",
+                    now_s() - t0, t1 - t0, t2 - t1, t3 - t2, now_s() - t3, size, size > 1 ? "s" : "", a->out, md,
                     spec_path);
         free(md);
     }

@@ -52,8 +52,28 @@ static void write_sched(FILE *f, int seqs, int budget)
 
 /* A complete configuration (`ind` spaces before each line): the candidate's hardware,
  * split, dtype and scheduler limits, or the first values with `c` NULL (the spec's base). */
+static void write_workload(FILE *f, const char *ind, const ls_plan_opts *o, const char *trace_abs, double rate,
+                           double burst_cv)
+{
+    if (burst_cv > 0 && trace_abs) /* the trace's lengths, its times replaced by gamma arrivals */
+        fprintf(f, "%sworkload: {trace: \"%s\", arrival: {process: gamma, rate: %.10g, cv: %g}}\n", ind, trace_abs,
+                rate, burst_cv);
+    else if (burst_cv > 0)
+        fprintf(f, "%sworkload: {arrival: {process: gamma, rate: %.10g, cv: %g}, prompt_tokens: {dist: fixed, value: "
+                   "%d}, output_tokens: {dist: fixed, value: %d}, duration_s: %g}\n",
+                ind, rate, burst_cv, o->isl, o->osl, o->duration_s > 0 ? o->duration_s : 120);
+    else if (trace_abs && rate > 0)
+        fprintf(f, "%sworkload: {trace: \"%s\", target_rate: %.10g}\n", ind, trace_abs, rate);
+    else if (trace_abs) /* the trace's own times: to measure its rate */
+        fprintf(f, "%sworkload: {trace: \"%s\"}\n", ind, trace_abs);
+    else
+        fprintf(f, "%sworkload: {arrival: {process: poisson, rate: %.10g}, prompt_tokens: {dist: fixed, value: %d}, "
+                   "output_tokens: {dist: fixed, value: %d}, duration_s: %g}\n",
+                ind, rate, o->isl, o->osl, o->duration_s > 0 ? o->duration_s : 120);
+}
+
 static void write_config(FILE *f, const char *ind, const ls_plan_opts *o, const ls_plan_candidate *c,
-                         const char *trace_abs, double rate)
+                         const char *trace_abs, double rate, double burst_cv)
 {
     fprintf(f, "%smodel: %s\n%shardware: %s\n", ind, o->model, ind, c ? c->hardware : o->hardware[0]);
     if (o->cluster)
@@ -62,15 +82,21 @@ static void write_config(FILE *f, const char *ind, const ls_plan_opts *o, const 
             c ? c->parallelism : "tp1", ind);
     write_sched(f, c ? c->max_num_seqs : o->seqs[0], c ? c->budget : o->budgets[0]);
     fputc('\n', f);
-    if (trace_abs && rate > 0)
-        fprintf(f, "%sworkload: {trace: \"%s\", target_rate: %.10g}\n", ind, trace_abs, rate);
-    else if (trace_abs) /* the trace's own times: to measure its rate */
-        fprintf(f, "%sworkload: {trace: \"%s\"}\n", ind, trace_abs);
-    else
-        fprintf(f, "%sworkload: {arrival: {process: poisson, rate: %.10g}, prompt_tokens: {dist: fixed, value: %d}, "
-                   "output_tokens: {dist: fixed, value: %d}, duration_s: %g}\n",
-                ind, rate, o->isl, o->osl, o->duration_s > 0 ? o->duration_s : 120);
+    write_workload(f, ind, o, trace_abs, rate, burst_cv);
     fprintf(f, "%sslo: {ttft_s: %.10g, tpot_s: %.10g}\n", ind, o->slo_ttft_s, o->slo_tpot_s);
+}
+
+/* One grid item: every key a candidate sets over the base. */
+static void write_item(FILE *f, const ls_plan_opts *o, const ls_plan_candidate *c, bool all)
+{
+    fprintf(f, "    - {hardware: %s, parallelism: %s", c->hardware, c->parallelism);
+    if (all || o->n_dtypes > 1)
+        fprintf(f, ", dtype: %s", dtype_yaml(c->dtype));
+    if (all || o->n_seqs > 1 || o->n_budgets > 1) {
+        fprintf(f, ", scheduler: ");
+        write_sched(f, c->max_num_seqs, c->budget);
+    }
+    fputc('}', f);
 }
 
 /* Load one candidate (NULL: the base) at `rate`. */
@@ -80,7 +106,7 @@ static ls_status load_candidate(const ls_plan_opts *o, const ls_plan_candidate *
     size_t len = 0;
     char *text = NULL;
     FILE *f = open_memstream(&text, &len);
-    write_config(f, "", o, c, trace_abs, rate);
+    write_config(f, "", o, c, trace_abs, rate, 0);
     fclose(f);
     ls_yaml *y = NULL;
     ls_status rc = ls_yaml_load_string(text, len, "plan", &y, e);
@@ -273,6 +299,7 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
     }
     const char *tr = o->trace ? trace_abs : NULL;
     ls_plan *p = ls_xcalloc(1, sizeof *p);
+    p->trace_path = tr ? ls_xstrdup(tr) : NULL;
     p->trace_rate = NAN;
     p->target_rate = o->rate > 0 ? o->rate : 1.0;
     /* the base on the first GPU, at tp1: catches a bad GPU name, trace or dtype once, clearly */
@@ -375,19 +402,13 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
     fprintf(f, "# written by llmsweep plan (docs/PLAN.md): %zu candidates, %zu pruned by memory, %zu by bound, "
                "%zu invalid splits\n", p->n, p->n_memory, p->n_bound, p->n_invalid);
     fprintf(f, "name: plan-%s-%dgpus\nseed: %lld\nbase:\n", o->model, o->gpus, (long long)o->seed);
-    write_config(f, "  ", o, NULL, tr, p->target_rate);
+    write_config(f, "  ", o, NULL, tr, p->target_rate, 0);
     fprintf(f, "grid:\n  .:\n");
     for (size_t i = 0; i < p->n; i++)
         if (p->c[i].kept) {
             const ls_plan_candidate *c = &p->c[i];
-            fprintf(f, "    - {hardware: %s, parallelism: %s", c->hardware, c->parallelism);
-            if (o->n_dtypes > 1)
-                fprintf(f, ", dtype: %s", dtype_yaml(c->dtype));
-            if (o->n_seqs > 1 || o->n_budgets > 1) {
-                fprintf(f, ", scheduler: ");
-                write_sched(f, c->max_num_seqs, c->budget);
-            }
-            fprintf(f, "}   # bounds: capacity <= %.4g req/s, tpot >= %.4g ms\n", c->capacity_ceiling,
+            write_item(f, o, c, false);
+            fprintf(f, "   # bounds: capacity <= %.4g req/s, tpot >= %.4g ms\n", c->capacity_ceiling,
                     1e3 * c->tpot_floor_s);
         }
     fprintf(f, "  %s:", tr ? "workload.target_rate" : "workload.arrival.rate");
@@ -407,10 +428,40 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
     return LS_OK;
 }
 
+ls_status ls_plan_burst_spec(const ls_plan_opts *o, const ls_plan *p, const int64_t *ids, size_t n,
+                             const char *spec_path, char **text, ls_sweep_spec **out, ls_error *e)
+{
+    *text = NULL;
+    *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(text, &len);
+    fprintf(f, "# written by llmsweep plan (docs/PLAN.md, \"Sensitivity\"): its top %zu deployments at the target "
+               "rate with gamma arrivals of cv %g\n", n, LS_PLAN_BURST_CV);
+    fprintf(f, "name: plan-%s-%dgpus-burst\nseed: %lld\nbase:\n", o->model, o->gpus, (long long)o->seed);
+    write_config(f, "  ", o, NULL, p->trace_path, p->target_rate, LS_PLAN_BURST_CV);
+    fprintf(f, "grid:\n  .:\n");
+    for (size_t k = 0; k < n; k++) {
+        /* the plan's configuration ids are deployment x load, the loads varying fastest */
+        size_t dep = (size_t)ids[k] / LS_PLAN_N_LOADS, seen = 0, i = 0;
+        for (; i < p->n; i++)
+            if (p->c[i].kept && seen++ == dep)
+                break;
+        if (i == p->n) {
+            fclose(f);
+            return ls_fail(e, LS_EINVAL, "plan: configuration %lld is not one of the plan's", (long long)ids[k]);
+        }
+        write_item(f, o, &p->c[i], true);
+        fputc('\n', f);
+    }
+    fclose(f);
+    return ls_sweep_spec_parse(*text, strlen(*text), spec_path, NULL, out, e);
+}
+
 void ls_plan_free(ls_plan *p)
 {
     if (!p)
         return;
+    free(p->trace_path);
     free(p->c);
     free(p->spec_text);
     ls_sweep_spec_free(p->spec);

@@ -34,6 +34,25 @@ assert listed == nd, (sorted(listed), sorted(nd))
 print("frontier points:", len(nd), "of", len(ok))
 PY
 
+# sensitivity: the top deployments again under gamma arrivals of cv 2, one row each, in the
+# ranking's order, and a verdict on which holds
+grep -q "^sensitivity of the top" "$T/out.txt" || fail "no sensitivity table"
+grep -Eq "^  (most robust: #[0-9]+ .* breaks first: #[0-9]+|all [0-9]+ hold alike)" "$T/out.txt" || fail "no sensitivity verdict"
+grep -o '^ *[0-9]\+ \+[0-9]\+ ' "$T/out.txt" | head -5 | awk '{print $2}' >"$T/top_ids.txt"
+"$PY" - "$T/p.h5" "$T/p.burst.h5" "$T/top_ids.txt" <<'PY' || fail "sensitivity sweep"
+import sys, h5py
+main = {int(x["config_id"]): x for x in h5py.File(sys.argv[1], "r")["/configs"][:]}
+b = h5py.File(sys.argv[2], "r")["/configs"][:]
+ids = [int(l) for l in open(sys.argv[3]).read().split()]
+assert len(b) == len(ids), (len(b), ids)
+for x, i in zip(b, ids):
+    m = main[i]
+    assert x["arrival_process"] == b"gamma" and abs(x["arrival_cv"] - 2) < 1e-9, x
+    assert abs(x["arrival_rate"] - m["arrival_rate"]) < 1e-9 * m["arrival_rate"]
+    for k in ("hardware", "parallelism", "dtype_weights", "max_num_seqs", "max_batched_tokens"):
+        assert x[k] == m[k], (k, x[k], m[k])
+PY
+
 # the top configuration, re-run alone, reproduces its row of /results
 top=$(awk '/^ *1 +[0-9]+ /{print $2; exit}' "$T/out.txt")
 [ -n "$top" ] || fail "no top row"
