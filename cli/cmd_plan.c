@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "plan.h"
 #include "plan_answer.h"
+#include "plot.h"
 #include "report.h"
 #include "results.h"
 #include "sweep_h5.h"
@@ -32,6 +33,7 @@ typedef struct plan_args {
     const char *prices[LS_PLAN_MAX_HW]; /* --cost-per-gpu-hour values, as given */
     int n_prices;
     const char *power;                  /* --power: "tdp" or NAME=W,... */
+    const char *plots;                  /* --plots DIR (NULL: none) */
     const char *out, *slo;
     bool force, quiet, markdown, dry_run;
     int top;
@@ -73,6 +75,7 @@ static void usage(FILE *f)
             "  --format text|md      the answer on stdout (FILE.md is always written)\n"
             "  --force               overwrite FILE if it exists\n"
             "  --dry-run             enumerate, prune and write FILE.spec.yaml; simulate nothing\n"
+            "  --plots DIR           also `llmsweep plot FILE -o DIR` (frontier.png: the Pareto frontier)\n"
             "  -q, --quiet           no progress lines\n"
             "exit status: 0 answer found, 1 error, 2 usage, 3 nothing fits or meets the SLO\n",
             PLAN_MAX_TOP);
@@ -202,6 +205,8 @@ static int parse_args(int argc, char **argv, plan_args *a, bool talk)
                 a->prices[a->n_prices++] = v;
         } else if (!strcmp(s, "--power"))
             a->power = v;
+        else if (!strcmp(s, "--plots"))
+            a->plots = v;
         else if (!strcmp(s, "--max-num-seqs"))
             bad = !int_list(v, a->p.seqs, &a->p.n_seqs, false);
         else if (!strcmp(s, "--max-batched-tokens"))
@@ -564,6 +569,16 @@ static int plan_main(int rank, int size, const plan_args *a)
     double t3 = now_s();
     if (!st && rank == 0) {
         st = answer(a, p, &slo);
+        if ((!st || st == LS_EXIT_INFEASIBLE) && a->plots) {
+            /* the plots judge every row by the SLO the plan wrote into it */
+            ls_plot_opts po = {0};
+            ls_slo_from_file(&po.slo);
+            ls_error pe = {0};
+            if (ls_plot_run(a->out, a->plots, &po, &pe)) {
+                ls_cli_error("plan: --plots %s: %s", a->plots, pe.msg);
+                st = LS_EXIT_ERROR;
+            }
+        }
         char *md = sibling(a->out, ".md");
         if (!a->quiet)
             fprintf(stderr, "plan: %.2f s in all: candidates and pruning %.2f s, sweep %.2f s, sensitivity %.2f s, "

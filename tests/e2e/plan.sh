@@ -7,7 +7,7 @@
 . "$(dirname "$0")/sweep_lib.bash"
 "$PY" -c "import h5py" 2>/dev/null || { echo "plan: no h5py, skipped"; exit 77; }
 P="$LLMSWEEP plan --model llama-3-8b --hardware h100-sxm --gpus 4 --isl 512 --osl 64 --duration 20 --seed 3"
-"$MPIEXEC" -n 2 $P --rate 10 --slo ttft_p99=1s,tpot_p99=50ms -o "$T/p.h5" -q >"$T/out.txt" 2>"$T/err.txt" ||
+"$MPIEXEC" -n 2 $P --rate 10 --slo ttft_p99=1s,tpot_p99=50ms -o "$T/p.h5" -q --plots "$T/plots" >"$T/out.txt" 2>"$T/err.txt" ||
     { cat "$T/err.txt"; fail "plan on 2 ranks"; }
 grep -q "^top .* deployments by capacity per GPU" "$T/out.txt" || fail "no top table"
 grep -q "pruned by memory" "$T/err.txt" || fail "no pruning summary"
@@ -52,6 +52,13 @@ for x, i in zip(b, ids):
     for k in ("hardware", "parallelism", "dtype_weights", "max_num_seqs", "max_batched_tokens"):
         assert x[k] == m[k], (k, x[k], m[k])
 PY
+
+# the frontier plot (--plots): drawn, and its legend counts the points the text lists
+if "$PY" -c "import matplotlib" 2>/dev/null; then
+    [ -s "$T/plots/frontier.png" ] && grep -q '<svg' "$T/plots/frontier.svg" || fail "no frontier plot"
+    n=$(wc -l <"$T/front.txt")
+    grep -q "h100-sxm agg: $n on the frontier of" "$T/plots/frontier.svg" || fail "frontier plot: not the $n points listed"
+fi
 
 # the top configuration, re-run alone, reproduces its row of /results
 top=$(awk '/^ *1 +[0-9]+ /{print $2; exit}' "$T/out.txt")
