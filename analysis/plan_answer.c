@@ -120,7 +120,9 @@ static void cost_energy(const ls_plan_answer_opts *o, const ls_result_row *r, do
     *j_tok = g && tps > 0 ? n * g->watts / tps : NAN;
 }
 
-void ls_plan_vllm_command(const ls_result_row *row, char *buf, size_t size)
+/* One `vllm serve` line: tp/pp/dp of one instance, the row's limits and formats. */
+static int serve_line(const ls_result_row *row, long long tp, long long pp, long long dp, const char *extra, char *buf,
+                      size_t size)
 {
     const ls_config_row *c = &row->cfg;
     int ep = ep_of(c->parallelism);
@@ -129,9 +131,9 @@ void ls_plan_vllm_command(const ls_result_row *row, char *buf, size_t size)
                      "vllm serve %s --tensor-parallel-size %lld --pipeline-parallel-size %lld "
                      "--data-parallel-size %lld%s --max-num-batched-tokens %lld --max-num-seqs %lld "
                      "--gpu-memory-utilization %.2f --max-model-len %lld",
-                     c->model, (long long)c->tp, (long long)c->pp, (long long)c->dp,
-                     ep > 1 ? " --enable-expert-parallel" : "", isnan(budget) ? 8192LL : (long long)llround(budget),
-                     (long long)c->max_num_seqs, c->gpu_memory_utilization, (long long)c->max_model_len);
+                     c->model, tp, pp, dp, ep > 1 ? " --enable-expert-parallel" : "",
+                     isnan(budget) ? 8192LL : (long long)llround(budget), (long long)c->max_num_seqs,
+                     c->gpu_memory_utilization, (long long)c->max_model_len);
     /* vLLM's --quantization methods for checkpoints in these formats (FP8 online, NVIDIA
      * ModelOpt NVFP4, MXFP4 (gpt-oss), AWQ 4-bit integer) */
     static const struct { const char *dtype, *method; } q[] = {
@@ -140,7 +142,31 @@ void ls_plan_vllm_command(const ls_result_row *row, char *buf, size_t size)
         if (n > 0 && (size_t)n < size && !strcmp(c->dtype_weights, q[i].dtype))
             n += snprintf(buf + n, size - (size_t)n, " --quantization %s", q[i].method);
     if (n > 0 && (size_t)n < size && !strcmp(c->dtype_kv, "fp8"))
-        snprintf(buf + n, size - (size_t)n, " --kv-cache-dtype fp8");
+        n += snprintf(buf + n, size - (size_t)n, " --kv-cache-dtype fp8");
+    if (n > 0 && (size_t)n < size && extra)
+        n += snprintf(buf + n, size - (size_t)n, " %s", extra);
+    return n > 0 && (size_t)n < size ? n : (int)size;
+}
+
+void ls_plan_vllm_command(const ls_result_row *row, char *buf, size_t size)
+{
+    const ls_config_row *c = &row->cfg;
+    int np, ta, nd, tb;
+    char tail;
+    if (sscanf(c->parallelism, "%dP-tp%d+%dD-tp%d%c", &np, &ta, &nd, &tb, &tail) == 4) {
+        /* disaggregated: one command per role (vLLM's NixlConnector moves the KV), each run
+         * on as many instances as the pool has, a proxy routing between them */
+        static const char *kv = "--kv-transfer-config '{\"kv_connector\":\"NixlConnector\",\"kv_role\":\"kv_both\"}'";
+        int n = snprintf(buf, size, "prefill x%d: ", np);
+        if (n > 0 && (size_t)n < size)
+            n += serve_line(row, ta, 1, 1, kv, buf + n, size - (size_t)n);
+        if (n > 0 && (size_t)n < size)
+            n += snprintf(buf + n, size - (size_t)n, "  |  decode x%d: ", nd);
+        if (n > 0 && (size_t)n < size)
+            serve_line(row, tb, 1, 1, kv, buf + n, size - (size_t)n);
+        return;
+    }
+    serve_line(row, (long long)c->tp, (long long)c->pp, (long long)c->dp, NULL, buf, size);
 }
 
 static void violation_text(const ls_slo *s, const ls_metrics *m, unsigned v, char *buf, size_t size)
@@ -189,7 +215,7 @@ static void print_top(const deployment *d, size_t n, const ls_plan_answer_opts *
     size_t top = (size_t)(o->top_n > 0 ? o->top_n : 5);
     if (top > n)
         top = n;
-    char why[512], cmd[512], lab[128];
+    char why[512], cmd[1024], lab[128];
     if (o->markdown)
         fprintf(f, "## Top %zu deployments by capacity per GPU under the SLO\n\n"
                    "| # | config | hardware | deployment | GPUs | capacity req/s | req/s per GPU | "

@@ -74,6 +74,8 @@ static void usage(FILE *f)
             "  --top N               rows of the top table (default 5, at most %d)\n"
             "  --format text|md      the answer on stdout (FILE.md is always written)\n"
             "  --force               overwrite FILE if it exists\n"
+            "  --modes M[,M]         agg (default), disagg: prefill/decode pools, every P:D ratio\n"
+            "                        and per-role TP on the budget\n"
             "  --dry-run             enumerate, prune and write FILE.spec.yaml; simulate nothing\n"
             "  --plots DIR           also `llmsweep plot FILE -o DIR` (frontier.png: the Pareto frontier)\n"
             "  -q, --quiet           no progress lines\n"
@@ -142,6 +144,7 @@ static int parse_args(int argc, char **argv, plan_args *a, bool talk)
     a->p.n_seqs = 1;
     a->p.budgets[0] = 0; /* auto */
     a->p.n_budgets = 1;
+    a->p.agg = true; /* --modes agg */
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         if (!strcmp(s, "-h") || !strcmp(s, "--help"))
@@ -207,6 +210,20 @@ static int parse_args(int argc, char **argv, plan_args *a, bool talk)
             a->power = v;
         else if (!strcmp(s, "--plots"))
             a->plots = v;
+        else if (!strcmp(s, "--modes")) {
+            char m[LS_PLAN_MAX_LIST][16];
+            int nm = 0;
+            bad = !split_list(v, m, &nm);
+            a->p.agg = a->p.disagg = false;
+            for (int k = 0; k < nm && !bad; k++) {
+                if (!strcmp(m[k], "agg"))
+                    a->p.agg = true;
+                else if (!strcmp(m[k], "disagg"))
+                    a->p.disagg = true;
+                else
+                    bad = true;
+            }
+        }
         else if (!strcmp(s, "--max-num-seqs"))
             bad = !int_list(v, a->p.seqs, &a->p.n_seqs, false);
         else if (!strcmp(s, "--max-batched-tokens"))

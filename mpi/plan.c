@@ -78,10 +78,15 @@ static void write_config(FILE *f, const char *ind, const ls_plan_opts *o, const 
     fprintf(f, "%smodel: %s\n%shardware: %s\n", ind, o->model, ind, c ? c->hardware : o->hardware[0]);
     if (o->cluster)
         fprintf(f, "%scluster: %s\n", ind, o->cluster);
+    char par[32];
+    snprintf(par, sizeof par, "tp%d", c && c->disagg ? c->pre_tp : 1);
     fprintf(f, "%sdtype: %s\n%sparallelism: %s\n%sscheduler: ", ind, dtype_yaml(c ? c->dtype : first_dtype(o)), ind,
-            c ? c->parallelism : "tp1", ind);
+            c && !c->disagg ? c->parallelism : par, ind);
     write_sched(f, c ? c->max_num_seqs : o->seqs[0], c ? c->budget : o->budgets[0]);
     fputc('\n', f);
+    if (c && c->disagg)
+        fprintf(f, "%sdisaggregation: {prefill: {replicas: %d, parallelism: tp%d}, decode: {replicas: %d, "
+                   "parallelism: tp%d}}\n", ind, c->pre_n, c->pre_tp, c->dec_n, c->dec_tp);
     write_workload(f, ind, o, trace_abs, rate, burst_cv);
     fprintf(f, "%sslo: {ttft_s: %.10g, tpot_s: %.10g}\n", ind, o->slo_ttft_s, o->slo_tpot_s);
 }
@@ -89,7 +94,12 @@ static void write_config(FILE *f, const char *ind, const ls_plan_opts *o, const 
 /* One grid item: every key a candidate sets over the base. */
 static void write_item(FILE *f, const ls_plan_opts *o, const ls_plan_candidate *c, bool all)
 {
-    fprintf(f, "    - {hardware: %s, parallelism: %s", c->hardware, c->parallelism);
+    if (c->disagg)
+        fprintf(f, "    - {hardware: %s, parallelism: tp%d, disaggregation: {prefill: {replicas: %d, parallelism: tp%d}, "
+                   "decode: {replicas: %d, parallelism: tp%d}}",
+                c->hardware, c->pre_tp, c->pre_n, c->pre_tp, c->dec_n, c->dec_tp);
+    else
+        fprintf(f, "    - {hardware: %s, parallelism: %s", c->hardware, c->parallelism);
     if (all || o->n_dtypes > 1)
         fprintf(f, ", dtype: %s", dtype_yaml(c->dtype));
     if (all || o->n_seqs > 1 || o->n_budgets > 1) {
@@ -225,6 +235,8 @@ static ls_status check_opts(const ls_plan_opts *o, ls_error *e)
         if (!dtype_yaml(o->dtypes[i]))
             return ls_fail(e, LS_EINVAL, "plan: --dtype %s: expected bf16, fp8, fp4 (nvfp4), mxfp4 or int4",
                            o->dtypes[i]);
+    if (!o->agg && !o->disagg)
+        return ls_fail(e, LS_EINVAL, "plan: --modes: expected agg, disagg or agg,disagg");
     if (o->n_seqs < 1 || o->n_budgets < 1)
         return ls_fail(e, LS_EINVAL, "plan: --max-num-seqs and --max-batched-tokens need at least one value");
     for (int i = 0; i < o->n_seqs; i++)
@@ -256,7 +268,7 @@ static void enumerate(ls_plan *p, size_t *cap, const ls_plan_opts *o, const char
     for (int di = 0; di < (o->n_dtypes > 0 ? o->n_dtypes : 1); di++)
         for (int si = 0; si < o->n_seqs; si++)
             for (int bi = 0; bi < o->n_budgets; bi++)
-                for (int tp = 1; tp <= gpus; tp *= 2)
+                for (int tp = 1; o->agg && tp <= gpus; tp *= 2)
                     for (int pp = 1; tp * pp <= gpus; pp *= 2)
                         for (int dp = 1; tp * pp * dp <= gpus; dp++)
                             for (int ep_on = 0; ep_on <= (moe && pp == 1 && tp * dp > 1); ep_on++) {
@@ -275,6 +287,31 @@ static void enumerate(ls_plan *p, size_t *cap, const ls_plan_opts *o, const char
                                     snprintf(c.parallelism, sizeof c.parallelism, "tp%ddp%dep%d", tp, dp, c.ep);
                                 else
                                     snprintf(c.parallelism, sizeof c.parallelism, "tp%dpp%ddp%d", tp, pp, dp);
+                                add(p, cap, &c);
+                            }
+    /* disaggregated: P prefill instances of TP a beside D decode instances of TP b (issue 13's
+     * pools; pp 1), every P:D ratio and per-role TP on the budget */
+    for (int di = 0; o->disagg && di < (o->n_dtypes > 0 ? o->n_dtypes : 1); di++)
+        for (int si = 0; si < o->n_seqs; si++)
+            for (int bi = 0; bi < o->n_budgets; bi++)
+                for (int ta = 1; 2 * ta <= gpus; ta *= 2)
+                    for (int tb = 1; ta + tb <= gpus; tb *= 2)
+                        for (int np = 1; np * ta + tb <= gpus; np++)
+                            for (int nd = 1; np * ta + nd * tb <= gpus; nd++) {
+                                ls_plan_candidate c;
+                                memset(&c, 0, sizeof c);
+                                snprintf(c.hardware, sizeof c.hardware, "%s", hw);
+                                snprintf(c.dtype, sizeof c.dtype, "%s", o->n_dtypes > 0 ? o->dtypes[di] : "bf16");
+                                c.max_num_seqs = o->seqs[si];
+                                c.budget = o->budgets[bi];
+                                c.disagg = true;
+                                c.pre_n = np, c.pre_tp = ta, c.dec_n = nd, c.dec_tp = tb;
+                                c.tp = ta;
+                                c.pp = 1;
+                                c.dp = np + nd;
+                                c.ep = 1;
+                                c.n_gpus = np * ta + nd * tb;
+                                snprintf(c.parallelism, sizeof c.parallelism, "%dP-tp%d+%dD-tp%d", np, ta, nd, tb);
                                 add(p, cap, &c);
                             }
 }

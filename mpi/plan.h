@@ -47,6 +47,7 @@ typedef struct ls_plan_opts {
     int n_seqs;
     int budgets[LS_PLAN_MAX_LIST]; /* max_num_batched_tokens values, 0 = auto (at least one) */
     int n_budgets;
+    bool agg, disagg;      /* --modes: aggregated and/or disaggregated prefill/decode (default agg) */
     int64_t seed;
 } ls_plan_opts;
 
@@ -54,6 +55,8 @@ typedef struct ls_plan_candidate {
     char hardware[64];
     char parallelism[64];  /* tp2pp1dp4 style, as written in the spec */
     char dtype[16];        /* the --dtype word */
+    bool disagg;           /* prefill/decode pools: pre_n instances of tp pre_tp, dec_n of tp dec_tp */
+    int pre_n, pre_tp, dec_n, dec_tp;
     int max_num_seqs, budget; /* scheduler limits (budget 0: auto) */
     int tp, pp, dp, ep, n_gpus;
     bool kept;

@@ -77,7 +77,8 @@ PY
 # "Engine Arguments" (https://docs.vllm.ai/en/stable/configuration/engine_args.html, vLLM 0.10;
 # the same names in vllm/engine/arg_utils.py, EngineArgs.add_cli_args).
 VLLM_FLAGS="--tensor-parallel-size --pipeline-parallel-size --data-parallel-size --enable-expert-parallel
---max-num-batched-tokens --max-num-seqs --gpu-memory-utilization --max-model-len --quantization --kv-cache-dtype"
+--max-num-batched-tokens --max-num-seqs --gpu-memory-utilization --max-model-len --quantization --kv-cache-dtype
+--kv-transfer-config"
 n=0
 while read -r flag; do
     n=$((n + 1))

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # plan_search.sh -- the search space flags of `llmsweep plan`: --dtype, --max-num-seqs and
-# --max-batched-tokens lists multiply the candidates; FP4 is searched only on GPUs with FP4
+# --max-batched-tokens lists multiply the candidates; --modes adds disaggregated pools; FP4 is searched only on GPUs with FP4
 # tensor cores; each candidate's values reach its configuration (checked in /configs, from the
 # file, with h5py) and its `vllm serve` line; bad list values are usage errors naming the flag.
 . "$(dirname "$0")/sweep_lib.bash"
@@ -46,6 +46,21 @@ PY
 $P --hardware h100-sxm --power tdp -o "$T/t.h5" --force >"$T/t.txt" 2>/dev/null || fail "plan --power tdp"
 grep -q "^cost and energy per output token" "$T/t.txt" || fail "--power tdp: no energy table"
 
+# --modes agg,disagg: the 4 aggregated splits of 2 GPUs and one prefill/decode pair (1P-tp1+1D-tp1)
+$P --hardware h100-sxm --gpus 2 --modes agg,disagg -o "$T/d.h5" >"$T/d.txt" 2>"$T/d.err" ||
+    { cat "$T/d.err"; fail "plan --modes agg,disagg"; }
+grep -q "^plan: 5 candidate deployments .* 5 simulated" "$T/d.err" || { cat "$T/d.err"; fail "disagg: candidate count"; }
+"$PY" - "$T/d.h5" <<'PY' || fail "disagg: configurations"
+import sys, h5py
+c = h5py.File(sys.argv[1], "r")["/configs"][:]
+par = sorted({x["parallelism"].decode() for x in c})
+assert par == sorted(["tp1", "dp2", "pp2", "tp2", "1P-tp1+1D-tp1"]), par
+d = [x for x in c if x["parallelism"] == b"1P-tp1+1D-tp1"][0]
+assert int(d["n_gpus"]) == 2, d
+PY
+grep -q "prefill x1: vllm serve llama-3-8b --tensor-parallel-size 1 .*--kv-transfer-config '{\"kv_connector\":\"NixlConnector\",\"kv_role\":\"kv_both\"}'  |  decode x1: vllm serve" "$T/d.txt" ||
+    fail "disagg: no launch commands per role"
+
 check_usage() { # WORDS-EXPECTED ARGS...
     local want=$1; shift
     rc=0; $P --hardware h100-sxm "$@" -o "$T/u.h5" 2>"$T/u.err" >/dev/null || rc=$?
@@ -58,4 +73,5 @@ check_usage "--max-num-seqs: bad value" --max-num-seqs 64,0
 check_usage "--max-batched-tokens: bad value" --max-batched-tokens auto,lots
 check_usage "--cost-per-gpu-hour: b200 is not one of the --hardware searched" --cost-per-gpu-hour b200=4
 check_usage "--power: expected GPU=W" --power h100-sxm=lots
+check_usage "--modes: bad value" --modes agg,split
 echo "plan_search: ok"
