@@ -87,7 +87,42 @@ static int cmp_dep(const void *pa, const void *pb)
     return a->at_target->config_id < b->at_target->config_id ? -1 : 1;
 }
 
-void ls_plan_vllm_command(const ls_result_row *row, char *buf, size_t size)
+double ls_plan_gpu_tdp_w(const char *hw)
+{
+    /* Maximum board power from the datasheets (NVIDIA H100/H200/B200/L40S/L4/H20/A100, AMD
+     * Instinct MI300X/MI325X/MI355X, GeForce RTX 4090); GB200/GB300/B300 per GPU as NVIDIA
+     * states them for NVL72 and HGX systems; GH200: the whole module (Grace CPU included). */
+    static const struct { const char *hw; double w; } t[] = {
+        {"h100-sxm", 700}, {"h200", 700}, {"gh200-96gb", 1000}, {"gh200-144gb", 1000}, {"a100-80gb", 400},
+        {"a100-40gb", 400}, {"b200", 1000}, {"gb200", 1200}, {"b300", 1100}, {"gb300", 1400}, {"h20", 400},
+        {"mi300x", 750}, {"mi325x", 1000}, {"mi355x", 1400}, {"l40s", 350}, {"l4", 72}, {"rtx-4090", 450}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (!strcmp(hw, t[i].hw))
+            return t[i].w;
+    return NAN;
+}
+
+static const ls_plan_gpu_figures *figures_of(const ls_plan_answer_opts *o, const char *hw)
+{
+    for (size_t i = 0; o->figures && i < o->n_figures; i++)
+        if (!strcmp(o->figures[i].hardware, hw))
+            return &o->figures[i];
+    return NULL;
+}
+
+/* $/million output tokens and J per output token of a deployment at `tps` output tok/s. */
+static void cost_energy(const ls_plan_answer_opts *o, const ls_result_row *r, double tps, double *usd_mtok,
+                        double *j_tok)
+{
+    const ls_plan_gpu_figures *g = figures_of(o, r->cfg.hardware);
+    double n = (double)r->cfg.n_gpus;
+    *usd_mtok = g && tps > 0 ? n * g->usd_per_hour / (tps * 3600.0) * 1e6 : NAN;
+    *j_tok = g && tps > 0 ? n * g->watts / tps : NAN;
+}
+
+/* One `vllm serve` line: tp/pp/dp of one instance, the row's limits and formats. */
+static int serve_line(const ls_result_row *row, long long tp, long long pp, long long dp, const char *extra, char *buf,
+                      size_t size)
 {
     const ls_config_row *c = &row->cfg;
     int ep = ep_of(c->parallelism);
@@ -96,9 +131,9 @@ void ls_plan_vllm_command(const ls_result_row *row, char *buf, size_t size)
                      "vllm serve %s --tensor-parallel-size %lld --pipeline-parallel-size %lld "
                      "--data-parallel-size %lld%s --max-num-batched-tokens %lld --max-num-seqs %lld "
                      "--gpu-memory-utilization %.2f --max-model-len %lld",
-                     c->model, (long long)c->tp, (long long)c->pp, (long long)c->dp,
-                     ep > 1 ? " --enable-expert-parallel" : "", isnan(budget) ? 8192LL : (long long)llround(budget),
-                     (long long)c->max_num_seqs, c->gpu_memory_utilization, (long long)c->max_model_len);
+                     c->model, tp, pp, dp, ep > 1 ? " --enable-expert-parallel" : "",
+                     isnan(budget) ? 8192LL : (long long)llround(budget), (long long)c->max_num_seqs,
+                     c->gpu_memory_utilization, (long long)c->max_model_len);
     /* vLLM's --quantization methods for checkpoints in these formats (FP8 online, NVIDIA
      * ModelOpt NVFP4, MXFP4 (gpt-oss), AWQ 4-bit integer) */
     static const struct { const char *dtype, *method; } q[] = {
@@ -107,7 +142,31 @@ void ls_plan_vllm_command(const ls_result_row *row, char *buf, size_t size)
         if (n > 0 && (size_t)n < size && !strcmp(c->dtype_weights, q[i].dtype))
             n += snprintf(buf + n, size - (size_t)n, " --quantization %s", q[i].method);
     if (n > 0 && (size_t)n < size && !strcmp(c->dtype_kv, "fp8"))
-        snprintf(buf + n, size - (size_t)n, " --kv-cache-dtype fp8");
+        n += snprintf(buf + n, size - (size_t)n, " --kv-cache-dtype fp8");
+    if (n > 0 && (size_t)n < size && extra)
+        n += snprintf(buf + n, size - (size_t)n, " %s", extra);
+    return n > 0 && (size_t)n < size ? n : (int)size;
+}
+
+void ls_plan_vllm_command(const ls_result_row *row, char *buf, size_t size)
+{
+    const ls_config_row *c = &row->cfg;
+    int np, ta, nd, tb;
+    char tail;
+    if (sscanf(c->parallelism, "%dP-tp%d+%dD-tp%d%c", &np, &ta, &nd, &tb, &tail) == 4) {
+        /* disaggregated: one command per role (vLLM's NixlConnector moves the KV), each run
+         * on as many instances as the pool has, a proxy routing between them */
+        static const char *kv = "--kv-transfer-config '{\"kv_connector\":\"NixlConnector\",\"kv_role\":\"kv_both\"}'";
+        int n = snprintf(buf, size, "prefill x%d: ", np);
+        if (n > 0 && (size_t)n < size)
+            n += serve_line(row, ta, 1, 1, kv, buf + n, size - (size_t)n);
+        if (n > 0 && (size_t)n < size)
+            n += snprintf(buf + n, size - (size_t)n, "  |  decode x%d: ", nd);
+        if (n > 0 && (size_t)n < size)
+            serve_line(row, tb, 1, 1, kv, buf + n, size - (size_t)n);
+        return;
+    }
+    serve_line(row, (long long)c->tp, (long long)c->pp, (long long)c->dp, NULL, buf, size);
 }
 
 static void violation_text(const ls_slo *s, const ls_metrics *m, unsigned v, char *buf, size_t size)
@@ -132,11 +191,11 @@ static void violation_text(const ls_slo *s, const ls_metrics *m, unsigned v, cha
 /* Why deployment `d` ranks below the first, in numbers. */
 static void reason(const deployment *d, const deployment *best, const ls_slo *s, char *buf, size_t size)
 {
-    if (d == best) {
+    char v[256];
+    if (d == best && !d->violations) {
         snprintf(buf, size, "best capacity per GPU");
         return;
     }
-    char v[256];
     if (d->violations) {
         violation_text(s, &d->at_target->m, d->violations, v, sizeof v);
         snprintf(buf, size, "misses the SLO at the target rate (%s)", v);
@@ -156,7 +215,7 @@ static void print_top(const deployment *d, size_t n, const ls_plan_answer_opts *
     size_t top = (size_t)(o->top_n > 0 ? o->top_n : 5);
     if (top > n)
         top = n;
-    char why[512], cmd[512], lab[128];
+    char why[512], cmd[1024], lab[128];
     if (o->markdown)
         fprintf(f, "## Top %zu deployments by capacity per GPU under the SLO\n\n"
                    "| # | config | hardware | deployment | GPUs | capacity req/s | req/s per GPU | "
@@ -179,6 +238,28 @@ static void print_top(const deployment *d, size_t n, const ls_plan_answer_opts *
                     (long long)r->config_id, r->cfg.hardware, label(r, lab, sizeof lab), d[i].n_gpus, d[i].capacity,
                     d[i].cap_per_gpu, tps_gpu(r), tps_user(r), r->m.v[LS_M_TTFT_P99_S],
                     1e3 * r->m.v[LS_M_TPOT_P99_S], why);
+    }
+    if (o->figures) {
+        /* at the target rate every deployment serves the same tokens: its cost is its GPUs';
+         * at its capacity, what it costs when kept full */
+        fprintf(f, o->markdown ? "\nCost and energy per output token (GPU price x count; board power x count):\n\n"
+                                 "| # | hardware | deployment | $/Mtok @target | $/Mtok @capacity | J/tok @target | J/tok @capacity |\n"
+                                 "|---|---|---|---|---|---|---|\n"
+                               : "cost and energy per output token (GPU price x count; board power x count):\n"
+                                 "   # hardware   deployment             $/Mtok@target $/Mtok@capacity J/tok@target "
+                                 "J/tok@capacity\n");
+        for (size_t i = 0; i < top; i++) {
+            const ls_result_row *r = d[i].at_target;
+            double tps = r->m.v[LS_M_OUTPUT_TPS], rps = r->m.v[LS_M_THROUGHPUT_RPS];
+            /* output tokens per request at the target, times the capacity */
+            double tps_cap = rps > 0 && d[i].capacity > 0 ? tps / rps * d[i].capacity : NAN;
+            double u1, j1, u2, j2;
+            cost_energy(o, r, tps, &u1, &j1);
+            cost_energy(o, r, tps_cap, &u2, &j2);
+            fprintf(f, o->markdown ? "| %zu | %s | %s | %.4g | %.4g | %.4g | %.4g |\n"
+                                   : "  %2zu %-10s %-22s %13.4g %15.4g %12.4g %14.4g\n",
+                    i + 1, r->cfg.hardware, label(r, lab, sizeof lab), u1, u2, j1, j2);
+        }
     }
     fprintf(f, o->markdown ? "\nLaunch commands:\n\n" : "launch commands:\n");
     for (size_t i = 0; i < top; i++) {
@@ -341,6 +422,97 @@ static void print_binding(const deployment *d, size_t n, const ls_plan_answer_op
     fputc('\n', f);
 }
 
+/* The worst ratio of a p99 to its limit (> 1: missed; INFINITY: did not run ok). */
+static double worst_ratio(const ls_slo *s, const ls_metrics *m)
+{
+    if (m->status != LS_RUN_OK)
+        return INFINITY;
+    double t = m->v[LS_M_TTFT_P99_S] / s->ttft_p99_s;
+    double p = isnan(m->v[LS_M_TPOT_P99_S]) ? 0 : m->v[LS_M_TPOT_P99_S] / s->tpot_p99_s;
+    return isnan(t) ? INFINITY : fmax(t, p);
+}
+
+/* The top deployments at every load multiple and under bursts: which holds, which breaks first. */
+static void print_sensitivity(const ls_results *r, const deployment *d, size_t n, const ls_plan_answer_opts *o,
+                              FILE *f)
+{
+    static const double mult[] = {0.5, 1.0, 1.5, 2.0};
+    enum { NM = sizeof mult / sizeof mult[0] };
+    size_t top = (size_t)(o->top_n > 0 ? o->top_n : 5);
+    if (top > n)
+        top = n;
+    if (!top)
+        return;
+    fprintf(f, o->markdown ? "## Sensitivity of the top %zu: SLO at 0.5-2x the load and under bursts\n\n"
+                             "Each cell: the worst p99 over its limit (met when <= 1).\n\n"
+                             "| # | hardware | deployment | 0.5x | 1x | 1.5x | 2x | bursts (gamma cv %g) |\n"
+                             "|---|---|---|---|---|---|---|---|\n"
+                           : "sensitivity of the top %zu (worst p99 / its limit; met when <= 1; '-' not simulated):\n"
+                             "   # hardware   deployment               0.5x     1x   1.5x     2x  bursts (gamma cv %g)\n",
+            top, o->burst_cv);
+    int best = -1, worst = -1;
+    double best_score = -1, worst_score = INFINITY;
+    char lab[128];
+    for (size_t i = 0; i < top; i++) {
+        const ls_result_row *a = d[i].at_target;
+        char *key = ls_config_row_capacity_key(&a->cfg);
+        double ratio[NM];
+        for (int k = 0; k < NM; k++) {
+            ratio[k] = NAN;
+            for (size_t j = 0; j < r->n && isnan(ratio[k]); j++) {
+                const ls_result_row *b = &r->rows[j];
+                if (!b->has_result || !same_rate(b->cfg.arrival_rate, mult[k] * o->target_rate))
+                    continue;
+                char *kb = ls_config_row_capacity_key(&b->cfg);
+                if (!strcmp(kb, key))
+                    ratio[k] = worst_ratio(&o->slo, &b->m);
+                free(kb);
+            }
+        }
+        free(key);
+        /* the burst sweep lists the top deployments in this order, one row each */
+        double br = NAN;
+        if (o->burst && i < o->burst->n && o->burst->rows[i].has_result)
+            br = worst_ratio(&o->slo, &o->burst->rows[i].m);
+        /* robustness: the highest multiple met from 0.5x up, bursts as the half step */
+        double score = 0;
+        for (int k = 0; k < NM && ratio[k] <= 1; k++)
+            score = mult[k];
+        if (br <= 1)
+            score += 0.25;
+        if (score > best_score)
+            best_score = score, best = (int)i;
+        if (score < worst_score)
+            worst_score = score, worst = (int)i;
+        if (o->markdown) {
+            fprintf(f, "| %zu | %s | %s |", i + 1, a->cfg.hardware, label(a, lab, sizeof lab));
+            for (int k = 0; k < NM; k++)
+                fprintf(f, isnan(ratio[k]) ? " - |" : " %.2f |", ratio[k]);
+            fprintf(f, isnan(br) ? " - |\n" : " %.2f |\n", br);
+        } else {
+            fprintf(f, "  %2zu %-10s %-22s", i + 1, a->cfg.hardware, label(a, lab, sizeof lab));
+            for (int k = 0; k < NM; k++)
+                fprintf(f, isnan(ratio[k]) ? "      -" : " %6.2f", ratio[k]);
+            fprintf(f, isnan(br) ? "       -\n" : " %7.2f\n", br);
+        }
+    }
+    const char *pre = o->markdown ? "\n" : "  ";
+    if (best >= 0 && best_score > worst_score) {
+        fprintf(f, "%smost robust: #%d (%s on %s) meets the SLO up to %gx the load%s; breaks first: #%d (%s on %s), "
+                   "%s.\n",
+                pre, best + 1, label(d[best].at_target, lab, sizeof lab), d[best].at_target->cfg.hardware,
+                floor(best_score * 2) / 2, fmod(best_score, 0.5) > 0 ? " and under bursts" : ", not under bursts",
+                worst + 1, d[worst].at_target->cfg.parallelism, d[worst].at_target->cfg.hardware,
+                worst_score < 0.5 ? "misses it at half the load"
+                : fmod(worst_score, 0.5) > 0 ? "the first to miss it as the load grows"
+                                             : "misses it under bursts or as the load grows");
+    } else if (best >= 0) {
+        fprintf(f, "%sall %zu hold alike: each meets the SLO up to %gx the load%s.\n", pre, top,
+                floor(best_score * 2) / 2, fmod(best_score, 0.5) > 0 ? " and under bursts" : ", not under bursts");
+    }
+    fputc('\n', f);
+}
+
 /* The deployments at the target rate, ranked; *n of them. Caller frees. */
 static deployment *rank_deployments(const ls_results *r, const ls_plan_answer_opts *o, size_t *count)
 {
@@ -410,6 +582,8 @@ bool ls_plan_answer_write(const ls_results *r, const ls_plan_answer_opts *o, FIL
         if (!met)
             print_binding(d, n, o, f);
         print_top(d, n, o, f);
+        if (met)
+            print_sensitivity(r, d, n, o, f);
         if (met)
             print_min_gpus(d, n, o, f);
         /* one frontier per GPU type, in first-seen order */

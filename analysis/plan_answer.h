@@ -10,7 +10,9 @@
  *     type: the points no other point beats on both;
  *   - the fewest GPUs meeting the SLO at the target rate, and what one GPU
  *     fewer gives;
- *   - when nothing meets the SLO: which limit binds and how far the closest is.
+ *   - when nothing meets the SLO: which limit binds and how far the closest is;
+ *   - with prices or power: $/million output tokens and joules per output token of
+ *     each top deployment, at the target rate and at its capacity.
  * Every number is a cell of the file (analysis/results.h); the SLO rule is the
  * report's (ls_slo_violations).
  */
@@ -29,7 +31,25 @@ typedef struct ls_plan_answer_opts {
     ls_slo slo;
     int top_n;           /* rows of the top table (default 5) */
     bool markdown;
+    /* Cost and energy (NULL: not asked): $ per GPU-hour and W per GPU of a GPU type, or
+     * NaN when not given; see ls_plan_gpu_figures. */
+    const struct ls_plan_gpu_figures *figures;
+    size_t n_figures;
+    /* The sensitivity sweep (NULL: none): the top deployments, in the order of
+     * ls_plan_answer_top, once each at the target rate with gamma arrivals of cv burst_cv. */
+    const ls_results *burst;
+    double burst_cv;
 } ls_plan_answer_opts;
+
+/* What one GPU of a type costs and draws, for $/million tokens and joules per token. */
+typedef struct ls_plan_gpu_figures {
+    char hardware[64];
+    double usd_per_hour;  /* NaN: no price */
+    double watts;         /* NaN: no power */
+} ls_plan_gpu_figures;
+
+/* Board power (max TDP, W) of a catalog GPU from its vendor's datasheet; NaN when unknown. */
+double ls_plan_gpu_tdp_w(const char *hardware);
 
 /* Write the answer. Returns true when some deployment meets the SLO at the
  * target rate (false: the answer says what binds). */

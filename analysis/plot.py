@@ -14,6 +14,9 @@ Writes PNG and SVG files into DIR:
                     without speculation over that with it) against arrival rate, a line per
                     speculative configuration, the crossover (gain 1) marked; pairing and
                     crossover by the report's rule (analysis/spec_report.h)
+  frontier          output tokens/s per GPU against tokens/s per user (1 / mean TPOT) of every
+                    row meeting the SLO, with its Pareto frontier, per GPU type and mode
+                    (aggregated, or disaggregated prefill/decode pools); the plot of `llmsweep plan`
 
 A large sweep is drawn within bounds: at most MAX_LINES lines per latency panel (one row of
 panels per model, at most MAX_FACETS models) and MAX_BARS bars per bar chart, chosen as the
@@ -54,7 +57,7 @@ OUTCOMES = [("in_slo", "completed within the SLO", "#4c9a2a"),
 USED_METRICS = {"config_id", "status", "message", "ttft_p99_s", "tpot_p99_s", "goodput_rps",
                 "success_rate", "slo_attainment", "n_requests", "n_completed",
                 "n_rejected_too_long", "n_rejected_kv", "n_timeout", "n_unfinished",
-                "capacity_rps", "n_gpus", "tpot_mean_s"}
+                "capacity_rps", "n_gpus", "output_tps", "tpot_mean_s"}
 MAX_LINES = 10    # lines per latency panel (and per legend)
 MAX_BARS = 30     # bars per bar chart
 MAX_FACETS = 6    # models drawn as rows of latency panels
@@ -454,6 +457,58 @@ def plot_capacity(rows, axes, slo, title, out, written):
     save(fig, out, "capacity_per_gpu", written)
 
 
+def pareto(points):
+    """The points (x, y, ...) no other point beats on both x and y (ties kept), by x."""
+    pts = sorted(points, key=lambda p: (-p[0], -p[1]))
+    out, best = [], -math.inf
+    i = 0
+    while i < len(pts):
+        j = i
+        while j < len(pts) and pts[j][0] == pts[i][0]:
+            j += 1
+        top = pts[i][1]
+        if top > best:
+            out += [p for p in pts[i:j] if p[1] == top]
+            best = top
+        i = j
+    return sorted(out)
+
+
+def plot_frontier(rows, slo, title, out, written):
+    """Tokens/s per GPU against tokens/s per user of every row within the SLO, a colour per
+    GPU type and mode, each group's Pareto frontier as a step line (analysis/plan_answer.c
+    lists the same points)."""
+    groups = {}
+    for d in rows:
+        if not meets(d, slo):
+            continue
+        tps, tpot, n = num(d, "output_tps"), num(d, "tpot_mean_s"), num(d, "n_gpus")
+        if not (tps > 0 and tpot > 0 and n > 0):
+            continue
+        mode = "disagg" if "P-" in str(d.get("parallelism", "")) else "agg"
+        groups.setdefault((str(d.get("hardware", "?")), mode), []).append((tps / n, 1.0 / tpot, d))
+    if not groups:
+        warn("no row meets the SLO: frontier skipped")
+        return False
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for k, (key, pts) in enumerate(sorted(groups.items())):
+        c = colours[k % len(colours)]
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=12, color=c, alpha=0.3)
+        front = pareto(pts)
+        xs = [p[0] for p in front]
+        ys = [p[1] for p in front]
+        ax.step(xs, ys, where="pre", color=c, lw=1.8, marker="o", ms=4,
+                label=f"{key[0]} {key[1]}: {len(front)} on the frontier of {len(pts)}")
+    ax.set_xlabel("output tokens/s per GPU")
+    ax.set_ylabel("tokens/s per user (1 / mean TPOT)")
+    ax.set_title(f"{title}: Pareto frontier within the SLO")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    save(fig, out, "frontier", written)
+    return True
+
+
 def plot_cdf(rows, axes, requests, ids, title, out, written):
     by_id = {d["config_id"]: d for d in rows}
     if not ids:
@@ -602,6 +657,7 @@ def main():
     plot_success(rows, axes, slo, name, a.out, written)
     plot_capacity(rows, axes, slo, name, a.out, written)
     plot_spec_gain(rows, axes, name, a.out, written)
+    plot_frontier(rows, slo, name, a.out, written)
     if requests is not None and len(requests):
         ids = [int(x) for x in a.configs.split(",") if x.strip()]
         if not plot_cdf(rows, axes, requests, ids, name, a.out, written):

@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "plan.h"
 #include "plan_answer.h"
+#include "plot.h"
 #include "report.h"
 #include "results.h"
 #include "sweep_h5.h"
@@ -29,6 +30,10 @@
 typedef struct plan_args {
     ls_plan_opts p;
     char dtype_buf[LS_PLAN_MAX_LIST][16];
+    const char *prices[LS_PLAN_MAX_HW]; /* --cost-per-gpu-hour values, as given */
+    int n_prices;
+    const char *power;                  /* --power: "tdp" or NAME=W,... */
+    const char *plots;                  /* --plots DIR (NULL: none) */
     const char *out, *slo;
     bool force, quiet, markdown, dry_run;
     int top;
@@ -61,13 +66,18 @@ static void usage(FILE *f)
             "  --dtype D[,D...]      weights (and KV) formats to search: bf16 (default), fp8, fp4\n"
             "                        (NVFP4, FP8 KV; only on GPUs with FP4 tensor cores), mxfp4, int4\n"
             "  --max-num-seqs N[,N]  vLLM's max_num_seqs values to search (default 256)\n"
+            "  --cost-per-gpu-hour GPU=$[,GPU=$]  prices: $/million output tokens in the answer\n"
+            "  --power tdp|GPU=W[,GPU=W]  W per GPU (tdp: board power of the datasheet): J/token\n"
             "  --max-batched-tokens B[,B]  token budgets to search: auto (default) or integers\n"
             "  --seed N              random seed (default 1)\n"
             "  -o, --output FILE     result file (default plan.h5)\n"
             "  --top N               rows of the top table (default 5, at most %d)\n"
             "  --format text|md      the answer on stdout (FILE.md is always written)\n"
             "  --force               overwrite FILE if it exists\n"
+            "  --modes M[,M]         agg (default), disagg: prefill/decode pools, every P:D ratio\n"
+            "                        and per-role TP on the budget\n"
             "  --dry-run             enumerate, prune and write FILE.spec.yaml; simulate nothing\n"
+            "  --plots DIR           also `llmsweep plot FILE -o DIR` (frontier.png: the Pareto frontier)\n"
             "  -q, --quiet           no progress lines\n"
             "exit status: 0 answer found, 1 error, 2 usage, 3 nothing fits or meets the SLO\n",
             PLAN_MAX_TOP);
@@ -134,6 +144,7 @@ static int parse_args(int argc, char **argv, plan_args *a, bool talk)
     a->p.n_seqs = 1;
     a->p.budgets[0] = 0; /* auto */
     a->p.n_budgets = 1;
+    a->p.agg = true; /* --modes agg */
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         if (!strcmp(s, "-h") || !strcmp(s, "--help"))
@@ -191,7 +202,29 @@ static int parse_args(int argc, char **argv, plan_args *a, bool talk)
             bad = !split_list(v, a->dtype_buf, &a->p.n_dtypes);
             for (int k = 0; k < a->p.n_dtypes; k++)
                 a->p.dtypes[k] = a->dtype_buf[k];
-        } else if (!strcmp(s, "--max-num-seqs"))
+        } else if (!strcmp(s, "--cost-per-gpu-hour")) {
+            bad = a->n_prices == LS_PLAN_MAX_HW;
+            if (!bad)
+                a->prices[a->n_prices++] = v;
+        } else if (!strcmp(s, "--power"))
+            a->power = v;
+        else if (!strcmp(s, "--plots"))
+            a->plots = v;
+        else if (!strcmp(s, "--modes")) {
+            char m[LS_PLAN_MAX_LIST][16];
+            int nm = 0;
+            bad = !split_list(v, m, &nm);
+            a->p.agg = a->p.disagg = false;
+            for (int k = 0; k < nm && !bad; k++) {
+                if (!strcmp(m[k], "agg"))
+                    a->p.agg = true;
+                else if (!strcmp(m[k], "disagg"))
+                    a->p.disagg = true;
+                else
+                    bad = true;
+            }
+        }
+        else if (!strcmp(s, "--max-num-seqs"))
             bad = !int_list(v, a->p.seqs, &a->p.n_seqs, false);
         else if (!strcmp(s, "--max-batched-tokens"))
             bad = !int_list(v, a->p.budgets, &a->p.n_budgets, true);
@@ -227,6 +260,70 @@ static int parse_args(int argc, char **argv, plan_args *a, bool talk)
             ls_cli_error("plan: -o %s: expected an HDF5 file name (.h5)", a->out);
         return LS_EXIT_USAGE;
     }
+    return 0;
+}
+
+/* NAME=X[,NAME=X...] into figures (usd or watts). 0, or LS_EXIT_USAGE with a message. */
+static int parse_figures(const char *flag, const char *v, const plan_args *a, ls_plan_gpu_figures *fig, bool watts,
+                         bool talk)
+{
+    char *buf = ls_xstrdup(v), *save = NULL;
+    int st = 0;
+    for (char *item = strtok_r(buf, ",", &save); item && !st; item = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(item, '=');
+        double x = NAN;
+        if (eq)
+            *eq = 0;
+        if (!eq || !parse_num(eq[1] == '$' ? eq + 2 : eq + 1, &x) || !(x > 0)) {
+            if (talk)
+                ls_cli_error("plan: %s: expected GPU=%s (e.g. %s=%s), got '%s'", flag, watts ? "W" : "$",
+                             a->p.hardware[0], watts ? "700" : "2.5", item);
+            st = LS_EXIT_USAGE;
+            break;
+        }
+        int h = 0;
+        while (h < a->p.n_hardware && strcmp(a->p.hardware[h], item))
+            h++;
+        if (h == a->p.n_hardware) {
+            if (talk)
+                ls_cli_error("plan: %s: %s is not one of the --hardware searched", flag, item);
+            st = LS_EXIT_USAGE;
+            break;
+        }
+        if (watts)
+            fig[h].watts = x;
+        else
+            fig[h].usd_per_hour = x;
+    }
+    free(buf);
+    return st;
+}
+
+/* The figures of every --hardware: prices and power as given, board TDP for --power tdp.
+ * *n 0 when neither flag was given. */
+static int build_figures(const plan_args *a, ls_plan_gpu_figures *fig, size_t *n, bool talk)
+{
+    *n = 0;
+    if (!a->n_prices && !a->power)
+        return 0;
+    for (int h = 0; h < a->p.n_hardware; h++) {
+        snprintf(fig[h].hardware, sizeof fig[h].hardware, "%s", a->p.hardware[h]);
+        fig[h].usd_per_hour = fig[h].watts = NAN;
+    }
+    for (int i = 0; i < a->n_prices; i++)
+        if (parse_figures("--cost-per-gpu-hour", a->prices[i], a, fig, false, talk))
+            return LS_EXIT_USAGE;
+    if (a->power && !strcmp(a->power, "tdp")) {
+        for (int h = 0; h < a->p.n_hardware; h++)
+            if (isnan(fig[h].watts = ls_plan_gpu_tdp_w(a->p.hardware[h]))) {
+                if (talk)
+                    ls_cli_error("plan: --power tdp: no board power known for %s; give it: --power %s=W",
+                                 a->p.hardware[h], a->p.hardware[h]);
+                return LS_EXIT_USAGE;
+            }
+    } else if (a->power && parse_figures("--power", a->power, a, fig, true, talk))
+        return LS_EXIT_USAGE;
+    *n = (size_t)a->p.n_hardware;
     return 0;
 }
 
@@ -332,7 +429,17 @@ static int answer(const plan_args *a, const ls_plan *p, const ls_slo *slo)
         ls_cli_error("plan: %s", e.msg);
         return LS_EXIT_ERROR;
     }
+    ls_plan_gpu_figures fig[LS_PLAN_MAX_HW];
+    size_t nfig = 0;
+    build_figures(a, fig, &nfig, false); /* checked before the sweep */
+    char *bpath = sibling(a->out, ".burst.h5");
+    ls_results *burst = NULL;
+    if (ls_results_read(bpath, &burst, &e))
+        burst = NULL; /* no sensitivity sweep (nothing to rank) */
+    free(bpath);
     ls_plan_answer_opts o = {.target_rate = p->target_rate, .gpus = a->p.gpus, .slo = *slo, .top_n = a->top,
+                             .figures = nfig ? fig : NULL, .n_figures = nfig, .burst = burst,
+                             .burst_cv = LS_PLAN_BURST_CV,
                              .markdown = a->markdown};
     bool met = ls_plan_answer_write(r, &o, stdout);
     fflush(stdout);
@@ -363,11 +470,56 @@ static int answer(const plan_args *a, const ls_plan *p, const ls_slo *slo)
         free(path);
     }
     ls_results_free(r);
+    ls_results_free(burst);
     if (!st && !met) {
         ls_cli_error("plan: no deployment meets the SLO at the target rate (the answer above says which limit "
                      "binds)");
         st = LS_EXIT_INFEASIBLE;
     }
+    return st;
+}
+
+/* The sensitivity sweep (mpi/plan.h, ls_plan_burst_spec): rank 0 picks the top deployments
+ * from the plan's file, every rank runs them under burstier arrivals into FILE.burst.h5. */
+static int burst_sweep(const plan_args *a, const ls_plan_opts *po, const ls_plan *p, const ls_slo *slo, int rank,
+                       int size)
+{
+    int64_t ids[PLAN_MAX_TOP + 1];
+    int32_t n = 0;
+    if (rank == 0) {
+        ls_error e;
+        ls_results *r = NULL;
+        if (ls_results_read(a->out, &r, &e)) {
+            ls_cli_error("plan: %s", e.msg);
+            n = -1;
+        } else {
+            ls_plan_answer_opts o = {.target_rate = p->target_rate, .gpus = a->p.gpus, .slo = *slo, .top_n = a->top};
+            n = (int32_t)ls_plan_answer_top(r, &o, ids, (size_t)a->top);
+            ls_results_free(r);
+        }
+    }
+    MPI_Bcast(&n, 1, MPI_INT32_T, 0, MPI_COMM_WORLD);
+    if (n <= 0)
+        return n < 0 ? LS_EXIT_ERROR : 0;
+    MPI_Bcast(ids, n, MPI_INT64_T, 0, MPI_COMM_WORLD);
+    char *path = sibling(a->out, ".burst.spec.yaml"), *out = sibling(a->out, ".burst.h5"), *text = NULL;
+    ls_sweep_spec *spec = NULL;
+    ls_error e;
+    int st = 0;
+    if (ls_plan_burst_spec(po, p, ids, (size_t)n, path, &text, &spec, &e)) {
+        if (rank == 0)
+            ls_cli_error("plan: sensitivity specification: %s", e.msg);
+        st = LS_EXIT_ERROR;
+    }
+    int32_t w = !st && rank == 0 ? write_text(path, text) : st;
+    MPI_Bcast(&w, 1, MPI_INT32_T, 0, MPI_COMM_WORLD);
+    st = w;
+    if (!st)
+        st = ls_cli_sweep_spec(spec, out, a->force, true, rank, size);
+    ls_sweep_spec_free(spec);
+    free(text);
+    free(path);
+    free(out);
     return st;
 }
 
@@ -383,6 +535,10 @@ static int plan_main(int rank, int size, const plan_args *a)
             ls_cli_error("plan: --slo: %s", e.msg);
         return LS_EXIT_USAGE;
     }
+    ls_plan_gpu_figures fig[LS_PLAN_MAX_HW];
+    size_t nfig;
+    if (build_figures(a, fig, &nfig, rank == 0))
+        return LS_EXIT_USAGE;
     plan_args b = *a;
     b.p.slo_ttft_s = slo.ttft_p99_s;
     b.p.slo_tpot_s = slo.tpot_p99_s;
@@ -425,13 +581,26 @@ static int plan_main(int rank, int size, const plan_args *a)
     if (!st)
         st = ls_cli_sweep_spec(p->spec, a->out, a->force, a->quiet, rank, size);
     double t2 = now_s();
+    if (!st)
+        st = burst_sweep(a, &b.p, p, &slo, rank, size);
+    double t3 = now_s();
     if (!st && rank == 0) {
         st = answer(a, p, &slo);
+        if ((!st || st == LS_EXIT_INFEASIBLE) && a->plots) {
+            /* the plots judge every row by the SLO the plan wrote into it */
+            ls_plot_opts po = {0};
+            ls_slo_from_file(&po.slo);
+            ls_error pe = {0};
+            if (ls_plot_run(a->out, a->plots, &po, &pe)) {
+                ls_cli_error("plan: --plots %s: %s", a->plots, pe.msg);
+                st = LS_EXIT_ERROR;
+            }
+        }
         char *md = sibling(a->out, ".md");
         if (!a->quiet)
-            fprintf(stderr, "plan: %.2f s in all: candidates and pruning %.2f s, sweep %.2f s, answer %.2f s "
-                            "(%d rank%s); sweep written to %s, answer to %s, specification %s\n",
-                    now_s() - t0, t1 - t0, t2 - t1, now_s() - t2, size, size > 1 ? "s" : "", a->out, md,
+            fprintf(stderr, "plan: %.2f s in all: candidates and pruning %.2f s, sweep %.2f s, sensitivity %.2f s, "
+                            "answer %.2f s (%d rank%s); sweep written to %s, answer to %s, specification %s\n",
+                    now_s() - t0, t1 - t0, t2 - t1, t3 - t2, now_s() - t3, size, size > 1 ? "s" : "", a->out, md,
                     spec_path);
         free(md);
     }

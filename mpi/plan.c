@@ -52,17 +52,17 @@ static void write_sched(FILE *f, int seqs, int budget)
 
 /* A complete configuration (`ind` spaces before each line): the candidate's hardware,
  * split, dtype and scheduler limits, or the first values with `c` NULL (the spec's base). */
-static void write_config(FILE *f, const char *ind, const ls_plan_opts *o, const ls_plan_candidate *c,
-                         const char *trace_abs, double rate)
+static void write_workload(FILE *f, const char *ind, const ls_plan_opts *o, const char *trace_abs, double rate,
+                           double burst_cv)
 {
-    fprintf(f, "%smodel: %s\n%shardware: %s\n", ind, o->model, ind, c ? c->hardware : o->hardware[0]);
-    if (o->cluster)
-        fprintf(f, "%scluster: %s\n", ind, o->cluster);
-    fprintf(f, "%sdtype: %s\n%sparallelism: %s\n%sscheduler: ", ind, dtype_yaml(c ? c->dtype : first_dtype(o)), ind,
-            c ? c->parallelism : "tp1", ind);
-    write_sched(f, c ? c->max_num_seqs : o->seqs[0], c ? c->budget : o->budgets[0]);
-    fputc('\n', f);
-    if (trace_abs && rate > 0)
+    if (burst_cv > 0 && trace_abs) /* the trace's lengths, its times replaced by gamma arrivals */
+        fprintf(f, "%sworkload: {trace: \"%s\", arrival: {process: gamma, rate: %.10g, cv: %g}}\n", ind, trace_abs,
+                rate, burst_cv);
+    else if (burst_cv > 0)
+        fprintf(f, "%sworkload: {arrival: {process: gamma, rate: %.10g, cv: %g}, prompt_tokens: {dist: fixed, value: "
+                   "%d}, output_tokens: {dist: fixed, value: %d}, duration_s: %g}\n",
+                ind, rate, burst_cv, o->isl, o->osl, o->duration_s > 0 ? o->duration_s : 120);
+    else if (trace_abs && rate > 0)
         fprintf(f, "%sworkload: {trace: \"%s\", target_rate: %.10g}\n", ind, trace_abs, rate);
     else if (trace_abs) /* the trace's own times: to measure its rate */
         fprintf(f, "%sworkload: {trace: \"%s\"}\n", ind, trace_abs);
@@ -70,7 +70,43 @@ static void write_config(FILE *f, const char *ind, const ls_plan_opts *o, const 
         fprintf(f, "%sworkload: {arrival: {process: poisson, rate: %.10g}, prompt_tokens: {dist: fixed, value: %d}, "
                    "output_tokens: {dist: fixed, value: %d}, duration_s: %g}\n",
                 ind, rate, o->isl, o->osl, o->duration_s > 0 ? o->duration_s : 120);
+}
+
+static void write_config(FILE *f, const char *ind, const ls_plan_opts *o, const ls_plan_candidate *c,
+                         const char *trace_abs, double rate, double burst_cv)
+{
+    fprintf(f, "%smodel: %s\n%shardware: %s\n", ind, o->model, ind, c ? c->hardware : o->hardware[0]);
+    if (o->cluster)
+        fprintf(f, "%scluster: %s\n", ind, o->cluster);
+    char par[32];
+    snprintf(par, sizeof par, "tp%d", c && c->disagg ? c->pre_tp : 1);
+    fprintf(f, "%sdtype: %s\n%sparallelism: %s\n%sscheduler: ", ind, dtype_yaml(c ? c->dtype : first_dtype(o)), ind,
+            c && !c->disagg ? c->parallelism : par, ind);
+    write_sched(f, c ? c->max_num_seqs : o->seqs[0], c ? c->budget : o->budgets[0]);
+    fputc('\n', f);
+    if (c && c->disagg)
+        fprintf(f, "%sdisaggregation: {prefill: {replicas: %d, parallelism: tp%d}, decode: {replicas: %d, "
+                   "parallelism: tp%d}}\n", ind, c->pre_n, c->pre_tp, c->dec_n, c->dec_tp);
+    write_workload(f, ind, o, trace_abs, rate, burst_cv);
     fprintf(f, "%sslo: {ttft_s: %.10g, tpot_s: %.10g}\n", ind, o->slo_ttft_s, o->slo_tpot_s);
+}
+
+/* One grid item: every key a candidate sets over the base. */
+static void write_item(FILE *f, const ls_plan_opts *o, const ls_plan_candidate *c, bool all)
+{
+    if (c->disagg)
+        fprintf(f, "    - {hardware: %s, parallelism: tp%d, disaggregation: {prefill: {replicas: %d, parallelism: tp%d}, "
+                   "decode: {replicas: %d, parallelism: tp%d}}",
+                c->hardware, c->pre_tp, c->pre_n, c->pre_tp, c->dec_n, c->dec_tp);
+    else
+        fprintf(f, "    - {hardware: %s, parallelism: %s", c->hardware, c->parallelism);
+    if (all || o->n_dtypes > 1)
+        fprintf(f, ", dtype: %s", dtype_yaml(c->dtype));
+    if (all || o->n_seqs > 1 || o->n_budgets > 1) {
+        fprintf(f, ", scheduler: ");
+        write_sched(f, c->max_num_seqs, c->budget);
+    }
+    fputc('}', f);
 }
 
 /* Load one candidate (NULL: the base) at `rate`. */
@@ -80,7 +116,7 @@ static ls_status load_candidate(const ls_plan_opts *o, const ls_plan_candidate *
     size_t len = 0;
     char *text = NULL;
     FILE *f = open_memstream(&text, &len);
-    write_config(f, "", o, c, trace_abs, rate);
+    write_config(f, "", o, c, trace_abs, rate, 0);
     fclose(f);
     ls_yaml *y = NULL;
     ls_status rc = ls_yaml_load_string(text, len, "plan", &y, e);
@@ -199,6 +235,8 @@ static ls_status check_opts(const ls_plan_opts *o, ls_error *e)
         if (!dtype_yaml(o->dtypes[i]))
             return ls_fail(e, LS_EINVAL, "plan: --dtype %s: expected bf16, fp8, fp4 (nvfp4), mxfp4 or int4",
                            o->dtypes[i]);
+    if (!o->agg && !o->disagg)
+        return ls_fail(e, LS_EINVAL, "plan: --modes: expected agg, disagg or agg,disagg");
     if (o->n_seqs < 1 || o->n_budgets < 1)
         return ls_fail(e, LS_EINVAL, "plan: --max-num-seqs and --max-batched-tokens need at least one value");
     for (int i = 0; i < o->n_seqs; i++)
@@ -230,7 +268,7 @@ static void enumerate(ls_plan *p, size_t *cap, const ls_plan_opts *o, const char
     for (int di = 0; di < (o->n_dtypes > 0 ? o->n_dtypes : 1); di++)
         for (int si = 0; si < o->n_seqs; si++)
             for (int bi = 0; bi < o->n_budgets; bi++)
-                for (int tp = 1; tp <= gpus; tp *= 2)
+                for (int tp = 1; o->agg && tp <= gpus; tp *= 2)
                     for (int pp = 1; tp * pp <= gpus; pp *= 2)
                         for (int dp = 1; tp * pp * dp <= gpus; dp++)
                             for (int ep_on = 0; ep_on <= (moe && pp == 1 && tp * dp > 1); ep_on++) {
@@ -249,6 +287,31 @@ static void enumerate(ls_plan *p, size_t *cap, const ls_plan_opts *o, const char
                                     snprintf(c.parallelism, sizeof c.parallelism, "tp%ddp%dep%d", tp, dp, c.ep);
                                 else
                                     snprintf(c.parallelism, sizeof c.parallelism, "tp%dpp%ddp%d", tp, pp, dp);
+                                add(p, cap, &c);
+                            }
+    /* disaggregated: P prefill instances of TP a beside D decode instances of TP b (issue 13's
+     * pools; pp 1), every P:D ratio and per-role TP on the budget */
+    for (int di = 0; o->disagg && di < (o->n_dtypes > 0 ? o->n_dtypes : 1); di++)
+        for (int si = 0; si < o->n_seqs; si++)
+            for (int bi = 0; bi < o->n_budgets; bi++)
+                for (int ta = 1; 2 * ta <= gpus; ta *= 2)
+                    for (int tb = 1; ta + tb <= gpus; tb *= 2)
+                        for (int np = 1; np * ta + tb <= gpus; np++)
+                            for (int nd = 1; np * ta + nd * tb <= gpus; nd++) {
+                                ls_plan_candidate c;
+                                memset(&c, 0, sizeof c);
+                                snprintf(c.hardware, sizeof c.hardware, "%s", hw);
+                                snprintf(c.dtype, sizeof c.dtype, "%s", o->n_dtypes > 0 ? o->dtypes[di] : "bf16");
+                                c.max_num_seqs = o->seqs[si];
+                                c.budget = o->budgets[bi];
+                                c.disagg = true;
+                                c.pre_n = np, c.pre_tp = ta, c.dec_n = nd, c.dec_tp = tb;
+                                c.tp = ta;
+                                c.pp = 1;
+                                c.dp = np + nd;
+                                c.ep = 1;
+                                c.n_gpus = np * ta + nd * tb;
+                                snprintf(c.parallelism, sizeof c.parallelism, "%dP-tp%d+%dD-tp%d", np, ta, nd, tb);
                                 add(p, cap, &c);
                             }
 }
@@ -273,6 +336,7 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
     }
     const char *tr = o->trace ? trace_abs : NULL;
     ls_plan *p = ls_xcalloc(1, sizeof *p);
+    p->trace_path = tr ? ls_xstrdup(tr) : NULL;
     p->trace_rate = NAN;
     p->target_rate = o->rate > 0 ? o->rate : 1.0;
     /* the base on the first GPU, at tp1: catches a bad GPU name, trace or dtype once, clearly */
@@ -375,19 +439,13 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
     fprintf(f, "# written by llmsweep plan (docs/PLAN.md): %zu candidates, %zu pruned by memory, %zu by bound, "
                "%zu invalid splits\n", p->n, p->n_memory, p->n_bound, p->n_invalid);
     fprintf(f, "name: plan-%s-%dgpus\nseed: %lld\nbase:\n", o->model, o->gpus, (long long)o->seed);
-    write_config(f, "  ", o, NULL, tr, p->target_rate);
+    write_config(f, "  ", o, NULL, tr, p->target_rate, 0);
     fprintf(f, "grid:\n  .:\n");
     for (size_t i = 0; i < p->n; i++)
         if (p->c[i].kept) {
             const ls_plan_candidate *c = &p->c[i];
-            fprintf(f, "    - {hardware: %s, parallelism: %s", c->hardware, c->parallelism);
-            if (o->n_dtypes > 1)
-                fprintf(f, ", dtype: %s", dtype_yaml(c->dtype));
-            if (o->n_seqs > 1 || o->n_budgets > 1) {
-                fprintf(f, ", scheduler: ");
-                write_sched(f, c->max_num_seqs, c->budget);
-            }
-            fprintf(f, "}   # bounds: capacity <= %.4g req/s, tpot >= %.4g ms\n", c->capacity_ceiling,
+            write_item(f, o, c, false);
+            fprintf(f, "   # bounds: capacity <= %.4g req/s, tpot >= %.4g ms\n", c->capacity_ceiling,
                     1e3 * c->tpot_floor_s);
         }
     fprintf(f, "  %s:", tr ? "workload.target_rate" : "workload.arrival.rate");
@@ -407,10 +465,40 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
     return LS_OK;
 }
 
+ls_status ls_plan_burst_spec(const ls_plan_opts *o, const ls_plan *p, const int64_t *ids, size_t n,
+                             const char *spec_path, char **text, ls_sweep_spec **out, ls_error *e)
+{
+    *text = NULL;
+    *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(text, &len);
+    fprintf(f, "# written by llmsweep plan (docs/PLAN.md, \"Sensitivity\"): its top %zu deployments at the target "
+               "rate with gamma arrivals of cv %g\n", n, LS_PLAN_BURST_CV);
+    fprintf(f, "name: plan-%s-%dgpus-burst\nseed: %lld\nbase:\n", o->model, o->gpus, (long long)o->seed);
+    write_config(f, "  ", o, NULL, p->trace_path, p->target_rate, LS_PLAN_BURST_CV);
+    fprintf(f, "grid:\n  .:\n");
+    for (size_t k = 0; k < n; k++) {
+        /* the plan's configuration ids are deployment x load, the loads varying fastest */
+        size_t dep = (size_t)ids[k] / LS_PLAN_N_LOADS, seen = 0, i = 0;
+        for (; i < p->n; i++)
+            if (p->c[i].kept && seen++ == dep)
+                break;
+        if (i == p->n) {
+            fclose(f);
+            return ls_fail(e, LS_EINVAL, "plan: configuration %lld is not one of the plan's", (long long)ids[k]);
+        }
+        write_item(f, o, &p->c[i], true);
+        fputc('\n', f);
+    }
+    fclose(f);
+    return ls_sweep_spec_parse(*text, strlen(*text), spec_path, NULL, out, e);
+}
+
 void ls_plan_free(ls_plan *p)
 {
     if (!p)
         return;
+    free(p->trace_path);
     free(p->c);
     free(p->spec_text);
     ls_sweep_spec_free(p->spec);

@@ -47,6 +47,7 @@ typedef struct ls_plan_opts {
     int n_seqs;
     int budgets[LS_PLAN_MAX_LIST]; /* max_num_batched_tokens values, 0 = auto (at least one) */
     int n_budgets;
+    bool agg, disagg;      /* --modes: aggregated and/or disaggregated prefill/decode (default agg) */
     int64_t seed;
 } ls_plan_opts;
 
@@ -54,6 +55,8 @@ typedef struct ls_plan_candidate {
     char hardware[64];
     char parallelism[64];  /* tp2pp1dp4 style, as written in the spec */
     char dtype[16];        /* the --dtype word */
+    bool disagg;           /* prefill/decode pools: pre_n instances of tp pre_tp, dec_n of tp dec_tp */
+    int pre_n, pre_tp, dec_n, dec_tp;
     int max_num_seqs, budget; /* scheduler limits (budget 0: auto) */
     int tp, pp, dp, ep, n_gpus;
     bool kept;
@@ -70,6 +73,7 @@ typedef struct ls_plan {
     size_t n_kept, n_memory, n_bound, n_invalid;
     double target_rate;    /* req/s */
     double trace_rate;     /* the trace's own mean rate (NaN without a trace) */
+    char *trace_path;      /* the trace, absolute (NULL: --isl/--osl) */
     char *spec_text;       /* the sweep specification (YAML) */
     ls_sweep_spec *spec;   /* parsed from spec_text; NULL when nothing was kept */
 } ls_plan;
@@ -80,5 +84,16 @@ typedef struct ls_plan {
  * `spec_path` is where the caller writes spec_text (named in messages). */
 ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **out, ls_error *e);
 void ls_plan_free(ls_plan *p); /* accepts NULL */
+
+/* The coefficient of variation of the burstier arrivals of the sensitivity check
+ * (gamma inter-arrival gaps; Poisson is 1). */
+#define LS_PLAN_BURST_CV 2.0
+
+/* The sensitivity sweep: the deployments of the plan's configurations `ids` (each
+ * listed once, in this order) at the target rate with gamma arrivals of cv
+ * LS_PLAN_BURST_CV (a trace keeps its lengths, its times replaced), no capacity
+ * search. *text is its YAML (caller frees, with the spec). */
+ls_status ls_plan_burst_spec(const ls_plan_opts *o, const ls_plan *p, const int64_t *ids, size_t n,
+                             const char *spec_path, char **text, ls_sweep_spec **out, ls_error *e);
 
 #endif

@@ -142,6 +142,49 @@ static char *scan_key(const ls_workload *w)
 
 static ls_status scan_file(ls_workload *w, ls_error *e);
 
+/* The same for the header probe: file identity and format option -> has times. */
+static struct header_memo {
+    char *key;
+    bool has_times;
+} header_memo[SCAN_MEMO];
+static unsigned header_memo_next;
+
+static char *header_key(const ls_workload *w)
+{
+    struct stat st;
+    if (!w->trace_path || stat(w->trace_path, &st))
+        return NULL;
+    size_t n = strlen(w->trace_path) + 128;
+    char *k = ls_xmalloc(n);
+    snprintf(k, n, "%s|%d|%llu:%llu:%lld:%lld.%09ld", w->trace_path, (int)w->topts.format,
+             (unsigned long long)st.st_dev, (unsigned long long)st.st_ino, (long long)st.st_size,
+             (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    return k;
+}
+
+static bool header_known(ls_workload *w)
+{
+    char *k = header_key(w);
+    for (unsigned i = 0; k && i < SCAN_MEMO; i++)
+        if (header_memo[i].key && !strcmp(header_memo[i].key, k)) {
+            w->trace_has_times = header_memo[i].has_times;
+            free(k);
+            return true;
+        }
+    free(k);
+    return false;
+}
+
+static void header_remember(const ls_workload *w)
+{
+    char *k = header_key(w);
+    if (!k)
+        return;
+    struct header_memo *m = &header_memo[header_memo_next++ % SCAN_MEMO];
+    free(m->key);
+    *m = (struct header_memo){k, w->trace_has_times};
+}
+
 static ls_status scan(ls_workload *w, ls_error *e)
 {
     char *k = scan_key(w);
@@ -386,15 +429,20 @@ static ls_status parse_into(ls_workload *w, const ls_yaml *n, const char *path, 
                                           "endless otherwise)", e);
         return check_size(w, n, path, e);
     }
-    /* read the header now: the file must exist and its format be known */
-    ls_source *probe;
+    /* read the header now: the file must exist and its format be known (once per file and
+     * format option: a header already read by this process is remembered, as scans are) */
     char where[256];
     ls_yaml_where(ls_yaml_get(n, "trace"), where, sizeof where);
-    ls_status st = ls_trace_open(w->trace_path, &w->topts, &probe, e);
-    if (st != LS_OK)
-        return ls_error_prefix(e, "%s: %s.trace", where, path);
-    w->trace_has_times = ls_trace_source_format(probe) != LS_FMT_LENGTHS;
-    ls_source_free(probe);
+    ls_status st = LS_OK;
+    if (!header_known(w)) {
+        ls_source *probe;
+        st = ls_trace_open(w->trace_path, &w->topts, &probe, e);
+        if (st != LS_OK)
+            return ls_error_prefix(e, "%s: %s.trace", where, path);
+        w->trace_has_times = ls_trace_source_format(probe) != LS_FMT_LENGTHS;
+        ls_source_free(probe);
+        header_remember(w);
+    }
     bool replaced = w->has_arrival && w->arrival.process != LS_ARRIVAL_TRACE;
     if (!w->trace_has_times && !replaced)
         return ls_yaml_fail_at(n, path, "trace", "a length-only file has no times: add an arrival process, e.g. "

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/sweep_lib.bash"
 "$PY" -c "import h5py" 2>/dev/null || { echo "plan: no h5py, skipped"; exit 77; }
 P="$LLMSWEEP plan --model llama-3-8b --hardware h100-sxm --gpus 4 --isl 512 --osl 64 --duration 20 --seed 3"
-"$MPIEXEC" -n 2 $P --rate 10 --slo ttft_p99=1s,tpot_p99=50ms -o "$T/p.h5" -q >"$T/out.txt" 2>"$T/err.txt" ||
+"$MPIEXEC" -n 2 $P --rate 10 --slo ttft_p99=1s,tpot_p99=50ms -o "$T/p.h5" -q --plots "$T/plots" >"$T/out.txt" 2>"$T/err.txt" ||
     { cat "$T/err.txt"; fail "plan on 2 ranks"; }
 grep -q "^top .* deployments by capacity per GPU" "$T/out.txt" || fail "no top table"
 grep -q "pruned by memory" "$T/err.txt" || fail "no pruning summary"
@@ -34,6 +34,32 @@ assert listed == nd, (sorted(listed), sorted(nd))
 print("frontier points:", len(nd), "of", len(ok))
 PY
 
+# sensitivity: the top deployments again under gamma arrivals of cv 2, one row each, in the
+# ranking's order, and a verdict on which holds
+grep -q "^sensitivity of the top" "$T/out.txt" || fail "no sensitivity table"
+grep -Eq "^  (most robust: #[0-9]+ .* breaks first: #[0-9]+|all [0-9]+ hold alike)" "$T/out.txt" || fail "no sensitivity verdict"
+grep -o '^ *[0-9]\+ \+[0-9]\+ ' "$T/out.txt" | head -5 | awk '{print $2}' >"$T/top_ids.txt"
+"$PY" - "$T/p.h5" "$T/p.burst.h5" "$T/top_ids.txt" <<'PY' || fail "sensitivity sweep"
+import sys, h5py
+main = {int(x["config_id"]): x for x in h5py.File(sys.argv[1], "r")["/configs"][:]}
+b = h5py.File(sys.argv[2], "r")["/configs"][:]
+ids = [int(l) for l in open(sys.argv[3]).read().split()]
+assert len(b) == len(ids), (len(b), ids)
+for x, i in zip(b, ids):
+    m = main[i]
+    assert x["arrival_process"] == b"gamma" and abs(x["arrival_cv"] - 2) < 1e-9, x
+    assert abs(x["arrival_rate"] - m["arrival_rate"]) < 1e-9 * m["arrival_rate"]
+    for k in ("hardware", "parallelism", "dtype_weights", "max_num_seqs", "max_batched_tokens"):
+        assert x[k] == m[k], (k, x[k], m[k])
+PY
+
+# the frontier plot (--plots): drawn, and its legend counts the points the text lists
+if "$PY" -c "import matplotlib" 2>/dev/null; then
+    [ -s "$T/plots/frontier.png" ] && grep -q '<svg' "$T/plots/frontier.svg" || fail "no frontier plot"
+    n=$(wc -l <"$T/front.txt")
+    grep -q "h100-sxm agg: $n on the frontier of" "$T/plots/frontier.svg" || fail "frontier plot: not the $n points listed"
+fi
+
 # the top configuration, re-run alone, reproduces its row of /results
 top=$(awk '/^ *1 +[0-9]+ /{print $2; exit}' "$T/out.txt")
 [ -n "$top" ] || fail "no top row"
@@ -51,7 +77,8 @@ PY
 # "Engine Arguments" (https://docs.vllm.ai/en/stable/configuration/engine_args.html, vLLM 0.10;
 # the same names in vllm/engine/arg_utils.py, EngineArgs.add_cli_args).
 VLLM_FLAGS="--tensor-parallel-size --pipeline-parallel-size --data-parallel-size --enable-expert-parallel
---max-num-batched-tokens --max-num-seqs --gpu-memory-utilization --max-model-len --quantization --kv-cache-dtype"
+--max-num-batched-tokens --max-num-seqs --gpu-memory-utilization --max-model-len --quantization --kv-cache-dtype
+--kv-transfer-config"
 n=0
 while read -r flag; do
     n=$((n + 1))
