@@ -16,6 +16,7 @@
 #include "engine_profile.h"
 #include "dist.h" /* ls_fmt_double */
 #include "sched_order.h"
+#include "step_options.h"
 #include "workload.h"
 
 const char *ls_policy_name(ls_policy p)
@@ -135,7 +136,8 @@ static const char *const sched_keys[] = {"policy", "enable_chunked_prefill", "pr
                                          "max_batched_tokens", "max_num_seqs", "max_model_len",
                                          "gpu_memory_utilization", "block_size", "num_kv_blocks",
                                          "target_tbt_s", "watermark", "enable_prefix_caching",
-                                         "order", "sjf_max_wait_s", "adaptive_budget", NULL};
+                                         "order", "sjf_max_wait_s", "adaptive_budget",
+                                         "async_scheduling", "num_scheduler_steps", NULL};
 
 static ls_status load_catalog(const ls_yaml *root, const char *base_dir, const ls_catalog *given,
                               ls_catalog **owned, const ls_catalog **use, ls_error *e)
@@ -448,6 +450,7 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
     LS_TRY(ls_kvoffload_parse(root, &c->gpu, &c->cluster, c->tp * c->pp, s->enable_prefix_caching, s->block_size,
                               &c->offload, e));
     LS_TRY(ls_config_spec_load(c, root, cat, e));
+    LS_TRY(ls_step_options_parse(sch, s, e));
 
     /* router */
     c->router = ls_router_default();
@@ -624,6 +627,7 @@ void ls_config_get_row(const ls_run_config *c, ls_config_row *row)
     row->enable_prefix_caching = c->sched.enable_prefix_caching;
     copy_str(row->order, sizeof row->order, ls_order_name(c->sched.order));
     row->adaptive_budget = c->sched.adaptive_budget;
+    ls_step_mode_name(&c->sched, row->step_mode, sizeof row->step_mode);
     const ls_class_table *ct = ls_workload_classes(c->workload);
     for (int i = 0, len = 0; i < ct->n && len < (int)sizeof row->classes; i++) {
         char sh[32];

@@ -44,6 +44,8 @@ typedef struct ls_sched_config {
     bool adaptive_budget;          /* per-step budget so the predicted step time stays <= target_tbt_s (sched_budget.h) */
     double target_tbt_s;           /* its target (the run's target_tbt_s) */
     const struct ls_cost_model *cost; /* adaptive_budget: the replica's cost model (set by the engine) */
+    bool async_scheduling;         /* vLLM V1 async scheduling: overhead hidden behind the GPU (step_options.h) */
+    int num_scheduler_steps;       /* vLLM V0 multi-step window (1 = off; step_options.h) */
 } ls_sched_config;
 
 struct ls_run_config {

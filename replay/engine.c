@@ -19,6 +19,7 @@
 #include "engine.h"
 #include "lockstep.h"
 #include "metrics.h"
+#include "step_options.h"
 #include "workload.h"
 
 enum { EV_STAGE0_FREE = 0, EV_DONE = 1, EV_HOOK = 2 };
@@ -243,8 +244,10 @@ static event run_pipeline(engine *g, int i, double now, const ls_mbatch_info *b,
 {
     rep_state *rs = &g->rep[i];
     double start = now, end = now, stage0_end = now, busy = 0;
+    bool back_to_back = rs->stage_free[0] == now && rs->busy_s > 0;  /* async scheduling hides the overhead */
+    bool in_window = b && b->in_window;                               /* multi-step (step_options.h) */
     if (rs->pp == 1 && !g->tl && b) {  /* the loop below for one stage, the same operations */
-        double d = ic->stage_s[0] + ic->overhead_s;
+        double d = ls_step_stage0_s(rs->sched, ic->stage_s[0], ic->overhead_s, back_to_back, in_window);
         assert(d >= 0);
         start = now > rs->stage_free[0] ? now : rs->stage_free[0];
         end = start + d;
@@ -262,7 +265,8 @@ static event run_pipeline(engine *g, int i, double now, const ls_mbatch_info *b,
         return (event){end, g->seq++, EV_DONE, i, b->slot, 0};
     }
     for (int st = 0; st < rs->pp; st++) {
-        double d = ic->stage_s[st] + (st == 0 ? ic->overhead_s : 0.0);
+        double d = st == 0 ? ls_step_stage0_s(rs->sched, ic->stage_s[0], ic->overhead_s, back_to_back, in_window)
+                           : ic->stage_s[st];
         assert(d >= 0);
         double ready = st == 0 ? now : end + ic->transfer_s;
         start = ready > rs->stage_free[st] ? ready : rs->stage_free[st];

@@ -54,7 +54,7 @@ int ls_replica_decode_step(ls_replica *r, int slot, double now, ls_mbatch_info *
     int ci = m->cohort;
     /* the usual reasons first: a request prefills or waits */
     if (r->exp_head >= 0 || r->wait_new.n || m->nex != 0 || ci < 0 || r->wait_pre.n || r->wait_kv.n || r->pp != 1 ||
-        r->kv || !lone_cohort(r, ci))
+        r->kv || !lone_cohort(r, ci) || r->cfg.num_scheduler_steps > 1)  /* windows: step_options.h */
         return -1;
     assert(slot == 0 && m->busy);
 

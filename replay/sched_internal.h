@@ -79,6 +79,7 @@ struct ls_replica {
     bool pick_pre;             /* order priority: the pick is in wait_pre, not wait_new */
     struct ls_mbatch_info *forming; /* the micro-batch being formed (ls_replica_schedule), for take-backs */
     int64_t budget_back;       /* tokens a take-back returned to the budget being spent (form_v1) */
+    int ms_left;               /* steps left in the multi-step window (step_options.h); 0: the next opens one */
     int32_t run_head, run_tail, exp_head;
     int64_t n_running;
     int64_t adm_counter;

@@ -49,6 +49,7 @@ typedef struct ls_mbatch_info {
     int64_t n_prefill;        /* requests with a prefill chunk (q > 1 or first token) */
     int64_t prefill_tokens;
     int64_t kv_load_blocks, kv_store_blocks; /* copied host -> GPU / GPU -> host (KV offload) */
+    bool in_window;           /* inside a multi-step window: the scheduler did not run (step_options.h) */
 } ls_mbatch_info;
 
 ls_replica *ls_replica_new(const ls_sched_config *cfg, int pp, int index, ls_replica_done_fn done,

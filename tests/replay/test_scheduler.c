@@ -47,10 +47,13 @@ static ls_sched_config cfg(ls_policy p, int64_t budget, int64_t seqs, int64_t mm
 
 /* Form a batch at time t, check it equals the "id:tokens" list (sorted by id),
  * complete it at t + 1. An empty list means: nothing is scheduled. */
+static bool g_window_start;  /* of the last batch step() formed */
+
 static void step(ls_replica *r, double t, const char *expect)
 {
     ls_mbatch_info b;
     bool any = ls_replica_schedule(r, t, &b);
+    g_window_start = any && !b.in_window;
     ls_replica_debug_check(r);
     if (!*expect) {
         assert_false(any);
@@ -551,6 +554,55 @@ static void test_priority_take_back(void **state)
     }
 }
 
+/* vLLM V0 multi-step scheduling (step_options.h), num_scheduler_steps 3:
+ * admission only at a window's first step. A (id 0, prompt 10, output 6) at
+ * 0, B (id 1, prompt 5, output 2) at 0.5.
+ *  t=0 "0:10" opens a window; t=1, 2 "0:1" inside it: B waits.
+ *  t=3 "1:5" (prefill-only, vllm-v0) opens the next; t=4 "0:1 1:1" (B's last
+ *  token); t=5 "0:1"; t=6 "0:1" opens a window, A's 6th token; t=7 nothing.
+ * With one step per window B's prefill runs at t=1 and it finishes at 3. */
+static void test_v0_multi_step(void **state)
+{
+    (void)state;
+    for (int n = 1; n <= 3; n += 2) {
+        log_t l = {0};
+        ls_sched_config c = cfg(LS_POLICY_VLLM_V0, 64, 8, 1000, 16, 100);
+        c.num_scheduler_steps = n;
+        ls_replica *r = ls_replica_new(&c, 1, 0, on_done, NULL, &l);
+        ls_replica_add(r, 0, 10, 6, 0, 0);
+        step(r, 0, "0:10");
+        assert_true(g_window_start);
+        ls_replica_add(r, 1, 5, 2, 0.5, 0);
+        if (n == 1) {
+            step(r, 1, "1:5");
+            step(r, 2, "0:1 1:1");
+            assert_true(g_window_start);
+            assert_true(find(&l, 1)->finish_s == 3.0);
+            ls_replica_free(r);
+            continue;
+        }
+        step(r, 1, "0:1");
+        assert_false(g_window_start);
+        step(r, 2, "0:1");
+        assert_false(g_window_start);
+        step(r, 3, "1:5");
+        assert_true(g_window_start);
+        step(r, 4, "0:1 1:1");
+        step(r, 5, "0:1");
+        assert_false(g_window_start);
+        step(r, 6, "0:1");
+        assert_true(g_window_start);
+        step(r, 7, "");
+        assert_int_equal(l.n, 2);
+        assert_true(find(&l, 1)->finish_s == 5.0 && find(&l, 1)->first_token_s == 4.0);
+        assert_true(find(&l, 0)->finish_s == 7.0);
+        /* an arrival at an idle replica is not held back: the window ended with the batch */
+        ls_replica_add(r, 2, 5, 1, 7.5, 0);
+        step(r, 8, "2:5");
+        ls_replica_free(r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -561,7 +613,7 @@ int main(void)
         cmocka_unit_test(test_v0),                 cmocka_unit_test(test_sarathi),
         cmocka_unit_test(test_pp_in_flight),       cmocka_unit_test(test_sjf_order),
         cmocka_unit_test(test_sjf_aging),          cmocka_unit_test(test_priority_preemption),
-        cmocka_unit_test(test_priority_take_back),
+        cmocka_unit_test(test_priority_take_back), cmocka_unit_test(test_v0_multi_step),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
