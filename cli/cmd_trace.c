@@ -441,10 +441,14 @@ static int run_workload(const char *sub, flags *f, const char *out, const char *
                     wflags |= LS_WRITE_SESSION;
                 if (first.n_hash_ids)
                     wflags |= LS_WRITE_HASH_IDS;
+                if (first.class_id >= 0)
+                    wflags |= LS_WRITE_CLASS;
             }
             ls_source_free(probe);
         }
     }
+    if (ls_workload_classes(w)->n > 0)  /* classes drawn or read: keep them */
+        wflags |= LS_WRITE_CLASS;
     ls_source *s;
     if (ls_workload_open(w, seed, &s, &e) != LS_OK) {
         ls_workload_free(w);

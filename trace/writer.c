@@ -55,8 +55,9 @@ ls_status ls_trace_writer_open(const char *path, unsigned flags, ls_trace_writer
         }
         gzbuffer(w->gz, 256 * 1024);
     }
-    int k = snprintf(w->buf, WBUF, "arrival_s,prompt_tokens,output_tokens%s%s\n",
-                     flags & LS_WRITE_SESSION ? ",session_id" : "", flags & LS_WRITE_HASH_IDS ? ",hash_ids" : "");
+    int k = snprintf(w->buf, WBUF, "arrival_s,prompt_tokens,output_tokens%s%s%s\n",
+                     flags & LS_WRITE_SESSION ? ",session_id" : "", flags & LS_WRITE_CLASS ? ",class" : "",
+                     flags & LS_WRITE_HASH_IDS ? ",hash_ids" : "");
     w->len = (size_t)k;
     *out = w;
     return LS_OK;
@@ -109,6 +110,11 @@ ls_status ls_trace_writer_write(ls_trace_writer *w, const ls_request *r, ls_erro
             p += put_u64(p, (uint64_t)r->session_id);
         else
             *p++ = '-', *p++ = '1';
+    }
+    if (w->flags & LS_WRITE_CLASS) {
+        *p++ = ',';
+        if (r->class_id >= 0)  /* empty: none given */
+            p += put_u64(p, (uint64_t)r->class_id);
     }
     w->len = (size_t)(p - w->buf);
     if (w->flags & LS_WRITE_HASH_IDS) {

@@ -15,7 +15,7 @@
 #include "reader.h"
 #include "trace.h"
 
-enum { LS_WRITE_SESSION = 1, LS_WRITE_HASH_IDS = 2 };
+enum { LS_WRITE_SESSION = 1, LS_WRITE_HASH_IDS = 2, LS_WRITE_CLASS = 4 /* the request class index (classes.h) */ };
 
 typedef struct ls_trace_writer ls_trace_writer;
 

@@ -127,6 +127,28 @@ assert p["class0_slo_attainment"] > f["class0_slo_attainment"]
 assert p["class1_ttft_p50_s"] > f["class1_ttft_p50_s"]
 PY
 
+# ---- trace synth keeps the drawn classes in a `class` column; replayed as a trace with the same
+# classes (no shares: the column names them) the per-class counts are the same
+"$LLMSWEEP" trace synth --config "$T/prio.yaml" --seed 11 -o "$T/drawn.csv" --quiet 2>"$T/err" ||
+    fail "synth: $(cat "$T/err")"
+head -1 "$T/drawn.csv" | grep -q '^arrival_s,prompt_tokens,output_tokens,class$' || fail "synth header: $(head -1 "$T/drawn.csv")"
+cat >"$T/replay.yaml" <<YAML
+model: llama-3-8b
+hardware: h100-sxm
+scheduler: {order: priority, max_num_seqs: 8, max_batched_tokens: 2048}
+workload:
+  trace: $T/drawn.csv
+  classes: [{name: interactive, priority: 0, slo: {ttft_s: 0.5, tpot_s: 0.05}}, {name: batch, priority: 1}]
+YAML
+"$LLMSWEEP" run --config "$T/replay.yaml" --json >"$T/replay.json" 2>"$T/err" || fail "replay: $(cat "$T/err")"
+"$LS_PYTHON" - "$T" <<'PY' || fail "round trip"
+import json, sys
+T = sys.argv[1]
+p, r = (json.load(open(f"{T}/{c}.json")) for c in ("prio", "replay"))
+for k in ("class0_n_requests", "class1_n_requests"):
+    assert p[k] == r[k], (k, p[k], r[k])
+PY
+
 # ---- adaptive token budget
 ad() {
     cat <<YAML
