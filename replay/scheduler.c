@@ -20,6 +20,7 @@
 #include "sched_budget.h"
 #include "sched_internal.h"
 #include "sched_order.h"
+#include "step_options.h"
 
 /* ---------------------------------------------------------------- slots */
 
@@ -893,9 +894,7 @@ static void form_v0(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
 {
     int64_t budget = r->cfg.max_batched_tokens;
     bool any = false;
-    if (r->n_running == 0)
-        r->ms_left = 0;  /* nothing runs: the window ends (step_options.h) */
-    while (r->ms_left == 0 && r->n_running < r->cfg.max_num_seqs) {  /* multi-step: admit at a window's start */
+    while (ls_step_may_admit(r) && r->n_running < r->cfg.max_num_seqs) {  /* multi-step: at a window's start */
         int32_t xi = waiting_front(r);
         if (xi < 0)
             break;
@@ -1046,9 +1045,7 @@ bool ls_replica_schedule(ls_replica *r, double now, ls_mbatch_info *out)
     m->busy = true;
     r->in_flight++;
     out->slot = slot;
-    out->in_window = r->ms_left > 0;
-    if (r->cfg.num_scheduler_steps > 1)  /* vllm-v0 multi-step (step_options.h) */
-        r->ms_left = out->in_window ? r->ms_left - 1 : r->cfg.num_scheduler_steps - 1;
+    ls_step_window_advance(r, out);  /* vllm-v0 multi-step (step_options.h) */
     if (r->kv)  /* the copies to and from the host tier this step makes */
         ls_kvcache_transfers(r->kv, &out->kv_load_blocks, &out->kv_store_blocks);
     return true;

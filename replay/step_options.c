@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "config_internal.h"
+#include "sched_internal.h"
 #include "step_options.h"
 
 ls_status ls_step_options_parse(const ls_yaml *sch, ls_sched_config *s, ls_error *e)
@@ -43,4 +44,18 @@ void ls_step_mode_name(const ls_sched_config *s, char *buf, size_t size)
         snprintf(buf, size, "multi-step %d", s->num_scheduler_steps);
     else
         snprintf(buf, size, "%s", s->async_scheduling ? "async" : "sync");
+}
+
+bool ls_step_may_admit(ls_replica *r)
+{
+    if (r->n_running == 0)
+        r->ms_left = 0;  /* nothing runs: the window ends */
+    return r->ms_left == 0;
+}
+
+void ls_step_window_advance(ls_replica *r, ls_mbatch_info *out)
+{
+    out->in_window = r->ms_left > 0;
+    if (r->cfg.num_scheduler_steps > 1)
+        r->ms_left = out->in_window ? r->ms_left - 1 : r->cfg.num_scheduler_steps - 1;
 }

@@ -32,6 +32,8 @@
 #include "yamldoc.h"
 
 struct ls_sched_config;
+struct ls_replica;
+struct ls_mbatch_info;
 
 #define LS_MAX_SCHEDULER_STEPS 64
 
@@ -48,6 +50,13 @@ ls_status ls_step_options_parse(const ls_yaml *sch, struct ls_sched_config *s, l
  * window (the scheduler did not run; never without multi-step). */
 double ls_step_stage0_s(const struct ls_sched_config *s, double gpu_s, double overhead_s, bool back_to_back,
                         bool in_window);
+
+/* Scheduler hooks (vllm-v0 multi-step): may the step being formed admit
+ * waiting requests (a window's first step; a window ends when nothing runs),
+ * and, once a micro-batch is formed, mark it (out->in_window) and count the
+ * window down. Without multi-step every step may admit and none is in a window. */
+bool ls_step_may_admit(struct ls_replica *r);
+void ls_step_window_advance(struct ls_replica *r, struct ls_mbatch_info *out);
 
 /* Short text for the /configs column step_mode: "sync", "async" or "multi-step N". */
 void ls_step_mode_name(const struct ls_sched_config *s, char *buf, size_t size);
