@@ -357,6 +357,47 @@ static void spec_table(const ls_report *r, const ls_spec_study *st, table *t)
         }
 }
 
+/* Request classes (workload.classes, docs/TRACES.md): one row per configuration
+ * and class it defines, the class named from the /configs column `classes`. */
+static void classes_table(const ls_report *r, const ls_report_group *g, table *t)
+{
+    enum { STRIDE = LS_M_C1_N_REQUESTS - LS_M_C0_N_REQUESTS };
+    table_init(t);
+    label_cols(r, t);
+    col(t, "class", "");
+    col(t, "TTFT", "p50");
+    col(t, "TTFT", "p99");
+    col(t, "TPOT", "p50");
+    col(t, "TPOT", "p99");
+    col(t, "goodput", "req/s");
+    col(t, "SLO", "met %");
+    for (size_t i = 0; i < g->n; i++) {
+        const ls_report_entry *x = &g->e[i];
+        if (!x->row->has_result || x->row->m.status != LS_RUN_OK)
+            continue;
+        char names[LS_CFG_LONGSTR + 1];
+        ls_results_cfg_text(x->row, "classes", names, sizeof names);
+        char *save = NULL, *tok = strtok_r(names, " ", &save);
+        for (int k = 0; tok && k < LS_SCHEMA_CLASSES; k++, tok = strtok_r(NULL, " ", &save)) {
+            int m0 = LS_M_C0_N_REQUESTS + k * STRIDE;
+            if (!(ls_report_v(x, m0) > 0))
+                continue;
+            char *colon = strchr(tok, ':');
+            if (colon)
+                *colon = '\0';
+            char **c = row_new(t);
+            size_t n = label_cells(r, x, c);
+            c[n++] = ls_xstrdup(tok);
+            c[n++] = dup_lat(ls_report_v(x, m0 + (LS_M_C0_TTFT_P50_S - LS_M_C0_N_REQUESTS)));
+            c[n++] = dup_lat(ls_report_v(x, m0 + (LS_M_C0_TTFT_P99_S - LS_M_C0_N_REQUESTS)));
+            c[n++] = dup_lat(ls_report_v(x, m0 + (LS_M_C0_TPOT_P50_S - LS_M_C0_N_REQUESTS)));
+            c[n++] = dup_lat(ls_report_v(x, m0 + (LS_M_C0_TPOT_P99_S - LS_M_C0_N_REQUESTS)));
+            c[n++] = dup_rate(ls_report_v(x, m0 + (LS_M_C0_GOODPUT_RPS - LS_M_C0_N_REQUESTS)));
+            c[n++] = dup_pct(ls_report_v(x, m0 + (LS_M_C0_SLO_ATTAINMENT - LS_M_C0_N_REQUESTS)));
+        }
+    }
+}
+
 /* Capacity rows: by model (in order of first appearance), then capacity per
  * GPU, then capacity, descending; then config id. */
 typedef struct cap_row {
@@ -615,6 +656,15 @@ static void write_text_or_md(const ls_report *r, FILE *f, bool md)
         if (t.n_rows) {
             fprintf(f, md ? "\n### Disaggregated prefill/decode\n\n"
                           : "\nDisaggregated prefill/decode (TTFT = prefill TTFT + handoff + decode 1st token)\n");
+            if (md)
+                md_table(f, &t);
+            else
+                text_table(f, &t);
+        }
+        table_free(&t);
+        classes_table(r, g, &t);
+        if (t.n_rows) {
+            fprintf(f, md ? "\n### Request classes\n\n" : "\nRequest classes (each against its own SLO)\n");
             if (md)
                 md_table(f, &t);
             else

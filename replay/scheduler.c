@@ -681,19 +681,20 @@ static bool lazy_blocks(ls_replica *r, int slot, bool *preempted)
             r->tmp[i] = (int32_t)pairs[2 * i + 1];
         free(pairs);
     }
+    bool ok = true;
     for (int64_t i = 0; i < r->ntmp; i++) {
         int32_t xi = r->tmp[i];
-        if (r->req[xi].state != ST_RUN_LAZY)
-            continue;  /* preempted as a victim meanwhile */
-        if (!alloc_or_preempt(r, xi, 1, slot, preempted)) {
-            if (r->blocked)  /* xi and the crossers after it got no block: their keys step back */
-                for (int64_t j = i; j < r->ntmp; j++)
-                    if (r->req[r->tmp[j]].state == ST_RUN_LAZY)
-                        r->req[r->tmp[j]].key[HEAP_BLK] -= r->cfg.block_size;
+        if (r->req[xi].state != ST_RUN_LAZY || alloc_or_preempt(r, xi, 1, slot, preempted))
+            continue;  /* (not lazy: preempted as a victim meanwhile) */
+        ok = false;  /* xi preempted itself: the phase stops, but the crossers after it (order priority) go on */
+        if (r->blocked) {  /* xi and the crossers after it got no block: their keys step back */
+            for (int64_t j = i; j < r->ntmp; j++)
+                if (r->req[r->tmp[j]].state == ST_RUN_LAZY)
+                    r->req[r->tmp[j]].key[HEAP_BLK] -= r->cfg.block_size;
             return false;
         }
     }
-    return true;
+    return ok;
 }
 
 /* Add the available cohorts to the batch and merge them into one cohort. */
@@ -1003,6 +1004,7 @@ static void form_sarathi(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out
 bool ls_replica_schedule(ls_replica *r, double now, ls_mbatch_info *out)
 {
     assert(r->in_flight < r->pp);
+    int64_t pre0 = r->preemptions;
     kv_touch(r, now);
     r->kv_t = now;  /* mb_add_explicit reads the current time from here */
     memset(out, 0, sizeof *out);
@@ -1040,7 +1042,8 @@ bool ls_replica_schedule(ls_replica *r, double now, ls_mbatch_info *out)
             r->co[m->cohort].mb = -1;
             m->cohort = -1;
         }
-        return false;
+        /* order priority preempted all it had formed: form again now, as vLLM's next step would */
+        return r->cfg.order == LS_ORDER_PRIORITY && r->preemptions > pre0 && !r->blocked && ls_replica_schedule(r, now, out);
     }
     m->busy = true;
     r->in_flight++;

@@ -46,4 +46,6 @@ for ad in (0, 1):
     assert p["class0_ttft_p99_s"] < 0.5 * q["class0_ttft_p99_s"]
 PY
 "$LLMSWEEP" report "$T/np2.h5" > "$T/report.txt" || fail "report"
+grep -q "^Request classes" "$T/report.txt" || fail "report: no per-class table"
+[ "$(grep -cE ' (interactive|batch) ' "$T/report.txt")" -ge 8 ] || fail "report: a row per configuration and class: $(cat "$T/report.txt")"
 echo "sweep_sched: ok"

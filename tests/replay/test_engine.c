@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "replay.h"
+#include "sched_order.h"
 #include "scheduler.h"
 
 typedef struct tally {
@@ -59,7 +60,9 @@ static uint64_t rng_next(uint64_t *s)
 /* Drive one replica with `pp` micro-batches in flight: at each unit of time
  * the oldest micro-batch that has spent pp units in the pipeline completes,
  * arrivals are added, and one new micro-batch is formed if a slot is free. */
-static void drive_ex(ls_policy pol, uint64_t seed, int64_t threshold, int pp, bool prefix)
+/* `order`: sched_order.h (priority: each request 0, 1 or 2 at random);
+ * `steps`: num_scheduler_steps (vllm-v0 multi-step windows). */
+static void drive_ex(ls_policy pol, uint64_t seed, int64_t threshold, int pp, bool prefix, int order, int steps)
 {
     enum { N = 600 };
     ls_sched_config c;
@@ -74,6 +77,8 @@ static void drive_ex(ls_policy pol, uint64_t seed, int64_t threshold, int pp, bo
     c.kv_blocks = 60;
     c.watermark = 0.01;
     c.enable_prefix_caching = prefix;  /* prompts share prefixes: one hash id of 4 covers each (< 512 tokens) */
+    c.order = order;
+    c.num_scheduler_steps = steps;
     tally t = {0};
     t.cap = N;
     t.seen = calloc(N, 1);
@@ -82,6 +87,7 @@ static void drive_ex(ls_policy pol, uint64_t seed, int64_t threshold, int pp, bo
     double arr[N];
     int32_t pr[N], out[N];
     int64_t hid[N];
+    int32_t prio[N];
     double at = 0;
     for (int i = 0; i < N; i++) {
         at += (double)(rng_next(&s) % 1000) / 250.0;  /* mean gap 2 time units */
@@ -89,6 +95,7 @@ static void drive_ex(ls_policy pol, uint64_t seed, int64_t threshold, int pp, bo
         pr[i] = 1 + (int32_t)(rng_next(&s) % 120);
         out[i] = 1 + (int32_t)(rng_next(&s) % 60);
         hid[i] = (int64_t)(rng_next(&s) % 4);
+        prio[i] = (int32_t)(rng_next(&s) % 3);
     }
     int slot_q[8], nq = 0;
     double end_q[8];
@@ -104,7 +111,7 @@ static void drive_ex(ls_policy pol, uint64_t seed, int64_t threshold, int pp, bo
             nq--;
         }
         while (next < N && arr[next] <= now) {
-            ls_replica_add_hashed(r, next, pr[next], out[next], &hid[next], prefix ? 1 : 0, arr[next], 0);
+            ls_replica_add_prio(r, next, pr[next], out[next], &hid[next], prefix ? 1 : 0, prio[next], arr[next], 0);
             next++;
         }
         ls_mbatch_info b;
@@ -121,6 +128,7 @@ static void drive_ex(ls_policy pol, uint64_t seed, int64_t threshold, int pp, bo
         }
         now += 1;
     }
+    if (ls_replica_outstanding(r)) fprintf(stderr, "STUCK order %d pp %d prefix %d thr %lld: running %lld waiting %lld pre %lld used %lld/%lld now %g\n", order, pp, prefix, (long long)threshold, (long long)ls_replica_running(r), (long long)ls_replica_waiting(r), (long long)ls_replica_waiting_preempted(r), (long long)ls_replica_used_blocks(r), (long long)c.kv_blocks, now);
     assert_int_equal(ls_replica_outstanding(r), 0);  /* drained: nothing stuck */
     assert_int_equal(t.n, N);
     ls_kvcache_stats st = {0};
@@ -131,8 +139,9 @@ static void drive_ex(ls_policy pol, uint64_t seed, int64_t threshold, int pp, bo
         assert_int_equal(tokens, t.sum_need + ls_replica_recomputed(r));
     }
     assert_int_equal(ls_replica_used_blocks(r), 0);
-    print_message("policy %s pp %d seed %llu: %lld completed, %lld rejected, %lld preemptions, %lld recomputed\n",
-                  ls_policy_name(pol), pp, (unsigned long long)seed, (long long)t.completed, (long long)t.other,
+    print_message("policy %s order %d steps %d pp %d seed %llu: %lld completed, %lld rejected, %lld preemptions, "
+                  "%lld recomputed\n",
+                  ls_policy_name(pol), order, steps, pp, (unsigned long long)seed, (long long)t.completed, (long long)t.other,
                   (long long)ls_replica_preemptions(r), (long long)ls_replica_recomputed(r));
     assert_true(ls_replica_preemptions(r) > 0);  /* the scenario is meant to exercise preemption */
     ls_replica_free(r);
@@ -141,7 +150,7 @@ static void drive_ex(ls_policy pol, uint64_t seed, int64_t threshold, int pp, bo
 
 static void drive(ls_policy pol, uint64_t seed, int64_t threshold, int pp)
 {
-    drive_ex(pol, seed, threshold, pp, false);
+    drive_ex(pol, seed, threshold, pp, false, LS_ORDER_FCFS, 1);
 }
 
 static void test_random_driver(void **state)
@@ -153,8 +162,11 @@ static void test_random_driver(void **state)
             drive(LS_POLICY_VLLM_V1, seed, 16, pp);
             drive(LS_POLICY_VLLM_V0, seed, 0, pp);
             drive(LS_POLICY_SARATHI, seed, 0, pp);
-            drive_ex(LS_POLICY_VLLM_V1, seed, 0, pp, true);
-            drive_ex(LS_POLICY_VLLM_V1, seed, 16, pp, true);
+            drive_ex(LS_POLICY_VLLM_V1, seed, 0, pp, true, LS_ORDER_FCFS, 1);
+            drive_ex(LS_POLICY_VLLM_V1, seed, 16, pp, true, LS_ORDER_FCFS, 1);
+            drive_ex(LS_POLICY_VLLM_V1, seed, 0, pp, false, LS_ORDER_PRIORITY, 1);
+            drive_ex(LS_POLICY_VLLM_V1, seed, 16, pp, true, LS_ORDER_PRIORITY, 1);
+            drive_ex(LS_POLICY_VLLM_V0, seed, 0, pp, false, LS_ORDER_FCFS, 4);
         }
 }
 
