@@ -525,6 +525,7 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
         return ls_fail(e, LS_EINVAL, "%s: missing key 'workload' (a trace file or a synthetic workload)",
                        where(root, w, sizeof w));
     LS_TRY(ls_workload_parse(wl, "workload", base_dir, &c->workload, e));
+    LS_TRY(ls_config_spec_classes(c, root, e));
     char *canon = ls_workload_canonical(c->workload);
     size_t n = strlen(canon) + 48;
     c->workload_key = ls_xmalloc(n);

@@ -96,6 +96,11 @@ ls_status ls_config_moe_load(ls_run_config *c, const ls_yaml *root, ls_error *e)
 /* The `speculative:` mapping (config_spec.c); called once the scheduler is
  * parsed. Sets c->spec and c->sched.spec_tokens. */
 ls_status ls_config_spec_load(ls_run_config *c, const ls_yaml *root, const ls_catalog *cat, ls_error *e);
+/* Once the workload is parsed: an acceptance given per request class
+ * (`acceptance: {CLASS: RATE, ..., default: RATE}`) resolved against its
+ * classes, each class's rates into c->spec.alpha_class (file:line for a name
+ * that is no class, a class without a rate, or no workload.classes). */
+ls_status ls_config_spec_classes(ls_run_config *c, const ls_yaml *root, ls_error *e);
 /* "none", or "eagle k3 a0.7" (per-position rates listed; a draft model named). */
 void ls_config_spec_label(const ls_run_config *c, char *buf, size_t size);
 

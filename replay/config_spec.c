@@ -2,11 +2,13 @@
  * (docs/CONFIG.md, "Speculative decoding"): method, num_speculative_tokens,
  * model (method draft) and acceptance (one rate or a per-position list),
  * checked against the target model and the scheduler. */
+#include <assert.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "config_internal.h"
+#include "workload.h"
 
 static const char *at(const ls_yaml *n, char *buf, size_t size)
 {
@@ -21,6 +23,28 @@ static ls_status get_rate(const ls_yaml *n, const char *key, double *v, ls_error
     if (!(*v >= 0 && *v <= 1))
         return ls_fail(e, LS_EINVAL, "%s: %s: expected an acceptance rate in [0, 1], got %g", at(n, w, sizeof w),
                        key, *v);
+    return LS_OK;
+}
+
+/* One rate (geometric) or a list of k (per draft position) into alpha[0..k). */
+static ls_status get_rates(const ls_yaml *n, const char *key, int k, double *alpha, ls_error *e)
+{
+    char w[300];
+    if (n->kind == LS_YAML_SEQ) {
+        if ((int)n->n != k)
+            return ls_fail(e, LS_EINVAL, "%s: %s: expected %d rates (one per draft position), got %zu",
+                           at(n, w, sizeof w), key, k, n->n);
+        for (size_t i = 0; i < n->n; i++) {
+            char ki[128];
+            snprintf(ki, sizeof ki, "%s[%zu]", key, i);
+            LS_TRY(get_rate(n->vals[i], ki, &alpha[i], e));
+        }
+        return LS_OK;
+    }
+    double a;
+    LS_TRY(get_rate(n, key, &a, e));
+    for (int i = 0; i < k; i++)
+        alpha[i] = a;
     return LS_OK;
 }
 
@@ -82,23 +106,22 @@ static ls_status load_map(ls_run_config *c, const ls_yaml *sp, const ls_catalog 
     n = ls_yaml_get(sp, "acceptance");
     if (!n)
         return ls_fail(e, LS_EINVAL,
-                       "%s: speculative: missing key 'acceptance' (a rate in [0, 1], or one per draft position)",
+                       "%s: speculative: missing key 'acceptance' (a rate in [0, 1], one per draft position, "
+                       "or a mapping of request classes to those)",
                        at(sp, w, sizeof w));
-    if (n->kind == LS_YAML_SEQ) {
-        if ((int64_t)n->n != k)
-            return ls_fail(e, LS_EINVAL,
-                           "%s: speculative.acceptance: expected %lld rates (one per draft position), got %zu",
-                           at(n, w, sizeof w), (long long)k, n->n);
+    if (n->kind == LS_YAML_MAP) {
+        /* per request class: each value checked here, names once the classes are known */
+        if (n->n == 0)
+            return ls_fail(e, LS_EINVAL, "%s: speculative.acceptance: an empty mapping (expected CLASS: RATE, ...)",
+                           at(n, w, sizeof w));
         for (size_t i = 0; i < n->n; i++) {
-            char key[64];
-            snprintf(key, sizeof key, "speculative.acceptance[%zu]", i);
-            LS_TRY(get_rate(n->vals[i], key, &s->alpha[i], e));
+            char key[96];
+            snprintf(key, sizeof key, "speculative.acceptance.%.40s", n->keys[i]);
+            LS_TRY(get_rates(n->vals[i], key, s->k, s->alpha, e));
         }
+        s->by_class = true;
     } else {
-        double a;
-        LS_TRY(get_rate(n, "speculative.acceptance", &a, e));
-        for (int i = 0; i < s->k; i++)
-            s->alpha[i] = a;
+        LS_TRY(get_rates(n, "speculative.acceptance", s->k, s->alpha, e));
     }
     const ls_yaml *mn = ls_yaml_get(sp, "model");
     if (s->method == LS_SPEC_DRAFT) {
@@ -165,6 +188,21 @@ void ls_config_spec_label(const ls_run_config *c, char *buf, size_t size)
         snprintf(buf, size, "none");
         return;
     }
+    if (s->by_class) {
+        /* "eagle k3 chat:0.8 code:0.6,0.5": each class's rates */
+        const ls_class_table *ct = ls_workload_classes(c->workload);
+        int n = snprintf(buf, size, "%s k%d", ls_spec_method_name(s->method), s->k);
+        for (int j = 0; j < ct->n && n > 0 && (size_t)n < size; j++) {
+            const double *a = s->alpha_class[j];
+            n += snprintf(buf + n, size - (size_t)n, " %s:%g", ct->c[j].name, a[0]);
+            bool table = false;
+            for (int q = 1; q < s->k; q++)
+                table = table || a[q] != a[0];
+            for (int q = 1; table && q < s->k && n > 0 && (size_t)n < size; q++)
+                n += snprintf(buf + n, size - (size_t)n, ",%g", a[q]);
+        }
+        return;
+    }
     int n = snprintf(buf, size, "%s k%d a%g", ls_spec_method_name(s->method), s->k, s->alpha[0]);
     bool table = false;
     for (int i = 1; i < s->k; i++)
@@ -173,4 +211,47 @@ void ls_config_spec_label(const ls_run_config *c, char *buf, size_t size)
         n += snprintf(buf + n, size - (size_t)n, ",%g", s->alpha[i]);
     if (s->method == LS_SPEC_DRAFT && n > 0 && (size_t)n < size)
         snprintf(buf + n, size - (size_t)n, " %s", s->proposer.name);
+}
+
+ls_status ls_config_spec_classes(ls_run_config *c, const ls_yaml *root, ls_error *e)
+{
+    ls_spec_config *s = &c->spec;
+    if (s->method == LS_SPEC_NONE || !s->by_class)
+        return LS_OK;
+    char w[300];
+    const ls_yaml *n = ls_yaml_get(ls_yaml_get(root, "speculative"), "acceptance");
+    assert(n && n->kind == LS_YAML_MAP);
+    const ls_class_table *ct = ls_workload_classes(c->workload);
+    if (ct->n == 0)
+        return ls_fail(e, LS_EINVAL,
+                       "%s: speculative.acceptance: a mapping names request classes, but the workload defines "
+                       "none (workload.classes)", at(n, w, sizeof w));
+    /* every key a class or `default` */
+    for (size_t i = 0; i < n->n; i++) {
+        bool known = !strcmp(n->keys[i], "default");
+        for (int j = 0; j < ct->n && !known; j++)
+            known = !strcmp(n->keys[i], ct->c[j].name);
+        if (!known) {
+            char names[LS_MAX_CLASSES * (LS_CLASS_NAME_MAX + 2) + 1] = "";
+            for (int j = 0; j < ct->n; j++)
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", j ? ", " : "", ct->c[j].name);
+            return ls_fail(e, LS_EINVAL,
+                           "%s: speculative.acceptance: '%s' is no request class of the workload (classes: %s; "
+                           "or default)", at(n->vals[i], w, sizeof w), n->keys[i], names);
+        }
+    }
+    const ls_yaml *def = ls_yaml_get(n, "default");
+    for (int j = 0; j < ct->n; j++) {
+        const ls_yaml *v = ls_yaml_get(n, ct->c[j].name);
+        if (!v)
+            v = def;
+        if (!v)
+            return ls_fail(e, LS_EINVAL, "%s: speculative.acceptance: no rate for request class '%s' (and no default)",
+                           at(n, w, sizeof w), ct->c[j].name);
+        LS_TRY(get_rates(v, "speculative.acceptance", s->k, s->alpha_class[j], e));
+    }
+    for (int j = ct->n; j < LS_MAX_CLASSES; j++)
+        memcpy(s->alpha_class[j], s->alpha_class[0], sizeof s->alpha_class[j]);
+    memcpy(s->alpha, s->alpha_class[0], sizeof s->alpha);
+    return LS_OK;
 }

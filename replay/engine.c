@@ -515,7 +515,8 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
             do {
                 g.events++;
                 int i = route(&g, &next);
-                int32_t out_sched = ls_spec_track_add(g.spec, g.n_req, next.prompt_tokens, next.output_tokens);
+                int32_t out_sched = ls_spec_track_add(g.spec, g.n_req, next.class_id, next.prompt_tokens,
+                                                      next.output_tokens);
                 int32_t cls = next.class_id > 0 && g.classes ? next.class_id : 0, prio = 0;
                 if (g.classes) {
                     ls_class_track_add(g.classes, g.n_req, cls);

@@ -27,12 +27,12 @@ double ls_spec_expected_tokens(const ls_spec_config *s)
     return sum;
 }
 
-int ls_spec_sample_accepted(const ls_spec_config *s, uint64_t *rng)
+int ls_spec_sample_accepted(const ls_spec_config *s, const double *alpha, uint64_t *rng)
 {
     int a = 0;
     while (a < s->k) {
         double u = (double)(ls_splitmix64(rng) >> 11) * 0x1.0p-53;
-        if (u >= s->alpha[a])
+        if (u >= alpha[a])
             break;  /* first rejected draft: the rest are discarded */
         a++;
     }
@@ -181,7 +181,7 @@ static int64_t capped(const ls_spec_track *t, int32_t prompt, int32_t output)
     return o < 1 ? 1 : o;
 }
 
-int32_t ls_spec_track_add(ls_spec_track *t, int64_t id, int32_t prompt, int32_t output)
+int32_t ls_spec_track_add(ls_spec_track *t, int64_t id, int32_t cls, int32_t prompt, int32_t output)
 {
     if (!t)
         return output;
@@ -203,8 +203,11 @@ int32_t ls_spec_track_add(ls_spec_track *t, int64_t id, int32_t prompt, int32_t 
     uint64_t h = (uint64_t)id, sd = t->seed ^ 0x5DEECE66Dull;
     uint64_t rng = ls_splitmix64(&h) ^ ls_splitmix64(&sd);
     int64_t left = o - 1, rounds = 0, acc = 0;
+    const double *alpha = t->s.by_class && cls > 0 && cls < LS_MAX_CLASSES ? t->s.alpha_class[cls]
+                          : t->s.by_class                                   ? t->s.alpha_class[0]
+                                                                            : t->s.alpha;
     while (left > 0) {
-        int a = ls_spec_sample_accepted(&t->s, &rng);
+        int a = ls_spec_sample_accepted(&t->s, alpha, &rng);
         acc += a;
         left -= a + 1;
         rounds++;

@@ -26,6 +26,7 @@
 #include "cost.h"
 #include "error.h"
 #include "schema.h"
+#include "trace.h"
 
 typedef enum ls_spec_method {
     LS_SPEC_NONE = 0,
@@ -40,7 +41,10 @@ typedef enum ls_spec_method {
 typedef struct ls_spec_config {
     ls_spec_method method;          /* LS_SPEC_NONE: off */
     int k;                          /* num_speculative_tokens, 1..LS_SPEC_MAX_K */
-    double alpha[LS_SPEC_MAX_K];    /* conditional acceptance of draft position i (all = the rate when scalar) */
+    double alpha[LS_SPEC_MAX_K];    /* conditional acceptance of draft position i (all = the rate when scalar);
+                                     * by class: that of class 0 */
+    bool by_class;                  /* acceptance given per request class: alpha_class[class] */
+    double alpha_class[LS_MAX_CLASSES][LS_SPEC_MAX_K];
     bool has_proposer;              /* proposer has a GPU cost (all but ngram) */
     ls_model proposer;              /* the draft model / EAGLE head / MTP layer as a small model */
 } ls_spec_config;
@@ -50,8 +54,9 @@ const char *ls_spec_method_name(ls_spec_method m);
 /* Expected tokens a round yields (accepted + 1) under the per-position rates. */
 double ls_spec_expected_tokens(const ls_spec_config *s);
 
-/* Accepted drafts of one round, 0..k, drawn from *rng (splitmix64 state). */
-int ls_spec_sample_accepted(const ls_spec_config *s, uint64_t *rng);
+/* Accepted drafts of one round, 0..k, drawn from *rng (splitmix64 state),
+ * with the rates `alpha` (s->alpha, or a class's row of s->alpha_class). */
+int ls_spec_sample_accepted(const ls_spec_config *s, const double *alpha, uint64_t *rng);
 
 /* Wrap `target` (taken over: freed with the wrapper) so that each decode of a
  * batch costs a (1 + k)-token verification plus the proposer's passes, on the
@@ -70,9 +75,10 @@ int64_t ls_spec_kv_blocks(const ls_spec_config *s, const ls_deploy *d, double kv
 typedef struct ls_spec_track ls_spec_track;
 ls_spec_track *ls_spec_track_new(const ls_spec_config *s, uint64_t seed, int64_t max_model_len);
 void ls_spec_track_free(ls_spec_track *t);
-/* A request arrives: returns the output length the replica simulates (1 +
- * rounds; the first token comes from the prefill) and remembers the real one. */
-int32_t ls_spec_track_add(ls_spec_track *t, int64_t id, int32_t prompt, int32_t output);
+/* A request of class `cls` (its ls_request.class_id; < 0: class 0) arrives:
+ * returns the output length the replica simulates (1 + rounds; the first token
+ * comes from the prefill) and remembers the real one. */
+int32_t ls_spec_track_add(ls_spec_track *t, int64_t id, int32_t cls, int32_t prompt, int32_t output);
 /* A request ended: restore its real output lengths, and count its rounds. */
 void ls_spec_track_done(ls_spec_track *t, int64_t id, int32_t prompt, int32_t *output, int32_t *requested,
                         int32_t *generated, bool completed);

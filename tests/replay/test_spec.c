@@ -73,7 +73,7 @@ static void test_sampled_mean(void **state)
         double sum = 0, sum2 = 0;
         int hist[LS_SPEC_MAX_K + 1] = {0};
         for (int r = 0; r < n; r++) {
-            int acc = ls_spec_sample_accepted(&s, &rng);
+            int acc = ls_spec_sample_accepted(&s, s.alpha, &rng);
             assert_true(acc >= 0 && acc <= s.k);
             hist[acc]++;
             sum += acc + 1;
@@ -291,6 +291,50 @@ static void test_memory(void **state)
     ls_config_free(c1);
 }
 
+/* Acceptance per request class: every request of class `hi` accepts at 0.9,
+ * of `lo` at 0.1, so the run's mean tokens per step is (1 - a^4) / (1 - a)
+ * of the class its requests belong to; with both classes at half the
+ * requests it lies between, and the label names each class's rate. */
+static double class_mean(const char *classes, const char *acceptance, char *label, size_t size)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "model: llama-3-8b\nhardware: h100-sxm\nparallelism: tp1\n"
+             "workload:\n  arrival: {process: poisson, rate: 2}\n"
+             "  prompt_tokens: {dist: fixed, value: 128}\n  output_tokens: {dist: fixed, value: 200}\n"
+             "  duration_s: 20\n  classes: %s\n"
+             "speculative: {method: eagle, num_speculative_tokens: 3, acceptance: %s}\nseed: 5\n",
+             classes, acceptance);
+    ls_run_config *c = load(text);
+    ls_metrics m;
+    ls_run_opts opts;
+    memset(&opts, 0, sizeof opts);
+    ls_error e;
+    if (ls_run(c, &opts, &m, &e) != LS_OK)
+        fail_msg("%s", e.msg);
+    ls_config_row row;
+    ls_config_get_row(c, &row);
+    snprintf(label, size, "%s", row.speculative);
+    ls_config_free(c);
+    return m.v[LS_M_SPEC_MEAN_ACCEPTED_TOKENS];
+}
+
+static void test_acceptance_by_class(void **state)
+{
+    (void)state;
+    const double hi = (1 - pow(0.9, 4)) / 0.1, lo = (1 - pow(0.1, 4)) / 0.9;
+    char label[LS_CFG_STR];
+    double m = class_mean("[{name: hi, share: 1}]", "{hi: 0.9, default: 0.1}", label, sizeof label);
+    assert_true(fabs(m - hi) < 0.05 * hi);
+    assert_string_equal(label, "eagle k3 hi:0.9");
+    m = class_mean("[{name: hi, share: 1}]", "{default: 0.1}", label, sizeof label);
+    assert_true(fabs(m - lo) < 0.05 * lo);
+    m = class_mean("[{name: hi, share: 0.5}, {name: lo, share: 0.5}]", "{hi: 0.9, lo: [0.1, 0.1, 0.1]}", label,
+                   sizeof label);
+    assert_true(m > lo + 0.3 && m < hi - 0.3);
+    assert_string_equal(label, "eagle k3 hi:0.9 lo:0.1");
+}
+
 static void expect_error(const char *spec, const char *want)
 {
     char text[1024];
@@ -325,6 +369,39 @@ static void test_bad_input(void **state)
     expect_error("speculative: {method: eagle, num_speculative_tokens: 3}\n", "missing key 'acceptance'");
     expect_error("speculative: {method: eagle, num_speculative_tokens: 3, acceptance: 0.6, k: 2}\n", "k");
     expect_error("speculative: eagle\n", "expected a mapping");
+    expect_error("speculative: {method: eagle, num_speculative_tokens: 3, acceptance: {chat: 0.6}}\n",
+                 "the workload defines none");
+    expect_error("speculative: {method: eagle, num_speculative_tokens: 3, acceptance: {chat: 1.6}}\n",
+                 "speculative.acceptance.chat: expected an acceptance rate in [0, 1]");
+}
+
+/* Per-class acceptance against the workload's classes: file:line of the bad name. */
+static void test_bad_class_acceptance(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *acc, *want;
+    } cases[] = {
+        {"{chat: 0.8, cod: 0.6}", "'cod' is no request class of the workload (classes: chat, code; or default)"},
+        {"{chat: 0.8}", "no rate for request class 'code' (and no default)"},
+        {"{chat: 0.8, code: [0.5, 0.4]}", "expected 3 rates"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[1024];
+        snprintf(text, sizeof text,
+                 "model: llama-3-8b\nhardware: h100-sxm\nparallelism: tp1\n"
+                 "speculative: {method: eagle, num_speculative_tokens: 3, acceptance: %s}\n"
+                 "workload: {arrival: {process: poisson, rate: 1}, prompt_tokens: {dist: fixed, value: 100}, "
+                 "output_tokens: {dist: fixed, value: 10}, duration_s: 5, "
+                 "classes: [{name: chat, share: 0.5}, {name: code, share: 0.5}]}\n",
+                 cases[i].acc);
+        ls_error e;
+        ls_run_config *c = load_text(text, &e);
+        if (c)
+            fail_msg("accepted: %s", cases[i].acc);
+        if (!strstr(e.msg, "<test>:4") || !strstr(e.msg, cases[i].want))
+            fail_msg("message '%s' lacks '<test>:4' or '%s'", e.msg, cases[i].want);
+    }
 }
 
 int main(void)
@@ -337,6 +414,8 @@ int main(void)
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_memory),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_acceptance_by_class),
+        cmocka_unit_test(test_bad_class_acceptance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
