@@ -1,6 +1,6 @@
 /* bench_prefix.c -- what automatic prefix caching costs the replay.
  *
- * Usage: bench_prefix [TRACE_DIR]
+ * Usage: bench_prefix [TRACE_DIR [CASE]]   (CASE: 1-based index, to profile one case)
  * Each case replays the Mooncake conversation trace (12,031 requests with
  * hash_ids; materialised first, parsing not timed) twice, prefix caching off
  * and on, best of 3 in process CPU seconds, and prints both times, their
@@ -74,9 +74,12 @@ static int time_case(const char *name, const char *text, const ls_request_array 
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "../shared/traces";
+    size_t only = argc > 2 ? (size_t)strtoul(argv[2], NULL, 10) : 0;
     printf("%-62s %8s %8s %6s %10s %10s %9s %9s %8s\n", "case", "off_s", "on_s", "on/off", "iter_off", "iter_on",
            "us/it_off", "us/it_on", "hit_rate");
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        if (only && k + 1 != only)
+            continue;
         const bench_case *bc = &cases[k];
         char off[2048], on[2048];
         snprintf(off, sizeof off, bc->yaml, dir, "false");
