@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "recommend_mixed.h"
+#include "recommend_cache.h"
 #include "report_internal.h"
 #include "spec_report.h"
 
@@ -679,6 +680,7 @@ ls_recommendations *ls_recommend_build(const ls_report *r)
         twin_sentences(r, grp, &l);
         axis_sentences(r, grp, &l);
         ls_recommend_mixed_group(r, grp, add_cb, &l);  /* mixed replica groups (recommend_mixed.c) */
+        ls_recommend_cache(r, grp, add_cb, &l); /* prefix caching, KV tiers */
         rec->groups[g] = list_of(l);
     }
     sentences lead = {0};

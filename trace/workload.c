@@ -582,6 +582,16 @@ void ls_workload_info_get(const ls_workload *w, ls_workload_info *o)
     } else {
         snprintf(o->prompt_dist, sizeof o->prompt_dist, "trace");
     }
+    if (w->sp_prompts) {  /* the shared system prompt is part of the prompt: say so (the report groups by it) */
+        char d[sizeof o->prompt_dist];
+        int n = snprintf(d, sizeof d, "shared(%lldx%lld)+", (long long)w->sp_prompts, (long long)w->sp_tokens);
+        if (n > 0 && (size_t)n < sizeof d) {
+            size_t len = strlen(o->prompt_dist), room = sizeof d - (size_t)n - 1;
+            memcpy(d + n, o->prompt_dist, len < room ? len : room);
+            d[(size_t)n + (len < room ? len : room)] = '\0';
+            memcpy(o->prompt_dist, d, sizeof d);
+        }
+    }
     if (w->has_output) {
         char *d = ls_dist_canonical(&w->output);
         snprintf(o->output_dist, sizeof o->output_dist, "%s", d);
