@@ -576,7 +576,8 @@ void ls_kvcache_commit(ls_kvcache *kv, int32_t slot, int64_t tokens)
         int off;
         uint64_t key = block_seg_key(kv, q, j, &off);
         int32_t s = tab_find(kv, key);
-        if (s == NIL)
+        bool fresh = s == NIL;  /* a new segment: every block of it uncached, no check needed */
+        if (fresh)
             s = seg_new(kv, key);
         int64_t end = j + (kv->per - off);
         if (end > b)
@@ -584,7 +585,13 @@ void ls_kvcache_commit(ls_kvcache *kv, int32_t slot, int64_t tokens)
         int32_t v = (int32_t)((int64_t)s * kv->per + off);
         int32_t *ref = seg_ref(kv, s) + off;
         int32_t n = (int32_t)(end - j), nc = 0;
-        for (int32_t i = 0; i < n;) {  /* stretches of new blocks (registered) and of cached ones */
+        if (fresh) {
+            for (int32_t i = 0; i < n; i++)
+                ref[i] = 1;
+            nc = n;
+            run_push(kv, q, v, n);
+        }
+        for (int32_t i = fresh ? n : 0; i < n;) {  /* stretches of new blocks (registered) and of cached ones */
             int32_t i0 = i;
             if (ref[i] < 0) {
                 for (; i < n && ref[i] < 0; i++)
@@ -630,11 +637,13 @@ int64_t ls_kvcache_release(ls_kvcache *kv, int32_t slot, int64_t blocks)
                 continue;  /* still held by another request */
             }
             /* a range of one segment going free together: i, i-1, ... while no one else holds them */
-            int32_t hi = i + 1;
-            for (i--; i >= 0 && ref[i] == 1; i--)
-                ref[i] = 0;
-            freed += hi - (i + 1);
-            q_insert_after(kv, ent_new(kv, s, off + i + 1, off + hi, hi - (i + 1)), kv->qtail);
+            int32_t hi = i + 1, lo = i;
+            while (lo > 0 && ref[lo - 1] == 1)
+                lo--;
+            memset(ref + lo, 0, (size_t)(i - lo) * sizeof *ref);
+            i = lo - 1;
+            freed += hi - lo;
+            q_insert_after(kv, ent_new(kv, s, off + lo, off + hi, hi - lo), kv->qtail);
         }
     }
     q->h = 0;
