@@ -226,8 +226,8 @@ def uniform_slo(rows, slo):
     return next(iter(seen)) if len(seen) == 1 else None
 
 
-def save(fig, out, name, written):
-    fig.tight_layout()
+def save(fig, out, name, written, rect=None):
+    fig.tight_layout(rect=rect)
     for ext in ("png", "svg"):
         p = os.path.join(out, f"{name}.{ext}")
         fig.savefig(p, dpi=120)
@@ -669,12 +669,7 @@ def plot_prefix(rows, axes, slo, title, out, written):
     h, lab = a2.get_legend_handles_labels()
     fig.legend(h, lab, loc="center right", fontsize=8, title="configuration")
     fig.suptitle(f"{title}: prefix caching (first admissions, as vLLM counts them)")
-    fig.tight_layout(rect=(0, 0, 0.8, 1))
-    for ext in ("png", "svg"):
-        p = os.path.join(out, f"prefix_hit_rate.{ext}")
-        fig.savefig(p, dpi=120)
-        written.append(p)
-    plt.close(fig)
+    save(fig, out, "prefix_hit_rate", written, rect=(0, 0, 0.8, 1))
     return True
 
 

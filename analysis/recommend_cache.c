@@ -57,16 +57,8 @@ static bool same_but_cache(const ls_report *r, const ls_report_entry *x, const l
 /* "TP=4×PP=2 (gh200-quad, fp8)": the label without the cache settings (the sentence says them). */
 static const char *who(const ls_report *r, const ls_report_entry *x, char *buf, size_t size)
 {
-    int axes[LS_CONFIG_COLUMN_COUNT];
-    size_t n = 0;
-    for (size_t k = 0; k < r->n_axes && n < LS_CONFIG_COLUMN_COUNT; k++)
-        if (!is_cache_column(ls_config_columns[r->axes[k]].name))
-            axes[n++] = r->axes[k];
-    char st[128], v[400];
-    ls_report_strategy_name(x->row->cfg.parallelism, st, sizeof st);
-    ls_report_variant_of(axes, n, x, v, sizeof v);
-    snprintf(buf, size, v[0] ? "%s (%s)" : "%s", st, v);
-    return buf;
+    static const char *const skip[] = {"enable_prefix_caching", "kv_offload", NULL};
+    return ls_report_who_except(r->axes, r->n_axes, skip, x, buf, size);
 }
 
 #define WHO(r, x) who((r), (x), (char[512]){0}, 512)
