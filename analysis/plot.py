@@ -17,6 +17,8 @@ Writes PNG and SVG files into DIR:
   frontier          output tokens/s per GPU against tokens/s per user (1 / mean TPOT) of every
                     row meeting the SLO, with its Pareto frontier, per GPU type and mode
                     (aggregated, or disaggregated prefill/decode pools); the plot of `llmsweep plan`
+  prefix_hit_rate   prefix-cache hit rate against the KV cache's size (blocks per replica) and
+                    against the arrival rate, when a configuration has prefix caching on
 
 A large sweep is drawn within bounds: at most MAX_LINES lines per latency panel (one row of
 panels per model, at most MAX_FACETS models) and MAX_BARS bars per bar chart, chosen as the
@@ -57,7 +59,8 @@ OUTCOMES = [("in_slo", "completed within the SLO", "#4c9a2a"),
 USED_METRICS = {"config_id", "status", "message", "ttft_p99_s", "tpot_p99_s", "goodput_rps",
                 "success_rate", "slo_attainment", "n_requests", "n_completed",
                 "n_rejected_too_long", "n_rejected_kv", "n_timeout", "n_unfinished",
-                "capacity_rps", "n_gpus", "output_tps", "tpot_mean_s"}
+                "capacity_rps", "n_gpus", "output_tps", "tpot_mean_s", "prefix_hit_rate", "offload_hit_rate",
+                "kv_blocks"}
 MAX_LINES = 10    # lines per latency panel (and per legend)
 MAX_BARS = 30     # bars per bar chart
 MAX_FACETS = 6    # models drawn as rows of latency panels
@@ -223,8 +226,8 @@ def uniform_slo(rows, slo):
     return next(iter(seen)) if len(seen) == 1 else None
 
 
-def save(fig, out, name, written):
-    fig.tight_layout()
+def save(fig, out, name, written, rect=None):
+    fig.tight_layout(rect=rect)
     for ext in ("png", "svg"):
         p = os.path.join(out, f"{name}.{ext}")
         fig.savefig(p, dpi=120)
@@ -628,6 +631,48 @@ def plot_spec_gain(rows, axes, title, out, written):
 SLO_TTFT = [2.0]
 
 
+def plot_prefix(rows, axes, slo, title, out, written):
+    """Prefix-cache hit rate (tokens served from the cache / prompt tokens) of the rows with
+    prefix caching on: against the KV cache's size (blocks per replica, log scale; a host tier's
+    hits on top as hollow markers) and against the arrival rate (a line per configuration).
+    Returns False (nothing written) when no row has a hit rate."""
+    hit = [d for d in rows if d.get("status") == "ok" and not math.isnan(num(d, "prefix_hit_rate"))]
+    if not hit:
+        return False
+    groups = by_label(hit, axes)
+    labels = top_labels(groups, slo, MAX_LINES, "prefix_hit_rate")
+    shown = [d for lab in labels for d in groups[lab]]
+    st = styles(shown, axes)
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(13, 5.5))
+    tier = False
+    for lab in labels:
+        c, mk, ls = st[lab]
+        ds = groups[lab]
+        x = [num(d, "kv_blocks") for d in ds]
+        y = [num(d, "prefix_hit_rate") for d in ds]
+        a1.scatter(x, y, color=c, marker=mk, label=lab)
+        off = [(xv, yv + num(d, "offload_hit_rate")) for xv, yv, d in zip(x, y, ds)
+               if not math.isnan(num(d, "offload_hit_rate"))]
+        if off:
+            tier = True
+            a1.scatter([p[0] for p in off], [p[1] for p in off], facecolors="none", edgecolors=[c], marker=mk)
+        pts = sorted((num(d, "arrival_rate"), num(d, "prefix_hit_rate")) for d in ds)
+        a2.plot([p[0] for p in pts], [p[1] for p in pts], marker=mk, color=c, ls=ls, label=lab)
+    a1.set(title="prefix hit rate vs KV cache size" + (" (hollow: with the host tier's hits)" if tier else ""),
+           xlabel="KV cache (blocks per replica, log scale)", ylabel="hit rate (cached prompt tokens / prompt tokens)",
+           xscale="log")
+    a2.set(title="prefix hit rate vs arrival rate", xlabel="arrival rate (requests/s)",
+           ylabel="hit rate (cached prompt tokens / prompt tokens)")
+    for a in (a1, a2):
+        a.set_ylim(0, 1.02 if tier else max(0.05, min(1.02, 1.15 * max(num(d, "prefix_hit_rate") for d in shown))))
+        a.grid(True, which="both", alpha=0.3)
+    h, lab = a2.get_legend_handles_labels()
+    fig.legend(h, lab, loc="center right", fontsize=8, title="configuration")
+    fig.suptitle(f"{title}: prefix caching (first admissions, as vLLM counts them)")
+    save(fig, out, "prefix_hit_rate", written, rect=(0, 0, 0.8, 1))
+    return True
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("results")
@@ -658,6 +703,7 @@ def main():
     plot_capacity(rows, axes, slo, name, a.out, written)
     plot_spec_gain(rows, axes, name, a.out, written)
     plot_frontier(rows, slo, name, a.out, written)
+    plot_prefix(rows, axes, slo, name, a.out, written)
     if requests is not None and len(requests):
         ids = [int(x) for x in a.configs.split(",") if x.strip()]
         if not plot_cdf(rows, axes, requests, ids, name, a.out, written):

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "recommend_mixed.h"
+#include "recommend_cache.h"
 #include "report_internal.h"
 #include "spec_report.h"
 
@@ -533,16 +534,8 @@ static void capacity_twins(const ls_report *r, const ls_report_entry *top, char 
 /* "TP=8 (h200, dgx-h200)": the capacity table's label, without the model. */
 static const char *who_no_model(const ls_report *r, const ls_report_entry *x, char *buf, size_t size)
 {
-    int axes[LS_CONFIG_COLUMN_COUNT];
-    size_t n = 0;
-    for (size_t i = 0; i < r->n_cap_axes; i++)
-        if (strcmp(ls_config_columns[r->cap_axes[i]].name, "model"))
-            axes[n++] = r->cap_axes[i];
-    char st[128], v[400];
-    ls_report_strategy_name(x->row->cfg.parallelism, st, sizeof st);
-    ls_report_variant_of(axes, n, x, v, sizeof v);
-    snprintf(buf, size, v[0] ? "%s (%s)" : "%s", st, v);
-    return buf;
+    static const char *const skip[] = {"model", NULL};
+    return ls_report_who_except(r->cap_axes, r->n_cap_axes, skip, x, buf, size);
 }
 #define WHO_NM(r, x) who_no_model((r), (x), (char[512]){0}, 512)
 
@@ -679,6 +672,7 @@ ls_recommendations *ls_recommend_build(const ls_report *r)
         twin_sentences(r, grp, &l);
         axis_sentences(r, grp, &l);
         ls_recommend_mixed_group(r, grp, add_cb, &l);  /* mixed replica groups (recommend_mixed.c) */
+        ls_recommend_cache(r, grp, add_cb, &l); /* prefix caching, KV tiers */
         rec->groups[g] = list_of(l);
     }
     sentences lead = {0};

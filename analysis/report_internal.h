@@ -36,6 +36,9 @@ const char *ls_report_variant_of(const int *axes, size_t n_axes, const ls_report
                                  size_t size);
 /* "TP=8 (gh200-nvl32, fp8)". */
 const char *ls_report_who(const ls_report *r, const ls_report_entry *x, char *buf, size_t size);
+/* The same over `axes` less the columns named in `skip` (NULL-terminated). */
+const char *ls_report_who_except(const int *axes, size_t n_axes, const char *const *skip, const ls_report_entry *x,
+                                 char *buf, size_t size);
 /* The same with the capacity table's columns (r->cap_axes: the --by axes too). */
 const char *ls_report_cap_who(const ls_report *r, const ls_report_entry *x, char *buf, size_t size);
 

@@ -197,6 +197,21 @@ static const char *who_of(const int *axes, size_t n_axes, const ls_report_entry 
     return buf;
 }
 
+const char *ls_report_who_except(const int *axes, size_t n_axes, const char *const *skip, const ls_report_entry *x,
+                                 char *buf, size_t size)
+{
+    int keep[LS_CONFIG_COLUMN_COUNT];
+    size_t n = 0;
+    for (size_t i = 0; i < n_axes && n < LS_CONFIG_COLUMN_COUNT; i++) {
+        bool drop = false;
+        for (size_t k = 0; skip[k]; k++)
+            drop |= !strcmp(ls_config_columns[axes[i]].name, skip[k]);
+        if (!drop)
+            keep[n++] = axes[i];
+    }
+    return who_of(keep, n, x, buf, size);
+}
+
 const char *ls_report_cap_who(const ls_report *r, const ls_report_entry *x, char *buf, size_t size)
 {
     return who_of(r->cap_axes, r->n_cap_axes, x, buf, size);

@@ -13,7 +13,12 @@
  * entry, not per block: a request's blocks of one hash block move together.
  * A segment lists its entries so that an acquire can cut its blocks out.
  * Never-used blocks are a count in front of the queue (vLLM's initial queue
- * holds every block, so they are popped before any freed one). */
+ * holds every block, so they are popped before any freed one).
+ *
+ * A request keeps the blocks it holds as runs: consecutive blocks of one
+ * segment (or anonymous blocks) are one run, so that acquiring, registering
+ * and releasing walk a segment's ref counts in one tight loop and keep 8
+ * bytes per run, not 4 per block. */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +28,8 @@
 #include "kvoffload.h"
 
 #define NIL (-1)
+#define SEG_PAGE_SHIFT 10
+#define SEG_PAGE (1 << SEG_PAGE_SHIFT)
 
 typedef struct seg {
     uint64_t key;
@@ -38,24 +45,35 @@ typedef struct ent {
     int32_t sprev, snext; /* the segment's entries */
 } ent;
 
+typedef struct krun {
+    int32_t v;         /* first block (segment * per + offset), NIL: anonymous blocks */
+    int32_t n;         /* blocks v .. v+n-1, all in one segment */
+} krun;
+
+typedef struct slotent {
+    uint64_t key;
+    int32_t s;         /* segment index, NIL: empty */
+} slotent;
+
 typedef struct kreq {
     int32_t prompt;
     uint32_t n;        /* hash ids */
     uint32_t capchain;
     uint64_t *chain;   /* chain key of each hash block */
-    int32_t *list;     /* block (segment * per + offset) of each held identified block, -1 anonymous */
-    int64_t caplist;
+    krun *run;         /* the blocks 0..h-1 it holds, in order */
+    int32_t nrun, caprun;
     int64_t lim;       /* blocks with an identity: full prompt blocks covered by hash ids */
-    int64_t h;         /* blocks 0..h-1 are in `list` (hits, then committed) */
+    int64_t h;         /* blocks 0..h-1 are in `run` (hits, then committed) */
 } kreq;
 
 struct ls_kvcache {
     int bs, ht, per, k;  /* per: engine blocks per segment; k: hash blocks per engine block (bs > ht) */
     int64_t total, fresh, nfree;
     seg *seg;
-    int32_t *ref;        /* per block of every segment */
+    int32_t **refpg;     /* per block of every segment, in pages of SEG_PAGE segments (never copied) */
+    int32_t npg;
     int32_t nseg, capseg, seg_free, live;
-    int32_t *tab;        /* open addressing, linear probing: segment index or -1 */
+    slotent *tab;        /* open addressing, linear probing; the key beside the index saves a miss */
     uint64_t mask;
     ent *ent;
     int32_t nent, capent, ent_free;
@@ -66,6 +84,14 @@ struct ls_kvcache {
     int64_t pend_load, pend_store;
     ls_kvcache_stats st;
 };
+
+static slotent *tab_alloc(uint64_t n);
+
+/* The ref counts of segment s's blocks. */
+static inline int32_t *seg_ref(const ls_kvcache *kv, int32_t s)
+{
+    return kv->refpg[s >> SEG_PAGE_SHIFT] + (int64_t)(s & (SEG_PAGE - 1)) * kv->per;
+}
 
 static uint64_t mix64(uint64_t x)
 {
@@ -96,8 +122,7 @@ ls_kvcache *ls_kvcache_new(int block_size, int hash_tokens, int64_t total_blocks
     kv->seg_free = kv->ent_free = NIL;
     kv->qhead = kv->qtail = NIL;
     kv->mask = 1023;
-    kv->tab = ls_xmalloc((kv->mask + 1) * sizeof *kv->tab);
-    memset(kv->tab, 0xff, (kv->mask + 1) * sizeof *kv->tab);
+    kv->tab = tab_alloc(kv->mask + 1);
     if (tier_entries > 0) {
         assert(block_size <= hash_tokens);
         kv->tier = ls_kvtier_new(tier_entries);
@@ -111,11 +136,13 @@ void ls_kvcache_free(ls_kvcache *kv)
         return;
     for (int32_t i = 0; i < kv->capreq; i++) {
         free(kv->req[i].chain);
-        free(kv->req[i].list);
+        free(kv->req[i].run);
     }
     free(kv->req);
     free(kv->seg);
-    free(kv->ref);
+    for (int32_t i = 0; i < kv->npg; i++)
+        free(kv->refpg[i]);
+    free(kv->refpg);
     free(kv->ent);
     free(kv->tab);
     ls_kvtier_free(kv->tier);
@@ -124,33 +151,41 @@ void ls_kvcache_free(ls_kvcache *kv)
 
 /* ---------------------------------------------------------------- segment table */
 
+/* n empty slots. */
+static slotent *tab_alloc(uint64_t n)
+{
+    slotent *t = ls_xmalloc(n * sizeof *t);
+    for (uint64_t i = 0; i < n; i++)
+        t[i] = (slotent){0, NIL};
+    return t;
+}
+
 static int32_t tab_find(const ls_kvcache *kv, uint64_t key)
 {
     for (uint64_t i = key & kv->mask;; i = (i + 1) & kv->mask) {
-        int32_t s = kv->tab[i];
-        if (s == NIL || kv->seg[s].key == key)
-            return s;
+        const slotent *t = &kv->tab[i];
+        if (t->s == NIL || t->key == key)
+            return t->s;
     }
 }
 
-static void tab_put(ls_kvcache *kv, int32_t s)
+static void tab_put(ls_kvcache *kv, uint64_t key, int32_t s)
 {
-    uint64_t i = kv->seg[s].key & kv->mask;
-    while (kv->tab[i] != NIL)
+    uint64_t i = key & kv->mask;
+    while (kv->tab[i].s != NIL)
         i = (i + 1) & kv->mask;
-    kv->tab[i] = s;
+    kv->tab[i] = (slotent){key, s};
 }
 
 static void tab_grow(ls_kvcache *kv)
 {
-    int32_t *old = kv->tab;
+    slotent *old = kv->tab;
     uint64_t n = kv->mask + 1;
     kv->mask = 2 * n - 1;
-    kv->tab = ls_xmalloc(2 * n * sizeof *kv->tab);
-    memset(kv->tab, 0xff, 2 * n * sizeof *kv->tab);
+    kv->tab = tab_alloc(2 * n);
     for (uint64_t i = 0; i < n; i++)
-        if (old[i] != NIL)
-            tab_put(kv, old[i]);
+        if (old[i].s != NIL)
+            tab_put(kv, old[i].key, old[i].s);
     free(old);
 }
 
@@ -158,20 +193,20 @@ static void tab_grow(ls_kvcache *kv)
 static void tab_del(ls_kvcache *kv, int32_t s)
 {
     uint64_t i = kv->seg[s].key & kv->mask;
-    while (kv->tab[i] != s)
+    while (kv->tab[i].s != s)
         i = (i + 1) & kv->mask;
     for (uint64_t j = (i + 1) & kv->mask;; j = (j + 1) & kv->mask) {
-        int32_t t = kv->tab[j];
-        if (t == NIL)
+        slotent t = kv->tab[j];
+        if (t.s == NIL)
             break;
-        uint64_t home = kv->seg[t].key & kv->mask;
+        uint64_t home = t.key & kv->mask;
         /* t may move to i when its home is not in (i, j] (cyclically) */
         if (((j - home) & kv->mask) >= ((j - i) & kv->mask)) {
             kv->tab[i] = t;
             i = j;
         }
     }
-    kv->tab[i] = NIL;
+    kv->tab[i] = (slotent){0, NIL};
 }
 
 static int32_t seg_new(ls_kvcache *kv, uint64_t key)
@@ -183,19 +218,20 @@ static int32_t seg_new(ls_kvcache *kv, uint64_t key)
         if (kv->nseg == kv->capseg) {
             kv->capseg = kv->capseg ? kv->capseg * 2 : 1024;
             kv->seg = ls_xrealloc(kv->seg, (size_t)kv->capseg * sizeof *kv->seg);
-            kv->ref = ls_xrealloc(kv->ref, (size_t)kv->capseg * (size_t)kv->per * sizeof *kv->ref);
+            int32_t npg = (kv->capseg + SEG_PAGE - 1) >> SEG_PAGE_SHIFT;
+            kv->refpg = ls_xrealloc(kv->refpg, (size_t)npg * sizeof *kv->refpg);
+            for (; kv->npg < npg; kv->npg++)
+                kv->refpg[kv->npg] = ls_xmalloc((size_t)SEG_PAGE * (size_t)kv->per * sizeof **kv->refpg);
         }
         s = kv->nseg++;
     }
     kv->seg[s].key = key;
     kv->seg[s].ncached = 0;
     kv->seg[s].ent = NIL;
-    int32_t *ref = &kv->ref[(int64_t)s * kv->per];
-    for (int i = 0; i < kv->per; i++)
-        ref[i] = -1;
+    memset(seg_ref(kv, s), 0xff, (size_t)kv->per * sizeof(int32_t));  /* all -1 */
     if (2 * (uint64_t)(kv->live + 1) > kv->mask + 1)
         tab_grow(kv);
-    tab_put(kv, s);
+    tab_put(kv, key, s);
     kv->live++;
     return s;
 }
@@ -314,10 +350,8 @@ void ls_kvcache_take(ls_kvcache *kv, int64_t k)
         int32_t s = x->s;
         if (s != NIL) {
             /* cached free blocks are reused: evict them (lazily, as vLLM), from hi down */
-            int32_t *ref = &kv->ref[(int64_t)s * kv->per];
-            for (int32_t i = x->hi - (int32_t)t; i < x->hi; i++)
-                ref[i] = -1;
             x->hi -= (int32_t)t;
+            memset(seg_ref(kv, s) + x->hi, 0xff, (size_t)t * sizeof(int32_t));  /* -1 */
             kv->seg[s].ncached -= (int32_t)t;
             kv->st.evicted_blocks += t;
         }
@@ -354,7 +388,7 @@ static uint64_t chain_next(uint64_t c, int64_t id)
 void ls_kvcache_set(ls_kvcache *kv, int32_t slot, int32_t prompt, const int64_t *hash_ids, uint32_t n)
 {
     kreq *q = req_at(kv, slot);
-    assert(q->h == 0);  /* a recycled slot was released */
+    assert(q->h == 0 && q->nrun == 0);  /* a recycled slot was released */
     q->prompt = prompt;
     int64_t need = (int64_t)prompt / kv->bs * kv->k;  /* hash blocks that full prompt blocks can use */
     if ((int64_t)n > need + 1)
@@ -375,14 +409,23 @@ void ls_kvcache_set(ls_kvcache *kv, int32_t slot, int32_t prompt, const int64_t 
     q->h = 0;
 }
 
-/* The list of a request about to hold blocks (allocated at first use, so
- * that waiting requests cost only their hash ids). */
-static void req_list(kreq *q)
+/* Append n blocks from v (NIL: anonymous) to the request's runs, merged with
+ * the last run when they continue it within one segment (so a release sees
+ * a segment's consecutive blocks together, as a walk of single blocks would). */
+static void run_push(const ls_kvcache *kv, kreq *q, int32_t v, int32_t n)
 {
-    if (q->lim > q->caplist) {
-        q->caplist = q->lim;
-        q->list = ls_xrealloc(q->list, (size_t)q->lim * sizeof *q->list);
+    if (q->nrun > 0) {
+        krun *p = &q->run[q->nrun - 1];
+        if (v == NIL ? p->v == NIL : p->v != NIL && p->v + p->n == v && v % kv->per != 0) {
+            p->n += n;
+            return;
+        }
     }
+    if (q->nrun == q->caprun) {  /* allocated at first use: waiting requests cost only their hash ids */
+        q->caprun = q->caprun ? 2 * q->caprun : 8;
+        q->run = ls_xrealloc(q->run, (size_t)q->caprun * sizeof *q->run);
+    }
+    q->run[q->nrun++] = (krun){v, n};
 }
 
 /* The segment key and the block offset of engine block j. */
@@ -410,7 +453,7 @@ int64_t ls_kvcache_match(ls_kvcache *kv, int32_t slot, int64_t tokens, int64_t *
         if (s == NIL)
             break;
         assert(off == 0);
-        const int32_t *ref = &kv->ref[(int64_t)s * kv->per];
+        const int32_t *ref = seg_ref(kv, s);
         int n = kv->per;
         if (n > maxb - j)
             n = (int)(maxb - j);
@@ -448,7 +491,7 @@ int64_t ls_kvcache_probe(const ls_kvcache *kv, int32_t prompt, const int64_t *ha
         int32_t s = tab_find(kv, c);
         if (s == NIL)
             break;
-        const int32_t *ref = &kv->ref[(int64_t)s * kv->per];
+        const int32_t *ref = seg_ref(kv, s);
         int i = 0;
         while (i < kv->per && j < maxb && ref[i] >= 0) {
             i++;
@@ -481,8 +524,7 @@ static void seg_cut(ls_kvcache *kv, int32_t s, int32_t b)
 void ls_kvcache_acquire(ls_kvcache *kv, int32_t slot, int64_t hit, int64_t loaded, bool first)
 {
     kreq *q = req_at(kv, slot);
-    assert(q->h == 0 && hit >= 0 && hit <= q->lim);
-    req_list(q);
+    assert(q->h == 0 && q->nrun == 0 && hit >= 0 && hit <= q->lim);
     for (int64_t j = 0; j < hit;) {
         int off;
         int32_t s = tab_find(kv, block_seg_key(kv, q, j, &off));
@@ -490,14 +532,14 @@ void ls_kvcache_acquire(ls_kvcache *kv, int32_t slot, int64_t hit, int64_t loade
         int32_t b = kv->per;
         if (b > hit - j)
             b = (int32_t)(hit - j);
-        int32_t *ref = &kv->ref[(int64_t)s * kv->per];
+        int32_t *ref = seg_ref(kv, s);
         int32_t nf = 0;
         for (int32_t i = 0; i < b; i++) {
             assert(ref[i] >= 0);
             nf += ref[i] == 0;
             ref[i]++;
-            q->list[j + i] = (int32_t)((int64_t)s * kv->per + i);
         }
+        run_push(kv, q, (int32_t)((int64_t)s * kv->per), b);
         if (nf)
             seg_cut(kv, s, b);
         kv->nfree -= nf;
@@ -530,28 +572,39 @@ void ls_kvcache_commit(ls_kvcache *kv, int32_t slot, int64_t tokens)
     int64_t j = q->h;
     if (j >= b)
         return;
-    req_list(q);
     while (j < b) {  /* one segment (hash block) at a time */
         int off;
         uint64_t key = block_seg_key(kv, q, j, &off);
         int32_t s = tab_find(kv, key);
-        if (s == NIL)
+        bool fresh = s == NIL;  /* a new segment: every block of it uncached, no check needed */
+        if (fresh)
             s = seg_new(kv, key);
         int64_t end = j + (kv->per - off);
         if (end > b)
             end = b;
         int32_t v = (int32_t)((int64_t)s * kv->per + off);
-        int32_t *ref = &kv->ref[v];
-        int32_t nc = 0;
-        for (; j < end; j++, v++, ref++) {
-            if (*ref < 0) {
-                *ref = 1;
-                nc++;
-                q->list[j] = v;
+        int32_t *ref = seg_ref(kv, s) + off;
+        int32_t n = (int32_t)(end - j), nc = 0;
+        if (fresh) {
+            for (int32_t i = 0; i < n; i++)
+                ref[i] = 1;
+            nc = n;
+            run_push(kv, q, v, n);
+        }
+        for (int32_t i = fresh ? n : 0; i < n;) {  /* stretches of new blocks (registered) and of cached ones */
+            int32_t i0 = i;
+            if (ref[i] < 0) {
+                for (; i < n && ref[i] < 0; i++)
+                    ref[i] = 1;
+                nc += i - i0;
+                run_push(kv, q, v + i0, i - i0);
             } else {
-                q->list[j] = NIL;  /* an equal block is cached already: ours stays anonymous */
+                while (i < n && ref[i] >= 0)
+                    i++;
+                run_push(kv, q, NIL, i - i0);  /* an equal block is cached already: ours stays anonymous */
             }
         }
+        j = end;
         kv->seg[s].ncached += nc;
         /* write-through: a hash block completed now goes to the host tier unless it is there */
         if (kv->tier && j % kv->per == 0 && ls_kvtier_store(kv->tier, key)) {
@@ -569,32 +622,32 @@ int64_t ls_kvcache_release(ls_kvcache *kv, int32_t slot, int64_t blocks)
     /* reverse order: the tail (anonymous) first, so it is reused before the prefix */
     int64_t freed = blocks - q->h;
     q_append_anon(kv, blocks - q->h);
-    for (int64_t j = q->h - 1; j >= 0;) {
-        int32_t v = q->list[j];
-        if (v == NIL) {
-            q_append_anon(kv, 1);
-            freed++;
-            j--;
+    for (int32_t r = q->nrun - 1; r >= 0; r--) {
+        krun x = q->run[r];
+        if (x.v == NIL) {
+            q_append_anon(kv, x.n);
+            freed += x.n;
             continue;
         }
-        if (--kv->ref[v] > 0) {
-            j--;
-            continue;
+        int32_t s = x.v / kv->per, off = x.v - s * kv->per;
+        int32_t *ref = seg_ref(kv, s) + off;
+        for (int32_t i = x.n - 1; i >= 0;) {
+            if (--ref[i] > 0) {
+                i--;
+                continue;  /* still held by another request */
+            }
+            /* a range of one segment going free together: i, i-1, ... while no one else holds them */
+            int32_t hi = i + 1, lo = i;
+            while (lo > 0 && ref[lo - 1] == 1)
+                lo--;
+            memset(ref + lo, 0, (size_t)(i - lo) * sizeof *ref);
+            i = lo - 1;
+            freed += hi - lo;
+            q_insert_after(kv, ent_new(kv, s, off + lo, off + hi, hi - lo), kv->qtail);
         }
-        /* a range of one segment going free together: v, v-1, ... down to its offset 0 */
-        int32_t s = v / kv->per;
-        int32_t hi = v - s * kv->per + 1, lo = hi - 1;
-        j--;
-        while (j >= 0 && lo > 0 && q->list[j] == v - 1 && kv->ref[v - 1] == 1) {
-            v--;
-            kv->ref[v] = 0;
-            lo--;
-            j--;
-        }
-        freed += hi - lo;
-        q_insert_after(kv, ent_new(kv, s, lo, hi, hi - lo), kv->qtail);
     }
     q->h = 0;
+    q->nrun = 0;
     kv->nfree += freed;
     return freed;
 }
@@ -613,7 +666,7 @@ bool ls_kvcache_debug_cached(ls_kvcache *kv, int32_t slot, int64_t j)
         return false;
     int off;
     int32_t s = tab_find(kv, block_seg_key(kv, q, j, &off));
-    return s != NIL && kv->ref[(int64_t)s * kv->per + off] >= 0;
+    return s != NIL && seg_ref(kv, s)[off] >= 0;
 }
 
 void ls_kvcache_debug_check(const ls_kvcache *kv, int64_t used_blocks)
@@ -626,7 +679,7 @@ void ls_kvcache_debug_check(const ls_kvcache *kv, int64_t used_blocks)
         if (x->s != NIL) {
             assert(x->lo < x->hi && x->count == x->hi - x->lo);
             for (int32_t i = x->lo; i < x->hi; i++)
-                assert(kv->ref[(int64_t)x->s * kv->per + i] == 0);
+                assert(seg_ref(kv, x->s)[i] == 0);
             in_ranges += x->count;
         }
         nf += x->count;
@@ -644,7 +697,7 @@ void ls_kvcache_debug_check(const ls_kvcache *kv, int64_t used_blocks)
         live++;
         int32_t nc = 0;
         for (int i = 0; i < kv->per; i++) {
-            int32_t r = kv->ref[(int64_t)s * kv->per + i];
+            int32_t r = seg_ref(kv, s)[i];
             nc += r >= 0;
             zeros += r == 0;
             refs += r > 0 ? r : 0;
@@ -652,9 +705,17 @@ void ls_kvcache_debug_check(const ls_kvcache *kv, int64_t used_blocks)
         assert(nc == kv->seg[s].ncached && nc > 0);
     }
     assert(live == kv->live && zeros == in_ranges);
-    for (int32_t i = 0; i < kv->capreq; i++)
-        for (int64_t j = 0; j < kv->req[i].h; j++)
-            held += kv->req[i].list[j] != NIL;
+    for (int32_t i = 0; i < kv->capreq; i++) {
+        int64_t nb = 0;
+        for (int32_t r = 0; r < kv->req[i].nrun; r++) {
+            const krun *x = &kv->req[i].run[r];
+            assert(x->n > 0 && (x->v == NIL || x->v % kv->per + x->n <= kv->per));
+            nb += x->n;
+            held += x->v != NIL ? x->n : 0;
+        }
+        assert(nb == kv->req[i].h);
+        (void)nb;
+    }
     assert(refs == held);
     (void)refs;
     (void)held;

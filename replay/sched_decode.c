@@ -13,6 +13,7 @@
  * here), and victims only when a block is refused (left to scheduler.c). */
 #include <assert.h>
 
+#include "kvcache.h"
 #include "sched_internal.h"
 
 /* Only the in-flight cohort is live (the others would be merged by lazy_collect). */
@@ -45,6 +46,8 @@ static bool cross_blocks(ls_replica *r, cohort *c)
     r->used_blocks += n;
     if (r->used_blocks > r->kv_max)
         r->kv_max = r->used_blocks;
+    if (r->kv)  /* prefix caching: the new blocks leave the free pool (maybe evicting cached ones) */
+        ls_kvcache_take(r->kv, n);
     return true;
 }
 
@@ -54,7 +57,7 @@ int ls_replica_decode_step(ls_replica *r, int slot, double now, ls_mbatch_info *
     int ci = m->cohort;
     /* the usual reasons first: a request prefills or waits */
     if (r->exp_head >= 0 || r->wait_new.n || m->nex != 0 || ci < 0 || r->wait_pre.n || r->wait_kv.n || r->pp != 1 ||
-        r->kv || !lone_cohort(r, ci) || r->cfg.num_scheduler_steps > 1)  /* windows: step_options.h */
+        !lone_cohort(r, ci) || r->cfg.num_scheduler_steps > 1)  /* windows: step_options.h */
         return -1;
     assert(slot == 0 && m->busy);
 
@@ -102,5 +105,7 @@ int ls_replica_decode_step(ls_replica *r, int slot, double now, ls_mbatch_info *
     m->cohort = ci;
     m->busy = true;
     r->in_flight++;
+    if (r->kv)  /* as ls_replica_schedule (none are pending: lazy decoders register nothing) */
+        ls_kvcache_transfers(r->kv, &out->kv_load_blocks, &out->kv_store_blocks);
     return 1;
 }

@@ -25,6 +25,14 @@ ls_source *ls_transform_limit(ls_source *in, int64_t max_prompt, int64_t max_tot
  * front of its prompt, and the hash ids of that prefix (its other ids are
  * fresh). */
 ls_source *ls_transform_shared_prefix(ls_source *in, int64_t n, int64_t tokens, uint64_t seed);
+/* Multi-turn sessions (session.c): each request opens a session of `turns`
+ * turns; turn k+1 arrives Exp(think_s) after turn k (open loop) with the
+ * whole history (earlier prompts and answers) plus new tokens as its prompt
+ * and hash ids that keep the history's full blocks; follow-ups draw their new
+ * tokens and output from `prompt`/`output` (one `pairs` draw when the
+ * lengths are empirical pairs), stream "sessions" of `seed`. */
+ls_source *ls_transform_sessions(ls_source *in, int64_t turns, double think_s, const ls_dist *prompt,
+                                 const ls_dist *output, bool pairs, uint64_t seed);
 /* The first n requests. */
 ls_source *ls_transform_first(ls_source *in, uint64_t n);
 /* Multiply arrival times by factor (> 0): factor = old rate / new rate. */

@@ -25,6 +25,8 @@ struct ls_workload {
     int64_t max_requests;                    /* 0: none */
     int64_t max_prompt, max_total;           /* 0: none */
     int64_t sp_prompts, sp_tokens;           /* shared_prefix: system prompts and their length (0: none) */
+    int64_t sess_turns;                      /* sessions: turns per session (0: none; session.c) */
+    double sess_think_s;                     /* sessions: mean think time between turns */
     bool clip;
     ls_class_table classes;                  /* request classes (classes.h); n = 0: none */
     /* measured at parse time by reading the pipeline once (trace workloads) */
@@ -80,6 +82,8 @@ static ls_status build(const ls_workload *w, uint64_t seed, bool scan, double sc
     }
     if (!kept && !isnan(w->duration_s) && !(scan && w->trace_path))
         s = ls_transform_window(s, 0, llround(w->duration_s * 1e9));
+    if (w->sess_turns)  /* sessions open at the arrivals (in the window); before the limits: whole prompts */
+        s = ls_transform_sessions(s, w->sess_turns, w->sess_think_s, &w->prompt, &w->output, w->pairs, seed);
     if (w->sp_prompts)  /* before the limits: they see the whole prompt */
         s = ls_transform_shared_prefix(s, w->sp_prompts, w->sp_tokens, seed);
     if (w->max_prompt || w->max_total)
@@ -299,7 +303,8 @@ static char *join_path(const char *file, const char *base_dir)
  * than LS_WORKLOAD_MAX_REQUESTS (it would exhaust a rank's memory long before it finished). */
 static ls_status check_size(const ls_workload *w, const ls_yaml *n, const char *path, ls_error *e)
 {
-    double by_time = isnan(w->duration_s) ? INFINITY : w->arrival.rate * w->duration_s;
+    double turns = w->sess_turns ? (double)w->sess_turns : 1.0;  /* every session brings its turns */
+    double by_time = isnan(w->duration_s) ? INFINITY : w->arrival.rate * w->duration_s * turns;
     double by_count = w->max_requests ? (double)w->max_requests : INFINITY;
     if (fmin(by_time, by_count) <= LS_WORKLOAD_MAX_REQUESTS)
         return LS_OK;
@@ -321,7 +326,7 @@ static ls_status parse_into(ls_workload *w, const ls_yaml *n, const char *path, 
     static const char *const keys[] = {"trace", "format", "arrival", "prompt_tokens", "output_tokens",
                                        "duration_s", "max_requests", "start_s", "target_rate",
                                        "max_prompt_tokens", "max_total_tokens", "over_limit",
-                                       "burstgpt_failed", "sort", "mooncake_hash_ids", "shared_prefix", "classes", NULL};
+                                       "burstgpt_failed", "sort", "mooncake_hash_ids", "shared_prefix", "sessions", "classes", NULL};
     LS_TRY(ls_yaml_check_keys(n, path, keys, e));
     char kp[512];
     const ls_yaml *sp = ls_yaml_get(n, "shared_prefix");
@@ -335,6 +340,24 @@ static ls_status parse_into(ls_workload *w, const ls_yaml *n, const char *path, 
             return ls_yaml_fail_at(sp, kp, "prompts", "expected 1 to 1000000 system prompts", e);
         if (w->sp_tokens < 1 || w->sp_tokens > 1000000)
             return ls_yaml_fail_at(sp, kp, "tokens", "expected a system prompt of 1 to 1000000 tokens", e);
+    }
+    const ls_yaml *ss = ls_yaml_get(n, "sessions");
+    if (ss) {
+        static const char *const sk[] = {"turns", "think_s", NULL};
+        snprintf(kp, sizeof kp, "%s.sessions", path);
+        LS_TRY(ls_yaml_check_keys(ss, kp, sk, e));
+        if (!ls_yaml_get(ss, "turns") || !ls_yaml_get(ss, "think_s"))
+            return ls_yaml_fail_at(ss, kp, NULL, "expected {turns: N, think_s: SECONDS}", e);
+        LS_TRY(ls_yaml_get_int(ss, kp, "turns", 1, 1000, &w->sess_turns, e));
+        LS_TRY(ls_yaml_get_double(ss, kp, "think_s", 0, true, &w->sess_think_s, e));
+        if (w->sess_think_s > 1e6)
+            return ls_yaml_fail_at(ss, kp, "think_s", "expected a mean think time in seconds, at most 1e6", e);
+        if (sp)
+            return ls_yaml_fail_at(n, path, "sessions", "cannot be combined with shared_prefix (a session's "
+                                   "history is its own prefix)", e);
+        if (ls_yaml_get(n, "trace"))
+            return ls_yaml_fail_at(n, path, "sessions", "only for synthetic workloads (a trace has its own "
+                                   "sessions and hash_ids)", e);
     }
     const char *s = NULL;
     LS_TRY(ls_yaml_get_string(n, path, "trace", &s, e));
@@ -544,6 +567,8 @@ char *ls_workload_canonical(const ls_workload *w)
     app(buf, size, &len, "max_requests", w->max_requests ? (double)w->max_requests : NAN);
     app(buf, size, &len, "shared_prefix_prompts", w->sp_prompts ? (double)w->sp_prompts : NAN);
     app(buf, size, &len, "shared_prefix_tokens", w->sp_prompts ? (double)w->sp_tokens : NAN);
+    app(buf, size, &len, "sessions_turns", w->sess_turns ? (double)w->sess_turns : NAN);
+    app(buf, size, &len, "sessions_think_s", w->sess_turns ? w->sess_think_s : NAN);
     app(buf, size, &len, "max_prompt_tokens", w->max_prompt ? (double)w->max_prompt : NAN);
     app(buf, size, &len, "max_total_tokens", w->max_total ? (double)w->max_total : NAN);
     if (w->max_prompt || w->max_total)
@@ -582,6 +607,27 @@ void ls_workload_info_get(const ls_workload *w, ls_workload_info *o)
     } else {
         snprintf(o->prompt_dist, sizeof o->prompt_dist, "trace");
     }
+    if (w->sess_turns) {  /* multi-turn: prompts are histories; say so (the report groups by it) */
+        char d[sizeof o->prompt_dist], t[32];
+        ls_fmt_double(t, sizeof t, w->sess_think_s);
+        int n = snprintf(d, sizeof d, "sessions(%lldx,think=%ss)+", (long long)w->sess_turns, t);
+        if (n > 0 && (size_t)n < sizeof d) {
+            size_t len = strlen(o->prompt_dist), room = sizeof d - (size_t)n - 1;
+            memcpy(d + n, o->prompt_dist, len < room ? len : room);
+            d[(size_t)n + (len < room ? len : room)] = '\0';
+            memcpy(o->prompt_dist, d, sizeof d);
+        }
+    }
+    if (w->sp_prompts) {  /* the shared system prompt is part of the prompt: say so (the report groups by it) */
+        char d[sizeof o->prompt_dist];
+        int n = snprintf(d, sizeof d, "shared(%lldx%lld)+", (long long)w->sp_prompts, (long long)w->sp_tokens);
+        if (n > 0 && (size_t)n < sizeof d) {
+            size_t len = strlen(o->prompt_dist), room = sizeof d - (size_t)n - 1;
+            memcpy(d + n, o->prompt_dist, len < room ? len : room);
+            d[(size_t)n + (len < room ? len : room)] = '\0';
+            memcpy(o->prompt_dist, d, sizeof d);
+        }
+    }
     if (w->has_output) {
         char *d = ls_dist_canonical(&w->output);
         snprintf(o->output_dist, sizeof o->output_dist, "%s", d);
@@ -596,12 +642,16 @@ void ls_workload_info_get(const ls_workload *w, ls_workload_info *o)
     /* a trace's scan read the prompts with their shared prefix already */
     o->mean_prompt = w->has_prompt ? ls_dist_mean(&w->prompt) + (double)w->sp_tokens : w->scan_mean_prompt;
     o->mean_output = w->has_output ? ls_dist_mean(&w->output) : w->scan_mean_output;
+    if (w->sess_turns) {  /* turn k's prompt: k new parts and k - 1 answers; the mean over turns 1..T */
+        double t = (double)w->sess_turns;
+        o->mean_prompt = o->mean_prompt * (t + 1) / 2 + o->mean_output * (t - 1) / 2;
+    }
     if (kept) {
         o->expected_requests = w->scan_n;
     } else {
         double n = INFINITY;
         if (!isnan(w->duration_s))
-            n = floor(w->arrival.rate * w->duration_s) + 1;
+            n = (floor(w->arrival.rate * w->duration_s) + 1) * (w->sess_turns ? (double)w->sess_turns : 1.0);
         if (w->trace_path && w->scan_n < n)
             n = w->scan_n;
         if (w->max_requests && (double)w->max_requests < n)

@@ -49,6 +49,33 @@ for axes_id, axis_id, col, scale in (("axes_1", "matplotlib.axis_2", "ttft_p99_s
     assert v.max() <= top, f"{col}: {v.max():g} above the highest tick label {top:g}"
     print(f"{col}: max {v.max():g}, highest tick label {top:g}")
 PYEOF
+# no configuration with prefix caching: no prefix_hit_rate plot
+[ ! -e "$tmp/plots/prefix_hit_rate.png" ] || { echo "prefix_hit_rate plotted without prefix caching"; exit 1; }
+# prefix caching on shared system prompts at two KV sizes and two rates: the hit-rate plot, one
+# legend entry per configuration (its label: strategy, then the varying gpu_memory_utilization)
+cat >"$tmp/pc.yaml" <<'EOF'
+name: prefix-plot
+seed: 5
+base:
+  model: llama-3.1-8b
+  hardware: h100-sxm
+  scheduler: {enable_prefix_caching: true}
+  workload:
+    arrival: {process: poisson, rate: 2}
+    prompt_tokens: {dist: fixed, value: 600}
+    output_tokens: {dist: fixed, value: 16}
+    shared_prefix: {prompts: 8, tokens: 2048}
+    max_requests: 80
+grid:
+  workload.arrival.rate: [2, 8]
+  scheduler.gpu_memory_utilization: [0.35, 0.9]
+EOF
+"$LLMSWEEP" sweep "$tmp/pc.yaml" -o "$tmp/pc.h5" --no-progress --quiet
+"$LLMSWEEP" plot "$tmp/pc.h5" -o "$tmp/pcp" >/dev/null
+for ext in png svg; do [ -s "$tmp/pcp/prefix_hit_rate.$ext" ] || { echo "no prefix_hit_rate.$ext"; exit 1; }; done
+for lab in "tp1 0.35" "tp1 0.9"; do
+  grep -q -- "<!-- $lab -->" "$tmp/pcp/prefix_hit_rate.svg" || { echo "prefix_hit_rate: no legend entry '$lab'"; exit 1; }
+done
 # a missing interpreter is reported with the package to install
 if LS_PYTHON=/nonexistent/python3 "$LLMSWEEP" plot "$tmp/r.h5" -o "$tmp/p2" 2>"$tmp/err"; then
   echo "plot without python succeeded"; exit 1

@@ -115,14 +115,16 @@ i8 = [i for i in cfg if s(cfg[i]["model"]) == "llama-3.1-8b" and s(cfg[i]["clust
       and s(cfg[i]["parallelism"]) == "tp8"][0]
 assert cap[i70] < cap[i8], (cap[i70], cap[i8])
 
-# the default study by cluster (issue 18.1: 27 of 78 capacities were wrong)
+# the default study by cluster (issue 18.1: 27 of 78 capacities were wrong): the main grid's 78
+# configurations plus its row families (examples/gh200-strategies.yaml, `families:`)
 cfg, cap = truth(f"{tmp}/gh.h5")
 # every configuration of the main grid and its families (examples/gh200-strategies.yaml)
 import re
 n_dry = int(re.search(r"validated: all (\d+) configurations", open(f"{tmp}/gh-dry.txt").read()).group(1))
 assert len(cap) == n_dry, (len(cap), n_dry)
 check_csv(f"{tmp}/gh-cluster.csv", cap)
-words = sorted({s(c["speculative"]) for c in cfg.values()} - {"none"}, key=len, reverse=True)
+words = sorted(({s(c["speculative"]) for c in cfg.values()} | {s(c["kv_offload"]) for c in cfg.values()}) - {"none"},
+               key=len, reverse=True)
 head, rows = cap_table(f"{tmp}/gh-cluster.txt", words)
 assert "cluster" in head, head
 # one row per configuration: the listings at the three rates share one capacity. The table's label
@@ -140,8 +142,18 @@ print("ok")
 PYEOF
 # the speculative family (issue 15.1): each EAGLE row against its main-grid baseline, per strategy
 "$LLMSWEEP" report "$tmp/gh.h5" > "$tmp/gh.txt"
-# (the family `mixed` varies the router, so the labels name it too)
-for who in 'TP=2×DP=4 (gh200-nvl32, fp8, round-robin, eagle k3 a0.7): TPOT gain' 'TP=8 (gh200-nvl32, fp8, round-robin, eagle k3 a0.7): TPOT gain'; do
-  tr -s ' \n' ' ' < "$tmp/gh.txt" | grep -qF "$who" || { echo "default study: no speculative sentence '$who'"; exit 1; }
+# (other families' columns label it too: the mixed family's router, the prefix family's enable_prefix_caching and
+# kv_offload)
+for who in 'TP=2×DP=4 \(gh200-nvl32, fp8, [^)]*eagle k3 a0.7\): TPOT gain' 'TP=8 \(gh200-nvl32, fp8, [^)]*eagle k3 a0.7\): TPOT gain'; do
+  tr -s ' \n' ' ' < "$tmp/gh.txt" | grep -qE "$who" || { echo "default study: no speculative sentence '$who'"; exit 1; }
 done
 [ "$(grep -c '^tp[28].* eagle k3 a0.7 .*x$' "$tmp/gh.txt")" -eq 6 ] || { echo "default study: expected 6 speculative pairs"; exit 1; }
+# the prefix family (issue 12): its own groups, and the cache rule's sentences (analysis/recommend_cache.c)
+flat=$(tr -s ' \n' ' ' < "$tmp/gh.txt")
+grep -qF "prompts shared(64x4096)+lognormal(mu=7.5,sigma=0.5)" <<<"$flat" || { echo "default study: no prefix family group"; exit 1; }
+for rate in 2.5 4; do
+  grep -qE "Prefix caching (does not change|changes|makes the difference)[^.]* at $rate req/s" <<<"$flat" ||
+    { echo "default study: no prefix caching sentence at $rate req/s"; exit 1; }
+done
+grep -qF "A host KV tier (kv_offload grace 100 c2c) on top of prefix caching" <<<"$flat" ||
+  { echo "default study: no KV tier sentence"; exit 1; }

@@ -567,6 +567,66 @@ static void test_axis_answer_within_tie(void **state)
     ls_results_free(res);
 }
 
+
+/* The caching rule (analysis/recommend_cache.c) on hand-made rows at 2 req/s:
+ * TP=8 without caching 1.00 req/s, with it 1.98 (+98%); DP=8 without caching
+ * misses the SLO (TTFT 9 s) at 0.50, with it 1.50, with it and a Grace tier
+ * 1.90; TP=8 with the tier 1.98. Caching keeps TP=8 best and helps DP=8 most
+ * (+1.00 req/s against TP=8's +0.98); the tier keeps TP=8 best (+0%) and
+ * helps DP=8 most (1.50 -> 1.90, +27%). Then TP=8 with caching drops to 1.20:
+ * caching changes the best strategy to DP=8 (1.50, +50% over TP=8's 1.00),
+ * outside the 1% tie. */
+static void cache_row(fx_row *r, const char *par, int caching, const char *tier, double goodput, double ttft)
+{
+    cfg(r, par, 8, "gh200-quad", "fp8", 2);
+    r->cfg.enable_prefix_caching = caching;
+    snprintf(r->cfg.kv_offload, sizeof r->cfg.kv_offload, "%s", tier);
+    ok(r, 600, 600, goodput, ttft, 0.05, ttft / 2);
+}
+
+static void test_cache_rule(void **state)
+{
+    (void)state;
+    fx_row rows[6];
+    cache_row(&rows[0], "tp8", 0, "none", 1.00, 1.5);
+    cache_row(&rows[1], "tp8", 1, "none", 1.98, 0.6);
+    cache_row(&rows[2], "dp8", 0, "none", 0.50, 9.0);
+    cache_row(&rows[3], "dp8", 1, "none", 1.50, 1.2);
+    cache_row(&rows[4], "dp8", 1, "grace 100 c2c", 1.90, 1.0);
+    cache_row(&rows[5], "tp8", 1, "grace 100 c2c", 1.98, 0.6);
+    ls_results *res = NULL;
+    ls_report *rep = NULL;
+    char *text = NULL;
+    const char *s = axis_sentence(rows, 6, "Prefix caching does not change the best strategy", &text, &res, &rep);
+    assert_non_null(s);
+    assert_non_null(strstr(s, "at 2 req/s: TP=8 stays best, its goodput 1.00 → 1.98 req/s (+98%)"));
+    assert_non_null(strstr(s, "It helps DP=8 most: goodput 0.50 → 1.50 req/s (+200%)"));
+    free(text);
+    rec_done();
+    ls_report_free(rep);
+    ls_results_free(res);
+    s = axis_sentence(rows, 6, "A host KV tier (kv_offload grace 100 c2c) on top of prefix caching", &text, &res,
+                      &rep);
+    assert_non_null(s);
+    assert_non_null(strstr(s, "does not change the best strategy at 2 req/s: TP=8 stays best, its goodput 1.98 → "
+                              "1.98 req/s (+0%)"));
+    assert_non_null(strstr(s, "It helps DP=8 most: goodput 1.50 → 1.90 req/s (+27%)"));
+    free(text);
+    rec_done();
+    ls_report_free(rep);
+    ls_results_free(res);
+
+    rows[1].v[LS_M_GOODPUT_RPS] = 1.20;
+    s = axis_sentence(rows, 6, "Prefix caching changes the best strategy at 2 req/s", &text, &res, &rep);
+    assert_non_null(s);
+    assert_non_null(strstr(s, "without it it is TP=8, goodput 1.00 req/s"));
+    assert_non_null(strstr(s, "with it DP=8, goodput 1.50 req/s (+50%)"));
+    free(text);
+    rec_done();
+    ls_report_free(rep);
+    ls_results_free(res);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -576,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_shared_too_long), cmocka_unit_test(test_nothing_finished),
         cmocka_unit_test(test_one_capacity_per_config),
         cmocka_unit_test(test_axis_answer_within_tie),
+        cmocka_unit_test(test_cache_rule),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

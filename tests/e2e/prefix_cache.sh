@@ -25,6 +25,26 @@ want = 98 * 1024 / (100 * 2024)
 print("shared_prefix: simulated %.6f, expected %.6f" % (d["prefix_hit_rate"], want))
 assert abs(d["prefix_hit_rate"] - want) < 1e-9 and d["n_completed"] == 100
 PY
+# Multi-turn sessions (workload.sessions): 3 sessions (constant arrivals every 1000 s for 2500 s) of 3
+# turns, 600 new tokens and a 100-token answer a turn, think time 100 s (a turn's prompt is registered
+# long before the next turn arrives; the sessions do not overlap and end inside the window). Turn k's prompt is the history: 600, 1300, 2000 tokens. Only prompt blocks are registered
+# (answers are not hashed), so turn 2 hits turn 1's full block (512 tokens) and turn 3 turn 2's two
+# full blocks (1024): (0 + 512 + 1024) / (600 + 1300 + 2000) = 0.393846 in every session.
+printf '%s\n' "model: llama-3.1-8b" "hardware: h100-sxm" "scheduler: {enable_prefix_caching: true}" "workload:" \
+    "  arrival: {process: constant, rate: 0.001}" "  prompt_tokens: {dist: fixed, value: 600}" \
+    "  output_tokens: {dist: fixed, value: 100}" "  sessions: {turns: 3, think_s: 100}" \
+    "  duration_s: 2500" "drain: true" >"$T/ses.yaml"
+"$LLMSWEEP" run --config "$T/ses.yaml" --json >"$T/ses.json" 2>"$T/err" || fail "sessions: $(cat "$T/err")"
+"$LS_PYTHON" - "$T/ses.json" <<'PY' || fail "sessions content"
+import json, sys
+d = json.load(open(sys.argv[1]))
+want = (512 + 1024) / (600 + 1300 + 2000)
+print("sessions: simulated %.6f, expected %.6f" % (d["prefix_hit_rate"], want))
+assert abs(d["prefix_hit_rate"] - want) < 1e-9 and d["n_completed"] == 9, d
+PY
+bad sesbad "sesbad.yaml:4: workload.sessions: only for synthetic workloads" \
+    "model: llama-3.1-8b" "scheduler: {enable_prefix_caching: true}" "workload:" \
+    "  sessions: {turns: 2, think_s: 5}" "  trace: $T/sp.yaml"
 printf '%s\n' "model: llama-3.1-8b" "workload:" "  arrival: {process: poisson, rate: 2}" \
     "  prompt_tokens: {dist: fixed, value: 10}" "  output_tokens: {dist: fixed, value: 10}" \
     "  shared_prefix: {prompts: 0, tokens: 100}" "  max_requests: 5" >"$T/spbad.yaml"

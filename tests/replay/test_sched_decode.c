@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "kvcache.h"
 #include "sched_order.h"
 #include "scheduler.h"
 
@@ -78,7 +79,7 @@ static void same_batch(const ls_mbatch_info *a, const ls_mbatch_info *b)
 }
 
 /* Returns how many steps took the fast path. */
-static int64_t lockstep(ls_policy pol, ls_order_kind order, uint64_t seed, int64_t kv_blocks)
+static int64_t lockstep(ls_policy pol, ls_order_kind order, uint64_t seed, int64_t kv_blocks, bool prefix)
 {
     enum { N = 400 };
     ls_sched_config c;
@@ -92,12 +93,14 @@ static int64_t lockstep(ls_policy pol, ls_order_kind order, uint64_t seed, int64
     c.block_size = 4;
     c.kv_blocks = kv_blocks;
     c.watermark = 0.01;
+    c.enable_prefix_caching = prefix;  /* prompts of one of 5 hash ids: shared prefixes, evictions */
     log_ *la = calloc(1, sizeof *la), *lb = calloc(1, sizeof *lb);
     ls_replica *a = ls_replica_new(&c, 1, 0, on_done, on_itl, la);
     ls_replica *b = ls_replica_new(&c, 1, 0, on_done, on_itl, lb);
     uint64_t s = seed;
     double arr[N];
     int32_t pr[N], out[N];
+    int64_t hid[N];
     double at = 0;
     for (int i = 0; i < N; i++) {
         /* bursts of about 8 requests, then a pause of ~60 steps: decode-only stretches */
@@ -105,6 +108,7 @@ static int64_t lockstep(ls_policy pol, ls_order_kind order, uint64_t seed, int64
         arr[i] = at;
         pr[i] = 1 + (int32_t)(rng_next(&s) % 150);
         out[i] = 1 + (int32_t)(rng_next(&s) % 120);
+        hid[i] = (int64_t)(rng_next(&s) % 5);
     }
     int next = 0;
     int64_t fast = 0;
@@ -115,8 +119,10 @@ static int64_t lockstep(ls_policy pol, ls_order_kind order, uint64_t seed, int64
         /* the engine adds the arrivals up to now first (they go before a step ending at the same time) */
         while (next < N && arr[next] <= now) {
             int32_t prio = order == LS_ORDER_PRIORITY ? (int32_t)(next % 3) : 0;
-            ls_replica_add_prio(a, next, pr[next], out[next], NULL, 0, prio, arr[next], 0);
-            ls_replica_add_prio(b, next, pr[next], out[next], NULL, 0, prio, arr[next], 0);
+            ls_replica_add_prio(a, next, pr[next], out[next], prefix ? &hid[next] : NULL, prefix ? 1 : 0, prio,
+                                arr[next], 0);
+            ls_replica_add_prio(b, next, pr[next], out[next], prefix ? &hid[next] : NULL, prefix ? 1 : 0, prio,
+                                arr[next], 0);
             next++;
         }
         bool formed_b = false;
@@ -148,13 +154,21 @@ static int64_t lockstep(ls_policy pol, ls_order_kind order, uint64_t seed, int64
         double ka = ls_replica_kv_area(a, now), kb = ls_replica_kv_area(b, now);
         assert_memory_equal(&ka, &kb, sizeof ka);
         assert_memory_equal(&la->itl_sum, &lb->itl_sum, sizeof(double));
+        ls_kvcache_stats pa, pb;
+        assert_int_equal(ls_replica_prefix_stats(a, &pa), prefix);
+        assert_int_equal(ls_replica_prefix_stats(b, &pb), prefix);
+        if (prefix)
+            assert_memory_equal(&pa, &pb, sizeof pa);
         if (!busy && next >= N && ls_replica_outstanding(a) == 0)
             break;
     }
     assert_int_equal(la->n, N);
-    print_message("policy %s order %d seed %llu blocks %lld: %lld fast steps, %lld preemptions\n",
-                  ls_policy_name(pol), (int)order, (unsigned long long)seed, (long long)kv_blocks, (long long)fast,
-                  (long long)ls_replica_preemptions(a));
+    ls_kvcache_stats ps = {0};
+    ls_replica_prefix_stats(a, &ps);
+    print_message("policy %s%s order %d seed %llu blocks %lld: %lld fast steps, %lld preemptions, %lld hit tokens, "
+                  "%lld evicted\n", ls_policy_name(pol), prefix ? " + prefix caching" : "", (int)order,
+                  (unsigned long long)seed, (long long)kv_blocks, (long long)fast, (long long)ls_replica_preemptions(a),
+                  (long long)ps.hit_tokens, (long long)ps.evicted_blocks);
     ls_replica_free(a);
     ls_replica_free(b);
     free(la);
@@ -169,9 +183,14 @@ static void test_lockstep(void **state)
     ls_order_kind orders[4] = {LS_ORDER_FCFS, LS_ORDER_FCFS, LS_ORDER_FCFS, LS_ORDER_PRIORITY};
     for (int p = 0; p < 4; p++)
         for (uint64_t seed = 1; seed <= 4; seed++) {
-            assert_true(lockstep(pols[p], orders[p], seed, 2000) > 1000);  /* ample KV: mostly fast steps */
-            lockstep(pols[p], orders[p], seed + 10, 110);  /* tight KV: refused crossings, preemptions */
+            assert_true(lockstep(pols[p], orders[p], seed, 2000, false) > 1000);  /* ample KV: mostly fast steps */
+            lockstep(pols[p], orders[p], seed + 10, 110, false);  /* tight KV: refused crossings, preemptions */
         }
+    /* prefix caching (vllm-v1): the fast path takes blocks from the cache's pool too */
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        assert_true(lockstep(LS_POLICY_VLLM_V1, LS_ORDER_FCFS, seed, 2000, true) > 1000);
+        lockstep(LS_POLICY_VLLM_V1, LS_ORDER_FCFS, seed + 10, 110, true);
+    }
 }
 
 int main(void)

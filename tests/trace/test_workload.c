@@ -328,12 +328,85 @@ static void test_roundtrip(void **state)
     }
 }
 
+
+/* Multi-turn sessions (trace/session.c), by hand: constant arrivals at 1/s for 2.5 s open 3 sessions
+ * (at 0, 1, 2 s) of 3 turns; prompts 600 new tokens, answers 100. Turn k's prompt is the history
+ * plus 600 new tokens: 600, 1300, 2000, with ceil(P/512) = 2, 3, 4 hash ids; its full blocks keep
+ * their ids from turn to turn (block 0 in turns 1-3, block 1 in turns 2-3), the partial last block
+ * gets a fresh one. With a think time of 1000 s every first turn comes before any follow-up. */
+static void test_sessions(void **state)
+{
+    (void)state;
+    ls_workload *w = wl("{arrival: {process: constant, rate: 1}, prompt_tokens: {dist: fixed, value: 600}, "
+                        "output_tokens: {dist: fixed, value: 100}, duration_s: 2.5, "
+                        "sessions: {turns: 3, think_s: 1000}}");
+    ls_workload_info info;
+    ls_workload_info_get(w, &info);
+    assert_true(fabs(info.mean_prompt - 1300) < 1e-9);  /* (600 + 1300 + 2000) / 3 */
+    assert_true(fabs(info.expected_requests - 9) < 1e-9);
+    assert_string_equal(info.prompt_dist, "sessions(3x,think=1000s)+fixed(value=600)");
+    ls_request_array a = collect(w, 7, NULL);
+    assert_int_equal(a.n, 9);
+    int64_t first[3] = {-1, -1, -1}, seen_turns[3] = {0, 0, 0}, last_ns[3] = {-1, -1, -1};
+    int64_t fresh[9];
+    for (size_t i = 0; i < a.n; i++) {
+        const ls_request *r = &a.v[i];
+        assert_true(i == 0 || r->arrival_ns >= a.v[i - 1].arrival_ns);
+        assert_true(r->session_id >= 0 && r->session_id < 3);
+        int64_t sid = r->session_id, k = ++seen_turns[sid];  /* 1-based turn */
+        if (i < 3) {  /* the first turns, in session order, at the constant arrivals */
+            assert_int_equal(sid, (int64_t)i);
+            assert_int_equal(r->arrival_ns, (int64_t)i * 1000000000);
+        }
+        assert_true(r->arrival_ns > last_ns[sid]);
+        last_ns[sid] = r->arrival_ns;
+        assert_int_equal(r->prompt_tokens, 600 * k + 100 * (k - 1));
+        assert_int_equal(r->output_tokens, 100);
+        assert_int_equal(r->n_hash_ids, (uint32_t)(k + 1));
+        if (k == 1)
+            first[sid] = r->hash_ids[0];
+        assert_int_equal(r->hash_ids[0], first[sid]);  /* block 0: the same text in every turn */
+        fresh[i] = r->hash_ids[k];                      /* the partial last block */
+    }
+    for (int sid = 0; sid < 3; sid++)
+        assert_int_equal(seen_turns[sid], 3);
+    /* block 1 of turn 3 is block 1 of turn 2; every partial block and every session's block 0 is unique */
+    for (int sid = 0; sid < 3; sid++) {
+        const ls_request *t2 = NULL, *t3 = NULL;
+        for (size_t i = 0; i < a.n; i++)
+            if (a.v[i].session_id == sid && a.v[i].n_hash_ids == 3)
+                t2 = &a.v[i];
+            else if (a.v[i].session_id == sid && a.v[i].n_hash_ids == 4)
+                t3 = &a.v[i];
+        assert_non_null(t2);
+        assert_non_null(t3);
+        assert_int_equal(t2->hash_ids[1], t3->hash_ids[1]);
+        assert_int_not_equal(t3->hash_ids[2], t2->hash_ids[2]);  /* full now, partial before: new text */
+    }
+    for (int i = 0; i < 9; i++)
+        for (int j = 0; j < i; j++)
+            assert_int_not_equal(fresh[i], fresh[j]);
+    assert_int_not_equal(first[0], first[1]);
+    assert_int_not_equal(first[1], first[2]);
+    ls_request_array_free(&a);
+    ls_workload_free(w);
+    /* bad settings name the key */
+    wl_fails("{arrival: {process: poisson, rate: 1}, prompt_tokens: {dist: fixed, value: 6}, output_tokens: "
+             "{dist: fixed, value: 1}, duration_s: 5, sessions: {turns: 0, think_s: 5}}", "sessions.turns");
+    wl_fails("{arrival: {process: poisson, rate: 1}, prompt_tokens: {dist: fixed, value: 6}, output_tokens: "
+             "{dist: fixed, value: 1}, duration_s: 5, sessions: {turns: 2}}", "expected {turns: N, think_s: SECONDS}");
+    wl_fails("{arrival: {process: poisson, rate: 1}, prompt_tokens: {dist: fixed, value: 6}, output_tokens: "
+             "{dist: fixed, value: 1}, duration_s: 5, sessions: {turns: 2, think_s: 1}, "
+             "shared_prefix: {prompts: 2, tokens: 512}}", "cannot be combined with shared_prefix");
+    wl_fails("{trace: x.csv, sessions: {turns: 2, think_s: 1}}", "only for synthetic workloads");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_determinism_and_streams), cmocka_unit_test(test_validation),
         cmocka_unit_test(test_trace_transforms),        cmocka_unit_test(test_empirical_pairs),
-        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_roundtrip),               cmocka_unit_test(test_sessions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
