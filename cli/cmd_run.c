@@ -292,6 +292,9 @@ static void print_summary(const ls_run_config *c, const ls_metrics *m)
         printf("lockstep       DP ranks of an EP group step together: %.1f%% of their step time waiting for the "
                "slowest\n",
                100 * v[LS_M_DP_SYNC_WAIT_FRAC]);
+    if (!isnan(v[LS_M_MIX_LONG_SHARE]))  /* mixed replica groups (docs/ENGINE.md) */
+        printf("replicas       long-prompt replicas served %.1f%% of the requests, busy %.1f%%; the others busy %.1f%%\n",
+               100 * v[LS_M_MIX_LONG_SHARE], 100 * v[LS_M_MIX_LONG_UTILIZATION], 100 * v[LS_M_MIX_SHORT_UTILIZATION]);
     printf("simulation     %.1f s simulated, %lld iterations, %lld events, %.3f s wall\n", v[LS_M_SIM_TIME_S],
            (long long)v[LS_M_ITERATIONS], (long long)v[LS_M_EVENTS], v[LS_M_WALL_TIME_S]);
 }

@@ -111,7 +111,10 @@ typedef enum ls_col_type { LS_COL_F64, LS_COL_I64, LS_COL_STR } ls_col_type;
     X(SPEC_TTFT_GAIN, "spec_ttft_gain", LS_COL_F64, "ratio", "speculative decoding: mean TTFT without speculation over mean TTFT with it (same baseline as spec_tpot_gain)") \
     X(SPEC_THROUGHPUT_GAIN, "spec_throughput_gain", LS_COL_F64, "ratio", "speculative decoding: output tokens/s with speculation over without it (same baseline as spec_tpot_gain)") \
     LS_CLASS_STATS(X, 0) LS_CLASS_STATS(X, 1) LS_CLASS_STATS(X, 2) LS_CLASS_STATS(X, 3) \
-    X(DP_SYNC_WAIT_FRAC, "dp_sync_wait_frac", LS_COL_F64, "fraction", "DP lockstep (dp attention + ep): share of the ranks' step time spent waiting for the group's slowest rank (NaN when the ranks are independent)")
+    X(DP_SYNC_WAIT_FRAC, "dp_sync_wait_frac", LS_COL_F64, "fraction", "DP lockstep (dp attention + ep): share of the ranks' step time spent waiting for the group's slowest rank (NaN when the ranks are independent)") \
+    X(MIX_LONG_SHARE, "mix_long_share", LS_COL_F64, "fraction", "mixed replicas: share of the requests served by the replicas built for long prompts (NaN without a replicas: list)") \
+    X(MIX_LONG_UTILIZATION, "mix_long_utilization", LS_COL_F64, "fraction", "mixed replicas: busy share of the long-prompt replicas over the simulated time (NaN without a replicas: list)") \
+    X(MIX_SHORT_UTILIZATION, "mix_short_utilization", LS_COL_F64, "fraction", "mixed replicas: busy share of the other replicas over the simulated time (NaN without a replicas: list or without short replicas)")
 
 typedef enum ls_metric_id {
 #define LS_X_ENUM(E, name, type, unit, desc) LS_M_##E,

@@ -12,6 +12,7 @@
 
 #include "config_internal.h"
 #include "pools.h"
+#include "replica_mix.h"
 #include "kvcache.h"
 #include "engine_profile.h"
 #include "dist.h" /* ls_fmt_double */
@@ -130,7 +131,7 @@ static ls_status check_tp(const ls_run_config *c, const ls_yaml *par, const char
 
 static const char *const top_keys[] = {"model", "dtype", "hardware", "cluster", "parallelism", "scheduler",
                                        "router", "workload", "seed", "slo", "timeout_s", "drain",
-                                       "horizon_s", "catalog", "cost", "moe", "disaggregation", "kv_offload",
+                                       "horizon_s", "catalog", "cost", "moe", "disaggregation", "replicas", "kv_offload",
                                        "cpu_offload_gb", "cpu_offload_link", "engine", "speculative", NULL};
 static const char *const sched_keys[] = {"policy", "enable_chunked_prefill", "prefill_chunk_size",
                                          "max_batched_tokens", "max_num_seqs", "max_model_len",
@@ -452,19 +453,8 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
     LS_TRY(ls_config_spec_load(c, root, cat, e));
     LS_TRY(ls_step_options_parse(sch, s, e));
 
-    /* router */
-    c->router = ls_router_default();
-    const char *rt = NULL;
-    LS_TRY(ls_yaml_get_string(root, "", "router", &rt, e));
-    if (rt) {
-        c->router = ls_router_find(rt);
-        if (!c->router) {
-            char names[256];
-            ls_router_names(names, sizeof names);
-            return ls_fail(e, LS_EINVAL, "%s: router: unknown policy '%s' (expected %s)",
-                           where(ls_yaml_get(root, "router"), w, sizeof w), rt, names);
-        }
-    }
+    /* router: a name, or {policy, prompt_threshold} (replica_mix.c) */
+    LS_TRY(ls_mix_router_load(c, root, e));
 
     /* seed, slo, timeouts, horizon */
     int64_t seed = 42;
@@ -541,6 +531,8 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
     if (c->pools && c->spec.method != LS_SPEC_NONE)
         return ls_fail(e, LS_EINVAL, "%s: speculative: not modelled with disaggregation (pools)",
                        where(ls_yaml_get(root, "speculative"), w, sizeof w));
+    /* heterogeneous replica groups, and the length-aware router's need of them (replica_mix.c) */
+    LS_TRY(ls_mix_config_load(c, root, base_dir, cat, &c->mix, e));
     return LS_OK;
 }
 
@@ -584,6 +576,7 @@ void ls_config_free(ls_run_config *c)
     ls_workload_free(c->workload);
     free(c->workload_key);
     ls_pools_config_free(c->pools);
+    ls_mix_config_free(c->mix);
     free(c);
 }
 
@@ -595,6 +588,7 @@ ls_run_config *ls_config_clone(const ls_run_config *c)
     p->workload = ls_workload_clone(c->workload);
     p->workload_key = ls_xstrdup(c->workload_key);
     p->pools = ls_pools_config_clone(c->pools);
+    p->mix = ls_mix_config_clone(c->mix);
     return p;
 }
 
@@ -667,6 +661,7 @@ void ls_config_get_row(const ls_run_config *c, ls_config_row *row)
     row->slo_tpot_s = c->slo_tpot_s;
     if (c->pools)
         ls_pools_config_row(c->pools, row);
+    ls_mix_config_row(c, row);
     ls_config_spec_label(c, row->speculative, sizeof row->speculative);
 }
 

@@ -71,6 +71,7 @@ struct ls_run_config {
     const struct ls_engine_profile *engine; /* engine_profile.h: memory rule */
     double target_tbt_s;            /* for max_batched_tokens: auto */
     const ls_router_ops *router;    /* router.c */
+    int64_t router_prompt_threshold; /* length-aware router: prompts above it go long (replica_mix.c); 0 = none */
     ls_kvoffload_config offload;    /* kv_offload: (kvoffload.c) */
 
     struct ls_workload *workload;
@@ -87,6 +88,7 @@ struct ls_run_config {
     char cost_table_path[1024];     /* table: the CSV (cost_table.c), resolved against the config's folder */
 
     struct ls_pools_config *pools;  /* disaggregated prefill/decode (pools.c); NULL = aggregated */
+    struct ls_mix_config *mix;      /* heterogeneous replica groups (replica_mix.c); NULL = one kind */
 };
 
 /* The `moe:` mapping and the checks of parallelism.ep against the model and

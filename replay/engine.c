@@ -204,7 +204,8 @@ static int64_t view_prefix_blocks(void *ctx, int i, const ls_request *req)
 
 static int route(engine *g, const ls_request *req)
 {
-    ls_router_view v = {g->hooks ? g->hooks->n_route : g->dp, g, view_outstanding, view_kv_load, view_prefix_blocks};
+    ls_router_view v = {g->hooks ? g->hooks->n_route : g->dp, g, view_outstanding, view_kv_load, view_prefix_blocks,
+                        g->s->long_replica, g->s->cfg->router_prompt_threshold};
     int i = g->s->cfg->router->pick(&g->router, &v, req);
     assert(i >= 0 && i < v.n);
     return i;

@@ -60,6 +60,7 @@ typedef struct ls_engine_setup {
     const ls_sched_config *scheds;
     const int *pps;
     const ls_engine_hooks *hooks;    /* NULL: aggregated serving */
+    const bool *long_replica;        /* mixed replicas (replica_mix.c): the router's is_long per replica (NULL: none) */
     double offload_s_per_block;      /* KV offload: link time of one block's copy on each GPU (0: none) */
     double weight_stream_s;          /* CPU weight offload: link time per forward pass of every stage (0: none) */
     int lockstep;                    /* DP lockstep (lockstep.h): groups of this many replicas step together

@@ -57,12 +57,10 @@ static int replica_gpus(const ls_pool *pl)
     return pl->cfg->tp * pl->cfg->pp;
 }
 
-/* The document of one pool: `root` without `disaggregation`, with the pool's
- * parallelism and hardware, and its scheduler keys merged over the root's. */
-static ls_yaml *pool_tree(const ls_yaml *root, const ls_yaml *pn)
+ls_yaml *ls_pools_member_tree(const ls_yaml *root, const char *drop, const ls_yaml *pn)
 {
     ls_yaml *t = ls_yaml_clone(root);
-    ls_yaml_map_remove(t, "disaggregation");
+    ls_yaml_map_remove(t, drop);
     /* the requests are the top level's (load_pool copies them in): a
      * one-request placeholder spares reading a trace again per pool */
     ls_yaml *wl = NULL;
@@ -116,7 +114,7 @@ static ls_status load_pool(const ls_run_config *top, const ls_yaml *root, const 
             return ls_fail(e, LS_EINVAL, "%s: %s: expected 1 to 4096 %s instances, got %lld",
                            ls_yaml_where(rn, w, sizeof w), full, role_name[role], (long long)replicas);
     }
-    ls_yaml *t = pool_tree(root, pn);
+    ls_yaml *t = ls_pools_member_tree(root, "disaggregation", pn);
     ls_run_config *pc = NULL;
     ls_status rc = ls_config_load(t, base_dir, cat, &pc, e);
     ls_yaml_free(t);
@@ -678,7 +676,7 @@ static void handoff(pools_run *pr, int32_t i, double now)
     bool held = ls_replica_kv_reserve(ls_engine_replica(pr->g, x->p), x->p_blocks, now);
     assert(held);  /* they were released by this completion */
     (void)held;
-    ls_router_view v = {pr->nd, pr, view_outstanding, view_kv_load, view_no_prefix};
+    ls_router_view v = {pr->nd, pr, view_outstanding, view_kv_load, view_no_prefix, NULL, 0};  /* one kind of decode instance */
     ls_request req = {.arrival_ns = (int64_t)llround(x->d.arrival_s * 1e9), .prompt_tokens = prompt,
                       .output_tokens = x->d.requested_output};
     int j = pr->pc->router->pick(&pr->rs, &v, &req);

@@ -94,6 +94,14 @@ double ls_pools_transfer_s(const ls_pools_config *p, int i, int j, int64_t promp
 double ls_pools_transfer_end(const ls_pools_config *p, int i, int j, int64_t prompt, double first_sched, double now,
                              double link_free);
 
+/* The document of one member of a deployment of several kinds of instance (a
+ * pool here, a replica group in replica_mix.c): `root` without its key `drop`,
+ * with the member's `parallelism` and `hardware` (when `member` has them)
+ * written over the root's and its `scheduler` keys merged over the root's;
+ * the workload is a one-request placeholder (the caller copies the top
+ * level's in after loading). The caller frees it. */
+ls_yaml *ls_pools_member_tree(const ls_yaml *root, const char *drop, const ls_yaml *member);
+
 /* ls_run for a configuration with pools. */
 ls_status ls_pools_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *out, ls_error *e);
 

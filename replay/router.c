@@ -80,6 +80,31 @@ static int pick_prefix_aware(ls_router_state *st, const ls_router_view *v, const
     return least_cost(v, req, prefix_cost);
 }
 
+/* Prompts longer than the threshold go to the replicas built for long
+ * prompts, the others to the rest; within its side, the replica with the
+ * fewest outstanding requests (ties: the lowest index). The configuration
+ * guarantees both sides exist (replica_mix.c). */
+static int pick_length_aware(ls_router_state *st, const ls_router_view *v, const ls_request *req)
+{
+    (void)st;
+    if (!v->is_long)
+        return pick_least_outstanding(st, v, req);  /* one kind of replica: nothing to split */
+    bool want = req->prompt_tokens > v->prompt_threshold;
+    int best = -1;
+    int64_t best_o = 0;
+    for (int i = 0; i < v->n; i++) {
+        if (v->is_long[i] != want)
+            continue;
+        int64_t o = v->outstanding(v->ctx, i);
+        if (best < 0 || o < best_o) {
+            best = i;
+            best_o = o;
+        }
+    }
+    assert(best >= 0);
+    return best;
+}
+
 static const ls_router_ops routers[] = {
     {"round-robin", "replicas in turn", pick_round_robin},
     {"least-outstanding", "the replica with the fewest requests waiting or running", pick_least_outstanding},
@@ -88,6 +113,10 @@ static const ls_router_ops routers[] = {
      "the replica holding most of the prompt in its prefix cache, balanced against load: the least KV blocks in "
      "use minus 4 times the prompt's cached blocks there (llm-d/Dynamo's KV routing; least-kv without prefix caching)",
      pick_prefix_aware},
+    {"length-aware",
+     "prompts longer than router.prompt_threshold tokens to the replicas built for long prompts (the largest "
+     "TP, or replicas marked long), the others to the rest; the least outstanding within each side",
+     pick_length_aware},
 };
 #define N_ROUTERS ((int)(sizeof routers / sizeof routers[0]))
 
@@ -97,6 +126,11 @@ const ls_router_ops *ls_router_find(const char *name)
         if (!strcmp(routers[i].name, name))
             return &routers[i];
     return NULL;
+}
+
+bool ls_router_is_length_aware(const ls_router_ops *r)
+{
+    return r && r->pick == pick_length_aware;
 }
 
 const ls_router_ops *ls_router_default(void)

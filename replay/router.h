@@ -10,6 +10,7 @@
 #ifndef LS_ROUTER_H
 #define LS_ROUTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,11 @@ typedef struct ls_router_view {
     /* KV blocks of req's prompt that replica i holds in its prefix cache now
      * (0 without prefix caching) */
     int64_t (*prefix_blocks)(void *ctx, int i, const ls_request *req);
+    /* Mixed replicas (replica_mix.h): is_long[i] marks the replicas built for
+     * long prompts (NULL: one kind of replica); prompt_threshold is the
+     * length-aware router's split in tokens (0: none). */
+    const bool *is_long;
+    int64_t prompt_threshold;
 } ls_router_view;
 
 /* Per-run router state (zeroed at the start of a run). */
@@ -39,6 +45,8 @@ typedef struct ls_router_ops {
     int (*pick)(ls_router_state *st, const ls_router_view *v, const ls_request *req);
 } ls_router_ops;
 
+/* Does router r split by prompt length (it needs long and short replicas)? */
+bool ls_router_is_length_aware(const ls_router_ops *r);
 /* The router called `name`, or NULL. */
 const ls_router_ops *ls_router_find(const char *name);
 /* The default router (round-robin). */

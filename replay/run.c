@@ -10,6 +10,7 @@
 #include "lockstep.h"
 #include "memory.h"
 #include "pools.h"
+#include "replica_mix.h"
 #include "workload.h"
 
 const char *ls_req_status_name(ls_req_status s)
@@ -163,6 +164,8 @@ void ls_run_set_error(ls_metrics *out, const ls_error *e)
 
 ls_status ls_config_memory_fits(const ls_run_config *c, bool *fits, char *why, size_t size, ls_error *e)
 {
+    if (c->mix)
+        return ls_mix_memory_fits(c, fits, why, size, e);
     ls_deploy d;
     deploy_of(c, 0, &d);
     ls_memory_plan plan;
@@ -174,8 +177,8 @@ ls_status ls_config_memory_fits(const ls_run_config *c, bool *fits, char *why, s
 
 ls_status ls_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *out, ls_error *e)
 {
-    if (c->pools) {
-        ls_status prc = ls_pools_run(c, opts, out, e);
+    if (c->pools || c->mix) {
+        ls_status prc = c->pools ? ls_pools_run(c, opts, out, e) : ls_mix_run(c, opts, out, e);
         if (prc)
             ls_run_set_error(out, e);
         return prc;

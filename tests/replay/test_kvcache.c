@@ -288,7 +288,7 @@ static void test_prefix_router(void **state)
     ls_router_state st = {0};
     ls_request q = {0};
     fake f = {{100, 100, 100}, {0, 10, 0}, {5, 5, 5}};
-    ls_router_view v = {3, &f, f_out, f_load, f_cached};
+    ls_router_view v = {3, &f, f_out, f_load, f_cached, NULL, 0};
     assert_int_equal(r->pick(&st, &v, &q), 1);   /* the cache wins at equal load */
     f.load[0] = 50;                               /* 50 vs 100 - 40 = 60: load wins */
     assert_int_equal(r->pick(&st, &v, &q), 0);
