@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "recommend_mixed.h"
 #include "report_internal.h"
 #include "spec_report.h"
 
@@ -654,6 +655,11 @@ static bool workload_sentences(const ls_report *r, const ls_report_group *g, sen
     return true;
 }
 
+static void add_cb(void *ctx, char *s)
+{
+    add(ctx, s);
+}
+
 static ls_recommend_list list_of(sentences l)
 {
     return (ls_recommend_list){.n = l.n, .s = l.s};
@@ -672,6 +678,7 @@ ls_recommendations *ls_recommend_build(const ls_report *r)
         strategy_sentences(r, grp, shared_too_long, &l);
         twin_sentences(r, grp, &l);
         axis_sentences(r, grp, &l);
+        ls_recommend_mixed_group(r, grp, add_cb, &l);  /* mixed replica groups (recommend_mixed.c) */
         rec->groups[g] = list_of(l);
     }
     sentences lead = {0};
@@ -679,6 +686,7 @@ ls_recommendations *ls_recommend_build(const ls_report *r)
     rec->lead = list_of(lead);
     sentences s = {0};
     summary_sentences(r, &s);
+    ls_recommend_mixed_summary(r, add_cb, &s);
     rec->summary = list_of(s);
     sentences sp = {0};
     ls_spec_study *st = ls_spec_study_build(r);

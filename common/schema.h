@@ -114,7 +114,11 @@ typedef enum ls_col_type { LS_COL_F64, LS_COL_I64, LS_COL_STR } ls_col_type;
     X(DP_SYNC_WAIT_FRAC, "dp_sync_wait_frac", LS_COL_F64, "fraction", "DP lockstep (dp attention + ep): share of the ranks' step time spent waiting for the group's slowest rank (NaN when the ranks are independent)") \
     X(MIX_LONG_SHARE, "mix_long_share", LS_COL_F64, "fraction", "mixed replicas: share of the requests served by the replicas built for long prompts (NaN without a replicas: list)") \
     X(MIX_LONG_UTILIZATION, "mix_long_utilization", LS_COL_F64, "fraction", "mixed replicas: busy share of the long-prompt replicas over the simulated time (NaN without a replicas: list)") \
-    X(MIX_SHORT_UTILIZATION, "mix_short_utilization", LS_COL_F64, "fraction", "mixed replicas: busy share of the other replicas over the simulated time (NaN without a replicas: list or without short replicas)")
+    X(MIX_SHORT_UTILIZATION, "mix_short_utilization", LS_COL_F64, "fraction", "mixed replicas: busy share of the other replicas over the simulated time (NaN without a replicas: list or without short replicas)") \
+    X(MIX_LONG_TTFT_P99_S, "mix_long_ttft_p99_s", LS_COL_F64, "s", "mixed replicas: 99th percentile TTFT of the completed requests served by the long-prompt replicas") \
+    X(MIX_SHORT_TTFT_P99_S, "mix_short_ttft_p99_s", LS_COL_F64, "s", "mixed replicas: 99th percentile TTFT of the completed requests served by the other replicas") \
+    X(MIX_LONG_TPOT_P99_S, "mix_long_tpot_p99_s", LS_COL_F64, "s", "mixed replicas: 99th percentile TPOT of the completed requests served by the long-prompt replicas") \
+    X(MIX_SHORT_TPOT_P99_S, "mix_short_tpot_p99_s", LS_COL_F64, "s", "mixed replicas: 99th percentile TPOT of the completed requests served by the other replicas")
 
 typedef enum ls_metric_id {
 #define LS_X_ENUM(E, name, type, unit, desc) LS_M_##E,

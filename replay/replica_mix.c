@@ -19,6 +19,7 @@
 
 #include "engine.h"
 #include "memory.h"
+#include "metrics.h"
 #include "pools.h"
 #include "replica_mix.h"
 #include "workload.h"
@@ -337,15 +338,22 @@ typedef struct mix_run {
     int n;
     const bool *is_long;
     int64_t served[2];          /* requests that ended on a short (0) / long (1) replica */
+    ls_quantiles ttft[2], tpot[2];  /* per side, completed requests (as the engine counts them) */
     double *busy, *flops, *bytes;
 } mix_run;
 
 static bool hook_done(void *ctx, int replica, const ls_req_done *d)
 {
     mix_run *mr = ctx;
-    (void)d;
     assert(replica >= 0 && replica < mr->n);
-    mr->served[mr->is_long[replica]]++;
+    int side = mr->is_long[replica];
+    mr->served[side]++;
+    if (d->status == LS_REQ_COMPLETED) {
+        double ttft = d->first_token_s - d->arrival_s;
+        ls_quant_add(&mr->ttft[side], ttft);
+        if (d->output_tokens > 1)
+            ls_quant_add(&mr->tpot[side], (d->finish_s - d->arrival_s - ttft) / (d->output_tokens - 1));
+    }
     return false;  /* the engine counts it */
 }
 
@@ -375,8 +383,8 @@ static void hook_finish(void *ctx, ls_engine *g, double now, ls_metrics *m)
         ls_engine_replica_work(g, i, &mr->busy[i], &mr->flops[i], &mr->bytes[i]);
 }
 
-/* Utilisation per side, and MFU/MBU against each replica's own peak. */
-static void mix_metrics(const mix_run *mr, ls_cost_model *const *cost, ls_metrics *out)
+/* Utilisation and latency per side, and MFU/MBU against each replica's own peak. */
+static void mix_metrics(mix_run *mr, ls_cost_model *const *cost, ls_metrics *out)
 {
     double sim = out->v[LS_M_SIM_TIME_S];
     double busy[2] = {0, 0}, flops = 0, bytes = 0, pf = 0, pb = 0;
@@ -395,6 +403,10 @@ static void mix_metrics(const mix_run *mr, ls_cost_model *const *cost, ls_metric
     out->v[LS_M_MIX_LONG_SHARE] = all ? (double)mr->served[1] / (double)all : NAN;
     out->v[LS_M_MIX_LONG_UTILIZATION] = sim > 0 && n_side[1] ? busy[1] / (n_side[1] * sim) : NAN;
     out->v[LS_M_MIX_SHORT_UTILIZATION] = sim > 0 && n_side[0] ? busy[0] / (n_side[0] * sim) : NAN;
+    out->v[LS_M_MIX_LONG_TTFT_P99_S] = ls_quant_percentile(&mr->ttft[1], 99);
+    out->v[LS_M_MIX_SHORT_TTFT_P99_S] = ls_quant_percentile(&mr->ttft[0], 99);
+    out->v[LS_M_MIX_LONG_TPOT_P99_S] = ls_quant_percentile(&mr->tpot[1], 99);
+    out->v[LS_M_MIX_SHORT_TPOT_P99_S] = ls_quant_percentile(&mr->tpot[0], 99);
 }
 
 static void put_memory(const ls_memory_plan *p, ls_metrics *out)
@@ -497,5 +509,9 @@ done:
     free(mr.busy);
     free(mr.flops);
     free(mr.bytes);
+    for (int k = 0; k < 2; k++) {
+        ls_quant_free(&mr.ttft[k]);
+        ls_quant_free(&mr.tpot[k]);
+    }
     return rc;
 }

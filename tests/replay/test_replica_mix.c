@@ -142,6 +142,9 @@ static void test_hand_computed_routing(void **state)
     assert_true(fabs(m.v[LS_M_SIM_TIME_S] - 3.15) < 1e-9);
     assert_true(fabs(m.v[LS_M_MIX_LONG_UTILIZATION] - 3 * 0.15 / 3.15) < 1e-9);
     assert_true(fabs(m.v[LS_M_MIX_SHORT_UTILIZATION] - (2 * 0.15 + 0.15) / (2 * 3.15)) < 1e-9);
+    /* every TTFT is one 50 ms step, every TPOT too */
+    assert_true(fabs(m.v[LS_M_MIX_LONG_TTFT_P99_S] - 0.05) < 1e-9 && fabs(m.v[LS_M_MIX_SHORT_TTFT_P99_S] - 0.05) < 1e-9);
+    assert_true(fabs(m.v[LS_M_MIX_LONG_TPOT_P99_S] - 0.05) < 1e-9 && fabs(m.v[LS_M_MIX_SHORT_TPOT_P99_S] - 0.05) < 1e-9);
     ls_config_row row;
     ls_config_get_row(c, &row);
     assert_string_equal(row.parallelism, "1xtp2+2xtp1");
@@ -236,8 +239,7 @@ static void test_one_group_is_dp(void **state)
     assert_int_equal(ls_run(cb, NULL, &mb, &e), LS_OK);
     assert_true(ma.v[LS_M_N_COMPLETED] > 500);
     for (int k = 0; k < LS_METRIC_COUNT; k++) {
-        if (k == LS_M_WALL_TIME_S || k == LS_M_MIX_LONG_SHARE || k == LS_M_MIX_LONG_UTILIZATION ||
-            k == LS_M_MIX_SHORT_UTILIZATION)
+        if (k == LS_M_WALL_TIME_S || (k >= LS_M_MIX_LONG_SHARE && k <= LS_M_MIX_SHORT_TPOT_P99_S))
             continue;
         double x = ma.v[k], y = mb.v[k];
         if (isnan(x)) {
@@ -250,6 +252,9 @@ static void test_one_group_is_dp(void **state)
             fail_msg("%s: dp4 %.17g, one group %.17g", ls_metric_columns[k].name, x, y);
     }
     assert_true(mb.v[LS_M_MIX_LONG_SHARE] == 1.0);  /* one size: every replica counts as long */
+    assert_true(mb.v[LS_M_MIX_LONG_TTFT_P99_S] == ma.v[LS_M_TTFT_P99_S]);
+    assert_true(mb.v[LS_M_MIX_LONG_TPOT_P99_S] == ma.v[LS_M_TPOT_P99_S]);
+    assert_true(isnan(mb.v[LS_M_MIX_SHORT_TTFT_P99_S]) && isnan(mb.v[LS_M_MIX_SHORT_UTILIZATION]));
     ls_config_row ra, rb;
     ls_config_get_row(ca, &ra);
     ls_config_get_row(cb, &rb);
