@@ -42,7 +42,7 @@ static bool is_plain(const ls_report_entry *x)
 static bool is_widest(const ls_report_entry *x)
 {
     const ls_config_row *c = &x->row->cfg;
-    return is_plain(x) && c->n_gpus > 1 && (int64_t)c->tp * c->pp == c->n_gpus;
+    return is_plain(x) && c->n_gpus > 1 && c->tp == c->n_gpus;
 }
 
 static bool is_narrowest(const ls_report_entry *x)

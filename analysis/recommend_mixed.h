@@ -3,8 +3,8 @@
  * router, replay/replica_mix.c) against the plain strategies of the same GPUs.
  *
  * Called by recommend.c. For each report group (one load) that holds a mixed
- * row, per cluster: which of {the best mix, the widest plain strategy (TP x PP
- * over all its GPUs: TP8), the narrowest (DP over all: DP8)} wins, with the
+ * row, per cluster: which of {the best mix, TP over all its GPUs (TP8), DP over
+ * all of them (DP8)} wins, with the
  * numbers of the tables and why -- what each side of the mix serves and how
  * busy it is, which side saturates first and which way to move the threshold,
  * and the losers' reasons (report.c's classification). Across groups, one

@@ -5,7 +5,7 @@
 # refused with FILE:LINE; a sweep over router.prompt_threshold beside TP4 and DP4 gives the same
 # HDF5 results on 1 and 2 MPI ranks, with readable /configs rows (parallelism 1xtp2+2xtp1, 4 GPUs,
 # router length-aware>N), a long-prompt share that falls as the threshold rises, and a report that
-# ranks the mix against TP4 and DP4.
+# ranks the mix against TP4 and DP4 and says which wins, and why (analysis/recommend_mixed.c).
 . "$(dirname "$0")/sweep_lib.bash"
 cat > "$T/run.yaml" <<'YAML'
 model: llama-3-8b
@@ -143,4 +143,9 @@ PY
 grep -q "1xtp2+2xtp1" "$T/report.txt" && grep -q "TP=4" "$T/report.txt" && grep -q "DP=4" "$T/report.txt" \
     || fail "report ranks the mix beside TP4 and DP4: $(cat "$T/report.txt")"
 grep -q "length-aware>1500" "$T/report.txt" || fail "report names the threshold"
+tr '\n' ' ' < "$T/report.txt" | sed 's/   */ /g' > "$T/report1.txt"  # the sentences, unwrapped
+grep -q "mixed replicas against TP=4 and DP=4: " "$T/report1.txt" || fail "recommendations: the mix against TP4 and DP4"
+grep -q "In 1xtp2+2xtp1 the long-prompt replicas serve" "$T/report1.txt" || fail "recommendations: the mix's sides"
+grep -q "Mixed replicas against TP=4 and DP=4 (llama-3-8b on dgx-h100, bf16/bf16), the winner by load: at 12 req/s" \
+    "$T/report1.txt" || fail "summary: the winner by load"
 echo ok
