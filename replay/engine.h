@@ -83,6 +83,9 @@ ls_status ls_run_cost_new(const ls_run_config *c, const ls_deploy *d, int index,
  * horizon of `s`, simulate, and fail on a workload without requests. */
 ls_status ls_run_engine(const ls_run_config *c, const ls_run_opts *opts, ls_engine_setup *s, ls_metrics *out,
                         ls_error *e);
+/* The memory breakdown columns of the result row (docs/HARDWARE.md, "Memory model"). */
+struct ls_memory_plan;
+void ls_run_put_memory(const struct ls_memory_plan *p, ls_metrics *out);
 /* Status error with e's message. */
 void ls_run_set_error(ls_metrics *out, const ls_error *e);
 

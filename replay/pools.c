@@ -87,6 +87,31 @@ ls_yaml *ls_pools_member_tree(const ls_yaml *root, const char *drop, const ls_ya
     return t;
 }
 
+ls_status ls_pools_member_load(const ls_run_config *top, const ls_yaml *root, const char *drop, const ls_yaml *member,
+                               const char *path, const char *noun, const char *count_key, int count,
+                               const char *base_dir, const ls_catalog *cat, ls_run_config **out, ls_error *e)
+{
+    char w[300];
+    ls_yaml *t = ls_pools_member_tree(root, drop, member);
+    ls_yaml_map_remove(t, "router");  /* the top level routes: a member is only its replicas */
+    ls_run_config *mc = NULL;
+    ls_status rc = ls_config_load(t, base_dir, cat, &mc, e);
+    ls_yaml_free(t);
+    if (rc)
+        return ls_error_prefix(e, "%s", path);
+    *out = mc;
+    /* the top level's requests: the mean lengths that size the auto budget and sliding-window KV */
+    ls_workload_free(mc->workload);
+    mc->workload = ls_workload_clone(top->workload);
+    if (mc->dp != 1) {
+        const ls_yaml *par = ls_yaml_get(member, "parallelism") ? ls_yaml_get(member, "parallelism") : member;
+        return ls_fail(e, LS_EINVAL, "%s: %s.parallelism: %s has dp %d: %s's data parallelism is its '%s'",
+                       ls_yaml_where(par, w, sizeof w), path, mc->parallelism, mc->dp, noun, count_key);
+    }
+    mc->dp = count;
+    return LS_OK;
+}
+
 static ls_status load_pool(const ls_run_config *top, const ls_yaml *root, const ls_yaml *dis, int role,
                            const char *base_dir, const ls_catalog *cat, ls_pool *out, ls_error *e)
 {
@@ -114,22 +139,9 @@ static ls_status load_pool(const ls_run_config *top, const ls_yaml *root, const 
             return ls_fail(e, LS_EINVAL, "%s: %s: expected 1 to 4096 %s instances, got %lld",
                            ls_yaml_where(rn, w, sizeof w), full, role_name[role], (long long)replicas);
     }
-    ls_yaml *t = ls_pools_member_tree(root, "disaggregation", pn);
-    ls_run_config *pc = NULL;
-    ls_status rc = ls_config_load(t, base_dir, cat, &pc, e);
-    ls_yaml_free(t);
-    if (rc)
-        return ls_error_prefix(e, "%s", path);
-    out->cfg = pc;
-    /* the top level's requests: the mean lengths that size the auto budget and sliding-window KV */
-    ls_workload_free(pc->workload);
-    pc->workload = ls_workload_clone(top->workload);
-    if (pc->dp != 1) {
-        const ls_yaml *par = ls_yaml_get(pn, "parallelism") ? ls_yaml_get(pn, "parallelism") : pn;
-        return ls_fail(e, LS_EINVAL, "%s: %s.parallelism: %s has dp %d: a pool's data parallelism is its 'replicas'",
-                       ls_yaml_where(par, w, sizeof w), path, pc->parallelism, pc->dp);
-    }
-    pc->dp = (int)replicas;
+    LS_TRY(ls_pools_member_load(top, root, "disaggregation", pn, path, "a pool", "replicas", (int)replicas, base_dir,
+                                cat, &out->cfg, e));
+    ls_run_config *pc = out->cfg;
     out->replicas = (int)replicas;
     /* weights that do not fit are an error here (aggregated: an infeasible result),
      * because the pool's hardware and parallelism are the user's explicit choice */

@@ -102,6 +102,16 @@ double ls_pools_transfer_end(const ls_pools_config *p, int i, int j, int64_t pro
  * level's in after loading). The caller frees it. */
 ls_yaml *ls_pools_member_tree(const ls_yaml *root, const char *drop, const ls_yaml *member);
 
+/* One member as a complete configuration (*out; the caller frees it, also on
+ * failure): the member tree of `root` without `drop` and `router` (members
+ * do not route), validated by ls_config_load with its errors prefixed by
+ * `path` ("disaggregation.prefill", "replicas[1]"), given the top level's
+ * workload and `count` replicas; a member parallelism with dp is an error:
+ * "`noun`'s data parallelism is its '`count_key`'". */
+ls_status ls_pools_member_load(const ls_run_config *top, const ls_yaml *root, const char *drop, const ls_yaml *member,
+                               const char *path, const char *noun, const char *count_key, int count,
+                               const char *base_dir, const ls_catalog *cat, ls_run_config **out, ls_error *e);
+
 /* ls_run for a configuration with pools. */
 ls_status ls_pools_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *out, ls_error *e);
 

@@ -104,23 +104,8 @@ static ls_status load_group(const ls_run_config *top, const ls_yaml *root, const
     LS_TRY(ls_yaml_get_int(gn, path, "count", 1, 4096, &count, e));
     *marked = false;
     LS_TRY(ls_yaml_get_bool(gn, path, "long", marked, e));
-    ls_yaml *t = ls_pools_member_tree(root, "replicas", gn);
-    ls_yaml_map_remove(t, "router");  /* the top level routes; a group is its replicas */
-    ls_run_config *gc = NULL;
-    ls_status rc = ls_config_load(t, base_dir, cat, &gc, e);
-    ls_yaml_free(t);
-    if (rc)
-        return ls_error_prefix(e, "%s", path);
-    out->cfg = gc;
-    /* the top level's requests: their mean lengths size the auto budget and sliding-window KV */
-    ls_workload_free(gc->workload);
-    gc->workload = ls_workload_clone(top->workload);
-    if (gc->dp != 1) {
-        const ls_yaml *par = ls_yaml_get(gn, "parallelism") ? ls_yaml_get(gn, "parallelism") : gn;
-        return ls_fail(e, LS_EINVAL, "%s: %s.parallelism: %s has dp %d: a group's data parallelism is its 'count'",
-                       ls_yaml_where(par, w, sizeof w), path, gc->parallelism, gc->dp);
-    }
-    gc->dp = (int)count;
+    LS_TRY(ls_pools_member_load(top, root, "replicas", gn, path, "a group", "count", (int)count, base_dir, cat,
+                                &out->cfg, e));
     out->count = (int)count;
     return LS_OK;
 }
@@ -409,15 +394,6 @@ static void mix_metrics(mix_run *mr, ls_cost_model *const *cost, ls_metrics *out
     out->v[LS_M_MIX_SHORT_TPOT_P99_S] = ls_quant_percentile(&mr->tpot[0], 99);
 }
 
-static void put_memory(const ls_memory_plan *p, ls_metrics *out)
-{
-    out->v[LS_M_WEIGHTS_GB_PER_GPU] = p->weights_bytes_max / 1e9;
-    out->v[LS_M_ACTIVATION_GB_PER_GPU] = p->activation_bytes / 1e9;
-    out->v[LS_M_NON_TORCH_GB_PER_GPU] = p->non_torch_bytes / 1e9;
-    out->v[LS_M_GRAPHS_GB_PER_GPU] = p->graphs_bytes / 1e9;
-    out->v[LS_M_KV_CACHE_GB_PER_GPU] = p->kv_cache_bytes / 1e9;
-}
-
 ls_status ls_mix_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *out, ls_error *e)
 {
     const ls_mix_config *m = c->mix;
@@ -451,7 +427,7 @@ ls_status ls_mix_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics
             snprintf(out->message, sizeof out->message, "replicas[%d] (%d x %.20s on %.40s): %.150s", gi, g->count,
                      gc->parallelism, gc->gpu.name, !plan.feasible ? plan.reason : "no memory left for the KV cache");
             out->v[LS_M_KV_BLOCKS] = (double)(plan.kv_blocks > 0 ? plan.kv_blocks : 0);
-            put_memory(&plan, out);
+            ls_run_put_memory(&plan, out);
             goto done;
         }
         for (int r = 0; r < g->count && !rc; r++) {
@@ -497,7 +473,7 @@ ls_status ls_mix_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics
     if (!rc) {
         mix_metrics(&mr, cost, out);
         out->v[LS_M_N_GPUS] = (double)m->n_gpus;
-        put_memory(&tight, out);
+        ls_run_put_memory(&tight, out);
     }
 done:
     for (int i = 0; i < n; i++)

@@ -62,8 +62,7 @@ void ls_run_deploy(const ls_run_config *c, int first_gpu, ls_deploy *d)
     d->max_num_seqs = c->sched.max_num_seqs;
 }
 
-/* The memory breakdown columns of the result row (docs/HARDWARE.md, "Memory model"). */
-static void put_memory(const ls_memory_plan *p, ls_metrics *out)
+void ls_run_put_memory(const ls_memory_plan *p, ls_metrics *out)
 {
     out->v[LS_M_WEIGHTS_GB_PER_GPU] = p->weights_bytes_max / 1e9;
     out->v[LS_M_ACTIVATION_GB_PER_GPU] = p->activation_bytes / 1e9;
@@ -187,7 +186,7 @@ ls_status ls_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *ou
     out->v[LS_M_N_GPUS] = (double)c->tp * c->pp * c->dp;
     ls_memory_plan plan;
     LS_TRY(ls_run_memory_plan(c, &plan, e));
-    put_memory(&plan, out);
+    ls_run_put_memory(&plan, out);
     if (!plan.feasible || plan.kv_blocks < 1) {
         out->status = LS_RUN_INFEASIBLE;
         snprintf(out->message, sizeof out->message, "%s",
@@ -266,7 +265,7 @@ ls_status ls_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *ou
     rc = ls_run_engine(c, opts, &s, out, e);
     if (!rc) {
         out->v[LS_M_N_GPUS] = (double)c->tp * c->pp * c->dp;
-        put_memory(&plan, out);
+        ls_run_put_memory(&plan, out);
     }
 done:
     for (int i = 0; i < c->dp; i++)
