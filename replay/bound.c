@@ -50,7 +50,7 @@ ls_status ls_config_bounds(const ls_run_config *c, const ls_bound_work *w, ls_bo
 {
     out->tpot_floor_s = NAN;
     out->capacity_rps = INFINITY;
-    if (c->pools || c->spec.method != LS_SPEC_NONE || c->cost_kind != 0 || c->sched.enable_prefix_caching)
+    if (c->pools || c->mix || c->spec.method != LS_SPEC_NONE || c->cost_kind != 0 || c->sched.enable_prefix_caching)
         return LS_OK;
     ls_memory_plan plan;
     LS_TRY(ls_run_memory_plan(c, &plan, e));

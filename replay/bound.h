@@ -25,7 +25,7 @@
  * imbalance, so they are loose (the ceiling is typically 1.5-3x the capacity
  * the search finds); tests/e2e/plan.sh checks them against simulated runs.
  * No bound (NaN floor, infinite ceiling) for what the argument does not cover:
- * disaggregated pools, speculative decoding, prefix caching (prompts cost less),
+ * disaggregated pools, mixed replica groups, speculative decoding, prefix caching (prompts cost less),
  * cost models other than the roofline. */
 #ifndef LS_BOUND_H
 #define LS_BOUND_H
