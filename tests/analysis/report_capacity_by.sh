@@ -140,7 +140,8 @@ print("ok")
 PYEOF
 # the speculative family (issue 15.1): each EAGLE row against its main-grid baseline, per strategy
 "$LLMSWEEP" report "$tmp/gh.h5" > "$tmp/gh.txt"
-for who in 'TP=2×DP=4 (gh200-nvl32, fp8, eagle k3 a0.7): TPOT gain' 'TP=8 (gh200-nvl32, fp8, eagle k3 a0.7): TPOT gain'; do
+# (the family `mixed` varies the router, so the labels name it too)
+for who in 'TP=2×DP=4 (gh200-nvl32, fp8, round-robin, eagle k3 a0.7): TPOT gain' 'TP=8 (gh200-nvl32, fp8, round-robin, eagle k3 a0.7): TPOT gain'; do
   tr -s ' \n' ' ' < "$tmp/gh.txt" | grep -qF "$who" || { echo "default study: no speculative sentence '$who'"; exit 1; }
 done
 [ "$(grep -c '^tp[28].* eagle k3 a0.7 .*x$' "$tmp/gh.txt")" -eq 6 ] || { echo "default study: expected 6 speculative pairs"; exit 1; }
