@@ -474,7 +474,7 @@ def pareto(points):
             out += [p for p in pts[i:j] if p[1] == top]
             best = top
         i = j
-    return sorted(out)
+    return sorted(out, key=lambda p: (p[0], p[1]))  # by x (a tie would compare the rows themselves)
 
 
 def plot_frontier(rows, slo, title, out, written):
