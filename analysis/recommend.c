@@ -539,7 +539,7 @@ static const char *who_no_model(const ls_report *r, const ls_report_entry *x, ch
 }
 #define WHO_NM(r, x) who_no_model((r), (x), (char[512]){0}, 512)
 
-/* The lead: per model (in order of appearance), the configuration with the
+/* The lead: per model and traffic (in order of appearance), the configuration with the
  * most capacity per GPU and the one with the most capacity, over the rows the
  * capacity table shows (one per configuration: capacity_rep), so every number
  * is a cell of that table. */
@@ -560,11 +560,21 @@ static void lead_sentences(const ls_report *r, sentences *out)
     size_t n_models = 0;
     for (size_t i = 0; i < n; i++)
         if (!done[i]) {
-            const char *model = reps[i]->row->cfg.model;
+            const ls_report_entry *first = reps[i];
+            /* one sentence per model and traffic: with several traffics of one model the
+             * sentence names its prompts (capacities of other prompts do not compare) */
+            bool several = false;
+            for (size_t j = 0; j < n; j++)
+                several |= !strcmp(reps[j]->row->cfg.model, first->row->cfg.model) &&
+                           !ls_report_same_traffic(reps[j], first);
+            char label[640];
+            snprintf(label, sizeof label, several ? "%s, prompts %s" : "%s",
+                     first->row->cfg.model[0] ? first->row->cfg.model : "(no model)", first->row->cfg.prompt_dist);
+            const char *model = label;
             const ls_report_entry *top = NULL, *top_gpu = NULL;
             for (size_t j = i; j < n; j++) {
                 const ls_report_entry *x = reps[j];
-                if (done[j] || strcmp(x->row->cfg.model, model))
+                if (done[j] || !ls_report_same_traffic(x, first))
                     continue;
                 done[j] = true;
                 /* ties as the capacity table orders them: more capacity, then lower id */

@@ -398,7 +398,7 @@ static void classes_table(const ls_report *r, const ls_report_group *g, table *t
     }
 }
 
-/* Capacity rows: by model (in order of first appearance), then capacity per
+/* Capacity rows: by model and traffic (in order of first appearance), then capacity per
  * GPU, then capacity, descending; then config id. */
 typedef struct cap_row {
     const ls_report_entry *x;
@@ -454,21 +454,21 @@ static void capacity_table(const ls_report *r, table *t)
         for (size_t i = 0; i < r->groups[g].n; i++)
             if (r->groups[g].e[i].capacity_rep)
                 v[n++].x = &r->groups[g].e[i];
-    const char **models = ls_xcalloc(n + 1, sizeof *models);
+    /* a model with several traffics (a family serving other prompts) ranks each apart */
+    const ls_report_entry **models = ls_xcalloc(n + 1, sizeof *models);
     size_t n_models = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *m = v[i].x->row->cfg.model;
         size_t k = 0;
-        while (k < n_models && strcmp(models[k], m))
+        while (k < n_models && !ls_report_same_traffic(models[k], v[i].x))
             k++;
         if (k == n_models)
-            models[n_models++] = m;
+            models[n_models++] = v[i].x;
         v[i].model = k;
         v[i].cap = ls_report_v(v[i].x, LS_M_CAPACITY_RPS);
         v[i].per = ls_report_per_gpu(v[i].x, LS_M_CAPACITY_RPS);
     }
     free(models);
-    /* ranks within the model: comparing a 70B with an 8B model says nothing */
+    /* ranks within the model and traffic: comparing a 70B with an 8B model, or other prompts, says nothing */
     qsort(v, n, sizeof *v, cmp_cap_gpu);
     cap_row **by_total = ls_xcalloc(n + 1, sizeof *by_total);
     for (size_t i = 0; i < n; i++) {
@@ -587,7 +587,7 @@ static void lead_section(const ls_report *r, const ls_recommendations *rec, FILE
             fputc('\n', f);
         else
             wrap(f, "\n", "", "Capacity (bisection on the arrival rate, same seed): one row per "
-                 "configuration, by model, the most per GPU first; ranks within the model");
+                 "configuration, by model and traffic, the most per GPU first; ranks within them");
         if (md)
             md_table(f, &t);
         else

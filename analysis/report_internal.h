@@ -28,6 +28,10 @@ const char *ls_report_fmt_count(double c, char *buf, size_t size);
 double ls_report_v(const ls_report_entry *x, ls_metric_id id);
 /* Goodput (or capacity) per GPU; NaN when undefined. */
 double ls_report_per_gpu(const ls_report_entry *x, ls_metric_id id);
+/* Same model and same traffic (prompt and output distributions): capacities
+ * are compared only between such configurations (a family of a study may
+ * serve other prompts, e.g. behind shared system prompts). */
+bool ls_report_same_traffic(const ls_report_entry *a, const ls_report_entry *b);
 
 /* "gh200-nvl32, fp8": the entry's label axes other than parallelism ("" when none). */
 const char *ls_report_variant(const ls_report *r, const ls_report_entry *x, char *buf, size_t size);

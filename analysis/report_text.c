@@ -91,6 +91,13 @@ double ls_report_v(const ls_report_entry *x, ls_metric_id id)
     return x->row->m.v[id];
 }
 
+bool ls_report_same_traffic(const ls_report_entry *a, const ls_report_entry *b)
+{
+    const ls_config_row *x = &a->row->cfg, *y = &b->row->cfg;
+    return !strcmp(x->model, y->model) && !strcmp(x->prompt_dist, y->prompt_dist) &&
+           !strcmp(x->output_dist, y->output_dist);
+}
+
 double ls_report_per_gpu(const ls_report_entry *x, ls_metric_id id)
 {
     double g = x->row->m.v[LS_M_N_GPUS];

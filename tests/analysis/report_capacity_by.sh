@@ -157,3 +157,8 @@ for rate in 2.5 4; do
 done
 grep -qF "A host KV tier (kv_offload grace 100 c2c) on top of prefix caching" <<<"$flat" ||
   { echo "default study: no KV tier sentence"; exit 1; }
+# the capacity lead compares only configurations serving the same prompts: one sentence per traffic
+for p in 'lognormal(mu=8.7,sigma=0.17)' 'shared(64x4096)+lognormal(mu=7.5,sigma=0.5)'; do
+  grep -qF "llama-3.1-70b, prompts $p: the most capacity per GPU is" <<<"$flat" ||
+    { echo "default study: no capacity lead for prompts $p"; exit 1; }
+done
