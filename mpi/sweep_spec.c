@@ -435,24 +435,30 @@ static int cmp_hash_ref(const void *a, const void *b)
 /* Two configurations with the same hash would be run twice and then refused
  * by resume and merge: reject them, naming both ids and the spec line of the
  * value that differs between their grid points (the repeated one). */
-static ls_status check_duplicates(const expander *x, const ls_sweep_spec *s, const size_t *point, ls_error *e)
+/* The first repeated configuration hash in config_id order: the pair of ids
+ * (i0 < i1) with the smallest second id. False when every hash is unique. */
+static bool first_repeat(const ls_sweep_spec *s, size_t *i0, size_t *i1)
 {
     hash_ref *r = ls_xcalloc(s->n ? s->n : 1, sizeof *r);
     for (size_t i = 0; i < s->n; i++)
         r[i] = (hash_ref){s->configs[i].hash, i};
     qsort(r, s->n, sizeof *r, cmp_hash_ref);
-    size_t i0 = 0, i1 = 0;
     bool dup = false;
-    /* report the first repeat in config_id order (smallest second id) */
     for (size_t i = 1; i < s->n; i++)
-        if (!strcmp(r[i].hash, r[i - 1].hash) && (!dup || r[i].id < i1) &&
+        if (!strcmp(r[i].hash, r[i - 1].hash) && (!dup || r[i].id < *i1) &&
             (i < 2 || strcmp(r[i - 1].hash, r[i - 2].hash))) {
             dup = true;
-            i0 = r[i - 1].id;
-            i1 = r[i].id;
+            *i0 = r[i - 1].id;
+            *i1 = r[i].id;
         }
     free(r);
-    if (!dup)
+    return dup;
+}
+
+static ls_status check_duplicates(const expander *x, const ls_sweep_spec *s, const size_t *point, ls_error *e)
+{
+    size_t i0 = 0, i1 = 0;
+    if (!first_repeat(s, &i0, &i1))
         return LS_OK;
     /* the first axis (slowest) where the two grid points differ holds the repeat */
     const ls_yaml *at = x->base;
@@ -555,6 +561,16 @@ static ls_status expand(expander *x, ls_sweep_spec *s, ls_error *e)
     return rc;
 }
 
+static void configs_free(ls_sweep_config *c, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        ls_yaml_free(c[i].tree);
+        free(c[i].canonical);
+        free(c[i].label);
+    }
+    free(c);
+}
+
 /* Move the configurations of block `t` to the end of `s`, their labels
  * prefixed with the family's name (NULL: the main grid). */
 static void append_block(ls_sweep_spec *s, ls_sweep_spec *t, const char *family)
@@ -581,20 +597,8 @@ static void append_block(ls_sweep_spec *s, ls_sweep_spec *t, const char *family)
  * the main grid) would run twice; name both and the line of the second. */
 static ls_status check_duplicates_across(const ls_sweep_spec *s, ls_error *e)
 {
-    hash_ref *r = ls_xcalloc(s->n ? s->n : 1, sizeof *r);
-    for (size_t i = 0; i < s->n; i++)
-        r[i] = (hash_ref){s->configs[i].hash, i};
-    qsort(r, s->n, sizeof *r, cmp_hash_ref);
     size_t i0 = 0, i1 = 0;
-    bool dup = false;
-    for (size_t i = 1; i < s->n; i++)
-        if (!strcmp(r[i].hash, r[i - 1].hash) && (!dup || r[i].id < i1)) {
-            dup = true;
-            i0 = r[i - 1].id;
-            i1 = r[i].id;
-        }
-    free(r);
-    if (!dup)
+    if (!first_repeat(s, &i0, &i1))
         return LS_OK;
     return ls_fail(e, LS_EINVAL, "%s: configurations %zu (%s) and %zu (%s) are identical (hash %s): a family "
                    "repeats a configuration of the grid or of another family; remove one",
@@ -636,12 +640,7 @@ static ls_status expand_block(const ls_yaml *root, const ls_yaml *base, const ls
     if ((rc = expand(&x, &t, e)) == LS_OK)
         append_block(s, &t, family);
 done:
-    for (size_t i = 0; i < t.n; i++) {
-        ls_yaml_free(t.configs[i].tree);
-        free(t.configs[i].canonical);
-        free(t.configs[i].label);
-    }
-    free(t.configs);
+    configs_free(t.configs, t.n);
     axes_free(&x);
     free(x.key_hit);
     free(x.key_off);
@@ -780,12 +779,7 @@ void ls_sweep_spec_free(ls_sweep_spec *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->n; i++) {
-        ls_yaml_free(s->configs[i].tree);
-        free(s->configs[i].canonical);
-        free(s->configs[i].label);
-    }
-    free(s->configs);
+    configs_free(s->configs, s->n);
     free(s->path);
     free(s->base_dir);
     free(s->text);
