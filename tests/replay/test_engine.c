@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "config_text.h"
+
 #include "replay.h"
 #include "sched_order.h"
 #include "scheduler.h"
@@ -202,16 +204,7 @@ static void on_request(void *ctx, const ls_request_result *r)
 
 static ls_run_config *load(const char *text)
 {
-    ls_yaml *root;
-    ls_error e;
-    assert_int_equal(ls_yaml_load_string(text, strlen(text), "<test>", &root, &e), LS_OK);
-    ls_run_config *c = NULL;
-    if (ls_config_load(root, NULL, NULL, &c, &e) != LS_OK) {
-        print_error("%s\n", e.msg);
-        fail();
-    }
-    ls_yaml_free(root);
-    return c;
+    return test_config(text, "<test>");
 }
 
 static const char *const run_text =

@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "config_text.h"
+
 #include "engine.h"
 #include "lockstep.h"
 #include "replay.h"
@@ -50,16 +52,7 @@ static const ls_cost_ops lin_ops = {lin_iteration, lin_free};
 
 static ls_run_config *load(const char *text)
 {
-    ls_yaml *root;
-    ls_error e;
-    assert_int_equal(ls_yaml_load_string(text, strlen(text), "ls.yaml", &root, &e), LS_OK);
-    ls_run_config *c = NULL;
-    if (ls_config_load(root, NULL, NULL, &c, &e) != LS_OK) {
-        print_error("%s\n", e.msg);
-        fail();
-    }
-    ls_yaml_free(root);
-    return c;
+    return test_config(text, "ls.yaml");
 }
 
 typedef struct req_t {

@@ -22,27 +22,18 @@
 #include <cmocka.h>
 
 #include "pools.h"
+#include "config_text.h"
 #include "replay.h"
 #include "scheduler.h"
 
 static ls_status load_text(const char *text, ls_run_config **c, ls_error *e)
 {
-    ls_yaml *root;
-    assert_int_equal(ls_yaml_load_string(text, strlen(text), "pd.yaml", &root, e), LS_OK);
-    ls_status rc = ls_config_load(root, NULL, NULL, c, e);
-    ls_yaml_free(root);
-    return rc;
+    return test_config_text(text, "pd.yaml", c, e);
 }
 
 static ls_run_config *load(const char *text)
 {
-    ls_run_config *c = NULL;
-    ls_error e;
-    if (load_text(text, &c, &e) != LS_OK) {
-        print_error("%s\n", e.msg);
-        fail();
-    }
-    return c;
+    return test_config(text, "pd.yaml");
 }
 
 /* One request of `prompt` tokens and 11 output tokens, 50 ms per iteration. */

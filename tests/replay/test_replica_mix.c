@@ -23,26 +23,17 @@
 #include <cmocka.h>
 
 #include "replica_mix.h"
+#include "config_text.h"
 #include "replay.h"
 
 static ls_status load_text(const char *text, ls_run_config **c, ls_error *e)
 {
-    ls_yaml *root;
-    assert_int_equal(ls_yaml_load_string(text, strlen(text), "mix.yaml", &root, e), LS_OK);
-    ls_status rc = ls_config_load(root, NULL, NULL, c, e);
-    ls_yaml_free(root);
-    return rc;
+    return test_config_text(text, "mix.yaml", c, e);
 }
 
 static ls_run_config *load(const char *text)
 {
-    ls_run_config *c = NULL;
-    ls_error e;
-    if (load_text(text, &c, &e) != LS_OK) {
-        print_error("%s\n", e.msg);
-        fail();
-    }
-    return c;
+    return test_config(text, "mix.yaml");
 }
 
 /* Per-request results collected through the run's callback. */

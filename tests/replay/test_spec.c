@@ -12,18 +12,16 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "config_text.h"
+
 #include "config_internal.h"
 #include "memory.h"
 #include "spec_decode.h"
 
 static ls_run_config *load_text(const char *text, ls_error *e)
 {
-    ls_yaml *root;
-    assert_int_equal(ls_yaml_load_string(text, strlen(text), "<test>", &root, e), LS_OK);
-    ls_run_config *c = NULL;
-    ls_status rc = ls_config_load(root, NULL, NULL, &c, e);
-    ls_yaml_free(root);
-    return rc ? NULL : c;
+    ls_run_config *c;
+    return test_config_text(text, "<test>", &c, e) ? NULL : c;
 }
 
 static ls_run_config *load(const char *text)
