@@ -203,7 +203,7 @@ int ls_metric_find(const char *name);
     X(speculative, LS_COL_STR, LS_CFG_STR, "", "speculative decoding: none, or method, k, acceptance (eagle k3 a0.7)") \
     X(order, LS_COL_STR, LS_CFG_STR, "", "scheduler order of waiting requests: fcfs, sjf or priority") \
     X(adaptive_budget, LS_COL_I64, 0, "bool", "per-step token budget targeting target_tbt_s (1) or the fixed budget (0)") \
-    X(step_mode, LS_COL_STR, LS_CFG_STR, "", "how steps follow each other: sync, async (vLLM V1 async scheduling) or 'multi-step N' (vLLM V0)") \
+    X(step_mode, LS_COL_STR, LS_CFG_STR, "", "how steps follow each other: async (per-sequence host time hidden behind the GPU; engine vllm-v1's default), sync or 'multi-step N' (vLLM V0)") \
     X(classes, LS_COL_STR, LS_CFG_LONGSTR, "", "request classes in index order: name:share:priority each, space-separated (empty: none)")
 
 typedef struct ls_config_row {

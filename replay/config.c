@@ -451,7 +451,7 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
     LS_TRY(ls_kvoffload_parse(root, &c->gpu, &c->cluster, c->tp * c->pp, s->enable_prefix_caching, s->block_size,
                               &c->offload, e));
     LS_TRY(ls_config_spec_load(c, root, cat, e));
-    LS_TRY(ls_step_options_parse(sch, s, e));
+    LS_TRY(ls_step_options_parse(root, c->engine, s, e));
 
     /* router: a name, or {policy, prompt_threshold} (replica_mix.c) */
     LS_TRY(ls_mix_router_load(c, root, e));

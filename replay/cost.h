@@ -59,6 +59,9 @@ typedef struct ls_deploy {
      * profiles with (0 = vLLM's defaults for the GPU) */
     const struct ls_engine_profile *engine;
     int64_t max_batched_tokens, max_num_seqs;
+    /* async scheduling as the configuration resolved it (step_options.h: the engine's default, or
+     * scheduler.async_scheduling): the host's per-sequence step work hides behind the GPU step */
+    bool async_scheduling;
 } ls_deploy;
 
 /* The dtype of the routed experts (d->e_dtype when set, else the weights'). */

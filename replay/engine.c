@@ -245,10 +245,9 @@ static event run_pipeline(engine *g, int i, double now, const ls_mbatch_info *b,
 {
     rep_state *rs = &g->rep[i];
     double start = now, end = now, stage0_end = now, busy = 0;
-    bool back_to_back = rs->stage_free[0] == now && rs->busy_s > 0;  /* async scheduling hides the overhead */
-    bool in_window = b && b->in_window;                               /* multi-step (step_options.h) */
+    bool in_window = b && b->in_window;  /* multi-step (step_options.h) */
     if (rs->pp == 1 && !g->tl && b) {  /* the loop below for one stage, the same operations */
-        double d = ls_step_stage0_s(rs->sched, ic->stage_s[0], ic->overhead_s, back_to_back, in_window);
+        double d = ls_step_stage0_s(ic->stage_s[0], ic->overhead_s, in_window);
         assert(d >= 0);
         start = now > rs->stage_free[0] ? now : rs->stage_free[0];
         end = start + d;
@@ -266,7 +265,7 @@ static event run_pipeline(engine *g, int i, double now, const ls_mbatch_info *b,
         return (event){end, g->seq++, EV_DONE, i, b->slot, 0};
     }
     for (int st = 0; st < rs->pp; st++) {
-        double d = st == 0 ? ls_step_stage0_s(rs->sched, ic->stage_s[0], ic->overhead_s, back_to_back, in_window)
+        double d = st == 0 ? ls_step_stage0_s(ic->stage_s[0], ic->overhead_s, in_window)
                            : ic->stage_s[st];
         assert(d >= 0);
         double ready = st == 0 ? now : end + ic->transfer_s;

@@ -164,14 +164,15 @@ static void sglang_memory(const ls_mem_ctx *x, ls_mem_parts *o)
 }
 
 static const ls_engine_profile profiles[] = {
-    /* async_scheduling: vLLM V1 resolves scheduler_config.async_scheduling=None to True and its
+    /* async: vLLM V1 resolves scheduler_config.async_scheduling=None to True and its
      * EngineCore.step_with_batch_queue schedules batch N+1 while batch N runs (vllm-internals.md s3,
-     * "Async scheduling"); V0 has no such overlap (multi-step was its answer to CPU overhead, RFC #6854);
-     * TensorRT-LLM's and SGLang's overlap schedulers are not modelled (no source here). */
-    {"vllm-v1", "gpu_memory_utilization", 0.9, vllm_v1_memory, true, true},
-    {"vllm-v0", "gpu_memory_utilization", 0.9, vllm_v0_memory, true, false},
-    {"trtllm", "kv_cache_free_gpu_mem_fraction", 0.9, trtllm_memory, false, false},
-    {"sglang", "mem_fraction_static", NAN, sglang_memory, true, false},  /* sgl-kernel ports vLLM's custom all-reduce */
+     * "Async scheduling"): on by default. V0 has no such overlap (multi-step was its answer to CPU
+     * overhead, RFC #6854): none. TensorRT-LLM's and SGLang's own overlap schedulers have no source
+     * here: off by default, and scheduler.async_scheduling: true applies vLLM V1's rule to them. */
+    {"vllm-v1", "gpu_memory_utilization", 0.9, vllm_v1_memory, true, LS_ASYNC_ON},
+    {"vllm-v0", "gpu_memory_utilization", 0.9, vllm_v0_memory, true, LS_ASYNC_NONE},
+    {"trtllm", "kv_cache_free_gpu_mem_fraction", 0.9, trtllm_memory, false, LS_ASYNC_OFF},
+    {"sglang", "mem_fraction_static", NAN, sglang_memory, true, LS_ASYNC_OFF},  /* sgl-kernel ports vLLM's custom all-reduce */
 };
 
 const ls_engine_profile *ls_engine_profile_find(const char *name)

@@ -44,6 +44,14 @@ typedef struct ls_mem_parts {
     double kv;           /* bytes left for the KV cache (may be <= 0) */
 } ls_mem_parts;
 
+/* An engine's async scheduling: the host's per-sequence step work overlapping the previous step's GPU
+ * time (step_overhead.h). */
+typedef enum ls_async_rule {
+    LS_ASYNC_NONE,  /* the engine has none (vLLM V0): scheduler.async_scheduling true is refused */
+    LS_ASYNC_OFF,   /* off unless scheduler.async_scheduling turns it on */
+    LS_ASYNC_ON     /* on unless scheduler.async_scheduling turns it off (vLLM V1) */
+} ls_async_rule;
+
 typedef struct ls_engine_profile {
     const char *name;
     const char *fraction_name;   /* the engine's own name of its memory fraction */
@@ -52,9 +60,9 @@ typedef struct ls_engine_profile {
     /* TP all-reduce: vLLM's custom all-reduce and the measured vLLM tables (collective.c) apply;
      * false = NCCL rings with the cluster's fitted alpha (TensorRT-LLM: no measured tables here) */
     bool custom_allreduce;
-    /* the host's per-sequence step work overlaps the previous step's GPU time (vLLM V1's async
-     * scheduling, step_overhead.h); false = it adds to every step */
-    bool async_scheduling;
+    /* async scheduling (step_options.h): whether the engine has it as modelled here and its default;
+     * `scheduler.async_scheduling` overrides the default and is refused where the engine has none */
+    ls_async_rule async;
 } ls_engine_profile;
 
 /* The profile named `name`, or NULL. */

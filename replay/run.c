@@ -60,6 +60,7 @@ void ls_run_deploy(const ls_run_config *c, int first_gpu, ls_deploy *d)
     d->engine = c->engine;
     d->max_batched_tokens = c->sched.budget_auto ? 0 : c->sched.max_batched_tokens; /* auto: profiled at the default */
     d->max_num_seqs = c->sched.max_num_seqs;
+    d->async_scheduling = c->sched.async_scheduling;
 }
 
 void ls_run_put_memory(const ls_memory_plan *p, ls_metrics *out)

@@ -2,40 +2,52 @@
 #include <stdio.h>
 
 #include "config_internal.h"
+#include "engine_profile.h"
 #include "sched_internal.h"
 #include "step_options.h"
 
-ls_status ls_step_options_parse(const ls_yaml *sch, ls_sched_config *s, ls_error *e)
+ls_status ls_step_options_parse(const ls_yaml *root, const ls_engine_profile *eng, ls_sched_config *s,
+                                ls_error *e)
 {
-    s->async_scheduling = false;
-    s->num_scheduler_steps = 1;
-    if (!sch)
-        return LS_OK;
-    char w[300];
-    LS_TRY(ls_yaml_get_bool(sch, "scheduler", "async_scheduling", &s->async_scheduling, e));
+    const ls_yaml *sch = ls_yaml_get(root, "scheduler");
+    const ls_yaml *an = sch ? ls_yaml_get(sch, "async_scheduling") : NULL;
+    const ls_yaml *mn = sch ? ls_yaml_get(sch, "num_scheduler_steps") : NULL;
     int64_t n = 1;
-    LS_TRY(ls_yaml_get_int(sch, "scheduler", "num_scheduler_steps", 1, LS_MAX_SCHEDULER_STEPS, &n, e));
+    if (sch)
+        LS_TRY(ls_yaml_get_int(sch, "scheduler", "num_scheduler_steps", 1, LS_MAX_SCHEDULER_STEPS, &n, e));
     s->num_scheduler_steps = (int)n;
-    const ls_yaml *an = ls_yaml_get(sch, "async_scheduling"), *mn = ls_yaml_get(sch, "num_scheduler_steps");
-    if (s->async_scheduling && s->policy != LS_POLICY_VLLM_V1)
-        return ls_fail(e, LS_EINVAL, "%s: scheduler.async_scheduling: vLLM V1's async scheduler needs policy vllm-v1 "
-                                     "(got %s)",
-                       ls_yaml_where(an, w, sizeof w), ls_policy_name(s->policy));
+    char w[300], we[300];
     if (n > 1 && s->policy != LS_POLICY_VLLM_V0)
         return ls_fail(e, LS_EINVAL, "%s: scheduler.num_scheduler_steps: multi-step scheduling was vLLM V0's "
                                      "(V1 replaced it with async_scheduling): needs policy vllm-v0 (got %s)",
                        ls_yaml_where(mn, w, sizeof w), ls_policy_name(s->policy));
+    /* the engine's default; vLLM V1's async scheduler is part of its own scheduler loop, so a
+     * configuration that replays another policy there (vllm-v0, sarathi) runs without it */
+    s->async_scheduling = eng->async == LS_ASYNC_ON && s->policy == LS_POLICY_VLLM_V1;
+    if (!an)
+        return LS_OK;
+    LS_TRY(ls_yaml_get_bool(sch, "scheduler", "async_scheduling", &s->async_scheduling, e));
+    if (!s->async_scheduling)
+        return LS_OK;
+    if (eng->async == LS_ASYNC_NONE) {
+        const ls_yaml *en = ls_yaml_get(root, "engine");
+        return ls_fail(e, LS_EINVAL, "%s: scheduler.async_scheduling: engine %s%s%s has no async scheduling "
+                                     "(vLLM V1 introduced it; V0's answer to the step overhead was "
+                                     "num_scheduler_steps): drop the key or use engine vllm-v1",
+                       ls_yaml_where(an, w, sizeof w), eng->name, en ? " at " : "",
+                       en ? ls_yaml_where(en, we, sizeof we) : "");
+    }
+    if (s->policy != LS_POLICY_VLLM_V1)
+        return ls_fail(e, LS_EINVAL, "%s: scheduler.async_scheduling: vLLM V1's async scheduler needs policy vllm-v1 "
+                                     "(got %s)",
+                       ls_yaml_where(an, w, sizeof w), ls_policy_name(s->policy));
     return LS_OK;
 }
 
-double ls_step_stage0_s(const ls_sched_config *s, double gpu_s, double overhead_s, bool back_to_back,
-                        bool in_window)
+double ls_step_stage0_s(double gpu_s, double overhead_s, bool in_window)
 {
-    if (in_window)
-        return gpu_s;  /* inside a multi-step window: scheduled once, at its start */
-    if (s->async_scheduling && back_to_back)
-        return gpu_s > overhead_s ? gpu_s : overhead_s;  /* formed while the previous step ran */
-    return gpu_s + overhead_s;
+    return in_window ? gpu_s  /* inside a multi-step window: scheduled once, at its start */
+                     : gpu_s + overhead_s;
 }
 
 void ls_step_mode_name(const ls_sched_config *s, char *buf, size_t size)

@@ -1,7 +1,6 @@
 /* step_overhead.c -- the engine's host time per step (step_overhead.h). */
 #include <assert.h>
 
-#include "engine_profile.h"
 #include "step_overhead.h"
 
 double ls_step_overhead_s(const ls_deploy *d, const ls_batch_agg *b, double gpu_s)
@@ -9,8 +8,7 @@ double ls_step_overhead_s(const ls_deploy *d, const ls_batch_agg *b, double gpu_
     const ls_gpu *g = d->gpu;
     assert(b->n_seqs >= 0 && gpu_s >= 0);
     double per_seq = g->seq_overhead_s * (double)b->n_seqs;
-    const ls_engine_profile *eng = d->engine ? d->engine : ls_engine_profile_default();
-    if (eng->async_scheduling)
+    if (d->async_scheduling)
         per_seq = per_seq > gpu_s ? per_seq - gpu_s : 0.0;
     return g->iter_overhead_s + per_seq;
 }

@@ -2,10 +2,11 @@
  * sampling and output processing) beside the GPU's forward pass.
  *
  *   host  = iter_overhead + seq_overhead x n_seqs       (GPU keys iter_overhead_ms, seq_overhead_us)
- *   added = host                                        engines without async scheduling
+ *   added = host                                        without async scheduling
  *   added = iter_overhead + max(0, seq_overhead x n_seqs - gpu)
- *                                                       vLLM V1 (async scheduling: the per-sequence host
- *                                                       work of step N+1 runs while step N is on the GPU)
+ *                                                       with it (d->async_scheduling, step_options.h: the
+ *                                                       per-sequence host work of step N+1 runs while
+ *                                                       step N is on the GPU; vLLM V1's default)
  *
  * iter_overhead stays whole in both cases: it was fitted as a per-step cost of TensorRT-LLM runs and also
  * stands for the GPU-side sampling and launch gaps no overlap hides. Sources and defaults: docs/FIDELITY.md,
