@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "classes.h"
 #include "cli.h"
 #include "dist.h"
 #include "replay.h"
@@ -139,24 +140,37 @@ static ls_status set_path(ls_yaml *root, const char *path, const char *text, ls_
 
 /* The per-request table: CSV, or HDF5 (/requests rows with config_id 0, in
  * the sweep's layout, plus the run's /results row, run_h5.c) when the name ends in .h5. */
-static void csv_num(FILE *f, double x)
+typedef struct csv_out {
+    FILE *f;
+    const ls_class_table *classes;
+} csv_out;
+
+/* The columns of common/schema.h (ls_request_columns), status and class by name. */
+static void write_csv_header(FILE *f)
 {
-    if (isnan(x))
-        fputs(",", f);
-    else
-        fprintf(f, ",%.9g", x);
+    for (int i = 0; i < LS_REQUEST_COLUMN_COUNT; i++)
+        fprintf(f, "%s%s", i ? "," : "", ls_request_columns[i].name);
+    fputc('\n', f);
 }
 
 static void write_csv_request(void *ctx, const ls_request_result *r)
 {
-    FILE *f = ctx;
-    fprintf(f, "%lld,%d,%d,%d,%s,%d,%d", (long long)r->index, r->replica, r->prompt_tokens, r->output_tokens,
-            ls_req_status_name((ls_req_status)r->status), r->preemptions, r->generated_tokens);
-    csv_num(f, r->arrival_s);
-    csv_num(f, r->first_scheduled_s);
-    csv_num(f, r->first_token_s);
-    csv_num(f, r->finish_s);
-    fputc('\n', f);
+    const csv_out *o = ctx;
+    for (int i = 0; i < LS_REQUEST_COLUMN_COUNT; i++) {
+        const ls_request_column *c = &ls_request_columns[i];
+        double v = ls_request_value(r, c);
+        if (i)
+            fputc(',', o->f);
+        if (c->text == LS_RQ_STATUS_NAME)
+            fputs(ls_req_status_name((ls_req_status)v), o->f);
+        else if (c->text == LS_RQ_CLASS_NAME)
+            fputs(v >= 0 && v < o->classes->n ? o->classes->c[(int)v].name : "", o->f);
+        else if (c->type != LS_RQ_F64)
+            fprintf(o->f, "%lld", (long long)v);
+        else if (!isnan(v))
+            fprintf(o->f, "%.9g", v);
+    }
+    fputc('\n', o->f);
 }
 
 bool ls_cli_is_h5_name(const char *p)
@@ -524,6 +538,7 @@ int ls_cmd_run(int argc, char **argv)
     }
 
     FILE *csv = NULL;
+    csv_out csv_ctx;
 #ifndef LS_CLI_LEAN
     ls_cli_run_h5 *h5 = NULL;
 #endif
@@ -548,11 +563,10 @@ int ls_cmd_run(int argc, char **argv)
             ls_cli_error("%s: cannot write: %s", req_out, strerror(errno));
             goto out;
         }
-        fputs("index,replica,prompt_tokens,output_tokens,status,preemptions,generated_tokens,arrival_s,"
-              "first_scheduled_s,first_token_s,finish_s\n",
-              csv);
+        write_csv_header(csv);
+        csv_ctx = (csv_out){csv, ls_config_classes(cfg)};
         opts.on_request = write_csv_request;
-        opts.on_request_ctx = csv;
+        opts.on_request_ctx = &csv_ctx;
     }
     opts.timeline_path = tl_out;
     opts.timeline_iterations = tl_iter;

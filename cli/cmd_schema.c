@@ -120,21 +120,13 @@ int ls_cmd_schema(int argc, char **argv)
         const ls_column *c = &ls_metric_columns[i];
         res[4 + i] = (col){c->name, c->type == LS_COL_I64 ? "int64" : "float64", c->unit, c->description};
     }
-    size_t nrq;
-    const char *const *rq = ls_h5_request_columns(&nrq);
-    col req[32];
-    char rbuf[32][256];
-    static const char *const rtypes[] = {"int64", "int64", "int32", "int32", "int32", "int32", "int32",
-                                         "int32", "float64", "float64", "float64", "float64"};
-    for (size_t i = 0; i < nrq && i < 32; i++) {
-        snprintf(rbuf[i], sizeof rbuf[i], "%s", rq[i]);
-        char *p1 = strchr(rbuf[i], '|'), *p2 = p1 ? strchr(p1 + 1, '|') : NULL;
-        if (p1)
-            *p1 = 0;
-        if (p2)
-            *p2 = 0;
-        req[i] = (col){rbuf[i], i < sizeof rtypes / sizeof rtypes[0] ? rtypes[i] : "?", p1 ? p1 + 1 : "",
-                       p2 ? p2 + 1 : ""};
+    col req[1 + LS_REQUEST_COLUMN_COUNT];
+    size_t nrq = 1 + LS_REQUEST_COLUMN_COUNT;
+    req[0] = (col){"config_id", "int64", "", "configuration (index into /configs)"};
+    for (int i = 0; i < LS_REQUEST_COLUMN_COUNT; i++) {
+        const ls_request_column *c = &ls_request_columns[i];
+        req[1 + i] = (col){c->name, c->type == LS_RQ_I64 ? "int64" : c->type == LS_RQ_I32 ? "int32" : "float64",
+                           c->unit, c->description};
     }
     static const col attrs[] = {
         {"tool_version", "string", "", "llmsweep version of the latest run that wrote the file (every run's: /history)"},

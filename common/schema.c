@@ -24,6 +24,36 @@ const ls_column ls_spec_revision_columns[LS_SPECREV_NCOLS] = {LS_SPEC_REVISION_C
 const ls_column ls_history_columns[LS_HISTORY_NCOLS] = {LS_HISTORY_COLUMNS(LS_X_PCOL)};
 #undef LS_X_PCOL
 
+const ls_request_column ls_request_columns[LS_REQUEST_COLUMN_COUNT] = {
+#define LS_X_RQ(f, name, type, text, unit, desc) {name, type, text, offsetof(ls_request_result, f), unit, desc},
+    LS_REQUEST_COLUMNS(LS_X_RQ)
+#undef LS_X_RQ
+};
+#define LS_X_ONE(f, name, type, text, unit, desc) +1
+_Static_assert(LS_REQUEST_COLUMN_COUNT == 0 LS_REQUEST_COLUMNS(LS_X_ONE), "LS_REQUEST_COLUMN_COUNT");
+#undef LS_X_ONE
+_Static_assert(sizeof(ls_request_result) == 8 + 8 * 4 + 4 * 8, "ls_request_result must have no padding");
+_Static_assert(offsetof(ls_request_result, reserved) + 4 == offsetof(ls_request_result, arrival_s),
+               "the int32 fields are contiguous");
+
+double ls_request_value(const ls_request_result *r, const ls_request_column *c)
+{
+    const char *p = (const char *)r + c->offset;
+    if (c->type == LS_RQ_I64) {
+        int64_t x;
+        memcpy(&x, p, sizeof x);
+        return (double)x;
+    }
+    if (c->type == LS_RQ_I32) {
+        int32_t x;
+        memcpy(&x, p, sizeof x);
+        return (double)x;
+    }
+    double x;
+    memcpy(&x, p, sizeof x);
+    return x;
+}
+
 /* the count above must match the list */
 #define LS_X_ONE(f, type, n, unit, desc) +1
 _Static_assert(LS_CONFIG_COLUMN_COUNT == 0 LS_CONFIG_COLUMNS(LS_X_ONE), "LS_CONFIG_COLUMN_COUNT");

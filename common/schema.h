@@ -23,8 +23,9 @@ typedef enum ls_col_type { LS_COL_F64, LS_COL_I64, LS_COL_STR } ls_col_type;
  * attribute. Readers take columns by name (a missing one reads as NaN), so
  * older files stay readable. 1: files without the attribute; 2: the
  * disaggregated prefill/decode columns (kv_transfer_* ... decode_kv_usage_max); 3: the
- * configuration's ep and dp_sync_wait_frac. */
-#define LS_SCHEMA_VERSION 3
+ * configuration's ep and dp_sync_wait_frac; 4: the /requests column class (older files' rows
+ * read as -1). */
+#define LS_SCHEMA_VERSION 4
 
 /* The percentiles reported for each per-request latency. */
 #define LS_LATENCY_STATS(X, M, m, desc)                                                        \
@@ -226,6 +227,64 @@ typedef struct ls_config_column {
 
 #define LS_CONFIG_COLUMN_COUNT 38
 extern const ls_config_column ls_config_columns[LS_CONFIG_COLUMN_COUNT];
+
+/* ---- per-request rows ----------------------------------------------------------
+ * One row per request at its final status: `llmsweep run --requests-out FILE`
+ * (CSV, or HDF5 /requests) and a sweep's /requests (`--requests`, after a
+ * config_id). The CSV writer, the HDF5 writer and `llmsweep schema` iterate
+ * ls_request_columns, in this order; the row in memory is ls_request_result
+ * (its layout has no padding; the table's offsets are taken from it, so a
+ * field and its column cannot drift apart). */
+typedef struct ls_request_result {
+    int64_t index;            /* position in the request stream */
+    int32_t replica;
+    int32_t prompt_tokens, output_tokens; /* output_tokens: as requested (the trace's, uncapped) */
+    int32_t status;           /* ls_req_status */
+    int32_t preemptions;
+    int32_t generated_tokens; /* output tokens produced; when completed, output_tokens capped so that
+                                 prompt + output <= max_model_len */
+    int32_t class_id;         /* request class: index into the workload's classes; -1 when it defines none */
+    int32_t reserved;         /* 0, no column: keeps the row free of padding (every byte written is set) */
+    double arrival_s, first_scheduled_s, first_token_s, finish_s; /* NaN when it never happened */
+} ls_request_result;
+
+typedef enum ls_req_col_type { LS_RQ_I64, LS_RQ_I32, LS_RQ_F64 } ls_req_col_type;
+/* How the CSV writes a column: the number, or the name it stands for (HDF5 always has the number). */
+typedef enum ls_req_col_text { LS_RQ_NUMBER, LS_RQ_STATUS_NAME, LS_RQ_CLASS_NAME } ls_req_col_text;
+
+/* X(field, name, type, text, unit, description) */
+#define LS_REQUEST_COLUMNS(X)                                                                        \
+    X(index, "index", LS_RQ_I64, LS_RQ_NUMBER, "", "position of the request in the workload stream") \
+    X(replica, "replica", LS_RQ_I32, LS_RQ_NUMBER, "", "data-parallel replica that served it")       \
+    X(prompt_tokens, "prompt_tokens", LS_RQ_I32, LS_RQ_NUMBER, "tokens", "prompt length")             \
+    X(output_tokens, "output_tokens", LS_RQ_I32, LS_RQ_NUMBER, "tokens", "output length asked for")   \
+    X(status, "status", LS_RQ_I32, LS_RQ_STATUS_NAME, "",                                            \
+      "0 completed, 1 rejected (too long), 2 rejected (KV), 3 timeout, 4 unfinished (CSV: the name)") \
+    X(preemptions, "preemptions", LS_RQ_I32, LS_RQ_NUMBER, "count", "times preempted (recompute)")   \
+    X(generated_tokens, "generated_tokens", LS_RQ_I32, LS_RQ_NUMBER, "tokens", "output tokens produced") \
+    X(arrival_s, "arrival_s", LS_RQ_F64, LS_RQ_NUMBER, "s", "arrival time (NaN when it never happened)") \
+    X(first_scheduled_s, "first_scheduled_s", LS_RQ_F64, LS_RQ_NUMBER, "s", "first time scheduled (NaN when never)") \
+    X(first_token_s, "first_token_s", LS_RQ_F64, LS_RQ_NUMBER, "s", "time of the first output token (NaN when never)") \
+    X(finish_s, "finish_s", LS_RQ_F64, LS_RQ_NUMBER, "s",                                            \
+      "time of the last output token or of the final status (NaN when never)")                       \
+    X(class_id, "class", LS_RQ_I32, LS_RQ_CLASS_NAME, "",                                            \
+      "request class: index into the workload's classes (the /configs column classes, workload.classes); " \
+      "-1 when the workload defines none (CSV: the class name, empty when none)")
+
+typedef struct ls_request_column {
+    const char *name;
+    ls_req_col_type type;
+    ls_req_col_text text;
+    size_t offset;   /* into ls_request_result */
+    const char *unit;
+    const char *description;
+} ls_request_column;
+
+#define LS_REQUEST_COLUMN_COUNT 12
+extern const ls_request_column ls_request_columns[LS_REQUEST_COLUMN_COUNT];
+
+/* The value of column `c` of row `r`, as a double (int columns exactly). */
+double ls_request_value(const ls_request_result *r, const ls_request_column *c);
 
 /* ---- provenance tables of a result file -------------------------------------
  * What produced the rows: the content of every file the configurations read

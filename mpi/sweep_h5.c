@@ -143,50 +143,22 @@ static hid_t configs_type(void)
     return t;
 }
 
-_Static_assert(sizeof(ls_sweep_reqrow) == 72, "ls_sweep_reqrow must have no padding");
+_Static_assert(sizeof(ls_sweep_reqrow) == 8 + sizeof(ls_request_result), "ls_sweep_reqrow must have no padding");
 
+/* config_id, then the per-request columns of common/schema.h */
 static hid_t requests_type(void)
 {
     hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(ls_sweep_reqrow));
-#define RQ(name, field, ty) insert(t, name, offsetof(ls_sweep_reqrow, field), ty)
-    RQ("config_id", config_id, H5T_NATIVE_INT64);
-    RQ("index", r.index, H5T_NATIVE_INT64);
-    RQ("replica", r.replica, H5T_NATIVE_INT32);
-    RQ("prompt_tokens", r.prompt_tokens, H5T_NATIVE_INT32);
-    RQ("output_tokens", r.output_tokens, H5T_NATIVE_INT32);
-    RQ("status", r.status, H5T_NATIVE_INT32);
-    RQ("preemptions", r.preemptions, H5T_NATIVE_INT32);
-    RQ("generated_tokens", r.generated_tokens, H5T_NATIVE_INT32);
-    RQ("arrival_s", r.arrival_s, H5T_NATIVE_DOUBLE);
-    RQ("first_scheduled_s", r.first_scheduled_s, H5T_NATIVE_DOUBLE);
-    RQ("first_token_s", r.first_token_s, H5T_NATIVE_DOUBLE);
-    RQ("finish_s", r.finish_s, H5T_NATIVE_DOUBLE);
-#undef RQ
+    insert(t, "config_id", offsetof(ls_sweep_reqrow, config_id), H5T_NATIVE_INT64);
+    for (int i = 0; i < LS_REQUEST_COLUMN_COUNT; i++) {
+        const ls_request_column *c = &ls_request_columns[i];
+        insert(t, c->name, offsetof(ls_sweep_reqrow, r) + c->offset,
+               c->type == LS_RQ_I64 ? H5T_NATIVE_INT64 : c->type == LS_RQ_I32 ? H5T_NATIVE_INT32 : H5T_NATIVE_DOUBLE);
+    }
     return t;
 }
 
 /* ---- column documentation ---------------------------------------------------- */
-
-static const char *const request_docs[] = {
-    "config_id||configuration (index into /configs)",
-    "index||position of the request in the workload stream",
-    "replica||data-parallel replica that served it",
-    "prompt_tokens|tokens|prompt length",
-    "output_tokens|tokens|output length asked for",
-    "status||0 completed, 1 rejected (too long), 2 rejected (KV), 3 timeout, 4 unfinished",
-    "preemptions|count|times preempted (recompute)",
-    "generated_tokens|tokens|output tokens produced",
-    "arrival_s|s|arrival time (NaN when it never happened)",
-    "first_scheduled_s|s|first time scheduled (NaN when never)",
-    "first_token_s|s|time of the first output token (NaN when never)",
-    "finish_s|s|time of the last output token or of the final status (NaN when never)",
-};
-
-const char *const *ls_h5_request_columns(size_t *n)
-{
-    *n = sizeof request_docs / sizeof request_docs[0];
-    return request_docs;
-}
 
 static ls_status write_columns_attr(hid_t obj, char **lines, size_t n, const char *path, ls_error *e)
 {
@@ -209,6 +181,16 @@ static char *doc_line(const char *name, const char *unit, const char *desc)
     return s;
 }
 
+/* Write the n lines as the 'columns' attribute of d and free them. */
+static ls_status write_doc_lines(hid_t d, char **l, size_t n, const char *path, ls_error *e)
+{
+    ls_status rc = write_columns_attr(d, l, n, path, e);
+    for (size_t i = 0; i < n; i++)
+        free(l[i]);
+    free(l);
+    return rc;
+}
+
 static ls_status results_columns_attr(hid_t d, ls_error *e)
 {
     size_t n = 4 + LS_METRIC_COUNT;
@@ -220,11 +202,7 @@ static ls_status results_columns_attr(hid_t d, ls_error *e)
     for (int i = 0; i < LS_METRIC_COUNT; i++)
         l[4 + i] = doc_line(ls_metric_columns[i].name, ls_metric_columns[i].unit,
                             ls_metric_columns[i].description);
-    ls_status rc = write_columns_attr(d, l, n, "/results", e);
-    for (size_t i = 0; i < n; i++)
-        free(l[i]);
-    free(l);
-    return rc;
+    return write_doc_lines(d, l, n, "/results", e);
 }
 
 static ls_status configs_columns_attr(hid_t d, ls_error *e)
@@ -236,11 +214,18 @@ static ls_status configs_columns_attr(hid_t d, ls_error *e)
     for (int i = 0; i < LS_CONFIG_COLUMN_COUNT; i++)
         l[2 + i] = doc_line(ls_config_columns[i].name, ls_config_columns[i].unit,
                             ls_config_columns[i].description);
-    ls_status rc = write_columns_attr(d, l, n, "/configs", e);
-    for (size_t i = 0; i < n; i++)
-        free(l[i]);
-    free(l);
-    return rc;
+    return write_doc_lines(d, l, n, "/configs", e);
+}
+
+static ls_status requests_columns_attr(hid_t d, ls_error *e)
+{
+    size_t n = 1 + LS_REQUEST_COLUMN_COUNT;
+    char **l = ls_xcalloc(n, sizeof *l);
+    l[0] = doc_line("config_id", "", "configuration (index into /configs)");
+    for (int i = 0; i < LS_REQUEST_COLUMN_COUNT; i++)
+        l[1 + i] = doc_line(ls_request_columns[i].name, ls_request_columns[i].unit,
+                            ls_request_columns[i].description);
+    return write_doc_lines(d, l, n, "/requests", e);
 }
 
 /* ---- datasets ---------------------------------------------------------------- */
@@ -474,8 +459,7 @@ static ls_status create_requests(ls_h5file *f, ls_error *e)
     f->requests = create_table(f->file, "/requests", f->requests_type, REQUESTS_CHUNK, 1);
     if (f->requests < 0)
         return write_fail(f, e, "cannot create /requests");
-    size_t n = sizeof request_docs / sizeof request_docs[0];
-    return write_columns_attr(f->requests, (char **)request_docs, n, "/requests", e);
+    return requests_columns_attr(f->requests, e);
 }
 
 _Static_assert(sizeof(hid_t) == sizeof(int64_t), "hid_t is 64-bit since HDF5 1.10");
@@ -772,7 +756,9 @@ ls_status ls_h5_read_requests(ls_h5file *f, ls_sweep_reqrow **rows, size_t *n, l
     if (f->requests < 0)
         return LS_OK;
     hsize_t cnt = rows_of(f->requests);
-    ls_sweep_reqrow *r = ls_xmalloc((cnt ? cnt : 1) * sizeof *r);
+    ls_sweep_reqrow *r = ls_xcalloc(cnt ? cnt : 1, sizeof *r);
+    for (hsize_t i = 0; i < cnt; i++)
+        r[i].r.class_id = -1;  /* files written before the class column read as "none" */
     if (cnt && H5Dread(f->requests, f->requests_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, r) < 0) {
         free(r);
         return h5fail(e, f->path, "cannot read /requests");

@@ -33,7 +33,7 @@ typedef struct ls_sweep_result {
     ls_metrics m;
 } ls_sweep_result;
 
-/* One /requests row, in memory and on disk (no padding: 72 bytes). */
+/* One /requests row, in memory and on disk (no padding: 80 bytes; columns: common/schema.h). */
 typedef struct ls_sweep_reqrow {
     int64_t config_id;
     ls_request_result r;
@@ -98,8 +98,6 @@ ls_status ls_h5_filter_requests(ls_h5file *f, const bool *keep, size_t n_keep, l
 
 /* Copy /configs and /config_yaml (with their attributes) from `src` into `dst`. */
 ls_status ls_h5_copy_configs(ls_h5file *src, ls_h5file *dst, ls_error *e);
-/* Documentation lines ("name|unit|description") of the /requests columns. */
-const char *const *ls_h5_request_columns(size_t *n);
 
 /* The file's HDF5 id (a hid_t) and its path, for the provenance tables of
  * mpi/sweep_history.c, which live beside the result tables. */

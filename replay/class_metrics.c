@@ -64,6 +64,12 @@ void ls_class_track_add(ls_class_track *k, int64_t id, int32_t cls)
     k->cls[id] = (uint8_t)cls;
 }
 
+int32_t ls_class_track_class(const ls_class_track *k, int64_t id)
+{
+    assert(id >= 0 && id < k->cap);
+    return k->cls[id];
+}
+
 bool ls_class_track_done(ls_class_track *k, const ls_req_done *d, double ttft, double tpot)
 {
     assert(d->id >= 0 && d->id < k->cap);

@@ -27,6 +27,8 @@ void ls_class_track_add(ls_class_track *k, int64_t id, int32_t cls);
  * class's SLO. `ttft`, `tpot`: as the engine computed them (tpot NaN for a
  * single output token). */
 bool ls_class_track_done(ls_class_track *k, const ls_req_done *d, double ttft, double tpot);
+/* The class of request `id` (added before). */
+int32_t ls_class_track_class(const ls_class_track *k, int64_t id);
 /* The class<k>_* metrics; `span` is the run's goodput span (NaN: none). */
 void ls_class_track_metrics(ls_class_track *k, double span, ls_metrics *m);
 

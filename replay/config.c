@@ -671,6 +671,11 @@ const char *ls_config_workload_key(const ls_run_config *c)
     return c->workload_key;
 }
 
+const ls_class_table *ls_config_classes(const ls_run_config *c)
+{
+    return ls_workload_classes(c->workload);
+}
+
 double ls_config_cost_estimate(const ls_run_config *c)
 {
     ls_workload_info info;

@@ -173,6 +173,8 @@ static void count_done(engine *g, int replica, const ls_req_done *d)
         rr.first_scheduled_s = d->first_scheduled_s;
         rr.first_token_s = d->first_token_s;
         rr.finish_s = d->finish_s;
+        rr.class_id = g->classes ? ls_class_track_class(g->classes, d->id) : -1;
+        rr.reserved = 0;
         o->on_request(o->on_request_ctx, &rr);
     }
 }

@@ -43,6 +43,9 @@ void ls_config_get_row(const ls_run_config *c, ls_config_row *row);
  * same key see exactly the same requests (common random numbers). Owned by c. */
 const char *ls_config_workload_key(const ls_run_config *c);
 
+/* The request classes of the workload (n = 0: none), for naming a request's class_id. Owned by c. */
+const struct ls_class_table *ls_config_classes(const ls_run_config *c);
+
 /* A cheap, relative estimate of how long the configuration takes to simulate
  * (expected requests x tokens / batch), for handing out expensive work first. */
 double ls_config_cost_estimate(const ls_run_config *c);
@@ -57,16 +60,7 @@ typedef enum ls_req_status {
 } ls_req_status;
 const char *ls_req_status_name(ls_req_status s);
 
-typedef struct ls_request_result {
-    int64_t index;            /* position in the request stream */
-    int32_t replica;
-    int32_t prompt_tokens, output_tokens; /* output_tokens: as requested (the trace's, uncapped) */
-    int32_t status;           /* ls_req_status */
-    int32_t preemptions;
-    int32_t generated_tokens; /* output tokens produced; when completed, output_tokens capped so that
-                                 prompt + output <= max_model_len */
-    double arrival_s, first_scheduled_s, first_token_s, finish_s; /* NaN when it never happened */
-} ls_request_result;
+/* ls_request_result: one request at its final status (common/schema.h, the per-request columns). */
 
 typedef struct ls_run_opts {
     /* A pre-materialised request stream for this configuration's workload key

@@ -49,11 +49,41 @@ static void test_init_and_status(void **state)
     assert_int_equal(ls_config_columns[0].size, LS_CFG_STR);
 }
 
+/* The per-request table: unique names, every field of ls_request_result once, values read back. */
+static void test_request_columns(void **state)
+{
+    (void)state;
+    ls_request_result r = {.index = 1LL << 40, .replica = 3, .prompt_tokens = 100, .output_tokens = 20,
+                           .status = 4, .preemptions = 2, .generated_tokens = 7, .class_id = 1,
+                           .arrival_s = 0.5, .first_scheduled_s = 0.75, .first_token_s = NAN, .finish_s = 9.25};
+    const double want[LS_REQUEST_COLUMN_COUNT] = {1099511627776.0, 3, 100, 20, 4, 2, 7, 0.5, 0.75, NAN, 9.25, 1};
+    size_t bytes = 0;
+    for (int i = 0; i < LS_REQUEST_COLUMN_COUNT; i++) {
+        const ls_request_column *c = &ls_request_columns[i];
+        for (int j = i + 1; j < LS_REQUEST_COLUMN_COUNT; j++) {
+            assert_string_not_equal(c->name, ls_request_columns[j].name);
+            assert_int_not_equal(c->offset, ls_request_columns[j].offset);
+        }
+        if (!strcmp(c->unit, "s"))
+            assert_true(ends_with(c->name, "_s"));
+        double v = ls_request_value(&r, c);
+        if (isnan(want[i]))
+            assert_true(isnan(v));
+        else
+            assert_true(v == want[i]);
+        bytes += c->type == LS_RQ_I32 ? 4 : 8;
+    }
+    assert_int_equal(bytes + sizeof r.reserved, sizeof(ls_request_result));  /* every other byte is a column */
+    assert_string_equal(ls_request_columns[LS_REQUEST_COLUMN_COUNT - 1].name, "class");
+    assert_int_equal(ls_request_columns[4].text, LS_RQ_STATUS_NAME);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_metric_names),
         cmocka_unit_test(test_init_and_status),
+        cmocka_unit_test(test_request_columns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
