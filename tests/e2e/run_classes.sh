@@ -60,6 +60,8 @@ done = [r for r in rows if r[4] == "completed"]
 span = max(float(r[10]) for r in done) - t0
 for k in range(3):
     mine = [r for r in rows if cls[int(r[0])] == k]
+    # the per-request table names each request's class: the trace's (run_request_classes.sh: counts)
+    assert all(r[11] == ("chat", "batch", "agent")[k] for r in mine), (k, [r[11] for r in mine][:5])
     ok = [r for r in mine if r[4] == "completed"]
     ttft = [float(r[9]) - float(r[7]) for r in ok]
     tpot = [(float(r[10]) - float(r[9])) / (int(r[3]) - 1) for r in ok if int(r[3]) > 1]

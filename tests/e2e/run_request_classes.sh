@@ -3,7 +3,7 @@
 # (`--requests-out`, the `class` column of common/schema.h's per-request table):
 # - a synthetic 2-class workload (classes drawn by their shares): the CSV's class names and the HDF5
 #   /requests class indices count, per class, exactly the class<k>_n_requests of the run's metrics;
-# - a native trace with a `class` column: each request's class in the CSV is the trace's;
+# (a native trace's class per request: run_classes.sh);
 # - without classes the column is empty (CSV) and -1 (HDF5).
 . "$(dirname "$0")/config_lib.bash"
 cat >"$T/two.yaml" <<YAML
@@ -46,38 +46,6 @@ assert m["class0_n_requests"] > 0 and m["class1_n_requests"] > 0
 assert m["class0_n_requests"] + m["class1_n_requests"] == m["n_requests"] == len(rows)
 assert by_name == {"chat": m["class0_n_requests"], "batch": m["class1_n_requests"]}, by_name
 assert by_index == {0: m["class0_n_requests"], 1: m["class1_n_requests"]}, by_index
-PY
-
-# a trace that names each request's class
-"$LS_PYTHON" - "$T/trace.csv" <<'PY' || fail "trace"
-import random, sys
-random.seed(11)
-with open(sys.argv[1], "w") as f:
-    f.write("arrival_s,prompt_tokens,output_tokens,class\n")
-    t = 0.0
-    for i in range(120):
-        t += random.expovariate(4.0)
-        f.write("%.6f,%d,%d,%d\n" % (t, random.randint(64, 2000), random.randint(2, 100), random.choice([0, 1, 1])))
-PY
-cat >"$T/trace.yaml" <<YAML
-model: llama-3-8b
-hardware: h100-sxm
-workload:
-  trace: $T/trace.csv
-  classes: [{name: a}, {name: b}]
-YAML
-"$LLMSWEEP" run --config "$T/trace.yaml" --json --requests-out "$T/trace_req.csv" >"$T/trace.json" 2>"$T/err" ||
-    fail "trace run: $(cat "$T/err")"
-"$LS_PYTHON" - "$T" <<'PY' || fail "trace classes"
-import csv, json, sys
-T = sys.argv[1]
-want = [("a", "b")[int(r["class"])] for r in csv.DictReader(open(f"{T}/trace.csv"))]
-got = {int(r["index"]): r["class"] for r in csv.DictReader(open(f"{T}/trace_req.csv"))}
-assert sorted(got) == list(range(len(want))), "every request once"
-bad = [i for i in got if got[i] != want[i]]
-assert not bad, bad[:5]
-m = json.load(open(f"{T}/trace.json"))
-assert m["class0_n_requests"] == want.count("a") and m["class1_n_requests"] == want.count("b")
 PY
 
 # no classes: an empty column, -1 in HDF5
