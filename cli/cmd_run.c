@@ -173,6 +173,17 @@ static void write_csv_request(void *ctx, const ls_request_result *r)
     fputc('\n', o->f);
 }
 
+/* A path given on the command line, made absolute against the current directory when the
+ * configuration has a directory of its own (base_dir: its relative paths mean that one); NULL when
+ * it is already absolute or needs no change (free the result). */
+static char *cwd_path(const char *p, const char *base_dir)
+{
+    char cwd[4096];
+    if (p[0] == '/' || !base_dir || !getcwd(cwd, sizeof cwd))
+        return NULL;
+    return ls_path_join(p, cwd);
+}
+
 bool ls_cli_is_h5_name(const char *p)
 {
     size_t n = strlen(p);
@@ -405,15 +416,7 @@ int ls_cmd_run(int argc, char **argv)
             else if (cur)
                 ls_yaml_seq_push(seq, ls_yaml_clone(cur));
             /* a file named on the command line is relative to the current directory */
-            char *abs = NULL;
-            if (optarg[0] != '/' && base_dir) {
-                char cwd[4096];
-                if (getcwd(cwd, sizeof cwd)) {
-                    size_t n = strlen(cwd) + strlen(optarg) + 2;
-                    abs = ls_xmalloc(n);
-                    snprintf(abs, n, "%s/%s", cwd, optarg);
-                }
-            }
+            char *abs = cwd_path(optarg, base_dir);
             ls_yaml_seq_push(seq, ls_yaml_new_scalar(abs ? abs : optarg, false));
             free(abs);
             ls_yaml_map_set(root, "catalog", seq);
@@ -479,15 +482,7 @@ int ls_cmd_run(int argc, char **argv)
         }
         case O_TRACE: {
             /* a path on the command line is relative to the current directory */
-            char *abs = NULL;
-            if (optarg[0] != '/' && base_dir) {
-                char cwd[4096];
-                if (getcwd(cwd, sizeof cwd)) {
-                    size_t n = strlen(cwd) + strlen(optarg) + 2;
-                    abs = ls_xmalloc(n);
-                    snprintf(abs, n, "%s/%s", cwd, optarg);
-                }
-            }
+            char *abs = cwd_path(optarg, base_dir);
             rc = ls_yaml_set_path(root, "workload.trace", ls_yaml_new_scalar(abs ? abs : optarg, false), &err);
             free(abs);
             break;

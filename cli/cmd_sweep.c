@@ -279,6 +279,22 @@ static int cmp_hash_id(const void *a, const void *b)
  * rows with config ids mapped through the hashes) next to a->out and renames
  * it over a->out, so a crash leaves either file whole. Closes *f and reopens
  * the new file there. 0 or LS_EXIT_ERROR (message printed). */
+/* The root attributes of a file this sweep writes (a new one, or an extension's rewrite). */
+static ls_h5_meta file_meta(const sweep_args *a, const ls_sweep_spec *s, int ranks, const char *requests_mode)
+{
+    return (ls_h5_meta){.tool_version = LLMSWEEP_VERSION,
+                        .git_revision = LLMSWEEP_GIT_REV,
+                        .spec_text = s->text,
+                        .spec_name = s->name,
+                        .set_hash = s->set_hash,
+                        .seed = s->has_seed ? s->seed : -1,
+                        .ranks = ranks,
+                        .n_configs = (int64_t)s->n,
+                        .shard_index = a->shard_i,
+                        .shard_count = a->shard_n,
+                        .requests_mode = requests_mode};
+}
+
 static int resume_extend(const sweep_args *a, const ls_sweep_spec *s, const ls_config_row *rows, int ranks,
                          ls_reqs_mode mode, size_t sample_n, char (*old)[LS_HASH_HEX], size_t n_old,
                          const char *old_text, ls_h5file **f)
@@ -348,18 +364,8 @@ static int resume_extend(const sweep_args *a, const ls_sweep_spec *s, const ls_c
         ls_error ignore;
         if (ls_h5_attr_string(*f, "created", &created, &ignore))
             created = NULL;
-        ls_h5_meta m = {.tool_version = LLMSWEEP_VERSION,
-                        .git_revision = LLMSWEEP_GIT_REV,
-                        .spec_text = s->text,
-                        .spec_name = s->name,
-                        .set_hash = s->set_hash,
-                        .seed = s->has_seed ? s->seed : -1,
-                        .ranks = ranks,
-                        .n_configs = (int64_t)s->n,
-                        .shard_index = a->shard_i,
-                        .shard_count = a->shard_n,
-                        .requests_mode = rmode,
-                        .created = created};
+        ls_h5_meta m = file_meta(a, s, ranks, rmode);
+        m.created = created;
         rc = ls_h5_create(tmp, &m, s, rows, mode != LS_REQS_NONE, &nf, &e);
         free(created);
         if (!rc)
@@ -462,17 +468,7 @@ static int prepare_output(const sweep_args *a, const ls_sweep_spec *s, const ls_
     if (!exists || !a->resume) {
         char rmode[48];
         ls_sweep_format_requests(a->requests, a->sample_n, rmode, sizeof rmode);
-        ls_h5_meta m = {.requests_mode = rmode,
-                        .tool_version = LLMSWEEP_VERSION,
-                        .git_revision = LLMSWEEP_GIT_REV,
-                        .spec_text = s->text,
-                        .spec_name = s->name,
-                        .set_hash = s->set_hash,
-                        .seed = s->has_seed ? s->seed : -1,
-                        .ranks = ranks,
-                        .n_configs = (int64_t)s->n,
-                        .shard_index = a->shard_i,
-                        .shard_count = a->shard_n};
+        ls_h5_meta m = file_meta(a, s, ranks, rmode);
         if (ls_h5_create(a->out, &m, s, rows, a->requests != LS_REQS_NONE, out, &e)) {
             ls_cli_error("sweep: %s", e.msg);
             ls_ptable_free(&inputs);

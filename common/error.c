@@ -98,3 +98,13 @@ char *ls_xstrdup(const char *s)
     memcpy(p, s, n);
     return p;
 }
+
+char *ls_path_join(const char *file, const char *base_dir)
+{
+    if (file[0] == '/' || !base_dir || !*base_dir)
+        return ls_xstrdup(file);
+    size_t n = strlen(base_dir) + strlen(file) + 2;
+    char *p = ls_xmalloc(n);
+    snprintf(p, n, "%s/%s", base_dir, file);
+    return p;
+}

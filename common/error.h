@@ -46,6 +46,9 @@ void *ls_xmalloc(size_t n);
 void *ls_xcalloc(size_t n, size_t size);
 void *ls_xrealloc(void *p, size_t n);
 char *ls_xstrdup(const char *s);
+/* A newly allocated `file` read relative to `base_dir` (a configuration's directory): file itself when
+ * it is absolute or base_dir is NULL or empty, else base_dir/file. */
+char *ls_path_join(const char *file, const char *base_dir);
 
 /* Forward an error: `LS_TRY(f(...));` returns from the caller on failure. */
 #define LS_TRY(expr)                         \

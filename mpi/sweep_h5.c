@@ -181,51 +181,67 @@ static char *doc_line(const char *name, const char *unit, const char *desc)
     return s;
 }
 
-/* Write the n lines as the 'columns' attribute of d and free them. */
-static ls_status write_doc_lines(hid_t d, char **l, size_t n, const char *path, ls_error *e)
+/* The 'columns' attribute of d: the fixed leading columns `head` ({name, description}, no unit),
+ * then n columns of a schema table, line i from col(i, &name, &unit, &description). */
+typedef void (*doc_col_fn)(int i, const char **name, const char **unit, const char **desc);
+
+static ls_status columns_attr(hid_t d, const char *path, const char *const (*head)[2], int n_head, int n,
+                              doc_col_fn col, ls_error *e)
 {
-    ls_status rc = write_columns_attr(d, l, n, path, e);
-    for (size_t i = 0; i < n; i++)
+    size_t total = (size_t)(n_head + n);
+    char **l = ls_xcalloc(total, sizeof *l);
+    for (int i = 0; i < n_head; i++)
+        l[i] = doc_line(head[i][0], "", head[i][1]);
+    for (int i = 0; i < n; i++) {
+        const char *name, *unit, *desc;
+        col(i, &name, &unit, &desc);
+        l[n_head + i] = doc_line(name, unit, desc);
+    }
+    ls_status rc = write_columns_attr(d, l, total, path, e);
+    for (size_t i = 0; i < total; i++)
         free(l[i]);
     free(l);
     return rc;
 }
 
+static void metric_doc(int i, const char **name, const char **unit, const char **desc)
+{
+    *name = ls_metric_columns[i].name, *unit = ls_metric_columns[i].unit, *desc = ls_metric_columns[i].description;
+}
+
+static void config_doc(int i, const char **name, const char **unit, const char **desc)
+{
+    *name = ls_config_columns[i].name, *unit = ls_config_columns[i].unit, *desc = ls_config_columns[i].description;
+}
+
+static void request_doc(int i, const char **name, const char **unit, const char **desc)
+{
+    *name = ls_request_columns[i].name, *unit = ls_request_columns[i].unit,
+    *desc = ls_request_columns[i].description;
+}
+
+static const char *const config_id_doc[2] = {"config_id", "configuration (index into /configs)"};
+static const char *const hash_doc[2] = {"config_hash", "FNV-1a 64 of the canonical configuration YAML, 16 hex digits"};
+
 static ls_status results_columns_attr(hid_t d, ls_error *e)
 {
-    size_t n = 4 + LS_METRIC_COUNT;
-    char **l = ls_xcalloc(n, sizeof *l);
-    l[0] = doc_line("config_id", "", "configuration (index into /configs)");
-    l[1] = doc_line("config_hash", "", "FNV-1a 64 of the canonical configuration YAML, 16 hex digits");
-    l[2] = doc_line("status", "", "ok | infeasible | error");
-    l[3] = doc_line("message", "", "why infeasible, what failed (empty when ok)");
-    for (int i = 0; i < LS_METRIC_COUNT; i++)
-        l[4 + i] = doc_line(ls_metric_columns[i].name, ls_metric_columns[i].unit,
-                            ls_metric_columns[i].description);
-    return write_doc_lines(d, l, n, "/results", e);
+    const char *const head[4][2] = {{config_id_doc[0], config_id_doc[1]}, {hash_doc[0], hash_doc[1]},
+                                    {"status", "ok | infeasible | error"},
+                                    {"message", "why infeasible, what failed (empty when ok)"}};
+    return columns_attr(d, "/results", head, 4, LS_METRIC_COUNT, metric_doc, e);
 }
 
 static ls_status configs_columns_attr(hid_t d, ls_error *e)
 {
-    size_t n = 2 + LS_CONFIG_COLUMN_COUNT;
-    char **l = ls_xcalloc(n, sizeof *l);
-    l[0] = doc_line("config_id", "", "index of the configuration in the expanded grid");
-    l[1] = doc_line("config_hash", "", "FNV-1a 64 of the canonical configuration YAML, 16 hex digits");
-    for (int i = 0; i < LS_CONFIG_COLUMN_COUNT; i++)
-        l[2 + i] = doc_line(ls_config_columns[i].name, ls_config_columns[i].unit,
-                            ls_config_columns[i].description);
-    return write_doc_lines(d, l, n, "/configs", e);
+    const char *const head[2][2] = {{"config_id", "index of the configuration in the expanded grid"},
+                                    {hash_doc[0], hash_doc[1]}};
+    return columns_attr(d, "/configs", head, 2, LS_CONFIG_COLUMN_COUNT, config_doc, e);
 }
 
 static ls_status requests_columns_attr(hid_t d, ls_error *e)
 {
-    size_t n = 1 + LS_REQUEST_COLUMN_COUNT;
-    char **l = ls_xcalloc(n, sizeof *l);
-    l[0] = doc_line("config_id", "", "configuration (index into /configs)");
-    for (int i = 0; i < LS_REQUEST_COLUMN_COUNT; i++)
-        l[1 + i] = doc_line(ls_request_columns[i].name, ls_request_columns[i].unit,
-                            ls_request_columns[i].description);
-    return write_doc_lines(d, l, n, "/requests", e);
+    const char *const head[1][2] = {{config_id_doc[0], config_id_doc[1]}};
+    return columns_attr(d, "/requests", head, 1, LS_REQUEST_COLUMN_COUNT, request_doc, e);
 }
 
 /* ---- datasets ---------------------------------------------------------------- */

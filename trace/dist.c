@@ -69,16 +69,6 @@ static ls_status get_num(const ls_yaml *m, const char *path, const char *key, bo
 
 static bool is_count(double x, double lo) { return x == floor(x) && x >= lo && x <= INT32_MAX; }
 
-static char *resolve_path(const char *file, const char *base_dir)
-{
-    if (file[0] == '/' || !base_dir || !*base_dir)
-        return ls_xstrdup(file);
-    size_t n = strlen(base_dir) + strlen(file) + 2;
-    char *p = ls_xmalloc(n);
-    snprintf(p, n, "%s/%s", base_dir, file);
-    return p;
-}
-
 static ls_status load_empirical(ls_dist *d, const ls_yaml *n, const char *path, ls_error *e)
 {
     ls_trace_opts o;
@@ -229,7 +219,7 @@ ls_status ls_dist_parse(const ls_yaml *n, const char *path, const char *base_dir
             snprintf(kp, sizeof kp, "%s.format", path);
             LS_TRY(ls_yaml_as_string(ls_yaml_get(n, "format"), kp, &fmt, e));
         }
-        d->file = resolve_path(file, base_dir);
+        d->file = ls_path_join(file, base_dir);
         d->format = ls_xstrdup(fmt);
         st = load_empirical(d, n, path, e);
     } else {

@@ -289,16 +289,6 @@ static ls_status parse_arrival(const ls_yaml *n, const char *path, ls_arrival *a
     return LS_OK;
 }
 
-static char *join_path(const char *file, const char *base_dir)
-{
-    if (file[0] == '/' || !base_dir || !*base_dir)
-        return ls_xstrdup(file);
-    size_t n = strlen(base_dir) + strlen(file) + 2;
-    char *p = ls_xmalloc(n);
-    snprintf(p, n, "%s/%s", base_dir, file);
-    return p;
-}
-
 /* A synthetic stream is bounded by rate x duration_s and by max_requests: refuse one that expects more
  * than LS_WORKLOAD_MAX_REQUESTS (it would exhaust a rank's memory long before it finished). */
 static ls_status check_size(const ls_workload *w, const ls_yaml *n, const char *path, ls_error *e)
@@ -363,7 +353,7 @@ static ls_status parse_into(ls_workload *w, const ls_yaml *n, const char *path, 
     LS_TRY(ls_yaml_get_string(n, path, "trace", &s, e));
     if (s) {
         w->trace_given = ls_xstrdup(s);
-        w->trace_path = join_path(s, base_dir);
+        w->trace_path = ls_path_join(s, base_dir);
     }
     s = NULL;
     LS_TRY(ls_yaml_get_string(n, path, "format", &s, e));
