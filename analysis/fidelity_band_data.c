@@ -3,7 +3,7 @@
 #include "fidelity_band.h"
 
 const ls_fidelity_band ls_fidelity_bands[] = {
-    {"roofline", 28, 0.0388, 0.2087, 0.0501, 0.2125, "TensorRT-LLM FP8 points on H100/H200", "bench_fidelity --only trtllm --max-requests 400 --cross-validate mfu_max,mbu,iter_overhead_ms"}, /* fitted: mfu_max, mbu, iter_overhead_ms; 400 requests per point */
-    {"kernels", 28, 0.0795, 0.2073, 0.0795, 0.2073, "TensorRT-LLM FP8 points on H100/H200", "bench_fidelity --only trtllm --max-requests 400 --cross-validate kernel_overhead_us,iter_overhead_ms --set cost.model=kernels"}, /* fitted: kernel_overhead_us, iter_overhead_ms; 400 requests per point */
+    {"roofline", 28, 0.0347, 0.0977, 0.0437, 0.1098, "TensorRT-LLM FP8 points on H100/H200", "bench_fidelity --only trtllm --cross-validate mfu_max,iter_overhead_ms"}, /* fitted: mfu_max, iter_overhead_ms; all requests per point; TP orderings right */
+    {"kernels", 28, 0.0592, 0.1783, 0.0657, 0.1755, "TensorRT-LLM FP8 points on H100/H200", "bench_fidelity --only trtllm --cross-validate kernel_overhead_us,iter_overhead_ms --set cost.model=kernels"}, /* fitted: kernel_overhead_us, iter_overhead_ms; all requests per point; TP orderings right */
 };
 const int ls_fidelity_n_bands = (int)(sizeof ls_fidelity_bands / sizeof ls_fidelity_bands[0]);

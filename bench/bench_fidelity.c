@@ -523,13 +523,163 @@ static void write_csv(const char *path, const result_row *rows, int n)
  * for the rows 128/128 ... 20000/2000): fit on the other columns, predict the held-out one. Holding out
  * the H200 column is leave-one-GPU-out; the others leave out a model and TP degree. `--band-out FILE` writes
  * the all-rows figures as one CSV row (the error band reports print: scripts/make_fidelity_band.sh). */
-static ls_status cross_validate(const ls_yaml *base, const ls_yaml *points, const char *base_dir,
-                                const ls_catalog *cat, const char *params, const char *gpu, const char *group,
-                                char **sets, int n_sets, int64_t max_requests, const char *band_out, ls_error *e)
+/* What the ordering checks need of each calibration point (in the order they were added). */
+typedef struct cv_meta {
+    char model[64], column[160], workload[32];
+    int64_t gpus;
+    double measured; /* output_tps */
+} cv_meta;
+
+/* Same-model pairs of deployments: for the held-out column H, every other column D with H's model, at each
+ * workload both were measured at, is ordered by output_tps of the whole system and per GPU; the order
+ * simulated with the parameters of the fold that held H out is compared with the measured order. */
+static ls_status pair_orderings(ls_calibration *cal, const cv_meta *meta, int n, int h0, int *right, int *total,
+                                char *wrong, size_t wsize, ls_error *e)
+{
+    double x[LS_CAL_MAX_PARAMS];
+    ls_calibration_fold_values(cal, h0, x);
+    *right = *total = 0;
+    size_t used = 0;
+    wrong[0] = '\0';
+    for (int h = 0; h < n; h++) {
+        if (strcmp(meta[h].column, meta[h0].column))
+            continue;
+        for (int d = 0; d < n; d++) {
+            if (!strcmp(meta[d].column, meta[h0].column) || strcmp(meta[d].model, meta[h].model) ||
+                strcmp(meta[d].workload, meta[h].workload))
+                continue;
+            double sh[LS_CAL_N_METRICS], sd[LS_CAL_N_METRICS];
+            LS_TRY(ls_calibration_simulate(cal, h, x, sh, e));
+            LS_TRY(ls_calibration_simulate(cal, d, x, sd, e));
+            for (int per_gpu = 0; per_gpu < 2; per_gpu++) {
+                double gh = per_gpu ? (double)meta[h].gpus : 1, gd = per_gpu ? (double)meta[d].gpus : 1;
+                bool meas = meta[h].measured / gh > meta[d].measured / gd, sim = sh[0] / gh > sd[0] / gd;
+                (*total)++;
+                if (meas == sim)
+                    (*right)++;
+                else if (used < wsize)
+                    used += (size_t)snprintf(wrong + used, wsize - used, "%s%s %s vs %s%s", used ? "; " : "",
+                                             meta[h].workload, meta[h].column, meta[d].column,
+                                             per_gpu ? " per GPU" : "");
+            }
+        }
+    }
+    return LS_OK;
+}
+
+/* `orderings:` of the points file: strategies of one deployment whose measured order is known. Each entry
+ * is {name, source, metric, order: increasing|decreasing, config (merged onto `base`), strategies: [config
+ * fragments merged onto that], requests}; every strategy runs with the values x written into its GPU. */
+static ls_status run_ordering(const ls_calibration *cal, const double *x, const ls_yaml *base, const ls_yaml *ord,
+                              const char *base_dir, const ls_catalog *cat, char **sets, int n_sets, double *vals,
+                              int *n_vals, bool *ok, ls_error *e)
+{
+    const char *name = str_or(ls_yaml_get(ord, "name"), "?"), *metric = NULL, *order = NULL;
+    LS_TRY(ls_yaml_as_string(ls_yaml_get(ord, "metric"), "orderings.metric", &metric, e));
+    LS_TRY(ls_yaml_as_string(ls_yaml_get(ord, "order"), "orderings.order", &order, e));
+    const ls_yaml *strat = ls_yaml_get(ord, "strategies");
+    int id = ls_metric_find(metric);
+    bool inc = !strcmp(order, "increasing");
+    if (id < 0 || (!inc && strcmp(order, "decreasing")) || !strat || strat->kind != LS_YAML_SEQ || strat->n < 2 ||
+        strat->n > 8)
+        return ls_fail(e, LS_EINVAL,
+                       "ordering '%s': expected a result metric, order increasing or decreasing, and a list of "
+                       "2 to 8 strategies",
+                       name);
+    *ok = true;
+    *n_vals = 0;
+    for (size_t i = 0; i < strat->n; i++) {
+        ls_yaml *cfg = grow_clone(base);
+        const ls_yaml *frag = ls_yaml_get(ord, "config");
+        if (frag && frag->kind == LS_YAML_MAP)
+            merge_into(cfg, frag);
+        if (strat->vals[i]->kind == LS_YAML_MAP)
+            merge_into(cfg, strat->vals[i]);
+        ls_status rc = LS_OK;
+        for (int k = 0; k < n_sets && !rc; k++)
+            rc = apply_set(cfg, sets[k], e);
+        ls_run_config *c = NULL;
+        if (!rc)
+            rc = ls_config_load(cfg, base_dir, cat, &c, e);
+        ls_yaml_free(cfg);
+        ls_metrics m;
+        if (!rc) {
+            ls_calibration_apply(cal, x, c);
+            rc = simulate(c, ls_yaml_get(ord, "requests"), name, 0, 0, false, &m, e);
+        }
+        ls_config_free(c);
+        if (!rc && m.status != LS_RUN_OK)
+            rc = ls_fail(e, LS_EINFEASIBLE, "%s: %s", ls_run_status_name(m.status), m.message);
+        if (rc)
+            return ls_error_prefix(e, "ordering '%s', strategy %zu", name, i + 1);
+        vals[(*n_vals)++] = m.v[id];
+        if (i > 0 && !(inc ? m.v[id] > vals[i - 1] : m.v[id] < vals[i - 1]))
+            *ok = false;
+    }
+    return LS_OK;
+}
+
+/* The strategy orderings of every held-out fold (and of the fit on all columns): same-model deployment pairs
+ * of the calibration group, and the `orderings:` entries. `*all_right` is false when one is wrong. */
+static ls_status print_orderings(ls_calibration *cal, const cv_meta *meta, int n, const ls_yaml *base,
+                                 const ls_yaml *orderings, const char *base_dir, const ls_catalog *cat, char **sets,
+                                 int n_sets, bool *all_right, ls_error *e)
+{
+    *all_right = true;
+    printf("\n## Strategy orderings with the parameters of each held-out fold\n\n"
+           "| fitted without | check | simulated | order right |\n|---|---|---|---|\n");
+    for (int f = -1; f < n; f++) {
+        bool first = true;
+        for (int j = 0; f >= 0 && j < f; j++)
+            first = first && strcmp(meta[j].column, meta[f].column);
+        if (!first)
+            continue;
+        const char *label = f < 0 ? "(nothing: fit on all columns)" : meta[f].column;
+        if (f >= 0) {
+            int right, total;
+            char wrong[512];
+            LS_TRY(pair_orderings(cal, meta, n, f, &right, &total, wrong, sizeof wrong, e));
+            if (total > 0) {
+                printf("| %s | output_tps and output_tps per GPU against the other deployments of %s, each "
+                       "workload | %d/%d pairs in the measured order%s%s | %s |\n",
+                       label, meta[f].model, right, total, right < total ? ": wrong " : "", wrong,
+                       right == total ? "yes" : "**NO**");
+                *all_right = *all_right && right == total;
+            }
+        }
+        double x[LS_CAL_MAX_PARAMS];
+        ls_calibration_fold_values(cal, f, x);
+        for (size_t o = 0; orderings && orderings->kind == LS_YAML_SEQ && o < orderings->n; o++) {
+            double vals[8];
+            int nv = 0;
+            bool ok = false;
+            LS_TRY(run_ordering(cal, x, base, orderings->vals[o], base_dir, cat, sets, n_sets, vals, &nv, &ok, e));
+            const char *metric = str_or(ls_yaml_get(orderings->vals[o], "metric"), "?");
+            bool secs = strlen(metric) > 2 && !strcmp(metric + strlen(metric) - 2, "_s");
+            printf("| %s | %s |", label, str_or(ls_yaml_get(orderings->vals[o], "name"), "?"));
+            for (int k = 0; k < nv; k++)
+                printf(secs ? " %s%.1f ms" : " %s%.0f", k ? "/ " : "", secs ? 1e3 * vals[k] : vals[k]);
+            printf(" | %s |\n", ok ? "yes" : "**NO**");
+            *all_right = *all_right && ok;
+        }
+    }
+    for (size_t o = 0; orderings && orderings->kind == LS_YAML_SEQ && o < orderings->n; o++)
+        printf("%s- %s: %s\n", o ? "" : "\nMeasured orders:\n", str_or(ls_yaml_get(orderings->vals[o], "name"), "?"),
+               str_or(ls_yaml_get(orderings->vals[o], "source"), "(no source given)"));
+    printf("\nstrategy orderings right in every held-out fold: %s\n", *all_right ? "yes" : "NO");
+    return LS_OK;
+}
+
+static ls_status cross_validate(const ls_yaml *base, const ls_yaml *points, const ls_yaml *orderings,
+                                const char *base_dir, const ls_catalog *cat, const char *params, const char *gpu,
+                                const char *group, char **sets, int n_sets, int64_t max_requests,
+                                const char *band_out, ls_error *e)
 {
     ls_calibration *cal = NULL;
     LS_TRY(ls_calibration_new(cat, gpu, params, &cal, e));
     ls_status rc = LS_OK;
+    cv_meta meta[LS_CAL_MAX_POINTS];
+    int n_meta = 0;
     for (size_t i = 0; !rc && i < points->n; i++) {
         const ls_yaml *pt = points->vals[i];
         const char *name = str_or(ls_yaml_get(pt, "name"), "?");
@@ -565,6 +715,16 @@ static ls_status cross_validate(const ls_yaml *base, const ls_yaml *points, cons
         char *sp = strrchr(column, ' ');
         if (sp)
             *sp = '\0';
+        if (!rc && n_meta < LS_CAL_MAX_POINTS) {
+            ls_config_row row;
+            ls_config_get_row(c, &row);
+            cv_meta *mt = &meta[n_meta++];
+            copy_str(mt->model, sizeof mt->model, row.model);
+            copy_str(mt->column, sizeof mt->column, column);
+            copy_str(mt->workload, sizeof mt->workload, sp ? sp + 1 : name);
+            mt->gpus = row.n_gpus;
+            mt->measured = meas[0];
+        }
         if (!rc)
             rc = ls_calibration_add_run(cal, c, &reqs, meas, name, column, e);
         if (rc) {
@@ -615,7 +775,10 @@ static ls_status cross_validate(const ls_yaml *base, const ls_yaml *points, cons
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
         printf(" %s %.4g", tok, ls_calibration_value(cal, tok));
     printf("\n");
-    ls_status brc = LS_OK;
+    bool order_ok = true;
+    ls_status brc = n_meta == ls_calibration_n_points(cal)
+                        ? print_orderings(cal, meta, n_meta, base, orderings, base_dir, cat, sets, n_sets, &order_ok, e)
+                        : LS_OK;
     if (band_out) {
         /* the band of this cost model, read by scripts/make_fidelity_band.sh into analysis/fidelity_band_data.c */
         const char *cm = "roofline";
@@ -626,14 +789,15 @@ static ls_status cross_validate(const ls_yaml *base, const ls_yaml *points, cons
         if (!bf)
             brc = ls_fail(e, LS_EIO, "%s: cannot write: %s", band_out, strerror(errno));
         else {
-            fprintf(bf, "cost_model,group,gpu,params,max_requests,rows,in_median,in_worst,held_median,held_worst\n");
+            fprintf(bf, "cost_model,group,gpu,params,max_requests,rows,in_median,in_worst,held_median,held_worst,"
+                        "orderings_right\n");
             char plist[256]; /* the parameters joined by ';' (one CSV field) */
             copy_str(plist, sizeof plist, params);
             for (char *p = plist; *p; p++)
                 if (*p == ',')
                     *p = ';';
-            fprintf(bf, "%s,%s,%s,%s,%lld,%d,%.4f,%.4f,%.4f,%.4f\n", cm, group, gpu, plist, (long long)max_requests,
-                    n, im, all_in[n - 1], hm, all_ho[n - 1]);
+            fprintf(bf, "%s,%s,%s,%s,%lld,%d,%.4f,%.4f,%.4f,%.4f,%d\n", cm, group, gpu, plist,
+                    (long long)max_requests, n, im, all_in[n - 1], hm, all_ho[n - 1], order_ok);
             if (fclose(bf))
                 brc = ls_fail(e, LS_EIO, "%s: cannot write: %s", band_out, strerror(errno));
         }
@@ -752,8 +916,8 @@ int main(int argc, char **argv)
             write_csv(csv_path, rows, n_rows);
     }
     if (!status && cv_params &&
-        cross_validate(base, points, base_dir, cat, cv_params, cv_gpu, cv_group, sets, n_sets, max_requests, band_out,
-                       &e)) {
+        cross_validate(base, points, ls_yaml_get(doc, "orderings"), base_dir, cat, cv_params, cv_gpu, cv_group, sets,
+                       n_sets, max_requests, band_out, &e)) {
         fprintf(stderr, "bench_fidelity: cross-validation: %s\n", e.msg);
         status = 1;
     }

@@ -57,6 +57,8 @@ struct ls_calibration {
     double in_median, in_worst, loo_median, loo_worst;
     ls_cal_figure *figs;                 /* after a fit */
     int n_figs;
+    double fold[LS_CAL_MAX_POINTS][LS_CAL_MAX_PARAMS]; /* after a fit: the values of the fold that held out
+                                                        * point p's group (= fitted without leave-one-out) */
 };
 
 /* ---- set-up ------------------------------------------------------------------- */
@@ -526,7 +528,9 @@ ls_status ls_calibration_fit(ls_calibration *c, FILE *out, ls_error *e)
             rest += strcmp(c->points[q].group, c->points[p].group) != 0;
         loo &= rest >= k;
     }
-    double (*xg)[LS_CAL_MAX_PARAMS] = ls_xcalloc((size_t)n, sizeof *xg);
+    double (*xg)[LS_CAL_MAX_PARAMS] = c->fold;
+    for (int p = 0; p < n; p++)
+        memcpy(xg[p], x, sizeof xg[p]);
     for (int p = 0; p < n && loo; p++) {
         int g0 = p;
         for (int q = 0; q < p; q++)
@@ -562,7 +566,6 @@ ls_status ls_calibration_fit(ls_calibration *c, FILE *out, ls_error *e)
             f->err_held = loo ? held[idx] : NAN;
             idx++;
         }
-    free(xg);
     double bm, bw;
     summarise(before, nb, &bm, &bw);
     summarise(after, na, &c->in_median, &c->in_worst);
@@ -585,6 +588,32 @@ ls_status ls_calibration_fit(ls_calibration *c, FILE *out, ls_error *e)
     free(after);
     free(held);
     return LS_OK;
+}
+
+int ls_calibration_n_points(const ls_calibration *c)
+{
+    return c->n_points;
+}
+
+void ls_calibration_fold_values(const ls_calibration *c, int p, double x[LS_CAL_MAX_PARAMS])
+{
+    assert(p >= -1 && p < c->n_points);
+    memcpy(x, p < 0 ? c->fitted : c->fold[p], sizeof c->fitted);
+}
+
+void ls_calibration_apply(const ls_calibration *c, const double x[LS_CAL_MAX_PARAMS], ls_run_config *cfg)
+{
+    apply(&cfg->gpu, c, x);
+}
+
+ls_status ls_calibration_simulate(ls_calibration *c, int p, const double x[LS_CAL_MAX_PARAMS],
+                                  double sim[LS_CAL_N_METRICS], ls_error *e)
+{
+    assert(p >= 0 && p < c->n_points);
+    bool ok = simulate(c, p, x, sim);
+    if (!isnan(c->fitted[0])) /* leave the point at the fitted values, as ls_calibration_fit does */
+        apply(&c->points[p].cfg->gpu, c, c->fitted);
+    return ok ? LS_OK : ls_fail(e, LS_EINFEASIBLE, "point '%s' did not run with the trial values", c->points[p].name);
 }
 
 double ls_calibration_value(const ls_calibration *c, const char *param)

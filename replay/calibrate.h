@@ -68,6 +68,17 @@ typedef struct ls_cal_figure {
 int ls_calibration_n_figures(const ls_calibration *c);
 ls_cal_figure ls_calibration_figure(const ls_calibration *c, int i);
 
+/* After a fit, for checks beyond the fitted figures (bench_fidelity's held-out orderings): the number of
+ * points; the parameter values of the fold that held out point p's group (p = -1: the fit on all points;
+ * without leave-one-out every fold is that fit), in the order of `params`; those values written into a
+ * resolved configuration's GPU (the fields the fit varies); and point p simulated with values x (the point's
+ * configuration is left at the fitted values). */
+int ls_calibration_n_points(const ls_calibration *c);
+void ls_calibration_fold_values(const ls_calibration *c, int p, double x[LS_CAL_MAX_PARAMS]);
+void ls_calibration_apply(const ls_calibration *c, const double x[LS_CAL_MAX_PARAMS], ls_run_config *cfg);
+ls_status ls_calibration_simulate(ls_calibration *c, int p, const double x[LS_CAL_MAX_PARAMS],
+                                  double sim[LS_CAL_N_METRICS], ls_error *e);
+
 /* Write the catalog overlay (a `gpus:` entry that re-tunes the GPU in place) to `path`. */
 ls_status ls_calibration_write_overlay(const ls_calibration *c, const char *path, ls_error *e);
 

@@ -59,6 +59,7 @@ def emit(out):
               f"    requests: {{count: {n_requests(isl, osl)}, prompt: {isl}, output: {osl}, arrival: offline}}\n"
               f"    measured: {{output_tps: {m}}}\n")
     w(MLPERF)
+    w(ORDERINGS)
 
 
 # ---- the parts that depend on the engine's configuration schema (docs/CONFIG.md) ----
@@ -120,6 +121,33 @@ MLPERF = """
     requests: *server_req
     match_rate: {metric: tpot_p50_s, lo: 70, hi: 130}
     measured: {ttft_p50_s: 0.1808, ttft_p99_s: 0.4527, tpot_p50_s: 0.1243, tpot_p99_s: 0.1460}
+"""
+
+# Strategy orderings whose measured ORDER is known but whose figures are not in ../shared: bench_fidelity
+# --cross-validate runs each with the parameters of every held-out fold and says whether the order holds.
+# The workload and settings are those of tests/replay/tp_scaling.sh (ASSUMPTIONS: the issue names neither),
+# the engine vLLM V1 at its defaults on H100 (max_num_seqs 1024, max_num_batched_tokens 8192).
+ORDERINGS = """
+orderings:
+  - name: vllm llama-3.1-70b fp8 h100 saturated (200 q/s) output_tps tp2 < tp4 < tp8
+    source: &tp_source >-
+      issue 11, "vLLM 0.5 and 0.6 TP2/TP4/TP8 scaling on H100 ... Real TP8 is clearly faster" (an order,
+      no figures; those runs are not in ../shared)
+    metric: output_tps
+    order: increasing
+    config: &vllm_70b
+      model: llama-3.1-70b
+      engine: vllm-v1
+      scheduler: {gpu_memory_utilization: 0.9, max_batched_tokens: 8192, max_num_seqs: 1024, max_model_len: 8192}
+    strategies: &tp248 [{parallelism: {tp: 2}}, {parallelism: {tp: 4}}, {parallelism: {tp: 8}}]
+    requests: {count: 2000, prompt: 512, output: 256, arrival: {poisson: 200}, seed: 1}
+  - name: vllm llama-3.1-70b fp8 h100 light load (2 q/s) tpot_p50_s tp2 > tp4 > tp8
+    source: *tp_source
+    metric: tpot_p50_s
+    order: decreasing
+    config: *vllm_70b
+    strategies: *tp248
+    requests: {count: 60, prompt: 512, output: 256, arrival: {poisson: 2}, seed: 1}
 """
 
 if __name__ == "__main__":

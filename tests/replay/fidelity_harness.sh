@@ -44,6 +44,23 @@ read -r cmed cworst < <(awk -F, 'NR > 1 && $(NF - 4) == "trtllm" { e = $NF; if (
 [ "$cmed" = "$med" ] || fail "summary median ${med}% but the CSV rows give ${cmed}%"
 [ "$cworst" = "$worst" ] || fail "summary worst ${worst}% but the CSV rows give ${cworst}%"
 
+# strategy orderings with every held-out fold's parameters (issue 11): a smoke cross-validation (50
+# requests a point, so the fit means little) prints one row per fold and check; the TP2 < TP4 < TP8
+# order issue 11 reports for vLLM on H100 holds, and the same-model pairs (Llama-3.3-70B on 2 x H100 TP2
+# against 1 x H200 TP1) are checked in both 70B folds. Reversing the measured order must be flagged.
+"$BENCH" --points "$POINTS" --only none --max-requests 50 --cross-validate mfu_max,iter_overhead_ms >"$OUT" 2>&1 ||
+    fail "cross-validation exit status $?"
+[ "$(grep -c '^| .* | vllm llama-3.1-70b fp8 h100 .* | yes |$' "$OUT")" -eq 10 ] ||
+    { cat "$OUT"; fail "expected 10 right TP-order rows (2 checks x 4 folds + the all-columns fit)"; }
+[ "$(grep -c 'against the other deployments of llama-3.3-70b, each workload | [0-9]*/14 pairs' "$OUT")" -eq 2 ] ||
+    fail "expected the 70B deployment pairs in the two 70B folds"
+grep -q '^strategy orderings right in every held-out fold: ' "$OUT" || fail "no ordering verdict"
+sed 's/order: increasing/order: decreasing/' "$POINTS" >"$CSV"
+"$BENCH" --points "$CSV" --only none --max-requests 50 --cross-validate mfu_max,iter_overhead_ms >"$OUT" 2>&1 ||
+    fail "cross-validation (reversed order) exit status $?"
+[ "$(grep -c 'saturated (200 q/s) output_tps .* | \*\*NO\*\* |$' "$OUT")" -eq 5 ] || fail "a reversed order is not flagged"
+grep -q '^strategy orderings right in every held-out fold: NO$' "$OUT" || fail "the verdict ignores a wrong order"
+
 # a broken points file is an error naming it
 echo "points: 3" > "$CSV"
 "$BENCH" --points "$CSV" >/dev/null 2>"$OUT" && fail "bad points file accepted"
