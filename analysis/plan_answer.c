@@ -197,10 +197,11 @@ static void print_spec_vs_base(const deployment *d, size_t n, size_t top, const 
         }
         const ls_result_row *r = b->at_target;
         double tp_s = a->m.v[LS_M_TPOT_P99_S], tp_b = r->m.v[LS_M_TPOT_P99_S];
-        fprintf(f, "capacity %.3g vs %.3g req/s without (%.2fx), tpot_p99 at the target %.3g vs %.3g ms (%.2fx), "
+        double g = tp_b / tp_s;
+        fprintf(f, "capacity %.3g vs %.3g req/s without (%.2fx), tpot_p99 at the target %.3g vs %.3g ms (%.2fx %s), "
                    "%.3g tokens per verification step\n",
-                d[i].capacity, b->capacity, d[i].capacity / b->capacity, 1e3 * tp_s, 1e3 * tp_b, tp_b / tp_s,
-                a->m.v[LS_M_SPEC_MEAN_ACCEPTED_TOKENS]);
+                d[i].capacity, b->capacity, d[i].capacity / b->capacity, 1e3 * tp_s, 1e3 * tp_b, g >= 1 ? g : 1 / g,
+                g >= 1 ? "faster" : "slower", a->m.v[LS_M_SPEC_MEAN_ACCEPTED_TOKENS]);
     }
 }
 

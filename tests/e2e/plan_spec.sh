@@ -57,6 +57,17 @@ assert listed == nd, (sorted(listed), sorted(nd))
 print("top", len(top), "frontier", len(nd), "speculative vs baseline lines", len(lines))
 PY
 
+# the sensitivity sweep runs the top deployments with their speculative decoding
+"$PY" - "$T/s.h5" "$T/s.burst.h5" "$T/out.txt" <<'PY' || fail "sensitivity sweep: speculative blocks"
+import sys, re, h5py
+main = {int(x["config_id"]): x for x in h5py.File(sys.argv[1], "r")["/configs"][:]}
+b = h5py.File(sys.argv[2], "r")["/configs"][:]
+top = [int(m.group(1)) for m in re.finditer(r"(?m)^ +\d+ +(\d+) h100-sxm", open(sys.argv[3]).read())]
+assert len(b) == min(len(top), 20), (len(b), len(top))
+for x, i in zip(b, top):
+    assert x["speculative"] == main[i]["speculative"] and x["parallelism"] == main[i]["parallelism"], (x, main[i])
+PY
+
 # a speculative top configuration, re-run alone, reproduces its row (its own run, not the baseline's)
 k=$(grep -o '^ *[0-9]\+ \+[0-9]\+ h100-sxm \+[a-z0-9]* eagle-k3' "$T/out.txt" | head -1 | awk '{print $1}')
 id=$(grep -o '^ *[0-9]\+ \+[0-9]\+ h100-sxm \+[a-z0-9]* eagle-k3' "$T/out.txt" | head -1 | awk '{print $2}')
