@@ -7,6 +7,7 @@
 
 #include "config_key.h"
 #include "fidelity_band.h"
+#include "plan_launch.h"
 
 /* One deployment: its rows at every load, its capacity (searched on one of them). */
 typedef struct deployment {
@@ -20,12 +21,6 @@ typedef struct deployment {
 static bool same_rate(double a, double b)
 {
     return fabs(a - b) <= 1e-6 * fabs(b);
-}
-
-static int ep_of(const char *par)
-{
-    const char *p = strstr(par, "ep");
-    return p ? atoi(p + 2) : 1;
 }
 
 static double per_gpu(const ls_result_row *r, double x)
@@ -55,7 +50,12 @@ static const char *label(const ls_result_row *r, char *buf, size_t size)
     if (n > 0 && (size_t)n < size && c->max_num_seqs != 256)
         n += snprintf(buf + n, size - (size_t)n, " s%lld", (long long)c->max_num_seqs);
     if (n > 0 && (size_t)n < size && strcmp(c->max_batched_tokens, "auto"))
-        snprintf(buf + n, size - (size_t)n, " b%s", c->max_batched_tokens);
+        n += snprintf(buf + n, size - (size_t)n, " b%s", c->max_batched_tokens);
+    char m[16];
+    int k;
+    /* speculative decoding: its method and k ("eagle k3 a0.7" -> "eagle-k3") */
+    if (n > 0 && (size_t)n < size && sscanf(c->speculative, "%15s k%d", m, &k) == 2)
+        snprintf(buf + n, size - (size_t)n, " %s-k%d", m, k);
     return buf;
 }
 
@@ -120,55 +120,6 @@ static void cost_energy(const ls_plan_answer_opts *o, const ls_result_row *r, do
     *j_tok = g && tps > 0 ? n * g->watts / tps : NAN;
 }
 
-/* One `vllm serve` line: tp/pp/dp of one instance, the row's limits and formats. */
-static int serve_line(const ls_result_row *row, long long tp, long long pp, long long dp, const char *extra, char *buf,
-                      size_t size)
-{
-    const ls_config_row *c = &row->cfg;
-    int ep = ep_of(c->parallelism);
-    double budget = row->m.v[LS_M_MAX_NUM_BATCHED_TOKENS];
-    int n = snprintf(buf, size,
-                     "vllm serve %s --tensor-parallel-size %lld --pipeline-parallel-size %lld "
-                     "--data-parallel-size %lld%s --max-num-batched-tokens %lld --max-num-seqs %lld "
-                     "--gpu-memory-utilization %.2f --max-model-len %lld",
-                     c->model, tp, pp, dp, ep > 1 ? " --enable-expert-parallel" : "",
-                     isnan(budget) ? 8192LL : (long long)llround(budget), (long long)c->max_num_seqs,
-                     c->gpu_memory_utilization, (long long)c->max_model_len);
-    /* vLLM's --quantization methods for checkpoints in these formats (FP8 online, NVIDIA
-     * ModelOpt NVFP4, MXFP4 (gpt-oss), AWQ 4-bit integer) */
-    static const struct { const char *dtype, *method; } q[] = {
-        {"fp8", "fp8"}, {"nvfp4", "modelopt_fp4"}, {"mxfp4", "mxfp4"}, {"int4", "awq"}};
-    for (size_t i = 0; i < sizeof q / sizeof q[0]; i++)
-        if (n > 0 && (size_t)n < size && !strcmp(c->dtype_weights, q[i].dtype))
-            n += snprintf(buf + n, size - (size_t)n, " --quantization %s", q[i].method);
-    if (n > 0 && (size_t)n < size && !strcmp(c->dtype_kv, "fp8"))
-        n += snprintf(buf + n, size - (size_t)n, " --kv-cache-dtype fp8");
-    if (n > 0 && (size_t)n < size && extra)
-        n += snprintf(buf + n, size - (size_t)n, " %s", extra);
-    return n > 0 && (size_t)n < size ? n : (int)size;
-}
-
-void ls_plan_vllm_command(const ls_result_row *row, char *buf, size_t size)
-{
-    const ls_config_row *c = &row->cfg;
-    int np, ta, nd, tb;
-    char tail;
-    if (sscanf(c->parallelism, "%dP-tp%d+%dD-tp%d%c", &np, &ta, &nd, &tb, &tail) == 4) {
-        /* disaggregated: one command per role (vLLM's NixlConnector moves the KV), each run
-         * on as many instances as the pool has, a proxy routing between them */
-        static const char *kv = "--kv-transfer-config '{\"kv_connector\":\"NixlConnector\",\"kv_role\":\"kv_both\"}'";
-        int n = snprintf(buf, size, "prefill x%d: ", np);
-        if (n > 0 && (size_t)n < size)
-            n += serve_line(row, ta, 1, 1, kv, buf + n, size - (size_t)n);
-        if (n > 0 && (size_t)n < size)
-            n += snprintf(buf + n, size - (size_t)n, "  |  decode x%d: ", nd);
-        if (n > 0 && (size_t)n < size)
-            serve_line(row, tb, 1, 1, kv, buf + n, size - (size_t)n);
-        return;
-    }
-    serve_line(row, (long long)c->tp, (long long)c->pp, (long long)c->dp, NULL, buf, size);
-}
-
 static void violation_text(const ls_slo *s, const ls_metrics *m, unsigned v, char *buf, size_t size)
 {
     if (v & LS_SLO_NOT_RUN) {
@@ -210,12 +161,56 @@ static void reason(const deployment *d, const deployment *best, const ls_slo *s,
     }
 }
 
+/* Each speculative deployment of the top against its baseline, the same deployment without
+ * speculation at the same load and seed (common/config_key.h), when the plan has it. */
+static void print_spec_vs_base(const deployment *d, size_t n, size_t top, const ls_plan_answer_opts *o, FILE *f)
+{
+    bool any = false;
+    char lab[128];
+    for (size_t i = 0; i < top; i++) {
+        const ls_result_row *a = d[i].at_target;
+        if (!strcmp(a->cfg.speculative, "none") || !a->cfg.speculative[0])
+            continue;
+        if (!any)
+            fprintf(f, o->markdown ? "\nSpeculative decoding against the same deployment without it (same load, "
+                                     "seed and requests):\n\n"
+                                   : "speculative decoding against the same deployment without it (same load, seed "
+                                     "and requests):\n");
+        any = true;
+        char *key = ls_config_row_baseline_key(&a->cfg);
+        const deployment *b = NULL;
+        for (size_t j = 0; j < n && !b; j++) {
+            const ls_result_row *x = d[j].at_target;
+            if (j == i || strcmp(x->cfg.speculative, "none"))
+                continue;
+            char *kb = ls_config_row_baseline_key(&x->cfg);
+            if (!strcmp(kb, key))
+                b = &d[j];
+            free(kb);
+        }
+        free(key);
+        fprintf(f, o->markdown ? "- #%zu %s on %s (%s): " : "  #%zu %s on %s (%s): ", i + 1, label(a, lab, sizeof lab),
+                a->cfg.hardware, a->cfg.speculative);
+        if (!b) {
+            fprintf(f, "no baseline in the plan (add --speculative off)\n");
+            continue;
+        }
+        const ls_result_row *r = b->at_target;
+        double tp_s = a->m.v[LS_M_TPOT_P99_S], tp_b = r->m.v[LS_M_TPOT_P99_S];
+        double g = tp_b / tp_s;
+        fprintf(f, "capacity %.3g vs %.3g req/s without (%.2fx), tpot_p99 at the target %.3g vs %.3g ms (%.2fx %s), "
+                   "%.3g tokens per verification step\n",
+                d[i].capacity, b->capacity, d[i].capacity / b->capacity, 1e3 * tp_s, 1e3 * tp_b, g >= 1 ? g : 1 / g,
+                g >= 1 ? "faster" : "slower", a->m.v[LS_M_SPEC_MEAN_ACCEPTED_TOKENS]);
+    }
+}
+
 static void print_top(const deployment *d, size_t n, const ls_plan_answer_opts *o, FILE *f)
 {
     size_t top = (size_t)(o->top_n > 0 ? o->top_n : 5);
     if (top > n)
         top = n;
-    char why[512], cmd[1024], lab[128];
+    char why[512], cmd[2048], lab[128];
     if (o->markdown)
         fprintf(f, "## Top %zu deployments by capacity per GPU under the SLO\n\n"
                    "| # | config | hardware | deployment | GPUs | capacity req/s | req/s per GPU | "
@@ -239,6 +234,7 @@ static void print_top(const deployment *d, size_t n, const ls_plan_answer_opts *
                     d[i].cap_per_gpu, tps_gpu(r), tps_user(r), r->m.v[LS_M_TTFT_P99_S],
                     1e3 * r->m.v[LS_M_TPOT_P99_S], why);
     }
+    print_spec_vs_base(d, n, top, o, f);
     if (o->figures) {
         /* at the target rate every deployment serves the same tokens: its cost is its GPUs';
          * at its capacity, what it costs when kept full */
@@ -261,10 +257,13 @@ static void print_top(const deployment *d, size_t n, const ls_plan_answer_opts *
                     i + 1, r->cfg.hardware, label(r, lab, sizeof lab), u1, u2, j1, j2);
         }
     }
-    fprintf(f, o->markdown ? "\nLaunch commands:\n\n" : "launch commands:\n");
+    fprintf(f, o->markdown ? "\nLaunch commands (vLLM; SGLang's equivalent below each):\n\n"
+                           : "launch commands (vLLM; SGLang's equivalent below each):\n");
     for (size_t i = 0; i < top; i++) {
-        ls_plan_vllm_command(d[i].at_target, cmd, sizeof cmd);
+        ls_plan_launch_command("vllm", d[i].at_target, cmd, sizeof cmd);
         fprintf(f, o->markdown ? "%zu. `%s`\n" : "  %zu. %s\n", i + 1, cmd);
+        ls_plan_launch_command("sglang", d[i].at_target, cmd, sizeof cmd);
+        fprintf(f, o->markdown ? "   SGLang: `%s`\n" : "     sglang: %s\n", cmd);
     }
     fputc('\n', f);
 }
@@ -342,6 +341,7 @@ static void print_frontier(const ls_results *r, const ls_slo *s, const char *hw,
 /* The fewest GPUs meeting the SLO at the target rate, and the best of one fewer. */
 static void print_min_gpus(const deployment *d, size_t n, const ls_plan_answer_opts *o, FILE *f)
 {
+    char lab[128];
     const deployment *m = NULL;
     for (size_t i = 0; i < n; i++)
         if (!d[i].violations && (!m || d[i].n_gpus < m->n_gpus ||
@@ -351,7 +351,7 @@ static void print_min_gpus(const deployment *d, size_t n, const ls_plan_answer_o
         return;
     fprintf(f, o->markdown ? "## Fewest GPUs at the target rate\n\n" : "fewest GPUs at the target rate:\n");
     fprintf(f, "%s%d GPUs (%s on %s, config %lld) meet the SLO at %.4g req/s.\n", o->markdown ? "" : "  ",
-            m->n_gpus, m->at_target->cfg.parallelism, m->at_target->cfg.hardware,
+            m->n_gpus, label(m->at_target, lab, sizeof lab), m->at_target->cfg.hardware,
             (long long)m->at_target->config_id, o->target_rate);
     /* one fewer: the closest deployment of that size, by its worst SLO ratio */
     const deployment *c = NULL;
@@ -377,7 +377,7 @@ static void print_min_gpus(const deployment *d, size_t n, const ls_plan_answer_o
     else {
         violation_text(&o->slo, &c->at_target->m, c->violations, v, sizeof v);
         fprintf(f, "%swith %d GPUs the closest (%s, config %lld) %s%s%s.\n", o->markdown ? "" : "  ", m->n_gpus - 1,
-                c->at_target->cfg.parallelism, (long long)c->at_target->config_id,
+                label(c->at_target, lab, sizeof lab), (long long)c->at_target->config_id,
                 c->violations ? "misses it: " : "meets it (check the grid)", c->violations ? v : "", "");
     }
     fputc('\n', f);
@@ -386,6 +386,7 @@ static void print_min_gpus(const deployment *d, size_t n, const ls_plan_answer_o
 /* Nothing meets the SLO at the target: which limit binds, how far the closest is. */
 static void print_binding(const deployment *d, size_t n, const ls_plan_answer_opts *o, FILE *f)
 {
+    char lab[128];
     const deployment *c = NULL;
     double cw = INFINITY, rt = NAN, rp = NAN;
     for (size_t i = 0; i < n; i++) {
@@ -410,7 +411,7 @@ static void print_binding(const deployment *d, size_t n, const ls_plan_answer_op
     violation_text(&o->slo, &c->at_target->m, c->violations, v, sizeof v);
     fprintf(f, "%sno deployment meets the SLO at %.4g req/s. The closest is %s on %s (config %lld): %s; the binding "
                "limit is %s (%.2fx its limit; the other at %.2fx)%s\n",
-            o->markdown ? "**" : "", o->target_rate, c->at_target->cfg.parallelism, c->at_target->cfg.hardware,
+            o->markdown ? "**" : "", o->target_rate, label(c->at_target, lab, sizeof lab), c->at_target->cfg.hardware,
             (long long)c->at_target->config_id, v, rt >= rp ? "TTFT p99" : "TPOT p99", fmax(rt, rp), fmin(rt, rp),
             o->markdown ? "**" : "");
     if (rp > 1)
@@ -452,7 +453,7 @@ static void print_sensitivity(const ls_results *r, const deployment *d, size_t n
             top, o->burst_cv);
     int best = -1, worst = -1;
     double best_score = -1, worst_score = INFINITY;
-    char lab[128];
+    char lab[128], lab2[128];
     for (size_t i = 0; i < top; i++) {
         const ls_result_row *a = d[i].at_target;
         char *key = ls_config_row_capacity_key(&a->cfg);
@@ -502,7 +503,7 @@ static void print_sensitivity(const ls_results *r, const deployment *d, size_t n
                    "%s.\n",
                 pre, best + 1, label(d[best].at_target, lab, sizeof lab), d[best].at_target->cfg.hardware,
                 floor(best_score * 2) / 2, fmod(best_score, 0.5) > 0 ? " and under bursts" : ", not under bursts",
-                worst + 1, d[worst].at_target->cfg.parallelism, d[worst].at_target->cfg.hardware,
+                worst + 1, label(d[worst].at_target, lab2, sizeof lab2), d[worst].at_target->cfg.hardware,
                 worst_score < 0.5 ? "misses it at half the load"
                 : fmod(worst_score, 0.5) > 0 ? "the first to miss it as the load grows"
                                              : "misses it under bursts or as the load grows");

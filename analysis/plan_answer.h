@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "plan_launch.h"
 #include "report.h"
 #include "results.h"
 
@@ -58,11 +59,5 @@ bool ls_plan_answer_write(const ls_results *r, const ls_plan_answer_opts *o, FIL
 /* The config ids of the first `max` deployments of the ranking (their rows
  * at the target rate), best first; returns how many. */
 size_t ls_plan_answer_top(const ls_results *r, const ls_plan_answer_opts *o, int64_t *ids, size_t max);
-
-/* The `vllm serve` command line deploying the configuration of `row`:
- * parallel sizes, --enable-expert-parallel (ep > 1), the token budget actually
- * used (the run's max_num_batched_tokens), --max-num-seqs,
- * --gpu-memory-utilization, --max-model-len, FP8 weights/KV. */
-void ls_plan_vllm_command(const ls_result_row *row, char *buf, size_t size);
 
 #endif

@@ -69,6 +69,11 @@ static void usage(FILE *f)
             "  --cost-per-gpu-hour GPU=$[,GPU=$]  prices: $/million output tokens in the answer\n"
             "  --power tdp|GPU=W[,GPU=W]  W per GPU (tdp: board power of the datasheet): J/token\n"
             "  --max-batched-tokens B[,B]  token budgets to search: auto (default) or integers\n"
+            "  --speculative S       speculative decoding to search (repeat; default off):\n"
+            "                        off, or METHOD:k=K,acceptance=A[,model=DRAFT] with METHOD\n"
+            "                        eagle, mtp, ngram or draft (e.g. eagle:k=3,acceptance=0.7;\n"
+            "                        acceptance per position: 0.8/0.7/0.6); --speculative off\n"
+            "                        --speculative eagle:... compares with and without\n"
             "  --seed N              random seed (default 1)\n"
             "  -o, --output FILE     result file (default plan.h5)\n"
             "  --top N               rows of the top table (default 5, at most %d)\n"
@@ -224,7 +229,20 @@ static int parse_args(int argc, char **argv, plan_args *a, bool talk)
                     bad = true;
             }
         }
-        else if (!strcmp(s, "--max-num-seqs"))
+        else if (!strcmp(s, "--speculative")) {
+            ls_error se;
+            if (a->p.n_specs == LS_PLAN_MAX_LIST) {
+                if (talk)
+                    ls_cli_error("plan: --speculative: at most %d values", LS_PLAN_MAX_LIST);
+                return LS_EXIT_USAGE;
+            }
+            if (ls_plan_spec_parse(v, &a->p.specs[a->p.n_specs], &se)) {
+                if (talk)
+                    ls_cli_error("%s", se.msg);
+                return LS_EXIT_USAGE;
+            }
+            a->p.n_specs++;
+        } else if (!strcmp(s, "--max-num-seqs"))
             bad = !int_list(v, a->p.seqs, &a->p.n_seqs, false);
         else if (!strcmp(s, "--max-batched-tokens"))
             bad = !int_list(v, a->p.budgets, &a->p.n_budgets, true);
@@ -357,6 +375,16 @@ static int write_text(const char *path, const char *text)
     return 0;
 }
 
+/* A candidate as the pruning lines name it: its split, then its speculative decoding when
+ * more than one value was asked for (a dtype's reason names the dtype). */
+static const char *cand_name(const ls_plan_candidate *c, const plan_args *a, char *buf, size_t size)
+{
+    int n = snprintf(buf, size, "%s", c->parallelism);
+    if (n > 0 && (size_t)n < size && c->spec >= 0 && a->p.n_specs > 1)
+        snprintf(buf + n, size - (size_t)n, " --speculative %s", a->p.specs[c->spec].given);
+    return buf;
+}
+
 /* Rank 0: the pruning, said once. */
 static void print_pruning(const ls_plan *p, const plan_args *a, FILE *f)
 {
@@ -365,20 +393,21 @@ static void print_pruning(const ls_plan *p, const plan_args *a, FILE *f)
                "req/s%s)\n",
             p->n, a->p.n_hardware, a->p.n_hardware > 1 ? "s" : "", a->p.gpus, p->n_memory, p->n_bound, p->n_invalid,
             p->n_kept, LS_PLAN_N_LOADS, p->target_rate, isnan(p->trace_rate) ? "" : ", from the trace's rate");
+    char nm[256];
     size_t shown = 0;
     for (size_t i = 0; i < p->n && shown < 4; i++)
         if (p->c[i].by_memory && (i + 1 == p->n || !p->c[i + 1].by_memory || shown < 2)) {
-            fprintf(f, "  pruned %s %s: %s\n", p->c[i].hardware, p->c[i].parallelism, p->c[i].why);
+            fprintf(f, "  pruned %s %s: %s\n", p->c[i].hardware, cand_name(&p->c[i], a, nm, sizeof nm), p->c[i].why);
             shown++;
         }
     for (size_t i = 0, k = 0; i < p->n && k < 3; i++)
         if (p->c[i].by_bound) {
-            fprintf(f, "  pruned %s %s: %s\n", p->c[i].hardware, p->c[i].parallelism, p->c[i].why);
+            fprintf(f, "  pruned %s %s: %s\n", p->c[i].hardware, cand_name(&p->c[i], a, nm, sizeof nm), p->c[i].why);
             k++;
         }
     for (size_t i = 0, k = 0; i < p->n && k < 2; i++)
         if (!p->c[i].kept && !p->c[i].by_memory && !p->c[i].by_bound) {
-            fprintf(f, "  invalid %s %s: %s\n", p->c[i].hardware, p->c[i].parallelism, p->c[i].why);
+            fprintf(f, "  invalid %s %s: %s\n", p->c[i].hardware, cand_name(&p->c[i], a, nm, sizeof nm), p->c[i].why);
             k++;
         }
 }

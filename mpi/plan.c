@@ -40,6 +40,13 @@ static const char *first_dtype(const ls_plan_opts *o)
     return o->n_dtypes > 0 ? o->dtypes[0] : "bf16";
 }
 
+/* The candidate's speculative decoding (NULL: off). */
+static const ls_plan_spec *spec_of(const ls_plan_opts *o, const ls_plan_candidate *c)
+{
+    return c && c->spec >= 0 && c->spec < o->n_specs && ls_plan_spec_on(&o->specs[c->spec]) ? &o->specs[c->spec]
+                                                                                              : NULL;
+}
+
 static void write_sched(FILE *f, int seqs, int budget)
 {
     /* vLLM's defaults: the budget as the simulator resolves "auto", 256 sequences, 90% of HBM */
@@ -87,6 +94,12 @@ static void write_config(FILE *f, const char *ind, const ls_plan_opts *o, const 
     if (c && c->disagg)
         fprintf(f, "%sdisaggregation: {prefill: {replicas: %d, parallelism: tp%d}, decode: {replicas: %d, "
                    "parallelism: tp%d}}\n", ind, c->pre_n, c->pre_tp, c->dec_n, c->dec_tp);
+    const ls_plan_spec *sp = spec_of(o, c);
+    if (sp) {
+        fprintf(f, "%sspeculative: ", ind);
+        ls_plan_spec_yaml(sp, f);
+        fputc('\n', f);
+    }
     write_workload(f, ind, o, trace_abs, rate, burst_cv);
     fprintf(f, "%sslo: {ttft_s: %.10g, tpot_s: %.10g}\n", ind, o->slo_ttft_s, o->slo_tpot_s);
 }
@@ -105,6 +118,12 @@ static void write_item(FILE *f, const ls_plan_opts *o, const ls_plan_candidate *
     if (all || o->n_seqs > 1 || o->n_budgets > 1) {
         fprintf(f, ", scheduler: ");
         write_sched(f, c->max_num_seqs, c->budget);
+    }
+    /* the base has none: an item without the key runs without speculation */
+    const ls_plan_spec *sp = spec_of(o, c);
+    if (sp) {
+        fprintf(f, ", speculative: ");
+        ls_plan_spec_yaml(sp, f);
     }
     fputc('}', f);
 }
@@ -246,6 +265,21 @@ static ls_status check_opts(const ls_plan_opts *o, ls_error *e)
         if (o->budgets[i] < 0)
             return ls_fail(e, LS_EINVAL, "plan: --max-batched-tokens: expected auto or integers >= 1, got %d",
                            o->budgets[i]);
+    bool spec_on = false, spec_off = o->n_specs == 0;
+    for (int i = 0; i < o->n_specs; i++) {
+        spec_on |= ls_plan_spec_on(&o->specs[i]);
+        spec_off |= !ls_plan_spec_on(&o->specs[i]);
+        for (int j = 0; j < i; j++)
+            if (ls_plan_spec_same(&o->specs[i], &o->specs[j]))
+                return ls_fail(e, LS_EINVAL, "plan: --speculative: value %d repeats value %d (each is searched once)",
+                               i + 1, j + 1);
+    }
+    if (spec_on && !o->agg)
+        return ls_fail(e, LS_EINVAL, "plan: --speculative and --modes disagg contradict each other: speculative "
+                                     "decoding is not modelled with disaggregated pools; add agg to --modes");
+    if (o->disagg && !spec_off)
+        return ls_fail(e, LS_EINVAL, "plan: --modes disagg and --speculative contradict each other: pools run "
+                                     "without speculative decoding; add --speculative off to search them");
     if (!(o->slo_ttft_s > 0) || !(o->slo_tpot_s > 0) || !isfinite(o->slo_ttft_s) || !isfinite(o->slo_tpot_s))
         return ls_fail(e, LS_EINVAL, "plan: --slo needs both limits, e.g. --slo ttft_p99=2s,tpot_p99=50ms");
     return LS_OK;
@@ -265,6 +299,8 @@ static void add(ls_plan *p, size_t *cap, const ls_plan_candidate *c)
 static void enumerate(ls_plan *p, size_t *cap, const ls_plan_opts *o, const char *hw, bool moe)
 {
     int gpus = o->gpus;
+    int n_specs = o->n_specs > 0 ? o->n_specs : 1;
+    for (int xi = 0; xi < n_specs; xi++)
     for (int di = 0; di < (o->n_dtypes > 0 ? o->n_dtypes : 1); di++)
         for (int si = 0; si < o->n_seqs; si++)
             for (int bi = 0; bi < o->n_budgets; bi++)
@@ -278,6 +314,7 @@ static void enumerate(ls_plan *p, size_t *cap, const ls_plan_opts *o, const char
                                 snprintf(c.dtype, sizeof c.dtype, "%s", o->n_dtypes > 0 ? o->dtypes[di] : "bf16");
                                 c.max_num_seqs = o->seqs[si];
                                 c.budget = o->budgets[bi];
+                                c.spec = o->n_specs > 0 ? xi : -1;
                                 c.tp = tp;
                                 c.pp = pp;
                                 c.dp = dp;
@@ -290,7 +327,12 @@ static void enumerate(ls_plan *p, size_t *cap, const ls_plan_opts *o, const char
                                 add(p, cap, &c);
                             }
     /* disaggregated: P prefill instances of TP a beside D decode instances of TP b (issue 13's
-     * pools; pp 1), every P:D ratio and per-role TP on the budget */
+     * pools; pp 1), every P:D ratio and per-role TP on the budget; without speculation (not
+     * modelled with pools: check_opts made sure off is among the values) */
+    int off = -1;
+    for (int xi = 0; xi < o->n_specs && off < 0; xi++)
+        if (!ls_plan_spec_on(&o->specs[xi]))
+            off = xi;
     for (int di = 0; o->disagg && di < (o->n_dtypes > 0 ? o->n_dtypes : 1); di++)
         for (int si = 0; si < o->n_seqs; si++)
             for (int bi = 0; bi < o->n_budgets; bi++)
@@ -304,6 +346,7 @@ static void enumerate(ls_plan *p, size_t *cap, const ls_plan_opts *o, const char
                                 snprintf(c.dtype, sizeof c.dtype, "%s", o->n_dtypes > 0 ? o->dtypes[di] : "bf16");
                                 c.max_num_seqs = o->seqs[si];
                                 c.budget = o->budgets[bi];
+                                c.spec = off;
                                 c.disagg = true;
                                 c.pre_n = np, c.pre_tp = ta, c.dec_n = nd, c.dec_tp = tb;
                                 c.tp = ta;
@@ -350,6 +393,7 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
         snprintf(b.dtype, sizeof b.dtype, "%s", first_dtype(o));
         b.max_num_seqs = o->seqs[0];
         b.budget = o->budgets[0];
+        b.spec = -1;
         rc = load_candidate(o, &b, tr, measure_rate ? 0 : p->target_rate, cat, &c, e);
         if (rc)
             ls_error_prefix(e, "plan: --hardware %s", o->hardware[h]);
@@ -358,6 +402,25 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
             if (!rc)
                 p->target_rate = p->trace_rate * (o->scale_trace > 0 ? o->scale_trace : 1.0);
         }
+        ls_config_free(c);
+    }
+    /* each speculative value on the first GPU at tp1: an unknown draft model or one with
+     * another tokenizer is the value's fault, said once (not as every candidate's) */
+    for (int i = 0; i < o->n_specs && !rc; i++) {
+        if (!ls_plan_spec_on(&o->specs[i]))
+            continue;
+        ls_plan_candidate b;
+        memset(&b, 0, sizeof b);
+        snprintf(b.hardware, sizeof b.hardware, "%s", o->hardware[0]);
+        snprintf(b.parallelism, sizeof b.parallelism, "tp1");
+        snprintf(b.dtype, sizeof b.dtype, "%s", first_dtype(o));
+        b.max_num_seqs = o->seqs[0];
+        b.budget = o->budgets[0];
+        b.spec = i;
+        ls_run_config *c = NULL;
+        rc = load_candidate(o, &b, tr, p->target_rate, cat, &c, e);
+        if (rc)
+            ls_error_prefix(e, "plan: --speculative %s", o->specs[i].given);
         ls_config_free(c);
     }
     /* what the workload asks at the target rate, once, for the bounds */

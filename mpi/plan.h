@@ -3,7 +3,8 @@
  *
  * The candidates are every TP/PP/DP split (tp and pp powers of two, any dp) of
  * 1..gpus GPUs on each GPU type, and for a MoE model the same splits with
- * expert parallelism over the whole TP x DP group (pp 1). Each candidate is
+ * expert parallelism over the whole TP x DP group (pp 1), each with every
+ * dtype, scheduler limit and speculative-decoding value asked for. Each candidate is
  * loaded as a run configuration (ls_config_load: vLLM's TP rules, the cluster)
  * and checked for memory (ls_config_memory_fits) before anything is
  * simulated; the others are pruned with their reason. The survivors form one
@@ -20,6 +21,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "plan_spec.h"
 #include "sweep_spec.h"
 
 #define LS_PLAN_MAX_HW 8
@@ -48,6 +50,8 @@ typedef struct ls_plan_opts {
     int budgets[LS_PLAN_MAX_LIST]; /* max_num_batched_tokens values, 0 = auto (at least one) */
     int n_budgets;
     bool agg, disagg;      /* --modes: aggregated and/or disaggregated prefill/decode (default agg) */
+    ls_plan_spec specs[LS_PLAN_MAX_LIST]; /* --speculative values (plan_spec.h); 0 of them: off only */
+    int n_specs;
     int64_t seed;
 } ls_plan_opts;
 
@@ -58,6 +62,7 @@ typedef struct ls_plan_candidate {
     bool disagg;           /* prefill/decode pools: pre_n instances of tp pre_tp, dec_n of tp dec_tp */
     int pre_n, pre_tp, dec_n, dec_tp;
     int max_num_seqs, budget; /* scheduler limits (budget 0: auto) */
+    int spec;              /* index into the options' specs, -1: off (no --speculative) */
     int tp, pp, dp, ep, n_gpus;
     bool kept;
     char why[256];         /* pruning reason when !kept */

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # plan.sh -- `llmsweep plan` end to end, on 2 MPI ranks: the file is an ordinary sweep that
 # `report` reads; every frontier point is non-dominated and every non-dominated point is on
-# the frontier (checked here from /results with h5py, not by the code that printed it); the top
-# configuration re-run with `llmsweep run` reproduces its metrics; the `vllm serve` lines use
-# only flags vLLM documents; bad input gets a clear message and no crash.
+# the frontier (checked here from /results with h5py, not by the code that printed it); every top
+# configuration re-run with `llmsweep run` reproduces its metrics; the `vllm serve` and SGLang
+# lines are there (their flags: plan_launch.sh); bad input gets a clear message and no crash.
 . "$(dirname "$0")/sweep_lib.bash"
 "$PY" -c "import h5py" 2>/dev/null || { echo "plan: no h5py, skipped"; exit 77; }
 P="$LLMSWEEP plan --model llama-3-8b --hardware h100-sxm --gpus 4 --isl 512 --osl 64 --duration 20 --seed 3"
@@ -60,11 +60,14 @@ if "$PY" -c "import matplotlib" 2>/dev/null; then
     grep -q "h100-sxm agg: $n on the frontier of" "$T/plots/frontier.svg" || fail "frontier plot: not the $n points listed"
 fi
 
-# the top configuration, re-run alone, reproduces its row of /results
-top=$(awk '/^ *1 +[0-9]+ /{print $2; exit}' "$T/out.txt")
-[ -n "$top" ] || fail "no top row"
-"$LLMSWEEP" run --config "$T/p.top1.yaml" --json >"$T/run.json" || fail "run of the top configuration"
-"$PY" - "$T/p.h5" "$top" "$T/run.json" <<'PY' || fail "top configuration does not reproduce"
+# every top configuration, re-run alone with `llmsweep run`, reproduces its row of /results
+grep -o '^ *[0-9]\+ \+[0-9]\+ ' "$T/out.txt" | awk '{print $2}' >"$T/all_top.txt"
+[ -s "$T/all_top.txt" ] || fail "no top row"
+k=0
+while read -r id; do
+    k=$((k + 1))
+    "$LLMSWEEP" run --config "$T/p.top$k.yaml" --json >"$T/run$k.json" || fail "run of top configuration $k"
+    "$PY" - "$T/p.h5" "$id" "$T/run$k.json" <<'PY' || fail "top configuration $k (config $id) does not reproduce"
 import sys, json, h5py, math
 r = [x for x in h5py.File(sys.argv[1], "r")["/results"][:] if int(x["config_id"]) == int(sys.argv[2])][0]
 j = json.load(open(sys.argv[3]))
@@ -72,20 +75,12 @@ for k in ("ttft_p99_s", "tpot_p99_s", "e2e_p99_s", "output_tps", "n_completed", 
     a, b = float(r[k]), float(j[k])
     assert math.isclose(a, b, rel_tol=1e-9), (k, a, b)
 PY
+done <"$T/all_top.txt"
+[ "$k" -ge 2 ] || fail "expected several top configurations, got $k"
 
-# vLLM's documented `vllm serve` engine arguments that plan may emit. Source: vLLM documentation,
-# "Engine Arguments" (https://docs.vllm.ai/en/stable/configuration/engine_args.html, vLLM 0.10;
-# the same names in vllm/engine/arg_utils.py, EngineArgs.add_cli_args).
-VLLM_FLAGS="--tensor-parallel-size --pipeline-parallel-size --data-parallel-size --enable-expert-parallel
---max-num-batched-tokens --max-num-seqs --gpu-memory-utilization --max-model-len --quantization --kv-cache-dtype
---kv-transfer-config"
-n=0
-while read -r flag; do
-    n=$((n + 1))
-    grep -qxF -- "$flag" <(tr ' ' '\n' <<<"$VLLM_FLAGS") || fail "vllm serve flag $flag is not a documented vLLM flag"
-done < <(grep -o 'vllm serve .*' "$T/out.txt" | tr ' ' '\n' | grep '^--')
-[ "$n" -gt 5 ] || fail "no vllm serve flags found"
-grep -q -- "--tensor-parallel-size" "$T/out.txt" || fail "no --tensor-parallel-size"
+# the launch lines against vLLM's and SGLang's documented flags: tests/e2e/plan_launch.sh
+grep -q -- "vllm serve llama-3-8b --tensor-parallel-size" "$T/out.txt" || fail "no vllm serve line"
+grep -q -- "sglang: python -m sglang.launch_server --model-path llama-3-8b --tp-size" "$T/out.txt" || fail "no SGLang line"
 
 # the bounds written beside each deployment of the spec hold for every simulated row:
 # capacity <= its ceiling, TPOT p50 and mean >= its floor (replay/bound.h)
