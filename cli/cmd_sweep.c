@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -590,13 +591,44 @@ static void share_capacity_owners(const ls_sweep_spec *s, const ls_config_row *r
 {
     if (!s->capacity.enabled || !s->n)
         return;
-    unsigned char *own = ls_xcalloc(s->n, 1);
+    int64_t *own = ls_xcalloc(s->n, sizeof *own);
     if (rank == 0)
-        ls_sweep_capacity_owners(rows, s->n, own);
+        ls_sweep_capacity_groups(rows, s->n, own);
     assert(s->n <= INT_MAX);
-    MPI_Bcast(own, (int)s->n, MPI_UNSIGNED_CHAR, 0, MPI_COMM_WORLD);
-    ls_sweep_engine_set_capacity_owners(g, own);
+    MPI_Bcast(own, (int)s->n, MPI_INT64_T, 0, MPI_COMM_WORLD);
+    ls_sweep_engine_set_capacity_groups(g, own);
     free(own);
+}
+
+/* Collective: what the ranks simulated and their CPU time, summed on rank 0 and
+ * printed there (docs/PLAN.md, "Speed": the figures bench/plan.sh reads). */
+static void report_work(const ls_sweep_engine *g, int rank, int size, bool quiet)
+{
+    ls_sweep_engine_counts n;
+    ls_sweep_engine_get_counts(g, &n);
+    uint64_t mine[7] = {n.listed_simulated, n.listed_reused, n.searches, n.probes, n.probes_simulated,
+                        n.probes_stopped, n.probes_reused};
+    uint64_t sum[7] = {0};
+    MPI_Reduce(mine, sum, 7, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double cpu = (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_sec +
+                 1e-6 * (double)ru.ru_stime.tv_usec;
+    double *cpus = rank == 0 ? ls_xcalloc((size_t)size, sizeof *cpus) : NULL;
+    MPI_Gather(&cpu, 1, MPI_DOUBLE, cpus, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+    if (rank == 0 && !quiet) {
+        fprintf(stderr,
+                "llmsweep: simulated %llu listed configurations (%llu more taken whole from capacity probes); "
+                "%llu capacity searches, %llu probes: %llu simulated (%llu stopped once the SLO was certainly "
+                "missed), %llu taken from listed runs\nllmsweep: CPU per rank (user+sys, s):",
+                (unsigned long long)sum[0], (unsigned long long)sum[1], (unsigned long long)sum[2],
+                (unsigned long long)sum[3], (unsigned long long)sum[4], (unsigned long long)sum[5],
+                (unsigned long long)(sum[3] - sum[4]));
+        for (int r = 0; r < size; r++)
+            fprintf(stderr, " %.2f", cpus[r]);
+        fputc('\n', stderr);
+    }
+    free(cpus);
 }
 
 /* Rank 0: the tool's own lock on the output (mpi/sweep_lock.h), whatever HDF5's locking does.
@@ -753,6 +785,7 @@ static int sweep_spec_main(int rank, int size, const sweep_args *a, const ls_swe
     } else {
         status = rc == LS_EINTERRUPTED ? LS_EXIT_INTERRUPTED : rc ? LS_EXIT_ERROR : LS_EXIT_OK;
     }
+    report_work(g, rank, size, a->quiet || !s->capacity.enabled);
     ls_sweep_engine_free(g);
     free(rows);
     free(cost);

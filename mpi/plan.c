@@ -9,6 +9,7 @@
 
 #include "bound.h"
 #include "catalog.h"
+#include "dist.h" /* ls_fmt_double */
 #include "replay.h"
 #include "trace.h"
 #include "yamldoc.h"
@@ -511,10 +512,16 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
             fprintf(f, "   # bounds: capacity <= %.4g req/s, tpot >= %.4g ms\n", c->capacity_ceiling,
                     1e3 * c->tpot_floor_s);
         }
+    /* the rates exactly (shortest round trip): the search's probes at 2x, 1.5x and 0.5x the
+     * start are then the listed rates bit for bit, and one simulation serves both */
     fprintf(f, "  %s:", tr ? "workload.target_rate" : "workload.arrival.rate");
-    for (int k = 0; k < LS_PLAN_N_LOADS; k++)
-        fprintf(f, "%s%.10g", k ? ", " : " [", LS_PLAN_LOADS[k] * p->target_rate);
-    fprintf(f, "]\ncapacity: {rel_tol: 0.05, max_runs: 16, start: %.10g}\n", p->target_rate);
+    char num[40];
+    for (int k = 0; k < LS_PLAN_N_LOADS; k++) {
+        ls_fmt_double(num, sizeof num, LS_PLAN_LOADS[k] * p->target_rate);
+        fprintf(f, "%s%s", k ? ", " : " [", num);
+    }
+    ls_fmt_double(num, sizeof num, p->target_rate);
+    fprintf(f, "]\ncapacity: {rel_tol: 0.05, max_runs: 16, start: %s}\n", num);
     fclose(f);
     if (p->n_kept) {
         rc = ls_sweep_spec_parse(p->spec_text, len, spec_path, NULL, &p->spec, e);

@@ -24,6 +24,15 @@ typedef struct cache_entry {
     uint64_t used;  /* tick of last use */
 } cache_entry;
 
+/* Whole runs kept by (configuration, rate): a listing and a capacity probe of the
+ * same configuration at the same rate are one simulation (docs/PLAN.md, "Speed"). */
+#define MEMO_MAX 64
+
+typedef struct memo_entry {
+    char *key;
+    ls_metrics m;
+} memo_entry;
+
 struct ls_sweep_engine {
     const ls_sweep_spec *spec;
     cache_entry cache[CACHE_MAX_ENTRIES];
@@ -33,6 +42,12 @@ struct ls_sweep_engine {
     bool *fail;     /* injected failures, by config id (NULL: none) */
     ls_catalog *catalog; /* built-in catalog, loaded once (NULL if it failed: each load retries) */
     unsigned char *searches; /* capacity search per config id (NULL: every configuration) */
+    int64_t *owner_of;       /* capacity group of each config id: its owner's id (NULL: not known) */
+    int64_t *next_in_group;  /* the next id of the same group (-1: none) */
+    double *rate_of;         /* listed arrival rate by id (NaN: not looked up yet) */
+    memo_entry memo[MEMO_MAX];
+    size_t memo_next;
+    ls_sweep_engine_counts n;
 };
 
 static void where_label(const ls_sweep_spec *s, size_t i, char *buf, size_t n)
@@ -116,6 +131,11 @@ void ls_sweep_engine_free(ls_sweep_engine *g)
     }
     free(g->fail);
     free(g->searches);
+    free(g->owner_of);
+    free(g->next_in_group);
+    free(g->rate_of);
+    for (size_t i = 0; i < MEMO_MAX; i++)
+        free(g->memo[i].key);
     ls_catalog_free(g->catalog);
     free(g);
 }
@@ -186,7 +206,7 @@ static int cmp_owner(const void *pa, const void *pb)
     return c ? c : (a->id > b->id) - (a->id < b->id);
 }
 
-void ls_sweep_capacity_owners(const ls_config_row *rows, size_t n, unsigned char *searches)
+void ls_sweep_capacity_groups(const ls_config_row *rows, size_t n, int64_t *owner_of)
 {
     owner_item *v = ls_xcalloc(n + 1, sizeof *v);
     for (size_t i = 0; i < n; i++) {
@@ -195,11 +215,24 @@ void ls_sweep_capacity_owners(const ls_config_row *rows, size_t n, unsigned char
     }
     qsort(v, n, sizeof *v, cmp_owner);
     /* sorted by key, then id: the first of each run of equal keys searches */
-    for (size_t i = 0; i < n; i++)
-        searches[v[i].id] = i == 0 || strcmp(v[i].key, v[i - 1].key) != 0;
+    size_t owner = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || strcmp(v[i].key, v[i - 1].key) != 0)
+            owner = v[i].id;
+        owner_of[v[i].id] = (int64_t)owner;
+    }
     for (size_t i = 0; i < n; i++)
         free(v[i].key);
     free(v);
+}
+
+void ls_sweep_capacity_owners(const ls_config_row *rows, size_t n, unsigned char *searches)
+{
+    int64_t *own = ls_xmalloc((n ? n : 1) * sizeof *own);
+    ls_sweep_capacity_groups(rows, n, own);
+    for (size_t i = 0; i < n; i++)
+        searches[i] = own[i] == (int64_t)i;
+    free(own);
 }
 
 void ls_sweep_engine_set_capacity_owners(ls_sweep_engine *g, const unsigned char *searches)
@@ -208,6 +241,135 @@ void ls_sweep_engine_set_capacity_owners(ls_sweep_engine *g, const unsigned char
     g->searches = ls_xmalloc(g->spec->n ? g->spec->n : 1);
     memcpy(g->searches, searches, g->spec->n);
 }
+
+void ls_sweep_engine_set_capacity_groups(ls_sweep_engine *g, const int64_t *owner_of)
+{
+    size_t n = g->spec->n;
+    unsigned char *own = ls_xmalloc(n ? n : 1);
+    for (size_t i = 0; i < n; i++)
+        own[i] = owner_of[i] == (int64_t)i;
+    ls_sweep_engine_set_capacity_owners(g, own);
+    free(own);
+    free(g->owner_of);
+    free(g->next_in_group);
+    free(g->rate_of);
+    g->owner_of = ls_xmalloc((n ? n : 1) * sizeof *g->owner_of);
+    memcpy(g->owner_of, owner_of, n * sizeof *owner_of);
+    g->next_in_group = ls_xmalloc((n ? n : 1) * sizeof *g->next_in_group);
+    g->rate_of = ls_xmalloc((n ? n : 1) * sizeof *g->rate_of);
+    int64_t *last = ls_xmalloc((n ? n : 1) * sizeof *last); /* by owner: the last id linked */
+    for (size_t i = 0; i < n; i++) {
+        g->next_in_group[i] = -1;
+        g->rate_of[i] = NAN;
+        last[i] = -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int64_t o = owner_of[i];
+        if (o < 0 || (size_t)o >= n)
+            continue;
+        if (last[o] >= 0)
+            g->next_in_group[last[o]] = (int64_t)i;
+        last[o] = (int64_t)i;
+    }
+    free(last);
+}
+
+void ls_sweep_engine_get_counts(const ls_sweep_engine *g, ls_sweep_engine_counts *out)
+{
+    *out = g->n;
+}
+
+/* ---- one simulation per (configuration, rate) ---------------------------------------- */
+
+/* The configuration at its rate: every /configs column but the rate, and the workload's
+ * canonical key (the rate written exactly). Caller frees. */
+static char *memo_key(const ls_run_config *c)
+{
+    ls_config_row row;
+    ls_config_get_row(c, &row);
+    char *k = ls_config_row_capacity_key(&row);
+    const char *w = ls_config_workload_key(c);
+    size_t n = strlen(k) + strlen(w) + 2;
+    char *out = ls_xmalloc(n);
+    snprintf(out, n, "%s\n%s", k, w);
+    free(k);
+    return out;
+}
+
+static const ls_metrics *memo_find(const ls_sweep_engine *g, const char *key)
+{
+    for (size_t i = 0; i < MEMO_MAX; i++)
+        if (g->memo[i].key && !strcmp(g->memo[i].key, key))
+            return &g->memo[i].m;
+    return NULL;
+}
+
+static void memo_put(ls_sweep_engine *g, const char *key, const ls_metrics *m)
+{
+    if (memo_find(g, key))
+        return;
+    memo_entry *me = &g->memo[g->memo_next++ % MEMO_MAX];
+    free(me->key);
+    me->key = ls_xstrdup(key);
+    me->m = *m;
+}
+
+#ifdef LS_HAVE_CAPACITY
+typedef struct search_ctx {
+    ls_sweep_engine *g;
+    size_t owner;
+} search_ctx;
+
+static ls_status hook_requests(void *ctx, const ls_run_config *c, const ls_request_array **out, ls_error *e)
+{
+    search_ctx *x = ctx;
+    return cache_get(x->g, c, out, e);
+}
+
+static const ls_metrics *hook_lookup(void *ctx, const ls_run_config *c)
+{
+    search_ctx *x = ctx;
+    char *k = memo_key(c);
+    const ls_metrics *m = memo_find(x->g, k);
+    free(k);
+    if (m)
+        x->g->n.probes_reused++;
+    return m;
+}
+
+static void hook_store(void *ctx, const ls_run_config *c, const ls_metrics *m)
+{
+    search_ctx *x = ctx;
+    char *k = memo_key(c);
+    memo_put(x->g, k, m);
+    free(k);
+}
+
+/* Whether a listing of the owner's group is at c's rate: its metrics will be wanted. */
+static bool hook_whole(void *ctx, const ls_run_config *c)
+{
+    search_ctx *x = ctx;
+    ls_sweep_engine *g = x->g;
+    if (!g->owner_of)
+        return true; /* groups unknown: keep every probe whole, any listing may want it */
+    ls_config_row row;
+    ls_config_get_row(c, &row);
+    for (int64_t j = (int64_t)x->owner; j >= 0; j = g->next_in_group[j]) {
+        if (isnan(g->rate_of[j])) {
+            ls_run_config *cj = NULL;
+            if (ls_config_load(g->spec->configs[j].tree, g->spec->base_dir, g->catalog, &cj, NULL))
+                return true;
+            ls_config_row rj;
+            ls_config_get_row(cj, &rj);
+            ls_config_free(cj);
+            g->rate_of[j] = rj.arrival_rate;
+        }
+        if (g->rate_of[j] == row.arrival_rate)
+            return true;
+    }
+    return false;
+}
+#endif
 
 bool ls_sweep_engine_has_capacity(void)
 {
@@ -228,25 +390,41 @@ ls_status ls_sweep_engine_run(void *ctx, size_t id, ls_metrics *out, ls_sweep_ro
         return ls_fail(e, LS_EIO, "injected failure (LS_SWEEP_FAIL_IDS)");
     ls_run_config *c = NULL;
     LS_TRY(ls_config_load(s->configs[id].tree, s->base_dir, g->catalog, &c, e));
-    const ls_request_array *arr = NULL;
-    ls_status rc = cache_get(g, c, &arr, e);
-    if (!rc) {
-        ls_run_opts opts;
-        memset(&opts, 0, sizeof opts);
-        opts.requests = arr;
-        opts.on_request = rows ? collect_row : NULL;
-        opts.on_request_ctx = rows;
-        opts.stop = stop;
-        rc = ls_run(c, &opts, out, e);
+    char *key = memo_key(c);
+    /* a capacity probe of this configuration at this rate ran it whole already */
+    const ls_metrics *seen = rows ? NULL : memo_find(g, key);
+    ls_status rc = LS_OK;
+    if (seen) {
+        *out = *seen;
+        g->n.listed_reused++;
+    } else {
+        const ls_request_array *arr = NULL;
+        rc = cache_get(g, c, &arr, e);
+        if (!rc) {
+            ls_run_opts opts;
+            memset(&opts, 0, sizeof opts);
+            opts.requests = arr;
+            opts.on_request = rows ? collect_row : NULL;
+            opts.on_request_ctx = rows;
+            opts.stop = stop;
+            rc = ls_run(c, &opts, out, e);
+            g->n.listed_simulated++;
+        }
+        if (!rc && (out->status == LS_RUN_OK || out->status == LS_RUN_INFEASIBLE))
+            memo_put(g, key, out);
     }
+    free(key);
 #ifdef LS_HAVE_CAPACITY
     /* one search per configuration, on its first listing (ls_sweep_capacity_owners) */
     if (!rc && out->status == LS_RUN_OK && s->capacity.enabled && (!g->searches || g->searches[id])) {
+        search_ctx x = {g, id};
+        ls_capacity_hooks hooks = {&x, hook_requests, hook_lookup, hook_store, hook_whole};
         ls_capacity_opts co = {.rate_lo = s->capacity.rate_lo,
                                .rate_hi = s->capacity.rate_hi,
                                .rel_tol = s->capacity.rel_tol,
                                .max_runs = s->capacity.max_runs,
-                               .rate_start = s->capacity.start};
+                               .rate_start = s->capacity.start,
+                               .hooks = &hooks};
         /* the listing's own run is the first probe when it is listed at the start */
         ls_config_row row;
         ls_config_get_row(c, &row);
@@ -259,6 +437,10 @@ ls_status ls_sweep_engine_run(void *ctx, size_t id, ls_metrics *out, ls_sweep_ro
             out->v[LS_M_CAPACITY_RPS] = cr.capacity_rps;
         else /* the run itself stands; say why capacity is missing */
             snprintf(out->message, sizeof out->message, "capacity search failed: %.200s", ce.msg);
+        g->n.searches++;
+        g->n.probes += (uint64_t)cr.runs;
+        g->n.probes_simulated += (uint64_t)cr.simulated;
+        g->n.probes_stopped += (uint64_t)cr.stopped;
     }
 #endif
     ls_config_free(c);

@@ -45,6 +45,31 @@ void ls_sweep_capacity_owners(const ls_config_row *rows, size_t n, unsigned char
  * configuration that the spec asks to search does. */
 void ls_sweep_engine_set_capacity_owners(ls_sweep_engine *g, const unsigned char *searches);
 
+/* The same, with the groups themselves: owner_of[i] = the id of the owner of i's
+ * group (n entries). */
+void ls_sweep_capacity_groups(const ls_config_row *rows, size_t n, int64_t *owner_of);
+
+/* ls_sweep_engine_set_capacity_owners from the groups (owner_of[i] == i searches),
+ * which the search also uses: a probe at a rate another listing of its group is
+ * listed at runs whole and is kept for that listing; any other probe stops once
+ * it certainly misses the SLO (replay/slo_watch.h). Without this call every
+ * probe runs whole. */
+void ls_sweep_engine_set_capacity_groups(ls_sweep_engine *g, const int64_t *owner_of);
+
+/* What this rank's engine simulated. A listing and a probe of the same
+ * configuration at the same rate are one simulation (the first made, kept). */
+typedef struct ls_sweep_engine_counts {
+    uint64_t listed_simulated; /* listed configurations simulated */
+    uint64_t listed_reused;    /* ... taken from a probe that had run them whole */
+    uint64_t searches;         /* capacity searches */
+    uint64_t probes;           /* their probes, all told */
+    uint64_t probes_simulated; /* ... simulated (the others: the listing's own run or a kept run) */
+    uint64_t probes_stopped;   /* ... of which stopped once the SLO was certainly missed */
+    uint64_t probes_reused;    /* ... taken from a kept run */
+} ls_sweep_engine_counts;
+
+void ls_sweep_engine_get_counts(const ls_sweep_engine *g, ls_sweep_engine_counts *out);
+
 /* Whether this build can run the capacity search (replay/capacity.c present). */
 bool ls_sweep_engine_has_capacity(void);
 

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "config_internal.h"
+#include "slo_watch.h"
 #include "workload.h"
 
 void ls_capacity_opts_default(ls_capacity_opts *o)
@@ -34,6 +35,7 @@ void ls_capacity_opts_default(ls_capacity_opts *o)
     o->rate_start = 0;
     o->known = NULL;
     o->known_rate = 0;
+    o->hooks = NULL;
 }
 
 bool ls_capacity_meets_slo(const ls_run_config *c, const ls_metrics *m)
@@ -54,6 +56,8 @@ typedef struct probe_ctx {
     int max_runs;
     const ls_metrics *known;  /* a run made at known_rate, taken for the first probe at that rate */
     double known_rate;
+    const ls_capacity_hooks *h; /* NULL: none */
+    int simulated, stopped;
 } probe_ctx;
 
 /* Run at `rate`: *meets = the SLO test; *infeasible when the weights do not fit. */
@@ -69,14 +73,44 @@ static ls_status probe(probe_ctx *p, double rate, bool *meets, bool *infeasible,
         return LS_OK;
     }
     LS_TRY(ls_config_set_arrival_rate(p->c, rate, e));
-    ls_metrics m;
-    ls_metrics_init(&m);
+    p->runs++;
+    const ls_capacity_hooks *h = p->h;
+    const ls_metrics *seen = h && h->lookup ? h->lookup(h->ctx, p->c) : NULL;
+    if (seen) {
+        /* the same configuration at the same rate, run whole before: its outcome */
+        *infeasible = seen->status == LS_RUN_INFEASIBLE;
+        *meets = ls_capacity_meets_slo(p->c, seen);
+        return LS_OK;
+    }
     ls_run_opts opts;
     memset(&opts, 0, sizeof opts);
-    p->runs++;
-    LS_TRY(ls_run(p->c, &opts, &m, e));
+    if (h && h->requests)
+        LS_TRY(h->requests(h->ctx, p->c, &opts.requests, e));
+    /* only the verdict is wanted unless a listing will want the metrics */
+    ls_slo_watch w;
+    bool watched = opts.requests && !(h->whole && h->whole(h->ctx, p->c)) &&
+                   ls_slo_watch_init(&w, p->c, opts.requests->n);
+    if (watched) {
+        opts.on_request = ls_slo_watch_on_request;
+        opts.on_request_ctx = &w;
+        opts.stop = &w.stop;
+    }
+    ls_metrics m;
+    ls_metrics_init(&m);
+    p->simulated++;
+    ls_status rc = ls_run(p->c, &opts, &m, e);
+    if (rc == LS_EINTERRUPTED && watched && w.stop) {
+        ls_error_clear(e);
+        p->stopped++;
+        *infeasible = false;
+        *meets = false; /* certain: see slo_watch.h */
+        return LS_OK;
+    }
+    LS_TRY(rc);
     *infeasible = m.status == LS_RUN_INFEASIBLE;
     *meets = ls_capacity_meets_slo(p->c, &m);
+    if (h && h->store) /* a watched run that ran to its end is the unwatched run exactly */
+        h->store(h->ctx, p->c, &m);
     return LS_OK;
 }
 
@@ -173,10 +207,13 @@ ls_status ls_capacity_search(const ls_run_config *c, const ls_capacity_opts *o,
         d.rate_start = o->rate_start;
         d.known = o->known;
         d.known_rate = o->known_rate;
+        d.hooks = o->hooks;
     }
     out->capacity_rps = NAN;
     out->failing_rps = NAN;
     out->runs = 0;
+    out->simulated = 0;
+    out->stopped = 0;
     if (d.rate_lo > 0 && d.rate_hi > 0 && d.rate_hi <= d.rate_lo)
         return ls_fail(e, LS_EINVAL, "capacity search: rate_hi %g must exceed rate_lo %g", d.rate_hi,
                        d.rate_lo);
@@ -191,9 +228,11 @@ ls_status ls_capacity_search(const ls_run_config *c, const ls_capacity_opts *o,
     double min_rate = (row.duration_s > 0 && isfinite(row.duration_s))
                           ? LS_CAPACITY_MIN_REQUESTS / row.duration_s
                           : 0;
-    probe_ctx p = {ls_config_clone(c), min_rate, 0, d.max_runs, d.known, d.known_rate};
+    probe_ctx p = {ls_config_clone(c), min_rate, 0, d.max_runs, d.known, d.known_rate, d.hooks, 0, 0};
     ls_status rc = search(&p, &d, out, e);
     out->runs = p.runs;
+    out->simulated = p.simulated;
+    out->stopped = p.stopped;
     ls_config_free(p.c);
     return rc;
 }

@@ -8,6 +8,24 @@
 
 #include "replay.h"
 
+/* What a caller that holds more than one configuration (the sweep engine) lends
+ * the search; every member may be NULL. None changes an answer: they only
+ * save work (docs/PLAN.md, "Speed"). */
+typedef struct ls_capacity_hooks {
+    void *ctx;
+    /* The pre-read request stream of c's workload at c's rate (the one a
+     * listing of c at that rate replays), so a probe does not read the trace again. */
+    ls_status (*requests)(void *ctx, const ls_run_config *c, const ls_request_array **out, ls_error *e);
+    /* A whole run of c at its rate made earlier (a listing, or a probe), or NULL. */
+    const ls_metrics *(*lookup)(void *ctx, const ls_run_config *c);
+    /* Offered every whole run a probe makes (status ok or infeasible). */
+    void (*store)(void *ctx, const ls_run_config *c, const ls_metrics *m);
+    /* Whether a probe of c must run whole (its metrics are wanted: a listing of
+     * c at this rate is still to run). NULL or false: a probe with a pre-read
+     * stream stops once it certainly misses the SLO (slo_watch.h). */
+    bool (*whole)(void *ctx, const ls_run_config *c);
+} ls_capacity_hooks;
+
 typedef struct ls_capacity_opts {
     double rate_lo;           /* a rate assumed to pass (checked); <= 0: start at LS_CAPACITY_START_RPS */
     double rate_hi;           /* upper end of the search; <= 0: grow by doubling until it fails */
@@ -23,12 +41,15 @@ typedef struct ls_capacity_opts {
      * be the run of this configuration at that rate (same seed, same requests). */
     const ls_metrics *known;
     double known_rate;
+    const ls_capacity_hooks *hooks; /* NULL: every probe simulated whole from the workload */
 } ls_capacity_opts;
 
 typedef struct ls_capacity_result {
     double capacity_rps;      /* highest rate found to meet the SLO (0 when even the lowest fails; NaN when infeasible) */
     double failing_rps;       /* lowest rate found to miss it (NaN when never reached) */
     int runs;                 /* probes made (a `known` run counts as one) */
+    int simulated;            /* of which simulated here (the others: `known` or hooks->lookup) */
+    int stopped;              /* of which stopped once the SLO was certainly missed */
 } ls_capacity_result;
 
 /* Search. `c` is not modified: the search runs on a private copy. An

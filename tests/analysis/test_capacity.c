@@ -17,6 +17,8 @@
 
 #include "capacity.h"
 #include "replay.h"
+#include "slo_watch.h"
+#include "trace.h"
 
 /* Llama-3.1-8B on one H100: short fixed requests keep every run cheap. */
 static const char *cfg_text =
@@ -229,6 +231,182 @@ static void test_infeasible(void **state)
     ls_config_free(c);
 }
 
+/* ---- the hooks a sweep lends the search, and the early stop -------------------------- */
+
+/* The caller's side: one pre-read stream per rate, whole runs kept by rate. */
+typedef struct fake_sweep {
+    ls_request_array arr[32];
+    char *key[32];
+    int n_streams;
+    double kept_rate[32];
+    ls_metrics kept[32];
+    int n_kept, lookups, hits, stores;
+    double listed[4]; /* rates a listing of the configuration is at: whole probes */
+} fake_sweep;
+
+static ls_status fs_requests(void *ctx, const ls_run_config *c, const ls_request_array **out, ls_error *e)
+{
+    fake_sweep *f = ctx;
+    for (int i = 0; i < f->n_streams; i++)
+        if (!strcmp(f->key[i], ls_config_workload_key(c))) {
+            *out = &f->arr[i];
+            return LS_OK;
+        }
+    assert_true(f->n_streams < 32);
+    ls_source *src = NULL;
+    LS_TRY(ls_config_open_workload(c, &src, e));
+    ls_status rc = ls_source_collect(src, 0, &f->arr[f->n_streams], e);
+    ls_source_free(src);
+    LS_TRY(rc);
+    f->key[f->n_streams] = strdup(ls_config_workload_key(c));
+    *out = &f->arr[f->n_streams++];
+    return LS_OK;
+}
+
+static double rate_of(const ls_run_config *c)
+{
+    ls_config_row row;
+    ls_config_get_row(c, &row);
+    return row.arrival_rate;
+}
+
+static const ls_metrics *fs_lookup(void *ctx, const ls_run_config *c)
+{
+    fake_sweep *f = ctx;
+    f->lookups++;
+    for (int i = 0; i < f->n_kept; i++)
+        if (f->kept_rate[i] == rate_of(c)) {
+            f->hits++;
+            return &f->kept[i];
+        }
+    return NULL;
+}
+
+static void fs_store(void *ctx, const ls_run_config *c, const ls_metrics *m)
+{
+    fake_sweep *f = ctx;
+    f->stores++;
+    if (f->n_kept < 32) {
+        f->kept_rate[f->n_kept] = rate_of(c);
+        f->kept[f->n_kept++] = *m;
+    }
+}
+
+static bool fs_whole(void *ctx, const ls_run_config *c)
+{
+    fake_sweep *f = ctx;
+    for (int i = 0; i < 4; i++)
+        if (f->listed[i] == rate_of(c))
+            return true;
+    return false;
+}
+
+static void fs_free(fake_sweep *f)
+{
+    for (int i = 0; i < f->n_streams; i++) {
+        ls_request_array_free(&f->arr[i]);
+        free(f->key[i]);
+    }
+}
+
+/* With the hooks the search gives exactly the answer it gives alone, in the same
+ * probes; probes at a listed rate are run whole and stored, the others may stop
+ * early, and a second search takes the stored runs instead of simulating them. */
+static void test_hooks_same_answer(void **state)
+{
+    (void)state;
+    ls_run_config *c = load(cfg_text);
+    ls_capacity_opts o;
+    ls_capacity_opts_default(&o);
+    o.rate_start = 4;
+    ls_capacity_result plain, hooked, again;
+    ls_error e = {0};
+    assert_int_equal(ls_capacity_search(c, &o, &plain, &e), LS_OK);
+    assert_int_equal(plain.simulated, plain.runs);
+    assert_int_equal(plain.stopped, 0); /* no pre-read stream: nothing watched */
+    fake_sweep f;
+    memset(&f, 0, sizeof f);
+    f.listed[0] = 4, f.listed[1] = 2, f.listed[2] = 6, f.listed[3] = 8;
+    ls_capacity_hooks h = {&f, fs_requests, fs_lookup, fs_store, fs_whole};
+    o.hooks = &h;
+    assert_int_equal(ls_capacity_search(c, &o, &hooked, &e), LS_OK);
+    printf("capacity %.4f (%d probes); hooked: %.4f, %d probes, %d simulated, %d stopped early, %d stored\n",
+           plain.capacity_rps, plain.runs, hooked.capacity_rps, hooked.runs, hooked.simulated, hooked.stopped,
+           f.stores);
+    assert_true(hooked.capacity_rps == plain.capacity_rps);
+    assert_true(hooked.failing_rps == plain.failing_rps);
+    assert_int_equal(hooked.runs, plain.runs);
+    assert_int_equal(hooked.simulated, hooked.runs);
+    assert_true(hooked.stopped >= 1);
+    assert_int_equal(hooked.stopped + f.stores, hooked.simulated); /* what ran to its end is kept */
+    /* again: the stored probes are taken, the rest simulated again */
+    assert_int_equal(ls_capacity_search(c, &o, &again, &e), LS_OK);
+    assert_true(again.capacity_rps == plain.capacity_rps);
+    assert_int_equal(again.runs, plain.runs);
+    assert_int_equal(again.simulated, plain.runs - f.hits);
+    assert_int_equal(again.simulated, hooked.stopped); /* only the stopped ones again */
+    assert_true(f.hits >= 1);
+    fs_free(&f);
+    ls_config_free(c);
+}
+
+/* The watch stops a run only when the whole run misses the SLO: over a range of rates
+ * from well under to far over the capacity, and with a TTFT-bound and a TPOT-bound
+ * SLO, every stopped run is one that fails whole, and every run it lets finish is the
+ * unwatched run exactly. It does stop the overloaded ones. */
+static void test_watch_never_wrong(void **state)
+{
+    (void)state;
+    static const char *slos[2] = {"slo: {ttft_s: 0.5, tpot_s: 0.05}\n", "slo: {ttft_s: 30, tpot_s: 0.012}\n"};
+    int stopped = 0, runs = 0;
+    for (int k = 0; k < 2; k++) {
+        char text[1024];
+        snprintf(text, sizeof text,
+                 "model: llama-3.1-8b\ncluster: dgx-h100\nparallelism: tp1\n"
+                 "workload: {arrival: {process: poisson, rate: 4}, prompt_tokens: {dist: lognormal, mu: 6.5, "
+                 "sigma: 0.8}, output_tokens: {dist: lognormal, mu: 4.5, sigma: 0.6}, duration_s: 40}\n"
+                 "seed: 3\n%s",
+                 slos[k]);
+        for (double rate = 1; rate <= 64; rate *= 1.5) {
+            ls_run_config *c = load(text);
+            ls_error e = {0};
+            assert_int_equal(ls_config_set_arrival_rate(c, rate, &e), LS_OK);
+            ls_source *src = NULL;
+            assert_int_equal(ls_config_open_workload(c, &src, &e), LS_OK);
+            ls_request_array arr;
+            assert_int_equal(ls_source_collect(src, 0, &arr, &e), LS_OK);
+            ls_source_free(src);
+            ls_run_opts o;
+            memset(&o, 0, sizeof o);
+            o.requests = &arr;
+            ls_metrics whole, watched;
+            assert_int_equal(ls_run(c, &o, &whole, &e), LS_OK);
+            ls_slo_watch w;
+            assert_true(ls_slo_watch_init(&w, c, arr.n));
+            o.on_request = ls_slo_watch_on_request;
+            o.on_request_ctx = &w;
+            o.stop = &w.stop;
+            ls_status rc = ls_run(c, &o, &watched, &e);
+            bool meets = ls_capacity_meets_slo(c, &whole);
+            runs++;
+            if (w.stop) {
+                assert_int_equal(rc, LS_EINTERRUPTED);
+                assert_false(meets);
+                stopped++;
+            } else {
+                assert_int_equal(rc, LS_OK);
+                for (int i = 0; i < LS_METRIC_COUNT; i++)
+                    if (i != LS_M_WALL_TIME_S)
+                        assert_true(memcmp(&whole.v[i], &watched.v[i], sizeof whole.v[i]) == 0);
+            }
+            ls_request_array_free(&arr);
+            ls_config_free(c);
+        }
+    }
+    printf("%d of %d runs stopped early\n", stopped, runs);
+    assert_true(stopped >= 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +416,8 @@ int main(void)
         cmocka_unit_test(test_given_range),
         cmocka_unit_test(test_start_and_known),
         cmocka_unit_test(test_infeasible),
+        cmocka_unit_test(test_hooks_same_answer),
+        cmocka_unit_test(test_watch_never_wrong),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
