@@ -70,6 +70,9 @@ stop scancel_int scancel INT
 stop srun_usr1 kill USR1
 stop wrap_term wrap TERM
 stop wrap_hup wrap HUP
+# the stopped jobs gone from the node first: a step launched while the last one is torn down failed
+# once on the loaded machine ("task 0 launch failed: Unspecified error")
+for _ in $(seq 300); do squeue -h -o %j | grep -q '^ls-' || break; sleep 0.1; done
 timeout 120 srun --mpi="$MPI" -n 2 "$LLMSWEEP" sweep "$S" -o "$work/scancel_term.h5" --resume -q || fail "resume under srun"
 "$PY" "$COMPARE" "$work/ref.h5" "$work/scancel_term.h5" || fail "scancel TERM + resume differs from a clean run"
 
