@@ -71,8 +71,15 @@ static void catch_stop_signals(void)
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     const int sigs[] = {SIGTERM, SIGINT, SIGUSR1, SIGUSR2};
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
         sigaction(sigs[i], &sa, NULL);
+        sigaddset(&set, sigs[i]);
+    }
+    /* the lean llmsweep blocked them across its exec of this program (main.c): one that came
+     * meanwhile is delivered now, to the handler */
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
 /* How this process was started, repeated by the resume hint (issue 18.7): "mpirun -np N ",

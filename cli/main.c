@@ -8,6 +8,7 @@
  * dispositions, so `mpirun -n 4 llmsweep sweep` and `srun llmsweep sweep` work as before. */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,6 +59,19 @@ static int exec_mpi(char **argv)
     int dir = slash ? (int)(slash - self + 1) : 0;
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%.*sllmsweep-mpi", dir, self);
+    /* A sweep's stop signals are blocked across the exec (the mask and pending signals survive
+     * it) until llmsweep-mpi has its handlers (catch_stop_signals in cmd_sweep.c unblocks them):
+     * a SIGTERM, or the SIGUSR1 mpirun and srun pass on, during the tens of milliseconds its
+     * dynamic loader takes would otherwise kill the rank and abort the job (docs/SWEEP.md). */
+    if (!strcmp(argv[1], "sweep")) {
+        sigset_t stop;
+        sigemptyset(&stop);
+        sigaddset(&stop, SIGTERM);
+        sigaddset(&stop, SIGINT);
+        sigaddset(&stop, SIGUSR1);
+        sigaddset(&stop, SIGUSR2);
+        sigprocmask(SIG_BLOCK, &stop, NULL);
+    }
     /* argv[0] stays as typed: the process keeps the command line that ps, pgrep -f
      * and job scripts saw (tests/slurm/slurm_signals.sh finds its task by it) */
     execv(path, argv);

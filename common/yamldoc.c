@@ -625,6 +625,68 @@ ls_status ls_yaml_get_string(const ls_yaml *map, const char *path, const char *k
     return ls_yaml_as_string(n, key_path(path, key, full, sizeof full), out, e);
 }
 
+ls_status ls_yaml_get_int_in(const ls_yaml *map, const char *path, const char *key, int64_t lo, int64_t hi,
+                             const char *expected, int64_t *out, ls_error *e)
+{
+    if (!expected)
+        return ls_yaml_get_int(map, path, key, lo, hi, out, e);
+    const ls_yaml *n = ls_yaml_get(map, key);
+    if (!n)
+        return LS_OK;
+    char full[512], where[512];
+    int64_t v;
+    LS_TRY(ls_yaml_as_int64(n, key_path(path, key, full, sizeof full), &v, e));
+    if (v < lo || v > hi)
+        return ls_fail(e, LS_EINVAL, "%s: %s: expected %s, got %lld", ls_yaml_where(n, where, sizeof where), full,
+                       expected, (long long)v);
+    *out = v;
+    return LS_OK;
+}
+
+ls_status ls_yaml_get_double_in(const ls_yaml *map, const char *path, const char *key, double lo, bool lo_open,
+                                double hi, const char *expected, double *out, ls_error *e)
+{
+    const ls_yaml *n = ls_yaml_get(map, key);
+    if (!n)
+        return LS_OK;
+    char full[512], where[512], dflt[64];
+    double v;
+    LS_TRY(ls_yaml_as_double(n, key_path(path, key, full, sizeof full), &v, e));
+    if ((lo_open ? !(v > lo) : !(v >= lo)) || !(v <= hi) || !isfinite(v)) {
+        if (!expected) {
+            if (isinf(hi))
+                snprintf(dflt, sizeof dflt, "a number %s %g", lo_open ? ">" : ">=", lo);
+            else
+                snprintf(dflt, sizeof dflt, "a number in %s%g, %g]", lo_open ? "(" : "[", lo, hi);
+            expected = dflt;
+        }
+        return ls_fail(e, LS_EINVAL, "%s: %s: expected %s, got %g", ls_yaml_where(n, where, sizeof where), full,
+                       expected, v);
+    }
+    *out = v;
+    return LS_OK;
+}
+
+ls_status ls_yaml_get_choice(const ls_yaml *map, const char *path, const char *key, const char *const *names,
+                             const char *noun, const char *expected, int *out, ls_error *e)
+{
+    const ls_yaml *n = ls_yaml_get(map, key);
+    if (!n)
+        return LS_OK;
+    char full[512], where[512];
+    const char *s = NULL;
+    LS_TRY(ls_yaml_as_string(n, key_path(path, key, full, sizeof full), &s, e));
+    for (int i = 0; names[i]; i++)
+        if (!strcmp(names[i], s)) {
+            *out = i;
+            return LS_OK;
+        }
+    ls_yaml_where(n, where, sizeof where);
+    if (noun)
+        return ls_fail(e, LS_EINVAL, "%s: %s: unknown %s '%s' (expected %s)", where, full, noun, s, expected);
+    return ls_fail(e, LS_EINVAL, "%s: %s: expected %s, got '%s'", where, full, expected, s);
+}
+
 static bool key_allowed(const char *key, const char *const *allowed)
 {
     for (const char *const *a = allowed; *a; a++)

@@ -93,7 +93,7 @@ ls_status ls_yaml_fail_at(const ls_yaml *map, const char *path, const char *key,
                           ls_error *e);
 
 /* Range-checked reads of an optional key of a map (the one getter family of
- * config, catalog, workload and dist parsing). A missing key leaves *out
+ * config, catalog, workload, dist, MoE and pool parsing). A missing key leaves *out
  * untouched and returns LS_OK; a present one must have the type and lie in
  * the range, else "FILE:LINE: path.key: expected ..., got V" (path may be "":
  * "key: ..."). Integers: lo <= v <= hi (INT64_MAX: no upper bound). Numbers:
@@ -105,6 +105,21 @@ ls_status ls_yaml_get_double(const ls_yaml *map, const char *path, const char *k
 ls_status ls_yaml_get_bool(const ls_yaml *map, const char *path, const char *key, bool *out, ls_error *e);
 ls_status ls_yaml_get_string(const ls_yaml *map, const char *path, const char *key, const char **out,
                              ls_error *e);
+
+/* The same with the range and its meaning in the message: "FILE:LINE: path.key:
+ * expected EXPECTED, got V" (EXPECTED NULL: the default text above). Integers:
+ * lo <= v <= hi. Numbers: finite, v >= lo (v > lo when lo_open) and v <= hi
+ * (INFINITY: no upper bound). */
+ls_status ls_yaml_get_int_in(const ls_yaml *map, const char *path, const char *key, int64_t lo, int64_t hi,
+                             const char *expected, int64_t *out, ls_error *e);
+ls_status ls_yaml_get_double_in(const ls_yaml *map, const char *path, const char *key, double lo, bool lo_open,
+                                double hi, const char *expected, double *out, ls_error *e);
+/* An optional string that must be one of the NULL-terminated `names`: *out is
+ * its index (untouched when the key is missing). Else "FILE:LINE: path.key:
+ * unknown NOUN 'V' (expected EXPECTED)", or with NOUN NULL "expected EXPECTED,
+ * got 'V'". */
+ls_status ls_yaml_get_choice(const ls_yaml *map, const char *path, const char *key, const char *const *names,
+                             const char *noun, const char *expected, int *out, ls_error *e);
 
 /* Fail naming the first key of `map` that is not in the NULL-terminated
  * `allowed` list (and the allowed keys). Fails too if `map` is not a map. */

@@ -17,46 +17,26 @@ static const char *at(const ls_yaml *n, char *buf, size_t size)
 static ls_status load_moe_map(ls_run_config *c, const ls_yaml *moe, ls_error *e)
 {
     static const char *const keys[] = {"imbalance", "redundant_experts", "dispatch", "backend", NULL};
-    char w[300];
+    static const char *const dispatch[] = {"bf16", "fp8", NULL};
     LS_TRY(ls_yaml_check_keys(moe, "moe", keys, e));
-    const ls_yaml *n = ls_yaml_get(moe, "imbalance");
-    if (n) {
-        double v;
-        LS_TRY(ls_yaml_as_double(n, "moe.imbalance", &v, e));
-        if (!(v >= 1 && v <= 64))
-            return ls_fail(e, LS_EINVAL,
-                           "%s: moe.imbalance: expected the busiest rank's load over the mean, in [1, 64], got %g",
-                           at(n, w, sizeof w), v);
-        c->moe_imbalance = v;
-    }
-    n = ls_yaml_get(moe, "redundant_experts");
-    if (n) {
-        int64_t v;
-        LS_TRY(ls_yaml_as_int64(n, "moe.redundant_experts", &v, e));
-        if (v < 0 || v > 65536)
-            return ls_fail(e, LS_EINVAL, "%s: moe.redundant_experts: expected an integer in [0, 65536], got %lld",
-                           at(n, w, sizeof w), (long long)v);
-        c->redundant_experts = (int)v;
-    }
-    n = ls_yaml_get(moe, "dispatch");
-    if (n) {
-        const char *s;
-        LS_TRY(ls_yaml_as_string(n, "moe.dispatch", &s, e));
-        if (!strcmp(s, "fp8"))
-            c->a2a_fp8 = true;
-        else if (!strcmp(s, "bf16"))
-            c->a2a_fp8 = false;
-        else
-            return ls_fail(e, LS_EINVAL, "%s: moe.dispatch: expected bf16 or fp8, got '%s'", at(n, w, sizeof w), s);
-    }
-    n = ls_yaml_get(moe, "backend");
-    if (n) {
-        const char *s;
-        LS_TRY(ls_yaml_as_string(n, "moe.backend", &s, e));
+    LS_TRY(ls_yaml_get_double_in(moe, "moe", "imbalance", 1, false, 64,
+                                 "the busiest rank's load over the mean, in [1, 64]", &c->moe_imbalance, e));
+    int64_t redundant = c->redundant_experts;
+    LS_TRY(ls_yaml_get_int_in(moe, "moe", "redundant_experts", 0, 65536, "an integer in [0, 65536]", &redundant, e));
+    c->redundant_experts = (int)redundant;
+    int fp8 = c->a2a_fp8;
+    LS_TRY(ls_yaml_get_choice(moe, "moe", "dispatch", dispatch, NULL, "bf16 or fp8", &fp8, e));
+    c->a2a_fp8 = fp8 == 1;
+    const char *s = NULL;
+    LS_TRY(ls_yaml_get_string(moe, "moe", "backend", &s, e));
+    if (s) {
         c->moe_backend = ls_moe_backend_find(s);
-        if (!c->moe_backend)
-            return ls_fail(e, LS_EINVAL, "%s: moe.backend: unknown all-to-all backend '%s' (expected one of: %s)",
-                           at(n, w, sizeof w), s, ls_moe_backend_names());
+        if (!c->moe_backend) {
+            char what[512];
+            snprintf(what, sizeof what, "unknown all-to-all backend '%s' (expected one of: %s)", s,
+                     ls_moe_backend_names());
+            return ls_yaml_fail_at(moe, "moe", "backend", what, e);
+        }
     }
     return LS_OK;
 }

@@ -41,11 +41,13 @@ static const char *const dis_keys[] = {"prefill", "decode", "kv_transfer", "rout
 static const char *const pool_keys[] = {"replicas", "parallelism", "hardware", "cluster", "scheduler", NULL};
 static const char *const xfer_keys[] = {"link", "bandwidth_gbps", "latency_us", "mode", "host_link", "sharing", NULL};
 
-static const struct {
-    const char *name;
-    ls_kv_link link;
-} link_names[] = {{"auto", LS_KV_LINK_AUTO},       {"nvlink", LS_KV_LINK_NVLINK}, {"network", LS_KV_LINK_NETWORK},
-                  {"infiniband", LS_KV_LINK_NETWORK}, {"roce", LS_KV_LINK_NETWORK}, {"host", LS_KV_LINK_HOST}};
+/* kv_transfer.link names (index i means link_of[i]), mode and sharing names (in enum order) */
+static const char *const link_names[] = {"auto", "nvlink", "network", "infiniband", "roce", "host", NULL};
+static const ls_kv_link link_of[] = {LS_KV_LINK_AUTO,    LS_KV_LINK_NVLINK,
+                                     LS_KV_LINK_NETWORK, LS_KV_LINK_NETWORK,
+                                     LS_KV_LINK_NETWORK, LS_KV_LINK_HOST};
+static const char *const mode_names[] = {"after_prefill", "layerwise", NULL};
+static const char *const sharing_names[] = {"fifo", "fair", NULL};
 
 static void deploy_of(const ls_pool *pl, int replica, ls_deploy *d)
 {
@@ -130,15 +132,9 @@ static ls_status load_pool(const ls_run_config *top, const ls_yaml *root, const 
         return ls_fail(e, LS_EINVAL, "%s: %s.scheduler: expected a mapping of scheduler keys",
                        ls_yaml_where(ps, w, sizeof w), path);
     int64_t replicas = 1;
-    const ls_yaml *rn = ls_yaml_get(pn, "replicas");
-    if (rn) {
-        char full[80];
-        snprintf(full, sizeof full, "%s.replicas", path);
-        LS_TRY(ls_yaml_as_int64(rn, full, &replicas, e));
-        if (replicas < 1 || replicas > 4096)
-            return ls_fail(e, LS_EINVAL, "%s: %s: expected 1 to 4096 %s instances, got %lld",
-                           ls_yaml_where(rn, w, sizeof w), full, role_name[role], (long long)replicas);
-    }
+    char expected[64];
+    snprintf(expected, sizeof expected, "1 to 4096 %s instances", role_name[role]);
+    LS_TRY(ls_yaml_get_int_in(pn, path, "replicas", 1, 4096, expected, &replicas, e));
     LS_TRY(ls_pools_member_load(top, root, "disaggregation", pn, path, "a pool", "replicas", (int)replicas, base_dir,
                                 cat, &out->cfg, e));
     ls_run_config *pc = out->cfg;
@@ -250,10 +246,12 @@ static ls_status load_host_links(ls_pools_config *p, const ls_yaml *kt, const ls
     double bw = 0;  /* of the given link (the sides' own are set below) */
     bool grace = false;
     if (hn) {
-        LS_TRY(ls_yaml_as_string(hn, "disaggregation.kv_transfer.host_link", &given, e));
-        if (!ls_kvoffload_link(given, &bw, &grace))
-            return ls_fail(e, LS_EINVAL, "%s: %s.host_link: unknown link '%s' (expected pcie4, pcie5 or c2c)",
-                           ls_yaml_where(hn, w, sizeof w), path, given);
+        LS_TRY(ls_yaml_get_string(kt, path, "host_link", &given, e));
+        if (!ls_kvoffload_link(given, &bw, &grace)) {
+            char what[128];
+            snprintf(what, sizeof what, "unknown link '%s' (expected pcie4, pcie5 or c2c)", given);
+            return ls_yaml_fail_at(kt, path, "host_link", what, e);
+        }
         if (p->link != LS_KV_LINK_HOST)
             return ls_fail(e, LS_EINVAL, "%s: %s.host_link: only with link: host (staging through host memory)",
                            ls_yaml_where(hn, w, sizeof w), path);
@@ -302,68 +300,31 @@ static ls_status load_transfer(ls_pools_config *p, const ls_yaml *dis, ls_error 
     if (kt) {
         LS_TRY(ls_yaml_check_keys(kt, path, xfer_keys, e));
         ln = ls_yaml_get(kt, "link");
-        if (ln) {
-            const char *s;
-            LS_TRY(ls_yaml_as_string(ln, "disaggregation.kv_transfer.link", &s, e));
-            size_t k = 0, nk = sizeof link_names / sizeof link_names[0];
-            while (k < nk && strcmp(link_names[k].name, s))
-                k++;
-            if (k == nk)
-                return ls_fail(e, LS_EINVAL,
-                               "%s: %s.link: unknown link '%s' (expected auto, nvlink, or network (also: infiniband, roce))",
-                               ls_yaml_where(ln, w, sizeof w), path, s);
-            p->link = link_names[k].link;
-        }
-        const ls_yaml *mn = ls_yaml_get(kt, "mode");
-        if (mn) {
-            const char *s;
-            LS_TRY(ls_yaml_as_string(mn, "disaggregation.kv_transfer.mode", &s, e));
-            if (!strcmp(s, "after_prefill"))
-                p->mode = LS_KV_AFTER_PREFILL;
-            else if (!strcmp(s, "layerwise"))
-                p->mode = LS_KV_LAYERWISE;
-            else
-                return ls_fail(e, LS_EINVAL,
-                               "%s: %s.mode: unknown mode '%s' (expected after_prefill (NixlConnector) or layerwise "
-                               "(P2pNcclConnector))",
-                               ls_yaml_where(mn, w, sizeof w), path, s);
-        }
-        const ls_yaml *sn = ls_yaml_get(kt, "sharing");
-        if (sn) {
-            const char *s;
-            LS_TRY(ls_yaml_as_string(sn, "disaggregation.kv_transfer.sharing", &s, e));
-            if (!strcmp(s, "fifo"))
-                p->sharing = LS_KV_FIFO;
-            else if (!strcmp(s, "fair"))
-                p->sharing = LS_KV_FAIR;
-            else
-                return ls_fail(e, LS_EINVAL,
-                               "%s: %s.sharing: unknown rule '%s' (expected fifo (one transfer at a time per link) or "
-                               "fair (concurrent transfers share the bandwidth))",
-                               ls_yaml_where(sn, w, sizeof w), path, s);
-            if (p->sharing == LS_KV_FAIR && p->mode == LS_KV_LAYERWISE)
-                return ls_fail(e, LS_EINVAL, "%s: %s.sharing: fair is modelled for transfers after the prefill, not "
-                               "layerwise",
-                               ls_yaml_where(sn, w, sizeof w), path);
-        }
-        const ls_yaml *bn = ls_yaml_get(kt, "bandwidth_gbps");
-        if (bn) {
-            double v;
-            LS_TRY(ls_yaml_as_double(bn, "disaggregation.kv_transfer.bandwidth_gbps", &v, e));
-            if (!(v > 0) || !isfinite(v))
-                return ls_fail(e, LS_EINVAL, "%s: %s.bandwidth_gbps: expected a number > 0 (GB/s per GPU), got %g",
-                               ls_yaml_where(bn, w, sizeof w), path, v);
+        int k = -1, mode = (int)p->mode, sharing = (int)p->sharing;
+        LS_TRY(ls_yaml_get_choice(kt, path, "link", link_names, "link",
+                                  "auto, nvlink, network (also: infiniband, roce) or host", &k, e));
+        if (k >= 0)
+            p->link = link_of[k];
+        LS_TRY(ls_yaml_get_choice(kt, path, "mode", mode_names, "mode",
+                                  "after_prefill (NixlConnector) or layerwise (P2pNcclConnector)", &mode, e));
+        p->mode = (ls_kv_mode)mode;
+        LS_TRY(ls_yaml_get_choice(kt, path, "sharing", sharing_names, "rule",
+                                  "fifo (one transfer at a time per link) or fair (concurrent transfers share the "
+                                  "bandwidth)",
+                                  &sharing, e));
+        p->sharing = (ls_kv_sharing)sharing;
+        if (p->sharing == LS_KV_FAIR && p->mode == LS_KV_LAYERWISE)
+            return ls_yaml_fail_at(kt, path, "sharing", "fair is modelled for transfers after the prefill, not layerwise",
+                                   e);
+        double v = NAN;
+        LS_TRY(ls_yaml_get_double_in(kt, path, "bandwidth_gbps", 0, true, INFINITY, "a number > 0 (GB/s per GPU)", &v,
+                                     e));
+        if (!isnan(v))
             p->bandwidth = v * 1e9;
-        }
-        const ls_yaml *tn = ls_yaml_get(kt, "latency_us");
-        if (tn) {
-            double v;
-            LS_TRY(ls_yaml_as_double(tn, "disaggregation.kv_transfer.latency_us", &v, e));
-            if (!(v >= 0) || !isfinite(v))
-                return ls_fail(e, LS_EINVAL, "%s: %s.latency_us: expected a number >= 0, got %g",
-                               ls_yaml_where(tn, w, sizeof w), path, v);
+        v = NAN;
+        LS_TRY(ls_yaml_get_double_in(kt, path, "latency_us", 0, false, INFINITY, NULL, &v, e));
+        if (!isnan(v))
             p->latency_s = v * 1e-6;
-        }
     }
     /* the link must exist between every pair of instances */
     const ls_pool *a = &p->pool[LS_ROLE_PREFILL], *b = &p->pool[LS_ROLE_DECODE];
@@ -463,18 +424,17 @@ ls_status ls_pools_config_load(const ls_run_config *top, const ls_yaml *root, co
     if (rc)
         goto fail;
     p->router = top->router;
-    const ls_yaml *rt = ls_yaml_get(node, "router");
-    if (rt) {
-        const char *name;
-        rc = ls_yaml_as_string(rt, "disaggregation.router", &name, e);
-        if (rc)
-            goto fail;
+    const char *name = NULL;
+    rc = ls_yaml_get_string(node, "disaggregation", "router", &name, e);
+    if (rc)
+        goto fail;
+    if (name) {
         p->router = ls_router_find(name);
         if (!p->router) {
-            char names[256];
+            char names[256], what[400];
             ls_router_names(names, sizeof names);
-            rc = ls_fail(e, LS_EINVAL, "%s: disaggregation.router: unknown policy '%s' (expected %s)",
-                         ls_yaml_where(rt, w, sizeof w), name, names);
+            snprintf(what, sizeof what, "unknown policy '%s' (expected %s)", name, names);
+            rc = ls_yaml_fail_at(node, "disaggregation", "router", what, e);
             goto fail;
         }
     }

@@ -2,6 +2,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -221,6 +222,48 @@ static void test_depth_limit(void **state)
     free(text);
 }
 
+/* The range-checked getters with a domain description and the choice getter: a missing key
+ * leaves the value untouched; a bad one fails at its line with "path.key: expected ..., got V". */
+static void test_described_getters(void **state)
+{
+    (void)state;
+    ls_yaml *y = load("moe:\n  imbalance: 70\n  redundant: 3\n  dispatch: fp4\n  link: roce\n  ok: 1.5\n");
+    const ls_yaml *m = ls_yaml_get(y, "moe");
+    ls_error e;
+    double d = -1;
+    assert_int_equal(ls_yaml_get_double_in(m, "moe", "missing", 1, false, 64, "x", &d, &e), LS_OK);
+    assert_true(d == -1);
+    assert_int_equal(ls_yaml_get_double_in(m, "moe", "ok", 1, false, 64, "x", &d, &e), LS_OK);
+    assert_true(d == 1.5);
+    assert_int_equal(ls_yaml_get_double_in(m, "moe", "imbalance", 1, false, 64, "a load ratio in [1, 64]", &d, &e),
+                     LS_EINVAL);
+    assert_string_equal(e.msg, "t.yaml:2: moe.imbalance: expected a load ratio in [1, 64], got 70");
+    assert_true(d == 1.5);
+    /* the default text names the closed range; an open lower bound excludes it */
+    assert_int_equal(ls_yaml_get_double_in(m, "moe", "imbalance", 1, false, 64, NULL, &d, &e), LS_EINVAL);
+    assert_string_equal(e.msg, "t.yaml:2: moe.imbalance: expected a number in [1, 64], got 70");
+    assert_int_equal(ls_yaml_get_double_in(m, "moe", "ok", 1.5, true, INFINITY, NULL, &d, &e), LS_EINVAL);
+    assert_string_equal(e.msg, "t.yaml:6: moe.ok: expected a number > 1.5, got 1.5");
+    int64_t v = 7;
+    assert_int_equal(ls_yaml_get_int_in(m, "moe", "redundant", 4, 10, "4 to 10 experts", &v, &e), LS_EINVAL);
+    assert_string_equal(e.msg, "t.yaml:3: moe.redundant: expected 4 to 10 experts, got 3");
+    assert_int_equal(v, 7);
+    assert_int_equal(ls_yaml_get_int_in(m, "moe", "redundant", 0, 10, "x", &v, &e), LS_OK);
+    assert_int_equal(v, 3);
+    static const char *const dispatch[] = {"bf16", "fp8", NULL}, *const links[] = {"nvlink", "roce", NULL};
+    int k = -1;
+    assert_int_equal(ls_yaml_get_choice(m, "moe", "dispatch", dispatch, NULL, "bf16 or fp8", &k, &e), LS_EINVAL);
+    assert_string_equal(e.msg, "t.yaml:4: moe.dispatch: expected bf16 or fp8, got 'fp4'");
+    assert_int_equal(ls_yaml_get_choice(m, "moe", "dispatch", dispatch, "format", "bf16 or fp8", &k, &e), LS_EINVAL);
+    assert_string_equal(e.msg, "t.yaml:4: moe.dispatch: unknown format 'fp4' (expected bf16 or fp8)");
+    assert_int_equal(k, -1);
+    assert_int_equal(ls_yaml_get_choice(m, "moe", "link", links, "link", "nvlink or roce", &k, &e), LS_OK);
+    assert_int_equal(k, 1);
+    assert_int_equal(ls_yaml_get_choice(m, "moe", "none", links, "link", "nvlink or roce", &k, &e), LS_OK);
+    assert_int_equal(k, 1);
+    ls_yaml_free(y);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_check_top_keys),
         cmocka_unit_test(test_clone_then_grow),
+        cmocka_unit_test(test_described_getters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

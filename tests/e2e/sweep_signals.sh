@@ -72,6 +72,19 @@ PREFIX=""
 stop plain_term TERM self 2
 stop plain_int INT self 2
 stop plain_early TERM self 0
+# A stop signal that arrives while the lean llmsweep execs llmsweep-mpi (whose loader takes tens of
+# milliseconds) is held blocked across the exec and taken once the handlers exist: made deterministic
+# here by a SIGTERM already pending (blocked) when llmsweep starts. Exit 4, nothing lost or written.
+"$PY" - "$LLMSWEEP" "$S" "$T/pending.h5" 2>"$T/pending.err" <<'PYEOF'
+import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+os.kill(os.getpid(), signal.SIGTERM)          # pending: delivered when the sweep unblocks it
+os.execv(sys.argv[1], [sys.argv[1], "sweep", sys.argv[2], "-o", sys.argv[3]])
+PYEOF
+rc=$?
+[ $rc -eq 4 ] || fail "SIGTERM pending at the start: exit $rc, expected 4: $(tail -3 "$T/pending.err")"
+grep -q "configurations in" "$T/pending.err" && fail "SIGTERM pending at the start: the sweep ran to the end"
+echo "pending_at_exec: exit 4 after a SIGTERM pending across the exec"
 PREFIX="mpirun -np 2 "
 stop mpi_ranks_term TERM ranks 2 "$MPIEXEC" -n 2
 stop mpi_usr1 USR1 self 2 "$MPIEXEC" -n 2

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # slurm_signals.sh -- exit statuses of a stopped sweep under srun (issue 17.1; plain and mpiexec:
 # tests/e2e/sweep_signals.sh). SIGTERM or SIGINT delivered to the job's tasks (`scancel --signal`, what a
-# Slurm time limit with --signal does) and SIGUSR1 to srun (which passes it on) stop the 2-task sweep with
-# exit 4, every time, with a resume hint repeating "srun --mpi=pmix -n 2"; the resumed file holds exactly
+# Slurm time limit with --signal does), SIGUSR1 to srun (which passes it on) and SIGTERM or SIGHUP to
+# scripts/llmsweep-launch around srun stop the 2-task sweep with exit 4, every time, with a resume hint repeating "srun --mpi=pmix -n 2"; the resumed file holds exactly
 # the rows of a clean run. SIGKILL of one task aborts the step, and the file resumes likewise.
 . "$(dirname "$0")/lib.sh"
 ls_use_cluster
@@ -43,7 +43,11 @@ step_job() { squeue -h -n "$1" -o %i | head -1; }
 # stop LABEL HOW SIG: srun -n 2 the sweep, signal it once 2 configurations are done, expect exit 4
 stop() {
   local label=$1 how=$2 sig=$3 out=$work/$1.h5 err=$work/$1.err pid rc job
-  srun --mpi="$MPI" -J "ls-$label" -n 2 "$LLMSWEEP" sweep "$S" -o "$out" 2>"$err" &
+  if [ "$how" = wrap ]; then   # scripts/llmsweep-launch srun ...: the signal goes to the wrapper
+    "$LS_SOURCE_DIR/scripts/llmsweep-launch" srun --mpi="$MPI" -J "ls-$label" -n 2 "$LLMSWEEP" sweep "$S" -o "$out" 2>"$err" &
+  else
+    srun --mpi="$MPI" -J "ls-$label" -n 2 "$LLMSWEEP" sweep "$S" -o "$out" 2>"$err" &
+  fi
   pid=$!
   wait_done "$err" 2 || fail "$label: no progress: $(cat "$err")"
   if [ "$how" = scancel ]; then
@@ -64,8 +68,30 @@ stop() {
 stop scancel_term scancel TERM
 stop scancel_int scancel INT
 stop srun_usr1 kill USR1
+stop wrap_term wrap TERM
+stop wrap_hup wrap HUP
+# the stopped jobs gone from the node first: a step launched while the last one is torn down failed
+# once on the loaded machine ("task 0 launch failed: Unspecified error")
+for _ in $(seq 300); do squeue -h -o %j | grep -q '^ls-' || break; sleep 0.1; done
 timeout 120 srun --mpi="$MPI" -n 2 "$LLMSWEEP" sweep "$S" -o "$work/scancel_term.h5" --resume -q || fail "resume under srun"
 "$PY" "$COMPARE" "$work/ref.h5" "$work/scancel_term.h5" || fail "scancel TERM + resume differs from a clean run"
+
+# SIGTERM to srun itself: srun SIGKILLs the step (status 137, docs/SWEEP.md); the file resumes to the
+# clean run's rows (this is why the scripts never signal srun with SIGTERM)
+srun --mpi="$MPI" -J ls-srunterm -n 2 "$LLMSWEEP" sweep "$S" -o "$work/srun_term.h5" 2>"$work/srun_term.err" &
+pid=$!
+wait_done "$work/srun_term.err" 2 || fail "srun_term: no progress"
+kill -TERM "$pid"
+timeout 60 tail --pid="$pid" -f /dev/null || fail "srun_term: srun still running 60 s after SIGTERM"
+wait "$pid"; rc=$?
+if ! grep -q "configurations in" "$work/srun_term.err"; then
+  [ $rc -eq 137 ] || fail "SIGTERM to srun: exit $rc, docs/SWEEP.md says 137"
+  for _ in $(seq 300); do [ -z "$(step_job ls-srunterm)" ] && break; sleep 0.1; done
+  timeout 120 srun --mpi="$MPI" -n 2 "$LLMSWEEP" sweep "$S" -o "$work/srun_term.h5" --resume -q ||
+    fail "resume after SIGTERM to srun"
+  "$PY" "$COMPARE" "$work/ref.h5" "$work/srun_term.h5" || fail "SIGTERM to srun + resume differs from a clean run"
+  echo "SIGTERM to srun: exit 137 (step killed), resumed to the clean run's rows"
+fi
 
 # SIGKILL of one task: the step is aborted; the file resumes to the clean run's rows
 out=$work/kill.h5
