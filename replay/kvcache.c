@@ -18,7 +18,13 @@
  * A request keeps the blocks it holds as runs: consecutive blocks of one
  * segment (or anonymous blocks) are one run, so that acquiring, registering
  * and releasing walk a segment's ref counts in one tight loop and keep 8
- * bytes per run, not 4 per block. */
+ * bytes per run, not 4 per block.
+ *
+ * A segment whose blocks all have the same ref (the usual case: a request
+ * registers, takes and frees a whole hash block at once) keeps that ref as one
+ * number and leaves its array untouched, so whole-segment operations cost O(1)
+ * instead of one per engine block; the first operation on part of it writes
+ * the array out (seg_ref_w). The results are those of the per-block rules. */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +42,9 @@ typedef struct seg {
     int32_t ncached;   /* blocks with ref >= 0; the segment is dropped at 0 */
     int32_t ent;       /* its entries in the free queue (list through snext) */
     int32_t next_free;
+    int32_t uref;      /* the ref of every block when all are equal (the array is then stale), else MIXED */
 } seg;
+#define MIXED INT32_MIN
 
 typedef struct ent {
     int64_t count;     /* anonymous run: blocks; range: hi - lo */
@@ -91,6 +99,25 @@ static slotent *tab_alloc(uint64_t n);
 static inline int32_t *seg_ref(const ls_kvcache *kv, int32_t s)
 {
     return kv->refpg[s >> SEG_PAGE_SHIFT] + (int64_t)(s & (SEG_PAGE - 1)) * kv->per;
+}
+
+/* The ref counts of segment s, written out for per-block work (a uniform segment stops being one). */
+static int32_t *seg_ref_w(ls_kvcache *kv, int32_t s)
+{
+    int32_t *ref = seg_ref(kv, s);
+    seg *g = &kv->seg[s];
+    if (g->uref != MIXED) {
+        for (int i = 0; i < kv->per; i++)
+            ref[i] = g->uref;
+        g->uref = MIXED;
+    }
+    return ref;
+}
+
+static inline int32_t ref_at(const ls_kvcache *kv, int32_t s, int i)
+{
+    int32_t u = kv->seg[s].uref;
+    return u != MIXED ? u : seg_ref(kv, s)[i];
 }
 
 static uint64_t mix64(uint64_t x)
@@ -228,7 +255,7 @@ static int32_t seg_new(ls_kvcache *kv, uint64_t key)
     kv->seg[s].key = key;
     kv->seg[s].ncached = 0;
     kv->seg[s].ent = NIL;
-    memset(seg_ref(kv, s), 0xff, (size_t)kv->per * sizeof(int32_t));  /* all -1 */
+    kv->seg[s].uref = -1;  /* every block uncached */
     if (2 * (uint64_t)(kv->live + 1) > kv->mask + 1)
         tab_grow(kv);
     tab_put(kv, key, s);
@@ -351,7 +378,10 @@ void ls_kvcache_take(ls_kvcache *kv, int64_t k)
         if (s != NIL) {
             /* cached free blocks are reused: evict them (lazily, as vLLM), from hi down */
             x->hi -= (int32_t)t;
-            memset(seg_ref(kv, s) + x->hi, 0xff, (size_t)t * sizeof(int32_t));  /* -1 */
+            if (kv->seg[s].uref != MIXED && t == kv->per)
+                kv->seg[s].uref = -1;  /* a whole free segment (all 0) */
+            else
+                memset(seg_ref_w(kv, s) + x->hi, 0xff, (size_t)t * sizeof(int32_t));  /* -1 */
             kv->seg[s].ncached -= (int32_t)t;
             kv->st.evicted_blocks += t;
         }
@@ -453,14 +483,21 @@ int64_t ls_kvcache_match(ls_kvcache *kv, int32_t slot, int64_t tokens, int64_t *
         if (s == NIL)
             break;
         assert(off == 0);
-        const int32_t *ref = seg_ref(kv, s);
         int n = kv->per;
         if (n > maxb - j)
             n = (int)(maxb - j);
         int i = 0;
-        while (i < n && ref[i] >= 0) {
-            nf += ref[i] == 0;
-            i++;
+        int32_t u = kv->seg[s].uref;
+        if (u != MIXED) {
+            assert(u >= 0);  /* a live segment has a cached block */
+            i = n;
+            nf += u == 0 ? n : 0;
+        } else {
+            const int32_t *ref = seg_ref(kv, s);
+            while (i < n && ref[i] >= 0) {
+                nf += ref[i] == 0;
+                i++;
+            }
         }
         j += i;
         if (i < kv->per)
@@ -491,9 +528,8 @@ int64_t ls_kvcache_probe(const ls_kvcache *kv, int32_t prompt, const int64_t *ha
         int32_t s = tab_find(kv, c);
         if (s == NIL)
             break;
-        const int32_t *ref = seg_ref(kv, s);
         int i = 0;
-        while (i < kv->per && j < maxb && ref[i] >= 0) {
+        while (i < kv->per && j < maxb && ref_at(kv, s, i) >= 0) {
             i++;
             j++;
         }
@@ -532,12 +568,18 @@ void ls_kvcache_acquire(ls_kvcache *kv, int32_t slot, int64_t hit, int64_t loade
         int32_t b = kv->per;
         if (b > hit - j)
             b = (int32_t)(hit - j);
-        int32_t *ref = seg_ref(kv, s);
         int32_t nf = 0;
-        for (int32_t i = 0; i < b; i++) {
-            assert(ref[i] >= 0);
-            nf += ref[i] == 0;
-            ref[i]++;
+        if (kv->seg[s].uref != MIXED && b == kv->per) {
+            assert(kv->seg[s].uref >= 0);
+            nf = kv->seg[s].uref == 0 ? b : 0;
+            kv->seg[s].uref++;
+        } else {
+            int32_t *ref = seg_ref_w(kv, s);
+            for (int32_t i = 0; i < b; i++) {
+                assert(ref[i] >= 0);
+                nf += ref[i] == 0;
+                ref[i]++;
+            }
         }
         run_push(kv, q, (int32_t)((int64_t)s * kv->per), b);
         if (nf)
@@ -583,13 +625,25 @@ void ls_kvcache_commit(ls_kvcache *kv, int32_t slot, int64_t tokens)
         if (end > b)
             end = b;
         int32_t v = (int32_t)((int64_t)s * kv->per + off);
-        int32_t *ref = seg_ref(kv, s) + off;
         int32_t n = (int32_t)(end - j), nc = 0;
-        if (fresh) {
-            for (int32_t i = 0; i < n; i++)
-                ref[i] = 1;
+        int32_t u = kv->seg[s].uref;
+        int32_t *ref = NULL;
+        if (fresh && n == kv->per) {
+            kv->seg[s].uref = 1;  /* the whole segment at once: stays uniform */
             nc = n;
             run_push(kv, q, v, n);
+        } else if (!fresh && u != MIXED) {
+            assert(u >= 0);
+            run_push(kv, q, NIL, n);  /* every block cached already: ours stay anonymous */
+            n = 0;
+        } else {
+            ref = seg_ref_w(kv, s) + off;
+            if (fresh) {
+                for (int32_t i = 0; i < n; i++)
+                    ref[i] = 1;
+                nc = n;
+                run_push(kv, q, v, n);
+            }
         }
         for (int32_t i = fresh ? n : 0; i < n;) {  /* stretches of new blocks (registered) and of cached ones */
             int32_t i0 = i;
@@ -630,7 +684,15 @@ int64_t ls_kvcache_release(ls_kvcache *kv, int32_t slot, int64_t blocks)
             continue;
         }
         int32_t s = x.v / kv->per, off = x.v - s * kv->per;
-        int32_t *ref = seg_ref(kv, s) + off;
+        if (kv->seg[s].uref != MIXED && x.n == kv->per) {  /* a whole uniform segment: one step */
+            assert(kv->seg[s].uref > 0);
+            if (--kv->seg[s].uref == 0) {
+                freed += kv->per;
+                q_insert_after(kv, ent_new(kv, s, 0, kv->per, kv->per), kv->qtail);
+            }
+            continue;
+        }
+        int32_t *ref = seg_ref_w(kv, s) + off;
         for (int32_t i = x.n - 1; i >= 0;) {
             if (--ref[i] > 0) {
                 i--;
@@ -666,7 +728,7 @@ bool ls_kvcache_debug_cached(ls_kvcache *kv, int32_t slot, int64_t j)
         return false;
     int off;
     int32_t s = tab_find(kv, block_seg_key(kv, q, j, &off));
-    return s != NIL && seg_ref(kv, s)[off] >= 0;
+    return s != NIL && ref_at(kv, s, off) >= 0;
 }
 
 void ls_kvcache_debug_check(const ls_kvcache *kv, int64_t used_blocks)
@@ -679,7 +741,7 @@ void ls_kvcache_debug_check(const ls_kvcache *kv, int64_t used_blocks)
         if (x->s != NIL) {
             assert(x->lo < x->hi && x->count == x->hi - x->lo);
             for (int32_t i = x->lo; i < x->hi; i++)
-                assert(seg_ref(kv, x->s)[i] == 0);
+                assert(ref_at(kv, x->s, i) == 0);
             in_ranges += x->count;
         }
         nf += x->count;
@@ -697,7 +759,7 @@ void ls_kvcache_debug_check(const ls_kvcache *kv, int64_t used_blocks)
         live++;
         int32_t nc = 0;
         for (int i = 0; i < kv->per; i++) {
-            int32_t r = seg_ref(kv, s)[i];
+            int32_t r = ref_at(kv, s, i);
             nc += r >= 0;
             zeros += r == 0;
             refs += r > 0 ? r : 0;
