@@ -34,15 +34,16 @@
 #include "kvoffload.h"
 
 #define NIL (-1)
-#define SEG_PAGE_SHIFT 10
-#define SEG_PAGE (1 << SEG_PAGE_SHIFT)
+#define PAGE_SHIFT 10
+#define PAGE (1 << PAGE_SHIFT)
 
 typedef struct seg {
     uint64_t key;
     int32_t ncached;   /* blocks with ref >= 0; the segment is dropped at 0 */
     int32_t ent;       /* its entries in the free queue (list through snext) */
     int32_t next_free;
-    int32_t uref;      /* the ref of every block when all are equal (the array is then stale), else MIXED */
+    int32_t uref;      /* the ref of every block when all are equal (no array), else MIXED */
+    int32_t refi;      /* MIXED: its ref array (refpg) */
 } seg;
 #define MIXED INT32_MIN
 
@@ -77,13 +78,13 @@ typedef struct kreq {
 struct ls_kvcache {
     int bs, ht, per, k;  /* per: engine blocks per segment; k: hash blocks per engine block (bs > ht) */
     int64_t total, fresh, nfree;
-    seg *seg;
-    int32_t **refpg;     /* per block of every segment, in pages of SEG_PAGE segments (never copied) */
-    int32_t npg;
+    seg **segpg;         /* segments, in pages of PAGE (never copied when they grow) */
+    int32_t **refpg;     /* ref arrays of the mixed segments, in pages of PAGE arrays of `per` */
     int32_t nseg, capseg, seg_free, live;
+    int32_t nref, capref, ref_free;
     slotent *tab;        /* open addressing, linear probing; the key beside the index saves a miss */
     uint64_t mask;
-    ent *ent;
+    ent **entpg;         /* free-queue entries, in pages of PAGE */
     int32_t nent, capent, ent_free;
     int32_t qhead, qtail;
     kreq *req;
@@ -95,28 +96,50 @@ struct ls_kvcache {
 
 static slotent *tab_alloc(uint64_t n);
 
-/* The ref counts of segment s's blocks. */
+static inline seg *seg_at(const ls_kvcache *kv, int32_t s)
+{
+    return &kv->segpg[s >> PAGE_SHIFT][s & (PAGE - 1)];
+}
+static inline ent *ent_at(const ls_kvcache *kv, int32_t e)
+{
+    return &kv->entpg[e >> PAGE_SHIFT][e & (PAGE - 1)];
+}
+
+/* The ref counts of a mixed segment's blocks. */
 static inline int32_t *seg_ref(const ls_kvcache *kv, int32_t s)
 {
-    return kv->refpg[s >> SEG_PAGE_SHIFT] + (int64_t)(s & (SEG_PAGE - 1)) * kv->per;
+    int32_t i = seg_at(kv, s)->refi;
+    return kv->refpg[i >> PAGE_SHIFT] + (int64_t)(i & (PAGE - 1)) * kv->per;
 }
 
 /* The ref counts of segment s, written out for per-block work (a uniform segment stops being one). */
 static int32_t *seg_ref_w(ls_kvcache *kv, int32_t s)
 {
-    int32_t *ref = seg_ref(kv, s);
-    seg *g = &kv->seg[s];
-    if (g->uref != MIXED) {
-        for (int i = 0; i < kv->per; i++)
-            ref[i] = g->uref;
-        g->uref = MIXED;
+    seg *g = seg_at(kv, s);
+    if (g->uref == MIXED)
+        return seg_ref(kv, s);
+    int32_t i = kv->ref_free;
+    if (i != NIL) {  /* a free array keeps the next free one in its first ref */
+        kv->ref_free = kv->refpg[i >> PAGE_SHIFT][(int64_t)(i & (PAGE - 1)) * kv->per];
+    } else {
+        if (kv->nref == kv->capref) {
+            kv->refpg = ls_xrealloc(kv->refpg, (size_t)(kv->capref / PAGE + 1) * sizeof *kv->refpg);
+            kv->refpg[kv->capref / PAGE] = ls_xmalloc((size_t)PAGE * (size_t)kv->per * sizeof **kv->refpg);
+            kv->capref += PAGE;
+        }
+        i = kv->nref++;
     }
+    g->refi = i;
+    int32_t *ref = seg_ref(kv, s);
+    for (int k = 0; k < kv->per; k++)
+        ref[k] = g->uref;
+    g->uref = MIXED;
     return ref;
 }
 
 static inline int32_t ref_at(const ls_kvcache *kv, int32_t s, int i)
 {
-    int32_t u = kv->seg[s].uref;
+    int32_t u = seg_at(kv, s)->uref;
     return u != MIXED ? u : seg_ref(kv, s)[i];
 }
 
@@ -146,7 +169,7 @@ ls_kvcache *ls_kvcache_new(int block_size, int hash_tokens, int64_t total_blocks
     kv->per = block_size <= hash_tokens ? hash_tokens / block_size : 1;
     kv->k = block_size <= hash_tokens ? 1 : block_size / hash_tokens;
     kv->total = kv->fresh = kv->nfree = total_blocks;
-    kv->seg_free = kv->ent_free = NIL;
+    kv->seg_free = kv->ent_free = kv->ref_free = NIL;
     kv->qhead = kv->qtail = NIL;
     kv->mask = 1023;
     kv->tab = tab_alloc(kv->mask + 1);
@@ -166,11 +189,15 @@ void ls_kvcache_free(ls_kvcache *kv)
         free(kv->req[i].run);
     }
     free(kv->req);
-    free(kv->seg);
-    for (int32_t i = 0; i < kv->npg; i++)
+    for (int32_t i = 0; i < kv->capseg / PAGE; i++)
+        free(kv->segpg[i]);
+    free(kv->segpg);
+    for (int32_t i = 0; i < kv->capref / PAGE; i++)
         free(kv->refpg[i]);
     free(kv->refpg);
-    free(kv->ent);
+    for (int32_t i = 0; i < kv->capent / PAGE; i++)
+        free(kv->entpg[i]);
+    free(kv->entpg);
     free(kv->tab);
     ls_kvtier_free(kv->tier);
     free(kv);
@@ -219,7 +246,7 @@ static void tab_grow(ls_kvcache *kv)
 /* Backward-shift deletion keeps probe chains unbroken without tombstones. */
 static void tab_del(ls_kvcache *kv, int32_t s)
 {
-    uint64_t i = kv->seg[s].key & kv->mask;
+    uint64_t i = seg_at(kv, s)->key & kv->mask;
     while (kv->tab[i].s != s)
         i = (i + 1) & kv->mask;
     for (uint64_t j = (i + 1) & kv->mask;; j = (j + 1) & kv->mask) {
@@ -240,22 +267,19 @@ static int32_t seg_new(ls_kvcache *kv, uint64_t key)
 {
     int32_t s = kv->seg_free;
     if (s != NIL) {
-        kv->seg_free = kv->seg[s].next_free;
+        kv->seg_free = seg_at(kv, s)->next_free;
     } else {
         if (kv->nseg == kv->capseg) {
-            kv->capseg = kv->capseg ? kv->capseg * 2 : 1024;
-            kv->seg = ls_xrealloc(kv->seg, (size_t)kv->capseg * sizeof *kv->seg);
-            int32_t npg = (kv->capseg + SEG_PAGE - 1) >> SEG_PAGE_SHIFT;
-            kv->refpg = ls_xrealloc(kv->refpg, (size_t)npg * sizeof *kv->refpg);
-            for (; kv->npg < npg; kv->npg++)
-                kv->refpg[kv->npg] = ls_xmalloc((size_t)SEG_PAGE * (size_t)kv->per * sizeof **kv->refpg);
+            kv->segpg = ls_xrealloc(kv->segpg, (size_t)(kv->capseg / PAGE + 1) * sizeof *kv->segpg);
+            kv->segpg[kv->capseg / PAGE] = ls_xmalloc((size_t)PAGE * sizeof **kv->segpg);
+            kv->capseg += PAGE;
         }
         s = kv->nseg++;
     }
-    kv->seg[s].key = key;
-    kv->seg[s].ncached = 0;
-    kv->seg[s].ent = NIL;
-    kv->seg[s].uref = -1;  /* every block uncached */
+    seg_at(kv, s)->key = key;
+    seg_at(kv, s)->ncached = 0;
+    seg_at(kv, s)->ent = NIL;
+    seg_at(kv, s)->uref = -1;  /* every block uncached */
     if (2 * (uint64_t)(kv->live + 1) > kv->mask + 1)
         tab_grow(kv);
     tab_put(kv, key, s);
@@ -265,9 +289,13 @@ static int32_t seg_new(ls_kvcache *kv, uint64_t key)
 
 static void seg_drop(ls_kvcache *kv, int32_t s)
 {
-    assert(kv->seg[s].ncached == 0 && kv->seg[s].ent == NIL);
+    if (seg_at(kv, s)->uref == MIXED) {  /* its ref array goes to the free list */
+        seg_ref(kv, s)[0] = kv->ref_free;
+        kv->ref_free = seg_at(kv, s)->refi;
+    }
+    assert(seg_at(kv, s)->ncached == 0 && seg_at(kv, s)->ent == NIL);
     tab_del(kv, s);
-    kv->seg[s].next_free = kv->seg_free;
+    seg_at(kv, s)->next_free = kv->seg_free;
     kv->seg_free = s;
     kv->live--;
 }
@@ -278,25 +306,26 @@ static int32_t ent_new(ls_kvcache *kv, int32_t s, int32_t lo, int32_t hi, int64_
 {
     int32_t e = kv->ent_free;
     if (e != NIL) {
-        kv->ent_free = kv->ent[e].next;
+        kv->ent_free = ent_at(kv, e)->next;
     } else {
         if (kv->nent == kv->capent) {
-            kv->capent = kv->capent ? kv->capent * 2 : 256;
-            kv->ent = ls_xrealloc(kv->ent, (size_t)kv->capent * sizeof *kv->ent);
+            kv->entpg = ls_xrealloc(kv->entpg, (size_t)(kv->capent / PAGE + 1) * sizeof *kv->entpg);
+            kv->entpg[kv->capent / PAGE] = ls_xmalloc((size_t)PAGE * sizeof **kv->entpg);
+            kv->capent += PAGE;
         }
         e = kv->nent++;
     }
-    ent *x = &kv->ent[e];
+    ent *x = ent_at(kv, e);
     x->count = count;
     x->s = s;
     x->lo = lo;
     x->hi = hi;
     x->prev = x->next = x->sprev = x->snext = NIL;
     if (s != NIL) {  /* link into the segment's entries */
-        x->snext = kv->seg[s].ent;
+        x->snext = seg_at(kv, s)->ent;
         if (x->snext != NIL)
-            kv->ent[x->snext].sprev = e;
-        kv->seg[s].ent = e;
+            ent_at(kv, x->snext)->sprev = e;
+        seg_at(kv, s)->ent = e;
     }
     return e;
 }
@@ -304,15 +333,15 @@ static int32_t ent_new(ls_kvcache *kv, int32_t s, int32_t lo, int32_t hi, int64_
 /* Put e after `after` (NIL: at the front). */
 static void q_insert_after(ls_kvcache *kv, int32_t e, int32_t after)
 {
-    ent *x = &kv->ent[e];
+    ent *x = ent_at(kv, e);
     x->prev = after;
-    x->next = after != NIL ? kv->ent[after].next : kv->qhead;
+    x->next = after != NIL ? ent_at(kv, after)->next : kv->qhead;
     if (x->next != NIL)
-        kv->ent[x->next].prev = e;
+        ent_at(kv, x->next)->prev = e;
     else
         kv->qtail = e;
     if (after != NIL)
-        kv->ent[after].next = e;
+        ent_at(kv, after)->next = e;
     else
         kv->qhead = e;
 }
@@ -320,22 +349,22 @@ static void q_insert_after(ls_kvcache *kv, int32_t e, int32_t after)
 /* Remove e from the queue and its segment, and recycle it. */
 static void ent_drop(ls_kvcache *kv, int32_t e)
 {
-    ent *x = &kv->ent[e];
+    ent *x = ent_at(kv, e);
     if (x->prev != NIL)
-        kv->ent[x->prev].next = x->next;
+        ent_at(kv, x->prev)->next = x->next;
     else
         kv->qhead = x->next;
     if (x->next != NIL)
-        kv->ent[x->next].prev = x->prev;
+        ent_at(kv, x->next)->prev = x->prev;
     else
         kv->qtail = x->prev;
     if (x->s != NIL) {
         if (x->sprev != NIL)
-            kv->ent[x->sprev].snext = x->snext;
+            ent_at(kv, x->sprev)->snext = x->snext;
         else
-            kv->seg[x->s].ent = x->snext;
+            seg_at(kv, x->s)->ent = x->snext;
         if (x->snext != NIL)
-            kv->ent[x->snext].sprev = x->sprev;
+            ent_at(kv, x->snext)->sprev = x->sprev;
     }
     x->next = kv->ent_free;
     kv->ent_free = e;
@@ -346,8 +375,8 @@ static void q_append_anon(ls_kvcache *kv, int64_t c)
 {
     if (c <= 0)
         return;
-    if (kv->qtail != NIL && kv->ent[kv->qtail].s == NIL) {
-        kv->ent[kv->qtail].count += c;
+    if (kv->qtail != NIL && ent_at(kv, kv->qtail)->s == NIL) {
+        ent_at(kv, kv->qtail)->count += c;
         return;
     }
     q_insert_after(kv, ent_new(kv, NIL, 0, 0, c), kv->qtail);
@@ -370,7 +399,7 @@ void ls_kvcache_take(ls_kvcache *kv, int64_t k)
     while (k > 0) {
         int32_t e = kv->qhead;
         assert(e != NIL);
-        ent *x = &kv->ent[e];
+        ent *x = ent_at(kv, e);
         t = k < x->count ? k : x->count;
         x->count -= t;
         k -= t;
@@ -378,16 +407,16 @@ void ls_kvcache_take(ls_kvcache *kv, int64_t k)
         if (s != NIL) {
             /* cached free blocks are reused: evict them (lazily, as vLLM), from hi down */
             x->hi -= (int32_t)t;
-            if (kv->seg[s].uref != MIXED && t == kv->per)
-                kv->seg[s].uref = -1;  /* a whole free segment (all 0) */
+            if (seg_at(kv, s)->uref != MIXED && t == kv->per)
+                seg_at(kv, s)->uref = -1;  /* a whole free segment (all 0) */
             else
                 memset(seg_ref_w(kv, s) + x->hi, 0xff, (size_t)t * sizeof(int32_t));  /* -1 */
-            kv->seg[s].ncached -= (int32_t)t;
+            seg_at(kv, s)->ncached -= (int32_t)t;
             kv->st.evicted_blocks += t;
         }
         if (x->count == 0) {
             ent_drop(kv, e);
-            if (s != NIL && kv->seg[s].ncached == 0)
+            if (s != NIL && seg_at(kv, s)->ncached == 0)
                 seg_drop(kv, s);
         }
     }
@@ -487,7 +516,7 @@ int64_t ls_kvcache_match(ls_kvcache *kv, int32_t slot, int64_t tokens, int64_t *
         if (n > maxb - j)
             n = (int)(maxb - j);
         int i = 0;
-        int32_t u = kv->seg[s].uref;
+        int32_t u = seg_at(kv, s)->uref;
         if (u != MIXED) {
             assert(u >= 0);  /* a live segment has a cached block */
             i = n;
@@ -542,8 +571,8 @@ int64_t ls_kvcache_probe(const ls_kvcache *kv, int32_t prompt, const int64_t *ha
 /* Cut [0, b) out of segment s's entries in the free queue (the blocks a hit takes). */
 static void seg_cut(ls_kvcache *kv, int32_t s, int32_t b)
 {
-    for (int32_t e = kv->seg[s].ent; e != NIL;) {
-        ent *x = &kv->ent[e];
+    for (int32_t e = seg_at(kv, s)->ent; e != NIL;) {
+        ent *x = ent_at(kv, e);
         int32_t nx = x->snext;
         if (x->lo < b) {
             if (x->hi <= b) {
@@ -569,10 +598,10 @@ void ls_kvcache_acquire(ls_kvcache *kv, int32_t slot, int64_t hit, int64_t loade
         if (b > hit - j)
             b = (int32_t)(hit - j);
         int32_t nf = 0;
-        if (kv->seg[s].uref != MIXED && b == kv->per) {
-            assert(kv->seg[s].uref >= 0);
-            nf = kv->seg[s].uref == 0 ? b : 0;
-            kv->seg[s].uref++;
+        if (seg_at(kv, s)->uref != MIXED && b == kv->per) {
+            assert(seg_at(kv, s)->uref >= 0);
+            nf = seg_at(kv, s)->uref == 0 ? b : 0;
+            seg_at(kv, s)->uref++;
         } else {
             int32_t *ref = seg_ref_w(kv, s);
             for (int32_t i = 0; i < b; i++) {
@@ -626,10 +655,10 @@ void ls_kvcache_commit(ls_kvcache *kv, int32_t slot, int64_t tokens)
             end = b;
         int32_t v = (int32_t)((int64_t)s * kv->per + off);
         int32_t n = (int32_t)(end - j), nc = 0;
-        int32_t u = kv->seg[s].uref;
+        int32_t u = seg_at(kv, s)->uref;
         int32_t *ref = NULL;
         if (fresh && n == kv->per) {
-            kv->seg[s].uref = 1;  /* the whole segment at once: stays uniform */
+            seg_at(kv, s)->uref = 1;  /* the whole segment at once: stays uniform */
             nc = n;
             run_push(kv, q, v, n);
         } else if (!fresh && u != MIXED) {
@@ -659,7 +688,7 @@ void ls_kvcache_commit(ls_kvcache *kv, int32_t slot, int64_t tokens)
             }
         }
         j = end;
-        kv->seg[s].ncached += nc;
+        seg_at(kv, s)->ncached += nc;
         /* write-through: a hash block completed now goes to the host tier unless it is there */
         if (kv->tier && j % kv->per == 0 && ls_kvtier_store(kv->tier, key)) {
             kv->pend_store += kv->per;
@@ -684,9 +713,9 @@ int64_t ls_kvcache_release(ls_kvcache *kv, int32_t slot, int64_t blocks)
             continue;
         }
         int32_t s = x.v / kv->per, off = x.v - s * kv->per;
-        if (kv->seg[s].uref != MIXED && x.n == kv->per) {  /* a whole uniform segment: one step */
-            assert(kv->seg[s].uref > 0);
-            if (--kv->seg[s].uref == 0) {
+        if (seg_at(kv, s)->uref != MIXED && x.n == kv->per) {  /* a whole uniform segment: one step */
+            assert(seg_at(kv, s)->uref > 0);
+            if (--seg_at(kv, s)->uref == 0) {
                 freed += kv->per;
                 q_insert_after(kv, ent_new(kv, s, 0, kv->per, kv->per), kv->qtail);
             }
@@ -735,8 +764,8 @@ void ls_kvcache_debug_check(const ls_kvcache *kv, int64_t used_blocks)
 {
     int64_t nf = kv->fresh, in_ranges = 0;
     int32_t prev = NIL;
-    for (int32_t e = kv->qhead; e != NIL; e = kv->ent[e].next) {
-        const ent *x = &kv->ent[e];
+    for (int32_t e = kv->qhead; e != NIL; e = ent_at(kv, e)->next) {
+        const ent *x = ent_at(kv, e);
         assert(x->prev == prev && x->count > 0);
         if (x->s != NIL) {
             assert(x->lo < x->hi && x->count == x->hi - x->lo);
@@ -754,7 +783,7 @@ void ls_kvcache_debug_check(const ls_kvcache *kv, int64_t used_blocks)
     int64_t refs = 0, held = 0, zeros = 0;
     int32_t live = 0;
     for (int32_t s = 0; s < kv->nseg; s++) {
-        if (tab_find(kv, kv->seg[s].key) != s)
+        if (tab_find(kv, seg_at(kv, s)->key) != s)
             continue;  /* on the free list */
         live++;
         int32_t nc = 0;
@@ -764,7 +793,7 @@ void ls_kvcache_debug_check(const ls_kvcache *kv, int64_t used_blocks)
             zeros += r == 0;
             refs += r > 0 ? r : 0;
         }
-        assert(nc == kv->seg[s].ncached && nc > 0);
+        assert(nc == seg_at(kv, s)->ncached && nc > 0);
     }
     assert(live == kv->live && zeros == in_ranges);
     for (int32_t i = 0; i < kv->capreq; i++) {
