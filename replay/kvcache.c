@@ -214,13 +214,19 @@ static slotent *tab_alloc(uint64_t n)
     return t;
 }
 
-static int32_t tab_find(const ls_kvcache *kv, uint64_t key)
+/* Where `key` is, or the empty slot where it would go. */
+static uint64_t tab_slot(const ls_kvcache *kv, uint64_t key)
 {
     for (uint64_t i = key & kv->mask;; i = (i + 1) & kv->mask) {
         const slotent *t = &kv->tab[i];
         if (t->s == NIL || t->key == key)
-            return t->s;
+            return i;
     }
+}
+
+static int32_t tab_find(const ls_kvcache *kv, uint64_t key)
+{
+    return kv->tab[tab_slot(kv, key)].s;
 }
 
 static void tab_put(ls_kvcache *kv, uint64_t key, int32_t s)
@@ -263,7 +269,8 @@ static void tab_del(ls_kvcache *kv, int32_t s)
     kv->tab[i] = (slotent){0, NIL};
 }
 
-static int32_t seg_new(ls_kvcache *kv, uint64_t key)
+/* A new segment for `key`, absent from the table, whose empty slot is `slot`. */
+static int32_t seg_new(ls_kvcache *kv, uint64_t key, uint64_t slot)
 {
     int32_t s = kv->seg_free;
     if (s != NIL) {
@@ -280,9 +287,12 @@ static int32_t seg_new(ls_kvcache *kv, uint64_t key)
     seg_at(kv, s)->ncached = 0;
     seg_at(kv, s)->ent = NIL;
     seg_at(kv, s)->uref = -1;  /* every block uncached */
-    if (2 * (uint64_t)(kv->live + 1) > kv->mask + 1)
+    if (2 * (uint64_t)(kv->live + 1) > kv->mask + 1) {
         tab_grow(kv);
-    tab_put(kv, key, s);
+        tab_put(kv, key, s);
+    } else {
+        kv->tab[slot] = (slotent){key, s};  /* where tab_put would put it */
+    }
     kv->live++;
     return s;
 }
@@ -646,10 +656,11 @@ void ls_kvcache_commit(ls_kvcache *kv, int32_t slot, int64_t tokens)
     while (j < b) {  /* one segment (hash block) at a time */
         int off;
         uint64_t key = block_seg_key(kv, q, j, &off);
-        int32_t s = tab_find(kv, key);
+        uint64_t ts = tab_slot(kv, key);
+        int32_t s = kv->tab[ts].s;
         bool fresh = s == NIL;  /* a new segment: every block of it uncached, no check needed */
         if (fresh)
-            s = seg_new(kv, key);
+            s = seg_new(kv, key, ts);
         int64_t end = j + (kv->per - off);
         if (end > b)
             end = b;
