@@ -6,7 +6,7 @@
  * and on, alternating, best of 5 in process CPU seconds, and prints both times, their
  * ratio, the iterations each run simulated (caching changes the schedule, so
  * it changes how many steps there are) and the cost per iteration. The issue's
- * target: on <= 2x off. Results are recorded in docs/ENGINE.md. */
+ * target: on <= 2x off. Results are recorded in docs/ENGINE.md and bench/bench_prefix.txt. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

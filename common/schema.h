@@ -24,8 +24,8 @@ typedef enum ls_col_type { LS_COL_F64, LS_COL_I64, LS_COL_STR } ls_col_type;
  * older files stay readable. 1: files without the attribute; 2: the
  * disaggregated prefill/decode columns (kv_transfer_* ... decode_kv_usage_max); 3: the
  * configuration's ep and dp_sync_wait_frac; 4: the /requests column class (older files' rows
- * read as -1). */
-#define LS_SCHEMA_VERSION 4
+ * read as -1); 5: the swap columns (preemption_mode, n_swap_outs ... swap_link_s). */
+#define LS_SCHEMA_VERSION 5
 
 /* The percentiles reported for each per-request latency. */
 #define LS_LATENCY_STATS(X, M, m, desc)                                                        \
@@ -70,7 +70,7 @@ typedef enum ls_col_type { LS_COL_F64, LS_COL_I64, LS_COL_STR } ls_col_type;
     X(N_REJECTED_KV, "n_rejected_kv", LS_COL_I64, "count", "requests rejected because they can never fit in the KV cache") \
     X(N_TIMEOUT, "n_timeout", LS_COL_I64, "count", "requests abandoned after the client timeout") \
     X(N_UNFINISHED, "n_unfinished", LS_COL_I64, "count", "requests still queued or running when the simulation stopped") \
-    X(N_PREEMPTIONS, "n_preemptions", LS_COL_I64, "count", "preemptions (by recompute) over all requests") \
+    X(N_PREEMPTIONS, "n_preemptions", LS_COL_I64, "count", "preemptions (by recompute or swap) over all requests") \
     X(RECOMPUTED_TOKENS, "recomputed_tokens", LS_COL_I64, "tokens", "tokens computed again after preemption") \
     X(MEAN_BATCH_SIZE, "mean_batch_size", LS_COL_F64, "requests", "mean number of requests per iteration") \
     X(MEAN_BATCH_TOKENS, "mean_batch_tokens", LS_COL_F64, "tokens", "mean number of tokens per iteration") \
@@ -83,6 +83,12 @@ typedef enum ls_col_type { LS_COL_F64, LS_COL_I64, LS_COL_STR } ls_col_type;
     X(OFFLOAD_BLOCKS_LOADED, "offload_blocks_loaded", LS_COL_I64, "blocks", "KV blocks copied host -> GPU, over all replicas (NaN without a tier)") \
     X(OFFLOAD_BLOCKS_STORED, "offload_blocks_stored", LS_COL_I64, "blocks", "KV blocks copied GPU -> host (write-through), over all replicas (NaN without a tier)") \
     X(OFFLOAD_LINK_S, "offload_link_s", LS_COL_F64, "s", "link time of those copies on each GPU, summed over steps and replicas (NaN without a tier)") \
+    X(N_SWAP_OUTS, "n_swap_outs", LS_COL_I64, "count", "preemptions by swap: a request's KV blocks copied to the host swap space (NaN when preemption_mode is recompute)") \
+    X(N_SWAP_INS, "n_swap_ins", LS_COL_I64, "count", "swapped-out requests whose KV blocks were copied back to resume (NaN when preemption_mode is recompute)") \
+    X(N_SWAP_FALLBACKS, "n_swap_fallbacks", LS_COL_I64, "count", "preemptions by recompute because the swap space was full (vLLM V0 aborts there; NaN when preemption_mode is recompute)") \
+    X(SWAP_OUT_GB, "swap_out_gb", LS_COL_F64, "GB", "KV bytes swapped out, over all GPUs and replicas, in 1e9 bytes (NaN when preemption_mode is recompute)") \
+    X(SWAP_IN_GB, "swap_in_gb", LS_COL_F64, "GB", "KV bytes swapped back in, over all GPUs and replicas, in 1e9 bytes (NaN when preemption_mode is recompute)") \
+    X(SWAP_LINK_S, "swap_link_s", LS_COL_F64, "s", "link time of the swaps on each GPU, in series with the steps that made them, summed over steps and replicas (NaN when preemption_mode is recompute)") \
     X(MFU_MEAN, "mfu_mean", LS_COL_F64, "fraction", "estimated model FLOPs utilisation, busy-time weighted, over all GPUs") \
     X(MBU_MEAN, "mbu_mean", LS_COL_F64, "fraction", "estimated memory-bandwidth utilisation, busy-time weighted") \
     X(MAX_NUM_BATCHED_TOKENS, "max_num_batched_tokens", LS_COL_I64, "tokens", "token budget per iteration actually used (resolved when 'auto')") \
@@ -186,6 +192,7 @@ int ls_metric_find(const char *name);
     X(enable_prefix_caching, LS_COL_I64, 0, "bool", "automatic prefix caching on (1) or off (0)")   \
     X(kv_offload, LS_COL_STR, LS_CFG_STR, "", "host KV tier: 'none' or 'TIER CAPACITY_GB LINK' (grace 400 c2c)") \
     X(cpu_offload_gb, LS_COL_F64, 0, "GB", "weights per GPU kept in host memory and read over the link each step (0 = none)") \
+    X(preemption_mode, LS_COL_STR, LS_CFG_STR, "", "'recompute', or 'swap SPACE_GB_PER_GPU LINK' (swap 4 pcie5; vllm-v0)") \
     X(max_batched_tokens, LS_COL_STR, LS_CFG_STR, "", "token budget as configured ('auto' or a number)") \
     X(max_num_seqs, LS_COL_I64, 0, "count", "maximum running requests per replica")                 \
     X(max_model_len, LS_COL_I64, 0, "tokens", "maximum context length")                            \
@@ -225,7 +232,7 @@ typedef struct ls_config_column {
     const char *description;
 } ls_config_column;
 
-#define LS_CONFIG_COLUMN_COUNT 38
+#define LS_CONFIG_COLUMN_COUNT 39
 extern const ls_config_column ls_config_columns[LS_CONFIG_COLUMN_COUNT];
 
 /* ---- per-request rows ----------------------------------------------------------

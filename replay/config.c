@@ -138,7 +138,8 @@ static const char *const sched_keys[] = {"policy", "enable_chunked_prefill", "pr
                                          "gpu_memory_utilization", "block_size", "num_kv_blocks",
                                          "target_tbt_s", "watermark", "enable_prefix_caching",
                                          "order", "sjf_max_wait_s", "adaptive_budget",
-                                         "async_scheduling", "num_scheduler_steps", NULL};
+                                         "async_scheduling", "num_scheduler_steps", "preemption_mode",
+                                         "swap_space_gb", "swap_link", NULL};
 
 static ls_status load_catalog(const ls_yaml *root, const char *base_dir, const ls_catalog *given,
                               ls_catalog **owned, const ls_catalog **use, ls_error *e)
@@ -450,6 +451,13 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
 
     LS_TRY(ls_kvoffload_parse(root, &c->gpu, &c->cluster, c->tp * c->pp, s->enable_prefix_caching, s->block_size,
                               &c->offload, e));
+    LS_TRY(ls_kvswap_parse(sch, ls_policy_name(s->policy), s->policy == LS_POLICY_VLLM_V0, &c->gpu, &c->cluster,
+                           c->tp * c->pp, &c->offload, &c->swap, e));
+    s->preempt_swap = c->swap.mode == LS_PREEMPT_SWAP;
+    if (s->preempt_swap && (ls_yaml_get(root, "disaggregation") || ls_yaml_get(root, "replicas")))
+        return ls_yaml_fail_at(sch, "scheduler", "preemption_mode",
+                               "swap is modelled for identical aggregated replicas only (not with disaggregation: "
+                               "or replicas:)", e);
     LS_TRY(ls_config_spec_load(c, root, cat, e));
     LS_TRY(ls_step_options_parse(root, c->engine, s, e));
 
@@ -632,6 +640,11 @@ void ls_config_get_row(const ls_run_config *c, ls_config_row *row)
         len = k < 0 ? (int)sizeof row->classes : len + k;
     }
     row->cpu_offload_gb = c->offload.weights_bytes / 1e9;
+    if (c->swap.mode == LS_PREEMPT_SWAP)
+        snprintf(row->preemption_mode, sizeof row->preemption_mode, "swap %g %s", c->swap.space_bytes / 1e9,
+                 c->swap.link);
+    else
+        copy_str(row->preemption_mode, sizeof row->preemption_mode, "recompute");
     if (c->offload.tier == LS_TIER_NONE)
         copy_str(row->kv_offload, sizeof row->kv_offload, "none");
     else

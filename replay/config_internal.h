@@ -13,6 +13,7 @@
 #include "catalog.h"
 #include "cost.h"
 #include "kvoffload.h"
+#include "kvswap.h"
 #include "replay.h"
 #include "router.h"
 #include "spec_decode.h"
@@ -46,6 +47,8 @@ typedef struct ls_sched_config {
     const struct ls_cost_model *cost; /* adaptive_budget: the replica's cost model (set by the engine) */
     bool async_scheduling;         /* vLLM V1 async scheduling: overhead hidden behind the GPU (step_options.h) */
     int num_scheduler_steps;       /* vLLM V0 multi-step window (1 = off; step_options.h) */
+    bool preempt_swap;             /* preemption by swap (kvswap.h), vllm-v0 only */
+    int64_t swap_blocks;           /* its host swap space in blocks (resolved at run time) */
 } ls_sched_config;
 
 struct ls_run_config {
@@ -73,6 +76,7 @@ struct ls_run_config {
     const ls_router_ops *router;    /* router.c */
     int64_t router_prompt_threshold; /* length-aware router: prompts above it go long (replica_mix.c); 0 = none */
     ls_kvoffload_config offload;    /* kv_offload: (kvoffload.c) */
+    ls_kvswap_config swap;          /* scheduler.preemption_mode: swap (kvswap.c) */
 
     struct ls_workload *workload;
     char *workload_key;             /* canonical workload + seed */

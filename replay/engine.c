@@ -114,6 +114,7 @@ typedef struct ls_engine {
     double computed_tokens;
     double arrived_tokens;  /* Σ prompt + output of the arrivals: bounds the work (livelock guard) */
     double offload_s;       /* link time of KV offload copies */
+    double swap_s;          /* link time of swap-outs and swap-ins (kvswap.h) */
     ls_spec_track *spec;    /* speculative decoding (spec_decode.h); NULL when off */
     const ls_class_table *class_tab; /* request classes (classes.h): priorities */
     ls_class_track *classes; /* per-class metrics (class_metrics.h); NULL without classes */
@@ -231,12 +232,26 @@ static void offload_time(engine *g, int pp, const ls_mbatch_info *b, ls_iter_cos
     g->offload_s += load + store;
 }
 
-/* The time of micro-batch b on replica i: the cost model, then the offload links. */
+/* Preemption by swap (kvswap.h): vLLM V0's worker copies the step's
+ * swap-outs and swap-ins (cache_engine.swap_out/swap_in) before the forward
+ * pass, on the compute stream, so every stage's GPUs pay their share of the
+ * blocks over their own link in full, in series with the compute. */
+static void swap_time(engine *g, int pp, const ls_mbatch_info *b, ls_iter_cost *ic)
+{
+    double t = (double)(b->swap_out_blocks + b->swap_in_blocks) * g->s->swap_s_per_block;
+    for (int st = 0; st < pp; st++)
+        ic->stage_s[st] += t;
+    g->swap_s += t;
+}
+
+/* The time of micro-batch b on replica i: the cost model, then the offload and swap links. */
 static void step_cost(engine *g, int i, const ls_mbatch_info *b, ls_iter_cost *ic)
 {
     ls_cost_iteration(g->s->cost[i], &b->agg, ic);
     if (b->kv_load_blocks || b->kv_store_blocks || g->s->weight_stream_s > 0)
         offload_time(g, g->rep[i].pp, b, ic);
+    if (b->swap_out_blocks || b->swap_in_blocks)
+        swap_time(g, g->rep[i].pp, b, ic);
 }
 
 /* Run micro-batch b, of stage times ic, through replica i's pipeline from
@@ -646,6 +661,25 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
         m->v[LS_M_OFFLOAD_BLOCKS_LOADED] = (double)pst.loaded_blocks;
         m->v[LS_M_OFFLOAD_BLOCKS_STORED] = (double)pst.stored_blocks;
         m->v[LS_M_OFFLOAD_LINK_S] = g.offload_s;
+    }
+    ls_kvswap_stats sw = {0}, w1;
+    bool swapping = false;
+    for (int i = 0; i < g.dp; i++)
+        if (ls_replica_swap_stats(g.rep[i].r, &w1)) {
+            swapping = true;
+            sw.outs += w1.outs;
+            sw.ins += w1.ins;
+            sw.fallbacks += w1.fallbacks;
+            sw.blocks_out += w1.blocks_out;
+            sw.blocks_in += w1.blocks_in;
+        }
+    if (swapping) {
+        m->v[LS_M_N_SWAP_OUTS] = (double)sw.outs;
+        m->v[LS_M_N_SWAP_INS] = (double)sw.ins;
+        m->v[LS_M_N_SWAP_FALLBACKS] = (double)sw.fallbacks;
+        m->v[LS_M_SWAP_OUT_GB] = (double)sw.blocks_out * s->swap_block_bytes / 1e9;
+        m->v[LS_M_SWAP_IN_GB] = (double)sw.blocks_in * s->swap_block_bytes / 1e9;
+        m->v[LS_M_SWAP_LINK_S] = g.swap_s;
     }
     double blocks = (double)s->sched.kv_blocks;
     m->v[LS_M_N_PREEMPTIONS] = (double)pre;

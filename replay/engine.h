@@ -63,6 +63,8 @@ typedef struct ls_engine_setup {
     const bool *long_replica;        /* mixed replicas (replica_mix.c): the router's is_long per replica (NULL: none) */
     double offload_s_per_block;      /* KV offload: link time of one block's copy on each GPU (0: none) */
     double weight_stream_s;          /* CPU weight offload: link time per forward pass of every stage (0: none) */
+    double swap_s_per_block;         /* preemption by swap: link time of one block's copy on each GPU (0: none) */
+    double swap_block_bytes;         /* its bytes over all GPUs of a replica */
     int lockstep;                    /* DP lockstep (lockstep.h): groups of this many replicas step together
                                         (0, 1: none; not with hooks or per-replica PP) */
     int64_t lockstep_pad_max;        /* its CUDA-graph padding limit (0: no padding) */

@@ -18,7 +18,13 @@
  * A request keeps the blocks it holds as runs: consecutive blocks of one
  * segment (or anonymous blocks) are one run, so that acquiring, registering
  * and releasing walk a segment's ref counts in one tight loop and keep 8
- * bytes per run, not 4 per block. */
+ * bytes per run, not 4 per block.
+ *
+ * A segment whose blocks all have the same ref (the usual case: a request
+ * registers, takes and frees a whole hash block at once) keeps that ref as one
+ * number and leaves its array untouched, so whole-segment operations cost O(1)
+ * instead of one per engine block; the first operation on part of it writes
+ * the array out (seg_ref_w). The results are those of the per-block rules. */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,15 +34,18 @@
 #include "kvoffload.h"
 
 #define NIL (-1)
-#define SEG_PAGE_SHIFT 10
-#define SEG_PAGE (1 << SEG_PAGE_SHIFT)
+#define PAGE_SHIFT 10
+#define PAGE (1 << PAGE_SHIFT)
 
 typedef struct seg {
     uint64_t key;
     int32_t ncached;   /* blocks with ref >= 0; the segment is dropped at 0 */
     int32_t ent;       /* its entries in the free queue (list through snext) */
     int32_t next_free;
+    int32_t uref;      /* the ref of every block when all are equal (no array), else MIXED */
+    int32_t refi;      /* MIXED: its ref array (refpg) */
 } seg;
+#define MIXED INT32_MIN
 
 typedef struct ent {
     int64_t count;     /* anonymous run: blocks; range: hi - lo */
@@ -69,13 +78,13 @@ typedef struct kreq {
 struct ls_kvcache {
     int bs, ht, per, k;  /* per: engine blocks per segment; k: hash blocks per engine block (bs > ht) */
     int64_t total, fresh, nfree;
-    seg *seg;
-    int32_t **refpg;     /* per block of every segment, in pages of SEG_PAGE segments (never copied) */
-    int32_t npg;
+    seg **segpg;         /* segments, in pages of PAGE (never copied when they grow) */
+    int32_t **refpg;     /* ref arrays of the mixed segments, in pages of PAGE arrays of `per` */
     int32_t nseg, capseg, seg_free, live;
+    int32_t nref, capref, ref_free;
     slotent *tab;        /* open addressing, linear probing; the key beside the index saves a miss */
     uint64_t mask;
-    ent *ent;
+    ent **entpg;         /* free-queue entries, in pages of PAGE */
     int32_t nent, capent, ent_free;
     int32_t qhead, qtail;
     kreq *req;
@@ -87,10 +96,51 @@ struct ls_kvcache {
 
 static slotent *tab_alloc(uint64_t n);
 
-/* The ref counts of segment s's blocks. */
+static inline seg *seg_at(const ls_kvcache *kv, int32_t s)
+{
+    return &kv->segpg[s >> PAGE_SHIFT][s & (PAGE - 1)];
+}
+static inline ent *ent_at(const ls_kvcache *kv, int32_t e)
+{
+    return &kv->entpg[e >> PAGE_SHIFT][e & (PAGE - 1)];
+}
+
+/* The ref counts of a mixed segment's blocks. */
 static inline int32_t *seg_ref(const ls_kvcache *kv, int32_t s)
 {
-    return kv->refpg[s >> SEG_PAGE_SHIFT] + (int64_t)(s & (SEG_PAGE - 1)) * kv->per;
+    int32_t i = seg_at(kv, s)->refi;
+    return kv->refpg[i >> PAGE_SHIFT] + (int64_t)(i & (PAGE - 1)) * kv->per;
+}
+
+/* The ref counts of segment s, written out for per-block work (a uniform segment stops being one). */
+static int32_t *seg_ref_w(ls_kvcache *kv, int32_t s)
+{
+    seg *g = seg_at(kv, s);
+    if (g->uref == MIXED)
+        return seg_ref(kv, s);
+    int32_t i = kv->ref_free;
+    if (i != NIL) {  /* a free array keeps the next free one in its first ref */
+        kv->ref_free = kv->refpg[i >> PAGE_SHIFT][(int64_t)(i & (PAGE - 1)) * kv->per];
+    } else {
+        if (kv->nref == kv->capref) {
+            kv->refpg = ls_xrealloc(kv->refpg, (size_t)(kv->capref / PAGE + 1) * sizeof *kv->refpg);
+            kv->refpg[kv->capref / PAGE] = ls_xmalloc((size_t)PAGE * (size_t)kv->per * sizeof **kv->refpg);
+            kv->capref += PAGE;
+        }
+        i = kv->nref++;
+    }
+    g->refi = i;
+    int32_t *ref = seg_ref(kv, s);
+    for (int k = 0; k < kv->per; k++)
+        ref[k] = g->uref;
+    g->uref = MIXED;
+    return ref;
+}
+
+static inline int32_t ref_at(const ls_kvcache *kv, int32_t s, int i)
+{
+    int32_t u = seg_at(kv, s)->uref;
+    return u != MIXED ? u : seg_ref(kv, s)[i];
 }
 
 static uint64_t mix64(uint64_t x)
@@ -119,7 +169,7 @@ ls_kvcache *ls_kvcache_new(int block_size, int hash_tokens, int64_t total_blocks
     kv->per = block_size <= hash_tokens ? hash_tokens / block_size : 1;
     kv->k = block_size <= hash_tokens ? 1 : block_size / hash_tokens;
     kv->total = kv->fresh = kv->nfree = total_blocks;
-    kv->seg_free = kv->ent_free = NIL;
+    kv->seg_free = kv->ent_free = kv->ref_free = NIL;
     kv->qhead = kv->qtail = NIL;
     kv->mask = 1023;
     kv->tab = tab_alloc(kv->mask + 1);
@@ -139,11 +189,15 @@ void ls_kvcache_free(ls_kvcache *kv)
         free(kv->req[i].run);
     }
     free(kv->req);
-    free(kv->seg);
-    for (int32_t i = 0; i < kv->npg; i++)
+    for (int32_t i = 0; i < kv->capseg / PAGE; i++)
+        free(kv->segpg[i]);
+    free(kv->segpg);
+    for (int32_t i = 0; i < kv->capref / PAGE; i++)
         free(kv->refpg[i]);
     free(kv->refpg);
-    free(kv->ent);
+    for (int32_t i = 0; i < kv->capent / PAGE; i++)
+        free(kv->entpg[i]);
+    free(kv->entpg);
     free(kv->tab);
     ls_kvtier_free(kv->tier);
     free(kv);
@@ -160,13 +214,19 @@ static slotent *tab_alloc(uint64_t n)
     return t;
 }
 
-static int32_t tab_find(const ls_kvcache *kv, uint64_t key)
+/* Where `key` is, or the empty slot where it would go. */
+static uint64_t tab_slot(const ls_kvcache *kv, uint64_t key)
 {
     for (uint64_t i = key & kv->mask;; i = (i + 1) & kv->mask) {
         const slotent *t = &kv->tab[i];
         if (t->s == NIL || t->key == key)
-            return t->s;
+            return i;
     }
+}
+
+static int32_t tab_find(const ls_kvcache *kv, uint64_t key)
+{
+    return kv->tab[tab_slot(kv, key)].s;
 }
 
 static void tab_put(ls_kvcache *kv, uint64_t key, int32_t s)
@@ -192,7 +252,7 @@ static void tab_grow(ls_kvcache *kv)
 /* Backward-shift deletion keeps probe chains unbroken without tombstones. */
 static void tab_del(ls_kvcache *kv, int32_t s)
 {
-    uint64_t i = kv->seg[s].key & kv->mask;
+    uint64_t i = seg_at(kv, s)->key & kv->mask;
     while (kv->tab[i].s != s)
         i = (i + 1) & kv->mask;
     for (uint64_t j = (i + 1) & kv->mask;; j = (j + 1) & kv->mask) {
@@ -209,38 +269,43 @@ static void tab_del(ls_kvcache *kv, int32_t s)
     kv->tab[i] = (slotent){0, NIL};
 }
 
-static int32_t seg_new(ls_kvcache *kv, uint64_t key)
+/* A new segment for `key`, absent from the table, whose empty slot is `slot`. */
+static int32_t seg_new(ls_kvcache *kv, uint64_t key, uint64_t slot)
 {
     int32_t s = kv->seg_free;
     if (s != NIL) {
-        kv->seg_free = kv->seg[s].next_free;
+        kv->seg_free = seg_at(kv, s)->next_free;
     } else {
         if (kv->nseg == kv->capseg) {
-            kv->capseg = kv->capseg ? kv->capseg * 2 : 1024;
-            kv->seg = ls_xrealloc(kv->seg, (size_t)kv->capseg * sizeof *kv->seg);
-            int32_t npg = (kv->capseg + SEG_PAGE - 1) >> SEG_PAGE_SHIFT;
-            kv->refpg = ls_xrealloc(kv->refpg, (size_t)npg * sizeof *kv->refpg);
-            for (; kv->npg < npg; kv->npg++)
-                kv->refpg[kv->npg] = ls_xmalloc((size_t)SEG_PAGE * (size_t)kv->per * sizeof **kv->refpg);
+            kv->segpg = ls_xrealloc(kv->segpg, (size_t)(kv->capseg / PAGE + 1) * sizeof *kv->segpg);
+            kv->segpg[kv->capseg / PAGE] = ls_xmalloc((size_t)PAGE * sizeof **kv->segpg);
+            kv->capseg += PAGE;
         }
         s = kv->nseg++;
     }
-    kv->seg[s].key = key;
-    kv->seg[s].ncached = 0;
-    kv->seg[s].ent = NIL;
-    memset(seg_ref(kv, s), 0xff, (size_t)kv->per * sizeof(int32_t));  /* all -1 */
-    if (2 * (uint64_t)(kv->live + 1) > kv->mask + 1)
+    seg_at(kv, s)->key = key;
+    seg_at(kv, s)->ncached = 0;
+    seg_at(kv, s)->ent = NIL;
+    seg_at(kv, s)->uref = -1;  /* every block uncached */
+    if (2 * (uint64_t)(kv->live + 1) > kv->mask + 1) {
         tab_grow(kv);
-    tab_put(kv, key, s);
+        tab_put(kv, key, s);
+    } else {
+        kv->tab[slot] = (slotent){key, s};  /* where tab_put would put it */
+    }
     kv->live++;
     return s;
 }
 
 static void seg_drop(ls_kvcache *kv, int32_t s)
 {
-    assert(kv->seg[s].ncached == 0 && kv->seg[s].ent == NIL);
+    if (seg_at(kv, s)->uref == MIXED) {  /* its ref array goes to the free list */
+        seg_ref(kv, s)[0] = kv->ref_free;
+        kv->ref_free = seg_at(kv, s)->refi;
+    }
+    assert(seg_at(kv, s)->ncached == 0 && seg_at(kv, s)->ent == NIL);
     tab_del(kv, s);
-    kv->seg[s].next_free = kv->seg_free;
+    seg_at(kv, s)->next_free = kv->seg_free;
     kv->seg_free = s;
     kv->live--;
 }
@@ -251,25 +316,26 @@ static int32_t ent_new(ls_kvcache *kv, int32_t s, int32_t lo, int32_t hi, int64_
 {
     int32_t e = kv->ent_free;
     if (e != NIL) {
-        kv->ent_free = kv->ent[e].next;
+        kv->ent_free = ent_at(kv, e)->next;
     } else {
         if (kv->nent == kv->capent) {
-            kv->capent = kv->capent ? kv->capent * 2 : 256;
-            kv->ent = ls_xrealloc(kv->ent, (size_t)kv->capent * sizeof *kv->ent);
+            kv->entpg = ls_xrealloc(kv->entpg, (size_t)(kv->capent / PAGE + 1) * sizeof *kv->entpg);
+            kv->entpg[kv->capent / PAGE] = ls_xmalloc((size_t)PAGE * sizeof **kv->entpg);
+            kv->capent += PAGE;
         }
         e = kv->nent++;
     }
-    ent *x = &kv->ent[e];
+    ent *x = ent_at(kv, e);
     x->count = count;
     x->s = s;
     x->lo = lo;
     x->hi = hi;
     x->prev = x->next = x->sprev = x->snext = NIL;
     if (s != NIL) {  /* link into the segment's entries */
-        x->snext = kv->seg[s].ent;
+        x->snext = seg_at(kv, s)->ent;
         if (x->snext != NIL)
-            kv->ent[x->snext].sprev = e;
-        kv->seg[s].ent = e;
+            ent_at(kv, x->snext)->sprev = e;
+        seg_at(kv, s)->ent = e;
     }
     return e;
 }
@@ -277,15 +343,15 @@ static int32_t ent_new(ls_kvcache *kv, int32_t s, int32_t lo, int32_t hi, int64_
 /* Put e after `after` (NIL: at the front). */
 static void q_insert_after(ls_kvcache *kv, int32_t e, int32_t after)
 {
-    ent *x = &kv->ent[e];
+    ent *x = ent_at(kv, e);
     x->prev = after;
-    x->next = after != NIL ? kv->ent[after].next : kv->qhead;
+    x->next = after != NIL ? ent_at(kv, after)->next : kv->qhead;
     if (x->next != NIL)
-        kv->ent[x->next].prev = e;
+        ent_at(kv, x->next)->prev = e;
     else
         kv->qtail = e;
     if (after != NIL)
-        kv->ent[after].next = e;
+        ent_at(kv, after)->next = e;
     else
         kv->qhead = e;
 }
@@ -293,22 +359,22 @@ static void q_insert_after(ls_kvcache *kv, int32_t e, int32_t after)
 /* Remove e from the queue and its segment, and recycle it. */
 static void ent_drop(ls_kvcache *kv, int32_t e)
 {
-    ent *x = &kv->ent[e];
+    ent *x = ent_at(kv, e);
     if (x->prev != NIL)
-        kv->ent[x->prev].next = x->next;
+        ent_at(kv, x->prev)->next = x->next;
     else
         kv->qhead = x->next;
     if (x->next != NIL)
-        kv->ent[x->next].prev = x->prev;
+        ent_at(kv, x->next)->prev = x->prev;
     else
         kv->qtail = x->prev;
     if (x->s != NIL) {
         if (x->sprev != NIL)
-            kv->ent[x->sprev].snext = x->snext;
+            ent_at(kv, x->sprev)->snext = x->snext;
         else
-            kv->seg[x->s].ent = x->snext;
+            seg_at(kv, x->s)->ent = x->snext;
         if (x->snext != NIL)
-            kv->ent[x->snext].sprev = x->sprev;
+            ent_at(kv, x->snext)->sprev = x->sprev;
     }
     x->next = kv->ent_free;
     kv->ent_free = e;
@@ -319,8 +385,8 @@ static void q_append_anon(ls_kvcache *kv, int64_t c)
 {
     if (c <= 0)
         return;
-    if (kv->qtail != NIL && kv->ent[kv->qtail].s == NIL) {
-        kv->ent[kv->qtail].count += c;
+    if (kv->qtail != NIL && ent_at(kv, kv->qtail)->s == NIL) {
+        ent_at(kv, kv->qtail)->count += c;
         return;
     }
     q_insert_after(kv, ent_new(kv, NIL, 0, 0, c), kv->qtail);
@@ -343,7 +409,7 @@ void ls_kvcache_take(ls_kvcache *kv, int64_t k)
     while (k > 0) {
         int32_t e = kv->qhead;
         assert(e != NIL);
-        ent *x = &kv->ent[e];
+        ent *x = ent_at(kv, e);
         t = k < x->count ? k : x->count;
         x->count -= t;
         k -= t;
@@ -351,13 +417,16 @@ void ls_kvcache_take(ls_kvcache *kv, int64_t k)
         if (s != NIL) {
             /* cached free blocks are reused: evict them (lazily, as vLLM), from hi down */
             x->hi -= (int32_t)t;
-            memset(seg_ref(kv, s) + x->hi, 0xff, (size_t)t * sizeof(int32_t));  /* -1 */
-            kv->seg[s].ncached -= (int32_t)t;
+            if (seg_at(kv, s)->uref != MIXED && t == kv->per)
+                seg_at(kv, s)->uref = -1;  /* a whole free segment (all 0) */
+            else
+                memset(seg_ref_w(kv, s) + x->hi, 0xff, (size_t)t * sizeof(int32_t));  /* -1 */
+            seg_at(kv, s)->ncached -= (int32_t)t;
             kv->st.evicted_blocks += t;
         }
         if (x->count == 0) {
             ent_drop(kv, e);
-            if (s != NIL && kv->seg[s].ncached == 0)
+            if (s != NIL && seg_at(kv, s)->ncached == 0)
                 seg_drop(kv, s);
         }
     }
@@ -453,14 +522,21 @@ int64_t ls_kvcache_match(ls_kvcache *kv, int32_t slot, int64_t tokens, int64_t *
         if (s == NIL)
             break;
         assert(off == 0);
-        const int32_t *ref = seg_ref(kv, s);
         int n = kv->per;
         if (n > maxb - j)
             n = (int)(maxb - j);
         int i = 0;
-        while (i < n && ref[i] >= 0) {
-            nf += ref[i] == 0;
-            i++;
+        int32_t u = seg_at(kv, s)->uref;
+        if (u != MIXED) {
+            assert(u >= 0);  /* a live segment has a cached block */
+            i = n;
+            nf += u == 0 ? n : 0;
+        } else {
+            const int32_t *ref = seg_ref(kv, s);
+            while (i < n && ref[i] >= 0) {
+                nf += ref[i] == 0;
+                i++;
+            }
         }
         j += i;
         if (i < kv->per)
@@ -491,9 +567,8 @@ int64_t ls_kvcache_probe(const ls_kvcache *kv, int32_t prompt, const int64_t *ha
         int32_t s = tab_find(kv, c);
         if (s == NIL)
             break;
-        const int32_t *ref = seg_ref(kv, s);
         int i = 0;
-        while (i < kv->per && j < maxb && ref[i] >= 0) {
+        while (i < kv->per && j < maxb && ref_at(kv, s, i) >= 0) {
             i++;
             j++;
         }
@@ -506,8 +581,8 @@ int64_t ls_kvcache_probe(const ls_kvcache *kv, int32_t prompt, const int64_t *ha
 /* Cut [0, b) out of segment s's entries in the free queue (the blocks a hit takes). */
 static void seg_cut(ls_kvcache *kv, int32_t s, int32_t b)
 {
-    for (int32_t e = kv->seg[s].ent; e != NIL;) {
-        ent *x = &kv->ent[e];
+    for (int32_t e = seg_at(kv, s)->ent; e != NIL;) {
+        ent *x = ent_at(kv, e);
         int32_t nx = x->snext;
         if (x->lo < b) {
             if (x->hi <= b) {
@@ -532,12 +607,18 @@ void ls_kvcache_acquire(ls_kvcache *kv, int32_t slot, int64_t hit, int64_t loade
         int32_t b = kv->per;
         if (b > hit - j)
             b = (int32_t)(hit - j);
-        int32_t *ref = seg_ref(kv, s);
         int32_t nf = 0;
-        for (int32_t i = 0; i < b; i++) {
-            assert(ref[i] >= 0);
-            nf += ref[i] == 0;
-            ref[i]++;
+        if (seg_at(kv, s)->uref != MIXED && b == kv->per) {
+            assert(seg_at(kv, s)->uref >= 0);
+            nf = seg_at(kv, s)->uref == 0 ? b : 0;
+            seg_at(kv, s)->uref++;
+        } else {
+            int32_t *ref = seg_ref_w(kv, s);
+            for (int32_t i = 0; i < b; i++) {
+                assert(ref[i] >= 0);
+                nf += ref[i] == 0;
+                ref[i]++;
+            }
         }
         run_push(kv, q, (int32_t)((int64_t)s * kv->per), b);
         if (nf)
@@ -575,21 +656,34 @@ void ls_kvcache_commit(ls_kvcache *kv, int32_t slot, int64_t tokens)
     while (j < b) {  /* one segment (hash block) at a time */
         int off;
         uint64_t key = block_seg_key(kv, q, j, &off);
-        int32_t s = tab_find(kv, key);
+        uint64_t ts = tab_slot(kv, key);
+        int32_t s = kv->tab[ts].s;
         bool fresh = s == NIL;  /* a new segment: every block of it uncached, no check needed */
         if (fresh)
-            s = seg_new(kv, key);
+            s = seg_new(kv, key, ts);
         int64_t end = j + (kv->per - off);
         if (end > b)
             end = b;
         int32_t v = (int32_t)((int64_t)s * kv->per + off);
-        int32_t *ref = seg_ref(kv, s) + off;
         int32_t n = (int32_t)(end - j), nc = 0;
-        if (fresh) {
-            for (int32_t i = 0; i < n; i++)
-                ref[i] = 1;
+        int32_t u = seg_at(kv, s)->uref;
+        int32_t *ref = NULL;
+        if (fresh && n == kv->per) {
+            seg_at(kv, s)->uref = 1;  /* the whole segment at once: stays uniform */
             nc = n;
             run_push(kv, q, v, n);
+        } else if (!fresh && u != MIXED) {
+            assert(u >= 0);
+            run_push(kv, q, NIL, n);  /* every block cached already: ours stay anonymous */
+            n = 0;
+        } else {
+            ref = seg_ref_w(kv, s) + off;
+            if (fresh) {
+                for (int32_t i = 0; i < n; i++)
+                    ref[i] = 1;
+                nc = n;
+                run_push(kv, q, v, n);
+            }
         }
         for (int32_t i = fresh ? n : 0; i < n;) {  /* stretches of new blocks (registered) and of cached ones */
             int32_t i0 = i;
@@ -605,7 +699,7 @@ void ls_kvcache_commit(ls_kvcache *kv, int32_t slot, int64_t tokens)
             }
         }
         j = end;
-        kv->seg[s].ncached += nc;
+        seg_at(kv, s)->ncached += nc;
         /* write-through: a hash block completed now goes to the host tier unless it is there */
         if (kv->tier && j % kv->per == 0 && ls_kvtier_store(kv->tier, key)) {
             kv->pend_store += kv->per;
@@ -630,7 +724,15 @@ int64_t ls_kvcache_release(ls_kvcache *kv, int32_t slot, int64_t blocks)
             continue;
         }
         int32_t s = x.v / kv->per, off = x.v - s * kv->per;
-        int32_t *ref = seg_ref(kv, s) + off;
+        if (seg_at(kv, s)->uref != MIXED && x.n == kv->per) {  /* a whole uniform segment: one step */
+            assert(seg_at(kv, s)->uref > 0);
+            if (--seg_at(kv, s)->uref == 0) {
+                freed += kv->per;
+                q_insert_after(kv, ent_new(kv, s, 0, kv->per, kv->per), kv->qtail);
+            }
+            continue;
+        }
+        int32_t *ref = seg_ref_w(kv, s) + off;
         for (int32_t i = x.n - 1; i >= 0;) {
             if (--ref[i] > 0) {
                 i--;
@@ -666,20 +768,20 @@ bool ls_kvcache_debug_cached(ls_kvcache *kv, int32_t slot, int64_t j)
         return false;
     int off;
     int32_t s = tab_find(kv, block_seg_key(kv, q, j, &off));
-    return s != NIL && seg_ref(kv, s)[off] >= 0;
+    return s != NIL && ref_at(kv, s, off) >= 0;
 }
 
 void ls_kvcache_debug_check(const ls_kvcache *kv, int64_t used_blocks)
 {
     int64_t nf = kv->fresh, in_ranges = 0;
     int32_t prev = NIL;
-    for (int32_t e = kv->qhead; e != NIL; e = kv->ent[e].next) {
-        const ent *x = &kv->ent[e];
+    for (int32_t e = kv->qhead; e != NIL; e = ent_at(kv, e)->next) {
+        const ent *x = ent_at(kv, e);
         assert(x->prev == prev && x->count > 0);
         if (x->s != NIL) {
             assert(x->lo < x->hi && x->count == x->hi - x->lo);
             for (int32_t i = x->lo; i < x->hi; i++)
-                assert(seg_ref(kv, x->s)[i] == 0);
+                assert(ref_at(kv, x->s, i) == 0);
             in_ranges += x->count;
         }
         nf += x->count;
@@ -692,17 +794,17 @@ void ls_kvcache_debug_check(const ls_kvcache *kv, int64_t used_blocks)
     int64_t refs = 0, held = 0, zeros = 0;
     int32_t live = 0;
     for (int32_t s = 0; s < kv->nseg; s++) {
-        if (tab_find(kv, kv->seg[s].key) != s)
+        if (tab_find(kv, seg_at(kv, s)->key) != s)
             continue;  /* on the free list */
         live++;
         int32_t nc = 0;
         for (int i = 0; i < kv->per; i++) {
-            int32_t r = seg_ref(kv, s)[i];
+            int32_t r = ref_at(kv, s, i);
             nc += r >= 0;
             zeros += r == 0;
             refs += r > 0 ? r : 0;
         }
-        assert(nc == kv->seg[s].ncached && nc > 0);
+        assert(nc == seg_at(kv, s)->ncached && nc > 0);
     }
     assert(live == kv->live && zeros == in_ranges);
     for (int32_t i = 0; i < kv->capreq; i++) {

@@ -250,6 +250,14 @@ ls_status ls_run(const ls_run_config *c, const ls_run_opts *opts, ls_metrics *ou
         s.sched.offload_entries = (int64_t)(c->offload.capacity_bytes / entry);
         s.offload_s_per_block = block_gpu / c->offload.link_bw;
     }
+    if (c->swap.mode == LS_PREEMPT_SWAP) {
+        /* vLLM V0: num_cpu_blocks = swap_space_bytes // cache_block_size, one GPU's bytes of a block;
+         * every GPU of the replica copies its share over its own link */
+        double block_gpu = plan.kv_bytes_per_token_gpu * c->sched.block_size;
+        s.sched.swap_blocks = (int64_t)(c->swap.space_bytes / block_gpu);
+        s.swap_s_per_block = block_gpu / c->swap.link_bw;
+        s.swap_block_bytes = block_gpu * c->tp * c->pp;
+    }
     if (c->offload.weights_bytes > 0) {
         /* UVA: the offloaded weights are read over the link on every forward pass (the most loaded stage) */
         ls_deploy full;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "kvcache.h"
+#include "kvswap.h"
 #include "scheduler.h"
 
 enum { ST_FREE = 0, ST_WAIT_NEW, ST_WAIT_PRE, ST_RUN_EXP, ST_RUN_LAZY };
@@ -96,6 +97,7 @@ struct ls_replica {
     bool blocked;         /* this formation waits for an in-flight micro-batch (see alloc_or_preempt) */
 
     ls_kvcache *kv;       /* prefix caching (kvcache.c), NULL when off */
+    ls_kvswap *swap;      /* preemption by swap (sched_swap.c), NULL: by recompute */
 
     int32_t *tmp;         /* crossers of one step */
     int64_t ntmp, captmp;

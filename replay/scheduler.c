@@ -20,6 +20,7 @@
 #include "sched_budget.h"
 #include "sched_internal.h"
 #include "sched_order.h"
+#include "sched_swap.h"
 #include "step_options.h"
 
 /* ---------------------------------------------------------------- slots */
@@ -322,9 +323,11 @@ static void preempt(ls_replica *r, int32_t xi)
         x->last_token = c->last_token;
     }
     assert(x->mb < 0);
-    r->recomputed += x->computed;
-    kv_release(r, xi);
-    x->computed = 0;
+    if (!r->swap || !ls_sched_swap_out(r, xi)) {  /* by swap (sched_swap.c) when it fits, else recompute */
+        r->recomputed += x->computed;
+        kv_release(r, xi);
+        x->computed = 0;
+    }
     run_remove(r, xi);
     x->state = ST_WAIT_PRE;
     x->preemptions++;
@@ -413,6 +416,8 @@ ls_replica *ls_replica_new(const ls_sched_config *cfg, int pp, int index, ls_rep
         assert(cfg->policy == LS_POLICY_VLLM_V1);
         r->kv = ls_kvcache_new(cfg->block_size, LS_PREFIX_HASH_TOKENS, cfg->kv_blocks, cfg->offload_entries);
     }
+    if (cfg->preempt_swap)
+        r->swap = ls_kvswap_new(cfg->swap_blocks);
     return r;
 }
 
@@ -443,6 +448,7 @@ void ls_replica_free(ls_replica *r)
     free(r->wait_kv.v);
     free(r->tmp);
     ls_kvcache_free(r->kv);
+    ls_kvswap_free(r->swap);
     free(r);
 }
 
@@ -895,7 +901,8 @@ static void form_v0(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
 {
     int64_t budget = r->cfg.max_batched_tokens;
     bool any = false;
-    while (ls_step_may_admit(r) && r->n_running < r->cfg.max_num_seqs) {  /* multi-step: at a window's start */
+    bool swapped = r->swap && ls_sched_swapped(r);  /* no prefill while requests are swapped out (sched_swap.c) */
+    while (!swapped && ls_step_may_admit(r) && r->n_running < r->cfg.max_num_seqs) {  /* multi-step: at a window's start */
         int32_t xi = waiting_front(r);
         if (xi < 0)
             break;
@@ -938,6 +945,10 @@ static void form_v0(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
         }
     }
     lazy_collect(r, m, slot, out);
+    for (int32_t xi; swapped && !preempted && ls_step_may_admit(r) && (xi = ls_sched_swap_in(r)) >= 0;) {
+        admit(r, xi);  /* swapped back in: it decodes in this step */
+        mb_add_explicit(r, m, slot, xi, (int64_t)r->req[xi].prompt + r->req[xi].g - r->req[xi].computed, out);
+    }
 }
 
 /* sarathi: decodes, then partial prefills, then new prefills; whole prompt reserved at admission. */
@@ -1051,6 +1062,8 @@ bool ls_replica_schedule(ls_replica *r, double now, ls_mbatch_info *out)
     ls_step_window_advance(r, out);  /* vllm-v0 multi-step (step_options.h) */
     if (r->kv)  /* the copies to and from the host tier this step makes */
         ls_kvcache_transfers(r->kv, &out->kv_load_blocks, &out->kv_store_blocks);
+    if (r->swap)  /* its swap-outs and swap-ins */
+        ls_kvswap_transfers(r->swap, &out->swap_out_blocks, &out->swap_in_blocks);
     return true;
 }
 

@@ -23,6 +23,7 @@
 #include "config_internal.h"
 #include "cost.h"
 #include "kvcache.h"
+#include "kvswap.h"
 #include "replay.h"
 
 typedef struct ls_replica ls_replica;
@@ -49,6 +50,7 @@ typedef struct ls_mbatch_info {
     int64_t n_prefill;        /* requests with a prefill chunk (q > 1 or first token) */
     int64_t prefill_tokens;
     int64_t kv_load_blocks, kv_store_blocks; /* copied host -> GPU / GPU -> host (KV offload) */
+    int64_t swap_out_blocks, swap_in_blocks; /* preemption by swap: GPU -> host / host -> GPU (kvswap.h) */
     bool in_window;           /* inside a multi-step window: the scheduler did not run (step_options.h) */
 } ls_mbatch_info;
 
@@ -122,6 +124,8 @@ double ls_replica_kv_area(ls_replica *r, double now);
 int64_t ls_replica_kv_max(const ls_replica *r);
 /* Blocks of a prompt this replica's prefix cache would serve now (0 when off). */
 int64_t ls_replica_prefix_probe(const ls_replica *r, int32_t prompt, const int64_t *hash_ids, uint32_t n_hash);
+/* Swap counters (kvswap.h); false (and *out untouched) when preemption is by recompute. */
+bool ls_replica_swap_stats(const ls_replica *r, ls_kvswap_stats *out);
 /* Prefix-cache counters; false (and *out untouched) when caching is off. */
 bool ls_replica_prefix_stats(const ls_replica *r, ls_kvcache_stats *out);
 

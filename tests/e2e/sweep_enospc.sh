@@ -73,7 +73,8 @@ PY
 R="--requests sample:100"
 full req120k 120k "$T/spec.yaml" "$T/ref.h5" "$R"
 full req64k 64k "$T/spec.yaml" "$T/ref.h5" "$R"
-full many120k 120k "$T/many.yaml" "$T/ref_many.h5" ""
+# (140k: the schema-4 swap columns made the first flush of this file outgrow 120k)
+full many140k 140k "$T/many.yaml" "$T/ref_many.h5" ""
 full mpi120k 120k "$T/spec.yaml" "$T/ref.h5" "$R" "$MPIEXEC" -n 2
 
 # a disk too small for even the new file: exit 1, ENOSPC named, nothing left behind
