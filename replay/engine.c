@@ -237,6 +237,29 @@ static void step_cost(engine *g, int i, const ls_mbatch_info *b, ls_iter_cost *i
         offload_time(g, g->rep[i].pp, b, ic);
 }
 
+/* run_pipeline for one stage without a timeline, the same operations (the common case, inlined in launch). */
+static inline event run_one_stage(engine *g, int i, double now, const ls_mbatch_info *b, const ls_iter_cost *ic)
+{
+    rep_state *rs = &g->rep[i];
+    bool back_to_back = rs->stage_free[0] == now && rs->busy_s > 0;  /* async scheduling hides the overhead */
+    double d = ls_step_stage0_s(rs->sched, ic->stage_s[0], ic->overhead_s, back_to_back, b->in_window);
+    assert(d >= 0);
+    double start = now > rs->stage_free[0] ? now : rs->stage_free[0];
+    double end = start + d;
+    rs->stage_free[0] = end;
+    g->iterations++;
+    g->sum_seqs += (double)b->agg.n_seqs;
+    g->sum_tokens += (double)b->agg.tokens;
+    g->computed_tokens += (double)b->agg.tokens;
+    g->flops += ic->flops;
+    g->bytes += ic->bytes;
+    g->busy_s += d;  /* busy = 0 + d, divided by pp = 1: d exactly */
+    rs->busy_s += d;
+    rs->flops += ic->flops;
+    rs->bytes += ic->bytes;
+    return (event){end, g->seq++, EV_DONE, i, b->slot, 0};
+}
+
 /* Run micro-batch b, of stage times ic, through replica i's pipeline from
  * `now` and account for it. Returns its "done" event, which the caller pushes
  * (the "stage 0 free" event of PP is pushed here). b NULL: a DP-lockstep dummy
@@ -247,24 +270,8 @@ static event run_pipeline(engine *g, int i, double now, const ls_mbatch_info *b,
     double start = now, end = now, stage0_end = now, busy = 0;
     bool back_to_back = rs->stage_free[0] == now && rs->busy_s > 0;  /* async scheduling hides the overhead */
     bool in_window = b && b->in_window;                               /* multi-step (step_options.h) */
-    if (rs->pp == 1 && !g->tl && b) {  /* the loop below for one stage, the same operations */
-        double d = ls_step_stage0_s(rs->sched, ic->stage_s[0], ic->overhead_s, back_to_back, in_window);
-        assert(d >= 0);
-        start = now > rs->stage_free[0] ? now : rs->stage_free[0];
-        end = start + d;
-        rs->stage_free[0] = end;
-        g->iterations++;
-        g->sum_seqs += (double)b->agg.n_seqs;
-        g->sum_tokens += (double)b->agg.tokens;
-        g->computed_tokens += (double)b->agg.tokens;
-        g->flops += ic->flops;
-        g->bytes += ic->bytes;
-        g->busy_s += d;  /* busy = 0 + d, divided by pp = 1: d exactly */
-        rs->busy_s += d;
-        rs->flops += ic->flops;
-        rs->bytes += ic->bytes;
-        return (event){end, g->seq++, EV_DONE, i, b->slot, 0};
-    }
+    if (rs->pp == 1 && !g->tl && b)
+        return run_one_stage(g, i, now, b, ic);
     for (int st = 0; st < rs->pp; st++) {
         double d = st == 0 ? ls_step_stage0_s(rs->sched, ic->stage_s[0], ic->overhead_s, back_to_back, in_window)
                            : ic->stage_s[st];
@@ -303,6 +310,8 @@ static event launch(engine *g, int i, double now, const ls_mbatch_info *b)
 {
     ls_iter_cost ic;
     step_cost(g, i, b, &ic);
+    if (g->rep[i].pp == 1 && !g->tl)
+        return run_one_stage(g, i, now, b, &ic);
     return run_pipeline(g, i, now, b, &ic);
 }
 
