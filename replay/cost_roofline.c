@@ -179,8 +179,9 @@ static void plain_stages(const roofline *r, const t_entry *te, const double *ar_
 
 /* plain_stages and set_overhead for one stage (pp 1): the same expressions,
  * the loops over one stage unrolled (0 + x and 0 · transfer are exact). */
-static void plain_one_stage(const roofline *r, const t_entry *te, const double *ar_add, const ls_batch_agg *b,
-                            double T, double pairs, ls_iter_cost *out)
+__attribute__((noinline))  /* inlined, its registers slowed every other path of roofline_iteration */
+static void plain_one_stage(const roofline *r, const t_entry *te, const double *ar_add, const ls_batch_agg *b, double T,
+                            double pairs, ls_iter_cost *out)
 {
     const ls_deploy *d = &r->base.d;
     double attn_f = r->pair_flops * pairs;

@@ -237,7 +237,7 @@ static void step_cost(engine *g, int i, const ls_mbatch_info *b, ls_iter_cost *i
         offload_time(g, g->rep[i].pp, b, ic);
 }
 
-/* run_pipeline for one stage without a timeline, the same operations (the common case, inlined in launch). */
+/* run_pipeline for one stage without a timeline, the same operations (the common case). */
 static inline event run_one_stage(engine *g, int i, double now, const ls_mbatch_info *b, const ls_iter_cost *ic)
 {
     rep_state *rs = &g->rep[i];
@@ -310,9 +310,15 @@ static event launch(engine *g, int i, double now, const ls_mbatch_info *b)
 {
     ls_iter_cost ic;
     step_cost(g, i, b, &ic);
-    if (g->rep[i].pp == 1 && !g->tl)
-        return run_one_stage(g, i, now, b, &ic);
     return run_pipeline(g, i, now, b, &ic);
+}
+
+/* launch on a replica of one stage without a timeline (done_direct's steps). */
+static event launch_one_stage(engine *g, int i, double now, const ls_mbatch_info *b)
+{
+    ls_iter_cost ic;
+    step_cost(g, i, b, &ic);
+    return run_one_stage(g, i, now, b, &ic);
 }
 
 /* Form micro-batches on replica i while its first stage is free and fewer
@@ -359,8 +365,8 @@ static double done_direct(engine *g, const event *ev, double now, const direct_l
             try_schedule(g, ev->replica, now);
             return now;
         }
-        assert(rs->stage_free[0] <= now);
-        event next = launch(g, ev->replica, now, &b);
+        assert(rs->stage_free[0] <= now && rs->pp == 1 && !g->tl);
+        event next = launch_one_stage(g, ev->replica, now, &b);
         if (!(next.t < lim->before && next.t <= lim->horizon && !(lim->stop && *lim->stop) &&
               !(g->computed_tokens > 100.0 * g->arrived_tokens + 1e7))) {
             ev_push(&g->ev, next);
