@@ -168,7 +168,7 @@ disaggregation: {prefill: {replicas: 2, parallelism: tp1}, decode: {replicas: 1,
                  kv_transfer: {link: network}, router: least-kv}
 $(syn 10 2000)"
 if [ "$SWEEPS" = --sweeps ]; then
-    for s in examples/gh200-strategies.yaml examples/gh200-prefix.yaml examples/small-sweep.yaml; do
+    for s in examples/gh200-strategies.yaml examples/gh200-mixed.yaml examples/small-sweep.yaml; do
         "$OLD" sweep "$s" -o "$T/old.h5" -q 2>"$T/err" || { echo "$s: old failed: $(cat "$T/err")"; bad=1; continue; }
         "$NEW" sweep "$s" -o "$T/new.h5" -q 2>"$T/err" || { echo "$s: new failed: $(cat "$T/err")"; bad=1; continue; }
         if /usr/bin/python3 tests/e2e/sweep_compare.py "$T/old.h5" "$T/new.h5"; then echo "same: $s"; else bad=1; fi
