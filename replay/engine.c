@@ -346,7 +346,8 @@ typedef struct direct_limits {
 } direct_limits;
 
 /* Replica i's micro-batch ev is done at `now` (no hooks). The decode-only
- * steady state (ls_replica_decode_step) is run step after step here while
+ * steady state and sarathi's cohort-plus-chunks steps (ls_replica_decode_step)
+ * are run step after step here while
  * each step ends before anything else happens (strictly before the next
  * arrival and the next queued event: those would go first), exactly as the
  * main loop would pop it: the same accounting, event count and sequence
