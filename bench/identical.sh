@@ -73,7 +73,7 @@ parallelism: tp2pp2
 $(syn 4 2000)"
 case_ "tp2pp2 small KV (blocked)" "$BASE70
 parallelism: tp2pp2
-scheduler: {num_kv_blocks: 1200}
+scheduler: {num_kv_blocks: 250}
 $(syn 8 2000)"
 case_ "tp4dp2 least-kv" "$BASE70
 parallelism: tp4dp2
@@ -116,6 +116,18 @@ parallelism: tp4
 timeout_s: 5
 drain: false
 $(syn 12 2000)"
+case_ "sarathi chunk size, few seqs, timeouts" "$BASE70
+parallelism: tp4
+scheduler: {policy: sarathi, max_batched_tokens: 768, prefill_chunk_size: 256, max_num_seqs: 24}
+timeout_s: 20
+$(syn 9 3000)"
+case_ "sarathi tp1 8B short outputs, small KV" "model: llama-3-8b
+hardware: h100-sxm
+cluster: dgx-h100
+parallelism: tp1
+scheduler: {policy: sarathi, max_batched_tokens: 256, num_kv_blocks: 250}
+workload: {arrival: {process: poisson, rate: 30}, prompt_tokens: {dist: lognormal, mean: 300, stddev: 400},
+           output_tokens: {dist: uniform, low: 1, high: 40}, max_requests: 3000}"
 case_ "azure trace gh200 tp4pp2" "model: llama-3-70b
 hardware: gh200-96gb
 cluster: gh200-quad
@@ -156,7 +168,7 @@ disaggregation: {prefill: {replicas: 2, parallelism: tp1}, decode: {replicas: 1,
                  kv_transfer: {link: network}, router: least-kv}
 $(syn 10 2000)"
 if [ "$SWEEPS" = --sweeps ]; then
-    for s in examples/gh200-strategies.yaml examples/gh200-prefix.yaml examples/small-sweep.yaml; do
+    for s in examples/gh200-strategies.yaml examples/gh200-mixed.yaml examples/small-sweep.yaml; do
         "$OLD" sweep "$s" -o "$T/old.h5" -q 2>"$T/err" || { echo "$s: old failed: $(cat "$T/err")"; bad=1; continue; }
         "$NEW" sweep "$s" -o "$T/new.h5" -q 2>"$T/err" || { echo "$s: new failed: $(cat "$T/err")"; bad=1; continue; }
         if /usr/bin/python3 tests/e2e/sweep_compare.py "$T/old.h5" "$T/new.h5"; then echo "same: $s"; else bad=1; fi

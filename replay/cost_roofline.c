@@ -177,6 +177,43 @@ static void plain_stages(const roofline *r, const t_entry *te, const double *ar_
     out->bytes = bytes * d->tp;
 }
 
+/* plain_stages and set_overhead for one stage (pp 1): the same expressions,
+ * the loops over one stage unrolled (0 + x and 0 · transfer are exact). */
+__attribute__((noinline))  /* inlined, its registers slowed every other path of roofline_iteration */
+static void plain_one_stage(const roofline *r, const t_entry *te, const double *ar_add, const ls_batch_agg *b, double T,
+                            double pairs, ls_iter_cost *out)
+{
+    const ls_deploy *d = &r->base.d;
+    double attn_f = r->pair_flops * pairs;
+    double attn_b = r->kv_coef * (b->sum_c + T);
+    double attn_s = roof(attn_f, r->attn_rate, attn_b, r->mem_rate);
+    double dense_s = te->pf_s + attn_s + d->gpu->kernel_overhead_s;
+    double dense_f = te->pf_f + attn_f, dense_b = te->pf_b + attn_b;
+    int Ld = r->layers[0];
+    double t = Ld * dense_s;
+    if (d->tp > 1)
+        t += ar_add[0];
+    double flops = Ld * dense_f, bytes = Ld * dense_b;
+    if (b->n_sample > 0) {
+        double S = (double)b->n_sample;
+        s_entry *se = &r->memo->s[(uint64_t)b->n_sample % MEMO_SIZE];
+        if (se->S != S) {
+            se->f = 2.0 * S * r->head_params;
+            se->b = r->b_head * r->head_params;
+            se->t = roof(se->f, r->head_peak * ls_cost_matmul_eff(d->gpu, S), se->b, r->mem_rate);
+            se->S = S;
+        }
+        t += se->t;
+        flops += se->f;
+        bytes += se->b;
+    }
+    out->stage_s[0] = t;
+    out->transfer_s = te->transfer_s;
+    out->flops = flops * d->tp;
+    out->bytes = bytes * d->tp;
+    out->overhead_s = ls_step_overhead_s(d, b, t);
+}
+
 static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, ls_iter_cost *out)
 {
     const roofline *r = (const roofline *)cm;
@@ -244,6 +281,10 @@ static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, l
      * pairs. MLA decodes attend in the latent space (absorbed weights); the other pairs,
      * and prefill's re-expansion of the cached latent, use the materialised heads. */
     double pairs = b->sum_qc + (b->sum_q2 + T) / 2.0;
+    if (r->plain && d->pp == 1) {
+        plain_one_stage(r, te, ar_add, b, T, pairs, out);
+        return;
+    }
     if (r->plain) {
         plain_stages(r, te, ar_add, b, T, pairs, out);
         set_overhead(d, b, out);

@@ -254,6 +254,28 @@ static void step_cost(engine *g, int i, const ls_mbatch_info *b, ls_iter_cost *i
         swap_time(g, g->rep[i].pp, b, ic);
 }
 
+/* run_pipeline for one stage without a timeline, the same operations (the common case). */
+static inline event run_one_stage(engine *g, int i, double now, const ls_mbatch_info *b, const ls_iter_cost *ic)
+{
+    rep_state *rs = &g->rep[i];
+    double d = ls_step_stage0_s(ic->stage_s[0], ic->overhead_s, b->in_window);
+    assert(d >= 0);
+    double start = now > rs->stage_free[0] ? now : rs->stage_free[0];
+    double end = start + d;
+    rs->stage_free[0] = end;
+    g->iterations++;
+    g->sum_seqs += (double)b->agg.n_seqs;
+    g->sum_tokens += (double)b->agg.tokens;
+    g->computed_tokens += (double)b->agg.tokens;
+    g->flops += ic->flops;
+    g->bytes += ic->bytes;
+    g->busy_s += d;  /* busy = 0 + d, divided by pp = 1: d exactly */
+    rs->busy_s += d;
+    rs->flops += ic->flops;
+    rs->bytes += ic->bytes;
+    return (event){end, g->seq++, EV_DONE, i, b->slot, 0};
+}
+
 /* Run micro-batch b, of stage times ic, through replica i's pipeline from
  * `now` and account for it. Returns its "done" event, which the caller pushes
  * (the "stage 0 free" event of PP is pushed here). b NULL: a DP-lockstep dummy
@@ -263,24 +285,8 @@ static event run_pipeline(engine *g, int i, double now, const ls_mbatch_info *b,
     rep_state *rs = &g->rep[i];
     double start = now, end = now, stage0_end = now, busy = 0;
     bool in_window = b && b->in_window;  /* multi-step (step_options.h) */
-    if (rs->pp == 1 && !g->tl && b) {  /* the loop below for one stage, the same operations */
-        double d = ls_step_stage0_s(ic->stage_s[0], ic->overhead_s, in_window);
-        assert(d >= 0);
-        start = now > rs->stage_free[0] ? now : rs->stage_free[0];
-        end = start + d;
-        rs->stage_free[0] = end;
-        g->iterations++;
-        g->sum_seqs += (double)b->agg.n_seqs;
-        g->sum_tokens += (double)b->agg.tokens;
-        g->computed_tokens += (double)b->agg.tokens;
-        g->flops += ic->flops;
-        g->bytes += ic->bytes;
-        g->busy_s += d;  /* busy = 0 + d, divided by pp = 1: d exactly */
-        rs->busy_s += d;
-        rs->flops += ic->flops;
-        rs->bytes += ic->bytes;
-        return (event){end, g->seq++, EV_DONE, i, b->slot, 0};
-    }
+    if (rs->pp == 1 && !g->tl && b)
+        return run_one_stage(g, i, now, b, ic);
     for (int st = 0; st < rs->pp; st++) {
         double d = st == 0 ? ls_step_stage0_s(ic->stage_s[0], ic->overhead_s, in_window)
                            : ic->stage_s[st];
@@ -322,6 +328,14 @@ static event launch(engine *g, int i, double now, const ls_mbatch_info *b)
     return run_pipeline(g, i, now, b, &ic);
 }
 
+/* launch on a replica of one stage without a timeline (done_direct's steps). */
+static event launch_one_stage(engine *g, int i, double now, const ls_mbatch_info *b)
+{
+    ls_iter_cost ic;
+    step_cost(g, i, b, &ic);
+    return run_one_stage(g, i, now, b, &ic);
+}
+
 /* Form micro-batches on replica i while its first stage is free and fewer
  * than pp are in flight (in DP lockstep: on its whole group, lockstep.h). */
 static void try_schedule(engine *g, int i, double now)
@@ -347,7 +361,8 @@ typedef struct direct_limits {
 } direct_limits;
 
 /* Replica i's micro-batch ev is done at `now` (no hooks). The decode-only
- * steady state (ls_replica_decode_step) is run step after step here while
+ * steady state and sarathi's cohort-plus-chunks steps (ls_replica_decode_step)
+ * are run step after step here while
  * each step ends before anything else happens (strictly before the next
  * arrival and the next queued event: those would go first), exactly as the
  * main loop would pop it: the same accounting, event count and sequence
@@ -366,8 +381,8 @@ static double done_direct(engine *g, const event *ev, double now, const direct_l
             try_schedule(g, ev->replica, now);
             return now;
         }
-        assert(rs->stage_free[0] <= now);
-        event next = launch(g, ev->replica, now, &b);
+        assert(rs->stage_free[0] <= now && rs->pp == 1 && !g->tl);
+        event next = launch_one_stage(g, ev->replica, now, &b);
         if (!(next.t < lim->before && next.t <= lim->horizon && !(lim->stop && *lim->stop) &&
               !(g->computed_tokens > 100.0 * g->arrived_tokens + 1e7))) {
             ev_push(&g->ev, next);

@@ -1,4 +1,4 @@
-/* sched_decode.c -- the decode-only steady state of a replica in O(1) a step (scheduler.h).
+/* sched_decode.c -- the common steps of a replica without the general scheduler (scheduler.h).
  *
  * Between arrivals most steps of a replica only decode: one cohort of lazy
  * decoders is the whole batch, nothing waits, nothing prefills. For those
@@ -10,11 +10,19 @@
  * tests drive both side by side); anything else (a preemption, a new cohort,
  * a waiting request) is left to the general code. Order rules and the
  * adaptive budget only decide between waiting requests and prefills (none
- * here), and victims only when a block is refused (left to scheduler.c). */
+ * here), and victims only when a block is refused (left to scheduler.c).
+ *
+ * Under sarathi the other common step is that cohort plus prefill chunks: the
+ * step completes the general way (ls_replica_complete) and the next batch is
+ * formed by sarathi_form below, form_sarathi for one cohort, prefilling
+ * explicit requests only, FCFS admission and no prefix cache: the same
+ * additions in the same order, without the general loops (issue 17.5). */
 #include <assert.h>
 
 #include "kvcache.h"
 #include "sched_internal.h"
+#include "sched_order.h"
+#include "step_options.h"
 
 /* Only the in-flight cohort is live (the others would be merged by lazy_collect). */
 static bool lone_cohort(const ls_replica *r, int ci)
@@ -31,16 +39,27 @@ static bool cross_blocks(ls_replica *r, cohort *c)
 {
     int64_t bs = r->cfg.block_size, n = 0;
     int32_t head = c->bucket[c->clock % bs];
-    for (int32_t xi = head; xi >= 0; xi = r->req[xi].bnext)
-        n += r->req[xi].key[HEAP_BLK] == c->clock;
-    if (r->used_blocks + n > r->total_blocks)
-        return false;
-    for (int32_t xi = head; xi >= 0; xi = r->req[xi].bnext) {
-        sreq *x = &r->req[xi];
-        assert(x->key[HEAP_BLK] >= c->clock);
-        if (x->key[HEAP_BLK] == c->clock) {
-            x->key[HEAP_BLK] += bs;  /* same bucket */
-            x->blocks++;
+    if (r->used_blocks + c->n <= r->total_blocks) {  /* every member would fit: one walk */
+        for (int32_t xi = head; xi >= 0; xi = r->req[xi].bnext) {
+            sreq *x = &r->req[xi];
+            assert(x->key[HEAP_BLK] >= c->clock);
+            bool cross = x->key[HEAP_BLK] == c->clock;
+            x->key[HEAP_BLK] += cross ? bs : 0;  /* same bucket */
+            x->blocks += cross;
+            n += cross;
+        }
+    } else {
+        for (int32_t xi = head; xi >= 0; xi = r->req[xi].bnext)
+            n += r->req[xi].key[HEAP_BLK] == c->clock;
+        if (r->used_blocks + n > r->total_blocks)
+            return false;
+        for (int32_t xi = head; xi >= 0; xi = r->req[xi].bnext) {
+            sreq *x = &r->req[xi];
+            assert(x->key[HEAP_BLK] >= c->clock);
+            if (x->key[HEAP_BLK] == c->clock) {
+                x->key[HEAP_BLK] += bs;  /* same bucket */
+                x->blocks++;
+            }
         }
     }
     r->used_blocks += n;
@@ -51,6 +70,132 @@ static bool cross_blocks(ls_replica *r, cohort *c)
     return true;
 }
 
+/* The number of members of cohort c crossing a block boundary at its clock. */
+static int64_t crossers(const ls_replica *r, const cohort *c)
+{
+    int64_t n = 0;
+    for (int32_t xi = c->bucket[c->clock % r->cfg.block_size]; xi >= 0; xi = r->req[xi].bnext)
+        n += r->req[xi].key[HEAP_BLK] == c->clock;
+    return n;
+}
+
+/* ls_replica_schedule with form_sarathi, nothing in flight (pp 1), at most
+ * one live cohort, only prefilling explicit requests, no expired waiting
+ * request, and the cohort's block crossings fitting: false (nothing changed)
+ * otherwise, or when the batch would be empty. */
+static bool sarathi_form(ls_replica *r, double now, ls_mbatch_info *out)
+{
+    int ci = -1;
+    for (int i = 0; i < r->nco; i++)
+        if (r->co[i].live) {
+            if (ci >= 0 || r->co[i].n == 0)
+                return false;  /* lazy_collect merges (or retires) */
+            ci = i;
+        }
+    if (r->in_flight || (ci < 0 && r->exp_head < 0) ||
+        (r->wait_new.n > 0 && r->req[dq_front(&r->wait_new)].deadline <= now))  /* expire_waiting */
+        return false;
+    for (int32_t xi = r->exp_head; xi >= 0; xi = r->req[xi].next) {
+        const sreq *x = &r->req[xi];
+        if (x->g >= 1 && x->computed == (int64_t)x->prompt + x->g - 1)
+            return false;  /* an explicit decoder (behind an older prefill) */
+    }
+    cohort *c = ci >= 0 ? &r->co[ci] : NULL;
+    if (c && r->used_blocks + c->n > r->total_blocks && r->used_blocks + crossers(r, c) > r->total_blocks)
+        return false;  /* lazy_blocks would preempt */
+
+    /* ls_replica_schedule's set-up */
+    kv_touch(r, now);
+    r->kv_t = now;
+    out->slot = 0;  /* ls_replica_schedule's memset, field by field */
+    out->agg = (ls_batch_agg){0, 0, 0, 0, 0.0, 0.0, 0.0};
+    out->n_prefill = out->prefill_tokens = out->kv_load_blocks = out->kv_store_blocks = 0;
+    out->in_window = false;
+    mbatch *m = &r->mb[0];
+    assert(!m->busy);
+    m->nex = 0;
+    m->ng = 0;
+    m->cohort = -1;
+    r->forming = out;
+    r->budget_back = 0;
+    r->blocked = false;
+    int64_t budget = r->cfg.max_batched_tokens;
+    if (c) {
+        bool ok = cross_blocks(r, c);  /* lazy_blocks: they fit, so the order does not matter */
+        assert(ok);
+        (void)ok;
+        budget -= c->n;  /* lazy_decode_tokens */
+    }
+    /* partial prefills (no explicit decoders) */
+    for (int32_t xi = r->exp_head; xi >= 0 && budget > 0; xi = r->req[xi].next) {
+        sreq *x = &r->req[xi];
+        assert(x->mb < 0);
+        int64_t n = threshold_cap(r, (int64_t)x->prompt + x->g - x->computed);
+        if (n > budget)
+            n = budget;
+        mb_add_explicit(r, m, 0, xi, n, out);
+        budget -= n;
+    }
+    if (c) {  /* lazy_collect of the one cohort */
+        ls_batch_agg *a = &out->agg;
+        double sum_comp = (double)c->sumk + (double)c->n * (double)c->clock;
+        a->tokens += c->n;
+        a->n_seqs += c->n;
+        a->n_decode += c->n;
+        a->n_sample += c->n;
+        a->sum_qc += sum_comp;
+        a->sum_q2 += (double)c->n;
+        a->sum_c += sum_comp;
+        if (m->capg == 0) {
+            m->capg = 4;
+            m->gt = ls_xrealloc(m->gt, (size_t)m->capg * sizeof *m->gt);
+            m->gn = ls_xrealloc(m->gn, (size_t)m->capg * sizeof *m->gn);
+        }
+        m->gt[0] = c->last_token;
+        m->gn[0] = c->n;
+        m->ng = 1;
+        c->mb = 0;
+        m->cohort = ci;
+    }
+    /* admission, first come first served (waiting_front, waiting_pop) */
+    while (budget > 0 && r->n_running < r->cfg.max_num_seqs && r->wait_new.n > 0) {
+        r->pick = 0;
+        int32_t xi = dq_front(&r->wait_new);
+        sreq *x = &r->req[xi];
+        int64_t total = (int64_t)x->prompt + x->g;
+        int64_t need = blocks_for(r, total) - x->blocks;
+        if (!kv_alloc(r, need))
+            break;
+        dq_pop_front(&r->wait_new);
+        admit(r, xi);
+        x->blocks += need;
+        int64_t n = threshold_cap(r, total - x->computed);
+        if (n > budget)
+            n = budget;
+        mb_add_explicit(r, m, 0, xi, n, out);
+        budget -= n;
+    }
+    assert(out->agg.n_seqs > 0);
+    m->busy = true;
+    r->in_flight++;
+    out->slot = 0;
+    ls_step_window_advance(r, out);
+    return true;
+}
+
+/* A step that is not decode-only: under sarathi in the shape above, the
+ * general completion and sarathi_form (1: formed; 0: completed, the caller
+ * schedules); -1 (nothing done) otherwise. */
+static int chunk_step(ls_replica *r, int slot, double now, ls_mbatch_info *out)
+{
+    const ls_sched_config *cf = &r->cfg;
+    if (cf->policy != LS_POLICY_SARATHI || r->pp != 1 || r->kv || cf->adaptive_budget || cf->order != LS_ORDER_FCFS ||
+        r->wait_kv.n || r->wait_pre.n || cf->num_scheduler_steps > 1)
+        return -1;
+    ls_replica_complete(r, slot, now);
+    return sarathi_form(r, now, out) ? 1 : 0;
+}
+
 int ls_replica_decode_step(ls_replica *r, int slot, double now, ls_mbatch_info *out)
 {
     mbatch *m = &r->mb[slot];
@@ -58,7 +203,7 @@ int ls_replica_decode_step(ls_replica *r, int slot, double now, ls_mbatch_info *
     /* the usual reasons first: a request prefills or waits */
     if (r->exp_head >= 0 || r->wait_new.n || m->nex != 0 || ci < 0 || r->wait_pre.n || r->wait_kv.n || r->pp != 1 ||
         !lone_cohort(r, ci) || r->cfg.num_scheduler_steps > 1)  /* windows: step_options.h */
-        return -1;
+        return chunk_step(r, slot, now, out);
     assert(slot == 0 && m->busy);
 
     /* ls_replica_complete: no explicit request, none to promote */

@@ -1,5 +1,5 @@
 /* sched_internal.h -- the replica's data layout, shared by scheduler.c and
- * scheduler_debug.c (internal to replay/; see scheduler.c for the rules).
+ * scheduler_debug.c and sched_decode.c (internal to replay/; see scheduler.c for the rules).
  *
  * Small helpers are `static inline` here so that the hot path of scheduler.c
  * compiles exactly as when they were file-local. */
@@ -7,6 +7,7 @@
 #define LS_SCHED_INTERNAL_H
 
 #include <assert.h>
+#include <math.h>
 #include <stdlib.h>
 
 #include "kvcache.h"
@@ -191,6 +192,90 @@ static inline void kv_touch(ls_replica *r, double now)
         r->kv_area += (double)r->used_blocks * (now - r->kv_t);
         r->kv_t = now;
     }
+}
+
+/* ---------------------------------------------------------------- forming (scheduler.c and sched_decode.c) */
+
+/* k more blocks in use, if they are free. */
+static inline bool kv_alloc(ls_replica *r, int64_t k)
+{
+    assert(k >= 0);
+    if (r->used_blocks + k > r->total_blocks)
+        return false;
+    r->used_blocks += k;
+    if (r->used_blocks > r->kv_max)
+        r->kv_max = r->used_blocks;
+    if (r->kv)
+        ls_kvcache_take(r->kv, k);
+    return true;
+}
+
+/* A request joins the running list at its end (the explicit part). */
+static inline void run_append(ls_replica *r, int32_t xi)
+{
+    sreq *x = &r->req[xi];
+    x->prev = r->run_tail;
+    x->next = -1;
+    if (r->run_tail >= 0)
+        r->req[r->run_tail].next = xi;
+    else
+        r->run_head = xi;
+    r->run_tail = xi;
+    if (r->exp_head < 0)
+        r->exp_head = xi;
+    r->n_running++;
+}
+
+/* A waiting request starts running (a new admission order). */
+static inline void admit(ls_replica *r, int32_t xi)
+{
+    sreq *x = &r->req[xi];
+    x->state = ST_RUN_EXP;
+    x->adm_seq = r->adm_counter++;
+    x->mb = -1;
+    run_append(r, xi);
+}
+
+/* A prefill chunk at most prefill_chunk_size long (when set). */
+static inline int64_t threshold_cap(const ls_replica *r, int64_t n)
+{
+    if (r->cfg.enable_chunked_prefill && r->cfg.prefill_chunk_size > 0 && n > r->cfg.prefill_chunk_size)
+        return r->cfg.prefill_chunk_size;
+    return n;
+}
+
+/* Request xi joins the micro-batch being formed in slot `slot` with n tokens (aggregates in out). */
+static inline void mb_add_explicit(ls_replica *r, mbatch *m, int slot, int32_t xi, int64_t n, ls_mbatch_info *out)
+{
+    sreq *x = &r->req[xi];
+    if (m->nex == m->capex) {
+        m->capex = m->capex ? m->capex * 2 : 16;
+        m->ex = ls_xrealloc(m->ex, (size_t)m->capex * sizeof *m->ex);
+        m->exn = ls_xrealloc(m->exn, (size_t)m->capex * sizeof *m->exn);
+    }
+    m->ex[m->nex] = xi;
+    m->exn[m->nex] = n;
+    m->nex++;
+    x->mb = slot;
+    ls_batch_agg *a = &out->agg;
+    a->tokens += n;
+    a->n_seqs++;
+    bool decode = n == 1 && x->g >= 1 && x->computed == (int64_t)x->prompt + x->g - 1;
+    if (decode) {
+        a->n_decode++;
+    } else {
+        out->n_prefill++;
+        out->prefill_tokens += n;
+    }
+    if (x->computed + n == (int64_t)x->prompt + x->g)
+        a->n_sample++;
+    a->sum_qc += (double)n * (double)x->computed;
+    a->sum_q2 += (double)n * (double)n;
+    a->sum_c += (double)x->computed;
+    if (isnan(x->first_sched))
+        x->first_sched = r->kv_t;
+    if (r->kv)
+        ls_kvcache_commit(r->kv, xi, x->computed + n);
 }
 
 /* A running request that generated its last token leaves (scheduler.c). */

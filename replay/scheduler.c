@@ -47,18 +47,6 @@ static void slot_free(ls_replica *r, int32_t x)
 
 /* ---------------------------------------------------------------- KV blocks */
 
-static bool kv_alloc(ls_replica *r, int64_t k)
-{
-    assert(k >= 0);
-    if (r->used_blocks + k > r->total_blocks)
-        return false;
-    r->used_blocks += k;
-    if (r->used_blocks > r->kv_max)
-        r->kv_max = r->used_blocks;
-    if (r->kv)
-        ls_kvcache_take(r->kv, k);
-    return true;
-}
 /* Request xi gives back its blocks (with prefix caching, shared blocks stay held). */
 static void kv_release(ls_replica *r, int32_t xi)
 {
@@ -236,20 +224,6 @@ static void cohort_merge(ls_replica *r, int into, int from)
 
 /* ---------------------------------------------------------------- running list */
 
-static void run_append(ls_replica *r, int32_t xi)
-{
-    sreq *x = &r->req[xi];
-    x->prev = r->run_tail;
-    x->next = -1;
-    if (r->run_tail >= 0)
-        r->req[r->run_tail].next = xi;
-    else
-        r->run_head = xi;
-    r->run_tail = xi;
-    if (r->exp_head < 0)
-        r->exp_head = xi;
-    r->n_running++;
-}
 static void run_remove(ls_replica *r, int32_t xi)
 {
     sreq *x = &r->req[xi];
@@ -565,39 +539,6 @@ void ls_replica_kv_unreserve(ls_replica *r, int64_t blocks, double now)
 
 /* ---------------------------------------------------------------- forming a micro-batch */
 
-static void mb_add_explicit(ls_replica *r, mbatch *m, int slot, int32_t xi, int64_t n, ls_mbatch_info *out)
-{
-    sreq *x = &r->req[xi];
-    if (m->nex == m->capex) {
-        m->capex = m->capex ? m->capex * 2 : 16;
-        m->ex = ls_xrealloc(m->ex, (size_t)m->capex * sizeof *m->ex);
-        m->exn = ls_xrealloc(m->exn, (size_t)m->capex * sizeof *m->exn);
-    }
-    m->ex[m->nex] = xi;
-    m->exn[m->nex] = n;
-    m->nex++;
-    x->mb = slot;
-    ls_batch_agg *a = &out->agg;
-    a->tokens += n;
-    a->n_seqs++;
-    bool decode = n == 1 && x->g >= 1 && x->computed == (int64_t)x->prompt + x->g - 1;
-    if (decode) {
-        a->n_decode++;
-    } else {
-        out->n_prefill++;
-        out->prefill_tokens += n;
-    }
-    if (x->computed + n == (int64_t)x->prompt + x->g)
-        a->n_sample++;
-    a->sum_qc += (double)n * (double)x->computed;
-    a->sum_q2 += (double)n * (double)n;
-    a->sum_c += (double)x->computed;
-    if (isnan(x->first_sched))
-        x->first_sched = r->kv_t;
-    if (r->kv)
-        ls_kvcache_commit(r->kv, xi, x->computed + n);
-}
-
 /* Remove request xi, placed in the micro-batch being formed, from it again:
  * its tokens go back to the budget (r->budget_back) and its aggregates are
  * subtracted (sums of integers: exact). Priority preemption only (vLLM's
@@ -781,22 +722,6 @@ static void waiting_pop(ls_replica *r)
         dq_pop_front(&r->wait_pre);
     else
         dq_remove_at(&r->wait_new, r->pick);  /* the front (pick 0) unless an order rule chose */
-}
-
-static void admit(ls_replica *r, int32_t xi)
-{
-    sreq *x = &r->req[xi];
-    x->state = ST_RUN_EXP;
-    x->adm_seq = r->adm_counter++;
-    x->mb = -1;
-    run_append(r, xi);
-}
-
-static int64_t threshold_cap(const ls_replica *r, int64_t n)
-{
-    if (r->cfg.enable_chunked_prefill && r->cfg.prefill_chunk_size > 0 && n > r->cfg.prefill_chunk_size)
-        return r->cfg.prefill_chunk_size;
-    return n;
 }
 
 /* Tokens of the lazy decode cohorts not in flight: one per member, all
@@ -1018,7 +943,7 @@ bool ls_replica_schedule(ls_replica *r, double now, ls_mbatch_info *out)
     int64_t pre0 = r->preemptions;
     kv_touch(r, now);
     r->kv_t = now;  /* mb_add_explicit reads the current time from here */
-    memset(out, 0, sizeof *out);
+    *out = (ls_mbatch_info){0};
     int slot = -1;
     for (int i = 0; i < r->pp; i++)
         if (!r->mb[i].busy) {

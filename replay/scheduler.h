@@ -94,11 +94,13 @@ bool ls_replica_schedule(ls_replica *r, double now, ls_mbatch_info *out);
 /* The micro-batch in `slot` has finished its last stage at time `now`. */
 void ls_replica_complete(ls_replica *r, int slot, double now);
 
-/* The decode-only steady state (sched_decode.c): ls_replica_complete(r, slot,
+/* The common steady states (sched_decode.c): ls_replica_complete(r, slot,
  * now) followed by ls_replica_schedule(r, now, out), with the same effects bit
  * for bit, in O(1) plus the members that finish or cross a block, when the
  * batch in `slot` is the replica's only one (pp = 1) and holds only lazy
- * decoders, no other request runs or waits, and prefix caching is off.
+ * decoders, no other request runs or waits, and prefix caching is off;
+ * under sarathi (pp = 1, FCFS, fixed budget, no prefix caching) also a step of
+ * one cohort plus prefill chunks, through a lean form_sarathi.
  * Returns -1 when that does not hold (nothing was done: make the two calls),
  * 0 when the micro-batch was completed but the next one needs the general
  * scheduler (call ls_replica_schedule), 1 when both were done and *out is

@@ -8,7 +8,9 @@
  * blocks must be equal bit for bit; the fast replica passes the full
  * consistency check. Small caches make preemptions and refused block
  * crossings happen; every policy, and the priority order; arrivals in bursts, so that long
- * decode-only stretches alternate with prefills. */
+ * decode-only stretches alternate with prefills. Under sarathi the fast replica also takes
+ * the cohort-plus-prefill-chunks steps (sarathi_form), with and without a prefill chunk
+ * size and client timeouts (some seeds). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -93,6 +95,8 @@ static int64_t lockstep(ls_policy pol, ls_order_kind order, uint64_t seed, int64
     c.block_size = 4;
     c.kv_blocks = kv_blocks;
     c.watermark = 0.01;
+    c.prefill_chunk_size = pol == LS_POLICY_SARATHI && seed % 2 == 0 ? 20 : 0;
+    double timeout = pol == LS_POLICY_SARATHI && seed % 3 == 0 ? 40.0 : 0;  /* waiting requests expire */
     c.enable_prefix_caching = prefix;  /* prompts of one of 5 hash ids: shared prefixes, evictions */
     log_ *la = calloc(1, sizeof *la), *lb = calloc(1, sizeof *lb);
     ls_replica *a = ls_replica_new(&c, 1, 0, on_done, on_itl, la);
@@ -120,9 +124,9 @@ static int64_t lockstep(ls_policy pol, ls_order_kind order, uint64_t seed, int64
         while (next < N && arr[next] <= now) {
             int32_t prio = order == LS_ORDER_PRIORITY ? (int32_t)(next % 3) : 0;
             ls_replica_add_prio(a, next, pr[next], out[next], prefix ? &hid[next] : NULL, prefix ? 1 : 0, prio,
-                                arr[next], 0);
+                                arr[next], timeout);
             ls_replica_add_prio(b, next, pr[next], out[next], prefix ? &hid[next] : NULL, prefix ? 1 : 0, prio,
-                                arr[next], 0);
+                                arr[next], timeout);
             next++;
         }
         bool formed_b = false;
