@@ -51,3 +51,18 @@ ls_job_completed() {
     fail "job $id did not complete"
   fi
 }
+
+# ls_srun_retry ERRFILE ARGS...: srun ARGS (under timeout 120), retried up to 3 times when Slurm itself
+# failed to launch the step ("task N launch failed", "aborted before step completely launched"): on this
+# one-node throwaway cluster a step started while the previous one is torn down sometimes fails that way,
+# and srun then exits 0 with nothing run. Any other failure is returned as is (what the tests check).
+ls_srun_retry() {
+  local err=$1 rc; shift
+  for _ in 1 2 3; do
+    timeout 120 srun "$@" 2>"$err"; rc=$?
+    grep -q "launch failed\|aborted before step completely launched" "$err" || return $rc
+    echo "note: Slurm failed to launch the step, retrying: $(head -1 "$err")" >&2
+    sleep 2
+  done
+  return 1
+}

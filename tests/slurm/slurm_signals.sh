@@ -73,7 +73,8 @@ stop wrap_hup wrap HUP
 # the stopped jobs gone from the node first: a step launched while the last one is torn down failed
 # once on the loaded machine ("task 0 launch failed: Unspecified error")
 for _ in $(seq 300); do squeue -h -o %j | grep -q '^ls-' || break; sleep 0.1; done
-timeout 120 srun --mpi="$MPI" -n 2 "$LLMSWEEP" sweep "$S" -o "$work/scancel_term.h5" --resume -q || fail "resume under srun"
+ls_srun_retry "$work/scancel_term.resume.err" --mpi="$MPI" -n 2 "$LLMSWEEP" sweep "$S" -o "$work/scancel_term.h5" --resume -q ||
+  fail "resume under srun: $(cat "$work/scancel_term.resume.err")"
 "$PY" "$COMPARE" "$work/ref.h5" "$work/scancel_term.h5" || fail "scancel TERM + resume differs from a clean run"
 
 # SIGTERM to srun itself: srun SIGKILLs the step (status 137, docs/SWEEP.md); the file resumes to the
@@ -87,8 +88,8 @@ wait "$pid"; rc=$?
 if ! grep -q "configurations in" "$work/srun_term.err"; then
   [ $rc -eq 137 ] || fail "SIGTERM to srun: exit $rc, docs/SWEEP.md says 137"
   for _ in $(seq 300); do [ -z "$(step_job ls-srunterm)" ] && break; sleep 0.1; done
-  timeout 120 srun --mpi="$MPI" -n 2 "$LLMSWEEP" sweep "$S" -o "$work/srun_term.h5" --resume -q ||
-    fail "resume after SIGTERM to srun"
+  ls_srun_retry "$work/srun_term.resume.err" --mpi="$MPI" -n 2 "$LLMSWEEP" sweep "$S" -o "$work/srun_term.h5" --resume -q ||
+    fail "resume after SIGTERM to srun: $(cat "$work/srun_term.resume.err")"
   "$PY" "$COMPARE" "$work/ref.h5" "$work/srun_term.h5" || fail "SIGTERM to srun + resume differs from a clean run"
   echo "SIGTERM to srun: exit 137 (step killed), resumed to the clean run's rows"
 fi
@@ -108,7 +109,7 @@ timeout 90 tail --pid="$pid" -f /dev/null || fail "kill: srun still running 90 s
 wait "$pid"; rc=$?
 grep -q "configurations in" "$work/kill.err" || [ $rc -ne 0 ] || fail "kill: exit 0 after SIGKILL of a task"
 for _ in $(seq 300); do [ -z "$(step_job ls-kill)" ] && break; sleep 0.1; done
-timeout 120 srun --mpi="$MPI" -n 2 "$LLMSWEEP" sweep "$S" -o "$out" --resume -q 2>"$work/kill.resume.err" ||
+ls_srun_retry "$work/kill.resume.err" --mpi="$MPI" -n 2 "$LLMSWEEP" sweep "$S" -o "$out" --resume -q ||
   fail "resume after SIGKILL of a task: $(cat "$work/kill.resume.err")"
 "$PY" "$COMPARE" "$work/ref.h5" "$out" || fail "SIGKILL of a task + resume differs from a clean run"
 echo "SIGKILL of a task: step aborted (exit $rc), resumed to the clean run's rows"
