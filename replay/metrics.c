@@ -298,7 +298,10 @@ void ls_quant_add(ls_quantiles *qs, double x)
     qs->n++;
     qs->sum += x;
     if (!qs->hist) {
-        ls_dvec_push(&qs->exact, x);
+        if (qs->exact.n < qs->exact.cap)  /* ls_dvec_push's common case, without the call */
+            qs->exact.v[qs->exact.n++] = x;
+        else
+            ls_dvec_push(&qs->exact, x);
         if (qs->exact.n <= LS_QUANT_EXACT_MAX)
             return;
         qs->hist = true;  /* past the exact limit: the kept values go into the histogram */
