@@ -44,6 +44,9 @@ static const char *const usage_text =
     "  --prefill-chunk-size N  long_prefill_token_threshold (0 = none)\n"
     "  --no-chunked-prefill    prompts must fit the budget whole\n"
     "  --enable-prefix-caching automatic prefix caching (blocks from the trace's hash_ids)\n"
+    "  --preemption-mode M     recompute (default) or swap (vllm-v0, with --swap-space and --swap-link)\n"
+    "  --swap-space GB         host swap space per GPU for preemption by swap\n"
+    "  --swap-link L           link the swaps cross: pcie4, pcie5 (x86 host) or c2c (Grace)\n"
     "  --gpu-memory-utilization F\n"
     "  --num-kv-blocks N       force the KV block count per replica\n"
     "  --router R              round-robin, least-outstanding, least-kv, prefix-aware\n"
@@ -73,7 +76,7 @@ static const char *const usage_text =
 
 enum {
     O_CONFIG = 1000, O_MODEL, O_HARDWARE, O_CLUSTER, O_CATALOG, O_PAR, O_TP, O_PP, O_DP, O_DTYPE, O_KVDTYPE,
-    O_POLICY, O_MBT, O_SEQS, O_MML, O_CHUNK, O_NOCHUNK, O_PREFIX, O_GMU, O_BLOCKS, O_ROUTER, O_SEED, O_TTFT, O_TPOT,
+    O_POLICY, O_MBT, O_SEQS, O_MML, O_CHUNK, O_NOCHUNK, O_PREFIX, O_PREEMPT, O_SWAPGB, O_SWAPLINK, O_GMU, O_BLOCKS, O_ROUTER, O_SEED, O_TTFT, O_TPOT,
     O_TIMEOUT, O_NODRAIN, O_SET, O_TRACE, O_RATE, O_PROMPT, O_OUTPUT, O_DURATION, O_JSON, O_REQOUT, O_TLOUT,
     O_TLITER, O_NOBASE, O_HELP
 };
@@ -97,6 +100,9 @@ static const struct option long_opts[] = {
     {"prefill-chunk-size", required_argument, NULL, O_CHUNK},
     {"no-chunked-prefill", no_argument, NULL, O_NOCHUNK},
     {"enable-prefix-caching", no_argument, NULL, O_PREFIX},
+    {"preemption-mode", required_argument, NULL, O_PREEMPT},
+    {"swap-space", required_argument, NULL, O_SWAPGB},
+    {"swap-link", required_argument, NULL, O_SWAPLINK},
     {"gpu-memory-utilization", required_argument, NULL, O_GMU},
     {"num-kv-blocks", required_argument, NULL, O_BLOCKS},
     {"router", required_argument, NULL, O_ROUTER},
@@ -460,6 +466,9 @@ int ls_cmd_run(int argc, char **argv)
         case O_CHUNK: rc = set_path(root, "scheduler.prefill_chunk_size", optarg, &err); break;
         case O_NOCHUNK: rc = set_path(root, "scheduler.enable_chunked_prefill", "false", &err); break;
         case O_PREFIX: rc = set_path(root, "scheduler.enable_prefix_caching", "true", &err); break;
+        case O_PREEMPT: rc = set_path(root, "scheduler.preemption_mode", optarg, &err); break;
+        case O_SWAPGB: rc = set_path(root, "scheduler.swap_space_gb", optarg, &err); break;
+        case O_SWAPLINK: rc = set_path(root, "scheduler.swap_link", optarg, &err); break;
         case O_GMU: rc = set_path(root, "scheduler.gpu_memory_utilization", optarg, &err); break;
         case O_BLOCKS: rc = set_path(root, "scheduler.num_kv_blocks", optarg, &err); break;
         case O_ROUTER: rc = set_path(root, "router", optarg, &err); break;

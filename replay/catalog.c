@@ -111,15 +111,8 @@ static ls_status get_num(entry_ctx *x, const char *key, double scale, double lo,
     const ls_yaml *n = ls_yaml_get(x->map, key);
     if (!n)
         return LS_OK;
-    char path[256];
-    snprintf(path, sizeof path, "%s.%s", x->path, key);
-    double v;
-    LS_TRY(ls_yaml_as_double(n, path, &v, x->e));
-    if (v < lo || v > hi) {
-        char what[96];
-        snprintf(what, sizeof what, "a number in [%g, %g], got %g", lo, hi, v);
-        return where_fail(n, x->e, "%s: %s: expected %s", path, what);
-    }
+    double v = 0;
+    LS_TRY(ls_yaml_get_double_in(x->map, x->path, key, lo, false, hi, NULL, &v, x->e));
     *out = v * scale;
     return LS_OK;
 }

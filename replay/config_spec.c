@@ -97,11 +97,10 @@ static ls_status load_map(ls_run_config *c, const ls_yaml *sp, const ls_catalog 
     if (!n)
         return ls_fail(e, LS_EINVAL, "%s: speculative: missing key 'num_speculative_tokens' (1 to %d)",
                        at(sp, w, sizeof w), LS_SPEC_MAX_K);
-    int64_t k;
-    LS_TRY(ls_yaml_as_int64(n, "speculative.num_speculative_tokens", &k, e));
-    if (k < 1 || k > LS_SPEC_MAX_K)
-        return ls_fail(e, LS_EINVAL, "%s: speculative.num_speculative_tokens: expected 1 to %d with method %s, got %lld",
-                       at(n, w, sizeof w), LS_SPEC_MAX_K, ms, (long long)k);
+    int64_t k = 0;
+    char expect[96];
+    snprintf(expect, sizeof expect, "1 to %d with method %s", LS_SPEC_MAX_K, ms);
+    LS_TRY(ls_yaml_get_int_in(sp, "speculative", "num_speculative_tokens", 1, LS_SPEC_MAX_K, expect, &k, e));
     s->k = (int)k;
     n = ls_yaml_get(sp, "acceptance");
     if (!n)

@@ -94,10 +94,9 @@ ls_status ls_kvoffload_parse(const ls_yaml *root, const ls_gpu *gpu, const ls_cl
     double have = cluster->host_memory_bytes * (double)replica_gpus / (double)per_node;  /* the replica's share */
     const ls_yaml *wo = ls_yaml_get(root, "cpu_offload_gb");
     if (wo && !ls_yaml_is_null(wo)) {
-        double gb;
-        LS_TRY(ls_yaml_as_double(wo, "cpu_offload_gb", &gb, e));
-        if (!(gb >= 0) || gb > 1e6)
-            return fail_key(root, "", "cpu_offload_gb", "expected GB of weights per GPU >= 0", e);
+        double gb = 0;
+        LS_TRY(ls_yaml_get_double_in(root, "", "cpu_offload_gb", 0, false, 1e6, "GB of weights per GPU >= 0", &gb,
+                                     e));
         if (gb > 0) {
             int li;
             LS_TRY(get_link(root, "", "cpu_offload_link", gpu, &li, e));
@@ -144,10 +143,8 @@ ls_status ls_kvoffload_parse(const ls_yaml *root, const ls_gpu *gpu, const ls_cl
     out->link_bw = links[li].bw;
     if (!cap)
         return ls_yaml_fail_at(m, "kv_offload", "capacity_gb", "missing: expected the tier's size in GB", e);
-    double gb;
-    LS_TRY(ls_yaml_as_double(cap, "kv_offload.capacity_gb", &gb, e));
-    if (!(gb > 0) || gb > 1e7)
-        return ls_yaml_fail_at(m, "kv_offload", "capacity_gb", "expected a size in GB > 0", e);
+    double gb = 0;
+    LS_TRY(ls_yaml_get_double_in(m, "kv_offload", "capacity_gb", 0, true, 1e7, "a size in GB > 0", &gb, e));
     if (!(cluster->host_memory_bytes > 0)) {
         snprintf(msg, sizeof msg, "cluster %s does not say its host memory (host_memory_gb in the catalog)",
                  cluster->name);

@@ -148,11 +148,8 @@ ls_status ls_order_parse(const ls_yaml *sch, ls_sched_config *s, ls_error *e)
     }
     n = sch ? ls_yaml_get(sch, "sjf_max_wait_s") : NULL;
     if (n) {
-        double v;
-        LS_TRY(ls_yaml_as_double(n, "scheduler.sjf_max_wait_s", &v, e));
-        if (!(v > 0))
-            return ls_fail(e, LS_EINVAL, "%s: scheduler.sjf_max_wait_s: expected a number > 0, got %g",
-                           ls_yaml_where(n, w, sizeof w), v);
+        double v = 0;
+        LS_TRY(ls_yaml_get_double_in(sch, "scheduler", "sjf_max_wait_s", 0, true, INFINITY, NULL, &v, e));
         if (s->order != LS_ORDER_SJF)
             return ls_fail(e, LS_EINVAL, "%s: scheduler.sjf_max_wait_s: set only with order sjf",
                            ls_yaml_where(n, w, sizeof w));

@@ -101,4 +101,35 @@ bad mode "mode.yaml:4: scheduler.preemption_mode: expected recompute or swap" \
     "${H100[@]}" "scheduler:" "  preemption_mode: evict" "$W"
 bad orphan "orphan.yaml:4: scheduler.swap_space_gb: given without scheduler.preemption_mode: swap" \
     "${H100[@]}" "scheduler:" "  swap_space_gb: 4" "$W"
+# The command line: --preemption-mode, --swap-space and --swap-link write the same keys, so the
+# recompute case's file plus the flags is the swap case (the same JSON but the host's wall time); a bad value is refused naming
+# the flag's key and where it came from.
+"$LLMSWEEP" run --config "$T/recompute.yaml" --preemption-mode swap --swap-space 4 --swap-link pcie5 --json \
+    >"$T/flags.json" 2>"$T/err" || fail "flags: $(cat "$T/err")"
+"$LS_PYTHON" - "$T" <<'PY' || fail "flags: JSON differs from the YAML keys"
+import json, sys
+T = sys.argv[1]
+a, b = (json.load(open(f"{T}/{n}.json")) for n in ("swap", "flags"))
+for m in (a, b):
+    del m["wall_time_s"]  # the host's clock, not a result
+assert a == b, {k: (a[k], b.get(k)) for k in a if a[k] != b.get(k)}
+assert b["n_swap_outs"] == 1, b
+PY
+"$LLMSWEEP" run --config "$T/swap.yaml" --preemption-mode recompute --json >/dev/null 2>"$T/err" &&
+    fail "flag recompute with swap_space_gb: accepted"
+grep -q "scheduler.swap_space_gb: given without scheduler.preemption_mode: swap" "$T/err" ||
+    fail "flag recompute: message: $(cat "$T/err")"
+"$LLMSWEEP" run --config "$T/recompute.yaml" --preemption-mode evict --json >/dev/null 2>"$T/err" &&
+    fail "--preemption-mode evict: accepted"
+grep -q "<command line>:1: scheduler.preemption_mode: expected recompute or swap" "$T/err" ||
+    fail "--preemption-mode evict: message: $(cat "$T/err")"
+"$LLMSWEEP" run --config "$T/recompute.yaml" --preemption-mode swap --swap-space lots --swap-link pcie5 --json \
+    >/dev/null 2>"$T/err" && fail "--swap-space lots: accepted"
+grep -q "<command line>:1: scheduler.swap_space_gb: expected a finite number, got 'lots'" "$T/err" ||
+    fail "--swap-space lots: message: $(cat "$T/err")"
+"$LLMSWEEP" run --config "$T/recompute.yaml" --preemption-mode swap --swap-space 0 --swap-link pcie5 --json \
+    >/dev/null 2>"$T/err" && fail "--swap-space 0: accepted"
+grep -q "<command line>:1: scheduler.swap_space_gb: expected GB per GPU > 0" "$T/err" ||
+    fail "--swap-space 0: message: $(cat "$T/err")"
+"$LLMSWEEP" run --help | grep -q -- "--preemption-mode M" || fail "--help lacks --preemption-mode"
 echo "preempt_swap: ok"
