@@ -16,6 +16,7 @@
 #include "kvcache.h"
 #include "engine_profile.h"
 #include "dist.h" /* ls_fmt_double */
+#include "sched_capacity.h"
 #include "sched_order.h"
 #include "step_options.h"
 #include "workload.h"
@@ -136,7 +137,7 @@ static const char *const top_keys[] = {"model", "dtype", "hardware", "cluster", 
 static const char *const sched_keys[] = {"policy", "enable_chunked_prefill", "prefill_chunk_size",
                                          "max_batched_tokens", "max_num_seqs", "max_model_len",
                                          "gpu_memory_utilization", "block_size", "num_kv_blocks",
-                                         "target_tbt_s", "watermark", "enable_prefix_caching",
+                                         "target_tbt_s", "watermark", "capacity_policy", "enable_prefix_caching",
                                          "order", "sjf_max_wait_s", "adaptive_budget",
                                          "async_scheduling", "num_scheduler_steps", "preemption_mode",
                                          "swap_space_gb", "swap_link", NULL};
@@ -460,6 +461,7 @@ static ls_status load_body(ls_run_config *c, const ls_yaml *root, const char *ba
                                "or replicas:)", e);
     LS_TRY(ls_config_spec_load(c, root, cat, e));
     LS_TRY(ls_step_options_parse(root, c->engine, s, e));
+    LS_TRY(ls_sched_capacity_parse(root, sch, s, e));
 
     /* router: a name, or {policy, prompt_threshold} (replica_mix.c) */
     LS_TRY(ls_mix_router_load(c, root, e));

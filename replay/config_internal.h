@@ -49,6 +49,7 @@ typedef struct ls_sched_config {
     int num_scheduler_steps;       /* vLLM V0 multi-step window (1 = off; step_options.h) */
     bool preempt_swap;             /* preemption by swap (kvswap.h), vllm-v0 only */
     int64_t swap_blocks;           /* its host swap space in blocks (resolved at run time) */
+    int capacity_policy;           /* ls_capacity_policy (sched_capacity.h), 0 = max_utilization */
 } ls_sched_config;
 
 struct ls_run_config {

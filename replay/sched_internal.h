@@ -34,6 +34,7 @@ typedef struct sreq {
     int32_t mb;           /* explicit: micro-batch slot in flight, -1 none */
     int32_t preemptions;
     int32_t prio;         /* priority (lower first; order priority, sched_order.c) */
+    int32_t promise;      /* guaranteed_no_evict: blocks promised to it at admission (sched_capacity.h) */
     double arrival, deadline, first_sched, first_token, last_token;
 } sreq;
 
@@ -92,6 +93,7 @@ struct ls_replica {
     int in_flight;
 
     int64_t used_blocks, total_blocks, wm_blocks, kv_max;
+    int64_t promised;        /* guaranteed_no_evict: blocks promised to running requests */
     int64_t reserved_blocks; /* in used_blocks but held by no request: KV in transit (pools.c) */
     double kv_area, kv_t;
     int64_t preemptions, recomputed;

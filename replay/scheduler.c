@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "sched_budget.h"
+#include "sched_capacity.h"
 #include "sched_internal.h"
 #include "sched_order.h"
 #include "sched_swap.h"
@@ -53,6 +54,8 @@ static void kv_release(ls_replica *r, int32_t xi)
     sreq *x = &r->req[xi];
     r->used_blocks -= r->kv ? ls_kvcache_release(r->kv, xi, x->blocks) : x->blocks;
     x->blocks = 0;
+    r->promised -= x->promise;  /* guaranteed_no_evict (sched_capacity.h) */
+    x->promise = 0;
     assert(r->used_blocks >= 0);
 }
 
@@ -807,6 +810,9 @@ static void form_v1(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
             need = 0;
         if (r->used_blocks + pinned + need > r->total_blocks)
             break;  /* first come, first served: the head blocks the queue */
+        int64_t life = r->cfg.capacity_policy ? ls_sched_capacity_blocks(x->prompt, x->target, r->cfg.block_size) : 0;
+        if (life && !ls_sched_capacity_fits(r->promised, life, r->total_blocks))
+            break;  /* guaranteed_no_evict: its whole life must fit beside the promises */
         if (r->kv) {
             ls_kvcache_acquire(r->kv, xi, hit, loaded, x->preemptions == 0);
             r->used_blocks += pinned;
@@ -814,6 +820,8 @@ static void form_v1(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out)
         kv_alloc(r, need);
         waiting_pop(r);
         admit(r, xi);
+        x->promise = (int32_t)life;
+        r->promised += life;
         x->blocks += hit + need;
         x->computed = have;
         mb_add_explicit(r, m, slot, xi, n, out);
