@@ -137,6 +137,23 @@ static void set_overhead(const ls_deploy *d, const ls_batch_agg *b, ls_iter_cost
     out->overhead_s = ls_step_overhead_s(d, b, gpu_s);
 }
 
+/* The LM head and sampler of n_sample sequences (the last stage), memoized by n_sample: measured
+ * kernel times where the tables have them (only on the general path: r->plain excludes them). */
+static inline __attribute__((always_inline)) const s_entry *head_entry(const roofline *r, int64_t n_sample)
+{
+    double S = (double)n_sample;
+    s_entry *se = &r->memo->s[(uint64_t)n_sample % MEMO_SIZE];
+    if (se->S != S) {
+        se->f = 2.0 * S * r->head_params;
+        se->b = r->b_head * r->head_params;
+        se->t = ls_kernels_has_gemm(r->kn)
+                    ? ls_kernels_head_s(r->kn, S)
+                    : roof(se->f, r->head_peak * ls_cost_matmul_eff(r->base.d.gpu, S), se->b, r->mem_rate);
+        se->S = S;
+    }
+    return se;
+}
+
 /* The rest of roofline_iteration for a dense model without MLA or sliding
  * windows, the common case: the general expressions with their zero terms
  * left out (x + 0 and 1 * x are exact, so the results are the same bits). */
@@ -158,14 +175,7 @@ static void plain_stages(const roofline *r, const t_entry *te, const double *ar_
         flops += Ld * dense_f;
         bytes += Ld * dense_b;
         if (s == d->pp - 1 && b->n_sample > 0) {
-            double S = (double)b->n_sample;
-            s_entry *se = &r->memo->s[(uint64_t)b->n_sample % MEMO_SIZE];
-            if (se->S != S) {
-                se->f = 2.0 * S * r->head_params;
-                se->b = r->b_head * r->head_params;
-                se->t = roof(se->f, r->head_peak * ls_cost_matmul_eff(d->gpu, S), se->b, r->mem_rate);
-                se->S = S;
-            }
+            const s_entry *se = head_entry(r, b->n_sample);
             t += se->t;
             flops += se->f;
             bytes += se->b;
@@ -195,14 +205,7 @@ static void plain_one_stage(const roofline *r, const t_entry *te, const double *
         t += ar_add[0];
     double flops = Ld * dense_f, bytes = Ld * dense_b;
     if (b->n_sample > 0) {
-        double S = (double)b->n_sample;
-        s_entry *se = &r->memo->s[(uint64_t)b->n_sample % MEMO_SIZE];
-        if (se->S != S) {
-            se->f = 2.0 * S * r->head_params;
-            se->b = r->b_head * r->head_params;
-            se->t = roof(se->f, r->head_peak * ls_cost_matmul_eff(d->gpu, S), se->b, r->mem_rate);
-            se->S = S;
-        }
+        const s_entry *se = head_entry(r, b->n_sample);
         t += se->t;
         flops += se->f;
         bytes += se->b;
@@ -332,16 +335,7 @@ static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, l
         flops += Ld * dense_f + Lm * moe_f;
         bytes += Ld * dense_b + Lm * moe_b;
         if (s == d->pp - 1 && b->n_sample > 0) {
-            double S = (double)b->n_sample;
-            s_entry *se = &r->memo->s[(uint64_t)b->n_sample % MEMO_SIZE];
-            if (se->S != S) {
-                se->f = 2.0 * S * r->head_params;
-                se->b = r->b_head * r->head_params;
-                se->t = ls_kernels_has_gemm(r->kn)
-                            ? ls_kernels_head_s(r->kn, S)
-                            : roof(se->f, r->head_peak * ls_cost_matmul_eff(g, S), se->b, r->mem_rate);
-                se->S = S;
-            }
+            const s_entry *se = head_entry(r, b->n_sample);
             t += se->t;
             flops += se->f;
             bytes += se->b;
