@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "batch_step.h"
 #include "sched_capacity.h"
 #include "scheduler.h"
 
@@ -46,26 +47,7 @@ static ls_sched_config cfg(int capacity, int64_t blocks)
 static void step(ls_replica *r, double t, const char *expect)
 {
     ls_mbatch_info b;
-    bool any = ls_replica_schedule(r, t, &b);
-    ls_replica_debug_check(r);
-    if (!*expect) {
-        assert_false(any);
-        return;
-    }
-    assert_true(any);
-    int64_t ids[16], tok[16];
-    int64_t n = ls_replica_debug_batch(r, b.slot, ids, tok, 16);
-    char got[256] = "";
-    size_t used = 0;
-    for (int64_t i = 0; i < n; i++)
-        used += (size_t)snprintf(got + used, sizeof got - used, "%s%lld:%lld", i ? " " : "", (long long)ids[i],
-                                 (long long)tok[i]);
-    if (strcmp(got, expect)) {
-        print_error("t=%g: expected batch [%s], got [%s]\n", t, expect, got);
-        fail();
-    }
-    ls_replica_complete(r, b.slot, t + 1);
-    ls_replica_debug_check(r);
+    test_batch_step(r, t, expect, &b);
 }
 
 static void test_life_blocks(void **state)

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "batch_step.h"
 #include "sched_order.h"
 #include "scheduler.h"
 
@@ -52,32 +53,7 @@ static bool g_window_start;  /* of the last batch step() formed */
 static void step(ls_replica *r, double t, const char *expect)
 {
     ls_mbatch_info b;
-    bool any = ls_replica_schedule(r, t, &b);
-    g_window_start = any && !b.in_window;
-    ls_replica_debug_check(r);
-    if (!*expect) {
-        assert_false(any);
-        return;
-    }
-    assert_true(any);
-    int64_t ids[64], tok[64];
-    int64_t n = ls_replica_debug_batch(r, b.slot, ids, tok, 64);
-    char got[512] = "";
-    size_t used = 0;
-    for (int64_t i = 0; i < n; i++)
-        used += (size_t)snprintf(got + used, sizeof got - used, "%s%lld:%lld", i ? " " : "", (long long)ids[i],
-                                 (long long)tok[i]);
-    if (strcmp(got, expect)) {
-        print_error("t=%g: expected batch [%s], got [%s]\n", t, expect, got);
-        fail();
-    }
-    int64_t sum = 0;
-    for (int64_t i = 0; i < n; i++)
-        sum += tok[i];
-    assert_int_equal(sum, b.agg.tokens);
-    assert_int_equal(n, b.agg.n_seqs);
-    ls_replica_complete(r, b.slot, t + 1);
-    ls_replica_debug_check(r);
+    g_window_start = test_batch_step(r, t, expect, &b) && !b.in_window;
 }
 
 static const ls_req_done *find(const log_t *l, int64_t id)
