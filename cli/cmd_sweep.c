@@ -592,19 +592,22 @@ static int prepare_output(const sweep_args *a, const ls_sweep_spec *s, const ls_
 
 /* One capacity search per configuration, whatever rate it is listed at: rank 0
  * (which holds the /configs rows) picks the listing that searches, every rank
- * learns it (mpi/sweep_engine.h). */
-static void share_capacity_owners(const ls_sweep_spec *s, const ls_config_row *rows, int rank,
-                                  ls_sweep_engine *g)
+ * learns it (mpi/sweep_engine.h). Returns the groups (NULL without capacity
+ * search; caller frees); on rank 0 the owners' costs grow by their searches. */
+static int64_t *share_capacity_owners(const ls_sweep_spec *s, const ls_config_row *rows, int rank,
+                                      ls_sweep_engine *g, double *cost)
 {
     if (!s->capacity.enabled || !s->n)
-        return;
+        return NULL;
     int64_t *own = ls_xcalloc(s->n, sizeof *own);
     if (rank == 0)
         ls_sweep_capacity_groups(rows, s->n, own);
     assert(s->n <= INT_MAX);
     MPI_Bcast(own, (int)s->n, MPI_INT64_T, 0, MPI_COMM_WORLD);
     ls_sweep_engine_set_capacity_groups(g, own);
-    free(own);
+    if (rank == 0 && cost)
+        ls_sweep_search_costs(s, own, cost);
+    return own;
 }
 
 /* Collective: what the ranks simulated and their CPU time, summed on rank 0 and
@@ -739,7 +742,7 @@ static int sweep_spec_main(int rank, int size, const sweep_args *a, const ls_swe
     if (rank == 0 && n_todo == 0 && !a->quiet)
         fprintf(stderr, "llmsweep: nothing to run: %s already holds every configuration\n", a->out);
     ls_sweep_engine *g = ls_sweep_engine_new(s);
-    share_capacity_owners(s, rows, rank, g);
+    int64_t *groups = share_capacity_owners(s, rows, rank, g, cost);
     ls_sweep_opts o = {.spec = s,
                        .run = ls_sweep_engine_run,
                        .run_ctx = g,
@@ -748,6 +751,8 @@ static int sweep_spec_main(int rank, int size, const sweep_args *a, const ls_swe
                        .requests = (ls_reqs_mode)reqs[0],
                        .sample_n = (size_t)reqs[1],
                        .cost = cost,
+                       .group = groups,
+                       .set_poll = ls_sweep_engine_set_poll,
                        .todo = todo,
                        .out = out,
                        .progress = !a->quiet && !a->progress_off};
@@ -794,6 +799,7 @@ static int sweep_spec_main(int rank, int size, const sweep_args *a, const ls_swe
     }
     report_work(g, rank, size, a->quiet || !s->capacity.enabled);
     ls_sweep_engine_free(g);
+    free(groups);
     free(rows);
     free(cost);
     free(todo);

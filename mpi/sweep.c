@@ -22,7 +22,7 @@ typedef struct msg_head {
     int32_t status;      /* ls_run_status */
     int32_t interrupted; /* 1: abandoned, no result */
     int64_t n_rows;
-    double wall_s;
+    double wall_s;       /* the worker's time for it, capacity search included */
     char message[LS_MESSAGE_MAX];
     double v[LS_METRIC_COUNT];
 } msg_head;
@@ -234,7 +234,7 @@ typedef struct coord {
     bool io_failed;
     ls_error io_err;
     progress prog;
-    double cfg_s;            /* running mean of configuration wall times */
+    double cfg_s;            /* running mean of the time per configuration, capacity search included */
 } coord;
 
 static void write_pending(coord *c, bool flush)
@@ -266,7 +266,8 @@ static void write_pending(coord *c, bool flush)
     c->st->write_s += now_s() - t0;
 }
 
-static void record(coord *c, int64_t id, const ls_metrics *m, const ls_sweep_reqrow *rows, size_t n_rows)
+static void record(coord *c, int64_t id, const ls_metrics *m, double took_s, const ls_sweep_reqrow *rows,
+                   size_t n_rows)
 {
     assert(id >= 0 && (size_t)id < c->o->spec->n);
     if (c->n_pend == c->cap_pend) {
@@ -279,7 +280,7 @@ static void record(coord *c, int64_t id, const ls_metrics *m, const ls_sweep_req
     r->m = *m;
     rowbuf_append(&c->reqs, rows, n_rows);
     c->st->done++;
-    double wt = m->v[LS_M_WALL_TIME_S];
+    double wt = took_s; /* not wall_time_s: that is the listed run's alone */
     if (isfinite(wt) && wt >= 0)
         c->cfg_s += (wt - c->cfg_s) / (double)(c->st->done < 100 ? c->st->done : 100);
     if (m->status == LS_RUN_ERROR)
@@ -307,7 +308,34 @@ static void handle_message(coord *c, const unsigned char *buf, size_t len)
     m.status = (ls_run_status)h.status;
     memcpy(m.message, h.message, sizeof m.message);
     memcpy(m.v, h.v, sizeof m.v);
-    record(c, h.config_id, &m, (const ls_sweep_reqrow *)(buf + sizeof h), (size_t)h.n_rows);
+    record(c, h.config_id, &m, h.wall_s, (const ls_sweep_reqrow *)(buf + sizeof h), (size_t)h.n_rows);
+}
+
+static void send_id(MPI_Comm comm, int w, int64_t id)
+{
+    MPI_Send(&id, 1, MPI_INT64_T, w, TAG_WORK, comm);
+}
+
+typedef struct costed {
+    double cost; /* of the configuration's group */
+    size_t group, id;
+} costed;
+
+static int cmp_cost_desc(const void *a, const void *b)
+{
+    const costed *x = a, *y = b;
+    if (x->cost != y->cost)
+        return x->cost > y->cost ? -1 : 1;
+    if (x->group != y->group) /* a group's members stay together */
+        return x->group < y->group ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id; /* ties: config order, for determinism */
+}
+
+/* The group id of configuration `id` (itself without groups). */
+static size_t group_of(const ls_sweep_opts *o, size_t id)
+{
+    int64_t g = o->group ? o->group[id] : -1;
+    return g >= 0 && (size_t)g < o->spec->n ? (size_t)g : id;
 }
 
 typedef struct inflight {
@@ -316,32 +344,84 @@ typedef struct inflight {
     int len;
 } inflight;
 
-static void send_id(MPI_Comm comm, int w, int64_t id)
+/* Rank 0's hand-out state: what is left (order[head..tail)), what each worker holds. */
+typedef struct handout {
+    const ls_sweep_opts *o;
+    const size_t *order;
+    size_t head, tail;      /* workers take from head (expensive), rank 0 from tail */
+    int *outstanding;       /* by rank: ids sent, results not yet seen */
+    bool *stop_sent;
+    int want;               /* ids a worker should hold */
+    inflight *fl;           /* results being received */
+    size_t n_fl, cap_fl;
+} handout;
+
+/* Hand worker w the next configuration from the head, and the rest of its group. */
+static void hand_out(handout *h, int w)
 {
-    MPI_Send(&id, 1, MPI_INT64_T, w, TAG_WORK, comm);
+    size_t g = group_of(h->o, h->order[h->head]);
+    do {
+        send_id(h->o->comm, w, (int64_t)h->order[h->head++]);
+        h->outstanding[w]++;
+    } while (h->head < h->tail && group_of(h->o, h->order[h->head]) == g);
 }
 
-typedef struct costed {
-    double cost;
-    size_t id;
-} costed;
-
-static int cmp_cost_desc(const void *a, const void *b)
+/* Take the results that have arrived (their bytes are received later) and hand
+ * each worker that sent one its next ids. Returns whether any arrived. */
+static bool take_results(handout *h)
 {
-    const costed *x = a, *y = b;
-    if (x->cost != y->cost)
-        return x->cost > y->cost ? -1 : 1;
-    return x->id < y->id ? -1 : x->id > y->id; /* ties: config order, for determinism */
+    bool progressed = false;
+    for (;;) {
+        int flag = 0;
+        MPI_Message msg;
+        MPI_Status status;
+        MPI_Improbe(MPI_ANY_SOURCE, TAG_RESULT, h->o->comm, &flag, &msg, &status);
+        if (!flag)
+            break;
+        int len = 0, w = status.MPI_SOURCE;
+        MPI_Get_count(&status, MPI_BYTE, &len);
+        if (h->n_fl == h->cap_fl) {
+            h->cap_fl = h->cap_fl ? h->cap_fl * 2 : 16;
+            h->fl = ls_xrealloc(h->fl, h->cap_fl * sizeof *h->fl);
+        }
+        h->fl[h->n_fl].buf = ls_xmalloc((size_t)len);
+        h->fl[h->n_fl].len = len;
+        MPI_Imrecv(h->fl[h->n_fl].buf, len, MPI_BYTE, &msg, &h->fl[h->n_fl].req);
+        h->n_fl++;
+        h->outstanding[w]--;
+        if (!*h->o->stop && h->head < h->tail) {
+            /* a group handed out whole may leave it above `want` for a while */
+            while (h->outstanding[w] < h->want && h->head < h->tail)
+                hand_out(h, w);
+        } else if (!h->stop_sent[w]) {
+            send_id(h->o->comm, w, -1);
+            h->stop_sent[w] = true;
+        }
+        progressed = true;
+    }
+    return progressed;
+}
+
+/* The engine's poll while rank 0 runs a configuration itself (ls_sweep_opts.set_poll). */
+static void poll_results(void *ctx)
+{
+    take_results(ctx);
 }
 
 static ls_status coordinate(const ls_sweep_opts *o, int size, ls_sweep_stats *st, ls_error *e)
 {
     const ls_sweep_spec *s = o->spec;
     costed *cs = ls_xmalloc((s->n ? s->n : 1) * sizeof *cs);
+    double *gcost = ls_xcalloc(s->n ? s->n : 1, sizeof *gcost); /* by group id: its members' sum */
     size_t n = 0;
     for (size_t i = 0; i < s->n; i++)
-        if (!o->todo || o->todo[i])
-            cs[n++] = (costed){o->cost && isfinite(o->cost[i]) ? o->cost[i] : 0, i};
+        if (!o->todo || o->todo[i]) {
+            cs[n++] = (costed){0, group_of(o, i), i};
+            gcost[group_of(o, i)] += o->cost && isfinite(o->cost[i]) ? o->cost[i] : 0;
+        }
+    for (size_t i = 0; i < n; i++)
+        cs[i].cost = gcost[cs[i].group];
+    free(gcost);
     qsort(cs, n, sizeof *cs, cmp_cost_desc);
     size_t *order = ls_xmalloc((n ? n : 1) * sizeof *order);
     for (size_t i = 0; i < n; i++)
@@ -351,82 +431,51 @@ static ls_status coordinate(const ls_sweep_opts *o, int size, ls_sweep_stats *st
     st->total = n;
     c.prog = (progress){.on = o->progress, .tty = isatty(2), .total = n, .start = now_s()};
     c.prog.last = c.prog.start;
-    size_t head = 0, tail = n; /* workers take from head (expensive), rank 0 from tail */
+    handout h = {.o = o, .order = order, .head = 0, .tail = n};
     int nw = size - 1;
-    int *outstanding = ls_xcalloc((size_t)size, sizeof *outstanding);
-    bool *stop_sent = ls_xcalloc((size_t)size, sizeof *stop_sent);
+    h.outstanding = ls_xcalloc((size_t)size, sizeof *h.outstanding);
+    h.stop_sent = ls_xcalloc((size_t)size, sizeof *h.stop_sent);
     for (int round = 0; round < DEPTH_MIN; round++)
         for (int w = 1; w <= nw; w++)
-            if (head < tail && !*o->stop) {
-                send_id(o->comm, w, (int64_t)order[head++]);
-                outstanding[w]++;
-            }
+            if (h.head < h.tail && !*o->stop && h.outstanding[w] < DEPTH_MIN)
+                hand_out(&h, w);
     for (int w = 1; w <= nw; w++)
-        if (outstanding[w] == 0) {
+        if (h.outstanding[w] == 0) {
             send_id(o->comm, w, -1);
-            stop_sent[w] = true;
+            h.stop_sent[w] = true;
         }
-    inflight *fl = NULL;
-    size_t n_fl = 0, cap_fl = 0;
     ls_metrics m;
     ls_sweep_rowbuf rows = {0};
     long backoff = 50000;
     double last_flush = now_s(), last_run_s = 0, write_max = 0;
-    int want = DEPTH_MIN;
+    h.want = DEPTH_MIN;
+    if (o->set_poll) /* rank 0 answers the workers between its own probes too */
+        o->set_poll(o->run_ctx, poll_results, &h);
     for (;;) {
-        bool progressed = false;
-        /* new results: hand out the next id at once (before the bytes arrive) */
-        for (;;) {
-            int flag = 0;
-            MPI_Message msg;
-            MPI_Status status;
-            MPI_Improbe(MPI_ANY_SOURCE, TAG_RESULT, o->comm, &flag, &msg, &status);
-            if (!flag)
-                break;
-            int len = 0, w = status.MPI_SOURCE;
-            MPI_Get_count(&status, MPI_BYTE, &len);
-            if (n_fl == cap_fl) {
-                cap_fl = cap_fl ? cap_fl * 2 : 16;
-                fl = ls_xrealloc(fl, cap_fl * sizeof *fl);
-            }
-            fl[n_fl].buf = ls_xmalloc((size_t)len);
-            fl[n_fl].len = len;
-            MPI_Imrecv(fl[n_fl].buf, len, MPI_BYTE, &msg, &fl[n_fl].req);
-            n_fl++;
-            outstanding[w]--;
-            if (!*o->stop && head < tail) {
-                do {
-                    send_id(o->comm, w, (int64_t)order[head++]);
-                    outstanding[w]++;
-                } while (outstanding[w] < want && head < tail);
-            } else if (!stop_sent[w]) {
-                send_id(o->comm, w, -1);
-                stop_sent[w] = true;
-            }
-            progressed = true;
-        }
-        for (size_t i = 0; i < n_fl;) {
+        /* new results: hand out the next ids at once (before the bytes arrive) */
+        bool progressed = take_results(&h);
+        for (size_t i = 0; i < h.n_fl;) {
             int done = 0;
-            MPI_Test(&fl[i].req, &done, MPI_STATUS_IGNORE);
+            MPI_Test(&h.fl[i].req, &done, MPI_STATUS_IGNORE);
             if (!done) {
                 i++;
                 continue;
             }
-            handle_message(&c, fl[i].buf, (size_t)fl[i].len);
-            free(fl[i].buf);
-            fl[i] = fl[--n_fl];
+            handle_message(&c, h.fl[i].buf, (size_t)h.fl[i].len);
+            free(h.fl[i].buf);
+            h.fl[i] = h.fl[--h.n_fl];
             progressed = true;
         }
         if (*o->stop)
             for (int w = 1; w <= nw; w++)
-                if (!stop_sent[w]) {
+                if (!h.stop_sent[w]) {
                     send_id(o->comm, w, -1);
-                    stop_sent[w] = true;
+                    h.stop_sent[w] = true;
                 }
-        bool busy = n_fl > 0;
+        bool busy = h.n_fl > 0;
         for (int w = 1; w <= nw && !busy; w++)
-            busy = outstanding[w] > 0 || !stop_sent[w];
-        bool work = head < tail && !*o->stop;
+            busy = h.outstanding[w] > 0 || !h.stop_sent[w];
+        bool work = h.head < h.tail && !*o->stop;
         if (!busy && !work)
             break;
         double t_now = now_s();
@@ -442,12 +491,11 @@ static ls_status coordinate(const ls_sweep_opts *o, int size, ls_sweep_stats *st
         if (!work || t_now - last_flush >= 0.05 || last_run_s >= 0.01) {
             /* Workers must not run dry while rank 0 writes: each holds enough
              * configurations to cover the slowest recent write (at least
-             * DEPTH_MIN), judged from the mean configuration time so far. */
+             * DEPTH_MIN), judged from the mean configuration time so far (rank 0
+             * answers them between the probes of its own capacity searches). */
             for (int w = 1; w <= nw && !*o->stop; w++)
-                while (outstanding[w] < want && head < tail) {
-                    send_id(o->comm, w, (int64_t)order[head++]);
-                    outstanding[w]++;
-                }
+                while (h.outstanding[w] < h.want && h.head < h.tail)
+                    hand_out(&h, w);
             double tw = now_s();
             write_pending(&c, true);
             double dw = now_s() - tw;
@@ -455,12 +503,12 @@ static ls_status coordinate(const ls_sweep_opts *o, int size, ls_sweep_stats *st
             write_max = dw > 0.9 * write_max ? dw : 0.9 * write_max;
             if (c.st->done > 0 && c.cfg_s > 0) {
                 double d = DEPTH_MIN + ceil(write_max / c.cfg_s);
-                want = d > DEPTH_MAX ? DEPTH_MAX : (int)d;
+                h.want = d > DEPTH_MAX ? DEPTH_MAX : (int)d;
             }
         }
         /* the top-up above may have handed the workers the last ids: `work` is stale then */
-        if (work && head < tail && !*o->stop) {
-            size_t id = order[--tail];
+        if (work && h.head < h.tail && !*o->stop) {
+            size_t id = order[--h.tail];
             double t0 = now_s();
             bool abandoned = run_one(o, id, &m, &rows);
             last_run_s = now_s() - t0;
@@ -468,7 +516,7 @@ static ls_status coordinate(const ls_sweep_opts *o, int size, ls_sweep_stats *st
                 st->interrupted++;
             else {
                 st->by_rank0++;
-                record(&c, (int64_t)id, &m, rows.v, rows.n);
+                record(&c, (int64_t)id, &m, last_run_s, rows.v, rows.n);
             }
             backoff = 50000;
         } else {
@@ -477,14 +525,16 @@ static ls_status coordinate(const ls_sweep_opts *o, int size, ls_sweep_stats *st
             st->idle_s += now_s() - t0;
         }
     }
+    if (o->set_poll)
+        o->set_poll(o->run_ctx, NULL, NULL);
     write_pending(&c, true);
     progress_show(&c.prog, st, true);
     ls_sweep_rowbuf_free(&rows);
     ls_sweep_rowbuf_free(&c.reqs);
     free(c.pend);
-    free(fl);
-    free(outstanding);
-    free(stop_sent);
+    free(h.fl);
+    free(h.outstanding);
+    free(h.stop_sent);
     free(order);
     if (c.io_failed) {
         if (e)
@@ -554,10 +604,12 @@ static void work(const ls_sweep_opts *o, ls_sweep_stats *st)
         drain_sends(out, &n_out, false);
         if (q_head < q_end) {
             int64_t id = queue[q_head++];
+            double t0 = now_s();
             bool abandoned = run_one(o, (size_t)id, &m, &rows);
             msg_head h;
             memset(&h, 0, sizeof h);
             h.config_id = id;
+            h.wall_s = now_s() - t0;
             h.interrupted = abandoned;
             h.status = (int32_t)m.status;
             h.n_rows = abandoned ? 0 : (int64_t)rows.n;

@@ -59,6 +59,15 @@ typedef struct ls_sweep_opts {
     size_t sample_n;              /* requests per configuration for LS_REQS_SAMPLE */
     /* rank 0 only: */
     const double *cost;           /* relative cost per configuration (NULL: all equal) */
+    /* group[i]: the id that stands for i's group (a capacity search's owner), or NULL:
+     * each configuration its own. A group is handed out whole to one rank, costliest
+     * group (sum of its costs) first, so that its listings and its search's probes at
+     * the same rates are one simulation (mpi/sweep_engine.h). Only the order changes. */
+    const int64_t *group;
+    /* Optional: lets rank 0 answer its workers while it runs a long configuration
+     * itself. run_ctx is to call poll(poll_ctx) now and then during o->run (between
+     * the simulations of a capacity search); NULL: rank 0 answers between configurations. */
+    void (*set_poll)(void *run_ctx, void (*poll)(void *poll_ctx), void *poll_ctx);
     const bool *todo;             /* configurations to run (NULL: all) */
     ls_h5file *out;               /* destination of the rows (NULL: discard, for benchmarks) */
     bool progress;                /* progress on stderr */

@@ -47,6 +47,8 @@ struct ls_sweep_engine {
     double *rate_of;         /* listed arrival rate by id (NaN: not looked up yet) */
     memo_entry memo[MEMO_MAX];
     size_t memo_next;
+    void (*poll)(void *);    /* between the simulations of one configuration (NULL: none) */
+    void *poll_ctx;
     ls_sweep_engine_counts n;
 };
 
@@ -274,6 +276,35 @@ void ls_sweep_engine_set_capacity_groups(ls_sweep_engine *g, const int64_t *owne
     free(last);
 }
 
+void ls_sweep_search_costs(const ls_sweep_spec *s, const int64_t *owner_of, double *cost)
+{
+#ifdef LS_HAVE_CAPACITY
+    if (!s->capacity.enabled)
+        return;
+    ls_catalog *cat = NULL;
+    if (ls_catalog_builtin(&cat, NULL))
+        return; /* an estimate only: leave the costs as they are */
+    double start = s->capacity.rate_lo > 0 ? s->capacity.rate_lo
+                   : s->capacity.start > 0 ? s->capacity.start
+                                           : LS_CAPACITY_START_RPS;
+    for (size_t i = 0; i < s->n; i++) {
+        if (owner_of[i] != (int64_t)i)
+            continue;
+        ls_run_config *c = NULL;
+        if (ls_config_load(s->configs[i].tree, s->base_dir, cat, &c, NULL))
+            continue;
+        if (ls_config_set_arrival_rate(c, start, NULL) == LS_OK)
+            cost[i] += LS_SWEEP_SEARCH_PROBES * ls_config_cost_estimate(c);
+        ls_config_free(c);
+    }
+    ls_catalog_free(cat);
+#else
+    (void)s;
+    (void)owner_of;
+    (void)cost;
+#endif
+}
+
 void ls_sweep_engine_get_counts(const ls_sweep_engine *g, ls_sweep_engine_counts *out)
 {
     *out = g->n;
@@ -369,7 +400,21 @@ static bool hook_whole(void *ctx, const ls_run_config *c)
     }
     return false;
 }
+
+static void hook_between(void *ctx)
+{
+    search_ctx *x = ctx;
+    if (x->g->poll)
+        x->g->poll(x->g->poll_ctx);
+}
 #endif
+
+void ls_sweep_engine_set_poll(void *ctx, void (*poll)(void *), void *poll_ctx)
+{
+    ls_sweep_engine *g = ctx;
+    g->poll = poll;
+    g->poll_ctx = poll_ctx;
+}
 
 bool ls_sweep_engine_has_capacity(void)
 {
@@ -418,7 +463,7 @@ ls_status ls_sweep_engine_run(void *ctx, size_t id, ls_metrics *out, ls_sweep_ro
     /* one search per configuration, on its first listing (ls_sweep_capacity_owners) */
     if (!rc && out->status == LS_RUN_OK && s->capacity.enabled && (!g->searches || g->searches[id])) {
         search_ctx x = {g, id};
-        ls_capacity_hooks hooks = {&x, hook_requests, hook_lookup, hook_store, hook_whole};
+        ls_capacity_hooks hooks = {&x, hook_requests, hook_lookup, hook_store, hook_whole, hook_between};
         ls_capacity_opts co = {.rate_lo = s->capacity.rate_lo,
                                .rate_hi = s->capacity.rate_hi,
                                .rel_tol = s->capacity.rel_tol,
@@ -430,6 +475,8 @@ ls_status ls_sweep_engine_run(void *ctx, size_t id, ls_metrics *out, ls_sweep_ro
         ls_config_get_row(c, &row);
         co.known = out;
         co.known_rate = row.arrival_rate;
+        if (g->poll) /* the listing ran: answer the workers before the search */
+            g->poll(g->poll_ctx);
         ls_capacity_result cr;
         ls_error ce;
         ls_error_clear(&ce);

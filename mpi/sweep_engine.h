@@ -29,6 +29,10 @@ typedef struct ls_sweep_engine ls_sweep_engine;
 ls_sweep_engine *ls_sweep_engine_new(const ls_sweep_spec *s);
 void ls_sweep_engine_free(ls_sweep_engine *g);
 
+/* An ls_sweep_opts.set_poll: poll(poll_ctx) runs between the simulations of one
+ * configuration (after its listing, after each capacity probe). ctx is an ls_sweep_engine. */
+void ls_sweep_engine_set_poll(void *ctx, void (*poll)(void *), void *poll_ctx);
+
 /* An ls_sweep_run_fn; ctx is an ls_sweep_engine. */
 ls_status ls_sweep_engine_run(void *ctx, size_t id, ls_metrics *out, ls_sweep_rowbuf *rows,
                               volatile sig_atomic_t *stop, ls_error *e);
@@ -55,6 +59,13 @@ void ls_sweep_capacity_groups(const ls_config_row *rows, size_t n, int64_t *owne
  * it certainly misses the SLO (replay/slo_watch.h). Without this call every
  * probe runs whole. */
 void ls_sweep_engine_set_capacity_groups(ls_sweep_engine *g, const int64_t *owner_of);
+
+/* Adds to cost[i] of each capacity owner (owner_of[i] == i) an estimate of its
+ * search: LS_SWEEP_SEARCH_PROBES simulations at the search's start rate
+ * (ls_config_cost_estimate), so that the sweep hands the searches out first
+ * (mpi/sweep.h, ls_sweep_opts.group). No-op without capacity search. */
+#define LS_SWEEP_SEARCH_PROBES 6.0
+void ls_sweep_search_costs(const ls_sweep_spec *s, const int64_t *owner_of, double *cost);
 
 /* What this rank's engine simulated. A listing and a probe of the same
  * configuration at the same rate are one simulation (the first made, kept). */

@@ -60,8 +60,18 @@ typedef struct probe_ctx {
     int simulated, stopped;
 } probe_ctx;
 
+static ls_status probe_once(probe_ctx *p, double rate, bool *meets, bool *infeasible, ls_error *e);
+
 /* Run at `rate`: *meets = the SLO test; *infeasible when the weights do not fit. */
 static ls_status probe(probe_ctx *p, double rate, bool *meets, bool *infeasible, ls_error *e)
+{
+    ls_status rc = probe_once(p, rate, meets, infeasible, e);
+    if (p->h && p->h->between)
+        p->h->between(p->h->ctx);
+    return rc;
+}
+
+static ls_status probe_once(probe_ctx *p, double rate, bool *meets, bool *infeasible, ls_error *e)
 {
     assert(p->runs < p->max_runs);
     if (p->known && p->runs == 0 && fabs(rate - p->known_rate) <= 1e-9 * rate) {

@@ -24,6 +24,9 @@ typedef struct ls_capacity_hooks {
      * c at this rate is still to run). NULL or false: a probe with a pre-read
      * stream stops once it certainly misses the SLO (slo_watch.h). */
     bool (*whole)(void *ctx, const ls_run_config *c);
+    /* Called after each probe (NULL: none): a caller that is also a coordinator (the
+     * sweep's rank 0) answers its workers there. It must not touch the search. */
+    void (*between)(void *ctx);
 } ls_capacity_hooks;
 
 typedef struct ls_capacity_opts {

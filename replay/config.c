@@ -698,12 +698,23 @@ double ls_config_cost_estimate(const ls_run_config *c)
     ls_workload_info_get(c->workload, &info);
     double nreq = info.expected_requests > 0 && isfinite(info.expected_requests) ? info.expected_requests : 1000.0;
     double out = info.mean_output > 0 && isfinite(info.mean_output) ? info.mean_output : 256.0;
-    /* Work is dominated by decode iterations: requests x output tokens / concurrent decodes. */
-    double batch = (double)c->sched.max_num_seqs;
-    if (batch > 256)
-        batch = 256;
-    /* PP multiplies the micro-batches formed; DP only splits the same work. */
-    return nreq * out / batch * (double)c->pp + nreq;
+    /* Work is dominated by decode iterations: requests x output tokens / the batch of a
+     * replica. That batch is the replica's concurrency (Little: its share of the rate x
+     * a request's decode time, output x TPOT, taken at the SLO's TPOT) up to max_num_seqs:
+     * so more DP replicas and a lower rate mean smaller batches and more iterations. Each
+     * request costs about as much as 5 iterations besides (arrival, admission, metrics).
+     * Against the wall times of a 10,328-configuration plan (docs/PLAN.md, "Speed") this
+     * correlates 0.59; requests x tokens / max_num_seqs x PP did not (0.02). */
+    double seqs = (double)c->sched.max_num_seqs;
+    if (seqs > 256)
+        seqs = 256;
+    double batch = seqs;
+    double tpot = c->slo_tpot_s > 0 && c->slo_tpot_s <= 1 ? c->slo_tpot_s : 0.05;
+    if (info.arrival_rate > 0 && isfinite(info.arrival_rate)) {
+        double conc = info.arrival_rate / (double)(c->dp > 0 ? c->dp : 1) * out * tpot;
+        batch = conc < 1 ? 1 : conc < seqs ? conc : seqs;
+    }
+    return nreq * out / batch + 5.0 * nreq;
 }
 
 ls_status ls_config_set_arrival_rate(ls_run_config *c, double rate, ls_error *e)

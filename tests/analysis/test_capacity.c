@@ -327,7 +327,7 @@ static void test_hooks_same_answer(void **state)
     fake_sweep f;
     memset(&f, 0, sizeof f);
     f.listed[0] = 4, f.listed[1] = 2, f.listed[2] = 6, f.listed[3] = 8;
-    ls_capacity_hooks h = {&f, fs_requests, fs_lookup, fs_store, fs_whole};
+    ls_capacity_hooks h = {&f, fs_requests, fs_lookup, fs_store, fs_whole, NULL};
     o.hooks = &h;
     assert_int_equal(ls_capacity_search(c, &o, &hooked, &e), LS_OK);
     printf("capacity %.4f (%d probes); hooked: %.4f, %d probes, %d simulated, %d stopped early, %d stored\n",
