@@ -139,8 +139,26 @@ static void violation_text(const ls_slo *s, const ls_metrics *m, unsigned v, cha
                  100 * s->min_success);
 }
 
+/* Whether d's capacity search missed the SLO at the floor: its capacity 0 means "< floor". */
+static bool below_floor(const deployment *d, const ls_plan_answer_opts *o)
+{
+    return o->capacity_floor > 0 && d->capacity == 0;
+}
+
+/* A capacity (or, with per = n GPUs, a capacity per GPU) as the table shows it: "< R"
+ * below the search's floor. */
+static const char *cap_text(const deployment *d, const ls_plan_answer_opts *o, int per, char *buf, size_t size)
+{
+    if (below_floor(d, o))
+        snprintf(buf, size, "<%.3g", o->capacity_floor / (per > 0 ? per : 1));
+    else
+        snprintf(buf, size, "%.3g", per > 0 ? d->cap_per_gpu : d->capacity);
+    return buf;
+}
+
 /* Why deployment `d` ranks below the first, in numbers. */
-static void reason(const deployment *d, const deployment *best, const ls_slo *s, char *buf, size_t size)
+static void reason(const deployment *d, const deployment *best, const ls_slo *s, const ls_plan_answer_opts *o,
+                   char *buf, size_t size)
 {
     char v[256];
     if (d == best && !d->violations) {
@@ -152,6 +170,8 @@ static void reason(const deployment *d, const deployment *best, const ls_slo *s,
         snprintf(buf, size, "misses the SLO at the target rate (%s)", v);
     } else if (isnan(d->cap_per_gpu)) {
         snprintf(buf, size, "no capacity found");
+    } else if (below_floor(d, o)) {
+        snprintf(buf, size, "capacity below the search floor (misses the SLO at %.3g req/s)", o->capacity_floor);
     } else if (d->cap_per_gpu < best->cap_per_gpu) {
         snprintf(buf, size, "%.0f%% less capacity per GPU (%.3g vs %.3g req/s)%s",
                  100 * (1 - d->cap_per_gpu / best->cap_per_gpu), d->cap_per_gpu, best->cap_per_gpu,
@@ -210,7 +230,7 @@ static void print_top(const deployment *d, size_t n, const ls_plan_answer_opts *
     size_t top = (size_t)(o->top_n > 0 ? o->top_n : 5);
     if (top > n)
         top = n;
-    char why[512], cmd[2048], lab[128];
+    char why[512], cmd[2048], lab[128], ct[32], cg[32];
     if (o->markdown)
         fprintf(f, "## Top %zu deployments by capacity per GPU under the SLO\n\n"
                    "| # | config | hardware | deployment | GPUs | capacity req/s | req/s per GPU | "
@@ -222,17 +242,17 @@ static void print_top(const deployment *d, size_t n, const ls_plan_answer_opts *
                    "tpot_p99  why not first\n", top);
     for (size_t i = 0; i < top; i++) {
         const ls_result_row *r = d[i].at_target;
-        reason(&d[i], &d[0], &o->slo, why, sizeof why);
+        reason(&d[i], &d[0], &o->slo, o, why, sizeof why);
+        cap_text(&d[i], o, 0, ct, sizeof ct);
+        cap_text(&d[i], o, d[i].n_gpus, cg, sizeof cg);
         if (o->markdown)
-            fprintf(f, "| %zu | %lld | %s | %s | %d | %.3g | %.3g | %.4g | %.4g | %.3g | %.3g | %s |\n", i + 1,
-                    (long long)r->config_id, r->cfg.hardware, label(r, lab, sizeof lab), d[i].n_gpus, d[i].capacity,
-                    d[i].cap_per_gpu, tps_gpu(r), tps_user(r), r->m.v[LS_M_TTFT_P99_S],
-                    1e3 * r->m.v[LS_M_TPOT_P99_S], why);
+            fprintf(f, "| %zu | %lld | %s | %s | %d | %s | %s | %.4g | %.4g | %.3g | %.3g | %s |\n", i + 1,
+                    (long long)r->config_id, r->cfg.hardware, label(r, lab, sizeof lab), d[i].n_gpus, ct, cg,
+                    tps_gpu(r), tps_user(r), r->m.v[LS_M_TTFT_P99_S], 1e3 * r->m.v[LS_M_TPOT_P99_S], why);
         else
-            fprintf(f, "  %2zu %6lld %-10s %-22s %4d %8.3g %10.3g %9.4g %10.4g %7.3gs %6.3gms  %s\n", i + 1,
-                    (long long)r->config_id, r->cfg.hardware, label(r, lab, sizeof lab), d[i].n_gpus, d[i].capacity,
-                    d[i].cap_per_gpu, tps_gpu(r), tps_user(r), r->m.v[LS_M_TTFT_P99_S],
-                    1e3 * r->m.v[LS_M_TPOT_P99_S], why);
+            fprintf(f, "  %2zu %6lld %-10s %-22s %4d %8s %10s %9.4g %10.4g %7.3gs %6.3gms  %s\n", i + 1,
+                    (long long)r->config_id, r->cfg.hardware, label(r, lab, sizeof lab), d[i].n_gpus, ct, cg,
+                    tps_gpu(r), tps_user(r), r->m.v[LS_M_TTFT_P99_S], 1e3 * r->m.v[LS_M_TPOT_P99_S], why);
     }
     print_spec_vs_base(d, n, top, o, f);
     if (o->figures) {

@@ -40,6 +40,9 @@ typedef struct ls_plan_answer_opts {
      * ls_plan_answer_top, once each at the target rate with gamma arrivals of cv burst_cv. */
     const ls_results *burst;
     double burst_cv;
+    /* The capacity search's floor (req/s; 0: none): a capacity of 0 is "< floor" then, the
+     * deployment having missed the SLO at the floor (mpi/plan.h, capacity_floor). */
+    double capacity_floor;
 } ls_plan_answer_opts;
 
 /* What one GPU of a type costs and draws, for $/million tokens and joules per token. */

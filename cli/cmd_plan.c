@@ -62,6 +62,9 @@ static void usage(FILE *f)
             "  --rate R              target load, requests/s (default with a trace: its own rate)\n"
             "  --scale-trace X       target load = X times the trace's own rate\n"
             "  --duration S          arrival window of --isl/--osl workloads (default 120 s)\n"
+            "  --capacity-floor R    the capacity search probes no lower (req/s; default 1/16 of\n"
+            "                        the target, 0: none); a deployment missing the SLO there\n"
+            "                        has capacity \"< R\"\n"
             "  --slo LIMITS          ttft_p99=2s,tpot_p99=50ms (both needed; success=0.99 optional)\n"
             "  --dtype D[,D...]      weights (and KV) formats to search: bf16 (default), fp8, fp4\n"
             "                        (NVFP4, FP8 KV; only on GPUs with FP4 tensor cores), mxfp4, int4\n"
@@ -199,6 +202,8 @@ static int parse_args(int argc, char **argv, plan_args *a, bool talk)
             bad = !num || !(x > 0), a->p.rate = x;
         else if (!strcmp(s, "--scale-trace"))
             bad = !num || !(x > 0), a->p.scale_trace = x;
+        else if (!strcmp(s, "--capacity-floor"))
+            bad = !num || !(x >= 0) || !isfinite(x), a->p.capacity_floor = x, a->p.capacity_floor_set = true;
         else if (!strcmp(s, "--duration"))
             bad = !num || !(x > 0), a->p.duration_s = x;
         else if (!strcmp(s, "--slo"))
@@ -468,7 +473,7 @@ static int answer(const plan_args *a, const ls_plan *p, const ls_slo *slo)
     free(bpath);
     ls_plan_answer_opts o = {.target_rate = p->target_rate, .gpus = a->p.gpus, .slo = *slo, .top_n = a->top,
                              .figures = nfig ? fig : NULL, .n_figures = nfig, .burst = burst,
-                             .burst_cv = LS_PLAN_BURST_CV,
+                             .burst_cv = LS_PLAN_BURST_CV, .capacity_floor = p->capacity_floor,
                              .markdown = a->markdown};
     bool met = ls_plan_answer_write(r, &o, stdout);
     fflush(stdout);
@@ -522,7 +527,8 @@ static int burst_sweep(const plan_args *a, const ls_plan_opts *po, const ls_plan
             ls_cli_error("plan: %s", e.msg);
             n = -1;
         } else {
-            ls_plan_answer_opts o = {.target_rate = p->target_rate, .gpus = a->p.gpus, .slo = *slo, .top_n = a->top};
+            ls_plan_answer_opts o = {.target_rate = p->target_rate, .gpus = a->p.gpus, .slo = *slo, .top_n = a->top,
+                                     .capacity_floor = p->capacity_floor};
             n = (int32_t)ls_plan_answer_top(r, &o, ids, (size_t)a->top);
             ls_results_free(r);
         }

@@ -424,6 +424,13 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
             ls_error_prefix(e, "plan: --speculative %s", o->specs[i].given);
         ls_config_free(c);
     }
+    /* the capacity search starts at the target: its floor is below it */
+    p->capacity_floor = o->capacity_floor_set ? o->capacity_floor : LS_PLAN_FLOOR_FRACTION * p->target_rate;
+    if (!rc && !(p->capacity_floor >= 0 && p->capacity_floor <= p->target_rate))
+        rc = ls_fail(e, LS_EINVAL,
+                     "plan: --capacity-floor %g req/s must be in [0, the target rate %g req/s]: the capacity "
+                     "search starts at the target and halves down to the floor",
+                     p->capacity_floor, p->target_rate);
     /* what the workload asks at the target rate, once, for the bounds */
     ls_bound_work work;
     memset(&work, 0, sizeof work);
@@ -521,7 +528,12 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
         fprintf(f, "%s%s", k ? ", " : " [", num);
     }
     ls_fmt_double(num, sizeof num, p->target_rate);
-    fprintf(f, "]\ncapacity: {rel_tol: 0.05, max_runs: 16, start: %s}\n", num);
+    fprintf(f, "]\ncapacity: {rel_tol: 0.05, max_runs: 16, start: %s", num);
+    if (p->capacity_floor > 0) {
+        ls_fmt_double(num, sizeof num, p->capacity_floor);
+        fprintf(f, ", floor: %s", num);
+    }
+    fputs("}\n", f);
     fclose(f);
     if (p->n_kept) {
         rc = ls_sweep_spec_parse(p->spec_text, len, spec_path, NULL, &p->spec, e);

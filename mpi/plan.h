@@ -53,7 +53,15 @@ typedef struct ls_plan_opts {
     ls_plan_spec specs[LS_PLAN_MAX_LIST]; /* --speculative values (plan_spec.h); 0 of them: off only */
     int n_specs;
     int64_t seed;
+    /* The capacity search's floor (--capacity-floor, docs/PLAN.md "Speed"): it never
+     * probes below it, and a deployment that misses the SLO there has capacity "< floor".
+     * Not set: LS_PLAN_FLOOR_FRACTION of the target rate; set to 0: no floor. */
+    bool capacity_floor_set;
+    double capacity_floor;
 } ls_plan_opts;
+
+/* The default floor, as a fraction of the target rate: 4 halvings from the target. */
+#define LS_PLAN_FLOOR_FRACTION (1.0 / 16)
 
 typedef struct ls_plan_candidate {
     char hardware[64];
@@ -77,6 +85,7 @@ typedef struct ls_plan {
     ls_plan_candidate *c;
     size_t n_kept, n_memory, n_bound, n_invalid;
     double target_rate;    /* req/s */
+    double capacity_floor; /* req/s, the search's floor (0: none) */
     double trace_rate;     /* the trace's own mean rate (NaN without a trace) */
     char *trace_path;      /* the trace, absolute (NULL: --isl/--osl) */
     char *spec_text;       /* the sweep specification (YAML) */

@@ -469,6 +469,7 @@ ls_status ls_sweep_engine_run(void *ctx, size_t id, ls_metrics *out, ls_sweep_ro
                                .rel_tol = s->capacity.rel_tol,
                                .max_runs = s->capacity.max_runs,
                                .rate_start = s->capacity.start,
+                               .rate_floor = s->capacity.floor,
                                .hooks = &hooks};
         /* the listing's own run is the first probe when it is listed at the start */
         ls_config_row row;
@@ -480,9 +481,13 @@ ls_status ls_sweep_engine_run(void *ctx, size_t id, ls_metrics *out, ls_sweep_ro
         ls_capacity_result cr;
         ls_error ce;
         ls_error_clear(&ce);
-        if (ls_capacity_search(c, &co, &cr, &ce) == LS_OK)
+        if (ls_capacity_search(c, &co, &cr, &ce) == LS_OK) {
             out->v[LS_M_CAPACITY_RPS] = cr.capacity_rps;
-        else /* the run itself stands; say why capacity is missing */
+            if (cr.below_floor) /* capacity 0 stands for "< floor": say so in the row */
+                snprintf(out->message, sizeof out->message,
+                         "capacity below the search floor: the SLO is missed at %g req/s (capacity.floor)",
+                         cr.failing_rps);
+        } else /* the run itself stands; say why capacity is missing */
             snprintf(out->message, sizeof out->message, "capacity search failed: %.200s", ce.msg);
         g->n.searches++;
         g->n.probes += (uint64_t)cr.runs;

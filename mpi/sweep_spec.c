@@ -8,6 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef LS_HAVE_CAPACITY
+#include "capacity.h"
+#else
+#define LS_CAPACITY_START_RPS 0.25
+#endif
+
 /* Bound on the expanded grid, checked on the product before expanding:
  * every configuration holds its tree, canonical text and label (~6-7 KB
  * measured: 10,000 take 62 MB for --dry-run, 300,000 took 2 GB), so a big
@@ -149,7 +155,7 @@ static ls_status parse_capacity(const ls_yaml *c, ls_sweep_capacity *cap, ls_err
     cap->enabled = false;
     cap->rel_tol = 0.05;
     cap->max_runs = 20;
-    cap->rate_lo = cap->rate_hi = cap->start = 0;
+    cap->rate_lo = cap->rate_hi = cap->start = cap->floor = 0;
     if (!c || ls_yaml_is_null(c))
         return LS_OK;
     if (c->kind == LS_YAML_SCALAR) {
@@ -158,7 +164,7 @@ static ls_status parse_capacity(const ls_yaml *c, ls_sweep_capacity *cap, ls_err
         cap->enabled = on;
         return LS_OK;
     }
-    static const char *const keys[] = {"rel_tol", "max_runs", "rate_lo", "rate_hi", "start", "enabled", NULL};
+    static const char *const keys[] = {"rel_tol", "max_runs", "rate_lo", "rate_hi", "start", "floor", "enabled", NULL};
     LS_TRY(ls_yaml_check_keys(c, "capacity", keys, e));
     cap->enabled = true;
     const ls_yaml *v;
@@ -184,6 +190,18 @@ static ls_status parse_capacity(const ls_yaml *c, ls_sweep_capacity *cap, ls_err
         LS_TRY(ls_yaml_as_double(v, "capacity.start", &cap->start, e));
         if (!(cap->start > 0) || !isfinite(cap->start))
             return where_fail(e, v, "capacity.start", "expected a rate > 0 (req/s)");
+    }
+    if ((v = ls_yaml_get(c, "floor"))) {
+        LS_TRY(ls_yaml_as_double(v, "capacity.floor", &cap->floor, e));
+        if (!(cap->floor > 0) || !isfinite(cap->floor))
+            return where_fail(e, v, "capacity.floor", "expected a rate > 0 (req/s)");
+        double start = cap->rate_lo > 0 ? cap->rate_lo : cap->start > 0 ? cap->start : LS_CAPACITY_START_RPS;
+        if (cap->floor > start) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "expected a rate no higher than where the search starts (%s %g req/s)",
+                     cap->rate_lo > 0 ? "rate_lo" : cap->start > 0 ? "start" : "the default start", start);
+            return where_fail(e, v, "capacity.floor", msg);
+        }
     }
     return LS_OK;
 }

@@ -33,6 +33,7 @@ void ls_capacity_opts_default(ls_capacity_opts *o)
     o->rel_tol = 0.05;
     o->max_runs = 24;
     o->rate_start = 0;
+    o->rate_floor = 0;
     o->known = NULL;
     o->known_rate = 0;
     o->hooks = NULL;
@@ -148,6 +149,11 @@ static ls_status search(probe_ctx *p, const ls_capacity_opts *o, ls_capacity_res
          * a TPOT limit the configuration misses for every real load */
         for (int k = 0; k < 10 && p->runs < p->max_runs; k++) {
             double r = hi / 2;
+            if (o->rate_floor > 0 && r < o->rate_floor) {
+                if (!(hi > o->rate_floor))
+                    break; /* failed at the floor itself */
+                r = o->rate_floor;
+            }
             if (r < p->min_rate)
                 break;
             LS_TRY(probe(p, r, &ok, &inf, e));
@@ -160,6 +166,7 @@ static ls_status search(probe_ctx *p, const ls_capacity_opts *o, ls_capacity_res
         if (isnan(lo)) {
             out->capacity_rps = 0;
             out->failing_rps = hi;
+            out->below_floor = o->rate_floor > 0 && hi == o->rate_floor;
             return LS_OK;
         }
     }
@@ -215,18 +222,24 @@ ls_status ls_capacity_search(const ls_run_config *c, const ls_capacity_opts *o,
         if (o->max_runs > 0)
             d.max_runs = o->max_runs;
         d.rate_start = o->rate_start;
+        d.rate_floor = o->rate_floor;
         d.known = o->known;
         d.known_rate = o->known_rate;
         d.hooks = o->hooks;
     }
     out->capacity_rps = NAN;
     out->failing_rps = NAN;
+    out->below_floor = false;
     out->runs = 0;
     out->simulated = 0;
     out->stopped = 0;
     if (d.rate_lo > 0 && d.rate_hi > 0 && d.rate_hi <= d.rate_lo)
         return ls_fail(e, LS_EINVAL, "capacity search: rate_hi %g must exceed rate_lo %g", d.rate_hi,
                        d.rate_lo);
+    double start = d.rate_lo > 0 ? d.rate_lo : d.rate_start > 0 ? d.rate_start : LS_CAPACITY_START_RPS;
+    if (d.rate_floor < 0 || isnan(d.rate_floor) || d.rate_floor > start)
+        return ls_fail(e, LS_EINVAL, "capacity search: floor %g must be in [0, the start %g] req/s", d.rate_floor,
+                       start);
     /* The start is a fixed rate, never the configuration's listed rate: the SLO
      * test is only nearly monotone in the rate, so a start that depends on the
      * listing lands on different probes and can give the same configuration

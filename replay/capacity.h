@@ -39,6 +39,11 @@ typedef struct ls_capacity_opts {
      * exactly as from the default start. A start near the capacity saves the probes
      * between 0.25 req/s and it (`plan` starts at its target rate). */
     double rate_start;
+    /* The lowest rate the search probes (<= 0: none but LS_CAPACITY_MIN_REQUESTS): when
+     * halving from the start would go below it, the next probe is at the floor itself,
+     * and a configuration that fails there has capacity 0 with failing_rps = the floor:
+     * "below the floor", not searched further. Must not exceed the start. */
+    double rate_floor;
     /* The outcome of a run already made at known_rate (NULL: none): when the first
      * probe is at that rate, the search takes it instead of simulating it again. It must
      * be the run of this configuration at that rate (same seed, same requests). */
@@ -50,6 +55,7 @@ typedef struct ls_capacity_opts {
 typedef struct ls_capacity_result {
     double capacity_rps;      /* highest rate found to meet the SLO (0 when even the lowest fails; NaN when infeasible) */
     double failing_rps;       /* lowest rate found to miss it (NaN when never reached) */
+    bool below_floor;         /* it missed the SLO at rate_floor: capacity 0, failing_rps the floor */
     int runs;                 /* probes made (a `known` run counts as one) */
     int simulated;            /* of which simulated here (the others: `known` or hooks->lookup) */
     int stopped;              /* of which stopped once the SLO was certainly missed */

@@ -151,6 +151,65 @@ static void test_misses_everywhere(void **state)
     ls_config_free(c);
 }
 
+/* The floor (capacity.floor, plan --capacity-floor): halving stops at it, the floor itself
+ * is the last probe, and missing the SLO there is "below the floor". TPOT 1 ms fails at
+ * every rate, so the probes are hand-countable: 4, 2, 1, then the floor. */
+static void test_floor(void **state)
+{
+    (void)state;
+    ls_run_config *c = load("model: llama-3.1-8b\ncluster: dgx-h100\nparallelism: tp1\n"
+                            "workload: {arrival: {process: poisson, rate: 4},\n"
+                            "  prompt_tokens: {dist: fixed, value: 1024},\n"
+                            "  output_tokens: {dist: fixed, value: 64}, duration_s: 400}\n"
+                            "seed: 7\nslo: {ttft_s: 0.5, tpot_s: 0.001}\n");
+    ls_capacity_opts o;
+    ls_capacity_opts_default(&o);
+    ls_capacity_result r;
+    ls_error e = {0};
+    o.rate_start = 4;
+    o.rate_floor = 0.75; /* 4, 2, 1, then 0.75 (not 0.5) */
+    assert_int_equal(ls_capacity_search(c, &o, &r, &e), LS_OK);
+    assert_true(r.capacity_rps == 0);
+    assert_true(r.failing_rps == 0.75);
+    assert_true(r.below_floor);
+    assert_int_equal(r.runs, 4);
+    o.rate_floor = 1; /* a halving lands on it: 4, 2, 1 */
+    assert_int_equal(ls_capacity_search(c, &o, &r, &e), LS_OK);
+    assert_true(r.failing_rps == 1 && r.below_floor);
+    assert_int_equal(r.runs, 3);
+    o.rate_floor = 4; /* the start itself: one probe */
+    assert_int_equal(ls_capacity_search(c, &o, &r, &e), LS_OK);
+    assert_true(r.capacity_rps == 0 && r.failing_rps == 4 && r.below_floor);
+    assert_int_equal(r.runs, 1);
+    /* without a floor it halves further: not "below the floor" */
+    o.rate_floor = 0;
+    assert_int_equal(ls_capacity_search(c, &o, &r, &e), LS_OK);
+    assert_true(r.capacity_rps == 0 && r.failing_rps < 0.75 && !r.below_floor);
+    /* a floor above the start, negative or NaN is an error */
+    o.rate_floor = 5;
+    assert_int_equal(ls_capacity_search(c, &o, &r, &e), LS_EINVAL);
+    assert_non_null(strstr(e.msg, "floor"));
+    o.rate_floor = -1;
+    assert_int_equal(ls_capacity_search(c, &o, &r, &e), LS_EINVAL);
+    o.rate_floor = NAN;
+    assert_int_equal(ls_capacity_search(c, &o, &r, &e), LS_EINVAL);
+    ls_config_free(c);
+    /* a configuration that passes above the floor: the search brackets as before, never
+     * probing below the floor (the SLO re-checked by hand at both ends) */
+    c = load(cfg_text);
+    ls_capacity_opts_default(&o);
+    o.rate_start = 64;
+    o.rate_floor = 20; /* capacity ~25 req/s: 64 and 32 fail, then 20 where 16 would have been */
+    assert_int_equal(ls_capacity_search(c, &o, &r, &e), LS_OK);
+    printf("with floor 20 from 64: capacity %.4f, failing %.4f, %d runs\n", r.capacity_rps, r.failing_rps, r.runs);
+    assert_false(r.below_floor);
+    assert_true(r.capacity_rps >= 20);
+    assert_true((r.failing_rps - r.capacity_rps) / r.capacity_rps <= 0.05 + 1e-12);
+    assert_true(meets_at(r.capacity_rps));
+    assert_false(meets_at(r.failing_rps));
+    ls_config_free(c);
+}
+
 static void test_given_range(void **state)
 {
     (void)state;
@@ -413,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_brackets_threshold),
         cmocka_unit_test(test_independent_of_listed_rate),
         cmocka_unit_test(test_misses_everywhere),
+        cmocka_unit_test(test_floor),
         cmocka_unit_test(test_given_range),
         cmocka_unit_test(test_start_and_known),
         cmocka_unit_test(test_infeasible),

@@ -166,7 +166,7 @@ static void test_seed_and_capacity(void **st)
 {
     (void)st;
     ls_sweep_spec *s = parse_ok("seed: 42\nbase: {seed: 1}\ngrid: {a: [1, 2]}\n"
-                                "capacity: {rel_tol: 0.1, max_runs: 12, start: 4.5}\n");
+                                "capacity: {rel_tol: 0.1, max_runs: 12, start: 4.5, floor: 0.5}\n");
     assert_true(s->has_seed);
     assert_int_equal(s->seed, 42);
     for (size_t i = 0; i < s->n; i++)
@@ -175,6 +175,7 @@ static void test_seed_and_capacity(void **st)
     assert_true(s->capacity.rel_tol == 0.1);
     assert_int_equal(s->capacity.max_runs, 12);
     assert_true(s->capacity.start == 4.5);
+    assert_true(s->capacity.floor == 0.5);
     ls_sweep_spec_free(s);
     /* no grid: one configuration, the base */
     s = parse_ok("base: {a: 1}\n");
@@ -194,6 +195,11 @@ static void test_errors(void **st)
     parse_err("base: {a: 1}\ngrid: {\"a..b\": [1]}\n", "dotted path", NULL);
     parse_err("base: {a: 1}\ncapacity: {rel_tol: 2}\n", "capacity.rel_tol", NULL);
     parse_err("base: {a: 1}\ncapacity: {start: 0}\n", "capacity.start", "rate > 0");
+    parse_err("base: {a: 1}\ncapacity: {start: 100, floor: -1}\n", "capacity.floor", "rate > 0");
+    parse_err("base: {a: 1}\ncapacity: {start: 100, floor: .nan}\n", "capacity.floor", NULL);
+    parse_err("base: {a: 1}\ncapacity: {start: 100, floor: 200}\n", "capacity.floor",
+              "no higher than where the search starts (start 100 req/s)");
+    parse_err("base: {a: 1}\ncapacity: {floor: 1}\n", "capacity.floor", "the default start 0.25");
     /* a path through a scalar cannot be set: names the spec line */
     parse_err("base: {a: 1}\ngrid: {a.b: [1]}\n", "spec.yaml:2", NULL);
 }
