@@ -413,12 +413,21 @@ static ls_status coordinate(const ls_sweep_opts *o, int size, ls_sweep_stats *st
     const ls_sweep_spec *s = o->spec;
     costed *cs = ls_xmalloc((s->n ? s->n : 1) * sizeof *cs);
     double *gcost = ls_xcalloc(s->n ? s->n : 1, sizeof *gcost); /* by group id: its members' sum */
-    size_t n = 0;
+    bool *gseen = ls_xcalloc(s->n ? s->n : 1, sizeof *gseen);
+    size_t n = 0, n_groups = 0;
     for (size_t i = 0; i < s->n; i++)
         if (!o->todo || o->todo[i]) {
-            cs[n++] = (costed){0, group_of(o, i), i};
-            gcost[group_of(o, i)] += o->cost && isfinite(o->cost[i]) ? o->cost[i] : 0;
+            size_t g = group_of(o, i);
+            cs[n++] = (costed){0, g, i};
+            gcost[g] += o->cost && isfinite(o->cost[i]) ? o->cost[i] : 0;
+            n_groups += !gseen[g];
+            gseen[g] = true;
         }
+    free(gseen);
+    /* a worker holds DEPTH_MIN groups at least: one running, one queued (the rest of a
+     * group is often taken whole from its search's probes, so counts of ids would leave
+     * it one search deep) */
+    int depth_min = DEPTH_MIN * (n_groups ? (int)((n + n_groups - 1) / n_groups) : 1);
     for (size_t i = 0; i < n; i++)
         cs[i].cost = gcost[cs[i].group];
     free(gcost);
@@ -435,9 +444,9 @@ static ls_status coordinate(const ls_sweep_opts *o, int size, ls_sweep_stats *st
     int nw = size - 1;
     h.outstanding = ls_xcalloc((size_t)size, sizeof *h.outstanding);
     h.stop_sent = ls_xcalloc((size_t)size, sizeof *h.stop_sent);
-    for (int round = 0; round < DEPTH_MIN; round++)
+    for (int round = 0; round < depth_min; round++)
         for (int w = 1; w <= nw; w++)
-            if (h.head < h.tail && !*o->stop && h.outstanding[w] < DEPTH_MIN)
+            if (h.head < h.tail && !*o->stop && h.outstanding[w] < depth_min)
                 hand_out(&h, w);
     for (int w = 1; w <= nw; w++)
         if (h.outstanding[w] == 0) {
@@ -448,7 +457,7 @@ static ls_status coordinate(const ls_sweep_opts *o, int size, ls_sweep_stats *st
     ls_sweep_rowbuf rows = {0};
     long backoff = 50000;
     double last_flush = now_s(), last_run_s = 0, write_max = 0;
-    h.want = DEPTH_MIN;
+    h.want = depth_min;
     if (o->set_poll) /* rank 0 answers the workers between its own probes too */
         o->set_poll(o->run_ctx, poll_results, &h);
     for (;;) {
@@ -502,7 +511,7 @@ static ls_status coordinate(const ls_sweep_opts *o, int size, ls_sweep_stats *st
             last_flush = t_now;
             write_max = dw > 0.9 * write_max ? dw : 0.9 * write_max;
             if (c.st->done > 0 && c.cfg_s > 0) {
-                double d = DEPTH_MIN + ceil(write_max / c.cfg_s);
+                double d = depth_min + ceil(write_max / c.cfg_s);
                 h.want = d > DEPTH_MAX ? DEPTH_MAX : (int)d;
             }
         }
