@@ -9,6 +9,9 @@
 #      bound, 720 invalid), x 4 loads = 10,328 configurations, every one replayed whole. The trace
 #      is synthesized here (10,039 requests over 500 s, prompts LogNormal(7, 0.6) ~1,300 tokens,
 #      outputs LogNormal(5.2, 0.5) ~200 tokens, seed 5).
+#      Measured (docs/PLAN.md "Speed"): 278.5 s wall / 477.6 s CPU at b684ffe (quiet VM); 174.5 s /
+#      313.3 s, ranks balanced 156/154 s, with the rank balance and the capacity floor (target/16,
+#      plan's default) on the VM shared with one other session (2026-12-07). Target not met.
 # Prints, for each: wall time and CPU time (user+sys of every rank, from /usr/bin/time on mpirun,
 # which waits for its ranks), the CPU time of each rank (the sweep's own getrusage line), and what
 # was simulated: listed configurations replayed, capacity searches and their probes (simulated,
