@@ -37,9 +37,19 @@ typedef struct evheap {
 
 /* Without branches (the heap's choice between two children is a coin toss to
  * the branch predictor: with DP it was a third of a run's mispredictions). */
+static inline unsigned __int128 ev_key(const event *a)
+{
+    /* times are >= 0 (or -0.0), where the bits shifted past the sign bit order as the
+     * values do, and -0.0 meets +0.0 at 0; ties go to the sequence number: one
+     * 128-bit comparison instead of two of doubles and one of integers */
+    uint64_t tb;
+    memcpy(&tb, &a->t, sizeof tb);
+    return (unsigned __int128)(tb << 1) << 64 | a->seq;
+}
+
 static inline bool ev_less(const event *a, const event *b)
 {
-    return (a->t < b->t) | ((a->t == b->t) & (a->seq < b->seq));
+    return ev_key(a) < ev_key(b);
 }
 
 static void ev_push(evheap *h, event ev)
