@@ -73,22 +73,38 @@ static event ev_pop(evheap *h)
 {
     event top = h->v[0];
     event last = h->v[--h->n];
-    size_t i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1;
-        if (l >= h->n)
-            break;
-        /* the smaller child, without a branch. When l + 1 == n, v[n] is still
-         * a copy of `last`: chosen only if last < v[l], and then the test below
-         * keeps last here, as the one child's comparison would. */
-        size_t m = l + (size_t)ev_less(&h->v[l + 1], &h->v[l]);
-        if (!ev_less(&h->v[m], &last))
-            break;
-        h->v[i] = h->v[m];
-        i = m;
+    event *v = h->v;
+    size_t i = 0, n = h->n;
+    if (n >= 8) {  /* DP: many replicas' events */
+        for (;;) {
+            size_t l = 2 * i + 1;
+            if (l >= n)
+                break;
+            /* the smaller child, without a branch. When l + 1 == n, v[n] is still
+             * a copy of `last`: chosen only if last < v[l], and then the test below
+             * keeps last here, as the one child's comparison would. */
+            size_t m = l + (size_t)ev_less(&v[l + 1], &v[l]);
+            if (!ev_less(&v[m], &last))
+                break;
+            v[i] = v[m];
+            i = m;
+        }
+    } else {  /* a few events (one replica's stages): the branches are predictable, and fewer */
+        for (;;) {
+            size_t l = 2 * i + 1;
+            if (l >= n)
+                break;
+            size_t m = l;
+            if (l + 1 < n && ev_less(&v[l + 1], &v[l]))
+                m = l + 1;
+            if (!ev_less(&v[m], &last))
+                break;
+            v[i] = v[m];
+            i = m;
+        }
     }
-    if (h->n > 0)
-        h->v[i] = last;
+    if (n > 0)
+        v[i] = last;
     return top;
 }
 
