@@ -27,6 +27,21 @@ typedef struct bench_case {
     "  output_tokens: {dist: lognormal, mean: 211, stddev: 180}\n"                      \
     "  duration_s: " #dur "\n"
 
+/* llmsweep plan's runs (issue 16): Llama-3.1-70B, vLLM V1 with the auto budget, 10,039 requests of the
+ * plan's synthetic trace (`trace synth --prompt lognormal:mu=7,sigma=0.6 --output
+ * lognormal:mu=5.2,sigma=0.5`), here generated inline at the plan's target rate */
+#define PLAN(par, hw, dtype, seqs, rate)                                                                \
+    "model: llama-3.1-70b\nhardware: " hw "\ndtype: " dtype "\nparallelism: " #par "\n"                \
+    "scheduler: {policy: vllm-v1, max_batched_tokens: auto, max_num_seqs: " #seqs                      \
+    ", gpu_memory_utilization: 0.9}\n"                                                                 \
+    "workload:\n"                                                                                      \
+    "  arrival: {process: poisson, rate: " #rate "}\n"                                                 \
+    "  prompt_tokens: {dist: lognormal, mu: 7, sigma: 0.6}\n"                                          \
+    "  output_tokens: {dist: lognormal, mu: 5.2, sigma: 0.5}\n"                                        \
+    "  max_requests: 10039\n"                                                                          \
+    "slo: {tpot_s: 0.05, ttft_s: 2}\nseed: 1\n"
+#define FP4 "{kv: fp8, weights: nvfp4}"
+
 static const bench_case cases[] = {
     /* issue 17.5's engine target (<= 5 ms in-process): 10,000 Poisson requests, materialised */
     {"10k poisson llama-2-70b tp4 h100 sarathi 512",
@@ -51,6 +66,11 @@ static const bench_case cases[] = {
      "model: llama-3-70b\nhardware: h100-sxm\ncluster: dgx-h100\nparallelism: tp4\n"
      "scheduler: {policy: vllm-v0}\n"
      "workload: {trace: %s/AzureLLMInferenceTrace_conv.csv.gz}\n", 3},
+    {"plan tp1pp1dp31 b200 fp4 seqs128 100/s", PLAN(tp1pp1dp31, "b200", FP4, 128, 100), 10},
+    {"plan tp2pp1dp8 h200 fp8 seqs256 100/s", PLAN(tp2pp1dp8, "h200", "fp8", 256, 100), 10},
+    {"plan tp4pp1dp4 b200 bf16 seqs512 50/s", PLAN(tp4pp1dp4, "b200", "bf16", 512, 50), 10},
+    {"plan tp1pp2dp8 b200 fp8 seqs128 100/s", PLAN(tp1pp2dp8, "b200", "fp8", 128, 100), 10},
+    {"plan tp8pp1dp1 b200 fp8 seqs256 50/s", PLAN(tp8pp1dp1, "b200", "fp8", 256, 50), 10},
     {"1M synthetic azure-conv-like 70B tp4dp2 h100 vllm-v1 (streamed)",
      "model: llama-3-70b\nhardware: h100-sxm\ncluster: dgx-h100\nparallelism: tp4dp2\n"
      "router: least-outstanding\n" SYNTH_AZURE_CONV(10, 100000), 1},

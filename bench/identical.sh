@@ -2,7 +2,8 @@
 # identical.sh OLD_LLMSWEEP NEW_LLMSWEEP [--sweeps] -- the engine gives bit-identical metrics
 # before and after a change of its hot path: every configuration below (the 10k bench case and
 # one of each feature: policies, PP, DP routers, MoE/MLA, sliding windows, prefix caching and its
-# host tier, speculative decoding, P/D pools, timeouts, no-drain, traces) runs through both
+# host tier, speculative decoding, P/D pools, timeouts, no-drain, traces, llmsweep plan's vllm-v1
+# TP/PP/DP splits) runs through both
 # binaries with `run --json`, and every metric must be equal (floats bit for bit through their 12-digit
 # JSON form; wall_time_s aside; metrics only the new binary has are not compared).
 # --sweeps also sweeps the example studies (examples/*.yaml, capacity searches included) with both
@@ -167,6 +168,24 @@ cluster: dgx-h100
 disaggregation: {prefill: {replicas: 2, parallelism: tp1}, decode: {replicas: 1, parallelism: tp2},
                  kv_transfer: {link: network}, router: least-kv}
 $(syn 10 2000)"
+# llmsweep plan's runs (issue 16): Llama-3.1-70B, vllm-v1 with the auto budget, TP/PP/DP splits
+PLANW='workload: {arrival: {process: poisson, rate: RATE}, prompt_tokens: {dist: lognormal, mu: 7, sigma: 0.6},
+           output_tokens: {dist: lognormal, mu: 5.2, sigma: 0.5}, max_requests: 10039}
+slo: {tpot_s: 0.05, ttft_s: 2}'
+plan() {  # plan PARALLELISM HARDWARE DTYPE MAX_NUM_SEQS RATE
+    case_ "plan $1 $2 $3 seqs $4 at $5/s" "model: llama-3.1-70b
+hardware: $2
+dtype: $3
+parallelism: $1
+scheduler: {policy: vllm-v1, max_batched_tokens: auto, max_num_seqs: $4, gpu_memory_utilization: 0.9}
+${PLANW/RATE/$5}"
+}
+plan tp1pp1dp31 b200 '{kv: fp8, weights: nvfp4}' 128 100
+plan tp2pp1dp8 h200 fp8 256 100
+plan tp4pp1dp4 b200 bf16 512 50
+plan tp1pp2dp8 b200 fp8 128 100
+plan tp8pp1dp1 b200 fp8 256 50
+plan tp2pp2dp4 h200 fp8 512 200
 if [ "$SWEEPS" = --sweeps ]; then
     for s in examples/gh200-strategies.yaml examples/gh200-mixed.yaml examples/small-sweep.yaml; do
         "$OLD" sweep "$s" -o "$T/old.h5" -q 2>"$T/err" || { echo "$s: old failed: $(cat "$T/err")"; bad=1; continue; }

@@ -200,19 +200,24 @@ static int bucket_of(ls_itl_hist *h, double x)
 
 void ls_itl_add(ls_itl_hist *h, double gap_s, int64_t count)
 {
+    ls_itl_add_at(h, &h->last, gap_s, count);
+}
+
+void ls_itl_add_at(ls_itl_hist *h, ls_itl_cache *last, double gap_s, int64_t count)
+{
     if (count <= 0)
         return;
     if (gap_s < 0)
         gap_s = 0;
     int b;
-    if (gap_s >= h->last_lo && gap_s < h->last_hi) {
-        b = h->last;  /* consecutive gaps mostly share a bucket */
+    if (gap_s >= last->lo && gap_s < last->hi) {
+        b = last->b;  /* consecutive gaps mostly share a bucket */
     } else {
         b = bucket_of(h, gap_s);
         if (b >= 1 && b + 1 < LS_ITL_BUCKETS && h->edge[b] > 0 && h->edge[b + 1] > 0) {
-            h->last = b;
-            h->last_lo = h->edge[b];
-            h->last_hi = h->edge[b + 1];
+            last->b = b;
+            last->lo = h->edge[b];
+            last->hi = h->edge[b + 1];
         }
     }
     h->count[b] += (double)count;

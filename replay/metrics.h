@@ -64,14 +64,21 @@ void ls_quant_free(ls_quantiles *qs);
 #define LS_ITL_MIN_S 1e-6
 #define LS_ITL_RATIO 1.02
 #define LS_ITL_BUCKETS 1400   /* 1 µs · 1.02^1400 ≈ 1e6 s */
+/* A bucket and its edges [lo, hi), remembered: the next gap mostly falls in it. Zeroed: empty. */
+typedef struct ls_itl_cache {
+    double lo, hi;
+    int b;
+} ls_itl_cache;
 typedef struct ls_itl_hist {
     double count[LS_ITL_BUCKETS + 1]; /* last bucket: below 1 µs (incl. zero gaps) */
     double total, sum;
     double edge[LS_ITL_BUCKETS];      /* lower edge of bucket b once found, 0 before (metrics.c) */
-    double last_lo, last_hi;          /* the last bucket's edges: [lo, hi), empty at first */
-    int last;
+    ls_itl_cache last;                /* ls_itl_add's */
 } ls_itl_hist;
 void ls_itl_add(ls_itl_hist *h, double gap_s, int64_t count);
+/* The same with the caller's own last bucket: with DP each replica keeps one, since consecutive gaps
+ * of different replicas rarely share a bucket. The histogram and its sums are the same either way. */
+void ls_itl_add_at(ls_itl_hist *h, ls_itl_cache *last, double gap_s, int64_t count);
 double ls_itl_percentile(const ls_itl_hist *h, double q);
 double ls_itl_mean(const ls_itl_hist *h);
 

@@ -110,6 +110,7 @@ static bool sarathi_form(ls_replica *r, double now, ls_mbatch_info *out)
     out->slot = 0;  /* ls_replica_schedule's memset, field by field */
     out->agg = (ls_batch_agg){0, 0, 0, 0, 0.0, 0.0, 0.0};
     out->n_prefill = out->prefill_tokens = out->kv_load_blocks = out->kv_store_blocks = 0;
+    out->swap_out_blocks = out->swap_in_blocks = 0;
     out->in_window = false;
     mbatch *m = &r->mb[0];
     assert(!m->busy);
@@ -211,7 +212,7 @@ int ls_replica_decode_step(ls_replica *r, int slot, double now, ls_mbatch_info *
     cohort *c = &r->co[ci];
     if (r->itl)
         for (int64_t i = 0; i < m->ng; i++)
-            r->itl(r->ctx, now - m->gt[i], m->gn[i]);
+            r->itl(r->ctx, r->index, now - m->gt[i], m->gn[i]);
     c->clock++;
     c->last_token = now;
     c->mb = -1;

@@ -1012,7 +1012,7 @@ void ls_replica_complete(ls_replica *r, int slot, double now)
         cohort *c = &r->co[ci];
         if (r->itl)
             for (int64_t i = 0; i < m->ng; i++)
-                r->itl(r->ctx, now - m->gt[i], m->gn[i]);
+                r->itl(r->ctx, r->index, now - m->gt[i], m->gn[i]);
         c->clock++;
         c->last_token = now;
         c->mb = -1;
@@ -1031,7 +1031,7 @@ void ls_replica_complete(ls_replica *r, int slot, double now)
             if (isnan(x->first_token))
                 x->first_token = now;
             else if (r->itl)
-                r->itl(r->ctx, now - x->last_token, 1);
+                r->itl(r->ctx, r->index, now - x->last_token, 1);
             x->last_token = now;
             if (x->g >= x->target)
                 finish_request(r, xi, now);

@@ -41,7 +41,7 @@ typedef struct ls_req_done {
 
 typedef void (*ls_replica_done_fn)(void *ctx, int replica, const ls_req_done *d);
 /* Inter-token gaps: `count` tokens each `gap_s` after the previous one. */
-typedef void (*ls_replica_itl_fn)(void *ctx, double gap_s, int64_t count);
+typedef void (*ls_replica_itl_fn)(void *ctx, int replica, double gap_s, int64_t count);
 
 /* One micro-batch as formed by the scheduler. */
 typedef struct ls_mbatch_info {

@@ -40,8 +40,9 @@ static void on_done(void *ctx, int replica, const ls_req_done *d)
     l->d[l->n++] = *d;
 }
 
-static void on_itl(void *ctx, double gap, int64_t count)
+static void on_itl(void *ctx, int replica, double gap, int64_t count)
 {
+    (void)replica;
     log_ *l = ctx;
     l->itl_sum += gap * (double)count;
     l->itl_n += (double)count;
