@@ -229,7 +229,8 @@ static void print_dry_run(const ls_sweep_spec *s, size_t show)
     if (s->has_seed)
         printf("seed: %lld (every configuration)\n", (long long)s->seed);
     if (s->capacity.enabled)
-        printf("capacity search: rel_tol %g, max_runs %d%s\n", s->capacity.rel_tol, s->capacity.max_runs,
+        printf("capacity search: rel_tol %g, max_runs %d, %s%s\n", s->capacity.rel_tol, s->capacity.max_runs,
+               s->capacity.bisect ? "bisect" : "guided",
                ls_sweep_engine_has_capacity() ? "" : " (not available in this build: capacity_rps stays NaN)");
     size_t n = show < s->n ? show : s->n;
     for (size_t i = 0; i < n; i++)

@@ -376,6 +376,21 @@ static void hook_store(void *ctx, const ls_run_config *c, const ls_metrics *m)
     free(k);
 }
 
+/* The listed arrival rate of configuration j (NaN when it does not load). */
+static double rate_of(ls_sweep_engine *g, int64_t j)
+{
+    if (isnan(g->rate_of[j])) {
+        ls_run_config *cj = NULL;
+        if (ls_config_load(g->spec->configs[j].tree, g->spec->base_dir, g->catalog, &cj, NULL))
+            return NAN;
+        ls_config_row rj;
+        ls_config_get_row(cj, &rj);
+        ls_config_free(cj);
+        g->rate_of[j] = rj.arrival_rate;
+    }
+    return g->rate_of[j];
+}
+
 /* Whether a listing of the owner's group is at c's rate: its metrics will be wanted. */
 static bool hook_whole(void *ctx, const ls_run_config *c)
 {
@@ -386,19 +401,32 @@ static bool hook_whole(void *ctx, const ls_run_config *c)
     ls_config_row row;
     ls_config_get_row(c, &row);
     for (int64_t j = (int64_t)x->owner; j >= 0; j = g->next_in_group[j]) {
-        if (isnan(g->rate_of[j])) {
-            ls_run_config *cj = NULL;
-            if (ls_config_load(g->spec->configs[j].tree, g->spec->base_dir, g->catalog, &cj, NULL))
-                return true;
-            ls_config_row rj;
-            ls_config_get_row(cj, &rj);
-            ls_config_free(cj);
-            g->rate_of[j] = rj.arrival_rate;
-        }
-        if (g->rate_of[j] == row.arrival_rate)
+        double r = rate_of(g, j);
+        if (isnan(r) || r == row.arrival_rate)
             return true;
     }
     return false;
+}
+
+/* The rates the owner's group is listed at, in spec order (the search's given rates:
+ * the same for every rank count and hand-out). Caller frees *out. */
+static int group_rates(ls_sweep_engine *g, size_t owner, double **out)
+{
+    *out = NULL;
+    if (!g->owner_of)
+        return 0;
+    int n = 0, cap = 0;
+    for (int64_t j = (int64_t)owner; j >= 0; j = g->next_in_group[j]) {
+        double r = rate_of(g, j);
+        if (!(r > 0) || !isfinite(r))
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 8;
+            *out = ls_xrealloc(*out, (size_t)cap * sizeof **out);
+        }
+        (*out)[n++] = r;
+    }
+    return n;
 }
 
 static void hook_between(void *ctx)
@@ -470,7 +498,11 @@ ls_status ls_sweep_engine_run(void *ctx, size_t id, ls_metrics *out, ls_sweep_ro
                                .max_runs = s->capacity.max_runs,
                                .rate_start = s->capacity.start,
                                .rate_floor = s->capacity.floor,
-                               .hooks = &hooks};
+                               .hooks = &hooks,
+                               .bisect = s->capacity.bisect};
+        double *given = NULL;
+        co.n_given_rates = group_rates(g, id, &given);
+        co.given_rates = given;
         /* the listing's own run is the first probe when it is listed at the start */
         ls_config_row row;
         ls_config_get_row(c, &row);
@@ -489,6 +521,7 @@ ls_status ls_sweep_engine_run(void *ctx, size_t id, ls_metrics *out, ls_sweep_ro
                          cr.failing_rps);
         } else /* the run itself stands; say why capacity is missing */
             snprintf(out->message, sizeof out->message, "capacity search failed: %.200s", ce.msg);
+        free(given);
         g->n.searches++;
         g->n.probes += (uint64_t)cr.runs;
         g->n.probes_simulated += (uint64_t)cr.simulated;

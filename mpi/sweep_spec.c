@@ -164,7 +164,7 @@ static ls_status parse_capacity(const ls_yaml *c, ls_sweep_capacity *cap, ls_err
         cap->enabled = on;
         return LS_OK;
     }
-    static const char *const keys[] = {"rel_tol", "max_runs", "rate_lo", "rate_hi", "start", "floor", "enabled", NULL};
+    static const char *const keys[] = {"rel_tol", "max_runs", "rate_lo", "rate_hi", "start", "floor", "method", "enabled", NULL};
     LS_TRY(ls_yaml_check_keys(c, "capacity", keys, e));
     cap->enabled = true;
     const ls_yaml *v;
@@ -190,6 +190,15 @@ static ls_status parse_capacity(const ls_yaml *c, ls_sweep_capacity *cap, ls_err
         LS_TRY(ls_yaml_as_double(v, "capacity.start", &cap->start, e));
         if (!(cap->start > 0) || !isfinite(cap->start))
             return where_fail(e, v, "capacity.start", "expected a rate > 0 (req/s)");
+    }
+    if ((v = ls_yaml_get(c, "method"))) {
+        const char *mth = v->kind == LS_YAML_SCALAR ? v->scalar : NULL;
+        if (mth && !strcmp(mth, "bisect"))
+            cap->bisect = true;
+        else if (mth && !strcmp(mth, "guided"))
+            cap->bisect = false;
+        else
+            return where_fail(e, v, "capacity.method", "expected guided or bisect");
     }
     if ((v = ls_yaml_get(c, "floor"))) {
         LS_TRY(ls_yaml_as_double(v, "capacity.floor", &cap->floor, e));

@@ -51,6 +51,7 @@ typedef struct ls_sweep_capacity {
     double rate_lo, rate_hi; /* <= 0: let the search choose */
     double start;         /* first probe, req/s (<= 0: LS_CAPACITY_START_RPS); see ls_capacity_opts */
     double floor;         /* lowest probe, req/s (0: none); see ls_capacity_opts.rate_floor */
+    bool bisect;          /* method: bisect (true) or guided (false, default); see ls_capacity_opts */
 } ls_sweep_capacity;
 
 typedef struct ls_sweep_spec {

@@ -1,8 +1,9 @@
 /* capacity.h -- the highest arrival rate a configuration serves within its SLO.
  *
- * Bisection on the arrival rate of the configuration's workload, same seed
- * every time (so successive runs differ only by rate), to a stated relative
- * tolerance. "Meets the SLO" is defined in capacity.c and docs/REPORT.md. */
+ * A search on the arrival rate of the configuration's workload (bisection, or
+ * bisection guided by the runs it has seen), same seed every time (so successive
+ * runs differ only by rate), to a stated relative tolerance. "Meets the SLO" is
+ * defined in capacity.c and docs/REPORT.md. */
 #ifndef LS_CAPACITY_H
 #define LS_CAPACITY_H
 
@@ -50,6 +51,16 @@ typedef struct ls_capacity_opts {
     const ls_metrics *known;
     double known_rate;
     const ls_capacity_hooks *hooks; /* NULL: every probe simulated whole from the workload */
+    /* Rates at which the caller runs the configuration whole anyway (a sweep: the rates
+     * its listings are at; NULL/0: none). Part of the question, like the start: the
+     * answer depends on them, never on the hooks. With `bisect` false the search uses
+     * them: a given rate inside the bracket is probed before any other (its run is
+     * made anyway), and the SLO margin of the runs at them guides the next probe. */
+    const double *given_rates;
+    int n_given_rates;
+    /* true: plain bisection (geometric midpoints while the bracket is wide), the
+     * search before guided probes; false (default): guided (capacity.c). */
+    bool bisect;
 } ls_capacity_opts;
 
 typedef struct ls_capacity_result {
@@ -82,7 +93,8 @@ ls_status ls_capacity_search(const ls_run_config *c, const ls_capacity_opts *o,
  * the capacity is 0. */
 #define LS_CAPACITY_MIN_REQUESTS 10.0
 
-/* rate_lo/rate_hi/rate_start 0 (start at LS_CAPACITY_START_RPS, grow), rel_tol 0.05, max_runs 24, no known run. */
+/* rate_lo/rate_hi/rate_start 0 (start at LS_CAPACITY_START_RPS, grow), rel_tol 0.05, max_runs 24, no known run,
+ * no given rates, guided. */
 void ls_capacity_opts_default(ls_capacity_opts *o);
 
 /* The SLO test of the search, on the configuration's own limits (slo.ttft_s,

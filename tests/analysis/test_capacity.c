@@ -371,13 +371,16 @@ static void fs_free(fake_sweep *f)
 /* With the hooks the search gives exactly the answer it gives alone, in the same
  * probes; probes at a listed rate are run whole and stored, the others may stop
  * early, and a second search takes the stored runs instead of simulating them. */
-static void test_hooks_same_answer(void **state)
+static void hooks_same_answer(bool bisect)
 {
-    (void)state;
     ls_run_config *c = load(cfg_text);
     ls_capacity_opts o;
     ls_capacity_opts_default(&o);
     o.rate_start = 4;
+    static const double listed[4] = {4, 2, 6, 8};
+    o.given_rates = listed;
+    o.n_given_rates = 4;
+    o.bisect = bisect;
     ls_capacity_result plain, hooked, again;
     ls_error e = {0};
     assert_int_equal(ls_capacity_search(c, &o, &plain, &e), LS_OK);
@@ -385,7 +388,7 @@ static void test_hooks_same_answer(void **state)
     assert_int_equal(plain.stopped, 0); /* no pre-read stream: nothing watched */
     fake_sweep f;
     memset(&f, 0, sizeof f);
-    f.listed[0] = 4, f.listed[1] = 2, f.listed[2] = 6, f.listed[3] = 8;
+    memcpy(f.listed, listed, sizeof listed);
     ls_capacity_hooks h = {&f, fs_requests, fs_lookup, fs_store, fs_whole, NULL};
     o.hooks = &h;
     assert_int_equal(ls_capacity_search(c, &o, &hooked, &e), LS_OK);
@@ -406,6 +409,66 @@ static void test_hooks_same_answer(void **state)
     assert_int_equal(again.simulated, hooked.stopped); /* only the stopped ones again */
     assert_true(f.hits >= 1);
     fs_free(&f);
+    ls_config_free(c);
+}
+
+static void test_hooks_same_answer(void **state)
+{
+    (void)state;
+    hooks_same_answer(true);
+    hooks_same_answer(false);
+}
+
+/* Guided probes (the default) bracket the threshold as bisection does, in fewer
+ * simulations when the listed rates are given: over starts from 2 to 48 req/s, each
+ * with listings at 0.5, 1, 1.5 and 2 times the start (the plan's loads), every answer
+ * is within the tolerance, meets / misses the SLO when run on its own, and the
+ * simulations not at a listed rate (those the search adds) are fewer in all. */
+static void test_guided(void **state)
+{
+    (void)state;
+    ls_run_config *c = load(cfg_text);
+    int extra[2] = {0, 0};
+    static const double starts[] = {2, 8, 14, 16, 20, 24, 30, 40, 48};
+    for (size_t si = 0; si < sizeof starts / sizeof *starts; si++) {
+        double start = starts[si];
+        double listed[4] = {start, 0.5 * start, 1.5 * start, 2 * start};
+        double cap[2];
+        for (int bisect = 0; bisect < 2; bisect++) {
+            ls_capacity_opts o;
+            ls_capacity_opts_default(&o);
+            o.rate_start = start;
+            o.given_rates = listed;
+            o.n_given_rates = 4;
+            o.bisect = bisect;
+            fake_sweep f;
+            memset(&f, 0, sizeof f);
+            memcpy(f.listed, listed, sizeof listed);
+            ls_capacity_hooks h = {&f, fs_requests, fs_lookup, fs_store, fs_whole, NULL};
+            o.hooks = &h;
+            ls_capacity_result r;
+            ls_error e = {0};
+            assert_int_equal(ls_capacity_search(c, &o, &r, &e), LS_OK);
+            int at_listed = 0;
+            for (int i = 0; i < f.n_kept; i++)
+                for (int k = 0; k < 4; k++)
+                    at_listed += f.kept_rate[i] == listed[k];
+            extra[bisect] += r.simulated - at_listed;
+            printf("start %g %s: capacity %.4f failing %.4f, %d probes, %d simulated (%d at listed rates)\n",
+                   start, bisect ? "bisect" : "guided", r.capacity_rps, r.failing_rps, r.runs, r.simulated,
+                   at_listed);
+            assert_true(r.capacity_rps > 0);
+            assert_true((r.failing_rps - r.capacity_rps) / r.capacity_rps <= 0.05 + 1e-12);
+            assert_true(meets_at(r.capacity_rps));
+            assert_false(meets_at(r.failing_rps));
+            cap[bisect] = r.capacity_rps;
+            fs_free(&f);
+        }
+        /* two valid answers to one question: within a tolerance of each other */
+        assert_true(fabs(cap[0] - cap[1]) <= 0.05 * fmax(cap[0], cap[1]) + 1e-12);
+    }
+    printf("probes added to the listed runs: guided %d, bisect %d\n", extra[0], extra[1]);
+    assert_true(extra[0] < extra[1]);
     ls_config_free(c);
 }
 
@@ -477,6 +540,7 @@ int main(void)
         cmocka_unit_test(test_start_and_known),
         cmocka_unit_test(test_infeasible),
         cmocka_unit_test(test_hooks_same_answer),
+        cmocka_unit_test(test_guided),
         cmocka_unit_test(test_watch_never_wrong),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

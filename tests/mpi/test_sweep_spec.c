@@ -176,6 +176,10 @@ static void test_seed_and_capacity(void **st)
     assert_int_equal(s->capacity.max_runs, 12);
     assert_true(s->capacity.start == 4.5);
     assert_true(s->capacity.floor == 0.5);
+    assert_false(s->capacity.bisect); /* guided unless asked */
+    ls_sweep_spec_free(s);
+    s = parse_ok("base: {a: 1}\ncapacity: {method: bisect}\n");
+    assert_true(s->capacity.enabled && s->capacity.bisect);
     ls_sweep_spec_free(s);
     /* no grid: one configuration, the base */
     s = parse_ok("base: {a: 1}\n");
@@ -200,6 +204,8 @@ static void test_errors(void **st)
     parse_err("base: {a: 1}\ncapacity: {start: 100, floor: 200}\n", "capacity.floor",
               "no higher than where the search starts (start 100 req/s)");
     parse_err("base: {a: 1}\ncapacity: {floor: 1}\n", "capacity.floor", "the default start 0.25");
+    parse_err("base: {a: 1}\ncapacity: {method: fast}\n", "capacity.method", "guided or bisect");
+    parse_err("base: {a: 1}\ncapacity: {method: [bisect]}\n", "capacity.method", "guided or bisect");
     /* a path through a scalar cannot be set: names the spec line */
     parse_err("base: {a: 1}\ngrid: {a.b: [1]}\n", "spec.yaml:2", NULL);
 }
