@@ -278,10 +278,11 @@ static ls_status search(probe_ctx *p, const ls_capacity_opts *o, ls_capacity_res
         return LS_OK; /* capacity stays NaN */
     note(&b, start, ok, &m);
     if (!ok) {
-        /* a given rate_lo that fails ends the search: capacity 0 */
+        /* a given rate_lo that fails ends the search: capacity 0 (below the floor when it is the floor) */
         if (o->rate_lo > 0) {
             out->capacity_rps = 0;
             out->failing_rps = b.hi;
+            out->below_floor = o->rate_floor > 0 && b.hi == o->rate_floor;
             return LS_OK;
         }
         /* halve down to a passing rate, at most 10 times (1/1024 of the start),

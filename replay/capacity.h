@@ -40,7 +40,8 @@ typedef struct ls_capacity_opts {
      * exactly as from the default start. A start near the capacity saves the probes
      * between 0.25 req/s and it (`plan` starts at its target rate). */
     double rate_start;
-    /* The lowest rate the search probes (<= 0: none but LS_CAPACITY_MIN_REQUESTS): when
+    /* The lowest rate the search probes (0: none but LS_CAPACITY_MIN_REQUESTS; negative or
+     * NaN: an error): when
      * halving from the start would go below it, the next probe is at the floor itself,
      * and a configuration that fails there has capacity 0 with failing_rps = the floor:
      * "below the floor", not searched further. Must not exceed the start. */

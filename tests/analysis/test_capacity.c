@@ -210,6 +210,29 @@ static void test_floor(void **state)
     ls_config_free(c);
 }
 
+/* A given rate_lo equal to the floor that misses the SLO missed it at the floor:
+ * below_floor, as when halving reaches the floor. */
+static void test_floor_at_rate_lo(void **state)
+{
+    (void)state;
+    ls_run_config *c = load("model: llama-3.1-8b\ncluster: dgx-h100\nparallelism: tp1\n"
+                            "workload: {arrival: {process: poisson, rate: 4},\n"
+                            "  prompt_tokens: {dist: fixed, value: 1024},\n"
+                            "  output_tokens: {dist: fixed, value: 64}, duration_s: 400}\n"
+                            "seed: 7\nslo: {ttft_s: 0.5, tpot_s: 0.001}\n");
+    ls_capacity_opts o;
+    ls_capacity_opts_default(&o);
+    ls_capacity_result r;
+    ls_error e = {0};
+    o.rate_lo = 4;
+    o.rate_floor = 4;
+    assert_int_equal(ls_capacity_search(c, &o, &r, &e), LS_OK);
+    assert_true(r.capacity_rps == 0 && r.failing_rps == 4);
+    assert_int_equal(r.runs, 1);
+    assert_true(r.below_floor);
+    ls_config_free(c);
+}
+
 static void test_given_range(void **state)
 {
     (void)state;
@@ -536,6 +559,7 @@ int main(void)
         cmocka_unit_test(test_independent_of_listed_rate),
         cmocka_unit_test(test_misses_everywhere),
         cmocka_unit_test(test_floor),
+        cmocka_unit_test(test_floor_at_rate_lo),
         cmocka_unit_test(test_given_range),
         cmocka_unit_test(test_start_and_known),
         cmocka_unit_test(test_infeasible),
