@@ -493,6 +493,68 @@ static void test_one_capacity_per_config(void **state)
     unlink(p2);
 }
 
+/* A capacity of 0 is "<R", R the rate its search missed the SLO at (capacity_fail_rps, e.g.
+ * the search's floor): in the capacity table per configuration and per GPU, R never printed
+ * below itself; every listing of the configuration carries R in the CSV; a capacity above 0
+ * is shown as before. */
+static void test_capacity_below(void **state)
+{
+    (void)state;
+    fx_row rows[4];
+    cfg(&rows[0], "tp8", 8, "gh200-nvl32", "bf16", 2);
+    ok(&rows[0], 600, 500, 0.5, 9, 0.3, 8);
+    rows[0].v[LS_M_CAPACITY_RPS] = 0;
+    rows[0].v[LS_M_CAPACITY_FAIL_RPS] = 0.3125; /* a floor of 5/16: "0.312" would claim too much */
+    cfg(&rows[1], "tp8", 8, "gh200-nvl32", "bf16", 4); /* the same configuration, not searched */
+    ok(&rows[1], 1200, 900, 0.5, 19, 0.4, 18);
+    cfg(&rows[2], "tp3", 3, "gh200-nvl32", "bf16", 2);
+    ok(&rows[2], 600, 500, 0.5, 9, 0.3, 8);
+    rows[2].v[LS_M_CAPACITY_RPS] = 0;
+    rows[2].v[LS_M_CAPACITY_FAIL_RPS] = 1; /* per GPU 1/3: rounded up, "<0.334" */
+    cfg(&rows[3], "tp2", 2, "gh200-nvl32", "bf16", 2);
+    ok(&rows[3], 600, 599, 1.98, 0.8, 0.06, 0.1);
+    rows[3].v[LS_M_CAPACITY_RPS] = 5;
+    rows[3].v[LS_M_CAPACITY_FAIL_RPS] = 5.25;
+    char p2[300];
+    snprintf(p2, sizeof p2, "%s.below.h5", path);
+    assert_int_equal(fx_write(p2, rows, 4), 0);
+    ls_results *res = NULL;
+    ls_report *rep = NULL;
+    ls_error e = {0};
+    assert_int_equal(ls_results_read(p2, &res, &e), LS_OK);
+    ls_report_opts o = {0};
+    ls_slo_default(&o.slo);
+    assert_int_equal(ls_report_build(res, &o, &rep, &e), LS_OK);
+    for (int fmt = LS_REPORT_TEXT; fmt <= LS_REPORT_CSV; fmt++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        assert_int_equal(ls_report_write(rep, (ls_report_format)fmt, f, &e), LS_OK);
+        fclose(f);
+        if (fmt != LS_REPORT_CSV) {
+            assert_non_null(strstr(buf, "<0.3125"));
+            assert_non_null(strstr(buf, "<0.0391")); /* 0.3125 / 8 = 0.0390625 */
+            assert_non_null(strstr(buf, "<1 "));
+            assert_non_null(strstr(buf, "<0.334"));
+            assert_null(strstr(buf, "<0.312 "));
+            assert_null(strstr(buf, "<0.333"));
+            assert_null(strstr(buf, "<5")); /* a capacity found is a number */
+            assert_non_null(strstr(buf, "5.00"));
+        } else {
+            /* capacity_fail_rps right after capacity_rps: both listings of tp8 carry it */
+            const char *s = buf;
+            int n = 0;
+            while ((s = strstr(s, ",0,0.3125,")))
+                n++, s++;
+            assert_int_equal(n, 2);
+        }
+        free(buf);
+    }
+    ls_report_free(rep);
+    ls_results_free(res);
+    unlink(p2);
+}
+
 /* Build the report of rows[0..n) written to a scratch file; returns the
  * group-0 recommendation containing `needle` (NULL when none), and the text
  * report in *text (caller frees). */
@@ -635,6 +697,7 @@ int main(void)
         cmocka_unit_test(test_by_axis),       cmocka_unit_test(test_formats),
         cmocka_unit_test(test_shared_too_long), cmocka_unit_test(test_nothing_finished),
         cmocka_unit_test(test_one_capacity_per_config),
+        cmocka_unit_test(test_capacity_below),
         cmocka_unit_test(test_axis_answer_within_tie),
         cmocka_unit_test(test_cache_rule),
     };
