@@ -28,6 +28,8 @@ grid:
 capacity: {rel_tol: 0.1, max_runs: 10, start: 8, floor: 4}
 YAML
 S=$T/spec.yaml
+"$LLMSWEEP" sweep "$S" --dry-run | grep -q "^capacity search: rel_tol 0.1, max_runs 10, start 8, floor 4$" ||
+    fail "dry-run: the search's start and floor"
 "$LLMSWEEP" sweep "$S" -o "$T/np1.h5" -q || fail "1 rank"
 for n in 2 3 6; do
     "$MPIEXEC" -n $n "$LLMSWEEP" sweep "$S" -o "$T/np$n.h5" -q || fail "$n ranks"
