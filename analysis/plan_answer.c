@@ -8,11 +8,13 @@
 #include "config_key.h"
 #include "fidelity_band.h"
 #include "plan_launch.h"
+#include "report_internal.h" /* ls_report_fmt_below */
 
 /* One deployment: its rows at every load, its capacity (searched on one of them). */
 typedef struct deployment {
     const ls_result_row *at_target; /* the row at the load multiple 1 (NULL: missing) */
     double capacity;                /* req/s, NaN when not searched or infeasible */
+    double cap_fail;                /* req/s, the lowest rate its search missed the SLO at (NaN: none) */
     double cap_per_gpu;
     int n_gpus;
     unsigned violations;            /* at the target rate */
@@ -139,18 +141,20 @@ static void violation_text(const ls_slo *s, const ls_metrics *m, unsigned v, cha
                  100 * s->min_success);
 }
 
-/* Whether d's capacity search missed the SLO at the floor: its capacity 0 means "< floor". */
-static bool below_floor(const deployment *d, const ls_plan_answer_opts *o)
+/* Whether d's capacity is 0 for a search that missed the SLO at its lowest probe, R =
+ * d->cap_fail: the capacity is "< R". That is the floor when the search reached it; it is
+ * higher when the search stopped above the floor (its 10 requests minimum, or max_runs). */
+static bool below_fail(const deployment *d)
 {
-    return o->capacity_floor > 0 && d->capacity == 0;
+    return d->capacity == 0 && d->cap_fail > 0 && isfinite(d->cap_fail);
 }
 
-/* A capacity (or, with per = n GPUs, a capacity per GPU) as the table shows it: "< R"
- * below the search's floor. */
-static const char *cap_text(const deployment *d, const ls_plan_answer_opts *o, int per, char *buf, size_t size)
+/* A capacity (or, with per = n GPUs, a capacity per GPU) as the tables show it: "< R"
+ * when it is below the rate its search missed the SLO at. */
+static const char *cap_text(const deployment *d, int per, char *buf, size_t size)
 {
-    if (below_floor(d, o))
-        snprintf(buf, size, "<%.3g", o->capacity_floor / (per > 0 ? per : 1));
+    if (below_fail(d))
+        ls_report_fmt_below(d->cap_fail / (per > 0 ? per : 1), buf, size);
     else
         snprintf(buf, size, "%.3g", per > 0 ? d->cap_per_gpu : d->capacity);
     return buf;
@@ -170,8 +174,13 @@ static void reason(const deployment *d, const deployment *best, const ls_slo *s,
         snprintf(buf, size, "misses the SLO at the target rate (%s)", v);
     } else if (isnan(d->cap_per_gpu)) {
         snprintf(buf, size, "no capacity found");
-    } else if (below_floor(d, o)) {
-        snprintf(buf, size, "capacity below the search floor (misses the SLO at %.3g req/s)", o->capacity_floor);
+    } else if (below_fail(d)) {
+        char r[32];
+        ls_report_fmt_below(d->cap_fail, r, sizeof r);
+        if (o->capacity_floor > 0 && d->cap_fail == o->capacity_floor)
+            snprintf(buf, size, "capacity below the search floor (misses the SLO at %s req/s)", r + 1);
+        else
+            snprintf(buf, size, "capacity below %s req/s (misses the SLO there, not searched lower)", r + 1);
     } else if (d->cap_per_gpu < best->cap_per_gpu) {
         snprintf(buf, size, "%.0f%% less capacity per GPU (%.3g vs %.3g req/s)%s",
                  100 * (1 - d->cap_per_gpu / best->cap_per_gpu), d->cap_per_gpu, best->cap_per_gpu,
@@ -218,10 +227,15 @@ static void print_spec_vs_base(const deployment *d, size_t n, size_t top, const 
         const ls_result_row *r = b->at_target;
         double tp_s = a->m.v[LS_M_TPOT_P99_S], tp_b = r->m.v[LS_M_TPOT_P99_S];
         double g = tp_b / tp_s;
-        fprintf(f, "capacity %.3g vs %.3g req/s without (%.2fx), tpot_p99 at the target %.3g vs %.3g ms (%.2fx %s), "
+        char ca[32], cb[32], ratio[32] = "";
+        cap_text(&d[i], 0, ca, sizeof ca);
+        cap_text(b, 0, cb, sizeof cb);
+        if (d[i].capacity > 0 && b->capacity > 0) /* a ratio of two capacities found, not of bounds */
+            snprintf(ratio, sizeof ratio, " (%.2fx)", d[i].capacity / b->capacity);
+        fprintf(f, "capacity %s vs %s req/s without%s, tpot_p99 at the target %.3g vs %.3g ms (%.2fx %s), "
                    "%.3g tokens per verification step\n",
-                d[i].capacity, b->capacity, d[i].capacity / b->capacity, 1e3 * tp_s, 1e3 * tp_b, g >= 1 ? g : 1 / g,
-                g >= 1 ? "faster" : "slower", a->m.v[LS_M_SPEC_MEAN_ACCEPTED_TOKENS]);
+                ca, cb, ratio, 1e3 * tp_s, 1e3 * tp_b, g >= 1 ? g : 1 / g, g >= 1 ? "faster" : "slower",
+                a->m.v[LS_M_SPEC_MEAN_ACCEPTED_TOKENS]);
     }
 }
 
@@ -243,8 +257,8 @@ static void print_top(const deployment *d, size_t n, const ls_plan_answer_opts *
     for (size_t i = 0; i < top; i++) {
         const ls_result_row *r = d[i].at_target;
         reason(&d[i], &d[0], &o->slo, o, why, sizeof why);
-        cap_text(&d[i], o, 0, ct, sizeof ct);
-        cap_text(&d[i], o, d[i].n_gpus, cg, sizeof cg);
+        cap_text(&d[i], 0, ct, sizeof ct);
+        cap_text(&d[i], d[i].n_gpus, cg, sizeof cg);
         if (o->markdown)
             fprintf(f, "| %zu | %lld | %s | %s | %d | %s | %s | %.4g | %.4g | %.3g | %.3g | %s |\n", i + 1,
                     (long long)r->config_id, r->cfg.hardware, label(r, lab, sizeof lab), d[i].n_gpus, ct, cg,
@@ -549,11 +563,11 @@ static deployment *rank_deployments(const ls_results *r, const ls_plan_answer_op
     size_t n = 0;
     for (size_t i = 0; i < nk;) {
         size_t j = i;
-        double cap = NAN;
+        const ls_result_row *searched = NULL; /* the listing with the capacity: the lowest id, as in report.c */
         const ls_result_row *at = NULL;
         for (; j < nk && !strcmp(k[j].key, k[i].key); j++) { /* one deployment: its listings */
-            if (!isnan(k[j].row->m.v[LS_M_CAPACITY_RPS]))
-                cap = k[j].row->m.v[LS_M_CAPACITY_RPS];
+            if (!searched && !isnan(k[j].row->m.v[LS_M_CAPACITY_RPS]))
+                searched = k[j].row;
             if (!at && same_rate(k[j].row->cfg.arrival_rate, o->target_rate))
                 at = k[j].row;
         }
@@ -562,8 +576,9 @@ static deployment *rank_deployments(const ls_results *r, const ls_plan_answer_op
             x->at_target = at;
             x->n_gpus = (int)at->cfg.n_gpus;
             x->violations = ls_slo_violations(&o->slo, &at->m);
-            x->capacity = cap;
-            x->cap_per_gpu = per_gpu(at, cap);
+            x->capacity = searched ? searched->m.v[LS_M_CAPACITY_RPS] : NAN;
+            x->cap_fail = searched ? searched->m.v[LS_M_CAPACITY_FAIL_RPS] : NAN;
+            x->cap_per_gpu = per_gpu(at, x->capacity);
         }
         i = j;
     }

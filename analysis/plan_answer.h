@@ -40,8 +40,9 @@ typedef struct ls_plan_answer_opts {
      * ls_plan_answer_top, once each at the target rate with gamma arrivals of cv burst_cv. */
     const ls_results *burst;
     double burst_cv;
-    /* The capacity search's floor (req/s; 0: none): a capacity of 0 is "< floor" then, the
-     * deployment having missed the SLO at the floor (mpi/plan.h, capacity_floor). */
+    /* The capacity search's floor (req/s; 0: none; mpi/plan.h, capacity_floor). A capacity
+     * of 0 is shown "< R" with R its row's capacity_fail_rps; the reason names the floor when
+     * R is the floor (a search can stop above it: its 10 requests minimum, max_runs). */
     double capacity_floor;
 } ls_plan_answer_opts;
 

@@ -495,6 +495,7 @@ static void assign_capacity(ls_report *r)
     ls_report_keyed *v = ls_report_keyed_all(r, ls_config_row_capacity_key, &n);
     for (size_t i = 0; i < n; i++) {
         v[i].x->capacity = NAN;
+        v[i].x->capacity_fail = NAN;
         v[i].x->capacity_rep = false;
     }
     for (size_t i = 0; i < n;) {
@@ -509,6 +510,7 @@ static void assign_capacity(ls_report *r)
         }
         for (size_t k = i; rep && k < j; k++) {
             v[k].x->capacity = rep->row->m.v[LS_M_CAPACITY_RPS];
+            v[k].x->capacity_fail = rep->row->m.v[LS_M_CAPACITY_FAIL_RPS];
             v[k].x->capacity_rep = rep == v[k].x;
         }
         /* none (infeasible, failed, pending): its first listing stands for it in

@@ -81,8 +81,11 @@ typedef struct ls_report_entry {
      * a capacity. Every reader (table, summary, CSV) uses this through
      * ls_report_v(x, LS_M_CAPACITY_RPS); the table and the summary show only
      * the representative listing (capacity_rep; for a configuration without
-     * a capacity, its first listing). NaN when none. */
+     * a capacity, its first listing). NaN when none. capacity_fail is the same
+     * listing's capacity_fail_rps (ls_report_v(x, LS_M_CAPACITY_FAIL_RPS)): the
+     * lowest rate found to miss the SLO, so a capacity of 0 reads "< capacity_fail". */
     double capacity;
+    double capacity_fail;
     bool capacity_rep;
     /* With speculative decoding: the entry of the same configuration without it
      * (same load and seed; spec_report.h), NULL when none is in the file or the

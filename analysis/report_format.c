@@ -491,8 +491,16 @@ static void capacity_table(const ls_report *r, table *t)
                                          : not_run_text(v[i].x);
             continue;
         }
-        c[k++] = dup_rate(v[i].cap);
-        c[k++] = dup_rate(v[i].per);
+        double fail = ls_report_v(v[i].x, LS_M_CAPACITY_FAIL_RPS);
+        if (v[i].cap == 0 && fail > 0 && isfinite(fail)) { /* "< the rate it was missed at" (the floor) */
+            char b[32];
+            double fail_gpu = ls_report_per_gpu(v[i].x, LS_M_CAPACITY_FAIL_RPS);
+            c[k++] = ls_xstrdup(ls_report_fmt_below(fail, b, sizeof b));
+            c[k++] = isfinite(fail_gpu) ? ls_xstrdup(ls_report_fmt_below(fail_gpu, b, sizeof b)) : dup_rate(NAN);
+        } else {
+            c[k++] = dup_rate(v[i].cap);
+            c[k++] = dup_rate(v[i].per);
+        }
         /* 0 req/s: even the lowest rate tried misses the SLO; not ranked */
         c[k++] = v[i].cap > 0 ? ls_report_strf("%zu", v[i].rank) : ls_xstrdup("-");
         c[k++] = v[i].cap > 0 ? ls_report_strf("%zu", v[i].rank_gpu) : ls_xstrdup("-");

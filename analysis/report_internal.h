@@ -1,5 +1,5 @@
-/* report_internal.h -- helpers shared by report.c, recommend.c and report_format.c,
- * implemented in report_text.c (a leaf: it calls none of them). */
+/* report_internal.h -- helpers shared by report.c, recommend.c, report_format.c and
+ * plan_answer.c, implemented in report_text.c (a leaf: it calls none of them). */
 #ifndef LS_REPORT_INTERNAL_H
 #define LS_REPORT_INTERNAL_H
 
@@ -23,6 +23,11 @@ const char *ls_report_fmt_lat(double s, char *buf, size_t size);
 const char *ls_report_fmt_rate(double r, char *buf, size_t size);
 const char *ls_report_fmt_pct(double f, char *buf, size_t size);
 const char *ls_report_fmt_count(double c, char *buf, size_t size);
+/* An upper bound, "<R": a capacity of 0 whose search missed the SLO at r (capacity_fail_rps;
+ * r > 0). R is r in the fewest of 3 to 6 significant digits that do not print a number below
+ * it (0.3125 is "<0.3125", not "<0.312"), else r rounded up at 3 (1/3 is "<0.334"), so the
+ * text never claims more than the search found. */
+const char *ls_report_fmt_below(double r, char *buf, size_t size);
 
 /* Value of an entry's metric. */
 double ls_report_v(const ls_report_entry *x, ls_metric_id id);

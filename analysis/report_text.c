@@ -76,11 +76,27 @@ const char *ls_report_fmt_count(double c, char *buf, size_t size)
     return buf;
 }
 
+const char *ls_report_fmt_below(double r, char *buf, size_t size)
+{
+    /* the shortest of 3 to 6 significant digits that is not below r (a floor of target/16
+     * prints whole), else r rounded up at 3 */
+    for (int prec = 3; prec <= 6; prec++) {
+        snprintf(buf, size, "<%.*g", prec, r);
+        if (!(strtod(buf + 1, NULL) < r))
+            return buf;
+    }
+    double step = pow(10, floor(log10(r)) - 2);
+    snprintf(buf, size, "<%.3g", ceil(r / step) * step);
+    return buf;
+}
+
 double ls_report_v(const ls_report_entry *x, ls_metric_id id)
 {
     /* capacity: the one value of the configuration (see ls_report_entry.capacity) */
     if (id == LS_M_CAPACITY_RPS)
         return x->capacity;
+    if (id == LS_M_CAPACITY_FAIL_RPS)
+        return x->capacity_fail;
     if ((id == LS_M_SPEC_TPOT_GAIN || id == LS_M_SPEC_TTFT_GAIN || id == LS_M_SPEC_THROUGHPUT_GAIN) &&
         isnan(x->row->m.v[id]) && x->baseline) {
         /* a sweep writes the gains as NaN: derive them from the paired row */

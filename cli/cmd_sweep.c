@@ -228,10 +228,20 @@ static void print_dry_run(const ls_sweep_spec *s, size_t show)
     printf("configurations: %zu (grid points %zu, excluded %zu)\n", s->n, s->n_points, s->n_points - s->n);
     if (s->has_seed)
         printf("seed: %lld (every configuration)\n", (long long)s->seed);
-    if (s->capacity.enabled)
-        printf("capacity search: rel_tol %g, max_runs %d, %s%s\n", s->capacity.rel_tol, s->capacity.max_runs,
-               s->capacity.bisect ? "bisect" : "guided",
+    if (s->capacity.enabled) {
+        const ls_sweep_capacity *k = &s->capacity;
+        printf("capacity search: rel_tol %g, max_runs %d", k->rel_tol, k->max_runs);
+        if (k->rate_lo > 0) /* the rates it will probe from, as given */
+            printf(", rate_lo %g", k->rate_lo);
+        if (k->rate_hi > 0)
+            printf(", rate_hi %g", k->rate_hi);
+        if (k->start > 0)
+            printf(", start %g", k->start);
+        if (k->floor > 0)
+            printf(", floor %g", k->floor);
+        printf(", %s%s\n", k->bisect ? "bisect" : "guided",
                ls_sweep_engine_has_capacity() ? "" : " (not available in this build: capacity_rps stays NaN)");
+    }
     size_t n = show < s->n ? show : s->n;
     for (size_t i = 0; i < n; i++)
         printf("  %6zu  %s  %s\n", i, s->configs[i].hash, s->configs[i].label);

@@ -24,8 +24,9 @@ typedef enum ls_col_type { LS_COL_F64, LS_COL_I64, LS_COL_STR } ls_col_type;
  * older files stay readable. 1: files without the attribute; 2: the
  * disaggregated prefill/decode columns (kv_transfer_* ... decode_kv_usage_max); 3: the
  * configuration's ep and dp_sync_wait_frac; 4: the /requests column class (older files' rows
- * read as -1); 5: the swap columns (preemption_mode, n_swap_outs ... swap_link_s). */
-#define LS_SCHEMA_VERSION 5
+ * read as -1); 5: the swap columns (preemption_mode, n_swap_outs ... swap_link_s); 6: capacity_fail_rps
+ * (older files read NaN: a capacity of 0 there says nothing of the rate it was missed at). */
+#define LS_SCHEMA_VERSION 6
 
 /* The percentiles reported for each per-request latency. */
 #define LS_LATENCY_STATS(X, M, m, desc)                                                        \
@@ -100,6 +101,7 @@ typedef enum ls_col_type { LS_COL_F64, LS_COL_I64, LS_COL_STR } ls_col_type;
     X(KV_CACHE_GB_PER_GPU, "kv_cache_gb_per_gpu", LS_COL_F64, "GB", "bytes left for the KV cache on the tightest stage's GPU") \
     X(N_GPUS, "n_gpus", LS_COL_I64, "count", "GPUs used: tp * pp * dp") \
     X(CAPACITY_RPS, "capacity_rps", LS_COL_F64, "1/s", "highest arrival rate meeting the SLO (capacity search; NaN when not searched)") \
+    X(CAPACITY_FAIL_RPS, "capacity_fail_rps", LS_COL_F64, "1/s", "lowest arrival rate the capacity search found to miss the SLO: the capacity lies in [capacity_rps, capacity_fail_rps), so a capacity_rps of 0 means below this rate (the search's floor, capacity.floor, or the lowest rate it probes); NaN when not searched or none missed") \
     X(SIM_TIME_S, "sim_time_s", LS_COL_F64, "s", "simulated time from first arrival to end of simulation") \
     X(WALL_TIME_S, "wall_time_s", LS_COL_F64, "s", "wall-clock time the simulation took") \
     X(ITERATIONS, "iterations", LS_COL_I64, "count", "engine iterations simulated, over all replicas and stages") \

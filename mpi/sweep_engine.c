@@ -515,6 +515,7 @@ ls_status ls_sweep_engine_run(void *ctx, size_t id, ls_metrics *out, ls_sweep_ro
         ls_error_clear(&ce);
         if (ls_capacity_search(c, &co, &cr, &ce) == LS_OK) {
             out->v[LS_M_CAPACITY_RPS] = cr.capacity_rps;
+            out->v[LS_M_CAPACITY_FAIL_RPS] = cr.failing_rps; /* the readers' "< R" for a capacity of 0 */
             if (cr.below_floor) /* capacity 0 stands for "< floor": say so in the row */
                 snprintf(out->message, sizeof out->message,
                          "capacity below the search floor: the SLO is missed at %g req/s (capacity.floor)",

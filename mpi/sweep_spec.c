@@ -204,11 +204,16 @@ static ls_status parse_capacity(const ls_yaml *c, ls_sweep_capacity *cap, ls_err
         LS_TRY(ls_yaml_as_double(v, "capacity.floor", &cap->floor, e));
         if (!(cap->floor > 0) || !isfinite(cap->floor))
             return where_fail(e, v, "capacity.floor", "expected a rate > 0 (req/s)");
-        double start = cap->rate_lo > 0 ? cap->rate_lo : cap->start > 0 ? cap->start : LS_CAPACITY_START_RPS;
+        /* a search from a given rate_lo never halves: the floor would be ignored */
+        if (cap->rate_lo > 0)
+            return where_fail(e, v, "capacity.floor",
+                              "not with capacity.rate_lo: the search never probes below rate_lo (if it misses the "
+                              "SLO there the capacity is 0); give start instead of rate_lo");
+        double start = cap->start > 0 ? cap->start : LS_CAPACITY_START_RPS;
         if (cap->floor > start) {
             char msg[160];
             snprintf(msg, sizeof msg, "expected a rate no higher than where the search starts (%s %g req/s)",
-                     cap->rate_lo > 0 ? "rate_lo" : cap->start > 0 ? "start" : "the default start", start);
+                     cap->start > 0 ? "start" : "the default start", start);
             return where_fail(e, v, "capacity.floor", msg);
         }
     }

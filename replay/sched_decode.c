@@ -107,11 +107,9 @@ static bool sarathi_form(ls_replica *r, double now, ls_mbatch_info *out)
     /* ls_replica_schedule's set-up */
     kv_touch(r, now);
     r->kv_t = now;
-    out->slot = 0;  /* ls_replica_schedule's memset, field by field */
-    out->agg = (ls_batch_agg){0, 0, 0, 0, 0.0, 0.0, 0.0};
-    out->n_prefill = out->prefill_tokens = out->kv_load_blocks = out->kv_store_blocks = 0;
-    out->swap_out_blocks = out->swap_in_blocks = 0;
-    out->in_window = false;
+    /* ls_replica_schedule's memset: every field, a new one too (field by field, the swap
+     * fields were once left unset) */
+    *out = (ls_mbatch_info){.slot = 0};
     mbatch *m = &r->mb[0];
     assert(!m->busy);
     m->nex = 0;

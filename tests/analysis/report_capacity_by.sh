@@ -7,7 +7,8 @@
 # Expected values come from the file, read by h5py (not by the report's code): for every
 # configuration, its capacity_rps in /results (on the one listing the sweep searched). Checked against the CSV (every row), and against the
 # text capacity table: one row per configuration, labelled by every column that varies (model
-# included), each showing that configuration's /results capacity, or why it has none.
+# included), each showing that configuration's /results capacity, or why it has none; a capacity of
+# 0 as "<R", R its capacity_fail_rps (the rate the search missed the SLO at).
 set -euo pipefail
 source "$(dirname "$0")/h5py_lib.bash"
 
@@ -34,23 +35,35 @@ def s(v):
 def fmt_rate(r):  # the report's printed precision (docs/REPORT.md: 3 significant digits)
     return f"{r:.2f}" if r < 10 else f"{r:.1f}" if r < 100 else f"{r:.0f}"
 
+def fmt_cap(c, fail):  # a capacity of 0: "<R", R in the fewest of 3..6 digits not below it, else rounded up
+    if not (c == 0 and math.isfinite(fail)):
+        return fmt_rate(c)
+    for p in range(3, 7):
+        t = "%.*g" % (p, fail)
+        if float(t) >= fail:
+            return "<" + t
+    step = 10 ** (math.floor(math.log10(fail)) - 2)
+    return "<%.3g" % (math.ceil(fail / step) * step)
+
 def truth(path):
     """configs by id, and each id's capacity: the one /results value of its configuration (every
     /configs column but arrival_rate equal); a sweep searches one listing per configuration, so
-    exactly one listing of each has a value (NaN for all when infeasible)"""
+    exactly one listing of each has a value (NaN for all when infeasible). Also each id's
+    capacity_fail_rps, from the same listing (the table's "<R" for a capacity of 0)"""
     f = h5py.File(path, "r")
     c = f["configs"][...]
     cfg = {int(x["config_id"]): x for x in c}
-    own = {int(x["config_id"]): float(x["capacity_rps"]) for x in f["results"][...]}
+    own = {int(x["config_id"]): (float(x["capacity_rps"]), float(x["capacity_fail_rps"])) for x in f["results"][...]}
     cols = [n for n in c.dtype.names if n not in ("config_id", "config_hash", "arrival_rate")]
     ident = {i: tuple(s(x[n]) for n in cols) for i, x in cfg.items()}
     vals = {}
     for i, v in own.items():
-        if not math.isnan(v):
+        if not math.isnan(v[0]):
             vals.setdefault(ident[i], []).append(v)
     assert all(len(v) == 1 for v in vals.values()), f"{path}: a configuration was searched twice"
-    cap = {i: vals[ident[i]][0] if ident[i] in vals else math.nan for i in cfg}
-    return cfg, cap
+    cap = {i: vals[ident[i]][0][0] if ident[i] in vals else math.nan for i in cfg}
+    fail = {i: vals[ident[i]][0][1] if ident[i] in vals else math.nan for i in cfg}
+    return cfg, cap, fail
 
 def res_of(path):
     return {int(x["config_id"]): x for x in h5py.File(path, "r")["results"][...]}
@@ -84,7 +97,7 @@ def cap_table(path, words=()):
     return head, rows
 
 # the two-model sweep: every grouping
-cfg, cap = truth(f"{tmp}/m.h5")
+cfg, cap, fail = truth(f"{tmp}/m.h5")
 for by in ("model", "cluster", "model,cluster", "none"):
     check_csv(f"{tmp}/m-{by}.csv", cap)
     head, rows = cap_table(f"{tmp}/m-{by}.txt")
@@ -104,7 +117,7 @@ for by in ("model", "cluster", "model,cluster", "none"):
             st = s(res_of(f"{tmp}/m.h5")[ids[0]]["status"])
             assert r["capacity"] == f"{st}:", f"--by {by}: {r}: no capacity, status {st}"
         else:
-            assert r["capacity"] == fmt_rate(cap[ids[0]]), \
+            assert r["capacity"] == fmt_cap(cap[ids[0]], fail[ids[0]]), \
                 f"--by {by}: {r}: /results holds capacity {cap[ids[0]]} for config {ids[0]}"
     assert seen == set(cfg)
     assert any(math.isnan(v) for v in cap.values()), "fixture: an infeasible configuration"
@@ -117,7 +130,7 @@ assert cap[i70] < cap[i8], (cap[i70], cap[i8])
 
 # the default study by cluster (issue 18.1: 27 of 78 capacities were wrong): the main grid's 78
 # configurations plus its row families (examples/gh200-strategies.yaml, `families:`)
-cfg, cap = truth(f"{tmp}/gh.h5")
+cfg, cap, fail = truth(f"{tmp}/gh.h5")
 # every configuration of the main grid and its families (examples/gh200-strategies.yaml)
 import re
 n_dry = int(re.search(r"validated: all (\d+) configurations", open(f"{tmp}/gh-dry.txt").read()).group(1))
@@ -133,11 +146,11 @@ col_of = {"strategy": "parallelism", "weights": "dtype_weights", "kv": "dtype_kv
 labels = head[:head.index("GPUs")]
 ident = {}
 for i, c in cfg.items():
-    ident.setdefault(tuple(s(c[col_of.get(h, h)]).replace(" ", "_") for h in labels), set()).add(cap[i])
+    ident.setdefault(tuple(s(c[col_of.get(h, h)]).replace(" ", "_") for h in labels), set()).add((cap[i], fail[i]))
 assert len(rows) == len(ident) >= 26, (len(rows), len(ident))
 for r in rows:
-    want = next(iter(ident[tuple(r[h] for h in labels)]))
-    assert r["capacity"] == ("infeasible:" if math.isnan(want) else fmt_rate(want)), (r, want)
+    want, want_fail = next(iter(ident[tuple(r[h] for h in labels)]))
+    assert r["capacity"] == ("infeasible:" if math.isnan(want) else fmt_cap(want, want_fail)), (r, want)
 print("ok")
 PYEOF
 # the speculative family (issue 15.1): each EAGLE row against its main-grid baseline, per strategy

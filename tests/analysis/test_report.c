@@ -434,6 +434,34 @@ static void test_nothing_finished(void **state)
  * 1). The report picks ONE value by one rule (the listing with the lowest
  * config_id: 6.00) and the table, the summary sentence and the CSV all show
  * it; the 6.22 appears nowhere. */
+/* The report (default SLO) of rows[0..n) written to a scratch file and read back; *res too. */
+static ls_report *report_of(const fx_row *rows, size_t n, ls_results **res)
+{
+    char p2[300];
+    snprintf(p2, sizeof p2, "%s.rows.h5", path);
+    assert_int_equal(fx_write(p2, rows, n), 0);
+    ls_report *rep = NULL;
+    ls_error e = {0};
+    assert_int_equal(ls_results_read(p2, res, &e), LS_OK);
+    unlink(p2);
+    ls_report_opts o = {0};
+    ls_slo_default(&o.slo);
+    assert_int_equal(ls_report_build(*res, &o, &rep, &e), LS_OK);
+    return rep;
+}
+
+/* The report in format fmt (caller frees). */
+static char *written(const ls_report *rep, ls_report_format fmt)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    ls_error e = {0};
+    FILE *f = open_memstream(&buf, &len);
+    assert_int_equal(ls_report_write(rep, fmt, f, &e), LS_OK);
+    fclose(f);
+    return buf;
+}
+
 static void test_one_capacity_per_config(void **state)
 {
     (void)state;
@@ -447,16 +475,8 @@ static void test_one_capacity_per_config(void **state)
     cfg(&rows[2], "tp4pp2", 8, "gh200-nvl32", "bf16", 2);
     ok(&rows[2], 600, 598, 1.9, 1.2, 0.09, 0.2);
     rows[2].v[LS_M_CAPACITY_RPS] = 3.0;
-    char p2[300];
-    snprintf(p2, sizeof p2, "%s.cap.h5", path);
-    assert_int_equal(fx_write(p2, rows, 3), 0);
     ls_results *res = NULL;
-    ls_report *rep = NULL;
-    ls_error e = {0};
-    assert_int_equal(ls_results_read(p2, &res, &e), LS_OK);
-    ls_report_opts o = {0};
-    ls_slo_default(&o.slo);
-    assert_int_equal(ls_report_build(res, &o, &rep, &e), LS_OK);
+    ls_report *rep = report_of(rows, 3, &res);
     assert_int_equal(rep->n_groups, 2);
     const ls_report_entry *a = find(&rep->groups[0], 0), *b = find(&rep->groups[1], 1);
     assert_non_null(a);
@@ -474,11 +494,7 @@ static void test_one_capacity_per_config(void **state)
     }
     assert_true(top_said);
     for (int fmt = LS_REPORT_TEXT; fmt <= LS_REPORT_CSV; fmt++) {
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
-        assert_int_equal(ls_report_write(rep, (ls_report_format)fmt, f, &e), LS_OK);
-        fclose(f);
+        char *buf = written(rep, (ls_report_format)fmt);
         assert_null(strstr(buf, fmt == LS_REPORT_CSV ? "6.21875" : "6.22"));
         if (fmt != LS_REPORT_CSV) {
             assert_non_null(strstr(buf, "6.00"));
@@ -490,7 +506,55 @@ static void test_one_capacity_per_config(void **state)
     rec_done();
     ls_report_free(rep);
     ls_results_free(res);
-    unlink(p2);
+}
+
+/* A capacity of 0 is "<R", R the rate its search missed the SLO at (capacity_fail_rps, e.g.
+ * the search's floor): in the capacity table per configuration and per GPU, R never printed
+ * below itself; every listing of the configuration carries R in the CSV; a capacity above 0
+ * is shown as before. */
+static void test_capacity_below(void **state)
+{
+    (void)state;
+    fx_row rows[4];
+    cfg(&rows[0], "tp8", 8, "gh200-nvl32", "bf16", 2);
+    ok(&rows[0], 600, 500, 0.5, 9, 0.3, 8);
+    rows[0].v[LS_M_CAPACITY_RPS] = 0;
+    rows[0].v[LS_M_CAPACITY_FAIL_RPS] = 0.3125; /* a floor of 5/16: "0.312" would claim too much */
+    cfg(&rows[1], "tp8", 8, "gh200-nvl32", "bf16", 4); /* the same configuration, not searched */
+    ok(&rows[1], 1200, 900, 0.5, 19, 0.4, 18);
+    cfg(&rows[2], "tp3", 3, "gh200-nvl32", "bf16", 2);
+    ok(&rows[2], 600, 500, 0.5, 9, 0.3, 8);
+    rows[2].v[LS_M_CAPACITY_RPS] = 0;
+    rows[2].v[LS_M_CAPACITY_FAIL_RPS] = 1; /* per GPU 1/3: rounded up, "<0.334" */
+    cfg(&rows[3], "tp2", 2, "gh200-nvl32", "bf16", 2);
+    ok(&rows[3], 600, 599, 1.98, 0.8, 0.06, 0.1);
+    rows[3].v[LS_M_CAPACITY_RPS] = 5;
+    rows[3].v[LS_M_CAPACITY_FAIL_RPS] = 5.25;
+    ls_results *res = NULL;
+    ls_report *rep = report_of(rows, 4, &res);
+    for (int fmt = LS_REPORT_TEXT; fmt <= LS_REPORT_CSV; fmt++) {
+        char *buf = written(rep, (ls_report_format)fmt);
+        if (fmt != LS_REPORT_CSV) {
+            assert_non_null(strstr(buf, "<0.3125"));
+            assert_non_null(strstr(buf, "<0.0391")); /* 0.3125 / 8 = 0.0390625 */
+            assert_non_null(strstr(buf, "<1 "));
+            assert_non_null(strstr(buf, "<0.334"));
+            assert_null(strstr(buf, "<0.312 "));
+            assert_null(strstr(buf, "<0.333"));
+            assert_null(strstr(buf, "<5")); /* a capacity found is a number */
+            assert_non_null(strstr(buf, "5.00"));
+        } else {
+            /* capacity_fail_rps right after capacity_rps: both listings of tp8 carry it */
+            const char *s = buf;
+            int n = 0;
+            while ((s = strstr(s, ",0,0.3125,")))
+                n++, s++;
+            assert_int_equal(n, 2);
+        }
+        free(buf);
+    }
+    ls_report_free(rep);
+    ls_results_free(res);
 }
 
 /* Build the report of rows[0..n) written to a scratch file; returns the
@@ -635,6 +699,7 @@ int main(void)
         cmocka_unit_test(test_by_axis),       cmocka_unit_test(test_formats),
         cmocka_unit_test(test_shared_too_long), cmocka_unit_test(test_nothing_finished),
         cmocka_unit_test(test_one_capacity_per_config),
+        cmocka_unit_test(test_capacity_below),
         cmocka_unit_test(test_axis_answer_within_tie),
         cmocka_unit_test(test_cache_rule),
     };

@@ -273,6 +273,107 @@ static void test_depth_jump_runs_each_once(void **st)
     ls_sweep_spec_free(s);
 }
 
+/* Capacity groups (ls_sweep_opts.group) and rank 0's poll (set_poll): a runner whose group
+ * owners, on rank 0, run three "probes" and poll between them, as a capacity search does. Every
+ * configuration is recorded once with its values; a group goes to one rank whole, but for at
+ * most the one where the workers' head meets rank 0's tail; the poll is handed out only for the
+ * loop and taken back (NULL) at its end. */
+typedef struct grouped {
+    void (*poll)(void *);
+    void *poll_ctx;
+    int set_calls, polls;
+} grouped;
+
+static void grouped_set_poll(void *ctx, void (*poll)(void *), void *poll_ctx)
+{
+    grouped *g = ctx;
+    g->poll = poll;
+    g->poll_ctx = poll_ctx;
+    g->set_calls++;
+}
+
+static ls_status grouped_run(void *ctx, size_t id, ls_metrics *out, ls_sweep_rowbuf *rows,
+                             volatile sig_atomic_t *stop, ls_error *e)
+{
+    (void)rows;
+    (void)stop;
+    (void)e;
+    grouped *g = ctx;
+    int rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    for (int k = 0; id % 5 == 0 && k < 3; k++) { /* an owner's search: probes, a poll after each */
+        usleep(3000);
+        if (g->poll) {
+            g->poll(g->poll_ctx);
+            g->polls++;
+        }
+    }
+    usleep(1000);
+    out->v[LS_M_TTFT_MEAN_S] = 0.5 * (double)id;
+    out->v[LS_M_TTFT_P50_S] = (double)rank; /* who ran it */
+    return LS_OK;
+}
+
+static void test_groups_and_poll(void **st)
+{
+    (void)st;
+    int rank, size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    ls_sweep_spec *s = make_spec();
+    char path[256];
+    path_for(path, sizeof path, "groups");
+    ls_h5file *f = rank == 0 ? create_file(path, s) : NULL;
+    volatile sig_atomic_t stop = 0;
+    int64_t group[N_CFG];
+    double cost[N_CFG];
+    for (int i = 0; i < N_CFG; i++) {
+        group[i] = i - i % 5;                 /* 8 groups of 5, the first of each its owner */
+        cost[i] = i % 5 ? 1 : 3 + (i / 5) % 3; /* the owners' searches cost most */
+    }
+    grouped g = {0};
+    ls_sweep_opts o = {.spec = s, .run = grouped_run, .run_ctx = &g, .comm = MPI_COMM_WORLD, .stop = &stop,
+                       .requests = LS_REQS_NONE, .cost = cost, .group = group,
+                       .set_poll = grouped_set_poll, .out = f};
+    ls_sweep_stats stt;
+    ls_error e;
+    assert_int_equal(ls_sweep_execute(&o, &stt, &e), LS_OK);
+    assert_null(g.poll);
+    assert_int_equal(g.set_calls, rank == 0 ? 2 : 0); /* lent for the loop, then taken back */
+    if (size == 1) /* rank 0 ran every owner, and polled (with no worker to answer) after each probe */
+        assert_int_equal(g.polls, 3 * N_CFG / 5);
+    if (rank == 0) {
+        assert_int_equal(stt.done, N_CFG);
+        assert_int_equal(ls_h5_close(f, &e), LS_OK);
+        assert_int_equal(ls_h5_open(path, false, &f, &e), LS_OK);
+        ls_sweep_result *r;
+        size_t n;
+        assert_int_equal(ls_h5_read_results(f, &r, &n, &e), LS_OK);
+        assert_int_equal(n, N_CFG);
+        int seen[N_CFG] = {0}, by[N_CFG];
+        for (size_t i = 0; i < n; i++) {
+            int64_t id = r[i].config_id;
+            assert_int_equal(++seen[id], 1);
+            assert_true(r[i].m.v[LS_M_TTFT_MEAN_S] == 0.5 * (double)id);
+            by[id] = (int)r[i].m.v[LS_M_TTFT_P50_S];
+            assert_true(by[id] >= 0 && by[id] < size);
+        }
+        int split = 0;
+        for (int gi = 0; gi < N_CFG; gi += 5) {
+            bool one = true;
+            for (int k = 1; k < 5; k++)
+                one &= by[gi + k] == by[gi];
+            split += !one;
+        }
+        assert_true(split <= 1);
+        free(r);
+        ls_h5_close(f, NULL);
+        remove(path);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+    ls_sweep_spec_free(s);
+}
+
 static void test_sampling_is_deterministic(void **st)
 {
     (void)st;
@@ -296,6 +397,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_all_configs_once),
         cmocka_unit_test(test_stop_then_finish),
         cmocka_unit_test(test_depth_jump_runs_each_once),
+        cmocka_unit_test(test_groups_and_poll),
         cmocka_unit_test(test_sampling_is_deterministic),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -206,6 +206,9 @@ static void test_errors(void **st)
     parse_err("base: {a: 1}\ncapacity: {floor: 1}\n", "capacity.floor", "the default start 0.25");
     parse_err("base: {a: 1}\ncapacity: {method: fast}\n", "capacity.method", "guided or bisect");
     parse_err("base: {a: 1}\ncapacity: {method: [bisect]}\n", "capacity.method", "guided or bisect");
+    /* a floor beside rate_lo would be ignored (the search never halves from a given rate_lo) */
+    parse_err("base: {a: 1}\ncapacity: {rate_lo: 4, floor: 1}\n", "spec.yaml:2", "capacity.floor: not with capacity.rate_lo");
+    parse_err("base: {a: 1}\ncapacity: {rate_lo: 4, floor: 4}\n", "capacity.floor", "not with capacity.rate_lo");
     /* a path through a scalar cannot be set: names the spec line */
     parse_err("base: {a: 1}\ngrid: {a.b: [1]}\n", "spec.yaml:2", NULL);
 }
