@@ -382,7 +382,7 @@ static void try_schedule(engine *g, int i, double now)
     rep_state *rs = &g->rep[i];
     while (ls_replica_in_flight(rs->r) < rs->pp && rs->stage_free[0] <= now) {
         ls_mbatch_info b;
-        if (!ls_replica_schedule(rs->r, now, &b))
+        if (!ls_replica_schedule_fast(rs->r, now, &b))
             return;
         ev_push(&g->ev, launch(g, i, now, &b));
     }

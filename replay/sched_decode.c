@@ -33,6 +33,16 @@ static bool lone_cohort(const ls_replica *r, int ci)
     return true;
 }
 
+/* The first micro-batch slot not in flight (ls_replica_schedule's choice). */
+static int free_slot(const ls_replica *r)
+{
+    int slot = 0;
+    while (r->mb[slot].busy)
+        slot++;
+    assert(slot < r->pp);
+    return slot;
+}
+
 /* The members crossing a block boundary at this clock get their block when
  * every one fits (lazy_blocks's first case); false (nothing changed) otherwise. */
 static bool cross_blocks(ls_replica *r, cohort *c)
@@ -184,6 +194,42 @@ static bool sarathi_form(ls_replica *r, double now, ls_mbatch_info *out)
     return true;
 }
 
+/* ls_replica_schedule's batch when its waiting queues are empty, no request
+ * is explicit and cohort ci, whose crossers got their blocks (cross_blocks),
+ * is the only live one not in flight: every policy forms the lazy decoders
+ * alone (lazy_blocks, then lazy_collect on one cohort), in `slot`. */
+static inline void form_cohort(ls_replica *r, int slot, int ci, double now, ls_mbatch_info *out)
+{
+    cohort *c = &r->co[ci];
+    mbatch *m = &r->mb[slot];
+    m->nex = 0;
+    r->kv_t = now;
+    r->forming = out;  /* as ls_replica_schedule leaves them */
+    r->budget_back = 0;
+    r->blocked = false;
+    double sum_comp = (double)c->sumk + (double)c->n * (double)c->clock;
+    /* the sums lazy_collect adds to 0 */
+    *out = (ls_mbatch_info){.slot = slot,
+                            .agg = {.tokens = c->n, .n_seqs = c->n, .n_decode = c->n, .n_sample = c->n,
+                                    .sum_qc = 0.0 + sum_comp, .sum_q2 = 0.0 + (double)c->n, .sum_c = 0.0 + sum_comp}};
+    if (m->capg == 0) {
+        m->capg = 4;
+        m->gt = ls_xrealloc(m->gt, (size_t)m->capg * sizeof *m->gt);
+        m->gn = ls_xrealloc(m->gn, (size_t)m->capg * sizeof *m->gn);
+    }
+    m->gt[0] = c->last_token;
+    m->gn[0] = c->n;
+    m->ng = 1;
+    c->mb = slot;
+    m->cohort = ci;
+    m->busy = true;
+    r->in_flight++;
+    if (r->kv)  /* as ls_replica_schedule (none are pending: lazy decoders register nothing) */
+        ls_kvcache_transfers(r->kv, &out->kv_load_blocks, &out->kv_store_blocks);
+    if (r->swap)  /* (none pending either: a swap-out leaves a request waiting) */
+        ls_kvswap_transfers(r->swap, &out->swap_out_blocks, &out->swap_in_blocks);
+}
+
 /* A step that is not decode-only: under sarathi in the shape above, the
  * general completion and sarathi_form (1: formed; 0: completed, the caller
  * schedules); -1 (nothing done) otherwise. */
@@ -230,28 +276,51 @@ int ls_replica_decode_step(ls_replica *r, int slot, double now, ls_mbatch_info *
      * lazy decoders alone (lazy_blocks, then lazy_collect on one cohort) */
     if (c->n == 0 || !cross_blocks(r, c))
         return 0;
-    r->kv_t = now;
-    r->forming = out;  /* as ls_replica_schedule leaves them */
-    r->budget_back = 0;
-    r->blocked = false;
-    double sum_comp = (double)c->sumk + (double)c->n * (double)c->clock;
-    /* the sums lazy_collect adds to 0 */
-    *out = (ls_mbatch_info){.slot = slot,
-                            .agg = {.tokens = c->n, .n_seqs = c->n, .n_decode = c->n, .n_sample = c->n,
-                                    .sum_qc = 0.0 + sum_comp, .sum_q2 = 0.0 + (double)c->n, .sum_c = 0.0 + sum_comp}};
-    if (m->capg == 0) {
-        m->capg = 4;
-        m->gt = ls_xrealloc(m->gt, (size_t)m->capg * sizeof *m->gt);
-        m->gn = ls_xrealloc(m->gn, (size_t)m->capg * sizeof *m->gn);
-    }
-    m->gt[0] = c->last_token;
-    m->gn[0] = c->n;
-    m->ng = 1;
-    c->mb = slot;
-    m->cohort = ci;
-    m->busy = true;
-    r->in_flight++;
-    if (r->kv)  /* as ls_replica_schedule (none are pending: lazy decoders register nothing) */
-        ls_kvcache_transfers(r->kv, &out->kv_load_blocks, &out->kv_store_blocks);
+    form_cohort(r, slot, ci, now, out);
     return 1;
+}
+
+/* ls_replica_schedule when nothing waits, no request is explicit and at most
+ * one live cohort is not in flight (PP: the others are in the pipeline): that
+ * cohort alone is the batch, or nothing is formed when there is none. 1:
+ * formed, 0: nothing to form (the general answer, false), -1: not that
+ * state, or the cohort's crossers might not all get a block (nothing done
+ * but bringing the KV integral up to now, which the general call repeats as
+ * a no-op). */
+static int decode_form(ls_replica *r, double now, ls_mbatch_info *out)
+{
+    if (r->exp_head >= 0 || r->wait_new.n || r->wait_pre.n || r->wait_kv.n || r->cfg.num_scheduler_steps > 1)
+        return -1;
+    int ci = -1;
+    for (int i = 0; i < r->nco; i++)
+        if (r->co[i].live && r->co[i].mb < 0) {
+            if (ci >= 0 || r->co[i].n == 0)
+                return -1;  /* lazy_collect merges (or retires) */
+            ci = i;
+        }
+    assert(r->in_flight < r->pp);
+    kv_touch(r, now);
+    int slot = free_slot(r);
+    if (ci < 0) {  /* ls_replica_schedule forms nothing: its effects */
+        mbatch *m = &r->mb[slot];
+        r->kv_t = now;
+        *out = (ls_mbatch_info){0};
+        m->nex = 0;
+        m->ng = 0;
+        m->cohort = -1;
+        r->forming = out;
+        r->budget_back = 0;
+        r->blocked = false;
+        return 0;
+    }
+    if (!cross_blocks(r, &r->co[ci]))
+        return -1;
+    form_cohort(r, slot, ci, now, out);
+    return 1;
+}
+
+bool ls_replica_schedule_fast(ls_replica *r, double now, ls_mbatch_info *out)
+{
+    int k = decode_form(r, now, out);
+    return k >= 0 ? k == 1 : ls_replica_schedule(r, now, out);
 }

@@ -107,6 +107,12 @@ void ls_replica_complete(ls_replica *r, int slot, double now);
  * the new micro-batch. */
 int ls_replica_decode_step(ls_replica *r, int slot, double now, ls_mbatch_info *out);
 
+/* ls_replica_schedule(r, now, out) with the same effects bit for bit, in O(1)
+ * plus the block crossers when nothing waits, every running request is a lazy
+ * decoder and at most one cohort is not in flight (the PP steady state:
+ * each micro-batch one cohort); the general call otherwise (sched_decode.c). */
+bool ls_replica_schedule_fast(ls_replica *r, double now, ls_mbatch_info *out);
+
 /* End of simulation at `now`: every request still waiting or running is
  * reported (timed out when its client deadline passed, unfinished otherwise). */
 void ls_replica_finish_all(ls_replica *r, double now);
