@@ -168,6 +168,39 @@ cluster: dgx-h100
 disaggregation: {prefill: {replicas: 2, parallelism: tp1}, decode: {replicas: 1, parallelism: tp2},
                  kv_transfer: {link: network}, router: least-kv}
 $(syn 10 2000)"
+# PP > 1 (the micro-batch fast formation, sched_decode.c): vllm-v1 with DP, small caches
+# (preemption, blocked formations), adaptive budget, guaranteed_no_evict; sarathi, vllm-v0
+case_ "tp2pp2dp2 vllm-v1 small KV" "$BASE70
+parallelism: tp2pp2dp2
+scheduler: {num_kv_blocks: 400}
+$(syn 10 2000)"
+case_ "8B tp1pp4dp2 vllm-v1 small KV, chunk size" "model: llama-3.1-8b
+hardware: h100-sxm
+cluster: dgx-h100
+parallelism: tp1pp4dp2
+scheduler: {num_kv_blocks: 300, prefill_chunk_size: 256}
+$(syn 30 3000)"
+case_ "8B tp1pp2 vllm-v1 adaptive budget, few seqs, timeouts" "model: llama-3.1-8b
+hardware: h100-sxm
+cluster: dgx-h100
+parallelism: tp1pp2
+scheduler: {adaptive_budget: true, target_tbt_s: 0.02, max_num_seqs: 32}
+timeout_s: 10
+$(syn 40 3000)"
+case_ "8B tp1pp2dp2 guaranteed_no_evict" "model: llama-3.1-8b
+hardware: h100-sxm
+cluster: dgx-h100
+parallelism: tp1pp2dp2
+scheduler: {capacity_policy: guaranteed_no_evict, num_kv_blocks: 1500}
+$(syn 30 3000)"
+case_ "tp2pp2 sarathi small KV" "$BASE70
+parallelism: tp2pp2
+scheduler: {policy: sarathi, max_batched_tokens: 512, num_kv_blocks: 600}
+$(syn 8 2000)"
+case_ "tp2pp2dp2 vllm-v0" "$BASE70
+parallelism: tp2pp2dp2
+scheduler: {policy: vllm-v0}
+$(syn 10 2000)"
 # llmsweep plan's runs (issue 16): Llama-3.1-70B, vllm-v1 with the auto budget, TP/PP/DP splits
 PLANW='workload: {arrival: {process: poisson, rate: RATE}, prompt_tokens: {dist: lognormal, mu: 7, sigma: 0.6},
            output_tokens: {dist: lognormal, mu: 5.2, sigma: 0.5}, max_requests: 10039}
@@ -186,6 +219,7 @@ plan tp4pp1dp4 b200 bf16 512 50
 plan tp1pp2dp8 b200 fp8 128 100
 plan tp8pp1dp1 b200 fp8 256 50
 plan tp2pp2dp4 h200 fp8 512 200
+plan tp1pp4dp2 b200 fp8 128 100
 if [ "$SWEEPS" = --sweeps ]; then
     for s in examples/gh200-strategies.yaml examples/gh200-mixed.yaml examples/small-sweep.yaml; do
         "$OLD" sweep "$s" -o "$T/old.h5" -q 2>"$T/err" || { echo "$s: old failed: $(cat "$T/err")"; bad=1; continue; }

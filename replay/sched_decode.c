@@ -20,6 +20,8 @@
 #include <assert.h>
 
 #include "kvcache.h"
+#include "sched_budget.h"
+#include "sched_capacity.h"
 #include "sched_internal.h"
 #include "sched_order.h"
 #include "step_options.h"
@@ -198,11 +200,9 @@ static bool sarathi_form(ls_replica *r, double now, ls_mbatch_info *out)
  * is explicit and cohort ci, whose crossers got their blocks (cross_blocks),
  * is the only live one not in flight: every policy forms the lazy decoders
  * alone (lazy_blocks, then lazy_collect on one cohort), in `slot`. */
-static inline void form_cohort(ls_replica *r, int slot, int ci, double now, ls_mbatch_info *out)
+static inline void form_cohort(ls_replica *r, int slot, mbatch *m, int ci, cohort *c, double now,
+                               ls_mbatch_info *out)
 {
-    cohort *c = &r->co[ci];
-    mbatch *m = &r->mb[slot];
-    m->nex = 0;
     r->kv_t = now;
     r->forming = out;  /* as ls_replica_schedule leaves them */
     r->budget_back = 0;
@@ -226,8 +226,6 @@ static inline void form_cohort(ls_replica *r, int slot, int ci, double now, ls_m
     r->in_flight++;
     if (r->kv)  /* as ls_replica_schedule (none are pending: lazy decoders register nothing) */
         ls_kvcache_transfers(r->kv, &out->kv_load_blocks, &out->kv_store_blocks);
-    if (r->swap)  /* (none pending either: a swap-out leaves a request waiting) */
-        ls_kvswap_transfers(r->swap, &out->swap_out_blocks, &out->swap_in_blocks);
 }
 
 /* A step that is not decode-only: under sarathi in the shape above, the
@@ -276,7 +274,7 @@ int ls_replica_decode_step(ls_replica *r, int slot, double now, ls_mbatch_info *
      * lazy decoders alone (lazy_blocks, then lazy_collect on one cohort) */
     if (c->n == 0 || !cross_blocks(r, c))
         return 0;
-    form_cohort(r, slot, ci, now, out);
+    form_cohort(r, slot, m, ci, c, now, out);
     return 1;
 }
 
@@ -315,12 +313,169 @@ static int decode_form(ls_replica *r, double now, ls_mbatch_info *out)
     }
     if (!cross_blocks(r, &r->co[ci]))
         return -1;
-    form_cohort(r, slot, ci, now, out);
+    r->mb[slot].nex = 0;
+    form_cohort(r, slot, &r->mb[slot], ci, &r->co[ci], now, out);
+    if (r->swap)  /* as ls_replica_schedule (none are pending: a swap-out leaves a request waiting) */
+        ls_kvswap_transfers(r->swap, &out->swap_out_blocks, &out->swap_in_blocks);
+    return 1;
+}
+
+/* ls_replica_schedule with form_v1 (FCFS, no prefix caching) when nothing
+ * was preempted (wait_pre, wait_kv empty), no waiting request expires, at
+ * most one live cohort is not in flight (PP: the others are in the pipeline)
+ * and every block the step allocates is free (the cohort's crossers and the
+ * explicit requests' chunks: then nothing is preempted): the same steps in
+ * the same order (crossers, explicit requests not in flight, the cohort's
+ * sums, admissions), without the general loops over cohorts and the
+ * preemption machinery. 1: formed, 0: nothing to form, -1: not that state
+ * (nothing done but bringing the KV integral up to now, which the general
+ * call repeats as a no-op). */
+static int v1_form(ls_replica *r, double now, ls_mbatch_info *out)
+{
+    const ls_sched_config *cf = &r->cfg;
+    if (r->kv || cf->order != LS_ORDER_FCFS || r->wait_pre.n || r->wait_kv.n ||
+        (r->wait_new.n > 0 && r->req[dq_front(&r->wait_new)].deadline <= now))  /* expire_waiting */
+        return -1;
+    int ci = -1;
+    for (int i = 0; i < r->nco; i++)
+        if (r->co[i].live && r->co[i].mb < 0) {
+            if (ci >= 0 || r->co[i].n == 0)
+                return -1;  /* lazy_collect merges (or retires) */
+            ci = i;
+        }
+    assert(r->in_flight < r->pp);
+    kv_touch(r, now);
+    cohort *c = ci >= 0 ? &r->co[ci] : NULL;
+    int64_t budget0 = cf->adaptive_budget ? ls_sched_budget(r) : cf->max_batched_tokens;
+    int64_t lazy = c ? c->n : 0;
+    /* form_v1's budget after the lazy decoders; then the blocks its explicit pass allocates */
+    int64_t budget = budget0 - lazy * (1 + cf->spec_tokens);
+    assert(budget >= 0 || cf->spec_tokens > 0);
+    if (budget < 0)
+        budget = 0;
+    int64_t need_all = 0, b = budget;
+    for (int32_t xi = r->exp_head; xi >= 0 && b > 0; xi = r->req[xi].next) {
+        const sreq *x = &r->req[xi];
+        if (x->mb >= 0)
+            continue;
+        int64_t n = threshold_cap(r, (int64_t)x->prompt + x->g - x->computed);
+        if (n > b)
+            n = b;
+        int64_t need = blocks_for(r, x->computed + n) - x->blocks;
+        need_all += need > 0 ? need : 0;
+        b -= n + (n == 1 && x->g > 0 ? cf->spec_tokens : 0);
+        if (b < 0)
+            b = 0;
+    }
+    if (r->used_blocks + lazy + need_all > r->total_blocks &&
+        (!c || r->used_blocks + crossers(r, c) + need_all > r->total_blocks))
+        return -1;  /* alloc_or_preempt might preempt */
+
+    /* ls_replica_schedule's set-up */
+    int slot = free_slot(r);
+    mbatch *m = &r->mb[slot];
+    r->kv_t = now;
+    *out = (ls_mbatch_info){0};
+    m->nex = 0;
+    m->ng = 0;
+    m->cohort = -1;
+    r->forming = out;
+    r->budget_back = 0;
+    r->blocked = false;
+    if (c) {  /* lazy_blocks: they fit */
+        bool ok = cross_blocks(r, c);
+        assert(ok);
+        (void)ok;
+    }
+    for (int32_t xi = r->exp_head; xi >= 0 && budget > 0;) {
+        sreq *x = &r->req[xi];
+        if (x->mb >= 0) {
+            xi = x->next;
+            continue;
+        }
+        int64_t n = threshold_cap(r, (int64_t)x->prompt + x->g - x->computed);
+        if (n > budget)
+            n = budget;
+        int64_t need = blocks_for(r, x->computed + n) - x->blocks;
+        if (need > 0) {
+            bool ok = kv_alloc(r, need);
+            assert(ok);
+            (void)ok;
+            x->blocks += need;
+        }
+        mb_add_explicit(r, m, slot, xi, n, out);
+        budget -= n + (n == 1 && x->g > 0 ? cf->spec_tokens : 0);
+        if (budget < 0)
+            budget = 0;
+        xi = x->next;
+    }
+    if (c) {  /* lazy_collect of the one cohort */
+        ls_batch_agg *a = &out->agg;
+        double sum_comp = (double)c->sumk + (double)c->n * (double)c->clock;
+        a->tokens += c->n;
+        a->n_seqs += c->n;
+        a->n_decode += c->n;
+        a->n_sample += c->n;
+        a->sum_qc += sum_comp;
+        a->sum_q2 += (double)c->n;
+        a->sum_c += sum_comp;
+        if (m->capg == 0) {
+            m->capg = 4;
+            m->gt = ls_xrealloc(m->gt, (size_t)m->capg * sizeof *m->gt);
+            m->gn = ls_xrealloc(m->gn, (size_t)m->capg * sizeof *m->gn);
+        }
+        m->gt[0] = c->last_token;
+        m->gn[0] = c->n;
+        m->ng = 1;
+        c->mb = slot;
+        m->cohort = ci;
+    }
+    /* admission, first come first served (waiting_front, waiting_pop; no prefix cache) */
+    while (budget > 0 && r->n_running < cf->max_num_seqs && r->wait_new.n > 0) {
+        r->pick = 0;
+        int32_t xi = dq_front(&r->wait_new);
+        sreq *x = &r->req[xi];
+        int64_t total = (int64_t)x->prompt + x->g;
+        int64_t have = x->computed;
+        int64_t left = total - have;
+        int64_t n = threshold_cap(r, left);
+        if (n > budget)
+            n = budget;
+        if (!cf->enable_chunked_prefill && n < left) {
+            if (budget < cf->max_batched_tokens || left <= cf->max_batched_tokens)
+                break;
+            n = left;
+        }
+        int64_t need = blocks_for(r, have + n) - x->blocks;
+        if (need < 0)
+            need = 0;
+        if (r->used_blocks + need > r->total_blocks)
+            break;  /* first come, first served: the head blocks the queue */
+        int64_t life = cf->capacity_policy ? ls_sched_capacity_blocks(x->prompt, x->target, cf->block_size) : 0;
+        if (life && !ls_sched_capacity_fits(r->promised, life, r->total_blocks))
+            break;
+        kv_alloc(r, need);
+        dq_pop_front(&r->wait_new);
+        admit(r, xi);
+        x->promise = (int32_t)life;
+        r->promised += life;
+        x->blocks += need;
+        mb_add_explicit(r, m, slot, xi, n, out);
+        budget -= n;
+    }
+    if (out->agg.n_seqs == 0)
+        return 0;
+    m->busy = true;
+    r->in_flight++;
+    out->slot = slot;
+    ls_step_window_advance(r, out);
+    if (r->swap)
+        ls_kvswap_transfers(r->swap, &out->swap_out_blocks, &out->swap_in_blocks);
     return 1;
 }
 
 bool ls_replica_schedule_fast(ls_replica *r, double now, ls_mbatch_info *out)
 {
-    int k = decode_form(r, now, out);
+    int k = r->cfg.policy == LS_POLICY_VLLM_V1 ? v1_form(r, now, out) : decode_form(r, now, out);
     return k >= 0 ? k == 1 : ls_replica_schedule(r, now, out);
 }
