@@ -311,6 +311,44 @@ static inline event run_one_stage(engine *g, int i, double now, const ls_mbatch_
     return (event){end, g->seq++, EV_DONE, i, b->slot, 0};
 }
 
+/* run_pipeline for pp > 1 stages without a timeline, the same operations in the same order
+ * (the stage loop without its timeline and dummy-batch tests). */
+static inline event run_stages(engine *g, int i, double now, const ls_mbatch_info *b, const ls_iter_cost *ic)
+{
+    rep_state *rs = &g->rep[i];
+    double busy = 0;
+    double d = ls_step_stage0_s(ic->stage_s[0], ic->overhead_s, b->in_window);
+    assert(d >= 0);
+    double start = now > rs->stage_free[0] ? now : rs->stage_free[0];
+    double end = start + d;
+    rs->stage_free[0] = end;
+    busy += d;
+    double stage0_end = end;
+    for (int st = 1; st < rs->pp; st++) {
+        d = ic->stage_s[st];
+        assert(d >= 0);
+        double ready = end + ic->transfer_s;
+        start = ready > rs->stage_free[st] ? ready : rs->stage_free[st];
+        end = start + d;
+        rs->stage_free[st] = end;
+        busy += d;
+    }
+    g->flops += ic->flops;
+    g->bytes += ic->bytes;
+    g->busy_s += busy / rs->pp;
+    rs->busy_s += busy / rs->pp;
+    rs->flops += ic->flops;
+    rs->bytes += ic->bytes;
+    assert(rs->timeline_left == 0);  /* no timeline */
+    g->iterations++;
+    g->sum_seqs += (double)b->agg.n_seqs;
+    g->sum_tokens += (double)b->agg.tokens;
+    g->computed_tokens += (double)b->agg.tokens;
+    if (stage0_end < end)
+        ev_push(&g->ev, (event){stage0_end, g->seq++, EV_STAGE0_FREE, i, b->slot, 0});
+    return (event){end, g->seq++, EV_DONE, i, b->slot, 0};
+}
+
 /* Run micro-batch b, of stage times ic, through replica i's pipeline from
  * `now` and account for it. Returns its "done" event, which the caller pushes
  * (the "stage 0 free" event of PP is pushed here). b NULL: a DP-lockstep dummy
@@ -320,8 +358,8 @@ static event run_pipeline(engine *g, int i, double now, const ls_mbatch_info *b,
     rep_state *rs = &g->rep[i];
     double start = now, end = now, stage0_end = now, busy = 0;
     bool in_window = b && b->in_window;  /* multi-step (step_options.h) */
-    if (rs->pp == 1 && !g->tl && b)
-        return run_one_stage(g, i, now, b, ic);
+    if (!g->tl && b)
+        return rs->pp == 1 ? run_one_stage(g, i, now, b, ic) : run_stages(g, i, now, b, ic);
     for (int st = 0; st < rs->pp; st++) {
         double d = st == 0 ? ls_step_stage0_s(ic->stage_s[0], ic->overhead_s, in_window)
                            : ic->stage_s[st];
@@ -380,7 +418,7 @@ static void try_schedule(engine *g, int i, double now)
         return;
     }
     rep_state *rs = &g->rep[i];
-    while (ls_replica_in_flight(rs->r) < rs->pp && rs->stage_free[0] <= now) {
+    while (rs->stage_free[0] <= now && ls_replica_in_flight(rs->r) < rs->pp) {
         ls_mbatch_info b;
         if (!ls_replica_schedule_fast(rs->r, now, &b))
             return;

@@ -476,6 +476,8 @@ static int v1_form(ls_replica *r, double now, ls_mbatch_info *out)
 
 bool ls_replica_schedule_fast(ls_replica *r, double now, ls_mbatch_info *out)
 {
-    int k = r->cfg.policy == LS_POLICY_VLLM_V1 ? v1_form(r, now, out) : decode_form(r, now, out);
+    int k = decode_form(r, now, out);
+    if (k < 0 && r->cfg.policy == LS_POLICY_VLLM_V1)
+        k = v1_form(r, now, out);
     return k >= 0 ? k == 1 : ls_replica_schedule(r, now, out);
 }

@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "kvcache.h"
+#include "sched_capacity.h"
 #include "sched_order.h"
 #include "scheduler.h"
 
@@ -203,6 +204,11 @@ static void lockstep_pp(ls_policy pol, ls_order_kind order, int pp, uint64_t see
     c.prefill_chunk_size = seed % 2 == 0 ? 20 : 0;
     double timeout = seed % 3 == 0 ? 40.0 : 0;
     c.enable_prefix_caching = prefix;
+    if (pol == LS_POLICY_VLLM_V1 && order == LS_ORDER_FCFS && !prefix) {  /* form_v1's other branches */
+        c.enable_chunked_prefill = seed % 4 != 1;  /* whole prompts: those over the budget are rejected */
+        c.spec_tokens = seed % 4 == 2 ? 2 : 0;     /* decodes hold 3 slots of the budget */
+        c.capacity_policy = seed % 4 == 3 ? LS_CAPACITY_GUARANTEED_NO_EVICT : LS_CAPACITY_MAX_UTILIZATION;
+    }
     log_ *la = calloc(1, sizeof *la), *lb = calloc(1, sizeof *lb);
     ls_replica *a = ls_replica_new(&c, pp, 0, on_done, on_itl, la);
     ls_replica *b = ls_replica_new(&c, pp, 0, on_done, on_itl, lb);
@@ -289,6 +295,7 @@ static void test_lockstep_pp(void **state)
         for (int p = 0; p < 4; p++)
             for (uint64_t seed = 1; seed <= 4; seed++) {
                 lockstep_pp(pols[p], orders[p], pp, seed, 2000, false);  /* ample KV */
+                lockstep_pp(pols[p], orders[p], pp, seed + 4, 2000, false);
                 lockstep_pp(pols[p], orders[p], pp, seed + 10, 110, false);  /* tight: preemptions, blocking */
                 if (pols[p] == LS_POLICY_VLLM_V1 && orders[p] == LS_ORDER_FCFS) {
                     lockstep_pp(pols[p], orders[p], pp, seed, 2000, true);  /* prefix caching */
