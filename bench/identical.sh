@@ -6,8 +6,9 @@
 # TP/PP/DP splits) runs through both
 # binaries with `run --json`, and every metric must be equal (floats bit for bit through their 12-digit
 # JSON form; wall_time_s aside; metrics only the new binary has are not compared).
-# --sweeps also sweeps the example studies (examples/*.yaml, capacity searches included) with both
-# and compares the HDF5 files with tests/e2e/sweep_compare.py (slow: minutes on 2 cores).
+# --sweeps also sweeps the example studies (examples/*.yaml, capacity searches included) and
+# bench/identical-pp.yaml (24 PP configurations, with every request's row) with both and compares
+# the HDF5 files with tests/e2e/sweep_compare.py, to the bit (slow: minutes on 2 cores).
 # Run from the repository root; exit 1 on a difference. Used for docs/ENGINE.md's speed work.
 set -u
 OLD=$1 NEW=$2
@@ -221,9 +222,11 @@ plan tp8pp1dp1 b200 fp8 256 50
 plan tp2pp2dp4 h200 fp8 512 200
 plan tp1pp4dp2 b200 fp8 128 100
 if [ "$SWEEPS" = --sweeps ]; then
-    for s in examples/gh200-strategies.yaml examples/gh200-mixed.yaml examples/small-sweep.yaml; do
-        "$OLD" sweep "$s" -o "$T/old.h5" -q 2>"$T/err" || { echo "$s: old failed: $(cat "$T/err")"; bad=1; continue; }
-        "$NEW" sweep "$s" -o "$T/new.h5" -q 2>"$T/err" || { echo "$s: new failed: $(cat "$T/err")"; bad=1; continue; }
+    for s in examples/gh200-strategies.yaml examples/gh200-mixed.yaml examples/small-sweep.yaml bench/identical-pp.yaml; do
+        r=none  # bench/identical-pp.yaml (PP 2 and 4, small caches): every request's row too
+        [ "$s" = bench/identical-pp.yaml ] && r=all
+        "$OLD" sweep "$s" -o "$T/old.h5" -q --requests $r 2>"$T/err" || { echo "$s: old failed: $(cat "$T/err")"; bad=1; continue; }
+        "$NEW" sweep "$s" -o "$T/new.h5" -q --requests $r 2>"$T/err" || { echo "$s: new failed: $(cat "$T/err")"; bad=1; continue; }
         if /usr/bin/python3 tests/e2e/sweep_compare.py "$T/old.h5" "$T/new.h5"; then echo "same: $s"; else bad=1; fi
         rm -f "$T/old.h5" "$T/new.h5"
     done
