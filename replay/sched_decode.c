@@ -474,10 +474,19 @@ static int v1_form(ls_replica *r, double now, ls_mbatch_info *out)
     return 1;
 }
 
-bool ls_replica_schedule_fast(ls_replica *r, double now, ls_mbatch_info *out)
+/* decode_form, then under vllm-v1 v1_form, else the general call (out of line: the caller's
+ * early exit stays cheap). */
+static __attribute__((noinline)) bool fast_schedule(ls_replica *r, double now, ls_mbatch_info *out)
 {
     int k = decode_form(r, now, out);
     if (k < 0 && r->cfg.policy == LS_POLICY_VLLM_V1)
         k = v1_form(r, now, out);
     return k >= 0 ? k == 1 : ls_replica_schedule(r, now, out);
+}
+
+bool ls_replica_schedule_fast(ls_replica *r, double now, ls_mbatch_info *out)
+{
+    if (r->pp == 1 && r->cfg.policy != LS_POLICY_VLLM_V1)  /* one stage: decode steps take ls_replica_decode_step */
+        return ls_replica_schedule(r, now, out);
+    return fast_schedule(r, now, out);
 }
