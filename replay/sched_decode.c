@@ -16,7 +16,14 @@
  * step completes the general way (ls_replica_complete) and the next batch is
  * formed by sarathi_form below, form_sarathi for one cohort, prefilling
  * explicit requests only, FCFS admission and no prefix cache: the same
- * additions in the same order, without the general loops (issue 17.5). */
+ * additions in the same order, without the general loops (issue 17.5).
+ *
+ * With PP the engine forms every micro-batch through ls_replica_schedule_fast:
+ * the decode-only batch (decode_form) is the one cohort not in flight, the
+ * others being in the pipeline; under vllm-v1 the common step (v1_form) is
+ * that cohort plus the explicit requests' chunks and first-come admissions,
+ * formed by form_v1's rules when no block it takes can be refused (so nothing
+ * is preempted): the same additions in the same order. */
 #include <assert.h>
 
 #include "kvcache.h"
