@@ -170,7 +170,7 @@ disaggregation: {prefill: {replicas: 2, parallelism: tp1}, decode: {replicas: 1,
                  kv_transfer: {link: network}, router: least-kv}
 $(syn 10 2000)"
 # PP > 1 (the micro-batch fast formation, sched_decode.c): vllm-v1 with DP, small caches
-# (preemption, blocked formations), adaptive budget, guaranteed_no_evict; sarathi, vllm-v0
+# (preemption, blocked formations), adaptive budget, guaranteed_no_evict; sarathi, vllm-v0 (and by swap), prefix caching
 case_ "tp2pp2dp2 vllm-v1 small KV" "$BASE70
 parallelism: tp2pp2dp2
 scheduler: {num_kv_blocks: 400}
@@ -202,6 +202,20 @@ case_ "tp2pp2dp2 vllm-v0" "$BASE70
 parallelism: tp2pp2dp2
 scheduler: {policy: vllm-v0}
 $(syn 10 2000)"
+case_ "8B tp1pp2 vllm-v0 swap, small KV" "model: llama-3.1-8b
+hardware: h100-sxm
+cluster: dgx-h100
+parallelism: tp1pp2
+scheduler: {policy: vllm-v0, preemption_mode: swap, swap_space_gb: 1, swap_link: pcie5, num_kv_blocks: 500}
+$(syn 25 1500)"
+case_ "8B tp1pp2 prefix caching, small KV" "model: llama-3.1-8b
+hardware: h100-sxm
+cluster: dgx-h100
+parallelism: tp1pp2
+scheduler: {enable_prefix_caching: true, num_kv_blocks: 800}
+workload: {arrival: {process: poisson, rate: 20}, shared_prefix: {prompts: 16, tokens: 1024},
+           prompt_tokens: {dist: lognormal, mean: 2000, stddev: 500},
+           output_tokens: {dist: lognormal, mean: 128, stddev: 60}, max_requests: 1500}"
 # llmsweep plan's runs (issue 16): Llama-3.1-70B, vllm-v1 with the auto budget, TP/PP/DP splits
 PLANW='workload: {arrival: {process: poisson, rate: RATE}, prompt_tokens: {dist: lognormal, mu: 7, sigma: 0.6},
            output_tokens: {dist: lognormal, mu: 5.2, sigma: 0.5}, max_requests: 10039}
