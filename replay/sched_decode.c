@@ -23,7 +23,8 @@
  * others being in the pipeline; under vllm-v1 the common step (v1_form) is
  * that cohort plus the explicit requests' chunks and first-come admissions,
  * formed by form_v1's rules when no block it takes can be refused (so nothing
- * is preempted): the same additions in the same order. */
+ * is preempted): the same additions in the same order; under sarathi, its
+ * chunk step (sarathi_form_at) with the micro-batches in flight skipped. */
 #include <assert.h>
 
 #include "kvcache.h"
@@ -98,27 +99,36 @@ static int64_t crossers(const ls_replica *r, const cohort *c)
     return n;
 }
 
-/* ls_replica_schedule with form_sarathi, nothing in flight (pp 1), at most
- * one live cohort, only prefilling explicit requests, no expired waiting
- * request, and the cohort's block crossings fitting: false (nothing changed)
- * otherwise, or when the batch would be empty. */
-static bool sarathi_form(ls_replica *r, double now, ls_mbatch_info *out)
+/* ls_replica_schedule with form_sarathi, nothing in flight (pp 1; with `pp`,
+ * micro-batches in flight, whose cohorts and requests are skipped), at most
+ * one live cohort (not in flight), only prefilling explicit requests (not in
+ * flight), no expired waiting request, and the cohort's block crossings
+ * fitting: false (nothing changed) otherwise, or when the batch would be
+ * empty. `pp` is a constant at each call, so that pp 1's copy is as before. */
+static inline __attribute__((always_inline)) bool sarathi_form_at(ls_replica *r, double now, ls_mbatch_info *out,
+                                                                  bool pp)
 {
     int ci = -1;
     for (int i = 0; i < r->nco; i++)
-        if (r->co[i].live) {
+        if (r->co[i].live && (!pp || r->co[i].mb < 0)) {
             if (ci >= 0 || r->co[i].n == 0)
                 return false;  /* lazy_collect merges (or retires) */
             ci = i;
         }
-    if (r->in_flight || (ci < 0 && r->exp_head < 0) ||
+    if ((!pp && r->in_flight) || (ci < 0 && r->exp_head < 0) ||
         (r->wait_new.n > 0 && r->req[dq_front(&r->wait_new)].deadline <= now))  /* expire_waiting */
         return false;
+    bool any = ci >= 0;  /* with pp: something to form besides admissions */
     for (int32_t xi = r->exp_head; xi >= 0; xi = r->req[xi].next) {
         const sreq *x = &r->req[xi];
+        if (pp && x->mb >= 0)
+            continue;  /* in flight */
         if (x->g >= 1 && x->computed == (int64_t)x->prompt + x->g - 1)
             return false;  /* an explicit decoder (behind an older prefill) */
+        any = true;
     }
+    if (pp && !any)
+        return false;
     cohort *c = ci >= 0 ? &r->co[ci] : NULL;
     if (c && r->used_blocks + c->n > r->total_blocks && r->used_blocks + crossers(r, c) > r->total_blocks)
         return false;  /* lazy_blocks would preempt */
@@ -131,7 +141,8 @@ static bool sarathi_form(ls_replica *r, double now, ls_mbatch_info *out)
     out->n_prefill = out->prefill_tokens = out->kv_load_blocks = out->kv_store_blocks = 0;
     out->swap_out_blocks = out->swap_in_blocks = 0;
     out->in_window = false;
-    mbatch *m = &r->mb[0];
+    int slot = pp ? free_slot(r) : 0;
+    mbatch *m = &r->mb[slot];
     assert(!m->busy);
     m->nex = 0;
     m->ng = 0;
@@ -149,11 +160,13 @@ static bool sarathi_form(ls_replica *r, double now, ls_mbatch_info *out)
     /* partial prefills (no explicit decoders) */
     for (int32_t xi = r->exp_head; xi >= 0 && budget > 0; xi = r->req[xi].next) {
         sreq *x = &r->req[xi];
+        if (pp && x->mb >= 0)
+            continue;  /* in flight */
         assert(x->mb < 0);
         int64_t n = threshold_cap(r, (int64_t)x->prompt + x->g - x->computed);
         if (n > budget)
             n = budget;
-        mb_add_explicit(r, m, 0, xi, n, out);
+        mb_add_explicit(r, m, slot, xi, n, out);
         budget -= n;
     }
     if (c) {  /* lazy_collect of the one cohort */
@@ -174,7 +187,7 @@ static bool sarathi_form(ls_replica *r, double now, ls_mbatch_info *out)
         m->gt[0] = c->last_token;
         m->gn[0] = c->n;
         m->ng = 1;
-        c->mb = 0;
+        c->mb = slot;
         m->cohort = ci;
     }
     /* admission, first come first served (waiting_front, waiting_pop) */
@@ -192,15 +205,20 @@ static bool sarathi_form(ls_replica *r, double now, ls_mbatch_info *out)
         int64_t n = threshold_cap(r, total - x->computed);
         if (n > budget)
             n = budget;
-        mb_add_explicit(r, m, 0, xi, n, out);
+        mb_add_explicit(r, m, slot, xi, n, out);
         budget -= n;
     }
     assert(out->agg.n_seqs > 0);
     m->busy = true;
     r->in_flight++;
-    out->slot = 0;
+    out->slot = slot;
     ls_step_window_advance(r, out);
     return true;
+}
+
+static bool sarathi_form(ls_replica *r, double now, ls_mbatch_info *out)
+{
+    return sarathi_form_at(r, now, out, false);
 }
 
 /* ls_replica_schedule's batch when its waiting queues are empty, no request
@@ -238,12 +256,20 @@ static inline void form_cohort(ls_replica *r, int slot, mbatch *m, int ci, cohor
 /* A step that is not decode-only: under sarathi in the shape above, the
  * general completion and sarathi_form (1: formed; 0: completed, the caller
  * schedules); -1 (nothing done) otherwise. */
+/* The configurations and waiting queues sarathi_form takes. */
+static inline bool sarathi_shape(const ls_replica *r)
+{
+    const ls_sched_config *cf = &r->cfg;
+    return cf->policy == LS_POLICY_SARATHI && !r->kv && !cf->adaptive_budget && cf->order == LS_ORDER_FCFS &&
+           !r->wait_kv.n && !r->wait_pre.n && cf->num_scheduler_steps <= 1;
+}
+
 static int chunk_step(ls_replica *r, int slot, double now, ls_mbatch_info *out)
 {
     const ls_sched_config *cf = &r->cfg;
     if (cf->policy != LS_POLICY_SARATHI || r->pp != 1 || r->kv || cf->adaptive_budget || cf->order != LS_ORDER_FCFS ||
         r->wait_kv.n || r->wait_pre.n || cf->num_scheduler_steps > 1)
-        return -1;
+        return -1;  /* (sarathi_shape, pp 1) */
     ls_replica_complete(r, slot, now);
     return sarathi_form(r, now, out) ? 1 : 0;
 }
@@ -488,6 +514,8 @@ static __attribute__((noinline)) bool fast_schedule(ls_replica *r, double now, l
     int k = decode_form(r, now, out);
     if (k < 0 && r->cfg.policy == LS_POLICY_VLLM_V1)
         k = v1_form(r, now, out);
+    else if (k < 0 && sarathi_shape(r) && sarathi_form_at(r, now, out, true))
+        k = 1;
     return k >= 0 ? k == 1 : ls_replica_schedule(r, now, out);
 }
 

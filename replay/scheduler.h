@@ -113,7 +113,9 @@ int ls_replica_decode_step(ls_replica *r, int slot, double now, ls_mbatch_info *
  * (the PP steady state: each micro-batch one cohort); under vllm-v1 (FCFS, no
  * prefix caching, nothing preempted waiting) also that cohort with the explicit
  * requests' chunks and the admissions, when every block they take is free;
- * the general call otherwise. */
+ * under sarathi (FCFS, fixed budget, no prefix caching) that cohort with
+ * prefill chunks (sarathi_form beside the micro-batches in flight); the
+ * general call otherwise. */
 bool ls_replica_schedule_fast(ls_replica *r, double now, ls_mbatch_info *out);
 
 /* End of simulation at `now`: every request still waiting or running is
