@@ -71,6 +71,9 @@ static const bench_case cases[] = {
     {"plan tp4pp1dp4 b200 bf16 seqs512 50/s", PLAN(tp4pp1dp4, "b200", "bf16", 512, 50), 10},
     {"plan tp1pp2dp8 b200 fp8 seqs128 100/s", PLAN(tp1pp2dp8, "b200", "fp8", 128, 100), 10},
     {"plan tp8pp1dp1 b200 fp8 seqs256 50/s", PLAN(tp8pp1dp1, "b200", "fp8", 256, 50), 10},
+    {"plan tp2pp2dp4 h200 fp8 seqs512 200/s", PLAN(tp2pp2dp4, "h200", "fp8", 512, 200), 10},
+    {"plan tp1pp4dp2 b200 fp8 seqs128 100/s", PLAN(tp1pp4dp2, "b200", "fp8", 128, 100), 10},
+    {"plan tp4pp2dp1 h200 fp8 seqs256 50/s", PLAN(tp4pp2dp1, "h200", "fp8", 256, 50), 10},
     {"1M synthetic azure-conv-like 70B tp4dp2 h100 vllm-v1 (streamed)",
      "model: llama-3-70b\nhardware: h100-sxm\ncluster: dgx-h100\nparallelism: tp4dp2\n"
      "router: least-outstanding\n" SYNTH_AZURE_CONV(10, 100000), 1},

@@ -6,8 +6,9 @@
 # TP/PP/DP splits) runs through both
 # binaries with `run --json`, and every metric must be equal (floats bit for bit through their 12-digit
 # JSON form; wall_time_s aside; metrics only the new binary has are not compared).
-# --sweeps also sweeps the example studies (examples/*.yaml, capacity searches included) with both
-# and compares the HDF5 files with tests/e2e/sweep_compare.py (slow: minutes on 2 cores).
+# --sweeps also sweeps the example studies (examples/*.yaml, capacity searches included) and
+# bench/identical-pp.yaml (24 PP configurations, with every request's row) with both and compares
+# the HDF5 files with tests/e2e/sweep_compare.py, to the bit (slow: minutes on 2 cores).
 # Run from the repository root; exit 1 on a difference. Used for docs/ENGINE.md's speed work.
 set -u
 OLD=$1 NEW=$2
@@ -168,6 +169,53 @@ cluster: dgx-h100
 disaggregation: {prefill: {replicas: 2, parallelism: tp1}, decode: {replicas: 1, parallelism: tp2},
                  kv_transfer: {link: network}, router: least-kv}
 $(syn 10 2000)"
+# PP > 1 (the micro-batch fast formation, sched_decode.c): vllm-v1 with DP, small caches
+# (preemption, blocked formations), adaptive budget, guaranteed_no_evict; sarathi, vllm-v0 (and by swap), prefix caching
+case_ "tp2pp2dp2 vllm-v1 small KV" "$BASE70
+parallelism: tp2pp2dp2
+scheduler: {num_kv_blocks: 400}
+$(syn 10 2000)"
+case_ "8B tp1pp4dp2 vllm-v1 small KV, chunk size" "model: llama-3.1-8b
+hardware: h100-sxm
+cluster: dgx-h100
+parallelism: tp1pp4dp2
+scheduler: {num_kv_blocks: 300, prefill_chunk_size: 256}
+$(syn 30 3000)"
+case_ "8B tp1pp2 vllm-v1 adaptive budget, few seqs, timeouts" "model: llama-3.1-8b
+hardware: h100-sxm
+cluster: dgx-h100
+parallelism: tp1pp2
+scheduler: {adaptive_budget: true, target_tbt_s: 0.02, max_num_seqs: 32}
+timeout_s: 10
+$(syn 40 3000)"
+case_ "8B tp1pp2dp2 guaranteed_no_evict" "model: llama-3.1-8b
+hardware: h100-sxm
+cluster: dgx-h100
+parallelism: tp1pp2dp2
+scheduler: {capacity_policy: guaranteed_no_evict, num_kv_blocks: 1500}
+$(syn 30 3000)"
+case_ "tp2pp2 sarathi small KV" "$BASE70
+parallelism: tp2pp2
+scheduler: {policy: sarathi, max_batched_tokens: 512, num_kv_blocks: 600}
+$(syn 8 2000)"
+case_ "tp2pp2dp2 vllm-v0" "$BASE70
+parallelism: tp2pp2dp2
+scheduler: {policy: vllm-v0}
+$(syn 10 2000)"
+case_ "8B tp1pp2 vllm-v0 swap, small KV" "model: llama-3.1-8b
+hardware: h100-sxm
+cluster: dgx-h100
+parallelism: tp1pp2
+scheduler: {policy: vllm-v0, preemption_mode: swap, swap_space_gb: 1, swap_link: pcie5, num_kv_blocks: 500}
+$(syn 25 1500)"
+case_ "8B tp1pp2 prefix caching, small KV" "model: llama-3.1-8b
+hardware: h100-sxm
+cluster: dgx-h100
+parallelism: tp1pp2
+scheduler: {enable_prefix_caching: true, num_kv_blocks: 800}
+workload: {arrival: {process: poisson, rate: 20}, shared_prefix: {prompts: 16, tokens: 1024},
+           prompt_tokens: {dist: lognormal, mean: 2000, stddev: 500},
+           output_tokens: {dist: lognormal, mean: 128, stddev: 60}, max_requests: 1500}"
 # llmsweep plan's runs (issue 16): Llama-3.1-70B, vllm-v1 with the auto budget, TP/PP/DP splits
 PLANW='workload: {arrival: {process: poisson, rate: RATE}, prompt_tokens: {dist: lognormal, mu: 7, sigma: 0.6},
            output_tokens: {dist: lognormal, mu: 5.2, sigma: 0.5}, max_requests: 10039}
@@ -186,10 +234,13 @@ plan tp4pp1dp4 b200 bf16 512 50
 plan tp1pp2dp8 b200 fp8 128 100
 plan tp8pp1dp1 b200 fp8 256 50
 plan tp2pp2dp4 h200 fp8 512 200
+plan tp1pp4dp2 b200 fp8 128 100
 if [ "$SWEEPS" = --sweeps ]; then
-    for s in examples/gh200-strategies.yaml examples/gh200-mixed.yaml examples/small-sweep.yaml; do
-        "$OLD" sweep "$s" -o "$T/old.h5" -q 2>"$T/err" || { echo "$s: old failed: $(cat "$T/err")"; bad=1; continue; }
-        "$NEW" sweep "$s" -o "$T/new.h5" -q 2>"$T/err" || { echo "$s: new failed: $(cat "$T/err")"; bad=1; continue; }
+    for s in examples/gh200-strategies.yaml examples/gh200-mixed.yaml examples/small-sweep.yaml bench/identical-pp.yaml; do
+        r=none  # bench/identical-pp.yaml (PP 2 and 4, small caches): every request's row too
+        [ "$s" = bench/identical-pp.yaml ] && r=all
+        "$OLD" sweep "$s" -o "$T/old.h5" -q --requests $r 2>"$T/err" || { echo "$s: old failed: $(cat "$T/err")"; bad=1; continue; }
+        "$NEW" sweep "$s" -o "$T/new.h5" -q --requests $r 2>"$T/err" || { echo "$s: new failed: $(cat "$T/err")"; bad=1; continue; }
         if /usr/bin/python3 tests/e2e/sweep_compare.py "$T/old.h5" "$T/new.h5"; then echo "same: $s"; else bad=1; fi
         rm -f "$T/old.h5" "$T/new.h5"
     done

@@ -76,7 +76,7 @@ static void ev_push(evheap *h, event ev)
     h->v[i] = ev;
 }
 
-static event ev_pop(evheap *h)
+static inline __attribute__((always_inline)) event ev_pop(evheap *h)
 {
     event top = h->v[0];
     event last = h->v[--h->n];
@@ -154,9 +154,31 @@ typedef struct ls_engine {
     const ls_class_table *class_tab; /* request classes (classes.h): priorities */
     ls_class_track *classes; /* per-class metrics (class_metrics.h); NULL without classes */
     ls_lockstep *lock;      /* DP lockstep of EP groups (lockstep.h); NULL when off */
+    int held0, n_held;      /* pp_direct's new events held[held0 .. n_held), in (time, sequence number) order */
+    event held[2 * LS_MAX_PP + 2];
 } engine;
 
 static void count_done(engine *g, int replica, const ls_req_done *d);
+
+/* A new event of the replica pp_direct runs: held, in order (a new event is
+ * mostly the latest), or queued when there is no room. */
+static inline void hold(engine *g, event ev)
+{
+    enum { CAP = sizeof g->held / sizeof g->held[0] };
+    if (g->n_held == CAP && g->held0 == 0) {
+        ev_push(&g->ev, ev);
+        return;
+    }
+    if (g->n_held == CAP) {
+        memmove(g->held, g->held + g->held0, (size_t)(CAP - g->held0) * sizeof *g->held);
+        g->n_held -= g->held0;
+        g->held0 = 0;
+    }
+    int j = g->n_held++;
+    for (; j > g->held0 && ev_less(&ev, &g->held[j - 1]); j--)
+        g->held[j] = g->held[j - 1];
+    g->held[j] = ev;
+}
 
 static void on_done(void *ctx, int replica, const ls_req_done *dr)
 {
@@ -311,6 +333,50 @@ static inline event run_one_stage(engine *g, int i, double now, const ls_mbatch_
     return (event){end, g->seq++, EV_DONE, i, b->slot, 0};
 }
 
+/* run_pipeline for pp > 1 stages without a timeline, the same operations in the same order
+ * (the stage loop without its timeline and dummy-batch tests). */
+static inline __attribute__((always_inline)) event run_stages(engine *g, int i, double now, const ls_mbatch_info *b,
+                                                              const ls_iter_cost *ic, bool held)
+{
+    rep_state *rs = &g->rep[i];
+    double busy = 0;
+    double d = ls_step_stage0_s(ic->stage_s[0], ic->overhead_s, b->in_window);
+    assert(d >= 0);
+    double start = now > rs->stage_free[0] ? now : rs->stage_free[0];
+    double end = start + d;
+    rs->stage_free[0] = end;
+    busy += d;
+    double stage0_end = end;
+    for (int st = 1; st < rs->pp; st++) {
+        d = ic->stage_s[st];
+        assert(d >= 0);
+        double ready = end + ic->transfer_s;
+        start = ready > rs->stage_free[st] ? ready : rs->stage_free[st];
+        end = start + d;
+        rs->stage_free[st] = end;
+        busy += d;
+    }
+    g->flops += ic->flops;
+    g->bytes += ic->bytes;
+    g->busy_s += busy / rs->pp;
+    rs->busy_s += busy / rs->pp;
+    rs->flops += ic->flops;
+    rs->bytes += ic->bytes;
+    assert(rs->timeline_left == 0);  /* no timeline */
+    g->iterations++;
+    g->sum_seqs += (double)b->agg.n_seqs;
+    g->sum_tokens += (double)b->agg.tokens;
+    g->computed_tokens += (double)b->agg.tokens;
+    if (stage0_end < end) {
+        event ev = {stage0_end, g->seq++, EV_STAGE0_FREE, i, b->slot, 0};
+        if (held)
+            hold(g, ev);  /* pp_direct */
+        else
+            ev_push(&g->ev, ev);
+    }
+    return (event){end, g->seq++, EV_DONE, i, b->slot, 0};
+}
+
 /* Run micro-batch b, of stage times ic, through replica i's pipeline from
  * `now` and account for it. Returns its "done" event, which the caller pushes
  * (the "stage 0 free" event of PP is pushed here). b NULL: a DP-lockstep dummy
@@ -320,8 +386,8 @@ static event run_pipeline(engine *g, int i, double now, const ls_mbatch_info *b,
     rep_state *rs = &g->rep[i];
     double start = now, end = now, stage0_end = now, busy = 0;
     bool in_window = b && b->in_window;  /* multi-step (step_options.h) */
-    if (rs->pp == 1 && !g->tl && b)
-        return run_one_stage(g, i, now, b, ic);
+    if (!g->tl && b)
+        return rs->pp == 1 ? run_one_stage(g, i, now, b, ic) : run_stages(g, i, now, b, ic, false);
     for (int st = 0; st < rs->pp; st++) {
         double d = st == 0 ? ls_step_stage0_s(ic->stage_s[0], ic->overhead_s, in_window)
                            : ic->stage_s[st];
@@ -380,9 +446,9 @@ static void try_schedule(engine *g, int i, double now)
         return;
     }
     rep_state *rs = &g->rep[i];
-    while (ls_replica_in_flight(rs->r) < rs->pp && rs->stage_free[0] <= now) {
+    while (rs->stage_free[0] <= now && ls_replica_in_flight(rs->r) < rs->pp) {
         ls_mbatch_info b;
-        if (!ls_replica_schedule(rs->r, now, &b))
+        if (!ls_replica_schedule_fast(rs->r, now, &b))
             return;
         ev_push(&g->ev, launch(g, i, now, &b));
     }
@@ -428,6 +494,57 @@ static double done_direct(engine *g, const event *ev, double now, const direct_l
         g->events++;
         slot = next.slot;
     }
+}
+
+/* Event ev of replica i, of pp > 1 stages, is due at `now` (no hooks, lockstep or
+ * timeline). It is handled as the main loop would, and so is every next event
+ * while it is replica i's own and due strictly before the next arrival (which
+ * would go first) within the limits: the replica's new events are held here
+ * (push) rather than queued, and its queued ones are popped as they come up,
+ * so each is taken in the main loop's (time, sequence number) order with the
+ * same accounting and event count. Once another replica's event or an
+ * arrival comes first, the held events are queued. Returns the time of the
+ * last event handled. */
+static __attribute__((noinline)) double pp_direct(engine *g, event e, double now, const direct_limits *lim)
+{
+    int i = e.replica;
+    rep_state *rs = &g->rep[i];
+    for (;;) {
+        if (e.kind == EV_DONE)
+            ls_replica_complete(rs->r, e.slot, now);
+        /* try_schedule, the new events held */
+        while (rs->stage_free[0] <= now && ls_replica_in_flight(rs->r) < rs->pp) {
+            ls_mbatch_info b;
+            if (!ls_replica_schedule_fast(rs->r, now, &b))
+                break;
+            ls_iter_cost ic;
+            step_cost(g, i, &b, &ic);
+            hold(g, run_stages(g, i, now, &b, &ic, true));
+        }
+        bool held = g->held0 < g->n_held;  /* then held[held0] is the first held event */
+        bool queued = g->ev.n && (!held || ev_less(&g->ev.v[0], &g->held[g->held0]));
+        if (!queued && !held)
+            break;
+        const event *nx = queued ? &g->ev.v[0] : &g->held[g->held0];
+        if ((queued && (nx->replica != i || nx->kind == EV_HOOK)) || !(nx->t < lim->before && nx->t <= lim->horizon) ||
+            (lim->stop && *lim->stop) || g->computed_tokens > 100.0 * g->arrived_tokens + 1e7)
+            break;  /* the main loop's turn (an arrival, another replica, the horizon, a stop, a livelock) */
+        if (queued) {
+            e = ev_pop(&g->ev);
+        } else {
+            e = g->held[g->held0++];
+            if (g->held0 == g->n_held)
+                g->held0 = g->n_held = 0;
+        }
+        assert(e.t >= now);
+        now = e.t;
+        g->now = now;
+        g->events++;
+    }
+    for (int j = g->held0; j < g->n_held; j++)
+        ev_push(&g->ev, g->held[j]);
+    g->held0 = g->n_held = 0;
+    return now;
 }
 
 void ls_engine_step_cost(ls_engine *g, int i, const ls_mbatch_info *b, ls_iter_cost *ic)
@@ -546,6 +663,8 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
         goto out;
     }
     bool stop_at_horizon = !s->cfg->drain;
+    /* pp_direct with one replica (with DP, other replicas' events interleave: it would rarely run) */
+    bool pp_direct_ok = !g.hooks && !g.lock && !g.tl && g.dp == 1;
     double horizon = s->horizon_s;
     double now = 0;
     for (;;) {
@@ -634,6 +753,11 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                     t_next = t_arr;  /* INFINITY when no arrival is left */
                 direct_limits lim = {t_next, stop_at_horizon ? horizon : INFINITY, o ? o->stop : NULL};
                 now = done_direct(&g, &ev, now, &lim);
+                continue;
+            }
+            if (pp_direct_ok) {  /* pp > 1 here */
+                direct_limits lim = {t_arr, stop_at_horizon ? horizon : INFINITY, o ? o->stop : NULL};
+                now = pp_direct(&g, ev, now, &lim);
                 continue;
             }
             if (ev.kind == EV_DONE)

@@ -16,10 +16,20 @@
  * step completes the general way (ls_replica_complete) and the next batch is
  * formed by sarathi_form below, form_sarathi for one cohort, prefilling
  * explicit requests only, FCFS admission and no prefix cache: the same
- * additions in the same order, without the general loops (issue 17.5). */
+ * additions in the same order, without the general loops (issue 17.5).
+ *
+ * With PP the engine forms every micro-batch through ls_replica_schedule_fast:
+ * the decode-only batch (decode_form) is the one cohort not in flight, the
+ * others being in the pipeline; under vllm-v1 the common step (v1_form) is
+ * that cohort plus the explicit requests' chunks and first-come admissions,
+ * formed by form_v1's rules when no block it takes can be refused (so nothing
+ * is preempted): the same additions in the same order; under sarathi, its
+ * chunk step (sarathi_form_at) with the micro-batches in flight skipped. */
 #include <assert.h>
 
 #include "kvcache.h"
+#include "sched_budget.h"
+#include "sched_capacity.h"
 #include "sched_internal.h"
 #include "sched_order.h"
 #include "step_options.h"
@@ -31,6 +41,16 @@ static bool lone_cohort(const ls_replica *r, int ci)
         if (i != ci && r->co[i].live)
             return false;
     return true;
+}
+
+/* The first micro-batch slot not in flight (ls_replica_schedule's choice). */
+static int free_slot(const ls_replica *r)
+{
+    int slot = 0;
+    while (r->mb[slot].busy)
+        slot++;
+    assert(slot < r->pp);
+    return slot;
 }
 
 /* The members crossing a block boundary at this clock get their block when
@@ -79,27 +99,36 @@ static int64_t crossers(const ls_replica *r, const cohort *c)
     return n;
 }
 
-/* ls_replica_schedule with form_sarathi, nothing in flight (pp 1), at most
- * one live cohort, only prefilling explicit requests, no expired waiting
- * request, and the cohort's block crossings fitting: false (nothing changed)
- * otherwise, or when the batch would be empty. */
-static bool sarathi_form(ls_replica *r, double now, ls_mbatch_info *out)
+/* ls_replica_schedule with form_sarathi, nothing in flight (pp 1; with `pp`,
+ * micro-batches in flight, whose cohorts and requests are skipped), at most
+ * one live cohort (not in flight), only prefilling explicit requests (not in
+ * flight), no expired waiting request, and the cohort's block crossings
+ * fitting: false (nothing changed) otherwise, or when the batch would be
+ * empty. `pp` is a constant at each call, so that pp 1's copy is as before. */
+static inline __attribute__((always_inline)) bool sarathi_form_at(ls_replica *r, double now, ls_mbatch_info *out,
+                                                                  bool pp)
 {
     int ci = -1;
     for (int i = 0; i < r->nco; i++)
-        if (r->co[i].live) {
+        if (r->co[i].live && (!pp || r->co[i].mb < 0)) {
             if (ci >= 0 || r->co[i].n == 0)
                 return false;  /* lazy_collect merges (or retires) */
             ci = i;
         }
-    if (r->in_flight || (ci < 0 && r->exp_head < 0) ||
+    if ((!pp && r->in_flight) || (ci < 0 && r->exp_head < 0) ||
         (r->wait_new.n > 0 && r->req[dq_front(&r->wait_new)].deadline <= now))  /* expire_waiting */
         return false;
+    bool any = ci >= 0;  /* with pp: something to form besides admissions */
     for (int32_t xi = r->exp_head; xi >= 0; xi = r->req[xi].next) {
         const sreq *x = &r->req[xi];
+        if (pp && x->mb >= 0)
+            continue;  /* in flight */
         if (x->g >= 1 && x->computed == (int64_t)x->prompt + x->g - 1)
             return false;  /* an explicit decoder (behind an older prefill) */
+        any = true;
     }
+    if (pp && !any)
+        return false;
     cohort *c = ci >= 0 ? &r->co[ci] : NULL;
     if (c && r->used_blocks + c->n > r->total_blocks && r->used_blocks + crossers(r, c) > r->total_blocks)
         return false;  /* lazy_blocks would preempt */
@@ -110,7 +139,8 @@ static bool sarathi_form(ls_replica *r, double now, ls_mbatch_info *out)
     /* ls_replica_schedule's memset: every field, a new one too (field by field, the swap
      * fields were once left unset) */
     *out = (ls_mbatch_info){.slot = 0};
-    mbatch *m = &r->mb[0];
+    int slot = pp ? free_slot(r) : 0;
+    mbatch *m = &r->mb[slot];
     assert(!m->busy);
     m->nex = 0;
     m->ng = 0;
@@ -128,11 +158,13 @@ static bool sarathi_form(ls_replica *r, double now, ls_mbatch_info *out)
     /* partial prefills (no explicit decoders) */
     for (int32_t xi = r->exp_head; xi >= 0 && budget > 0; xi = r->req[xi].next) {
         sreq *x = &r->req[xi];
+        if (pp && x->mb >= 0)
+            continue;  /* in flight */
         assert(x->mb < 0);
         int64_t n = threshold_cap(r, (int64_t)x->prompt + x->g - x->computed);
         if (n > budget)
             n = budget;
-        mb_add_explicit(r, m, 0, xi, n, out);
+        mb_add_explicit(r, m, slot, xi, n, out);
         budget -= n;
     }
     if (c) {  /* lazy_collect of the one cohort */
@@ -153,7 +185,7 @@ static bool sarathi_form(ls_replica *r, double now, ls_mbatch_info *out)
         m->gt[0] = c->last_token;
         m->gn[0] = c->n;
         m->ng = 1;
-        c->mb = 0;
+        c->mb = slot;
         m->cohort = ci;
     }
     /* admission, first come first served (waiting_front, waiting_pop) */
@@ -171,26 +203,71 @@ static bool sarathi_form(ls_replica *r, double now, ls_mbatch_info *out)
         int64_t n = threshold_cap(r, total - x->computed);
         if (n > budget)
             n = budget;
-        mb_add_explicit(r, m, 0, xi, n, out);
+        mb_add_explicit(r, m, slot, xi, n, out);
         budget -= n;
     }
     assert(out->agg.n_seqs > 0);
     m->busy = true;
     r->in_flight++;
-    out->slot = 0;
+    out->slot = slot;
     ls_step_window_advance(r, out);
     return true;
+}
+
+static bool sarathi_form(ls_replica *r, double now, ls_mbatch_info *out)
+{
+    return sarathi_form_at(r, now, out, false);
+}
+
+/* ls_replica_schedule's batch when its waiting queues are empty, no request
+ * is explicit and cohort ci, whose crossers got their blocks (cross_blocks),
+ * is the only live one not in flight: every policy forms the lazy decoders
+ * alone (lazy_blocks, then lazy_collect on one cohort), in `slot`. */
+static inline void form_cohort(ls_replica *r, int slot, mbatch *m, int ci, cohort *c, double now,
+                               ls_mbatch_info *out)
+{
+    r->kv_t = now;
+    r->forming = out;  /* as ls_replica_schedule leaves them */
+    r->budget_back = 0;
+    r->blocked = false;
+    double sum_comp = (double)c->sumk + (double)c->n * (double)c->clock;
+    /* the sums lazy_collect adds to 0 */
+    *out = (ls_mbatch_info){.slot = slot,
+                            .agg = {.tokens = c->n, .n_seqs = c->n, .n_decode = c->n, .n_sample = c->n,
+                                    .sum_qc = 0.0 + sum_comp, .sum_q2 = 0.0 + (double)c->n, .sum_c = 0.0 + sum_comp}};
+    if (m->capg == 0) {
+        m->capg = 4;
+        m->gt = ls_xrealloc(m->gt, (size_t)m->capg * sizeof *m->gt);
+        m->gn = ls_xrealloc(m->gn, (size_t)m->capg * sizeof *m->gn);
+    }
+    m->gt[0] = c->last_token;
+    m->gn[0] = c->n;
+    m->ng = 1;
+    c->mb = slot;
+    m->cohort = ci;
+    m->busy = true;
+    r->in_flight++;
+    if (r->kv)  /* as ls_replica_schedule (none are pending: lazy decoders register nothing) */
+        ls_kvcache_transfers(r->kv, &out->kv_load_blocks, &out->kv_store_blocks);
 }
 
 /* A step that is not decode-only: under sarathi in the shape above, the
  * general completion and sarathi_form (1: formed; 0: completed, the caller
  * schedules); -1 (nothing done) otherwise. */
+/* The configurations and waiting queues sarathi_form takes. */
+static inline bool sarathi_shape(const ls_replica *r)
+{
+    const ls_sched_config *cf = &r->cfg;
+    return cf->policy == LS_POLICY_SARATHI && !r->kv && !cf->adaptive_budget && cf->order == LS_ORDER_FCFS &&
+           !r->wait_kv.n && !r->wait_pre.n && cf->num_scheduler_steps <= 1;
+}
+
 static int chunk_step(ls_replica *r, int slot, double now, ls_mbatch_info *out)
 {
     const ls_sched_config *cf = &r->cfg;
     if (cf->policy != LS_POLICY_SARATHI || r->pp != 1 || r->kv || cf->adaptive_budget || cf->order != LS_ORDER_FCFS ||
         r->wait_kv.n || r->wait_pre.n || cf->num_scheduler_steps > 1)
-        return -1;
+        return -1;  /* (sarathi_shape, pp 1) */
     ls_replica_complete(r, slot, now);
     return sarathi_form(r, now, out) ? 1 : 0;
 }
@@ -228,28 +305,221 @@ int ls_replica_decode_step(ls_replica *r, int slot, double now, ls_mbatch_info *
      * lazy decoders alone (lazy_blocks, then lazy_collect on one cohort) */
     if (c->n == 0 || !cross_blocks(r, c))
         return 0;
+    form_cohort(r, slot, m, ci, c, now, out);
+    return 1;
+}
+
+/* ls_replica_schedule when nothing waits, no request is explicit and at most
+ * one live cohort is not in flight (PP: the others are in the pipeline): that
+ * cohort alone is the batch, or nothing is formed when there is none. 1:
+ * formed, 0: nothing to form (the general answer, false), -1: not that
+ * state, or the cohort's crossers might not all get a block (nothing done
+ * but bringing the KV integral up to now, which the general call repeats as
+ * a no-op). */
+static int decode_form(ls_replica *r, double now, ls_mbatch_info *out)
+{
+    if (r->exp_head >= 0 || r->wait_new.n || r->wait_pre.n || r->wait_kv.n || r->cfg.num_scheduler_steps > 1)
+        return -1;
+    int ci = -1;
+    for (int i = 0; i < r->nco; i++)
+        if (r->co[i].live && r->co[i].mb < 0) {
+            if (ci >= 0 || r->co[i].n == 0)
+                return -1;  /* lazy_collect merges (or retires) */
+            ci = i;
+        }
+    assert(r->in_flight < r->pp);
+    kv_touch(r, now);
+    int slot = free_slot(r);
+    if (ci < 0) {  /* ls_replica_schedule forms nothing: its effects */
+        mbatch *m = &r->mb[slot];
+        r->kv_t = now;
+        *out = (ls_mbatch_info){0};
+        m->nex = 0;
+        m->ng = 0;
+        m->cohort = -1;
+        r->forming = out;
+        r->budget_back = 0;
+        r->blocked = false;
+        return 0;
+    }
+    if (!cross_blocks(r, &r->co[ci]))
+        return -1;
+    r->mb[slot].nex = 0;
+    form_cohort(r, slot, &r->mb[slot], ci, &r->co[ci], now, out);
+    if (r->swap)  /* as ls_replica_schedule (none are pending: a swap-out leaves a request waiting) */
+        ls_kvswap_transfers(r->swap, &out->swap_out_blocks, &out->swap_in_blocks);
+    return 1;
+}
+
+/* ls_replica_schedule with form_v1 (FCFS, no prefix caching) when nothing
+ * was preempted (wait_pre, wait_kv empty), no waiting request expires, at
+ * most one live cohort is not in flight (PP: the others are in the pipeline)
+ * and every block the step allocates is free (the cohort's crossers and the
+ * explicit requests' chunks: then nothing is preempted): the same steps in
+ * the same order (crossers, explicit requests not in flight, the cohort's
+ * sums, admissions), without the general loops over cohorts and the
+ * preemption machinery. 1: formed, 0: nothing to form, -1: not that state
+ * (nothing done but bringing the KV integral up to now, which the general
+ * call repeats as a no-op). */
+static int v1_form(ls_replica *r, double now, ls_mbatch_info *out)
+{
+    const ls_sched_config *cf = &r->cfg;
+    if (r->kv || cf->order != LS_ORDER_FCFS || r->wait_pre.n || r->wait_kv.n ||
+        (r->wait_new.n > 0 && r->req[dq_front(&r->wait_new)].deadline <= now))  /* expire_waiting */
+        return -1;
+    int ci = -1;
+    for (int i = 0; i < r->nco; i++)
+        if (r->co[i].live && r->co[i].mb < 0) {
+            if (ci >= 0 || r->co[i].n == 0)
+                return -1;  /* lazy_collect merges (or retires) */
+            ci = i;
+        }
+    assert(r->in_flight < r->pp);
+    kv_touch(r, now);
+    cohort *c = ci >= 0 ? &r->co[ci] : NULL;
+    int64_t budget0 = cf->adaptive_budget ? ls_sched_budget(r) : cf->max_batched_tokens;
+    int64_t lazy = c ? c->n : 0;
+    /* form_v1's budget after the lazy decoders; then the blocks its explicit pass allocates */
+    int64_t budget = budget0 - lazy * (1 + cf->spec_tokens);
+    assert(budget >= 0 || cf->spec_tokens > 0);
+    if (budget < 0)
+        budget = 0;
+    int64_t need_all = 0, b = budget;
+    for (int32_t xi = r->exp_head; xi >= 0 && b > 0; xi = r->req[xi].next) {
+        const sreq *x = &r->req[xi];
+        if (x->mb >= 0)
+            continue;
+        int64_t n = threshold_cap(r, (int64_t)x->prompt + x->g - x->computed);
+        if (n > b)
+            n = b;
+        int64_t need = blocks_for(r, x->computed + n) - x->blocks;
+        need_all += need > 0 ? need : 0;
+        b -= n + (n == 1 && x->g > 0 ? cf->spec_tokens : 0);
+        if (b < 0)
+            b = 0;
+    }
+    if (r->used_blocks + lazy + need_all > r->total_blocks &&
+        (!c || r->used_blocks + crossers(r, c) + need_all > r->total_blocks))
+        return -1;  /* alloc_or_preempt might preempt */
+
+    /* ls_replica_schedule's set-up */
+    int slot = free_slot(r);
+    mbatch *m = &r->mb[slot];
     r->kv_t = now;
-    r->forming = out;  /* as ls_replica_schedule leaves them */
+    *out = (ls_mbatch_info){0};
+    m->nex = 0;
+    m->ng = 0;
+    m->cohort = -1;
+    r->forming = out;
     r->budget_back = 0;
     r->blocked = false;
-    double sum_comp = (double)c->sumk + (double)c->n * (double)c->clock;
-    /* the sums lazy_collect adds to 0 */
-    *out = (ls_mbatch_info){.slot = slot,
-                            .agg = {.tokens = c->n, .n_seqs = c->n, .n_decode = c->n, .n_sample = c->n,
-                                    .sum_qc = 0.0 + sum_comp, .sum_q2 = 0.0 + (double)c->n, .sum_c = 0.0 + sum_comp}};
-    if (m->capg == 0) {
-        m->capg = 4;
-        m->gt = ls_xrealloc(m->gt, (size_t)m->capg * sizeof *m->gt);
-        m->gn = ls_xrealloc(m->gn, (size_t)m->capg * sizeof *m->gn);
+    if (c) {  /* lazy_blocks: they fit */
+        bool ok = cross_blocks(r, c);
+        assert(ok);
+        (void)ok;
     }
-    m->gt[0] = c->last_token;
-    m->gn[0] = c->n;
-    m->ng = 1;
-    c->mb = slot;
-    m->cohort = ci;
+    for (int32_t xi = r->exp_head; xi >= 0 && budget > 0;) {
+        sreq *x = &r->req[xi];
+        if (x->mb >= 0) {
+            xi = x->next;
+            continue;
+        }
+        int64_t n = threshold_cap(r, (int64_t)x->prompt + x->g - x->computed);
+        if (n > budget)
+            n = budget;
+        int64_t need = blocks_for(r, x->computed + n) - x->blocks;
+        if (need > 0) {
+            bool ok = kv_alloc(r, need);
+            assert(ok);
+            (void)ok;
+            x->blocks += need;
+        }
+        mb_add_explicit(r, m, slot, xi, n, out);
+        budget -= n + (n == 1 && x->g > 0 ? cf->spec_tokens : 0);
+        if (budget < 0)
+            budget = 0;
+        xi = x->next;
+    }
+    if (c) {  /* lazy_collect of the one cohort */
+        ls_batch_agg *a = &out->agg;
+        double sum_comp = (double)c->sumk + (double)c->n * (double)c->clock;
+        a->tokens += c->n;
+        a->n_seqs += c->n;
+        a->n_decode += c->n;
+        a->n_sample += c->n;
+        a->sum_qc += sum_comp;
+        a->sum_q2 += (double)c->n;
+        a->sum_c += sum_comp;
+        if (m->capg == 0) {
+            m->capg = 4;
+            m->gt = ls_xrealloc(m->gt, (size_t)m->capg * sizeof *m->gt);
+            m->gn = ls_xrealloc(m->gn, (size_t)m->capg * sizeof *m->gn);
+        }
+        m->gt[0] = c->last_token;
+        m->gn[0] = c->n;
+        m->ng = 1;
+        c->mb = slot;
+        m->cohort = ci;
+    }
+    /* admission, first come first served (waiting_front, waiting_pop; no prefix cache) */
+    while (budget > 0 && r->n_running < cf->max_num_seqs && r->wait_new.n > 0) {
+        r->pick = 0;
+        int32_t xi = dq_front(&r->wait_new);
+        sreq *x = &r->req[xi];
+        int64_t total = (int64_t)x->prompt + x->g;
+        int64_t have = x->computed;
+        int64_t left = total - have;
+        int64_t n = threshold_cap(r, left);
+        if (n > budget)
+            n = budget;
+        if (!cf->enable_chunked_prefill && n < left) {
+            if (budget < cf->max_batched_tokens || left <= cf->max_batched_tokens)
+                break;
+            n = left;
+        }
+        int64_t need = blocks_for(r, have + n) - x->blocks;
+        if (need < 0)
+            need = 0;
+        if (r->used_blocks + need > r->total_blocks)
+            break;  /* first come, first served: the head blocks the queue */
+        int64_t life = cf->capacity_policy ? ls_sched_capacity_blocks(x->prompt, x->target, cf->block_size) : 0;
+        if (life && !ls_sched_capacity_fits(r->promised, life, r->total_blocks))
+            break;
+        kv_alloc(r, need);
+        dq_pop_front(&r->wait_new);
+        admit(r, xi);
+        x->promise = (int32_t)life;
+        r->promised += life;
+        x->blocks += need;
+        mb_add_explicit(r, m, slot, xi, n, out);
+        budget -= n;
+    }
+    if (out->agg.n_seqs == 0)
+        return 0;
     m->busy = true;
     r->in_flight++;
-    if (r->kv)  /* as ls_replica_schedule (none are pending: lazy decoders register nothing) */
-        ls_kvcache_transfers(r->kv, &out->kv_load_blocks, &out->kv_store_blocks);
+    out->slot = slot;
+    ls_step_window_advance(r, out);
+    if (r->swap)
+        ls_kvswap_transfers(r->swap, &out->swap_out_blocks, &out->swap_in_blocks);
     return 1;
+}
+
+/* decode_form, then under vllm-v1 v1_form, else the general call (out of line: the caller's
+ * early exit stays cheap). */
+static __attribute__((noinline)) bool fast_schedule(ls_replica *r, double now, ls_mbatch_info *out)
+{
+    int k = decode_form(r, now, out);
+    if (k < 0 && r->cfg.policy == LS_POLICY_VLLM_V1)
+        k = v1_form(r, now, out);
+    else if (k < 0 && sarathi_shape(r) && sarathi_form_at(r, now, out, true))
+        k = 1;
+    return k >= 0 ? k == 1 : ls_replica_schedule(r, now, out);
+}
+
+bool ls_replica_schedule_fast(ls_replica *r, double now, ls_mbatch_info *out)
+{
+    if (r->pp == 1 && r->cfg.policy != LS_POLICY_VLLM_V1)  /* one stage: decode steps take ls_replica_decode_step */
+        return ls_replica_schedule(r, now, out);
+    return fast_schedule(r, now, out);
 }

@@ -107,6 +107,17 @@ void ls_replica_complete(ls_replica *r, int slot, double now);
  * the new micro-batch. */
 int ls_replica_decode_step(ls_replica *r, int slot, double now, ls_mbatch_info *out);
 
+/* ls_replica_schedule(r, now, out) with the same effects bit for bit
+ * (sched_decode.c): in O(1) plus the block crossers when nothing waits, every
+ * running request is a lazy decoder and at most one cohort is not in flight
+ * (the PP steady state: each micro-batch one cohort); under vllm-v1 (FCFS, no
+ * prefix caching, nothing preempted waiting) also that cohort with the explicit
+ * requests' chunks and the admissions, when every block they take is free;
+ * under sarathi (FCFS, fixed budget, no prefix caching) that cohort with
+ * prefill chunks (sarathi_form beside the micro-batches in flight); the
+ * general call otherwise. */
+bool ls_replica_schedule_fast(ls_replica *r, double now, ls_mbatch_info *out);
+
 /* End of simulation at `now`: every request still waiting or running is
  * reported (timed out when its client deadline passed, unfinished otherwise). */
 void ls_replica_finish_all(ls_replica *r, double now);

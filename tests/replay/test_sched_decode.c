@@ -10,7 +10,10 @@
  * crossings happen; every policy, and the priority order; arrivals in bursts, so that long
  * decode-only stretches alternate with prefills. Under sarathi the fast replica also takes
  * the cohort-plus-prefill-chunks steps (sarathi_form), with and without a prefill chunk
- * size and client timeouts (some seeds). */
+ * size and client timeouts (some seeds). With PP (pp 2 and 4) the driver keeps up to pp
+ * micro-batches in flight, completes them in order and forms new ones at random instants
+ * (a free first stage), the general replica with ls_replica_schedule, the other with
+ * ls_replica_schedule_fast. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +26,7 @@
 #include <cmocka.h>
 
 #include "kvcache.h"
+#include "sched_capacity.h"
 #include "sched_order.h"
 #include "scheduler.h"
 
@@ -141,7 +145,7 @@ static int64_t lockstep(ls_policy pol, ls_order_kind order, uint64_t seed, int64
             busy = false;
         }
         bool fa = ls_replica_schedule(a, now, &ba);
-        bool fb = formed_b || ls_replica_schedule(b, now, &bb);
+        bool fb = formed_b || ls_replica_schedule_fast(b, now, &bb);
         assert_int_equal(fa, fb);
         if (order != LS_ORDER_PRIORITY)  /* the general path fails this check there (reported, not ours) */
             ls_replica_debug_check(b);
@@ -181,6 +185,125 @@ static int64_t lockstep(ls_policy pol, ls_order_kind order, uint64_t seed, int64
     return fast;
 }
 
+/* The same with up to pp micro-batches in flight: completions in formation
+ * order, formations whenever the (simulated) first stage is free. */
+static void lockstep_pp(ls_policy pol, ls_order_kind order, int pp, uint64_t seed, int64_t kv_blocks, bool prefix)
+{
+    enum { N = 400 };
+    ls_sched_config c;
+    memset(&c, 0, sizeof c);
+    c.policy = pol;
+    c.order = order;
+    c.enable_chunked_prefill = true;
+    c.max_batched_tokens = 96;
+    c.max_num_seqs = 24;
+    c.max_model_len = 400;
+    c.block_size = 4;
+    c.kv_blocks = kv_blocks;
+    c.watermark = 0.01;
+    c.prefill_chunk_size = seed % 2 == 0 ? 20 : 0;
+    double timeout = seed % 3 == 0 ? 40.0 : 0;
+    c.enable_prefix_caching = prefix;
+    if (pol == LS_POLICY_VLLM_V1 && order == LS_ORDER_FCFS && !prefix) {  /* form_v1's other branches */
+        c.enable_chunked_prefill = seed % 4 != 1;  /* whole prompts: those over the budget are rejected */
+        c.spec_tokens = seed % 4 == 2 ? 2 : 0;     /* decodes hold 3 slots of the budget */
+        c.capacity_policy = seed % 4 == 3 ? LS_CAPACITY_GUARANTEED_NO_EVICT : LS_CAPACITY_MAX_UTILIZATION;
+    }
+    log_ *la = calloc(1, sizeof *la), *lb = calloc(1, sizeof *lb);
+    ls_replica *a = ls_replica_new(&c, pp, 0, on_done, on_itl, la);
+    ls_replica *b = ls_replica_new(&c, pp, 0, on_done, on_itl, lb);
+    uint64_t s = seed;
+    double arr[N];
+    int32_t pr[N], out[N];
+    int64_t hid[N];
+    double at = 0;
+    for (int i = 0; i < N; i++) {
+        at += (rng_next(&s) % 8 == 0) ? 30.0 + (double)(rng_next(&s) % 60) : (double)(rng_next(&s) % 3) * 0.5;
+        arr[i] = at;
+        pr[i] = 1 + (int32_t)(rng_next(&s) % 150);
+        out[i] = 1 + (int32_t)(rng_next(&s) % 120);
+        hid[i] = (int64_t)(rng_next(&s) % 5);
+    }
+    int next = 0, fifo[8], nf = 0;
+    assert_true(pp <= 8);
+    ls_mbatch_info ba, bb;
+    for (double now = 0;; now += (double)(rng_next(&s) % 4) * 0.25) {  /* some instants repeat */
+        while (next < N && arr[next] <= now) {
+            int32_t prio = order == LS_ORDER_PRIORITY ? (int32_t)(next % 3) : 0;
+            ls_replica_add_prio(a, next, pr[next], out[next], prefix ? &hid[next] : NULL, prefix ? 1 : 0, prio,
+                                arr[next], timeout);
+            ls_replica_add_prio(b, next, pr[next], out[next], prefix ? &hid[next] : NULL, prefix ? 1 : 0, prio,
+                                arr[next], timeout);
+            next++;
+        }
+        uint64_t u = rng_next(&s);
+        if (nf > 0 && (nf == pp || u % 3 != 0)) {  /* the oldest micro-batch leaves the last stage */
+            ls_replica_complete(a, fifo[0], now);
+            ls_replica_complete(b, fifo[0], now);
+            memmove(fifo, fifo + 1, (size_t)(nf - 1) * sizeof *fifo);
+            nf--;
+        }
+        /* the first stage is free (or not yet): form while fewer than pp are in flight */
+        while (nf < pp && (u >>= 2) % 4 != 0) {
+            bool fa = ls_replica_schedule(a, now, &ba);
+            bool fb = ls_replica_schedule_fast(b, now, &bb);
+            assert_int_equal(fa, fb);
+            if (!fa)
+                break;
+            same_batch(&ba, &bb);
+            assert_int_equal(ba.kv_load_blocks, bb.kv_load_blocks);
+            assert_int_equal(ba.kv_store_blocks, bb.kv_store_blocks);
+            fifo[nf++] = ba.slot;
+            assert_int_equal(ls_replica_in_flight(a), nf);
+            assert_int_equal(ls_replica_in_flight(b), nf);
+        }
+        if (order != LS_ORDER_PRIORITY)
+            ls_replica_debug_check(b);
+        assert_int_equal(la->n, lb->n);
+        for (int i = 0; i < la->n; i++)
+            same_done(&la->d[i], &lb->d[i]);
+        assert_int_equal(ls_replica_used_blocks(a), ls_replica_used_blocks(b));
+        assert_int_equal(ls_replica_kv_max(a), ls_replica_kv_max(b));
+        assert_int_equal(ls_replica_preemptions(a), ls_replica_preemptions(b));
+        double ka = ls_replica_kv_area(a, now), kb = ls_replica_kv_area(b, now);
+        assert_memory_equal(&ka, &kb, sizeof ka);
+        assert_memory_equal(&la->itl_sum, &lb->itl_sum, sizeof(double));
+        ls_kvcache_stats pa, pb;
+        assert_int_equal(ls_replica_prefix_stats(a, &pa), prefix);
+        assert_int_equal(ls_replica_prefix_stats(b, &pb), prefix);
+        if (prefix)
+            assert_memory_equal(&pa, &pb, sizeof pa);
+        if (nf == 0 && next >= N && ls_replica_outstanding(a) == 0)
+            break;
+    }
+    assert_int_equal(la->n, N);
+    print_message("pp %d policy %s%s order %d seed %llu blocks %lld: %lld preemptions\n", pp, ls_policy_name(pol),
+                  prefix ? " + prefix caching" : "", (int)order, (unsigned long long)seed, (long long)kv_blocks,
+                  (long long)ls_replica_preemptions(a));
+    ls_replica_free(a);
+    ls_replica_free(b);
+    free(la);
+    free(lb);
+}
+
+static void test_lockstep_pp(void **state)
+{
+    (void)state;
+    ls_policy pols[4] = {LS_POLICY_VLLM_V1, LS_POLICY_VLLM_V0, LS_POLICY_SARATHI, LS_POLICY_VLLM_V1};
+    ls_order_kind orders[4] = {LS_ORDER_FCFS, LS_ORDER_FCFS, LS_ORDER_FCFS, LS_ORDER_PRIORITY};
+    for (int pp = 2; pp <= 4; pp += 2)
+        for (int p = 0; p < 4; p++)
+            for (uint64_t seed = 1; seed <= 4; seed++) {
+                lockstep_pp(pols[p], orders[p], pp, seed, 2000, false);  /* ample KV */
+                lockstep_pp(pols[p], orders[p], pp, seed + 4, 2000, false);
+                lockstep_pp(pols[p], orders[p], pp, seed + 10, 110, false);  /* tight: preemptions, blocking */
+                if (pols[p] == LS_POLICY_VLLM_V1 && orders[p] == LS_ORDER_FCFS) {
+                    lockstep_pp(pols[p], orders[p], pp, seed, 2000, true);  /* prefix caching */
+                    lockstep_pp(pols[p], orders[p], pp, seed + 10, 110, true);
+                }
+            }
+}
+
 static void test_lockstep(void **state)
 {
     (void)state;
@@ -202,6 +325,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lockstep),
+        cmocka_unit_test(test_lockstep_pp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
