@@ -17,6 +17,7 @@
 
 #include "class_metrics.h"
 #include "engine.h"
+#include "engine_ahead.h"
 #include "lockstep.h"
 #include "metrics.h"
 #include "step_options.h"
@@ -125,6 +126,8 @@ typedef struct rep_state {
     int64_t tie_blocks;  /* KV blocks the prompts routed here at the current instant will need */
     bool touched;        /* got an arrival at the current instant: schedule it once they are all in */
     ls_itl_cache itl_last;  /* this replica's last ITL bucket (metrics.h) */
+    double launch_t;        /* when the step in flight was formed, and whether at an arrival (engine_ahead.h) */
+    bool launch_at_arrival;
 } rep_state;
 
 typedef struct ls_engine {
@@ -154,6 +157,10 @@ typedef struct ls_engine {
     const ls_class_table *class_tab; /* request classes (classes.h): priorities */
     ls_class_track *classes; /* per-class metrics (class_metrics.h); NULL without classes */
     ls_lockstep *lock;      /* DP lockstep of EP groups (lockstep.h); NULL when off */
+    ls_ahead *ahead;        /* DP run-ahead (engine_ahead.h): the reports in queue order; NULL when off */
+    ls_ahead_feed *feed;    /* and the arrivals read ahead, routed, under a blind router; NULL otherwise */
+    int phase;              /* LS_AHEAD_ARRIVAL, _STEP or _END: what the engine is processing */
+    double ahead_t;         /* the latest step a replica ran ahead to */
 } engine;
 
 static void count_done(engine *g, int replica, const ls_req_done *d);
@@ -166,7 +173,17 @@ static void on_done(void *ctx, int replica, const ls_req_done *dr)
                        d->status == LS_REQ_COMPLETED);
     if (g->hooks && g->hooks->on_done(g->hooks->ctx, replica, d))
         return;
+    if (g->ahead) {  /* counted in the queue's order at the next arrival or the end */
+        const rep_state *rs = &g->rep[replica];
+        ls_ahead_push(g->ahead, g->now, g->phase, rs->launch_t, rs->launch_at_arrival, replica, d);
+        return;
+    }
     count_done(g, replica, d);
+}
+
+static void emit_done(void *ctx, int replica, const ls_req_done *d)
+{
+    count_done(ctx, replica, d);
 }
 
 static void count_done(engine *g, int replica, const ls_req_done *d)
@@ -249,6 +266,18 @@ static int route(engine *g, const ls_request *req)
     return i;
 }
 
+static int route_ahead(void *ctx, const ls_request *req)
+{
+    return route(ctx, req);
+}
+
+/* The next request from the source, or from the feed with its replica (*replica; -1 without a feed). */
+static int pull(engine *g, ls_request *out, int *replica, ls_error *e)
+{
+    *replica = -1;
+    return g->feed ? ls_ahead_feed_next(g->feed, out, replica, e) : ls_source_next(g->s->src, out, e);
+}
+
 /* KV offload (kvoffload.h): each GPU copies its share of the blocks over its
  * own host link, every stage in parallel. CPU weight offload: every forward
  * pass reads the offloaded weights over the link (UVA), on top of the
@@ -298,6 +327,8 @@ static inline event run_one_stage(engine *g, int i, double now, const ls_mbatch_
     double start = now > rs->stage_free[0] ? now : rs->stage_free[0];
     double end = start + d;
     rs->stage_free[0] = end;
+    rs->launch_t = now;
+    rs->launch_at_arrival = g->phase == LS_AHEAD_ARRIVAL;
     g->iterations++;
     g->sum_seqs += (double)b->agg.n_seqs;
     g->sum_tokens += (double)b->agg.tokens;
@@ -346,6 +377,8 @@ static event run_pipeline(engine *g, int i, double now, const ls_mbatch_info *b,
         return (event){end, 0, EV_DONE, i, -1, 0};
     if (rs->timeline_left > 0)
         rs->timeline_left--;
+    rs->launch_t = now;
+    rs->launch_at_arrival = g->phase == LS_AHEAD_ARRIVAL;
     g->iterations++;
     g->sum_seqs += (double)b->agg.n_seqs;
     g->sum_tokens += (double)b->agg.tokens;
@@ -393,6 +426,7 @@ typedef struct direct_limits {
     double before;   /* a step ending at or after this waits its turn (next arrival, next event) */
     double horizon;  /* a step ending after this is past the horizon */
     volatile sig_atomic_t *stop;
+    bool ahead;      /* DP run-ahead: before is the next arrival, and general steps run here too */
 } direct_limits;
 
 /* Replica i's micro-batch ev is done at `now` (no hooks). The decode-only
@@ -402,7 +436,9 @@ typedef struct direct_limits {
  * arrival and the next queued event: those would go first), exactly as the
  * main loop would pop it: the same accounting, event count and sequence
  * numbers, only without the queue. Anything else goes the general way.
- * Returns the time of the last step done. */
+ * Under DP run-ahead (lim->ahead) the limit is the next arrival alone and a
+ * general step (complete, then schedule: try_schedule's one micro-batch of
+ * pp 1) continues the run as well. Returns the time of the last step done. */
 static double done_direct(engine *g, const event *ev, double now, const direct_limits *lim)
 {
     rep_state *rs = &g->rep[ev->replica];
@@ -412,12 +448,19 @@ static double done_direct(engine *g, const event *ev, double now, const direct_l
         int k = ls_replica_decode_step(rs->r, slot, now, &b);
         if (k < 0)
             ls_replica_complete(rs->r, slot, now);
-        if (k <= 0) {
+        event next;
+        if (k <= 0 && !lim->ahead) {
             try_schedule(g, ev->replica, now);
             return now;
         }
         assert(rs->stage_free[0] <= now && rs->pp == 1 && !g->tl);
-        event next = launch_one_stage(g, ev->replica, now, &b);
+        if (k > 0) {
+            next = launch_one_stage(g, ev->replica, now, &b);
+        } else {
+            if (ls_replica_in_flight(rs->r) >= rs->pp || !ls_replica_schedule(rs->r, now, &b))
+                return now;  /* idle until an arrival */
+            next = launch(g, ev->replica, now, &b);
+        }
         if (!(next.t < lim->before && next.t <= lim->horizon && !(lim->stop && *lim->stop) &&
               !(g->computed_tokens > 100.0 * g->arrived_tokens + 1e7))) {
             ev_push(&g->ev, next);
@@ -497,7 +540,7 @@ static double wall_now(void)
 
 ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *e)
 {
-    double wall0 = wall_now();
+    double wall0 = wall_now(), now = 0;
     engine g;
     memset(&g, 0, sizeof g);
     g.s = s;
@@ -534,11 +577,21 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
     }
     g.class_tab = s->cfg->workload ? ls_workload_classes(s->cfg->workload) : NULL;
     g.classes = ls_class_track_new(g.class_tab, s->cfg->slo_ttft_s, s->cfg->slo_tpot_s);
+    /* DP run-ahead: replicas that do not interact between arrivals (docs/ENGINE.md, "Events") */
+    bool ahead = g.dp > 1 && !g.hooks && !g.lock && !g.tl && !(o && o->no_run_ahead);
+    for (int i = 0; i < g.dp && ahead; i++)
+        ahead = g.rep[i].pp == 1;
+    if (ahead)
+        g.ahead = ls_ahead_new(g.dp);
+    if (ahead && s->cfg->router->blind)  /* each replica runs ahead to its own next arrival */
+        g.feed = ls_ahead_feed_new(s->src, g.dp, g.dp, s->arrival_limit_s, route_ahead, &g);
+    g.phase = LS_AHEAD_STEP;
     g.peak_flops = s->cost[0]->peak_flops * g.dp;
     g.peak_bw = s->cost[0]->peak_bw * g.dp;
 
     ls_request next;
-    int have = ls_source_next(s->src, &next, e);
+    int next_replica;
+    int have = pull(&g, &next, &next_replica, e);
     if (have < 0) {
         rc = e ? e->code : LS_EIO;
         if (rc == LS_OK)
@@ -547,7 +600,6 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
     }
     bool stop_at_horizon = !s->cfg->drain;
     double horizon = s->horizon_s;
-    double now = 0;
     for (;;) {
         if (o && o->stop && *o->stop) {
             rc = ls_fail(e, LS_EINTERRUPTED, "simulation interrupted at t = %.3f s", now);
@@ -578,10 +630,13 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
              * step): otherwise tied arrivals would land in different steps.
              * The router still sees the earlier ones (outstanding, tie_blocks). */
             int64_t t_ns = next.arrival_ns;
+            /* every replica has run its steps that end before now: their reports are final */
+            ls_ahead_flush(g.ahead, now, emit_done, &g);
+            g.phase = LS_AHEAD_ARRIVAL;
             g.events--;  /* counted below, one per arrival */
             do {
                 g.events++;
-                int i = route(&g, &next);
+                int i = g.feed ? next_replica : route(&g, &next);
                 int32_t out_sched = ls_spec_track_add(g.spec, g.n_req, next.class_id, next.prompt_tokens,
                                                       next.output_tokens);
                 int32_t cls = next.class_id > 0 && g.classes ? next.class_id : 0, prio = 0;
@@ -596,7 +651,7 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                 g.rep[i].touched = true;
                 g.n_req++;
                 g.arrived_tokens += (double)next.prompt_tokens + (double)next.output_tokens + 2.0;
-                have = ls_source_next(s->src, &next, e);
+                have = pull(&g, &next, &next_replica, e);
                 if (have < 0) {
                     rc = e ? e->code : LS_EIO;
                     if (rc == LS_OK)
@@ -613,6 +668,7 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                     g.hooks->after_step(g.hooks->ctx, &g, i, now);
                 try_schedule(&g, i, now);
             }
+            g.phase = LS_AHEAD_STEP;
         } else {
             /* A scheduler that recomputes without end would hang a sweep rank:
              * fail instead once the work is 100x what the arrivals need. */
@@ -632,8 +688,13 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                 double t_next = g.ev.n ? g.ev.v[0].t : INFINITY;
                 if (t_arr < t_next)
                     t_next = t_arr;  /* INFINITY when no arrival is left */
-                direct_limits lim = {t_next, stop_at_horizon ? horizon : INFINITY, o ? o->stop : NULL};
-                now = done_direct(&g, &ev, now, &lim);
+                double before = g.feed ? ls_ahead_feed_limit(g.feed, ev.replica) : g.ahead ? t_arr : t_next;
+                direct_limits lim = {before, stop_at_horizon ? horizon : INFINITY, o ? o->stop : NULL, g.ahead != NULL};
+                double t_done = done_direct(&g, &ev, now, &lim);
+                if (!g.ahead)
+                    now = t_done;
+                else if (t_done > g.ahead_t)  /* ahead of the queue: the loop's clock stays with the queue */
+                    g.ahead_t = t_done;
                 continue;
             }
             if (ev.kind == EV_DONE)
@@ -643,9 +704,15 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
             try_schedule(&g, ev.replica, now);
         }
     }
+    if (now < g.ahead_t)  /* the last step run ahead (not past a horizon: no step was run beyond it) */
+        now = g.ahead_t;
+    ls_ahead_flush(g.ahead, INFINITY, emit_done, &g);
     /* What is left: unfinished (or timed out) requests. */
+    g.phase = LS_AHEAD_END;
+    g.now = now;
     for (int i = 0; i < g.dp; i++)
         ls_replica_finish_all(g.rep[i].r, now);
+    ls_ahead_flush(g.ahead, INFINITY, emit_done, &g);
     g.now = now;
     if (g.hooks)
         g.hooks->finish(g.hooks->ctx, &g, now, m);
@@ -753,6 +820,9 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
         ls_class_track_metrics(g.classes, span, m);
     m->v[LS_M_WALL_TIME_S] = wall_now() - wall0;
 out:
+    ls_ahead_flush(g.ahead, now, emit_done, &g);  /* a failed run: the reports before the queue's clock */
+    ls_ahead_free(g.ahead);
+    ls_ahead_feed_free(g.feed);
     ls_spec_track_free(g.spec);
     ls_lockstep_free(g.lock);
     ls_class_track_free(g.classes);

@@ -74,6 +74,10 @@ typedef struct ls_run_opts {
     int64_t timeline_iterations;
     /* Checked between events: when it becomes non-zero the run stops with LS_EINTERRUPTED. */
     volatile sig_atomic_t *stop;
+    /* For tests: every DP replica's step through the event queue, as before DP
+     * run-ahead (docs/ENGINE.md, "Events"); false (the default) lets a replica
+     * run ahead to the next arrival. */
+    bool no_run_ahead;
 } ls_run_opts;
 
 /* The memory check ls_run makes first, alone: *fits false (with the reason
