@@ -126,8 +126,8 @@ typedef struct rep_state {
     int64_t tie_blocks;  /* KV blocks the prompts routed here at the current instant will need */
     bool touched;        /* got an arrival at the current instant: schedule it once they are all in */
     ls_itl_cache itl_last;  /* this replica's last ITL bucket (metrics.h) */
-    double launch_t;        /* when the step in flight was formed, and whether at an arrival (engine_ahead.h) */
-    bool launch_at_arrival;
+    double launch_t;        /* when the step in flight was formed, and its chain depth (engine_ahead.h) */
+    int64_t launch_depth;
 } rep_state;
 
 typedef struct ls_engine {
@@ -175,7 +175,7 @@ static void on_done(void *ctx, int replica, const ls_req_done *dr)
         return;
     if (g->ahead) {  /* counted in the queue's order at the next arrival or the end */
         const rep_state *rs = &g->rep[replica];
-        ls_ahead_push(g->ahead, g->now, g->phase, rs->launch_t, rs->launch_at_arrival, replica, d);
+        ls_ahead_push(g->ahead, g->now, g->phase, rs->launch_t, rs->launch_depth, replica, d);
         return;
     }
     count_done(g, replica, d);
@@ -328,7 +328,7 @@ static inline event run_one_stage(engine *g, int i, double now, const ls_mbatch_
     double end = start + d;
     rs->stage_free[0] = end;
     rs->launch_t = now;
-    rs->launch_at_arrival = g->phase == LS_AHEAD_ARRIVAL;
+    rs->launch_depth = g->phase == LS_AHEAD_ARRIVAL ? 0 : rs->launch_depth + 1;
     g->iterations++;
     g->sum_seqs += (double)b->agg.n_seqs;
     g->sum_tokens += (double)b->agg.tokens;
@@ -378,7 +378,7 @@ static event run_pipeline(engine *g, int i, double now, const ls_mbatch_info *b,
     if (rs->timeline_left > 0)
         rs->timeline_left--;
     rs->launch_t = now;
-    rs->launch_at_arrival = g->phase == LS_AHEAD_ARRIVAL;
+    rs->launch_depth = g->phase == LS_AHEAD_ARRIVAL ? 0 : rs->launch_depth + 1;
     g->iterations++;
     g->sum_seqs += (double)b->agg.n_seqs;
     g->sum_tokens += (double)b->agg.tokens;
@@ -427,6 +427,8 @@ typedef struct direct_limits {
     double horizon;  /* a step ending after this is past the horizon */
     volatile sig_atomic_t *stop;
     bool ahead;      /* DP run-ahead: before is the next arrival, and general steps run here too */
+    double queued;   /* the next queued event or arrival, the limit without run-ahead (for ahead_steps) */
+    int64_t *ahead_steps;  /* when set: counts the steps run to or past `queued` (tests) */
 } direct_limits;
 
 /* Replica i's micro-batch ev is done at `now` (no hooks). The decode-only
@@ -466,7 +468,9 @@ static double done_direct(engine *g, const event *ev, double now, const direct_l
             ev_push(&g->ev, next);
             return now;
         }
-        now = next.t;  /* the main loop would pop this event next */
+        if (lim->ahead_steps && next.t >= lim->queued)
+            ++*lim->ahead_steps;
+        now = next.t;  /* the main loop would pop this event next (without run-ahead) */
         g->now = now;
         g->events++;
         slot = next.slot;
@@ -689,7 +693,8 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                 if (t_arr < t_next)
                     t_next = t_arr;  /* INFINITY when no arrival is left */
                 double before = g.feed ? ls_ahead_feed_limit(g.feed, ev.replica) : g.ahead ? t_arr : t_next;
-                direct_limits lim = {before, stop_at_horizon ? horizon : INFINITY, o ? o->stop : NULL, g.ahead != NULL};
+                direct_limits lim = {before, stop_at_horizon ? horizon : INFINITY, o ? o->stop : NULL, g.ahead != NULL,
+                                     t_next, o ? o->ahead_steps : NULL};
                 double t_done = done_direct(&g, &ev, now, &lim);
                 if (!g.ahead)
                     now = t_done;

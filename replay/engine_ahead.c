@@ -13,7 +13,8 @@
 
 typedef struct rec {
     double t, start;  /* start: -1 in the arrival phase (before any step of that time), +inf at the end */
-    uint64_t tie;     /* formed when a step ended (bit 63), then the order they came in */
+    int64_t depth;    /* steps formed when a step ended since the replica's last formed at an arrival */
+    uint64_t n;       /* the order they came in */
     int32_t replica;
     ls_req_done d;
 } rec;
@@ -64,12 +65,11 @@ static inline bool rec_less(const rec *a, int qa, const rec *b, int qb)
         return a->t < b->t;
     if (a->start != b->start)
         return a->start < b->start;
-    uint64_t fa = a->tie >> 63, fb = b->tie >> 63;
-    if (fa != fb)  /* formed at an arrival first */
-        return fa < fb;
+    if (a->depth != b->depth)  /* the chain that reaches a step formed at an arrival first */
+        return a->depth < b->depth;
     if (qa != qb)  /* then by replica (only steps' reports have the same start in two queues) */
         return qa < qb;
-    return a->tie < b->tie;
+    return a->n < b->n;
 }
 
 static inline const rec *head_of(const ls_ahead *a, int qi)
@@ -99,7 +99,7 @@ static void replay(ls_ahead *a, int qi)
     }
 }
 
-void ls_ahead_push(ls_ahead *a, double t, int phase, double start, bool at_arrival, int replica,
+void ls_ahead_push(ls_ahead *a, double t, int phase, double start, int64_t depth, int replica,
                    const ls_req_done *d)
 {
     bool step = phase == LS_AHEAD_STEP;
@@ -119,7 +119,8 @@ void ls_ahead_push(ls_ahead *a, double t, int phase, double start, bool at_arriv
     rec *r = &q->v[(q->head + q->n) % q->cap];
     r->t = t;
     r->start = step ? start : phase == LS_AHEAD_ARRIVAL ? -1.0 : INFINITY;
-    r->tie = (step && !at_arrival ? 1ull << 63 : 0) | (a->count++ & ~(1ull << 63));
+    r->depth = step ? depth : 0;
+    r->n = a->count++;
     r->replica = replica;
     r->d = *d;
     assert(q->n == 0 || rec_less(&q->v[(q->head + q->n - 1) % q->cap], qi, r, qi));  /* in key order */

@@ -13,18 +13,25 @@
  * ls_ahead holds those reports and hands them on sorted by the key the event
  * queue would have processed them in, once nothing can come before them:
  *
- *   (time, phase, step start, how that step was formed, replica, the order they came in)
+ *   (time, phase, step start, chain depth, replica, the order they came in)
  *
  * phase LS_AHEAD_ARRIVAL: an arrival instant (rejections; timeouts when the
  * replicas schedule), in the order they came; LS_AHEAD_STEP: a step that
  * ended at `time` on `replica`; LS_AHEAD_END: the end of the run, in the
  * order they came. The queue ordered steps ending at the same time by when
- * they were formed: the earlier start first; at the same start a step formed
- * at an arrival (for each replica in index order) before one formed when a
- * step ended; two steps formed at the same instant when a step ended each,
- * in the order those earlier steps were processed -- here by replica index,
- * which is the same order unless those earlier steps too ended and started
- * at the same instants and were formed in another order (docs/ENGINE.md). */
+ * they were formed (its sequence numbers): the earlier start first; at the
+ * same start a step formed at an arrival (for each replica in index order)
+ * before one formed when a step ended; two steps formed at the same instant
+ * when a step ended each, as the steps that ended then, recursively. A
+ * step's chain depth counts the steps formed when a step ended since its
+ * replica's last step formed at an arrival (0: formed at an arrival): when
+ * two chains of steps tie level by level (every step ending and starting at
+ * the same instants, e.g. a constant step time) the shallower reaches its
+ * step formed at an arrival first and went first, equal depths reach two
+ * formed at the same arrival, in replica order. That is the queue's order
+ * except where two steps ending and starting at the same instants had
+ * predecessors that did not (different step times summing to the same
+ * instants exactly): docs/ENGINE.md, "Sixth round". */
 #ifndef LS_ENGINE_AHEAD_H
 #define LS_ENGINE_AHEAD_H
 
@@ -42,9 +49,8 @@ ls_ahead *ls_ahead_new(int n_replicas);
 void ls_ahead_free(ls_ahead *a);  /* accepts NULL */
 
 /* Replica `replica` reported d at `t` in `phase`; for LS_AHEAD_STEP, `start`
- * is when the step that ended at t was formed and `at_arrival` whether it was
- * formed at an arrival instant (else when the replica's previous step ended). */
-void ls_ahead_push(ls_ahead *a, double t, int phase, double start, bool at_arrival, int replica,
+ * is when the step that ended at t was formed and `depth` its chain depth. */
+void ls_ahead_push(ls_ahead *a, double t, int phase, double start, int64_t depth, int replica,
                    const ls_req_done *d);
 
 /* Hand the buffered reports of time < `before` to emit, in key order (the
