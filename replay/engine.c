@@ -257,7 +257,7 @@ static int64_t view_prefix_blocks(void *ctx, int i, const ls_request *req)
     return ls_replica_prefix_probe(g->rep[i].r, req->prompt_tokens, req->hash_ids, req->n_hash_ids);
 }
 
-static int route(engine *g, const ls_request *req)
+static inline int route(engine *g, const ls_request *req)
 {
     ls_router_view v = {g->hooks ? g->hooks->n_route : g->dp, g, view_outstanding, view_kv_load, view_prefix_blocks,
                         g->s->long_replica, g->s->cfg->router_prompt_threshold};
@@ -269,13 +269,6 @@ static int route(engine *g, const ls_request *req)
 static int route_ahead(void *ctx, const ls_request *req)
 {
     return route(ctx, req);
-}
-
-/* The next request from the source, or from the feed with its replica (*replica; -1 without a feed). */
-static int pull(engine *g, ls_request *out, int *replica, ls_error *e)
-{
-    *replica = -1;
-    return g->feed ? ls_ahead_feed_next(g->feed, out, replica, e) : ls_source_next(g->s->src, out, e);
 }
 
 /* KV offload (kvoffload.h): each GPU copies its share of the blocks over its
@@ -318,6 +311,13 @@ static void step_cost(engine *g, int i, const ls_mbatch_info *b, ls_iter_cost *i
         swap_time(g, g->rep[i].pp, b, ic);
 }
 
+/* Run-ahead's record of the step formed at `now` on a replica (engine_ahead.h: its reports' key). */
+static inline void note_launch(const engine *g, rep_state *rs, double now)
+{
+    rs->launch_t = now;
+    rs->launch_depth = g->phase == LS_AHEAD_ARRIVAL ? 0 : rs->launch_depth + 1;
+}
+
 /* run_pipeline for one stage without a timeline, the same operations (the common case). */
 static inline event run_one_stage(engine *g, int i, double now, const ls_mbatch_info *b, const ls_iter_cost *ic)
 {
@@ -327,8 +327,6 @@ static inline event run_one_stage(engine *g, int i, double now, const ls_mbatch_
     double start = now > rs->stage_free[0] ? now : rs->stage_free[0];
     double end = start + d;
     rs->stage_free[0] = end;
-    rs->launch_t = now;
-    rs->launch_depth = g->phase == LS_AHEAD_ARRIVAL ? 0 : rs->launch_depth + 1;
     g->iterations++;
     g->sum_seqs += (double)b->agg.n_seqs;
     g->sum_tokens += (double)b->agg.tokens;
@@ -377,8 +375,6 @@ static event run_pipeline(engine *g, int i, double now, const ls_mbatch_info *b,
         return (event){end, 0, EV_DONE, i, -1, 0};
     if (rs->timeline_left > 0)
         rs->timeline_left--;
-    rs->launch_t = now;
-    rs->launch_depth = g->phase == LS_AHEAD_ARRIVAL ? 0 : rs->launch_depth + 1;
     g->iterations++;
     g->sum_seqs += (double)b->agg.n_seqs;
     g->sum_tokens += (double)b->agg.tokens;
@@ -418,6 +414,8 @@ static void try_schedule(engine *g, int i, double now)
         if (!ls_replica_schedule(rs->r, now, &b))
             return;
         ev_push(&g->ev, launch(g, i, now, &b));
+        if (g->ahead)
+            note_launch(g, rs, now);
     }
 }
 
@@ -426,9 +424,6 @@ typedef struct direct_limits {
     double before;   /* a step ending at or after this waits its turn (next arrival, next event) */
     double horizon;  /* a step ending after this is past the horizon */
     volatile sig_atomic_t *stop;
-    bool ahead;      /* DP run-ahead: before is the next arrival, and general steps run here too */
-    double queued;   /* the next queued event or arrival, the limit without run-ahead (for ahead_steps) */
-    int64_t *ahead_steps;  /* when set: counts the steps run to or past `queued` (tests) */
 } direct_limits;
 
 /* Replica i's micro-batch ev is done at `now` (no hooks). The decode-only
@@ -438,9 +433,7 @@ typedef struct direct_limits {
  * arrival and the next queued event: those would go first), exactly as the
  * main loop would pop it: the same accounting, event count and sequence
  * numbers, only without the queue. Anything else goes the general way.
- * Under DP run-ahead (lim->ahead) the limit is the next arrival alone and a
- * general step (complete, then schedule: try_schedule's one micro-batch of
- * pp 1) continues the run as well. Returns the time of the last step done. */
+ * Returns the time of the last step done. */
 static double done_direct(engine *g, const event *ev, double now, const direct_limits *lim)
 {
     rep_state *rs = &g->rep[ev->replica];
@@ -450,27 +443,57 @@ static double done_direct(engine *g, const event *ev, double now, const direct_l
         int k = ls_replica_decode_step(rs->r, slot, now, &b);
         if (k < 0)
             ls_replica_complete(rs->r, slot, now);
-        event next;
-        if (k <= 0 && !lim->ahead) {
+        if (k <= 0) {
             try_schedule(g, ev->replica, now);
             return now;
         }
         assert(rs->stage_free[0] <= now && rs->pp == 1 && !g->tl);
-        if (k > 0) {
-            next = launch_one_stage(g, ev->replica, now, &b);
-        } else {
-            if (ls_replica_in_flight(rs->r) >= rs->pp || !ls_replica_schedule(rs->r, now, &b))
-                return now;  /* idle until an arrival */
-            next = launch(g, ev->replica, now, &b);
-        }
+        event next = launch_one_stage(g, ev->replica, now, &b);
         if (!(next.t < lim->before && next.t <= lim->horizon && !(lim->stop && *lim->stop) &&
               !(g->computed_tokens > 100.0 * g->arrived_tokens + 1e7))) {
             ev_push(&g->ev, next);
             return now;
         }
-        if (lim->ahead_steps && next.t >= lim->queued)
-            ++*lim->ahead_steps;
-        now = next.t;  /* the main loop would pop this event next (without run-ahead) */
+        now = next.t;  /* the main loop would pop this event next */
+        g->now = now;
+        g->events++;
+        slot = next.slot;
+    }
+}
+
+/* DP run-ahead (engine_ahead.h): as done_direct, but lim->before is the next
+ * arrival the replica could be affected by (its own under a blind router, any
+ * arrival otherwise), not the next queued event, and a general step (complete,
+ * then schedule: try_schedule's one micro-batch of pp 1) continues the run
+ * too. The steps run ahead of the queue; their reports wait in g->ahead.
+ * Returns the time of the last step done. */
+static double done_ahead(engine *g, const event *ev, double now, const direct_limits *lim)
+{
+    int i = ev->replica;
+    rep_state *rs = &g->rep[i];
+    int slot = ev->slot;
+    for (;;) {
+        ls_mbatch_info b;
+        event next;
+        int k = ls_replica_decode_step(rs->r, slot, now, &b);
+        if (k > 0) {
+            next = launch_one_stage(g, i, now, &b);
+        } else {
+            if (k < 0)
+                ls_replica_complete(rs->r, slot, now);
+            if (ls_replica_in_flight(rs->r) >= rs->pp || rs->stage_free[0] > now ||
+                !ls_replica_schedule(rs->r, now, &b))
+                return now;  /* idle until an arrival */
+            next = launch(g, i, now, &b);
+        }
+        assert(rs->pp == 1 && !g->tl);
+        note_launch(g, rs, now);
+        if (!(next.t < lim->before && next.t <= lim->horizon && !(lim->stop && *lim->stop) &&
+              !(g->computed_tokens > 100.0 * g->arrived_tokens + 1e7))) {
+            ev_push(&g->ev, next);
+            return now;
+        }
+        now = next.t;
         g->now = now;
         g->events++;
         slot = next.slot;
@@ -594,8 +617,8 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
     g.peak_bw = s->cost[0]->peak_bw * g.dp;
 
     ls_request next;
-    int next_replica;
-    int have = pull(&g, &next, &next_replica, e);
+    int next_replica = -1;  /* with a feed: the replica `next` was routed to */
+    int have = g.feed ? ls_ahead_feed_next(g.feed, &next, &next_replica, e) : ls_source_next(s->src, &next, e);
     if (have < 0) {
         rc = e ? e->code : LS_EIO;
         if (rc == LS_OK)
@@ -634,9 +657,10 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
              * step): otherwise tied arrivals would land in different steps.
              * The router still sees the earlier ones (outstanding, tie_blocks). */
             int64_t t_ns = next.arrival_ns;
-            /* every replica has run its steps that end before now: their reports are final */
-            ls_ahead_flush(g.ahead, now, emit_done, &g);
-            g.phase = LS_AHEAD_ARRIVAL;
+            if (g.ahead) {  /* every replica has run its steps that end before now: their reports are final */
+                ls_ahead_flush(g.ahead, now, emit_done, &g);
+                g.phase = LS_AHEAD_ARRIVAL;
+            }
             g.events--;  /* counted below, one per arrival */
             do {
                 g.events++;
@@ -655,7 +679,7 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                 g.rep[i].touched = true;
                 g.n_req++;
                 g.arrived_tokens += (double)next.prompt_tokens + (double)next.output_tokens + 2.0;
-                have = pull(&g, &next, &next_replica, e);
+                have = g.feed ? ls_ahead_feed_next(g.feed, &next, &next_replica, e) : ls_source_next(s->src, &next, e);
                 if (have < 0) {
                     rc = e ? e->code : LS_EIO;
                     if (rc == LS_OK)
@@ -692,14 +716,18 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                 double t_next = g.ev.n ? g.ev.v[0].t : INFINITY;
                 if (t_arr < t_next)
                     t_next = t_arr;  /* INFINITY when no arrival is left */
-                double before = g.feed ? ls_ahead_feed_limit(g.feed, ev.replica) : g.ahead ? t_arr : t_next;
-                direct_limits lim = {before, stop_at_horizon ? horizon : INFINITY, o ? o->stop : NULL, g.ahead != NULL,
-                                     t_next, o ? o->ahead_steps : NULL};
-                double t_done = done_direct(&g, &ev, now, &lim);
-                if (!g.ahead)
-                    now = t_done;
-                else if (t_done > g.ahead_t)  /* ahead of the queue: the loop's clock stays with the queue */
-                    g.ahead_t = t_done;
+                if (g.ahead) {
+                    direct_limits lim = {g.feed ? ls_ahead_feed_limit(g.feed, ev.replica) : t_arr,
+                                         stop_at_horizon ? horizon : INFINITY, o ? o->stop : NULL};
+                    double t_done = done_ahead(&g, &ev, now, &lim);
+                    if (t_done > g.ahead_t)  /* ahead of the queue: the loop's clock stays with the queue */
+                        g.ahead_t = t_done;
+                    if (o && o->ahead_steps && t_done >= t_next)
+                        ++*o->ahead_steps;
+                    continue;
+                }
+                direct_limits lim = {t_next, stop_at_horizon ? horizon : INFINITY, o ? o->stop : NULL};
+                now = done_direct(&g, &ev, now, &lim);
                 continue;
             }
             if (ev.kind == EV_DONE)

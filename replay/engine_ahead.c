@@ -78,24 +78,27 @@ static inline const rec *head_of(const ls_ahead *a, int qi)
     return q->n ? &q->v[q->head] : NULL;
 }
 
-static int better(const ls_ahead *a, int x, int y)
+static inline int better(const ls_ahead *a, int x, int y)
 {
     if (x < 0)
         return y;
     if (y < 0)
         return x;
-    return rec_less(head_of(a, y), y, head_of(a, x), x) ? y : x;
+    const rec *hx = head_of(a, x), *hy = head_of(a, y);
+    if (hx->t != hy->t)  /* the usual decision */
+        return hy->t < hx->t ? y : x;
+    return rec_less(hy, y, hx, x) ? y : x;
 }
 
+/* Queue qi's head changed: the matches on its way to the root again. */
 static void replay(ls_ahead *a, int qi)
 {
     int node = (a->size + qi) / 2;
-    int left = (node * 2 - a->size), right = left + 1;  /* leaves below a bottom node */
-    int w = better(a, left < a->n_q && a->q[left].n ? left : -1, right < a->n_q && a->q[right].n ? right : -1);
+    int left = node * 2 - a->size, right = left + 1;  /* the queues below a bottom node */
+    int w = better(a, a->q[left].n ? left : -1, right < a->n_q && a->q[right].n ? right : -1);
     a->win[node] = w;
     for (node /= 2; node >= 1; node /= 2) {
-        int x = a->win[2 * node], y = a->win[2 * node + 1];
-        a->win[node] = better(a, x, y);
+        a->win[node] = better(a, a->win[2 * node], a->win[2 * node + 1]);
     }
 }
 
@@ -208,26 +211,29 @@ void ls_ahead_feed_free(ls_ahead_feed *f)
 /* Read one more request into the ring's tail: 1, 0 at the end (or past the limit), -1 on error. */
 static int read_one(ls_ahead_feed *f, ls_error *e)
 {
-    int at = (f->head + f->count) % f->depth;
-    entry *x = &f->ring[at];
-    ls_request r;
-    int got = ls_source_next(f->src, &r, e);
+    int at = f->head + f->count;
+    if (at >= f->depth)
+        at -= f->depth;
+    entry *x = &f->ring[at];  /* a free slot */
+    ls_request *r = &x->r;
+    int got = ls_source_next(f->src, r, e);
     if (got <= 0)
         return got;
-    if ((double)r.arrival_ns * 1e-9 > f->limit_s)
+    double t = (double)r->arrival_ns * 1e-9;
+    if (t > f->limit_s)
         return 0;  /* arrivals stop at the workload's duration: never routed */
-    if (r.n_hash_ids > x->hash_cap) {
-        x->hash_cap = r.n_hash_ids;
-        x->hash = ls_xrealloc(x->hash, (size_t)x->hash_cap * sizeof *x->hash);
+    if (r->n_hash_ids) {
+        if (r->n_hash_ids > x->hash_cap) {
+            x->hash_cap = r->n_hash_ids;
+            x->hash = ls_xrealloc(x->hash, (size_t)x->hash_cap * sizeof *x->hash);
+        }
+        memcpy(x->hash, r->hash_ids, (size_t)r->n_hash_ids * sizeof *x->hash);
+        r->hash_ids = x->hash;
     }
-    if (r.n_hash_ids)
-        memcpy(x->hash, r.hash_ids, (size_t)r.n_hash_ids * sizeof *x->hash);
-    r.hash_ids = r.n_hash_ids ? x->hash : NULL;
-    x->r = r;
-    int j = f->route(f->ctx, &x->r);
+    int j = f->route(f->ctx, r);
     x->replica = j;
     x->next_same = -1;
-    f->last_t = (double)r.arrival_ns * 1e-9;
+    f->last_t = t;
     if (f->last_of[j] >= 0)
         f->ring[f->last_of[j]].next_same = at;
     else
@@ -250,7 +256,8 @@ int ls_ahead_feed_next(ls_ahead_feed *f, ls_request *out, int *replica, ls_error
             f->next_t[j] = NAN;
             f->last_of[j] = -1;
         }
-        f->head = (f->head + 1) % f->depth;
+        if (++f->head == f->depth)
+            f->head = 0;
         f->count--;
         f->returned = false;
     }

@@ -78,9 +78,9 @@ typedef struct ls_run_opts {
      * run-ahead (docs/ENGINE.md, "Events"); false (the default) lets a replica
      * run ahead to the next arrival. */
     bool no_run_ahead;
-    /* For tests (may be NULL): incremented for each step run ahead, ending at
-     * or after the next queued event or arrival (which the queue would have
-     * processed first). */
+    /* For tests (may be NULL): incremented each time a replica ran steps
+     * ahead, to or past the next queued event or arrival (which the queue
+     * would have processed first). */
     int64_t *ahead_steps;
 } ls_run_opts;
 
