@@ -611,7 +611,8 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
     if (ahead)
         g.ahead = ls_ahead_new(g.dp);
     if (ahead && s->cfg->router->blind)  /* each replica runs ahead to its own next arrival */
-        g.feed = ls_ahead_feed_new(s->src, g.dp, g.dp, s->arrival_limit_s, route_ahead, &g);
+        g.feed = ls_ahead_feed_new(s->src, g.dp, g.dp, s->arrival_limit_s, s->cfg->drain ? INFINITY : s->horizon_s,
+                                   route_ahead, &g);
     g.phase = LS_AHEAD_STEP;
     g.peak_flops = s->cost[0]->peak_flops * g.dp;
     g.peak_bw = s->cost[0]->peak_bw * g.dp;

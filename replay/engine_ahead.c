@@ -164,7 +164,7 @@ struct ls_ahead_feed {
     ls_source *src;
     ls_ahead_route_fn route;
     void *ctx;
-    double limit_s;
+    double limit_s, stop_s;
     int n_rep;
     entry *ring;
     int depth, head, count;  /* ring[head] is the request last returned (when `returned`) */
@@ -175,14 +175,15 @@ struct ls_ahead_feed {
     int *last_of;            /* per replica: the ring index of the last request read routed to it (-1: none) */
 };
 
-ls_ahead_feed *ls_ahead_feed_new(ls_source *src, int n_replicas, int depth, double limit_s, ls_ahead_route_fn route,
-                                 void *ctx)
+ls_ahead_feed *ls_ahead_feed_new(ls_source *src, int n_replicas, int depth, double limit_s, double stop_s,
+                                 ls_ahead_route_fn route, void *ctx)
 {
     ls_ahead_feed *f = ls_xcalloc(1, sizeof *f);
     f->src = src;
     f->route = route;
     f->ctx = ctx;
     f->limit_s = limit_s;
+    f->stop_s = stop_s;
     f->n_rep = n_replicas;
     f->depth = depth > 1 ? depth : 1;
     f->ring = ls_xcalloc((size_t)f->depth, sizeof *f->ring);
@@ -240,6 +241,8 @@ static int read_one(ls_ahead_feed *f, ls_error *e)
         f->next_t[j] = f->last_t;
     f->last_of[j] = at;
     f->count++;
+    if (t > f->stop_s)
+        f->eof = true;  /* past the horizon: the engine reads no further */
     return 1;
 }
 

@@ -63,11 +63,13 @@ void ls_ahead_flush(ls_ahead *a, double before, ls_ahead_emit_fn emit, void *ctx
  * no replica state (so the picks are the same whenever they are made, as long
  * as they are made in arrival order). `route` picks the replica of a request;
  * requests arriving after `limit_s` end the stream unrouted (the engine's
- * arrival limit). Reads at most `depth` requests ahead. */
+ * arrival limit); the first request after `stop_s` (the horizon of a run
+ * that does not drain: the engine stops there) is the last one read, as the
+ * engine reads no further. Reads at most `depth` requests ahead. */
 typedef struct ls_ahead_feed ls_ahead_feed;
 typedef int (*ls_ahead_route_fn)(void *ctx, const ls_request *req);
-ls_ahead_feed *ls_ahead_feed_new(ls_source *src, int n_replicas, int depth, double limit_s, ls_ahead_route_fn route,
-                                 void *ctx);
+ls_ahead_feed *ls_ahead_feed_new(ls_source *src, int n_replicas, int depth, double limit_s, double stop_s,
+                                 ls_ahead_route_fn route, void *ctx);
 void ls_ahead_feed_free(ls_ahead_feed *f);  /* accepts NULL */
 /* As ls_source_next (1, 0 at the end, -1 on error), with the replica the
  * request was routed to; the previous request returned counts as arrived.

@@ -171,6 +171,7 @@ static void test_timeouts_and_limits(void **state)
     assert_true(syn("dp3", "round-robin", "vllm-v1", 150, 80, "timeout_s: 4\n") > 0);
     assert_true(syn("dp3", "least-outstanding", "sarathi", 150, 80, "timeout_s: 3\ndrain: false\n") > 0);
     assert_true(syn("dp4", "round-robin", "vllm-v1", 400, 60, "drain: false\n") > 0);
+    assert_true(syn("dp4", "round-robin", "sarathi", 400, 60, "drain: false\nhorizon_s: 12\n") > 0);
 }
 
 /* A trace with integer timestamps and a constant step time of 0.25 s: arrivals land
