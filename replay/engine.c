@@ -20,6 +20,7 @@
 #include "engine_ahead.h"
 #include "lockstep.h"
 #include "metrics.h"
+#include "slo_watch.h"
 #include "step_options.h"
 #include "workload.h"
 
@@ -159,11 +160,13 @@ typedef struct ls_engine {
     ls_lockstep *lock;      /* DP lockstep of EP groups (lockstep.h); NULL when off */
     ls_ahead *ahead;        /* DP run-ahead (engine_ahead.h): the reports in queue order; NULL when off */
     ls_ahead_feed *feed;    /* and the arrivals read ahead, routed, under a blind router; NULL otherwise */
+    bool row_now;           /* with run-ahead: on_request takes the rows as they come (an SLO watch), not in order */
     int phase;              /* LS_AHEAD_ARRIVAL, _STEP or _END: what the engine is processing */
     double ahead_t;         /* the latest step a replica ran ahead to */
 } engine;
 
 static void count_done(engine *g, int replica, const ls_req_done *d);
+static void report_row(const engine *g, int replica, const ls_req_done *d);
 
 static void on_done(void *ctx, int replica, const ls_req_done *dr)
 {
@@ -175,6 +178,8 @@ static void on_done(void *ctx, int replica, const ls_req_done *dr)
         return;
     if (g->ahead) {  /* counted in the queue's order at the next arrival or the end */
         const rep_state *rs = &g->rep[replica];
+        if (g->row_now)
+            report_row(g, replica, d);
         ls_ahead_push(g->ahead, g->now, g->phase, rs->launch_t, rs->launch_depth, replica, d);
         return;
     }
@@ -212,6 +217,13 @@ static void count_done(engine *g, int replica, const ls_req_done *d)
     } else if (g->classes) {
         ls_class_track_done(g->classes, d, NAN, NAN);
     }
+    if (!g->row_now)
+        report_row(g, replica, d);
+}
+
+/* The request's row to opts->on_request. */
+static void report_row(const engine *g, int replica, const ls_req_done *d)
+{
     const ls_run_opts *o = g->s->opts;
     if (o && o->on_request) {
         ls_request_result rr;
@@ -610,6 +622,10 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
         ahead = g.rep[i].pp == 1;
     if (ahead)
         g.ahead = ls_ahead_new(g.dp);
+    /* An SLO watch only counts the rows: given them as the replicas run ahead, it stops
+     * the run as soon as the set of rows settles the verdict (slo_watch.h), instead of
+     * waiting for the queue's order, which a replica draining ahead would hold back. */
+    g.row_now = ahead && o && o->on_request == ls_slo_watch_on_request;
     if (ahead && s->cfg->router->blind)  /* each replica runs ahead to its own next arrival */
         g.feed = ls_ahead_feed_new(s->src, g.dp, g.dp, s->arrival_limit_s, s->cfg->drain ? INFINITY : s->horizon_s,
                                    route_ahead, &g);
