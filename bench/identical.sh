@@ -9,6 +9,10 @@
 # --sweeps also sweeps the example studies (examples/*.yaml, capacity searches included) and
 # bench/identical-pp.yaml (24 PP configurations, with every request's row) with both and compares
 # the HDF5 files with tests/e2e/sweep_compare.py, to the bit (slow: minutes on 2 cores).
+# DIFF=1 (environment) also writes each run's --requests-out HDF5 file and bench/identical_diff.py
+# prints, per metric, the largest relative difference at full precision over all configurations, and
+# whether the per-request tables are the same rows in the same order (a full-precision difference
+# alone does not fail the script: the 12-digit comparison above decides).
 # Run from the repository root; exit 1 on a difference. Used for docs/ENGINE.md's speed work.
 set -u
 OLD=$1 NEW=$2
@@ -30,7 +34,11 @@ case_() {  # case_ NAME YAML [FLAGS...]
         [ $b = new ] && bin=$NEW
         "$bin" run --config "$T/c$n.yaml" "$@" --json >"$T/$b$n.raw" 2>"$T/err" ||
             { echo "$name: $b failed: $(cat "$T/err")"; bad=1; }
+        # DIFF=1: also the full-precision /results row and the /requests table (bench/identical_diff.py)
+        [ -z "${DIFF:-}" ] || "$bin" run --config "$T/c$n.yaml" "$@" --requests-out "$T/$b$n.h5" >/dev/null 2>"$T/err" ||
+            { echo "$name: $b --requests-out failed: $(cat "$T/err")"; bad=1; }
     done
+    [ -z "${DIFF:-}" ] || echo "$name" >"$T/name$n"
     # every metric of the old binary equal in the new one (wall_time_s aside; metrics only the new one
     # has are new features, not compared)
     if /usr/bin/python3 -c 'import json, sys
@@ -245,5 +253,6 @@ if [ "$SWEEPS" = --sweeps ]; then
         rm -f "$T/old.h5" "$T/new.h5"
     done
 fi
+[ -z "${DIFF:-}" ] || /usr/bin/python3 "$(dirname "$0")/identical_diff.py" "$T" "$n" || bad=1
 [ $bad = 0 ] && echo "identical.sh: all $n configurations identical" || echo "identical.sh: DIFFERENCES"
 exit $bad

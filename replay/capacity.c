@@ -159,6 +159,7 @@ static ls_status probe_once(probe_ctx *p, double rate, bool *meets, bool *infeas
     if (watched) {
         opts.on_request = ls_slo_watch_on_request;
         opts.on_request_ctx = &w;
+        opts.on_request_any_order = true; /* it counts */
         opts.stop = &w.stop;
     }
     ls_metrics m;

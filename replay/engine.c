@@ -17,6 +17,7 @@
 
 #include "class_metrics.h"
 #include "engine.h"
+#include "engine_ahead.h"
 #include "lockstep.h"
 #include "metrics.h"
 #include "step_options.h"
@@ -125,6 +126,8 @@ typedef struct rep_state {
     int64_t tie_blocks;  /* KV blocks the prompts routed here at the current instant will need */
     bool touched;        /* got an arrival at the current instant: schedule it once they are all in */
     ls_itl_cache itl_last;  /* this replica's last ITL bucket (metrics.h) */
+    double launch_t;        /* when the step in flight was formed, and its chain depth (engine_ahead.h) */
+    int64_t launch_depth;
 } rep_state;
 
 typedef struct ls_engine {
@@ -156,9 +159,15 @@ typedef struct ls_engine {
     ls_lockstep *lock;      /* DP lockstep of EP groups (lockstep.h); NULL when off */
     int held0, n_held;      /* pp_direct's new events held[held0 .. n_held), in (time, sequence number) order */
     event held[2 * LS_MAX_PP + 2];
+    ls_ahead *ahead;        /* DP run-ahead (engine_ahead.h): the reports in queue order; NULL when off */
+    ls_ahead_feed *feed;    /* and the arrivals read ahead, routed, under a blind router; NULL otherwise */
+    bool row_now;           /* with run-ahead: on_request takes the rows as they come (an SLO watch), not in order */
+    int phase;              /* LS_AHEAD_ARRIVAL, _STEP or _END: what the engine is processing */
+    double ahead_t;         /* the latest step a replica ran ahead to */
 } engine;
 
 static void count_done(engine *g, int replica, const ls_req_done *d);
+static void report_row(const engine *g, int replica, const ls_req_done *d);
 
 /* A new event of the replica pp_direct runs: held, in order (a new event is
  * mostly the latest), or queued when there is no room. */
@@ -188,7 +197,19 @@ static void on_done(void *ctx, int replica, const ls_req_done *dr)
                        d->status == LS_REQ_COMPLETED);
     if (g->hooks && g->hooks->on_done(g->hooks->ctx, replica, d))
         return;
+    if (g->ahead) {  /* counted in the queue's order at the next arrival or the end */
+        const rep_state *rs = &g->rep[replica];
+        if (g->row_now)
+            report_row(g, replica, d);
+        ls_ahead_push(g->ahead, g->now, g->phase, rs->launch_t, rs->launch_depth, replica, d);
+        return;
+    }
     count_done(g, replica, d);
+}
+
+static void emit_done(void *ctx, int replica, const ls_req_done *d)
+{
+    count_done(ctx, replica, d);
 }
 
 static void count_done(engine *g, int replica, const ls_req_done *d)
@@ -217,6 +238,13 @@ static void count_done(engine *g, int replica, const ls_req_done *d)
     } else if (g->classes) {
         ls_class_track_done(g->classes, d, NAN, NAN);
     }
+    if (!g->row_now)
+        report_row(g, replica, d);
+}
+
+/* The request's row to opts->on_request. */
+static void report_row(const engine *g, int replica, const ls_req_done *d)
+{
     const ls_run_opts *o = g->s->opts;
     if (o && o->on_request) {
         ls_request_result rr;
@@ -262,13 +290,18 @@ static int64_t view_prefix_blocks(void *ctx, int i, const ls_request *req)
     return ls_replica_prefix_probe(g->rep[i].r, req->prompt_tokens, req->hash_ids, req->n_hash_ids);
 }
 
-static int route(engine *g, const ls_request *req)
+static inline int route(engine *g, const ls_request *req)
 {
     ls_router_view v = {g->hooks ? g->hooks->n_route : g->dp, g, view_outstanding, view_kv_load, view_prefix_blocks,
                         g->s->long_replica, g->s->cfg->router_prompt_threshold};
     int i = g->s->cfg->router->pick(&g->router, &v, req);
     assert(i >= 0 && i < v.n);
     return i;
+}
+
+static int route_ahead(void *ctx, const ls_request *req)
+{
+    return route(ctx, req);
 }
 
 /* KV offload (kvoffload.h): each GPU copies its share of the blocks over its
@@ -309,6 +342,13 @@ static void step_cost(engine *g, int i, const ls_mbatch_info *b, ls_iter_cost *i
         offload_time(g, g->rep[i].pp, b, ic);
     if (b->swap_out_blocks || b->swap_in_blocks)
         swap_time(g, g->rep[i].pp, b, ic);
+}
+
+/* Run-ahead's record of the step formed at `now` on a replica (engine_ahead.h: its reports' key). */
+static inline void note_launch(const engine *g, rep_state *rs, double now)
+{
+    rs->launch_t = now;
+    rs->launch_depth = g->phase == LS_AHEAD_ARRIVAL ? 0 : rs->launch_depth + 1;
 }
 
 /* run_pipeline for one stage without a timeline, the same operations (the common case). */
@@ -451,6 +491,8 @@ static void try_schedule(engine *g, int i, double now)
         if (!ls_replica_schedule_fast(rs->r, now, &b))
             return;
         ev_push(&g->ev, launch(g, i, now, &b));
+        if (g->ahead)
+            note_launch(g, rs, now);
     }
 }
 
@@ -547,6 +589,45 @@ static __attribute__((noinline)) double pp_direct(engine *g, event e, double now
     return now;
 }
 
+/* DP run-ahead (engine_ahead.h): as done_direct, but lim->before is the next
+ * arrival the replica could be affected by (its own under a blind router, any
+ * arrival otherwise), not the next queued event, and a general step (complete,
+ * then schedule: try_schedule's one micro-batch of pp 1) continues the run
+ * too. The steps run ahead of the queue; their reports wait in g->ahead.
+ * Returns the time of the last step done. */
+static double done_ahead(engine *g, const event *ev, double now, const direct_limits *lim)
+{
+    int i = ev->replica;
+    rep_state *rs = &g->rep[i];
+    int slot = ev->slot;
+    for (;;) {
+        ls_mbatch_info b;
+        event next;
+        int k = ls_replica_decode_step(rs->r, slot, now, &b);
+        if (k > 0) {
+            next = launch_one_stage(g, i, now, &b);
+        } else {
+            if (k < 0)
+                ls_replica_complete(rs->r, slot, now);
+            if (ls_replica_in_flight(rs->r) >= rs->pp || rs->stage_free[0] > now ||
+                !ls_replica_schedule_fast(rs->r, now, &b))
+                return now;  /* idle until an arrival */
+            next = launch(g, i, now, &b);
+        }
+        assert(rs->pp == 1 && !g->tl);
+        note_launch(g, rs, now);
+        if (!(next.t < lim->before && next.t <= lim->horizon && !(lim->stop && *lim->stop) &&
+              !(g->computed_tokens > 100.0 * g->arrived_tokens + 1e7))) {
+            ev_push(&g->ev, next);
+            return now;
+        }
+        now = next.t;
+        g->now = now;
+        g->events++;
+        slot = next.slot;
+    }
+}
+
 void ls_engine_step_cost(ls_engine *g, int i, const ls_mbatch_info *b, ls_iter_cost *ic)
 {
     assert(i >= 0 && i < g->dp);
@@ -614,7 +695,7 @@ static double wall_now(void)
 
 ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *e)
 {
-    double wall0 = wall_now();
+    double wall0 = wall_now(), now = 0;
     engine g;
     memset(&g, 0, sizeof g);
     g.s = s;
@@ -651,11 +732,26 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
     }
     g.class_tab = s->cfg->workload ? ls_workload_classes(s->cfg->workload) : NULL;
     g.classes = ls_class_track_new(g.class_tab, s->cfg->slo_ttft_s, s->cfg->slo_tpot_s);
+    /* DP run-ahead: replicas that do not interact between arrivals (docs/ENGINE.md, "Events") */
+    bool ahead = g.dp > 1 && !g.hooks && !g.lock && !g.tl && !(o && o->no_run_ahead);
+    for (int i = 0; i < g.dp && ahead; i++)
+        ahead = g.rep[i].pp == 1;
+    if (ahead)
+        g.ahead = ls_ahead_new(g.dp);
+    /* An SLO watch (on_request_any_order) only counts the rows: given them as the replicas run ahead, it stops
+     * the run as soon as the set of rows settles the verdict (slo_watch.h), instead of
+     * waiting for the queue's order, which a replica draining ahead would hold back. */
+    g.row_now = ahead && o && o->on_request_any_order;
+    if (ahead && s->cfg->router->blind)  /* each replica runs ahead to its own next arrival */
+        g.feed = ls_ahead_feed_new(s->src, g.dp, g.dp, s->arrival_limit_s, s->cfg->drain ? INFINITY : s->horizon_s,
+                                   route_ahead, &g);
+    g.phase = LS_AHEAD_STEP;
     g.peak_flops = s->cost[0]->peak_flops * g.dp;
     g.peak_bw = s->cost[0]->peak_bw * g.dp;
 
     ls_request next;
-    int have = ls_source_next(s->src, &next, e);
+    int next_replica = -1;  /* with a feed: the replica `next` was routed to */
+    int have = g.feed ? ls_ahead_feed_next(g.feed, &next, &next_replica, e) : ls_source_next(s->src, &next, e);
     if (have < 0) {
         rc = e ? e->code : LS_EIO;
         if (rc == LS_OK)
@@ -666,7 +762,6 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
     /* pp_direct with one replica (with DP, other replicas' events interleave: it would rarely run) */
     bool pp_direct_ok = !g.hooks && !g.lock && !g.tl && g.dp == 1;
     double horizon = s->horizon_s;
-    double now = 0;
     for (;;) {
         if (o && o->stop && *o->stop) {
             rc = ls_fail(e, LS_EINTERRUPTED, "simulation interrupted at t = %.3f s", now);
@@ -697,10 +792,14 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
              * step): otherwise tied arrivals would land in different steps.
              * The router still sees the earlier ones (outstanding, tie_blocks). */
             int64_t t_ns = next.arrival_ns;
+            if (g.ahead) {  /* every replica has run its steps that end before now: their reports are final */
+                ls_ahead_flush(g.ahead, now, emit_done, &g);
+                g.phase = LS_AHEAD_ARRIVAL;
+            }
             g.events--;  /* counted below, one per arrival */
             do {
                 g.events++;
-                int i = route(&g, &next);
+                int i = g.feed ? next_replica : route(&g, &next);
                 int32_t out_sched = ls_spec_track_add(g.spec, g.n_req, next.class_id, next.prompt_tokens,
                                                       next.output_tokens);
                 int32_t cls = next.class_id > 0 && g.classes ? next.class_id : 0, prio = 0;
@@ -715,7 +814,7 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                 g.rep[i].touched = true;
                 g.n_req++;
                 g.arrived_tokens += (double)next.prompt_tokens + (double)next.output_tokens + 2.0;
-                have = ls_source_next(s->src, &next, e);
+                have = g.feed ? ls_ahead_feed_next(g.feed, &next, &next_replica, e) : ls_source_next(s->src, &next, e);
                 if (have < 0) {
                     rc = e ? e->code : LS_EIO;
                     if (rc == LS_OK)
@@ -732,6 +831,7 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                     g.hooks->after_step(g.hooks->ctx, &g, i, now);
                 try_schedule(&g, i, now);
             }
+            g.phase = LS_AHEAD_STEP;
         } else {
             /* A scheduler that recomputes without end would hang a sweep rank:
              * fail instead once the work is 100x what the arrivals need. */
@@ -751,6 +851,16 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                 double t_next = g.ev.n ? g.ev.v[0].t : INFINITY;
                 if (t_arr < t_next)
                     t_next = t_arr;  /* INFINITY when no arrival is left */
+                if (g.ahead) {
+                    direct_limits lim = {g.feed ? ls_ahead_feed_limit(g.feed, ev.replica) : t_arr,
+                                         stop_at_horizon ? horizon : INFINITY, o ? o->stop : NULL};
+                    double t_done = done_ahead(&g, &ev, now, &lim);
+                    if (t_done > g.ahead_t)  /* ahead of the queue: the loop's clock stays with the queue */
+                        g.ahead_t = t_done;
+                    if (o && o->ahead_steps && t_done >= t_next)
+                        ++*o->ahead_steps;
+                    continue;
+                }
                 direct_limits lim = {t_next, stop_at_horizon ? horizon : INFINITY, o ? o->stop : NULL};
                 now = done_direct(&g, &ev, now, &lim);
                 continue;
@@ -767,9 +877,15 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
             try_schedule(&g, ev.replica, now);
         }
     }
+    if (now < g.ahead_t)  /* the last step run ahead (not past a horizon: no step was run beyond it) */
+        now = g.ahead_t;
+    ls_ahead_flush(g.ahead, INFINITY, emit_done, &g);
     /* What is left: unfinished (or timed out) requests. */
+    g.phase = LS_AHEAD_END;
+    g.now = now;
     for (int i = 0; i < g.dp; i++)
         ls_replica_finish_all(g.rep[i].r, now);
+    ls_ahead_flush(g.ahead, INFINITY, emit_done, &g);
     g.now = now;
     if (g.hooks)
         g.hooks->finish(g.hooks->ctx, &g, now, m);
@@ -877,6 +993,9 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
         ls_class_track_metrics(g.classes, span, m);
     m->v[LS_M_WALL_TIME_S] = wall_now() - wall0;
 out:
+    ls_ahead_flush(g.ahead, now, emit_done, &g);  /* a failed run: the reports before the queue's clock */
+    ls_ahead_free(g.ahead);
+    ls_ahead_feed_free(g.feed);
     ls_spec_track_free(g.spec);
     ls_lockstep_free(g.lock);
     ls_class_track_free(g.classes);

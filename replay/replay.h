@@ -69,11 +69,23 @@ typedef struct ls_run_opts {
     /* Called once per request when it reaches its final status (may be NULL). */
     void (*on_request)(void *ctx, const ls_request_result *r);
     void *on_request_ctx;
+    /* on_request does not depend on the order of the rows (an SLO watch: it counts):
+     * with DP run-ahead it gets them as they come instead of in the event queue's
+     * order (false: in that order, as --requests-out). */
+    bool on_request_any_order;
     /* Chrome/Perfetto timeline of the first `timeline_iterations` iterations (NULL: none). */
     const char *timeline_path;
     int64_t timeline_iterations;
     /* Checked between events: when it becomes non-zero the run stops with LS_EINTERRUPTED. */
     volatile sig_atomic_t *stop;
+    /* For tests: every DP replica's step through the event queue, as before DP
+     * run-ahead (docs/ENGINE.md, "Events"); false (the default) lets a replica
+     * run ahead to the next arrival. */
+    bool no_run_ahead;
+    /* For tests (may be NULL): incremented each time a replica ran steps
+     * ahead, to or past the next queued event or arrival (which the queue
+     * would have processed first). */
+    int64_t *ahead_steps;
 } ls_run_opts;
 
 /* The memory check ls_run makes first, alone: *fits false (with the reason

@@ -106,17 +106,17 @@ static int pick_length_aware(ls_router_state *st, const ls_router_view *v, const
 }
 
 static const ls_router_ops routers[] = {
-    {"round-robin", "replicas in turn", pick_round_robin},
-    {"least-outstanding", "the replica with the fewest requests waiting or running", pick_least_outstanding},
-    {"least-kv", "the replica with the fewest KV blocks in use (ties: fewest outstanding)", pick_least_kv},
+    {"round-robin", "replicas in turn", pick_round_robin, true},
+    {"least-outstanding", "the replica with the fewest requests waiting or running", pick_least_outstanding, false},
+    {"least-kv", "the replica with the fewest KV blocks in use (ties: fewest outstanding)", pick_least_kv, false},
     {"prefix-aware",
      "the replica holding most of the prompt in its prefix cache, balanced against load: the least KV blocks in "
      "use minus 4 times the prompt's cached blocks there (llm-d/Dynamo's KV routing; least-kv without prefix caching)",
-     pick_prefix_aware},
+     pick_prefix_aware, false},
     {"length-aware",
      "prompts longer than router.prompt_threshold tokens to the replicas built for long prompts (the largest "
      "TP, or replicas marked long), the others to the rest; the least outstanding within each side",
-     pick_length_aware},
+     pick_length_aware, false},
 };
 #define N_ROUTERS ((int)(sizeof routers / sizeof routers[0]))
 

@@ -43,6 +43,10 @@ typedef struct ls_router_ops {
     const char *rule;                          /* one line, for docs and messages */
     /* The replica in [0, v->n) that gets `req`. */
     int (*pick)(ls_router_state *st, const ls_router_view *v, const ls_request *req);
+    /* pick reads none of the view's callbacks (only its own state and the
+     * request), so it picks the same whenever it is called in arrival order:
+     * DP run-ahead may route arrivals as it reads them ahead (engine_ahead.h) */
+    bool blind;
 } ls_router_ops;
 
 /* Does router r split by prompt length (it needs long and short replicas)? */

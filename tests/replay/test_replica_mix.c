@@ -237,8 +237,10 @@ static void test_one_group_is_dp(void **state)
             assert_true(isnan(y));
             continue;
         }
-        /* MFU/MBU sum the same terms in another order */
-        double tol = (k == LS_M_MFU_MEAN || k == LS_M_MBU_MEAN) ? 1e-12 * fabs(x) : 0;
+        /* MFU/MBU and the ITL mean sum the same terms in another order (dp4 runs its
+         * replicas ahead to their next arrivals, the group through the hooks does not:
+         * docs/ENGINE.md, "Sixth round") */
+        double tol = (k == LS_M_MFU_MEAN || k == LS_M_MBU_MEAN || k == LS_M_ITL_MEAN_S) ? 1e-12 * fabs(x) : 0;
         if (!(fabs(x - y) <= tol))
             fail_msg("%s: dp4 %.17g, one group %.17g", ls_metric_columns[k].name, x, y);
     }
