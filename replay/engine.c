@@ -62,6 +62,7 @@ static inline bool ev_less(const event *a, const event *b)
 
 static void ev_push(evheap *h, event ev)
 {
+    assert(ev.t >= 0); /* ev_less's 128-bit key orders non-negative times only (-0.0 meets +0.0) */
     if (h->n == h->cap) {
         h->cap = h->cap ? h->cap * 2 : 64;
         h->v = ls_xrealloc(h->v, h->cap * sizeof *h->v);
