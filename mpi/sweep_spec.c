@@ -172,8 +172,8 @@ static ls_status parse_capacity(const ls_yaml *c, ls_sweep_capacity *cap, ls_err
         LS_TRY(ls_yaml_as_bool(v, "capacity.enabled", &cap->enabled, e));
     if ((v = ls_yaml_get(c, "rel_tol"))) {
         LS_TRY(ls_yaml_as_double(v, "capacity.rel_tol", &cap->rel_tol, e));
-        if (!(cap->rel_tol > 0 && cap->rel_tol < 1))
-            return where_fail(e, v, "capacity.rel_tol", "expected a number in (0, 1)");
+        if (!(cap->rel_tol >= 1e-9 && cap->rel_tol < 1))
+            return where_fail(e, v, "capacity.rel_tol", "expected a number in [1e-9, 1)");
     }
     if ((v = ls_yaml_get(c, "max_runs"))) {
         int64_t m;

@@ -103,7 +103,7 @@ static ls_status probe_once(probe_ctx *p, double rate, bool *meets, bool *infeas
 static bool is_given(const probe_ctx *p, double rate)
 {
     for (int i = 0; i < p->n_given; i++)
-        if (fabs(rate - p->given[i]) <= 1e-9 * rate)
+        if (rate == p->given[i]) /* exactly: the sweep's whole() hook compares exactly too */
             return true;
     return false;
 }
@@ -361,7 +361,7 @@ ls_status ls_capacity_search(const ls_run_config *c, const ls_capacity_opts *o,
         d.rate_lo = o->rate_lo;
         d.rate_hi = o->rate_hi;
         if (o->rel_tol > 0)
-            d.rel_tol = o->rel_tol;
+            d.rel_tol = o->rel_tol < 1e-9 ? 1e-9 : o->rel_tol; /* finer: midpoints and tolerance steps round onto the ends */
         if (o->max_runs > 0)
             d.max_runs = o->max_runs;
         d.rate_start = o->rate_start;

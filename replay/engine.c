@@ -129,6 +129,7 @@ typedef struct rep_state {
     ls_itl_cache itl_last;  /* this replica's last ITL bucket (metrics.h) */
     double launch_t;        /* when the step in flight was formed, and its chain depth (engine_ahead.h) */
     int64_t launch_depth;
+    double launch_pt;       /* when the step whose end formed it was formed (depth > 0) */
 } rep_state;
 
 typedef struct ls_engine {
@@ -202,7 +203,7 @@ static void on_done(void *ctx, int replica, const ls_req_done *dr)
         const rep_state *rs = &g->rep[replica];
         if (g->row_now)
             report_row(g, replica, d);
-        ls_ahead_push(g->ahead, g->now, g->phase, rs->launch_t, rs->launch_depth, replica, d);
+        ls_ahead_push(g->ahead, g->now, g->phase, rs->launch_t, rs->launch_pt, rs->launch_depth, replica, d);
         return;
     }
     count_done(g, replica, d);
@@ -348,6 +349,7 @@ static void step_cost(engine *g, int i, const ls_mbatch_info *b, ls_iter_cost *i
 /* Run-ahead's record of the step formed at `now` on a replica (engine_ahead.h: its reports' key). */
 static inline void note_launch(const engine *g, rep_state *rs, double now)
 {
+    rs->launch_pt = rs->launch_t;
     rs->launch_t = now;
     rs->launch_depth = g->phase == LS_AHEAD_ARRIVAL ? 0 : rs->launch_depth + 1;
 }

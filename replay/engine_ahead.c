@@ -14,6 +14,7 @@
 typedef struct rec {
     double t, start;  /* start: -1 in the arrival phase (before any step of that time), +inf at the end */
     int64_t depth;    /* steps formed when a step ended since the replica's last formed at an arrival */
+    double pstart;    /* depth > 0: when the step that ended at `start` (whose end formed this one) was formed */
     uint64_t n;       /* the order they came in */
     int32_t replica;
     ls_req_done d;
@@ -65,6 +66,10 @@ static inline bool rec_less(const rec *a, int qa, const rec *b, int qb)
         return a->t < b->t;
     if (a->start != b->start)
         return a->start < b->start;
+    if ((a->depth == 0) != (b->depth == 0))  /* formed at an arrival: before any formed when a step ended */
+        return a->depth == 0;
+    if (a->pstart != b->pstart)  /* formed when steps ended at the same instant: as those steps went */
+        return a->pstart < b->pstart;
     if (a->depth != b->depth)  /* the chain that reaches a step formed at an arrival first */
         return a->depth < b->depth;
     if (qa != qb)  /* then by replica (only steps' reports have the same start in two queues) */
@@ -102,7 +107,7 @@ static void replay(ls_ahead *a, int qi)
     }
 }
 
-void ls_ahead_push(ls_ahead *a, double t, int phase, double start, int64_t depth, int replica,
+void ls_ahead_push(ls_ahead *a, double t, int phase, double start, double pstart, int64_t depth, int replica,
                    const ls_req_done *d)
 {
     bool step = phase == LS_AHEAD_STEP;
@@ -123,6 +128,7 @@ void ls_ahead_push(ls_ahead *a, double t, int phase, double start, int64_t depth
     r->t = t;
     r->start = step ? start : phase == LS_AHEAD_ARRIVAL ? -1.0 : INFINITY;
     r->depth = step ? depth : 0;
+    r->pstart = step && depth > 0 ? pstart : -1.0;
     r->n = a->count++;
     r->replica = replica;
     r->d = *d;

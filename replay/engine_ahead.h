@@ -28,10 +28,12 @@
  * two chains of steps tie level by level (every step ending and starting at
  * the same instants, e.g. a constant step time) the shallower reaches its
  * step formed at an arrival first and went first, equal depths reach two
- * formed at the same arrival, in replica order. That is the queue's order
- * except where two steps ending and starting at the same instants had
- * predecessors that did not (different step times summing to the same
- * instants exactly): docs/ENGINE.md, "Sixth round". */
+ * formed at the same arrival, in replica order. Two steps ending and
+ * starting at the same instants, both formed when steps ended, go in the
+ * order of those steps' starts (the queue took their ends in that order).
+ * That is the queue's order except where those steps' own predecessors
+ * also tie in both instants but not before (different step times summing to
+ * the same instants exactly, two levels back): docs/ENGINE.md, "Sixth round". */
 #ifndef LS_ENGINE_AHEAD_H
 #define LS_ENGINE_AHEAD_H
 
@@ -50,7 +52,7 @@ void ls_ahead_free(ls_ahead *a);  /* accepts NULL */
 
 /* Replica `replica` reported d at `t` in `phase`; for LS_AHEAD_STEP, `start`
  * is when the step that ended at t was formed and `depth` its chain depth. */
-void ls_ahead_push(ls_ahead *a, double t, int phase, double start, int64_t depth, int replica,
+void ls_ahead_push(ls_ahead *a, double t, int phase, double start, double pstart, int64_t depth, int replica,
                    const ls_req_done *d);
 
 /* Hand the buffered reports of time < `before` to emit, in key order (the

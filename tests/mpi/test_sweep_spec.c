@@ -198,6 +198,8 @@ static void test_errors(void **st)
     parse_err("base: {a: 1}\ngrid: {p: [x]}\nexclude: [{p: x}]\n", "excluded", NULL);
     parse_err("base: {a: 1}\ngrid: {\"a..b\": [1]}\n", "dotted path", NULL);
     parse_err("base: {a: 1}\ncapacity: {rel_tol: 2}\n", "capacity.rel_tol", NULL);
+    /* finer than 1e-9 the probes would round onto the bracket's ends (review of 684a40c) */
+    parse_err("base: {a: 1}\ncapacity: {rel_tol: 1e-17}\n", "capacity.rel_tol", "[1e-9, 1)");
     parse_err("base: {a: 1}\ncapacity: {start: 0}\n", "capacity.start", "rate > 0");
     parse_err("base: {a: 1}\ncapacity: {start: 100, floor: -1}\n", "capacity.floor", "rate > 0");
     parse_err("base: {a: 1}\ncapacity: {start: 100, floor: .nan}\n", "capacity.floor", NULL);

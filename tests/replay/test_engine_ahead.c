@@ -213,7 +213,14 @@ static void test_ties(void **state)
 
 /* The queue's tie rules, hand-built on dp2 round-robin with a constant 0.25 s step
  * (`rows_csv`: arrival s, prompt, output per line). Returns both ways' row orders. */
+static void tie_case_cost(const char *rows_csv, const char *cost, int64_t *order, size_t n);
+
 static void tie_case(const char *rows_csv, int64_t *order, size_t n)
+{
+    tie_case_cost(rows_csv, "{model: constant, time_s: 0.25}", order, n);
+}
+
+static void tie_case_cost(const char *rows_csv, const char *cost, int64_t *order, size_t n)
 {
     char path[] = "/tmp/ls_test_aheadXXXXXX";
     int fd = mkstemp(path);
@@ -224,8 +231,8 @@ static void tie_case(const char *rows_csv, int64_t *order, size_t n)
     char text[1024];
     snprintf(text, sizeof text,
              "model: llama-3-8b\nhardware: h100-sxm\ncluster: dgx-h100\nparallelism: dp2\nrouter: round-robin\n"
-             "scheduler: {max_batched_tokens: 512}\ncost: {model: constant, time_s: 0.25}\nworkload: {trace: %s}\n",
-             path);
+             "scheduler: {max_batched_tokens: 512, max_model_len: 64}\ncost: %s\nworkload: {trace: %s}\n",
+             cost, path);
     outcome q, a;
     run_once(text, true, &q);
     run_once(text, false, &a);
@@ -256,6 +263,25 @@ static void test_tie_rules(void **state)
      * instant (its first one at the arrival at 0, in index order): request 0's row comes first. */
     int64_t o2[] = {0, 1, 2, 3};
     tie_case("0,10,4\n0,10,4\n0.5,10,4\n3,10,1\n", o2, 4);
+    /* Same start and end, formed when steps ended that had started at different times
+     * (review of 684a40c): request 0 is too long (rejected), so request 1 goes to replica 1
+     * and prefills over [0, 0.5], request 2 to replica 0 over [0.125, 0.5]; both decode steps
+     * run [0.5, 0.75]. The queue took replica 1's prefill end first (its step started
+     * first), so request 1's row comes first; replica number alone would put request 2 first. */
+    char tpath[] = "/tmp/ls_test_aheadXXXXXX";
+    int fd = mkstemp(tpath);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "phase,tp,tokens,context,time_s\n");
+    for (int c = 0; c <= 100000; c += 100000)
+        fprintf(f, "prefill,1,16,%d,0.375\nprefill,1,32,%d,0.5\ndecode,1,1,%d,0.25\ndecode,1,2,%d,0.5\n", c, c,
+                c, c);
+    fclose(f);
+    char cost[128];
+    snprintf(cost, sizeof cost, "{model: table, file: %s}", tpath);
+    int64_t o3[] = {0, 1, 2};
+    tie_case_cost("0,1000,2\n0,32,2\n0.125,16,2\n", cost, o3, 3);
+    remove(tpath);
 }
 
 /* Prefix caching read by the prefix-aware router at each arrival; speculative decoding. */
