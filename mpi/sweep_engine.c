@@ -499,7 +499,8 @@ ls_status ls_sweep_engine_run(void *ctx, size_t id, ls_metrics *out, ls_sweep_ro
                                .rate_start = s->capacity.start,
                                .rate_floor = s->capacity.floor,
                                .hooks = &hooks,
-                               .bisect = s->capacity.bisect};
+                               .bisect = s->capacity.bisect,
+                               .stop = stop};
         double *given = NULL;
         co.n_given_rates = group_rates(g, id, &given);
         co.given_rates = given;
@@ -513,7 +514,10 @@ ls_status ls_sweep_engine_run(void *ctx, size_t id, ls_metrics *out, ls_sweep_ro
         ls_capacity_result cr;
         ls_error ce;
         ls_error_clear(&ce);
-        if (ls_capacity_search(c, &co, &cr, &ce) == LS_OK) {
+        ls_status cs = ls_capacity_search(c, &co, &cr, &ce);
+        if (cs == LS_EINTERRUPTED) {
+            rc = ls_fail(e, LS_EINTERRUPTED, "interrupted"); /* abandoned: the row is not written, resume redoes it */
+        } else if (cs == LS_OK) {
             out->v[LS_M_CAPACITY_RPS] = cr.capacity_rps;
             out->v[LS_M_CAPACITY_FAIL_RPS] = cr.failing_rps; /* the readers' "< R" for a capacity of 0 */
             if (cr.below_floor) /* capacity 0 stands for "< floor": say so in the row */

@@ -45,6 +45,7 @@ void ls_capacity_opts_default(ls_capacity_opts *o)
     o->given_rates = NULL;
     o->n_given_rates = 0;
     o->bisect = false;
+    o->stop = NULL;
 }
 
 bool ls_capacity_meets_slo(const ls_run_config *c, const ls_metrics *m)
@@ -94,6 +95,7 @@ typedef struct probe_ctx {
     int simulated, stopped;
     const double *given;      /* ls_capacity_opts.given_rates */
     int n_given;
+    volatile sig_atomic_t *stop; /* ls_capacity_opts.stop */
 } probe_ctx;
 
 static ls_status probe_once(probe_ctx *p, double rate, bool *meets, bool *infeasible, run_facts *f,
@@ -117,6 +119,8 @@ static ls_status probe(probe_ctx *p, double rate, bool *meets, bool *infeasible,
                        ls_error *e)
 {
     run_facts m = no_facts;
+    if (p->stop && *p->stop)
+        return ls_fail(e, LS_EINTERRUPTED, "capacity search interrupted");
     ls_status rc = probe_once(p, rate, meets, infeasible, &m, e);
     *f = (rc == LS_OK && (*meets || is_given(p, rate))) ? m : no_facts;
     if (p->h && p->h->between)
@@ -156,6 +160,7 @@ static ls_status probe_once(probe_ctx *p, double rate, bool *meets, bool *infeas
     ls_slo_watch w;
     bool watched = opts.requests && !(h->whole && h->whole(h->ctx, p->c)) &&
                    ls_slo_watch_init(&w, p->c, opts.requests->n);
+    opts.stop = p->stop; /* a watched run's own flag replaces it: the search checks p->stop next */
     if (watched) {
         opts.on_request = ls_slo_watch_on_request;
         opts.on_request_ctx = &w;
@@ -372,6 +377,7 @@ ls_status ls_capacity_search(const ls_run_config *c, const ls_capacity_opts *o,
         d.given_rates = o->given_rates;
         d.n_given_rates = o->n_given_rates;
         d.bisect = o->bisect;
+        d.stop = o->stop;
     }
     out->capacity_rps = NAN;
     out->failing_rps = NAN;
@@ -404,7 +410,7 @@ ls_status ls_capacity_search(const ls_run_config *c, const ls_capacity_opts *o,
             return ls_fail(e, LS_EINVAL, "capacity search: given rate %g must be a finite rate > 0 req/s",
                            d.given_rates[i]);
     probe_ctx p = {ls_config_clone(c), min_rate, 0, d.max_runs, d.known, d.known_rate, d.hooks, 0, 0,
-                   d.given_rates, d.n_given_rates};
+                   d.given_rates, d.n_given_rates, d.stop};
     ls_status rc = search(&p, &d, out, e);
     out->runs = p.runs;
     out->simulated = p.simulated;

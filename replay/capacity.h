@@ -7,6 +7,8 @@
 #ifndef LS_CAPACITY_H
 #define LS_CAPACITY_H
 
+#include <signal.h>
+
 #include "replay.h"
 
 /* What a caller that holds more than one configuration (the sweep engine) lends
@@ -62,6 +64,9 @@ typedef struct ls_capacity_opts {
     /* true: plain bisection (geometric midpoints while the bracket is wide), the
      * search before guided probes; false (default): guided (capacity.c). */
     bool bisect;
+    /* Checked before each probe and by probes that are not watched (NULL: none): once
+     * non-zero the search ends with LS_EINTERRUPTED within one probe (a sweep's SIGTERM). */
+    volatile sig_atomic_t *stop;
 } ls_capacity_opts;
 
 typedef struct ls_capacity_result {

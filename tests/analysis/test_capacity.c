@@ -6,6 +6,7 @@
  * metrics with the limits written in the YAML below, not with the search's
  * own predicate. */
 #include <math.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -230,6 +231,28 @@ static void test_floor_at_rate_lo(void **state)
     assert_true(r.capacity_rps == 0 && r.failing_rps == 4);
     assert_int_equal(r.runs, 1);
     assert_true(r.below_floor);
+    ls_config_free(c);
+}
+
+/* A stop flag (a sweep's SIGTERM) ends the search before its next probe. */
+static void test_stop(void **state)
+{
+    (void)state;
+    ls_run_config *c = load(cfg_text);
+    volatile sig_atomic_t stop = 1;
+    ls_capacity_opts o;
+    ls_capacity_opts_default(&o);
+    o.stop = &stop;
+    ls_capacity_result r;
+    ls_error e = {0};
+    assert_int_equal(ls_capacity_search(c, &o, &r, &e), LS_EINTERRUPTED);
+    assert_int_equal(r.runs, 0);
+    stop = 0; /* not set: the search runs as without the flag */
+    ls_capacity_result plain;
+    assert_int_equal(ls_capacity_search(c, &o, &r, &e), LS_OK);
+    o.stop = NULL;
+    assert_int_equal(ls_capacity_search(c, &o, &plain, &e), LS_OK);
+    assert_true(r.capacity_rps == plain.capacity_rps && r.runs == plain.runs);
     ls_config_free(c);
 }
 
@@ -560,6 +583,7 @@ int main(void)
         cmocka_unit_test(test_misses_everywhere),
         cmocka_unit_test(test_floor),
         cmocka_unit_test(test_floor_at_rate_lo),
+        cmocka_unit_test(test_stop),
         cmocka_unit_test(test_given_range),
         cmocka_unit_test(test_start_and_known),
         cmocka_unit_test(test_infeasible),
