@@ -99,6 +99,35 @@ static int64_t crossers(const ls_replica *r, const cohort *c)
     return n;
 }
 
+/* lazy_collect's sums for the whole of cohort c (its members' computed tokens are
+ * sumk + n * clock). */
+static inline void agg_add_cohort(ls_batch_agg *a, const cohort *c)
+{
+    double sum_comp = (double)c->sumk + (double)c->n * (double)c->clock;
+    a->tokens += c->n;
+    a->n_seqs += c->n;
+    a->n_decode += c->n;
+    a->n_sample += c->n;
+    a->sum_qc += sum_comp;
+    a->sum_q2 += (double)c->n;
+    a->sum_c += sum_comp;
+}
+
+/* Micro-batch m (in `slot`) takes cohort ci, c, as its one group of lazy decoders. */
+static inline void mb_take_cohort(mbatch *m, int slot, int ci, cohort *c)
+{
+    if (m->capg == 0) {
+        m->capg = 4;
+        m->gt = ls_xrealloc(m->gt, (size_t)m->capg * sizeof *m->gt);
+        m->gn = ls_xrealloc(m->gn, (size_t)m->capg * sizeof *m->gn);
+    }
+    m->gt[0] = c->last_token;
+    m->gn[0] = c->n;
+    m->ng = 1;
+    c->mb = slot;
+    m->cohort = ci;
+}
+
 /* ls_replica_schedule with form_sarathi, nothing in flight (pp 1; with `pp`,
  * micro-batches in flight, whose cohorts and requests are skipped), at most
  * one live cohort (not in flight), only prefilling explicit requests (not in
@@ -168,25 +197,8 @@ static inline __attribute__((always_inline)) bool sarathi_form_at(ls_replica *r,
         budget -= n;
     }
     if (c) {  /* lazy_collect of the one cohort */
-        ls_batch_agg *a = &out->agg;
-        double sum_comp = (double)c->sumk + (double)c->n * (double)c->clock;
-        a->tokens += c->n;
-        a->n_seqs += c->n;
-        a->n_decode += c->n;
-        a->n_sample += c->n;
-        a->sum_qc += sum_comp;
-        a->sum_q2 += (double)c->n;
-        a->sum_c += sum_comp;
-        if (m->capg == 0) {
-            m->capg = 4;
-            m->gt = ls_xrealloc(m->gt, (size_t)m->capg * sizeof *m->gt);
-            m->gn = ls_xrealloc(m->gn, (size_t)m->capg * sizeof *m->gn);
-        }
-        m->gt[0] = c->last_token;
-        m->gn[0] = c->n;
-        m->ng = 1;
-        c->mb = slot;
-        m->cohort = ci;
+        agg_add_cohort(&out->agg, c);
+        mb_take_cohort(m, slot, ci, c);
     }
     /* admission, first come first served (waiting_front, waiting_pop) */
     while (budget > 0 && r->n_running < r->cfg.max_num_seqs && r->wait_new.n > 0) {
@@ -235,16 +247,7 @@ static inline void form_cohort(ls_replica *r, int slot, mbatch *m, int ci, cohor
     *out = (ls_mbatch_info){.slot = slot,
                             .agg = {.tokens = c->n, .n_seqs = c->n, .n_decode = c->n, .n_sample = c->n,
                                     .sum_qc = 0.0 + sum_comp, .sum_q2 = 0.0 + (double)c->n, .sum_c = 0.0 + sum_comp}};
-    if (m->capg == 0) {
-        m->capg = 4;
-        m->gt = ls_xrealloc(m->gt, (size_t)m->capg * sizeof *m->gt);
-        m->gn = ls_xrealloc(m->gn, (size_t)m->capg * sizeof *m->gn);
-    }
-    m->gt[0] = c->last_token;
-    m->gn[0] = c->n;
-    m->ng = 1;
-    c->mb = slot;
-    m->cohort = ci;
+    mb_take_cohort(m, slot, ci, c);
     m->busy = true;
     r->in_flight++;
     if (r->kv)  /* as ls_replica_schedule (none are pending: lazy decoders register nothing) */
@@ -441,25 +444,8 @@ static int v1_form(ls_replica *r, double now, ls_mbatch_info *out)
         xi = x->next;
     }
     if (c) {  /* lazy_collect of the one cohort */
-        ls_batch_agg *a = &out->agg;
-        double sum_comp = (double)c->sumk + (double)c->n * (double)c->clock;
-        a->tokens += c->n;
-        a->n_seqs += c->n;
-        a->n_decode += c->n;
-        a->n_sample += c->n;
-        a->sum_qc += sum_comp;
-        a->sum_q2 += (double)c->n;
-        a->sum_c += sum_comp;
-        if (m->capg == 0) {
-            m->capg = 4;
-            m->gt = ls_xrealloc(m->gt, (size_t)m->capg * sizeof *m->gt);
-            m->gn = ls_xrealloc(m->gn, (size_t)m->capg * sizeof *m->gn);
-        }
-        m->gt[0] = c->last_token;
-        m->gn[0] = c->n;
-        m->ng = 1;
-        c->mb = slot;
-        m->cohort = ci;
+        agg_add_cohort(&out->agg, c);
+        mb_take_cohort(m, slot, ci, c);
     }
     /* admission, first come first served (waiting_front, waiting_pop; no prefix cache) */
     while (budget > 0 && r->n_running < cf->max_num_seqs && r->wait_new.n > 0) {
