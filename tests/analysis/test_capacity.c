@@ -127,7 +127,6 @@ static void test_independent_of_listed_rate(void **state)
     assert_true(fail[0] == fail[1] && fail[1] == fail[2]);
 }
 
-
 /* TPOT 1 ms: missed at every rate, so a search's probes are hand-countable. */
 static const char *misses_everywhere_text =
     "model: llama-3.1-8b\ncluster: dgx-h100\nparallelism: tp1\n"
@@ -135,6 +134,7 @@ static const char *misses_everywhere_text =
     "  prompt_tokens: {dist: fixed, value: 1024},\n"
     "  output_tokens: {dist: fixed, value: 64}, duration_s: 400}\n"
     "seed: 7\nslo: {ttft_s: 0.5, tpot_s: 0.001}\n";
+
 /* A configuration that misses the SLO at every load (TPOT limit 1 ms; an 8B
  * model on an H100 takes several ms per token) has capacity exactly 0, and the
  * search stops halving at the rate where the 400 s window expects 10 requests
