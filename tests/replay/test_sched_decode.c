@@ -85,6 +85,26 @@ static void same_batch(const ls_mbatch_info *a, const ls_mbatch_info *b)
     assert_int_equal(a->prefill_tokens, b->prefill_tokens);
 }
 
+/* The two replicas' state after a step: the same finished requests, blocks, preemptions,
+ * KV integral, ITL sum and (with prefix caching) cache statistics, to the bit. */
+static void same_state(ls_replica *a, ls_replica *b, const log_ *la, const log_ *lb, double now, bool prefix)
+{
+    assert_int_equal(la->n, lb->n);
+    for (int i = 0; i < la->n; i++)
+        same_done(&la->d[i], &lb->d[i]);
+    assert_int_equal(ls_replica_used_blocks(a), ls_replica_used_blocks(b));
+    assert_int_equal(ls_replica_kv_max(a), ls_replica_kv_max(b));
+    assert_int_equal(ls_replica_preemptions(a), ls_replica_preemptions(b));
+    double ka = ls_replica_kv_area(a, now), kb = ls_replica_kv_area(b, now);
+    assert_memory_equal(&ka, &kb, sizeof ka);
+    assert_memory_equal(&la->itl_sum, &lb->itl_sum, sizeof(double));
+    ls_kvcache_stats pa, pb;
+    assert_int_equal(ls_replica_prefix_stats(a, &pa), prefix);
+    assert_int_equal(ls_replica_prefix_stats(b, &pb), prefix);
+    if (prefix)
+        assert_memory_equal(&pa, &pb, sizeof pa);
+}
+
 /* Returns how many steps took the fast path. */
 static int64_t lockstep(ls_policy pol, ls_order_kind order, uint64_t seed, int64_t kv_blocks, bool prefix)
 {
@@ -154,20 +174,7 @@ static int64_t lockstep(ls_policy pol, ls_order_kind order, uint64_t seed, int64
             slot = ba.slot;
             busy = true;
         }
-        assert_int_equal(la->n, lb->n);
-        for (int i = 0; i < la->n; i++)
-            same_done(&la->d[i], &lb->d[i]);
-        assert_int_equal(ls_replica_used_blocks(a), ls_replica_used_blocks(b));
-        assert_int_equal(ls_replica_kv_max(a), ls_replica_kv_max(b));
-        assert_int_equal(ls_replica_preemptions(a), ls_replica_preemptions(b));
-        double ka = ls_replica_kv_area(a, now), kb = ls_replica_kv_area(b, now);
-        assert_memory_equal(&ka, &kb, sizeof ka);
-        assert_memory_equal(&la->itl_sum, &lb->itl_sum, sizeof(double));
-        ls_kvcache_stats pa, pb;
-        assert_int_equal(ls_replica_prefix_stats(a, &pa), prefix);
-        assert_int_equal(ls_replica_prefix_stats(b, &pb), prefix);
-        if (prefix)
-            assert_memory_equal(&pa, &pb, sizeof pa);
+        same_state(a, b, la, lb, now, prefix);
         if (!busy && next >= N && ls_replica_outstanding(a) == 0)
             break;
     }
@@ -259,20 +266,7 @@ static void lockstep_pp(ls_policy pol, ls_order_kind order, int pp, uint64_t see
         }
         if (order != LS_ORDER_PRIORITY)
             ls_replica_debug_check(b);
-        assert_int_equal(la->n, lb->n);
-        for (int i = 0; i < la->n; i++)
-            same_done(&la->d[i], &lb->d[i]);
-        assert_int_equal(ls_replica_used_blocks(a), ls_replica_used_blocks(b));
-        assert_int_equal(ls_replica_kv_max(a), ls_replica_kv_max(b));
-        assert_int_equal(ls_replica_preemptions(a), ls_replica_preemptions(b));
-        double ka = ls_replica_kv_area(a, now), kb = ls_replica_kv_area(b, now);
-        assert_memory_equal(&ka, &kb, sizeof ka);
-        assert_memory_equal(&la->itl_sum, &lb->itl_sum, sizeof(double));
-        ls_kvcache_stats pa, pb;
-        assert_int_equal(ls_replica_prefix_stats(a, &pa), prefix);
-        assert_int_equal(ls_replica_prefix_stats(b, &pb), prefix);
-        if (prefix)
-            assert_memory_equal(&pa, &pb, sizeof pa);
+        same_state(a, b, la, lb, now, prefix);
         if (nf == 0 && next >= N && ls_replica_outstanding(a) == 0)
             break;
     }
