@@ -43,6 +43,20 @@ static bool lone_cohort(const ls_replica *r, int ci)
     return true;
 }
 
+/* The one live cohort not in flight: its index, -1 when there is none, -2 when
+ * lazy_collect would merge (two or more) or retire (an empty one). */
+static inline int available_cohort(const ls_replica *r)
+{
+    int ci = -1;
+    for (int i = 0; i < r->nco; i++)
+        if (r->co[i].live && r->co[i].mb < 0) {
+            if (ci >= 0 || r->co[i].n == 0)
+                return -2;
+            ci = i;
+        }
+    return ci;
+}
+
 /* The first micro-batch slot not in flight (ls_replica_schedule's choice). */
 static int free_slot(const ls_replica *r)
 {
@@ -97,20 +111,6 @@ static int64_t crossers(const ls_replica *r, const cohort *c)
     for (int32_t xi = c->bucket[c->clock % r->cfg.block_size]; xi >= 0; xi = r->req[xi].bnext)
         n += r->req[xi].key[HEAP_BLK] == c->clock;
     return n;
-}
-
-/* lazy_collect's sums for the whole of cohort c (its members' computed tokens are
- * sumk + n * clock). */
-static inline void agg_add_cohort(ls_batch_agg *a, const cohort *c)
-{
-    double sum_comp = (double)c->sumk + (double)c->n * (double)c->clock;
-    a->tokens += c->n;
-    a->n_seqs += c->n;
-    a->n_decode += c->n;
-    a->n_sample += c->n;
-    a->sum_qc += sum_comp;
-    a->sum_q2 += (double)c->n;
-    a->sum_c += sum_comp;
 }
 
 /* Micro-batch m (in `slot`) takes cohort ci, c, as its one group of lazy decoders. */
@@ -323,13 +323,9 @@ static int decode_form(ls_replica *r, double now, ls_mbatch_info *out)
 {
     if (r->exp_head >= 0 || r->wait_new.n || r->wait_pre.n || r->wait_kv.n || r->cfg.num_scheduler_steps > 1)
         return -1;
-    int ci = -1;
-    for (int i = 0; i < r->nco; i++)
-        if (r->co[i].live && r->co[i].mb < 0) {
-            if (ci >= 0 || r->co[i].n == 0)
-                return -1;  /* lazy_collect merges (or retires) */
-            ci = i;
-        }
+    int ci = available_cohort(r);
+    if (ci < -1)
+        return -1;  /* lazy_collect merges (or retires) */
     assert(r->in_flight < r->pp);
     kv_touch(r, now);
     int slot = free_slot(r);
@@ -370,13 +366,9 @@ static int v1_form(ls_replica *r, double now, ls_mbatch_info *out)
     if (r->kv || cf->order != LS_ORDER_FCFS || r->wait_pre.n || r->wait_kv.n ||
         (r->wait_new.n > 0 && r->req[dq_front(&r->wait_new)].deadline <= now))  /* expire_waiting */
         return -1;
-    int ci = -1;
-    for (int i = 0; i < r->nco; i++)
-        if (r->co[i].live && r->co[i].mb < 0) {
-            if (ci >= 0 || r->co[i].n == 0)
-                return -1;  /* lazy_collect merges (or retires) */
-            ci = i;
-        }
+    int ci = available_cohort(r);
+    if (ci < -1)
+        return -1;  /* lazy_collect merges (or retires) */
     assert(r->in_flight < r->pp);
     kv_touch(r, now);
     cohort *c = ci >= 0 ? &r->co[ci] : NULL;

@@ -280,6 +280,20 @@ static inline void mb_add_explicit(ls_replica *r, mbatch *m, int slot, int32_t x
         ls_kvcache_commit(r->kv, xi, x->computed + n);
 }
 
+/* lazy_collect's sums for the whole of cohort c (its members' computed tokens are
+ * sumk + n * clock). */
+static inline void agg_add_cohort(ls_batch_agg *a, const cohort *c)
+{
+    double sum_comp = (double)c->sumk + (double)c->n * (double)c->clock;
+    a->tokens += c->n;
+    a->n_seqs += c->n;
+    a->n_decode += c->n;
+    a->n_sample += c->n;
+    a->sum_qc += sum_comp;
+    a->sum_q2 += (double)c->n;
+    a->sum_c += sum_comp;
+}
+
 /* A running request that generated its last token leaves (scheduler.c). */
 void ls_replica_finish_request(ls_replica *r, int32_t xi, double now);
 

@@ -660,15 +660,7 @@ static void lazy_collect(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out
             c->live = false;
             continue;
         }
-        ls_batch_agg *a = &out->agg;
-        double sum_comp = (double)c->sumk + (double)c->n * (double)c->clock;
-        a->tokens += c->n;
-        a->n_seqs += c->n;
-        a->n_decode += c->n;
-        a->n_sample += c->n;
-        a->sum_qc += sum_comp;
-        a->sum_q2 += (double)c->n;
-        a->sum_c += sum_comp;
+        agg_add_cohort(&out->agg, c);
         if (m->ng == m->capg) {
             m->capg = m->capg ? m->capg * 2 : 4;
             m->gt = ls_xrealloc(m->gt, (size_t)m->capg * sizeof *m->gt);
