@@ -376,6 +376,18 @@ static inline event run_one_stage(engine *g, int i, double now, const ls_mbatch_
     return (event){end, g->seq++, EV_DONE, i, b->slot, 0};
 }
 
+/* A step's FLOPs, bytes and busy time (`busy`: summed over its stages) into the run's and
+ * the replica's sums. */
+static inline void add_step_cost(engine *g, rep_state *rs, const ls_iter_cost *ic, double busy)
+{
+    g->flops += ic->flops;
+    g->bytes += ic->bytes;
+    g->busy_s += busy / rs->pp;
+    rs->busy_s += busy / rs->pp;
+    rs->flops += ic->flops;
+    rs->bytes += ic->bytes;
+}
+
 /* run_pipeline for pp > 1 stages without a timeline, the same operations in the same order
  * (the stage loop without its timeline and dummy-batch tests). */
 static inline __attribute__((always_inline)) event run_stages(engine *g, int i, double now, const ls_mbatch_info *b,
@@ -399,12 +411,7 @@ static inline __attribute__((always_inline)) event run_stages(engine *g, int i, 
         rs->stage_free[st] = end;
         busy += d;
     }
-    g->flops += ic->flops;
-    g->bytes += ic->bytes;
-    g->busy_s += busy / rs->pp;
-    rs->busy_s += busy / rs->pp;
-    rs->flops += ic->flops;
-    rs->bytes += ic->bytes;
+    add_step_cost(g, rs, ic, busy);
     assert(rs->timeline_left == 0);  /* no timeline */
     g->iterations++;
     g->sum_seqs += (double)b->agg.n_seqs;
@@ -445,12 +452,7 @@ static event run_pipeline(engine *g, int i, double now, const ls_mbatch_info *b,
         if (b && g->tl && rs->timeline_left > 0)
             ls_timeline_add(g->tl, i, st, start, end, b);
     }
-    g->flops += ic->flops;
-    g->bytes += ic->bytes;
-    g->busy_s += busy / rs->pp;
-    rs->busy_s += busy / rs->pp;
-    rs->flops += ic->flops;
-    rs->bytes += ic->bytes;
+    add_step_cost(g, rs, ic, busy);
     if (!b)
         return (event){end, 0, EV_DONE, i, -1, 0};
     if (rs->timeline_left > 0)
