@@ -30,18 +30,10 @@
 #include "kvcache.h"
 #include "sched_budget.h"
 #include "sched_capacity.h"
+#include "sched_cohort.h"
 #include "sched_internal.h"
 #include "sched_order.h"
 #include "step_options.h"
-
-/* Only the in-flight cohort is live (the others would be merged by lazy_collect). */
-static bool lone_cohort(const ls_replica *r, int ci)
-{
-    for (int i = 0; i < r->nco; i++)
-        if (i != ci && r->co[i].live)
-            return false;
-    return true;
-}
 
 /* The one live cohort not in flight: its index, -1 when there is none, -2 when
  * lazy_collect would merge (two or more) or retire (an empty one). */
@@ -69,48 +61,18 @@ static int free_slot(const ls_replica *r)
 
 /* The members crossing a block boundary at this clock get their block when
  * every one fits (lazy_blocks's first case); false (nothing changed) otherwise. */
-static bool cross_blocks(ls_replica *r, cohort *c)
+static inline bool cross_blocks(ls_replica *r, cohort *c)
 {
-    int64_t bs = r->cfg.block_size, n = 0;
-    int32_t head = c->bucket[c->clock % bs];
-    if (r->used_blocks + c->n <= r->total_blocks) {  /* every member would fit: one walk */
-        for (int32_t xi = head; xi >= 0; xi = r->req[xi].bnext) {
-            sreq *x = &r->req[xi];
-            assert(x->key[HEAP_BLK] >= c->clock);
-            bool cross = x->key[HEAP_BLK] == c->clock;
-            x->key[HEAP_BLK] += cross ? bs : 0;  /* same bucket */
-            x->blocks += cross;
-            n += cross;
-        }
-    } else {
-        for (int32_t xi = head; xi >= 0; xi = r->req[xi].bnext)
-            n += r->req[xi].key[HEAP_BLK] == c->clock;
-        if (r->used_blocks + n > r->total_blocks)
-            return false;
-        for (int32_t xi = head; xi >= 0; xi = r->req[xi].bnext) {
-            sreq *x = &r->req[xi];
-            assert(x->key[HEAP_BLK] >= c->clock);
-            if (x->key[HEAP_BLK] == c->clock) {
-                x->key[HEAP_BLK] += bs;  /* same bucket */
-                x->blocks++;
-            }
-        }
-    }
+    int64_t n = cohort_crossers(r, c);
+    if (r->used_blocks + n > r->total_blocks)
+        return false;
+    cohort_crossed(r, c);
     r->used_blocks += n;
     if (r->used_blocks > r->kv_max)
         r->kv_max = r->used_blocks;
     if (r->kv)  /* prefix caching: the new blocks leave the free pool (maybe evicting cached ones) */
         ls_kvcache_take(r->kv, n);
     return true;
-}
-
-/* The number of members of cohort c crossing a block boundary at its clock. */
-static int64_t crossers(const ls_replica *r, const cohort *c)
-{
-    int64_t n = 0;
-    for (int32_t xi = c->bucket[c->clock % r->cfg.block_size]; xi >= 0; xi = r->req[xi].bnext)
-        n += r->req[xi].key[HEAP_BLK] == c->clock;
-    return n;
 }
 
 /* Micro-batch m (in `slot`) takes cohort ci, c, as its one group of lazy decoders. */
@@ -159,7 +121,7 @@ static inline __attribute__((always_inline)) bool sarathi_form_at(ls_replica *r,
     if (pp && !any)
         return false;
     cohort *c = ci >= 0 ? &r->co[ci] : NULL;
-    if (c && r->used_blocks + c->n > r->total_blocks && r->used_blocks + crossers(r, c) > r->total_blocks)
+    if (c && r->used_blocks + c->n > r->total_blocks && r->used_blocks + cohort_crossers(r, c) > r->total_blocks)
         return false;  /* lazy_blocks would preempt */
 
     /* ls_replica_schedule's set-up */
@@ -174,9 +136,6 @@ static inline __attribute__((always_inline)) bool sarathi_form_at(ls_replica *r,
     m->nex = 0;
     m->ng = 0;
     m->cohort = -1;
-    r->forming = out;
-    r->budget_back = 0;
-    r->blocked = false;
     int64_t budget = r->cfg.max_batched_tokens;
     if (c) {
         bool ok = cross_blocks(r, c);  /* lazy_blocks: they fit, so the order does not matter */
@@ -231,22 +190,37 @@ static bool sarathi_form(ls_replica *r, double now, ls_mbatch_info *out)
     return sarathi_form_at(r, now, out, false);
 }
 
+/* The batch aggregates of cohort c alone: the sums lazy_collect adds to a
+ * zeroed batch (0 + x is x: no sum here is -0). */
+static inline void cohort_batch(ls_mbatch_info *out, int slot, const cohort *c)
+{
+    double sum_comp = (double)c->sumk + (double)c->n * (double)c->clock;
+    out->slot = slot;
+    out->agg.tokens = c->n;
+    out->agg.n_seqs = c->n;
+    out->agg.n_decode = c->n;
+    out->agg.n_sample = c->n;
+    out->agg.sum_qc = sum_comp;
+    out->agg.sum_q2 = (double)c->n;
+    out->agg.sum_c = sum_comp;
+    out->n_prefill = 0;
+    out->prefill_tokens = 0;
+    out->kv_load_blocks = out->kv_store_blocks = 0;
+    out->swap_out_blocks = out->swap_in_blocks = 0;
+    out->in_window = false;
+}
+
 /* ls_replica_schedule's batch when its waiting queues are empty, no request
  * is explicit and cohort ci, whose crossers got their blocks (cross_blocks),
  * is the only live one not in flight: every policy forms the lazy decoders
- * alone (lazy_blocks, then lazy_collect on one cohort), in `slot`. */
+ * alone (lazy_blocks, then lazy_collect on one cohort), in `slot`. (What
+ * ls_replica_schedule leaves in r->forming, budget_back and blocked is read
+ * by no one before the next general formation sets them again.) */
 static inline void form_cohort(ls_replica *r, int slot, mbatch *m, int ci, cohort *c, double now,
                                ls_mbatch_info *out)
 {
     r->kv_t = now;
-    r->forming = out;  /* as ls_replica_schedule leaves them */
-    r->budget_back = 0;
-    r->blocked = false;
-    double sum_comp = (double)c->sumk + (double)c->n * (double)c->clock;
-    /* the sums lazy_collect adds to 0 */
-    *out = (ls_mbatch_info){.slot = slot,
-                            .agg = {.tokens = c->n, .n_seqs = c->n, .n_decode = c->n, .n_sample = c->n,
-                                    .sum_qc = 0.0 + sum_comp, .sum_q2 = 0.0 + (double)c->n, .sum_c = 0.0 + sum_comp}};
+    cohort_batch(out, slot, c);
     mb_take_cohort(m, slot, ci, c);
     m->busy = true;
     r->in_flight++;
@@ -254,9 +228,6 @@ static inline void form_cohort(ls_replica *r, int slot, mbatch *m, int ci, cohor
         ls_kvcache_transfers(r->kv, &out->kv_load_blocks, &out->kv_store_blocks);
 }
 
-/* A step that is not decode-only: under sarathi in the shape above, the
- * general completion and sarathi_form (1: formed; 0: completed, the caller
- * schedules); -1 (nothing done) otherwise. */
 /* The configurations and waiting queues sarathi_form takes. */
 static inline bool sarathi_shape(const ls_replica *r)
 {
@@ -265,25 +236,32 @@ static inline bool sarathi_shape(const ls_replica *r)
            !r->wait_kv.n && !r->wait_pre.n && cf->num_scheduler_steps <= 1;
 }
 
-static int chunk_step(ls_replica *r, int slot, double now, ls_mbatch_info *out)
+/* A step that is not decode-only: under sarathi in the shape above, the
+ * general completion and sarathi_form (1: formed; 0: completed, the caller
+ * schedules); -1 (nothing done) otherwise. */
+static __attribute__((noinline)) int chunk_form(ls_replica *r, int slot, double now, ls_mbatch_info *out)
 {
-    const ls_sched_config *cf = &r->cfg;
-    if (cf->policy != LS_POLICY_SARATHI || r->pp != 1 || r->kv || cf->adaptive_budget || cf->order != LS_ORDER_FCFS ||
-        r->wait_kv.n || r->wait_pre.n || cf->num_scheduler_steps > 1)
-        return -1;  /* (sarathi_shape, pp 1) */
     ls_replica_complete(r, slot, now);
     return sarathi_form(r, now, out) ? 1 : 0;
+}
+static inline int chunk_step(ls_replica *r, int slot, double now, ls_mbatch_info *out)
+{
+    if (!r->chunk_steps || r->wait_kv.n || r->wait_pre.n)  /* (sarathi_shape, pp 1) */
+        return -1;
+    assert(r->pp == 1 && sarathi_shape(r));
+    return chunk_form(r, slot, now, out);
 }
 
 int ls_replica_decode_step(ls_replica *r, int slot, double now, ls_mbatch_info *out)
 {
     mbatch *m = &r->mb[slot];
     int ci = m->cohort;
-    /* the usual reasons first: a request prefills or waits */
-    if (r->exp_head >= 0 || r->wait_new.n || m->nex != 0 || ci < 0 || r->wait_pre.n || r->wait_kv.n || r->pp != 1 ||
-        !lone_cohort(r, ci) || r->cfg.num_scheduler_steps > 1)  /* windows: step_options.h */
+    /* the usual reasons first: a request prefills or waits; then another cohort is live,
+     * or the configuration (pp > 1, multi-step windows: step_options.h) */
+    if ((r->exp_head >= 0) | ((r->wait_new.n | r->wait_pre.n | r->wait_kv.n | m->nex) != 0) | (ci < 0) ||
+        r->n_live != 1 || !r->lone_steps)
         return chunk_step(r, slot, now, out);
-    assert(slot == 0 && m->busy);
+    assert(slot == 0 && m->busy && r->co[ci].live && r->co[ci].mb == slot);
 
     /* ls_replica_complete: no explicit request, none to promote */
     kv_touch(r, now);
@@ -296,20 +274,30 @@ int ls_replica_decode_step(ls_replica *r, int slot, double now, ls_mbatch_info *
     c->mb = -1;
     while (c->n > 0 && r->req[c->heap[HEAP_FIN][0]].key[HEAP_FIN] < c->clock)
         ls_replica_finish_request(r, c->heap[HEAP_FIN][0], now);
+
+    /* ls_replica_schedule: waiting queues empty, so every policy forms the
+     * lazy decoders alone (lazy_blocks, then lazy_collect on one cohort):
+     * the micro-batch stays busy in its slot (its reset and setting again
+     * undone), its one group the cohort */
+    if (c->n > 0 && cross_blocks(r, c)) {
+        r->kv_t = now;
+        cohort_batch(out, slot, c);
+        m->gt[0] = now;
+        m->gn[0] = c->n;
+        m->ng = 1;
+        c->mb = slot;
+        if (r->kv)  /* as ls_replica_schedule (none are pending: lazy decoders register nothing) */
+            ls_kvcache_transfers(r->kv, &out->kv_load_blocks, &out->kv_store_blocks);
+        return 1;
+    }
     if (c->n == 0)
-        c->live = false;
+        cohort_retire(r, c);
     m->busy = false;
     m->nex = 0;
     m->ng = 0;
     m->cohort = -1;
     r->in_flight--;
-
-    /* ls_replica_schedule: waiting queues empty, so every policy forms the
-     * lazy decoders alone (lazy_blocks, then lazy_collect on one cohort) */
-    if (c->n == 0 || !cross_blocks(r, c))
-        return 0;
-    form_cohort(r, slot, m, ci, c, now, out);
-    return 1;
+    return 0;
 }
 
 /* ls_replica_schedule when nothing waits, no request is explicit and at most
@@ -336,9 +324,6 @@ static int decode_form(ls_replica *r, double now, ls_mbatch_info *out)
         m->nex = 0;
         m->ng = 0;
         m->cohort = -1;
-        r->forming = out;
-        r->budget_back = 0;
-        r->blocked = false;
         return 0;
     }
     if (!cross_blocks(r, &r->co[ci]))
@@ -394,7 +379,7 @@ static int v1_form(ls_replica *r, double now, ls_mbatch_info *out)
             b = 0;
     }
     if (r->used_blocks + lazy + need_all > r->total_blocks &&
-        (!c || r->used_blocks + crossers(r, c) + need_all > r->total_blocks))
+        (!c || r->used_blocks + cohort_crossers(r, c) + need_all > r->total_blocks))
         return -1;  /* alloc_or_preempt might preempt */
 
     /* ls_replica_schedule's set-up */
@@ -405,9 +390,6 @@ static int v1_form(ls_replica *r, double now, ls_mbatch_info *out)
     m->nex = 0;
     m->ng = 0;
     m->cohort = -1;
-    r->forming = out;
-    r->budget_back = 0;
-    r->blocked = false;
     if (c) {  /* lazy_blocks: they fit */
         bool ok = cross_blocks(r, c);
         assert(ok);

@@ -23,7 +23,8 @@ typedef struct sreq {
     int64_t computed;     /* explicit: tokens in KV; lazy: at cohort entry */
     int64_t blocks;       /* KV blocks held */
     int64_t c0;           /* lazy: cohort clock at entry */
-    int64_t key[2];       /* lazy: cohort clock of the finishing step / of the next block allocation */
+    int64_t key[2];       /* lazy: cohort clock of the finishing step / of the next block allocation
+                           * (with `blocks`, as of the bucket's `done`: sched_cohort.h) */
     int32_t pos[1];       /* lazy: position in the cohort's finish heap */
     int32_t bnext, bprev; /* lazy: block-crossing bucket list of the cohort */
     int32_t prompt, target, requested;
@@ -38,13 +39,21 @@ typedef struct sreq {
     double arrival, deadline, first_sched, first_token, last_token;
 } sreq;
 
+/* The members of a cohort whose block key is ≡ i (mod block_size), for each i (sched_cohort.h). */
+typedef struct cbucket {
+    int32_t head;         /* their list (bnext, bprev) */
+    int32_t n;            /* their number */
+    int64_t done;         /* the last clock at which all its members due got a block at once, -1 none */
+} cbucket;
+
 typedef struct cohort {
     int64_t clock;        /* steps taken */
     int64_t n;
     int64_t sumk;         /* Σ (computed at entry - c0): Σ computed = sumk + n·clock */
     int32_t *heap[1];     /* finish heap */
     int64_t cap;
-    int32_t *bucket;      /* block_size list heads: members whose next block key ≡ i (mod block_size) */
+    cbucket *bk;          /* block_size buckets of block keys */
+    int64_t far_until;    /* before this clock a member's block key may be block_size or more ahead */
     double last_token;    /* when its members produced their last token */
     int mb;               /* in flight in this slot, -1 none */
     bool live;
@@ -89,6 +98,9 @@ struct ls_replica {
 
     cohort *co;
     int nco, capco;
+    int n_live;                /* live cohorts */
+    bool lone_steps;           /* pp 1 and no multi-step windows: ls_replica_decode_step's configurations */
+    bool chunk_steps;          /* and sarathi, FCFS, a fixed budget, no prefix caching: its chunk steps' */
     mbatch *mb;
     int in_flight;
 
@@ -292,6 +304,14 @@ static inline void agg_add_cohort(ls_batch_agg *a, const cohort *c)
     a->sum_qc += sum_comp;
     a->sum_q2 += (double)c->n;
     a->sum_c += sum_comp;
+}
+
+/* Cohort c, live, has no member left: it is no longer live. */
+static inline void cohort_retire(ls_replica *r, cohort *c)
+{
+    assert(c->live && c->n == 0);
+    c->live = false;
+    r->n_live--;
 }
 
 /* A running request that generated its last token leaves (scheduler.c). */

@@ -19,6 +19,7 @@
 
 #include "sched_budget.h"
 #include "sched_capacity.h"
+#include "sched_cohort.h"
 #include "sched_internal.h"
 #include "sched_order.h"
 #include "sched_swap.h"
@@ -57,172 +58,6 @@ static void kv_release(ls_replica *r, int32_t xi)
     r->promised -= x->promise;  /* guaranteed_no_evict (sched_capacity.h) */
     x->promise = 0;
     assert(r->used_blocks >= 0);
-}
-
-/* ---------------------------------------------------------------- heaps (per cohort) */
-
-static bool heap_less(const ls_replica *r, int w, int32_t a, int32_t b)
-{
-    const sreq *x = &r->req[a], *y = &r->req[b];
-    if (x->key[w] != y->key[w])
-        return x->key[w] < y->key[w];
-    return x->adm_seq < y->adm_seq;
-}
-static void heap_set(ls_replica *r, cohort *c, int w, int64_t i, int32_t x)
-{
-    c->heap[w][i] = x;
-    r->req[x].pos[w] = (int32_t)i;
-}
-static void heap_up(ls_replica *r, cohort *c, int w, int64_t i)
-{
-    int32_t x = c->heap[w][i];
-    while (i > 0) {
-        int64_t p = (i - 1) / 2;
-        if (!heap_less(r, w, x, c->heap[w][p]))
-            break;
-        heap_set(r, c, w, i, c->heap[w][p]);
-        i = p;
-    }
-    heap_set(r, c, w, i, x);
-}
-static void heap_down(ls_replica *r, cohort *c, int w, int64_t i, int64_t n)
-{
-    int32_t x = c->heap[w][i];
-    for (;;) {
-        int64_t l = 2 * i + 1;
-        if (l >= n)
-            break;
-        int64_t m = l;
-        if (l + 1 < n && heap_less(r, w, c->heap[w][l + 1], c->heap[w][l]))
-            m = l + 1;
-        if (!heap_less(r, w, c->heap[w][m], x))
-            break;
-        heap_set(r, c, w, i, c->heap[w][m]);
-        i = m;
-    }
-    heap_set(r, c, w, i, x);
-}
-/* Block keys advance by exactly block_size per allocation, so the members
- * crossing a boundary at clock k are those of bucket k mod block_size: no
- * heap work per crossing (a heap here cost a quarter of the run time). */
-static void bucket_insert(ls_replica *r, cohort *c, int32_t xi)
-{
-    sreq *x = &r->req[xi];
-    int64_t b = x->key[HEAP_BLK] % r->cfg.block_size;
-    x->bprev = -1;
-    x->bnext = c->bucket[b];
-    if (x->bnext >= 0)
-        r->req[x->bnext].bprev = xi;
-    c->bucket[b] = xi;
-}
-static void bucket_remove(ls_replica *r, cohort *c, int32_t xi)
-{
-    sreq *x = &r->req[xi];
-    if (x->bprev >= 0)
-        r->req[x->bprev].bnext = x->bnext;
-    else
-        c->bucket[x->key[HEAP_BLK] % r->cfg.block_size] = x->bnext;
-    if (x->bnext >= 0)
-        r->req[x->bnext].bprev = x->bprev;
-    x->bnext = x->bprev = -1;
-}
-
-/* Insert x into the finish heap and its block bucket; c->n counts members. */
-static void cohort_insert(ls_replica *r, cohort *c, int32_t x)
-{
-    if (c->n == c->cap) {
-        c->cap = c->cap ? c->cap * 2 : 16;
-        c->heap[0] = ls_xrealloc(c->heap[0], (size_t)c->cap * sizeof(int32_t));
-    }
-    int64_t i = c->n++;
-    c->heap[0][i] = x;
-    r->req[x].pos[0] = (int32_t)i;
-    heap_up(r, c, 0, i);
-    bucket_insert(r, c, x);
-}
-static void heap_remove_at(ls_replica *r, cohort *c, int w, int64_t i, int64_t n_before)
-{
-    int64_t last = n_before - 1;
-    if (i != last) {
-        heap_set(r, c, w, i, c->heap[w][last]);
-        heap_down(r, c, w, i, last);
-        heap_up(r, c, w, i);
-    }
-}
-static void cohort_remove(ls_replica *r, cohort *c, int32_t x)
-{
-    int64_t n = c->n;
-    heap_remove_at(r, c, HEAP_FIN, r->req[x].pos[HEAP_FIN], n);
-    bucket_remove(r, c, x);
-    c->n--;
-    c->sumk -= r->req[x].computed - r->req[x].c0;
-}
-static int cohort_new(ls_replica *r, double last_token)
-{
-    int id = -1;
-    for (int i = 0; i < r->nco; i++)
-        if (!r->co[i].live) {
-            id = i;
-            break;
-        }
-    if (id < 0) {
-        if (r->nco == r->capco) {
-            r->capco = r->capco ? r->capco * 2 : 8;
-            r->co = ls_xrealloc(r->co, (size_t)r->capco * sizeof *r->co);
-        }
-        id = r->nco++;
-        memset(&r->co[id], 0, sizeof r->co[id]);
-        r->co[id].bucket = ls_xmalloc((size_t)r->cfg.block_size * sizeof(int32_t));
-    }
-    cohort *c = &r->co[id];
-    for (int i = 0; i < r->cfg.block_size; i++)
-        c->bucket[i] = -1;
-    c->clock = 0;
-    c->n = 0;
-    c->sumk = 0;
-    c->last_token = last_token;
-    c->mb = -1;
-    c->live = true;
-    return id;
-}
-
-
-/* Make an explicit decoder a lazy member of cohort ci. */
-static void make_lazy(ls_replica *r, int ci, int32_t xi)
-{
-    sreq *x = &r->req[xi];
-    cohort *c = &r->co[ci];
-    assert(x->state == ST_RUN_EXP && x->g >= 1 && x->computed == x->prompt + x->g - 1);
-    x->state = ST_RUN_LAZY;
-    x->cohort = ci;
-    x->c0 = c->clock;
-    /* The step at clock s produces token g + (s - c0) + 1: the last one when s = c0 + target - 1 - g. */
-    x->key[HEAP_FIN] = c->clock + (x->target - 1 - x->g);
-    /* It needs a new block for the step at clock s when computed + (s - c0) + 1 > blocks·bs. */
-    x->key[HEAP_BLK] = c->clock + x->blocks * r->cfg.block_size - x->computed;
-    c->sumk += x->computed - x->c0;
-    cohort_insert(r, c, xi);
-}
-
-/* Move every member of cohort `from` into `into` (small into large). */
-static void cohort_merge(ls_replica *r, int into, int from)
-{
-    cohort *a = &r->co[into], *b = &r->co[from];
-    int64_t shift = a->clock - b->clock;
-    for (int64_t i = 0; i < b->n; i++) {
-        int32_t xi = b->heap[HEAP_FIN][i];
-        sreq *x = &r->req[xi];
-        x->c0 += shift;  /* b's buckets are dropped wholesale below */
-        x->key[0] += shift;
-        x->key[1] += shift;
-        x->cohort = into;
-        a->sumk += x->computed - x->c0;
-        cohort_insert(r, a, xi);
-    }
-    b->n = 0;
-    b->live = false;
-    for (int i = 0; i < r->cfg.block_size; i++)
-        b->bucket[i] = -1;
 }
 
 /* ---------------------------------------------------------------- running list */
@@ -271,7 +106,7 @@ static void finish_request(ls_replica *r, int32_t xi, double now)
     if (x->state == ST_RUN_LAZY) {
         cohort *c = &r->co[x->cohort];
         int64_t d = c->clock - x->c0;
-        cohort_remove(r, c, xi);
+        ls_cohort_remove(r, c, xi);
         x->computed += d;
         x->g += (int32_t)d;
         x->state = ST_RUN_EXP;
@@ -294,7 +129,7 @@ static void preempt(ls_replica *r, int32_t xi)
     if (x->state == ST_RUN_LAZY) {
         cohort *c = &r->co[x->cohort];
         int64_t d = c->clock - x->c0;
-        cohort_remove(r, c, xi);
+        ls_cohort_remove(r, c, xi);
         x->computed += d;
         x->g += (int32_t)d;
         x->last_token = c->last_token;
@@ -387,6 +222,9 @@ ls_replica *ls_replica_new(const ls_sched_config *cfg, int pp, int index, ls_rep
     r->mb = ls_xcalloc((size_t)pp, sizeof *r->mb);
     for (int i = 0; i < pp; i++)
         r->mb[i].cohort = -1;
+    r->lone_steps = pp == 1 && cfg->num_scheduler_steps <= 1;
+    r->chunk_steps = r->lone_steps && cfg->policy == LS_POLICY_SARATHI && !cfg->enable_prefix_caching &&
+                     !cfg->adaptive_budget && cfg->order == LS_ORDER_FCFS;
     r->total_blocks = cfg->kv_blocks;
     r->wm_blocks = cfg->policy == LS_POLICY_VLLM_V0 ? (int64_t)(cfg->watermark * (double)cfg->kv_blocks) : 0;
     if (cfg->enable_prefix_caching) {
@@ -409,7 +247,7 @@ void ls_replica_free(ls_replica *r)
         return;
     for (int i = 0; i < r->nco; i++) {
         free(r->co[i].heap[0]);
-        free(r->co[i].bucket);
+        free(r->co[i].bk);
     }
     for (int i = 0; i < r->pp; i++) {
         free(r->mb[i].ex);
@@ -597,16 +435,17 @@ static bool lazy_blocks(ls_replica *r, int slot, bool *preempted)
         cohort *c = &r->co[ci];
         if (!c->live || c->mb >= 0)
             continue;
-        /* the bucket of this clock: its members' keys all equal the clock (a key is
-         * set within one block of the clock and moves by whole blocks) */
-        for (int32_t xi = c->bucket[c->clock % r->cfg.block_size]; xi >= 0; xi = r->req[xi].bnext) {
+        /* the bucket of this clock: its members whose key is the clock (sched_cohort.h) */
+        for (int32_t xi = c->bk[c->clock % r->cfg.block_size].head; xi >= 0; xi = r->req[xi].bnext) {
             sreq *x = &r->req[xi];
+            blk_settle(r, c, x);  /* its key and blocks read and changed one by one */
             assert(x->key[HEAP_BLK] >= c->clock);
             if (x->key[HEAP_BLK] != c->clock)
                 continue;
             x->key[HEAP_BLK] += r->cfg.block_size;  /* same bucket */
             tmp_push(r, xi);
         }
+        cohort_walked(c);
     }
     if (r->used_blocks + r->ntmp <= r->total_blocks) {
         /* enough free blocks for every crosser: the order does not matter */
@@ -657,7 +496,7 @@ static void lazy_collect(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out
         if (!c->live || c->mb >= 0)
             continue;
         if (c->n == 0) {
-            c->live = false;
+            cohort_retire(r, c);
             continue;
         }
         agg_add_cohort(&out->agg, c);
@@ -676,7 +515,7 @@ static void lazy_collect(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out
         for (int ci = 0; ci < r->nco; ci++) {
             cohort *c = &r->co[ci];
             if (ci != best && c->live && c->mb < 0)
-                cohort_merge(r, best, ci);
+                ls_cohort_merge(r, best, ci);
         }
         r->co[best].mb = slot;
     }
@@ -1037,14 +876,14 @@ void ls_replica_complete(ls_replica *r, int slot, double now)
         if (x->mb >= 0 || !decode || x->last_token != now)
             break;
         if (ci < 0 || !r->co[ci].live) {
-            ci = cohort_new(r, now);
+            ci = ls_cohort_new(r, now);
             m->cohort = ci;
         }
         r->exp_head = x->next;
-        make_lazy(r, ci, xi);
+        ls_cohort_make_lazy(r, ci, xi);
     }
-    if (ci >= 0 && r->co[ci].n == 0)
-        r->co[ci].live = false;
+    if (ci >= 0 && r->co[ci].live && r->co[ci].n == 0)
+        cohort_retire(r, &r->co[ci]);
     m->busy = false;
     m->nex = 0;
     m->ng = 0;
@@ -1070,7 +909,7 @@ void ls_replica_finish_all(ls_replica *r, double now)
         report(r, xi, LS_REQ_UNFINISHED, NAN);
         sreq *x = &r->req[xi];
         if (x->state == ST_RUN_LAZY)
-            cohort_remove(r, &r->co[x->cohort], xi);
+            ls_cohort_remove(r, &r->co[x->cohort], xi);
         kv_release(r, xi);
         run_remove(r, xi);
         slot_free(r, xi);

@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <stdlib.h>
 
+#include "sched_cohort.h"
 #include "sched_internal.h"
 
 int64_t ls_replica_debug_batch(const ls_replica *r, int slot, int64_t *ids, int64_t *tokens, int64_t cap)
@@ -39,7 +40,7 @@ void ls_replica_debug_check(const ls_replica *r)
     for (int32_t xi = r->run_head; xi >= 0; xi = r->req[xi].next) {
         const sreq *x = &r->req[xi];
         running++;
-        blocks += x->blocks;
+        blocks += cur_blocks(r, x);
         assert(x->state == ST_RUN_LAZY || x->state == ST_RUN_EXP);
         if (x->state == ST_RUN_EXP)
             seen_explicit = true;
@@ -47,7 +48,7 @@ void ls_replica_debug_check(const ls_replica *r)
             assert(!seen_explicit);  /* lazy members precede every explicit request */
         int64_t comp = cur_computed(r, x);
         assert(comp >= 0 && comp <= (int64_t)x->prompt + cur_g(r, x));
-        assert(blocks_for(r, comp) <= x->blocks);
+        assert(blocks_for(r, comp) <= cur_blocks(r, x));
     }
     for (int32_t q = 0; q < 3; q++) {
         const deque *d = q == 2 ? &r->wait_kv : q ? &r->wait_new : &r->wait_pre;
@@ -60,6 +61,10 @@ void ls_replica_debug_check(const ls_replica *r)
     if (r->kv)
         ls_kvcache_debug_check(r->kv, r->used_blocks);
     assert(r->used_blocks >= 0 && r->used_blocks <= r->total_blocks);
+    int live = 0;
+    for (int ci = 0; ci < r->nco; ci++)
+        live += r->co[ci].live;
+    assert(live == r->n_live);
     for (int ci = 0; ci < r->nco; ci++) {
         const cohort *c = &r->co[ci];
         if (!c->live)
@@ -70,12 +75,24 @@ void ls_replica_debug_check(const ls_replica *r)
             assert(x->state == ST_RUN_LAZY && x->cohort == ci);
             sumk += x->computed - x->c0;
             assert(x->key[HEAP_FIN] >= c->clock);
-            assert(x->key[HEAP_BLK] >= c->clock && x->key[HEAP_BLK] <= c->clock + r->cfg.block_size);
-            int32_t h = c->bucket[x->key[HEAP_BLK] % r->cfg.block_size];
+            int64_t key = x->key[HEAP_BLK] + blk_steps(r, c, x) * r->cfg.block_size;
+            assert(key >= c->clock && key <= c->clock + r->cfg.block_size);
+            /* a whole block ahead: in flight (crossed at this clock) or counted by a walk */
+            assert(key < c->clock + r->cfg.block_size || c->mb >= 0 || c->clock < c->far_until);
+            int32_t h = c->bk[x->key[HEAP_BLK] % r->cfg.block_size].head;
             while (h >= 0 && h != c->heap[HEAP_FIN][i])
                 h = r->req[h].bnext;
             assert(h >= 0);  /* in the bucket of its key */
         }
         assert(sumk == c->sumk);
+        int64_t nb = 0;
+        for (int b = 0; b < r->cfg.block_size; b++) {
+            int64_t k = 0;
+            for (int32_t h = c->bk[b].head; h >= 0; h = r->req[h].bnext)
+                k++;
+            assert(k == c->bk[b].n);  /* the bucket's count */
+            nb += k;
+        }
+        assert(nb == c->n);
     }
 }

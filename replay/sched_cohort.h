@@ -1,0 +1,76 @@
+/* sched_cohort.h -- a replica's cohorts of lazy decoders (rules in sched_cohort.c; the
+ * layout in sched_internal.h). Internal to replay/: scheduler.c, sched_decode.c and
+ * scheduler_debug.c.
+ *
+ * A member's next block key lies in the bucket key mod block_size. At the
+ * clock k of a formation the members of bucket k mod block_size whose key is
+ * k each need a block; when every one gets it at once, only the bucket's
+ * `done` moves to k: the members' stored keys and blocks stand for the state
+ * as of `done` (a stored key at or below `done` has crossed once at each
+ * clock ≡ key up to `done`), settled by blk_settle when they are read one by
+ * one. So a step costs the bucket's count, not a walk of its members. */
+#ifndef LS_SCHED_COHORT_H
+#define LS_SCHED_COHORT_H
+
+#include "sched_internal.h"
+
+/* The blocks lazy member x of cohort c took since its stored key and blocks. */
+static inline int64_t blk_steps(const ls_replica *r, const cohort *c, const sreq *x)
+{
+    int64_t bs = r->cfg.block_size, k = x->key[HEAP_BLK];
+    int64_t done = c->bk[k % bs].done;
+    return k <= done ? (done - k) / bs + 1 : 0;
+}
+
+/* Lazy member x of cohort c with its stored key and blocks brought up to date. */
+static inline void blk_settle(const ls_replica *r, const cohort *c, sreq *x)
+{
+    int64_t d = blk_steps(r, c, x);
+    x->key[HEAP_BLK] += d * r->cfg.block_size;
+    x->blocks += d;
+}
+
+/* The KV blocks running request x holds. */
+static inline int64_t cur_blocks(const ls_replica *r, const sreq *x)
+{
+    if (x->state == ST_RUN_LAZY)
+        return x->blocks + blk_steps(r, &r->co[x->cohort], x);
+    return x->blocks;
+}
+
+/* The members of cohort c that cross a block boundary at its clock, by a walk of the bucket. */
+int64_t ls_cohort_crossers_walk(const ls_replica *r, const cohort *c);
+
+/* The members of cohort c that cross a block boundary at its clock: the bucket's
+ * count when no member's key can be a whole block ahead of the clock. */
+static inline int64_t cohort_crossers(const ls_replica *r, const cohort *c)
+{
+    if (c->clock >= c->far_until)
+        return c->bk[c->clock % r->cfg.block_size].n;
+    return ls_cohort_crossers_walk(r, c);
+}
+
+/* Every crosser of cohort c got its block at its clock (the caller allocated them). */
+static inline void cohort_crossed(const ls_replica *r, cohort *c)
+{
+    c->bk[c->clock % r->cfg.block_size].done = c->clock;
+}
+
+/* The crossers of bucket `b` of cohort c are advanced one by one (lazy_blocks):
+ * settle each member read, and walk this clock's bucket if it is formed again. */
+static inline void cohort_walked(cohort *c)
+{
+    if (c->far_until < c->clock + 1)
+        c->far_until = c->clock + 1;
+}
+
+/* A fresh cohort (a free slot reused, or a new one): its index. */
+int ls_cohort_new(ls_replica *r, double last_token);
+/* Explicit decoder xi becomes a lazy member of cohort ci. */
+void ls_cohort_make_lazy(ls_replica *r, int ci, int32_t xi);
+/* Member x leaves cohort c (its key and blocks settled; computed and g are the caller's). */
+void ls_cohort_remove(ls_replica *r, cohort *c, int32_t x);
+/* Every member of cohort `from` moves into `into`; `from` is no longer live. */
+void ls_cohort_merge(ls_replica *r, int into, int from);
+
+#endif
