@@ -18,56 +18,131 @@
 
 #include "sched_cohort.h"
 
-/* ---------------------------------------------------------------- finish heap */
+/* ---------------------------------------------------------------- finishing order */
 
-static bool heap_less(const ls_replica *r, int w, int32_t a, int32_t b)
+/* Members finish in the order of (finish key, admission). A member whose key
+ * is at most LS_FIN_SLOTS - 2 steps ahead of the clock when it joins is
+ * "near": it waits in the ring's list of its key mod LS_FIN_SLOTS, kept in
+ * admission order; the list of slot (clock - 1) then holds exactly the
+ * members due at the clock (no other key in the window ≡ it). The others wait
+ * in a heap ("far") and move to the ring when their key comes that near. */
+
+static bool far_less(const ls_replica *r, int32_t a, int32_t b)
 {
     const sreq *x = &r->req[a], *y = &r->req[b];
-    if (x->key[w] != y->key[w])
-        return x->key[w] < y->key[w];
+    if (x->key[HEAP_FIN] != y->key[HEAP_FIN])
+        return x->key[HEAP_FIN] < y->key[HEAP_FIN];
     return x->adm_seq < y->adm_seq;
 }
-static void heap_set(ls_replica *r, cohort *c, int w, int64_t i, int32_t x)
+static void far_set(ls_replica *r, cohort *c, int64_t i, int32_t x)
 {
-    c->heap[w][i] = x;
-    r->req[x].pos[w] = (int32_t)i;
+    c->far[i] = x;
+    r->req[x].pos[1] = (int32_t)i;
 }
-static void heap_up(ls_replica *r, cohort *c, int w, int64_t i)
+static void far_up(ls_replica *r, cohort *c, int64_t i)
 {
-    int32_t x = c->heap[w][i];
+    int32_t x = c->far[i];
     while (i > 0) {
         int64_t p = (i - 1) / 2;
-        if (!heap_less(r, w, x, c->heap[w][p]))
+        if (!far_less(r, x, c->far[p]))
             break;
-        heap_set(r, c, w, i, c->heap[w][p]);
+        far_set(r, c, i, c->far[p]);
         i = p;
     }
-    heap_set(r, c, w, i, x);
+    far_set(r, c, i, x);
 }
-static void heap_down(ls_replica *r, cohort *c, int w, int64_t i, int64_t n)
+static void far_down(ls_replica *r, cohort *c, int64_t i)
 {
-    int32_t x = c->heap[w][i];
+    int64_t n = c->nfar;
+    int32_t x = c->far[i];
     for (;;) {
         int64_t l = 2 * i + 1;
         if (l >= n)
             break;
         int64_t m = l;
-        if (l + 1 < n && heap_less(r, w, c->heap[w][l + 1], c->heap[w][l]))
+        if (l + 1 < n && far_less(r, c->far[l + 1], c->far[l]))
             m = l + 1;
-        if (!heap_less(r, w, c->heap[w][m], x))
+        if (!far_less(r, c->far[m], x))
             break;
-        heap_set(r, c, w, i, c->heap[w][m]);
+        far_set(r, c, i, c->far[m]);
         i = m;
     }
-    heap_set(r, c, w, i, x);
+    far_set(r, c, i, x);
 }
-static void heap_remove_at(ls_replica *r, cohort *c, int w, int64_t i, int64_t n_before)
+static void far_push(ls_replica *r, cohort *c, int32_t x)
 {
-    int64_t last = n_before - 1;
+    if (c->nfar == c->capfar) {
+        c->capfar = c->capfar ? c->capfar * 2 : 16;
+        c->far = ls_xrealloc(c->far, (size_t)c->capfar * sizeof *c->far);
+    }
+    far_set(r, c, c->nfar++, x);
+    far_up(r, c, c->nfar - 1);
+}
+static void far_remove(ls_replica *r, cohort *c, int32_t x)
+{
+    int64_t i = r->req[x].pos[1], last = --c->nfar;
+    r->req[x].pos[1] = -1;
     if (i != last) {
-        heap_set(r, c, w, i, c->heap[w][last]);
-        heap_down(r, c, w, i, last);
-        heap_up(r, c, w, i);
+        far_set(r, c, i, c->far[last]);
+        far_down(r, c, i);
+        far_up(r, c, i);
+    }
+}
+
+/* Near member xi joins its slot's list (circular, head first in admission order). */
+static void ring_insert(ls_replica *r, cohort *c, int32_t xi)
+{
+    sreq *x = &r->req[xi];
+    int32_t *h = &c->ring[x->key[HEAP_FIN] & (LS_FIN_SLOTS - 1)];
+    x->pos[1] = -1;
+    if (*h < 0) {
+        x->fnext = x->fprev = xi;
+        *h = xi;
+        return;
+    }
+    int32_t a = r->req[*h].fprev;  /* from the tail back: members mostly join in admission order */
+    while (a != *h && r->req[a].adm_seq > x->adm_seq)
+        a = r->req[a].fprev;
+    bool first = r->req[a].adm_seq > x->adm_seq;  /* (then a is the head) */
+    if (first)
+        a = r->req[a].fprev;
+    int32_t b = r->req[a].fnext;
+    x->fprev = a;
+    x->fnext = b;
+    r->req[a].fnext = xi;
+    r->req[b].fprev = xi;
+    if (first)
+        *h = xi;
+}
+static void ring_remove(ls_replica *r, cohort *c, int32_t xi)
+{
+    sreq *x = &r->req[xi];
+    int32_t *h = &c->ring[x->key[HEAP_FIN] & (LS_FIN_SLOTS - 1)];
+    if (x->fnext == xi) {
+        *h = -1;
+        return;
+    }
+    r->req[x->fprev].fnext = x->fnext;
+    r->req[x->fnext].fprev = x->fprev;
+    if (*h == xi)
+        *h = x->fnext;
+}
+
+static void fin_insert(ls_replica *r, cohort *c, int32_t xi)
+{
+    assert(r->req[xi].key[HEAP_FIN] >= c->clock);
+    if (r->req[xi].key[HEAP_FIN] - c->clock <= LS_FIN_SLOTS - 2)
+        ring_insert(r, c, xi);
+    else
+        far_push(r, c, xi);
+}
+
+void ls_cohort_far_in(ls_replica *r, cohort *c)
+{
+    while (c->nfar > 0 && r->req[c->far[0]].key[HEAP_FIN] - c->clock <= LS_FIN_SLOTS - 2) {
+        int32_t xi = c->far[0];
+        far_remove(r, c, xi);
+        ring_insert(r, c, xi);
     }
 }
 
@@ -106,7 +181,7 @@ static void bucket_remove(ls_replica *r, cohort *c, int32_t xi)
 int64_t ls_cohort_crossers_walk(const ls_replica *r, const cohort *c)
 {
     int64_t bs = r->cfg.block_size, n = 0;
-    for (int32_t xi = c->bk[c->clock % bs].head; xi >= 0; xi = r->req[xi].bnext) {
+    for (int32_t xi = c->bk[c->phase].head; xi >= 0; xi = r->req[xi].bnext) {
         const sreq *x = &r->req[xi];
         int64_t key = x->key[HEAP_BLK] + blk_steps(r, c, x) * bs;
         assert(key >= c->clock);
@@ -117,28 +192,34 @@ int64_t ls_cohort_crossers_walk(const ls_replica *r, const cohort *c)
 
 /* ---------------------------------------------------------------- members */
 
-/* Insert x (its keys settled) into the finish heap and its block bucket; c->n counts members. */
+/* Insert x (its keys settled) among the members, in finishing order and in its block
+ * bucket; c->n counts members. */
 static void cohort_insert(ls_replica *r, cohort *c, int32_t x)
 {
     if (c->n == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 16;
-        c->heap[0] = ls_xrealloc(c->heap[0], (size_t)c->cap * sizeof(int32_t));
+        c->mem = ls_xrealloc(c->mem, (size_t)c->cap * sizeof *c->mem);
     }
-    int64_t i = c->n++;
-    c->heap[0][i] = x;
-    r->req[x].pos[0] = (int32_t)i;
-    heap_up(r, c, 0, i);
+    c->mem[c->n] = x;
+    r->req[x].pos[0] = (int32_t)c->n;
+    c->n++;
+    fin_insert(r, c, x);
     bucket_insert(r, c, x);
 }
 
 void ls_cohort_remove(ls_replica *r, cohort *c, int32_t x)
 {
-    int64_t n = c->n;
-    blk_settle(r, c, &r->req[x]);
-    heap_remove_at(r, c, HEAP_FIN, r->req[x].pos[HEAP_FIN], n);
+    sreq *y = &r->req[x];
+    blk_settle(r, c, y);
+    if (y->pos[1] >= 0)
+        far_remove(r, c, x);
+    else
+        ring_remove(r, c, x);
     bucket_remove(r, c, x);
-    c->n--;
-    c->sumk -= r->req[x].computed - r->req[x].c0;
+    int32_t last = c->mem[--c->n];
+    c->mem[y->pos[0]] = last;
+    r->req[last].pos[0] = y->pos[0];
+    c->sumk -= y->computed - y->c0;
 }
 
 static void buckets_clear(const ls_replica *r, cohort *c)
@@ -163,10 +244,15 @@ int ls_cohort_new(ls_replica *r, double last_token)
         id = r->nco++;
         memset(&r->co[id], 0, sizeof r->co[id]);
         r->co[id].bk = ls_xmalloc((size_t)r->cfg.block_size * sizeof *r->co[id].bk);
+        r->co[id].ring = ls_xmalloc(LS_FIN_SLOTS * sizeof *r->co[id].ring);
+        for (int i = 0; i < LS_FIN_SLOTS; i++)
+            r->co[id].ring[i] = -1;  /* and empty again whenever the cohort is */
     }
     cohort *c = &r->co[id];
+    assert(c->n == 0 && c->nfar == 0);
     buckets_clear(r, c);
     c->clock = 0;
+    c->phase = 0;
     c->n = 0;
     c->sumk = 0;
     c->far_until = 0;
@@ -199,9 +285,11 @@ void ls_cohort_merge(ls_replica *r, int into, int from)
     cohort *a = &r->co[into], *b = &r->co[from];
     int64_t shift = a->clock - b->clock;
     for (int64_t i = 0; i < b->n; i++) {
-        int32_t xi = b->heap[HEAP_FIN][i];
+        int32_t xi = b->mem[i];
         sreq *x = &r->req[xi];
         blk_settle(r, b, x);  /* b's buckets are dropped wholesale below */
+        if (x->pos[1] < 0)
+            ring_remove(r, b, xi);  /* (the far heap too) */
         x->c0 += shift;
         x->key[0] += shift;
         x->key[1] += shift;
@@ -210,6 +298,7 @@ void ls_cohort_merge(ls_replica *r, int into, int from)
         cohort_insert(r, a, xi);
     }
     b->n = 0;
+    b->nfar = 0;
     b->live = false;
     r->n_live--;
     buckets_clear(r, b);

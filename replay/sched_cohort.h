@@ -46,14 +46,14 @@ int64_t ls_cohort_crossers_walk(const ls_replica *r, const cohort *c);
 static inline int64_t cohort_crossers(const ls_replica *r, const cohort *c)
 {
     if (c->clock >= c->far_until)
-        return c->bk[c->clock % r->cfg.block_size].n;
+        return c->bk[c->phase].n;
     return ls_cohort_crossers_walk(r, c);
 }
 
 /* Every crosser of cohort c got its block at its clock (the caller allocated them). */
-static inline void cohort_crossed(const ls_replica *r, cohort *c)
+static inline void cohort_crossed(cohort *c)
 {
-    c->bk[c->clock % r->cfg.block_size].done = c->clock;
+    c->bk[c->phase].done = c->clock;
 }
 
 /* The crossers of bucket `b` of cohort c are advanced one by one (lazy_blocks):
@@ -62,6 +62,20 @@ static inline void cohort_walked(cohort *c)
 {
     if (c->far_until < c->clock + 1)
         c->far_until = c->clock + 1;
+}
+
+/* Far members of cohort c whose finish key came near join the ring (sched_cohort.c). */
+void ls_cohort_far_in(ls_replica *r, cohort *c);
+
+/* The member of cohort c to finish next at its clock (its finish key below the
+ * clock; the earliest admitted first), -1 none. Called at each clock. */
+static inline int32_t cohort_due(ls_replica *r, cohort *c)
+{
+    if (c->nfar > 0 && r->req[c->far[0]].key[HEAP_FIN] - c->clock <= LS_FIN_SLOTS - 2)
+        ls_cohort_far_in(r, c);
+    int32_t h = c->ring[(c->clock - 1) & (LS_FIN_SLOTS - 1)];
+    assert(h < 0 || r->req[h].key[HEAP_FIN] == c->clock - 1);
+    return h;
 }
 
 /* A fresh cohort (a free slot reused, or a new one): its index. */

@@ -66,7 +66,7 @@ static inline bool cross_blocks(ls_replica *r, cohort *c)
     int64_t n = cohort_crossers(r, c);
     if (r->used_blocks + n > r->total_blocks)
         return false;
-    cohort_crossed(r, c);
+    cohort_crossed(c);
     r->used_blocks += n;
     if (r->used_blocks > r->kv_max)
         r->kv_max = r->used_blocks;
@@ -261,7 +261,7 @@ int ls_replica_decode_step(ls_replica *r, int slot, double now, ls_mbatch_info *
     if ((r->exp_head >= 0) | ((r->wait_new.n | r->wait_pre.n | r->wait_kv.n | m->nex) != 0) | (ci < 0) ||
         r->n_live != 1 || !r->lone_steps)
         return chunk_step(r, slot, now, out);
-    assert(slot == 0 && m->busy && r->co[ci].live && r->co[ci].mb == slot);
+    assert(slot == 0 && m->busy);
 
     /* ls_replica_complete: no explicit request, none to promote */
     kv_touch(r, now);
@@ -269,11 +269,11 @@ int ls_replica_decode_step(ls_replica *r, int slot, double now, ls_mbatch_info *
     if (r->itl)
         for (int64_t i = 0; i < m->ng; i++)
             r->itl(r->ctx, r->index, now - m->gt[i], m->gn[i]);
-    c->clock++;
+    cohort_tick(r, c);
     c->last_token = now;
     c->mb = -1;
-    while (c->n > 0 && r->req[c->heap[HEAP_FIN][0]].key[HEAP_FIN] < c->clock)
-        ls_replica_finish_request(r, c->heap[HEAP_FIN][0], now);
+    for (int32_t xi; (xi = cohort_due(r, c)) >= 0;)
+        ls_replica_finish_request(r, xi, now);
 
     /* ls_replica_schedule: waiting queues empty, so every policy forms the
      * lazy decoders alone (lazy_blocks, then lazy_collect on one cohort):
@@ -364,19 +364,24 @@ static int v1_form(ls_replica *r, double now, ls_mbatch_info *out)
     assert(budget >= 0 || cf->spec_tokens > 0);
     if (budget < 0)
         budget = 0;
-    int64_t need_all = 0, b = budget;
-    for (int32_t xi = r->exp_head; xi >= 0 && b > 0; xi = r->req[xi].next) {
+    int64_t need_all = 0, nch = 0;
+    for (int32_t xi = r->exp_head; xi >= 0 && budget > 0; xi = r->req[xi].next) {
         const sreq *x = &r->req[xi];
         if (x->mb >= 0)
             continue;
         int64_t n = threshold_cap(r, (int64_t)x->prompt + x->g - x->computed);
-        if (n > b)
-            n = b;
+        if (n > budget)
+            n = budget;
         int64_t need = blocks_for(r, x->computed + n) - x->blocks;
         need_all += need > 0 ? need : 0;
-        b -= n + (n == 1 && x->g > 0 ? cf->spec_tokens : 0);
-        if (b < 0)
-            b = 0;
+        if (nch == r->capchunks) {
+            r->capchunks = r->capchunks ? 2 * r->capchunks : 8;
+            r->chunks = ls_xrealloc(r->chunks, (size_t)r->capchunks * sizeof *r->chunks);
+        }
+        r->chunks[nch++] = (struct ls_sched_chunk){xi, n, need};
+        budget -= n + (n == 1 && x->g > 0 ? cf->spec_tokens : 0);
+        if (budget < 0)
+            budget = 0;
     }
     if (r->used_blocks + lazy + need_all > r->total_blocks &&
         (!c || r->used_blocks + cohort_crossers(r, c) + need_all > r->total_blocks))
@@ -395,27 +400,16 @@ static int v1_form(ls_replica *r, double now, ls_mbatch_info *out)
         assert(ok);
         (void)ok;
     }
-    for (int32_t xi = r->exp_head; xi >= 0 && budget > 0;) {
-        sreq *x = &r->req[xi];
-        if (x->mb >= 0) {
-            xi = x->next;
-            continue;
-        }
-        int64_t n = threshold_cap(r, (int64_t)x->prompt + x->g - x->computed);
-        if (n > budget)
-            n = budget;
-        int64_t need = blocks_for(r, x->computed + n) - x->blocks;
+    for (int64_t k = 0; k < nch; k++) {  /* the explicit pass, as counted above (budget: after it) */
+        int32_t xi = (int32_t)r->chunks[k].xi;
+        int64_t need = r->chunks[k].need;
         if (need > 0) {
             bool ok = kv_alloc(r, need);
             assert(ok);
             (void)ok;
-            x->blocks += need;
+            r->req[xi].blocks += need;
         }
-        mb_add_explicit(r, m, slot, xi, n, out);
-        budget -= n + (n == 1 && x->g > 0 ? cf->spec_tokens : 0);
-        if (budget < 0)
-            budget = 0;
-        xi = x->next;
+        mb_add_explicit(r, m, slot, xi, r->chunks[k].n, out);
     }
     if (c) {  /* lazy_collect of the one cohort */
         agg_add_cohort(&out->agg, c);

@@ -16,6 +16,9 @@
 
 enum { ST_FREE = 0, ST_WAIT_NEW, ST_WAIT_PRE, ST_RUN_EXP, ST_RUN_LAZY };
 enum { HEAP_FIN = 0, HEAP_BLK = 1 };
+#ifndef LS_FIN_SLOTS  /* (a power of two >= 4; tests build with a few to exercise the far heap) */
+#define LS_FIN_SLOTS 1024  /* finish slots of a cohort (sched_cohort.c) */
+#endif
 
 typedef struct sreq {
     int64_t id;
@@ -25,7 +28,8 @@ typedef struct sreq {
     int64_t c0;           /* lazy: cohort clock at entry */
     int64_t key[2];       /* lazy: cohort clock of the finishing step / of the next block allocation
                            * (with `blocks`, as of the bucket's `done`: sched_cohort.h) */
-    int32_t pos[1];       /* lazy: position in the cohort's finish heap */
+    int32_t pos[2];       /* lazy: position in the cohort's members, in its far finish heap */
+    int32_t fnext, fprev; /* lazy: its finish slot's ring (a near finish key: sched_cohort.c) */
     int32_t bnext, bprev; /* lazy: block-crossing bucket list of the cohort */
     int32_t prompt, target, requested;
     int32_t g;            /* explicit: generated tokens; lazy: at cohort entry */
@@ -48,10 +52,14 @@ typedef struct cbucket {
 
 typedef struct cohort {
     int64_t clock;        /* steps taken */
+    int32_t phase;        /* clock mod block_size */
     int64_t n;
     int64_t sumk;         /* Σ (computed at entry - c0): Σ computed = sumk + n·clock */
-    int32_t *heap[1];     /* finish heap */
+    int32_t *mem;         /* the members, in no order (pos[0]) */
     int64_t cap;
+    int32_t *ring;        /* LS_FIN_SLOTS lists of the members finishing soon, by finish key mod the slots */
+    int32_t *far;         /* the others' finish heap (pos[1]) */
+    int64_t nfar, capfar;
     cbucket *bk;          /* block_size buckets of block keys */
     int64_t far_until;    /* before this clock a member's block key may be block_size or more ahead */
     double last_token;    /* when its members produced their last token */
@@ -116,6 +124,8 @@ struct ls_replica {
 
     int32_t *tmp;         /* crossers of one step */
     int64_t ntmp, captmp;
+    struct ls_sched_chunk { int64_t xi, n, need; } *chunks; /* v1_form's explicit chunks (sched_decode.c) */
+    int64_t capchunks;
 };
 
 /* ---------------------------------------------------------------- deque */
@@ -259,7 +269,7 @@ static inline int64_t threshold_cap(const ls_replica *r, int64_t n)
 }
 
 /* Request xi joins the micro-batch being formed in slot `slot` with n tokens (aggregates in out). */
-static inline void mb_add_explicit(ls_replica *r, mbatch *m, int slot, int32_t xi, int64_t n, ls_mbatch_info *out)
+static inline __attribute__((always_inline)) void mb_add_explicit(ls_replica *r, mbatch *m, int slot, int32_t xi, int64_t n, ls_mbatch_info *out)
 {
     sreq *x = &r->req[xi];
     if (m->nex == m->capex) {
@@ -304,6 +314,14 @@ static inline void agg_add_cohort(ls_batch_agg *a, const cohort *c)
     a->sum_qc += sum_comp;
     a->sum_q2 += (double)c->n;
     a->sum_c += sum_comp;
+}
+
+/* Cohort c took a step. */
+static inline void cohort_tick(const ls_replica *r, cohort *c)
+{
+    c->clock++;
+    if (++c->phase == r->cfg.block_size)
+        c->phase = 0;
 }
 
 /* Cohort c, live, has no member left: it is no longer live. */

@@ -246,7 +246,9 @@ void ls_replica_free(ls_replica *r)
     if (!r)
         return;
     for (int i = 0; i < r->nco; i++) {
-        free(r->co[i].heap[0]);
+        free(r->co[i].mem);
+        free(r->co[i].ring);
+        free(r->co[i].far);
         free(r->co[i].bk);
     }
     for (int i = 0; i < r->pp; i++) {
@@ -262,6 +264,7 @@ void ls_replica_free(ls_replica *r)
     free(r->wait_new.v);
     free(r->wait_kv.v);
     free(r->tmp);
+    free(r->chunks);
     ls_kvcache_free(r->kv);
     ls_kvswap_free(r->swap);
     free(r);
@@ -436,7 +439,7 @@ static bool lazy_blocks(ls_replica *r, int slot, bool *preempted)
         if (!c->live || c->mb >= 0)
             continue;
         /* the bucket of this clock: its members whose key is the clock (sched_cohort.h) */
-        for (int32_t xi = c->bk[c->clock % r->cfg.block_size].head; xi >= 0; xi = r->req[xi].bnext) {
+        for (int32_t xi = c->bk[c->phase].head; xi >= 0; xi = r->req[xi].bnext) {
             sreq *x = &r->req[xi];
             blk_settle(r, c, x);  /* its key and blocks read and changed one by one */
             assert(x->key[HEAP_BLK] >= c->clock);
@@ -844,11 +847,11 @@ void ls_replica_complete(ls_replica *r, int slot, double now)
         if (r->itl)
             for (int64_t i = 0; i < m->ng; i++)
                 r->itl(r->ctx, r->index, now - m->gt[i], m->gn[i]);
-        c->clock++;
+        cohort_tick(r, c);
         c->last_token = now;
         c->mb = -1;
-        while (c->n > 0 && r->req[c->heap[HEAP_FIN][0]].key[HEAP_FIN] < c->clock)
-            finish_request(r, c->heap[HEAP_FIN][0], now);
+        for (int32_t xi; (xi = cohort_due(r, c)) >= 0;)
+            finish_request(r, xi, now);
     }
     for (int64_t i = 0; i < m->nex; i++) {
         int32_t xi = m->ex[i];

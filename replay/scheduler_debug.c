@@ -20,7 +20,7 @@ int64_t ls_replica_debug_batch(const ls_replica *r, int slot, int64_t *ids, int6
     }
     if (m->cohort >= 0)
         for (int64_t i = 0; i < r->co[m->cohort].n; i++) {
-            pairs[2 * k] = r->req[r->co[m->cohort].heap[HEAP_FIN][i]].id;
+            pairs[2 * k] = r->req[r->co[m->cohort].mem[i]].id;
             pairs[2 * k + 1] = 1;
             k++;
         }
@@ -71,7 +71,20 @@ void ls_replica_debug_check(const ls_replica *r)
             continue;
         int64_t sumk = 0;
         for (int64_t i = 0; i < c->n; i++) {
-            const sreq *x = &r->req[c->heap[HEAP_FIN][i]];
+            int32_t xi = c->mem[i];
+            const sreq *x = &r->req[xi];
+            assert(x->pos[0] == i);
+            if (x->pos[1] >= 0) {  /* far: in the heap */
+                assert(x->pos[1] < c->nfar && c->far[x->pos[1]] == xi);
+                assert(x->key[HEAP_FIN] - c->clock > LS_FIN_SLOTS - 3);
+            } else {  /* near: in the ring list of its key */
+                assert(x->key[HEAP_FIN] - c->clock <= LS_FIN_SLOTS - 2);
+                int32_t h = c->ring[x->key[HEAP_FIN] & (LS_FIN_SLOTS - 1)], f = h;
+                assert(h >= 0);
+                while (f != xi && r->req[f].fnext != h)
+                    f = r->req[f].fnext;
+                assert(f == xi);
+            }
             assert(x->state == ST_RUN_LAZY && x->cohort == ci);
             sumk += x->computed - x->c0;
             assert(x->key[HEAP_FIN] >= c->clock);
@@ -80,11 +93,12 @@ void ls_replica_debug_check(const ls_replica *r)
             /* a whole block ahead: in flight (crossed at this clock) or counted by a walk */
             assert(key < c->clock + r->cfg.block_size || c->mb >= 0 || c->clock < c->far_until);
             int32_t h = c->bk[x->key[HEAP_BLK] % r->cfg.block_size].head;
-            while (h >= 0 && h != c->heap[HEAP_FIN][i])
+            while (h >= 0 && h != xi)
                 h = r->req[h].bnext;
             assert(h >= 0);  /* in the bucket of its key */
         }
         assert(sumk == c->sumk);
+        assert(c->phase == c->clock % r->cfg.block_size);
         int64_t nb = 0;
         for (int b = 0; b < r->cfg.block_size; b++) {
             int64_t k = 0;
@@ -94,5 +108,16 @@ void ls_replica_debug_check(const ls_replica *r)
             nb += k;
         }
         assert(nb == c->n);
+        int64_t nring = 0;
+        for (int sl = 0; sl < LS_FIN_SLOTS; sl++) {  /* each list: one key, in admission order */
+            int32_t h = c->ring[sl];
+            for (int32_t f = h; f >= 0; f = r->req[f].fnext == h ? -1 : r->req[f].fnext) {
+                nring++;
+                assert((r->req[f].key[HEAP_FIN] & (LS_FIN_SLOTS - 1)) == sl && r->req[f].key[HEAP_FIN] == r->req[h].key[HEAP_FIN]);
+                assert(r->req[r->req[f].fnext].fprev == f);
+                assert(r->req[f].fnext == h || r->req[f].adm_seq < r->req[r->req[f].fnext].adm_seq);
+            }
+        }
+        assert(nring + c->nfar == c->n);
     }
 }
