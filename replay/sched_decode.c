@@ -107,7 +107,7 @@ static inline __attribute__((always_inline)) bool sarathi_form_at(ls_replica *r,
             ci = i;
         }
     if ((!pp && r->in_flight) || (ci < 0 && r->exp_head < 0) ||
-        (r->wait_new.n > 0 && r->req[dq_front(&r->wait_new)].deadline <= now))  /* expire_waiting */
+        waiting_expires(r, now))
         return false;
     bool any = ci >= 0;  /* with pp: something to form besides admissions */
     for (int32_t xi = r->exp_head; xi >= 0; xi = r->req[xi].next) {
@@ -129,7 +129,7 @@ static inline __attribute__((always_inline)) bool sarathi_form_at(ls_replica *r,
     r->kv_t = now;
     /* ls_replica_schedule's memset: every field, a new one too (field by field, the swap
      * fields were once left unset) */
-    *out = (ls_mbatch_info){.slot = 0};
+    batch_zero(out);
     int slot = pp ? free_slot(r) : 0;
     mbatch *m = &r->mb[slot];
     assert(!m->busy);
@@ -248,7 +248,7 @@ static inline int chunk_step(ls_replica *r, int slot, double now, ls_mbatch_info
 {
     if (!r->chunk_steps || r->wait_kv.n || r->wait_pre.n)  /* (sarathi_shape, pp 1) */
         return -1;
-    assert(r->pp == 1 && sarathi_shape(r));
+    assert(r->pp == 1);
     return chunk_form(r, slot, now, out);
 }
 
@@ -320,7 +320,7 @@ static int decode_form(ls_replica *r, double now, ls_mbatch_info *out)
     if (ci < 0) {  /* ls_replica_schedule forms nothing: its effects */
         mbatch *m = &r->mb[slot];
         r->kv_t = now;
-        *out = (ls_mbatch_info){0};
+        batch_zero(out);
         m->nex = 0;
         m->ng = 0;
         m->cohort = -1;
@@ -349,7 +349,7 @@ static int v1_form(ls_replica *r, double now, ls_mbatch_info *out)
 {
     const ls_sched_config *cf = &r->cfg;
     if (r->kv || cf->order != LS_ORDER_FCFS || r->wait_pre.n || r->wait_kv.n ||
-        (r->wait_new.n > 0 && r->req[dq_front(&r->wait_new)].deadline <= now))  /* expire_waiting */
+        waiting_expires(r, now))
         return -1;
     int ci = available_cohort(r);
     if (ci < -1)
@@ -391,7 +391,7 @@ static int v1_form(ls_replica *r, double now, ls_mbatch_info *out)
     int slot = free_slot(r);
     mbatch *m = &r->mb[slot];
     r->kv_t = now;
-    *out = (ls_mbatch_info){0};
+    batch_zero(out);
     m->nex = 0;
     m->ng = 0;
     m->cohort = -1;

@@ -109,6 +109,7 @@ struct ls_replica {
     int n_live;                /* live cohorts */
     bool lone_steps;           /* pp 1 and no multi-step windows: ls_replica_decode_step's configurations */
     bool chunk_steps;          /* and sarathi, FCFS, a fixed budget, no prefix caching: its chunk steps' */
+    bool deadlines;            /* a request with a client deadline came (else every deadline is infinite) */
     mbatch *mb;
     int in_flight;
 
@@ -219,6 +220,24 @@ static inline void kv_touch(ls_replica *r, double now)
 }
 
 /* ---------------------------------------------------------------- forming (scheduler.c and sched_decode.c) */
+
+/* The first new waiting request's client deadline has passed (expire_waiting). */
+static inline bool waiting_expires(const ls_replica *r, double now)
+{
+    return r->deadlines && r->wait_new.n > 0 && r->req[dq_front(&r->wait_new)].deadline <= now;
+}
+
+/* A zeroed batch, field by field (a compound literal becomes `rep stos`, slow to start). */
+static inline void batch_zero(ls_mbatch_info *out)
+{
+    out->slot = 0;
+    out->agg.tokens = out->agg.n_seqs = out->agg.n_decode = out->agg.n_sample = 0;
+    out->agg.sum_qc = out->agg.sum_q2 = out->agg.sum_c = 0.0;
+    out->n_prefill = out->prefill_tokens = 0;
+    out->kv_load_blocks = out->kv_store_blocks = 0;
+    out->swap_out_blocks = out->swap_in_blocks = 0;
+    out->in_window = false;
+}
 
 /* k more blocks in use, if they are free. */
 static inline bool kv_alloc(ls_replica *r, int64_t k)

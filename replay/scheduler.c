@@ -310,6 +310,8 @@ void ls_replica_add_prio(ls_replica *r, int64_t id, int32_t prompt, int32_t outp
 {
     kv_touch(r, t);
     int32_t xi = req_new(r, id, prompt, output, t, timeout_s > 0 ? t + timeout_s : INFINITY);
+    if (timeout_s > 0)
+        r->deadlines = true;
     sreq *x = &r->req[xi];
     x->prio = prio;
     const ls_sched_config *c = &r->cfg;
@@ -528,7 +530,7 @@ static void lazy_collect(ls_replica *r, mbatch *m, int slot, ls_mbatch_info *out
 /* Expire never-scheduled requests whose client deadline has passed. */
 static void expire_waiting(ls_replica *r, double now)
 {
-    while (r->wait_new.n > 0 && r->req[dq_front(&r->wait_new)].deadline <= now) {
+    while (waiting_expires(r, now)) {
         int32_t xi = dq_pop_front(&r->wait_new);
         report(r, xi, LS_REQ_TIMEOUT, r->req[xi].deadline);
         slot_free(r, xi);
@@ -785,7 +787,7 @@ bool ls_replica_schedule(ls_replica *r, double now, ls_mbatch_info *out)
     int64_t pre0 = r->preemptions;
     kv_touch(r, now);
     r->kv_t = now;  /* mb_add_explicit reads the current time from here */
-    *out = (ls_mbatch_info){0};
+    batch_zero(out);
     int slot = -1;
     for (int i = 0; i < r->pp; i++)
         if (!r->mb[i].busy) {
