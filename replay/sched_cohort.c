@@ -153,7 +153,7 @@ static void bucket_insert(ls_replica *r, cohort *c, int32_t xi)
 {
     sreq *x = &r->req[xi];
     int64_t bs = r->cfg.block_size;
-    cbucket *b = &c->bk[x->key[HEAP_BLK] % bs];
+    cbucket *b = &c->bk[bs_mod(r, x->key[HEAP_BLK])];
     assert(x->key[HEAP_BLK] >= c->clock && x->key[HEAP_BLK] > b->done);
     x->bprev = -1;
     x->bnext = b->head;
@@ -167,7 +167,7 @@ static void bucket_insert(ls_replica *r, cohort *c, int32_t xi)
 static void bucket_remove(ls_replica *r, cohort *c, int32_t xi)
 {
     sreq *x = &r->req[xi];
-    cbucket *b = &c->bk[x->key[HEAP_BLK] % r->cfg.block_size];
+    cbucket *b = &c->bk[bs_mod(r, x->key[HEAP_BLK])];
     if (x->bprev >= 0)
         r->req[x->bprev].bnext = x->bnext;
     else

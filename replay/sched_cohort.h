@@ -17,9 +17,9 @@
 /* The blocks lazy member x of cohort c took since its stored key and blocks. */
 static inline int64_t blk_steps(const ls_replica *r, const cohort *c, const sreq *x)
 {
-    int64_t bs = r->cfg.block_size, k = x->key[HEAP_BLK];
-    int64_t done = c->bk[k % bs].done;
-    return k <= done ? (done - k) / bs + 1 : 0;
+    int64_t k = x->key[HEAP_BLK];
+    int64_t done = c->bk[bs_mod(r, k)].done;
+    return k <= done ? bs_div(r, done - k) + 1 : 0;
 }
 
 /* Lazy member x of cohort c with its stored key and blocks brought up to date. */

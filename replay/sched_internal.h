@@ -110,6 +110,7 @@ struct ls_replica {
     bool lone_steps;           /* pp 1 and no multi-step windows: ls_replica_decode_step's configurations */
     bool chunk_steps;          /* and sarathi, FCFS, a fixed budget, no prefix caching: its chunk steps' */
     bool deadlines;            /* a request with a client deadline came (else every deadline is infinite) */
+    int bs_shift;              /* log2 block_size when it is a power of two, else -1 (bs_div, bs_mod) */
     mbatch *mb;
     int in_flight;
 
@@ -192,6 +193,16 @@ static inline int32_t dq_at(const deque *d, int64_t i)
 
 /* ---------------------------------------------------------------- small helpers */
 
+/* x / block_size and x mod block_size for x >= 0 (a shift and a mask when it is a power of two). */
+static inline int64_t bs_div(const ls_replica *r, int64_t x)
+{
+    return r->bs_shift >= 0 ? x >> r->bs_shift : x / r->cfg.block_size;
+}
+static inline int64_t bs_mod(const ls_replica *r, int64_t x)
+{
+    return r->bs_shift >= 0 ? x & (r->cfg.block_size - 1) : x % r->cfg.block_size;
+}
+
 /* Current computed tokens / generated tokens of a running request. */
 static inline int64_t cur_computed(const ls_replica *r, const sreq *x)
 {
@@ -207,7 +218,8 @@ static inline int32_t cur_g(const ls_replica *r, const sreq *x)
 }
 static inline int64_t blocks_for(const ls_replica *r, int64_t tokens)
 {
-    return (tokens + r->cfg.block_size - 1) / r->cfg.block_size;
+    assert(tokens >= 0);
+    return bs_div(r, tokens + r->cfg.block_size - 1);
 }
 
 /* The time-integral of used blocks, brought up to `now`. */
