@@ -1,12 +1,13 @@
-/* sched_cohort.c -- a replica's cohorts of lazy decoders (sched_cohort.h): the finish
- * heap, the block-key buckets, joining, leaving and merging.
+/* sched_cohort.c -- a replica's cohorts of lazy decoders (sched_cohort.h): the
+ * finishing order, the block-key buckets, joining, leaving and merging.
  *
  * A cohort's members share its clock. Each has two keys: the clock of its
- * finishing step (the finish heap, ordered by key then admission) and the
- * clock of the step for which it needs its next KV block. Block keys advance
- * by exactly block_size per allocation, so the members crossing a boundary at
- * clock k are those of bucket k mod block_size whose key is k: no heap work
- * per crossing (a heap here cost a quarter of the run time). A member's key
+ * finishing step (members finish in the order of that key, then admission:
+ * the ring below) and the clock of the step for which it needs its next KV
+ * block. Block keys advance by exactly block_size per allocation, so the
+ * members crossing a boundary at clock k are those of bucket k mod block_size
+ * whose key is k: no heap work per crossing (a heap here cost a quarter of
+ * the run time). A member's key
  * is set within one block of the clock and moves by whole blocks, so when no
  * member joined a block or more ahead (far_until), every member of the
  * bucket crosses and the bucket's count is the number of blocks the step

@@ -1,5 +1,6 @@
-/* sched_internal.h -- the replica's data layout, shared by scheduler.c and
- * scheduler_debug.c and sched_decode.c (internal to replay/; see scheduler.c for the rules).
+/* sched_internal.h -- the replica's data layout, shared by scheduler.c,
+ * scheduler_debug.c, sched_decode.c and sched_cohort.c (internal to replay/; see
+ * scheduler.c for the rules).
  *
  * Small helpers are `static inline` here so that the hot path of scheduler.c
  * compiles exactly as when they were file-local. */

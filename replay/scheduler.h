@@ -7,9 +7,10 @@
  *
  * Speed: decoding requests that sit in front of every prefill in admission
  * order are kept *lazily* in cohorts (the requests of one micro-batch): a
- * cohort has a clock (steps taken) and running sums, plus two heaps keyed by
- * the clock value at which a member finishes and at which it needs its next
- * KV block. A decode step therefore touches only the members that finish,
+ * cohort has a clock (steps taken) and running sums, plus the members ordered
+ * by the clock value at which they finish and bucketed by the one at which
+ * they need their next KV block (sched_cohort.c). A decode step therefore
+ * touches only the members that finish,
  * cross a block boundary or are preempted: O(1) amortised per step, not
  * O(batch). Requests behind a prefill in admission order ("explicit") are
  * visited one by one, because the token budget may run out before them.
