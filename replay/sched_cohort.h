@@ -56,8 +56,9 @@ static inline void cohort_crossed(cohort *c)
     c->bk[c->phase].done = c->clock;
 }
 
-/* The crossers of bucket `b` of cohort c are advanced one by one (lazy_blocks):
- * settle each member read, and walk this clock's bucket if it is formed again. */
+/* The crossers of cohort c at its clock were advanced one by one (lazy_blocks, each
+ * settled first): some may now hold keys a whole block ahead, so should the cohort be
+ * formed again at this clock, its bucket is walked. */
 static inline void cohort_walked(cohort *c)
 {
     if (c->far_until < c->clock + 1)
