@@ -75,7 +75,9 @@ typedef struct roofline {
     double b_w;
     double b_head, head_peak;      /* the LM head stays BF16 under 4-bit weights */
     ls_moe_cost moe;
-    bool plain;                    /* dense, no MLA, no sliding window: plain_stages */
+    bool plain;                    /* dense, no MLA, no sliding window: plain_stages (pp 1: plain1_iteration) */
+    /* plain1_iteration's constants: layers[0], tp, the GPU's kernel, step and sequence overheads */
+    double layers0, tp_d, kernel_s, iter_s, seq_s;
 } roofline;
 
 double ls_cost_matmul_eff(const ls_gpu *g, double rows)
@@ -187,34 +189,52 @@ static void plain_stages(const roofline *r, const t_entry *te, const double *ar_
     out->bytes = bytes * d->tp;
 }
 
-/* plain_stages and set_overhead for one stage (pp 1): the same expressions,
- * the loops over one stage unrolled (0 + x and 0 · transfer are exact). */
-__attribute__((noinline))  /* inlined, its registers slowed every other path of roofline_iteration */
-static void plain_one_stage(const roofline *r, const t_entry *te, const double *ar_add, const ls_batch_agg *b, double T,
-                            double pairs, ls_iter_cost *out)
+/* The memo's entry for T tokens (and its stages' all-reduce times ar_add[0 .. pp)). */
+static __attribute__((noinline)) void fill_t_entry(const roofline *r, t_entry *te, double *ar_add, double T)
 {
     const ls_deploy *d = &r->base.d;
-    double attn_f = r->pair_flops * pairs;
-    double attn_b = r->kv_coef * (b->sum_c + T);
-    double attn_s = roof(attn_f, r->attn_rate, attn_b, r->mem_rate);
-    double dense_s = te->pf_s + attn_s + d->gpu->kernel_overhead_s;
-    double dense_f = te->pf_f + attn_f, dense_b = te->pf_b + attn_b;
-    int Ld = r->layers[0];
-    double t = Ld * dense_s;
-    if (d->tp > 1)
-        t += ar_add[0];
-    double flops = Ld * dense_f, bytes = Ld * dense_b;
-    if (b->n_sample > 0) {
-        const s_entry *se = head_entry(r, b->n_sample);
-        t += se->t;
-        flops += se->f;
-        bytes += se->b;
+    const ls_model *m = d->model;
+    const ls_gpu *g = d->gpu;
+    /* Per layer, per rank. */
+    double proj_f = 2.0 * T * r->proj_params;
+    double proj_b = r->b_w * r->proj_params;
+    double eff_T = ls_cost_matmul_eff(g, T);
+    double t_proj = roof(proj_f, r->mm_peak * eff_T, proj_b, r->mem_rate);
+
+    /* Dense FFN (a dense model's every layer, an MoE model's first dense_layers). */
+    double ffn_f = 2.0 * T * r->ffn_params, ffn_b = r->b_w * r->ffn_params;
+    double t_ffn = roof(ffn_f, r->mm_peak * eff_T, ffn_b, r->mem_rate);
+    if (ls_kernels_has_gemm(r->kn)) { /* measured GEMM times of the same shapes */
+        t_proj = ls_kernels_proj_s(r->kn, T);
+        t_ffn = ls_kernels_ffn_s(r->kn, T);
     }
-    out->stage_s[0] = t;
-    out->transfer_s = te->transfer_s;
-    out->flops = flops * d->tp;
-    out->bytes = bytes * d->tp;
-    out->overhead_s = ls_step_overhead_s(d, b, t);
+    ls_op_cost moe = {0};
+    if (ls_model_is_moe(m))
+        ls_moe_layer(&r->moe, T, &moe);
+    te->pf_s = t_proj + t_ffn;
+    te->pm_s = t_proj + moe.s;
+    te->pf_f = proj_f + ffn_f;
+    te->pf_b = proj_b + ffn_b;
+    te->pm_f = proj_f + moe.flops;
+    te->pm_b = proj_b + moe.bytes;
+
+    double ar_bytes = T * m->hidden * ACT_BYTES;
+    /* Under EP a MoE layer's combine returns the sums to the tokens' ranks: no FFN all-reduce. */
+    int ar_per_moe = d->ep > 1 ? 1 : 2;
+    for (int s = 0; s < d->pp; s++) {
+        int L = r->layers[s], Lm = r->moe_layers[s], Ld = L - Lm;
+        ar_add[s] = d->tp > 1 ? (2.0 * Ld + ar_per_moe * Lm) * ls_collective_allreduce_s(&r->ar[s], ar_bytes)
+                                  : 0.0;
+    }
+    /* Boundaries: hidden states plus residual, 2·T·h·b_a bytes; the slowest boundary is reported. */
+    double xfer_bytes = 2.0 * T * m->hidden * ACT_BYTES;
+    te->transfer_s = 0;
+    for (int s = 0; s + 1 < d->pp; s++) {
+        double t = r->xfer_alpha[s] + xfer_bytes / r->xfer_bw[s];
+        if (t > te->transfer_s)
+            te->transfer_s = t;
+    }
+    te->T = T;
 }
 
 static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, ls_iter_cost *out)
@@ -237,57 +257,13 @@ static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, l
     uint64_t ti = (uint64_t)b->tokens % MEMO_SIZE;
     t_entry *te = &r->memo->t[ti];
     double *ar_add = &r->memo->ar_add[ti * (uint64_t)d->pp];
-    if (te->T != T) {
-        /* Per layer, per rank. */
-        double proj_f = 2.0 * T * r->proj_params;
-        double proj_b = r->b_w * r->proj_params;
-        double eff_T = ls_cost_matmul_eff(g, T);
-        double t_proj = roof(proj_f, r->mm_peak * eff_T, proj_b, r->mem_rate);
-
-        /* Dense FFN (a dense model's every layer, an MoE model's first dense_layers). */
-        double ffn_f = 2.0 * T * r->ffn_params, ffn_b = r->b_w * r->ffn_params;
-        double t_ffn = roof(ffn_f, r->mm_peak * eff_T, ffn_b, r->mem_rate);
-        if (ls_kernels_has_gemm(r->kn)) { /* measured GEMM times of the same shapes */
-            t_proj = ls_kernels_proj_s(r->kn, T);
-            t_ffn = ls_kernels_ffn_s(r->kn, T);
-        }
-        ls_op_cost moe = {0};
-        if (ls_model_is_moe(m))
-            ls_moe_layer(&r->moe, T, &moe);
-        te->pf_s = t_proj + t_ffn;
-        te->pm_s = t_proj + moe.s;
-        te->pf_f = proj_f + ffn_f;
-        te->pf_b = proj_b + ffn_b;
-        te->pm_f = proj_f + moe.flops;
-        te->pm_b = proj_b + moe.bytes;
-
-        double ar_bytes = T * m->hidden * ACT_BYTES;
-        /* Under EP a MoE layer's combine returns the sums to the tokens' ranks: no FFN all-reduce. */
-        int ar_per_moe = d->ep > 1 ? 1 : 2;
-        for (int s = 0; s < d->pp; s++) {
-            int L = r->layers[s], Lm = r->moe_layers[s], Ld = L - Lm;
-            ar_add[s] = d->tp > 1 ? (2.0 * Ld + ar_per_moe * Lm) * ls_collective_allreduce_s(&r->ar[s], ar_bytes)
-                                      : 0.0;
-        }
-        /* Boundaries: hidden states plus residual, 2·T·h·b_a bytes; the slowest boundary is reported. */
-        double xfer_bytes = 2.0 * T * m->hidden * ACT_BYTES;
-        te->transfer_s = 0;
-        for (int s = 0; s + 1 < d->pp; s++) {
-            double t = r->xfer_alpha[s] + xfer_bytes / r->xfer_bw[s];
-            if (t > te->transfer_s)
-                te->transfer_s = t;
-        }
-        te->T = T;
-    }
+    if (te->T != T)
+        fill_t_entry(r, te, ar_add, T);
 
     /* Causal attention: q_i new tokens over c_i cached ones, Σ q_i(q_i+1)/2 = (Σq² + T)/2
      * pairs. MLA decodes attend in the latent space (absorbed weights); the other pairs,
      * and prefill's re-expansion of the cached latent, use the materialised heads. */
     double pairs = b->sum_qc + (b->sum_q2 + T) / 2.0;
-    if (r->plain && d->pp == 1) {
-        plain_one_stage(r, te, ar_add, b, T, pairs, out);
-        return;
-    }
     if (r->plain) {
         plain_stages(r, te, ar_add, b, T, pairs, out);
         set_overhead(d, b, out);
@@ -348,6 +324,71 @@ static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, l
     out->bytes = bytes * d->tp;
 }
 
+/* roofline_iteration for a plain model (r->plain) on one stage, the common case, as its own entry in
+ * the vtable: plain_stages and set_overhead with the loops over one stage unrolled (0 + x and
+ * 0 · transfer are exact), the deployment's integers as the doubles the expressions convert them
+ * to, and the step overhead inline: the same operations in the same order, so the same bits.
+ * te and se (NULL without sampling rows) are the memo's entries for the batch, filled. */
+static inline __attribute__((always_inline)) void plain1_cost(const roofline *r, const t_entry *te,
+                                                              const double *ar_add, const s_entry *se,
+                                                              const ls_batch_agg *b, double T, ls_iter_cost *out)
+{
+    double pairs = b->sum_qc + (b->sum_q2 + T) / 2.0;
+    double attn_f = r->pair_flops * pairs;
+    double attn_b = r->kv_coef * (b->sum_c + T);
+    double attn_s = roof(attn_f, r->attn_rate, attn_b, r->mem_rate);
+    double dense_s = te->pf_s + attn_s + r->kernel_s;
+    double dense_f = te->pf_f + attn_f, dense_b = te->pf_b + attn_b;
+    double t = r->layers0 * dense_s;
+    if (r->tp_d > 1)
+        t += ar_add[0];
+    double flops = r->layers0 * dense_f, bytes = r->layers0 * dense_b;
+    if (se) {
+        t += se->t;
+        flops += se->f;
+        bytes += se->b;
+    }
+    out->stage_s[0] = t;
+    out->transfer_s = te->transfer_s;
+    out->flops = flops * r->tp_d;
+    out->bytes = bytes * r->tp_d;
+    out->overhead_s = ls_step_overhead_at(r->iter_s, r->seq_s, r->base.d.async_scheduling, b->n_seqs, t);
+}
+
+/* plain1_iteration when a memo entry is missing, or no token is computed. */
+static __attribute__((noinline)) void plain1_fill(const roofline *r, const ls_batch_agg *b, ls_iter_cost *out)
+{
+    double T = (double)b->tokens;
+    if (T <= 0) {
+        out->stage_s[0] = out->transfer_s = out->flops = out->bytes = 0;
+        out->overhead_s = r->iter_s;
+        return;
+    }
+    uint64_t ti = (uint64_t)b->tokens % MEMO_SIZE;
+    t_entry *te = &r->memo->t[ti];
+    double *ar_add = &r->memo->ar_add[ti];  /* [ti * pp], pp 1 */
+    if (te->T != T)
+        fill_t_entry(r, te, ar_add, T);
+    plain1_cost(r, te, ar_add, b->n_sample > 0 ? head_entry(r, b->n_sample) : NULL, b, T, out);
+}
+
+/* Both memo entries found: no call (the fills are plain1_fill's), so no registers to save. */
+static void plain1_iteration(const ls_cost_model *cm, const ls_batch_agg *b, ls_iter_cost *out)
+{
+    const roofline *r = (const roofline *)cm;
+    assert(b->tokens >= 0 && b->n_sample >= 0);
+    double T = (double)b->tokens;
+    uint64_t ti = (uint64_t)b->tokens % MEMO_SIZE;
+    const t_entry *te = &r->memo->t[ti];
+    const s_entry *se = &r->memo->s[(uint64_t)b->n_sample % MEMO_SIZE];
+    /* (an empty entry has T = 0, so an empty batch would match it) */
+    if (__builtin_expect(b->tokens <= 0 || te->T != T || (b->n_sample > 0 && se->S != (double)b->n_sample), 0)) {
+        plain1_fill(r, b, out);
+        return;
+    }
+    plain1_cost(r, te, &r->memo->ar_add[ti], b->n_sample > 0 ? se : NULL, b, T, out);
+}
+
 static void roofline_free(ls_cost_model *cm)
 {
     free(((roofline *)cm)->memo);
@@ -356,6 +397,7 @@ static void roofline_free(ls_cost_model *cm)
 }
 
 static const ls_cost_ops roofline_ops = {roofline_iteration, roofline_free};
+static const ls_cost_ops plain1_ops = {plain1_iteration, roofline_free};
 
 static ls_status roofline_new(const ls_deploy *d, bool kernels, ls_cost_model **out, ls_error *e);
 
@@ -449,6 +491,13 @@ static ls_status roofline_new(const ls_deploy *d, bool kernels, ls_cost_model **
         r->kn = ls_kernels_new(&r->base.d);
     if (r->kn) /* the measured kernels take the general path */
         r->plain = false;
+    r->layers0 = r->layers[0];
+    r->tp_d = d->tp;
+    r->kernel_s = g->kernel_overhead_s;
+    r->iter_s = g->iter_overhead_s;
+    r->seq_s = g->seq_overhead_s;
+    if (r->plain && d->pp == 1)
+        r->base.ops = &plain1_ops;
     *out = &r->base;
     return LS_OK;
 }
