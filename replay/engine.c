@@ -126,10 +126,10 @@ typedef struct rep_state {
     int64_t timeline_left;
     int64_t tie_blocks;  /* KV blocks the prompts routed here at the current instant will need */
     bool touched;        /* got an arrival at the current instant: schedule it once they are all in */
-    ls_itl_cache itl_last;  /* this replica's last ITL bucket (metrics.h) */
     double launch_t;        /* when the step in flight was formed, and its chain depth (engine_ahead.h) */
     int64_t launch_depth;
     double launch_pt;       /* when the step whose end formed it was formed (depth > 0) */
+    const ls_cost_model *cost;  /* s->cost[i] */
 } rep_state;
 
 typedef struct ls_engine {
@@ -165,6 +165,7 @@ typedef struct ls_engine {
     ls_ahead_feed *feed;    /* and the arrivals read ahead, routed, under a blind router; NULL otherwise */
     bool row_now;           /* with run-ahead: on_request takes the rows as they come (an SLO watch), not in order */
     int phase;              /* LS_AHEAD_ARRIVAL, _STEP or _END: what the engine is processing */
+    bool weight_stream;     /* s->weight_stream_s > 0: every step reads offloaded weights (offload_time) */
     double ahead_t;         /* the latest step a replica ran ahead to */
 } engine;
 
@@ -270,7 +271,8 @@ static void report_row(const engine *g, int replica, const ls_req_done *d)
 static void on_itl(void *ctx, int replica, double gap, int64_t count)
 {
     engine *g = ctx;
-    ls_itl_add_at(g->itl, &g->rep[replica].itl_last, gap, count);
+    (void)replica;
+    ls_itl_add(g->itl, gap, count);
 }
 
 /* The router's view of the replicas (router.h). */
@@ -336,14 +338,26 @@ static void swap_time(engine *g, int pp, const ls_mbatch_info *b, ls_iter_cost *
     g->swap_s += t;
 }
 
-/* The time of micro-batch b on replica i: the cost model, then the offload and swap links. */
-static void step_cost(engine *g, int i, const ls_mbatch_info *b, ls_iter_cost *ic)
+/* step_cost's offload and swap links, when the step has any. */
+static __attribute__((noinline)) void link_time(engine *g, int pp, const ls_mbatch_info *b, ls_iter_cost *ic)
 {
-    ls_cost_iteration(g->s->cost[i], &b->agg, ic);
-    if (b->kv_load_blocks || b->kv_store_blocks || g->s->weight_stream_s > 0)
-        offload_time(g, g->rep[i].pp, b, ic);
+    if (b->kv_load_blocks || b->kv_store_blocks || g->weight_stream)
+        offload_time(g, pp, b, ic);
     if (b->swap_out_blocks || b->swap_in_blocks)
-        swap_time(g, g->rep[i].pp, b, ic);
+        swap_time(g, pp, b, ic);
+}
+
+/* The time of micro-batch b on replica i: the cost model, then the offload and swap links. */
+static inline __attribute__((always_inline)) void step_cost(engine *g, int i, const ls_mbatch_info *b,
+                                                            ls_iter_cost *ic)
+{
+    const rep_state *rs = &g->rep[i];
+    ls_cost_iteration(rs->cost, &b->agg, ic);
+    /* one test for the common case, no copy between host and GPU (weight_stream: weight_stream_s > 0) */
+    if (__builtin_expect((b->kv_load_blocks | b->kv_store_blocks | b->swap_out_blocks | b->swap_in_blocks) != 0 ||
+                             g->weight_stream,
+                         0))
+        link_time(g, rs->pp, b, ic);
 }
 
 /* Run-ahead's record of the step formed at `now` on a replica (engine_ahead.h: its reports' key). */
@@ -354,8 +368,10 @@ static inline void note_launch(const engine *g, rep_state *rs, double now)
     rs->launch_depth = g->phase == LS_AHEAD_ARRIVAL ? 0 : rs->launch_depth + 1;
 }
 
-/* run_pipeline for one stage without a timeline, the same operations (the common case). */
-static inline event run_one_stage(engine *g, int i, double now, const ls_mbatch_info *b, const ls_iter_cost *ic)
+/* run_pipeline for one stage without a timeline, the same operations (the common case): the
+ * "done" event's time; its sequence number is g->seq - 1 after the call. */
+static inline __attribute__((always_inline)) double one_stage_end(engine *g, int i, double now,
+                                                                  const ls_mbatch_info *b, const ls_iter_cost *ic)
 {
     rep_state *rs = &g->rep[i];
     double d = ls_step_stage0_s(ic->stage_s[0], ic->overhead_s, b->in_window);
@@ -373,7 +389,14 @@ static inline event run_one_stage(engine *g, int i, double now, const ls_mbatch_
     rs->busy_s += d;
     rs->flops += ic->flops;
     rs->bytes += ic->bytes;
-    return (event){end, g->seq++, EV_DONE, i, b->slot, 0};
+    g->seq++;
+    return end;
+}
+
+static inline event run_one_stage(engine *g, int i, double now, const ls_mbatch_info *b, const ls_iter_cost *ic)
+{
+    double end = one_stage_end(g, i, now, b, ic);
+    return (event){end, g->seq - 1, EV_DONE, i, b->slot, 0};
 }
 
 /* A step's FLOPs, bytes and busy time (`busy`: summed over its stages) into the run's and
@@ -474,12 +497,19 @@ static event launch(engine *g, int i, double now, const ls_mbatch_info *b)
     return run_pipeline(g, i, now, b, &ic);
 }
 
-/* launch on a replica of one stage without a timeline (done_direct's steps). */
-static event launch_one_stage(engine *g, int i, double now, const ls_mbatch_info *b)
+/* launch on a replica of one stage without a timeline (done_direct's steps): the time of the
+ * "done" event, whose sequence number is g->seq - 1 after the call (done_event). */
+static double launch_one_stage(engine *g, int i, double now, const ls_mbatch_info *b)
 {
     ls_iter_cost ic;
     step_cost(g, i, b, &ic);
-    return run_one_stage(g, i, now, b, &ic);
+    return one_stage_end(g, i, now, b, &ic);
+}
+
+/* The "done" event of the step launch_one_stage just ran. */
+static inline event done_event(const engine *g, int i, double end, int slot)
+{
+    return (event){end, g->seq - 1, EV_DONE, i, slot, 0};
 }
 
 /* Form micro-batches on replica i while its first stage is free and fewer
@@ -518,28 +548,31 @@ typedef struct direct_limits {
  * Returns the time of the last step done. */
 static double done_direct(engine *g, const event *ev, double now, const direct_limits *lim)
 {
-    rep_state *rs = &g->rep[ev->replica];
+    int i = ev->replica;
+    rep_state *rs = &g->rep[i];
     int slot = ev->slot;
+    assert(rs->pp == 1 && !g->tl);
+    double livelock = 100.0 * g->arrived_tokens + 1e7;  /* no arrival in here: the main loop's bound */
     for (;;) {
         ls_mbatch_info b;
         int k = ls_replica_decode_step(rs->r, slot, now, &b);
         if (k < 0)
             ls_replica_complete(rs->r, slot, now);
         if (k <= 0) {
-            try_schedule(g, ev->replica, now);
+            try_schedule(g, i, now);
             return now;
         }
-        assert(rs->stage_free[0] <= now && rs->pp == 1 && !g->tl);
-        event next = launch_one_stage(g, ev->replica, now, &b);
-        if (!(next.t < lim->before && next.t <= lim->horizon && !(lim->stop && *lim->stop) &&
-              !(g->computed_tokens > 100.0 * g->arrived_tokens + 1e7))) {
-            ev_push(&g->ev, next);
+        assert(rs->stage_free[0] <= now);
+        double end = launch_one_stage(g, i, now, &b);
+        if (!(end < lim->before && end <= lim->horizon && !(lim->stop && *lim->stop) &&
+              !(g->computed_tokens > livelock))) {
+            ev_push(&g->ev, done_event(g, i, end, b.slot));
             return now;
         }
-        now = next.t;  /* the main loop would pop this event next */
+        now = end;  /* the main loop would pop this event next */
         g->now = now;
         g->events++;
-        slot = next.slot;
+        slot = b.slot;
     }
 }
 
@@ -610,7 +643,7 @@ static double done_ahead(engine *g, const event *ev, double now, const direct_li
         event next;
         int k = ls_replica_decode_step(rs->r, slot, now, &b);
         if (k > 0) {
-            next = launch_one_stage(g, i, now, &b);
+            next = done_event(g, i, launch_one_stage(g, i, now, &b), b.slot);
         } else {
             if (k < 0)
                 ls_replica_complete(rs->r, slot, now);
@@ -728,6 +761,7 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
         g.rep[i].pp = s->pps ? s->pps[i] : s->cfg->pp;
         g.rep[i].r = ls_replica_new(g.rep[i].sched, g.rep[i].pp, i, on_done, on_itl, &g);
         ls_replica_set_cost(g.rep[i].r, s->cost[i]);
+        g.rep[i].cost = s->cost[i];
         g.rep[i].timeline_left = o && o->timeline_path ? (o->timeline_iterations > 0 ? o->timeline_iterations : 1000) : 0;
     }
     g.spec = ls_spec_track_new(&s->cfg->spec, s->cfg->seed, s->sched.max_model_len);
@@ -751,6 +785,7 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
         g.feed = ls_ahead_feed_new(s->src, g.dp, g.dp, s->arrival_limit_s, s->cfg->drain ? INFINITY : s->horizon_s,
                                    route_ahead, &g);
     g.phase = LS_AHEAD_STEP;
+    g.weight_stream = s->weight_stream_s > 0;
     g.peak_flops = s->cost[0]->peak_flops * g.dp;
     g.peak_bw = s->cost[0]->peak_bw * g.dp;
 

@@ -198,31 +198,17 @@ static int bucket_of(ls_itl_hist *h, double x)
     return b;
 }
 
-void ls_itl_add(ls_itl_hist *h, double gap_s, int64_t count)
+int ls_itl_bucket_slow(ls_itl_hist *h, double x)
 {
-    ls_itl_add_at(h, &h->last, gap_s, count);
-}
-
-void ls_itl_add_at(ls_itl_hist *h, ls_itl_cache *last, double gap_s, int64_t count)
-{
-    if (count <= 0)
-        return;
-    if (gap_s < 0)
-        gap_s = 0;
-    int b;
-    if (gap_s >= last->lo && gap_s < last->hi) {
-        b = last->b;  /* consecutive gaps mostly share a bucket */
-    } else {
-        b = bucket_of(h, gap_s);
-        if (b >= 1 && b + 1 < LS_ITL_BUCKETS && h->edge[b] > 0 && h->edge[b + 1] > 0) {
-            last->b = b;
-            last->lo = h->edge[b];
-            last->hi = h->edge[b + 1];
-        }
-    }
-    h->count[b] += (double)count;
-    h->total += (double)count;
-    h->sum += gap_s * (double)count;
+    uint64_t i = (bits_of(x) >> (52 - LS_ITL_SUB_BITS)) - LS_ITL_SUB_LO;
+    double lo = double_of((i + LS_ITL_SUB_LO) << (52 - LS_ITL_SUB_BITS));  /* the sub-range's lower end */
+    if (!(i < LS_ITL_SUBS && lo >= LS_ITL_MIN_S))  /* outside the sub-ranges (NaN too), or across 1 µs */
+        return bucket_of(h, x);
+    int b = bucket_of(h, lo);
+    assert(b + 2 < LS_ITL_BUCKETS);
+    edge_of(h, b + 1);
+    h->sub[i] = (uint16_t)(b + 1);
+    return ls_itl_bucket(h, x);
 }
 
 double ls_itl_mean(const ls_itl_hist *h)
@@ -293,20 +279,11 @@ void ls_quant_reserve(ls_quantiles *qs, double n)
     }
 }
 
-void ls_quant_add(ls_quantiles *qs, double x)
+/* ls_quant_add past its inline case: the kept values grow, or move into the histogram, or the histogram counts x. */
+void ls_quant_add_rest(ls_quantiles *qs, double x)
 {
-    assert(x >= 0 && isfinite(x));
-    if (qs->n == 0 || x < qs->min)
-        qs->min = x;
-    if (qs->n == 0 || x > qs->max)
-        qs->max = x;
-    qs->n++;
-    qs->sum += x;
     if (!qs->hist) {
-        if (qs->exact.n < qs->exact.cap)  /* ls_dvec_push's common case, without the call */
-            qs->exact.v[qs->exact.n++] = x;
-        else
-            ls_dvec_push(&qs->exact, x);
+        ls_dvec_push(&qs->exact, x);
         if (qs->exact.n <= LS_QUANT_EXACT_MAX)
             return;
         qs->hist = true;  /* past the exact limit: the kept values go into the histogram */

@@ -112,45 +112,28 @@ static void test_itl_buckets_exact(void **state)
     free(h);
 }
 
-/* ls_itl_add_at with a cache per replica (the engine's DP: replicas' gaps interleaved, as many
- * caches as replicas) fills the histogram exactly as ls_itl_add with its one cache, bit for bit;
- * so does a cache left over from another histogram (edges depend on the bucket only), and every
- * gap still lands in its formula bucket. */
-static void test_itl_add_at_same(void **state)
+/* The sub-ranges ls_itl_add looks a bucket up by (metrics.h): every sub-range's lower end, its
+ * neighbouring doubles and its middle, into a fresh histogram in a scrambled order (a sub-range is
+ * found from whichever of its gaps comes first), each in its formula bucket; so are the sub-ranges
+ * around 1 µs and 2^16 s, where the lookup gives way to the general path. */
+static void test_itl_subranges(void **state)
 {
     (void)state;
-    ls_itl_hist *one = calloc(1, sizeof *one), *per = calloc(1, sizeof *per), *old = calloc(1, sizeof *old);
-    ls_itl_cache c[5];
-    memset(c, 0, sizeof c);
-    uint64_t s = 777;
-    for (int i = 0; i < 100000; i++) {
-        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-        int rep = (int)((s >> 40) % 5);
-        double u = (double)(s >> 11) / 9007199254740992.0;
-        /* replica r's gaps near its own step time (1 ms .. 80 ms), now and then far off */
-        double x = (i % 97 == 0) ? 1e-7 * pow(10, 13 * u) : 1e-3 * (1 + 16 * rep) * (1 + 0.05 * u);
-        int64_t n = 1 + (int64_t)(s >> 60);
-        int want = formula_bucket(x);
-        double before = per->count[want];
-        ls_itl_add(one, x, n);
-        ls_itl_add_at(per, &c[rep], x, n);
-        assert_true(per->count[want] == before + (double)n);
-        if (i == 50000) /* a gap inside each cache's bucket, into a fresh histogram: a reused cache */
-            for (int k = 0; k < 5; k++) {
-                double y = 0.5 * (c[k].lo + c[k].hi);
-                assert_true(c[k].lo > 0 && formula_bucket(y) == c[k].b);
-                ls_itl_add_at(old, &c[k], y, 1);
-                assert_true(old->count[c[k].b] == 1);
-            }
-    }
-    assert_memory_equal(one->count, per->count, sizeof one->count);
-    assert_true(one->total == per->total && one->sum == per->sum);
-    for (double q = 1; q < 100; q += 7)
-        assert_true(ls_itl_percentile(one, q) == ls_itl_percentile(per, q));
-    assert_true(old->total == 5);
-    free(one);
-    free(per);
-    free(old);
+    ls_itl_hist *h = calloc(1, sizeof *h);
+    enum { N = LS_ITL_SUBS + 2 };
+    for (int pass = 0; pass < 2; pass++)
+        for (int j = 0; j < N; j++) {
+            int i = (int)(((int64_t)j * 7919 + pass * 13) % N) - 1;  /* -1 .. LS_ITL_SUBS */
+            uint64_t bits = ((uint64_t)(i + (int64_t)LS_ITL_SUB_LO)) << (52 - LS_ITL_SUB_BITS);
+            double lo, hi;
+            memcpy(&lo, &bits, sizeof lo);
+            bits += (uint64_t)1 << (52 - LS_ITL_SUB_BITS);
+            memcpy(&hi, &bits, sizeof hi);
+            double xs[] = {0.5 * (lo + hi), lo, nextafter(lo, 0), nextafter(lo, INFINITY), nextafter(hi, 0)};
+            for (size_t k = 0; k < sizeof xs / sizeof xs[0]; k++)
+                add_and_check(h, xs[k]);
+        }
+    free(h);
 }
 
 /* Every value read back from its bucket is within 1% of itself; the mean is exact. */
@@ -302,7 +285,7 @@ int main(void)
         cmocka_unit_test(test_percentiles_random),
         cmocka_unit_test(test_itl_hist),
         cmocka_unit_test(test_itl_buckets_exact),
-        cmocka_unit_test(test_itl_add_at_same),
+        cmocka_unit_test(test_itl_subranges),
         cmocka_unit_test(test_quant_exact),
         cmocka_unit_test(test_quant_sketch_bound),
     };
