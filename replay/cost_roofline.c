@@ -131,12 +131,13 @@ static double roof(double flops, double flop_rate, double bytes, double byte_rat
 }
 
 /* The engine's host time beside the step's GPU time, all stages and transfers (step_overhead.h). */
-static void set_overhead(const ls_deploy *d, const ls_batch_agg *b, ls_iter_cost *out)
+static inline void set_overhead(const ls_deploy *d, const ls_batch_agg *b, ls_iter_cost *out)
 {
     double gpu_s = (d->pp - 1) * out->transfer_s;
     for (int s = 0; s < d->pp; s++)
         gpu_s += out->stage_s[s];
-    out->overhead_s = ls_step_overhead_s(d, b, gpu_s);
+    out->overhead_s = ls_step_overhead_at(d->gpu->iter_overhead_s, d->gpu->seq_overhead_s, d->async_scheduling,
+                                          b->n_seqs, gpu_s);
 }
 
 /* The LM head and sampler of n_sample sequences (the last stage), memoized by n_sample: measured
@@ -159,8 +160,10 @@ static inline __attribute__((always_inline)) const s_entry *head_entry(const roo
 /* The rest of roofline_iteration for a dense model without MLA or sliding
  * windows, the common case: the general expressions with their zero terms
  * left out (x + 0 and 1 * x are exact, so the results are the same bits). */
-static void plain_stages(const roofline *r, const t_entry *te, const double *ar_add, const ls_batch_agg *b, double T,
-                         double pairs, ls_iter_cost *out)
+static inline __attribute__((always_inline)) void plain_stages(const roofline *r, const t_entry *te,
+                                                               const double *ar_add, const s_entry *se,
+                                                               const ls_batch_agg *b, double T, double pairs,
+                                                               ls_iter_cost *out)
 {
     const ls_deploy *d = &r->base.d;
     double attn_f = r->pair_flops * pairs;
@@ -176,8 +179,7 @@ static void plain_stages(const roofline *r, const t_entry *te, const double *ar_
             t += ar_add[s];
         flops += Ld * dense_f;
         bytes += Ld * dense_b;
-        if (s == d->pp - 1 && b->n_sample > 0) {
-            const s_entry *se = head_entry(r, b->n_sample);
+        if (s == d->pp - 1 && se) {
             t += se->t;
             flops += se->f;
             bytes += se->b;
@@ -265,7 +267,7 @@ static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, l
      * and prefill's re-expansion of the cached latent, use the materialised heads. */
     double pairs = b->sum_qc + (b->sum_q2 + T) / 2.0;
     if (r->plain) {
-        plain_stages(r, te, ar_add, b, T, pairs, out);
+        plain_stages(r, te, ar_add, b->n_sample > 0 ? head_entry(r, b->n_sample) : NULL, b, T, pairs, out);
         set_overhead(d, b, out);
         return;
     }
@@ -389,6 +391,26 @@ static void plain1_iteration(const ls_cost_model *cm, const ls_batch_agg *b, ls_
     plain1_cost(r, te, &r->memo->ar_add[ti], b->n_sample > 0 ? se : NULL, b, T, out);
 }
 
+/* roofline_iteration for a plain model on several stages when both memo entries hit: plain_stages and
+ * set_overhead without a call (a miss goes to roofline_iteration, which fills them). */
+static void plain_n_iteration(const ls_cost_model *cm, const ls_batch_agg *b, ls_iter_cost *out)
+{
+    const roofline *r = (const roofline *)cm;
+    const ls_deploy *d = &cm->d;
+    assert(b->tokens >= 0 && b->n_sample >= 0);
+    double T = (double)b->tokens;
+    uint64_t ti = (uint64_t)b->tokens % MEMO_SIZE;
+    const t_entry *te = &r->memo->t[ti];
+    const s_entry *se = &r->memo->s[(uint64_t)b->n_sample % MEMO_SIZE];
+    if (__builtin_expect(b->tokens <= 0 || te->T != T || (b->n_sample > 0 && se->S != (double)b->n_sample), 0)) {
+        roofline_iteration(cm, b, out);
+        return;
+    }
+    double pairs = b->sum_qc + (b->sum_q2 + T) / 2.0;
+    plain_stages(r, te, &r->memo->ar_add[ti * (uint64_t)d->pp], b->n_sample > 0 ? se : NULL, b, T, pairs, out);
+    set_overhead(d, b, out);
+}
+
 static void roofline_free(ls_cost_model *cm)
 {
     free(((roofline *)cm)->memo);
@@ -398,6 +420,7 @@ static void roofline_free(ls_cost_model *cm)
 
 static const ls_cost_ops roofline_ops = {roofline_iteration, roofline_free};
 static const ls_cost_ops plain1_ops = {plain1_iteration, roofline_free};
+static const ls_cost_ops plain_n_ops = {plain_n_iteration, roofline_free};
 
 static ls_status roofline_new(const ls_deploy *d, bool kernels, ls_cost_model **out, ls_error *e);
 
@@ -496,8 +519,8 @@ static ls_status roofline_new(const ls_deploy *d, bool kernels, ls_cost_model **
     r->kernel_s = g->kernel_overhead_s;
     r->iter_s = g->iter_overhead_s;
     r->seq_s = g->seq_overhead_s;
-    if (r->plain && d->pp == 1)
-        r->base.ops = &plain1_ops;
+    if (r->plain)
+        r->base.ops = d->pp == 1 ? &plain1_ops : &plain_n_ops;
     *out = &r->base;
     return LS_OK;
 }

@@ -60,7 +60,7 @@ static inline bool ev_less(const event *a, const event *b)
 }
 #endif
 
-static void ev_push(evheap *h, event ev)
+static inline __attribute__((always_inline)) void ev_push(evheap *h, event ev)
 {
     assert(ev.t >= 0); /* ev_less's 128-bit key orders non-negative times only (-0.0 meets +0.0) */
     if (h->n == h->cap) {
