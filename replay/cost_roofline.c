@@ -76,8 +76,9 @@ typedef struct roofline {
     double b_head, head_peak;      /* the LM head stays BF16 under 4-bit weights */
     ls_moe_cost moe;
     bool plain;                    /* dense, no MLA, no sliding window: plain_stages (pp 1: plain1_iteration) */
-    /* plain1_iteration's constants: layers[0], tp, the GPU's kernel, step and sequence overheads */
-    double layers0, tp_d, kernel_s, iter_s, seq_s;
+    /* plain1_iteration's and plain_stages' constants: layers[] and tp as doubles, the GPU's kernel,
+     * step and sequence overheads */
+    double layers_d[LS_MAX_PP], layers0, tp_d, kernel_s, iter_s, seq_s;
 } roofline;
 
 double ls_cost_matmul_eff(const ls_gpu *g, double rows)
@@ -172,23 +173,26 @@ static inline __attribute__((always_inline)) void plain_stages(const roofline *r
     double dense_s = te->pf_s + attn_s + d->gpu->kernel_overhead_s;
     double dense_f = te->pf_f + attn_f, dense_b = te->pf_b + attn_b;
     double flops = 0, bytes = 0;
-    for (int s = 0; s < d->pp; s++) {
-        int Ld = r->layers[s];
-        double t = Ld * dense_s;
-        if (d->tp > 1)
+    const int pp = d->pp;
+    const bool ar = d->tp > 1;
+    double t = 0;
+    for (int s = 0; s < pp; s++) {
+        double Ld = r->layers_d[s];
+        t = Ld * dense_s;
+        if (ar)
             t += ar_add[s];
         flops += Ld * dense_f;
         bytes += Ld * dense_b;
-        if (s == d->pp - 1 && se) {
-            t += se->t;
-            flops += se->f;
-            bytes += se->b;
-        }
         out->stage_s[s] = t;
     }
+    if (se) { /* the last stage's LM head, after its layers */
+        out->stage_s[pp - 1] = t + se->t;
+        flops += se->f;
+        bytes += se->b;
+    }
     out->transfer_s = te->transfer_s;
-    out->flops = flops * d->tp;
-    out->bytes = bytes * d->tp;
+    out->flops = flops * r->tp_d;
+    out->bytes = bytes * r->tp_d;
 }
 
 /* The memo's entry for T tokens (and its stages' all-reduce times ar_add[0 .. pp)). */
@@ -515,6 +519,8 @@ static ls_status roofline_new(const ls_deploy *d, bool kernels, ls_cost_model **
     if (r->kn) /* the measured kernels take the general path */
         r->plain = false;
     r->layers0 = r->layers[0];
+    for (int s = 0; s < d->pp; s++)
+        r->layers_d[s] = r->layers[s];
     r->tp_d = d->tp;
     r->kernel_s = g->kernel_overhead_s;
     r->iter_s = g->iter_overhead_s;

@@ -282,17 +282,30 @@ void ls_quant_reserve(ls_quantiles *qs, double n)
 /* ls_quant_add past its inline case: the kept values grow, or move into the histogram, or the histogram counts x. */
 void ls_quant_add_rest(ls_quantiles *qs, double x)
 {
+    qs->n++;
+    qs->sum += x;
     if (!qs->hist) {
         ls_dvec_push(&qs->exact, x);
         if (qs->exact.n <= LS_QUANT_EXACT_MAX)
             return;
         qs->hist = true;  /* past the exact limit: the kept values go into the histogram */
         qs->oct = ls_xcalloc(2047, sizeof *qs->oct);
-        for (size_t i = 0; i < qs->exact.n; i++)
-            hist_add(qs, qs->exact.v[i]);
+        qs->min = qs->max = qs->exact.v[0];  /* in the order they came, as a running min and max */
+        for (size_t i = 0; i < qs->exact.n; i++) {
+            double v = qs->exact.v[i];
+            if (v < qs->min)
+                qs->min = v;
+            if (v > qs->max)
+                qs->max = v;
+            hist_add(qs, v);
+        }
         ls_dvec_free(&qs->exact);
         return;
     }
+    if (x < qs->min)
+        qs->min = x;
+    if (x > qs->max)
+        qs->max = x;
     hist_add(qs, x);
 }
 

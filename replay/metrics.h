@@ -46,7 +46,7 @@ double ls_mean(const double *v, size_t n);
 typedef struct ls_quantiles {
     ls_dvec exact;          /* the values while n <= LS_QUANT_EXACT_MAX */
     uint64_t n, zeros;      /* zeros: values < 2^-1022 (histogram mode) */
-    double sum, min, max;
+    double sum, min, max;   /* min, max: histogram mode only (found from the kept values when it starts) */
     bool hist;              /* histogram mode */
     uint64_t **oct;         /* histogram mode: per biased exponent 1..2046, 2^SUB_BITS counts or NULL */
 } ls_quantiles;
@@ -57,13 +57,9 @@ void ls_quant_add_rest(ls_quantiles *qs, double x);
 static inline void ls_quant_add(ls_quantiles *qs, double x)
 {
     assert(x >= 0 && x <= DBL_MAX);
-    if (qs->n == 0 || x < qs->min)
-        qs->min = x;
-    if (qs->n == 0 || x > qs->max)
-        qs->max = x;
-    qs->n++;
-    qs->sum += x;
     if (!qs->hist && qs->exact.n < qs->exact.cap && qs->exact.n < LS_QUANT_EXACT_MAX) {
+        qs->n++;
+        qs->sum += x;
         qs->exact.v[qs->exact.n++] = x;
         return;
     }
