@@ -70,6 +70,55 @@ static void test_percentiles_random(void **state)
     }
 }
 
+/* ls_percentiles (Floyd-Rivest selection, narrowed from one rank to the next) gives exactly the
+ * sorted array's order statistics and interpolation, and leaves each selected rank in place with
+ * nothing larger before it and nothing smaller after it: sizes below and well above the sampling
+ * threshold (600), many ties, all equal, ascending and descending input. */
+static uint64_t lcg(uint64_t *s);
+static void test_percentiles_exact(void **state)
+{
+    (void)state;
+    static const double q[] = {0, 1, 25, 50, 90, 95, 99, 99.9, 100};
+    enum { NQ = sizeof q / sizeof q[0] };
+    size_t sizes[] = {1, 2, 3, 600, 601, 602, 1000, 9803, 20000, 100001};
+    uint64_t seed = 4242;
+    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++)
+        for (int kind = 0; kind < 5; kind++) {
+            size_t n = sizes[t];
+            double *v = malloc(n * sizeof *v), *w = malloc(n * sizeof *w), *sorted = malloc(n * sizeof *sorted);
+            for (size_t i = 0; i < n; i++) {
+                uint64_t r = lcg(&seed);
+                v[i] = kind == 0   ? (double)(r % 1000003) * 1e-4              /* few ties */
+                       : kind == 1 ? (double)(r % 17)                         /* many ties */
+                       : kind == 2 ? 3.5                                       /* all equal */
+                       : kind == 3 ? (double)i * 0.25                          /* ascending */
+                                   : (double)(n - i) + (double)(r % 3) * 0.1; /* descending */
+            }
+            memcpy(sorted, v, n * sizeof *v);
+            qsort(sorted, n, sizeof *sorted, cmp);
+            memcpy(w, v, n * sizeof *v);
+            double got[NQ];
+            ls_percentiles(w, n, q, NQ, got);
+            for (int j = 0; j < NQ; j++) {
+                double pos = q[j] / 100 * (double)(n - 1);
+                size_t k = (size_t)floor(pos);
+                double want = k + 1 < n ? sorted[k] + (pos - (double)k) * (sorted[k + 1] - sorted[k]) : sorted[k];
+                assert_true(got[j] == want);
+            }
+            for (int j = 0; j < NQ; j++) { /* one rank alone: in place, partitioned */
+                memcpy(w, v, n * sizeof *v);
+                size_t k = (size_t)floor(q[j] / 100 * (double)(n - 1));
+                (void)ls_percentile(w, n, q[j]);
+                assert_true(w[k] == sorted[k]);
+                for (size_t i = 0; i < n; i++)
+                    assert_true(i < k ? w[i] <= w[k] : w[i] >= w[k]);
+            }
+            free(v);
+            free(w);
+            free(sorted);
+        }
+}
+
 /* The bucket of a gap is floor(log(gap / 1 µs) / log(1.02)) (computed here with log), whatever
  * shortcut ls_itl_add takes: random gaps over the whole range, each bucket's edge and its
  * neighbouring doubles, the extremes. */
@@ -286,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_itl_hist),
         cmocka_unit_test(test_itl_buckets_exact),
         cmocka_unit_test(test_itl_subranges),
+        cmocka_unit_test(test_percentiles_exact),
         cmocka_unit_test(test_quant_exact),
         cmocka_unit_test(test_quant_sketch_bound),
     };
