@@ -638,31 +638,30 @@ static double done_ahead(engine *g, const event *ev, double now, const direct_li
     int i = ev->replica;
     rep_state *rs = &g->rep[i];
     int slot = ev->slot;
+    assert(rs->pp == 1 && !g->tl);
+    double livelock = 100.0 * g->arrived_tokens + 1e7;  /* no arrival in here: the main loop's bound */
     for (;;) {
         ls_mbatch_info b;
-        event next;
         int k = ls_replica_decode_step(rs->r, slot, now, &b);
-        if (k > 0) {
-            next = done_event(g, i, launch_one_stage(g, i, now, &b), b.slot);
-        } else {
+        if (k <= 0) {
             if (k < 0)
                 ls_replica_complete(rs->r, slot, now);
             if (ls_replica_in_flight(rs->r) >= rs->pp || rs->stage_free[0] > now ||
                 !ls_replica_schedule_fast(rs->r, now, &b))
                 return now;  /* idle until an arrival */
-            next = launch(g, i, now, &b);
         }
-        assert(rs->pp == 1 && !g->tl);
+        /* launch (run_pipeline of one stage without a timeline: run_one_stage) for either step */
+        double end = launch_one_stage(g, i, now, &b);
         note_launch(g, rs, now);
-        if (!(next.t < lim->before && next.t <= lim->horizon && !(lim->stop && *lim->stop) &&
-              !(g->computed_tokens > 100.0 * g->arrived_tokens + 1e7))) {
-            ev_push(&g->ev, next);
+        if (!(end < lim->before && end <= lim->horizon && !(lim->stop && *lim->stop) &&
+              !(g->computed_tokens > livelock))) {
+            ev_push(&g->ev, done_event(g, i, end, b.slot));
             return now;
         }
-        now = next.t;
+        now = end;
         g->now = now;
         g->events++;
-        slot = next.slot;
+        slot = b.slot;
     }
 }
 
@@ -743,6 +742,7 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
     g.first_arrival = NAN;
     g.last_completion = NAN;
     g.rep = ls_xcalloc((size_t)g.dp, sizeof *g.rep);
+    int *touched = ls_xcalloc((size_t)g.dp, sizeof *touched), n_touched = 0;  /* rep[i].touched: i ascending */
     /* one allocation each instead of doublings: their copies into fresh pages
      * were a tenth of a 10k-request run (docs/ENGINE.md) */
     ls_quant_reserve(&g.ttft, s->expected_requests);
@@ -851,7 +851,13 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                                     next.n_hash_ids, prio, t_arr, s->cfg->timeout_s);
                 int bs = g.rep[i].sched->block_size;
                 g.rep[i].tie_blocks += ((int64_t)next.prompt_tokens + bs - 1) / bs;
-                g.rep[i].touched = true;
+                if (!g.rep[i].touched) {
+                    g.rep[i].touched = true;
+                    int j = n_touched++;  /* kept in replica order (an instant's arrivals mostly touch one) */
+                    for (; j > 0 && touched[j - 1] > i; j--)
+                        touched[j] = touched[j - 1];
+                    touched[j] = i;
+                }
                 g.n_req++;
                 g.arrived_tokens += (double)next.prompt_tokens + (double)next.output_tokens + 2.0;
                 have = g.feed ? ls_ahead_feed_next(g.feed, &next, &next_replica, e) : ls_source_next(s->src, &next, e);
@@ -862,15 +868,15 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                     goto out;
                 }
             } while (have && next.arrival_ns == t_ns);
-            for (int i = 0; i < g.dp; i++) {
-                if (!g.rep[i].touched)
-                    continue;
+            for (int j = 0; j < n_touched; j++) {
+                int i = touched[j];
                 g.rep[i].touched = false;
                 g.rep[i].tie_blocks = 0;
                 if (g.hooks)
                     g.hooks->after_step(g.hooks->ctx, &g, i, now);
                 try_schedule(&g, i, now);
             }
+            n_touched = 0;
             g.phase = LS_AHEAD_STEP;
         } else {
             /* A scheduler that recomputes without end would hang a sweep rank:
@@ -1047,6 +1053,7 @@ out:
     for (int i = 0; i < g.dp; i++)
         ls_replica_free(g.rep[i].r);
     free(g.rep);
+    free(touched);
     free(g.ev.v);
     free(g.itl);
     ls_quant_free(&g.ttft);
