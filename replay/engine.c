@@ -801,14 +801,17 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
     bool stop_at_horizon = !s->cfg->drain;
     /* pp_direct with one replica (with DP, other replicas' events interleave: it would rarely run) */
     bool pp_direct_ok = !g.hooks && !g.lock && !g.tl && g.dp == 1;
-    double horizon = s->horizon_s;
+    double horizon = s->horizon_s, arrival_limit = s->arrival_limit_s;
+    /* the run's invariants as locals (g's address is out: its fields are reloaded after every call) */
+    volatile sig_atomic_t *stop = o ? o->stop : NULL;
+    bool plain_events = !g.hooks && !g.lock && !g.tl;  /* a one-stage replica's "done" goes to done_direct/ahead */
     for (;;) {
-        if (o && o->stop && *o->stop) {
+        if (stop && *stop) {
             rc = ls_fail(e, LS_EINTERRUPTED, "simulation interrupted at t = %.3f s", now);
             goto out;
         }
         double t_arr = have ? (double)next.arrival_ns * 1e-9 : INFINITY;
-        if (have && t_arr > s->arrival_limit_s) {
+        if (have && t_arr > arrival_limit) {
             have = 0;  /* arrivals stop at the workload's duration */
             t_arr = INFINITY;
         }
@@ -893,13 +896,13 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                 g.hooks->on_event(g.hooks->ctx, &g, ev.slot, now);
                 continue;
             }
-            if (ev.kind == EV_DONE && !g.hooks && !g.lock && g.rep[ev.replica].pp == 1 && !g.tl) {
+            if (ev.kind == EV_DONE && plain_events && g.rep[ev.replica].pp == 1) {
                 double t_next = g.ev.n ? g.ev.v[0].t : INFINITY;
                 if (t_arr < t_next)
                     t_next = t_arr;  /* INFINITY when no arrival is left */
                 if (g.ahead) {
                     direct_limits lim = {g.feed ? ls_ahead_feed_limit(g.feed, ev.replica) : t_arr,
-                                         stop_at_horizon ? horizon : INFINITY, o ? o->stop : NULL};
+                                         stop_at_horizon ? horizon : INFINITY, stop};
                     double t_done = done_ahead(&g, &ev, now, &lim);
                     if (t_done > g.ahead_t)  /* ahead of the queue: the loop's clock stays with the queue */
                         g.ahead_t = t_done;
@@ -907,12 +910,12 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                         ++*o->ahead_steps;
                     continue;
                 }
-                direct_limits lim = {t_next, stop_at_horizon ? horizon : INFINITY, o ? o->stop : NULL};
+                direct_limits lim = {t_next, stop_at_horizon ? horizon : INFINITY, stop};
                 now = done_direct(&g, &ev, now, &lim);
                 continue;
             }
             if (pp_direct_ok) {  /* pp > 1 here */
-                direct_limits lim = {t_arr, stop_at_horizon ? horizon : INFINITY, o ? o->stop : NULL};
+                direct_limits lim = {t_arr, stop_at_horizon ? horizon : INFINITY, stop};
                 now = pp_direct(&g, ev, now, &lim);
                 continue;
             }
