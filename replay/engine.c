@@ -195,9 +195,14 @@ static inline void hold(engine *g, event ev)
 static void on_done(void *ctx, int replica, const ls_req_done *dr)
 {
     engine *g = ctx;
-    ls_req_done dd = *dr, *d = &dd;  /* with speculation: the real output lengths, not the rounds */
-    ls_spec_track_done(g->spec, d->id, d->prompt_tokens, &dd.output_tokens, &dd.requested_output, &dd.generated,
-                       d->status == LS_REQ_COMPLETED);
+    ls_req_done dd;
+    const ls_req_done *d = dr;
+    if (g->spec) {  /* with speculation: the real output lengths, not the rounds */
+        dd = *dr;
+        ls_spec_track_done(g->spec, dd.id, dd.prompt_tokens, &dd.output_tokens, &dd.requested_output, &dd.generated,
+                           dd.status == LS_REQ_COMPLETED);
+        d = &dd;
+    }
     if (g->hooks && g->hooks->on_done(g->hooks->ctx, replica, d))
         return;
     if (g->ahead) {  /* counted in the queue's order at the next arrival or the end */
@@ -843,8 +848,9 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
             do {
                 g.events++;
                 int i = g.feed ? next_replica : route(&g, &next);
-                int32_t out_sched = ls_spec_track_add(g.spec, g.n_req, next.class_id, next.prompt_tokens,
-                                                      next.output_tokens);
+                int32_t out_sched = g.spec ? ls_spec_track_add(g.spec, g.n_req, next.class_id, next.prompt_tokens,
+                                                               next.output_tokens)
+                                           : next.output_tokens;
                 int32_t cls = next.class_id > 0 && g.classes ? next.class_id : 0, prio = 0;
                 if (g.classes) {
                     ls_class_track_add(g.classes, g.n_req, cls);
