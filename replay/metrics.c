@@ -283,12 +283,68 @@ static void hist_add(ls_quantiles *qs, double x)
     qs->oct[ex - 1][(b >> (MANT_BITS - LS_QUANT_SUB_BITS)) & (QUANT_SUBS - 1)]++;
 }
 
+/* Kept-value arrays that ls_quant_free gave back, for the next ls_quant_reserve: a run's latency
+ * arrays then come from pages already mapped. Freed to malloc, a run's few hundred KB went back to
+ * the kernel (glibc trims the heap's top) and the next run's first touch of each fresh page, a
+ * page fault, was a sixth of a 10k-request run's CPU time on this VM (docs/ENGINE.md). At most
+ * QUANT_POOL arrays, each at most the exact mode's 8 MB, stay with the thread. */
+#define QUANT_POOL 8
+static _Thread_local struct {
+    double *v;
+    size_t cap;
+} quant_pool[QUANT_POOL];
+
+/* The pooled array with the least room >= want (its slot), or -1. */
+static int pool_fit(size_t want)
+{
+    int best = -1;
+    for (int i = 0; i < QUANT_POOL; i++)
+        if (quant_pool[i].v && quant_pool[i].cap >= want && (best < 0 || quant_pool[i].cap < quant_pool[best].cap))
+            best = i;
+    return best;
+}
+
+/* Keeps v (room for cap values) for a later reserve, in place of a smaller one if the pool is full. */
+static void pool_put(double *v, size_t cap)
+{
+    int slot = -1;
+    for (int i = 0; i < QUANT_POOL && slot < 0; i++)
+        if (!quant_pool[i].v)
+            slot = i;
+    if (slot < 0) {
+        slot = 0;
+        for (int i = 1; i < QUANT_POOL; i++)
+            if (quant_pool[i].cap < quant_pool[slot].cap)
+                slot = i;
+        if (quant_pool[slot].cap >= cap) {
+            free(v);
+            return;
+        }
+        free(quant_pool[slot].v);
+    }
+    quant_pool[slot].v = v;
+    quant_pool[slot].cap = cap;
+}
+
 void ls_quant_reserve(ls_quantiles *qs, double n)
 {
     if (!(n >= 1) || qs->hist)  /* NaN too */
         return;
     size_t want = n >= (double)(LS_QUANT_EXACT_MAX + 1) ? LS_QUANT_EXACT_MAX + 1 : (size_t)n;
     if (want > qs->exact.cap) {
+        int i = pool_fit(want);
+        if (i >= 0) {  /* a pooled array: the kept values (if any) move into it */
+            double *v = quant_pool[i].v;
+            size_t cap = quant_pool[i].cap;
+            quant_pool[i].v = NULL;
+            quant_pool[i].cap = 0;
+            if (qs->exact.n)
+                memcpy(v, qs->exact.v, qs->exact.n * sizeof *v);
+            free(qs->exact.v);
+            qs->exact.v = v;
+            qs->exact.cap = cap;
+            return;
+        }
         qs->exact.cap = want;
         qs->exact.v = ls_xrealloc(qs->exact.v, want * sizeof *qs->exact.v);
     }
@@ -389,6 +445,10 @@ double ls_quant_mean(const ls_quantiles *qs)
 
 void ls_quant_free(ls_quantiles *qs)
 {
+    if (qs->exact.v && qs->exact.cap >= 1024 && qs->exact.cap <= LS_QUANT_EXACT_MAX + 1) {
+        pool_put(qs->exact.v, qs->exact.cap);  /* for the next run's reserve */
+        qs->exact.v = NULL;
+    }
     ls_dvec_free(&qs->exact);
     if (qs->oct)
         for (unsigned e = 0; e < 2047; e++)

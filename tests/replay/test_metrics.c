@@ -271,6 +271,45 @@ static void test_quant_exact(void **state)
     assert_true(isnan(ls_quant_percentile(&e, 50)) && isnan(ls_quant_mean(&e)));
 }
 
+/* A freed stream's array serves the next reserve that fits (the smallest such), the values a
+ * stream already kept move with it, and the figures are those of a fresh stream. */
+static void test_quant_pool(void **state)
+{
+    (void)state;
+    ls_quantiles a, b, c, d;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    memset(&c, 0, sizeof c);
+    memset(&d, 0, sizeof d);
+    ls_quant_reserve(&a, 5000);
+    ls_quant_reserve(&b, 20000);
+    assert_true(a.exact.cap == 5000 && b.exact.cap == 20000);
+    for (int i = 0; i < 5000; i++)
+        ls_quant_add(&a, (double)((i * 7919) % 5000));
+    ls_quant_free(&a);
+    ls_quant_free(&b);
+    for (int i = 0; i < 10; i++) /* kept before the reserve: moved into the pooled array */
+        ls_quant_add(&c, (double)(10 - i));
+    ls_quant_reserve(&c, 3000);
+    assert_true(c.exact.cap == 5000);  /* the smaller pooled array that fits */
+    ls_quant_reserve(&d, 6000);
+    assert_true(d.exact.cap == 20000);
+    for (int i = 0; i < 2990; i++)
+        ls_quant_add(&c, 0.5 * (double)(i % 1000));
+    double v[3000];
+    for (int i = 0; i < 10; i++)
+        v[i] = (double)(10 - i);
+    for (int i = 0; i < 2990; i++)
+        v[10 + i] = 0.5 * (double)(i % 1000);
+    assert_true(c.n == 3000 && ls_quant_mean(&c) == ls_mean(v, 3000));
+    double got[N_Q];
+    ls_quant_percentiles(&c, qs_list, (int)N_Q, got);
+    for (size_t k = 0; k < N_Q; k++)
+        assert_true(got[k] == ls_percentile(v, 3000, qs_list[k]));
+    ls_quant_free(&c);
+    ls_quant_free(&d);
+}
+
 /* Past 2^20 values: every percentile within a relative 2^-13 of the exact
  * one from a sort, on values spread over 35 octaves with zeros, ties, and
  * values on and just below bucket and octave edges. The bound is tight
@@ -336,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_itl_buckets_exact),
         cmocka_unit_test(test_itl_subranges),
         cmocka_unit_test(test_percentiles_exact),
+        cmocka_unit_test(test_quant_pool),
         cmocka_unit_test(test_quant_exact),
         cmocka_unit_test(test_quant_sketch_bound),
     };
