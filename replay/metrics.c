@@ -30,14 +30,37 @@ static void swap(double *a, double *b)
     *b = t;
 }
 
+/* v[lo..hi) into those x with below(x) first, the others after (in some order), without a branch
+ * per value (whether a latency is below a pivot is a coin toss to the branch predictor): the value
+ * read and the first one not below swap places, which keeps the others together. Returns where
+ * the others start. */
+#define PARTITION(name, below)                                                 \
+    static ptrdiff_t name(double *v, ptrdiff_t lo, ptrdiff_t hi, double t)     \
+    {                                                                          \
+        ptrdiff_t store = lo;                                                  \
+        for (ptrdiff_t i = lo; i < hi; i++) {                                  \
+            double x = v[i];                                                   \
+            v[i] = v[store];                                                   \
+            v[store] = x;                                                      \
+            store += (below);                                                  \
+        }                                                                      \
+        return store;                                                          \
+    }
+PARTITION(part_less, x < t)
+PARTITION(part_not_greater, !(x > t))
+#undef PARTITION
+
 /* Rearranges v[left..right] so that v[k] is its (k - left)-th smallest, everything before it <= v[k]
- * and everything after it >= v[k]: Floyd and Rivest's SELECT (CACM 18(3), 1975, Algorithm 489).
- * Above 600 values it first selects k within a sample-sized range around its expected place, so
- * that the pivot lands close to k and one partition of the whole range leaves little: about
- * n + min(k, n - k) comparisons against quickselect's 2.5 n or more. Deterministic. */
+ * and everything after it >= v[k]. Above 600 values the pivot comes as in Floyd and Rivest's SELECT
+ * (CACM 18(3), 1975, Algorithm 489): k selected first within a sample-sized range around its
+ * expected place, so that one partition of the whole range leaves little; smaller ranges take the
+ * median of three. Partitions are branch-free; a pivot equal to the value just below the range (the
+ * previous pivot: a run of ties) gathers its equals instead, so ties cannot stall it. */
 static void fr_select(double *v, ptrdiff_t left, ptrdiff_t right, ptrdiff_t k)
 {
+    bool floor_known = false;  /* v[left - 1] <= everything in v[left..right] (a pivot of this call) */
     while (right > left) {
+        ptrdiff_t p;
         if (right - left > 600) {
             double n = (double)(right - left + 1), i = (double)(k - left + 1);
             double z = log(n);
@@ -46,32 +69,36 @@ static void fr_select(double *v, ptrdiff_t left, ptrdiff_t right, ptrdiff_t k)
             ptrdiff_t nl = (ptrdiff_t)((double)k - i * s / n + sd);
             ptrdiff_t nr = (ptrdiff_t)((double)k + (n - i) * s / n + sd);
             fr_select(v, nl > left ? nl : left, nr < right ? nr : right, k);
-        }
-        double t = v[k];
-        ptrdiff_t i = left, j = right;
-        swap(&v[left], &v[k]);
-        if (v[right] > t)
-            swap(&v[right], &v[left]);
-        while (i < j) {  /* v[left] and v[right] bound both scans */
-            swap(&v[i], &v[j]);
-            i++;
-            j--;
-            while (v[i] < t)
-                i++;
-            while (v[j] > t)
-                j--;
-        }
-        if (v[left] == t) {
-            swap(&v[left], &v[j]);
+            p = k;
         } else {
-            j++;
-            swap(&v[j], &v[right]);
+            p = left + (right - left) / 2;
+            if (v[p] < v[left])
+                swap(&v[p], &v[left]);
+            if (v[right] < v[left])
+                swap(&v[right], &v[left]);
+            if (v[right] < v[p])
+                swap(&v[right], &v[p]);
         }
-        /* now v[left..j) <= t = v[j] <= v(j..right] */
-        if (j <= k)
-            left = j + 1;
-        if (k <= j)
+        double t = v[p];
+        if (floor_known && v[left - 1] == t) {
+            /* everything here >= t: its equals first, then the larger ones */
+            ptrdiff_t eq = part_not_greater(v, left, right + 1, t);
+            if (k < eq)
+                return;  /* v[left..eq) all t */
+            left = eq;
+            continue;
+        }
+        swap(&v[p], &v[right]);
+        ptrdiff_t j = part_less(v, left, right, t);  /* v[left..j) < t <= v[j..right) */
+        swap(&v[j], &v[right]);                       /* the pivot at j */
+        if (k == j)
+            return;
+        if (k < j) {
             right = j - 1;
+        } else {
+            left = j + 1;
+            floor_known = true;
+        }
     }
 }
 
