@@ -50,9 +50,11 @@ typedef struct roof_memo {
     double ar_add[];                /* [MEMO_SIZE][pp]: the stage's all-reduce time for entry t */
 } roof_memo;
 
+typedef struct shared_memo shared_memo;
 typedef struct roofline {
     ls_cost_model base;
     roof_memo *memo;               /* mutable cache behind the const model */
+    shared_memo *share;            /* the memo's owner when shared (plain models, below), else NULL */
     ls_kernels *kn;                /* measured GEMM/attention times (cost: {model: kernels}), or NULL */
     /* per-stage constants */
     int layers[LS_MAX_PP];
@@ -80,6 +82,93 @@ typedef struct roofline {
      * step and sequence overheads */
     double layers_d[LS_MAX_PP], layers0, tp_d, kernel_s, iter_s, seq_s;
 } roofline;
+
+/* A memo shared by the models whose entries would hold the same values: DP's replicas of one
+ * shape (a memo each was 100 KB, and dp31's 31 of them did not stay in cache: the lookup missed).
+ * Only plain models (no MoE, MLA, sliding windows or kernels) share, keyed by every constant the
+ * entries are computed from (memo_key_same); the entries are then the same bits whichever model
+ * filled them. Per thread, as the models are. */
+struct shared_memo {
+    shared_memo *next;
+    roofline key;   /* a copy of the first model: its constants */
+    roof_memo *memo;
+    int refs;
+};
+static _Thread_local shared_memo *shared_memos;
+
+static bool same_bits(const void *a, const void *b, size_t n)
+{
+    return memcmp(a, b, n) == 0;
+}
+
+/* Whether a and b (plain) fill their memo entries from the same constants: those fill_t_entry and
+ * head_entry read, compared bit for bit. */
+static bool memo_key_same(const roofline *a, const roofline *b)
+{
+    const ls_deploy *da = &a->base.d, *db = &b->base.d;
+    if (!a->plain || !b->plain || a->kn || b->kn || da->model != db->model || da->gpu != db->gpu ||
+        da->tp != db->tp || da->pp != db->pp || da->ep != db->ep)
+        return false;
+#define SAME(f) same_bits(&a->f, &b->f, sizeof a->f)
+    if (!(SAME(proj_params) && SAME(ffn_params) && SAME(b_w) && SAME(mm_peak) && SAME(mem_rate) &&
+          SAME(head_params) && SAME(b_head) && SAME(head_peak)))
+        return false;
+    for (int s = 0; s < da->pp; s++) {
+        const ls_ar_link *la = &a->ar[s], *lb = &b->ar[s];
+        if (a->layers[s] != b->layers[s] || a->moe_layers[s] != b->moe_layers[s] || la->t != lb->t ||
+            la->custom != lb->custom || la->table != lb->table || !same_bits(&la->alpha_s, &lb->alpha_s, sizeof la->alpha_s) ||
+            !same_bits(&la->custom_alpha_s, &lb->custom_alpha_s, sizeof la->custom_alpha_s) ||
+            !same_bits(&la->bw, &lb->bw, sizeof la->bw))
+            return false;
+        if (s + 1 < da->pp && !(SAME(xfer_alpha[s]) && SAME(xfer_bw[s])))
+            return false;
+    }
+#undef SAME
+    return true;
+}
+
+/* r's memo: a plain model's shared with an earlier one of the same constants, else its own. */
+static void memo_attach(roofline *r)
+{
+    size_t bytes = sizeof *r->memo + (size_t)MEMO_SIZE * (size_t)r->base.d.pp * sizeof(double);
+    if (!r->plain || r->kn) {
+        r->memo = ls_xcalloc(1, bytes);
+        return;
+    }
+    for (shared_memo *sm = shared_memos; sm; sm = sm->next)
+        if (memo_key_same(&sm->key, r)) {
+            sm->refs++;
+            r->share = sm;
+            r->memo = sm->memo;
+            return;
+        }
+    shared_memo *sm = ls_xcalloc(1, sizeof *sm);
+    sm->key = *r;
+    sm->memo = ls_xcalloc(1, bytes);
+    sm->refs = 1;
+    sm->next = shared_memos;
+    shared_memos = sm;
+    r->share = sm;
+    r->memo = sm->memo;
+}
+
+static void memo_detach(roofline *r)
+{
+    shared_memo *sm = r->share;
+    if (!sm) {
+        free(r->memo);
+        return;
+    }
+    if (--sm->refs > 0)
+        return;
+    for (shared_memo **p = &shared_memos; *p; p = &(*p)->next)
+        if (*p == sm) {
+            *p = sm->next;
+            break;
+        }
+    free(sm->memo);
+    free(sm);
+}
 
 double ls_cost_matmul_eff(const ls_gpu *g, double rows)
 {
@@ -417,7 +506,7 @@ static void plain_n_iteration(const ls_cost_model *cm, const ls_batch_agg *b, ls
 
 static void roofline_free(ls_cost_model *cm)
 {
-    free(((roofline *)cm)->memo);
+    memo_detach((roofline *)cm);
     ls_kernels_free(((roofline *)cm)->kn);
     free(cm);
 }
@@ -513,7 +602,6 @@ static ls_status roofline_new(const ls_deploy *d, bool kernels, ls_cost_model **
         r->plain = r->plain && r->moe_layers[s] == 0;
     r->base.peak_flops = r->mm_peak * n_gpus;
     r->base.peak_bw = g->hbm_bw * n_gpus;
-    r->memo = ls_xcalloc(1, sizeof *r->memo + (size_t)MEMO_SIZE * (size_t)d->pp * sizeof(double));
     if (kernels)
         r->kn = ls_kernels_new(&r->base.d);
     if (r->kn) /* the measured kernels take the general path */
@@ -527,6 +615,7 @@ static ls_status roofline_new(const ls_deploy *d, bool kernels, ls_cost_model **
     r->seq_s = g->seq_overhead_s;
     if (r->plain)
         r->base.ops = d->pp == 1 ? &plain1_ops : &plain_n_ops;
+    memo_attach(r);  /* after every constant is set: they are its key */
     *out = &r->base;
     return LS_OK;
 }
