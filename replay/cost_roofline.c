@@ -50,9 +50,11 @@ typedef struct roof_memo {
     double ar_add[];                /* [MEMO_SIZE][pp]: the stage's all-reduce time for entry t */
 } roof_memo;
 
+typedef struct shared_memo shared_memo;
 typedef struct roofline {
     ls_cost_model base;
     roof_memo *memo;               /* mutable cache behind the const model */
+    shared_memo *share;            /* the memo's owner when shared (plain models, below), else NULL */
     ls_kernels *kn;                /* measured GEMM/attention times (cost: {model: kernels}), or NULL */
     /* per-stage constants */
     int layers[LS_MAX_PP];
@@ -75,8 +77,98 @@ typedef struct roofline {
     double b_w;
     double b_head, head_peak;      /* the LM head stays BF16 under 4-bit weights */
     ls_moe_cost moe;
-    bool plain;                    /* dense, no MLA, no sliding window: plain_stages */
+    bool plain;                    /* dense, no MLA, no sliding window: plain_stages (pp 1: plain1_iteration) */
+    /* plain1_iteration's and plain_stages' constants: layers[] and tp as doubles, the GPU's kernel,
+     * step and sequence overheads */
+    double layers_d[LS_MAX_PP], layers0, tp_d, kernel_s, iter_s, seq_s;
 } roofline;
+
+/* A memo shared by the models whose entries would hold the same values: DP's replicas of one
+ * shape (a memo each was 100 KB, and dp31's 31 of them did not stay in cache: the lookup missed).
+ * Only plain models (no MoE, MLA, sliding windows or kernels) share, keyed by every constant the
+ * entries are computed from (memo_key_same); the entries are then the same bits whichever model
+ * filled them. Per thread, as the models are. */
+struct shared_memo {
+    shared_memo *next;
+    roofline key;   /* a copy of the first model: its constants */
+    roof_memo *memo;
+    int refs;
+};
+static _Thread_local shared_memo *shared_memos;
+
+static bool same_bits(const void *a, const void *b, size_t n)
+{
+    return memcmp(a, b, n) == 0;
+}
+
+/* Whether a and b (plain) fill their memo entries from the same constants: those fill_t_entry and
+ * head_entry read, compared bit for bit. */
+static bool memo_key_same(const roofline *a, const roofline *b)
+{
+    const ls_deploy *da = &a->base.d, *db = &b->base.d;
+    if (!a->plain || !b->plain || a->kn || b->kn || da->model != db->model || da->gpu != db->gpu ||
+        da->tp != db->tp || da->pp != db->pp || da->ep != db->ep)
+        return false;
+#define SAME(f) same_bits(&a->f, &b->f, sizeof a->f)
+    if (!(SAME(proj_params) && SAME(ffn_params) && SAME(b_w) && SAME(mm_peak) && SAME(mem_rate) &&
+          SAME(head_params) && SAME(b_head) && SAME(head_peak)))
+        return false;
+    for (int s = 0; s < da->pp; s++) {
+        const ls_ar_link *la = &a->ar[s], *lb = &b->ar[s];
+        if (a->layers[s] != b->layers[s] || a->moe_layers[s] != b->moe_layers[s] || la->t != lb->t ||
+            la->custom != lb->custom || la->table != lb->table || !same_bits(&la->alpha_s, &lb->alpha_s, sizeof la->alpha_s) ||
+            !same_bits(&la->custom_alpha_s, &lb->custom_alpha_s, sizeof la->custom_alpha_s) ||
+            !same_bits(&la->bw, &lb->bw, sizeof la->bw))
+            return false;
+        if (s + 1 < da->pp && !(SAME(xfer_alpha[s]) && SAME(xfer_bw[s])))
+            return false;
+    }
+#undef SAME
+    return true;
+}
+
+/* r's memo: a plain model's shared with an earlier one of the same constants, else its own. */
+static void memo_attach(roofline *r)
+{
+    size_t bytes = sizeof *r->memo + (size_t)MEMO_SIZE * (size_t)r->base.d.pp * sizeof(double);
+    if (!r->plain || r->kn) {
+        r->memo = ls_xcalloc(1, bytes);
+        return;
+    }
+    for (shared_memo *sm = shared_memos; sm; sm = sm->next)
+        if (memo_key_same(&sm->key, r)) {
+            sm->refs++;
+            r->share = sm;
+            r->memo = sm->memo;
+            return;
+        }
+    shared_memo *sm = ls_xcalloc(1, sizeof *sm);
+    sm->key = *r;
+    sm->memo = ls_xcalloc(1, bytes);
+    sm->refs = 1;
+    sm->next = shared_memos;
+    shared_memos = sm;
+    r->share = sm;
+    r->memo = sm->memo;
+}
+
+static void memo_detach(roofline *r)
+{
+    shared_memo *sm = r->share;
+    if (!sm) {
+        free(r->memo);
+        return;
+    }
+    if (--sm->refs > 0)
+        return;
+    for (shared_memo **p = &shared_memos; *p; p = &(*p)->next)
+        if (*p == sm) {
+            *p = sm->next;
+            break;
+        }
+    free(sm->memo);
+    free(sm);
+}
 
 double ls_cost_matmul_eff(const ls_gpu *g, double rows)
 {
@@ -129,12 +221,13 @@ static double roof(double flops, double flop_rate, double bytes, double byte_rat
 }
 
 /* The engine's host time beside the step's GPU time, all stages and transfers (step_overhead.h). */
-static void set_overhead(const ls_deploy *d, const ls_batch_agg *b, ls_iter_cost *out)
+static inline void set_overhead(const ls_deploy *d, const ls_batch_agg *b, ls_iter_cost *out)
 {
     double gpu_s = (d->pp - 1) * out->transfer_s;
     for (int s = 0; s < d->pp; s++)
         gpu_s += out->stage_s[s];
-    out->overhead_s = ls_step_overhead_s(d, b, gpu_s);
+    out->overhead_s = ls_step_overhead_at(d->gpu->iter_overhead_s, d->gpu->seq_overhead_s, d->async_scheduling,
+                                          b->n_seqs, gpu_s);
 }
 
 /* The LM head and sampler of n_sample sequences (the last stage), memoized by n_sample: measured
@@ -157,8 +250,10 @@ static inline __attribute__((always_inline)) const s_entry *head_entry(const roo
 /* The rest of roofline_iteration for a dense model without MLA or sliding
  * windows, the common case: the general expressions with their zero terms
  * left out (x + 0 and 1 * x are exact, so the results are the same bits). */
-static void plain_stages(const roofline *r, const t_entry *te, const double *ar_add, const ls_batch_agg *b, double T,
-                         double pairs, ls_iter_cost *out)
+static inline __attribute__((always_inline)) void plain_stages(const roofline *r, const t_entry *te,
+                                                               const double *ar_add, const s_entry *se,
+                                                               const ls_batch_agg *b, double T, double pairs,
+                                                               ls_iter_cost *out)
 {
     const ls_deploy *d = &r->base.d;
     double attn_f = r->pair_flops * pairs;
@@ -167,54 +262,74 @@ static void plain_stages(const roofline *r, const t_entry *te, const double *ar_
     double dense_s = te->pf_s + attn_s + d->gpu->kernel_overhead_s;
     double dense_f = te->pf_f + attn_f, dense_b = te->pf_b + attn_b;
     double flops = 0, bytes = 0;
-    for (int s = 0; s < d->pp; s++) {
-        int Ld = r->layers[s];
-        double t = Ld * dense_s;
-        if (d->tp > 1)
+    const int pp = d->pp;
+    const bool ar = d->tp > 1;
+    double t = 0;
+    for (int s = 0; s < pp; s++) {
+        double Ld = r->layers_d[s];
+        t = Ld * dense_s;
+        if (ar)
             t += ar_add[s];
         flops += Ld * dense_f;
         bytes += Ld * dense_b;
-        if (s == d->pp - 1 && b->n_sample > 0) {
-            const s_entry *se = head_entry(r, b->n_sample);
-            t += se->t;
-            flops += se->f;
-            bytes += se->b;
-        }
         out->stage_s[s] = t;
     }
-    out->transfer_s = te->transfer_s;
-    out->flops = flops * d->tp;
-    out->bytes = bytes * d->tp;
-}
-
-/* plain_stages and set_overhead for one stage (pp 1): the same expressions,
- * the loops over one stage unrolled (0 + x and 0 · transfer are exact). */
-__attribute__((noinline))  /* inlined, its registers slowed every other path of roofline_iteration */
-static void plain_one_stage(const roofline *r, const t_entry *te, const double *ar_add, const ls_batch_agg *b, double T,
-                            double pairs, ls_iter_cost *out)
-{
-    const ls_deploy *d = &r->base.d;
-    double attn_f = r->pair_flops * pairs;
-    double attn_b = r->kv_coef * (b->sum_c + T);
-    double attn_s = roof(attn_f, r->attn_rate, attn_b, r->mem_rate);
-    double dense_s = te->pf_s + attn_s + d->gpu->kernel_overhead_s;
-    double dense_f = te->pf_f + attn_f, dense_b = te->pf_b + attn_b;
-    int Ld = r->layers[0];
-    double t = Ld * dense_s;
-    if (d->tp > 1)
-        t += ar_add[0];
-    double flops = Ld * dense_f, bytes = Ld * dense_b;
-    if (b->n_sample > 0) {
-        const s_entry *se = head_entry(r, b->n_sample);
-        t += se->t;
+    if (se) { /* the last stage's LM head, after its layers */
+        out->stage_s[pp - 1] = t + se->t;
         flops += se->f;
         bytes += se->b;
     }
-    out->stage_s[0] = t;
     out->transfer_s = te->transfer_s;
-    out->flops = flops * d->tp;
-    out->bytes = bytes * d->tp;
-    out->overhead_s = ls_step_overhead_s(d, b, t);
+    out->flops = flops * r->tp_d;
+    out->bytes = bytes * r->tp_d;
+}
+
+/* The memo's entry for T tokens (and its stages' all-reduce times ar_add[0 .. pp)). */
+static __attribute__((noinline)) void fill_t_entry(const roofline *r, t_entry *te, double *ar_add, double T)
+{
+    const ls_deploy *d = &r->base.d;
+    const ls_model *m = d->model;
+    const ls_gpu *g = d->gpu;
+    /* Per layer, per rank. */
+    double proj_f = 2.0 * T * r->proj_params;
+    double proj_b = r->b_w * r->proj_params;
+    double eff_T = ls_cost_matmul_eff(g, T);
+    double t_proj = roof(proj_f, r->mm_peak * eff_T, proj_b, r->mem_rate);
+
+    /* Dense FFN (a dense model's every layer, an MoE model's first dense_layers). */
+    double ffn_f = 2.0 * T * r->ffn_params, ffn_b = r->b_w * r->ffn_params;
+    double t_ffn = roof(ffn_f, r->mm_peak * eff_T, ffn_b, r->mem_rate);
+    if (ls_kernels_has_gemm(r->kn)) { /* measured GEMM times of the same shapes */
+        t_proj = ls_kernels_proj_s(r->kn, T);
+        t_ffn = ls_kernels_ffn_s(r->kn, T);
+    }
+    ls_op_cost moe = {0};
+    if (ls_model_is_moe(m))
+        ls_moe_layer(&r->moe, T, &moe);
+    te->pf_s = t_proj + t_ffn;
+    te->pm_s = t_proj + moe.s;
+    te->pf_f = proj_f + ffn_f;
+    te->pf_b = proj_b + ffn_b;
+    te->pm_f = proj_f + moe.flops;
+    te->pm_b = proj_b + moe.bytes;
+
+    double ar_bytes = T * m->hidden * ACT_BYTES;
+    /* Under EP a MoE layer's combine returns the sums to the tokens' ranks: no FFN all-reduce. */
+    int ar_per_moe = d->ep > 1 ? 1 : 2;
+    for (int s = 0; s < d->pp; s++) {
+        int L = r->layers[s], Lm = r->moe_layers[s], Ld = L - Lm;
+        ar_add[s] = d->tp > 1 ? (2.0 * Ld + ar_per_moe * Lm) * ls_collective_allreduce_s(&r->ar[s], ar_bytes)
+                                  : 0.0;
+    }
+    /* Boundaries: hidden states plus residual, 2·T·h·b_a bytes; the slowest boundary is reported. */
+    double xfer_bytes = 2.0 * T * m->hidden * ACT_BYTES;
+    te->transfer_s = 0;
+    for (int s = 0; s + 1 < d->pp; s++) {
+        double t = r->xfer_alpha[s] + xfer_bytes / r->xfer_bw[s];
+        if (t > te->transfer_s)
+            te->transfer_s = t;
+    }
+    te->T = T;
 }
 
 static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, ls_iter_cost *out)
@@ -237,59 +352,15 @@ static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, l
     uint64_t ti = (uint64_t)b->tokens % MEMO_SIZE;
     t_entry *te = &r->memo->t[ti];
     double *ar_add = &r->memo->ar_add[ti * (uint64_t)d->pp];
-    if (te->T != T) {
-        /* Per layer, per rank. */
-        double proj_f = 2.0 * T * r->proj_params;
-        double proj_b = r->b_w * r->proj_params;
-        double eff_T = ls_cost_matmul_eff(g, T);
-        double t_proj = roof(proj_f, r->mm_peak * eff_T, proj_b, r->mem_rate);
-
-        /* Dense FFN (a dense model's every layer, an MoE model's first dense_layers). */
-        double ffn_f = 2.0 * T * r->ffn_params, ffn_b = r->b_w * r->ffn_params;
-        double t_ffn = roof(ffn_f, r->mm_peak * eff_T, ffn_b, r->mem_rate);
-        if (ls_kernels_has_gemm(r->kn)) { /* measured GEMM times of the same shapes */
-            t_proj = ls_kernels_proj_s(r->kn, T);
-            t_ffn = ls_kernels_ffn_s(r->kn, T);
-        }
-        ls_op_cost moe = {0};
-        if (ls_model_is_moe(m))
-            ls_moe_layer(&r->moe, T, &moe);
-        te->pf_s = t_proj + t_ffn;
-        te->pm_s = t_proj + moe.s;
-        te->pf_f = proj_f + ffn_f;
-        te->pf_b = proj_b + ffn_b;
-        te->pm_f = proj_f + moe.flops;
-        te->pm_b = proj_b + moe.bytes;
-
-        double ar_bytes = T * m->hidden * ACT_BYTES;
-        /* Under EP a MoE layer's combine returns the sums to the tokens' ranks: no FFN all-reduce. */
-        int ar_per_moe = d->ep > 1 ? 1 : 2;
-        for (int s = 0; s < d->pp; s++) {
-            int L = r->layers[s], Lm = r->moe_layers[s], Ld = L - Lm;
-            ar_add[s] = d->tp > 1 ? (2.0 * Ld + ar_per_moe * Lm) * ls_collective_allreduce_s(&r->ar[s], ar_bytes)
-                                      : 0.0;
-        }
-        /* Boundaries: hidden states plus residual, 2·T·h·b_a bytes; the slowest boundary is reported. */
-        double xfer_bytes = 2.0 * T * m->hidden * ACT_BYTES;
-        te->transfer_s = 0;
-        for (int s = 0; s + 1 < d->pp; s++) {
-            double t = r->xfer_alpha[s] + xfer_bytes / r->xfer_bw[s];
-            if (t > te->transfer_s)
-                te->transfer_s = t;
-        }
-        te->T = T;
-    }
+    if (te->T != T)
+        fill_t_entry(r, te, ar_add, T);
 
     /* Causal attention: q_i new tokens over c_i cached ones, Σ q_i(q_i+1)/2 = (Σq² + T)/2
      * pairs. MLA decodes attend in the latent space (absorbed weights); the other pairs,
      * and prefill's re-expansion of the cached latent, use the materialised heads. */
     double pairs = b->sum_qc + (b->sum_q2 + T) / 2.0;
-    if (r->plain && d->pp == 1) {
-        plain_one_stage(r, te, ar_add, b, T, pairs, out);
-        return;
-    }
     if (r->plain) {
-        plain_stages(r, te, ar_add, b, T, pairs, out);
+        plain_stages(r, te, ar_add, b->n_sample > 0 ? head_entry(r, b->n_sample) : NULL, b, T, pairs, out);
         set_overhead(d, b, out);
         return;
     }
@@ -348,14 +419,101 @@ static void roofline_iteration(const ls_cost_model *cm, const ls_batch_agg *b, l
     out->bytes = bytes * d->tp;
 }
 
+/* roofline_iteration for a plain model (r->plain) on one stage, the common case, as its own entry in
+ * the vtable: plain_stages and set_overhead with the loops over one stage unrolled (0 + x and
+ * 0 · transfer are exact), the deployment's integers as the doubles the expressions convert them
+ * to, and the step overhead inline: the same operations in the same order, so the same bits.
+ * te and se (NULL without sampling rows) are the memo's entries for the batch, filled. */
+static inline __attribute__((always_inline)) void plain1_cost(const roofline *r, const t_entry *te,
+                                                              const double *ar_add, const s_entry *se,
+                                                              const ls_batch_agg *b, double T, ls_iter_cost *out)
+{
+    double pairs = b->sum_qc + (b->sum_q2 + T) / 2.0;
+    double attn_f = r->pair_flops * pairs;
+    double attn_b = r->kv_coef * (b->sum_c + T);
+    double attn_s = roof(attn_f, r->attn_rate, attn_b, r->mem_rate);
+    double dense_s = te->pf_s + attn_s + r->kernel_s;
+    double dense_f = te->pf_f + attn_f, dense_b = te->pf_b + attn_b;
+    double t = r->layers0 * dense_s;
+    if (r->tp_d > 1)
+        t += ar_add[0];
+    double flops = r->layers0 * dense_f, bytes = r->layers0 * dense_b;
+    if (se) {
+        t += se->t;
+        flops += se->f;
+        bytes += se->b;
+    }
+    out->stage_s[0] = t;
+    out->transfer_s = te->transfer_s;
+    out->flops = flops * r->tp_d;
+    out->bytes = bytes * r->tp_d;
+    out->overhead_s = ls_step_overhead_at(r->iter_s, r->seq_s, r->base.d.async_scheduling, b->n_seqs, t);
+}
+
+/* plain1_iteration when a memo entry is missing, or no token is computed. */
+static __attribute__((noinline)) void plain1_fill(const roofline *r, const ls_batch_agg *b, ls_iter_cost *out)
+{
+    double T = (double)b->tokens;
+    if (T <= 0) {
+        out->stage_s[0] = out->transfer_s = out->flops = out->bytes = 0;
+        out->overhead_s = r->iter_s;
+        return;
+    }
+    uint64_t ti = (uint64_t)b->tokens % MEMO_SIZE;
+    t_entry *te = &r->memo->t[ti];
+    double *ar_add = &r->memo->ar_add[ti];  /* [ti * pp], pp 1 */
+    if (te->T != T)
+        fill_t_entry(r, te, ar_add, T);
+    plain1_cost(r, te, ar_add, b->n_sample > 0 ? head_entry(r, b->n_sample) : NULL, b, T, out);
+}
+
+/* Both memo entries found: no call (the fills are plain1_fill's), so no registers to save. */
+static void plain1_iteration(const ls_cost_model *cm, const ls_batch_agg *b, ls_iter_cost *out)
+{
+    const roofline *r = (const roofline *)cm;
+    assert(b->tokens >= 0 && b->n_sample >= 0);
+    double T = (double)b->tokens;
+    uint64_t ti = (uint64_t)b->tokens % MEMO_SIZE;
+    const t_entry *te = &r->memo->t[ti];
+    const s_entry *se = &r->memo->s[(uint64_t)b->n_sample % MEMO_SIZE];
+    /* (an empty entry has T = 0, so an empty batch would match it) */
+    if (__builtin_expect(b->tokens <= 0 || te->T != T || (b->n_sample > 0 && se->S != (double)b->n_sample), 0)) {
+        plain1_fill(r, b, out);
+        return;
+    }
+    plain1_cost(r, te, &r->memo->ar_add[ti], b->n_sample > 0 ? se : NULL, b, T, out);
+}
+
+/* roofline_iteration for a plain model on several stages when both memo entries hit: plain_stages and
+ * set_overhead without a call (a miss goes to roofline_iteration, which fills them). */
+static void plain_n_iteration(const ls_cost_model *cm, const ls_batch_agg *b, ls_iter_cost *out)
+{
+    const roofline *r = (const roofline *)cm;
+    const ls_deploy *d = &cm->d;
+    assert(b->tokens >= 0 && b->n_sample >= 0);
+    double T = (double)b->tokens;
+    uint64_t ti = (uint64_t)b->tokens % MEMO_SIZE;
+    const t_entry *te = &r->memo->t[ti];
+    const s_entry *se = &r->memo->s[(uint64_t)b->n_sample % MEMO_SIZE];
+    if (__builtin_expect(b->tokens <= 0 || te->T != T || (b->n_sample > 0 && se->S != (double)b->n_sample), 0)) {
+        roofline_iteration(cm, b, out);
+        return;
+    }
+    double pairs = b->sum_qc + (b->sum_q2 + T) / 2.0;
+    plain_stages(r, te, &r->memo->ar_add[ti * (uint64_t)d->pp], b->n_sample > 0 ? se : NULL, b, T, pairs, out);
+    set_overhead(d, b, out);
+}
+
 static void roofline_free(ls_cost_model *cm)
 {
-    free(((roofline *)cm)->memo);
+    memo_detach((roofline *)cm);
     ls_kernels_free(((roofline *)cm)->kn);
     free(cm);
 }
 
 static const ls_cost_ops roofline_ops = {roofline_iteration, roofline_free};
+static const ls_cost_ops plain1_ops = {plain1_iteration, roofline_free};
+static const ls_cost_ops plain_n_ops = {plain_n_iteration, roofline_free};
 
 static ls_status roofline_new(const ls_deploy *d, bool kernels, ls_cost_model **out, ls_error *e);
 
@@ -444,11 +602,20 @@ static ls_status roofline_new(const ls_deploy *d, bool kernels, ls_cost_model **
         r->plain = r->plain && r->moe_layers[s] == 0;
     r->base.peak_flops = r->mm_peak * n_gpus;
     r->base.peak_bw = g->hbm_bw * n_gpus;
-    r->memo = ls_xcalloc(1, sizeof *r->memo + (size_t)MEMO_SIZE * (size_t)d->pp * sizeof(double));
     if (kernels)
         r->kn = ls_kernels_new(&r->base.d);
     if (r->kn) /* the measured kernels take the general path */
         r->plain = false;
+    r->layers0 = r->layers[0];
+    for (int s = 0; s < d->pp; s++)
+        r->layers_d[s] = r->layers[s];
+    r->tp_d = d->tp;
+    r->kernel_s = g->kernel_overhead_s;
+    r->iter_s = g->iter_overhead_s;
+    r->seq_s = g->seq_overhead_s;
+    if (r->plain)
+        r->base.ops = d->pp == 1 ? &plain1_ops : &plain_n_ops;
+    memo_attach(r);  /* after every constant is set: they are its key */
     *out = &r->base;
     return LS_OK;
 }

@@ -9,6 +9,9 @@
  * schedule is known at once; two events follow, "stage 0 free" (PP > 1:
  * the next micro-batch may start) and "done" (the last stage finished). */
 #include <assert.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +63,7 @@ static inline bool ev_less(const event *a, const event *b)
 }
 #endif
 
-static void ev_push(evheap *h, event ev)
+static inline __attribute__((always_inline)) void ev_push(evheap *h, event ev)
 {
     assert(ev.t >= 0); /* ev_less's 128-bit key orders non-negative times only (-0.0 meets +0.0) */
     if (h->n == h->cap) {
@@ -126,10 +129,10 @@ typedef struct rep_state {
     int64_t timeline_left;
     int64_t tie_blocks;  /* KV blocks the prompts routed here at the current instant will need */
     bool touched;        /* got an arrival at the current instant: schedule it once they are all in */
-    ls_itl_cache itl_last;  /* this replica's last ITL bucket (metrics.h) */
     double launch_t;        /* when the step in flight was formed, and its chain depth (engine_ahead.h) */
     int64_t launch_depth;
     double launch_pt;       /* when the step whose end formed it was formed (depth > 0) */
+    const ls_cost_model *cost;  /* s->cost[i] */
 } rep_state;
 
 typedef struct ls_engine {
@@ -165,6 +168,7 @@ typedef struct ls_engine {
     ls_ahead_feed *feed;    /* and the arrivals read ahead, routed, under a blind router; NULL otherwise */
     bool row_now;           /* with run-ahead: on_request takes the rows as they come (an SLO watch), not in order */
     int phase;              /* LS_AHEAD_ARRIVAL, _STEP or _END: what the engine is processing */
+    bool weight_stream;     /* s->weight_stream_s > 0: every step reads offloaded weights (offload_time) */
     double ahead_t;         /* the latest step a replica ran ahead to */
 } engine;
 
@@ -194,9 +198,14 @@ static inline void hold(engine *g, event ev)
 static void on_done(void *ctx, int replica, const ls_req_done *dr)
 {
     engine *g = ctx;
-    ls_req_done dd = *dr, *d = &dd;  /* with speculation: the real output lengths, not the rounds */
-    ls_spec_track_done(g->spec, d->id, d->prompt_tokens, &dd.output_tokens, &dd.requested_output, &dd.generated,
-                       d->status == LS_REQ_COMPLETED);
+    ls_req_done dd;
+    const ls_req_done *d = dr;
+    if (g->spec) {  /* with speculation: the real output lengths, not the rounds */
+        dd = *dr;
+        ls_spec_track_done(g->spec, dd.id, dd.prompt_tokens, &dd.output_tokens, &dd.requested_output, &dd.generated,
+                           dd.status == LS_REQ_COMPLETED);
+        d = &dd;
+    }
     if (g->hooks && g->hooks->on_done(g->hooks->ctx, replica, d))
         return;
     if (g->ahead) {  /* counted in the queue's order at the next arrival or the end */
@@ -270,7 +279,8 @@ static void report_row(const engine *g, int replica, const ls_req_done *d)
 static void on_itl(void *ctx, int replica, double gap, int64_t count)
 {
     engine *g = ctx;
-    ls_itl_add_at(g->itl, &g->rep[replica].itl_last, gap, count);
+    (void)replica;
+    ls_itl_add(g->itl, gap, count);
 }
 
 /* The router's view of the replicas (router.h). */
@@ -336,14 +346,26 @@ static void swap_time(engine *g, int pp, const ls_mbatch_info *b, ls_iter_cost *
     g->swap_s += t;
 }
 
-/* The time of micro-batch b on replica i: the cost model, then the offload and swap links. */
-static void step_cost(engine *g, int i, const ls_mbatch_info *b, ls_iter_cost *ic)
+/* step_cost's offload and swap links, when the step has any. */
+static __attribute__((noinline)) void link_time(engine *g, int pp, const ls_mbatch_info *b, ls_iter_cost *ic)
 {
-    ls_cost_iteration(g->s->cost[i], &b->agg, ic);
-    if (b->kv_load_blocks || b->kv_store_blocks || g->s->weight_stream_s > 0)
-        offload_time(g, g->rep[i].pp, b, ic);
+    if (b->kv_load_blocks || b->kv_store_blocks || g->weight_stream)
+        offload_time(g, pp, b, ic);
     if (b->swap_out_blocks || b->swap_in_blocks)
-        swap_time(g, g->rep[i].pp, b, ic);
+        swap_time(g, pp, b, ic);
+}
+
+/* The time of micro-batch b on replica i: the cost model, then the offload and swap links. */
+static inline __attribute__((always_inline)) void step_cost(engine *g, int i, const ls_mbatch_info *b,
+                                                            ls_iter_cost *ic)
+{
+    const rep_state *rs = &g->rep[i];
+    ls_cost_iteration(rs->cost, &b->agg, ic);
+    /* one test for the common case, no copy between host and GPU (weight_stream: weight_stream_s > 0) */
+    if (__builtin_expect((b->kv_load_blocks | b->kv_store_blocks | b->swap_out_blocks | b->swap_in_blocks) != 0 ||
+                             g->weight_stream,
+                         0))
+        link_time(g, rs->pp, b, ic);
 }
 
 /* Run-ahead's record of the step formed at `now` on a replica (engine_ahead.h: its reports' key). */
@@ -354,8 +376,10 @@ static inline void note_launch(const engine *g, rep_state *rs, double now)
     rs->launch_depth = g->phase == LS_AHEAD_ARRIVAL ? 0 : rs->launch_depth + 1;
 }
 
-/* run_pipeline for one stage without a timeline, the same operations (the common case). */
-static inline event run_one_stage(engine *g, int i, double now, const ls_mbatch_info *b, const ls_iter_cost *ic)
+/* run_pipeline for one stage without a timeline, the same operations (the common case): the
+ * "done" event's time; its sequence number is g->seq - 1 after the call. */
+static inline __attribute__((always_inline)) double one_stage_end(engine *g, int i, double now,
+                                                                  const ls_mbatch_info *b, const ls_iter_cost *ic)
 {
     rep_state *rs = &g->rep[i];
     double d = ls_step_stage0_s(ic->stage_s[0], ic->overhead_s, b->in_window);
@@ -373,7 +397,14 @@ static inline event run_one_stage(engine *g, int i, double now, const ls_mbatch_
     rs->busy_s += d;
     rs->flops += ic->flops;
     rs->bytes += ic->bytes;
-    return (event){end, g->seq++, EV_DONE, i, b->slot, 0};
+    g->seq++;
+    return end;
+}
+
+static inline event run_one_stage(engine *g, int i, double now, const ls_mbatch_info *b, const ls_iter_cost *ic)
+{
+    double end = one_stage_end(g, i, now, b, ic);
+    return (event){end, g->seq - 1, EV_DONE, i, b->slot, 0};
 }
 
 /* A step's FLOPs, bytes and busy time (`busy`: summed over its stages) into the run's and
@@ -474,12 +505,19 @@ static event launch(engine *g, int i, double now, const ls_mbatch_info *b)
     return run_pipeline(g, i, now, b, &ic);
 }
 
-/* launch on a replica of one stage without a timeline (done_direct's steps). */
-static event launch_one_stage(engine *g, int i, double now, const ls_mbatch_info *b)
+/* launch on a replica of one stage without a timeline (done_direct's steps): the time of the
+ * "done" event, whose sequence number is g->seq - 1 after the call (done_event). */
+static double launch_one_stage(engine *g, int i, double now, const ls_mbatch_info *b)
 {
     ls_iter_cost ic;
     step_cost(g, i, b, &ic);
-    return run_one_stage(g, i, now, b, &ic);
+    return one_stage_end(g, i, now, b, &ic);
+}
+
+/* The "done" event of the step launch_one_stage just ran. */
+static inline event done_event(const engine *g, int i, double end, int slot)
+{
+    return (event){end, g->seq - 1, EV_DONE, i, slot, 0};
 }
 
 /* Form micro-batches on replica i while its first stage is free and fewer
@@ -518,28 +556,31 @@ typedef struct direct_limits {
  * Returns the time of the last step done. */
 static double done_direct(engine *g, const event *ev, double now, const direct_limits *lim)
 {
-    rep_state *rs = &g->rep[ev->replica];
+    int i = ev->replica;
+    rep_state *rs = &g->rep[i];
     int slot = ev->slot;
+    assert(rs->pp == 1 && !g->tl);
+    double livelock = 100.0 * g->arrived_tokens + 1e7;  /* no arrival in here: the main loop's bound */
     for (;;) {
         ls_mbatch_info b;
         int k = ls_replica_decode_step(rs->r, slot, now, &b);
         if (k < 0)
             ls_replica_complete(rs->r, slot, now);
         if (k <= 0) {
-            try_schedule(g, ev->replica, now);
+            try_schedule(g, i, now);
             return now;
         }
-        assert(rs->stage_free[0] <= now && rs->pp == 1 && !g->tl);
-        event next = launch_one_stage(g, ev->replica, now, &b);
-        if (!(next.t < lim->before && next.t <= lim->horizon && !(lim->stop && *lim->stop) &&
-              !(g->computed_tokens > 100.0 * g->arrived_tokens + 1e7))) {
-            ev_push(&g->ev, next);
+        assert(rs->stage_free[0] <= now);
+        double end = launch_one_stage(g, i, now, &b);
+        if (!(end < lim->before && end <= lim->horizon && !(lim->stop && *lim->stop) &&
+              !(g->computed_tokens > livelock))) {
+            ev_push(&g->ev, done_event(g, i, end, b.slot));
             return now;
         }
-        now = next.t;  /* the main loop would pop this event next */
+        now = end;  /* the main loop would pop this event next */
         g->now = now;
         g->events++;
-        slot = next.slot;
+        slot = b.slot;
     }
 }
 
@@ -605,31 +646,30 @@ static double done_ahead(engine *g, const event *ev, double now, const direct_li
     int i = ev->replica;
     rep_state *rs = &g->rep[i];
     int slot = ev->slot;
+    assert(rs->pp == 1 && !g->tl);
+    double livelock = 100.0 * g->arrived_tokens + 1e7;  /* no arrival in here: the main loop's bound */
     for (;;) {
         ls_mbatch_info b;
-        event next;
         int k = ls_replica_decode_step(rs->r, slot, now, &b);
-        if (k > 0) {
-            next = launch_one_stage(g, i, now, &b);
-        } else {
+        if (k <= 0) {
             if (k < 0)
                 ls_replica_complete(rs->r, slot, now);
             if (ls_replica_in_flight(rs->r) >= rs->pp || rs->stage_free[0] > now ||
                 !ls_replica_schedule_fast(rs->r, now, &b))
                 return now;  /* idle until an arrival */
-            next = launch(g, i, now, &b);
         }
-        assert(rs->pp == 1 && !g->tl);
+        /* launch (run_pipeline of one stage without a timeline: run_one_stage) for either step */
+        double end = launch_one_stage(g, i, now, &b);
         note_launch(g, rs, now);
-        if (!(next.t < lim->before && next.t <= lim->horizon && !(lim->stop && *lim->stop) &&
-              !(g->computed_tokens > 100.0 * g->arrived_tokens + 1e7))) {
-            ev_push(&g->ev, next);
+        if (!(end < lim->before && end <= lim->horizon && !(lim->stop && *lim->stop) &&
+              !(g->computed_tokens > livelock))) {
+            ev_push(&g->ev, done_event(g, i, end, b.slot));
             return now;
         }
-        now = next.t;
+        now = end;
         g->now = now;
         g->events++;
-        slot = next.slot;
+        slot = b.slot;
     }
 }
 
@@ -698,8 +738,27 @@ static double wall_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* A run allocates its replicas' requests, caches and latencies and frees them at the end; a sweep
+ * rank runs thousands of runs in one process. glibc gave a run's freed memory back to the kernel
+ * (heap top trimmed past 128 KB, blocks past the mmap threshold unmapped), and the next run faulted
+ * every page in again: on this VM a fault costs ~15 µs, which was 40% of plan tp2pp1dp8's CPU time
+ * and a sixth of the 10k case's (docs/ENGINE.md). Once per process, the heap is kept instead (up to
+ * 256 MB of free top, blocks below 32 MB from the heap): peak memory is unchanged. */
+static void keep_heap(void)
+{
+#if defined(__GLIBC__) && defined(M_TRIM_THRESHOLD) && defined(M_MMAP_THRESHOLD)
+    static bool done;
+    if (done)
+        return;
+    done = true;
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+#endif
+}
+
 ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *e)
 {
+    keep_heap();
     double wall0 = wall_now(), now = 0;
     engine g;
     memset(&g, 0, sizeof g);
@@ -710,6 +769,7 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
     g.first_arrival = NAN;
     g.last_completion = NAN;
     g.rep = ls_xcalloc((size_t)g.dp, sizeof *g.rep);
+    int *touched = ls_xcalloc((size_t)g.dp, sizeof *touched), n_touched = 0;  /* rep[i].touched: i ascending */
     /* one allocation each instead of doublings: their copies into fresh pages
      * were a tenth of a 10k-request run (docs/ENGINE.md) */
     ls_quant_reserve(&g.ttft, s->expected_requests);
@@ -728,6 +788,7 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
         g.rep[i].pp = s->pps ? s->pps[i] : s->cfg->pp;
         g.rep[i].r = ls_replica_new(g.rep[i].sched, g.rep[i].pp, i, on_done, on_itl, &g);
         ls_replica_set_cost(g.rep[i].r, s->cost[i]);
+        g.rep[i].cost = s->cost[i];
         g.rep[i].timeline_left = o && o->timeline_path ? (o->timeline_iterations > 0 ? o->timeline_iterations : 1000) : 0;
     }
     g.spec = ls_spec_track_new(&s->cfg->spec, s->cfg->seed, s->sched.max_model_len);
@@ -751,6 +812,7 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
         g.feed = ls_ahead_feed_new(s->src, g.dp, g.dp, s->arrival_limit_s, s->cfg->drain ? INFINITY : s->horizon_s,
                                    route_ahead, &g);
     g.phase = LS_AHEAD_STEP;
+    g.weight_stream = s->weight_stream_s > 0;
     g.peak_flops = s->cost[0]->peak_flops * g.dp;
     g.peak_bw = s->cost[0]->peak_bw * g.dp;
 
@@ -766,14 +828,17 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
     bool stop_at_horizon = !s->cfg->drain;
     /* pp_direct with one replica (with DP, other replicas' events interleave: it would rarely run) */
     bool pp_direct_ok = !g.hooks && !g.lock && !g.tl && g.dp == 1;
-    double horizon = s->horizon_s;
+    double horizon = s->horizon_s, arrival_limit = s->arrival_limit_s;
+    /* the run's invariants as locals (g's address is out: its fields are reloaded after every call) */
+    volatile sig_atomic_t *stop = o ? o->stop : NULL;
+    bool plain_events = !g.hooks && !g.lock && !g.tl;  /* a one-stage replica's "done" goes to done_direct/ahead */
     for (;;) {
-        if (o && o->stop && *o->stop) {
+        if (stop && *stop) {
             rc = ls_fail(e, LS_EINTERRUPTED, "simulation interrupted at t = %.3f s", now);
             goto out;
         }
         double t_arr = have ? (double)next.arrival_ns * 1e-9 : INFINITY;
-        if (have && t_arr > s->arrival_limit_s) {
+        if (have && t_arr > arrival_limit) {
             have = 0;  /* arrivals stop at the workload's duration */
             t_arr = INFINITY;
         }
@@ -805,8 +870,9 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
             do {
                 g.events++;
                 int i = g.feed ? next_replica : route(&g, &next);
-                int32_t out_sched = ls_spec_track_add(g.spec, g.n_req, next.class_id, next.prompt_tokens,
-                                                      next.output_tokens);
+                int32_t out_sched = g.spec ? ls_spec_track_add(g.spec, g.n_req, next.class_id, next.prompt_tokens,
+                                                               next.output_tokens)
+                                           : next.output_tokens;
                 int32_t cls = next.class_id > 0 && g.classes ? next.class_id : 0, prio = 0;
                 if (g.classes) {
                     ls_class_track_add(g.classes, g.n_req, cls);
@@ -816,7 +882,13 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                                     next.n_hash_ids, prio, t_arr, s->cfg->timeout_s);
                 int bs = g.rep[i].sched->block_size;
                 g.rep[i].tie_blocks += ((int64_t)next.prompt_tokens + bs - 1) / bs;
-                g.rep[i].touched = true;
+                if (!g.rep[i].touched) {
+                    g.rep[i].touched = true;
+                    int j = n_touched++;  /* kept in replica order (an instant's arrivals mostly touch one) */
+                    for (; j > 0 && touched[j - 1] > i; j--)
+                        touched[j] = touched[j - 1];
+                    touched[j] = i;
+                }
                 g.n_req++;
                 g.arrived_tokens += (double)next.prompt_tokens + (double)next.output_tokens + 2.0;
                 have = g.feed ? ls_ahead_feed_next(g.feed, &next, &next_replica, e) : ls_source_next(s->src, &next, e);
@@ -827,15 +899,15 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                     goto out;
                 }
             } while (have && next.arrival_ns == t_ns);
-            for (int i = 0; i < g.dp; i++) {
-                if (!g.rep[i].touched)
-                    continue;
+            for (int j = 0; j < n_touched; j++) {
+                int i = touched[j];
                 g.rep[i].touched = false;
                 g.rep[i].tie_blocks = 0;
                 if (g.hooks)
                     g.hooks->after_step(g.hooks->ctx, &g, i, now);
                 try_schedule(&g, i, now);
             }
+            n_touched = 0;
             g.phase = LS_AHEAD_STEP;
         } else {
             /* A scheduler that recomputes without end would hang a sweep rank:
@@ -852,13 +924,13 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                 g.hooks->on_event(g.hooks->ctx, &g, ev.slot, now);
                 continue;
             }
-            if (ev.kind == EV_DONE && !g.hooks && !g.lock && g.rep[ev.replica].pp == 1 && !g.tl) {
+            if (ev.kind == EV_DONE && plain_events && g.rep[ev.replica].pp == 1) {
                 double t_next = g.ev.n ? g.ev.v[0].t : INFINITY;
                 if (t_arr < t_next)
                     t_next = t_arr;  /* INFINITY when no arrival is left */
                 if (g.ahead) {
                     direct_limits lim = {g.feed ? ls_ahead_feed_limit(g.feed, ev.replica) : t_arr,
-                                         stop_at_horizon ? horizon : INFINITY, o ? o->stop : NULL};
+                                         stop_at_horizon ? horizon : INFINITY, stop};
                     double t_done = done_ahead(&g, &ev, now, &lim);
                     if (t_done > g.ahead_t)  /* ahead of the queue: the loop's clock stays with the queue */
                         g.ahead_t = t_done;
@@ -866,12 +938,12 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                         ++*o->ahead_steps;
                     continue;
                 }
-                direct_limits lim = {t_next, stop_at_horizon ? horizon : INFINITY, o ? o->stop : NULL};
+                direct_limits lim = {t_next, stop_at_horizon ? horizon : INFINITY, stop};
                 now = done_direct(&g, &ev, now, &lim);
                 continue;
             }
             if (pp_direct_ok) {  /* pp > 1 here */
-                direct_limits lim = {t_arr, stop_at_horizon ? horizon : INFINITY, o ? o->stop : NULL};
+                direct_limits lim = {t_arr, stop_at_horizon ? horizon : INFINITY, stop};
                 now = pp_direct(&g, ev, now, &lim);
                 continue;
             }
@@ -1012,6 +1084,7 @@ out:
     for (int i = 0; i < g.dp; i++)
         ls_replica_free(g.rep[i].r);
     free(g.rep);
+    free(touched);
     free(g.ev.v);
     free(g.itl);
     ls_quant_free(&g.ttft);

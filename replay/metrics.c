@@ -30,43 +30,85 @@ static void swap(double *a, double *b)
     *b = t;
 }
 
-/* k-th smallest of v[0..n) (0-based), Hoare-style quickselect with a
- * median-of-three pivot; deterministic. Leaves v[k] in place, everything
+/* v[lo..hi) into those x with below(x) first, the others after (in some order), without a branch
+ * per value (whether a latency is below a pivot is a coin toss to the branch predictor): the value
+ * read and the first one not below swap places, which keeps the others together. Returns where
+ * the others start. */
+#define PARTITION(name, below)                                                 \
+    static ptrdiff_t name(double *v, ptrdiff_t lo, ptrdiff_t hi, double t)     \
+    {                                                                          \
+        ptrdiff_t store = lo;                                                  \
+        for (ptrdiff_t i = lo; i < hi; i++) {                                  \
+            double x = v[i];                                                   \
+            v[i] = v[store];                                                   \
+            v[store] = x;                                                      \
+            store += (below);                                                  \
+        }                                                                      \
+        return store;                                                          \
+    }
+PARTITION(part_less, x < t)
+PARTITION(part_not_greater, !(x > t))
+#undef PARTITION
+
+/* Rearranges v[left..right] so that v[k] is its (k - left)-th smallest, everything before it <= v[k]
+ * and everything after it >= v[k]. Above 600 values the pivot comes as in Floyd and Rivest's SELECT
+ * (CACM 18(3), 1975, Algorithm 489): k selected first within a sample-sized range around its
+ * expected place, so that one partition of the whole range leaves little; smaller ranges take the
+ * median of three. Partitions are branch-free; a pivot equal to the value just below the range (the
+ * previous pivot: a run of ties) gathers its equals instead, so ties cannot stall it. */
+static void fr_select(double *v, ptrdiff_t left, ptrdiff_t right, ptrdiff_t k)
+{
+    bool floor_known = false;  /* v[left - 1] <= everything in v[left..right] (a pivot of this call) */
+    while (right > left) {
+        ptrdiff_t p;
+        if (right - left > 600) {
+            double n = (double)(right - left + 1), i = (double)(k - left + 1);
+            double z = log(n);
+            double s = 0.5 * exp(2 * z / 3);
+            double sd = 0.5 * sqrt(z * s * (n - s) / n) * (i < n / 2 ? -1 : 1);
+            ptrdiff_t nl = (ptrdiff_t)((double)k - i * s / n + sd);
+            ptrdiff_t nr = (ptrdiff_t)((double)k + (n - i) * s / n + sd);
+            fr_select(v, nl > left ? nl : left, nr < right ? nr : right, k);
+            p = k;
+        } else {
+            p = left + (right - left) / 2;
+            if (v[p] < v[left])
+                swap(&v[p], &v[left]);
+            if (v[right] < v[left])
+                swap(&v[right], &v[left]);
+            if (v[right] < v[p])
+                swap(&v[right], &v[p]);
+        }
+        double t = v[p];
+        if (floor_known && v[left - 1] == t) {
+            /* everything here >= t: its equals first, then the larger ones */
+            ptrdiff_t eq = part_not_greater(v, left, right + 1, t);
+            if (k < eq)
+                return;  /* v[left..eq) all t */
+            left = eq;
+            continue;
+        }
+        swap(&v[p], &v[right]);
+        ptrdiff_t j = part_less(v, left, right, t);  /* v[left..j) < t <= v[j..right) */
+        swap(&v[j], &v[right]);                       /* the pivot at j */
+        if (k == j)
+            return;
+        if (k < j) {
+            right = j - 1;
+        } else {
+            left = j + 1;
+            floor_known = true;
+        }
+    }
+}
+
+/* k-th smallest of v[0..n) (0-based). Leaves v[k] in place, everything
  * before it <= v[k] and everything after it >= v[k] (ls_percentiles relies
  * on both). */
 static double select_k(double *v, size_t n, size_t k)
 {
-    size_t lo = 0, hi = n - 1;
-    while (hi > lo) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid] < v[lo])
-            swap(&v[mid], &v[lo]);
-        if (v[hi] < v[lo])
-            swap(&v[hi], &v[lo]);
-        if (v[hi] < v[mid])
-            swap(&v[hi], &v[mid]);
-        double pivot = v[mid];
-        size_t i = lo, j = hi;
-        while (i <= j) {
-            while (v[i] < pivot)
-                i++;
-            while (v[j] > pivot)
-                j--;
-            if (i <= j) {
-                swap(&v[i], &v[j]);
-                i++;
-                if (j == 0)
-                    break;
-                j--;
-            }
-        }
-        if (k <= j)
-            hi = j;
-        else if (k >= i)
-            lo = i;
-        else
-            return v[k];
-    }
+    assert(k < n);
+    fr_select(v, 0, (ptrdiff_t)n - 1, (ptrdiff_t)k);
     return v[k];
 }
 
@@ -198,31 +240,17 @@ static int bucket_of(ls_itl_hist *h, double x)
     return b;
 }
 
-void ls_itl_add(ls_itl_hist *h, double gap_s, int64_t count)
+int ls_itl_bucket_slow(ls_itl_hist *h, double x)
 {
-    ls_itl_add_at(h, &h->last, gap_s, count);
-}
-
-void ls_itl_add_at(ls_itl_hist *h, ls_itl_cache *last, double gap_s, int64_t count)
-{
-    if (count <= 0)
-        return;
-    if (gap_s < 0)
-        gap_s = 0;
-    int b;
-    if (gap_s >= last->lo && gap_s < last->hi) {
-        b = last->b;  /* consecutive gaps mostly share a bucket */
-    } else {
-        b = bucket_of(h, gap_s);
-        if (b >= 1 && b + 1 < LS_ITL_BUCKETS && h->edge[b] > 0 && h->edge[b + 1] > 0) {
-            last->b = b;
-            last->lo = h->edge[b];
-            last->hi = h->edge[b + 1];
-        }
-    }
-    h->count[b] += (double)count;
-    h->total += (double)count;
-    h->sum += gap_s * (double)count;
+    uint64_t i = (bits_of(x) >> (52 - LS_ITL_SUB_BITS)) - LS_ITL_SUB_LO;
+    double lo = double_of((i + LS_ITL_SUB_LO) << (52 - LS_ITL_SUB_BITS));  /* the sub-range's lower end */
+    if (!(i < LS_ITL_SUBS && lo >= LS_ITL_MIN_S))  /* outside the sub-ranges (NaN too), or across 1 µs */
+        return bucket_of(h, x);
+    int b = bucket_of(h, lo);
+    assert(b + 2 < LS_ITL_BUCKETS);
+    edge_of(h, b + 1);
+    h->sub[i] = (uint16_t)(b + 1);
+    return ls_itl_bucket(h, x);
 }
 
 double ls_itl_mean(const ls_itl_hist *h)
@@ -282,40 +310,100 @@ static void hist_add(ls_quantiles *qs, double x)
     qs->oct[ex - 1][(b >> (MANT_BITS - LS_QUANT_SUB_BITS)) & (QUANT_SUBS - 1)]++;
 }
 
+/* Kept-value arrays that ls_quant_free gave back, for the next ls_quant_reserve: a run's latency
+ * arrays then come from pages already mapped. Freed to malloc, a run's few hundred KB went back to
+ * the kernel (glibc trims the heap's top) and the next run's first touch of each fresh page, a
+ * page fault, was a sixth of a 10k-request run's CPU time on this VM (docs/ENGINE.md). At most
+ * QUANT_POOL arrays, each at most the exact mode's 8 MB, stay with the thread. */
+#define QUANT_POOL 8
+static _Thread_local struct {
+    double *v;
+    size_t cap;
+} quant_pool[QUANT_POOL];
+
+/* The pooled array with the least room >= want (its slot), or -1. */
+static int pool_fit(size_t want)
+{
+    int best = -1;
+    for (int i = 0; i < QUANT_POOL; i++)
+        if (quant_pool[i].v && quant_pool[i].cap >= want && (best < 0 || quant_pool[i].cap < quant_pool[best].cap))
+            best = i;
+    return best;
+}
+
+/* Keeps v (room for cap values) for a later reserve, in place of a smaller one if the pool is full. */
+static void pool_put(double *v, size_t cap)
+{
+    int slot = -1;
+    for (int i = 0; i < QUANT_POOL && slot < 0; i++)
+        if (!quant_pool[i].v)
+            slot = i;
+    if (slot < 0) {
+        slot = 0;
+        for (int i = 1; i < QUANT_POOL; i++)
+            if (quant_pool[i].cap < quant_pool[slot].cap)
+                slot = i;
+        if (quant_pool[slot].cap >= cap) {
+            free(v);
+            return;
+        }
+        free(quant_pool[slot].v);
+    }
+    quant_pool[slot].v = v;
+    quant_pool[slot].cap = cap;
+}
+
 void ls_quant_reserve(ls_quantiles *qs, double n)
 {
     if (!(n >= 1) || qs->hist)  /* NaN too */
         return;
     size_t want = n >= (double)(LS_QUANT_EXACT_MAX + 1) ? LS_QUANT_EXACT_MAX + 1 : (size_t)n;
     if (want > qs->exact.cap) {
+        int i = pool_fit(want);
+        if (i >= 0) {  /* a pooled array: the kept values (if any) move into it */
+            double *v = quant_pool[i].v;
+            size_t cap = quant_pool[i].cap;
+            quant_pool[i].v = NULL;
+            quant_pool[i].cap = 0;
+            if (qs->exact.n)
+                memcpy(v, qs->exact.v, qs->exact.n * sizeof *v);
+            free(qs->exact.v);
+            qs->exact.v = v;
+            qs->exact.cap = cap;
+            return;
+        }
         qs->exact.cap = want;
         qs->exact.v = ls_xrealloc(qs->exact.v, want * sizeof *qs->exact.v);
     }
 }
 
-void ls_quant_add(ls_quantiles *qs, double x)
+/* ls_quant_add past its inline case: the kept values grow, or move into the histogram, or the histogram counts x. */
+void ls_quant_add_rest(ls_quantiles *qs, double x)
 {
-    assert(x >= 0 && isfinite(x));
-    if (qs->n == 0 || x < qs->min)
-        qs->min = x;
-    if (qs->n == 0 || x > qs->max)
-        qs->max = x;
     qs->n++;
     qs->sum += x;
     if (!qs->hist) {
-        if (qs->exact.n < qs->exact.cap)  /* ls_dvec_push's common case, without the call */
-            qs->exact.v[qs->exact.n++] = x;
-        else
-            ls_dvec_push(&qs->exact, x);
+        ls_dvec_push(&qs->exact, x);
         if (qs->exact.n <= LS_QUANT_EXACT_MAX)
             return;
         qs->hist = true;  /* past the exact limit: the kept values go into the histogram */
         qs->oct = ls_xcalloc(2047, sizeof *qs->oct);
-        for (size_t i = 0; i < qs->exact.n; i++)
-            hist_add(qs, qs->exact.v[i]);
+        qs->min = qs->max = qs->exact.v[0];  /* in the order they came, as a running min and max */
+        for (size_t i = 0; i < qs->exact.n; i++) {
+            double v = qs->exact.v[i];
+            if (v < qs->min)
+                qs->min = v;
+            if (v > qs->max)
+                qs->max = v;
+            hist_add(qs, v);
+        }
         ls_dvec_free(&qs->exact);
         return;
     }
+    if (x < qs->min)
+        qs->min = x;
+    if (x > qs->max)
+        qs->max = x;
     hist_add(qs, x);
 }
 
@@ -384,6 +472,10 @@ double ls_quant_mean(const ls_quantiles *qs)
 
 void ls_quant_free(ls_quantiles *qs)
 {
+    if (qs->exact.v && qs->exact.cap >= 1024 && qs->exact.cap <= LS_QUANT_EXACT_MAX + 1) {
+        pool_put(qs->exact.v, qs->exact.cap);  /* for the next run's reserve */
+        qs->exact.v = NULL;
+    }
     ls_dvec_free(&qs->exact);
     if (qs->oct)
         for (unsigned e = 0; e < 2047; e++)

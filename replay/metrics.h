@@ -2,9 +2,12 @@
 #ifndef LS_METRICS_H
 #define LS_METRICS_H
 
+#include <assert.h>
+#include <float.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* A growable array of doubles (one value per request). */
 typedef struct ls_dvec {
@@ -43,13 +46,25 @@ double ls_mean(const double *v, size_t n);
 typedef struct ls_quantiles {
     ls_dvec exact;          /* the values while n <= LS_QUANT_EXACT_MAX */
     uint64_t n, zeros;      /* zeros: values < 2^-1022 (histogram mode) */
-    double sum, min, max;
+    double sum, min, max;   /* min, max: histogram mode only (found from the kept values when it starts) */
     bool hist;              /* histogram mode */
     uint64_t **oct;         /* histogram mode: per biased exponent 1..2046, 2^SUB_BITS counts or NULL */
 } ls_quantiles;
 /* Room for n values (a hint: NaN, infinite or < 1 reserves nothing; at most the exact mode's). */
 void ls_quant_reserve(ls_quantiles *qs, double n);
-void ls_quant_add(ls_quantiles *qs, double x);
+/* Adds x (>= 0, finite): inline while the kept values have room, ls_quant_add_rest otherwise. */
+void ls_quant_add_rest(ls_quantiles *qs, double x);
+static inline void ls_quant_add(ls_quantiles *qs, double x)
+{
+    assert(x >= 0 && x <= DBL_MAX);
+    if (!qs->hist && qs->exact.n < qs->exact.cap && qs->exact.n < LS_QUANT_EXACT_MAX) {
+        qs->n++;
+        qs->sum += x;
+        qs->exact.v[qs->exact.n++] = x;
+        return;
+    }
+    ls_quant_add_rest(qs, x);
+}
 /* Percentile q in [0, 100] as ls_percentile (exact or within the bound above);
  * NaN when empty. May reorder the kept values; more values may follow. */
 double ls_quant_percentile(ls_quantiles *qs, double q);
@@ -64,21 +79,45 @@ void ls_quant_free(ls_quantiles *qs);
 #define LS_ITL_MIN_S 1e-6
 #define LS_ITL_RATIO 1.02
 #define LS_ITL_BUCKETS 1400   /* 1 µs · 1.02^1400 ≈ 1e6 s */
-/* A bucket and its edges [lo, hi), remembered: the next gap mostly falls in it. Zeroed: empty. */
-typedef struct ls_itl_cache {
-    double lo, hi;
-    int b;
-} ls_itl_cache;
+/* The gaps of [2^-20, 2^16) s, by their exponent and first LS_ITL_SUB_BITS mantissa bits, fall in
+ * LS_ITL_SUBS sub-ranges, each narrower (a factor of at most 1 + 2^-6) than a bucket (1.02): a
+ * sub-range's gaps lie in the bucket of its lower end or the next one, which that next bucket's
+ * edge decides. */
+#define LS_ITL_SUB_BITS 6
+#define LS_ITL_SUB_LO ((uint64_t)(1023 - 20) << LS_ITL_SUB_BITS)  /* 2^-20 s: the first sub-range */
+#define LS_ITL_SUBS (36 << LS_ITL_SUB_BITS)                       /* to 2^16 s */
 typedef struct ls_itl_hist {
     double count[LS_ITL_BUCKETS + 1]; /* last bucket: below 1 µs (incl. zero gaps) */
     double total, sum;
     double edge[LS_ITL_BUCKETS];      /* lower edge of bucket b once found, 0 before (metrics.c) */
-    ls_itl_cache last;                /* ls_itl_add's */
+    uint16_t sub[LS_ITL_SUBS];        /* 1 + the bucket of sub-range i's lower end once found (its next
+                                       * bucket's edge found too), 0 before (metrics.c) */
 } ls_itl_hist;
-void ls_itl_add(ls_itl_hist *h, double gap_s, int64_t count);
-/* The same with the caller's own last bucket: with DP each replica keeps one, since consecutive gaps
- * of different replicas rarely share a bucket. The histogram and its sums are the same either way. */
-void ls_itl_add_at(ls_itl_hist *h, ls_itl_cache *last, double gap_s, int64_t count);
+/* The bucket of gap x (>= 0) where sub[] does not know it yet (metrics.c). */
+int ls_itl_bucket_slow(ls_itl_hist *h, double x);
+static inline int ls_itl_bucket(ls_itl_hist *h, double x)
+{
+    uint64_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    uint64_t i = (bits >> (52 - LS_ITL_SUB_BITS)) - LS_ITL_SUB_LO;  /* wraps around below 2^-20 s */
+    if (i < LS_ITL_SUBS && h->sub[i]) {
+        int b = h->sub[i] - 1;
+        return b + (x >= h->edge[b + 1]);
+    }
+    return ls_itl_bucket_slow(h, x);
+}
+/* Adds `count` gaps of gap_s seconds (< 0: 0). */
+static inline void ls_itl_add(ls_itl_hist *h, double gap_s, int64_t count)
+{
+    if (count <= 0)
+        return;
+    if (gap_s < 0)
+        gap_s = 0;
+    int b = ls_itl_bucket(h, gap_s);
+    h->count[b] += (double)count;
+    h->total += (double)count;
+    h->sum += gap_s * (double)count;
+}
 double ls_itl_percentile(const ls_itl_hist *h, double q);
 double ls_itl_mean(const ls_itl_hist *h);
 

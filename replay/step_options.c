@@ -44,12 +44,6 @@ ls_status ls_step_options_parse(const ls_yaml *root, const ls_engine_profile *en
     return LS_OK;
 }
 
-double ls_step_stage0_s(double gpu_s, double overhead_s, bool in_window)
-{
-    return in_window ? gpu_s  /* inside a multi-step window: scheduled once, at its start */
-                     : gpu_s + overhead_s;
-}
-
 void ls_step_mode_name(const ls_sched_config *s, char *buf, size_t size)
 {
     if (s->num_scheduler_steps > 1)

@@ -55,7 +55,11 @@ ls_status ls_step_options_parse(const ls_yaml *root, const struct ls_engine_prof
  * whose engine overhead is overhead_s (the cost model's, async scheduling
  * already applied): `in_window` when it runs inside a multi-step window (the
  * scheduler did not run; never without multi-step). */
-double ls_step_stage0_s(double gpu_s, double overhead_s, bool in_window);
+static inline double ls_step_stage0_s(double gpu_s, double overhead_s, bool in_window)
+{
+    return in_window ? gpu_s  /* inside a multi-step window: scheduled once, at its start */
+                     : gpu_s + overhead_s;
+}
 
 /* Scheduler hooks (vllm-v0 multi-step): may the step being formed admit
  * waiting requests (a window's first step; a window ends when nothing runs),

@@ -17,7 +17,20 @@
 
 #include "cost.h"
 
+#include <assert.h>
+
 /* Seconds the engine adds to a step of batch b whose GPU time (all stages, transfers) is gpu_s. */
 double ls_step_overhead_s(const ls_deploy *d, const ls_batch_agg *b, double gpu_s);
+
+/* The same from the GPU's iter_overhead_s and seq_overhead_s and d->async_scheduling (inline, for the
+ * cost model's hot path). */
+static inline double ls_step_overhead_at(double iter_s, double seq_s, bool async, int64_t n_seqs, double gpu_s)
+{
+    assert(n_seqs >= 0 && gpu_s >= 0);
+    double per_seq = seq_s * (double)n_seqs;
+    if (async)
+        per_seq = per_seq > gpu_s ? per_seq - gpu_s : 0.0;
+    return iter_s + per_seq;
+}
 
 #endif

@@ -418,6 +418,95 @@ static void test_bad_deploys(void **state)
     ls_cost_free(cm);
 }
 
+/* The cost of a batch is the same, bit for bit, whether the memo (by token count and by sampling
+ * rows) already holds its entries, holds another count's in their slot, or is fresh: random
+ * batches on one model beside a new model for each, on the one-stage path (pp 1, with and without
+ * TP and async scheduling) and the general ones (pp 2, MoE). */
+static void test_memo_same(void **state)
+{
+    fx *f = *state;
+    struct { const ls_model *m; int tp, pp; bool async; } cases[] = {
+        {f->m70, 4, 1, false}, {f->m70, 1, 1, true}, {f->m70, 2, 2, false}, {f->mix, 2, 1, false}};
+    uint64_t s = 99;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        ls_deploy d = {.model = cases[c].m, .gpu = f->h100, .cluster = f->dgx, .tp = cases[c].tp,
+                       .pp = cases[c].pp, .w_dtype = LS_DTYPE_BF16, .kv_dtype = LS_DTYPE_BF16,
+                       .async_scheduling = cases[c].async};
+        ls_cost_model *one = NULL;
+        ls_error e;
+        assert_int_equal(ls_cost_roofline_new(&d, &one, &e), LS_OK);
+        for (int i = 0; i < 600; i++) {
+            s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+            /* token counts T and T + 1024 share a slot; a few counts repeat */
+            int64_t q = 1 + (int64_t)((s >> 33) % 64) + (i % 3 == 0 ? 1024 : 0);
+            int64_t n = (int64_t)((s >> 45) % 48);
+            ls_batch_agg b = batch(q, (int64_t)((s >> 20) % 3000), n, 1 + (int64_t)((s >> 10) % 2000));
+            if (i % 7 == 0)
+                b.n_sample = 0;
+            if (i == 5)
+                memset(&b, 0, sizeof b); /* no token: the engine overhead alone */
+            ls_cost_model *fresh = NULL;
+            assert_int_equal(ls_cost_roofline_new(&d, &fresh, &e), LS_OK);
+            ls_iter_cost a, z;
+            ls_cost_iteration(one, &b, &a);
+            ls_cost_iteration(fresh, &b, &z);
+            assert_memory_equal(a.stage_s, z.stage_s, (size_t)d.pp * sizeof a.stage_s[0]);
+            assert_true(memcmp(&a.transfer_s, &z.transfer_s, sizeof a.transfer_s) == 0 &&
+                        memcmp(&a.overhead_s, &z.overhead_s, sizeof a.overhead_s) == 0 &&
+                        memcmp(&a.flops, &z.flops, sizeof a.flops) == 0 &&
+                        memcmp(&a.bytes, &z.bytes, sizeof a.bytes) == 0);
+            ls_cost_free(fresh);
+        }
+        ls_cost_free(one);
+    }
+}
+
+/* Replicas of one shape share their memo (cost_roofline.c): models on two placements with the same
+ * links, one whose TP group crosses nodes (its own memo), and a pp 2 pair, used in turn on random
+ * batches, each give what a fresh model gives, bit for bit; freed in any order. */
+static void test_memo_shared(void **state)
+{
+    fx *f = *state;
+    for (int pp = 1; pp <= 2; pp++) {
+        ls_cost_model *m[3];
+        int first[3] = {0, 8, 6};  /* 6: GPUs 6..9 straddle two dgx-h100 nodes */
+        ls_deploy d[3];
+        ls_error e;
+        for (int j = 0; j < 3; j++) {
+            d[j] = (ls_deploy){.model = f->m70, .gpu = f->h100, .cluster = f->dgx, .tp = 4, .pp = pp,
+                               .w_dtype = LS_DTYPE_BF16, .kv_dtype = LS_DTYPE_BF16, .first_gpu = first[j]};
+            assert_int_equal(ls_cost_roofline_new(&d[j], &m[j], &e), LS_OK);
+        }
+        uint64_t s = 7 + (uint64_t)pp;
+        for (int i = 0; i < 900; i++) {
+            s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+            int j = (int)((s >> 50) % 3);
+            ls_batch_agg b = batch((int64_t)((s >> 33) % 40) + (i % 2 ? 1024 : 0), (int64_t)((s >> 20) % 3000),
+                                   (int64_t)((s >> 45) % 48), 1 + (int64_t)((s >> 10) % 2000));
+            ls_cost_model *fresh = NULL;
+            assert_int_equal(ls_cost_roofline_new(&d[j], &fresh, &e), LS_OK);
+            ls_iter_cost a, z;
+            ls_cost_iteration(m[j], &b, &a);
+            ls_cost_iteration(fresh, &b, &z);
+            assert_memory_equal(a.stage_s, z.stage_s, (size_t)pp * sizeof a.stage_s[0]);
+            assert_true(memcmp(&a.transfer_s, &z.transfer_s, sizeof a.transfer_s) == 0 &&
+                        memcmp(&a.flops, &z.flops, sizeof a.flops) == 0 &&
+                        memcmp(&a.bytes, &z.bytes, sizeof a.bytes) == 0 &&
+                        memcmp(&a.overhead_s, &z.overhead_s, sizeof a.overhead_s) == 0);
+            ls_cost_free(fresh);
+            if (i == 450) { /* the first model goes; the others keep the memo */
+                ls_cost_free(m[0]);
+                assert_int_equal(ls_cost_roofline_new(&d[0], &m[0], &e), LS_OK);
+            }
+        }
+        /* the straddling group is slower: its links differ, so it could not share */
+        ls_batch_agg big = batch(4096, 0, 0, 0);
+        assert_true(total_s(m[2], &big) > total_s(m[1], &big));
+        for (int j = 0; j < 3; j++)
+            ls_cost_free(m[j]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -425,7 +514,8 @@ int main(void)
         cmocka_unit_test(test_allreduce_worked_example), cmocka_unit_test(test_allreduce_placement),
         cmocka_unit_test(test_pp_transfer),           cmocka_unit_test(test_moe_expert_reads),
         cmocka_unit_test(test_fp8_without_fp8_cores), cmocka_unit_test(test_monotone),
-        cmocka_unit_test(test_bad_deploys),
+        cmocka_unit_test(test_bad_deploys),           cmocka_unit_test(test_memo_same),
+        cmocka_unit_test(test_memo_shared),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

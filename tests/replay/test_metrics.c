@@ -70,6 +70,55 @@ static void test_percentiles_random(void **state)
     }
 }
 
+/* ls_percentiles (Floyd-Rivest selection, narrowed from one rank to the next) gives exactly the
+ * sorted array's order statistics and interpolation, and leaves each selected rank in place with
+ * nothing larger before it and nothing smaller after it: sizes below and well above the sampling
+ * threshold (600), many ties, all equal, ascending and descending input. */
+static uint64_t lcg(uint64_t *s);
+static void test_percentiles_exact(void **state)
+{
+    (void)state;
+    static const double q[] = {0, 1, 25, 50, 90, 95, 99, 99.9, 100};
+    enum { NQ = sizeof q / sizeof q[0] };
+    size_t sizes[] = {1, 2, 3, 600, 601, 602, 1000, 9803, 20000, 100001};
+    uint64_t seed = 4242;
+    for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++)
+        for (int kind = 0; kind < 5; kind++) {
+            size_t n = sizes[t];
+            double *v = malloc(n * sizeof *v), *w = malloc(n * sizeof *w), *sorted = malloc(n * sizeof *sorted);
+            for (size_t i = 0; i < n; i++) {
+                uint64_t r = lcg(&seed);
+                v[i] = kind == 0   ? (double)(r % 1000003) * 1e-4              /* few ties */
+                       : kind == 1 ? (double)(r % 17)                         /* many ties */
+                       : kind == 2 ? 3.5                                       /* all equal */
+                       : kind == 3 ? (double)i * 0.25                          /* ascending */
+                                   : (double)(n - i) + (double)(r % 3) * 0.1; /* descending */
+            }
+            memcpy(sorted, v, n * sizeof *v);
+            qsort(sorted, n, sizeof *sorted, cmp);
+            memcpy(w, v, n * sizeof *v);
+            double got[NQ];
+            ls_percentiles(w, n, q, NQ, got);
+            for (int j = 0; j < NQ; j++) {
+                double pos = q[j] / 100 * (double)(n - 1);
+                size_t k = (size_t)floor(pos);
+                double want = k + 1 < n ? sorted[k] + (pos - (double)k) * (sorted[k + 1] - sorted[k]) : sorted[k];
+                assert_true(got[j] == want);
+            }
+            for (int j = 0; j < NQ; j++) { /* one rank alone: in place, partitioned */
+                memcpy(w, v, n * sizeof *v);
+                size_t k = (size_t)floor(q[j] / 100 * (double)(n - 1));
+                (void)ls_percentile(w, n, q[j]);
+                assert_true(w[k] == sorted[k]);
+                for (size_t i = 0; i < n; i++)
+                    assert_true(i < k ? w[i] <= w[k] : w[i] >= w[k]);
+            }
+            free(v);
+            free(w);
+            free(sorted);
+        }
+}
+
 /* The bucket of a gap is floor(log(gap / 1 µs) / log(1.02)) (computed here with log), whatever
  * shortcut ls_itl_add takes: random gaps over the whole range, each bucket's edge and its
  * neighbouring doubles, the extremes. */
@@ -112,45 +161,28 @@ static void test_itl_buckets_exact(void **state)
     free(h);
 }
 
-/* ls_itl_add_at with a cache per replica (the engine's DP: replicas' gaps interleaved, as many
- * caches as replicas) fills the histogram exactly as ls_itl_add with its one cache, bit for bit;
- * so does a cache left over from another histogram (edges depend on the bucket only), and every
- * gap still lands in its formula bucket. */
-static void test_itl_add_at_same(void **state)
+/* The sub-ranges ls_itl_add looks a bucket up by (metrics.h): every sub-range's lower end, its
+ * neighbouring doubles and its middle, into a fresh histogram in a scrambled order (a sub-range is
+ * found from whichever of its gaps comes first), each in its formula bucket; so are the sub-ranges
+ * around 1 µs and 2^16 s, where the lookup gives way to the general path. */
+static void test_itl_subranges(void **state)
 {
     (void)state;
-    ls_itl_hist *one = calloc(1, sizeof *one), *per = calloc(1, sizeof *per), *old = calloc(1, sizeof *old);
-    ls_itl_cache c[5];
-    memset(c, 0, sizeof c);
-    uint64_t s = 777;
-    for (int i = 0; i < 100000; i++) {
-        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-        int rep = (int)((s >> 40) % 5);
-        double u = (double)(s >> 11) / 9007199254740992.0;
-        /* replica r's gaps near its own step time (1 ms .. 80 ms), now and then far off */
-        double x = (i % 97 == 0) ? 1e-7 * pow(10, 13 * u) : 1e-3 * (1 + 16 * rep) * (1 + 0.05 * u);
-        int64_t n = 1 + (int64_t)(s >> 60);
-        int want = formula_bucket(x);
-        double before = per->count[want];
-        ls_itl_add(one, x, n);
-        ls_itl_add_at(per, &c[rep], x, n);
-        assert_true(per->count[want] == before + (double)n);
-        if (i == 50000) /* a gap inside each cache's bucket, into a fresh histogram: a reused cache */
-            for (int k = 0; k < 5; k++) {
-                double y = 0.5 * (c[k].lo + c[k].hi);
-                assert_true(c[k].lo > 0 && formula_bucket(y) == c[k].b);
-                ls_itl_add_at(old, &c[k], y, 1);
-                assert_true(old->count[c[k].b] == 1);
-            }
-    }
-    assert_memory_equal(one->count, per->count, sizeof one->count);
-    assert_true(one->total == per->total && one->sum == per->sum);
-    for (double q = 1; q < 100; q += 7)
-        assert_true(ls_itl_percentile(one, q) == ls_itl_percentile(per, q));
-    assert_true(old->total == 5);
-    free(one);
-    free(per);
-    free(old);
+    ls_itl_hist *h = calloc(1, sizeof *h);
+    enum { N = LS_ITL_SUBS + 2 };
+    for (int pass = 0; pass < 2; pass++)
+        for (int j = 0; j < N; j++) {
+            int i = (int)(((int64_t)j * 7919 + pass * 13) % N) - 1;  /* -1 .. LS_ITL_SUBS */
+            uint64_t bits = ((uint64_t)(i + (int64_t)LS_ITL_SUB_LO)) << (52 - LS_ITL_SUB_BITS);
+            double lo, hi;
+            memcpy(&lo, &bits, sizeof lo);
+            bits += (uint64_t)1 << (52 - LS_ITL_SUB_BITS);
+            memcpy(&hi, &bits, sizeof hi);
+            double xs[] = {0.5 * (lo + hi), lo, nextafter(lo, 0), nextafter(lo, INFINITY), nextafter(hi, 0)};
+            for (size_t k = 0; k < sizeof xs / sizeof xs[0]; k++)
+                add_and_check(h, xs[k]);
+        }
+    free(h);
 }
 
 /* Every value read back from its bucket is within 1% of itself; the mean is exact. */
@@ -239,6 +271,45 @@ static void test_quant_exact(void **state)
     assert_true(isnan(ls_quant_percentile(&e, 50)) && isnan(ls_quant_mean(&e)));
 }
 
+/* A freed stream's array serves the next reserve that fits (the smallest such), the values a
+ * stream already kept move with it, and the figures are those of a fresh stream. */
+static void test_quant_pool(void **state)
+{
+    (void)state;
+    ls_quantiles a, b, c, d;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    memset(&c, 0, sizeof c);
+    memset(&d, 0, sizeof d);
+    ls_quant_reserve(&a, 5000);
+    ls_quant_reserve(&b, 20000);
+    assert_true(a.exact.cap == 5000 && b.exact.cap == 20000);
+    for (int i = 0; i < 5000; i++)
+        ls_quant_add(&a, (double)((i * 7919) % 5000));
+    ls_quant_free(&a);
+    ls_quant_free(&b);
+    for (int i = 0; i < 10; i++) /* kept before the reserve: moved into the pooled array */
+        ls_quant_add(&c, (double)(10 - i));
+    ls_quant_reserve(&c, 3000);
+    assert_true(c.exact.cap == 5000);  /* the smaller pooled array that fits */
+    ls_quant_reserve(&d, 6000);
+    assert_true(d.exact.cap == 20000);
+    for (int i = 0; i < 2990; i++)
+        ls_quant_add(&c, 0.5 * (double)(i % 1000));
+    double v[3000];
+    for (int i = 0; i < 10; i++)
+        v[i] = (double)(10 - i);
+    for (int i = 0; i < 2990; i++)
+        v[10 + i] = 0.5 * (double)(i % 1000);
+    assert_true(c.n == 3000 && ls_quant_mean(&c) == ls_mean(v, 3000));
+    double got[N_Q];
+    ls_quant_percentiles(&c, qs_list, (int)N_Q, got);
+    for (size_t k = 0; k < N_Q; k++)
+        assert_true(got[k] == ls_percentile(v, 3000, qs_list[k]));
+    ls_quant_free(&c);
+    ls_quant_free(&d);
+}
+
 /* Past 2^20 values: every percentile within a relative 2^-13 of the exact
  * one from a sort, on values spread over 35 octaves with zeros, ties, and
  * values on and just below bucket and octave edges. The bound is tight
@@ -302,7 +373,9 @@ int main(void)
         cmocka_unit_test(test_percentiles_random),
         cmocka_unit_test(test_itl_hist),
         cmocka_unit_test(test_itl_buckets_exact),
-        cmocka_unit_test(test_itl_add_at_same),
+        cmocka_unit_test(test_itl_subranges),
+        cmocka_unit_test(test_percentiles_exact),
+        cmocka_unit_test(test_quant_pool),
         cmocka_unit_test(test_quant_exact),
         cmocka_unit_test(test_quant_sketch_bound),
     };
