@@ -15,6 +15,7 @@
 #define DEPTH_MIN 2   /* configurations held by a worker: at least one running, one queued */
 #define DEPTH_MAX 64  /* ... and at most this many (tiny configurations, slow flushes) */
 #define REQ_WRITE_ROWS (1u << 20) /* write buffered request rows once this many wait */
+#define FLUSH_AGE_S 0.25 /* rank 0 flushes finished results at least this often while it computes */
 
 /* Header of a result message; request rows follow. */
 typedef struct msg_head {
@@ -492,12 +493,13 @@ static ls_status coordinate(const ls_sweep_opts *o, int size, ls_sweep_stats *st
             backoff = 50000;
             continue; /* drain everything that is ready before writing */
         }
-        /* About to wait: put what we have on disk. About to compute: the same,
-         * unless configurations are tiny (last one < 10 ms) and the last flush
-         * is under 50 ms old -- a flush costs ~0.1-1 ms, so flushing before
-         * every tiny configuration would double its cost; a kill then loses at
-         * most 50 ms of finished results besides those in flight. */
-        if (!work || t_now - last_flush >= 0.05 || last_run_s >= 0.01) {
+        /* About to wait: put what we have on disk. About to compute: the same
+         * once the last flush is FLUSH_AGE_S old. A flush re-compresses the
+         * results' open chunks (~0.5-1 ms): flushing after every configuration
+         * of a plan (10-30 ms each) took 2.5% of its CPU. A kill loses at most
+         * FLUSH_AGE_S of finished results besides those in flight; --resume
+         * computes them again. */
+        if (!work || t_now - last_flush >= FLUSH_AGE_S) {
             /* Workers must not run dry while rank 0 writes: each holds enough
              * configurations to cover the slowest recent write (at least
              * DEPTH_MIN), judged from the mean configuration time so far (rank 0

@@ -161,12 +161,8 @@ static ls_status probe_once(probe_ctx *p, double rate, bool *meets, bool *infeas
     bool watched = opts.requests && !(h->whole && h->whole(h->ctx, p->c)) &&
                    ls_slo_watch_init(&w, p->c, opts.requests->n);
     opts.stop = p->stop; /* a watched run's own flag replaces it: the search checks p->stop next */
-    if (watched) {
-        opts.on_request = ls_slo_watch_on_request;
-        opts.on_request_ctx = &w;
-        opts.on_request_any_order = true; /* it counts */
-        opts.stop = &w.stop;
-    }
+    if (watched)
+        ls_slo_watch_attach(&w, &opts); /* its own stop flag */
     ls_metrics m;
     ls_metrics_init(&m);
     p->simulated++;

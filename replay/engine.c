@@ -276,6 +276,13 @@ static void report_row(const engine *g, int replica, const ls_req_done *d)
     }
 }
 
+static void on_first(void *ctx, int replica, double arrival_s, double first_token_s)
+{
+    (void)replica;
+    const engine *g = ctx;
+    g->s->opts->on_first_token(g->s->opts->on_request_ctx, arrival_s, first_token_s);
+}
+
 static void on_itl(void *ctx, int replica, double gap, int64_t count)
 {
     engine *g = ctx;
@@ -789,6 +796,8 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
         g.rep[i].r = ls_replica_new(g.rep[i].sched, g.rep[i].pp, i, on_done, on_itl, &g);
         ls_replica_set_cost(g.rep[i].r, s->cost[i]);
         g.rep[i].cost = s->cost[i];
+        if (o && o->on_first_token && !s->hooks)
+            ls_replica_set_first_token(g.rep[i].r, on_first);
         g.rep[i].timeline_left = o && o->timeline_path ? (o->timeline_iterations > 0 ? o->timeline_iterations : 1000) : 0;
     }
     g.spec = ls_spec_track_new(&s->cfg->spec, s->cfg->seed, s->sched.max_model_len);

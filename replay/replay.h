@@ -73,6 +73,9 @@ typedef struct ls_run_opts {
      * with DP run-ahead it gets them as they come instead of in the event queue's
      * order (false: in that order, as --requests-out). */
     bool on_request_any_order;
+    /* Called at each request's first output token, with on_request_ctx (may be NULL; not
+     * under disaggregated pools or replica mixes, and in no set order across replicas). */
+    void (*on_first_token)(void *ctx, double arrival_s, double first_token_s);
     /* Chrome/Perfetto timeline of the first `timeline_iterations` iterations (NULL: none). */
     const char *timeline_path;
     int64_t timeline_iterations;

@@ -89,6 +89,7 @@ struct ls_replica {
     int pp, index;
     ls_replica_done_fn done;
     ls_replica_itl_fn itl;
+    ls_replica_first_fn first; /* NULL: none */
     void *ctx;
 
     sreq *req;

@@ -245,6 +245,11 @@ void ls_replica_set_cost(ls_replica *r, const ls_cost_model *cm)
     r->cfg.cost = cm;
 }
 
+void ls_replica_set_first_token(ls_replica *r, ls_replica_first_fn first)
+{
+    r->first = first;
+}
+
 void ls_replica_free(ls_replica *r)
 {
     if (!r)
@@ -872,9 +877,11 @@ void ls_replica_complete(ls_replica *r, int slot, double now)
         assert(x->computed <= (int64_t)x->prompt + x->g);
         if (x->computed == (int64_t)x->prompt + x->g) {
             x->g++;
-            if (isnan(x->first_token))
+            if (isnan(x->first_token)) {
                 x->first_token = now;
-            else if (r->itl)
+                if (r->first)
+                    r->first(r->ctx, r->index, x->arrival, now);
+            } else if (r->itl)
                 r->itl(r->ctx, r->index, now - x->last_token, 1);
             x->last_token = now;
             if (x->g >= x->target)

@@ -43,6 +43,8 @@ typedef struct ls_req_done {
 typedef void (*ls_replica_done_fn)(void *ctx, int replica, const ls_req_done *d);
 /* Inter-token gaps: `count` tokens each `gap_s` after the previous one. */
 typedef void (*ls_replica_itl_fn)(void *ctx, int replica, double gap_s, int64_t count);
+/* A request's first output token, at first_token_s (an SLO watch counts late ones). */
+typedef void (*ls_replica_first_fn)(void *ctx, int replica, double arrival_s, double first_token_s);
 
 /* One micro-batch as formed by the scheduler. */
 typedef struct ls_mbatch_info {
@@ -60,6 +62,8 @@ ls_replica *ls_replica_new(const ls_sched_config *cfg, int pp, int index, ls_rep
 void ls_replica_free(ls_replica *r);
 /* The replica's cost model, for cfg->adaptive_budget (sched_budget.h); not owned. */
 void ls_replica_set_cost(ls_replica *r, const ls_cost_model *cm);
+/* Call `first` (with the replica's ctx) at each request's first token (NULL: none). */
+void ls_replica_set_first_token(ls_replica *r, ls_replica_first_fn first);
 
 /* A request arrives at time t. Rejections (too long, never fits) are
  * reported through the done callback right away. `timeout_s` 0 = none. */

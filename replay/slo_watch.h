@@ -15,6 +15,14 @@
  * 0.01 N + 2 completed requests over L settle it; to stay true of the
  * histogram sketch past 2^20 values (metrics.h: a value stands for its
  * bucket's centre), "over L" means over L (1 + 2^-(LS_QUANT_SUB_BITS - 1)).
+ * A request's TTFT is known at its first token (on_first_token), before it
+ * completes, and is counted then. It is in the TTFT's p99 only if it also
+ * completes: where a request can end otherwise after its first token (a
+ * timeout while it waits again after a preemption, or the end of a run that
+ * does not drain), up to the 0.01 N - F more requests that may still fail
+ * without failing the success rate (F those failed so far) could be late
+ * ones, so that many more are needed; a late one that does fail no longer
+ * counts.
  * Likewise more than 0.01 N requests that end other than completed make the
  * success rate miss LS_CAPACITY_MIN_SUCCESS. A watch that never fires leaves
  * the run whole: its result is exactly the unwatched one. */
@@ -32,6 +40,7 @@ typedef struct ls_slo_watch {
     double ttft_over, tpot_over; /* a request past these counts against the limit */
     double need;                 /* requests over a limit that settle it (0.01 N + 2) */
     double max_failed;           /* requests not completed beyond which the success rate fails */
+    double slack;                /* late first tokens that may yet end other than completed */
     int64_t n_ttft, n_tpot, n_failed;
 } ls_slo_watch;
 
@@ -41,7 +50,8 @@ typedef struct ls_slo_watch {
  * same way (disaggregated pools, replica mixes) or has no limits. */
 bool ls_slo_watch_init(ls_slo_watch *w, const ls_run_config *c, size_t n_requests);
 
-/* An ls_run_opts.on_request callback; ctx is the watch. */
-void ls_slo_watch_on_request(void *ctx, const ls_request_result *r);
+/* Set o's on_request, on_first_token (both with w as ctx, any order) and stop
+ * to watch the run. */
+void ls_slo_watch_attach(ls_slo_watch *w, ls_run_opts *o);
 
 #endif

@@ -12,6 +12,7 @@
 #include "reader.h"
 #include "transform.h"
 #include "workload.h"
+#include "trace_memo.h"
 
 struct ls_workload {
     char *trace_given, *trace_path; /* NULL: synthetic */
@@ -70,7 +71,7 @@ static ls_status build(const ls_workload *w, uint64_t seed, bool scan, double sc
     bool kept = times_kept(w);
     const ls_arrival *arr = (w->has_arrival && w->arrival.process != LS_ARRIVAL_TRACE) ? &w->arrival : NULL;
     if (w->trace_path) {
-        LS_TRY(ls_trace_open(w->trace_path, &w->topts, &s, e));
+        LS_TRY(ls_trace_memo_open(w->trace_path, &w->topts, &s, e));
         if (kept && (!isnan(w->start_s) || !isnan(w->duration_s)))
             s = ls_transform_window(s, isnan(w->start_s) ? 0 : llround(w->start_s * 1e9),
                                     isnan(w->duration_s) ? -1 : llround(w->duration_s * 1e9));

@@ -312,10 +312,7 @@ static outcome watched(const char *text, bool old_path, size_t n_requests, bool 
     memset(&out, 0, sizeof out);
     ls_run_opts o;
     memset(&o, 0, sizeof o);
-    o.on_request = ls_slo_watch_on_request;
-    o.on_request_ctx = &w;
-    o.on_request_any_order = true;
-    o.stop = &w.stop;
+    ls_slo_watch_attach(&w, &o);
     o.no_run_ahead = old_path;
     o.ahead_steps = &out.ahead;
     ls_error e;
