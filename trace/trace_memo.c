@@ -11,11 +11,14 @@
 #include "source_impl.h"
 
 /* Entries live as long as the process (a replay points into one), so the memo is small
- * and bounded: a few files, about 1 M requests in all (~70 MB with the counts below).
+ * and bounded: a few files, 262,144 requests in all (~19 MB with the counts below).
  * A larger file streams as before, unrecorded past the bound. */
 #define MEMO_ENTRIES 4
-#define MEMO_MAX_REQUESTS ((size_t)1 << 20)
-#define MEMO_MAX_HASH_IDS ((size_t)1 << 22)
+#define MEMO_MAX_REQUESTS ((size_t)1 << 18)
+#define MEMO_MAX_HASH_IDS ((size_t)1 << 20)
+/* ... and only files up to this size: a larger one is a long trace, read once per run
+ * (a run's one read would only pay for the copy, ~19 MB more resident at the bound). */
+#define MEMO_MAX_FILE_BYTES ((off_t)8 << 20)
 
 /* What the reader's report counts, after a given number of its requests. */
 typedef struct counts {
@@ -33,11 +36,11 @@ typedef struct memo_entry {
 static memo_entry memo[MEMO_ENTRIES];
 static size_t memo_used, memo_requests, memo_hash_ids;
 
-/* path, options and file identity (NULL: the file cannot be stat'ed). Caller frees. */
+/* path, options and file identity (NULL: the file cannot be stat'ed or is too large). Caller frees. */
 static char *memo_key(const char *path, const ls_trace_opts *o)
 {
     struct stat st;
-    if (stat(path, &st))
+    if (stat(path, &st) || st.st_size > MEMO_MAX_FILE_BYTES)
         return NULL;
     size_t n = strlen(path) + 192;
     char *k = ls_xmalloc(n);

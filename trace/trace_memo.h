@@ -3,7 +3,7 @@
  * `plan` and capacity searches load one trace thousands of times (each probe rate is a
  * new workload key, so a new stream): each read would gunzip and parse the whole file
  * again. The first read of a file that reaches the end of the stream without an error
- * is kept in memory (bounded: a few files, ~1 M requests in all); later opens of the
+ * is kept in memory (bounded: a few files of up to 8 MB, 262,144 requests in all); later opens of the
  * same path, options and file identity (device, inode, size, mtime) replay it. A replay
  * yields the same requests, line numbers and hash ids, and reports the same counts at
  * each point of the stream, as the reader would. */
