@@ -514,7 +514,8 @@ static event launch(engine *g, int i, double now, const ls_mbatch_info *b)
 
 /* launch on a replica of one stage without a timeline (done_direct's steps): the time of the
  * "done" event, whose sequence number is g->seq - 1 after the call (done_event). */
-static double launch_one_stage(engine *g, int i, double now, const ls_mbatch_info *b)
+static inline __attribute__((always_inline)) double launch_one_stage(engine *g, int i, double now,
+                                                                     const ls_mbatch_info *b)
 {
     ls_iter_cost ic;
     step_cost(g, i, b, &ic);
@@ -667,7 +668,11 @@ static double done_ahead(engine *g, const event *ev, double now, const direct_li
         }
         /* launch (run_pipeline of one stage without a timeline: run_one_stage) for either step */
         double end = launch_one_stage(g, i, now, &b);
-        note_launch(g, rs, now);
+        /* note_launch, where the phase is always a step's (the main loop's events) */
+        assert(g->phase == LS_AHEAD_STEP);
+        rs->launch_pt = rs->launch_t;
+        rs->launch_t = now;
+        rs->launch_depth++;
         if (!(end < lim->before && end <= lim->horizon && !(lim->stop && *lim->stop) &&
               !(g->computed_tokens > livelock))) {
             ev_push(&g->ev, done_event(g, i, end, b.slot));
