@@ -541,7 +541,15 @@ static void try_schedule(engine *g, int i, double now)
         ls_mbatch_info b;
         if (!ls_replica_schedule_fast(rs->r, now, &b))
             return;
-        ev_push(&g->ev, launch(g, i, now, &b));
+        event done;
+        if (!g->tl) {  /* launch without run_pipeline's call and tests */
+            ls_iter_cost ic;
+            step_cost(g, i, &b, &ic);
+            done = rs->pp == 1 ? run_one_stage(g, i, now, &b, &ic) : run_stages(g, i, now, &b, &ic, false);
+        } else {
+            done = launch(g, i, now, &b);
+        }
+        ev_push(&g->ev, done);
         if (g->ahead)
             note_launch(g, rs, now);
     }
@@ -965,7 +973,9 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                 ls_replica_complete(g.rep[ev.replica].r, ev.slot, now);
             if (g.hooks)
                 g.hooks->after_step(g.hooks->ctx, &g, ev.replica, now);
-            try_schedule(&g, ev.replica, now);
+            /* not the call where try_schedule does nothing (PP: a step done while the next one holds stage 0) */
+            if (g.lock || g.rep[ev.replica].stage_free[0] <= now)
+                try_schedule(&g, ev.replica, now);
         }
     }
     if (now < g.ahead_t)  /* the last step run ahead (not past a horizon: no step was run beyond it) */
