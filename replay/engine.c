@@ -177,7 +177,7 @@ static void report_row(const engine *g, int replica, const ls_req_done *d);
 
 /* A new event of the replica pp_direct runs: held, in order (a new event is
  * mostly the latest), or queued when there is no room. */
-static inline void hold(engine *g, event ev)
+static inline __attribute__((always_inline)) void hold(engine *g, event ev)
 {
     enum { CAP = sizeof g->held / sizeof g->held[0] };
     if (g->n_held == CAP && g->held0 == 0) {
