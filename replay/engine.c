@@ -37,7 +37,10 @@ typedef struct event {
 typedef struct evheap {
     event *v;
     size_t n, cap;
+    bool hole;  /* v[0] is taken (ev_take): the next push goes there, ev_settle closes it */
 } evheap;
+
+static inline void ev_sift_down_from_root(evheap *h, event ev);
 
 /* Without branches (the heap's choice between two children is a coin toss to
  * the branch predictor: with DP it was a third of a run's mispredictions). */
@@ -66,6 +69,11 @@ static inline bool ev_less(const event *a, const event *b)
 static inline __attribute__((always_inline)) void ev_push(evheap *h, event ev)
 {
     assert(ev.t >= 0); /* ev_less's 128-bit key orders non-negative times only (-0.0 meets +0.0) */
+    if (h->hole) {  /* into the place of the event taken: one sift down instead of a pop's and a push's */
+        h->hole = false;
+        ev_sift_down_from_root(h, ev);
+        return;
+    }
     if (h->n == h->cap) {
         h->cap = h->cap ? h->cap * 2 : 64;
         h->v = ls_xrealloc(h->v, h->cap * sizeof *h->v);
@@ -118,6 +126,43 @@ static inline __attribute__((always_inline)) event ev_pop(evheap *h)
     if (n > 0)
         v[i] = last;
     return top;
+}
+
+/* ev at the root's place (taken), sifted down: n stays. */
+static inline void ev_sift_down_from_root(evheap *h, event ev)
+{
+    event *v = h->v;
+    size_t i = 0, n = h->n;
+    for (;;) {
+        size_t l = 2 * i + 1;
+        if (l >= n)
+            break;
+        size_t m = l;
+        if (l + 1 < n)
+            m += (size_t)ev_less(&v[l + 1], &v[l]);
+        if (!ev_less(&v[m], &ev))
+            break;
+        v[i] = v[m];
+        i = m;
+    }
+    v[i] = ev;
+}
+
+/* The first event, taken out but its place left for the next push (ev_settle after the pushes). */
+static inline event ev_take(evheap *h)
+{
+    assert(h->n > 0 && !h->hole);
+    h->hole = true;
+    return h->v[0];
+}
+
+/* No push came after ev_take: the place is removed as ev_pop would. */
+static inline void ev_settle(evheap *h)
+{
+    if (h->hole) {
+        h->hole = false;
+        ev_pop(h);
+    }
 }
 
 typedef struct rep_state {
@@ -940,6 +985,18 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                              "a scheduler livelock, please report it",
                              now, g.computed_tokens, g.arrived_tokens);
                 goto out;
+            }
+            if (plain_events && !pp_direct_ok && !(g.ev.v[0].kind == EV_DONE && g.rep[g.ev.v[0].replica].pp == 1)) {
+                /* the general way without hooks or lockstep (PP under DP): the event's place in the
+                 * heap goes to the first event its step pushes (nothing reads the queue before) */
+                event ev = ev_take(&g.ev);
+                if (ev.kind == EV_DONE)
+                    ls_replica_complete(g.rep[ev.replica].r, ev.slot, now);
+                /* not the call where try_schedule does nothing (a step done while the next one holds stage 0) */
+                if (g.rep[ev.replica].stage_free[0] <= now)
+                    try_schedule(&g, ev.replica, now);
+                ev_settle(&g.ev);
+                continue;
             }
             event ev = ev_pop(&g.ev);
             if (ev.kind == EV_HOOK) {
