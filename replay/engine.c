@@ -830,7 +830,7 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
     g.s = s;
     g.hooks = s->hooks;
     g.dp = s->n_replicas > 0 ? s->n_replicas : s->cfg->dp;
-    g.itl = ls_xcalloc(1, sizeof *g.itl);
+    g.itl = ls_itl_new();
     g.first_arrival = NAN;
     g.last_completion = NAN;
     g.rep = ls_xcalloc((size_t)g.dp, sizeof *g.rep);
@@ -1167,7 +1167,7 @@ out:
     free(g.rep);
     free(touched);
     free(g.ev.v);
-    free(g.itl);
+    ls_itl_free(g.itl);
     ls_quant_free(&g.ttft);
     ls_quant_free(&g.tpot);
     ls_quant_free(&g.e2e);
