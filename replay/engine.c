@@ -37,7 +37,10 @@ typedef struct event {
 typedef struct evheap {
     event *v;
     size_t n, cap;
+    bool hole;  /* v[0] is taken (ev_take): the next push goes there, ev_settle closes it */
 } evheap;
+
+static inline void ev_sift_down_from_root(evheap *h, event ev);
 
 /* Without branches (the heap's choice between two children is a coin toss to
  * the branch predictor: with DP it was a third of a run's mispredictions). */
@@ -66,6 +69,11 @@ static inline bool ev_less(const event *a, const event *b)
 static inline __attribute__((always_inline)) void ev_push(evheap *h, event ev)
 {
     assert(ev.t >= 0); /* ev_less's 128-bit key orders non-negative times only (-0.0 meets +0.0) */
+    if (h->hole) {  /* into the place of the event taken: one sift down instead of a pop's and a push's */
+        h->hole = false;
+        ev_sift_down_from_root(h, ev);
+        return;
+    }
     if (h->n == h->cap) {
         h->cap = h->cap ? h->cap * 2 : 64;
         h->v = ls_xrealloc(h->v, h->cap * sizeof *h->v);
@@ -118,6 +126,43 @@ static inline __attribute__((always_inline)) event ev_pop(evheap *h)
     if (n > 0)
         v[i] = last;
     return top;
+}
+
+/* ev at the root's place (taken), sifted down: n stays. */
+static inline void ev_sift_down_from_root(evheap *h, event ev)
+{
+    event *v = h->v;
+    size_t i = 0, n = h->n;
+    for (;;) {
+        size_t l = 2 * i + 1;
+        if (l >= n)
+            break;
+        size_t m = l;
+        if (l + 1 < n)
+            m += (size_t)ev_less(&v[l + 1], &v[l]);
+        if (!ev_less(&v[m], &ev))
+            break;
+        v[i] = v[m];
+        i = m;
+    }
+    v[i] = ev;
+}
+
+/* The first event, taken out but its place left for the next push (ev_settle after the pushes). */
+static inline event ev_take(evheap *h)
+{
+    assert(h->n > 0 && !h->hole);
+    h->hole = true;
+    return h->v[0];
+}
+
+/* No push came after ev_take: the place is removed as ev_pop would. */
+static inline void ev_settle(evheap *h)
+{
+    if (h->hole) {
+        h->hole = false;
+        ev_pop(h);
+    }
 }
 
 typedef struct rep_state {
@@ -177,7 +222,7 @@ static void report_row(const engine *g, int replica, const ls_req_done *d);
 
 /* A new event of the replica pp_direct runs: held, in order (a new event is
  * mostly the latest), or queued when there is no room. */
-static inline void hold(engine *g, event ev)
+static inline __attribute__((always_inline)) void hold(engine *g, event ev)
 {
     enum { CAP = sizeof g->held / sizeof g->held[0] };
     if (g->n_held == CAP && g->held0 == 0) {
@@ -514,7 +559,8 @@ static event launch(engine *g, int i, double now, const ls_mbatch_info *b)
 
 /* launch on a replica of one stage without a timeline (done_direct's steps): the time of the
  * "done" event, whose sequence number is g->seq - 1 after the call (done_event). */
-static double launch_one_stage(engine *g, int i, double now, const ls_mbatch_info *b)
+static inline __attribute__((always_inline)) double launch_one_stage(engine *g, int i, double now,
+                                                                     const ls_mbatch_info *b)
 {
     ls_iter_cost ic;
     step_cost(g, i, b, &ic);
@@ -540,7 +586,15 @@ static void try_schedule(engine *g, int i, double now)
         ls_mbatch_info b;
         if (!ls_replica_schedule_fast(rs->r, now, &b))
             return;
-        ev_push(&g->ev, launch(g, i, now, &b));
+        event done;
+        if (!g->tl) {  /* launch without run_pipeline's call and tests */
+            ls_iter_cost ic;
+            step_cost(g, i, &b, &ic);
+            done = rs->pp == 1 ? run_one_stage(g, i, now, &b, &ic) : run_stages(g, i, now, &b, &ic, false);
+        } else {
+            done = launch(g, i, now, &b);
+        }
+        ev_push(&g->ev, done);
         if (g->ahead)
             note_launch(g, rs, now);
     }
@@ -667,7 +721,11 @@ static double done_ahead(engine *g, const event *ev, double now, const direct_li
         }
         /* launch (run_pipeline of one stage without a timeline: run_one_stage) for either step */
         double end = launch_one_stage(g, i, now, &b);
-        note_launch(g, rs, now);
+        /* note_launch, where the phase is always a step's (the main loop's events) */
+        assert(g->phase == LS_AHEAD_STEP);
+        rs->launch_pt = rs->launch_t;
+        rs->launch_t = now;
+        rs->launch_depth++;
         if (!(end < lim->before && end <= lim->horizon && !(lim->stop && *lim->stop) &&
               !(g->computed_tokens > livelock))) {
             ev_push(&g->ev, done_event(g, i, end, b.slot));
@@ -772,7 +830,7 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
     g.s = s;
     g.hooks = s->hooks;
     g.dp = s->n_replicas > 0 ? s->n_replicas : s->cfg->dp;
-    g.itl = ls_xcalloc(1, sizeof *g.itl);
+    g.itl = ls_itl_new();
     g.first_arrival = NAN;
     g.last_completion = NAN;
     g.rep = ls_xcalloc((size_t)g.dp, sizeof *g.rep);
@@ -928,6 +986,18 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                              now, g.computed_tokens, g.arrived_tokens);
                 goto out;
             }
+            if (plain_events && !pp_direct_ok && !(g.ev.v[0].kind == EV_DONE && g.rep[g.ev.v[0].replica].pp == 1)) {
+                /* the general way without hooks or lockstep (PP under DP): the event's place in the
+                 * heap goes to the first event its step pushes (nothing reads the queue before) */
+                event ev = ev_take(&g.ev);
+                if (ev.kind == EV_DONE)
+                    ls_replica_complete(g.rep[ev.replica].r, ev.slot, now);
+                /* not the call where try_schedule does nothing (a step done while the next one holds stage 0) */
+                if (g.rep[ev.replica].stage_free[0] <= now)
+                    try_schedule(&g, ev.replica, now);
+                ev_settle(&g.ev);
+                continue;
+            }
             event ev = ev_pop(&g.ev);
             if (ev.kind == EV_HOOK) {
                 g.hooks->on_event(g.hooks->ctx, &g, ev.slot, now);
@@ -960,7 +1030,9 @@ ls_status ls_engine_simulate(const ls_engine_setup *s, ls_metrics *m, ls_error *
                 ls_replica_complete(g.rep[ev.replica].r, ev.slot, now);
             if (g.hooks)
                 g.hooks->after_step(g.hooks->ctx, &g, ev.replica, now);
-            try_schedule(&g, ev.replica, now);
+            /* not the call where try_schedule does nothing (PP: a step done while the next one holds stage 0) */
+            if (g.lock || g.rep[ev.replica].stage_free[0] <= now)
+                try_schedule(&g, ev.replica, now);
         }
     }
     if (now < g.ahead_t)  /* the last step run ahead (not past a horizon: no step was run beyond it) */
@@ -1095,7 +1167,7 @@ out:
     free(g.rep);
     free(touched);
     free(g.ev.v);
-    free(g.itl);
+    ls_itl_free(g.itl);
     ls_quant_free(&g.ttft);
     ls_quant_free(&g.tpot);
     ls_quant_free(&g.e2e);

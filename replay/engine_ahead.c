@@ -29,6 +29,7 @@ struct ls_ahead {
     int n_q, size;   /* queues (replicas + 1), leaves of the tree (a power of two) */
     queue *q;
     int *win;        /* win[1..size-1]: the queue with the smallest head below that node, -1: all empty */
+    double *head_t;  /* per queue: its head's time, +inf when empty (the usual match decided without the head) */
     uint64_t count;
 };
 
@@ -43,6 +44,9 @@ ls_ahead *ls_ahead_new(int n_replicas)
     a->win = ls_xcalloc((size_t)a->size, sizeof *a->win);
     for (int i = 0; i < a->size; i++)
         a->win[i] = -1;
+    a->head_t = ls_xcalloc((size_t)a->n_q, sizeof *a->head_t);
+    for (int i = 0; i < a->n_q; i++)
+        a->head_t[i] = INFINITY;
     return a;
 }
 
@@ -54,6 +58,7 @@ void ls_ahead_free(ls_ahead *a)
         free(a->q[i].v);
     free(a->q);
     free(a->win);
+    free(a->head_t);
     free(a);
 }
 
@@ -83,16 +88,24 @@ static inline const rec *head_of(const ls_ahead *a, int qi)
     return q->n ? &q->v[q->head] : NULL;
 }
 
-static inline int better(const ls_ahead *a, int x, int y)
+/* better's rare case: two heads of the same time */
+static __attribute__((noinline)) int better_tie(const ls_ahead *a, int x, int y)
+{
+    const rec *hx = head_of(a, x), *hy = head_of(a, y);
+    assert(hx && hy && hx->t == hy->t);
+    return rec_less(hy, y, hx, x) ? y : x;
+}
+
+static inline __attribute__((always_inline)) int better(const ls_ahead *a, int x, int y)
 {
     if (x < 0)
         return y;
     if (y < 0)
         return x;
-    const rec *hx = head_of(a, x), *hy = head_of(a, y);
-    if (hx->t != hy->t)  /* the usual decision */
-        return hy->t < hx->t ? y : x;
-    return rec_less(hy, y, hx, x) ? y : x;
+    double tx = a->head_t[x], ty = a->head_t[y];  /* (x and y are not empty: -1 stands for an empty queue) */
+    if (tx != ty)  /* the usual decision, without the heads */
+        return ty < tx ? y : x;
+    return better_tie(a, x, y);
 }
 
 /* Queue qi's head changed: the matches on its way to the root again. */
@@ -118,13 +131,13 @@ void ls_ahead_push(ls_ahead *a, double t, int phase, double start, double pstart
         size_t nc = q->cap ? 2 * q->cap : 16;
         rec *v = ls_xmalloc(nc * sizeof *v);
         for (size_t i = 0; i < q->n; i++)
-            v[i] = q->v[(q->head + i) % q->cap];
+            v[i] = q->v[(q->head + i) & (q->cap - 1)];
         free(q->v);
         q->v = v;
         q->head = 0;
         q->cap = nc;
     }
-    rec *r = &q->v[(q->head + q->n) % q->cap];
+    rec *r = &q->v[(q->head + q->n) & (q->cap - 1)];  /* cap: a power of two */
     r->t = t;
     r->start = step ? start : phase == LS_AHEAD_ARRIVAL ? -1.0 : INFINITY;
     r->depth = step ? depth : 0;
@@ -132,9 +145,12 @@ void ls_ahead_push(ls_ahead *a, double t, int phase, double start, double pstart
     r->n = a->count++;
     r->replica = replica;
     r->d = *d;
-    assert(q->n == 0 || rec_less(&q->v[(q->head + q->n - 1) % q->cap], qi, r, qi));  /* in key order */
-    if (q->n++ == 0)
+    assert(q->n == 0 || rec_less(&q->v[(q->head + q->n - 1) & (q->cap - 1)], qi, r, qi));  /* in key order */
+    assert(isfinite(t));
+    if (q->n++ == 0) {
+        a->head_t[qi] = t;
         replay(a, qi);
+    }
 }
 
 void ls_ahead_flush(ls_ahead *a, double before, ls_ahead_emit_fn emit, void *ctx)
@@ -149,8 +165,9 @@ void ls_ahead_flush(ls_ahead *a, double before, ls_ahead_emit_fn emit, void *ctx
         rec *r = &q->v[q->head];
         if (!(r->t < before))
             return;
-        q->head = (q->head + 1) % q->cap;
+        q->head = (q->head + 1) & (q->cap - 1);
         q->n--;
+        a->head_t[w] = q->n ? q->v[q->head].t : INFINITY;
         emit(ctx, r->replica, &r->d);  /* r stays valid: emit does not push */
         replay(a, w);
     }

@@ -240,6 +240,29 @@ static int bucket_of(ls_itl_hist *h, double x)
     return b;
 }
 
+/* The thread's last histogram freed: its counts are cleared for the next, its edges kept. */
+static _Thread_local ls_itl_hist *itl_kept;
+
+ls_itl_hist *ls_itl_new(void)
+{
+    ls_itl_hist *h = itl_kept;
+    if (!h)
+        return ls_xcalloc(1, sizeof *h);
+    itl_kept = NULL;
+    memset(h->count, 0, sizeof h->count);
+    h->total = 0;
+    h->sum = 0;
+    return h;
+}
+
+void ls_itl_free(ls_itl_hist *h)
+{
+    if (!h)
+        return;
+    free(itl_kept);
+    itl_kept = h;
+}
+
 int ls_itl_bucket_slow(ls_itl_hist *h, double x)
 {
     uint64_t i = (bits_of(x) >> (52 - LS_ITL_SUB_BITS)) - LS_ITL_SUB_LO;

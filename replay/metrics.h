@@ -93,6 +93,11 @@ typedef struct ls_itl_hist {
     uint16_t sub[LS_ITL_SUBS];        /* 1 + the bucket of sub-range i's lower end once found (its next
                                        * bucket's edge found too), 0 before (metrics.c) */
 } ls_itl_hist;
+/* A histogram as from calloc but for the edges and sub-ranges the thread's last histogram
+ * given to ls_itl_free found (the same values this one would find: they depend on nothing
+ * else), so a run does not find them again (a log and a bisection each); ls_itl_free keeps it. */
+ls_itl_hist *ls_itl_new(void);
+void ls_itl_free(ls_itl_hist *h);  /* accepts NULL */
 /* The bucket of gap x (>= 0) where sub[] does not know it yet (metrics.c). */
 int ls_itl_bucket_slow(ls_itl_hist *h, double x);
 static inline int ls_itl_bucket(ls_itl_hist *h, double x)

@@ -185,6 +185,37 @@ static void test_itl_subranges(void **state)
     free(h);
 }
 
+/* A histogram from ls_itl_new after ls_itl_free starts empty (counts, total, sum zero) and keeps
+ * only what is the same for every histogram: its edges and sub-ranges give every gap the bucket
+ * a fresh histogram gives it, and its percentiles and mean are those of a fresh one. */
+static void test_itl_reuse(void **state)
+{
+    (void)state;
+    ls_itl_hist *a = ls_itl_new();
+    for (double x = 3e-6; x < 50; x *= 1.013)
+        ls_itl_add(a, x, 2);
+    ls_itl_free(a);
+    ls_itl_hist *b = ls_itl_new(), *c = calloc(1, sizeof *c);
+    assert_true(b->total == 0 && b->sum == 0);
+    for (int i = 0; i <= LS_ITL_BUCKETS; i++)
+        assert_true(b->count[i] == 0);
+    int known = 0;
+    for (int i = 0; i < LS_ITL_SUBS; i++)
+        known += b->sub[i] != 0;
+    assert_true(known > 100);  /* kept from a */
+    for (double x = 1e-7; x < 1e3; x *= 1.0071) {
+        assert_int_equal(ls_itl_bucket(b, x), ls_itl_bucket(c, x));
+        ls_itl_add(b, x, 1);
+        ls_itl_add(c, x, 1);
+    }
+    assert_true(ls_itl_mean(b) == ls_itl_mean(c));
+    for (int q = 1; q < 100; q += 7)
+        assert_true(ls_itl_percentile(b, q) == ls_itl_percentile(c, q));
+    ls_itl_free(b);
+    ls_itl_free(NULL);
+    free(c);
+}
+
 /* Every value read back from its bucket is within 1% of itself; the mean is exact. */
 static void test_itl_hist(void **state)
 {
@@ -374,6 +405,7 @@ int main(void)
         cmocka_unit_test(test_itl_hist),
         cmocka_unit_test(test_itl_buckets_exact),
         cmocka_unit_test(test_itl_subranges),
+        cmocka_unit_test(test_itl_reuse),
         cmocka_unit_test(test_percentiles_exact),
         cmocka_unit_test(test_quant_pool),
         cmocka_unit_test(test_quant_exact),
