@@ -2,6 +2,7 @@
 #include <assert.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,39 @@ char *ls_source_report_text(const ls_source_report *r)
 
 /* ---- materialised streams ------------------------------------------------- */
 
+void ls_request_array_push(ls_request_array *a, const ls_request *q)
+{
+    if (a->n == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 1024;
+        a->v = ls_xrealloc(a->v, a->cap * sizeof *a->v);
+    }
+    ls_request r;
+    memcpy(&r, q, sizeof r); /* bytes and all: callers compare arrays with memcmp */
+    if (r.n_hash_ids) {
+        if (a->n_hash + r.n_hash_ids > a->cap_hash) {
+            size_t c = a->cap_hash ? a->cap_hash : 1024;
+            while (c < a->n_hash + r.n_hash_ids)
+                c *= 2;
+            a->hash_pool = ls_xrealloc(a->hash_pool, c * sizeof *a->hash_pool);
+            a->cap_hash = c;
+        }
+        memcpy(a->hash_pool + a->n_hash, r.hash_ids, r.n_hash_ids * sizeof *r.hash_ids);
+        /* store the offset now; ls_request_array_seal fixes the pointers once the pool stops moving */
+        r.hash_ids = (const int64_t *)(uintptr_t)a->n_hash;
+        a->n_hash += r.n_hash_ids;
+    } else {
+        r.hash_ids = NULL;
+    }
+    memcpy(&a->v[a->n++], &r, sizeof r);
+}
+
+void ls_request_array_seal(ls_request_array *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        if (a->v[i].n_hash_ids)
+            a->v[i].hash_ids = a->hash_pool + (uintptr_t)a->v[i].hash_ids;
+}
+
 ls_status ls_source_collect(ls_source *s, size_t limit, ls_request_array *out, ls_error *e)
 {
     memset(out, 0, sizeof *out);
@@ -98,30 +132,9 @@ ls_status ls_source_collect(ls_source *s, size_t limit, ls_request_array *out, l
         }
         if (rc == 0)
             break;
-        if (out->n == out->cap) {
-            out->cap = out->cap ? out->cap * 2 : 1024;
-            out->v = ls_xrealloc(out->v, out->cap * sizeof *out->v);
-        }
-        if (r.n_hash_ids) {
-            if (out->n_hash + r.n_hash_ids > out->cap_hash) {
-                size_t c = out->cap_hash ? out->cap_hash : 1024;
-                while (c < out->n_hash + r.n_hash_ids)
-                    c *= 2;
-                out->hash_pool = ls_xrealloc(out->hash_pool, c * sizeof *out->hash_pool);
-                out->cap_hash = c;
-            }
-            memcpy(out->hash_pool + out->n_hash, r.hash_ids, r.n_hash_ids * sizeof *r.hash_ids);
-            /* store the offset now; pointers are fixed below once the pool stops moving */
-            r.hash_ids = (const int64_t *)(uintptr_t)out->n_hash;
-            out->n_hash += r.n_hash_ids;
-        } else {
-            r.hash_ids = NULL;
-        }
-        out->v[out->n++] = r;
+        ls_request_array_push(out, &r);
     }
-    for (size_t i = 0; i < out->n; i++)
-        if (out->v[i].n_hash_ids)
-            out->v[i].hash_ids = out->hash_pool + (uintptr_t)out->v[i].hash_ids;
+    ls_request_array_seal(out);
     return LS_OK;
 }
 

@@ -20,4 +20,10 @@ struct ls_source {
     const ls_source_vt *vt;
 };
 
+/* Append a copy of q to a, its hash ids into the pool (q's may change at the source's
+ * next call); until ls_request_array_seal the copies hold pool offsets, not pointers. */
+void ls_request_array_push(ls_request_array *a, const ls_request *q);
+/* Point the copies' hash ids into the pool, once nothing more is pushed. */
+void ls_request_array_seal(ls_request_array *a);
+
 #endif

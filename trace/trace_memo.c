@@ -129,29 +129,10 @@ static void push_at(recorder *r)
 
 static bool append(recorder *r, const ls_request *q)
 {
-    ls_request_array *a = &r->arr;
+    const ls_request_array *a = &r->arr;
     if (memo_requests + a->n + 1 > MEMO_MAX_REQUESTS || memo_hash_ids + a->n_hash + q->n_hash_ids > MEMO_MAX_HASH_IDS)
         return false;
-    if (a->n == a->cap) {
-        a->cap = a->cap ? 2 * a->cap : 1024;
-        a->v = ls_xrealloc(a->v, a->cap * sizeof *a->v);
-    }
-    ls_request c = *q;
-    if (c.n_hash_ids) {
-        if (a->n_hash + c.n_hash_ids > a->cap_hash) {
-            size_t n = a->cap_hash ? a->cap_hash : 1024;
-            while (n < a->n_hash + c.n_hash_ids)
-                n *= 2;
-            a->hash_pool = ls_xrealloc(a->hash_pool, n * sizeof *a->hash_pool);
-            a->cap_hash = n;
-        }
-        memcpy(a->hash_pool + a->n_hash, c.hash_ids, c.n_hash_ids * sizeof *c.hash_ids);
-        c.hash_ids = (const int64_t *)(uintptr_t)a->n_hash; /* an offset until the pool stops moving */
-        a->n_hash += c.n_hash_ids;
-    } else {
-        c.hash_ids = NULL;
-    }
-    a->v[a->n++] = c;
+    ls_request_array_push(&r->arr, q);
     return true;
 }
 
@@ -166,9 +147,7 @@ static void record_keep(recorder *r)
     memo_entry *m = &memo[memo_used++];
     m->key = r->key;
     m->arr = r->arr;
-    for (size_t i = 0; i < m->arr.n; i++)
-        if (m->arr.v[i].n_hash_ids)
-            m->arr.v[i].hash_ids = m->arr.hash_pool + (uintptr_t)m->arr.v[i].hash_ids;
+    ls_request_array_seal(&m->arr);
     m->at = r->at;
     m->end = counts_of(r->in);
     ls_source_get_report(r->in, &m->rep);
