@@ -467,21 +467,32 @@ static __attribute__((noinline)) void plain1_fill(const roofline *r, const ls_ba
     plain1_cost(r, te, ar_add, b->n_sample > 0 ? head_entry(r, b->n_sample) : NULL, b, T, out);
 }
 
+/* Whether b's token-count entry (and its sampling entry, if it samples) are in the memo: *ti the
+ * entry's index, *te it, *se the sampling entry (NULL when b samples no rows). An empty entry has
+ * T = 0, so an empty batch would match it: it never hits. */
+static inline bool memo_hit(const roofline *r, const ls_batch_agg *b, uint64_t *ti, const t_entry **te,
+                            const s_entry **se)
+{
+    assert(b->tokens >= 0 && b->n_sample >= 0);
+    *ti = (uint64_t)b->tokens % MEMO_SIZE;
+    *te = &r->memo->t[*ti];
+    const s_entry *s = &r->memo->s[(uint64_t)b->n_sample % MEMO_SIZE];
+    *se = b->n_sample > 0 ? s : NULL;
+    return b->tokens > 0 && (*te)->T == (double)b->tokens && (b->n_sample <= 0 || s->S == (double)b->n_sample);
+}
+
 /* Both memo entries found: no call (the fills are plain1_fill's), so no registers to save. */
 static void plain1_iteration(const ls_cost_model *cm, const ls_batch_agg *b, ls_iter_cost *out)
 {
     const roofline *r = (const roofline *)cm;
-    assert(b->tokens >= 0 && b->n_sample >= 0);
-    double T = (double)b->tokens;
-    uint64_t ti = (uint64_t)b->tokens % MEMO_SIZE;
-    const t_entry *te = &r->memo->t[ti];
-    const s_entry *se = &r->memo->s[(uint64_t)b->n_sample % MEMO_SIZE];
-    /* (an empty entry has T = 0, so an empty batch would match it) */
-    if (__builtin_expect(b->tokens <= 0 || te->T != T || (b->n_sample > 0 && se->S != (double)b->n_sample), 0)) {
+    uint64_t ti;
+    const t_entry *te;
+    const s_entry *se;
+    if (__builtin_expect(!memo_hit(r, b, &ti, &te, &se), 0)) {
         plain1_fill(r, b, out);
         return;
     }
-    plain1_cost(r, te, &r->memo->ar_add[ti], b->n_sample > 0 ? se : NULL, b, T, out);
+    plain1_cost(r, te, &r->memo->ar_add[ti], se, b, (double)b->tokens, out);
 }
 
 /* roofline_iteration for a plain model on several stages when both memo entries hit: plain_stages and
@@ -490,17 +501,16 @@ static void plain_n_iteration(const ls_cost_model *cm, const ls_batch_agg *b, ls
 {
     const roofline *r = (const roofline *)cm;
     const ls_deploy *d = &cm->d;
-    assert(b->tokens >= 0 && b->n_sample >= 0);
-    double T = (double)b->tokens;
-    uint64_t ti = (uint64_t)b->tokens % MEMO_SIZE;
-    const t_entry *te = &r->memo->t[ti];
-    const s_entry *se = &r->memo->s[(uint64_t)b->n_sample % MEMO_SIZE];
-    if (__builtin_expect(b->tokens <= 0 || te->T != T || (b->n_sample > 0 && se->S != (double)b->n_sample), 0)) {
+    uint64_t ti;
+    const t_entry *te;
+    const s_entry *se;
+    if (__builtin_expect(!memo_hit(r, b, &ti, &te, &se), 0)) {
         roofline_iteration(cm, b, out);
         return;
     }
+    double T = (double)b->tokens;
     double pairs = b->sum_qc + (b->sum_q2 + T) / 2.0;
-    plain_stages(r, te, &r->memo->ar_add[ti * (uint64_t)d->pp], b->n_sample > 0 ? se : NULL, b, T, pairs, out);
+    plain_stages(r, te, &r->memo->ar_add[ti * (uint64_t)d->pp], se, b, T, pairs, out);
     set_overhead(d, b, out);
 }
 
