@@ -60,8 +60,10 @@ typedef struct ls_plan_opts {
     double capacity_floor;
 } ls_plan_opts;
 
-/* The default floor, as a fraction of the target rate: 4 halvings from the target. */
-#define LS_PLAN_FLOOR_FRACTION (1.0 / 16)
+/* The default floor, as a fraction of the target rate: the plan's lowest load (its first
+ * halving from the target), whose run the sweep makes anyway, so a deployment that misses
+ * the SLO there costs the search no probe (docs/PLAN.md "Speed"). */
+#define LS_PLAN_FLOOR_FRACTION 0.5
 
 typedef struct ls_plan_candidate {
     char hardware[64];

@@ -5,11 +5,12 @@
 # and Python's csv, not by the code that searched): a deployment has capacity 0 ("< floor") exactly
 # when its row at the target rate misses the SLO, its owner row says so in `message`, one that meets
 # it has a capacity at or above the floor, and the answer's top table shows "<10" for the former.
-# The default floor is 1/16 of the target; 0 turns it off; bad values are usage errors.
+# The default floor is half the target (the plan's lowest load); 0 turns it off; bad values are
+# usage errors.
 # A capacity of 0 is "< R" with R the row's capacity_fail_rps, the rate the search missed the SLO
 # at: the floor when the search reached it, higher when it stopped above it (a 5 s window holds
 # LS_CAPACITY_MIN_REQUESTS = 10 requests only down to 2 req/s: from 10 it probes 5 and 2.5, not
-# the floor 0.625), and the generic report's capacity table says the same as the plan.
+# a floor of 0.625), and the generic report's capacity table says the same as the plan.
 . "$(dirname "$0")/sweep_lib.bash"
 B="$LLMSWEEP plan --model llama-3-8b --hardware h100-sxm --gpus 2 --isl 512 --osl 64 --seed 3 --rate 10"
 P="$B --duration 20"
@@ -18,7 +19,7 @@ $P $SLO --capacity-floor 10 --top 10 -o "$T/f.h5" -q >"$T/out.txt" 2>"$T/err.txt
 grep -q "^capacity: {rel_tol: 0.05, max_runs: 16, start: 10, floor: 10}" "$T/f.spec.yaml" || fail "floor not in the spec"
 "$LLMSWEEP" report "$T/f.h5" --format csv -o "$T/f.csv" || fail "report csv"
 "$LLMSWEEP" report "$T/f.h5" -o "$T/f.txt" || fail "report text"
-$B --duration 5 $SLO --top 10 -o "$T/s.h5" -q >"$T/s.out" 2>"$T/s.err" || { cat "$T/s.err"; fail "plan, 5 s window"; }
+$B --duration 5 $SLO --capacity-floor 0.625 --top 10 -o "$T/s.h5" -q >"$T/s.out" 2>"$T/s.err" || { cat "$T/s.err"; fail "plan, 5 s window"; }
 "$LLMSWEEP" report "$T/s.h5" --format csv -o "$T/s.csv" || fail "report csv, 5 s window"
 "$LLMSWEEP" report "$T/s.h5" -o "$T/s.txt" || fail "report text, 5 s window"
 cat > "$T/check.py" <<'PY'
@@ -66,15 +67,16 @@ for x in csv.DictReader(open(sys.argv[1])):
         assert misses(x) == (float(x["capacity_rps"]) == 0), x["config_id"]
         assert misses(x) or float(x["capacity_rps"]) >= 10, x["config_id"]
 assert nm, "the case must have a deployment meeting the SLO"
-# a 5 s window: the search stops at 2.5 req/s, above the default floor 0.625: "<2.5", not "<0.625"
+# a 5 s window: the search stops at 2.5 req/s, above the floor 0.625: "<2.5", not "<0.625"
 nb5, _ = check(sys.argv[4], sys.argv[5], sys.argv[6], 2.5, False)
 assert "<0.625" not in open(sys.argv[5]).read()
 print("below the floor:", nb, "meeting it:", nm, "below 2.5 req/s in a 5 s window:", nb5)
 PY
 "$PY" "$T/check.py" "$T/f.csv" "$T/out.txt" "$T/f.txt" "$T/s.csv" "$T/s.out" "$T/s.txt" || fail "capacity below the floor"
-# the default: 1/16 of the target (a halving point of the search: capacities above it unchanged)
+# the default: half the target, the plan's lowest load (the search's first halving: capacities
+# above it unchanged, and a deployment missing the SLO there has "<5" without a probe of its own)
 $P $SLO -o "$T/d.h5" -q >/dev/null 2>"$T/d.err" || { cat "$T/d.err"; fail "plan, default floor"; }
-grep -q "start: 10, floor: 0.625}" "$T/d.spec.yaml" || { grep capacity: "$T/d.spec.yaml"; fail "default floor"; }
+grep -q "start: 10, floor: 5}" "$T/d.spec.yaml" || { grep capacity: "$T/d.spec.yaml"; fail "default floor"; }
 $P $SLO --capacity-floor 0 -o "$T/z.h5" -q >/dev/null 2>"$T/z.err" || { cat "$T/z.err"; fail "plan, no floor"; }
 grep -q "^capacity: {rel_tol: 0.05, max_runs: 16, start: 10}" "$T/z.spec.yaml" || fail "floor 0 must mean none"
 # bad values: exit 2, the flag named
