@@ -139,8 +139,11 @@ typedef struct ls_cluster {
 
 typedef struct ls_catalog ls_catalog;
 
-/* The built-in catalog (never fails unless the built-in text is broken). */
+/* The built-in catalog (never fails unless the built-in text is broken): a copy of the image
+ * the build made by parsing the built-in text (catalog_image.h). */
 ls_status ls_catalog_builtin(ls_catalog **out, ls_error *e);
+/* The same catalog parsed from the built-in YAML text now (what the image holds; tests compare). */
+ls_status ls_catalog_builtin_parse(ls_catalog **out, ls_error *e);
 /* Add or override entries from a YAML file (models:, gpus:, clusters: maps). */
 ls_status ls_catalog_load_file(ls_catalog *c, const char *path, ls_error *e);
 ls_status ls_catalog_load_yaml(ls_catalog *c, const ls_yaml *doc, ls_error *e);

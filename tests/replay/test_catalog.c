@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "catalog.h"
+#include "catalog_image.h"
 
 static ls_catalog *builtin(void)
 {
@@ -239,12 +240,55 @@ static void test_override_and_errors(void **state)
     ls_catalog_free(c);
 }
 
+/* The build's image (what ls_catalog_builtin copies) is the built-in text parsed now, byte for
+ * byte, entry for entry and in order; and a user file applies on top of it as on a parse. */
+static void test_image_is_the_parse(void **state)
+{
+    (void)state;
+    /* the sizes agree, so ls_catalog_builtin takes the copy, not its fallback parse */
+    assert_int_equal(ls_catalog_builtin_image.model_size, sizeof(ls_model));
+    assert_int_equal(ls_catalog_builtin_image.gpu_size, sizeof(ls_gpu));
+    assert_int_equal(ls_catalog_builtin_image.cluster_size, sizeof(ls_cluster));
+    ls_catalog *a = builtin(), *b = NULL;
+    ls_error e;
+    assert_int_equal(ls_catalog_builtin_parse(&b, &e), LS_OK);
+    assert_int_equal(ls_catalog_n_models(b), ls_catalog_builtin_image.n_models);
+    assert_int_equal(ls_catalog_n_models(a), ls_catalog_n_models(b));
+    assert_int_equal(ls_catalog_n_gpus(a), ls_catalog_n_gpus(b));
+    assert_int_equal(ls_catalog_n_clusters(a), ls_catalog_n_clusters(b));
+    assert_true(ls_catalog_n_models(a) >= 20 && ls_catalog_n_gpus(a) >= 10 && ls_catalog_n_clusters(a) >= 10);
+    for (int i = 0; i < ls_catalog_n_models(a); i++)
+        if (memcmp(ls_catalog_model_at(a, i), ls_catalog_model_at(b, i), sizeof(ls_model)))
+            fail_msg("model %d (%s): the image differs from the parse", i, ls_catalog_model_at(b, i)->name);
+    for (int i = 0; i < ls_catalog_n_gpus(a); i++)
+        if (memcmp(ls_catalog_gpu_at(a, i), ls_catalog_gpu_at(b, i), sizeof(ls_gpu)))
+            fail_msg("gpu %d (%s): the image differs from the parse", i, ls_catalog_gpu_at(b, i)->name);
+    for (int i = 0; i < ls_catalog_n_clusters(a); i++)
+        if (memcmp(ls_catalog_cluster_at(a, i), ls_catalog_cluster_at(b, i), sizeof(ls_cluster)))
+            fail_msg("cluster %d (%s): the image differs from the parse", i, ls_catalog_cluster_at(b, i)->name);
+    const char *user = "gpus:\n  h100-x:\n    base: h100-sxm\n    memory_gb: 96\n"
+                       "models:\n  llama-3-8b:\n    base: llama-3-8b\n    max_context: 4096\n";
+    assert_int_equal(load_text(a, user, &e), LS_OK);
+    assert_int_equal(load_text(b, user, &e), LS_OK);
+    assert_int_equal(ls_catalog_n_gpus(a), ls_catalog_n_gpus(b));
+    const ls_gpu *ga = NULL, *gb = NULL;
+    assert_int_equal(ls_catalog_gpu(a, "h100-x", &ga, &e), LS_OK);
+    assert_int_equal(ls_catalog_gpu(b, "h100-x", &gb, &e), LS_OK);
+    assert_memory_equal(ga, gb, sizeof *ga);
+    assert_true(ga->mem_bytes == 96e9);
+    assert_int_equal(model(a, "llama-3-8b")->max_context, 4096);
+    assert_memory_equal(model(a, "llama-3-8b"), model(b, "llama-3-8b"), sizeof(ls_model));
+    ls_catalog_free(a);
+    ls_catalog_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_param_counts),      cmocka_unit_test(test_kv_and_context),
         cmocka_unit_test(test_gpus_and_clusters), cmocka_unit_test(test_lookup_errors),
         cmocka_unit_test(test_example_user_file), cmocka_unit_test(test_override_and_errors),
+        cmocka_unit_test(test_image_is_the_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
