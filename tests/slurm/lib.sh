@@ -48,8 +48,20 @@ ls_job_completed() {
   if ls_job_states "$id" | grep -qvx COMPLETED; then
     scontrol show job "$id" >&2
     [ -n "$log" ] && cat $log >&2
+    ls_job_daemon_log "$id" >&2
     fail "job $id did not complete"
   fi
+}
+
+# What slurmctld and slurmd logged about job ID (the last 20 lines of each that name it): why a
+# job failed before its script wrote a line.
+ls_job_daemon_log() {
+  local f
+  for f in "${LS_SLURM_SCRATCH:-}"/log/slurmctld.log "${LS_SLURM_SCRATCH:-}"/log/slurmd.log; do
+    [ -f "$f" ] || continue
+    echo "--- $f (job $1):"
+    grep -E "(JobId=|job[ _]?|StepId=)$1([^0-9]|$)" "$f" | tail -n 20
+  done
 }
 
 # ls_srun_retry ERRFILE ARGS...: srun ARGS (under timeout 120), retried up to 3 times when Slurm itself

@@ -40,9 +40,22 @@ echo "job $id stopped (exit 4) and requeued itself at $((SECONDS - t0)) s"
 # Slurm holds a requeued job for a while (about two minutes here) before it may start: start it now
 scontrol update JobId="$id" StartTime=now || fail "scontrol update StartTime=now"
 ls_job_wait "$id" 240
+want=1
+# A requeued run that never reached its script (FAILED, exit 1, no line in the log: Slurm's own
+# launch failing on a busy machine, seen once in CI) says nothing about sweep.sbatch: requeue it once
+# more by hand and wait again, after printing what the daemons logged about it.
+if ls_job_states "$id" | grep -qx FAILED && [ "$(grep -c '^sweep.sbatch: job' "$log")" -eq 1 ]; then
+  echo "note: the requeued run of job $id never started its script; the daemons said:"
+  ls_job_daemon_log "$id"
+  scontrol requeue "$id" || fail "scontrol requeue $id after a launch failure"
+  for _ in $(seq 300); do ls_job_states "$id" | grep -qx PENDING && break; sleep 0.1; done
+  scontrol update JobId="$id" StartTime=now || fail "scontrol update StartTime=now (second requeue)"
+  ls_job_wait "$id" 240
+  want=2
+fi
 ls_job_completed "$id" "$log"
 info=$(scontrol -o show job "$id")
-grep -q 'Restarts=1' <<<"$info" || fail "job $id: $(grep -o 'Restarts=[0-9]*' <<<"$info"), expected 1"
+grep -q "Restarts=$want" <<<"$info" || fail "job $id: $(grep -o 'Restarts=[0-9]*' <<<"$info"), expected $want"
 [ "$(grep -c '^sweep.sbatch: job' "$log")" -eq 2 ] || { cat "$log" >&2; fail "expected two runs in one log (--open-mode=append)"; }
 grep -q "exists: resuming" "$log" || fail "the requeued job did not resume"
 "$PY" "$LS_SOURCE_DIR/tests/slurm/check_results.py" complete "$slow" "$out" || fail "requeued file"
