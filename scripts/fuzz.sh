@@ -5,7 +5,7 @@
 # mooncake. Prints one line per target: executions, corpus size, findings. A finding (crash, leak,
 # undefined behaviour, timeout) is kept in fuzz/findings/<target>/ and the script exits 1: turn it
 # into a regression test that feeds the input through the real parser, then fix it.
-# The time per target and the figures of the last run are in docs/ARCHITECTURE.md, "Fuzzing".
+# The time per target and the figures of the last run are in docs/TRACES.md, "Fuzzing".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
