@@ -58,7 +58,9 @@ static void usage(FILE *f)
             "  --cluster C           topology (default dgx-h100: 8 GPUs per node, NVLink)\n"
             "  --gpus N              GPU budget\n"
             "  --trace FILE          replay this trace (its lengths, its burstiness)\n"
-            "  --isl N --osl N       or fixed prompt/output lengths with Poisson arrivals\n"
+            "  --isl L --osl L       or prompt/output lengths with Poisson arrivals: N tokens, or a\n"
+            "                        distribution as trace synth takes it (lognormal:mu=6,sigma=0.5,\n"
+            "                        lognormal:mean=1155,stddev=1000, uniform:..., fixed:N)\n"
             "  --rate R              target load, requests/s (default with a trace: its own rate)\n"
             "  --scale-trace X       target load = X times the trace's own rate\n"
             "  --duration S          arrival window of --isl/--osl workloads (default 120 s)\n"
@@ -194,10 +196,13 @@ static int parse_args(int argc, char **argv, plan_args *a, bool talk)
             bad = !num || x < 1 || x != floor(x) || x > 4096, a->p.gpus = as_int(x);
         else if (!strcmp(s, "--trace"))
             a->p.trace = v;
-        else if (!strcmp(s, "--isl"))
-            bad = !num || x < 1 || x != floor(x) || x > 1e7, a->p.isl = as_int(x);
-        else if (!strcmp(s, "--osl"))
-            bad = !num || x < 1 || x != floor(x) || x > 1e7, a->p.osl = as_int(x);
+        else if (!strcmp(s, "--isl") || !strcmp(s, "--osl")) { /* N, or a distribution (checked by the plan) */
+            bool isl = !strcmp(s, "--isl");
+            if (num)
+                bad = x < 1 || x != floor(x) || x > 1e7, *(isl ? &a->p.isl : &a->p.osl) = as_int(x);
+            else
+                *(isl ? &a->p.isl_dist : &a->p.osl_dist) = v;
+        }
         else if (!strcmp(s, "--rate"))
             bad = !num || !(x > 0), a->p.rate = x;
         else if (!strcmp(s, "--scale-trace"))

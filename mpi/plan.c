@@ -1,6 +1,7 @@
 /* plan.c -- the candidates of `llmsweep plan` and their sweep specification (plan.h). */
 #include "plan.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -60,24 +61,47 @@ static void write_sched(FILE *f, int seqs, int budget)
 
 /* A complete configuration (`ind` spaces before each line): the candidate's hardware,
  * split, dtype and scheduler limits, or the first values with `c` NULL (the spec's base). */
+/* The workload's length mapping: {dist: fixed, value: N}, or the distribution's (dist.h's
+ * command-line form parsed as `trace synth` parses it, written as canonical flow YAML). */
+static void write_lengths(FILE *f, int fixed, const char *dist)
+{
+    ls_yaml *m = NULL;
+    ls_error e = {0};
+    if (dist && ls_dist_spec_yaml(dist, "plan", &m, &e) == LS_OK) {
+        char *t = ls_yaml_canonical(m);
+        fputs(t, f);
+        free(t);
+        ls_yaml_free(m);
+        return;
+    }
+    assert(!dist); /* checked by ls_plan_check_lengths */
+    fprintf(f, "{dist: fixed, value: %d}", fixed);
+}
+
 static void write_workload(FILE *f, const char *ind, const ls_plan_opts *o, const char *trace_abs, double rate,
                            double burst_cv)
 {
     if (burst_cv > 0 && trace_abs) /* the trace's lengths, its times replaced by gamma arrivals */
         fprintf(f, "%sworkload: {trace: \"%s\", arrival: {process: gamma, rate: %.10g, cv: %g}}\n", ind, trace_abs,
                 rate, burst_cv);
-    else if (burst_cv > 0)
-        fprintf(f, "%sworkload: {arrival: {process: gamma, rate: %.10g, cv: %g}, prompt_tokens: {dist: fixed, value: "
-                   "%d}, output_tokens: {dist: fixed, value: %d}, duration_s: %g}\n",
-                ind, rate, burst_cv, o->isl, o->osl, o->duration_s > 0 ? o->duration_s : 120);
+    else if (burst_cv > 0) {
+        fprintf(f, "%sworkload: {arrival: {process: gamma, rate: %.10g, cv: %g}, prompt_tokens: ", ind, rate, burst_cv);
+        write_lengths(f, o->isl, o->isl_dist);
+        fputs(", output_tokens: ", f);
+        write_lengths(f, o->osl, o->osl_dist);
+        fprintf(f, ", duration_s: %g}\n", o->duration_s > 0 ? o->duration_s : 120);
+    }
     else if (trace_abs && rate > 0)
         fprintf(f, "%sworkload: {trace: \"%s\", target_rate: %.10g}\n", ind, trace_abs, rate);
     else if (trace_abs) /* the trace's own times: to measure its rate */
         fprintf(f, "%sworkload: {trace: \"%s\"}\n", ind, trace_abs);
-    else
-        fprintf(f, "%sworkload: {arrival: {process: poisson, rate: %.10g}, prompt_tokens: {dist: fixed, value: %d}, "
-                   "output_tokens: {dist: fixed, value: %d}, duration_s: %g}\n",
-                ind, rate, o->isl, o->osl, o->duration_s > 0 ? o->duration_s : 120);
+    else {
+        fprintf(f, "%sworkload: {arrival: {process: poisson, rate: %.10g}, prompt_tokens: ", ind, rate);
+        write_lengths(f, o->isl, o->isl_dist);
+        fputs(", output_tokens: ", f);
+        write_lengths(f, o->osl, o->osl_dist);
+        fprintf(f, ", duration_s: %g}\n", o->duration_s > 0 ? o->duration_s : 120);
+    }
 }
 
 static void write_config(FILE *f, const char *ind, const ls_plan_opts *o, const ls_plan_candidate *c,
@@ -227,6 +251,24 @@ static ls_status measure(const ls_run_config *c, double *rate, ls_bound_work *w,
     return rc;
 }
 
+ls_status ls_plan_check_lengths(const char *flag, const char *spec, ls_error *e)
+{
+    if (!spec)
+        return LS_OK;
+    ls_dist d;
+    if (ls_dist_parse_spec(spec, NULL, !strcmp(flag, "--osl") ? LS_ROLE_OUTPUT : LS_ROLE_PROMPT, &d, e) != LS_OK) {
+        char m[sizeof e->msg];
+        snprintf(m, sizeof m, "%s", e->msg);
+        return ls_fail(e, LS_EINVAL, "plan: %s '%s': %s", flag, spec, m);
+    }
+    bool empirical = d.kind == LS_DIST_EMPIRICAL;
+    ls_dist_free(&d);
+    if (empirical)
+        return ls_fail(e, LS_EINVAL, "plan: %s '%s': measured lengths come with their arrivals: pass the trace "
+                                     "with --trace", flag, spec);
+    return LS_OK;
+}
+
 static ls_status check_opts(const ls_plan_opts *o, ls_error *e)
 {
     if (!o->model)
@@ -235,14 +277,17 @@ static ls_status check_opts(const ls_plan_opts *o, ls_error *e)
         return ls_fail(e, LS_EINVAL, "plan: --hardware is required (a catalog GPU: llmsweep catalog)");
     if (o->gpus < 1 || o->gpus > 4096)
         return ls_fail(e, LS_EINVAL, "plan: --gpus: expected 1 to 4096, got %d", o->gpus);
-    bool lengths = o->isl > 0 || o->osl > 0;
+    bool has_isl = o->isl > 0 || o->isl_dist, has_osl = o->osl > 0 || o->osl_dist;
+    bool lengths = has_isl || has_osl;
     if (o->trace && lengths)
         return ls_fail(e, LS_EINVAL, "plan: --trace and --isl/--osl contradict each other: the trace gives the "
                                      "lengths; pass one or the other");
     if (!o->trace && !lengths)
         return ls_fail(e, LS_EINVAL, "plan: a workload is required: --trace FILE, or --isl N --osl N");
-    if (lengths && (o->isl < 1 || o->osl < 1))
+    if (lengths && !(has_isl && has_osl))
         return ls_fail(e, LS_EINVAL, "plan: --isl and --osl go together, each at least 1 token");
+    LS_TRY(ls_plan_check_lengths("--isl", o->isl_dist, e));
+    LS_TRY(ls_plan_check_lengths("--osl", o->osl_dist, e));
     if (o->rate > 0 && o->scale_trace > 0)
         return ls_fail(e, LS_EINVAL, "plan: --rate and --scale-trace contradict each other: both set the load; "
                                      "pass one");

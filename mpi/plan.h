@@ -38,7 +38,10 @@ typedef struct ls_plan_opts {
     const char *cluster;   /* NULL: the configuration default (dgx-h100 topology) */
     int gpus;              /* budget: candidates use 1..gpus GPUs */
     const char *trace;     /* a trace file, or NULL for isl/osl */
-    int isl, osl;          /* fixed prompt/output lengths (synthetic Poisson arrivals) */
+    int isl, osl;          /* fixed prompt/output lengths (synthetic Poisson arrivals), 0: none or a distribution */
+    /* or distributions of them, in the command-line form of `trace synth --prompt` (dist.h:
+     * "lognormal:mu=6,sigma=0.5"); NULL: none or fixed (isl/osl) */
+    const char *isl_dist, *osl_dist;
     double rate;           /* target req/s; <= 0: scale_trace x the trace's own rate */
     double scale_trace;    /* <= 0: 1 */
     double duration_s;     /* synthetic arrival window (default 120) */
@@ -59,6 +62,10 @@ typedef struct ls_plan_opts {
     bool capacity_floor_set;
     double capacity_floor;
 } ls_plan_opts;
+
+/* A --isl/--osl distribution (NULL: none): parses as `trace synth --prompt` does, and is not
+ * empirical (measured lengths come with a trace); a message naming FLAG otherwise. */
+ls_status ls_plan_check_lengths(const char *flag, const char *spec, ls_error *e);
 
 /* The default floor, as a fraction of the target rate: the plan's lowest load (its first
  * halving from the target), whose run the sweep makes anyway, so a deployment that misses
