@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "bound.h"
+#include "capacity.h"
 #include "catalog.h"
 #include "dist.h" /* ls_fmt_double */
 #include "replay.h"
@@ -61,6 +62,21 @@ static void write_sched(FILE *f, int seqs, int budget)
 
 /* A complete configuration (`ind` spaces before each line): the candidate's hardware,
  * split, dtype and scheduler limits, or the first values with `c` NULL (the spec's base). */
+/* s as a YAML double-quoted scalar: any file name survives the spec (a space, '#', '"', '\\'). */
+static void write_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(f, "\\x%02x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
 /* The workload's length mapping: {dist: fixed, value: N}, or the distribution's (dist.h's
  * command-line form parsed as `trace synth` parses it, written as canonical flow YAML). */
 static void write_lengths(FILE *f, int fixed, const char *dist)
@@ -81,9 +97,11 @@ static void write_lengths(FILE *f, int fixed, const char *dist)
 static void write_workload(FILE *f, const char *ind, const ls_plan_opts *o, const char *trace_abs, double rate,
                            double burst_cv)
 {
-    if (burst_cv > 0 && trace_abs) /* the trace's lengths, its times replaced by gamma arrivals */
-        fprintf(f, "%sworkload: {trace: \"%s\", arrival: {process: gamma, rate: %.10g, cv: %g}}\n", ind, trace_abs,
-                rate, burst_cv);
+    if (burst_cv > 0 && trace_abs) { /* the trace's lengths, its times replaced by gamma arrivals */
+        fprintf(f, "%sworkload: {trace: ", ind);
+        write_str(f, trace_abs);
+        fprintf(f, ", arrival: {process: gamma, rate: %.10g, cv: %g}}\n", rate, burst_cv);
+    }
     else if (burst_cv > 0) {
         fprintf(f, "%sworkload: {arrival: {process: gamma, rate: %.10g, cv: %g}, prompt_tokens: ", ind, rate, burst_cv);
         write_lengths(f, o->isl, o->isl_dist);
@@ -91,10 +109,13 @@ static void write_workload(FILE *f, const char *ind, const ls_plan_opts *o, cons
         write_lengths(f, o->osl, o->osl_dist);
         fprintf(f, ", duration_s: %g}\n", o->duration_s > 0 ? o->duration_s : 120);
     }
-    else if (trace_abs && rate > 0)
-        fprintf(f, "%sworkload: {trace: \"%s\", target_rate: %.10g}\n", ind, trace_abs, rate);
-    else if (trace_abs) /* the trace's own times: to measure its rate */
-        fprintf(f, "%sworkload: {trace: \"%s\"}\n", ind, trace_abs);
+    else if (trace_abs) { /* without a rate: the trace's own times, to measure its rate */
+        fprintf(f, "%sworkload: {trace: ", ind);
+        write_str(f, trace_abs);
+        if (rate > 0)
+            fprintf(f, ", target_rate: %.10g", rate);
+        fputs("}\n", f);
+    }
     else {
         fprintf(f, "%sworkload: {arrival: {process: poisson, rate: %.10g}, prompt_tokens: ", ind, rate);
         write_lengths(f, o->isl, o->isl_dist);
@@ -214,8 +235,11 @@ static ls_status measure(const ls_run_config *c, double *rate, ls_bound_work *w,
         /* what the engine serves: a prompt over max_model_len is rejected (no work),
          * an output is capped so that prompt + output fit */
         double p = r.prompt_tokens, o = r.output_tokens;
-        if (p > mml)
+        if (p > mml) {
             p = o = 0;
+            if (w)
+                w->n_too_long++;
+        }
         else if (p + o > mml)
             o = mml - p;
         tok[n] = p + o;
@@ -235,6 +259,7 @@ static ls_status measure(const ls_run_config *c, double *rate, ls_bound_work *w,
             *rate = (double)(n - 1) / ((double)(last - first) / 1e9);
     }
     if (!rc && w) {
+        w->n_requests = n;
         /* the SLO needs LS_CAPACITY_MIN_SUCCESS (99%) of the requests completed */
         size_t need = (size_t)ceil(0.99 * (double)n);
         w->span_s = n > 1 ? (double)(last - first) / 1e9 : 0;
@@ -331,6 +356,16 @@ static ls_status check_opts(const ls_plan_opts *o, ls_error *e)
     return LS_OK;
 }
 
+/* Room for one more candidate: under LS_PLAN_MAX_CANDIDATES; else *over is set (the enumeration
+ * stops there: counting every split of a huge budget would take minutes). */
+static bool room(const ls_plan *p, bool *over)
+{
+    if (p->n < LS_PLAN_MAX_CANDIDATES)
+        return true;
+    *over = true;
+    return false;
+}
+
 static void add(ls_plan *p, size_t *cap, const ls_plan_candidate *c)
 {
     if (p->n == *cap) {
@@ -342,7 +377,7 @@ static void add(ls_plan *p, size_t *cap, const ls_plan_candidate *c)
 
 /* Every split of 1..gpus GPUs on `hw`: tp, pp powers of two; dp any; EP variants for MoE;
  * each with every dtype, max_num_seqs and budget asked for. */
-static void enumerate(ls_plan *p, size_t *cap, const ls_plan_opts *o, const char *hw, bool moe)
+static void enumerate(ls_plan *p, size_t *cap, bool *over, const ls_plan_opts *o, const char *hw, bool moe)
 {
     int gpus = o->gpus;
     int n_specs = o->n_specs > 0 ? o->n_specs : 1;
@@ -354,6 +389,8 @@ static void enumerate(ls_plan *p, size_t *cap, const ls_plan_opts *o, const char
                     for (int pp = 1; tp * pp <= gpus; pp *= 2)
                         for (int dp = 1; tp * pp * dp <= gpus; dp++)
                             for (int ep_on = 0; ep_on <= (moe && pp == 1 && tp * dp > 1); ep_on++) {
+                                if (!room(p, over))
+                                    return;
                                 ls_plan_candidate c;
                                 memset(&c, 0, sizeof c);
                                 snprintf(c.hardware, sizeof c.hardware, "%s", hw);
@@ -386,6 +423,8 @@ static void enumerate(ls_plan *p, size_t *cap, const ls_plan_opts *o, const char
                     for (int tb = 1; ta + tb <= gpus; tb *= 2)
                         for (int np = 1; np * ta + tb <= gpus; np++)
                             for (int nd = 1; np * ta + nd * tb <= gpus; nd++) {
+                                if (!room(p, over))
+                                    return;
                                 ls_plan_candidate c;
                                 memset(&c, 0, sizeof c);
                                 snprintf(c.hardware, sizeof c.hardware, "%s", hw);
@@ -418,6 +457,24 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
         return ls_error_prefix(e, "plan: --model");
     }
     bool moe = m->experts > 1;
+    /* fixed lengths the model cannot take: vLLM rejects a prompt over max_model_len (the model's
+     * context here) and needs room for one output token */
+    if (o->isl > 0 && o->isl >= m->max_context) {
+        ls_catalog_free(cat);
+        return ls_fail(e, LS_EINVAL, "plan: --isl %d does not fit %s's context of %d tokens (max_model_len): vLLM "
+                                     "rejects every request; give prompts under %d tokens",
+                       o->isl, o->model, m->max_context, m->max_context);
+    }
+    /* synthetic arrivals need requests in the window at the target: under the capacity search's
+     * own minimum (LS_CAPACITY_MIN_REQUESTS) it cannot probe at all, and a p99 of a handful is
+     * meaningless */
+    double window = o->duration_s > 0 ? o->duration_s : 120;
+    if (!o->trace && o->rate > 0 && o->rate * window < LS_CAPACITY_MIN_REQUESTS) {
+        ls_catalog_free(cat);
+        return ls_fail(e, LS_EINVAL, "plan: --rate %g over --duration %g s gives about %.3g requests a run; the p99s "
+                                     "need at least %g: raise --duration or --rate",
+                       o->rate, window, o->rate * window, LS_CAPACITY_MIN_REQUESTS);
+    }
     char trace_abs[PATH_MAX];
     if (o->trace && !realpath(o->trace, trace_abs)) {
         ls_catalog_free(cat);
@@ -427,6 +484,7 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
     ls_plan *p = ls_xcalloc(1, sizeof *p);
     p->trace_path = tr ? ls_xstrdup(tr) : NULL;
     p->trace_rate = NAN;
+    p->max_context = m->max_context;
     p->target_rate = o->rate > 0 ? o->rate : 1.0;
     /* the base on the first GPU, at tp1: catches a bad GPU name, trace or dtype once, clearly */
     for (int h = 0; h < o->n_hardware && !rc; h++) {
@@ -488,10 +546,20 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
         if (!rc)
             rc = measure(c, NULL, &work, e);
         ls_config_free(c);
+        p->n_requests = work.n_requests;
+        p->n_too_long = work.n_too_long;
     }
     size_t cap = 0;
-    for (int h = 0; h < o->n_hardware && !rc; h++)
-        enumerate(p, &cap, o, o->hardware[h], moe);
+    bool over = false;
+    for (int h = 0; h < o->n_hardware && !rc && !over; h++)
+        enumerate(p, &cap, &over, o, o->hardware[h], moe);
+    if (!rc && over)
+        rc = ls_fail(e, LS_EINVAL,
+                     "plan: more than %d candidate deployments, the most a plan enumerates (each is loaded and checked "
+                     "before anything is simulated, and each becomes %d configurations): lower --gpus, or give fewer "
+                     "--hardware, --dtype, --max-num-seqs, --max-batched-tokens or --speculative values%s",
+                     LS_PLAN_MAX_CANDIDATES, LS_PLAN_N_LOADS,
+                     o->disagg ? ", or leave disagg out of --modes (its P:D ratios grow with the square of --gpus)" : "");
     double lowest = LS_PLAN_LOADS[0];
     for (int k = 1; k < LS_PLAN_N_LOADS; k++)
         if (LS_PLAN_LOADS[k] < lowest)

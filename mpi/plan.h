@@ -63,6 +63,11 @@ typedef struct ls_plan_opts {
     double capacity_floor;
 } ls_plan_opts;
 
+/* The most candidates a plan enumerates: each is loaded as a configuration and checked for memory
+ * and bounds (~0.25 ms each: 25 s for 100,000) before anything is simulated, and each kept one is
+ * LS_PLAN_N_LOADS configurations of the sweep. More is a usage error saying how many. */
+#define LS_PLAN_MAX_CANDIDATES 100000
+
 /* A --isl/--osl distribution (NULL: none): parses as `trace synth --prompt` does, and is not
  * empirical (measured lengths come with a trace); a message naming FLAG otherwise. */
 ls_status ls_plan_check_lengths(const char *flag, const char *spec, ls_error *e);
@@ -96,6 +101,8 @@ typedef struct ls_plan {
     double target_rate;    /* req/s */
     double capacity_floor; /* req/s, the search's floor (0: none) */
     double trace_rate;     /* the trace's own mean rate (NaN without a trace) */
+    int64_t n_requests, n_too_long; /* of the workload at the target: read, prompts over the context */
+    int max_context;       /* the model's context (tokens) */
     char *trace_path;      /* the trace, absolute (NULL: --isl/--osl) */
     char *spec_text;       /* the sweep specification (YAML) */
     ls_sweep_spec *spec;   /* parsed from spec_text; NULL when nothing was kept */

@@ -30,6 +30,8 @@
 #ifndef LS_BOUND_H
 #define LS_BOUND_H
 
+#include <stdint.h>
+
 #include "replay.h"
 
 /* What the workload asks of every configuration, measured once from its request
@@ -45,6 +47,7 @@ typedef struct ls_bound_work {
     double prompts_98;  /* prompt tokens of the ~98% with the fewest: the requests that complete (99%)
                            less those a tail over the TTFT limit may hold (1% + 1) */
     double max_output;  /* the longest output, tokens */
+    int64_t n_requests, n_too_long; /* read, and of them with a prompt over max_model_len (rejected) */
 } ls_bound_work;
 
 typedef struct ls_bounds {

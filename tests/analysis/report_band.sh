@@ -38,7 +38,7 @@ Y
 "$LLMSWEEP" report "$tmp/r.h5" --format md | tr '\n' ' ' | tr -s ' ' >"$tmp/r.md"
 grep -qF "expected error of throughput figures (roofline cost model): $want" "$tmp/r.txt" || { cat "$tmp/r.txt"; fail "text report"; }
 grep -qF "expected error of throughput figures (roofline cost model): $want" "$tmp/r.md" || fail "markdown report"
-"$LLMSWEEP" plan --model llama-3.1-8b --hardware h100-sxm --gpus 1 --isl 256 --osl 32 --duration 5 --rate 1 --slo ttft_p99=2s,tpot_p99=50ms \
+"$LLMSWEEP" plan --model llama-3.1-8b --hardware h100-sxm --gpus 1 --isl 256 --osl 32 --duration 10 --rate 1 --slo ttft_p99=2s,tpot_p99=50ms \
     -o "$tmp/p.h5" -q >"$tmp/p.txt" 2>"$tmp/err" || { cat "$tmp/err"; fail "plan"; }
 grep -qF "note: expected error of throughput figures (roofline cost model): $want" "$tmp/p.txt" || { cat "$tmp/p.txt"; fail "plan answer"; }
 grep -qF -- "- expected error of throughput figures (roofline cost model): $want" "$tmp/p.md" || fail "plan markdown"

@@ -37,4 +37,27 @@ for v in lognormal:mu=6 bogus:1 uniform:lo=5; do
 done
 rc=0; $B --isl 512 --osl normal:mean=-5 -o "$T/u.h5" --dry-run >/dev/null 2>"$T/u.err" || rc=$?
 [ "$rc" = 2 ] && grep -q -- "--osl 'normal:mean=-5'" "$T/u.err" || { cat "$T/u.err"; fail "--osl normal:mean=-5: exit $rc"; }
+# lengths the model cannot take (llama-3-8b: 8192 tokens): fixed, refused; drawn, a warning with the share
+rc=0; $B --isl 9000 --osl 64 -o "$T/u.h5" --dry-run >/dev/null 2>"$T/u.err" || rc=$?
+[ "$rc" = 2 ] && grep -q -- "--isl 9000 does not fit llama-3-8b's context of 8192 tokens" "$T/u.err" ||
+    { cat "$T/u.err"; fail "--isl 9000: exit $rc"; }
+$B --rate 1 --isl lognormal:mu=8.7,sigma=0.3 --osl 64 --duration 100 -o "$T/w.h5" --dry-run >/dev/null 2>"$T/w.err" ||
+    { cat "$T/w.err"; fail "plan with long prompts"; }
+grep -Eq "^plan: warning: [0-9]+ of the [0-9]+ requests \([0-9.]+%\) have a prompt over llama-3-8b's context of 8192" "$T/w.err" ||
+    { cat "$T/w.err"; fail "no warning about prompts over the context"; }
+# too few requests a run for a p99 (rate x duration under 10, the capacity search's own minimum): refused, both flags named
+rc=0; $B --rate 0.001 --isl 512 --osl 64 --duration 20 -o "$T/u.h5" --dry-run >/dev/null 2>"$T/u.err" || rc=$?
+[ "$rc" = 2 ] && grep -q -- "--rate 0.001 over --duration 20 s gives about 0.02 requests a run" "$T/u.err" ||
+    { cat "$T/u.err"; fail "--rate 0.001: exit $rc"; }
+# a budget whose candidates would not fit in memory is refused at once, naming the flags to narrow
+rc=0; timeout 60 $LLMSWEEP plan --model llama-3-8b --hardware h100-sxm --gpus 4096 --modes agg,disagg --isl 512 --osl 64 \
+    --rate 10 --slo ttft_p99=1s,tpot_p99=50ms -o "$T/u.h5" --dry-run >/dev/null 2>"$T/u.err" || rc=$?
+[ "$rc" = 2 ] && grep -q "more than 100000 candidate deployments" "$T/u.err" && grep -q -- "--gpus" "$T/u.err" ||
+    { cat "$T/u.err"; fail "--gpus 4096 --modes disagg: exit $rc"; }
+# any file name: a trace path with a space, '#', '"' and '\\' is quoted in the spec and read back
+d="$T/a b#\"c\\d"
+mkdir -p "$d" && cp "$LS_SOURCE_DIR/traces/azure-conv-excerpt.csv.gz" "$d/t #\".csv.gz"
+$LLMSWEEP plan --model llama-3-8b --hardware h100-sxm --gpus 1 --trace "$d/t #\".csv.gz" --slo ttft_p99=2s,tpot_p99=50ms \
+    -o "$T/q.h5" -q >"$T/q.txt" 2>"$T/q.err" || { cat "$T/q.err"; fail "plan on a trace with an odd name"; }
+grep -q "^top .* deployments" "$T/q.txt" || fail "no answer for the odd trace name"
 echo "plan_dist: ok"
