@@ -460,10 +460,11 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
     /* fixed lengths the model cannot take: vLLM rejects a prompt over max_model_len (the model's
      * context here) and needs room for one output token */
     if (o->isl > 0 && o->isl >= m->max_context) {
+        int ctx = m->max_context; /* m points into cat */
         ls_catalog_free(cat);
         return ls_fail(e, LS_EINVAL, "plan: --isl %d does not fit %s's context of %d tokens (max_model_len): vLLM "
                                      "rejects every request; give prompts under %d tokens",
-                       o->isl, o->model, m->max_context, m->max_context);
+                       o->isl, o->model, ctx, ctx);
     }
     /* synthetic arrivals need requests in the window at the target: under the capacity search's
      * own minimum (LS_CAPACITY_MIN_REQUESTS) it cannot probe at all, and a p99 of a handful is
