@@ -77,6 +77,20 @@ static void write_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* A name (model, GPU, cluster): bare when plainly safe (the catalog's names: the spec reads as
+ * before), else quoted by write_str, so that an odd name reaches the catalog's "unknown" message
+ * instead of breaking the YAML. */
+static void write_name(FILE *f, const char *s)
+{
+    bool plain = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9');
+    for (const char *p = s; *p && plain; p++)
+        plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *p) != NULL;
+    if (plain)
+        fputs(s, f);
+    else
+        write_str(f, s);
+}
+
 /* The workload's length mapping: {dist: fixed, value: N}, or the distribution's (dist.h's
  * command-line form parsed as `trace synth` parses it, written as canonical flow YAML). */
 static void write_lengths(FILE *f, int fixed, const char *dist)
@@ -128,9 +142,16 @@ static void write_workload(FILE *f, const char *ind, const ls_plan_opts *o, cons
 static void write_config(FILE *f, const char *ind, const ls_plan_opts *o, const ls_plan_candidate *c,
                          const char *trace_abs, double rate, double burst_cv)
 {
-    fprintf(f, "%smodel: %s\n%shardware: %s\n", ind, o->model, ind, c ? c->hardware : o->hardware[0]);
-    if (o->cluster)
-        fprintf(f, "%scluster: %s\n", ind, o->cluster);
+    fprintf(f, "%smodel: ", ind);
+    write_name(f, o->model);
+    fprintf(f, "\n%shardware: ", ind);
+    write_name(f, c ? c->hardware : o->hardware[0]);
+    fputc('\n', f);
+    if (o->cluster) {
+        fprintf(f, "%scluster: ", ind);
+        write_name(f, o->cluster);
+        fputc('\n', f);
+    }
     char par[32];
     snprintf(par, sizeof par, "tp%d", c && c->disagg ? c->pre_tp : 1);
     fprintf(f, "%sdtype: %s\n%sparallelism: %s\n%sscheduler: ", ind, dtype_yaml(c ? c->dtype : first_dtype(o)), ind,
@@ -153,12 +174,14 @@ static void write_config(FILE *f, const char *ind, const ls_plan_opts *o, const 
 /* One grid item: every key a candidate sets over the base. */
 static void write_item(FILE *f, const ls_plan_opts *o, const ls_plan_candidate *c, bool all)
 {
+    fputs("    - {hardware: ", f);
+    write_name(f, c->hardware);
     if (c->disagg)
-        fprintf(f, "    - {hardware: %s, parallelism: tp%d, disaggregation: {prefill: {replicas: %d, parallelism: tp%d}, "
+        fprintf(f, ", parallelism: tp%d, disaggregation: {prefill: {replicas: %d, parallelism: tp%d}, "
                    "decode: {replicas: %d, parallelism: tp%d}}",
-                c->hardware, c->pre_tp, c->pre_n, c->pre_tp, c->dec_n, c->dec_tp);
+                c->pre_tp, c->pre_n, c->pre_tp, c->dec_n, c->dec_tp);
     else
-        fprintf(f, "    - {hardware: %s, parallelism: %s", c->hardware, c->parallelism);
+        fprintf(f, ", parallelism: %s", c->parallelism);
     if (all || o->n_dtypes > 1)
         fprintf(f, ", dtype: %s", dtype_yaml(c->dtype));
     if (all || o->n_seqs > 1 || o->n_budgets > 1) {
@@ -172,6 +195,53 @@ static void write_item(FILE *f, const ls_plan_opts *o, const ls_plan_candidate *
         ls_plan_spec_yaml(sp, f);
     }
     fputc('}', f);
+}
+
+/* A message of the trace reader (e->msg: "PATH:LINE: ..." or text) as --trace's: the path as the
+ * user gave it, and LS_EIO, so that a malformed or unreadable trace exits 1 as in `llmsweep run`. */
+static ls_status trace_error(const ls_plan_opts *o, const char *trace_abs, ls_error *e)
+{
+    char m[sizeof e->msg];
+    snprintf(m, sizeof m, "%s", e->msg);
+    size_t tl = strlen(trace_abs);
+    if (!strncmp(m, trace_abs, tl))
+        return ls_fail(e, LS_EIO, "plan: --trace %s%s", o->trace, m + tl);
+    return ls_fail(e, LS_EIO, "plan: --trace %s: %s", o->trace, m);
+}
+
+/* An error from loading the plan's own YAML, said as the flag whose value caused it: the
+ * internal "plan:LINE:" location goes (the user never saw that text), the field maps to its flag
+ * (cluster -> --cluster, workload.trace -> --trace with the user's own path), and anything else
+ * keeps `fallback` (e.g. "plan: --hardware h100-sxm"). A trace the loader cannot read or parse
+ * becomes LS_EIO: exit 1, as `llmsweep run` gives for it. */
+static ls_status blame(const ls_plan_opts *o, const char *trace_abs, const char *fallback, ls_error *e)
+{
+    char m[sizeof e->msg];
+    const char *s = e->msg;
+    if (!strncmp(s, "plan:", 5) && s[5] >= '0' && s[5] <= '9') {
+        s += 5;
+        while ((*s >= '0' && *s <= '9') || *s == ':')
+            s++;
+        while (*s == ' ')
+            s++;
+    }
+    snprintf(m, sizeof m, "%s", s);
+    if (!strncmp(m, "workload.trace: ", 16) && trace_abs) {
+        snprintf(e->msg, sizeof e->msg, "%s", m + 16);
+        trace_error(o, trace_abs, e);
+    } else if (!strncmp(m, "cluster: ", 9) && o->cluster)
+        ls_fail(e, e->code, "plan: --cluster %s: %s", o->cluster, m + 9);
+    else if (!strncmp(m, "hardware: ", 10) && !strncmp(fallback, "plan: --hardware ", 17))
+        ls_fail(e, e->code, "%s: %s", fallback, m + 10);
+    else if (!strncmp(m, "model: ", 7))
+        ls_fail(e, e->code, "plan: --model %s: %s", o->model, m + 7);
+    else if (!strncmp(m, "dtype: ", 7))
+        ls_fail(e, e->code, "plan: --dtype %s: %s", first_dtype(o), m + 7);
+    else if (!strncmp(m, "scheduler.", 10))
+        ls_fail(e, e->code, "plan: --max-num-seqs/--max-batched-tokens: %s", m);
+    else
+        ls_fail(e, e->code, "%s: %s", fallback, m);
+    return e->code;
 }
 
 /* Load one candidate (NULL: the base) at `rate`. */
@@ -336,6 +406,12 @@ static ls_status check_opts(const ls_plan_opts *o, ls_error *e)
         if (o->budgets[i] < 0)
             return ls_fail(e, LS_EINVAL, "plan: --max-batched-tokens: expected auto or integers >= 1, got %d",
                            o->budgets[i]);
+    /* every pair of the two lists is searched: a budget under a sequence count never loads */
+    for (int i = 0; i < o->n_budgets; i++)
+        for (int j = 0; j < o->n_seqs; j++)
+            if (o->budgets[i] > 0 && o->budgets[i] < o->seqs[j])
+                return ls_fail(e, LS_EINVAL, "plan: --max-batched-tokens %d is below --max-num-seqs %d (vLLM needs "
+                                             "max_num_batched_tokens >= max_num_seqs)", o->budgets[i], o->seqs[j]);
     bool spec_on = false, spec_off = o->n_specs == 0;
     for (int i = 0; i < o->n_specs; i++) {
         spec_on |= ls_plan_spec_on(&o->specs[i]);
@@ -500,10 +576,15 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
         b.budget = o->budgets[0];
         b.spec = -1;
         rc = load_candidate(o, &b, tr, measure_rate ? 0 : p->target_rate, cat, &c, e);
-        if (rc)
-            ls_error_prefix(e, "plan: --hardware %s", o->hardware[h]);
+        if (rc) {
+            char fb[128];
+            snprintf(fb, sizeof fb, "plan: --hardware %s", o->hardware[h]);
+            blame(o, tr, fb, e);
+        }
         else if (measure_rate) {
             rc = measure(c, &p->trace_rate, NULL, e);
+            if (rc && strncmp(e->msg, "plan:", 5))
+                rc = trace_error(o, tr, e);
             if (!rc)
                 p->target_rate = p->trace_rate * (o->scale_trace > 0 ? o->scale_trace : 1.0);
         }
@@ -524,8 +605,11 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
         b.spec = i;
         ls_run_config *c = NULL;
         rc = load_candidate(o, &b, tr, p->target_rate, cat, &c, e);
-        if (rc)
-            ls_error_prefix(e, "plan: --speculative %s", o->specs[i].given);
+        if (rc) {
+            char fb[160];
+            snprintf(fb, sizeof fb, "plan: --speculative %s", o->specs[i].given);
+            blame(o, tr, fb, e);
+        }
         ls_config_free(c);
     }
     /* the capacity search starts at the target: its floor is below it */
@@ -544,8 +628,10 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
     if (!rc) {
         ls_run_config *c = NULL;
         rc = load_candidate(o, NULL, tr, p->target_rate, cat, &c, e);
-        if (!rc)
-            rc = measure(c, NULL, &work, e);
+        if (rc)
+            blame(o, tr, "plan: the workload", e);
+        else if ((rc = measure(c, NULL, &work, e)) && tr && strncmp(e->msg, "plan:", 5))
+            rc = trace_error(o, tr, e); /* a row the reader rejects */
         ls_config_free(c);
         p->n_requests = work.n_requests;
         p->n_too_long = work.n_too_long;
@@ -623,7 +709,11 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
     FILE *f = open_memstream(&p->spec_text, &len);
     fprintf(f, "# written by llmsweep plan (docs/PLAN.md): %zu candidates, %zu pruned by memory, %zu by bound, "
                "%zu invalid splits\n", p->n, p->n_memory, p->n_bound, p->n_invalid);
-    fprintf(f, "name: plan-%s-%dgpus\nseed: %lld\nbase:\n", o->model, o->gpus, (long long)o->seed);
+    char nm[300];
+    snprintf(nm, sizeof nm, "plan-%s-%dgpus", o->model, o->gpus);
+    fputs("name: ", f);
+    write_name(f, nm);
+    fprintf(f, "\nseed: %lld\nbase:\n", (long long)o->seed);
     write_config(f, "  ", o, NULL, tr, p->target_rate, 0);
     fprintf(f, "grid:\n  .:\n");
     for (size_t i = 0; i < p->n; i++)
@@ -670,7 +760,11 @@ ls_status ls_plan_burst_spec(const ls_plan_opts *o, const ls_plan *p, const int6
     FILE *f = open_memstream(text, &len);
     fprintf(f, "# written by llmsweep plan (docs/PLAN.md, \"Sensitivity\"): its top %zu deployments at the target "
                "rate with gamma arrivals of cv %g\n", n, LS_PLAN_BURST_CV);
-    fprintf(f, "name: plan-%s-%dgpus-burst\nseed: %lld\nbase:\n", o->model, o->gpus, (long long)o->seed);
+    char nm[300];
+    snprintf(nm, sizeof nm, "plan-%s-%dgpus-burst", o->model, o->gpus);
+    fputs("name: ", f);
+    write_name(f, nm);
+    fprintf(f, "\nseed: %lld\nbase:\n", (long long)o->seed);
     write_config(f, "  ", o, NULL, p->trace_path, p->target_rate, LS_PLAN_BURST_CV);
     fprintf(f, "grid:\n  .:\n");
     for (size_t k = 0; k < n; k++) {
