@@ -403,11 +403,13 @@ static void print_pruning(const ls_plan *p, const plan_args *a, FILE *f)
                "req/s%s)\n",
             p->n, a->p.n_hardware, a->p.n_hardware > 1 ? "s" : "", a->p.gpus, p->n_memory, p->n_bound, p->n_invalid,
             p->n_kept, LS_PLAN_N_LOADS, p->target_rate, isnan(p->trace_rate) ? "" : ", from the trace's rate");
-    if (p->n_too_long > 0) /* vLLM rejects them: they count against the SLO's completed share */
-        fprintf(f, "plan: warning: %lld of the %lld requests (%.3g%%) have a prompt over %s's context of %d tokens: "
-                   "vLLM rejects them (max_model_len)\n",
-                (long long)p->n_too_long, (long long)p->n_requests, 100.0 * (double)p->n_too_long / (double)p->n_requests,
-                a->p.model, p->max_context);
+    if (p->n_over_context > 0) /* rejected ones count against the SLO's completed share */
+        fprintf(f, "plan: warning: %lld of the %lld requests (%.3g%%) have prompt + output over %s's context of %d "
+                   "tokens (max_model_len); %lld of them have the prompt alone over it (vLLM rejects those), the "
+                   "simulation cuts the others' outputs at the context\n",
+                (long long)p->n_over_context, (long long)p->n_requests,
+                100.0 * (double)p->n_over_context / (double)p->n_requests, a->p.model, p->max_context,
+                (long long)p->n_too_long);
     char nm[256];
     size_t shown = 0;
     for (size_t i = 0; i < p->n && shown < 4; i++)

@@ -305,6 +305,8 @@ static ls_status measure(const ls_run_config *c, double *rate, ls_bound_work *w,
         /* what the engine serves: a prompt over max_model_len is rejected (no work),
          * an output is capped so that prompt + output fit */
         double p = r.prompt_tokens, o = r.output_tokens;
+        if (w && p + o > mml)
+            w->n_over_context++;
         if (p > mml) {
             p = o = 0;
             if (w)
@@ -432,6 +434,26 @@ static ls_status check_opts(const ls_plan_opts *o, ls_error *e)
     return LS_OK;
 }
 
+/* How many candidates enumerate() makes, counted without making them (its loops, the innermost
+ * summed): the limit is checked before anything is allocated. */
+static double count_candidates(const ls_plan_opts *o, bool moe)
+{
+    double g = o->gpus, agg = 0, dis = 0;
+    for (int tp = 1; o->agg && tp <= o->gpus; tp *= 2)
+        for (int pp = 1; tp * pp <= o->gpus; pp *= 2) {
+            double dps = floor(g / (tp * pp));
+            agg += dps;
+            if (moe && pp == 1) /* the EP variant of every dp with tp * dp > 1 */
+                agg += tp > 1 ? dps : dps - 1;
+        }
+    for (int ta = 1; o->disagg && 2 * ta <= o->gpus; ta *= 2)
+        for (int tb = 1; ta + tb <= o->gpus; tb *= 2)
+            for (int np = 1; np * ta + tb <= o->gpus; np++)
+                dis += floor((g - (double)np * ta) / tb);
+    double lists = (double)(o->n_dtypes > 0 ? o->n_dtypes : 1) * o->n_seqs * o->n_budgets;
+    return o->n_hardware * lists * (agg * (o->n_specs > 0 ? o->n_specs : 1) + dis);
+}
+
 /* Room for one more candidate: under LS_PLAN_MAX_CANDIDATES; else *over is set (the enumeration
  * stops there: counting every split of a huge budget would take minutes). */
 static bool room(const ls_plan *p, bool *over)
@@ -535,6 +557,13 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
     bool moe = m->experts > 1;
     /* fixed lengths the model cannot take: vLLM rejects a prompt over max_model_len (the model's
      * context here) and needs room for one output token */
+    if (o->isl > 0 && o->osl > 0 && (int64_t)o->isl + o->osl > m->max_context && m->max_context > 0) {
+        int ctx = m->max_context; /* m points into cat */
+        ls_catalog_free(cat);
+        return ls_fail(e, LS_EINVAL, "plan: --isl %d + --osl %d exceed %s's context of %d tokens: vLLM rejects every "
+                                     "request (prompt + max_tokens over max_model_len)",
+                       o->isl, o->osl, o->model, ctx);
+    }
     if (o->isl > 0 && o->isl >= m->max_context) {
         int ctx = m->max_context; /* m points into cat */
         ls_catalog_free(cat);
@@ -635,18 +664,21 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
         ls_config_free(c);
         p->n_requests = work.n_requests;
         p->n_too_long = work.n_too_long;
+        p->n_over_context = work.n_over_context;
     }
     size_t cap = 0;
     bool over = false;
-    for (int h = 0; h < o->n_hardware && !rc && !over; h++)
-        enumerate(p, &cap, &over, o, o->hardware[h], moe);
-    if (!rc && over)
+    double want = count_candidates(o, moe);
+    if (!rc && want > LS_PLAN_MAX_CANDIDATES)
         rc = ls_fail(e, LS_EINVAL,
-                     "plan: more than %d candidate deployments, the most a plan enumerates (each is loaded and checked "
+                     "plan: %.0f candidate deployments, more than the %d a plan enumerates (each is loaded and checked "
                      "before anything is simulated, and each becomes %d configurations): lower --gpus, or give fewer "
                      "--hardware, --dtype, --max-num-seqs, --max-batched-tokens or --speculative values%s",
-                     LS_PLAN_MAX_CANDIDATES, LS_PLAN_N_LOADS,
+                     want, LS_PLAN_MAX_CANDIDATES, LS_PLAN_N_LOADS,
                      o->disagg ? ", or leave disagg out of --modes (its P:D ratios grow with the square of --gpus)" : "");
+    for (int h = 0; h < o->n_hardware && !rc && !over; h++)
+        enumerate(p, &cap, &over, o, o->hardware[h], moe);
+    assert(rc || (!over && (double)p->n == want)); /* count_candidates follows enumerate */
     double lowest = LS_PLAN_LOADS[0];
     for (int k = 1; k < LS_PLAN_N_LOADS; k++)
         if (LS_PLAN_LOADS[k] < lowest)

@@ -102,6 +102,7 @@ typedef struct ls_plan {
     double capacity_floor; /* req/s, the search's floor (0: none) */
     double trace_rate;     /* the trace's own mean rate (NaN without a trace) */
     int64_t n_requests, n_too_long; /* of the workload at the target: read, prompts over the context */
+    int64_t n_over_context; /* of them, prompt + output over the context (n_too_long included) */
     int max_context;       /* the model's context (tokens) */
     char *trace_path;      /* the trace, absolute (NULL: --isl/--osl) */
     char *spec_text;       /* the sweep specification (YAML) */

@@ -48,6 +48,7 @@ typedef struct ls_bound_work {
                            less those a tail over the TTFT limit may hold (1% + 1) */
     double max_output;  /* the longest output, tokens */
     int64_t n_requests, n_too_long; /* read, and of them with a prompt over max_model_len (rejected) */
+    int64_t n_over_context; /* with prompt + output over max_model_len (n_too_long included) */
 } ls_bound_work;
 
 typedef struct ls_bounds {
