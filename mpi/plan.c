@@ -77,6 +77,23 @@ static void write_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* Whether s is valid UTF-8: YAML text must be, and a double-quoted scalar's \xNN is a code point,
+ * not a byte, so a name that is not cannot be written into the spec. */
+static bool utf8_ok(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 && *p >= 0xc2 ? 1 : (*p & 0xf0) == 0xe0 ? 2
+                              : (*p & 0xf8) == 0xf0 && *p <= 0xf4 ? 3 : -1;
+        if (n < 0)
+            return false;
+        p++;
+        for (int i = 0; i < n; i++, p++)
+            if ((*p & 0xc0) != 0x80)
+                return false;
+    }
+    return true;
+}
+
 /* A name (model, GPU, cluster): bare when plainly safe (the catalog's names: the spec reads as
  * before), else quoted by write_str, so that an odd name reaches the catalog's "unknown" message
  * instead of breaking the YAML. */
@@ -587,6 +604,14 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
         return ls_fail(e, LS_EIO, "plan: --trace %s: cannot open it", o->trace);
     }
     const char *tr = o->trace ? trace_abs : NULL;
+    const char *bad = tr && !utf8_ok(tr) ? "--trace" : o->cluster && !utf8_ok(o->cluster) ? "--cluster" : NULL;
+    for (int h = 0; h < o->n_hardware && !bad; h++)
+        bad = utf8_ok(o->hardware[h]) ? NULL : "--hardware";
+    if (bad) {
+        ls_catalog_free(cat);
+        return ls_fail(e, LS_EINVAL, "plan: %s: the value (or the trace's full path) is not valid UTF-8, which the "
+                                     "YAML of the specification must be: rename it", bad);
+    }
     ls_plan *p = ls_xcalloc(1, sizeof *p);
     p->trace_path = tr ? ls_xstrdup(tr) : NULL;
     p->trace_rate = NAN;

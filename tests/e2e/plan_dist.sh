@@ -86,6 +86,17 @@ mkdir -p "$d" && cp "$LS_SOURCE_DIR/traces/azure-conv-excerpt.csv.gz" "$d/t #\".
 $LLMSWEEP plan --model llama-3-8b --hardware h100-sxm --gpus 1 --trace "$d/t #\".csv.gz" --slo ttft_p99=2s,tpot_p99=50ms \
     -o "$T/q.h5" -q >"$T/q.txt" 2>"$T/q.err" || { cat "$T/q.err"; fail "plan on a trace with an odd name"; }
 grep -q "^top .* deployments" "$T/q.txt" || fail "no answer for the odd trace name"
+# control characters go in as \xNN; a path that is not UTF-8 cannot be YAML: refused, naming --trace
+d="$T/"$'n\nl\tt'
+mkdir -p "$d" && cp "$LS_SOURCE_DIR/traces/azure-conv-excerpt.csv.gz" "$d/t.csv.gz"
+$LLMSWEEP plan --model llama-3-8b --hardware h100-sxm --gpus 1 --trace "$d/t.csv.gz" --slo ttft_p99=2s,tpot_p99=50ms \
+    -o "$T/c.h5" --dry-run >/dev/null 2>"$T/c.err" || { cat "$T/c.err"; fail "plan on a trace path with a newline and a tab"; }
+grep -qF 'n\x0al\x09t/t.csv.gz' "$T/c.spec.yaml" || fail "control characters: $(grep trace "$T/c.spec.yaml")"
+d="$T/"$'\xff'
+mkdir -p "$d" && cp "$LS_SOURCE_DIR/traces/azure-conv-excerpt.csv.gz" "$d/t.csv.gz"
+rc=0; $B --trace "$d/t.csv.gz" -o "$T/u.h5" --dry-run >/dev/null 2>"$T/u.err" || rc=$?
+[ "$rc" = 2 ] && grep -q -- "plan: --trace: the value (or the trace's full path) is not valid UTF-8" "$T/u.err" ||
+    { cat "$T/u.err"; fail "a path that is not UTF-8: exit $rc"; }
 # errors of the generated base name the flag, not the spec's own lines
 usage() { # expected-exit message args...
     local want=$1 msg=$2; shift 2; rc=0
