@@ -298,9 +298,13 @@ static void print_top(const deployment *d, size_t n, const ls_plan_answer_opts *
             double u1, j1, u2, j2;
             cost_energy(o, r, tps, &u1, &j1);
             cost_energy(o, r, tps_cap, &u2, &j2);
-            fprintf(f, o->markdown ? "| %zu | %s | %s | %.4g | %.4g | %.4g | %.4g |\n"
-                                   : "  %2zu %-10s %-22s %13.4g %15.4g %12.4g %14.4g\n",
-                    i + 1, r->cfg.hardware, label(r, lab, sizeof lab), u1, u2, j1, j2);
+            /* at a capacity that is only a lower bound (">=R"), the costs there are upper bounds */
+            char su[32], sj[32];
+            snprintf(su, sizeof su, "%s%.4g", d[i].at_least && isfinite(u2) ? "<=" : "", u2);
+            snprintf(sj, sizeof sj, "%s%.4g", d[i].at_least && isfinite(j2) ? "<=" : "", j2);
+            fprintf(f, o->markdown ? "| %zu | %s | %s | %.4g | %s | %.4g | %s |\n"
+                                   : "  %2zu %-10s %-22s %13.4g %15s %12.4g %14s\n",
+                    i + 1, r->cfg.hardware, label(r, lab, sizeof lab), u1, su, j1, sj);
         }
     }
     fprintf(f, o->markdown ? "\nLaunch commands (vLLM; SGLang's equivalent below each):\n\n"

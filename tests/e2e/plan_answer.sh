@@ -122,7 +122,8 @@ PY
 # req/s; from a target of 0.5 req/s the search doubles 15 times (max_runs 16): on b200 every probe
 # meets the SLO (">=16384"), on h100-sxm the last one misses it (bracketed).
 Q="$LLMSWEEP plan --model llama-3.2-1b --isl 16 --osl 2 --hardware b200 --hardware h100-sxm --gpus 1 --rate 0.5 --duration 40 --seed 3 -q"
-$Q --slo ttft_p99=1s,tpot_p99=50ms -o "$T/u.h5" >"$T/u.txt" 2>"$T/u.err" || { cat "$T/u.err"; fail "plan, unbracketed capacity"; }
+$Q --slo ttft_p99=1s,tpot_p99=50ms --cost-per-gpu-hour b200=5,h100-sxm=2.5 --power b200=1000,h100-sxm=700 \
+    -o "$T/u.h5" >"$T/u.txt" 2>"$T/u.err" || { cat "$T/u.err"; fail "plan, unbracketed capacity"; }
 "$LLMSWEEP" report "$T/u.h5" -o "$T/u.report" || fail "report of the unbracketed capacity"
 "$PY" - "$T/u.h5" "$T/u.txt" "$T/u.md" "$T/u.report" <<'PY' || fail "unbracketed capacity"
 import sys, re, h5py, math
@@ -151,6 +152,20 @@ for x, c in searched:
         assert not any(s.startswith(">=") for s in cells) and why not in line[0], line
         assert math.isfinite(x["capacity_fail_rps"]) and x["capacity_fail_rps"] > cap
         assert float(cells[0]) == float("%.3g" % cap), (cells, cap)
+# cost and energy at the capacity: upper bounds ("<=") where the capacity is a lower bound
+price = {"b200": (5, 1000), "h100-sxm": (2.5, 700)}
+cost = [l.split() for l in text.split("cost and energy per output token")[1].split("launch commands")[0].splitlines()
+        if re.match(r"^ *\d+ ", l)]
+top_ids = [int(l.split()[1]) for l in text.splitlines() if re.match(r"^ *\d+ +\d+ ", l)]
+assert len(cost) == 2 == len(top_ids), cost
+for c, i in zip(cost, top_ids):
+    x = [x for x, _ in searched if int(x["config_id"]) == i][0]
+    usd, w = price[c[1]]
+    tps_cap = x["output_tps"] / x["throughput_rps"] * x["capacity_rps"]
+    want = ["%.4g" % (usd / (tps_cap * 3600) * 1e6), "%.4g" % (w / tps_cap)]  # 1 GPU
+    if i in atleast:
+        want = ["<=" + v for v in want]
+    assert [c[4], c[6]] == want, (c, want)
 # the report's capacity table: ">=R" in the rows of exactly those deployments
 lines = open(sys.argv[4]).read().splitlines()
 k = next(j for j, l in enumerate(lines) if l.startswith("strategy gpu      GPUs capacity"))
