@@ -145,6 +145,9 @@ for x, c in searched:
     assert mdl, i
     if i in atleast:
         assert cap == 16384, cap  # 0.5 * 2**15: the last of the 16 probes
+        # the row itself says so (the sweep's message column)
+        assert x["message"].decode().startswith("capacity is a lower bound: the SLO is met at every rate probed, "
+                                                "up to 16384 req/s (capacity.max_runs)"), x["message"]
         assert cells == [">=%d" % cap, ">=%d" % cap], line  # 1 GPU
         assert why in line[0] and why in mdl[0], line
         assert ">=%d |" % cap in mdl[0], mdl
