@@ -61,7 +61,6 @@ refused $M $H $W --slo ttft=1s,tpot_p99=50ms,ttft_p99=3s "${D[@]}" -- "ttft_p99 
 refused $M $H $W --slo ttft_p99=1,tpot_p99=50ms "${D[@]}" -- "--slo ttft_p99=1: give a unit, s, ms or us"
 refused $M $H $W --slo ttft_p99=1s,tpot_p99=0.05 "${D[@]}" -- "--slo tpot_p99=0.05: give a unit"
 refused $M $H $W --slo ttft_p99=1s,,tpot_p99=50ms "${D[@]}" -- "an empty item"
-# ... and `report --slo` (the shared parser) still takes a bare number as seconds
 # 4. --seed: decimal digits, 0 .. 2^63-1
 for s in 1e30 -1 1.5 0x10 9223372036854775808 "" " 1"; do
     refused $M $H $W $S "${D[@]}" --seed "$s" -- "--seed '$s': expected an integer 0 .. 9223372036854775807"
@@ -104,6 +103,8 @@ rc=0; "$LLMSWEEP" plan $M $H $W $S -o "$T/o/p.h5" -q >/dev/null 2>"$T/o.err" || 
 # --force overwrites
 "$LLMSWEEP" plan $M $H $W $S --seed 6 -o "$T/o/p.h5" --force -q >/dev/null 2>"$T/o.err" || { cat "$T/o.err"; fail "--force"; }
 grep -q "^seed: 6" "$T/o/p.spec.yaml" || fail "--force: the spec not rewritten"
+# `report --slo` (the parser plan shares) still takes a bare number as seconds
+"$LLMSWEEP" report "$T/o/p.h5" --slo ttft_p99=1,tpot_p99=0.05 -o "$T/o/r.txt" 2>"$T/o.err" || { cat "$T/o.err"; fail "report --slo without units"; }
 
 # 8. --plots: a folder that cannot be one or cannot be made
 touch "$T/afile"
