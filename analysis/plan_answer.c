@@ -18,6 +18,9 @@ typedef struct deployment {
     double cap_per_gpu;
     int n_gpus;
     unsigned violations;            /* at the target rate */
+    /* the search met the SLO at every rate it probed (capacity_fail_rps NaN): it stopped at
+     * max_runs, and the capacity is only ">= capacity" */
+    bool at_least;
 } deployment;
 
 static bool same_rate(double a, double b)
@@ -150,11 +153,14 @@ static bool below_fail(const deployment *d)
 }
 
 /* A capacity (or, with per = n GPUs, a capacity per GPU) as the tables show it: "< R"
- * when it is below the rate its search missed the SLO at. */
+ * when it is below the rate its search missed the SLO at; ">= R" when the search never
+ * missed it (R its last probe). */
 static const char *cap_text(const deployment *d, int per, char *buf, size_t size)
 {
     if (below_fail(d))
         ls_report_fmt_below(d->cap_fail / (per > 0 ? per : 1), buf, size);
+    else if (d->at_least)
+        ls_report_fmt_atleast(per > 0 ? d->cap_per_gpu : d->capacity, buf, size);
     else
         snprintf(buf, size, "%.3g", per > 0 ? d->cap_per_gpu : d->capacity);
     return buf;
@@ -165,8 +171,9 @@ static void reason(const deployment *d, const deployment *best, const ls_slo *s,
                    char *buf, size_t size)
 {
     char v[256];
+    static const char unbounded[] = "met the SLO at every rate probed (the search stopped at max_runs)";
     if (d == best && !d->violations) {
-        snprintf(buf, size, "best capacity per GPU");
+        snprintf(buf, size, "best capacity per GPU%s%s", d->at_least ? "; " : "", d->at_least ? unbounded : "");
         return;
     }
     if (d->violations) {
@@ -174,6 +181,8 @@ static void reason(const deployment *d, const deployment *best, const ls_slo *s,
         snprintf(buf, size, "misses the SLO at the target rate (%s)", v);
     } else if (isnan(d->cap_per_gpu)) {
         snprintf(buf, size, "no capacity found");
+    } else if (d->at_least) { /* a lower bound: not comparable with the first's */
+        snprintf(buf, size, "%s", unbounded);
     } else if (below_fail(d)) {
         char r[32];
         ls_report_fmt_below(d->cap_fail, r, sizeof r);
@@ -182,8 +191,9 @@ static void reason(const deployment *d, const deployment *best, const ls_slo *s,
         else
             snprintf(buf, size, "capacity below %s req/s (misses the SLO there, not searched lower)", r + 1);
     } else if (d->cap_per_gpu < best->cap_per_gpu) {
-        snprintf(buf, size, "%.0f%% less capacity per GPU (%.3g vs %.3g req/s)%s",
-                 100 * (1 - d->cap_per_gpu / best->cap_per_gpu), d->cap_per_gpu, best->cap_per_gpu,
+        snprintf(buf, size, "%s%.0f%% less capacity per GPU (%.3g vs %s%.3g req/s)%s", best->at_least ? "at least " : "",
+                 100 * (1 - d->cap_per_gpu / best->cap_per_gpu), d->cap_per_gpu, best->at_least ? ">=" : "",
+                 best->cap_per_gpu,
                  d->n_gpus > best->n_gpus ? "; more GPUs for the same load" : "");
     } else {
         snprintf(buf, size, "ties on capacity per GPU; uses %d GPUs against %d", d->n_gpus, best->n_gpus);
@@ -230,7 +240,7 @@ static void print_spec_vs_base(const deployment *d, size_t n, size_t top, const 
         char ca[32], cb[32], ratio[32] = "";
         cap_text(&d[i], 0, ca, sizeof ca);
         cap_text(b, 0, cb, sizeof cb);
-        if (d[i].capacity > 0 && b->capacity > 0) /* a ratio of two capacities found, not of bounds */
+        if (d[i].capacity > 0 && b->capacity > 0 && !d[i].at_least && !b->at_least) /* of capacities found, not bounds */
             snprintf(ratio, sizeof ratio, " (%.2fx)", d[i].capacity / b->capacity);
         fprintf(f, "capacity %s vs %s req/s without%s, tpot_p99 at the target %.3g vs %.3g ms (%.2fx %s), "
                    "%.3g tokens per verification step\n",
@@ -247,26 +257,28 @@ static void print_top(const deployment *d, size_t n, const ls_plan_answer_opts *
     char why[512], cmd[2048], lab[128], ct[32], cg[32];
     if (o->markdown)
         fprintf(f, "## Top %zu deployments by capacity per GPU under the SLO\n\n"
-                   "| # | config | hardware | deployment | GPUs | capacity req/s | req/s per GPU | "
+                   "Goodput: the requests per second completed within the SLO at the target rate.\n\n"
+                   "| # | config | hardware | deployment | GPUs | capacity req/s | req/s per GPU | goodput req/s @target | "
                    "tok/s per GPU @target | tok/s per user @target | ttft_p99 s | tpot_p99 ms | why not first |\n"
-                   "|---|---|---|---|---|---|---|---|---|---|---|---|\n", top);
+                   "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n", top);
     else
-        fprintf(f, "top %zu deployments by capacity per GPU under the SLO:\n"
-                   "   # config hardware   deployment             GPUs capacity  req/s/GPU tok/s/GPU tok/s/user ttft_p99 "
-                   "tpot_p99  why not first\n", top);
+        fprintf(f, "top %zu deployments by capacity per GPU under the SLO (capacity, req/s/GPU and goodput in req/s; "
+                   "goodput: requests/s completed within the SLO at the target rate):\n"
+                   "   # config hardware   deployment             GPUs capacity  req/s/GPU  goodput tok/s/GPU tok/s/user "
+                   "ttft_p99 tpot_p99  why not first\n", top);
     for (size_t i = 0; i < top; i++) {
         const ls_result_row *r = d[i].at_target;
         reason(&d[i], &d[0], &o->slo, o, why, sizeof why);
         cap_text(&d[i], 0, ct, sizeof ct);
         cap_text(&d[i], d[i].n_gpus, cg, sizeof cg);
         if (o->markdown)
-            fprintf(f, "| %zu | %lld | %s | %s | %d | %s | %s | %.4g | %.4g | %.3g | %.3g | %s |\n", i + 1,
+            fprintf(f, "| %zu | %lld | %s | %s | %d | %s | %s | %.4g | %.4g | %.4g | %.3g | %.3g | %s |\n", i + 1,
                     (long long)r->config_id, r->cfg.hardware, label(r, lab, sizeof lab), d[i].n_gpus, ct, cg,
-                    tps_gpu(r), tps_user(r), r->m.v[LS_M_TTFT_P99_S], 1e3 * r->m.v[LS_M_TPOT_P99_S], why);
+                    r->m.v[LS_M_GOODPUT_RPS], tps_gpu(r), tps_user(r), r->m.v[LS_M_TTFT_P99_S], 1e3 * r->m.v[LS_M_TPOT_P99_S], why);
         else
-            fprintf(f, "  %2zu %6lld %-10s %-22s %4d %8s %10s %9.4g %10.4g %7.3gs %6.3gms  %s\n", i + 1,
+            fprintf(f, "  %2zu %6lld %-10s %-22s %4d %8s %10s %8.4g %9.4g %10.4g %7.3gs %6.3gms  %s\n", i + 1,
                     (long long)r->config_id, r->cfg.hardware, label(r, lab, sizeof lab), d[i].n_gpus, ct, cg,
-                    tps_gpu(r), tps_user(r), r->m.v[LS_M_TTFT_P99_S], 1e3 * r->m.v[LS_M_TPOT_P99_S], why);
+                    r->m.v[LS_M_GOODPUT_RPS], tps_gpu(r), tps_user(r), r->m.v[LS_M_TTFT_P99_S], 1e3 * r->m.v[LS_M_TPOT_P99_S], why);
     }
     print_spec_vs_base(d, n, top, o, f);
     if (o->figures) {
@@ -286,9 +298,13 @@ static void print_top(const deployment *d, size_t n, const ls_plan_answer_opts *
             double u1, j1, u2, j2;
             cost_energy(o, r, tps, &u1, &j1);
             cost_energy(o, r, tps_cap, &u2, &j2);
-            fprintf(f, o->markdown ? "| %zu | %s | %s | %.4g | %.4g | %.4g | %.4g |\n"
-                                   : "  %2zu %-10s %-22s %13.4g %15.4g %12.4g %14.4g\n",
-                    i + 1, r->cfg.hardware, label(r, lab, sizeof lab), u1, u2, j1, j2);
+            /* at a capacity that is only a lower bound (">=R"), the costs there are upper bounds */
+            char su[32], sj[32];
+            snprintf(su, sizeof su, "%s%.4g", d[i].at_least && isfinite(u2) ? "<=" : "", u2);
+            snprintf(sj, sizeof sj, "%s%.4g", d[i].at_least && isfinite(j2) ? "<=" : "", j2);
+            fprintf(f, o->markdown ? "| %zu | %s | %s | %.4g | %s | %.4g | %s |\n"
+                                   : "  %2zu %-10s %-22s %13.4g %15s %12.4g %14s\n",
+                    i + 1, r->cfg.hardware, label(r, lab, sizeof lab), u1, su, j1, sj);
         }
     }
     fprintf(f, o->markdown ? "\nLaunch commands (vLLM; SGLang's equivalent below each):\n\n"
@@ -318,20 +334,31 @@ static int cmp_point(const void *pa, const void *pb)
     return (a->row->config_id > b->row->config_id) - (a->row->config_id < b->row->config_id);
 }
 
-/* The frontier of one GPU type over every row meeting the SLO (any load): sorted by
- * tok/s per GPU, a point is on it when its tok/s per user beats every point before it
- * (equal points: each is listed, none dominates the other). Listed by GPUs then rate. */
-static void print_frontier(const ls_results *r, const ls_slo *s, const char *hw, bool md, FILE *f)
+/* Disaggregated prefill/decode pools ("1P-tp1+1D-tp1"), as plot.py tells them apart. */
+static bool is_disagg(const ls_result_row *r)
 {
-    fprintf(f, md ? "## Pareto frontier on %s: output tok/s per GPU vs tok/s per user\n\n"
+    return strstr(r->cfg.parallelism, "P-") != NULL;
+}
+
+enum { MODE_ANY = -1, MODE_AGG = 0, MODE_DISAGG = 1 };
+
+/* The frontier of one GPU type (and mode: MODE_ANY, or only aggregated or disaggregated
+ * deployments) over every row meeting the SLO (any load): sorted by tok/s per GPU, a
+ * point is on it when its tok/s per user beats every point before it (equal points: each
+ * is listed, none dominates the other). Listed by GPUs then rate. */
+static void print_frontier(const ls_results *r, const ls_slo *s, const char *hw, int mode, bool md, FILE *f)
+{
+    const char *mn = mode == MODE_AGG ? ", aggregated" : mode == MODE_DISAGG ? ", disaggregated prefill/decode" : "";
+    fprintf(f, md ? "## Pareto frontier on %s%s: output tok/s per GPU vs tok/s per user\n\n"
                     "| config | deployment | GPUs | rate req/s | tok/s per GPU | tok/s per user |\n|---|---|---|---|---|---|\n"
-                  : "Pareto frontier on %s (output tok/s per GPU vs tok/s per user = 1/mean TPOT; SLO met):\n",
-            hw);
+                  : "Pareto frontier on %s%s (output tok/s per GPU vs tok/s per user = 1/mean TPOT; SLO met):\n",
+            hw, mn);
     point *pt = ls_xcalloc(r->n ? r->n : 1, sizeof *pt);
     size_t n = 0;
     for (size_t i = 0; i < r->n; i++) {
         const ls_result_row *a = &r->rows[i];
-        if (!a->has_result || strcmp(a->cfg.hardware, hw) || ls_slo_violations(s, &a->m))
+        if (!a->has_result || strcmp(a->cfg.hardware, hw) || ls_slo_violations(s, &a->m) ||
+            (mode != MODE_ANY && is_disagg(a) != (mode == MODE_DISAGG)))
             continue;
         double x = tps_gpu(a), y = tps_user(a);
         if (!isnan(x) && !isnan(y))
@@ -417,8 +444,86 @@ static void print_min_gpus(const deployment *d, size_t n, const ls_plan_answer_o
     fputc('\n', f);
 }
 
+/* A deployment's TTFT p99 at no load, estimated from its two lowest loads r1 < r2 (TTFTs
+ * t1, t2): the queueing delay grows convexly with the load from 0, so it falls by no more
+ * from r1 to 0 than in proportion to its fall from r2 to r1, and the unloaded TTFT is at
+ * least about t1 - (t2 - t1) r1 / (r2 - r1) (t1 when the load does not raise it). NaN
+ * when fewer than two loads ran. `keys`: the capacity key of every row of r. */
+static double ttft_unloaded(const ls_results *r, char *const *keys, const char *key, const ls_result_row **lowest)
+{
+    const ls_result_row *a = NULL, *b = NULL; /* the lowest two loads */
+    for (size_t i = 0; i < r->n; i++) {
+        const ls_result_row *x = &r->rows[i];
+        if (!keys[i] || strcmp(keys[i], key) || x->m.status != LS_RUN_OK || isnan(x->m.v[LS_M_TTFT_P99_S]))
+            continue;
+        if (!a || x->cfg.arrival_rate < a->cfg.arrival_rate)
+            b = a, a = x;
+        else if (!b || x->cfg.arrival_rate < b->cfg.arrival_rate)
+            b = x;
+    }
+    *lowest = a;
+    if (!a || !b || !(b->cfg.arrival_rate > a->cfg.arrival_rate))
+        return NAN;
+    double t1 = a->m.v[LS_M_TTFT_P99_S], t2 = b->m.v[LS_M_TTFT_P99_S];
+    double r1 = a->cfg.arrival_rate, r2 = b->cfg.arrival_rate;
+    return t2 > t1 ? t1 - (t2 - t1) * r1 / (r2 - r1) : t1;
+}
+
+/* The TTFT limit when it binds: met at a load below the target (the load is the trouble),
+ * or over what every deployment reaches at every load simulated, and then over what its
+ * unloaded TTFT is estimated at (no load meets it) or not (a lower load may). */
+static void print_ttft_hint(const ls_results *r, const ls_plan_answer_opts *o, FILE *f)
+{
+    const char *pre = o->markdown ? "\n" : "";
+    char lab[128], v[32], l[32];
+    const ls_result_row *b = NULL; /* the fastest TTFT p99 of any row that ran */
+    for (size_t i = 0; i < r->n; i++) {
+        const ls_result_row *a = &r->rows[i];
+        if (a->has_result && a->m.status == LS_RUN_OK && !isnan(a->m.v[LS_M_TTFT_P99_S]) &&
+            (!b || a->m.v[LS_M_TTFT_P99_S] < b->m.v[LS_M_TTFT_P99_S]))
+            b = a;
+    }
+    double lim = o->slo.ttft_p99_s;
+    if (!b || b->m.v[LS_M_TTFT_P99_S] <= lim) {
+        if (b)
+            fprintf(f, "%sTTFT binds: the load is over every deployment's capacity (%s on %s meets the TTFT "
+                       "limit at %.4g req/s); lower --rate or raise --gpus.\n",
+                    pre, label(b, lab, sizeof lab), b->cfg.hardware, b->cfg.arrival_rate);
+        return;
+    }
+    /* every deployment's unloaded TTFT over the limit: no load meets it */
+    char **keys = ls_xcalloc(r->n ? r->n : 1, sizeof *keys);
+    for (size_t i = 0; i < r->n; i++)
+        if (r->rows[i].has_result)
+            keys[i] = ls_config_row_capacity_key(&r->rows[i].cfg);
+    const ls_result_row *may = NULL; /* a deployment whose estimate does not rule the limit out */
+    for (size_t i = 0; i < r->n && !may; i++) {
+        bool first = keys[i] != NULL;
+        for (size_t j = 0; j < i && first; j++)
+            first = !keys[j] || strcmp(keys[j], keys[i]);
+        const ls_result_row *low = NULL;
+        if (first && !(ttft_unloaded(r, keys, keys[i], &low) > lim) && low)
+            may = low;
+    }
+    for (size_t i = 0; i < r->n; i++)
+        free(keys[i]);
+    free(keys);
+    double bt = b->m.v[LS_M_TTFT_P99_S];
+    snprintf(v, sizeof v, bt < 1 ? "%.3g ms" : "%.3g s", bt < 1 ? 1e3 * bt : bt);
+    snprintf(l, sizeof l, lim < 1 ? "%g ms" : "%g s", lim < 1 ? 1e3 * lim : lim);
+    fprintf(f, "%sTTFT binds, and its limit is below what any deployment reaches at any load simulated: the fastest "
+               "TTFT p99, %s at %.4g req/s by %s on %s, is %.3gx the %s limit: ",
+            pre, v, b->cfg.arrival_rate, label(b, lab, sizeof lab), b->cfg.hardware, bt / lim, l);
+    if (!may)
+        fprintf(f, "no load meets it (each deployment's TTFT at its two lowest loads puts its unloaded TTFT over the "
+                   "limit); relax ttft_p99 or use faster GPUs.\n");
+    else
+        fprintf(f, "%s on %s still falls with the load enough that a rate below %.4g req/s may meet it.\n",
+                label(may, lab, sizeof lab), may->cfg.hardware, may->cfg.arrival_rate);
+}
+
 /* Nothing meets the SLO at the target: which limit binds, how far the closest is. */
-static void print_binding(const deployment *d, size_t n, const ls_plan_answer_opts *o, FILE *f)
+static void print_binding(const ls_results *r, const deployment *d, size_t n, const ls_plan_answer_opts *o, FILE *f)
 {
     char lab[128];
     const deployment *c = NULL;
@@ -451,9 +556,8 @@ static void print_binding(const deployment *d, size_t n, const ls_plan_answer_op
     if (rp > 1)
         fprintf(f, "%sTPOT is a per-token floor that load does not move much: no split of this budget decodes "
                    "fast enough; relax tpot_p99 or use faster GPUs.\n", o->markdown ? "\n" : "");
-    else
-        fprintf(f, "%sTTFT binds: the load is over every deployment's capacity; lower --rate or raise --gpus.\n",
-                o->markdown ? "\n" : "");
+    else if (rt > 1)
+        print_ttft_hint(r, o, f);
     fputc('\n', f);
 }
 
@@ -579,6 +683,7 @@ static deployment *rank_deployments(const ls_results *r, const ls_plan_answer_op
             x->capacity = searched ? searched->m.v[LS_M_CAPACITY_RPS] : NAN;
             x->cap_fail = searched ? searched->m.v[LS_M_CAPACITY_FAIL_RPS] : NAN;
             x->cap_per_gpu = per_gpu(at, x->capacity);
+            x->at_least = ls_report_cap_atleast(r, x->capacity, x->cap_fail);
         }
         i = j;
     }
@@ -616,19 +721,37 @@ bool ls_plan_answer_write(const ls_results *r, const ls_plan_answer_opts *o, FIL
         fprintf(f, "no results at the target rate in %s\n", r->path);
     else {
         if (!met)
-            print_binding(d, n, o, f);
+            print_binding(r, d, n, o, f);
         print_top(d, n, o, f);
         if (met)
             print_sensitivity(r, d, n, o, f);
         if (met)
             print_min_gpus(d, n, o, f);
-        /* one frontier per GPU type, in first-seen order */
+        /* one frontier per GPU type, in first-seen order; per GPU type and mode when the
+         * plan has both (a disaggregated pair spends its GPUs otherwise: issue 16) */
+        bool modes[2] = {false, false};
+        for (size_t i = 0; i < r->n; i++)
+            if (r->rows[i].has_result)
+                modes[is_disagg(&r->rows[i])] = true;
         for (size_t i = 0; i < r->n; i++) {
             bool seen = false;
             for (size_t j = 0; j < i && !seen; j++)
-                seen = !strcmp(r->rows[j].cfg.hardware, r->rows[i].cfg.hardware);
-            if (!seen && r->rows[i].has_result)
-                print_frontier(r, &o->slo, r->rows[i].cfg.hardware, o->markdown, f);
+                seen = r->rows[j].has_result && !strcmp(r->rows[j].cfg.hardware, r->rows[i].cfg.hardware);
+            if (seen || !r->rows[i].has_result)
+                continue;
+            const char *hw = r->rows[i].cfg.hardware;
+            if (!(modes[0] && modes[1])) {
+                print_frontier(r, &o->slo, hw, MODE_ANY, o->markdown, f);
+                continue;
+            }
+            for (int m = MODE_AGG; m <= MODE_DISAGG; m++) {
+                bool has = false; /* this GPU type has deployments of the mode */
+                for (size_t j = 0; j < r->n && !has; j++)
+                    has = r->rows[j].has_result && !strcmp(r->rows[j].cfg.hardware, hw) &&
+                          is_disagg(&r->rows[j]) == (m == MODE_DISAGG);
+                if (has)
+                    print_frontier(r, &o->slo, hw, m, o->markdown, f);
+            }
         }
         ls_fidelity_band_write(f, o->markdown); /* how far to trust the figures (fidelity_band.h) */
     }

@@ -3,14 +3,17 @@
  * Reads the rows of a plan's sweep (mpi/plan.h: every deployment at the load
  * multiples LS_PLAN_LOADS of the target rate, capacity searched once per
  * deployment) and writes, as text or Markdown:
- *   - the top-N deployments by capacity per GPU under the SLO, each with the
- *     reason it lost to the first and its `vllm serve` command line;
+ *   - the top-N deployments by capacity per GPU under the SLO, each with its goodput,
+ *     tokens/s per GPU and per user at the target, the reason it lost to the first
+ *     and its `vllm serve` command line (a capacity its search never saw missed: ">=R");
  *   - the Pareto frontier of output tokens/s per GPU against tokens/s per user
  *     (1 / mean TPOT) over every (deployment, load) that meets the SLO, per GPU
- *     type: the points no other point beats on both;
+ *     type (and mode, when both aggregated and disaggregated deployments ran): the
+ *     points no other point of the group beats on both;
  *   - the fewest GPUs meeting the SLO at the target rate, and what one GPU
  *     fewer gives;
- *   - when nothing meets the SLO: which limit binds and how far the closest is;
+ *   - when nothing meets the SLO: which limit binds, how far the closest is, and
+ *     whether any load meets a binding TTFT limit;
  *   - with prices or power: $/million output tokens and joules per output token of
  *     each top deployment, at the target rate and at its capacity.
  * Every number is a cell of the file (analysis/results.h); the SLO rule is the

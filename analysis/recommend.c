@@ -595,21 +595,24 @@ static void lead_sentences(const ls_report *r, sentences *out)
                                         "tried (capacity 0).", model[0] ? model : "(no model)"));
                 continue;
             }
-            char *s1 = ls_report_strf("%s: the most capacity per GPU is %s, %s req/s per GPU (%s "
+            /* a search that met the SLO at every rate it probed found a lower bound only */
+#define ATLEAST(x) (ls_report_cap_atleast(r->res, V(x, LS_M_CAPACITY_RPS), V(x, LS_M_CAPACITY_FAIL_RPS)) ? "at least " : "")
+            char *s1 = ls_report_strf("%s: the most capacity per GPU is %s, %s%s req/s per GPU (%s%s "
                                       "req/s on %s %s)",
-                                      model[0] ? model : "(no model)", WHO_NM(r, top_gpu),
-                                      RATE(ls_report_per_gpu(top_gpu, LS_M_CAPACITY_RPS)),
+                                      model[0] ? model : "(no model)", WHO_NM(r, top_gpu), ATLEAST(top_gpu),
+                                      RATE(ls_report_per_gpu(top_gpu, LS_M_CAPACITY_RPS)), ATLEAST(top_gpu),
                                       RATE(V(top_gpu, LS_M_CAPACITY_RPS)),
                                       CNT((double)top_gpu->row->cfg.n_gpus),
                                       gpus(top_gpu->row->cfg.n_gpus));
             char *s2 = top == top_gpu
                            ? ls_report_strf("%s; it also serves the most in total.", s1)
-                           : ls_report_strf("%s; the most in total is %s, %s req/s on %s %s (%s per "
+                           : ls_report_strf("%s; the most in total is %s, %s%s req/s on %s %s (%s per "
                                             "GPU).",
-                                            s1, WHO_NM(r, top), RATE(V(top, LS_M_CAPACITY_RPS)),
+                                            s1, WHO_NM(r, top), ATLEAST(top), RATE(V(top, LS_M_CAPACITY_RPS)),
                                             CNT((double)top->row->cfg.n_gpus),
                                             gpus(top->row->cfg.n_gpus),
                                             RATE(ls_report_per_gpu(top, LS_M_CAPACITY_RPS)));
+#undef ATLEAST
             free(s1);
             add(out, s2);
             char twins[1024];

@@ -497,6 +497,10 @@ static void capacity_table(const ls_report *r, table *t)
             double fail_gpu = ls_report_per_gpu(v[i].x, LS_M_CAPACITY_FAIL_RPS);
             c[k++] = ls_xstrdup(ls_report_fmt_below(fail, b, sizeof b));
             c[k++] = isfinite(fail_gpu) ? ls_xstrdup(ls_report_fmt_below(fail_gpu, b, sizeof b)) : dup_rate(NAN);
+        } else if (ls_report_cap_atleast(r->res, v[i].cap, fail)) { /* ">= the last rate probed": never missed */
+            char b[32];
+            c[k++] = ls_xstrdup(ls_report_fmt_atleast(v[i].cap, b, sizeof b));
+            c[k++] = isfinite(v[i].per) ? ls_xstrdup(ls_report_fmt_atleast(v[i].per, b, sizeof b)) : dup_rate(NAN);
         } else {
             c[k++] = dup_rate(v[i].cap);
             c[k++] = dup_rate(v[i].per);

@@ -28,6 +28,13 @@ const char *ls_report_fmt_count(double c, char *buf, size_t size);
  * it (0.3125 is "<0.3125", not "<0.312"), else r rounded up at 3 (1/3 is "<0.334"), so the
  * text never claims more than the search found. */
 const char *ls_report_fmt_below(double r, char *buf, size_t size);
+/* A lower bound, ">=R": a capacity whose search met the SLO at every rate it probed (r, the
+ * last, > 0; capacity_fail_rps NaN). R is r whole from 1000 up, else in the fewest of 3 to 6
+ * significant digits not above it, else r rounded down at 3: never more than the search found. */
+const char *ls_report_fmt_atleast(double r, char *buf, size_t size);
+/* Whether a capacity is only a lower bound: searched (cap > 0) in a file that has
+ * capacity_fail_rps (schema 6 on) and never missed the SLO (fail NaN). */
+bool ls_report_cap_atleast(const ls_results *res, double cap, double fail);
 
 /* Value of an entry's metric. */
 double ls_report_v(const ls_report_entry *x, ls_metric_id id);

@@ -90,6 +90,27 @@ const char *ls_report_fmt_below(double r, char *buf, size_t size)
     return buf;
 }
 
+const char *ls_report_fmt_atleast(double r, char *buf, size_t size)
+{
+    if (r >= 1e3 && r < 1e15) {
+        snprintf(buf, size, ">=%.0f", floor(r));
+        return buf;
+    }
+    for (int prec = 3; prec <= 6; prec++) {
+        snprintf(buf, size, ">=%.*g", prec, r);
+        if (!(strtod(buf + 2, NULL) > r))
+            return buf;
+    }
+    double step = pow(10, floor(log10(r)) - 2);
+    snprintf(buf, size, ">=%.3g", floor(r / step) * step);
+    return buf;
+}
+
+bool ls_report_cap_atleast(const ls_results *res, double cap, double fail)
+{
+    return cap > 0 && isfinite(cap) && isnan(fail) && res && res->schema_version >= 6;
+}
+
 double ls_report_v(const ls_report_entry *x, ls_metric_id id)
 {
     /* capacity: the one value of the configuration (see ls_report_entry.capacity) */

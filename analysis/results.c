@@ -318,6 +318,7 @@ ls_status ls_results_read(const char *path, ls_results **out, ls_error *e)
     r->seed = attr_int(f, "seed");
     r->ranks = attr_int(f, "ranks");
     r->n_configs = attr_int(f, "n_configs");
+    r->schema_version = attr_int(f, "schema_version");
     H5Fclose(f);
     *out = r;
 done:

@@ -35,6 +35,9 @@ typedef struct ls_results {
     /* Root attributes ("" when absent). */
     char *spec_name, *spec_text, *tool_version, *git_revision, *created;
     int64_t seed, ranks, n_configs;   /* -1 when absent */
+    /* The file's schema_version (common/schema.h; -1: absent, a version 1 file): columns newer
+     * than the file read NaN, which a reader must not take for their meaning (capacity_fail_rps). */
+    int64_t schema_version;
 } ls_results;
 
 /* Read a result file. Fails (LS_EIO / LS_EINVAL, message naming the file and

@@ -7,6 +7,7 @@
  * FILE.h5 it writes FILE.spec.yaml (the sweep, to resume or grow with
  * `llmsweep sweep`), FILE.md (the answer in Markdown) and FILE.topK.yaml (the
  * top configurations, for `llmsweep run --config`). docs/PLAN.md. */
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <mpi.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "plan.h"
@@ -67,7 +69,8 @@ static void usage(FILE *f)
             "  --capacity-floor R    the capacity search probes no lower (req/s; default half the\n"
             "                        target, the lowest load planned; 0: none); a deployment\n"
             "                        missing the SLO there has capacity \"< R\"\n"
-            "  --slo LIMITS          ttft_p99=2s,tpot_p99=50ms (both needed; success=0.99 optional)\n"
+            "  --slo LIMITS          ttft_p99=2s,tpot_p99=50ms (both needed, units s, ms or us;\n"
+            "                        success=0.99 optional)\n"
             "  --dtype D[,D...]      weights (and KV) formats to search: bf16 (default), fp8, fp4\n"
             "                        (NVFP4, FP8 KV; only on GPUs with FP4 tensor cores), mxfp4, int4\n"
             "  --max-num-seqs N[,N]  vLLM's max_num_seqs values to search (default 256)\n"
@@ -143,6 +146,137 @@ static bool int_list(const char *v, int *out, int *n, bool auto_ok)
     return true;
 }
 
+/* v for a one-line message: control characters as \n or \xHH, cut at ~200 characters. */
+static const char *shown(const char *v, char *buf, size_t size)
+{
+    size_t n = 0;
+    for (const unsigned char *c = (const unsigned char *)v; *c && n + 8 < size; c++) {
+        if (*c == '\n')
+            n += (size_t)snprintf(buf + n, size - n, "\\n");
+        else if (*c < 0x20 || *c == 0x7f)
+            n += (size_t)snprintf(buf + n, size - n, "\\x%02x", *c);
+        else
+            buf[n++] = (char)*c;
+    }
+    buf[n] = 0;
+    return buf;
+}
+
+/* A catalog name (model, GPU, cluster): it is written into the YAML specification as is, so
+ * nothing that YAML reads as syntax ('#', ':', quotes, spaces, newlines). */
+static bool is_name(const char *v)
+{
+    if (!*v)
+        return false;
+    for (const char *c = v; *c; c++)
+        if (!(((*c | 32) >= 'a' && (*c | 32) <= 'z') || (*c >= '0' && *c <= '9') || strchr("._+-", *c)))
+            return false;
+    return true;
+}
+
+/* --seed: decimal digits only, 0 .. INT64_MAX (a double would round 2^53 and up). */
+static bool parse_seed(const char *v, int64_t *out)
+{
+    uint64_t x = 0;
+    if (!*v)
+        return false;
+    for (const char *c = v; *c; c++) {
+        if (*c < '0' || *c > '9')
+            return false;
+        uint64_t d = (uint64_t)(*c - '0');
+        if (x > ((uint64_t)INT64_MAX - d) / 10)
+            return false;
+        x = x * 10 + d;
+    }
+    *out = (int64_t)x;
+    return true;
+}
+
+/* The flags that take one value (-o counts as --output): given twice, the second would win
+ * silently. --hardware, --cost-per-gpu-hour and --speculative are repeatable. */
+static const char *const single_flags[] = {
+    "--model", "--cluster", "--gpus", "--trace", "--isl", "--osl", "--rate", "--scale-trace",
+    "--capacity-floor", "--duration", "--slo", "--dtype", "--power", "--plots", "--modes",
+    "--max-num-seqs", "--max-batched-tokens", "--seed", "--output", "--top", "--format"};
+#define N_SINGLE_FLAGS (sizeof single_flags / sizeof single_flags[0])
+
+/* The index of the first item of `items` equal to an earlier one (after `canon`), or -1. */
+static int list_repeat(char items[][16], int n, const char *(*canon)(const char *))
+{
+    for (int i = 1; i < n; i++)
+        for (int j = 0; j < i; j++)
+            if (!strcmp(canon ? canon(items[i]) : items[i], canon ? canon(items[j]) : items[j]))
+                return i;
+    return -1;
+}
+
+/* fp4 is nvfp4 (mpi/plan.c): one format under two words. */
+static const char *dtype_canon(const char *d)
+{
+    return !strcmp(d, "nvfp4") ? "fp4" : d;
+}
+
+static int int_repeat(const int *v, int n)
+{
+    for (int i = 1; i < n; i++)
+        for (int j = 0; j < i; j++)
+            if (v[i] == v[j])
+                return i;
+    return -1;
+}
+
+/* --slo, before the shared parser (analysis/report.c, which `report --slo` also uses and which
+ * takes a bare number as seconds): plan wants a unit on each latency, each limit once and no
+ * empty item. The rest (names, numbers) is the shared parser's. */
+static bool check_slo(const char *v, bool talk)
+{
+    char *buf = ls_xstrdup(v);
+    const char *first[3] = {NULL, NULL, NULL};
+    bool ok = true;
+    char b1[256];
+    for (char *item = buf, *next; item && ok; item = next) {
+        char *comma = strchr(item, ',');
+        next = comma ? comma + 1 : NULL;
+        if (comma)
+            *comma = 0;
+        char *eq = strchr(item, '=');
+        if (!*item) {
+            if (talk)
+                ls_cli_error("plan: --slo '%s': an empty item (expected ttft_p99=2s,tpot_p99=50ms)", shown(v, b1, sizeof b1));
+            ok = false;
+            break;
+        }
+        if (!eq)
+            continue; /* the shared parser names it */
+        *eq = 0;
+        const char *val = eq + 1;
+        int k = !strcmp(item, "ttft_p99") || !strcmp(item, "ttft")   ? 0
+                : !strcmp(item, "tpot_p99") || !strcmp(item, "tpot") ? 1
+                : !strcmp(item, "success")                           ? 2
+                                                                     : -1;
+        if (k < 0)
+            continue;
+        static const char *const names[] = {"ttft_p99", "tpot_p99", "success"};
+        if (first[k]) {
+            if (talk)
+                ls_cli_error("plan: --slo %s: %s given twice ('%s' and '%s')", shown(v, b1, sizeof b1), names[k],
+                             first[k], val);
+            ok = false;
+            break;
+        }
+        first[k] = val;
+        char *end;
+        (void)strtod(val, &end);
+        if (k < 2 && end != val && !*end) {
+            if (talk)
+                ls_cli_error("plan: --slo %s=%s: give a unit, s, ms or us (e.g. %s=%ss)", item, val, item, val);
+            ok = false;
+        }
+    }
+    free(buf);
+    return ok;
+}
+
 /* 0 ok, -1 help, LS_EXIT_USAGE (message printed when `talk`). */
 static int parse_args(int argc, char **argv, plan_args *a, bool talk)
 {
@@ -155,6 +289,8 @@ static int parse_args(int argc, char **argv, plan_args *a, bool talk)
     a->p.budgets[0] = 0; /* auto */
     a->p.n_budgets = 1;
     a->p.agg = true; /* --modes agg */
+    const char *seen[N_SINGLE_FLAGS] = {0}; /* the value of each single-valued flag given */
+    char b1[256], b2[256];
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i];
         if (!strcmp(s, "-h") || !strcmp(s, "--help"))
@@ -178,6 +314,26 @@ static int parse_args(int argc, char **argv, plan_args *a, bool talk)
             return LS_EXIT_USAGE;
         }
         i++;
+        const char *fname = !strcmp(s, "-o") ? "--output" : s;
+        for (size_t k = 0; k < N_SINGLE_FLAGS; k++)
+            if (!strcmp(fname, single_flags[k])) {
+                if (seen[k]) {
+                    if (talk)
+                        ls_cli_error("plan: %s given twice: '%s' and '%s'",
+                                     !strcmp(fname, "--output") ? "-o/--output" : s, shown(seen[k], b1, sizeof b1),
+                                     shown(v, b2, sizeof b2));
+                    return LS_EXIT_USAGE;
+                }
+                seen[k] = v;
+            }
+        /* names go into the YAML specification as written */
+        const char *kind = !strcmp(s, "--model") ? "model" : !strcmp(s, "--hardware") ? "GPU"
+                           : !strcmp(s, "--cluster") ? "cluster" : NULL;
+        if (kind && !is_name(v)) {
+            if (talk)
+                ls_cli_error("plan: %s '%s': not a %s name (letters, digits, . _ + -)", s, shown(v, b1, sizeof b1), kind);
+            return LS_EXIT_USAGE;
+        }
         double x = 0;
         bool num = parse_num(v, &x);
         bool bad = false;
@@ -189,21 +345,26 @@ static int parse_args(int argc, char **argv, plan_args *a, bool talk)
                     ls_cli_error("plan: --hardware: at most %d GPU types", LS_PLAN_MAX_HW);
                 return LS_EXIT_USAGE;
             }
+            for (int h = 0; h < a->p.n_hardware; h++)
+                if (!strcmp(a->p.hardware[h], v)) {
+                    if (talk)
+                        ls_cli_error("plan: --hardware %s given twice (each GPU type is searched once)", v);
+                    return LS_EXIT_USAGE;
+                }
             a->p.hardware[a->p.n_hardware++] = v;
         } else if (!strcmp(s, "--cluster"))
             a->p.cluster = v;
         else if (!strcmp(s, "--gpus"))
             bad = !num || x < 1 || x != floor(x) || x > 4096, a->p.gpus = as_int(x);
         else if (!strcmp(s, "--trace"))
-            a->p.trace = v;
+            a->p.trace = v; /* any name: the specification quotes it (mpi/plan.c, write_str) */
         else if (!strcmp(s, "--isl") || !strcmp(s, "--osl")) { /* N, or a distribution (checked by the plan) */
             bool isl = !strcmp(s, "--isl");
             if (num)
                 bad = x < 1 || x != floor(x) || x > 1e7, *(isl ? &a->p.isl : &a->p.osl) = as_int(x);
             else
                 *(isl ? &a->p.isl_dist : &a->p.osl_dist) = v;
-        }
-        else if (!strcmp(s, "--rate"))
+        } else if (!strcmp(s, "--rate"))
             bad = !num || !(x > 0), a->p.rate = x;
         else if (!strcmp(s, "--scale-trace"))
             bad = !num || !(x > 0), a->p.scale_trace = x;
@@ -211,12 +372,23 @@ static int parse_args(int argc, char **argv, plan_args *a, bool talk)
             bad = !num || !(x >= 0) || !isfinite(x), a->p.capacity_floor = x, a->p.capacity_floor_set = true;
         else if (!strcmp(s, "--duration"))
             bad = !num || !(x > 0), a->p.duration_s = x;
-        else if (!strcmp(s, "--slo"))
+        else if (!strcmp(s, "--slo")) {
+            if (!check_slo(v, talk))
+                return LS_EXIT_USAGE;
             a->slo = v;
+        }
         else if (!strcmp(s, "--dtype")) {
             bad = !split_list(v, a->dtype_buf, &a->p.n_dtypes);
             for (int k = 0; k < a->p.n_dtypes; k++)
                 a->p.dtypes[k] = a->dtype_buf[k];
+            int r = bad ? -1 : list_repeat(a->dtype_buf, a->p.n_dtypes, dtype_canon);
+            if (r >= 0) {
+                if (talk)
+                    ls_cli_error("plan: --dtype %s: '%s' listed twice%s", v, a->dtype_buf[r],
+                                 strcmp(a->dtype_buf[r], dtype_canon(a->dtype_buf[r])) ||
+                                         !strcmp(a->dtype_buf[r], "fp4") ? " (fp4 and nvfp4 are one format)" : "");
+                return LS_EXIT_USAGE;
+            }
         } else if (!strcmp(s, "--cost-per-gpu-hour")) {
             bad = a->n_prices == LS_PLAN_MAX_HW;
             if (!bad)
@@ -229,6 +401,12 @@ static int parse_args(int argc, char **argv, plan_args *a, bool talk)
             char m[LS_PLAN_MAX_LIST][16];
             int nm = 0;
             bad = !split_list(v, m, &nm);
+            int r = bad ? -1 : list_repeat(m, nm, NULL);
+            if (r >= 0) {
+                if (talk)
+                    ls_cli_error("plan: --modes %s: '%s' listed twice", v, m[r]);
+                return LS_EXIT_USAGE;
+            }
             a->p.agg = a->p.disagg = false;
             for (int k = 0; k < nm && !bad; k++) {
                 if (!strcmp(m[k], "agg"))
@@ -252,12 +430,27 @@ static int parse_args(int argc, char **argv, plan_args *a, bool talk)
                 return LS_EXIT_USAGE;
             }
             a->p.n_specs++;
-        } else if (!strcmp(s, "--max-num-seqs"))
-            bad = !int_list(v, a->p.seqs, &a->p.n_seqs, false);
-        else if (!strcmp(s, "--max-batched-tokens"))
-            bad = !int_list(v, a->p.budgets, &a->p.n_budgets, true);
-        else if (!strcmp(s, "--seed"))
-            bad = !num || x < 0 || x != floor(x), a->p.seed = x >= 0 && x < 9.2e18 ? (int64_t)x : 0;
+        } else if (!strcmp(s, "--max-num-seqs") || !strcmp(s, "--max-batched-tokens")) {
+            bool seqs = !strcmp(s, "--max-num-seqs");
+            int *vals = seqs ? a->p.seqs : a->p.budgets, *n = seqs ? &a->p.n_seqs : &a->p.n_budgets;
+            bad = !int_list(v, vals, n, !seqs);
+            int r = bad ? -1 : int_repeat(vals, *n);
+            if (r >= 0) {
+                if (talk) {
+                    char w[16];
+                    snprintf(w, sizeof w, "%d", vals[r]);
+                    ls_cli_error("plan: %s %s: '%s' listed twice", s, v, vals[r] ? w : "auto");
+                }
+                return LS_EXIT_USAGE;
+            }
+        } else if (!strcmp(s, "--seed")) {
+            if (!parse_seed(v, &a->p.seed)) {
+                if (talk)
+                    ls_cli_error("plan: --seed '%s': expected an integer 0 .. %lld in decimal digits",
+                                 shown(v, b1, sizeof b1), (long long)INT64_MAX);
+                return LS_EXIT_USAGE;
+            }
+        }
         else if (!strcmp(s, "-o") || !strcmp(s, "--output"))
             a->out = v;
         else if (!strcmp(s, "--top"))
@@ -291,37 +484,55 @@ static int parse_args(int argc, char **argv, plan_args *a, bool talk)
     return 0;
 }
 
-/* NAME=X[,NAME=X...] into figures (usd or watts). 0, or LS_EXIT_USAGE with a message. */
+/* NAME=X[,NAME=X...] into figures (usd or watts), each GPU once. 0, or LS_EXIT_USAGE with a
+ * message quoting the bad item. */
 static int parse_figures(const char *flag, const char *v, const plan_args *a, ls_plan_gpu_figures *fig, bool watts,
                          bool talk)
 {
-    char *buf = ls_xstrdup(v), *save = NULL;
+    char *buf = ls_xstrdup(v);
     int st = 0;
-    for (char *item = strtok_r(buf, ",", &save); item && !st; item = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(item, '=');
-        double x = NAN;
-        if (eq)
-            *eq = 0;
-        if (!eq || !parse_num(eq[1] == '$' ? eq + 2 : eq + 1, &x) || !(x > 0)) {
+    char b1[256];
+    const char *unit = watts ? "W" : "$";
+    for (char *item = buf, *next; item && !st; item = next) {
+        char *comma = strchr(item, ',');
+        next = comma ? comma + 1 : NULL;
+        if (comma)
+            *comma = 0;
+        if (!*item) {
             if (talk)
-                ls_cli_error("plan: %s: expected GPU=%s (e.g. %s=%s), got '%s'", flag, watts ? "W" : "$",
-                             a->p.hardware[0], watts ? "700" : "2.5", item);
+                ls_cli_error("plan: %s '%s': an empty item (expected GPU=%s[,GPU=%s], e.g. %s=%s)", flag,
+                             shown(v, b1, sizeof b1), unit, unit, a->p.hardware[0], watts ? "700" : "2.5");
             st = LS_EXIT_USAGE;
             break;
         }
+        char *eq = strchr(item, '=');
+        double x = NAN;
+        if (!eq || !parse_num(eq[1] == '$' && !watts ? eq + 2 : eq + 1, &x) || !(x > 0)) {
+            if (talk)
+                ls_cli_error("plan: %s: expected GPU=%s with %s a number above 0 (e.g. %s=%s), got '%s'", flag, unit,
+                             watts ? "W (watts)" : "$ (dollars per GPU-hour)", a->p.hardware[0],
+                             watts ? "700" : "2.5", shown(item, b1, sizeof b1));
+            st = LS_EXIT_USAGE;
+            break;
+        }
+        *eq = 0;
         int h = 0;
         while (h < a->p.n_hardware && strcmp(a->p.hardware[h], item))
             h++;
         if (h == a->p.n_hardware) {
             if (talk)
-                ls_cli_error("plan: %s: %s is not one of the --hardware searched", flag, item);
+                ls_cli_error("plan: %s: %s is not one of the --hardware searched", flag, shown(item, b1, sizeof b1));
             st = LS_EXIT_USAGE;
             break;
         }
-        if (watts)
-            fig[h].watts = x;
-        else
-            fig[h].usd_per_hour = x;
+        double *slot = watts ? &fig[h].watts : &fig[h].usd_per_hour;
+        if (!isnan(*slot)) {
+            if (talk)
+                ls_cli_error("plan: %s: %s given twice (%g and %g)", flag, item, *slot, x);
+            st = LS_EXIT_USAGE;
+            break;
+        }
+        *slot = x;
     }
     free(buf);
     return st;
@@ -570,6 +781,83 @@ static int burst_sweep(const plan_args *a, const ls_plan_opts *po, const ls_plan
     return st;
 }
 
+/* --plots DIR: a folder, or one that can be made (plot.py makes it with its parents): the
+ * nearest existing ancestor is a writable folder. */
+static int check_plots(const char *dir)
+{
+    struct stat sb;
+    if (stat(dir, &sb) == 0) {
+        if (!S_ISDIR(sb.st_mode)) {
+            ls_cli_error("plan: --plots %s: exists and is not a directory (expected a folder for the plots)", dir);
+            return LS_EXIT_USAGE;
+        }
+        if (access(dir, W_OK | X_OK)) {
+            ls_cli_error("plan: --plots %s: the folder is not writable", dir);
+            return LS_EXIT_USAGE;
+        }
+        return 0;
+    }
+    char *up = ls_xstrdup(dir);
+    int st = 0;
+    for (;;) {
+        size_t n = strlen(up);
+        while (n > 1 && up[n - 1] == '/')
+            up[--n] = 0;
+        char *slash = strrchr(up, '/');
+        if (!slash)
+            strcpy(up, ".");
+        else
+            slash[slash == up ? 1 : 0] = 0;
+        errno = 0;
+        if (stat(up, &sb) == 0) {
+            if (!S_ISDIR(sb.st_mode) || access(up, W_OK | X_OK)) {
+                ls_cli_error("plan: --plots %s: cannot be created: %s is %s", dir, up,
+                             S_ISDIR(sb.st_mode) ? "not writable" : "not a directory");
+                st = LS_EXIT_USAGE;
+            }
+            break;
+        }
+        if ((errno != ENOENT && errno != ENOTDIR) || !strcmp(up, ".") || !strcmp(up, "/")) {
+            ls_cli_error("plan: --plots %s: cannot be created (%s: %s)", dir, up, strerror(errno));
+            st = LS_EXIT_USAGE;
+            break;
+        }
+    }
+    free(up);
+    return st;
+}
+
+/* Rank 0, before anything is written: FILE (and its sensitivity file) absent or --force, and
+ * the --plots folder usable with the plot script's Python modules at hand. */
+static int check_outputs(const plan_args *a)
+{
+    struct stat sb;
+    char *burst = sibling(a->out, ".burst.h5"), *spec = sibling(a->out, ".spec.yaml");
+    int st = 0;
+    if (!a->force && stat(a->out, &sb) == 0) {
+        ls_cli_error("plan: %s exists: pass --force to overwrite it (its sweep resumes with: llmsweep sweep %s -o %s "
+                     "--resume)", a->out, spec, a->out);
+        st = LS_EXIT_USAGE;
+    } else if (!a->force && !a->dry_run && stat(burst, &sb) == 0) {
+        ls_cli_error("plan: %s exists (the sensitivity sweep of an earlier plan): pass --force to overwrite it",
+                     burst);
+        st = LS_EXIT_USAGE;
+    }
+    free(burst);
+    free(spec);
+    if (!st && a->plots)
+        st = check_plots(a->plots);
+    if (!st && a->plots && !a->dry_run) {
+        ls_plot_opts po = {0};
+        ls_error pe = {0};
+        if (ls_plot_check(&po, &pe)) {
+            ls_cli_error("plan: --plots %s: %s", a->plots, pe.msg);
+            st = LS_EXIT_ERROR;
+        }
+    }
+    return st;
+}
+
 static int plan_main(int rank, int size, const plan_args *a)
 {
     double t0 = now_s();
@@ -597,6 +885,14 @@ static int plan_main(int rank, int size, const plan_args *a)
             ls_cli_error("%s", e.msg);
         free(spec_path);
         return e.code == LS_EIO ? LS_EXIT_ERROR : LS_EXIT_USAGE;
+    }
+    /* before anything is written: the output, and the plots' folder */
+    int32_t pre = rank == 0 ? check_outputs(a) : 0;
+    MPI_Bcast(&pre, 1, MPI_INT32_T, 0, MPI_COMM_WORLD);
+    if (pre) {
+        ls_plan_free(p);
+        free(spec_path);
+        return pre;
     }
     int st = 0;
     if (rank == 0)

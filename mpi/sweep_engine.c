@@ -524,6 +524,10 @@ ls_status ls_sweep_engine_run(void *ctx, size_t id, ls_metrics *out, ls_sweep_ro
                 snprintf(out->message, sizeof out->message,
                          "capacity below the search floor: the SLO is missed at %g req/s (capacity.floor)",
                          cr.failing_rps);
+            else if (cr.capacity_rps > 0 && isnan(cr.failing_rps)) /* never bracketed: a lower bound */
+                snprintf(out->message, sizeof out->message,
+                         "capacity is a lower bound: the SLO is met at every rate probed, up to %g req/s (%s)",
+                         cr.capacity_rps, co.rate_hi > 0 ? "capacity.rate_hi" : "capacity.max_runs");
         } else /* the run itself stands; say why capacity is missing */
             snprintf(out->message, sizeof out->message, "capacity search failed: %.200s", ce.msg);
         free(given);

@@ -5,7 +5,8 @@
 # file, with h5py) and its `vllm serve` line; bad list values are usage errors naming the flag.
 . "$(dirname "$0")/sweep_lib.bash"
 "$PY" -c "import h5py" 2>/dev/null || { echo "plan_search: no h5py, skipped"; exit 77; }
-P="$LLMSWEEP plan --model llama-3-8b --gpus 1 --isl 256 --osl 16 --duration 10 --rate 4 --slo ttft_p99=1s,tpot_p99=50ms -q"
+P0="$LLMSWEEP plan --model llama-3-8b --isl 256 --osl 16 --duration 10 --rate 4 --slo ttft_p99=1s,tpot_p99=50ms -q"
+P="$P0 --gpus 1" # plan refuses a flag given twice: the disagg case below adds its own --gpus
 $P --hardware h100-sxm --hardware b200 --dtype bf16,fp4 --max-num-seqs 32,256 --max-batched-tokens auto,2048 \
     -o "$T/s.h5" >"$T/out.txt" 2>"$T/err.txt" || { cat "$T/err.txt"; fail "plan with lists"; }
 # 2 GPU types x 2 dtypes x 2 x 2 scheduler values x 1 split = 16 candidates; FP4 on H100 is not one
@@ -47,7 +48,7 @@ $P --hardware h100-sxm --power tdp -o "$T/t.h5" --force >"$T/t.txt" 2>/dev/null 
 grep -q "^cost and energy per output token" "$T/t.txt" || fail "--power tdp: no energy table"
 
 # --modes agg,disagg: the 4 aggregated splits of 2 GPUs and one prefill/decode pair (1P-tp1+1D-tp1)
-$P --hardware h100-sxm --gpus 2 --modes agg,disagg -o "$T/d.h5" >"$T/d.txt" 2>"$T/d.err" ||
+$P0 --hardware h100-sxm --gpus 2 --modes agg,disagg -o "$T/d.h5" >"$T/d.txt" 2>"$T/d.err" ||
     { cat "$T/d.err"; fail "plan --modes agg,disagg"; }
 grep -q "^plan: 5 candidate deployments .* 5 simulated" "$T/d.err" || { cat "$T/d.err"; fail "disagg: candidate count"; }
 "$PY" - "$T/d.h5" <<'PY' || fail "disagg: configurations"
