@@ -14,7 +14,8 @@
 #      plan's default) on the VM shared with one other session (2026-12-07); on the quiet VM 135.2 s /
 #      264.4 s at 7980605, 121.7 s / 237.0 s at 826d408, 88.5 s / 174.1 s at 1c206d3;
 #      76.6 s / 150.9 s at 3751d4a; 50.7 s / 99.3 s with the capacity floor at the plan's lowest load
-#      (target/2, the default since 2026-12-07 15:40): target met.
+#      (target/2, the default since 2026-12-07 15:40): target met; 46.4 s / 88.6 s at 16:51 with the
+#      built-in catalog copied from its build-time image.
 # Prints, for each: wall time and CPU time (user+sys of every rank, from /usr/bin/time on mpirun,
 # which waits for its ranks), the CPU time of each rank (the sweep's own getrusage line), and what
 # was simulated: listed configurations replayed, capacity searches and their probes (simulated,
