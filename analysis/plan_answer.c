@@ -77,6 +77,29 @@ static int cmp_keyed(const void *pa, const void *pb)
     return c ? c : (a->row->config_id > b->row->config_id) - (a->row->config_id < b->row->config_id);
 }
 
+/* Every row of r with a result under its capacity key, sorted by key (then config id): each
+ * deployment's listings are one run of equal keys. *nk of them; free with free_keyed. */
+static keyed *group_rows(const ls_results *r, size_t *nk)
+{
+    keyed *k = ls_xcalloc(r->n ? r->n : 1, sizeof *k);
+    size_t n = 0;
+    for (size_t i = 0; i < r->n; i++)
+        if (r->rows[i].has_result) {
+            k[n].key = ls_config_row_capacity_key(&r->rows[i].cfg);
+            k[n++].row = &r->rows[i];
+        }
+    qsort(k, n, sizeof *k, cmp_keyed);
+    *nk = n;
+    return k;
+}
+
+static void free_keyed(keyed *k, size_t nk)
+{
+    for (size_t i = 0; i < nk; i++)
+        free(k[i].key);
+    free(k);
+}
+
 /* Meeting the SLO at the target rate first (the planner's question); then capacity per GPU
  * descending, unsearched/infeasible last; then fewer GPUs; then config id. */
 static int cmp_dep(const void *pa, const void *pb)
@@ -448,17 +471,18 @@ static void print_min_gpus(const deployment *d, size_t n, const ls_plan_answer_o
  * t1, t2): the queueing delay grows convexly with the load from 0, so it falls by no more
  * from r1 to 0 than in proportion to its fall from r2 to r1, and the unloaded TTFT is at
  * least about t1 - (t2 - t1) r1 / (r2 - r1) (t1 when the load does not raise it). NaN
- * when fewer than two loads ran. `keys`: the capacity key of every row of r. */
-static double ttft_unloaded(const ls_results *r, char *const *keys, const char *key, const ls_result_row **lowest)
+ * when fewer than two loads ran. The deployment: the rows k[0..n) (one run of group_rows);
+ * equal rates go by their order in the file. */
+static double ttft_unloaded(const keyed *k, size_t n, const ls_result_row **lowest)
 {
     const ls_result_row *a = NULL, *b = NULL; /* the lowest two loads */
-    for (size_t i = 0; i < r->n; i++) {
-        const ls_result_row *x = &r->rows[i];
-        if (!keys[i] || strcmp(keys[i], key) || x->m.status != LS_RUN_OK || isnan(x->m.v[LS_M_TTFT_P99_S]))
+    for (size_t i = 0; i < n; i++) {
+        const ls_result_row *x = k[i].row;
+        if (x->m.status != LS_RUN_OK || isnan(x->m.v[LS_M_TTFT_P99_S]))
             continue;
-        if (!a || x->cfg.arrival_rate < a->cfg.arrival_rate)
+        if (!a || x->cfg.arrival_rate < a->cfg.arrival_rate || (x->cfg.arrival_rate == a->cfg.arrival_rate && x < a))
             b = a, a = x;
-        else if (!b || x->cfg.arrival_rate < b->cfg.arrival_rate)
+        else if (!b || x->cfg.arrival_rate < b->cfg.arrival_rate || (x->cfg.arrival_rate == b->cfg.arrival_rate && x < b))
             b = x;
     }
     *lowest = a;
@@ -491,23 +515,20 @@ static void print_ttft_hint(const ls_results *r, const ls_plan_answer_opts *o, F
                     pre, label(b, lab, sizeof lab), b->cfg.hardware, b->cfg.arrival_rate);
         return;
     }
-    /* every deployment's unloaded TTFT over the limit: no load meets it */
-    char **keys = ls_xcalloc(r->n ? r->n : 1, sizeof *keys);
-    for (size_t i = 0; i < r->n; i++)
-        if (r->rows[i].has_result)
-            keys[i] = ls_config_row_capacity_key(&r->rows[i].cfg);
-    const ls_result_row *may = NULL; /* a deployment whose estimate does not rule the limit out */
-    for (size_t i = 0; i < r->n && !may; i++) {
-        bool first = keys[i] != NULL;
-        for (size_t j = 0; j < i && first; j++)
-            first = !keys[j] || strcmp(keys[j], keys[i]);
-        const ls_result_row *low = NULL;
-        if (first && !(ttft_unloaded(r, keys, keys[i], &low) > lim) && low)
-            may = low;
+    /* every deployment's unloaded TTFT over the limit: no load meets it. Otherwise `may`, of
+     * the deployments whose estimate does not rule the limit out, the one first in the file */
+    size_t nk;
+    keyed *k = group_rows(r, &nk);
+    const ls_result_row *may = NULL, *may_first = NULL;
+    for (size_t i = 0, j; i < nk; i = j) {
+        const ls_result_row *first = k[i].row, *low = NULL;
+        for (j = i; j < nk && !strcmp(k[j].key, k[i].key); j++)
+            if (k[j].row < first)
+                first = k[j].row;
+        if (!(ttft_unloaded(k + i, j - i, &low) > lim) && low && (!may || first < may_first))
+            may = low, may_first = first;
     }
-    for (size_t i = 0; i < r->n; i++)
-        free(keys[i]);
-    free(keys);
+    free_keyed(k, nk);
     double bt = b->m.v[LS_M_TTFT_P99_S];
     snprintf(v, sizeof v, bt < 1 ? "%.3g ms" : "%.3g s", bt < 1 ? 1e3 * bt : bt);
     snprintf(l, sizeof l, lim < 1 ? "%g ms" : "%g s", lim < 1 ? 1e3 * lim : lim);
@@ -656,14 +677,8 @@ static void print_sensitivity(const ls_results *r, const deployment *d, size_t n
 static deployment *rank_deployments(const ls_results *r, const ls_plan_answer_opts *o, size_t *count)
 {
     deployment *d = ls_xcalloc(r->n ? r->n : 1, sizeof *d);
-    keyed *k = ls_xcalloc(r->n ? r->n : 1, sizeof *k);
-    size_t nk = 0;
-    for (size_t i = 0; i < r->n; i++)
-        if (r->rows[i].has_result) {
-            k[nk].key = ls_config_row_capacity_key(&r->rows[i].cfg);
-            k[nk++].row = &r->rows[i];
-        }
-    qsort(k, nk, sizeof *k, cmp_keyed);
+    size_t nk;
+    keyed *k = group_rows(r, &nk);
     size_t n = 0;
     for (size_t i = 0; i < nk;) {
         size_t j = i;
@@ -687,9 +702,7 @@ static deployment *rank_deployments(const ls_results *r, const ls_plan_answer_op
         }
         i = j;
     }
-    for (size_t i = 0; i < nk; i++)
-        free(k[i].key);
-    free(k);
+    free_keyed(k, nk);
     qsort(d, n, sizeof *d, cmp_dep);
     *count = n;
     return d;
