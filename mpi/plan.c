@@ -60,8 +60,6 @@ static void write_sched(FILE *f, int seqs, int budget)
         fprintf(f, "{policy: vllm-v1, max_batched_tokens: auto, max_num_seqs: %d, gpu_memory_utilization: 0.9}", seqs);
 }
 
-/* A complete configuration (`ind` spaces before each line): the candidate's hardware,
- * split, dtype and scheduler limits, or the first values with `c` NULL (the spec's base). */
 /* s as a YAML double-quoted scalar: any file name survives the spec (a space, '#', '"', '\\'). */
 static void write_str(FILE *f, const char *s)
 {
@@ -156,6 +154,8 @@ static void write_workload(FILE *f, const char *ind, const ls_plan_opts *o, cons
     }
 }
 
+/* A complete configuration (`ind` spaces before each line): the candidate's hardware,
+ * split, dtype and scheduler limits, or the first values with `c` NULL (the spec's base). */
 static void write_config(FILE *f, const char *ind, const ls_plan_opts *o, const ls_plan_candidate *c,
                          const char *trace_abs, double rate, double burst_cv)
 {
@@ -471,16 +471,6 @@ static double count_candidates(const ls_plan_opts *o, bool moe)
     return o->n_hardware * lists * (agg * (o->n_specs > 0 ? o->n_specs : 1) + dis);
 }
 
-/* Room for one more candidate: under LS_PLAN_MAX_CANDIDATES; else *over is set (the enumeration
- * stops there: counting every split of a huge budget would take minutes). */
-static bool room(const ls_plan *p, bool *over)
-{
-    if (p->n < LS_PLAN_MAX_CANDIDATES)
-        return true;
-    *over = true;
-    return false;
-}
-
 static void add(ls_plan *p, size_t *cap, const ls_plan_candidate *c)
 {
     if (p->n == *cap) {
@@ -492,7 +482,7 @@ static void add(ls_plan *p, size_t *cap, const ls_plan_candidate *c)
 
 /* Every split of 1..gpus GPUs on `hw`: tp, pp powers of two; dp any; EP variants for MoE;
  * each with every dtype, max_num_seqs and budget asked for. */
-static void enumerate(ls_plan *p, size_t *cap, bool *over, const ls_plan_opts *o, const char *hw, bool moe)
+static void enumerate(ls_plan *p, size_t *cap, const ls_plan_opts *o, const char *hw, bool moe)
 {
     int gpus = o->gpus;
     int n_specs = o->n_specs > 0 ? o->n_specs : 1;
@@ -504,8 +494,6 @@ static void enumerate(ls_plan *p, size_t *cap, bool *over, const ls_plan_opts *o
                     for (int pp = 1; tp * pp <= gpus; pp *= 2)
                         for (int dp = 1; tp * pp * dp <= gpus; dp++)
                             for (int ep_on = 0; ep_on <= (moe && pp == 1 && tp * dp > 1); ep_on++) {
-                                if (!room(p, over))
-                                    return;
                                 ls_plan_candidate c;
                                 memset(&c, 0, sizeof c);
                                 snprintf(c.hardware, sizeof c.hardware, "%s", hw);
@@ -538,8 +526,6 @@ static void enumerate(ls_plan *p, size_t *cap, bool *over, const ls_plan_opts *o
                     for (int tb = 1; ta + tb <= gpus; tb *= 2)
                         for (int np = 1; np * ta + tb <= gpus; np++)
                             for (int nd = 1; np * ta + nd * tb <= gpus; nd++) {
-                                if (!room(p, over))
-                                    return;
                                 ls_plan_candidate c;
                                 memset(&c, 0, sizeof c);
                                 snprintf(c.hardware, sizeof c.hardware, "%s", hw);
@@ -692,7 +678,6 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
         p->n_over_context = work.n_over_context;
     }
     size_t cap = 0;
-    bool over = false;
     double want = count_candidates(o, moe);
     if (!rc && want > LS_PLAN_MAX_CANDIDATES)
         rc = ls_fail(e, LS_EINVAL,
@@ -701,9 +686,9 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
                      "--hardware, --dtype, --max-num-seqs, --max-batched-tokens or --speculative values%s",
                      want, LS_PLAN_MAX_CANDIDATES, LS_PLAN_N_LOADS,
                      o->disagg ? ", or leave disagg out of --modes (its P:D ratios grow with the square of --gpus)" : "");
-    for (int h = 0; h < o->n_hardware && !rc && !over; h++)
-        enumerate(p, &cap, &over, o, o->hardware[h], moe);
-    assert(rc || (!over && (double)p->n == want)); /* count_candidates follows enumerate */
+    for (int h = 0; h < o->n_hardware && !rc; h++)
+        enumerate(p, &cap, o, o->hardware[h], moe);
+    assert(rc || (double)p->n == want); /* count_candidates follows enumerate */
     double lowest = LS_PLAN_LOADS[0];
     for (int k = 1; k < LS_PLAN_N_LOADS; k++)
         if (LS_PLAN_LOADS[k] < lowest)
