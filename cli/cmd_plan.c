@@ -162,18 +162,6 @@ static const char *shown(const char *v, char *buf, size_t size)
     return buf;
 }
 
-/* A catalog name (model, GPU, cluster): it is written into the YAML specification as is, so
- * nothing that YAML reads as syntax ('#', ':', quotes, spaces, newlines). */
-static bool is_name(const char *v)
-{
-    if (!*v)
-        return false;
-    for (const char *c = v; *c; c++)
-        if (!(((*c | 32) >= 'a' && (*c | 32) <= 'z') || (*c >= '0' && *c <= '9') || strchr("._+-", *c)))
-            return false;
-    return true;
-}
-
 /* --seed: decimal digits only, 0 .. INT64_MAX (a double would round 2^53 and up). */
 static bool parse_seed(const char *v, int64_t *out)
 {
@@ -329,7 +317,7 @@ static int parse_args(int argc, char **argv, plan_args *a, bool talk)
         /* names go into the YAML specification as written */
         const char *kind = !strcmp(s, "--model") ? "model" : !strcmp(s, "--hardware") ? "GPU"
                            : !strcmp(s, "--cluster") ? "cluster" : NULL;
-        if (kind && !is_name(v)) {
+        if (kind && !ls_plan_plain_name(v)) {
             if (talk)
                 ls_cli_error("plan: %s '%s': not a %s name (letters, digits, . _ + -)", s, shown(v, b1, sizeof b1), kind);
             return LS_EXIT_USAGE;

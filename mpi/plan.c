@@ -92,15 +92,22 @@ static bool utf8_ok(const char *s)
     return true;
 }
 
-/* A name (model, GPU, cluster): bare when plainly safe (the catalog's names: the spec reads as
- * before), else quoted by write_str, so that an odd name reaches the catalog's "unknown" message
- * instead of breaking the YAML. */
+bool ls_plan_plain_name(const char *s)
+{
+    if (!*s)
+        return false;
+    for (const char *c = s; *c; c++)
+        if (!(((*c | 32) >= 'a' && (*c | 32) <= 'z') || (*c >= '0' && *c <= '9') || strchr("._+-", *c)))
+            return false;
+    return true;
+}
+
+/* A name (model, GPU, cluster): bare when plain (the catalog's names: the spec reads as before),
+ * else quoted by write_str, so that an odd name from a caller other than the command line (which
+ * refuses it) reaches the catalog's "unknown" message instead of breaking the YAML. */
 static void write_name(FILE *f, const char *s)
 {
-    bool plain = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9');
-    for (const char *p = s; *p && plain; p++)
-        plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", *p) != NULL;
-    if (plain)
+    if (ls_plan_plain_name(s))
         fputs(s, f);
     else
         write_str(f, s);

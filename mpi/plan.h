@@ -68,6 +68,10 @@ typedef struct ls_plan_opts {
  * LS_PLAN_N_LOADS configurations of the sweep. More is a usage error saying how many. */
 #define LS_PLAN_MAX_CANDIDATES 100000
 
+/* Whether s is a plain catalog-style name (model, GPU, cluster): letters, digits and . _ + -,
+ * nothing YAML reads as syntax. The command line refuses others; the spec writes them quoted. */
+bool ls_plan_plain_name(const char *s);
+
 /* A --isl/--osl distribution (NULL: none): parses as `trace synth --prompt` does, and is not
  * empirical (measured lengths come with a trace); a message naming FLAG otherwise. */
 ls_status ls_plan_check_lengths(const char *flag, const char *spec, ls_error *e);
