@@ -130,35 +130,37 @@ static void write_lengths(FILE *f, int fixed, const char *dist)
     fprintf(f, "{dist: fixed, value: %d}", fixed);
 }
 
+/* The arrival window of --isl/--osl workloads (plan.h: default 120 s). */
+static double window_s(const ls_plan_opts *o)
+{
+    return o->duration_s > 0 ? o->duration_s : 120;
+}
+
+/* The workload: the trace (its lengths; its times, or gamma arrivals with `burst_cv`; at `rate`
+ * when > 0), or --isl/--osl lengths with Poisson (or gamma) arrivals over the window. */
 static void write_workload(FILE *f, const char *ind, const ls_plan_opts *o, const char *trace_abs, double rate,
                            double burst_cv)
 {
-    if (burst_cv > 0 && trace_abs) { /* the trace's lengths, its times replaced by gamma arrivals */
+    if (trace_abs) {
         fprintf(f, "%sworkload: {trace: ", ind);
         write_str(f, trace_abs);
-        fprintf(f, ", arrival: {process: gamma, rate: %.10g, cv: %g}}\n", rate, burst_cv);
-    }
-    else if (burst_cv > 0) {
-        fprintf(f, "%sworkload: {arrival: {process: gamma, rate: %.10g, cv: %g}, prompt_tokens: ", ind, rate, burst_cv);
-        write_lengths(f, o->isl, o->isl_dist);
-        fputs(", output_tokens: ", f);
-        write_lengths(f, o->osl, o->osl_dist);
-        fprintf(f, ", duration_s: %g}\n", o->duration_s > 0 ? o->duration_s : 120);
-    }
-    else if (trace_abs) { /* without a rate: the trace's own times, to measure its rate */
-        fprintf(f, "%sworkload: {trace: ", ind);
-        write_str(f, trace_abs);
-        if (rate > 0)
+        if (burst_cv > 0) /* the trace's lengths, its times replaced by gamma arrivals */
+            fprintf(f, ", arrival: {process: gamma, rate: %.10g, cv: %g}", rate, burst_cv);
+        else if (rate > 0) /* without a rate: the trace's own times, to measure its rate */
             fprintf(f, ", target_rate: %.10g", rate);
         fputs("}\n", f);
+        return;
     }
-    else {
-        fprintf(f, "%sworkload: {arrival: {process: poisson, rate: %.10g}, prompt_tokens: ", ind, rate);
-        write_lengths(f, o->isl, o->isl_dist);
-        fputs(", output_tokens: ", f);
-        write_lengths(f, o->osl, o->osl_dist);
-        fprintf(f, ", duration_s: %g}\n", o->duration_s > 0 ? o->duration_s : 120);
-    }
+    fprintf(f, "%sworkload: {arrival: ", ind);
+    if (burst_cv > 0)
+        fprintf(f, "{process: gamma, rate: %.10g, cv: %g}", rate, burst_cv);
+    else
+        fprintf(f, "{process: poisson, rate: %.10g}", rate);
+    fputs(", prompt_tokens: ", f);
+    write_lengths(f, o->isl, o->isl_dist);
+    fputs(", output_tokens: ", f);
+    write_lengths(f, o->osl, o->osl_dist);
+    fprintf(f, ", duration_s: %g}\n", window_s(o));
 }
 
 /* A complete configuration (`ind` spaces before each line): the candidate's hardware,
@@ -584,7 +586,7 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
     /* synthetic arrivals need requests in the window at the target: under the capacity search's
      * own minimum (LS_CAPACITY_MIN_REQUESTS) it cannot probe at all, and a p99 of a handful is
      * meaningless */
-    double window = o->duration_s > 0 ? o->duration_s : 120;
+    double window = window_s(o);
     if (!o->trace && o->rate > 0 && o->rate * window < LS_CAPACITY_MIN_REQUESTS) {
         ls_catalog_free(cat);
         return ls_fail(e, LS_EINVAL, "plan: --rate %g over --duration %g s gives about %.3g requests a run; the p99s "
@@ -671,7 +673,7 @@ ls_status ls_plan_build(const ls_plan_opts *o, const char *spec_path, ls_plan **
     memset(&work, 0, sizeof work);
     work.rate = p->target_rate;
     work.fixed_window = !tr;
-    work.window_s = o->duration_s > 0 ? o->duration_s : 120;
+    work.window_s = window_s(o);
     if (!rc) {
         ls_run_config *c = NULL;
         rc = load_candidate(o, NULL, tr, p->target_rate, cat, &c, e);
